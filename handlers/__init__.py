@@ -1,0 +1,1 @@
+"""Telegram handlers: thin functions that parse arguments, call a service and format the answer."""

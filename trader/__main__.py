@@ -1,0 +1,5 @@
+"""Run the `tradebot` command line as `python -m trader`."""
+
+from trader.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""KPIs, performance tables and tax reports for live records and backtests."""

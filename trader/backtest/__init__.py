@@ -1,0 +1,1 @@
+"""Backtest runner over candle arrays."""

@@ -1,0 +1,1 @@
+"""Matplotlib chart rendering (Figure API, Agg) to PNG bytes."""

@@ -1,0 +1,40 @@
+"""Configuration: frozen section models (pure data) and the Settings loader (entrypoints only).
+
+Components receive only their own section; only ``bot.py`` and the CLI call ``load_settings``.
+"""
+
+from trader.config.sections import (
+    BacktestConfig,
+    DatabaseConfig,
+    ExchangeConfig,
+    LoggingConfig,
+    NotifyConfig,
+    OpsConfig,
+    RiskConfig,
+    SchedulerConfig,
+    Section,
+    StrategyEntry,
+    TelegramConfig,
+    TelegramUser,
+    TrailingConfig,
+)
+from trader.config.settings import Settings, load_settings, masked_dump
+
+__all__ = [
+    "BacktestConfig",
+    "DatabaseConfig",
+    "ExchangeConfig",
+    "LoggingConfig",
+    "NotifyConfig",
+    "OpsConfig",
+    "RiskConfig",
+    "SchedulerConfig",
+    "Section",
+    "Settings",
+    "StrategyEntry",
+    "TelegramConfig",
+    "TelegramUser",
+    "TrailingConfig",
+    "load_settings",
+    "masked_dump",
+]

@@ -1,0 +1,206 @@
+"""Frozen configuration sections; pure data that the core may take as arguments.
+
+Fractions are plain fractions (0.01 = 1 %). Unknown fields are rejected so a typo fails at start-up.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+Fraction = Annotated[Decimal, Field(ge=0, le=1)]
+PositiveFraction = Annotated[Decimal, Field(gt=0, le=1)]
+
+
+class Section(BaseModel):
+    """Base of every section: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class DatabaseConfig(Section):
+    """Where the store lives; SQLite file by default, PostgreSQL by URL."""
+
+    url: str = "sqlite+aiosqlite:///./data/trader.db"
+    echo: bool = False
+    auto_upgrade: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _known_driver(cls, v: str) -> str:
+        if not v.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db")
+        return v
+
+
+class ExchangeConfig(Section):
+    """Venue selection and credentials; ``api_base_url`` points ccxt at a local or proxy server."""
+
+    name: str = "binance"
+    mode: Literal["paper", "live"] = "paper"
+    live_confirmed: bool = False  # live trading needs this set explicitly
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    api_password: SecretStr | None = None
+    api_base_url: str | None = None
+    pairs: tuple[str, ...] = ("BTC/USDT", "ETH/USDT")
+    timeframe: str = "1h"
+    quote_currency: str = "USDT"
+    paper_start_balance: Annotated[Decimal, Field(gt=0)] = Decimal(10_000)
+    paper_fee: Fraction = Decimal("0.001")
+    paper_slippage: Fraction = Decimal("0.0005")
+    replay: bool = False
+    replay_speed: Annotated[float, Field(gt=0)] = 3600.0
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 4
+    tp_swap_distance: Fraction = Decimal("0.005")
+
+    @field_validator("pairs")
+    @classmethod
+    def _pairs_look_like_pairs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [p for p in v if p.count("/") != 1 or p.startswith("/") or p.endswith("/")]
+        if bad:
+            raise ValueError(f"not BASE/QUOTE pairs: {', '.join(bad)}")
+        return tuple(p.upper() for p in v)
+
+
+class TrailingConfig(Section):
+    """Trailing stop rules: distance, minimum step before moving the venue order, options."""
+
+    enabled: bool = False
+    distance: PositiveFraction = Decimal("0.03")
+    min_step: Fraction = Decimal("0.001")
+    activation_profit: Fraction = Decimal(0)
+    progressive: bool = False
+    progressive_tighten: Fraction = Decimal("0.5")  # distance shrinks by this share of profit
+    min_distance: Fraction = Decimal("0.005")
+    breakeven_at: Fraction | None = None  # move stop to entry after this profit
+
+
+class RiskConfig(Section):
+    """Sizing, caps and guards."""
+
+    sizing: Literal["fixed_fraction", "confidence", "kelly", "all_in"] = "fixed_fraction"
+    risk_per_trade: PositiveFraction = Decimal("0.01")
+    min_confidence: Fraction = Decimal("0.5")
+    kelly_fraction: Fraction = Decimal("0.25")
+    kelly_min_trades: Annotated[int, Field(ge=1)] = 30
+    expected_slippage: Fraction = Decimal("0.0005")
+    max_position_pct: PositiveFraction = Decimal("0.25")
+    max_exposure_pct: PositiveFraction = Decimal("1")
+    max_open_positions: Annotated[int, Field(ge=1)] = 5
+    max_positions_per_pair: Annotated[int, Field(ge=1)] = 1
+    cooldown_minutes: Annotated[int, Field(ge=0)] = 60
+    cooldown_after_loss_minutes: Annotated[int, Field(ge=0)] = 240
+    max_trades_per_day: Annotated[int, Field(ge=1)] = 20
+    daily_loss_limit_pct: PositiveFraction = Decimal("0.05")
+    max_drawdown_pct: PositiveFraction = Decimal("0.25")
+    max_consecutive_stops: Annotated[int, Field(ge=1)] = 4
+    default_stop_pct: PositiveFraction = Decimal("0.02")
+    timezone: str = "UTC"
+    trailing: TrailingConfig = TrailingConfig()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {v!r} (e.g. UTC, Australia/Sydney)") from exc
+        return v
+
+
+class StrategyEntry(Section):
+    """One enabled strategy: registered name, its parameters, the pairs and timeframe it trades."""
+
+    name: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    pairs: tuple[str, ...] | None = None  # None: the exchange section's pairs
+    timeframe: str | None = None
+
+
+class TelegramUser(Section):
+    """An allow-listed chat or user id with a role."""
+
+    id: int
+    role: Literal["admin", "trader", "viewer"] = "viewer"
+
+
+class TelegramConfig(Section):
+    """Bot token, allow-list with roles, API base URL (tests and self-hosted Bot API servers)."""
+
+    token: SecretStr | None = None
+    allowed_chats: Annotated[tuple[TelegramUser, ...], NoDecode] = ()
+    api_base_url: str = "https://api.telegram.org/bot"
+    admin_totp_secret: SecretStr | None = None
+    theme: Literal["light", "dark"] = "dark"
+
+    @field_validator("allowed_chats", mode="before")
+    @classmethod
+    def _parse_compact(cls, v: Any) -> Any:
+        # Accept "123:admin,456" from an env var as well as a list of objects.
+        if isinstance(v, str) and v.lstrip().startswith("["):
+            return json.loads(v)
+        if isinstance(v, str):
+            users = []
+            for part in filter(None, (p.strip() for p in v.split(","))):
+                cid, _, role = part.partition(":")
+                users.append({"id": int(cid), "role": role or "viewer"})
+            return users
+        if isinstance(v, int):
+            return [{"id": v, "role": "admin"}]
+        return v
+
+
+class SchedulerConfig(Section):
+    """Job timing."""
+
+    candle_close_delay_seconds: Annotated[float, Field(ge=0, le=300)] = 5.0
+    monitor_interval_seconds: Annotated[float, Field(gt=0, le=600)] = 10.0
+    risk_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    heartbeat_seconds: Annotated[float, Field(gt=0)] = 300.0
+    daily_summary_hour: Annotated[int, Field(ge=0, le=23)] = 0
+    misfire_grace_seconds: Annotated[int, Field(ge=1)] = 30
+
+
+class BacktestConfig(Section):
+    """Backtest defaults."""
+
+    start_balance: Annotated[Decimal, Field(gt=0)] = Decimal(10_000)
+    fee: Fraction = Decimal("0.001")
+    slippage: Fraction = Decimal(0)
+
+
+class NotifyConfig(Section):
+    """Extra alert channels (apprise URLs) with a minimum severity each."""
+
+    apprise_urls: tuple[SecretStr, ...] = ()
+    min_severity: Literal["info", "warning", "error", "critical"] = "warning"
+    console: bool = True
+
+
+class LoggingConfig(Section):
+    """Log format and destination."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    json_format: bool = False
+    file: str | None = None
+    max_bytes: Annotated[int, Field(gt=0)] = 10_000_000
+    backups: Annotated[int, Field(ge=0)] = 5
+
+
+class OpsConfig(Section):
+    """Health server and secret store."""
+
+    health_host: str = "127.0.0.1"
+    health_port: Annotated[int, Field(ge=0, le=65535)] = 8080
+    health_enabled: bool = True
+    secrets_key: SecretStr | None = None  # Fernet key(s), comma-separated, newest first
+    secrets_key_file: str | None = None
+    data_dir: str = "./data"

@@ -1,0 +1,1 @@
+"""Pure domain vocabulary shared by every layer: enums, money, markets, candles, orders, ids."""

@@ -1,0 +1,122 @@
+"""Validated OHLCV arrays (float64 maths, int64 UTC milliseconds) and timeframe helpers."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+_TF = re.compile(r"^(\d+)([mhdw])$")
+_UNIT_MS = {"m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+
+
+def timeframe_ms(timeframe: str) -> int:
+    """Return the length of a ccxt-style timeframe ('1m', '4h', '1d', '1w') in milliseconds."""
+    match = _TF.match(timeframe)
+    if not match or int(match.group(1)) == 0:
+        raise ValueError(f"unknown timeframe {timeframe!r} (use e.g. 1m, 5m, 15m, 1h, 4h, 1d)")
+    return int(match.group(1)) * _UNIT_MS[match.group(2)]
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """Return an aware UTC datetime for epoch milliseconds."""
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+def datetime_to_ms(moment: datetime) -> int:
+    """Return epoch milliseconds for an aware datetime."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: timestamps must be timezone-aware (UTC)")
+    return int(moment.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class CandleFrame:
+    """OHLCV columns as equal-length numpy arrays, sorted by candle open time, no duplicates."""
+
+    timestamp: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+
+    def __post_init__(self) -> None:
+        n = len(self.timestamp)
+        if any(len(col) != n for col in (self.open, self.high, self.low, self.close, self.volume)):
+            raise ValueError("candle columns differ in length")
+        if n > 1 and not bool(np.all(np.diff(self.timestamp) > 0)):
+            raise ValueError("candle timestamps must be strictly increasing")
+
+    def __len__(self) -> int:
+        return len(self.timestamp)
+
+    @classmethod
+    def from_arrays(cls, rows: npt.ArrayLike) -> CandleFrame:
+        """Build from an (n, 6) array-like of [ts_ms, o, h, l, c, v] rows (ccxt's OHLCV shape)."""
+        arr = np.asarray(rows, dtype=np.float64).reshape(-1, 6)
+        return cls(
+            timestamp=arr[:, 0].astype(np.int64),
+            open=np.ascontiguousarray(arr[:, 1]),
+            high=np.ascontiguousarray(arr[:, 2]),
+            low=np.ascontiguousarray(arr[:, 3]),
+            close=np.ascontiguousarray(arr[:, 4]),
+            volume=np.ascontiguousarray(arr[:, 5]),
+        )
+
+    @classmethod
+    def from_dataframe(cls, df: pd.DataFrame) -> CandleFrame:
+        """Build from a DataFrame with the COLUMNS names (timestamp in ms)."""
+        return cls(
+            timestamp=df["timestamp"].to_numpy(dtype=np.int64),
+            open=df["open"].to_numpy(dtype=np.float64),
+            high=df["high"].to_numpy(dtype=np.float64),
+            low=df["low"].to_numpy(dtype=np.float64),
+            close=df["close"].to_numpy(dtype=np.float64),
+            volume=df["volume"].to_numpy(dtype=np.float64),
+        )
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Return a DataFrame with the COLUMNS names."""
+        return pd.DataFrame({name: getattr(self, name) for name in COLUMNS})
+
+    def slice(self, start: int, stop: int | None = None) -> CandleFrame:
+        """Return rows [start, stop) as a new frame (views, no copy)."""
+        s = slice(start, stop)
+        return CandleFrame(
+            self.timestamp[s], self.open[s], self.high[s], self.low[s], self.close[s], self.volume[s]
+        )
+
+    def tail(self, n: int) -> CandleFrame:
+        """Return the last ``n`` candles."""
+        return self.slice(max(0, len(self) - n))
+
+    def closed_before(self, now_ms: int, timeframe: str) -> CandleFrame:
+        """Return only candles whose close time (open + timeframe) is at or before ``now_ms``."""
+        end = int(np.searchsorted(self.timestamp, now_ms - timeframe_ms(timeframe), side="right"))
+        return self.slice(0, end)
+
+    def resample(self, timeframe: str) -> CandleFrame:
+        """Aggregate to a higher timeframe aligned to UTC epoch multiples; partial buckets are kept."""
+        if len(self) == 0:
+            return self
+        step = timeframe_ms(timeframe)
+        bucket = (self.timestamp // step) * step
+        starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+        ends = np.r_[starts[1:], len(self)] - 1
+        return CandleFrame(
+            timestamp=bucket[starts],
+            open=self.open[starts],
+            high=np.maximum.reduceat(self.high, starts),
+            low=np.minimum.reduceat(self.low, starts),
+            close=self.close[ends],
+            volume=np.add.reduceat(self.volume, starts),
+        )

@@ -1,0 +1,1 @@
+"""The one step function shared by backtest, paper and live."""

@@ -1,0 +1,1 @@
+"""Exchange adapters: ccxt live, paper, Nobitex, Wallex."""

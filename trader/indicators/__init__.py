@@ -1,0 +1,1 @@
+"""Technical indicators over float64 arrays (TA-Lib where it has them)."""

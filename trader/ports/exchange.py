@@ -1,0 +1,59 @@
+"""Exchange port used by every mode: ccxt live adapter, paper exchange, fakes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from trader.domain.account import AccountSnapshot
+from trader.domain.candles import CandleFrame
+from trader.domain.ids import ClientOrderId, Symbol
+from trader.domain.market import MarketSpec
+from trader.domain.orders import Fill, Order, OrderRequest
+
+
+class Exchange(Protocol):
+    """A venue seen through our types; ``place`` is idempotent on the client order id."""
+
+    async def market(self, symbol: Symbol) -> MarketSpec:
+        """Return precision, limits, fees and capabilities; DataError for an unknown pair."""
+        ...
+
+    async def candles(
+        self, symbol: Symbol, timeframe: str, since: datetime | None = None, limit: int | None = None
+    ) -> CandleFrame:
+        """Return OHLCV candles from ``since`` (oldest first)."""
+        ...
+
+    async def last_price(self, symbol: Symbol) -> Decimal:
+        """Return the latest traded price."""
+        ...
+
+    async def balances(self) -> AccountSnapshot:
+        """Return balances and equity in the account's quote currency."""
+        ...
+
+    async def place(self, request: OrderRequest) -> Order:
+        """Place an order; a repeat of the same client order id returns the existing order."""
+        ...
+
+    async def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order:
+        """Cancel an order; cancelling a finished order returns it unchanged."""
+        ...
+
+    async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
+        """Look an order up by client id; None when the venue never saw it."""
+        ...
+
+    async def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """Return resting orders, optionally for one pair."""
+        ...
+
+    async def fills_since(self, symbol: Symbol, since: datetime) -> list[Fill]:
+        """Return our executions on ``symbol`` since ``since``."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,1 @@
+"""Position state machine, protection, trailing stops and PnL."""

@@ -1,0 +1,1 @@
+"""Pure risk rules: sizing, caps, guards and the single check entry point."""

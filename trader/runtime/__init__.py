@@ -1,0 +1,1 @@
+"""Composition root, clocks, scheduler, lifecycle and operations."""

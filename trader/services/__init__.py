@@ -1,0 +1,1 @@
+"""Application services: async orchestration over ports."""

@@ -1,0 +1,1 @@
+"""Order matching simulator shared by the backtest and the paper exchange."""

@@ -1,0 +1,1 @@
+"""SQLAlchemy store: models, repositories, unit of work, migrations."""

@@ -1,0 +1,1 @@
+"""Strategy plugin API, registry and built-in strategies."""
