@@ -1,0 +1,103 @@
+"""The Position value: one trade from entry request to close, as plain frozen data the store persists.
+
+Amounts are base-currency Decimals, prices and money quote-currency Decimals. ``amount`` is what was
+requested, ``entry_executed`` what the venue executed, ``filled`` what we hold after fees paid in the base
+currency, ``exit_filled`` how much of ``filled`` has been sold (or bought back) again. ``fees`` is the quote
+value of every fee paid; ``realised_pnl`` already has them subtracted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from trader.domain.enums import Direction, ExitReason, ProtectionKind
+from trader.domain.ids import PositionId, Symbol
+from trader.domain.money import ZERO
+
+
+class PositionStatus(StrEnum):
+    """Lifecycle of a position; legal moves live in ``positions.machine``."""
+
+    PENDING_ENTRY = "pending_entry"
+    OPEN = "open"
+    EXITING = "exiting"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+    ERROR = "error"
+
+    @property
+    def is_terminal(self) -> bool:
+        """Return True when no event can change the position any more."""
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        """Return True while the position holds, or may still acquire, coins."""
+        return self in _ACTIVE
+
+
+_TERMINAL = frozenset({PositionStatus.CLOSED, PositionStatus.CANCELLED, PositionStatus.REJECTED})
+_ACTIVE = frozenset({PositionStatus.PENDING_ENTRY, PositionStatus.OPEN, PositionStatus.EXITING})
+
+
+class Working(StrEnum):
+    """Which closing order is working on the venue; at most one, since on spot they lock the same coins."""
+
+    NONE = "none"
+    STOP = "stop"  # resting native stop
+    TAKE_PROFIT = "take_profit"  # resting take-profit limit (swapped in near the target)
+    OCO = "oco"  # stop + take-profit as one venue order
+    EXIT = "exit"  # market exit order
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One position; replaced (never mutated) by ``positions.machine.apply``."""
+
+    id: PositionId
+    symbol: Symbol
+    strategy: str
+    direction: Direction
+    status: PositionStatus
+    amount: Decimal  # requested, base
+    filled: Decimal = ZERO  # held, base, after base-currency fees
+    entry_price: Decimal | None = None  # average entry fill price
+    exit_filled: Decimal = ZERO  # closed so far, base
+    exit_price: Decimal | None = None  # average exit fill price
+    stop_price: Decimal | None = None  # current stop (venue or watched)
+    take_profit: Decimal | None = None
+    high_water: Decimal | None = None  # best price since entry (highest for long, lowest for short)
+    protection: ProtectionKind = ProtectionKind.NONE
+    confidence: float = 1.0
+    reason: str = ""
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    exit_reason: ExitReason | None = None
+    fees: Decimal = ZERO  # quote value of all fees paid
+    realised_pnl: Decimal = ZERO  # quote, fees included
+    entry_attempt: int = 0
+    stop_attempt: int = 0
+    tp_attempt: int = 0
+    exit_attempt: int = 0
+    # Added beyond the minimum: needed to run the machine and to reconcile after a restart.
+    created_at: datetime | None = None
+    entry_executed: Decimal = ZERO  # gross amount the venue executed for the entry, base
+    entry_limit: Decimal | None = None  # None: market entry
+    initial_stop: Decimal | None = None  # stop at entry; the trade's 1R
+    working: Working = Working.NONE
+    working_amount: Decimal = ZERO  # amount of the working closing order, base
+    error: str = ""  # why the position is in ERROR
+
+    @property
+    def open_amount(self) -> Decimal:
+        """Return the amount still held, base."""
+        return self.filled - self.exit_filled
+
+    @property
+    def is_long(self) -> bool:
+        """Return True for a long position."""
+        return self.direction is Direction.LONG
