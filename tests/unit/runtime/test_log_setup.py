@@ -1,0 +1,115 @@
+"""Structured logging: a planted secret never reaches any output; JSON lines; rotation."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from trader.config import LoggingConfig, load_settings
+from trader.runtime.log_setup import REDACTED, SecretRedactor, configure_logging, secret_values
+
+TOKEN = "123456:PLANTED-telegram-token-xyz"
+API_SECRET = "planted-api-secret-0b1c2d3e"
+STORED = "stored-secret-from-the-store-77"
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+            h.close()
+    root.setLevel(level)
+
+
+def _emit_everything(logger: logging.Logger) -> None:
+    logger.info("token is %s", TOKEN)
+    logger.warning("inline secret %s and %r", API_SECRET, {"key": API_SECRET})
+    logger.info("GET https://api.telegram.org/bot%s/getUpdates", TOKEN)
+    logger.info("stored %s", STORED)
+    logger.info("extra field", extra={"request": f"Bearer {API_SECRET}", "payload": {"k": STORED}})
+    try:
+        raise RuntimeError(f"auth failed with key {API_SECRET}")
+    except RuntimeError:
+        logger.exception("exchange call failed for %s", TOKEN)
+    logger.info("with stack %s", STORED, stack_info=True)
+
+
+@pytest.mark.parametrize("json_format", [False, True])
+def test_planted_secrets_never_reach_the_log_file(tmp_path: Path, json_format: bool) -> None:
+    settings = load_settings(telegram={"token": TOKEN}, exchange={"api_secret": API_SECRET})
+    log_file = tmp_path / "logs" / "trader.log"
+    config = LoggingConfig(json_format=json_format, file=str(log_file))
+    redactor = configure_logging(config, secret_values(settings))
+    redactor.add(STORED)
+
+    _emit_everything(logging.getLogger("trader.test"))
+    for h in logging.getLogger().handlers:
+        h.flush()
+
+    text = log_file.read_text(encoding="utf-8")
+    for secret in (TOKEN, API_SECRET, STORED):
+        assert secret not in text
+    assert text.count(REDACTED) >= 8
+    assert "RuntimeError" in text  # the exception is still there, only the secret is gone
+    if json_format:
+        records = [json.loads(line) for line in text.splitlines()]
+        assert {r["level"] for r in records} == {"INFO", "WARNING", "ERROR"}
+        assert any("exc" in r and "Traceback" in r["exc"] for r in records)
+        assert any(r.get("request") == f"Bearer {REDACTED}" for r in records)
+
+
+def test_secret_values_finds_nested_and_tuple_secrets() -> None:
+    settings = load_settings(
+        telegram={"token": TOKEN}, notify={"apprise_urls": ["mailto://user:pw123456@example.org"]}
+    )
+    found = secret_values(settings)
+    assert TOKEN in found
+    assert "mailto://user:pw123456@example.org" in found
+    assert len(found) == 2
+
+
+def test_short_values_are_not_registered_so_words_survive() -> None:
+    redactor = SecretRedactor(["abc", "", "long-enough-secret"])
+    assert redactor.count == 1
+    assert redactor.redact("abc long-enough-secret") == f"abc {REDACTED}"
+
+
+def test_overlapping_secrets_leave_no_fragment() -> None:
+    redactor = SecretRedactor(["secret-part", "secret-part-and-more"])
+    assert redactor.redact("x secret-part-and-more y") == f"x {REDACTED} y"
+
+
+def test_stream_handler_redacts_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(LoggingConfig(), [API_SECRET])
+    logging.getLogger("trader.test").error("oops %s", API_SECRET)
+    err = capsys.readouterr().err
+    assert API_SECRET not in err
+    assert f"oops {REDACTED}" in err
+
+
+def test_file_rotates_and_keeps_the_configured_backups(tmp_path: Path) -> None:
+    log_file = tmp_path / "trader.log"
+    configure_logging(LoggingConfig(file=str(log_file), max_bytes=2_000, backups=2))
+    logger = logging.getLogger("trader.test")
+    for i in range(200):
+        logger.info("line %05d %s", i, "x" * 40)
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert files == ["trader.log", "trader.log.1", "trader.log.2"]
+    assert log_file.stat().st_size <= 2_000
+    assert "line 00199" in log_file.read_text()
+
+
+def test_reconfiguring_replaces_our_handler_instead_of_stacking(tmp_path: Path) -> None:
+    root = logging.getLogger()
+    before = len(root.handlers)
+    configure_logging(LoggingConfig())
+    configure_logging(LoggingConfig(json_format=True))
+    assert len(root.handlers) == before + 1

@@ -1,0 +1,150 @@
+"""Structured logging: text or JSON lines, size-based rotation, and a filter that redacts secrets.
+
+The redactor works on the finished record (message with its arguments merged, exception and stack
+text), so a secret passed as a %-argument, inside an exception message or in a third-party URL (the
+Telegram token sits in every Bot API URL httpx logs) never reaches a handler. Rotation is the
+standard library's ``RotatingFileHandler``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+from typing import Any, Final
+
+from pydantic import BaseModel, SecretStr
+
+from trader.config import LoggingConfig
+
+REDACTED: Final = "[REDACTED]"
+MIN_SECRET_LENGTH: Final = 6  # shorter values would blank out ordinary words
+_OURS: Final = "_trader_handler"
+_TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+# Attributes every LogRecord has; anything else was passed through ``extra=`` and goes into JSON.
+_STANDARD_ATTRS: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_NOISY_LOGGERS: Final = ("httpx", "httpcore", "apscheduler.executors.default", "aiosqlite")
+
+
+class SecretRedactor(logging.Filter):
+    """Replace every registered secret value in a record by ``[REDACTED]``; never drops records."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets: set[str] = set()
+        self.add(*secrets)
+
+    def add(self, *values: str) -> None:
+        """Register secret values (values shorter than MIN_SECRET_LENGTH are ignored)."""
+        for value in values:
+            if value and len(value) >= MIN_SECRET_LENGTH:
+                self._secrets.add(value)
+
+    @property
+    def count(self) -> int:
+        """Return how many secret values are registered."""
+        return len(self._secrets)
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with every registered secret replaced; longest first so overlaps vanish."""
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Merge the arguments into the message, then redact message, exception and stack text."""
+        if not self._secrets:
+            return True
+        record.msg = self.redact(record.getMessage())
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        for key, value in list(vars(record).items()):
+            # ``extra=`` fields reach the JSON output; containers are flattened to text so nothing hides.
+            if key not in _STANDARD_ATTRS and not isinstance(value, bool | int | float | None):
+                setattr(record, key, self.redact(value if isinstance(value, str) else repr(value)))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object per line: ts, level, logger, message, exc, extra fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        """Return the JSON line for ``record``."""
+        payload: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            payload["exc"] = record.exc_text
+        if record.stack_info:
+            payload["stack"] = record.stack_info
+        for key, value in vars(record).items():
+            if key not in _STANDARD_ATTRS and not key.startswith("_"):
+                payload[key] = value
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def secret_values(model: BaseModel) -> list[str]:
+    """Return every non-empty SecretStr value inside ``model`` (nested sections, tuples included)."""
+    found: list[str] = []
+    _collect(model, found)
+    return found
+
+
+def _collect(value: Any, found: list[str]) -> None:
+    if isinstance(value, SecretStr):
+        if secret := value.get_secret_value():
+            found.append(secret)
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            _collect(getattr(value, name), found)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            _collect(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _collect(item, found)
+
+
+def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> SecretRedactor:
+    """Install our handlers on the root logger (replacing earlier ones) and return the redactor.
+
+    Register secrets found later (the decrypted secret store) with ``redactor.add(...)``.
+    """
+    redactor = SecretRedactor(secrets)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(old)
+        old.close()
+    handler = _build_handler(config)
+    handler.setFormatter(JsonFormatter() if config.json_format else logging.Formatter(_TEXT_FORMAT))
+    handler.addFilter(redactor)
+    setattr(handler, _OURS, True)
+    root.addHandler(handler)
+    root.setLevel(config.level)
+    for name in _NOISY_LOGGERS:  # request lines at INFO would flood the log, one per poll
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    logging.captureWarnings(True)
+    return redactor
+
+
+def _build_handler(config: LoggingConfig) -> logging.Handler:
+    if config.file is None:
+        return logging.StreamHandler(sys.stderr)
+    path = Path(config.file)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return RotatingFileHandler(path, maxBytes=config.max_bytes, backupCount=config.backups, encoding="utf-8")
