@@ -1,0 +1,211 @@
+"""The services contract front ends call: small async Protocols bundled in one frozen ``Services``.
+
+Handlers receive ``Services`` and nothing else from the core. Every method returns a DTO from
+``trader.services.dto``. Conventions every implementation keeps:
+
+- Bad or unservable input raises ``trader.errors.InputError``/``DataError`` with a ``user_message``
+  and changes nothing (unknown pair, unknown strategy, unknown position id, value out of bounds).
+- A refusal by the rules (risk guard, halted, nothing to close) is a value:
+  ``ControlResult(ok=False, message=..., refused_reason=...)``; it changes nothing either.
+- A control action persists its change and an audit entry before returning ``ok=True``.
+- ``preview_*`` methods validate and price an action without changing anything; the matching action
+  method takes the preview back after the user confirmed (it re-checks, since time has passed).
+- CPU-heavy work (charts, backtests) runs off the event loop inside the service.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Protocol
+
+from trader.services.dto import (
+    Actor,
+    AuditEntry,
+    BacktestReport,
+    BacktestRequest,
+    BalanceView,
+    BuyPreview,
+    ChartImage,
+    ChartRequest,
+    ClosePreview,
+    ConfigView,
+    ControlResult,
+    DocumentFile,
+    HealthView,
+    LockView,
+    LogView,
+    PairPerformance,
+    PeriodKind,
+    PeriodTable,
+    PositionView,
+    ProfitView,
+    SettingChange,
+    SettingsView,
+    StatusView,
+    StrategyView,
+    TradePage,
+    TradeQuery,
+    VersionView,
+)
+
+
+class QueryService(Protocol):
+    """Read models of the live state: never changes anything."""
+
+    async def status(self) -> StatusView:
+        """Return the trading state and every open position with its current price and PnL."""
+        ...
+
+    async def positions(self) -> tuple[PositionView, ...]:
+        """Return the open positions, oldest first."""
+        ...
+
+    async def balance(self) -> BalanceView:
+        """Return equity, free quote and per-asset balances."""
+        ...
+
+    async def health(self) -> HealthView:
+        """Return whether the exchange, store and scheduler answer, and the last tick time."""
+        ...
+
+    async def locks(self) -> tuple[LockView, ...]:
+        """Return the pairs currently locked against new entries."""
+        ...
+
+    async def strategies(self) -> tuple[StrategyView, ...]:
+        """Return every registered strategy, enabled ones first."""
+        ...
+
+    async def settings(self) -> SettingsView:
+        """Return the risk and strategy parameters /settings may change."""
+        ...
+
+
+class ReportService(Protocol):
+    """Read models of the history (closed trades, equity) and exports."""
+
+    async def profit(self, days: int | None) -> ProfitView:
+        """Return the profit summary over the last ``days`` days (all time when None)."""
+        ...
+
+    async def performance(self) -> tuple[PairPerformance, ...]:
+        """Return closed-trade results per pair, best first."""
+        ...
+
+    async def periods(self, kind: PeriodKind, count: int) -> PeriodTable:
+        """Return the last ``count`` calendar buckets of ``kind``, newest first (empty ones included)."""
+        ...
+
+    async def trades(self, query: TradeQuery) -> TradePage:
+        """Return one page of closed trades matching ``query``, newest first."""
+        ...
+
+    async def tax_report(self, year: int) -> DocumentFile:
+        """Return the capital-gains CSV for the financial year ending in ``year``; DataError if none."""
+        ...
+
+
+class ControlService(Protocol):
+    """Everything that changes the trading state; each action is validated, persisted and audited."""
+
+    async def pause(self, actor: Actor) -> ControlResult:
+        """Stop opening positions; open ones stay protected."""
+        ...
+
+    async def resume(self, actor: Actor) -> ControlResult:
+        """Allow entries again after a pause or halt."""
+        ...
+
+    async def halt(self, actor: Actor, *, flatten: bool) -> ControlResult:
+        """Halt trading (persists across restarts); with ``flatten`` also close every position."""
+        ...
+
+    async def preview_close(self, target: str | None) -> ClosePreview:
+        """Return what closing position ``target`` (None: all) would close; InputError if unknown."""
+        ...
+
+    async def close(self, target: str | None, actor: Actor) -> ControlResult:
+        """Close position ``target`` (None: all) at market."""
+        ...
+
+    async def preview_buy(self, pair: str, amount: Decimal | None) -> BuyPreview:
+        """Size (when ``amount`` is None), round and price a manual entry; DataError on unknown pair."""
+        ...
+
+    async def buy(self, preview: BuyPreview, actor: Actor) -> ControlResult:
+        """Open the previewed position through the risk checks; a refusal comes back as a value."""
+        ...
+
+    async def preview_setting(self, key: str, value: str) -> SettingChange:
+        """Validate ``value`` for parameter ``key``; InputError names the problem and the bounds."""
+        ...
+
+    async def apply_setting(self, change: SettingChange, actor: Actor) -> ControlResult:
+        """Apply a previewed parameter change and persist it."""
+        ...
+
+    async def unlock(self, pair: str, actor: Actor) -> ControlResult:
+        """Remove the entry lock on ``pair``; refused when it is not locked."""
+        ...
+
+    async def reload(self, actor: Actor) -> ControlResult:
+        """Reload strategies and parameters from the configuration."""
+        ...
+
+
+class ChartService(Protocol):
+    """Rendered charts as PNG bytes."""
+
+    async def candles(self, request: ChartRequest) -> ChartImage:
+        """Render candles with indicators, entries/exits and stop/take-profit lines."""
+        ...
+
+    async def equity(self) -> ChartImage:
+        """Render the account equity curve with its drawdown."""
+        ...
+
+
+class BacktestService(Protocol):
+    """Backtests on stored candles, run off the event loop."""
+
+    async def run(self, request: BacktestRequest) -> BacktestReport:
+        """Run one backtest; DataError when the strategy, pair or candles are unknown."""
+        ...
+
+
+class SystemService(Protocol):
+    """Facts about the running program."""
+
+    async def version(self) -> VersionView:
+        """Return the program and library versions."""
+        ...
+
+    async def config(self) -> ConfigView:
+        """Return the effective configuration with every secret masked."""
+        ...
+
+    async def logs(self, lines: int) -> LogView:
+        """Return the last ``lines`` log lines, secrets redacted."""
+        ...
+
+
+class AuditService(Protocol):
+    """Append-only record of who tried what."""
+
+    async def record(self, entry: AuditEntry) -> None:
+        """Store one entry; never raises for a full log (oldest entries may be pruned)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """One bundle of every service: the only thing front ends receive."""
+
+    queries: QueryService
+    reports: ReportService
+    control: ControlService
+    charts: ChartService
+    backtests: BacktestService
+    system: SystemService
+    audit: AuditService

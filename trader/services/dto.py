@@ -1,0 +1,421 @@
+"""Frozen values the services return to front ends (Telegram handlers, CLI); no ORM rows or ccxt dicts.
+
+Money is ``Decimal`` in the quote currency unless a field says otherwise; times are aware UTC datetimes;
+percentages are fractions (0.05 = 5 %). Requests (``TradeQuery``, ``ChartRequest``...) are validated by
+the caller's parser before they reach a service; services still refuse what they cannot serve (unknown
+pair, unknown strategy) by raising ``trader.errors.DataError``/``InputError`` with a ``user_message``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from trader.domain.enums import Direction, ExitReason, Mode, ProtectionKind, TradingState
+
+
+class Role(StrEnum):
+    """Who may do what from a front end: admin everything, trader trade and pause, viewer look only."""
+
+    VIEWER = "viewer"
+    TRADER = "trader"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        """Return 0 for VIEWER up to 2 for ADMIN."""
+        return list(Role).index(self)
+
+    def can(self, needed: Role) -> bool:
+        """Return True when this role is at least ``needed``."""
+        return self.rank >= needed.rank
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked for a change: recorded in the audit log with every control action."""
+
+    user_id: int
+    chat_id: int
+    role: Role
+    name: str = ""
+
+
+# ── live state ───────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class PositionView:
+    """One open position as shown by /status and /positions."""
+
+    id: str
+    pair: str
+    direction: Direction
+    amount: Decimal  # base currency
+    entry_price: Decimal
+    current_price: Decimal | None  # None when no price could be fetched
+    pnl: Decimal  # unrealised, quote currency, after estimated fees
+    pnl_pct: Decimal
+    stop_price: Decimal | None
+    take_profit: Decimal | None
+    trailing_active: bool
+    protection: ProtectionKind
+    opened_at: datetime
+    strategy: str = ""
+    trailing_distance: Decimal | None = None  # fraction, when trailing is configured
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """Trading state plus open positions (/status)."""
+
+    state: TradingState
+    mode: Mode
+    quote: str
+    positions: tuple[PositionView, ...]
+    halted_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AssetBalance:
+    """One asset in /balance; ``value`` is its worth in the quote currency when known."""
+
+    asset: str
+    free: Decimal
+    used: Decimal
+    value: Decimal | None = None
+
+    @property
+    def total(self) -> Decimal:
+        """Return free plus used."""
+        return self.free + self.used
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceView:
+    """Account equity and per-asset balances (/balance)."""
+
+    quote: str
+    equity: Decimal
+    free: Decimal
+    exposure: Decimal
+    assets: tuple[AssetBalance, ...]
+    mode: Mode = Mode.PAPER
+
+
+@dataclass(frozen=True, slots=True)
+class HealthView:
+    """Liveness of the moving parts (/health)."""
+
+    state: TradingState
+    mode: Mode
+    exchange_ok: bool
+    store_ok: bool
+    scheduler_ok: bool
+    last_tick_at: datetime | None
+    uptime_seconds: float
+    open_positions: int
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LockView:
+    """A pair that may not be entered until ``until`` (cooldown, guard or manual lock)."""
+
+    pair: str
+    until: datetime
+    reason: str
+
+
+# ── history and reports ──────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ProfitView:
+    """Profit summary over the last ``days`` days, or all time when ``days`` is None (/profit)."""
+
+    quote: str
+    days: int | None
+    realised: Decimal
+    unrealised: Decimal
+    closed_trades: int
+    wins: int
+    losses: int
+    fees: Decimal
+    win_rate: Decimal | None = None  # None when no closed trades
+    profit_factor: Decimal | None = None  # None when there is no loss to divide by
+    max_drawdown_pct: Decimal | None = None
+    first_trade_at: datetime | None = None
+
+
+class PeriodKind(StrEnum):
+    """Calendar buckets for /daily, /weekly, /monthly (in the risk timezone)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRow:
+    """Closed-trade result for one calendar bucket starting on ``start``."""
+
+    start: date
+    trades: int
+    pnl: Decimal
+    pnl_pct: Decimal  # of equity at the bucket's start
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodTable:
+    """Rows newest first."""
+
+    kind: PeriodKind
+    quote: str
+    rows: tuple[PeriodRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PairPerformance:
+    """Closed-trade result for one pair (/performance), best first."""
+
+    pair: str
+    trades: int
+    pnl: Decimal
+    pnl_pct: Decimal  # average per trade
+    win_rate: Decimal
+
+
+class Outcome(StrEnum):
+    """Filter for /trades."""
+
+    WON = "won"
+    LOST = "lost"
+
+
+@dataclass(frozen=True, slots=True)
+class TradeQuery:
+    """A page of closed trades, newest first; ``page`` counts from 0."""
+
+    pair: str | None = None
+    outcome: Outcome | None = None
+    page: int = 0
+    page_size: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class TradeView:
+    """One closed trade."""
+
+    id: str
+    pair: str
+    direction: Direction
+    amount: Decimal
+    entry_price: Decimal
+    exit_price: Decimal
+    pnl: Decimal
+    pnl_pct: Decimal
+    opened_at: datetime
+    closed_at: datetime
+    exit_reason: ExitReason
+    strategy: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TradePage:
+    """One page of trades plus the total count matching the query."""
+
+    query: TradeQuery
+    trades: tuple[TradeView, ...]
+    total: int
+    quote: str = "USDT"
+
+    @property
+    def pages(self) -> int:
+        """Return how many pages the query has (at least 1)."""
+        return max(1, -(-self.total // self.query.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        """Return True when a later page exists."""
+        return self.query.page + 1 < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        """Return True when an earlier page exists."""
+        return self.query.page > 0
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentFile:
+    """A file to send (tax report CSV): name, bytes, one-line caption."""
+
+    filename: str
+    content: bytes
+    caption: str = ""
+    mime_type: str = "text/csv"
+
+
+# ── charts and backtests ─────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ChartRequest:
+    """Candles of ``pair`` on ``timeframe``, the last ``candles`` of them."""
+
+    pair: str
+    timeframe: str = "1h"
+    candles: int = 120
+
+
+@dataclass(frozen=True, slots=True)
+class ChartImage:
+    """A rendered chart: PNG bytes and a caption."""
+
+    png: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestRequest:
+    """Backtest ``strategy`` on ``pair`` over the last ``days`` days of ``timeframe`` candles."""
+
+    strategy: str
+    pair: str
+    timeframe: str = "1h"
+    days: int = 90
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestReport:
+    """Summary of one backtest run plus an equity chart."""
+
+    request: BacktestRequest
+    start: datetime
+    end: datetime
+    trades: int
+    win_rate: Decimal | None
+    total_return_pct: Decimal
+    max_drawdown_pct: Decimal
+    profit_factor: Decimal | None
+    sharpe: Decimal | None
+    final_equity: Decimal
+    quote: str = "USDT"
+    chart: ChartImage | None = None
+
+
+# ── strategies and settings ──────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ParamView:
+    """One tunable parameter: its dotted key (``risk.risk_per_trade``, ``breakout.period``), value, doc."""
+
+    key: str
+    value: str
+    default: str = ""
+    bounds: str = ""  # human text, e.g. "0 < x <= 1"
+    doc: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyView:
+    """A registered strategy and whether it trades now."""
+
+    name: str
+    description: str
+    enabled: bool
+    pairs: tuple[str, ...] = ()
+    timeframe: str = ""
+    params: tuple[ParamView, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """Risk and strategy parameters that /settings may change."""
+
+    params: tuple[ParamView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SettingChange:
+    """A validated change waiting for confirmation; ``new`` is already coerced and in bounds."""
+
+    key: str
+    old: str
+    new: str
+
+
+# ── control ──────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class ControlResult:
+    """Outcome of a control action; a refusal is a value (``ok`` False, ``refused_reason`` set)."""
+
+    ok: bool
+    message: str
+    refused_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClosePreview:
+    """What /close would close; ``target`` is a position id or None for all."""
+
+    target: str | None
+    positions: tuple[PositionView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BuyPreview:
+    """A sized, rounded manual entry waiting for confirmation."""
+
+    pair: str
+    amount: Decimal  # base, rounded down to the market's precision
+    price: Decimal  # last price used for the estimate
+    cost: Decimal  # quote
+    stop_price: Decimal | None
+    take_profit: Decimal | None = None
+    quote: str = "USDT"
+
+
+# ── system ───────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class VersionView:
+    """Program version and runtime facts (/version)."""
+
+    version: str
+    python: str
+    telegram_library: str = ""
+    exchange: str = ""
+    mode: Mode = Mode.PAPER
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigView:
+    """Effective configuration as dotted key/value lines, secrets already masked (/config)."""
+
+    lines: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LogView:
+    """The last log lines, oldest first, secrets already redacted (/logs)."""
+
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit record: who tried what, and whether it was allowed."""
+
+    at: datetime
+    user_id: int | None
+    chat_id: int | None
+    action: str
+    allowed: bool
+    detail: str = ""
