@@ -79,18 +79,20 @@ class Position:
     exit_reason: ExitReason | None = None
     fees: Decimal = ZERO  # quote value of all fees paid
     realised_pnl: Decimal = ZERO  # quote, fees included
+    # Orders placed so far per purpose; the working order's client id uses attempt = counter - 1.
     entry_attempt: int = 0
-    stop_attempt: int = 0
+    stop_attempt: int = 0  # the stop and an OCO share the STOP purpose
     tp_attempt: int = 0
     exit_attempt: int = 0
     # Added beyond the minimum: needed to run the machine and to reconcile after a restart.
     created_at: datetime | None = None
     entry_executed: Decimal = ZERO  # gross amount the venue executed for the entry, base
     entry_limit: Decimal | None = None  # None: market entry
+    requested_price: Decimal | None = None  # reference entry price the size was computed at
     initial_stop: Decimal | None = None  # stop at entry; the trade's 1R
     working: Working = Working.NONE
     working_amount: Decimal = ZERO  # amount of the working closing order, base
-    error: str = ""  # why the position is in ERROR
+    note: str = ""  # why the position is in ERROR, or closed leaving unsellable dust
 
     @property
     def open_amount(self) -> Decimal:
