@@ -1,1 +1,5 @@
-"""Order matching simulator shared by the backtest and the paper exchange."""
+"""Simulated exchange shared by the backtest and the PaperExchange: fill rules, costs, ledger.
+
+``matching`` states the fill semantics once; ``costs`` holds FeeModel and SlippageModel; ``ledger``
+keeps simulated balances and resting orders. See docs/backtesting.md for the full fill model.
+"""

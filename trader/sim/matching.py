@@ -1,0 +1,163 @@
+"""The fill rules of the simulator: the single statement of how an order fills against a candle.
+
+Every simulated fill (backtest runner, PaperExchange, the vectorised exit kernel) follows these rules;
+the kernel in ``trader.backtest.kernel`` is tested against this module. A candle is only known by its
+open, high, low and close, so the rules assume the open came first and are pessimistic inside the candle:
+
+- MARKET: fills at the open of the first candle after it was placed (for a tick, at the tick price),
+  moved against the trader by the slippage model. Signals come on a candle's close, so an entry fills
+  at the next candle's open plus slippage.
+- STOP (stop-market): triggers when the low reaches the stop (sell stop, protecting a long) or the high
+  reaches it (buy stop, protecting a short). It fills at the stop price, or at the open when the candle
+  opens already through the stop (a gap), then slippage as a taker.
+- TAKE_PROFIT and resting LIMIT: fill at their own price when the candle touches it, as makers. A LIMIT
+  that is already marketable at the open fills at the open (it crossed the book on arrival).
+- STOP_LIMIT: triggers like STOP, then fills at its limit price only when the open is not already beyond
+  the limit (we cannot know whether price came back within the candle, so assume it did not).
+- A stop and a take-profit both touched inside one candle (``match_exit``): resolve with lower-timeframe
+  candles when given, else assume the worse outcome (the stop). A gap through either at the open is
+  unambiguous: the open happened first.
+- Trailing stops are not an order type here: the caller ratchets the stop from a candle's extreme only
+  after matching the existing stop on that candle (no same-candle optimism).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from trader.domain.enums import OrderPurpose, OrderType, Side
+from trader.sim.costs import Liquidity, SlippageModel
+
+_NO_SLIPPAGE = SlippageModel()
+
+
+@dataclass(frozen=True, slots=True)
+class Bar:
+    """One candle (or one tick, with all four prices equal) in Decimal; ``timestamp`` is open time, ms."""
+
+    timestamp: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+
+    def __post_init__(self) -> None:
+        if not (self.low <= min(self.open, self.close) and self.high >= max(self.open, self.close)):
+            raise ValueError(f"inconsistent candle at {self.timestamp}: {self}")
+
+    @classmethod
+    def tick(cls, timestamp: int, price: Decimal) -> Bar:
+        """Return a bar for a single traded price (paper trading on live ticks)."""
+        return cls(timestamp, price, price, price, price)
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A fill decision: price (after slippage), liquidity, and whether the open gapped through."""
+
+    price: Decimal
+    liquidity: Liquidity
+    gapped: bool = False
+
+
+def match_order(
+    order_type: OrderType,
+    side: Side,
+    bar: Bar,
+    *,
+    price: Decimal | None = None,
+    trigger: Decimal | None = None,
+    slippage: SlippageModel = _NO_SLIPPAGE,
+) -> Match | None:
+    """Return how an order of ``order_type``/``side`` fills on ``bar``, or None when it does not."""
+    if order_type is OrderType.MARKET:
+        return Match(slippage.apply(bar.open, side), Liquidity.TAKER)
+    if order_type is OrderType.LIMIT:
+        return _limit(side, bar, _required(price, "limit price"))
+    if order_type is OrderType.TAKE_PROFIT:
+        level = _required(trigger if trigger is not None else price, "take-profit price")
+        return Match(level, Liquidity.MAKER) if touches_target(side, bar, level) else None
+    if order_type is OrderType.STOP:
+        return _stop(side, bar, _required(trigger, "stop trigger"), slippage)
+    if order_type is OrderType.STOP_LIMIT:
+        return _stop_limit(side, bar, _required(trigger, "stop trigger"), _required(price, "limit price"))
+    raise ValueError(f"{order_type} is not matched as one order: match each leg (stop, take-profit)")
+
+
+def touches_stop(side: Side, bar: Bar, stop: Decimal) -> bool:
+    """Return True when a ``side`` stop at ``stop`` triggers on ``bar`` (sell: low <= stop)."""
+    return bar.low <= stop if side is Side.SELL else bar.high >= stop
+
+
+def touches_target(side: Side, bar: Bar, level: Decimal) -> bool:
+    """Return True when a ``side`` take-profit/limit at ``level`` is touched (sell: high >= level)."""
+    return bar.high >= level if side is Side.SELL else bar.low <= level
+
+
+def stop_fill_price(side: Side, bar: Bar, stop: Decimal) -> Decimal:
+    """Return the raw fill price of a triggered stop: the stop, or the open when it gapped through."""
+    return min(bar.open, stop) if side is Side.SELL else max(bar.open, stop)
+
+
+def match_exit(
+    side: Side,
+    bar: Bar,
+    *,
+    stop: Decimal | None,
+    take_profit: Decimal | None,
+    detail: Sequence[Bar] = (),
+    slippage: SlippageModel = _NO_SLIPPAGE,
+) -> tuple[OrderPurpose, Match] | None:
+    """Return which protective exit (``side`` = the closing side) fills on ``bar`` first, and how.
+
+    When both are touched inside the candle, walk ``detail`` (the candle's lower-timeframe candles, in
+    order) with these same rules; without detail, or when one detail candle touches both, the stop wins.
+    """
+    stop_hit = stop is not None and touches_stop(side, bar, stop)
+    tp_hit = take_profit is not None and touches_target(side, bar, take_profit)
+    if stop_hit and tp_hit and detail:
+        for sub in detail:
+            found = match_exit(side, sub, stop=stop, take_profit=take_profit, slippage=slippage)
+            if found is not None:
+                return found
+    if stop_hit and stop is not None:
+        if tp_hit and take_profit is not None and _opens_through_target(side, bar, take_profit):
+            return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER, gapped=True)
+        return OrderPurpose.STOP, _stop(side, bar, stop, slippage)  # type: ignore[return-value]
+    if tp_hit and take_profit is not None:
+        return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER)
+    return None
+
+
+def _opens_through_target(side: Side, bar: Bar, level: Decimal) -> bool:
+    return bar.open >= level if side is Side.SELL else bar.open <= level
+
+
+def _limit(side: Side, bar: Bar, limit: Decimal) -> Match | None:
+    if (side is Side.BUY and bar.open <= limit) or (side is Side.SELL and bar.open >= limit):
+        return Match(bar.open, Liquidity.TAKER, gapped=True)  # marketable on arrival
+    if touches_target(side, bar, limit):
+        return Match(limit, Liquidity.MAKER)
+    return None
+
+
+def _stop(side: Side, bar: Bar, stop: Decimal, slippage: SlippageModel) -> Match | None:
+    if not touches_stop(side, bar, stop):
+        return None
+    raw = stop_fill_price(side, bar, stop)
+    return Match(slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
+
+
+def _stop_limit(side: Side, bar: Bar, stop: Decimal, limit: Decimal) -> Match | None:
+    if not touches_stop(side, bar, stop):
+        return None
+    beyond = bar.open < limit if side is Side.SELL else bar.open > limit
+    return None if beyond else Match(limit, Liquidity.TAKER)
+
+
+def _required(value: Decimal | None, what: str) -> Decimal:
+    if value is None:
+        raise ValueError(f"order needs a {what}")
+    return value
