@@ -88,5 +88,9 @@ class SecretError(TraderError):
     """The secret store cannot decrypt (wrong or missing key) or a secret is missing."""
 
 
+class NotifyError(TraderError):
+    """A channel could not deliver an alert; the alert outbox retries it later."""
+
+
 class InvariantViolation(TraderError):
     """A programming error such as an illegal state transition: crash; restart reconciles."""
