@@ -1,1 +1,44 @@
-"""Technical indicators over float64 arrays (TA-Lib where it has them)."""
+"""Technical indicators over float64 arrays (TA-Lib where it has them, numpy for the rest).
+
+Every function returns an array as long as its input, NaN before the first full window, and each
+value depends only on inputs up to its own index. Leading NaNs in the input extend the warm-up; a
+NaN after valid data raises ValueError.
+"""
+
+from trader.indicators.channels import Bands, bollinger, rolling_max, rolling_min
+from trader.indicators.momentum import rsi
+from trader.indicators.regime import Regime, regime_labels
+from trader.indicators.trend import Macd, adx, ema, macd, sma
+from trader.indicators.volatility import (
+    atr,
+    log_returns,
+    percentile_rank,
+    realised_volatility,
+    rolling_zscore,
+)
+from trader.indicators.volume import volume_ratio
+from trader.indicators.warmup import adx_warmup, ema_warmup, wilder_warmup
+
+__all__ = [
+    "Bands",
+    "Macd",
+    "Regime",
+    "adx",
+    "adx_warmup",
+    "atr",
+    "bollinger",
+    "ema",
+    "ema_warmup",
+    "log_returns",
+    "macd",
+    "percentile_rank",
+    "realised_volatility",
+    "regime_labels",
+    "rolling_max",
+    "rolling_min",
+    "rolling_zscore",
+    "rsi",
+    "sma",
+    "volume_ratio",
+    "wilder_warmup",
+]

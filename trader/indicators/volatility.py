@@ -1,0 +1,84 @@
+"""Volatility: ATR (TA-Lib), realised volatility of log returns, and a strided percentile rank.
+
+``percentile_rank`` is hand-written in numpy because neither TA-Lib nor a fast pandas routine has
+it: pandas ``rolling().rank()`` takes ~150 ms on a year of 1-minute candles (measured), over the
+strategy budget. Ranking against samples taken every ``stride`` candles keeps it exact, causal and
+independent of where the input starts, at ``lookback/stride`` vectorised passes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import talib
+
+from trader.indicators._validate import FloatArray, as_series, check_period, nan_array, same_length
+
+
+def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
+    """Return Wilder's average true range (NaN for the first ``period`` values)."""
+    h, lo, c = as_series(high, "high"), as_series(low, "low"), as_series(close, "close")
+    same_length(high=h, low=lo, close=c)
+    return talib.ATR(h, lo, c, timeperiod=check_period(period))
+
+
+def log_returns(close: npt.ArrayLike) -> FloatArray:
+    """Return log(close[i] / close[i-1]) with NaN at index 0; prices must be > 0."""
+    c = as_series(close, "close")
+    if (c <= 0).any():
+        raise ValueError(f"close: non-positive price at index {int(np.flatnonzero(c <= 0)[0])}")
+    out = nan_array(len(c))
+    if len(c) > 1:
+        out[1:] = np.log(c[1:] / c[:-1])
+    return out
+
+
+def realised_volatility(close: npt.ArrayLike, window: int = 30) -> FloatArray:
+    """Return the population standard deviation of the last ``window`` log returns (per candle)."""
+    returns = log_returns(close)
+    out: FloatArray = talib.STDDEV(returns, timeperiod=check_period(window, "window", minimum=2), nbdev=1.0)
+    # TA-Lib's running sums can leave a -0.0/tiny residue on flat stretches; sigma is never negative.
+    np.maximum(out, 0.0, out=out, where=~np.isnan(out))
+    return out
+
+
+def percentile_rank(values: npt.ArrayLike, lookback: int = 1000, stride: int = 20) -> FloatArray:
+    """Return the mid-rank of each value among values[i - k*stride] for k = 1..lookback//stride.
+
+    Result in [0, 1]: 0 = below every sample, 1 = above every sample, ties count one half (so a
+    constant series ranks 0.5). NaN until all samples exist.
+    """
+    x = as_series(values)
+    check_period(stride, "stride")
+    samples = check_period(lookback, "lookback") // stride
+    if samples < 1:
+        raise ValueError(f"lookback ({lookback}) must be >= stride ({stride})")
+    n = len(x)
+    out = nan_array(n)
+    first = int(np.argmax(~np.isnan(x))) if n and not np.isnan(x).all() else n
+    start = first + samples * stride
+    if start >= n:
+        return out
+    current = x[start:]
+    score = np.zeros(n - start, dtype=np.float64)
+    for k in range(1, samples + 1):  # loop over lags, not candles: each pass is vectorised
+        past = x[start - k * stride : n - k * stride]
+        score += past < current
+        score += 0.5 * (past == current)
+    out[start:] = score / samples
+    return out
+
+
+def rolling_zscore(values: npt.ArrayLike, period: int = 20) -> FloatArray:
+    """Return (x - mean) / sigma over the last ``period`` values (ddof=0); 0 where sigma is 0."""
+    x = as_series(values)
+    p = check_period(period, minimum=2)
+    mean = talib.SMA(x, timeperiod=p)
+    sigma = talib.STDDEV(x, timeperiod=p, nbdev=1.0)
+    out = nan_array(len(x))
+    valid = ~np.isnan(sigma)
+    # A flat window has sigma 0 (up to TA-Lib rounding): the value equals the mean, so its score is 0.
+    flat = valid & (sigma <= 1e-12 * np.maximum(np.abs(mean), 1.0))
+    np.divide(x - mean, sigma, out=out, where=valid & ~flat)
+    out[flat] = 0.0
+    return out
