@@ -2,7 +2,9 @@
 
 The PaperExchange wraps this behind the async exchange port, so it behaves like a spot venue: placing is
 idempotent on the client order id; a sell locks the coins it may sell and a buy limit locks its quote, so
-two closing orders cannot lock the same coins; fees are charged in the quote currency on every fill.
+two closing orders cannot lock the same coins (an OCO locks them once for its stop and take-profit legs:
+``trigger_price`` is the stop, ``price`` the take-profit limit; ``matching.oco_leg`` tells which leg
+filled); fees are charged in the quote currency on every fill.
 Orders fill only when ``on_bar`` shows them a price (or at placement when a current price is given).
 """
 
@@ -22,7 +24,7 @@ from trader.domain.money import ZERO
 from trader.domain.orders import Fill, Order, OrderRequest
 from trader.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 from trader.sim.costs import FeeModel, Liquidity, SlippageModel
-from trader.sim.matching import Bar, Match, match_order, touches_stop
+from trader.sim.matching import Bar, Match, match_exit, match_order, touches_stop
 
 
 class SimLedger:
@@ -153,8 +155,13 @@ class SimLedger:
 
     def _try_fill(self, order: Order, bar: Bar, now: datetime) -> None:
         market = self._market(order.symbol)
-        match = match_order(order.type, order.side, bar, price=order.price, trigger=order.trigger_price,
-                            slippage=self._slippage)
+        if order.type is OrderType.OCO:
+            leg = match_exit(order.side, bar, stop=order.trigger_price, take_profit=order.price,
+                             slippage=self._slippage)
+            match = None if leg is None else leg[1]
+        else:
+            match = match_order(order.type, order.side, bar, price=order.price, trigger=order.trigger_price,
+                                slippage=self._slippage)
         if match is None:
             if order.type is OrderType.STOP_LIMIT and _triggered(order, bar):
                 self._orders[order.client_order_id] = replace(order, type=OrderType.LIMIT)

@@ -131,6 +131,12 @@ def match_exit(
     return None
 
 
+def oco_leg(side: Side, fill_price: Decimal, take_profit: Decimal) -> OrderPurpose:
+    """Return which leg of a ``side`` OCO filled at ``fill_price``: the take-profit fills at its price."""
+    at_target = fill_price >= take_profit if side is Side.SELL else fill_price <= take_profit
+    return OrderPurpose.TAKE_PROFIT if at_target else OrderPurpose.STOP
+
+
 def _opens_through_target(side: Side, bar: Bar, level: Decimal) -> bool:
     return bar.open >= level if side is Side.SELL else bar.open <= level
 

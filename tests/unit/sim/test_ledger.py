@@ -123,3 +123,24 @@ def test_stop_limit_triggered_but_gapped_rests_as_limit() -> None:
 def test_snapshot_values_holdings_at_prices() -> None:
     snap = ledger(usdt="1000", btc="0.5").snapshot("USDT", {BTC: D(20000)})
     assert snap.equity == D(11000) and snap.exposure == D(10000) and snap.free == D(1000)
+
+
+def test_oco_locks_coins_once_and_fills_the_stop_leg_when_both_touched() -> None:
+    from trader.sim.matching import oco_leg
+
+    sim = ledger(usdt="0", btc="1")
+    sim.place(request("o", Side.SELL, OrderType.OCO, "1", price="22000", trigger="19000"), NOW)
+    assert sim.balances()["BTC"].used == D(1)
+    fills = sim.on_bar(BTC, candle("20000", "22500", "18500", "20000"))
+    assert [f.price for f in fills] == [D(19000)]
+    assert oco_leg(Side.SELL, fills[0].price, D(22000)) is OrderPurpose.STOP
+
+
+def test_oco_take_profit_leg_fills_at_target() -> None:
+    from trader.sim.matching import oco_leg
+
+    sim = ledger(usdt="0", btc="1")
+    sim.place(request("o", Side.SELL, OrderType.OCO, "1", price="22000", trigger="19000"), NOW)
+    fills = sim.on_bar(BTC, candle("21000", "22500", "20500", "22100"))
+    assert [f.price for f in fills] == [D(22000)]
+    assert oco_leg(Side.SELL, fills[0].price, D(22000)) is OrderPurpose.TAKE_PROFIT
