@@ -92,6 +92,7 @@ class Position:
     initial_stop: Decimal | None = None  # stop at entry; the trade's 1R
     working: Working = Working.NONE
     working_amount: Decimal = ZERO  # amount of the working closing order, base
+    tp_local: bool = False  # the venue refused the take-profit: the engine watches the target
     note: str = ""  # why the position is in ERROR, or closed leaving unsellable dust
 
     @property

@@ -1,0 +1,150 @@
+"""Handlers that close a position or keep it protected: exit fills, market exits, price updates.
+
+Intrabar assumption (stated once, relied on by the backtest): resting venue orders (native stop,
+take-profit, OCO) are matched by the venue or simulator *before* the candle reaches the machine as
+PriceUpdated. On PriceUpdated the machine first checks what it watches itself (the stop when it does
+not rest on the venue, then the target), pessimistically stop first, then raises the high-water
+mark, then ratchets the trailing stop (see ``positions.trailing``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from trader.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
+from trader.domain.enums import ExitReason, ProtectionKind
+from trader.domain.market import MarketSpec
+from trader.errors import InvariantViolation
+from trader.positions import events as ev
+from trader.positions.pnl import average_price, fee_split, price_gain
+from trader.positions.protection import RESTING, PositionContext, closing_order, desired_resting, working_id
+from trader.positions.state import Position, PositionStatus, Working
+from trader.positions.trailing import is_stop_hit, is_target_hit, raise_high_water, ratchet
+
+Result = tuple[Position, tuple[Command, ...]]
+NO_COMMANDS: tuple[Command, ...] = ()
+MAX_EXIT_ATTEMPTS = 5  # after this many failed market exits the position goes to ERROR for a human
+
+
+def is_dust(amount: Decimal, price: Decimal | None, market: MarketSpec) -> bool:
+    """Return True when ``amount`` cannot be sold: rounds to zero or is below the venue minimums."""
+    rounded = market.round_amount(amount)
+    if rounded <= 0 or rounded < market.min_amount:
+        return True
+    return price is not None and rounded * price < market.min_cost
+
+
+def stop_reason(position: Position) -> ExitReason:
+    """Return TRAILING_STOP when the stop has moved since entry, else STOP_LOSS."""
+    moved = position.initial_stop is not None and position.stop_price != position.initial_stop
+    return ExitReason.TRAILING_STOP if moved else ExitReason.STOP_LOSS
+
+
+def start_exit(position: Position, reason: ExitReason, at: datetime | None, ctx: PositionContext) -> Result:
+    """Send a market exit for the whole holding, replacing any resting protective order first."""
+    if position.exit_reason is None or position.status is not PositionStatus.EXITING:
+        position = replace(position, exit_reason=reason)
+    if is_dust(position.open_amount, position.entry_price, ctx.market):
+        return close(position, at), NO_COMMANDS
+    old_id = working_id(position) if position.working in RESTING else None
+    position, request = closing_order(replace(position, status=PositionStatus.EXITING), Working.EXIT,
+                                      ctx.market)
+    if old_id is not None:
+        return position, (ReplaceStop(position.symbol, old_id, request),)
+    return position, (PlaceOrder(request),)
+
+
+def rest(position: Position, kind: Working, ctx: PositionContext) -> Result:
+    """Make ``kind`` the resting order (placing, replacing or cancelling as needed)."""
+    old_id = working_id(position) if position.working in RESTING else None
+    if kind is Working.NONE:
+        cleared = replace(position, working=Working.NONE, working_amount=Decimal(0))
+        return cleared, ((CancelOrder(position.symbol, old_id),) if old_id is not None else NO_COMMANDS)
+    position, request = closing_order(position, kind, ctx.market)
+    if old_id is not None:
+        return position, (ReplaceStop(position.symbol, old_id, request),)
+    return position, (PlaceOrder(request),)
+
+
+def on_exit_fill(position: Position, fill: ev.StopFilled | ev.TakeProfitFilled | ev.ExitFilled,
+                 ctx: PositionContext) -> Result:
+    """Book one closing fill; close the position when what is left cannot be sold."""
+    if fill.amount <= 0 or fill.amount > position.open_amount:
+        raise InvariantViolation(
+            f"{position.id}: exit fill {fill.amount} outside (0, held {position.open_amount}]")
+    if position.entry_price is None:
+        raise InvariantViolation(f"{position.id}: exit fill before any entry fill")
+    _, fee_quote = fee_split(fill.amount, fill.price, fill.fee, fill.fee_in_base, reduces_holding=False)
+    gain = price_gain(position.direction, position.entry_price, fill.price, fill.amount)
+    default_reason = (ExitReason.TAKE_PROFIT if isinstance(fill, ev.TakeProfitFilled)
+                      else stop_reason(position) if isinstance(fill, ev.StopFilled) else ExitReason.MANUAL)
+    position = replace(
+        position,
+        exit_price=average_price(position.exit_filled, position.exit_price, fill.amount, fill.price),
+        exit_filled=position.exit_filled + fill.amount,
+        fees=position.fees + fee_quote,
+        realised_pnl=position.realised_pnl + gain - fee_quote,
+        working_amount=max(position.working_amount - fill.amount, Decimal(0)),
+    )
+    if position.status is not PositionStatus.OPEN or not isinstance(fill, ev.TakeProfitFilled):
+        position = replace(position, exit_reason=position.exit_reason or default_reason)
+    if is_dust(position.open_amount, fill.price, ctx.market):
+        resting_left = position.working in RESTING and position.working_amount > 0
+        leftover = working_id(position) if resting_left else None
+        closed = close(replace(position, exit_reason=position.exit_reason or default_reason), fill.at)
+        return closed, ((CancelOrder(position.symbol, leftover),) if leftover else NO_COMMANDS)
+    if not isinstance(fill, ev.TakeProfitFilled):
+        position = replace(position, status=PositionStatus.EXITING)
+    if position.working_amount <= 0:  # the order is done but coins remain: finish the job
+        position = replace(position, working=Working.NONE)
+        if position.status is PositionStatus.EXITING:
+            return start_exit(position, position.exit_reason or default_reason, fill.at, ctx)
+        return rest(position, desired_resting(position, None, ctx), ctx)
+    return position, NO_COMMANDS
+
+
+def on_exit_failed(position: Position, event: ev.ExitFailed, ctx: PositionContext) -> Result:
+    """Re-send the market exit with a new attempt, or go to ERROR after MAX_EXIT_ATTEMPTS."""
+    if position.working is not Working.EXIT:
+        return position, NO_COMMANDS
+    position = replace(position, working=Working.NONE, working_amount=Decimal(0))
+    if position.exit_attempt >= MAX_EXIT_ATTEMPTS:
+        note = f"market exit failed {position.exit_attempt} times: {event.reason}"
+        return replace(position, status=PositionStatus.ERROR, note=note), NO_COMMANDS
+    return start_exit(position, position.exit_reason or ExitReason.MANUAL, event.at, ctx)
+
+
+def on_price(position: Position, event: ev.PriceUpdated, ctx: PositionContext) -> Result:
+    """Check watched stop and target, then raise the high-water mark, ratchet and re-plan protection."""
+    resting = position.working
+    if resting not in (Working.STOP, Working.OCO) and is_stop_hit(
+            position.stop_price, event.high, event.low, position.direction):
+        return start_exit(position, stop_reason(position), event.at, ctx)
+    if resting not in (Working.TAKE_PROFIT, Working.OCO) and is_target_hit(
+            position.take_profit, event.high, event.low, position.direction):
+        return start_exit(position, ExitReason.TAKE_PROFIT, event.at, ctx)
+    high_water = raise_high_water(position.high_water, event.high, event.low, position.direction)
+    previous = stop = position.stop_price
+    if position.entry_price is not None:
+        stop = ratchet(stop, high_water, position.entry_price, ctx.trailing, position.direction,
+                       ctx.market.price_step)
+    position = replace(position, high_water=high_water, stop_price=stop)
+    if stop != previous and is_stop_hit(stop, event.close, event.close, position.direction):
+        return start_exit(position, ExitReason.TRAILING_STOP, event.at, ctx)
+    if position.protection is ProtectionKind.NONE:
+        return position, NO_COMMANDS
+    wanted = desired_resting(position, event.close, ctx)
+    if wanted is not resting or (stop != previous and wanted in (Working.STOP, Working.OCO)):
+        return rest(position, wanted, ctx)
+    return position, NO_COMMANDS
+
+
+def close(position: Position, at: datetime | None) -> Position:
+    """Return the position CLOSED; any unsellable remainder is noted as dust."""
+    note = position.note
+    if position.open_amount > 0:
+        note = note or f"closed leaving {position.open_amount} unsellable dust"
+    return replace(position, status=PositionStatus.CLOSED, closed_at=at, working=Working.NONE,
+                   working_amount=Decimal(0), note=note)
