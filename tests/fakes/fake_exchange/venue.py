@@ -1,0 +1,351 @@
+"""In-memory state of the fake Binance-like venue: markets, balances, orders, trades, price path, ledger.
+
+Thread-safe (one lock) because the HTTP server runs on its own thread while tests script prices.
+Matching rules (deliberately simple and stated here): a market order fills at once at the current price;
+a resting limit fills completely at its limit price when the current price reaches it; a stop
+(STOP_LOSS / TAKE_PROFIT and their _LIMIT forms) triggers when the price crosses its stopPrice, then
+fills at the current price (market forms) or rests as a limit (limit forms). Fees are charged in the
+asset received, like Binance spot without BNB discounts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+
+from tests.fakes.fake_exchange.candles import CandleRows
+
+D = Decimal
+ZERO = Decimal(0)
+SELL_STOP_TYPES = {"STOP_LOSS", "STOP_LOSS_LIMIT"}
+TP_TYPES = {"TAKE_PROFIT", "TAKE_PROFIT_LIMIT"}
+TRIGGER_TYPES = SELL_STOP_TYPES | TP_TYPES
+ORDER_TYPES = ("LIMIT", "MARKET", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT",
+               "LIMIT_MAKER")
+OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
+
+
+class VenueReject(Exception):
+    """A Binance-style rejection: HTTP status, error code and message."""
+
+    def __init__(self, code: int, msg: str, status: int = 400) -> None:
+        super().__init__(f"{code} {msg}")
+        self.code = code
+        self.msg = msg
+        self.status = status
+
+
+@dataclass
+class FakeMarket:
+    """One spot market with Binance filters."""
+
+    base: str
+    quote: str
+    tick_size: Decimal = Decimal("0.01")
+    step_size: Decimal = Decimal("0.00001")
+    min_qty: Decimal = Decimal("0.00001")
+    min_notional: Decimal = Decimal("5")
+    price: Decimal = Decimal("50000")
+    candles: dict[str, CandleRows] = field(default_factory=dict)  # interval -> rows
+
+    @property
+    def symbol_id(self) -> str:
+        return self.base + self.quote
+
+
+@dataclass
+class FakeOrder:
+    """One order as the venue sees it."""
+
+    order_id: int
+    client_id: str
+    symbol_id: str
+    side: str  # BUY / SELL
+    type: str
+    qty: Decimal
+    price: Decimal | None
+    stop_price: Decimal | None
+    time_ms: int
+    status: str = "NEW"
+    executed: Decimal = ZERO
+    cum_quote: Decimal = ZERO
+    triggered: bool = False
+    update_ms: int = 0
+    order_list_id: int = -1
+    locked_asset: str = ""
+    locked: Decimal = ZERO
+
+
+@dataclass(frozen=True)
+class FakeTrade:
+    """One execution."""
+
+    trade_id: int
+    order_id: int
+    client_id: str
+    symbol_id: str
+    side: str
+    price: Decimal
+    qty: Decimal
+    commission: Decimal
+    commission_asset: str
+    time_ms: int
+    is_maker: bool
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """What the venue did: 'accepted', 'canceled', 'rejected' or 'fill'."""
+
+    event: str
+    order_id: int
+    client_id: str
+    detail: dict[str, str]
+
+
+class FakeVenue:
+    """State and matching of the fake venue; every public method is thread-safe."""
+
+    def __init__(self, *, fee_rate: Decimal = Decimal("0.001"), now_ms: int = 1_700_000_000_000) -> None:
+        self.lock = threading.RLock()
+        self.fee_rate = fee_rate
+        self.now_ms = now_ms
+        self.markets: dict[str, FakeMarket] = {}
+        self.free: dict[str, Decimal] = {}
+        self.locked: dict[str, Decimal] = {}
+        self.orders: dict[int, FakeOrder] = {}
+        self.trades: list[FakeTrade] = []
+        self.ledger: list[LedgerEntry] = []
+        self.paths: dict[str, list[Decimal]] = {}
+        self._order_ids = itertools.count(1001)
+        self._trade_ids = itertools.count(501)
+        self._list_ids = itertools.count(71)
+
+    # ── set-up ────────────────────────────────────────────────────────────────
+    def add_market(self, market: FakeMarket) -> None:
+        """Register a market (keyed by its Binance id, e.g. BTCUSDT)."""
+        with self.lock:
+            self.markets[market.symbol_id] = market
+
+    def deposit(self, asset: str, amount: Decimal | str) -> None:
+        """Credit a free balance."""
+        with self.lock:
+            self.free[asset] = self.free.get(asset, D(0)) + D(amount)
+
+    def market(self, symbol_id: str) -> FakeMarket:
+        """Return a market or raise the Binance 'Invalid symbol' rejection."""
+        market = self.markets.get(symbol_id)
+        if market is None:
+            raise VenueReject(-1121, "Invalid symbol.")
+        return market
+
+    # ── prices ────────────────────────────────────────────────────────────────
+    def script_prices(self, symbol_id: str, prices: Iterable[Decimal | str | float]) -> None:
+        """Queue a price path for ``advance`` to walk."""
+        with self.lock:
+            self.paths[symbol_id] = [D(str(p)) for p in prices]
+
+    def advance(self, symbol_id: str, steps: int = 1) -> Decimal:
+        """Move along the scripted path ``steps`` prices, matching after each; return the price."""
+        with self.lock:
+            for _ in range(steps):
+                path = self.paths.get(symbol_id) or []
+                if not path:
+                    raise IndexError(f"price path for {symbol_id} is exhausted")
+                self.set_price(symbol_id, path.pop(0))
+            return self.market(symbol_id).price
+
+    def set_price(self, symbol_id: str, price: Decimal | str | float) -> None:
+        """Set the last price, advance the venue clock one second and match resting orders."""
+        with self.lock:
+            self.market(symbol_id).price = D(str(price))
+            self.now_ms += 1000
+            self._match(symbol_id)
+
+    # ── balances ──────────────────────────────────────────────────────────────
+    def balances(self) -> list[tuple[str, Decimal, Decimal]]:
+        """Return (asset, free, locked) rows."""
+        with self.lock:
+            assets = sorted(set(self.free) | set(self.locked))
+            return [(a, self.free.get(a, D(0)), self.locked.get(a, D(0))) for a in assets]
+
+    def _lock_funds(self, order: FakeOrder, market: FakeMarket) -> None:
+        if order.side == "SELL":
+            asset, need = market.base, order.qty
+        else:
+            asset = market.quote
+            need = order.qty * (order.price or order.stop_price or market.price)
+            if order.type == "MARKET":
+                need = order.qty * market.price
+        if self.free.get(asset, D(0)) < need:
+            raise VenueReject(-2010, "Account has insufficient balance for requested action.")
+        self.free[asset] -= need
+        self.locked[asset] = self.locked.get(asset, D(0)) + need
+        order.locked_asset, order.locked = asset, need
+
+    def _release(self, order: FakeOrder) -> None:
+        if order.locked:
+            self.locked[order.locked_asset] -= order.locked
+            self.free[order.locked_asset] += order.locked
+            order.locked = D(0)
+
+    # ── orders ────────────────────────────────────────────────────────────────
+    def place(self, params: dict[str, str]) -> FakeOrder:
+        """Validate and accept an order from Binance-style params, matching it at once if it can."""
+        with self.lock:
+            order = self._validated(params)
+            market = self.markets[order.symbol_id]
+            self._lock_funds(order, market)
+            self.orders[order.order_id] = order
+            self._record("accepted", order, type=order.type, side=order.side, qty=str(order.qty))
+            self._match(order.symbol_id)
+            return order
+
+    def _validated(self, params: dict[str, str]) -> FakeOrder:
+        market = self.market(params.get("symbol", ""))
+        kind, side = params.get("type", ""), params.get("side", "")
+        if kind not in ORDER_TYPES or side not in ("BUY", "SELL"):
+            raise VenueReject(-1116, "Invalid orderType.")
+        qty = self._decimal(params, "quantity", market.step_size, "LOT_SIZE")
+        if qty is None or qty < market.min_qty:
+            raise VenueReject(-1013, "Filter failure: LOT_SIZE")
+        price = self._decimal(params, "price", market.tick_size, "PRICE_FILTER")
+        stop = self._decimal(params, "stopPrice", market.tick_size, "PRICE_FILTER")
+        if kind != "MARKET" and "LIMIT" in kind and price is None:
+            raise VenueReject(-1102, "Mandatory parameter 'price' was not sent, or was empty/null.")
+        if kind in TRIGGER_TYPES and stop is None:
+            raise VenueReject(-1102, "Mandatory parameter 'stopPrice' was not sent.")
+        if kind in TRIGGER_TYPES and _crossed_at(kind, side, stop, market.price):
+            raise VenueReject(-2010, "Order would trigger immediately.")
+        if qty * (price or stop or market.price) < market.min_notional:
+            raise VenueReject(-1013, "Filter failure: NOTIONAL")
+        client_id = params.get("newClientOrderId") or f"fake{next(self._trade_ids)}"
+        if any(o.client_id == client_id and o.status in OPEN_STATUSES for o in self.orders.values()):
+            raise VenueReject(-2010, "Duplicate order sent.")
+        return FakeOrder(next(self._order_ids), client_id, market.symbol_id, side, kind, qty, price, stop,
+                         self.now_ms, update_ms=self.now_ms)
+
+    @staticmethod
+    def _decimal(params: dict[str, str], key: str, step: Decimal, filt: str) -> Decimal | None:
+        raw = params.get(key)
+        if raw is None:
+            return None
+        value = D(raw)
+        if -value.as_tuple().exponent > 8:  # type: ignore[operator]
+            raise VenueReject(-1111, "Precision is over the maximum defined for this asset.")
+        if value <= 0 or (value / step) != (value / step).to_integral_value(rounding=ROUND_FLOOR):
+            raise VenueReject(-1013, f"Filter failure: {filt}")
+        return value
+
+    def find(self, symbol_id: str, order_id: str | None, client_id: str | None) -> FakeOrder:
+        """Find an order by orderId or origClientOrderId (latest wins), else -2013."""
+        with self.lock:
+            for order in sorted(self.orders.values(), key=lambda o: -o.order_id):
+                if order.symbol_id != symbol_id:
+                    continue
+                by_id = order_id and str(order.order_id) == order_id
+                if by_id or (client_id and order.client_id == client_id):
+                    return order
+            raise VenueReject(-2013, "Order does not exist.")
+
+    def cancel(self, symbol_id: str, order_id: str | None, client_id: str | None) -> FakeOrder:
+        """Cancel an open order, else -2011 Unknown order."""
+        with self.lock:
+            try:
+                order = self.find(symbol_id, order_id, client_id)
+            except VenueReject as exc:
+                raise VenueReject(-2011, "Unknown order sent.") from exc
+            if order.status not in OPEN_STATUSES:
+                raise VenueReject(-2011, "Unknown order sent.")
+            self._release(order)
+            order.status, order.update_ms = "CANCELED", self.now_ms
+            self._record("canceled", order)
+            return order
+
+    def open_orders(self, symbol_id: str | None) -> list[FakeOrder]:
+        """Return open orders, optionally for one market."""
+        with self.lock:
+            return [o for o in self.orders.values()
+                    if o.status in OPEN_STATUSES and symbol_id in (None, o.symbol_id)]
+
+    def my_trades(self, symbol_id: str, start_ms: int = 0) -> list[FakeTrade]:
+        """Return executions on a market at or after ``start_ms``."""
+        with self.lock:
+            return [t for t in self.trades if t.symbol_id == symbol_id and t.time_ms >= start_ms]
+
+    # ── matching ──────────────────────────────────────────────────────────────
+    def _match(self, symbol_id: str) -> None:
+        market = self.markets[symbol_id]
+        last = market.price
+        for order in sorted(self.open_orders(symbol_id), key=lambda o: o.order_id):
+            if order.type in TRIGGER_TYPES and not order.triggered:
+                if not _crossed(order, last):
+                    continue
+                order.triggered = True
+                if not order.type.endswith("_LIMIT"):
+                    self._fill(order, market, last, maker=False)
+                    continue
+            if order.type == "MARKET":
+                self._fill(order, market, last, maker=False)
+            elif order.price is not None and _limit_reached(order.side, order.price, last):
+                self._fill(order, market, order.price, maker=True)
+
+    def _fill(self, order: FakeOrder, market: FakeMarket, price: Decimal, *, maker: bool) -> None:
+        qty = order.qty - order.executed
+        quote_amt = qty * price
+        self._release(order)
+        if order.side == "BUY":
+            commission, asset = qty * self.fee_rate, market.base
+            self.free[market.quote] = self.free.get(market.quote, D(0)) - quote_amt
+            self.free[market.base] = self.free.get(market.base, D(0)) + qty - commission
+        else:
+            commission, asset = quote_amt * self.fee_rate, market.quote
+            self.free[market.base] = self.free.get(market.base, D(0)) - qty
+            self.free[market.quote] = self.free.get(market.quote, D(0)) + quote_amt - commission
+        trade = FakeTrade(next(self._trade_ids), order.order_id, order.client_id, order.symbol_id, order.side,
+                          price, qty, commission, asset, self.now_ms, maker)
+        self.trades.append(trade)
+        order.executed += qty
+        order.cum_quote += quote_amt
+        order.status, order.update_ms = "FILLED", self.now_ms
+        self._record("fill", order, trade_id=str(trade.trade_id), price=str(price), qty=str(qty))
+
+    def _record(self, event: str, order: FakeOrder, **detail: str) -> None:
+        self.ledger.append(LedgerEntry(event, order.order_id, order.client_id, detail))
+
+    # ── inspection for tests ──────────────────────────────────────────────────
+    def accepted(self) -> list[LedgerEntry]:
+        """Return every accepted order, in order."""
+        with self.lock:
+            return [e for e in self.ledger if e.event == "accepted"]
+
+    def fills(self) -> list[LedgerEntry]:
+        """Return every fill, in order."""
+        with self.lock:
+            return [e for e in self.ledger if e.event == "fill"]
+
+    def order_count(self, client_id: str) -> int:
+        """Return how many orders the venue accepted with this client id."""
+        return sum(1 for e in self.accepted() if e.client_id == client_id)
+
+    def all_orders(self) -> Sequence[FakeOrder]:
+        """Return every order ever accepted."""
+        with self.lock:
+            return list(self.orders.values())
+
+
+def _crossed(order: FakeOrder, last: Decimal) -> bool:
+    return _crossed_at(order.type, order.side, order.stop_price, last)
+
+
+def _crossed_at(kind: str, side: str, stop: Decimal | None, last: Decimal) -> bool:
+    assert stop is not None
+    falling = (kind in SELL_STOP_TYPES) == (side == "SELL")
+    return last <= stop if falling else last >= stop
+
+
+def _limit_reached(side: str, limit: Decimal, last: Decimal) -> bool:
+    return last <= limit if side == "BUY" else last >= limit
