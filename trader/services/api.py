@@ -21,7 +21,6 @@ from typing import Protocol
 
 from trader.services.dto import (
     Actor,
-    AuditEntry,
     BacktestReport,
     BacktestRequest,
     BalanceView,
@@ -191,10 +190,10 @@ class SystemService(Protocol):
 
 
 class AuditService(Protocol):
-    """Append-only record of who tried what."""
+    """Append-only record of who tried what (``trader.services.audit.AuditService`` implements it)."""
 
-    async def record(self, entry: AuditEntry) -> None:
-        """Store one entry; never raises for a full log (oldest entries may be pruned)."""
+    async def record(self, actor: str, action: str, detail: str = "", result: str = "ok") -> int:
+        """Append one entry in its own transaction and return its id."""
         ...
 
 

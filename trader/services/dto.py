@@ -42,6 +42,11 @@ class Actor:
     role: Role
     name: str = ""
 
+    @property
+    def label(self) -> str:
+        """Return the audit-log actor name, e.g. 'telegram:42'."""
+        return f"telegram:{self.user_id}"
+
 
 # ── live state ───────────────────────────────────────────────────────────────────────────
 
@@ -407,15 +412,3 @@ class LogView:
     """The last log lines, oldest first, secrets already redacted (/logs)."""
 
     lines: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One audit record: who tried what, and whether it was allowed."""
-
-    at: datetime
-    user_id: int | None
-    chat_id: int | None
-    action: str
-    allowed: bool
-    detail: str = ""
