@@ -89,6 +89,7 @@ class RiskConfig(Section):
     min_confidence: Fraction = Decimal("0.5")
     kelly_fraction: Fraction = Decimal("0.25")
     kelly_min_trades: Annotated[int, Field(ge=1)] = 30
+    kelly_max_risk: PositiveFraction = Decimal("0.02")  # Kelly never risks more than this at the stop
     expected_slippage: Fraction = Decimal("0.0005")
     max_position_pct: PositiveFraction = Decimal("0.25")
     max_exposure_pct: PositiveFraction = Decimal("1")
