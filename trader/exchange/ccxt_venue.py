@@ -172,6 +172,11 @@ class CcxtExchange:
         async def lookup() -> Order | None:
             return await self.order(request.symbol, request.client_order_id)
 
+        # Look first: a repeat after a crash must not create a second order (Binance, for one, accepts
+        # a reused client id once the first order is no longer open).
+        existing = await lookup()
+        if existing is not None:
+            return existing
         try:
             return await call_with_retry(create, self._retry, self._sleep, lookup=lookup,
                                          what=f"create {request.client_order_id}")
