@@ -16,7 +16,8 @@ optimism). The level, for a long (profit ``p = high_water / entry - 1``)::
 
 ``level`` is non-decreasing in ``high_water`` (the distance only shrinks as profit grows). A short
 mirrors it: ``p = 1 - high_water / entry``, ``level = high_water * (1 + distance)``, ``min(level,
-entry)`` for break-even, +inf when inactive, non-increasing in ``high_water``. ``ratchet`` rounds the
+entry)`` for break-even, +inf when inactive; it is also non-decreasing in ``high_water``, whose
+improvement is downward (a lower low gives a lower, tighter stop). ``ratchet`` rounds the
 level to the tick toward the position (long up, short down) and moves the stop only when that
 improves it by more than ``cfg.min_step`` (a fraction of the current stop); otherwise, and whenever
 the level would loosen it, the stop stays put.
