@@ -1,0 +1,20 @@
+"""The positions table must follow the Position dataclass field for field."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from trader.positions.state import Position
+from trader.store.orm import PositionRow
+
+
+def test_positions_table_has_one_column_per_position_field() -> None:
+    fields = {f.name for f in dataclasses.fields(Position)}
+    columns = set(PositionRow.__table__.columns.keys())
+    assert fields == columns, f"missing columns {fields - columns}, extra columns {columns - fields}"
+
+
+def test_every_optional_position_field_is_nullable_and_no_other() -> None:
+    optional = {f.name for f in dataclasses.fields(Position) if "None" in str(f.type)}
+    nullable = {c.name for c in PositionRow.__table__.columns if c.nullable}
+    assert optional == nullable

@@ -1,0 +1,100 @@
+"""Run Alembic migrations programmatically (start-up and ``tradebot db upgrade/downgrade``).
+
+The async variants run inside an already running event loop (Alembic gets an open connection); the
+sync ones are for the command line. ``schema_diff`` compares the live schema with the ORM metadata.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from trader.config.sections import DatabaseConfig
+from trader.store.db import create_engine
+from trader.store.orm import metadata
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    """Return an Alembic Config for our migrations directory and ``url``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["url"] = url
+    return cfg
+
+
+def head_revision() -> str:
+    """Return the newest revision id shipped with the code."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+async def upgrade_async(url: str, revision: str = "head") -> None:
+    """Upgrade the database at ``url`` to ``revision`` (default: the newest)."""
+    await _with_connection(url, lambda conn, cfg: command.upgrade(cfg, revision))
+    logger.info("database upgraded to %s", revision)
+
+
+async def downgrade_async(url: str, revision: str) -> None:
+    """Downgrade the database at ``url`` to ``revision`` ('base' drops every table)."""
+    await _with_connection(url, lambda conn, cfg: command.downgrade(cfg, revision))
+    logger.info("database downgraded to %s", revision)
+
+
+async def current_revision(url: str) -> str | None:
+    """Return the database's current revision, or None for an empty database."""
+    result: list[str | None] = []
+    await _with_connection(url, lambda conn, cfg: result.append(
+        MigrationContext.configure(conn).get_current_revision()))
+    return result[0]
+
+
+async def schema_diff(url: str) -> list[Any]:
+    """Return Alembic's differences between the live schema and the ORM metadata (empty when in sync)."""
+    result: list[Any] = []
+
+    def _compare(conn: Connection, _cfg: Config) -> None:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+        result.extend(compare_metadata(ctx, metadata))
+
+    await _with_connection(url, _compare)
+    return result
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Run ``upgrade_async`` from synchronous code."""
+    asyncio.run(upgrade_async(url, revision))
+
+
+def downgrade(url: str, revision: str) -> None:
+    """Run ``downgrade_async`` from synchronous code."""
+    asyncio.run(downgrade_async(url, revision))
+
+
+async def _with_connection(url: str, work: Any) -> None:
+    engine = create_engine(DatabaseConfig(url=url))
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_in_sync, url, work)
+    finally:
+        await engine.dispose()
+
+
+def _in_sync(conn: Connection, url: str, work: Any) -> None:
+    cfg = alembic_config(url)
+    cfg.attributes["connection"] = conn
+    work(conn, cfg)
