@@ -1,1 +1,54 @@
-"""Telegram handlers: thin functions that parse arguments, call a service and format the answer."""
+"""Telegram handlers: thin functions that parse arguments, call a service and format the answer.
+
+``register(app, services, access)`` wires everything from the one command table in
+``handlers.commands``; ``bot_commands`` gives the per-role lists for ``setMyCommands``.
+"""
+
+from __future__ import annotations
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    InvalidCallbackData,
+    MessageHandler,
+    TypeHandler,
+)
+from telegram.ext import filters as f
+
+from handlers import admin, auth, errors, keyboards
+from handlers.access import AccessList
+from handlers.commands import BUTTONS, COMMANDS, visible_to
+from handlers.context import BotApplication, BotContext, BotData
+from trader.services.api import Services
+from trader.services.dto import Role
+
+__all__ = ["BotContext", "BotData", "publish_commands", "register"]
+
+
+def register(app: BotApplication, services: Services, access: AccessList) -> None:
+    """Add the access check, every command and button handler, and the error handler to ``app``."""
+    data = app.bot_data
+    data.services, data.access, data.commands = services, access, COMMANDS
+    app.add_handler(TypeHandler(Update, auth.check_access), group=-1)
+    for command in COMMANDS:  # edits are ignored so an edited "/pause" does not act twice
+        app.add_handler(CommandHandler(command.name, command.callback, filters=f.UpdateType.MESSAGE))
+    for button in BUTTONS:
+        app.add_handler(CallbackQueryHandler(button.callback, pattern=button.kind))
+    app.add_handler(CallbackQueryHandler(keyboards.stale_button, pattern=InvalidCallbackData))
+    app.add_handler(MessageHandler(f.UpdateType.MESSAGE & f.COMMAND, admin.unknown_command))
+    app.add_handler(MessageHandler(f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND, admin.plain_text))
+    app.add_error_handler(errors.on_error)
+
+
+async def publish_commands(app: BotApplication) -> None:
+    """Set the command menu: public commands for everyone, each allow-listed private chat its role's."""
+    public = [BotCommand(c.name, c.help) for c in COMMANDS if c.public or c.name in ("start", "help")]
+    await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
+    for chat_id, role in app.bot_data.access.ids().items():
+        if chat_id > 0:  # group ids are negative; groups keep the default menu
+            await app.bot.set_my_commands(_menu(role), scope=BotCommandScopeChat(chat_id))
+
+
+def _menu(role: Role) -> list[BotCommand]:
+    return [BotCommand(c.name, c.help) for c in visible_to(role)]

@@ -1,0 +1,27 @@
+"""/backtest: run a backtest through the backtest service (off the event loop) and send the report."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ChatAction
+
+from handlers import args, formatting
+from handlers.context import BotContext
+from handlers.replies import send
+
+MAX_CAPTION = 1024
+
+
+async def backtest(update: Update, context: BotContext) -> None:
+    """Backtest a strategy on a pair and reply with the summary and equity chart."""
+    request = args.backtest(context.args or [])
+    message = update.effective_message
+    assert message is not None
+    await message.reply_chat_action(ChatAction.TYPING)
+    report = await context.services.backtests.run(request)
+    text = formatting.backtest(report)
+    if report.chart is None or len(text) > MAX_CAPTION:
+        await send(update, text)
+    if report.chart is not None:
+        caption = text if len(text) <= MAX_CAPTION else None
+        await message.reply_photo(report.chart.png, caption=caption, parse_mode="HTML")

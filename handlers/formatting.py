@@ -1,0 +1,302 @@
+"""Pure DTO -> HTML message text for Telegram (parse_mode HTML); every dynamic string is escaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from html import escape
+
+from trader.services.dto import (
+    BacktestReport,
+    BalanceView,
+    BuyPreview,
+    ClosePreview,
+    ConfigView,
+    ControlResult,
+    HealthView,
+    LockView,
+    PairPerformance,
+    PeriodTable,
+    PositionView,
+    ProfitView,
+    SettingChange,
+    SettingsView,
+    StatusView,
+    StrategyView,
+    TradePage,
+    VersionView,
+)
+
+MAX_MESSAGE = 4096
+MAX_LOG_LINE = 700
+MAX_VALUE = 200
+ERROR_MARK = "⚠️"
+
+
+def e(value: object) -> str:
+    """Return ``value`` as HTML-escaped text."""
+    return escape(str(value), quote=False)
+
+
+def money(value: Decimal, quote: str = "") -> str:
+    """Return a quote-currency amount with two decimals and a sign only when negative."""
+    text = f"{value:,.2f}"
+    return f"{text} {e(quote)}" if quote else text
+
+
+def signed(value: Decimal, quote: str = "") -> str:
+    """Return an amount with an explicit sign (PnL)."""
+    text = f"{value:+,.2f}"
+    return f"{text} {e(quote)}" if quote else text
+
+
+def price(value: Decimal | None) -> str:
+    """Return a price with precision that suits its size ('-' when unknown)."""
+    if value is None:
+        return "-"
+    size = abs(value)
+    places = 2 if size >= 1000 else 4 if size >= 1 else 8
+    return f"{value:,.{places}f}"
+
+
+def qty(value: Decimal) -> str:
+    """Return an amount without trailing zeros."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def pct(fraction: Decimal | None, *, sign: bool = True) -> str:
+    """Return a fraction as a percentage ('-' when unknown)."""
+    if fraction is None:
+        return "-"
+    return f"{fraction * 100:+.2f}%" if sign else f"{fraction * 100:.2f}%"
+
+
+def when(moment: datetime | None) -> str:
+    """Return a UTC timestamp to the minute ('never' when None)."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def error(text: str) -> str:
+    """Return a user-facing error line (``text`` is escaped here)."""
+    return f"{ERROR_MARK} {e(text)}"
+
+
+def _dot(value: Decimal) -> str:
+    return "🟢" if value > 0 else "🔴" if value < 0 else "⚪"
+
+
+def position(p: PositionView, quote: str) -> str:
+    """Return one position as a block of lines."""
+    trail = f", trailing {pct(p.trailing_distance, sign=False)}" if p.trailing_active else ""
+    strategy = f" · {e(p.strategy)}" if p.strategy else ""
+    return (
+        f"{_dot(p.pnl)} <b>{e(p.pair)}</b> {e(p.direction.value)} <code>{e(p.id)}</code>{strategy}\n"
+        f"Amount {qty(p.amount)} · Entry {price(p.entry_price)} → {price(p.current_price)}\n"
+        f"PnL <b>{signed(p.pnl, quote)}</b> ({pct(p.pnl_pct)})\n"
+        f"Stop {price(p.stop_price)} ({e(p.protection.value)}{trail}) · TP {price(p.take_profit)}\n"
+        f"Opened {when(p.opened_at)}"
+    )
+
+
+def status(view: StatusView) -> str:
+    """Return the /status message."""
+    state = f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.value)})"
+    if view.halted_reason:
+        state += f": {e(view.halted_reason)}"
+    if not view.positions:
+        return f"{state}\nNo open positions."
+    blocks = [position(p, view.quote) for p in view.positions]
+    return f"{state} · {len(view.positions)} open\n\n" + "\n\n".join(blocks)
+
+
+def positions(items: tuple[PositionView, ...]) -> str:
+    """Return the compact /positions list."""
+    if not items:
+        return "No open positions."
+    lines = [f"{_dot(p.pnl)} <code>{e(p.id)}</code> {e(p.pair)} {qty(p.amount)} @ {price(p.entry_price)}"
+             f" {pct(p.pnl_pct)}" for p in items]
+    return "<b>Open positions</b>\n" + "\n".join(lines)
+
+
+def balance(view: BalanceView) -> str:
+    """Return the /balance message."""
+    lines = [f"<b>Equity</b> {money(view.equity, view.quote)} ({e(view.mode.value)})",
+             f"Free {money(view.free, view.quote)} · In positions {money(view.exposure, view.quote)}"]
+    for a in view.assets:
+        worth = f" ≈ {money(a.value, view.quote)}" if a.value is not None else ""
+        lines.append(f"{e(a.asset)}: {qty(a.total)} (free {qty(a.free)}){worth}")
+    return "\n".join(lines)
+
+
+def profit(view: ProfitView) -> str:
+    """Return the /profit message."""
+    span = f"last {view.days} days" if view.days else "all time"
+    return "\n".join([
+        f"<b>Profit, {span}</b>",
+        f"Realised {signed(view.realised, view.quote)} · Unrealised {signed(view.unrealised, view.quote)}",
+        f"Closed trades {view.closed_trades} (won {view.wins}, lost {view.losses}) · "
+        f"Win rate {pct(view.win_rate, sign=False)}",
+        f"Profit factor {e(view.profit_factor) if view.profit_factor is not None else '-'} · "
+        f"Max drawdown {pct(view.max_drawdown_pct, sign=False)} · Fees {money(view.fees, view.quote)}",
+        f"First trade {when(view.first_trade_at)}",
+    ])
+
+
+def performance(rows: tuple[PairPerformance, ...]) -> str:
+    """Return the /performance table."""
+    if not rows:
+        return "No closed trades yet."
+    lines = [f"{_dot(r.pnl)} {e(r.pair)}: {signed(r.pnl)} over {r.trades} trades, "
+             f"avg {pct(r.pnl_pct)}, win {pct(r.win_rate, sign=False)}" for r in rows]
+    return "<b>Performance by pair</b>\n" + "\n".join(lines)
+
+
+def periods(table: PeriodTable) -> str:
+    """Return the /daily, /weekly or /monthly table."""
+    title = {"day": "Daily", "week": "Weekly", "month": "Monthly"}[table.kind.value]
+    lines = [f"<code>{r.start.isoformat()}</code> {signed(r.pnl, table.quote)} ({pct(r.pnl_pct)}) "
+             f"· {r.trades} trades" for r in table.rows]
+    return f"<b>{title} profit</b>\n" + ("\n".join(lines) if lines else "No data.")
+
+
+def trade_page(page: TradePage) -> str:
+    """Return one page of /trades."""
+    q = page.query
+    filters = " ".join(e(x) for x in (q.pair, q.outcome.value if q.outcome else None) if x)
+    head = f"<b>Trades</b> {filters} · page {q.page + 1}/{page.pages} · {page.total} total".replace("  ", " ")
+    if not page.trades:
+        return head + "\nNo trades match."
+    lines = [f"{_dot(t.pnl)} <code>{e(t.id)}</code> {e(t.pair)} {signed(t.pnl, page.quote)} "
+             f"({pct(t.pnl_pct)}) · {e(t.exit_reason.value)} · {t.closed_at:%Y-%m-%d}" for t in page.trades]
+    return head + "\n" + "\n".join(lines)
+
+
+def health(view: HealthView) -> str:
+    """Return the /health message."""
+    def mark(ok: bool) -> str:
+        return "✅" if ok else "❌"
+
+    lines = [f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.value)}) · {view.open_positions} open",
+             f"{mark(view.exchange_ok)} exchange · {mark(view.store_ok)} database · "
+             f"{mark(view.scheduler_ok)} scheduler",
+             f"Last tick {when(view.last_tick_at)} · up {int(view.uptime_seconds // 3600)} h "
+             f"{int(view.uptime_seconds % 3600 // 60)} min"]
+    lines += [f"{ERROR_MARK} {e(p)}" for p in view.problems]
+    return "\n".join(lines)
+
+
+def locks(items: tuple[LockView, ...]) -> str:
+    """Return the /locks list."""
+    if not items:
+        return "No pairs are locked."
+    return "<b>Locked pairs</b>\n" + "\n".join(
+        f"{e(x.pair)} until {when(x.until)}: {e(x.reason)}" for x in items)
+
+
+def strategies(items: tuple[StrategyView, ...]) -> str:
+    """Return the /strategies list."""
+    if not items:
+        return "No strategies are registered."
+    blocks = []
+    for s in items:
+        head = f"{'▶️' if s.enabled else '⏸'} <b>{e(s.name)}</b> {e(s.timeframe)} {e(', '.join(s.pairs))}"
+        params = ", ".join(f"{e(p.key)}={e(p.value)}" for p in s.params)
+        blocks.append(f"{head}\n{e(s.description)}" + (f"\n<code>{params}</code>" if params else ""))
+    return "\n\n".join(blocks)
+
+
+def settings(view: SettingsView) -> str:
+    """Return the /settings view."""
+    lines = [f"<code>{e(p.key)}</code> = <b>{e(p.value)}</b>" + (f" ({e(p.bounds)})" if p.bounds else "")
+             for p in view.params]
+    return "<b>Settings</b>\n" + "\n".join(lines) + "\n\nChange one with /settings KEY VALUE"
+
+
+def setting_change(change: SettingChange) -> str:
+    """Return the confirmation question for a parameter change."""
+    return f"Change <code>{e(change.key)}</code> from <b>{e(change.old)}</b> to <b>{e(change.new)}</b>?"
+
+
+def close_question(preview: ClosePreview, quote: str = "") -> str:
+    """Return the confirmation question for /close."""
+    what = "all open positions" if preview.target is None else f"position <code>{e(preview.target)}</code>"
+    lines = [f"{e(p.pair)} {qty(p.amount)} PnL {signed(p.pnl, quote)}" for p in preview.positions]
+    return f"Close {what} at market?\n" + "\n".join(lines)
+
+
+def buy_question(p: BuyPreview) -> str:
+    """Return the confirmation question for /buy."""
+    return (f"Buy <b>{qty(p.amount)} {e(p.pair)}</b> at about {price(p.price)} "
+            f"(≈ {money(p.cost, p.quote)})?\nStop {price(p.stop_price)} · TP {price(p.take_profit)}")
+
+
+def halt_question(flatten: bool) -> str:
+    """Return the confirmation question for /halt."""
+    extra = " and <b>close every open position</b> at market" if flatten else ""
+    return f"Halt all trading{extra}? Trading stays halted until /resume."
+
+
+def result(outcome: ControlResult) -> str:
+    """Return a control action's outcome."""
+    if outcome.ok:
+        return f"✅ {e(outcome.message)}"
+    reason = f" ({e(outcome.refused_reason)})" if outcome.refused_reason else ""
+    return f"{ERROR_MARK} {e(outcome.message)}{reason}"
+
+
+def backtest(r: BacktestReport) -> str:
+    """Return a backtest summary."""
+    q = r.request
+    return "\n".join([
+        f"<b>Backtest {e(q.strategy)}</b> {e(q.pair)} {e(q.timeframe)}, "
+        f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d}",
+        f"Return {pct(r.total_return_pct)} · Max drawdown {pct(r.max_drawdown_pct, sign=False)}",
+        f"Trades {r.trades} · Win rate {pct(r.win_rate, sign=False)} · Profit factor "
+        f"{e(r.profit_factor) if r.profit_factor is not None else '-'} · "
+        f"Sharpe {e(r.sharpe) if r.sharpe is not None else '-'}",
+        f"Final equity {money(r.final_equity, r.quote)}",
+    ])
+
+
+def version(v: VersionView) -> str:
+    """Return the /version message."""
+    return (f"<b>tradebot {e(v.version)}</b> ({e(v.mode.value)}, {e(v.exchange)})\n"
+            f"Python {e(v.python)} · python-telegram-bot {e(v.telegram_library)}")
+
+
+def config(view: ConfigView) -> str:
+    """Return the masked /config listing."""
+    return "<b>Configuration</b>\n" + "\n".join(
+        f"<code>{e(k[:MAX_VALUE])}</code> = {e(v[:MAX_VALUE])}" for k, v in view.lines)
+
+
+def split(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split ``text`` into messages under ``limit`` characters, at blank lines, then lines.
+
+    Only used on text whose tags never span a line break (every formatter here keeps tags on one line;
+    <pre> blocks are split by ``split_pre``).
+    """
+    parts: list[str] = []
+    current = ""
+    for raw in text.split("\n"):
+        line = raw
+        while len(line) > limit:  # one over-long line: hard-cut it (never inside our formatters' tags)
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    if current.strip():
+        parts.append(current)
+    return [p for p in parts if p.strip()] or [text[:limit]]
+
+
+def split_pre(lines: tuple[str, ...], limit: int = MAX_MESSAGE) -> list[str]:
+    """Return escaped lines wrapped in <pre> blocks, each message under ``limit``."""
+    overhead = len("<pre></pre>")
+    # Cut before escaping so an entity is never split; escaping grows a line at most 5-fold.
+    escaped = [e(line[:MAX_LOG_LINE]) for line in lines]
+    return [f"<pre>{chunk}</pre>" for chunk in split("\n".join(escaped), limit - overhead)]
