@@ -1,0 +1,124 @@
+"""The compiled exit search agrees, candle by candle, with sim.matching and positions.trailing."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trader.backtest import kernel
+from trader.backtest.kernel import TrailParams, find_exit
+from trader.config.sections import TrailingConfig
+from trader.domain.enums import Direction, OrderPurpose, Side
+from trader.domain.money import D
+from trader.positions.trailing import raise_high_water, ratchet
+from trader.sim.matching import Bar, match_exit
+
+STEP = Decimal("0.01")
+
+
+def random_candles(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    close = np.round(100 * np.exp(np.cumsum(rng.normal(0, 0.01, n))), 2)
+    opens = np.round(np.r_[100.0, close[:-1]] * (1 + rng.normal(0, 0.002, n)), 2)
+    high = np.round(np.maximum(opens, close) * (1 + np.abs(rng.normal(0, 0.006, n))), 2)
+    low = np.round(np.minimum(opens, close) * (1 - np.abs(rng.normal(0, 0.006, n))), 2)
+    return opens, high, low, close
+
+
+def scalar_exit(opens, high, low, close, exit_sig, long: bool, entry: float, stop: float | None,
+                tp: float | None, cfg: TrailingConfig) -> tuple[int, int, Decimal | None, Decimal | None]:
+    """Per-candle reference using the Decimal rules of sim.matching and positions.trailing."""
+    direction = Direction.LONG if long else Direction.SHORT
+    side = Side.SELL if long else Side.BUY
+    stop_d = None if stop is None else D(stop)
+    tp_d = None if tp is None else D(tp)
+    hw = D(entry)
+    moves = cfg.enabled or cfg.breakeven_at is not None
+    for k in range(len(opens)):
+        bar = Bar(k, D(float(opens[k])), D(float(high[k])), D(float(low[k])), D(float(opens[k])))
+        found = match_exit(side, bar, stop=stop_d, take_profit=tp_d)
+        if found is not None:
+            code = kernel.STOP if found[0] is OrderPurpose.STOP else kernel.TAKE_PROFIT
+            return k, code, found[1].price, stop_d
+        before = stop_d
+        if moves:
+            hw = raise_high_water(hw, bar.high, bar.low, direction)
+            stop_d = ratchet(stop_d, hw, D(entry), cfg, direction, STEP)
+            c = D(float(close[k]))
+            if stop_d != before and stop_d is not None and (c <= stop_d if long else c >= stop_d):
+                return k, kernel.CLOSE, None, before
+        if exit_sig[k]:
+            return k, kernel.CLOSE, None, before
+    return len(opens), kernel.NONE, None, stop_d
+
+
+trail_configs = st.builds(
+    TrailingConfig,
+    enabled=st.booleans(),
+    distance=st.sampled_from([Decimal("0.01"), Decimal("0.03")]),
+    min_step=st.sampled_from([Decimal(0), Decimal("0.002")]),
+    activation_profit=st.sampled_from([Decimal(0), Decimal("0.01")]),
+    progressive=st.booleans(),
+    breakeven_at=st.sampled_from([None, Decimal("0.01")]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(seed=st.integers(0, 10_000), long=st.booleans(), cfg=trail_configs,
+       stop_pct=st.sampled_from([None, 0.01, 0.02]), tp_pct=st.sampled_from([None, 0.02, 0.04]),
+       signal_every=st.sampled_from([0, 37]))
+def test_kernel_matches_scalar_rules(seed: int, long: bool, cfg: TrailingConfig, stop_pct: float | None,
+                                     tp_pct: float | None, signal_every: int) -> None:
+    opens, high, low, close = random_candles(seed, 300)
+    exit_sig = np.zeros(300, dtype=bool)
+    if signal_every:
+        exit_sig[signal_every::signal_every] = True
+    entry = float(opens[0])
+    sign = 1 if long else -1
+    stop = None if stop_pct is None else round(entry * (1 - sign * stop_pct), 2)
+    tp = None if tp_pct is None else round(entry * (1 + sign * tp_pct), 2)
+    got = find_exit((opens, high, low, close), exit_sig, 0, long=long, entry=entry,
+                    stop=math.nan if stop is None else stop, take_profit=math.nan if tp is None else tp,
+                    high_water=entry, trail=TrailParams.from_config(cfg, 0.01))
+    index, code, price, final_stop = scalar_exit(opens, high, low, close, exit_sig, long, entry, stop, tp, cfg)
+    assert (got.index, got.code) == (index, code)
+    if price is not None:
+        assert math.isclose(got.price, float(price), rel_tol=1e-12)
+    if final_stop is None:
+        assert math.isnan(got.stop)
+    else:
+        assert math.isclose(got.stop, float(final_stop), rel_tol=1e-12)
+
+
+def test_stop_checked_before_trailing_moves_on_the_same_candle() -> None:
+    # candle 0 rallies to 110 then falls to 103: the 3 % trail from 110 (106.7) must not stop it here.
+    opens = np.array([100.0, 104.0])
+    high = np.array([110.0, 104.5])
+    low = np.array([103.0, 100.0])
+    close = np.array([108.0, 101.0])
+    cfg = TrailParams(enabled=True, distance=0.03, price_step=0.01)
+    got = find_exit((opens, high, low, close), np.zeros(2, bool), 0, long=True, entry=100.0, stop=95.0,
+                    take_profit=math.nan, high_water=100.0, trail=cfg)
+    assert (got.index, got.code) == (1, kernel.STOP)
+    assert got.price == 104.0  # opened below the trailed stop 106.70: gap fill at the open
+
+
+def test_both_touched_returns_both_only_when_detail_exists() -> None:
+    opens, high, low, close = np.array([100.0]), np.array([105.0]), np.array([97.0]), np.array([100.0])
+    args = dict(long=True, entry=100.0, stop=98.0, take_profit=104.0, high_water=100.0, trail=TrailParams())
+    assert find_exit((opens, high, low, close), np.zeros(1, bool), 0, **args).code == kernel.STOP  # type: ignore[arg-type]
+    with_detail = find_exit((opens, high, low, close), np.zeros(1, bool), 0, has_detail=True, **args)  # type: ignore[arg-type]
+    assert with_detail.code == kernel.BOTH
+
+
+def test_ratchet_above_the_close_is_a_close_event_with_the_stop_before_the_candle() -> None:
+    # candle 0 spikes to 120 and closes at 112: the 3 % trail (116.40) is above the close.
+    opens, high, low, close = (np.array([100.0]), np.array([120.0]), np.array([99.0]), np.array([112.0]))
+    cfg = TrailParams(enabled=True, distance=0.03, price_step=0.01)
+    got = find_exit((opens, high, low, close), np.zeros(1, bool), 0, long=True, entry=100.0, stop=95.0,
+                    take_profit=math.nan, high_water=100.0, trail=cfg)
+    assert (got.index, got.code, got.stop, got.high_water) == (0, kernel.CLOSE, 95.0, 100.0)

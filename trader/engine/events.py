@@ -1,0 +1,62 @@
+"""Engine events: frozen, past tense; what ``step`` reports besides its commands.
+
+Services persist and announce them (alerts, audit); the backtest collects PositionClosed as trades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trader.domain.ids import PositionId, Symbol
+from trader.positions.state import Position
+from trader.risk.decision import Refused
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRefused:
+    """Risk refused a strategy's entry signal; nothing was sent."""
+
+    symbol: Symbol
+    strategy: str
+    refusal: Refused
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionOpened:
+    """The entry completed and protection was requested; ``position`` is the OPEN position."""
+
+    position: Position
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StopMoved:
+    """The trailing or break-even rule moved a position's stop (never looser)."""
+
+    position_id: PositionId
+    symbol: Symbol
+    old: Decimal | None
+    new: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClosed:
+    """The position reached a terminal status (CLOSED, CANCELLED or REJECTED)."""
+
+    position: Position
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionFailed:
+    """The position went to ERROR; a human or reconciliation must look at it."""
+
+    position: Position
+    at: datetime
+
+
+EngineEvent = EntryRefused | PositionOpened | StopMoved | PositionClosed | PositionFailed
