@@ -13,6 +13,7 @@ from trader.indicators.volatility import (
     atr,
     log_returns,
     percentile_rank,
+    percentile_rank_at,
     realised_volatility,
     rolling_zscore,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "log_returns",
     "macd",
     "percentile_rank",
+    "percentile_rank_at",
     "realised_volatility",
     "regime_labels",
     "rolling_max",

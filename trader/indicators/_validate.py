@@ -7,6 +7,8 @@ silently into every later value.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import numpy.typing as npt
 
@@ -18,8 +20,10 @@ def as_series(values: npt.ArrayLike, name: str = "values") -> FloatArray:
     arr = np.ascontiguousarray(values, dtype=np.float64)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected a 1-D array, got shape {arr.shape}")
+    if math.isfinite(float(np.add.reduce(arr))):  # one cheap pass; a NaN or inf poisons the sum
+        return arr
     finite = np.isfinite(arr)
-    if finite.all():
+    if finite.all():  # the sum overflowed: every value is finite but huge
         return arr
     if np.isinf(arr).any():
         raise ValueError(f"{name}: infinite value at index {int(np.flatnonzero(np.isinf(arr))[0])}")

@@ -14,6 +14,8 @@ import talib
 
 from trader.indicators._validate import FloatArray, as_series, check_period, nan_array, same_length
 
+_RESIDUE = 1e-9
+
 
 def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
     """Return Wilder's average true range (NaN for the first ``period`` values)."""
@@ -37,8 +39,10 @@ def realised_volatility(close: npt.ArrayLike, window: int = 30) -> FloatArray:
     """Return the population standard deviation of the last ``window`` log returns (per candle)."""
     returns = log_returns(close)
     out: FloatArray = talib.STDDEV(returns, timeperiod=check_period(window, "window", minimum=2), nbdev=1.0)
-    # TA-Lib's running sums can leave a -0.0/tiny residue on flat stretches; sigma is never negative.
-    np.maximum(out, 0.0, out=out, where=~np.isnan(out))
+    # TA-Lib's running sums leave a rounding residue (sqrt of ~1e-21) on windows with no price
+    # change; a per-candle sigma under 1e-9 is that residue, so it is snapped to an exact 0. This
+    # keeps flat stretches tied exactly, whatever history came before them.
+    out[out < _RESIDUE] = 0.0
     return out
 
 
@@ -49,24 +53,58 @@ def percentile_rank(values: npt.ArrayLike, lookback: int = 1000, stride: int = 2
     constant series ranks 0.5). NaN until all samples exist.
     """
     x = as_series(values)
+    samples = _samples(lookback, stride)
+    out = nan_array(len(x))
+    start = _first_finite(x) + samples * stride
+    if start >= len(x):
+        return out
+    current = x[start:]
+    below = np.zeros(len(current), dtype=np.int64)  # count(past < current) + count(past <= current)
+    for k in range(1, samples + 1):  # loop over lags, not candles: each pass is vectorised
+        past = x[start - k * stride : len(x) - k * stride]
+        below += past < current
+        below += past <= current
+    out[start:] = below / (2.0 * samples)
+    return out
+
+
+def percentile_rank_at(
+    values: npt.ArrayLike, rows: npt.ArrayLike, lookback: int = 1000, stride: int = 20
+) -> FloatArray:
+    """Return ``percentile_rank(values, lookback, stride)[rows]`` computing only those rows.
+
+    Strategies rank volatility only on their few candidate candles, which is what keeps the regime
+    filter inside the per-strategy time budget.
+    """
+    x = as_series(values)
+    at = np.asarray(rows, dtype=np.int64)
+    samples = _samples(lookback, stride)
+    if len(at) and (at.min() < 0 or at.max() >= len(x)):
+        raise ValueError(f"rows out of range for {len(x)} values")
+    out = nan_array(len(at))
+    ok = at >= _first_finite(x) + samples * stride
+    picked = at[ok]
+    below = np.zeros(len(picked), dtype=np.int64)  # count(past < current) + count(past <= current)
+    current = x[picked]
+    for k in range(1, samples + 1):  # loop over lags, not candles: each pass is vectorised
+        past = x[picked - k * stride]
+        below += past < current
+        below += past <= current
+    out[ok] = below / (2.0 * samples)
+    return out
+
+
+def _samples(lookback: int, stride: int) -> int:
     check_period(stride, "stride")
     samples = check_period(lookback, "lookback") // stride
     if samples < 1:
         raise ValueError(f"lookback ({lookback}) must be >= stride ({stride})")
-    n = len(x)
-    out = nan_array(n)
-    first = int(np.argmax(~np.isnan(x))) if n and not np.isnan(x).all() else n
-    start = first + samples * stride
-    if start >= n:
-        return out
-    current = x[start:]
-    score = np.zeros(n - start, dtype=np.float64)
-    for k in range(1, samples + 1):  # loop over lags, not candles: each pass is vectorised
-        past = x[start - k * stride : n - k * stride]
-        score += past < current
-        score += 0.5 * (past == current)
-    out[start:] = score / samples
-    return out
+    return samples
+
+
+def _first_finite(x: FloatArray) -> int:
+    finite = ~np.isnan(x)
+    return int(np.argmax(finite)) if finite.any() else len(x)
 
 
 def rolling_zscore(values: npt.ArrayLike, period: int = 20) -> FloatArray:

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -161,3 +161,47 @@ class Strategy(ABC):
     def latest(self, candles: CandleFrame) -> Signal:
         """Return the signal of the last candle, computed exactly as the vectorised pass would."""
         return self.compute(candles.tail(self.required_history)).row(-1)
+
+    def int_param(self, name: str) -> int:
+        """Return parameter ``name`` as an int (validated at construction)."""
+        return int(self.params[name])
+
+    def float_param(self, name: str) -> float:
+        """Return parameter ``name`` as a float (validated at construction)."""
+        return float(self.params[name])
+
+    def bool_param(self, name: str) -> bool:
+        """Return parameter ``name`` as a bool (validated at construction)."""
+        return bool(self.params[name])
+
+    def str_param(self, name: str) -> str:
+        """Return parameter ``name`` as a str (validated at construction)."""
+        return str(self.params[name])
+
+
+@runtime_checkable
+class SignalSource(Protocol):
+    """What the engine needs from a strategy: a Strategy or a GuardedStrategy wrapping one."""
+
+    @property
+    def name(self) -> str:
+        """Return the registered strategy name."""
+        ...
+
+    @property
+    def params(self) -> Mapping[str, ParamValue]:
+        """Return the validated parameter values."""
+        ...
+
+    @property
+    def required_history(self) -> int:
+        """Return how many candles ``latest`` needs."""
+        ...
+
+    def compute(self, candles: CandleFrame) -> SignalFrame:
+        """Return one signal row per candle."""
+        ...
+
+    def latest(self, candles: CandleFrame) -> Signal:
+        """Return the signal of the last candle."""
+        ...
