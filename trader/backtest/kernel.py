@@ -59,6 +59,24 @@ class TrailParams:
         """Return True when the stop can move at all."""
         return self.enabled or not math.isnan(self.breakeven)
 
+    def as_array(self) -> FloatArray:
+        """Return the parameters in the kernel's fixed order."""
+        return np.array([float(self.enabled), self.distance, self.min_step, self.activation,
+                         float(self.progressive), self.tighten, self.min_distance, self.breakeven,
+                         self.price_step])
+
+
+@dataclass(frozen=True, slots=True)
+class PositionLevels:
+    """The position as the kernel sees it; ``stop``/``take_profit`` NaN when absent, ``high_water`` the
+    best price so far (the entry fill price on the entry candle)."""
+
+    long: bool
+    entry: float
+    stop: float
+    take_profit: float
+    high_water: float
+
 
 @dataclass(frozen=True, slots=True)
 class ExitSearch:
@@ -73,26 +91,23 @@ class ExitSearch:
 
 
 def find_exit(
-    candles: tuple[FloatArray, FloatArray, FloatArray, FloatArray], exit_signal: BoolArray, start: int, *,
-    long: bool, entry: float, stop: float, take_profit: float, high_water: float,
-    trail: TrailParams, has_detail: bool = False,
+    candles: tuple[FloatArray, FloatArray, FloatArray, FloatArray], exit_signal: BoolArray, start: int,
+    position: PositionLevels, trail: TrailParams, *, has_detail: bool = False,
 ) -> ExitSearch:
     """Return the first exit event at or after candle ``start`` (``candles`` = open, high, low, close).
 
-    ``stop``/``take_profit`` are NaN when absent; ``high_water`` is the best price so far (the entry
-    price on the entry candle). Codes: NONE, STOP, TAKE_PROFIT, BOTH (only with ``has_detail``), CLOSE.
+    Codes: NONE, STOP, TAKE_PROFIT, BOTH (only with ``has_detail``), CLOSE.
     """
-    opens, highs, lows, closes = candles
-    out = _find_exit(opens, highs, lows, closes, exit_signal, start, 1.0 if long else -1.0, entry, stop,
-                     take_profit, high_water, has_detail, trail.enabled, trail.distance, trail.min_step,
-                     trail.activation, trail.progressive, trail.tighten, trail.min_distance,
-                     trail.breakeven, trail.price_step)
+    levels = np.array([1.0 if position.long else -1.0, position.entry, position.stop, position.take_profit,
+                       position.high_water, 1.0 if has_detail else 0.0])
+    out = _find_exit(candles, exit_signal, start, levels, trail.as_array())
     return ExitSearch(int(out[0]), int(out[1]), float(out[2]), float(out[3]), float(out[4]))
 
 
 @numba.njit(cache=True, nogil=True)
-def _level(hw: float, entry: float, sign: float, enabled: bool, distance: float, activation: float,
-           progressive: bool, tighten: float, min_distance: float, breakeven: float) -> float:
+def _level(hw: float, entry: float, sign: float, trail: FloatArray) -> float:
+    enabled, distance, activation = trail[0] > 0.0, trail[1], trail[3]
+    progressive, tighten, min_distance, breakeven = trail[4] > 0.0, trail[5], trail[6], trail[7]
     profit = hw / entry - 1.0 if sign > 0 else 1.0 - hw / entry
     level = math.nan
     if enabled and profit >= activation:
@@ -109,7 +124,8 @@ def _level(hw: float, entry: float, sign: float, enabled: bool, distance: float,
 
 
 @numba.njit(cache=True, nogil=True)
-def _ratchet(stop: float, level: float, sign: float, min_step: float, price_step: float) -> float:
+def _ratchet(stop: float, level: float, sign: float, trail: FloatArray) -> float:
+    min_step, price_step = trail[2], trail[8]
     if math.isnan(level):
         return stop
     if price_step > 0.0:
@@ -122,38 +138,41 @@ def _ratchet(stop: float, level: float, sign: float, min_step: float, price_step
 
 
 @numba.njit(cache=True, nogil=True)
-def _find_exit(opens, highs, lows, closes, exit_signal, start, sign, entry, stop, take_profit,  # type: ignore[no-untyped-def]
-               high_water, has_detail, enabled, distance, min_step, activation, progressive, tighten,
-               min_distance, breakeven, price_step):
-    moves = enabled or not math.isnan(breakeven)
-    n = len(opens)
-    for k in range(start, n):
-        o, h, lo = opens[k], highs[k], lows[k]
-        stop_hit = (not math.isnan(stop)) and (lo <= stop if sign > 0 else h >= stop)
-        tp_hit = (not math.isnan(take_profit)) and (h >= take_profit if sign > 0 else lo <= take_profit)
-        if stop_hit and tp_hit:
-            gap_tp = o >= take_profit if sign > 0 else o <= take_profit
-            gap_stop = o <= stop if sign > 0 else o >= stop
-            if gap_tp:
-                return k, 2, take_profit, stop, high_water
-            if has_detail and not gap_stop:
-                return k, 3, stop, stop, high_water
-        if stop_hit:
-            price = min(o, stop) if sign > 0 else max(o, stop)
-            return k, 1, price, stop, high_water
-        if tp_hit:
-            return k, 2, take_profit, stop, high_water
+def _protective_exit(o: float, h: float, lo: float, sign: float, stop: float, take_profit: float,
+                     has_detail: bool) -> tuple[int, float]:
+    """Return (code, raw price) of the stop/take-profit on one candle; code 0 when neither fills."""
+    stop_hit = (not math.isnan(stop)) and (lo <= stop if sign > 0 else h >= stop)
+    tp_hit = (not math.isnan(take_profit)) and (h >= take_profit if sign > 0 else lo <= take_profit)
+    if stop_hit and tp_hit:
+        if o >= take_profit if sign > 0 else o <= take_profit:
+            return 2, take_profit  # opened through the target: the open came first
+        if has_detail and not (o <= stop if sign > 0 else o >= stop):
+            return 3, stop
+    if stop_hit:
+        return 1, (min(o, stop) if sign > 0 else max(o, stop))
+    if tp_hit:
+        return 2, take_profit
+    return 0, math.nan
+
+
+@numba.njit(cache=True, nogil=True)
+def _find_exit(candles, exit_signal, start, levels, trail):  # type: ignore[no-untyped-def]
+    opens, highs, lows, closes = candles
+    sign, entry, stop, take_profit, high_water = levels[0], levels[1], levels[2], levels[3], levels[4]
+    has_detail = levels[5] > 0.0
+    moves = trail[0] > 0.0 or not math.isnan(trail[7])
+    for k in range(start, len(opens)):
+        code, price = _protective_exit(opens[k], highs[k], lows[k], sign, stop, take_profit, has_detail)
+        if code != 0:
+            return k, code, price, stop, high_water
         if moves:
-            hw = max(high_water, h) if sign > 0 else min(high_water, lo)
-            level = _level(hw, entry, sign, enabled, distance, activation, progressive, tighten,
-                           min_distance, breakeven)
-            moved = _ratchet(stop, level, sign, min_step, price_step)
-            c = closes[k]
-            if moved != stop and (c <= moved if sign > 0 else c >= moved):
+            hw = max(high_water, highs[k]) if sign > 0 else min(high_water, lows[k])
+            moved = _ratchet(stop, _level(hw, entry, sign, trail), sign, trail)
+            if moved != stop and (closes[k] <= moved if sign > 0 else closes[k] >= moved):
                 return k, 4, math.nan, stop, high_water  # positions.closing.on_price exits at market
             if exit_signal[k]:
                 return k, 4, math.nan, stop, high_water
             stop, high_water = moved, hw
         elif exit_signal[k]:
             return k, 4, math.nan, stop, high_water
-    return n, 0, math.nan, stop, high_water
+    return len(opens), 0, math.nan, stop, high_water

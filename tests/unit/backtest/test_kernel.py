@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trader.backtest import kernel
-from trader.backtest.kernel import TrailParams, find_exit
+from trader.backtest.kernel import PositionLevels, TrailParams, find_exit
 from trader.config.sections import TrailingConfig
 from trader.domain.enums import Direction, OrderPurpose, Side
 from trader.domain.money import D
@@ -29,9 +29,11 @@ def random_candles(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return opens, high, low, close
 
 
-def scalar_exit(opens, high, low, close, exit_sig, long: bool, entry: float, stop: float | None,
-                tp: float | None, cfg: TrailingConfig) -> tuple[int, int, Decimal | None, Decimal | None]:
+def scalar_exit(candles, exit_sig, long: bool, entry: float, levels: tuple[float | None, float | None],
+                cfg: TrailingConfig) -> tuple[int, int, Decimal | None, Decimal | None]:
     """Per-candle reference using the Decimal rules of sim.matching and positions.trailing."""
+    opens, high, low, close = candles
+    stop, tp = levels
     direction = Direction.LONG if long else Direction.SHORT
     side = Side.SELL if long else Side.BUY
     stop_d = None if stop is None else D(stop)
@@ -81,10 +83,11 @@ def test_kernel_matches_scalar_rules(seed: int, long: bool, cfg: TrailingConfig,
     sign = 1 if long else -1
     stop = None if stop_pct is None else round(entry * (1 - sign * stop_pct), 2)
     tp = None if tp_pct is None else round(entry * (1 + sign * tp_pct), 2)
-    got = find_exit((opens, high, low, close), exit_sig, 0, long=long, entry=entry,
-                    stop=math.nan if stop is None else stop, take_profit=math.nan if tp is None else tp,
-                    high_water=entry, trail=TrailParams.from_config(cfg, 0.01))
-    index, code, price, final_stop = scalar_exit(opens, high, low, close, exit_sig, long, entry, stop, tp, cfg)
+    levels = PositionLevels(long, entry, math.nan if stop is None else stop, math.nan if tp is None else tp,
+                            entry)
+    got = find_exit((opens, high, low, close), exit_sig, 0, levels, TrailParams.from_config(cfg, 0.01))
+    index, code, price, final_stop = scalar_exit((opens, high, low, close), exit_sig, long, entry,
+                                                 (stop, tp), cfg)
     assert (got.index, got.code) == (index, code)
     if price is not None:
         assert math.isclose(got.price, float(price), rel_tol=1e-12)
@@ -101,17 +104,18 @@ def test_stop_checked_before_trailing_moves_on_the_same_candle() -> None:
     low = np.array([103.0, 100.0])
     close = np.array([108.0, 101.0])
     cfg = TrailParams(enabled=True, distance=0.03, price_step=0.01)
-    got = find_exit((opens, high, low, close), np.zeros(2, bool), 0, long=True, entry=100.0, stop=95.0,
-                    take_profit=math.nan, high_water=100.0, trail=cfg)
+    got = find_exit((opens, high, low, close), np.zeros(2, bool), 0,
+                    PositionLevels(True, 100.0, 95.0, math.nan, 100.0), cfg)
     assert (got.index, got.code) == (1, kernel.STOP)
     assert got.price == 104.0  # opened below the trailed stop 106.70: gap fill at the open
 
 
 def test_both_touched_returns_both_only_when_detail_exists() -> None:
     opens, high, low, close = np.array([100.0]), np.array([105.0]), np.array([97.0]), np.array([100.0])
-    args = dict(long=True, entry=100.0, stop=98.0, take_profit=104.0, high_water=100.0, trail=TrailParams())
-    assert find_exit((opens, high, low, close), np.zeros(1, bool), 0, **args).code == kernel.STOP  # type: ignore[arg-type]
-    with_detail = find_exit((opens, high, low, close), np.zeros(1, bool), 0, has_detail=True, **args)  # type: ignore[arg-type]
+    levels = PositionLevels(True, 100.0, 98.0, 104.0, 100.0)
+    candles = (opens, high, low, close)
+    assert find_exit(candles, np.zeros(1, bool), 0, levels, TrailParams()).code == kernel.STOP
+    with_detail = find_exit(candles, np.zeros(1, bool), 0, levels, TrailParams(), has_detail=True)
     assert with_detail.code == kernel.BOTH
 
 
@@ -119,6 +123,6 @@ def test_ratchet_above_the_close_is_a_close_event_with_the_stop_before_the_candl
     # candle 0 spikes to 120 and closes at 112: the 3 % trail (116.40) is above the close.
     opens, high, low, close = (np.array([100.0]), np.array([120.0]), np.array([99.0]), np.array([112.0]))
     cfg = TrailParams(enabled=True, distance=0.03, price_step=0.01)
-    got = find_exit((opens, high, low, close), np.zeros(1, bool), 0, long=True, entry=100.0, stop=95.0,
-                    take_profit=math.nan, high_water=100.0, trail=cfg)
+    got = find_exit((opens, high, low, close), np.zeros(1, bool), 0,
+                    PositionLevels(True, 100.0, 95.0, math.nan, 100.0), cfg)
     assert (got.index, got.code, got.stop, got.high_water) == (0, kernel.CLOSE, 95.0, 100.0)
