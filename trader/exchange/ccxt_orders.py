@@ -15,12 +15,13 @@ from decimal import Decimal
 from typing import Any
 
 from trader.domain.candles import ms_to_datetime
-from trader.domain.enums import Direction, OrderStatus, OrderType, Side
+from trader.domain.enums import OrderStatus, OrderType, Side
 from trader.domain.ids import ClientOrderId, Symbol
 from trader.domain.market import MarketSpec
 from trader.domain.money import ZERO, D
 from trader.domain.orders import Fill, Order, OrderRequest
 from trader.errors import InvalidOrder
+from trader.exchange.rounding import rounded_request
 
 _STATUS = {
     "open": OrderStatus.OPEN, "closed": OrderStatus.FILLED, "canceled": OrderStatus.CANCELLED,
@@ -54,17 +55,8 @@ def create_args(
 
     ``last_price`` values a market order for the minimum-cost check.
     """
-    amount = spec.round_amount(request.amount)
-    # A protective order's trigger rounds toward the position: a sell stop protects a long.
-    direction = Direction.LONG if request.side is Side.SELL else Direction.SHORT
-    trigger = spec.round_stop(request.trigger_price, direction) if request.trigger_price else None
-    price = spec.round_price(request.price) if request.price is not None else None
-    reference = price or trigger or last_price
-    problem = spec.minimums_problem(amount, reference if reference is not None else ZERO)
-    if reference is None and problem and "order value" in problem:
-        problem = None  # no price to value it: the venue checks the cost
-    if problem:
-        raise InvalidOrder(f"{request.client_order_id}: {problem}", user_message=problem)
+    request = rounded_request(request, spec, last_price)
+    amount, price, trigger = request.amount, request.price, request.trigger_price
     params: dict[str, Any] = {"clientOrderId": request.client_order_id}
     kind = request.type
     if kind is OrderType.MARKET:

@@ -28,7 +28,9 @@ from trader.exchange.capabilities import VENUE_FACTS, VenueFacts, market_spec_fr
 from trader.exchange.ccxt_orders import create_args, dec, fill_from_ccxt, order_from_ccxt, since_ms
 from trader.exchange.client import make_client
 from trader.exchange.errors import DuplicateOrder, map_error
+from trader.exchange.protective import cancel_then_place
 from trader.exchange.retry import RetryPolicy, Sleep, call_with_retry
+from trader.ports.exchange import ReplaceResult
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -195,6 +197,11 @@ class CcxtExchange:
                          order.status, order.filled, order.average_price, order.price, order.trigger_price,
                          order.exchange_order_id, order.fee, order.fee_currency, order.updated_at)
         return order
+
+    async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
+                      request: OrderRequest) -> ReplaceResult:
+        """Cancel the resting protective order, then place ``request`` unless the old one filled."""
+        return await cancel_then_place(self.cancel, self.place, symbol, cancel_client_order_id, request)
 
     async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
         """Look an order up by client id; None when the venue does not know it."""

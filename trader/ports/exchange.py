@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -13,11 +14,27 @@ from trader.domain.market import MarketSpec
 from trader.domain.orders import Fill, Order, OrderRequest
 
 
+@dataclass(frozen=True, slots=True)
+class ReplaceResult:
+    """Outcome of a cancel-then-place of a protective order (trailing move or stop/take-profit swap).
+
+    ``cancelled`` is the old order's final state (None when the venue never had it). ``placed`` is the
+    new order, or None when the old one had (partly) filled: the position machine decides from that fill.
+    """
+
+    cancelled: Order | None
+    placed: Order | None
+
+
 class Exchange(Protocol):
     """A venue seen through our types; ``place`` is idempotent on the client order id."""
 
     async def market(self, symbol: Symbol) -> MarketSpec:
         """Return precision, limits, fees and capabilities; DataError for an unknown pair."""
+        ...
+
+    async def markets(self) -> dict[Symbol, MarketSpec]:
+        """Return every spot market the venue lists, by unified symbol."""
         ...
 
     async def candles(
@@ -30,6 +47,10 @@ class Exchange(Protocol):
         """Return the latest traded price."""
         ...
 
+    async def order_book_top(self, symbol: Symbol) -> tuple[Decimal, Decimal]:
+        """Return (best bid, best ask)."""
+        ...
+
     async def balances(self) -> AccountSnapshot:
         """Return balances and equity in the account's quote currency."""
         ...
@@ -40,6 +61,14 @@ class Exchange(Protocol):
 
     async def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order:
         """Cancel an order; cancelling a finished order returns it unchanged."""
+        ...
+
+    async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
+                      request: OrderRequest) -> ReplaceResult:
+        """Cancel the resting protective order, then place ``request`` only if the old one did not fill.
+
+        Safe to repeat after a crash at any point: both steps are idempotent on their client ids.
+        """
         ...
 
     async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:

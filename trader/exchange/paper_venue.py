@@ -1,0 +1,290 @@
+"""PaperExchange: the exchange port over the backtest's simulator (``trader.sim``), for paper and replay.
+
+Orders go to ``sim.ledger.SimLedger`` and fill by ``sim.matching`` rules when a price arrives through
+``on_price`` (live ticks) or ``on_candle`` (replayed candles): a market order fills at the next price
+(the next candle's open), like the backtest. Partial fills are not simulated (the simulator fills
+whole orders). Market data comes from ``market_data`` (a public,
+key-less CcxtExchange) when given, else from the candles fed so far. ``snapshot``/``restore`` turn the
+whole account into plain data; ``saver`` (see ``paper_store``) saves it after every order change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+import numpy as np
+
+from trader.config.sections import ExchangeConfig
+from trader.domain.account import AccountSnapshot
+from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.domain.enums import OrderType, Side
+from trader.domain.ids import ClientOrderId, Symbol
+from trader.domain.market import MarketSpec
+from trader.domain.money import ONE, ZERO
+from trader.domain.orders import Fill, Order, OrderRequest
+from trader.errors import DataError, InsufficientFunds, InvalidOrder, OrderNotFound
+from trader.exchange import paper_state as codec
+from trader.exchange.protective import cancel_then_place
+from trader.exchange.rounding import rounded_request
+from trader.ports.clock import Clock
+from trader.ports.exchange import ReplaceResult
+from trader.sim.costs import FeeModel, SlippageModel
+from trader.sim.ledger import SimLedger
+from trader.sim.matching import Bar
+
+
+class MarketData(Protocol):
+    """The public market-data half of the exchange port (a key-less CcxtExchange fits)."""
+
+    async def candles(
+        self, symbol: Symbol, timeframe: str, since: datetime | None = None, limit: int | None = None
+    ) -> CandleFrame: ...
+
+    async def last_price(self, symbol: Symbol) -> Decimal: ...
+
+    async def order_book_top(self, symbol: Symbol) -> tuple[Decimal, Decimal]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PaperCosts:
+    """Simulated costs: fee model (None: each market's own rates) and taker slippage."""
+
+    fees: FeeModel | None = None
+    slippage: SlippageModel = field(default_factory=SlippageModel)
+
+    @classmethod
+    def from_config(cls, config: ExchangeConfig) -> PaperCosts:
+        """Return the paper fee and slippage configured in the exchange section."""
+        return cls(FeeModel.flat(config.paper_fee), SlippageModel(config.paper_slippage))
+
+
+class PaperExchange:
+    """A simulated spot venue behind the async exchange port; state in ``snapshot()`` plain data."""
+
+    def __init__(
+        self,
+        markets: Iterable[MarketSpec],
+        *,
+        quote: str,
+        balances: Mapping[str, Decimal],
+        costs: PaperCosts | None = None,
+        market_data: MarketData | None = None,
+        clock: Clock | None = None,
+        saver: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    ) -> None:
+        self._specs = {m.symbol: m for m in markets}
+        self._quote = quote
+        costs = costs or PaperCosts()
+        self._fees = costs.fees
+        self._slippage = costs.slippage
+        self._data = market_data
+        self._clock = clock
+        self._saver = saver
+        self._ledger = self._new_ledger(balances)
+        self._requests: dict[ClientOrderId, OrderRequest] = {}
+        self._done: dict[ClientOrderId, Order] = {}  # terminal orders restored from a snapshot
+        self._fills: list[Fill] = []
+        self._prices: dict[Symbol, Decimal] = {}
+        self._history: dict[Symbol, tuple[str, list[list[float]]]] = {}
+        self._now = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def _new_ledger(self, balances: Mapping[str, Decimal]) -> SimLedger:
+        return SimLedger(balances, self._specs.values(), fees=self._fees, slippage=self._slippage)
+
+    # ── feeding prices ──────────────────────────────────────────────────────────────────────
+    def on_price(self, symbol: Symbol, price: Decimal, at: datetime) -> list[Fill]:
+        """Feed one traded price (live tick); match resting orders; return the new fills."""
+        return self._on_bar(symbol, Bar.tick(datetime_to_ms(at), price))
+
+    def on_candle(self, symbol: Symbol, timeframe: str, row: tuple[int, float, float, float, float, float]
+                  ) -> list[Fill]:
+        """Feed one closed candle [open ms, o, h, l, c, v] (replay); match on it; return the new fills."""
+        ts, o, h, low, c, v = row
+        tf, rows = self._history.setdefault(symbol, (timeframe, []))
+        if tf != timeframe:
+            raise DataError(f"{symbol}: fed {timeframe} candles after {tf} ones")
+        if rows and int(ts) <= rows[-1][0]:
+            raise DataError(f"{symbol}: candle {ts} is not after {rows[-1][0]}")
+        rows.append([float(ts), float(o), float(h), float(low), float(c), float(v)])
+        bar = Bar(int(ts), *(Decimal(repr(float(x))) for x in (o, h, low, c)))
+        fills = self._on_bar(symbol, bar)
+        self._now = max(self._now, ms_to_datetime(int(ts) + timeframe_ms(timeframe)))
+        return fills
+
+    def _on_bar(self, symbol: Symbol, bar: Bar) -> list[Fill]:
+        self._spec(symbol)
+        self._prices[symbol] = bar.close
+        self._now = max(self._now, ms_to_datetime(bar.timestamp))
+        fills = self._ledger.on_bar(symbol, bar)
+        self._fills.extend(fills)
+        return fills
+
+    # ── market data ─────────────────────────────────────────────────────────────────────────
+    async def markets(self) -> dict[Symbol, MarketSpec]:
+        """Return the simulated markets."""
+        return dict(self._specs)
+
+    async def market(self, symbol: Symbol) -> MarketSpec:
+        """Return the MarketSpec of ``symbol``; DataError for an unknown pair."""
+        return self._spec(symbol)
+
+    def _spec(self, symbol: Symbol) -> MarketSpec:
+        if symbol not in self._specs:
+            raise DataError(f"paper exchange has no market {symbol}", user_message=f"Unknown pair {symbol}.")
+        return self._specs[symbol]
+
+    async def candles(
+        self, symbol: Symbol, timeframe: str, since: datetime | None = None, limit: int | None = None
+    ) -> CandleFrame:
+        """Return candles from the live source, else the replayed ones fed so far (resampled up)."""
+        self._spec(symbol)
+        if self._data is not None:
+            return await self._data.candles(symbol, timeframe, since, limit)
+        fed_tf, rows = self._history.get(symbol, (timeframe, []))
+        frame = CandleFrame.from_arrays(np.array(rows, dtype=np.float64).reshape(-1, 6))
+        if fed_tf != timeframe:
+            if timeframe_ms(timeframe) < timeframe_ms(fed_tf):
+                raise DataError(f"replay feeds {fed_tf} candles; cannot serve {timeframe}")
+            frame = frame.resample(timeframe)
+        if since is not None:
+            frame = frame.slice(int(np.searchsorted(frame.timestamp, datetime_to_ms(since))))
+            return frame.slice(0, limit) if limit else frame
+        return frame.tail(limit) if limit else frame
+
+    async def last_price(self, symbol: Symbol) -> Decimal:
+        """Return the latest price (fetched from the live source, which also feeds it, when there is one)."""
+        self._spec(symbol)
+        if self._data is not None:
+            price = await self._data.last_price(symbol)
+            at = self._clock.now() if self._clock is not None else self._now
+            self.on_price(symbol, price, max(self._now, at))
+        if symbol not in self._prices:
+            raise DataError(f"no price yet for {symbol} on the paper exchange")
+        return self._prices[symbol]
+
+    async def order_book_top(self, symbol: Symbol) -> tuple[Decimal, Decimal]:
+        """Return (bid, ask): the live book when there is a source, else the last price both sides."""
+        if self._data is not None:
+            return await self._data.order_book_top(symbol)
+        price = await self.last_price(symbol)
+        return price, price
+
+    async def balances(self) -> AccountSnapshot:
+        """Return balances and equity in the quote currency at the last prices."""
+        return self._ledger.snapshot(self._quote, self._prices)
+
+    # ── orders ──────────────────────────────────────────────────────────────────────────────
+    async def place(self, request: OrderRequest) -> Order:
+        """Accept an order (idempotent on client id); market orders fill at the next price fed."""
+        known = self._find(request.client_order_id)
+        if known is not None:
+            return known
+        spec = self._spec(request.symbol)
+        last = self._prices.get(request.symbol)
+        request = rounded_request(request, spec, last)
+        if request.type is OrderType.OCO and not spec.capabilities.oco:
+            raise InvalidOrder(f"{request.symbol}: this market does not take OCO orders")
+        if request.type is OrderType.MARKET and request.side is Side.BUY:
+            self._check_market_buy(request, spec, last)
+        order = self._ledger.place(request, self._now)
+        self._requests[request.client_order_id] = request
+        await self.persist()
+        return order
+
+    def _check_market_buy(self, request: OrderRequest, spec: MarketSpec, last: Decimal | None) -> None:
+        if last is None:
+            raise InvalidOrder(f"no price yet for {request.symbol}: cannot value a market buy")
+        rate = (self._fees or FeeModel.from_market(spec)).taker
+        need = request.amount * self._slippage.apply(last, Side.BUY) * (ONE + rate)
+        free = self._ledger.balances().get(spec.quote)
+        if free is None or free.free < need:
+            have = free.free if free else ZERO
+            raise InsufficientFunds(
+                f"{request.client_order_id}: needs about {need} {spec.quote}, free {have}",
+                user_message="Not enough balance on the paper account for this order.")
+
+    def _find(self, client_order_id: ClientOrderId) -> Order | None:
+        return self._ledger.order(client_order_id) or self._done.get(client_order_id)
+
+    async def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order:
+        """Cancel an open order; a finished one comes back unchanged; an unknown one raises."""
+        if client_order_id in self._done:
+            return self._done[client_order_id]
+        order = self._ledger.order(client_order_id)
+        if order is None or order.symbol != symbol:
+            raise OrderNotFound(f"paper: no order {client_order_id} on {symbol}")
+        cancelled = self._ledger.cancel(client_order_id, self._now)
+        await self.persist()
+        return cancelled
+
+    async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
+                      request: OrderRequest) -> ReplaceResult:
+        """Cancel the resting protective order, then place ``request`` unless the old one filled."""
+        return await cancel_then_place(self.cancel, self.place, symbol, cancel_client_order_id, request)
+
+    async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
+        """Look an order up by client id."""
+        found = self._find(client_order_id)
+        return found if found is not None and found.symbol == symbol else None
+
+    async def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """Return resting orders, optionally for one pair."""
+        return self._ledger.open_orders(symbol)
+
+    async def fills_since(self, symbol: Symbol, since: datetime) -> list[Fill]:
+        """Return fills on ``symbol`` at or after ``since``."""
+        return [f for f in self._fills if f.symbol == symbol and f.timestamp >= since]
+
+    async def close(self) -> None:
+        """Release the market-data connection, if any."""
+        closer = getattr(self._data, "close", None)
+        if closer is not None:
+            await closer()
+
+    # ── persistence ─────────────────────────────────────────────────────────────────────────
+    async def persist(self) -> None:
+        """Save the snapshot through the saver, if one is attached (feeders call it after a feed)."""
+        if self._saver is not None:
+            await self._saver(self.snapshot())
+
+    def snapshot(self) -> dict[str, Any]:
+        """Return the whole account as JSON-ready plain data."""
+        orders = [self._find(cid) for cid in self._requests]
+        return {
+            "version": codec.STATE_VERSION,
+            "quote": self._quote,
+            "now": self._now.isoformat(),
+            "balances": {a: str(b.total) for a, b in self._ledger.balances().items()},
+            "requests": [codec.encode(r) for r in self._requests.values()],
+            "orders": [codec.encode(o) for o in orders if o is not None],
+            "fills": [codec.encode(f) for f in self._fills],
+            "prices": {s: str(p) for s, p in self._prices.items()},
+        }
+
+    def restore(self, data: Mapping[str, Any]) -> None:
+        """Replace the account with a ``snapshot()``: open orders are re-placed and lock the same funds."""
+        if data.get("version") != codec.STATE_VERSION:
+            raise DataError(f"paper state version {data.get('version')} is not {codec.STATE_VERSION}")
+        self._ledger = self._new_ledger({a: Decimal(v) for a, v in data["balances"].items()})
+        self._now = datetime.fromisoformat(data["now"])
+        self._prices = {Symbol(s): Decimal(p) for s, p in data["prices"].items()}
+        self._fills = [codec.decode_fill(f) for f in data["fills"]]
+        self._requests = {}
+        self._done = {}
+        requests = {r["client_order_id"]: codec.decode_request(r) for r in data["requests"]}
+        for raw in data["orders"]:
+            order = codec.decode_order(raw)
+            request = requests[order.client_order_id]
+            self._requests[order.client_order_id] = request
+            if order.status.is_terminal:
+                self._done[order.client_order_id] = order
+            else:  # a triggered stop-limit rests as a limit: re-place it as what it is now
+                self._ledger.place(_as_resting(request, order), order.updated_at or self._now)
+
+
+def _as_resting(request: OrderRequest, order: Order) -> OrderRequest:
+    return replace(request, type=order.type, price=order.price, trigger_price=order.trigger_price)

@@ -1,0 +1,35 @@
+"""Bring an order request to market precision and check it against the minimums before it is sent.
+
+Shared by the live and paper adapters so both refuse and round exactly alike: amounts round down,
+a protective trigger rounds toward the position (never widening the risk), limit prices to the tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from decimal import Decimal
+
+from trader.domain.enums import Direction, Side
+from trader.domain.market import MarketSpec
+from trader.domain.money import ZERO
+from trader.domain.orders import OrderRequest
+from trader.errors import InvalidOrder
+
+
+def rounded_request(request: OrderRequest, spec: MarketSpec, last_price: Decimal | None) -> OrderRequest:
+    """Return ``request`` at market precision; InvalidOrder when it is below the venue's minimums.
+
+    ``last_price`` values an order that has neither price nor trigger (a market order).
+    """
+    # A sell protects a long: its stop rounds up (tighter); a buy protects a short: rounds down.
+    direction = Direction.LONG if request.side is Side.SELL else Direction.SHORT
+    trigger = spec.round_stop(request.trigger_price, direction) if request.trigger_price else None
+    price = spec.round_price(request.price) if request.price is not None else None
+    amount = spec.round_amount(request.amount)
+    reference = price or trigger or last_price
+    problem = spec.minimums_problem(amount, reference if reference is not None else ZERO)
+    if reference is None and problem and "order value" in problem:
+        problem = None  # nothing to value it with: the venue checks the cost itself
+    if problem:
+        raise InvalidOrder(f"{request.client_order_id}: {problem}", user_message=problem)
+    return replace(request, amount=amount, price=price, trigger_price=trigger)
