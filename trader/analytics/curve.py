@@ -91,6 +91,16 @@ def daily_returns(equity: pd.Series) -> pd.Series:
     return returns.iloc[1:] if int(days.count().iloc[0]) == 1 else returns
 
 
+def monthly_returns(equity: pd.Series) -> pd.Series:
+    """Return simple returns per UTC calendar month (index: month start), the first from the first point."""
+    check_equity(equity)
+    if len(equity) == 0:
+        return pd.Series([], dtype=np.float64, name="return")
+    closes = equity.resample("MS").last().ffill()
+    values = np.concatenate(([float(equity.iloc[0])], closes.to_numpy(dtype=np.float64)))
+    return pd.Series(values[1:] / values[:-1] - 1.0, index=closes.index, name="return")
+
+
 def sharpe_ratio(returns: pd.Series) -> float | None:
     """Return the annualised (365 d) Sharpe ratio of daily returns, None when undefined."""
     r = returns.to_numpy(dtype=np.float64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,9 @@ def trade(pnl: str, *, symbol: str = "BTC/USDT", strategy: str = "breakout", hou
     )
 
 
-def btc_rule_backtest(cash: float = 10_000.0, fee_rate: float = 0.001) -> tuple[list[TradeRecord], pd.Series]:
+@functools.cache
+def btc_rule_backtest(cash: float = 10_000.0,
+                      fee_rate: float = 0.001) -> tuple[tuple[TradeRecord, ...], pd.Series]:
     """Run an SMA-cross rule on the bundled BTC 1h candles; return trades and the hourly equity curve."""
     df = pd.read_csv(SAMPLE / "BTC_USDT-1h.csv.gz")
     close = df["close"].to_numpy(dtype=np.float64)
@@ -57,4 +60,4 @@ def btc_rule_backtest(cash: float = 10_000.0, fee_rate: float = 0.001) -> tuple[
                 pnl=D(float(pnl)), exit_reason="signal", confidence=None))
             amount = 0.0
         equity[i] = cash + amount * price
-    return trades, pd.Series(equity, index=pd.DatetimeIndex(times), name="equity")
+    return tuple(trades), pd.Series(equity, index=pd.DatetimeIndex(times), name="equity")

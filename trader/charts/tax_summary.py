@@ -1,0 +1,57 @@
+"""One-page PNG summary of an ATO capital gains report: the totals and the gain or loss per asset."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import numpy as np
+
+from trader.analytics.tax.export import summary_rows
+from trader.analytics.tax.report import CgtReport
+from trader.charts.canvas import new_figure, set_title, style_axes, to_png
+from trader.charts.theme import LIGHT, Theme
+
+_SHOWN = (
+    "financial_year", "parcel_matching_method", "disposals", "total_capital_gains_aud",
+    "total_capital_losses_aud", "prior_year_losses_applied_aud", "discount_eligible_gains_aud",
+    "cgt_discount_aud", "net_capital_gain_aud", "losses_carried_forward_aud",
+)
+
+
+def render_tax_summary(report: CgtReport, theme: Theme = LIGHT) -> bytes:
+    """Return the report's summary table and per-asset net gains as PNG bytes."""
+    fig = new_figure(theme)
+    text_ax, bar_ax = fig.subplots(2, 1, height_ratios=(3, 2))
+    fig.subplots_adjust(left=0.12, hspace=0.25)
+    text_ax.axis("off")
+    rows = dict(summary_rows(report))
+    lines = [f"{_name(key)}:  {_value(key, rows[key])}" for key in _SHOWN]
+    text_ax.text(0.0, 1.0, "\n".join(lines), va="top", ha="left", family="monospace",
+                 fontsize=theme.font_size - 1, color=theme.text, transform=text_ax.transAxes, linespacing=1.5)
+    set_title(text_ax, f"Capital gains {report.financial_year.label} (ATO)", theme)
+    style_axes(bar_ax, theme)
+    per_asset: dict[str, Decimal] = {}
+    for line in report.lines:
+        per_asset[line.asset] = per_asset.get(line.asset, Decimal(0)) + line.gain
+    if per_asset:
+        assets = sorted(per_asset, key=lambda a: per_asset[a])
+        values = [float(per_asset[a]) for a in assets]
+        bar_ax.barh(np.arange(len(assets)), values, height=0.6,
+                    color=[theme.up if v >= 0 else theme.down for v in values])
+        bar_ax.set_yticks(range(len(assets)), assets)
+        bar_ax.axvline(0, color=theme.text, linewidth=0.8)
+        span = max(abs(v) for v in values) or 1.0
+        bar_ax.set_xlim(min(*values, 0) - span * 0.1, max(*values, 0) + span * 0.1)
+    else:
+        bar_ax.text(0.5, 0.5, "no disposals in this year", ha="center", va="center", color=theme.text,
+                    transform=bar_ax.transAxes)
+    bar_ax.set_xlabel("capital gain (loss) before discount, AUD")
+    return to_png(fig)
+
+
+def _name(key: str) -> str:
+    return key.replace("_aud", " (AUD)").replace("_", " ")
+
+
+def _value(key: str, value: str) -> str:
+    return f"{Decimal(value):,.2f}" if key.endswith("_aud") else value
