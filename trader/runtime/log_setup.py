@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, SecretStr
 
@@ -27,7 +28,7 @@ _OURS: Final = "_trader_handler"
 _TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and goes into JSON.
 _STANDARD_ATTRS: Final = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
-_NOISY_LOGGERS: Final = ("httpx", "httpcore", "apscheduler.executors.default", "aiosqlite")
+_NOISY_LOGGERS: Final = ("httpx", "httpcore", "apscheduler.executors.default", "aiosqlite", "apprise")
 
 
 class SecretRedactor(logging.Filter):
@@ -99,16 +100,19 @@ class JsonFormatter(logging.Formatter):
 
 
 def secret_values(model: BaseModel) -> list[str]:
-    """Return every non-empty SecretStr value inside ``model`` (nested sections, tuples included)."""
+    """Return every SecretStr value in ``model`` and every password inside a URL, without repeats."""
     found: list[str] = []
     _collect(model, found)
-    return found
+    return list(dict.fromkeys(found))
 
 
 def _collect(value: Any, found: list[str]) -> None:
     if isinstance(value, SecretStr):
         if secret := value.get_secret_value():
             found.append(secret)
+            found.extend(_url_password(secret))
+    elif isinstance(value, str):
+        found.extend(_url_password(value))  # e.g. the PostgreSQL password inside database.url
     elif isinstance(value, BaseModel):
         for name in type(value).model_fields:
             _collect(getattr(value, name), found)
@@ -118,6 +122,16 @@ def _collect(value: Any, found: list[str]) -> None:
     elif isinstance(value, dict):
         for item in value.values():
             _collect(item, found)
+
+
+def _url_password(text: str) -> list[str]:
+    if "://" not in text or "@" not in text:
+        return []
+    try:
+        password = urlsplit(text).password
+    except ValueError:
+        return []
+    return [unquote(password), password] if password else []
 
 
 def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> SecretRedactor:

@@ -73,7 +73,21 @@ def test_secret_values_finds_nested_and_tuple_secrets() -> None:
     found = secret_values(settings)
     assert TOKEN in found
     assert "mailto://user:pw123456@example.org" in found
-    assert len(found) == 2
+    assert "pw123456" in found  # the password alone, as apprise logs URLs in its own spelling
+    assert len(found) == 3
+
+
+def test_database_password_in_a_plain_url_is_treated_as_secret(tmp_path: Path) -> None:
+    settings = load_settings(database={"url": "postgresql+asyncpg://trader:s3cr%40t-pg-pass@db:5432/trader"})
+    found = secret_values(settings)
+    assert "s3cr@t-pg-pass" in found
+    assert "s3cr%40t-pg-pass" in found
+    log_file = tmp_path / "t.log"
+    configure_logging(LoggingConfig(file=str(log_file)), found)
+    logging.getLogger("trader.test").warning("cannot connect to %s", settings.database.url)
+    text = log_file.read_text()
+    assert "s3cr" not in text
+    assert "postgresql+asyncpg://trader:[REDACTED]@db:5432/trader" in text
 
 
 def test_short_values_are_not_registered_so_words_survive() -> None:
