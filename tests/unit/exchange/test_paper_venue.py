@@ -1,0 +1,169 @@
+"""PaperExchange specifics: restart survival, replay feeding, candles served, costs from config."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
+from tests.contract.exchange.venues import fake_like_btc_market
+from trader.config.sections import ExchangeConfig
+from trader.domain.candles import CandleFrame
+from trader.domain.enums import OrderPurpose, OrderStatus, Side
+from trader.errors import DataError, InsufficientFunds
+from trader.exchange.paper_feed import CandleReplay
+from trader.exchange.paper_venue import PaperCosts, PaperExchange
+from trader.sim.costs import FeeModel
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+HOUR = 3_600_000
+
+
+def _paper(**kwargs: object) -> PaperExchange:
+    return PaperExchange([fake_like_btc_market()], quote="USDT", balances={"USDT": Decimal(10_000)},
+                         costs=PaperCosts(FeeModel.flat(Decimal("0.001"))), **kwargs)  # type: ignore[arg-type]
+
+
+def _frame(closes: list[float], start_ms: int = 1_704_067_200_000) -> CandleFrame:
+    rows = [[start_ms + i * HOUR, c, c * 1.01, c * 0.99, c, 1.0] for i, c in enumerate(closes)]
+    return CandleFrame.from_arrays(rows)
+
+
+async def test_restart_from_json_snapshot_keeps_orders_locks_and_fills() -> None:
+    paper = _paper()
+    paper.on_price(BTC, Decimal(50000), T0)
+    buy = market_buy("r1", "0.01")
+    await paper.place(buy)
+    paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=1))
+    stop = await paper.place(stop_sell("r1", "0.01", "48000"))
+    saved = json.loads(json.dumps(paper.snapshot()))  # what the store keeps: plain JSON
+
+    restored = _paper()
+    restored.restore(saved)
+    assert await restored.order(BTC, buy.client_order_id) == await paper.order(BTC, buy.client_order_id)
+    assert [o.client_order_id for o in await restored.open_orders(BTC)] == [stop.client_order_id]
+    assert (await restored.balances()).balances == (await paper.balances()).balances
+    assert await restored.fills_since(BTC, T0) == await paper.fills_since(BTC, T0)
+    assert (await restored.place(buy)).status is OrderStatus.FILLED  # idempotent across the restart
+    restored.on_price(BTC, Decimal(47000), T0 + timedelta(seconds=2))
+    assert (await restored.order(BTC, stop.client_order_id)).status is OrderStatus.FILLED  # type: ignore[union-attr]
+    assert (await restored.balances()).balances["BTC"].total == 0
+
+
+async def test_restore_rejects_unknown_version() -> None:
+    with pytest.raises(DataError, match="version"):
+        _paper().restore({"version": 99})
+
+
+async def test_saver_is_called_with_each_order_change() -> None:
+    saved: list[dict[str, object]] = []
+
+    async def saver(snapshot: dict[str, object]) -> None:
+        saved.append(snapshot)
+
+    paper = _paper(saver=saver)
+    paper.on_price(BTC, Decimal(50000), T0)
+    order = await paper.place(limit("r2", Side.BUY, "0.01", "45000"))
+    await paper.cancel(BTC, order.client_order_id)
+    assert len(saved) == 2
+    assert saved[-1]["orders"][0]["status"] == "cancelled"  # type: ignore[index]
+
+
+async def test_paper_state_survives_restart_through_sqlite_store(sqlite_url: str) -> None:
+    from trader.exchange.paper_store import PaperStateStore
+    from trader.runtime.clock import SimClock
+    from trader.store import migrate
+    from trader.store.uow import Database
+
+    await migrate.upgrade_async(sqlite_url)
+    database = Database.from_url(sqlite_url)
+    try:
+        store = PaperStateStore(database.uow, SimClock(T0))
+        paper = _paper(saver=store.save)
+        paper.on_price(BTC, Decimal(50000), T0)
+        request = limit("r3", Side.BUY, "0.01", "45000")
+        await paper.place(request)
+        fresh = _paper()
+        assert await store.load_into(fresh) is True
+        assert [o.client_order_id for o in await fresh.open_orders(BTC)] == [request.client_order_id]
+        assert (await fresh.balances()).balances["USDT"].free == Decimal(10_000) - Decimal("450.45")
+    finally:
+        await database.dispose()
+
+
+async def test_load_into_without_saved_state_returns_false(sqlite_url: str) -> None:
+    from trader.exchange.paper_store import PaperStateStore
+    from trader.runtime.clock import SimClock
+    from trader.store import migrate
+    from trader.store.uow import Database
+
+    await migrate.upgrade_async(sqlite_url)
+    database = Database.from_url(sqlite_url)
+    try:
+        assert await PaperStateStore(database.uow, SimClock(T0)).load_into(_paper()) is False
+    finally:
+        await database.dispose()
+
+
+async def test_replay_fills_market_order_at_next_candle_open_and_serves_history() -> None:
+    paper = _paper()
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+
+    replay = CandleReplay(paper, BTC, "1h", _frame([50000, 51000, 52000, 53000]), speed=3600, sleep=sleep)
+    await replay.run(limit=1)
+    request = market_buy("r4", "0.01")
+    await paper.place(request)
+    closed_at, fills = await replay.step()
+    assert closed_at == datetime(2024, 1, 1, 2, tzinfo=UTC)
+    assert [(f.client_order_id, f.price) for f in fills] == [(request.client_order_id, Decimal("51000.0"))]
+    assert sleeps == [1.0]
+    history = await paper.candles(BTC, "1h")
+    assert history.close.tolist() == [50000, 51000]
+    assert len(await paper.candles(BTC, "2h")) == 1
+    with pytest.raises(DataError):
+        await paper.candles(BTC, "1m")
+
+
+async def test_replay_rejects_out_of_order_candles() -> None:
+    paper = _paper()
+    paper.on_candle(BTC, "1h", (1_704_067_200_000, 1.0, 1.0, 1.0, 1.0, 1.0))
+    with pytest.raises(DataError, match="not after"):
+        paper.on_candle(BTC, "1h", (1_704_067_200_000, 1.0, 1.0, 1.0, 1.0, 1.0))
+
+
+async def test_market_buy_with_slippage_fills_above_price() -> None:
+    paper = PaperExchange([fake_like_btc_market()], quote="USDT", balances={"USDT": Decimal(10_000)},
+                          costs=PaperCosts.from_config(ExchangeConfig(paper_slippage=Decimal("0.001"))))
+    paper.on_price(BTC, Decimal(50000), T0)
+    order = await paper.place(market_buy("r5", "0.01"))
+    fills = paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=1))
+    assert fills[0].price == Decimal("50050.000")
+    assert fills[0].fee == Decimal("0.01") * Decimal("50050") * Decimal("0.001")
+    assert (await paper.order(BTC, order.client_order_id)).status is OrderStatus.FILLED  # type: ignore[union-attr]
+
+
+async def test_market_buy_without_a_price_is_refused_and_over_balance_too() -> None:
+    paper = _paper()
+    with pytest.raises(Exception, match="no price"):
+        await paper.place(market_buy("r6", "0.01"))
+    paper.on_price(BTC, Decimal(50000), T0)
+    with pytest.raises(InsufficientFunds):
+        await paper.place(market_buy("r6", "0.2"))
+
+
+async def test_oco_refused_where_market_has_no_oco() -> None:
+    from tests.contract.exchange.intents import intent
+    from trader.domain.enums import OrderType
+    from trader.errors import InvalidOrder
+
+    paper = _paper()
+    paper.on_price(BTC, Decimal(50000), T0)
+    with pytest.raises(InvalidOrder, match="OCO"):
+        await paper.place(intent("r7", OrderPurpose.STOP, Side.SELL, OrderType.OCO, "0.01", price="52000",
+                                 trigger="48000"))
