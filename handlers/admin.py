@@ -12,6 +12,7 @@ from handlers.replies import send
 
 async def start(update: Update, context: BotContext) -> None:
     """Greet the user with their role and point at /help."""
+    args.no_args(context.args or [])
     actor = context.who
     await send(update, f"Hello {e(actor.name or 'there')}. You are <b>{e(actor.role.value)}</b> here.\n"
                        "Send /status for open positions or /help for every command.")
@@ -19,6 +20,7 @@ async def start(update: Update, context: BotContext) -> None:
 
 async def help_command(update: Update, context: BotContext) -> None:
     """List the commands the user's role may use, with their usage."""
+    args.no_args(context.args or [])
     role = context.who.role
     lines = [f"{e(c.usage or '/' + c.name)} — {e(c.help)}" for c in context.bot_data.commands
              if role.can(c.role)]
@@ -27,6 +29,7 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 async def whoami(update: Update, context: BotContext) -> None:
     """Tell anyone their chat id, user id and role (strangers learn what to put in the allow-list)."""
+    args.no_args(context.args or [])
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None
     known = context.bot_data.access.role_for(chat.id, chat.type, user.id if user else None)

@@ -9,8 +9,10 @@ Limits the real API enforces and a bot can trip over are enforced too: 4096 char
 from __future__ import annotations
 
 import asyncio
+import html
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,6 +61,13 @@ class BotCall:
     def text(self) -> str:
         """Return the message text or caption ('' when none)."""
         return str(self.params.get("text") or self.params.get("caption") or "")
+
+    @property
+    def shown(self) -> str:
+        """Return the text as the user sees it: HTML tags removed and entities decoded."""
+        if self.params.get("parse_mode") != "HTML":
+            return self.text
+        return html.unescape(re.sub(r"<[^>]+>", "", self.text))
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
@@ -117,6 +126,7 @@ class FakeBotApiCore:
         self._changed = asyncio.Condition()
         self._faults: dict[str, list[BotApiError]] = {}
         self._cursor = 0
+        self._releasing = False
 
     # ── what tests call ──────────────────────────────────────────────────────────────────
 
@@ -165,6 +175,11 @@ class FakeBotApiCore:
                                else "Bad Request: injected")
         errors = [BotApiError(status, text, retry_after if status == 429 else None) for _ in range(times)]
         self._faults.setdefault(method, []).extend(errors)
+
+    async def release_polls(self) -> None:
+        """Answer pending and future long polls at once (lets a bot shut down without waiting)."""
+        self._releasing = True
+        await self._notify()
 
     def sent(self, *methods: str) -> list[BotCall]:
         """Return the successful calls of ``methods`` (default: everything that sends or edits)."""
@@ -252,10 +267,11 @@ class FakeBotApiCore:
     async def _m_getUpdates(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
         offset, timeout = int(p.get("offset", 0)), float(p.get("timeout", 0))
         self._updates = [u for u in self._updates if u["update_id"] >= offset]
-        if not self._updates and timeout > 0:
+        if not self._updates and timeout > 0 and not self._releasing:
             async with self._changed:
                 try:
-                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(self._updates)), timeout)
+                    ready = lambda: bool(self._updates) or self._releasing  # noqa: E731
+                    await asyncio.wait_for(self._changed.wait_for(ready), timeout)
                 except TimeoutError:
                     pass
         return self._updates[: int(p.get("limit", 100))]
