@@ -28,9 +28,19 @@ SINGLE: dict[str, Indicator] = {
 }
 # Index of the first defined value for each indicator (the warm-up convention).
 FIRST = {
-    "sma": 4, "ema": 4, "rsi": 5, "rolling_max": 4, "rolling_min": 4, "bollinger_upper": 4,
-    "macd_line": 5, "atr": 5, "adx": 9, "volume_ratio": 4, "rolling_zscore": 4,
-    "realised_volatility": 5, "percentile_rank": 10,
+    "sma": 4,
+    "ema": 4,
+    "rsi": 5,
+    "rolling_max": 4,
+    "rolling_min": 4,
+    "bollinger_upper": 4,
+    "macd_line": 5,
+    "atr": 5,
+    "adx": 9,
+    "volume_ratio": 4,
+    "rolling_zscore": 4,
+    "realised_volatility": 5,
+    "percentile_rank": 10,
 }
 
 

@@ -67,10 +67,12 @@ def test_macd_matches_ema_difference_once_emas_converged(candles: pd.DataFrame) 
 
 @pytest.mark.parametrize("period", [10, 20])
 def test_rolling_extremes_match_pandas(candles: pd.DataFrame, period: int) -> None:
-    _close_after_warmup(ind.rolling_max(candles["high"], period), candles["high"].rolling(period).max(),
-                        period - 1)
-    _close_after_warmup(ind.rolling_min(candles["low"], period), candles["low"].rolling(period).min(),
-                        period - 1)
+    _close_after_warmup(
+        ind.rolling_max(candles["high"], period), candles["high"].rolling(period).max(), period - 1
+    )
+    _close_after_warmup(
+        ind.rolling_min(candles["low"], period), candles["low"].rolling(period).min(), period - 1
+    )
 
 
 def test_bollinger_matches_mean_plus_minus_k_population_sigma(candles: pd.DataFrame) -> None:
