@@ -136,8 +136,9 @@ async def serve(app: BotApplication, stop: asyncio.Event, *, poll_timeout: int =
                 await app.post_shutdown(app)
 
 
-async def run_headless(lifecycle: Lifecycle, stop: asyncio.Event, out: TextIO = sys.stdout) -> None:
+async def run_headless(lifecycle: Lifecycle, stop: asyncio.Event, out: TextIO | None = None) -> None:
     """Run the engine without Telegram until ``stop`` is set, after printing how to add a token."""
+    out = out or sys.stdout
     out.write(HEADLESS_HELP)
     out.flush()
     await lifecycle.start()
