@@ -390,18 +390,31 @@ class PaperStateRepository(Protocol):
 class UnitOfWork(Protocol):
     """One transaction over every repository; rolls back unless ``commit()`` was awaited."""
 
-    candles: CandleRepository
-    orders: OrderRepository
-    fills: FillRepository
-    positions: PositionRepository
-    equity: EquityRepository
-    risk: RiskStateRepository
-    secrets: SecretRepository
-    audit: AuditRepository
-    alerts: AlertOutboxRepository
-    backtests: BacktestRunRepository
-    aud_rates: AudRateRepository
-    paper: PaperStateRepository
+    # Read-only members, so implementations may hold more specific repository types.
+    @property
+    def candles(self) -> CandleRepository: ...
+    @property
+    def orders(self) -> OrderRepository: ...
+    @property
+    def fills(self) -> FillRepository: ...
+    @property
+    def positions(self) -> PositionRepository: ...
+    @property
+    def equity(self) -> EquityRepository: ...
+    @property
+    def risk(self) -> RiskStateRepository: ...
+    @property
+    def secrets(self) -> SecretRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def alerts(self) -> AlertOutboxRepository: ...
+    @property
+    def backtests(self) -> BacktestRunRepository: ...
+    @property
+    def aud_rates(self) -> AudRateRepository: ...
+    @property
+    def paper(self) -> PaperStateRepository: ...
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from trader.errors import StoreError
+from trader.ports.store import UnitOfWorkFactory
 from trader.store.memory_repos import (
     MemoryAlertOutboxRepository,
     MemoryAuditRepository,
@@ -42,8 +43,13 @@ class MemoryStore:
     )
 
     def uow(self) -> InMemoryUnitOfWork:
-        """Return a new unit of work over this store (a ``UnitOfWorkFactory``)."""
+        """Return a new unit of work over this store."""
         return InMemoryUnitOfWork(self)
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        """Return the factory services take (type-checked against the port)."""
+        return self.uow
 
 
 class InMemoryUnitOfWork:

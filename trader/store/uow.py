@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from trader.config.sections import DatabaseConfig
 from trader.errors import StoreError
+from trader.ports.store import UnitOfWorkFactory
 from trader.store.account_repo import (
     SqlAlertOutboxRepository,
     SqlAuditRepository,
@@ -114,8 +115,13 @@ class Database:
         return cls.from_config(DatabaseConfig(url=url))
 
     def uow(self) -> SqlUnitOfWork:
-        """Return a new unit of work (a ``UnitOfWorkFactory``)."""
+        """Return a new unit of work."""
         return SqlUnitOfWork(self._sessions)
+
+    @property
+    def uow_factory(self) -> UnitOfWorkFactory:
+        """Return the factory services take (type-checked against the port)."""
+        return self.uow
 
     async def dispose(self) -> None:
         """Close every pooled connection."""
