@@ -21,6 +21,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.config_cmd",
     "trader.cli.secrets_cmd",
     "trader.cli.audit_cmd",
+    "trader.cli.report_cmd",
 )
 
 

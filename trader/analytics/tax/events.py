@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -126,3 +126,21 @@ def _fee(fill: Fill, base: str, quote: str, quote_aud: Decimal, rates: AudRates,
     aud, used = rates.to_aud(fill.fee, currency, fill.timestamp.astimezone(zone).date())
     return _Fee(currency, fill.fee, aud, describe(used))
 
+
+
+def fills_through(fills: Iterable[Fill], last_day: date, zone: tzinfo = SYDNEY) -> list[Fill]:
+    """Return the fills whose local date is on or before ``last_day`` (later ones need no rates)."""
+    return [f for f in fills if f.timestamp.astimezone(zone).date() <= last_day]
+
+
+def needed_rates(fills: Iterable[Fill], zone: tzinfo = SYDNEY) -> set[tuple[str, date]]:
+    """Return the (currency, local date) AUD rates that ``events_from_fills`` will look up."""
+    keys: set[tuple[str, date]] = set()
+    for fill in fills:
+        base, quote = (s.upper() for s in split_symbol(fill.symbol))
+        day = fill.timestamp.astimezone(zone).date()
+        keys.add((quote, day))
+        fee_ccy = (fill.fee_currency or quote).upper()
+        if fill.fee > 0 and fee_ccy not in (base, quote):
+            keys.add((fee_ccy, day))
+    return {k for k in keys if k[0] != AUD}

@@ -76,7 +76,7 @@ def describe(rate: AudRate) -> str:
     """Return the rate's provenance for an export line, e.g. ``USDT 1.52 @2024-03-01 (rba)``."""
     if rate.source == _AUD_ITSELF:
         return rate.source
-    return f"{rate.currency} {rate.rate} @{rate.day.isoformat()} ({rate.source})"
+    return f"{rate.currency} {rate.rate.normalize():f} @{rate.day.isoformat()} ({rate.source})"
 
 
 def parse_rates_csv(text: str, default_source: str = "csv") -> list[AudRate]:

@@ -1,0 +1,152 @@
+"""`tradebot tax export` and `tradebot tax import-rates`: the ATO capital gains export from the command line.
+
+Fills and AUD rates come from CSV files or, when a file is not given, from the configured store.
+Outputs (CSV, Koinly CSV, PNG summary) are written into ``--out``; nothing is written on error.
+"""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from trader.analytics.tax import (
+    AudRate,
+    AudRates,
+    FinancialYear,
+    MatchMethod,
+    build_cgt_report,
+    cgt_csv,
+    events_from_fills,
+    koinly_csv,
+    parse_fills_csv,
+    parse_rates_csv,
+)
+from trader.analytics.tax.events import fills_through, needed_rates
+from trader.domain.orders import Fill
+from trader.errors import InputError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def register(sub: Any) -> None:
+    """Add the `tax` command group."""
+    parser: argparse.ArgumentParser = sub.add_parser("tax", help="Australian (ATO) capital gains export")
+    inner = parser.add_subparsers(dest="tax_command", metavar="ACTION", required=True)
+    export = inner.add_parser("export", help="write the CGT report (CSV, Koinly CSV, PNG) for an income year")
+    export.add_argument("--year", type=int, required=True,
+                        help="income year by its end: 2024 = 1 Jul 2023 - 30 Jun 2024")
+    export.add_argument("--method", choices=[m.value for m in MatchMethod], default=MatchMethod.FIFO.value,
+                        help="parcel matching (default fifo)")
+    export.add_argument("--fills", type=Path, metavar="FILE.csv", help="fills CSV (default: the store)")
+    export.add_argument("--rates", type=Path, metavar="FILE.csv", help="AUD rates CSV (default: the store)")
+    export.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
+    export.add_argument("--prior-losses", default="0", metavar="AUD", help="net capital losses carried in")
+    export.add_argument("--rate-fallback-days", type=int, default=0, metavar="N",
+                        help="use the latest rate up to N days earlier when a day has none (default 0)")
+    export.add_argument("--timezone", default="Australia/Sydney", help="calendar days in this zone")
+    export.set_defaults(func=_export)
+    rates = inner.add_parser("import-rates",
+                             help="store daily AUD rates from CSV (date,currency,aud_rate,source)")
+    rates.add_argument("file", type=Path, metavar="FILE.csv")
+    rates.set_defaults(func=_import_rates)
+
+
+def _read(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {what} file {path}: {exc.strerror or exc}") from exc
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InputError(f"unknown time zone {name!r} (e.g. Australia/Sydney, Australia/Perth)") from exc
+
+
+def _decimal(raw: str, name: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise InputError(f"{name} {raw!r} is not a number") from exc
+    if not value.is_finite() or value < 0:
+        raise InputError(f"{name} must be a non-negative number, got {raw!r}")
+    return value
+
+
+async def _export(args: argparse.Namespace) -> int:
+    if not 2000 <= args.year <= 2100:
+        raise InputError(f"--year {args.year} is not an income year (2024 = 1 July 2023 - 30 June 2024)")
+    if args.rate_fallback_days < 0:
+        raise InputError("--rate-fallback-days must not be negative")
+    zone, method = _zone(args.timezone), MatchMethod(args.method)
+    prior = _decimal(args.prior_losses, "--prior-losses")
+    fy = FinancialYear(args.year)
+    if args.fills is not None:
+        fills = fills_through(parse_fills_csv(_read(args.fills, "fills")), fy.end, zone)
+    else:
+        fills = fills_through(await _store_fills(args), fy.end, zone)
+    if args.rates is not None:
+        stored = parse_rates_csv(_read(args.rates, "rates"))
+    else:
+        stored = await _store_rates(args, fills, zone)
+    rates = AudRates(stored, max_stale_days=args.rate_fallback_days)
+    report = build_cgt_report(events_from_fills(fills, rates, zone=zone), args.year, method, zone=zone,
+                              prior_year_losses=prior)
+    koinly = koinly_csv(fills, rates, zone)
+    from trader.charts.tax_summary import render_tax_summary  # matplotlib only when exporting
+
+    png = render_tax_summary(report)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stem = f"cgt_{fy.label}_{method.value}"
+    outputs = {args.out / f"{stem}.csv": cgt_csv(report).encode(), args.out / f"{stem}.png": png,
+               args.out / f"koinly_{fy.label}.csv": koinly.encode()}
+    for path, data in outputs.items():
+        path.write_bytes(data)
+    s = report.summary
+    print(f"{fy.label} ({method.label}): {len(report.lines)} disposal line(s); gains {s.total_gains} AUD, "
+          f"losses {s.total_losses} AUD, discount-eligible {s.discount_eligible_gains} AUD, "
+          f"net capital gain {s.net_capital_gain} AUD, losses carried forward {s.losses_carried_forward} AUD")
+    for path in outputs:
+        print(f"wrote {path}")
+    return 0
+
+
+async def _store_fills(args: argparse.Namespace) -> list[Fill]:
+    from trader.cli.secrets_cmd import open_store
+    from trader.config import load_settings
+
+    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
+        fills: list[Fill] = await uow.fills.since(EPOCH)
+    return fills
+
+
+async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneInfo) -> list[AudRate]:
+    from trader.cli.secrets_cmd import open_store
+    from trader.config import load_settings
+
+    found: list[AudRate] = []
+    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
+        for currency, day in sorted(needed_rates(fills, zone)):
+            row = await uow.aud_rates.on_or_before(currency, day)
+            if row is not None:  # AudRates decides whether a stale row is acceptable
+                found.append(AudRate(row.day, row.currency, row.rate, row.source))
+    return found
+
+
+async def _import_rates(args: argparse.Namespace) -> int:
+    from trader.cli.secrets_cmd import open_store
+    from trader.config import load_settings
+    from trader.ports.store import AudRate as StoredRate
+
+    parsed = parse_rates_csv(_read(args.file, "rates"), default_source=args.file.name)
+    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
+        written = await uow.aud_rates.upsert(StoredRate(r.day, r.currency, r.rate, r.source) for r in parsed)
+        await uow.commit()
+    print(f"stored {written} AUD rate(s) from {args.file}")
+    return 0
