@@ -1,5 +1,7 @@
 """AlertRouter: send each alert to the channels subscribed to its severity; hold back repeated errors.
 
+With ``redact`` (the log redactor's ``redact``), every known secret is removed from the text first.
+
 The router is itself a Notifier, so the alert outbox sees one port. When some channels fail, it raises
 NotifyError and remembers which channels already delivered that alert, so the outbox's retry reaches
 only the failed ones (the outbox delivers in order, so the retry is the next call). Repeats of an
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TextIO
@@ -45,13 +47,15 @@ class AlertRouter:
     """Route alerts by severity to channels and de-duplicate by ``dedupe_key`` within a window."""
 
     def __init__(self, routes: Sequence[Route], clock: Clock,
-                 dedupe_window: timedelta = timedelta(minutes=10)) -> None:
+                 dedupe_window: timedelta = timedelta(minutes=10),
+                 redact: Callable[[str], str] | None = None) -> None:
         names = [r.name for r in routes]
         if len(set(names)) != len(names):
             raise ValueError(f"route names must be unique: {names}")
         self._routes = tuple(routes)
         self._clock = clock
         self._window = dedupe_window
+        self._redact = redact
         self._last_sent: dict[str, datetime] = {}
         self._suppressed: dict[str, int] = {}
         self._delivered_to: dict[_Fingerprint, set[str]] = {}
@@ -70,6 +74,8 @@ class AlertRouter:
         held_back = self._suppressed.get(key, 0) if key else 0
         if held_back:
             alert = replace(alert, text=f"{alert.text}\n{repeat_note(held_back)}")
+        if self._redact is not None:  # error texts may quote a URL or exception that carries a secret
+            alert = replace(alert, text=self._redact(alert.text))
         fingerprint = (alert.kind, alert.text, alert.severity, key, len(alert.image or b""))
         done = self._delivered_to.setdefault(fingerprint, set())
         pending = [r for r in targets if r.name not in done]
@@ -79,13 +85,15 @@ class AlertRouter:
             if isinstance(outcome, BaseException):
                 if not isinstance(outcome, Exception):
                     raise outcome  # cancellation and interrupts are not delivery failures
-                failed.append(route.name)
+                failed.append(f"{route.name} ({type(outcome).__name__}: {outcome})")
                 logger.warning("alert channel %s failed: %s", route.name, outcome)
             else:
                 done.add(route.name)
         if failed:
-            names = ", ".join(failed)
-            raise NotifyError(f"alert not delivered to {names} ({len(done)} channel(s) did get it)")
+            reasons = "; ".join(failed)
+            if self._redact is not None:
+                reasons = self._redact(reasons)
+            raise NotifyError(f"alert not delivered to {reasons}; {len(done)} channel(s) did get it")
         del self._delivered_to[fingerprint]
         if key:
             self._last_sent[key] = self._clock.now()

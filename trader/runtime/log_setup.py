@@ -1,6 +1,7 @@
 """Structured logging: text or JSON lines, size-based rotation, and a filter that redacts secrets.
 
-The redactor works on the finished record (message with its arguments merged, exception and stack
+The redactor runs when a record is created (a LogRecord factory) and again in our handler. It works on
+the finished record (message with its arguments merged, exception and stack
 text), so a secret passed as a %-argument, inside an exception message or in a third-party URL (the
 Telegram token sits in every Bot API URL httpx logs) never reaches a handler. Rotation is the
 standard library's ``RotatingFileHandler``.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
@@ -149,11 +150,28 @@ def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> Sec
     handler.addFilter(redactor)
     setattr(handler, _OURS, True)
     root.addHandler(handler)
+    logging.setLogRecordFactory(_RedactingRecordFactory(redactor, logging.getLogRecordFactory()))
     root.setLevel(config.level)
     for name in _NOISY_LOGGERS:  # request lines at INFO would flood the log, one per poll
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     logging.captureWarnings(True)
     return redactor
+
+
+class _RedactingRecordFactory:
+    """Redact every record as it is created, so handlers added by others never see a secret either."""
+
+    def __init__(self, redactor: SecretRedactor, current: Callable[..., logging.LogRecord]) -> None:
+        self.redactor = redactor
+        # Reconfiguring replaces our earlier factory instead of wrapping it again.
+        self.base: Callable[..., logging.LogRecord] = (
+            current.base if isinstance(current, _RedactingRecordFactory) else current
+        )
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.base(*args, **kwargs)
+        self.redactor.filter(record)
+        return record
 
 
 def _build_handler(config: LoggingConfig) -> logging.Handler:

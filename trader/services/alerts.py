@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from trader.domain.alerts import Alert
@@ -58,13 +58,14 @@ class AlertService:
 
     def __init__(self, uow_factory: UnitOfWorkFactory, notifier: Notifier, clock: Clock,
                  policy: RetryPolicy | None = None, on_pending: Callable[[int], None] | None = None,
-                 batch_size: int = 50) -> None:
+                 batch_size: int = 50, redact: Callable[[str], str] | None = None) -> None:
         self._uow_factory = uow_factory
         self._notifier = notifier
         self._clock = clock
         self._policy = policy or RetryPolicy()
         self._on_pending = on_pending
         self._batch = batch_size
+        self._redact = redact or (lambda text: text)
         self._retry_at: dict[int, datetime] = {}
         self._abandoned: set[int] = set()
         self._wake = asyncio.Event()
@@ -72,15 +73,20 @@ class AlertService:
 
     async def enqueue(self, uow: UnitOfWork, alert: Alert) -> int:
         """Queue ``alert`` inside the caller's transaction; after ``uow.commit()`` call ``wake()``."""
-        return await uow.alerts.enqueue(alert, self._clock.now())
+        return await uow.alerts.enqueue(self._clean(alert), self._clock.now())
 
     async def publish(self, alert: Alert) -> int:
         """Queue ``alert`` in its own transaction, commit, and wake the dispatcher."""
         async with self._uow_factory() as uow:
-            alert_id = await uow.alerts.enqueue(alert, self._clock.now())
+            alert_id = await uow.alerts.enqueue(self._clean(alert), self._clock.now())
             await uow.commit()
         self.wake()
         return alert_id
+
+    def _clean(self, alert: Alert) -> Alert:
+        # Known secrets never reach the outbox table: an error text may quote one.
+        text = self._redact(alert.text)
+        return alert if text == alert.text else replace(alert, text=text)
 
     def wake(self) -> None:
         """Tell the dispatcher that new alerts were committed."""
@@ -114,7 +120,8 @@ class AlertService:
         try:
             await self._notifier.send(row.alert)
         except Exception as exc:  # any channel failure is retried; the dispatcher must keep running
-            return f"{type(exc).__name__}: {exc}"[:500]
+            # The error text is stored in the outbox; a vendor message may quote a URL with a token.
+            return self._redact(f"{type(exc).__name__}: {exc}")[:500]
         async with self._uow_factory() as uow:
             await uow.alerts.mark_delivered(row.id, self._clock.now())
             await uow.commit()

@@ -6,6 +6,7 @@ store's append-only audit repository. Secret-looking parameters are masked befor
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Final
 
 from trader.ports.clock import Clock
@@ -34,16 +35,18 @@ def _matches(entry: AuditEntry, actor: str | None, action: str | None) -> bool:
 class AuditService:
     """Append and query the audit log over the unit-of-work port."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock,
+                 redact: Callable[[str], str] | None = None) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
+        self._redact = redact or (lambda text: text)
 
     def entry(self, actor: str, action: str, detail: str = "", result: str = "ok") -> AuditEntry:
-        """Return a timestamped entry (detail trimmed to 2000 characters)."""
+        """Return a timestamped entry; known secrets removed, detail trimmed to 2000 characters."""
         if not actor or not action:
             raise ValueError("an audit entry needs an actor and an action")
         return AuditEntry(ts=self._clock.now(), actor=actor, action=action,
-                          detail=detail[:_MAX_DETAIL], result=result)
+                          detail=self._redact(detail)[:_MAX_DETAIL], result=self._redact(result))
 
     async def record(self, actor: str, action: str, detail: str = "", result: str = "ok") -> int:
         """Append one entry in its own transaction and return its id."""

@@ -20,8 +20,9 @@ STORED = "stored-secret-from-the-store-77"
 @pytest.fixture(autouse=True)
 def _restore_root_logging() -> Iterator[None]:
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    handlers, level, factory = list(root.handlers), root.level, logging.getLogRecordFactory()
     yield
+    logging.setLogRecordFactory(factory)
     for h in list(root.handlers):
         if h not in handlers:
             root.removeHandler(h)
