@@ -6,6 +6,7 @@ same code talks to the real venue, a proxy, or the local fake server in tests.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +25,18 @@ _VENUE_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# Our own ccxt-compatible classes for venues ccxt does not ship (module, class).
+OUR_VENUES: dict[str, tuple[str, str]] = {
+    "nobitex": ("trader.exchange.nobitex", "Nobitex"),
+    "wallex": ("trader.exchange.wallex", "Wallex"),
+}
+
+
 def venue_class(name: str) -> Any:
-    """Return the ccxt async class for ``name``."""
+    """Return the ccxt async class for ``name``, including our Nobitex and Wallex classes."""
+    if name in OUR_VENUES:
+        module, attr = OUR_VENUES[name]
+        return getattr(importlib.import_module(module), attr)
     cls = getattr(ccxt_async, name, None)
     if cls is None or name not in ccxt_async.exchanges:
         raise ConfigError([f"exchange.name: unknown exchange {name!r} (ccxt id such as binance, okx)"])
