@@ -108,7 +108,7 @@ class SignalBuilder:
         for short, e in self._entries:
             self._exit[short][e.rows] = False
             confidence[e.rows] = np.clip(e.confidence, 0.0, 1.0)
-            self._reasons[e.rows] |= e.bits
+            self._reasons[e.rows] = e.bits  # an entry row is explained by its entry, not by exits
             percents = (stop_pct, take_profit_pct)
             stop[e.rows], take[e.rows] = final_levels(e.close, e.stop, e.take, short=short, percents=percents)
         return SignalFrame(

@@ -156,3 +156,13 @@ def test_outputs_are_causal_prefix_results_equal_full_results() -> None:
     for name, fn in SINGLE.items():
         full = fn(x)
         np.testing.assert_array_equal(fn(x[:200]), full[:200], err_msg=name)
+
+
+def test_percentile_rank_at_selected_rows_equals_the_full_computation() -> None:
+    rng = np.random.default_rng(7)
+    x = np.r_[np.full(5, np.nan), rng.normal(size=3000).round(1)]  # rounding makes ties common
+    rows = np.sort(rng.choice(len(x), 400, replace=False))
+    full = ind.percentile_rank(x, 200, 20)
+    np.testing.assert_array_equal(ind.percentile_rank_at(x, rows, 200, 20), full[rows])
+    with pytest.raises(ValueError, match="out of range"):
+        ind.percentile_rank_at(x, np.array([len(x)]), 200, 20)
