@@ -47,7 +47,7 @@ def start_exit(position: Position, reason: ExitReason, at: datetime | None, ctx:
     if position.exit_reason is None or position.status is not PositionStatus.EXITING:
         position = replace(position, exit_reason=reason)
     if is_dust(position.open_amount, position.entry_price, ctx.market):
-        return close(position, at), NO_COMMANDS
+        return _close_cancelling(position, at)
     old_id = working_id(position) if position.working in RESTING else None
     position, request = closing_order(replace(position, status=PositionStatus.EXITING), Working.EXIT,
                                       ctx.market)
@@ -90,11 +90,11 @@ def on_exit_fill(position: Position, fill: ev.StopFilled | ev.TakeProfitFilled |
     )
     if position.status is not PositionStatus.OPEN or not isinstance(fill, ev.TakeProfitFilled):
         position = replace(position, exit_reason=position.exit_reason or default_reason)
-    if is_dust(position.open_amount, fill.price, ctx.market):
-        resting_left = position.working in RESTING and position.working_amount > 0
-        leftover = working_id(position) if resting_left else None
-        closed = close(replace(position, exit_reason=position.exit_reason or default_reason), fill.at)
-        return closed, ((CancelOrder(position.symbol, leftover),) if leftover else NO_COMMANDS)
+    # A working order still selling the remainder finishes first; only then is a remainder dust.
+    if position.open_amount <= 0 or (position.working_amount <= 0
+                                     and is_dust(position.open_amount, fill.price, ctx.market)):
+        return _close_cancelling(replace(position, exit_reason=position.exit_reason or default_reason),
+                                 fill.at)
     if not isinstance(fill, ev.TakeProfitFilled):
         position = replace(position, status=PositionStatus.EXITING)
     if position.working_amount <= 0:  # the order is done but coins remain: finish the job
@@ -139,6 +139,12 @@ def on_price(position: Position, event: ev.PriceUpdated, ctx: PositionContext) -
     if wanted is not resting or (stop != previous and wanted in (Working.STOP, Working.OCO)):
         return rest(position, wanted, ctx)
     return position, NO_COMMANDS
+
+
+def _close_cancelling(position: Position, at: datetime | None) -> Result:
+    left = position.working in RESTING and position.working_amount > 0
+    resting = working_id(position) if left else None
+    return close(position, at), ((CancelOrder(position.symbol, resting),) if resting else NO_COMMANDS)
 
 
 def close(position: Position, at: datetime | None) -> Position:

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from tests.unit.positions.make import context, opened
+from tests.unit.positions.make import context, opened, pending
 from trader.config.sections import TrailingConfig
-from trader.domain.commands import CancelOrder, PlaceOrder, ReplaceStop
+from trader.domain.commands import PlaceOrder, ReplaceStop
 from trader.domain.enums import ExitReason, OrderPurpose, OrderType, ProtectionKind
 from trader.domain.ids import client_order_id
 from trader.errors import InvariantViolation
@@ -223,12 +223,22 @@ def test_exit_fill_larger_than_the_holding_is_an_invariant_violation() -> None:
         apply(p, ev.ExitFilled(D("1.1"), D(100)), ctx)
 
 
-def test_exit_leaving_dust_closes_and_cancels_nothing_twice() -> None:
+def test_exit_leaving_dust_closes_without_further_orders() -> None:
+    ctx = context()
+    p, _ = pending(ctx, amount="1")
+    p, (stop,) = apply(p, ev.EntryFilled(D(1), D(100), fee=D("0.00075"), fee_in_base=True), ctx)
+    assert isinstance(stop, PlaceOrder) and stop.request.amount == D("0.9992")  # rounded down
+    p, cmds = apply(p, ev.StopFilled(D("0.9992"), D(95)), ctx)
+    assert p.status is PositionStatus.CLOSED and "0.00005" in p.note and cmds == ()
+
+
+def test_partial_fill_leaving_an_unsellable_rest_waits_for_the_working_order() -> None:
     ctx = context()
     p, _ = opened(ctx, amount="1")
     p, cmds = apply(p, ev.StopFilled(D("0.99995"), D(95)), ctx)
-    assert p.status is PositionStatus.CLOSED and "dust" in p.note
-    assert all(isinstance(c, CancelOrder) for c in cmds)
+    assert p.status is PositionStatus.EXITING and p.working_amount == D("0.00005") and cmds == ()
+    p, cmds = apply(p, ev.StopFilled(D("0.00005"), D(95)), ctx)
+    assert p.status is PositionStatus.CLOSED and p.note == "" and cmds == ()
 
 
 @pytest.mark.parametrize(
