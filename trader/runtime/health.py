@@ -21,6 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from trader.config import OpsConfig
+from trader.ports.store import UnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,17 @@ class Readiness:
     def is_ready(self) -> bool:
         """Return True when no check failed."""
         return not self.failing
+
+
+def database_check(uow_factory: UnitOfWorkFactory) -> ReadinessCheck:
+    """Return a readiness check that opens a unit of work and runs one small read."""
+
+    async def check() -> bool:
+        async with uow_factory() as uow:
+            await uow.risk.get()
+        return True
+
+    return check
 
 
 class HealthServer:

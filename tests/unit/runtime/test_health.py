@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from trader.config import OpsConfig
-from trader.runtime.health import HEALTH_PATH, METRICS_PATH, READY_PATH, HealthServer, Metrics
+from trader.runtime.health import (
+    HEALTH_PATH,
+    METRICS_PATH,
+    READY_PATH,
+    HealthServer,
+    Metrics,
+    database_check,
+)
+from trader.store.migrate import upgrade_async
+from trader.store.uow import Database
 
 
 @pytest.fixture
@@ -147,3 +157,23 @@ async def test_server_binds_loopback_by_default() -> None:
         assert srv._runner.addresses[0][0] == "127.0.0.1"
     finally:
         await srv.stop()
+
+
+async def test_database_check_passes_on_a_migrated_store_and_fails_without_schema(tmp_path: Path) -> None:
+    good_url = f"sqlite+aiosqlite:///{tmp_path / 'good.db'}"
+    await upgrade_async(good_url)
+    good = Database.from_url(good_url)
+    empty = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    srv = HealthServer(OpsConfig(health_port=0), Metrics())
+    srv.add_check("database", database_check(good.uow))  # type: ignore[arg-type]
+    await srv.start()
+    try:
+        assert (await _get_json(srv, READY_PATH))[0] == 200
+        srv.add_check("database", database_check(empty.uow))  # type: ignore[arg-type]
+        status, body = await _get_json(srv, READY_PATH)
+        assert status == 503
+        assert body["failing"] == ["database"]
+    finally:
+        await srv.stop()
+        await good.dispose()
+        await empty.dispose()
