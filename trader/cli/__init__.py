@@ -22,6 +22,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.secrets_cmd",
     "trader.cli.audit_cmd",
     "trader.cli.report_cmd",
+    "trader.cli.db_cmd",
+    "trader.cli.data_cmd",
 )
 
 

@@ -126,6 +126,8 @@ class MarketDataService:
         timeframe: str | None = None,
     ) -> ImportReport:
         """Import one file in one transaction (re-import overwrites); nothing is stored on a bad row."""
+        if not await asyncio.to_thread(path.is_file):
+            raise InputError(f"{path}: no such file")
         if symbol is None or timeframe is None:
             named_symbol, named_tf = series_from_name(path)
             symbol, timeframe = symbol or named_symbol, timeframe or named_tf
