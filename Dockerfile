@@ -25,6 +25,7 @@ RUN mkdir -p trader handlers \
 COPY trader ./trader
 COPY handlers ./handlers
 COPY migrations ./migrations
+COPY bot.py ./
 # Editable install: the code stays in /app, where the store finds its migrations (/app/migrations).
 RUN pip install --no-deps -e . && python -m compileall -q trader handlers
 
@@ -33,6 +34,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     MPLCONFIGDIR=/tmp/matplotlib \
+    PYTHONPATH=/app \
     TRADER_OPS__DATA_DIR=/data \
     TRADER_DATABASE__URL=sqlite+aiosqlite:////data/trader.db \
     TRADER_OPS__HEALTH_PORT=8080

@@ -57,11 +57,8 @@ async def open_store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
     if settings.database.auto_upgrade:
         await upgrade_async(settings.database.url)
     database = Database.from_config(settings.database)
-    # Typed loosely: mypy treats the port's repository attributes as invariant, so the concrete
-    # SqlUnitOfWork does not match UnitOfWork structurally although it implements every method.
-    factory: Any = database.uow
     try:
-        yield factory
+        yield database.uow
     finally:
         await database.dispose()
 

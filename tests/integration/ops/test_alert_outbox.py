@@ -42,7 +42,7 @@ def _service(db: Database, hook: Webhook, inbox: SmtpInbox, console: io.StringIO
          Route("email", AppriseNotifier([inbox.url()]), Severity.ERROR)],
         clock,
     )
-    return AlertService(db.uow, router, clock, RetryPolicy(initial_seconds=5))  # type: ignore[arg-type]
+    return AlertService(db.uow, router, clock, RetryPolicy(initial_seconds=5))
 
 
 async def test_alerts_survive_failures_and_restart_and_arrive_in_order(

@@ -68,7 +68,7 @@ def test_set_list_rotate_delete_and_audit(
     settings = load_settings()
     database = Database.from_config(settings.database)
     try:
-        secrets = asyncio.run(load_secrets(settings, database.uow, SystemClock()))  # type: ignore[arg-type]
+        secrets = asyncio.run(load_secrets(settings, database.uow, SystemClock()))
     finally:
         asyncio.run(database.dispose())
     merged = overlay_settings(settings, secrets)
@@ -122,7 +122,7 @@ def test_startup_with_wrong_key_is_a_secret_error(
     database = Database.from_config(settings.database)
     try:
         with pytest.raises(SecretError, match="cannot decrypt secret telegram"):
-            asyncio.run(load_secrets(settings, database.uow, SystemClock()))  # type: ignore[arg-type]
+            asyncio.run(load_secrets(settings, database.uow, SystemClock()))
     finally:
         asyncio.run(database.dispose())
 

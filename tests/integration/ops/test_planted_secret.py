@@ -70,7 +70,7 @@ async def test_planted_secrets_never_leave_the_process(
     key = generate_key()
     db = Database.from_url(url)
     clock = SimClock(T0)
-    await SecretStore(db.uow, build_cipher([key]), clock).set("exchange.api_secret", STORED)  # type: ignore[arg-type]
+    await SecretStore(db.uow, build_cipher([key]), clock).set("exchange.api_secret", STORED)
 
     settings = load_settings(
         telegram={"token": TOKEN}, ops={"secrets_key": key},
@@ -79,15 +79,15 @@ async def test_planted_secrets_never_leave_the_process(
     log_file = tmp_path / "logs" / "trader.log"
     redactor = configure_logging(LoggingConfig(json_format=True, file=str(log_file), level="DEBUG"),
                                  secret_values(settings))
-    stored = await load_secrets(settings, db.uow, clock)  # type: ignore[arg-type]
+    stored = await load_secrets(settings, db.uow, clock)
     redactor.add(*stored.values())
     settings = overlay_settings(settings, stored)
 
     console = io.StringIO()
     router = AlertRouter([Route("console", ConsoleNotifier(console)), Route("telegram", LeakyChannel())],
                          clock, redact=redactor.redact)
-    alerts = AlertService(db.uow, router, clock, redact=redactor.redact)  # type: ignore[arg-type]
-    audit = AuditService(db.uow, clock, redact=redactor.redact)  # type: ignore[arg-type]
+    alerts = AlertService(db.uow, router, clock, redact=redactor.redact)
+    audit = AuditService(db.uow, clock, redact=redactor.redact)
     await alerts.publish(Alert(kind="error", text=f"auth failed for key {STORED}", severity=Severity.ERROR))
     await alerts.dispatch_once()
     await audit.record("telegram:1", "command", f"/settings exchange.api_secret {STORED}", "refused")

@@ -165,11 +165,11 @@ async def test_database_check_passes_on_a_migrated_store_and_fails_without_schem
     good = Database.from_url(good_url)
     empty = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     srv = HealthServer(OpsConfig(health_port=0), Metrics())
-    srv.add_check("database", database_check(good.uow))  # type: ignore[arg-type]
+    srv.add_check("database", database_check(good.uow))
     await srv.start()
     try:
         assert (await _get_json(srv, READY_PATH))[0] == 200
-        srv.add_check("database", database_check(empty.uow))  # type: ignore[arg-type]
+        srv.add_check("database", database_check(empty.uow))
         status, body = await _get_json(srv, READY_PATH)
         assert status == 503
         assert body["failing"] == ["database"]
