@@ -7,7 +7,7 @@ Outputs (CSV, Koinly CSV, PNG summary) are written into ``--out``; nothing is wr
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ from trader.analytics.tax import (
     parse_rates_csv,
 )
 from trader.analytics.tax.events import fills_through, needed_rates
+from trader.analytics.tax.rates import AUD, rates_from_daily_closes
+from trader.domain.ids import Symbol, split_symbol
 from trader.domain.orders import Fill
 from trader.errors import InputError
 
@@ -53,6 +55,11 @@ def register(sub: Any) -> None:
                              help="store daily AUD rates from CSV (date,currency,aud_rate,source)")
     rates.add_argument("file", type=Path, metavar="FILE.csv")
     rates.set_defaults(func=_import_rates)
+    fetch = inner.add_parser("fetch-rates", help="store daily AUD rates from an X/AUD market (1d close)")
+    fetch.add_argument("--market", required=True, metavar="PAIR", help="e.g. USDT/AUD or BTC/AUD")
+    fetch.add_argument("--since", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    fetch.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="default: today")
+    fetch.set_defaults(func=_fetch_rates)
 
 
 def _read(path: Path, what: str) -> str:
@@ -150,3 +157,43 @@ async def _import_rates(args: argparse.Namespace) -> int:
         await uow.commit()
     print(f"stored {written} AUD rate(s) from {args.file}")
     return 0
+
+
+async def _fetch_rates(args: argparse.Namespace) -> int:
+    from trader.cli.secrets_cmd import open_store
+    from trader.config import load_settings
+    from trader.exchange.ccxt_venue import CcxtExchange
+    from trader.ports.store import AudRate as StoredRate
+
+    try:
+        base, quote = split_symbol(args.market.upper())
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
+    if quote != AUD:
+        raise InputError(f"--market {args.market} is not quoted in AUD (e.g. USDT/AUD)")
+    until = args.until or datetime.now(UTC).date()
+    settings = load_settings(args.config)
+    exchange = CcxtExchange(settings.exchange, public_only=True)
+    source = f"{exchange.venue} {base}/{quote} 1d close"
+    cursor = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC)
+    rates: list[AudRate] = []
+    try:
+        while cursor.date() <= until:
+            page = await exchange.candles(Symbol(f"{base}/{quote}"), "1d", since=cursor, limit=500)
+            page = page.slice(0, int((page.timestamp <= _ms(until)).sum()))
+            if len(page) == 0:
+                break
+            rates += rates_from_daily_closes(base, page.timestamp.tolist(), page.close.tolist(), source)
+            cursor = datetime.fromtimestamp(int(page.timestamp[-1]) / 1000, tz=UTC) + timedelta(days=1)
+    finally:
+        await exchange.close()
+    async with open_store(settings) as uow_factory, uow_factory() as uow:
+        written = await uow.aud_rates.upsert(StoredRate(r.day, r.currency, r.rate, r.source) for r in rates)
+        await uow.commit()
+    first = rates[0].day.isoformat() if rates else "-"
+    print(f"stored {written} {base} AUD rate(s) from {source}, {first} to {until.isoformat()}")
+    return 0
+
+
+def _ms(day: date) -> int:
+    return int(datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp() * 1000)

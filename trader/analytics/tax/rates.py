@@ -10,7 +10,7 @@ import csv
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from trader.errors import DataError, InputError
@@ -77,6 +77,16 @@ def describe(rate: AudRate) -> str:
     if rate.source == _AUD_ITSELF:
         return rate.source
     return f"{rate.currency} {rate.rate.normalize():f} @{rate.day.isoformat()} ({rate.source})"
+
+
+def rates_from_daily_closes(currency: str, open_times_ms: Iterable[int], closes: Iterable[float],
+                            source: str) -> list[AudRate]:
+    """Return one rate per daily candle of a CURRENCY/AUD market: the close, dated by the candle's UTC day."""
+    rates = []
+    for ms, close in zip(open_times_ms, closes, strict=True):
+        day = datetime.fromtimestamp(int(ms) / 1000, tz=UTC).date()
+        rates.append(AudRate(day, currency.upper(), Decimal(repr(float(close))), source))
+    return rates
 
 
 def parse_rates_csv(text: str, default_source: str = "csv") -> list[AudRate]:

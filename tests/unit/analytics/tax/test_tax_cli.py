@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.fake_exchange import FakeExchange
+from tests.fakes.fake_exchange.venue import FakeMarket
 from tests.unit.analytics.tax.fixtures import fill
 from trader.cli import main
 from trader.config import load_settings
@@ -103,3 +107,38 @@ def test_import_rates_then_export_reads_fills_and_rates_from_the_store(
     # cost (20000 + 20) x 1.45 = 29029.00; proceeds (40000 - 40) x 1.52 = 60739.20
     assert (btc[4], btc[5], btc[6]) == ("29029.00", "60739.20", "31710.20")
     assert "USDT 1.52 @2023-08-01 (rba)" in btc[11]
+
+
+def test_fetch_rates_stores_daily_closes_of_an_aud_market_via_ccxt(
+        files: Path, sqlite_url: str, fake_exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    market = FakeMarket("USDT", "AUD", tick_size=Decimal("0.0001"), price=Decimal("1.5"))
+    fake_exchange.venue.add_market(market)
+    day0 = int(datetime(2023, 7, 30, tzinfo=UTC).timestamp() * 1000)
+    closes = [1.49, 1.51, 1.52, 1.53, 1.55]
+    fake_exchange.set_candles("USDT/AUD", "1d", [[day0 + i * 86_400_000, c, c, c, c, 1000.0]
+                                                 for i, c in enumerate(closes)])
+    monkeypatch.setenv("TRADER_DATABASE__URL", sqlite_url)
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "binance")
+    monkeypatch.setenv("TRADER_EXCHANGE__API_BASE_URL", fake_exchange.base_url)
+    code = main(["tax", "fetch-rates", "--market", "usdt/aud", "--since", "2023-07-31",
+                 "--until", "2023-08-02"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "stored 3 USDT AUD rate(s) from binance USDT/AUD 1d close, 2023-07-31 to 2023-08-02" in out
+
+    async def stored() -> list[tuple[date, Decimal]]:
+        database = Database.from_config(load_settings(None).database)
+        try:
+            async with database.uow() as uow:
+                found = [await uow.aud_rates.get("USDT", date(2023, 7, d)) for d in (30, 31)]
+                found.append(await uow.aud_rates.get("USDT", date(2023, 8, 2)))
+                found.append(await uow.aud_rates.get("USDT", date(2023, 8, 3)))
+                return [(r.day, r.rate) for r in found if r is not None]
+        finally:
+            await database.dispose()
+
+    expected = [(date(2023, 7, 31), Decimal("1.51")), (date(2023, 8, 2), Decimal("1.53"))]
+    assert asyncio.run(stored()) == expected
+    assert main(["tax", "fetch-rates", "--market", "BTC/USDT", "--since", "2023-07-31"]) == 1
+    assert "not quoted in AUD" in capsys.readouterr().err
