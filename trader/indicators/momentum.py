@@ -20,6 +20,9 @@ def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     c = as_series(close, "close")
     out: FloatArray = talib.RSI(c, timeperiod=check_period(period, minimum=2))
     if len(c) > 1:
-        moved = np.maximum.accumulate(np.r_[False, np.diff(c) != 0])
-        out[~moved & ~np.isnan(out)] = NEUTRAL_RSI
+        # Rows up to and including the first change of close have seen no movement at all.
+        changed = c[1:] != c[:-1]
+        first_move = int(np.argmax(changed)) + 1 if changed.any() else len(c)
+        flat = out[:first_move]
+        flat[~np.isnan(flat)] = NEUTRAL_RSI
     return out
