@@ -256,16 +256,23 @@ class CcxtExchange:
             page: list[dict[str, Any]] = await self._retried(
                 "fetch_my_trades", partial(self._client.fetch_my_trades, symbol, start, _TRADES_PAGE))
             for trade in page:
-                cid = await self._client_id_for(symbol, str(trade.get("order")))
+                order_id = trade.get("order")
+                cid = await self._client_id_for(symbol, str(order_id) if order_id is not None else None)
                 fills[str(trade["id"])] = fill_from_ccxt(trade, cid)
             if len(page) < _TRADES_PAGE:
                 break
             start = int(page[-1]["timestamp"]) + 1
         return sorted(fills.values(), key=lambda f: (f.timestamp, f.trade_id))
 
-    async def _client_id_for(self, symbol: Symbol, order_id: str) -> ClientOrderId:
+    async def _client_id_for(self, symbol: Symbol, order_id: str | None) -> ClientOrderId:
+        """Return the client id of a venue order id; empty when the venue gives no order id (Wallex)."""
+        if order_id is None:
+            return ClientOrderId("")
         if order_id not in self._cid_by_order_id:
-            raw = await self._retried("fetch_order", lambda: self._client.fetch_order(order_id, symbol))
+            try:
+                raw = await self._retried("fetch_order", lambda: self._client.fetch_order(order_id, symbol))
+            except OrderNotFound:
+                return ClientOrderId("")
             self._remember(order_from_ccxt(raw))
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
 

@@ -45,6 +45,7 @@ def stop_sell(position: str, amount: str, trigger: str, attempt: int = 0) -> Ord
 
 
 def limit(position: str, side: Side, amount: str, price: str, purpose: OrderPurpose = OrderPurpose.ENTRY,
-          attempt: int = 0) -> OrderRequest:
+          attempt: int = 0, symbol: Symbol = BTC) -> OrderRequest:
     """Return a resting limit order."""
-    return intent(position, purpose, side, OrderType.LIMIT, amount, price=price, attempt=attempt)
+    return intent(position, purpose, side, OrderType.LIMIT, amount, price=price, attempt=attempt,
+                  symbol=symbol)
