@@ -15,7 +15,7 @@ import pytest
 from tests.unit.analytics.builders import T0, btc_rule_backtest, trade
 from trader.analytics import curve
 from trader.analytics.kpis import compute_kpis, equity_from_trades, exposure_time, trade_stats
-from trader.analytics.records import equity_curve, trade_arrays
+from trader.analytics.records import equity_curve, trade_arrays, trades_frame
 
 
 def daily_curve(values: list[float]) -> pd.Series:
@@ -125,3 +125,15 @@ def test_kpis_on_btc_rule_backtest_match_independent_pandas_computation() -> Non
     held = sum((t.exit_time - t.entry_time for t in trades), timedelta(0))
     assert kpis.exposure_time == pytest.approx(held / span)
     assert kpis.trades_per_day == pytest.approx(len(trades) / (span / pd.Timedelta(days=1)))
+
+
+def test_trade_arrays_and_frame_keep_exact_times_and_values() -> None:
+    trades = [trade("1.5", hours=1.5), trade("-2", hours=30, held=0.25)]
+    arrays = trade_arrays(trades)
+    assert arrays.entry_ns.tolist() == [pd.Timestamp(t.entry_time).value for t in trades]
+    assert arrays.exit_ns.tolist() == [pd.Timestamp(t.exit_time).value for t in trades]
+    assert arrays.pnl.tolist() == [1.5, -2.0]
+    frame = trades_frame(trades)
+    assert list(frame["pnl"]) == [Decimal("1.5"), Decimal(-2)]
+    assert str(frame["exit_time"].dt.tz) == "UTC"
+    assert frame["exit_time"][1] == pd.Timestamp(trades[1].exit_time)

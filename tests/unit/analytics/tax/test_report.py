@@ -168,3 +168,17 @@ def test_matching_conserves_quantity_cost_and_proceeds_for_every_method(
     proceeds_in = sum((e.aud for e in disposals), D(0))
     assert abs(sum((line.proceeds for line in lines), D(0)) - proceeds_in) <= tolerance
     assert all(line.acquired_at <= line.disposed_at and line.quantity > 0 for line in lines)
+
+
+def test_sell_fees_reduce_proceeds_whatever_the_fee_currency() -> None:
+    table = rates(daily("USDT", "1.5", date(2023, 9, 1), date(2023, 9, 3)),
+                  daily("BNB", "400", date(2023, 9, 1), date(2023, 9, 3)))
+    base_fee = fill("2023-09-02T02:00", "BTC/USDT", "sell", "1", "100", "0.01", "BTC", trade_id="s1")
+    third_fee = fill("2023-09-02T03:00", "BTC/USDT", "sell", "1", "100", "0.01", "BNB", trade_id="s2")
+    btc_out, usdt_in = events_from_fills([base_fee], table)
+    assert (btc_out.quantity, btc_out.aud) == (D("1.01"), D("150.0"))  # gave 1.01 BTC for 100 USDT
+    assert (usdt_in.quantity, usdt_in.aud) == (D(100), D("150.0"))
+    bnb_out, btc_out2, usdt_in2 = events_from_fills([third_fee], table)
+    assert (bnb_out.asset, bnb_out.aud, bnb_out.ref) == ("BNB", D("4.00"), "s2:fee")
+    assert (btc_out2.quantity, btc_out2.aud, btc_out2.fee_aud) == (D(1), D("146.00"), D("4.00"))
+    assert usdt_in2.quantity == D(100)
