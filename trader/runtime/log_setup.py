@@ -25,6 +25,7 @@ from trader.config import LoggingConfig
 
 REDACTED: Final = "[REDACTED]"
 MIN_SECRET_LENGTH: Final = 6  # shorter values would blank out ordinary words
+_MAX_PASSES: Final = 4
 _OURS: Final = "_trader_handler"
 _TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Attributes every LogRecord has; anything else was passed through ``extra=`` and goes into JSON.
@@ -38,13 +39,15 @@ class SecretRedactor(logging.Filter):
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
         self._secrets: set[str] = set()
+        self._ordered: list[str] = []
         self.add(*secrets)
 
     def add(self, *values: str) -> None:
         """Register secret values (values shorter than MIN_SECRET_LENGTH are ignored)."""
         for value in values:
-            if value and len(value) >= MIN_SECRET_LENGTH:
+            if value and len(value) >= MIN_SECRET_LENGTH and value not in REDACTED:
                 self._secrets.add(value)
+        self._ordered = sorted(self._secrets, key=len, reverse=True)
 
     @property
     def count(self) -> int:
@@ -53,10 +56,14 @@ class SecretRedactor(logging.Filter):
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every registered secret replaced; longest first so overlaps vanish."""
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret in text:
+        for _ in range(_MAX_PASSES):
+            hits = [s for s in self._ordered if s in text]
+            if not hits:
+                return text
+            for secret in hits:
                 text = text.replace(secret, REDACTED)
-        return text
+        # A replacement kept forming new matches with the marker: drop the whole text instead.
+        return REDACTED if any(s in text for s in self._ordered) else text
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Merge the arguments into the message, then redact message, exception and stack text."""

@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trader.config import LoggingConfig, load_settings
 from trader.runtime.log_setup import REDACTED, SecretRedactor, configure_logging, secret_values
@@ -128,3 +130,20 @@ def test_reconfiguring_replaces_our_handler_instead_of_stacking(tmp_path: Path) 
     configure_logging(LoggingConfig())
     configure_logging(LoggingConfig(json_format=True))
     assert len(root.handlers) == before + 1
+
+
+@given(
+    secrets=st.lists(st.text(alphabet="ab[]REDACT", min_size=6, max_size=12), min_size=1, max_size=4),
+    text=st.text(alphabet="ab[]REDACT ", max_size=80),
+)
+def test_no_registered_secret_survives_redaction(secrets: list[str], text: str) -> None:
+    redactor = SecretRedactor(secrets)
+    planted = text + secrets[0] + text + secrets[-1]
+    out = redactor.redact(planted)
+    registered = [s for s in secrets if s not in REDACTED]
+    assert not any(s in out for s in registered)
+
+
+def test_marker_fragments_are_not_registered_as_secrets() -> None:
+    redactor = SecretRedactor(["REDACT", "EDACTED]"])
+    assert redactor.count == 0
