@@ -10,7 +10,7 @@ Orders fill only when ``on_bar`` shows them a price (or at placement when a curr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -120,13 +120,28 @@ class SimLedger:
         self._orders[client_order_id] = done
         return done
 
-    def on_bar(self, symbol: Symbol, bar: Bar) -> list[Fill]:
-        """Match every open order of ``symbol`` against ``bar``; return the new fills."""
+    def on_bar(self, symbol: Symbol, bar: Bar, detail: Sequence[Bar] = ()) -> list[Fill]:
+        """Match every open order of ``symbol`` against ``bar``; return the new fills.
+
+        ``detail`` (the bar's lower-timeframe candles) resolves an OCO whose legs both touch the bar.
+        """
         now = ms_to_datetime(bar.timestamp)
         before = len(self._fills)
         for order in self.open_orders(symbol):
-            self._try_fill(order, bar, now)
+            self._try_fill(order, bar, now, detail)
         return self._fills[before:]
+
+    def settle(self, client_order_id: ClientOrderId, match: Match, now: datetime) -> Fill | None:
+        """Fill an open order with an already decided ``match`` (the backtest kernel's exit decision).
+
+        Return the fill, or None when the order is no longer open or the funds are missing (REJECTED).
+        """
+        order = self._orders.get(client_order_id)
+        if order is None or order.status.is_terminal:
+            return None
+        before = len(self._fills)
+        self._settle(order, self._market(order.symbol), match, now)
+        return self._fills[before] if len(self._fills) > before else None
 
     # ── internals ────────────────────────────────────────────────────────────────────────────
     def _market(self, symbol: Symbol) -> MarketSpec:
@@ -153,11 +168,11 @@ class SimLedger:
             return market.quote, cost + self._fee_model(market).fee(cost, Liquidity.TAKER)
         return market.quote, ZERO  # market/stop buys are checked against free quote when they fill
 
-    def _try_fill(self, order: Order, bar: Bar, now: datetime) -> None:
+    def _try_fill(self, order: Order, bar: Bar, now: datetime, detail: Sequence[Bar] = ()) -> None:
         market = self._market(order.symbol)
         if order.type is OrderType.OCO:
             leg = match_exit(order.side, bar, stop=order.trigger_price, take_profit=order.price,
-                             slippage=self._slippage)
+                             detail=detail, slippage=self._slippage)
             match = None if leg is None else leg[1]
         else:
             match = match_order(order.type, order.side, bar, price=order.price, trigger=order.trigger_price,

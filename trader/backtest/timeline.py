@@ -1,0 +1,148 @@
+"""The common clock of a multi-pair run: every pair's candle close times, prices and trading days.
+
+It answers two questions with array operations: the account's equity between two engine steps (for
+the risk memory: ``equity_marks``) and the equity curve of the whole run (``equity_curve``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from trader.config.sections import RiskConfig
+from trader.domain.candles import FloatArray, IntArray, ms_to_datetime
+from trader.domain.enums import Side
+from trader.domain.ids import Symbol
+from trader.domain.orders import Fill
+from trader.risk.state import RiskState
+from trader.sim.ledger import SimLedger
+
+if TYPE_CHECKING:
+    from trader.backtest.lanes import Lane
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Close times of every candle of every pair, each pair's last close then, and the trading day."""
+
+    times: IntArray  # sorted unique close times, ms
+    closes: Mapping[Symbol, FloatArray]  # last close of the pair at each time (first open before it)
+    bases: Mapping[Symbol, str]
+    days: IntArray  # local midnight (ns) of each time's trading day in the risk timezone
+    timezone: str
+
+    @classmethod
+    def build(cls, lanes: Mapping[Symbol, Lane], timezone: str) -> Timeline:
+        """Return the timeline of ``lanes`` with trading days in ``timezone``."""
+        stamps = [lane.candles.timestamp + lane.timeframe_ms for lane in lanes.values()]
+        times = np.unique(np.concatenate(stamps)) if stamps else np.zeros(0, dtype=np.int64)
+        closes = {}
+        for symbol, lane in lanes.items():
+            at = np.searchsorted(lane.candles.timestamp + lane.timeframe_ms, times, side="right") - 1
+            first = lane.candles.open[0] if len(lane) else np.nan
+            closes[symbol] = np.where(at >= 0, lane.candles.close[np.maximum(at, 0)], first)
+        local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
+        days = np.asarray(local.normalize().asi8, dtype=np.int64)
+        bases = {symbol: symbol.split("/")[0] for symbol in lanes}
+        return cls(times, closes, bases, days, timezone)
+
+    def fraction(self, time_ms: int) -> float:
+        """Return how far ``time_ms`` is through the run, 0..1."""
+        if len(self.times) < 2:
+            return 1.0
+        first, last = int(self.times[0]), int(self.times[-1])
+        return min(max((time_ms - first) / (last - first), 0.0), 1.0)
+
+    def _day_key(self, day: object) -> int | None:
+        if day is None:
+            return None
+        return int(pd.Timestamp(str(day)).tz_localize(self.timezone).value)
+
+    def equity_marks(self, last_ms: int | None, now_ms: int, ledger: SimLedger, risk: RiskState,
+                     cfg: RiskConfig, *, inclusive: bool = False) -> tuple[tuple[datetime, Decimal], ...]:
+        """Return the equity observations after the last step (up to ``now_ms``, included when
+        ``inclusive``) that can change the risk memory.
+
+        Holdings are constant between steps, so the equity at each close is cash + sum(amount x close).
+        Only these reach ``step``: the first close of each new trading day (day roll), the first breach
+        of the drawdown or daily-loss limit with the peak before it, and a new equity peak; the others
+        cannot change any decision (every guard is monotone in them).
+        """
+        if last_ms is None:
+            return ()
+        a = int(np.searchsorted(self.times, last_ms, side="right"))
+        b = int(np.searchsorted(self.times, now_ms, side="right" if inclusive else "left"))
+        if a >= b:
+            return ()
+        cash, held = _holdings(ledger, self.bases)
+        days = self.days[a:b]
+        known_day = self._day_key(risk.day)
+        starts = np.flatnonzero(np.diff(days, prepend=known_day if known_day is not None else -1) != 0)
+        picks: set[int] = {int(i) for i in starts}
+        if held:
+            equity = np.full(b - a, cash)
+            for symbol, amount in held.items():
+                equity += amount * self.closes[symbol][a:b]
+            picks |= _guard_picks(equity, starts, risk, cfg)
+        else:
+            equity = np.full(b - a, cash)
+        return tuple((ms_to_datetime(int(self.times[a + i])), Decimal(repr(float(equity[i]))))
+                     for i in sorted(picks))
+
+    def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal, quote: str) -> FloatArray:
+        """Return the account equity at every time of the timeline from the run's fills."""
+        equity = np.full(len(self.times), float(start_cash))
+        for symbol, closes in self.closes.items():
+            own = [f for f in fills if f.symbol == symbol]
+            if not own:
+                continue
+            at = np.searchsorted(self.times, [int(f.timestamp.timestamp() * 1000) for f in own], side="right")
+            signed = np.array([float(f.amount) if f.side is Side.BUY else -float(f.amount) for f in own])
+            cash = np.array([-float(f.amount * f.price) - float(f.fee) if f.side is Side.BUY
+                             else float(f.amount * f.price) - float(f.fee) for f in own])
+            held = np.zeros(len(self.times) + 1)
+            flow = np.zeros(len(self.times) + 1)
+            np.add.at(held, at, signed)
+            np.add.at(flow, at, cash)
+            equity += np.cumsum(flow)[:-1] + np.cumsum(held)[:-1] * closes
+        del quote
+        return equity
+
+
+def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str]) -> tuple[float, dict[Symbol, float]]:
+    balances = ledger.balances()
+    held = {}
+    for symbol, base in bases.items():
+        balance = balances.get(base)
+        if balance is not None and balance.total != 0:
+            held[symbol] = float(balance.total)
+    cash = sum(float(b.total) for asset, b in balances.items() if asset not in set(bases.values()))
+    return cash, held
+
+
+def _guard_picks(equity: FloatArray, starts: IntArray, risk: RiskState, cfg: RiskConfig) -> set[int]:
+    picks: set[int] = set()
+    peak0 = -np.inf if risk.peak_equity is None else float(risk.peak_equity)
+    running = np.maximum.accumulate(np.maximum(equity, peak0))
+    if equity.max() > peak0:
+        picks.add(int(np.argmax(equity)))
+    drawdown = (running - equity) / running
+    breach = np.flatnonzero(drawdown >= float(cfg.max_drawdown_pct))
+    if len(breach):
+        first = int(breach[0])
+        picks |= {first, int(np.argmax(equity[: first + 1]))}
+    index = np.arange(len(equity))
+    segment = np.maximum.accumulate(np.where(np.isin(index, starts), index, -1))
+    day_start = np.where(segment >= 0, equity[np.maximum(segment, 0)],
+                         np.nan if risk.day_start_equity is None else float(risk.day_start_equity))
+    with np.errstate(invalid="ignore"):
+        loss = np.flatnonzero((day_start - equity) / day_start >= float(cfg.daily_loss_limit_pct))
+    if len(loss):
+        picks.add(int(loss[0]))
+    return picks
