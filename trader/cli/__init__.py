@@ -19,6 +19,7 @@ from trader.errors import ConfigError, TraderError
 # Each module exposes register(subparsers). Add new command groups here, one line each.
 COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.config_cmd",
+    "trader.cli.exchanges_cmd",
     "trader.cli.secrets_cmd",
     "trader.cli.audit_cmd",
     "trader.cli.report_cmd",
