@@ -151,6 +151,7 @@ def close(position: Position, at: datetime | None) -> Position:
     """Return the position CLOSED; any unsellable remainder is noted as dust."""
     note = position.note
     if position.open_amount > 0:
-        note = note or f"closed leaving {position.open_amount} unsellable dust"
+        dust = f"closed leaving {position.open_amount} unsellable dust"
+        note = f"{note}; {dust}" if note else dust
     return replace(position, status=PositionStatus.CLOSED, closed_at=at, working=Working.NONE,
                    working_amount=Decimal(0), note=note)

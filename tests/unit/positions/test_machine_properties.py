@@ -148,8 +148,7 @@ def _check_invariants(p: Position, venue: Venue, ctx: PositionContext) -> None:
         else:
             assert not closing, f"venue holds {closing} the machine does not know"
     if p.status is PositionStatus.CLOSED:
-        assert not ctx.market.round_amount(p.open_amount) >= ctx.market.min_amount or p.open_amount == 0 \
-            or "dust" in p.note
+        assert p.open_amount == 0 or "dust" in p.note, "closed while holding a sellable amount"
         assert p.exit_reason is not None or "dust" in p.note
 
 
