@@ -95,23 +95,31 @@ class Timeline:
         return tuple((ms_to_datetime(int(self.times[a + i])), Decimal(repr(float(equity[i]))))
                      for i in sorted(picks))
 
-    def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal, quote: str) -> FloatArray:
-        """Return the account equity at every time of the timeline from the run's fills."""
+    def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal) -> FloatArray:
+        """Return the account equity at every time of the timeline from the run's fills.
+
+        A fill at time t (a candle's open or inside it) counts from the first close after t on.
+        """
         equity = np.full(len(self.times), float(start_cash))
+        if not fills:
+            return equity
+        stamps = [int(f.timestamp.timestamp() * 1000) for f in fills]
+        # the end-of-data exit fills at the last close: count it there
+        at = np.minimum(np.searchsorted(self.times, stamps, side="right"), len(self.times) - 1)
+        buy = np.array([f.side is Side.BUY for f in fills])
+        amount = np.array([float(f.amount) for f in fills])
+        value = np.array([float(f.amount * f.price) for f in fills])
+        fee = np.array([float(f.fee) for f in fills])
+        flow = np.zeros(len(self.times) + 1)
+        np.add.at(flow, at, np.where(buy, -value, value) - fee)
+        equity += np.cumsum(flow)[:-1]
+        symbols = np.array([f.symbol for f in fills])
         for symbol, closes in self.closes.items():
-            own = [f for f in fills if f.symbol == symbol]
-            if not own:
-                continue
-            at = np.searchsorted(self.times, [int(f.timestamp.timestamp() * 1000) for f in own], side="right")
-            signed = np.array([float(f.amount) if f.side is Side.BUY else -float(f.amount) for f in own])
-            cash = np.array([-float(f.amount * f.price) - float(f.fee) if f.side is Side.BUY
-                             else float(f.amount * f.price) - float(f.fee) for f in own])
-            held = np.zeros(len(self.times) + 1)
-            flow = np.zeros(len(self.times) + 1)
-            np.add.at(held, at, signed)
-            np.add.at(flow, at, cash)
-            equity += np.cumsum(flow)[:-1] + np.cumsum(held)[:-1] * closes
-        del quote
+            own = symbols == symbol
+            if own.any():
+                held = np.zeros(len(self.times) + 1)
+                np.add.at(held, at[own], np.where(buy[own], amount[own], -amount[own]))
+                equity += np.cumsum(held)[:-1] * closes
         return equity
 
 

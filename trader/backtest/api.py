@@ -1,0 +1,52 @@
+"""``run_backtest``: the one call behind the CLI, the Telegram /backtest service and the bench.
+
+strategy.compute over each pair's whole history (vectorised) -> event-driven simulation through
+``engine.step`` -> BacktestResult. Pure: data comes in as CandleFrames, nothing is read or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from trader.backtest.markets import default_market
+from trader.backtest.result import BacktestResult, build_result
+from trader.backtest.runner import BacktestSettings, Progress, compute_signals, simulate
+from trader.domain.candles import CandleFrame
+from trader.domain.ids import Symbol
+from trader.domain.market import MarketSpec
+from trader.errors import DataError
+from trader.strategies.base import Strategy
+
+
+def assumptions(settings: BacktestSettings, has_detail: bool) -> dict[str, str]:
+    """Return the fill model and costs of a run in words (shown in reports, stored with results)."""
+    fees = "each market's maker/taker fee" if settings.fees is None else (
+        f"{settings.fees.taker * 100:g} % taker, {settings.fees.maker * 100:g} % maker per side")
+    return {
+        "fills": "signals on candle close; market orders at the next open plus slippage; stops at the "
+                 "stop (or the open on a gap); take-profits at their price; trailing stops move after "
+                 "the candle's stop check",
+        "ambiguous candles": "resolved with lower-timeframe candles" if has_detail
+        else "stop and take-profit in one candle: the stop (worse outcome)",
+        "fees": fees,
+        "slippage": f"{settings.slippage.rate * 100:g} % on taker fills",
+    }
+
+
+def run_backtest(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], settings: BacktestSettings, *,
+                 markets: Mapping[Symbol, MarketSpec] | None = None,
+                 detail: Mapping[Symbol, CandleFrame] | None = None,
+                 progress: Progress | None = None) -> BacktestResult:
+    """Backtest ``strategy`` on ``candles`` (one frame per pair, same timeframe) and return the result.
+
+    ``markets`` default to ``markets.default_market`` per pair; ``detail`` holds lower-timeframe
+    candles used only to resolve candles that touch both the stop and the take-profit.
+    """
+    empty = [s for s, frame in candles.items() if len(frame) == 0]
+    if not candles or empty:
+        raise DataError(f"no candles for {', '.join(empty) or 'any pair'} in the requested period")
+    specs = dict(markets) if markets is not None else {
+        s: default_market(s, float(frame.close[0])) for s, frame in candles.items()}
+    signals = compute_signals(strategy, candles)
+    run = simulate(signals, candles, specs, settings, detail=detail, progress=progress)
+    return build_result(run, settings, dict(strategy.params), assumptions(settings, bool(detail)))

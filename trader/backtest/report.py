@@ -1,0 +1,109 @@
+"""Plain-text backtest report (fits a Telegram message) and CSV/JSON exports, all as strings.
+
+Writing files is the caller's job (the CLI), so this module stays pure.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from typing import Any
+
+import pandas as pd
+
+from trader.analytics.kpis import Kpis
+from trader.backtest.result import BacktestResult
+
+TRADE_COLUMNS = ("symbol", "direction", "entry_time", "exit_time", "entry_price", "exit_price", "amount",
+                 "fees", "pnl", "return_pct", "exit_reason", "confidence", "mae_pct", "mfe_pct",
+                 "entry_reason")
+
+
+def _pct(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value * 100:+.{digits}f} %"
+
+
+def _num(value: float | None, digits: int = 2) -> str:
+    if value is None:
+        return "n/a"
+    return "inf" if value == float("inf") else f"{value:,.{digits}f}"
+
+
+def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
+    """Return a short multi-line summary: period, return, risk ratios, trade statistics, assumptions."""
+    k = kpis or result.kpis()
+    eq, tr = k.equity, k.trades
+    days = (result.end - result.start).total_seconds() / 86_400
+    dd = eq.max_drawdown
+    reasons = Counter(t.exit_reason for t in result.trades)
+    lines = [
+        f"Backtest {result.strategy} · {', '.join(result.pairs)} · {result.timeframe}",
+        f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M} UTC "
+        f"({days:,.0f} days, {result.candles:,} candles)",
+        f"Equity {_num(eq.start_equity)} → {_num(eq.end_equity)} {result.quote} "
+        f"(return {_pct(eq.total_return)}, CAGR {_pct(eq.cagr)})",
+        f"Sharpe {_num(eq.sharpe)} · Sortino {_num(eq.sortino)} · Calmar {_num(eq.calmar)}",
+        f"Max drawdown {dd.depth_pct:.2f} % lasting {dd.duration.days} d",
+        f"Trades {tr.trades} · win rate {_pct(tr.win_rate, 1).lstrip('+')} · "
+        f"profit factor {_num(tr.profit_factor)} · expectancy {_num(_float(tr.expectancy))} {result.quote}",
+        f"Exposure {k.exposure_time * 100:.1f} % · {_num(k.trades_per_day)} trades/day · "
+        f"fees {_num(float(tr.total_fees))} {result.quote}",
+    ]
+    if reasons:
+        lines.append("Exits: " + ", ".join(f"{name} {count}" for name, count in reasons.most_common()))
+    if result.refused_orders:
+        lines.append(f"Entries rejected by the simulated venue: {result.refused_orders}")
+    if result.params:
+        lines.append("Params: " + ", ".join(f"{k}={v}" for k, v in sorted(result.params.items())))
+    lines += [f"{name}: {text}" for name, text in result.assumptions.items()]
+    return "\n".join(lines)
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def trades_csv(result: BacktestResult) -> str:
+    """Return the trades as CSV text (Decimal money unchanged, times ISO 8601 UTC)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(TRADE_COLUMNS)
+    for t in result.trades:
+        writer.writerow([t.symbol, t.direction.value, t.entry_time.isoformat(), t.exit_time.isoformat(),
+                         t.entry_price, t.exit_price, t.amount, t.fees, t.pnl, f"{t.return_pct:.4f}",
+                         t.exit_reason, f"{t.confidence:.4f}", f"{t.mae * 100:.4f}", f"{t.mfe * 100:.4f}",
+                         t.entry_reason])
+    return out.getvalue()
+
+
+def result_json(result: BacktestResult, kpis: Kpis | None = None) -> str:
+    """Return the run as JSON: settings, assumptions, KPIs, trades and the equity curve."""
+    k = kpis or result.kpis()
+    eq, tr = k.equity, k.trades
+    payload: dict[str, Any] = {
+        "strategy": result.strategy, "params": result.params, "pairs": list(result.pairs),
+        "timeframe": result.timeframe, "start": result.start.isoformat(), "end": result.end.isoformat(),
+        "start_balance": str(result.start_balance), "quote": result.quote, "candles": result.candles,
+        "engine_steps": result.steps, "rejected_entries": result.refused_orders,
+        "assumptions": dict(result.assumptions),
+        "kpis": {
+            "total_return": eq.total_return, "cagr": eq.cagr, "sharpe": eq.sharpe, "sortino": eq.sortino,
+            "calmar": eq.calmar, "max_drawdown": eq.max_drawdown.depth,
+            "max_drawdown_days": eq.max_drawdown.duration.total_seconds() / 86_400,
+            "trades": tr.trades, "win_rate": tr.win_rate, "profit_factor": _finite(tr.profit_factor),
+            "expectancy": None if tr.expectancy is None else str(tr.expectancy),
+            "total_pnl": str(tr.total_pnl), "total_fees": str(tr.total_fees),
+            "exposure_time": k.exposure_time, "trades_per_day": k.trades_per_day,
+        },
+        "trades": [dict(zip(TRADE_COLUMNS, row, strict=True))
+                   for row in csv.reader(io.StringIO(trades_csv(result)))][1:],
+        "equity": [[ts.isoformat(), round(float(v), 8)] for ts, v in
+                   zip(pd.DatetimeIndex(result.equity.index), result.equity.to_numpy(), strict=True)],
+    }
+    return json.dumps(payload, indent=1, default=str)
+
+
+def _finite(value: float | None) -> float | str | None:
+    return "inf" if value == float("inf") else value

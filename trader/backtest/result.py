@@ -1,0 +1,133 @@
+"""BacktestResult: the trades (with MAE/MFE), the equity curve, KPIs and the assumptions of a run.
+
+KPIs come from ``trader.analytics.kpis`` (the same functions as the live /profit report), computed
+on demand so a run that only needs its trades does not pay for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from trader.analytics.kpis import Kpis, compute_kpis
+from trader.analytics.records import TradeRecord, equity_curve
+from trader.backtest.lanes import Lane
+from trader.backtest.runner import BacktestSettings, RunOutput
+from trader.domain.candles import datetime_to_ms, ms_to_datetime
+from trader.domain.enums import Direction
+from trader.positions.state import Position, PositionStatus
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestTrade:
+    """One closed round trip; ``mae``/``mfe`` are the worst/best excursion as fractions of entry."""
+
+    symbol: str
+    direction: Direction
+    entry_time: datetime
+    exit_time: datetime
+    entry_price: Decimal
+    exit_price: Decimal
+    amount: Decimal
+    fees: Decimal
+    pnl: Decimal
+    exit_reason: str
+    confidence: float
+    entry_reason: str
+    mae: float
+    mfe: float
+
+    @property
+    def return_pct(self) -> float:
+        """Return the net PnL in percent of the entry notional."""
+        return float(self.pnl / (self.entry_price * self.amount) * 100)
+
+    def record(self, strategy: str) -> TradeRecord:
+        """Return the analytics record of this trade."""
+        return TradeRecord(self.symbol, strategy, self.direction, self.entry_time, self.exit_time,
+                           self.entry_price, self.exit_price, self.amount, self.fees, self.pnl,
+                           self.exit_reason, self.confidence)
+
+
+@dataclass(frozen=True, slots=True)
+class BacktestResult:
+    """Everything a run produced, plus what it assumed."""
+
+    strategy: str
+    params: Mapping[str, object]
+    pairs: tuple[str, ...]
+    timeframe: str
+    start_balance: Decimal
+    quote: str
+    trades: tuple[BacktestTrade, ...]
+    equity: pd.Series  # quote-currency equity at every candle close (UTC index)
+    candles: int
+    steps: int  # engine.step calls (the event count)
+    refused_orders: int  # entries the simulated venue rejected (e.g. funds after slippage)
+    assumptions: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def start(self) -> datetime:
+        """Return the first equity time."""
+        return self.equity.index[0].to_pydatetime()  # type: ignore[no-any-return]
+
+    @property
+    def end(self) -> datetime:
+        """Return the last equity time."""
+        return self.equity.index[-1].to_pydatetime()  # type: ignore[no-any-return]
+
+    @property
+    def end_equity(self) -> float:
+        """Return the final equity in the quote currency."""
+        return float(self.equity.iloc[-1])
+
+    def records(self) -> list[TradeRecord]:
+        """Return the trades as analytics records."""
+        return [t.record(self.strategy) for t in self.trades]
+
+    def kpis(self) -> Kpis:
+        """Return return, CAGR, Sharpe, Sortino, Calmar, drawdown, win rate, profit factor and more."""
+        return compute_kpis(self.records(), self.equity)
+
+
+def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str, object],
+                 assumptions: Mapping[str, str]) -> BacktestResult:
+    """Turn a run's closed positions and fills into a BacktestResult."""
+    trades = tuple(sorted((_trade(p, run.lanes[p.symbol]) for p in run.positions if _is_trade(p)),
+                          key=lambda t: (t.entry_time, t.symbol)))
+    values = run.timeline.equity_curve(run.fills, settings.start_balance)
+    equity = equity_curve(run.timeline.times, values) if len(values) else pd.Series(dtype=np.float64)
+    refused = sum(1 for p in run.positions if p.status is PositionStatus.REJECTED)
+    candles = sum(len(lane) for lane in run.lanes.values())
+    return BacktestResult(settings.strategy, dict(params), tuple(run.lanes), settings.timeframe,
+                          settings.start_balance, settings.quote, trades, equity, candles, run.steps, refused,
+                          dict(assumptions))
+
+
+def _is_trade(position: Position) -> bool:
+    closed = position.status is PositionStatus.CLOSED
+    return closed and position.filled > 0 and position.exit_price is not None
+
+
+def _trade(position: Position, lane: Lane) -> BacktestTrade:
+    entry_time = position.opened_at or ms_to_datetime(0)
+    exit_time = position.closed_at or entry_time
+    ts = lane.candles.timestamp
+    first = max(int(np.searchsorted(ts, datetime_to_ms(entry_time), side="right")) - 1, 0)
+    last = max(int(np.searchsorted(ts, datetime_to_ms(exit_time), side="right")) - 1, first)
+    entry = float(position.entry_price or 0)
+    high = float(lane.candles.high[first : last + 1].max()) / entry - 1.0
+    low = float(lane.candles.low[first : last + 1].min()) / entry - 1.0
+    long = position.is_long
+    return BacktestTrade(
+        symbol=position.symbol, direction=position.direction, entry_time=entry_time, exit_time=exit_time,
+        entry_price=position.entry_price or Decimal(0), exit_price=position.exit_price or Decimal(0),
+        amount=position.filled, fees=position.fees, pnl=position.realised_pnl,
+        exit_reason=str(position.exit_reason or ""), confidence=position.confidence,
+        entry_reason=position.reason, mae=low if long else -high, mfe=high if long else -low,
+    )
