@@ -8,9 +8,7 @@ Candles sit at integer x positions so weekend or outage gaps do not leave holes;
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 
 import numpy as np
 import numpy.typing as npt
@@ -22,72 +20,21 @@ from trader.charts.canvas import new_figure, set_title, style_axes, to_png
 from trader.charts.theme import LIGHT, Theme
 from trader.domain.candles import CandleFrame
 from trader.domain.enums import Direction
+from trader.ports.charts import (
+    BandOverlay,
+    CandleChart,
+    LevelKind,
+    LineOverlay,
+    MarkerKind,
+    PriceLevel,
+    TradeMarker,
+)
+
+__all__ = ["BandOverlay", "CandleChart", "LevelKind", "LineOverlay", "MarkerKind", "PriceLevel",
+           "TradeMarker", "render_candles"]
 
 FloatArray = npt.NDArray[np.float64]
 _BODY = 0.6  # body width in candle slots
-
-
-@dataclass(frozen=True, slots=True)
-class LineOverlay:
-    """An indicator drawn over price (e.g. an EMA); one value per candle, NaN where undefined."""
-
-    label: str
-    values: FloatArray
-
-
-@dataclass(frozen=True, slots=True)
-class BandOverlay:
-    """A shaded band (e.g. Bollinger) with an optional middle line; one value per candle."""
-
-    label: str
-    upper: FloatArray
-    lower: FloatArray
-    middle: FloatArray | None = None
-
-
-class MarkerKind(StrEnum):
-    """Trade marker type."""
-
-    ENTRY = "entry"
-    EXIT = "exit"
-
-
-@dataclass(frozen=True, slots=True)
-class TradeMarker:
-    """An entry or exit at ``time`` (UTC) and ``price``; shown on the candle containing the time."""
-
-    time: datetime
-    price: float
-    kind: MarkerKind
-    direction: Direction = Direction.LONG
-
-
-class LevelKind(StrEnum):
-    """Horizontal price line type."""
-
-    STOP = "stop"
-    TAKE_PROFIT = "take_profit"
-    TRAILING = "trailing"
-
-
-@dataclass(frozen=True, slots=True)
-class PriceLevel:
-    """A current stop, take-profit or trailing-stop price."""
-
-    kind: LevelKind
-    price: float
-
-
-@dataclass(frozen=True, slots=True)
-class CandleChart:
-    """Everything one candlestick chart shows."""
-
-    title: str
-    candles: CandleFrame
-    lines: Sequence[LineOverlay] = ()
-    bands: Sequence[BandOverlay] = ()
-    markers: Sequence[TradeMarker] = ()
-    levels: Sequence[PriceLevel] = field(default_factory=tuple)
 
 
 def render_candles(chart: CandleChart, theme: Theme = LIGHT) -> bytes:
