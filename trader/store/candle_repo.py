@@ -14,6 +14,17 @@ from trader.store.orm import CandleRow
 
 _TABLE = CandleRow.__table__
 _CHUNK = 5_000  # rows per statement: bounded memory per round trip
+_MIN_TS, _MAX_TS = -(2**63), 2**63 - 1
+_SQLITE_LOAD = """
+SELECT ts, open, high, low, close, volume FROM candles
+WHERE exchange = ? AND symbol = ? AND timeframe = ? AND ts >= ? AND ts < ? ORDER BY ts
+"""
+# One row of six arrays: asyncpg decodes arrays in C, far cheaper than one record per candle.
+_PG_LOAD = """
+SELECT array_agg(ts ORDER BY ts), array_agg(open ORDER BY ts), array_agg(high ORDER BY ts),
+       array_agg(low ORDER BY ts), array_agg(close ORDER BY ts), array_agg(volume ORDER BY ts)
+FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5
+"""
 
 
 class SqlCandleRepository:
@@ -48,20 +59,23 @@ class SqlCandleRepository:
         start_ms: int | None = None, end_ms: int | None = None,
     ) -> CandleFrame:
         """Return candles with ``start_ms <= open time < end_ms``, oldest first."""
-        c = CandleRow
-        stmt = select(c.ts, c.open, c.high, c.low, c.close, c.volume).where(
-            c.exchange == exchange, c.symbol == symbol, c.timeframe == timeframe
-        )
-        if start_ms is not None:
-            stmt = stmt.where(c.ts >= start_ms)
-        if end_ms is not None:
-            stmt = stmt.where(c.ts < end_ms)
+        lo = start_ms if start_ms is not None else _MIN_TS
+        hi = end_ms if end_ms is not None else _MAX_TS
         conn = await self._session.connection()
-        rows = (await conn.execute(stmt.order_by(c.ts))).all()
-        if not rows:
-            return CandleFrame.from_arrays(np.empty((0, 6)))
-        ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        values = np.array([r[1:] for r in rows], dtype=np.float64)
+        # The driver connection of this session's transaction, so uncommitted upserts are visible;
+        # skipping SQLAlchemy's per-row objects makes 60k candles load ~3x faster (bench/store.py).
+        driver = (await conn.get_raw_connection()).driver_connection
+        if conn.dialect.name == "postgresql":
+            record = await driver.fetchrow(_PG_LOAD, exchange, symbol, timeframe, lo, hi)  # type: ignore[union-attr]
+            columns = [record[i] or [] for i in range(6)]
+            ts = np.asarray(columns[0], dtype=np.int64)
+            values = np.column_stack([np.asarray(c, dtype=np.float64) for c in columns[1:]])
+        else:
+            cursor = await driver.execute(_SQLITE_LOAD, (exchange, symbol, timeframe, lo, hi))  # type: ignore[union-attr]
+            rows = await cursor.fetchall()
+            await cursor.close()
+            ts = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            values = np.asarray(rows, dtype=np.float64).reshape(-1, 6)[:, 1:]
         return CandleFrame(
             timestamp=ts, open=np.ascontiguousarray(values[:, 0]), high=np.ascontiguousarray(values[:, 1]),
             low=np.ascontiguousarray(values[:, 2]), close=np.ascontiguousarray(values[:, 3]),

@@ -74,3 +74,11 @@ async def test_uncommitted_candles_are_discarded(uow_factory: UnitOfWorkFactory)
     async with uow_factory() as uow:
         assert len(await uow.candles.load("binance", BTC, "1h")) == 0
         assert await uow.candles.series() == []
+
+
+async def test_load_sees_this_transactions_own_upsert(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        await uow.candles.upsert("binance", BTC, "1h", frame(0, 4))
+        assert len(await uow.candles.load("binance", BTC, "1h")) == 4
+        await uow.candles.upsert("binance", BTC, "1h", frame(4, 2))
+        assert len(await uow.candles.load("binance", BTC, "1h", start_ms=(400_000 + 3) * HOUR)) == 3
