@@ -39,7 +39,8 @@ def test_naive_now_is_rejected() -> None:
 def test_roll_day_resets_daily_counters_and_drops_expired_cooldowns() -> None:
     state = RiskState(day=date(2024, 6, 30), trades_today=5, realised_today=D(-50), consecutive_stops=2,
                       day_start_equity=D(9000),
-                      cooldowns={"BTC/USDT": NOW - timedelta(minutes=1), "ETH/USDT": NOW + timedelta(hours=1)})
+                      cooldowns={"BTC/USDT": NOW - timedelta(minutes=1),
+                                 "ETH/USDT": NOW + timedelta(hours=1)})
     rolled = roll_day(state, NOW, D(10_000), config())
     assert rolled.day == date(2024, 7, 1) and rolled.day_start_equity == D(10_000)
     assert (rolled.trades_today, rolled.realised_today, rolled.consecutive_stops) == (0, 0, 0)
