@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from trader.backtest.markets import default_market
 from trader.backtest.result import BacktestResult, build_result
 from trader.backtest.runner import BacktestSettings, Progress, compute_signals, simulate
@@ -15,7 +17,7 @@ from trader.domain.candles import CandleFrame
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
 from trader.errors import DataError
-from trader.strategies.base import Strategy
+from trader.strategies.base import SignalFrame, Strategy
 
 
 def assumptions(settings: BacktestSettings, has_detail: bool) -> dict[str, str]:
@@ -33,20 +35,34 @@ def assumptions(settings: BacktestSettings, has_detail: bool) -> dict[str, str]:
     }
 
 
+def slice_signals(frame: SignalFrame, start: int) -> SignalFrame:
+    """Return rows ``start:`` of a signal frame."""
+    return SignalFrame(frame.timestamp[start:], frame.enter_long[start:], frame.exit_long[start:],
+                       frame.enter_short[start:], frame.exit_short[start:], frame.confidence[start:],
+                       frame.stop_loss[start:], frame.take_profit[start:], frame.reasons[start:],
+                       frame.reason_names)
+
+
 def run_backtest(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], settings: BacktestSettings, *,
                  markets: Mapping[Symbol, MarketSpec] | None = None,
                  detail: Mapping[Symbol, CandleFrame] | None = None,
-                 progress: Progress | None = None) -> BacktestResult:
+                 trade_from_ms: int | None = None, progress: Progress | None = None) -> BacktestResult:
     """Backtest ``strategy`` on ``candles`` (one frame per pair, same timeframe) and return the result.
 
     ``markets`` default to ``markets.default_market`` per pair; ``detail`` holds lower-timeframe
-    candles used only to resolve candles that touch both the stop and the take-profit.
+    candles used only to resolve candles that touch both the stop and the take-profit. Candles opening
+    before ``trade_from_ms`` only warm the indicators up: no trade starts there.
     """
+    signals = compute_signals(strategy, candles)
+    if trade_from_ms is not None:
+        firsts = {s: int(np.searchsorted(frame.timestamp, trade_from_ms, side="left"))
+                  for s, frame in candles.items()}
+        candles = {s: frame.slice(firsts[s]) for s, frame in candles.items()}
+        signals = {s: slice_signals(frame, firsts[s]) for s, frame in signals.items()}
     empty = [s for s, frame in candles.items() if len(frame) == 0]
     if not candles or empty:
         raise DataError(f"no candles for {', '.join(empty) or 'any pair'} in the requested period")
     specs = dict(markets) if markets is not None else {
         s: default_market(s, float(frame.close[0])) for s, frame in candles.items()}
-    signals = compute_signals(strategy, candles)
     run = simulate(signals, candles, specs, settings, detail=detail, progress=progress)
     return build_result(run, settings, dict(strategy.params), assumptions(settings, bool(detail)))

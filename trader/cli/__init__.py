@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.report_cmd",
     "trader.cli.db_cmd",
     "trader.cli.data_cmd",
+    "trader.cli.backtest_cmd",
 )
 
 

@@ -1,0 +1,207 @@
+"""`tradebot backtest`: run a strategy over CSV candles (bundled samples or --data-dir) and report.
+
+Candle files are named like the bundled ones: ``BTC_USDT-1h.csv.gz`` (or ``.csv``) with the columns
+timestamp,open,high,low,close,volume (timestamp = open time, UTC ms). A missing timeframe is built
+from a finer file that divides it. Candles before --from only warm the indicators up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.domain.ids import Symbol, split_symbol
+from trader.errors import ArgError, DataError
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
+         "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--param name=value ...] [--detail 1m] "
+         "[--data-dir DIR] [--csv FILE] [--json FILE]")
+_TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w")
+_PROGRESS_MIN_CANDLES = 100_000
+
+
+def register(sub: Any) -> None:
+    """Add the `backtest` command."""
+    p: argparse.ArgumentParser = sub.add_parser("backtest", help="backtest a strategy on stored CSV candles",
+                                                usage=USAGE)
+    p.add_argument("--strategy", required=True, help="registered strategy name (tradebot strategies)")
+    p.add_argument("--pairs", help="comma-separated pairs (default: the configured pairs)")
+    p.add_argument("--timeframe", help="candle timeframe, e.g. 1h (default: the configured one)")
+    p.add_argument("--from", dest="start", type=_day, help="first UTC day traded, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=_day, help="end UTC day (exclusive), YYYY-MM-DD")
+    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter")
+    p.add_argument("--detail", metavar="TIMEFRAME", help="lower timeframe to resolve stop+target candles")
+    p.add_argument("--data-dir", type=Path, help="directory of CSV candle files (default: bundled samples)")
+    p.add_argument("--balance", type=_decimal, help="start balance in the quote currency")
+    p.add_argument("--fee", type=_decimal, help="fee per side as a fraction (0.001 = 0.1 %%)")
+    p.add_argument("--slippage", type=_decimal, help="slippage on taker fills as a fraction")
+    p.add_argument("--csv", type=Path, metavar="FILE", help="write the trades as CSV")
+    p.add_argument("--json", type=Path, metavar="FILE",
+                   help="write settings, KPIs, trades and equity as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from trader.backtest.api import run_backtest
+    from trader.backtest.report import result_json, text_report, trades_csv
+    from trader.backtest.runner import BacktestSettings
+    from trader.config import load_settings
+    from trader.sim.costs import FeeModel, SlippageModel
+    from trader.strategies.registry import create
+
+    settings = load_settings(args.config)
+    pairs = _pairs(args.pairs) if args.pairs else tuple(Symbol(p) for p in settings.exchange.pairs)
+    timeframe = _timeframe(args.timeframe or settings.exchange.timeframe)
+    strategy = create(args.strategy, _params(args.param))
+    data_dir: Path = args.data_dir or SAMPLE_DIR
+    warmup_ms = strategy.required_history * timeframe_ms(timeframe)
+    first_ms = None if args.start is None else datetime_to_ms(args.start)
+    end_ms = None if args.end is None else datetime_to_ms(args.end)
+    if first_ms is not None and end_ms is not None and end_ms <= first_ms:
+        raise ArgError("--to must be after --from", USAGE)
+    load_from = None if first_ms is None else first_ms - warmup_ms
+    candles = {p: load_candles(data_dir, p, timeframe, load_from, end_ms) for p in pairs}
+    detail = None
+    if args.detail:
+        detail_tf = _timeframe(args.detail)
+        if timeframe_ms(detail_tf) >= timeframe_ms(timeframe):
+            raise ArgError(f"--detail {detail_tf} must be finer than --timeframe {timeframe}", USAGE)
+        detail = {p: load_candles(data_dir, p, detail_tf, first_ms, end_ms) for p in pairs}
+    bt = settings.backtest
+    run_settings = BacktestSettings(
+        strategy=strategy.name, timeframe=timeframe, risk=settings.risk,
+        start_balance=args.balance or bt.start_balance, quote=split_symbol(pairs[0])[1],
+        fees=FeeModel.flat(args.fee if args.fee is not None else bt.fee),
+        slippage=SlippageModel(args.slippage if args.slippage is not None else bt.slippage),
+    )
+    total = sum(len(c) for c in candles.values())
+    with _progress(total, args.quiet) as progress:
+        result = run_backtest(strategy, candles, run_settings, detail=detail, trade_from_ms=first_ms,
+                              progress=progress)
+    kpis = result.kpis()
+    print(text_report(result, kpis))
+    if args.csv:
+        _write(args.csv, trades_csv(result))
+    if args.json:
+        _write(args.json, result_json(result, kpis))
+    return 0
+
+
+class _progress:  # noqa: N801 - used as a context manager like a function
+    """A tqdm bar on stderr for long runs; a no-op callback otherwise."""
+
+    def __init__(self, candles: int, quiet: bool) -> None:
+        self.bar: Any = None
+        if not quiet and candles >= _PROGRESS_MIN_CANDLES and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=1000, desc="backtest", unit="‰", file=sys.stderr, leave=False)
+
+    def __enter__(self) -> Any:
+        if self.bar is None:
+            return None
+        bar = self.bar
+
+        def update(fraction: float) -> None:
+            target = int(fraction * 1000)
+            if target > bar.n:
+                bar.update(target - bar.n)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def load_candles(data_dir: Path, pair: Symbol, timeframe: str, start_ms: int | None,
+                 end_ms: int | None) -> CandleFrame:
+    """Return the pair's candles in [start, end) from ``data_dir``, resampling a finer file if needed."""
+    import pandas as pd
+
+    base, quote = split_symbol(pair)
+    wanted = timeframe_ms(timeframe)
+    options = sorted(((timeframe_ms(tf), tf, path) for tf in _TIMEFRAMES for path in
+                      (data_dir / f"{base}_{quote}-{tf}.csv.gz", data_dir / f"{base}_{quote}-{tf}.csv")
+                      if path.is_file() and wanted % timeframe_ms(tf) == 0), reverse=True)
+    if not options:
+        raise DataError(f"no candle file for {pair} {timeframe} (or a finer one) in {data_dir}",
+                        user_message=f"No {pair} {timeframe} candles in {data_dir}: expected a file like "
+                                     f"{base}_{quote}-{timeframe}.csv.gz")
+    step, _, path = options[0]
+    try:
+        frame = CandleFrame.from_dataframe(pd.read_csv(path))
+    except (ValueError, KeyError) as exc:
+        message = f"{path.name} is not a valid candle file: {exc}"
+        raise DataError(f"{path}: {exc}", user_message=message) from exc
+    if step != wanted:
+        frame = frame.resample(timeframe)
+    ts = frame.timestamp
+    lo = 0 if start_ms is None else int(ts.searchsorted(start_ms, side="left"))
+    hi = len(frame) if end_ms is None else int(ts.searchsorted(end_ms, side="left"))
+    if hi <= lo:
+        raise DataError(f"no {pair} {timeframe} candles in the requested period ({path.name})")
+    return frame.slice(lo, hi)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ArgError(f"cannot write {path}: {exc.strerror}", USAGE) from exc
+    print(f"wrote {path}")
+
+
+def _params(items: list[str]) -> dict[str, str]:
+    params = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ArgError(f"--param {item!r} is not NAME=VALUE", USAGE)
+        params[name.strip()] = value.strip()
+    return params
+
+
+def _pairs(text: str) -> tuple[Symbol, ...]:
+    pairs = []
+    for raw in filter(None, (p.strip().upper() for p in text.split(","))):
+        try:
+            split_symbol(raw)
+        except ValueError as exc:
+            raise ArgError(str(exc), USAGE) from exc
+        pairs.append(Symbol(raw))
+    if not pairs:
+        raise ArgError("--pairs is empty", USAGE)
+    return tuple(dict.fromkeys(pairs))
+
+
+def _timeframe(text: str) -> str:
+    try:
+        timeframe_ms(text)
+    except ValueError as exc:
+        raise ArgError(str(exc), USAGE) from exc
+    return text
+
+
+def _day(text: str) -> datetime:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-01-31") from None
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value.is_finite() or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a non-negative number")
+    return value
