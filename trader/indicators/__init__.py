@@ -5,6 +5,7 @@ value depends only on inputs up to its own index. Leading NaNs in the input exte
 NaN after valid data raises ValueError.
 """
 
+from trader.indicators._validate import first_valid_index
 from trader.indicators.channels import Bands, bollinger, rolling_max, rolling_min
 from trader.indicators.momentum import rsi
 from trader.indicators.regime import Regime, regime_labels
@@ -30,6 +31,7 @@ __all__ = [
     "bollinger",
     "ema",
     "ema_warmup",
+    "first_valid_index",
     "log_returns",
     "macd",
     "percentile_rank",

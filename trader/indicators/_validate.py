@@ -49,6 +49,22 @@ def same_length(**arrays: FloatArray) -> int:
     return next(iter(lengths.values()), 0)
 
 
+def first_valid_index(values: FloatArray) -> int:
+    """Return the index of the first non-NaN value (len if none) of an array whose NaNs are a prefix.
+
+    Valid for every indicator output (NaN only in the warm-up) and every ``as_series`` result; a
+    binary search avoids scanning the whole array.
+    """
+    lo, hi = 0, len(values)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if np.isnan(values[mid]):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 def nan_array(n: int) -> FloatArray:
     """Return an all-NaN float64 array of length ``n``."""
     return np.full(n, np.nan, dtype=np.float64)

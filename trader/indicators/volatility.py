@@ -12,7 +12,14 @@ import numpy as np
 import numpy.typing as npt
 import talib
 
-from trader.indicators._validate import FloatArray, as_series, check_period, nan_array, same_length
+from trader.indicators._validate import (
+    FloatArray,
+    as_series,
+    check_period,
+    first_valid_index,
+    nan_array,
+    same_length,
+)
 
 _RESIDUE = 1e-9
 
@@ -27,11 +34,15 @@ def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: i
 def log_returns(close: npt.ArrayLike) -> FloatArray:
     """Return log(close[i] / close[i-1]) with NaN at index 0; prices must be > 0."""
     c = as_series(close, "close")
-    if (c <= 0).any():
-        raise ValueError(f"close: non-positive price at index {int(np.flatnonzero(c <= 0)[0])}")
-    out = nan_array(len(c))
-    if len(c) > 1:
-        out[1:] = np.log(c[1:] / c[:-1])
+    if len(c) and not c.min() > 0:  # one reduce; the exact scan only when something is wrong
+        bad = np.flatnonzero(c <= 0)
+        if len(bad):
+            raise ValueError(f"close: non-positive price at index {int(bad[0])}")
+    out = np.empty(len(c))
+    if len(c):
+        out[0] = np.nan
+        np.divide(c[1:], c[:-1], out=out[1:])
+        np.log(out[1:], out=out[1:])
     return out
 
 
@@ -55,7 +66,7 @@ def percentile_rank(values: npt.ArrayLike, lookback: int = 1000, stride: int = 2
     x = as_series(values)
     samples = _samples(lookback, stride)
     out = nan_array(len(x))
-    start = _first_finite(x) + samples * stride
+    start = first_valid_index(x) + samples * stride
     if start >= len(x):
         return out
     current = x[start:]
@@ -82,7 +93,7 @@ def percentile_rank_at(
     if len(at) and (at.min() < 0 or at.max() >= len(x)):
         raise ValueError(f"rows out of range for {len(x)} values")
     out = nan_array(len(at))
-    ok = at >= _first_finite(x) + samples * stride
+    ok = at >= first_valid_index(x) + samples * stride
     picked = at[ok]
     below = np.zeros(len(picked), dtype=np.int64)  # count(past < current) + count(past <= current)
     current = x[picked]
@@ -100,11 +111,6 @@ def _samples(lookback: int, stride: int) -> int:
     if samples < 1:
         raise ValueError(f"lookback ({lookback}) must be >= stride ({stride})")
     return samples
-
-
-def _first_finite(x: FloatArray) -> int:
-    finite = ~np.isnan(x)
-    return int(np.argmax(finite)) if finite.any() else len(x)
 
 
 def rolling_zscore(values: npt.ArrayLike, period: int = 20) -> FloatArray:

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import talib
 
-from trader.indicators._validate import FloatArray, as_series, check_period, nan_array
+from trader.indicators._validate import FloatArray, as_series, check_period
 
 
 def volume_ratio(volume: npt.ArrayLike, period: int = 20) -> FloatArray:
@@ -15,11 +15,12 @@ def volume_ratio(volume: npt.ArrayLike, period: int = 20) -> FloatArray:
     A window with no volume at all has ratio 0 (nothing traded, so no spike); NaN during warm-up.
     """
     v = as_series(volume, "volume")
-    if (v < 0).any():
-        raise ValueError(f"volume: negative value at index {int(np.flatnonzero(v < 0)[0])}")
+    if len(v) and not v.min() >= 0:  # one reduce; the exact scan only when something is wrong
+        negative = np.flatnonzero(v < 0)
+        if len(negative):
+            raise ValueError(f"volume: negative value at index {int(negative[0])}")
     average = talib.SMA(v, timeperiod=check_period(period))
-    out = nan_array(len(v))
-    valid = ~np.isnan(average)
-    out[valid] = 0.0
-    np.divide(v, average, out=out, where=valid & (average > 0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out: FloatArray = v / average
+    out[average <= 0] = 0.0  # NaN (warm-up) compares False and stays NaN
     return out

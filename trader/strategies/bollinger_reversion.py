@@ -15,7 +15,7 @@ from trader.indicators import Regime, atr, bollinger, rsi, wilder_warmup
 from trader.strategies.base import BoolArray, Param, SignalFrame, Strategy
 from trader.strategies.levels import PERCENT_PARAMS
 from trader.strategies.regime import REGIME_PARAMS, RegimeView, regime_history
-from trader.strategies.scoring import EntryRows, SignalBuilder, clipped_ratio, first_ready, previous
+from trader.strategies.scoring import EntryRows, SignalBuilder, clipped_ratio, first_ready
 
 REASONS = ("outside_band", "rsi", "reentry", "regime", "exit_band")
 _OUTSIDE, _RSI, _REENTRY, _REGIME, _EXIT = (1 << i for i in range(len(REASONS)))
@@ -87,15 +87,21 @@ class BollingerReversionStrategy(Strategy):
         bands = bollinger(c, self.int_param("bb_period"), self.float_param("bb_std"))
         strength = rsi(c, self.int_param("rsi_period"))
         range_ = atr(candles.high, candles.low, c, self.int_param("atr_period"))
-        start = first_ready(previous(bands.middle), previous(strength), range_)
+        start = max(first_ready(bands.middle, strength) + 1, first_ready(range_))
         return _Indicators(bands.upper, bands.middle, bands.lower, strength, range_, start)
 
-    @staticmethod
-    def _candidates(c: FloatArray, band: FloatArray, sign: float, start: int) -> IntArray:
-        """Rows whose close, or the previous close, is outside ``band`` (below lower / above upper)."""
+    def _candidates(self, c: FloatArray, band: FloatArray, sign: float, start: int) -> IntArray:
+        """Rows the confirmation mode could accept: close outside ``band`` now ("rsi"), back inside
+        after a close outside ("reentry", "both"), or either; ``_confirm`` re-checks the rest."""
         # start >= 1 (the previous candle's band must exist), so the window begins at start - 1.
         outside = sign * (band[start - 1 :] - c[start - 1 :]) > 0
-        near: BoolArray = outside[1:] | outside[:-1]
+        now, before = outside[1:], outside[:-1]
+        if self.str_param("confirm") == "rsi":
+            near: BoolArray = now
+        elif self.str_param("confirm") == "either":
+            near = now | before
+        else:  # reentry, both
+            near = before & ~now
         return np.flatnonzero(near) + start
 
     def _confirm(

@@ -31,7 +31,7 @@ from trader.indicators import (
 from trader.strategies.base import Param, SignalFrame, Strategy
 from trader.strategies.levels import PERCENT_PARAMS
 from trader.strategies.regime import REGIME_PARAMS, RegimeView, regime_history
-from trader.strategies.scoring import EntryRows, SignalBuilder, clipped_ratio, first_ready, previous
+from trader.strategies.scoring import EntryRows, SignalBuilder, clipped_ratio, first_ready
 
 REASONS = ("breakout", "trend", "rsi", "volume", "regime", "exit_slow_ema")
 _BREAK, _TREND, _RSI, _VOLUME, _REGIME, _EXIT = (1 << i for i in range(len(REASONS)))
@@ -44,9 +44,9 @@ class _Indicators:
     strength: FloatArray
     range_: FloatArray
     volume: FloatArray
-    high: FloatArray
+    high: FloatArray  # rolling extremes including the current candle: row i breaks high[i - 1]
     low: FloatArray
-    start: int  # first row where every indicator is defined
+    start: int  # first row where every indicator (and the previous candle's extremes) is defined
 
 
 class BreakoutStrategy(Strategy):
@@ -103,9 +103,10 @@ class BreakoutStrategy(Strategy):
         ind = self._indicators(candles)
         regime = RegimeView(self, candles)
         out = SignalBuilder(candles.timestamp, REASONS)
-        ready = c[ind.start :]
-        broke_high = np.flatnonzero(ready > ind.high[ind.start :]) + ind.start
-        broke_low = np.flatnonzero(ready < ind.low[ind.start :]) + ind.start
+        # Row i breaks the extreme of rows i-lookback..i-1, i.e. the rolling extreme ending at i-1.
+        ready, start = c[ind.start :], ind.start
+        broke_high = np.flatnonzero(ready > ind.high[start - 1 : len(c) - 1]) + start
+        broke_low = np.flatnonzero(ready < ind.low[start - 1 : len(c) - 1]) + start
         out.add_entries(self._confirm(broke_high, 1.0, c, ind, regime), short=False)
         out.add_entries(self._confirm(broke_low, -1.0, c, ind, regime), short=True)
         if self.bool_param("exit_on_slow_ema"):
@@ -118,9 +119,9 @@ class BreakoutStrategy(Strategy):
         strength = rsi(c, self.int_param("rsi_period"))
         range_ = atr(candles.high, candles.low, c, self.int_param("atr_period"))
         volume = volume_ratio(candles.volume, self.int_param("volume_period"))
-        high = previous(rolling_max(candles.high, self.int_param("lookback")))
-        low = previous(rolling_min(candles.low, self.int_param("lookback")))
-        start = first_ready(fast, slow, strength, range_, volume, high, low)
+        high = rolling_max(candles.high, self.int_param("lookback"))
+        low = rolling_min(candles.low, self.int_param("lookback"))
+        start = max(first_ready(fast, slow, strength, range_, volume), first_ready(high, low) + 1)
         return _Indicators(fast, slow, strength, range_, volume, high, low, start)
 
     def _confirm(
@@ -145,7 +146,7 @@ class BreakoutStrategy(Strategy):
         rows, spread, strength = rows[keep], spread[keep], strength[keep]
         fired = {bit: mask[keep] for bit, mask in fired.items()}
         close, range_, volume = c[rows], ind.range_[rows], ind.volume[rows]
-        level = (ind.high if sign > 0 else ind.low)[rows]
+        level = (ind.high if sign > 0 else ind.low)[rows - 1]
         score = (
             clipped_ratio(sign * (close - level), range_)
             + np.where(fired[_TREND], 0.5 + 0.5 * clipped_ratio(spread, range_), 0.0)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trader.domain.candles import FloatArray, IntArray
+from trader.indicators import first_valid_index
 from trader.strategies.base import BoolArray, SignalFrame
 from trader.strategies.levels import final_levels
 
@@ -22,23 +23,8 @@ def previous(values: FloatArray) -> FloatArray:
 
 
 def first_ready(*columns: FloatArray) -> int:
-    """Return the first row where every column is defined.
-
-    Indicator columns are NaN only in their warm-up prefix (interior NaN is rejected upstream), so a
-    binary search per column finds the boundary without scanning the whole array.
-    """
-    return max((_first_defined(column) for column in columns), default=0)
-
-
-def _first_defined(column: FloatArray) -> int:
-    lo, hi = 0, len(column)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if np.isnan(column[mid]):
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    """Return the first row where every column is defined (indicators are NaN only in warm-up)."""
+    return max((first_valid_index(column) for column in columns), default=0)
 
 
 def clipped_ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
@@ -91,9 +77,8 @@ class SignalBuilder:
         self._entries.append((short, entries))
 
     def add_exits(self, exit_long: BoolArray, exit_short: BoolArray, bit: int) -> None:
-        """Mark exit rows for each side and set ``bit`` in their reasons."""
-        self._exit[False] |= exit_long
-        self._exit[True] |= exit_short
+        """Mark exit rows for each side and set ``bit`` in their reasons (the arrays are taken over)."""
+        self._exit = {False: exit_long | self._exit[False], True: exit_short | self._exit[True]}
         np.bitwise_or(self._reasons, bit, out=self._reasons, where=exit_long | exit_short)
 
     def build(self, stop_pct: float, take_profit_pct: float) -> SignalFrame:
