@@ -18,7 +18,7 @@ from trader.indicators.volatility import (
     realised_volatility,
     rolling_zscore,
 )
-from trader.indicators.volume import volume_ratio
+from trader.indicators.volume import ratio_to_average, volume_average, volume_ratio
 from trader.indicators.warmup import adx_warmup, ema_warmup, wilder_warmup
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "macd",
     "percentile_rank",
     "percentile_rank_at",
+    "ratio_to_average",
     "realised_volatility",
     "regime_labels",
     "rolling_max",
@@ -43,6 +44,7 @@ __all__ = [
     "rolling_zscore",
     "rsi",
     "sma",
+    "volume_average",
     "volume_ratio",
     "wilder_warmup",
 ]

@@ -22,10 +22,11 @@ from trader.indicators import (
     atr,
     ema,
     ema_warmup,
+    ratio_to_average,
     rolling_max,
     rolling_min,
     rsi,
-    volume_ratio,
+    volume_average,
     wilder_warmup,
 )
 from trader.strategies.base import Param, SignalFrame, Strategy
@@ -43,7 +44,8 @@ class _Indicators:
     slow: FloatArray
     strength: FloatArray
     range_: FloatArray
-    volume: FloatArray
+    raw_volume: FloatArray
+    volume_average: FloatArray
     high: FloatArray  # rolling extremes including the current candle: row i breaks high[i - 1]
     low: FloatArray
     start: int  # first row where every indicator (and the previous candle's extremes) is defined
@@ -118,11 +120,12 @@ class BreakoutStrategy(Strategy):
         fast, slow = ema(c, self.int_param("ema_fast")), ema(c, self.int_param("ema_slow"))
         strength = rsi(c, self.int_param("rsi_period"))
         range_ = atr(candles.high, candles.low, c, self.int_param("atr_period"))
-        volume = volume_ratio(candles.volume, self.int_param("volume_period"))
+        # The volume ratio is only ever read on candidate rows, so only the average is full-length.
+        average = volume_average(candles.volume, self.int_param("volume_period"))
         high = rolling_max(candles.high, self.int_param("lookback"))
         low = rolling_min(candles.low, self.int_param("lookback"))
-        start = max(first_ready(fast, slow, strength, range_, volume), first_ready(high, low) + 1)
-        return _Indicators(fast, slow, strength, range_, volume, high, low, start)
+        start = max(first_ready(fast, slow, strength, range_, average), first_ready(high, low) + 1)
+        return _Indicators(fast, slow, strength, range_, candles.volume, average, high, low, start)
 
     def _confirm(
         self, rows: IntArray, sign: float, c: FloatArray, ind: _Indicators, regime: RegimeView
@@ -135,7 +138,7 @@ class BreakoutStrategy(Strategy):
         fired = {
             _TREND: spread > 0,
             _RSI: (strength > lo) & (strength < hi),
-            _VOLUME: ind.volume[rows] > mult,
+            _VOLUME: ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows]) > mult,
         }
         keep = np.ones(len(rows), dtype=np.bool_)
         for bit, flag in ((_TREND, "require_trend"), (_RSI, "require_rsi"), (_VOLUME, "require_volume")):
@@ -145,7 +148,8 @@ class BreakoutStrategy(Strategy):
         keep[keep] = regime.allows(rows[keep], Regime.TRENDING)
         rows, spread, strength = rows[keep], spread[keep], strength[keep]
         fired = {bit: mask[keep] for bit, mask in fired.items()}
-        close, range_, volume = c[rows], ind.range_[rows], ind.volume[rows]
+        close, range_ = c[rows], ind.range_[rows]
+        volume = ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows])
         level = (ind.high if sign > 0 else ind.low)[rows - 1]
         score = (
             clipped_ratio(sign * (close - level), range_)
