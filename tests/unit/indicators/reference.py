@@ -27,11 +27,11 @@ def ema(s: pd.Series, period: int) -> pd.Series:
 
 def exact_std(s: pd.Series, period: int) -> pd.Series:
     """Population standard deviation of each full window, two-pass (no running sums)."""
-    out = pd.Series(np.nan, index=s.index)
+    values = np.full(len(s), np.nan)
     if len(s) >= period:
         windows = pd.DataFrame(sliding_window_view(s.to_numpy(), period))
-        out.iloc[period - 1 :] = windows.std(axis=1, ddof=0).to_numpy()
-    return out
+        values[period - 1 :] = windows.std(axis=1, ddof=0).to_numpy()
+    return pd.Series(values, index=s.index)
 
 
 def rsi(close: pd.Series, period: int) -> pd.Series:

@@ -45,7 +45,8 @@ FIRST = {
 
 
 def _prices(n: int) -> np.ndarray:
-    return 100 + np.sin(np.arange(n) / 3.0) * 5 + np.arange(n) * 0.1
+    prices: np.ndarray = 100 + np.sin(np.arange(n) / 3.0) * 5 + np.arange(n) * 0.1
+    return prices
 
 
 @pytest.mark.parametrize("name", SINGLE)
