@@ -77,7 +77,7 @@ class SignalBuilder:
         self._entries.append((short, entries))
 
     def add_exits(self, exit_long: BoolArray, exit_short: BoolArray, bit: int) -> None:
-        """Mark exit rows for each side and set ``bit`` in their reasons (the arrays are taken over)."""
+        """Mark exit rows for each side and set ``bit`` in their reasons."""
         self._exit = {False: exit_long | self._exit[False], True: exit_short | self._exit[True]}
         np.bitwise_or(self._reasons, bit, out=self._reasons, where=exit_long | exit_short)
 
