@@ -56,6 +56,11 @@ class FaultPlan:
                     return fault
             return None
 
+    def clear(self) -> None:
+        """Drop every queued fault."""
+        with self._lock:
+            self._faults.clear()
+
     def pending(self) -> int:
         """Return how many faults are still queued."""
         with self._lock:
