@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -41,7 +42,11 @@ class Timeline:
     def build(cls, lanes: Mapping[Symbol, Lane], timezone: str) -> Timeline:
         """Return the timeline of ``lanes`` with trading days in ``timezone``."""
         stamps = [lane.candles.timestamp + lane.timeframe_ms for lane in lanes.values()]
-        times = np.unique(np.concatenate(stamps)) if stamps else np.zeros(0, dtype=np.int64)
+        if len(stamps) == 1:
+            times = stamps[0]  # already sorted and unique (CandleFrame checks it)
+        else:
+            merged = np.sort(np.concatenate(stamps)) if stamps else np.zeros(0, dtype=np.int64)
+            times = merged[np.r_[True, merged[1:] != merged[:-1]]] if len(merged) else merged
         closes = {}
         for symbol, lane in lanes.items():
             at = np.searchsorted(lane.candles.timestamp + lane.timeframe_ms, times, side="right") - 1
@@ -59,10 +64,8 @@ class Timeline:
         first, last = int(self.times[0]), int(self.times[-1])
         return min(max((time_ms - first) / (last - first), 0.0), 1.0)
 
-    def _day_key(self, day: object) -> int | None:
-        if day is None:
-            return None
-        return int(pd.Timestamp(str(day)).tz_localize(self.timezone).value)
+    def _day_key(self, day: date | None) -> int | None:
+        return None if day is None else _local_midnight_ns(day, self.timezone)
 
     def equity_marks(self, last_ms: int | None, now_ms: int, ledger: SimLedger, risk: RiskState,
                      cfg: RiskConfig, *, inclusive: bool = False) -> tuple[tuple[datetime, Decimal], ...]:
@@ -121,6 +124,11 @@ class Timeline:
                 np.add.at(held, at[own], np.where(buy[own], amount[own], -amount[own]))
                 equity += np.cumsum(held)[:-1] * closes
         return equity
+
+
+@lru_cache(maxsize=4096)
+def _local_midnight_ns(day: date, timezone: str) -> int:
+    return int(pd.Timestamp(day.isoformat()).tz_localize(timezone).value)
 
 
 def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str]) -> tuple[float, dict[Symbol, float]]:

@@ -46,6 +46,7 @@ class SimLedger:
         self._orders: dict[ClientOrderId, Order] = {}
         self._fills: list[Fill] = []
         self._locks: dict[ClientOrderId, tuple[str, Decimal]] = {}
+        self._open: dict[ClientOrderId, Order] = {}  # the non-terminal subset of _orders
 
     # ── queries ──────────────────────────────────────────────────────────────────────────────
     def balances(self) -> dict[str, Balance]:
@@ -58,10 +59,7 @@ class SimLedger:
 
     def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         """Return orders not yet in a terminal status, optionally for one symbol."""
-        return [
-            o for o in self._orders.values()
-            if not o.status.is_terminal and (symbol is None or o.symbol == symbol)
-        ]
+        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
 
     def fills_since(self, since: datetime) -> list[Fill]:
         """Return fills at or after ``since``, oldest first."""
@@ -103,7 +101,7 @@ class SimLedger:
         order = Order(request.client_order_id, request.symbol, request.side, request.type, request.amount,
                       OrderStatus.OPEN, price=request.price, trigger_price=request.trigger_price,
                       updated_at=now)
-        self._orders[order.client_order_id] = order
+        self._store(order)
         if current is not None:
             self._try_fill(order, current, now)
         return self._orders[order.client_order_id]
@@ -117,7 +115,7 @@ class SimLedger:
             return order
         self._release(order)
         done = order.with_status(OrderStatus.CANCELLED, updated_at=now)
-        self._orders[client_order_id] = done
+        self._store(done)
         return done
 
     def on_bar(self, symbol: Symbol, bar: Bar, detail: Sequence[Bar] = ()) -> list[Fill]:
@@ -179,7 +177,7 @@ class SimLedger:
                                 slippage=self._slippage)
         if match is None:
             if order.type is OrderType.STOP_LIMIT and _triggered(order, bar):
-                self._orders[order.client_order_id] = replace(order, type=OrderType.LIMIT)
+                self._store(replace(order, type=OrderType.LIMIT))
             return
         self._settle(order, market, match, now)
 
@@ -190,23 +188,30 @@ class SimLedger:
         self._release(order)
         if order.side is Side.BUY:
             if cost + fee > self._free.get(market.quote, ZERO):
-                self._orders[order.client_order_id] = order.with_status(OrderStatus.REJECTED, updated_at=now)
+                self._store(order.with_status(OrderStatus.REJECTED, updated_at=now))
                 return
             self._add(market.quote, -(cost + fee))
             self._add(market.base, amount)
         else:
             if amount > self._free.get(market.base, ZERO):
-                self._orders[order.client_order_id] = order.with_status(OrderStatus.REJECTED, updated_at=now)
+                self._store(order.with_status(OrderStatus.REJECTED, updated_at=now))
                 return
             self._add(market.base, -amount)
             self._add(market.quote, cost - fee)
-        self._orders[order.client_order_id] = order.with_status(
+        self._store(order.with_status(
             OrderStatus.FILLED, filled=order.amount, average_price=match.price, fee=fee,
             fee_currency=market.quote, updated_at=now,
-        )
+        ))
         trade_id = f"sim-{order.client_order_id}-{len(self._fills)}"
         self._fills.append(Fill(trade_id, order.client_order_id, order.symbol, order.side, amount,
                                 match.price, fee, market.quote, now))
+
+    def _store(self, order: Order) -> None:
+        self._orders[order.client_order_id] = order
+        if order.status.is_terminal:
+            self._open.pop(order.client_order_id, None)
+        else:
+            self._open[order.client_order_id] = order
 
     def _release(self, order: Order) -> None:
         asset, locked = self._locks.pop(order.client_order_id, ("", ZERO))
