@@ -93,8 +93,9 @@ async def _fetch(args: argparse.Namespace) -> int:
             for pair in args.pair:
                 r = await service.fetch(venue, config.name, pair, args.timeframe, args.since, args.until)
                 last = _when(r.last_ms) if r.last_ms is not None else "none"
-                print(f"{config.name} {r.symbol} {r.timeframe}: {r.rows:,} candles in {r.pages} requests "
-                      f"from {_when(r.start_ms)}; last stored {last}")
+                older = f" ({r.backfilled:,} before the stored series)" if r.backfilled else ""
+                print(f"{config.name} {r.symbol} {r.timeframe}: {r.rows:,} candles{older} in {r.pages} "
+                      f"requests from {_when(r.start_ms)}; last stored {last}")
     finally:
         await venue.close()
     return 0

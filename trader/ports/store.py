@@ -188,6 +188,10 @@ class CandleRepository(Protocol):
         """Return candles with ``start_ms <= open time < end_ms`` (open bounds when None), oldest first."""
         ...
 
+    async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
+        """Return the oldest stored open time, or None when the series is empty."""
+        ...
+
     async def last_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         """Return the newest stored open time, or None when the series is empty."""
         ...

@@ -44,7 +44,8 @@ class ImportReport:
 
 @dataclass(frozen=True, slots=True)
 class FetchReport:
-    """What one fetch stored; ``start_ms`` is where it resumed."""
+    """What one fetch stored: ``start_ms`` is where it resumed, ``backfilled`` the rows older than the
+    series stored before (included in ``rows``)."""
 
     exchange: str
     symbol: Symbol
@@ -53,6 +54,7 @@ class FetchReport:
     pages: int
     rows: int
     last_ms: int | None
+    backfilled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,30 +154,45 @@ class MarketDataService:
         self, venue: Exchange, exchange: str, symbol: Symbol, timeframe: str, since: datetime,
         until: datetime | None = None, page: int = DEFAULT_PAGE,
     ) -> FetchReport:
-        """Fetch closed candles page by page from ``since``, or from the last stored candle when later."""
-        step = timeframe_ms(timeframe)
+        """Fetch closed candles from ``since``: history older than the stored series, then onward from
+        the last stored candle (re-fetched: an imported file's last candle may have been open)."""
+        since_ms = datetime_to_ms(since)
         end_ms = datetime_to_ms(min(until, self._clock.now()) if until else self._clock.now())
         async with self._uow() as uow:
+            first = await uow.candles.first_ms(exchange, symbol, timeframe)
             last = await uow.candles.last_ms(exchange, symbol, timeframe)
-        start = datetime_to_ms(since)
-        if last is not None and last >= start:
-            start = last  # resume at the last stored candle: an imported file's last one may have been open
-        cursor, pages, rows, newest = start, 0, 0, last
+        backfill_pages = backfilled = 0
+        if first is not None and since_ms < first:
+            backfill_pages, backfilled = await self._fetch_range(
+                venue, exchange, symbol, timeframe, since_ms, min(first, end_ms), page)
+        start = last if last is not None and last >= since_ms else since_ms
+        pages, rows = await self._fetch_range(venue, exchange, symbol, timeframe, start, end_ms, page)
+        async with self._uow() as uow:
+            newest = await uow.candles.last_ms(exchange, symbol, timeframe)
+        logger.info("fetched %d %s %s candles (%d older) in %d pages", rows + backfilled, symbol, timeframe,
+                    backfilled, pages + backfill_pages)
+        return FetchReport(exchange, symbol, timeframe, start, pages + backfill_pages, rows + backfilled,
+                           newest, backfilled)
+
+    async def _fetch_range(
+        self, venue: Exchange, exchange: str, symbol: Symbol, timeframe: str, start_ms: int, end_ms: int,
+        page: int,
+    ) -> tuple[int, int]:
+        """Store closed candles with ``start_ms <= open`` and ``close <= end_ms``; return (pages, rows)."""
+        step = timeframe_ms(timeframe)
+        cursor, pages, rows = start_ms, 0, 0
         while cursor + step <= end_ms:
             frame = await venue.candles(symbol, timeframe, since=ms_to_datetime(cursor), limit=page)
             pages += 1
-            keep = (frame.timestamp >= cursor) & (frame.timestamp + step <= end_ms)
-            closed = _select(frame, keep)
+            closed = _select(frame, (frame.timestamp >= cursor) & (frame.timestamp + step <= end_ms))
             if len(closed) == 0:
                 break
             async with self._uow() as uow:  # one commit per page: an interrupted fetch resumes here
                 await uow.candles.upsert(exchange, symbol, timeframe, closed)
                 await uow.commit()
             rows += len(closed)
-            newest = int(closed.timestamp[-1])
-            cursor = newest + step
-        logger.info("fetched %d %s %s candles in %d pages", rows, symbol, timeframe, pages)
-        return FetchReport(exchange, symbol, timeframe, start, pages, rows, newest)
+            cursor = int(closed.timestamp[-1]) + step
+        return pages, rows
 
     async def load(
         self, exchange: str, symbol: Symbol, timeframe: str,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,12 +84,17 @@ class SqlCandleRepository:
             volume=np.ascontiguousarray(values[:, 4]),
         )
 
+    async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
+        """Return the oldest stored open time, or None."""
+        return await self._edge(func.min, exchange, symbol, timeframe)
+
     async def last_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         """Return the newest stored open time, or None."""
+        return await self._edge(func.max, exchange, symbol, timeframe)
+
+    async def _edge(self, agg: Any, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         c = CandleRow
-        stmt = select(func.max(c.ts)).where(
-            c.exchange == exchange, c.symbol == symbol, c.timeframe == timeframe
-        )
+        stmt = select(agg(c.ts)).where(c.exchange == exchange, c.symbol == symbol, c.timeframe == timeframe)
         value = (await self._session.execute(stmt)).scalar_one_or_none()
         return int(value) if value is not None else None
 

@@ -64,6 +64,11 @@ class MemoryCandleRepository:
         hi = len(frame) if end_ms is None else int(np.searchsorted(frame.timestamp, end_ms, side="left"))
         return CandleFrame.from_arrays(_rows(frame)[lo:hi])
 
+    async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
+        """Return the oldest stored open time, or None."""
+        frame = self._t.get((exchange, symbol, timeframe))
+        return int(frame.timestamp[0]) if frame is not None and len(frame) else None
+
     async def last_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         """Return the newest stored open time, or None."""
         frame = self._t.get((exchange, symbol, timeframe))

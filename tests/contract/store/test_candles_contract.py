@@ -59,10 +59,13 @@ async def test_load_respects_half_open_range_and_series_key(uow_factory: UnitOfW
         empty = await uow.candles.load("binance", Symbol("ETH/USDT"), "1h")
         last = await uow.candles.last_ms("binance", BTC, "1h")
         none = await uow.candles.last_ms("binance", BTC, "1d")
+        oldest = await uow.candles.first_ms("binance", BTC, "1h")
+        no_first = await uow.candles.first_ms("kraken", BTC, "1h")
         listed = await uow.candles.series()
     assert list(part.timestamp) == [first, first + HOUR, first + 2 * HOUR]
     assert len(empty) == 0
     assert last == (400_000 + 9) * HOUR and none is None
+    assert oldest == 400_000 * HOUR and no_first is None
     assert [(s.exchange, s.symbol, s.timeframe, s.count) for s in listed] == [
         ("binance", "BTC/USDT", "1h", 10), ("binance", "BTC/USDT", "4h", 3), ("nobitex", "BTC/USDT", "1h", 2)]
     assert listed[0].first_ms == 400_000 * HOUR and listed[0].last_ms == last

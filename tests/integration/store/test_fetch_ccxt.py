@@ -116,3 +116,15 @@ async def test_fetch_until_stops_early(ccxt_exchange: CcxtExchange, uow_factory:
     report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE,
                                  until=datetime(2024, 4, 2, tzinfo=UTC), page=1000)
     assert report.rows == 24 and report.last_ms == datetime_to_ms(datetime(2024, 4, 1, 23, tzinfo=UTC))
+
+
+async def test_fetch_since_before_stored_history_backfills_it(
+    ccxt_exchange: CcxtExchange, uow_factory: UnitOfWorkFactory
+) -> None:
+    clock = SimClock(datetime(2024, 4, 12, tzinfo=UTC))
+    service = MarketDataService(uow_factory, clock)
+    await service.fetch(ccxt_exchange, "binance", BTC, "1h", datetime(2024, 4, 10, tzinfo=UTC))
+    report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE, page=100)
+    assert report.backfilled == 9 * 24
+    assert report.start_ms == datetime_to_ms(datetime(2024, 4, 11, 23, tzinfo=UTC))
+    assert_same(await service.load("binance", BTC, "1h"), sample(SINCE, clock.now()))
