@@ -80,6 +80,7 @@ class BollingerReversionStrategy(Strategy):
         exit_long = c >= (ind.upper if far else ind.middle)
         exit_short = c <= (ind.lower if far else ind.middle)
         out.add_exits(exit_long, exit_short, _EXIT)
+        del ind, regime  # free the indicator columns first: the output columns then reuse that memory
         return out.build(self.float_param("stop_pct"), self.float_param("take_profit_pct"))
 
     def _indicators(self, candles: CandleFrame) -> _Indicators:

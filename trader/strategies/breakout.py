@@ -113,6 +113,9 @@ class BreakoutStrategy(Strategy):
         out.add_entries(self._confirm(broke_low, -1.0, c, ind, regime), short=True)
         if self.bool_param("exit_on_slow_ema"):
             out.add_exits(c < ind.slow, c > ind.slow, _EXIT)
+        # Free the indicator columns before the output columns are allocated, so those reuse the
+        # memory instead of faulting in fresh pages (a measurable share of the time on 500k rows).
+        del ind, regime
         return out.build(self.float_param("stop_pct"), self.float_param("take_profit_pct"))
 
     def _indicators(self, candles: CandleFrame) -> _Indicators:
