@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from trader.config.sections import ExchangeConfig
 from trader.domain.ids import Symbol
 from trader.errors import DataError, RateLimited
 from trader.exchange.ccxt_venue import CcxtExchange
@@ -71,3 +73,15 @@ async def test_candles_give_up_after_bounded_retries(fake_exchange: FakeExchange
     with pytest.raises(RateLimited):
         await ccxt_exchange.candles(BTC, "1h", since=datetime(2022, 1, 1, tzinfo=UTC), limit=2)
     assert fake_exchange.requests.count("GET /api/v3/klines") == 5
+
+
+def test_fake_serves_synchronous_callers_like_a_cli(fake_exchange_config: ExchangeConfig) -> None:
+    async def fetch() -> int:
+        exchange = CcxtExchange(fake_exchange_config, rate_limit=False)
+        try:
+            frame = await exchange.candles(BTC, "1m", since=datetime(2024, 7, 27, tzinfo=UTC), limit=1000)
+            return len(frame)
+        finally:
+            await exchange.close()
+
+    assert asyncio.run(fetch()) == 1000  # the server runs on its own thread, so asyncio.run works

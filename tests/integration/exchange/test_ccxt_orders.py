@@ -159,3 +159,19 @@ async def test_insufficient_balance_is_refused_and_not_retried(
         await ccxt_exchange.place(market_buy("p9", "1"))  # 50,000 USDT > 10,000
     assert fake_exchange.requests.count("POST /api/v3/order") == 1
     assert fake_exchange.venue.accepted() == []
+
+
+async def test_stop_limit_triggers_then_rests_as_limit_until_reached(
+    fake_exchange: FakeExchange, ccxt_exchange: CcxtExchange
+) -> None:
+    await ccxt_exchange.place(market_buy("p10", "0.01"))
+    request = intent("p10", OrderPurpose.STOP, Side.SELL, OrderType.STOP_LIMIT, "0.00999", price="48500",
+                     trigger="49000")
+    await ccxt_exchange.place(request)
+    fake_exchange.set_price("BTC/USDT", "48000")  # triggers; the sell limit at 48,500 is not reached
+    resting = await ccxt_exchange.order(BTC, request.client_order_id)
+    assert resting is not None and resting.status is OrderStatus.OPEN
+    fake_exchange.set_price("BTC/USDT", "48600")
+    done = await ccxt_exchange.order(BTC, request.client_order_id)
+    assert done is not None and done.status is OrderStatus.FILLED
+    assert done.average_price == Decimal("48500")
