@@ -5,13 +5,16 @@ take-profit, OCO) are matched by the venue or simulator *before* the candle reac
 PriceUpdated. On PriceUpdated the machine first checks what it watches itself (the stop when it does
 not rest on the venue, then the target), pessimistically stop first, then raises the high-water
 mark, then ratchets the trailing stop (see ``positions.trailing``).
+
+Each handler copies the position once on its common path (``**extra`` carries changes down to the
+one ``evolve`` call) because the backtest runs these for every event.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from trader.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
 from trader.domain.enums import ExitReason, ProtectionKind
@@ -20,7 +23,7 @@ from trader.errors import InvariantViolation
 from trader.positions import events as ev
 from trader.positions.pnl import average_price, fee_split, price_gain
 from trader.positions.protection import RESTING, PositionContext, closing_order, desired_resting, working_id
-from trader.positions.state import Position, PositionStatus, Working
+from trader.positions.state import Position, PositionStatus, Working, evolve
 from trader.positions.trailing import is_stop_hit, is_target_hit, raise_high_water, ratchet
 
 Result = tuple[Position, tuple[Command, ...]]
@@ -42,27 +45,28 @@ def stop_reason(position: Position) -> ExitReason:
     return ExitReason.TRAILING_STOP if moved else ExitReason.STOP_LOSS
 
 
-def start_exit(position: Position, reason: ExitReason, at: datetime | None, ctx: PositionContext) -> Result:
+def start_exit(position: Position, reason: ExitReason, at: datetime | None, ctx: PositionContext,
+               **extra: Any) -> Result:
     """Send a market exit for the whole holding, replacing any resting protective order first."""
     if position.exit_reason is None or position.status is not PositionStatus.EXITING:
-        position = replace(position, exit_reason=reason)
+        extra["exit_reason"] = reason
     if is_dust(position.open_amount, position.entry_price, ctx.market):
-        return _close_cancelling(position, at)
+        return close_cancelling(position, at, **extra)
     old_id = working_id(position) if position.working in RESTING else None
-    position, request = closing_order(replace(position, status=PositionStatus.EXITING), Working.EXIT,
-                                      ctx.market)
+    position, request = closing_order(position, Working.EXIT, ctx.market, status=PositionStatus.EXITING,
+                                      **extra)
     if old_id is not None:
         return position, (ReplaceStop(position.symbol, old_id, request),)
     return position, (PlaceOrder(request),)
 
 
-def rest(position: Position, kind: Working, ctx: PositionContext) -> Result:
+def rest(position: Position, kind: Working, ctx: PositionContext, **extra: Any) -> Result:
     """Make ``kind`` the resting order (placing, replacing or cancelling as needed)."""
     old_id = working_id(position) if position.working in RESTING else None
     if kind is Working.NONE:
-        cleared = replace(position, working=Working.NONE, working_amount=Decimal(0))
+        cleared = evolve(position, working=Working.NONE, working_amount=Decimal(0), **extra)
         return cleared, ((CancelOrder(position.symbol, old_id),) if old_id is not None else NO_COMMANDS)
-    position, request = closing_order(position, kind, ctx.market)
+    position, request = closing_order(position, kind, ctx.market, **extra)
     if old_id is not None:
         return position, (ReplaceStop(position.symbol, old_id, request),)
     return position, (PlaceOrder(request),)
@@ -78,51 +82,54 @@ def on_exit_fill(position: Position, fill: ev.StopFilled | ev.TakeProfitFilled |
         raise InvariantViolation(f"{position.id}: exit fill before any entry fill")
     _, fee_quote = fee_split(fill.amount, fill.price, fill.fee, fill.fee_in_base, reduces_holding=False)
     gain = price_gain(position.direction, position.entry_price, fill.price, fill.amount)
-    default_reason = (ExitReason.TAKE_PROFIT if isinstance(fill, ev.TakeProfitFilled)
+    is_tp = isinstance(fill, ev.TakeProfitFilled)
+    default_reason = (ExitReason.TAKE_PROFIT if is_tp
                       else stop_reason(position) if isinstance(fill, ev.StopFilled) else ExitReason.MANUAL)
-    position = replace(
-        position,
-        exit_price=average_price(position.exit_filled, position.exit_price, fill.amount, fill.price),
-        exit_filled=position.exit_filled + fill.amount,
-        fees=position.fees + fee_quote,
-        realised_pnl=position.realised_pnl + gain - fee_quote,
-        working_amount=max(position.working_amount - fill.amount, Decimal(0)),
-    )
-    if position.status is not PositionStatus.OPEN or not isinstance(fill, ev.TakeProfitFilled):
-        position = replace(position, exit_reason=position.exit_reason or default_reason)
+    exit_filled = position.exit_filled + fill.amount
+    working_amount = max(position.working_amount - fill.amount, Decimal(0))
+    changes: dict[str, Any] = {
+        "exit_price": average_price(position.exit_filled, position.exit_price, fill.amount, fill.price),
+        "exit_filled": exit_filled,
+        "fees": position.fees + fee_quote,
+        "realised_pnl": position.realised_pnl + gain - fee_quote,
+        "working_amount": working_amount,
+    }
+    left = position.filled - exit_filled
     # A working order still selling the remainder finishes first; only then is a remainder dust.
-    if position.open_amount <= 0 or (position.working_amount <= 0
-                                     and is_dust(position.open_amount, fill.price, ctx.market)):
-        return _close_cancelling(replace(position, exit_reason=position.exit_reason or default_reason),
-                                 fill.at)
-    if not isinstance(fill, ev.TakeProfitFilled):
-        position = replace(position, status=PositionStatus.EXITING)
-    if position.working_amount <= 0:  # the order is done but coins remain: finish the job
-        position = replace(position, working=Working.NONE)
-        if position.status is PositionStatus.EXITING:
-            return start_exit(position, position.exit_reason or default_reason, fill.at, ctx)
-        return rest(position, desired_resting(position, None, ctx), ctx)
-    return position, NO_COMMANDS
+    if left <= 0 or (working_amount <= 0 and is_dust(left, fill.price, ctx.market)):
+        changes["exit_reason"] = position.exit_reason or default_reason
+        return close_cancelling(position, fill.at, **changes)
+    if position.status is not PositionStatus.OPEN or not is_tp:
+        changes["exit_reason"] = position.exit_reason or default_reason
+    if not is_tp:
+        changes["status"] = PositionStatus.EXITING
+    if working_amount > 0:
+        return evolve(position, **changes), NO_COMMANDS
+    # The order is done but coins remain (rare): finish the job from the booked position.
+    booked = evolve(position, working=Working.NONE, **changes)
+    if booked.status is PositionStatus.EXITING:
+        return start_exit(booked, booked.exit_reason or default_reason, fill.at, ctx)
+    return rest(booked, desired_resting(booked, None, ctx), ctx)
 
 
 def on_exit_failed(position: Position, event: ev.ExitFailed, ctx: PositionContext) -> Result:
     """Re-send the market exit with a new attempt, or go to ERROR after MAX_EXIT_ATTEMPTS."""
     if position.working is not Working.EXIT:
         return position, NO_COMMANDS
-    position = replace(position, working=Working.NONE, working_amount=Decimal(0))
     if position.exit_attempt >= MAX_EXIT_ATTEMPTS:
         note = f"market exit failed {position.exit_attempt} times: {event.reason}"
-        return replace(position, status=PositionStatus.ERROR, note=note), NO_COMMANDS
+        return evolve(position, status=PositionStatus.ERROR, note=note, working=Working.NONE,
+                      working_amount=Decimal(0)), NO_COMMANDS
     return start_exit(position, position.exit_reason or ExitReason.MANUAL, event.at, ctx)
 
 
 def on_price(position: Position, event: ev.PriceUpdated, ctx: PositionContext) -> Result:
     """Check watched stop and target, then raise the high-water mark, ratchet and re-plan protection."""
     resting = position.working
-    if resting not in (Working.STOP, Working.OCO) and is_stop_hit(
+    if resting is not Working.STOP and resting is not Working.OCO and is_stop_hit(
             position.stop_price, event.high, event.low, position.direction):
         return start_exit(position, stop_reason(position), event.at, ctx)
-    if resting not in (Working.TAKE_PROFIT, Working.OCO) and is_target_hit(
+    if resting is not Working.TAKE_PROFIT and resting is not Working.OCO and is_target_hit(
             position.take_profit, event.high, event.low, position.direction):
         return start_exit(position, ExitReason.TAKE_PROFIT, event.at, ctx)
     high_water = raise_high_water(position.high_water, event.high, event.low, position.direction)
@@ -130,28 +137,41 @@ def on_price(position: Position, event: ev.PriceUpdated, ctx: PositionContext) -
     if position.entry_price is not None:
         stop = ratchet(stop, high_water, position.entry_price, ctx.trailing, position.direction,
                        ctx.market.price_step)
-    position = replace(position, high_water=high_water, stop_price=stop)
-    if stop != previous and is_stop_hit(stop, event.close, event.close, position.direction):
-        return start_exit(position, ExitReason.TRAILING_STOP, event.at, ctx)
-    if position.protection is ProtectionKind.NONE:
-        return position, NO_COMMANDS
-    wanted = desired_resting(position, event.close, ctx)
-    if wanted is not resting or (stop != previous and wanted in (Working.STOP, Working.OCO)):
-        return rest(position, wanted, ctx)
-    return position, NO_COMMANDS
+    extra: dict[str, Any] = {}
+    if high_water != position.high_water:
+        extra["high_water"] = high_water
+    if stop != previous:
+        extra["stop_price"] = stop
+        if is_stop_hit(stop, event.close, event.close, position.direction):
+            return start_exit(position, ExitReason.TRAILING_STOP, event.at, ctx, **extra)
+        if previous is None:  # a first stop changes the plan itself: settle it before planning
+            position, extra = evolve(position, **extra), {}
+    if position.protection is not ProtectionKind.NONE:
+        wanted = desired_resting(position, event.close, ctx)
+        if wanted is not resting or (stop != previous and wanted in (Working.STOP, Working.OCO)):
+            return rest(position, wanted, ctx, **extra)
+    return (evolve(position, **extra) if extra else position), NO_COMMANDS
 
 
-def _close_cancelling(position: Position, at: datetime | None) -> Result:
-    left = position.working in RESTING and position.working_amount > 0
+def close_cancelling(position: Position, at: datetime | None, **extra: Any) -> Result:
+    """Close the position, cancelling a resting protective order that still has an amount left."""
+    working_amount = extra.get("working_amount", position.working_amount)
+    left = position.working in RESTING and working_amount > 0
     resting = working_id(position) if left else None
-    return close(position, at), ((CancelOrder(position.symbol, resting),) if resting else NO_COMMANDS)
+    closed = close(position, at, **extra)
+    return closed, ((CancelOrder(position.symbol, resting),) if resting else NO_COMMANDS)
 
 
-def close(position: Position, at: datetime | None) -> Position:
-    """Return the position CLOSED; any unsellable remainder is noted as dust."""
-    note = position.note
-    if position.open_amount > 0:
-        dust = f"closed leaving {position.open_amount} unsellable dust"
+def close(position: Position, at: datetime | None, **extra: Any) -> Position:
+    """Return the position CLOSED (with ``extra`` changes); an unsellable remainder is noted as dust."""
+    held = extra.get("filled", position.filled) - extra.get("exit_filled", position.exit_filled)
+    note = extra.pop("note", position.note)
+    if held > 0:
+        dust = f"closed leaving {held} unsellable dust"
         note = f"{note}; {dust}" if note else dust
-    return replace(position, status=PositionStatus.CLOSED, closed_at=at, working=Working.NONE,
-                   working_amount=Decimal(0), note=note)
+    return evolve(position, status=PositionStatus.CLOSED, closed_at=at, working=Working.NONE,
+                  working_amount=Decimal(0), note=note, **{k: v for k, v in extra.items()
+                                                           if k not in _CLOSE_FIELDS})
+
+
+_CLOSE_FIELDS = frozenset({"status", "closed_at", "working", "working_amount"})

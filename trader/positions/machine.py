@@ -9,7 +9,6 @@ for every event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from trader.domain.enums import ProtectionKind
@@ -28,7 +27,7 @@ from trader.positions.closing import (
 )
 from trader.positions.opening import on_entry_ended, on_entry_fill, on_exit_while_pending
 from trader.positions.protection import PositionContext, desired_resting
-from trader.positions.state import Position, PositionStatus, Working
+from trader.positions.state import Position, PositionStatus, Working, evolve
 
 Handler = Callable[[Position, Any, PositionContext], Result]
 S = PositionStatus
@@ -41,7 +40,7 @@ def _ignore(position: Position, event: object, ctx: PositionContext) -> Result:
 
 def _error(position: Position, event: ev.ErrorRaised, ctx: PositionContext) -> Result:
     del ctx
-    return replace(position, status=S.ERROR, note=event.detail), NO_COMMANDS
+    return evolve(position, status=S.ERROR, note=event.detail), NO_COMMANDS
 
 
 def _exit_requested(position: Position, event: ev.ExitRequested, ctx: PositionContext) -> Result:
@@ -53,16 +52,16 @@ def _exit_requested(position: Position, event: ev.ExitRequested, ctx: PositionCo
 def _stop_triggered(position: Position, event: ev.StopTriggered, ctx: PositionContext) -> Result:
     del event, ctx
     reason = position.exit_reason or stop_reason(position)
-    return replace(position, status=S.EXITING, exit_reason=reason), NO_COMMANDS
+    return evolve(position, status=S.EXITING, exit_reason=reason), NO_COMMANDS
 
 
 def _stop_lost(position: Position, event: ev.StopRejected | ev.StopCancelled, ctx: PositionContext) -> Result:
     """The resting stop is gone: watch it ourselves (rejected) or place it again (cancelled)."""
     if position.working not in (Working.STOP, Working.OCO):
         return position, NO_COMMANDS
-    position = replace(position, working=Working.NONE, working_amount=ZERO)
+    position = evolve(position, working=Working.NONE, working_amount=ZERO)
     if isinstance(event, ev.StopRejected):
-        position = replace(position, protection=ProtectionKind.WATCHED)
+        position = evolve(position, protection=ProtectionKind.WATCHED)
     if position.status is S.EXITING:  # a triggered stop vanished: sell at market
         return start_exit(position, position.exit_reason or stop_reason(position), event.at, ctx)
     return rest(position, desired_resting(position, None, ctx), ctx)
@@ -73,9 +72,9 @@ def _tp_lost(position: Position, event: ev.TakeProfitRejected | ev.TakeProfitCan
     """The resting take-profit is gone: watch the target (rejected) or place it again (cancelled)."""
     if position.working is not Working.TAKE_PROFIT:
         return position, NO_COMMANDS
-    position = replace(position, working=Working.NONE, working_amount=ZERO)
+    position = evolve(position, working=Working.NONE, working_amount=ZERO)
     if isinstance(event, ev.TakeProfitRejected):
-        position = replace(position, tp_local=True)
+        position = evolve(position, tp_local=True)
     return rest(position, desired_resting(position, None, ctx), ctx)
 
 

@@ -6,7 +6,6 @@ fill): an unfinished limit entry has no stop, so the engine should cancel stale 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from trader.domain.commands import CancelOrder, Command, PlaceOrder
@@ -18,7 +17,7 @@ from trader.positions import events as ev
 from trader.positions.closing import NO_COMMANDS, Result, close, is_dust, rest, start_exit
 from trader.positions.pnl import average_price, fee_split
 from trader.positions.protection import PositionContext, desired_resting, protection_kind
-from trader.positions.state import Position, PositionStatus
+from trader.positions.state import Position, PositionStatus, evolve
 from trader.risk.decision import Approved, EntryRequest
 
 
@@ -52,7 +51,7 @@ def on_entry_fill(position: Position, fill: ev.EntryFilled, ctx: PositionContext
             f"{position.id}: entry fill {fill.amount} takes executed {executed} past {position.amount}")
     held, fee_quote = fee_split(fill.amount, fill.price, fill.fee, fill.fee_in_base,
                                 reduces_holding=position.is_long)
-    position = replace(
+    position = evolve(
         position,
         entry_price=average_price(position.entry_executed, position.entry_price, fill.amount, fill.price),
         entry_executed=executed,
@@ -73,9 +72,9 @@ def on_entry_ended(position: Position, event: ev.EntryCancelled | ev.EntryReject
     if position.filled > 0:
         return become_open(position, event.at, ctx)
     if isinstance(event, ev.EntryRejected):
-        return replace(position, status=PositionStatus.REJECTED, closed_at=event.at,
-                       note=event.reason), NO_COMMANDS
-    return replace(position, status=PositionStatus.CANCELLED, closed_at=event.at), NO_COMMANDS
+        return evolve(position, status=PositionStatus.REJECTED, closed_at=event.at,
+                      note=event.reason), NO_COMMANDS
+    return evolve(position, status=PositionStatus.CANCELLED, closed_at=event.at), NO_COMMANDS
 
 
 def on_exit_while_pending(position: Position, event: ev.ExitRequested, ctx: PositionContext) -> Result:
@@ -83,16 +82,15 @@ def on_exit_while_pending(position: Position, event: ev.ExitRequested, ctx: Posi
     del ctx
     entry_id = client_order_id(position.id, OrderPurpose.ENTRY, position.entry_attempt - 1)
     command = CancelOrder(position.symbol, entry_id)
-    return replace(position, exit_reason=position.exit_reason or event.reason), (command,)
+    return evolve(position, exit_reason=position.exit_reason or event.reason), (command,)
 
 
 def become_open(position: Position, at: datetime | None, ctx: PositionContext) -> Result:
     """Move to OPEN and place protection, or exit at once when an exit was asked for meanwhile."""
     kind = protection_kind(ctx.market.capabilities)
-    position = replace(position, status=PositionStatus.OPEN, protection=kind)
     if is_dust(position.open_amount, position.entry_price, ctx.market):
-        return close(position, at), NO_COMMANDS
+        return close(position, at, protection=kind), NO_COMMANDS
     if position.exit_reason is not None:
-        return start_exit(position, position.exit_reason, at, ctx)
-    wanted = desired_resting(position, None, ctx)
-    return rest(position, wanted, ctx)
+        return start_exit(position, position.exit_reason, at, ctx, protection=kind)
+    wanted = desired_resting(position, None, ctx, protection=kind)
+    return rest(position, wanted, ctx, status=PositionStatus.OPEN, protection=kind)

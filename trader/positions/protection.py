@@ -15,8 +15,9 @@ The exchange engineer executes the resulting commands; nothing here does I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from trader.config.sections import TrailingConfig
 from trader.domain.enums import OrderPurpose, OrderType, ProtectionKind
@@ -25,7 +26,7 @@ from trader.domain.market import Capabilities, MarketSpec
 from trader.domain.money import ONE
 from trader.domain.orders import OrderRequest
 from trader.errors import InvariantViolation
-from trader.positions.state import Position, Working
+from trader.positions.state import Position, Working, evolve
 
 _PURPOSE = {
     Working.STOP: OrderPurpose.STOP,
@@ -50,18 +51,20 @@ def protection_kind(capabilities: Capabilities) -> ProtectionKind:
     return ProtectionKind.NATIVE if capabilities.native_stop else ProtectionKind.WATCHED
 
 
-def base_resting(position: Position, capabilities: Capabilities) -> Working:
-    """Return the order that rests when the price is far from the target."""
+def base_resting(position: Position, capabilities: Capabilities,
+                 protection: ProtectionKind | None = None) -> Working:
+    """Return the order that rests when the price is far from the target (``protection`` overrides)."""
     has_stop = position.stop_price is not None
     has_tp = position.take_profit is not None and not position.tp_local
-    if position.protection is ProtectionKind.NATIVE and has_stop:
+    if (protection or position.protection) is ProtectionKind.NATIVE and has_stop:
         return Working.OCO if capabilities.oco and has_tp else Working.STOP
     return Working.TAKE_PROFIT if has_tp else Working.NONE
 
 
-def desired_resting(position: Position, close: Decimal | None, ctx: PositionContext) -> Working:
+def desired_resting(position: Position, close: Decimal | None, ctx: PositionContext,
+                    protection: ProtectionKind | None = None) -> Working:
     """Return the order that should rest now, swapping the take-profit in near the target."""
-    base = base_resting(position, ctx.market.capabilities)
+    base = base_resting(position, ctx.market.capabilities, protection)
     target = position.take_profit
     if base is not Working.STOP or target is None or position.tp_local or close is None:
         return base
@@ -83,21 +86,26 @@ def working_id(position: Position) -> ClientOrderId | None:
     return client_order_id(position.id, purpose, _attempts(position, purpose) - 1)
 
 
-def closing_order(position: Position, kind: Working, market: MarketSpec) -> tuple[Position, OrderRequest]:
-    """Return the position with ``kind`` working (attempt counted) and the request for it.
+def closing_order(position: Position, kind: Working, market: MarketSpec,
+                  **extra: Any) -> tuple[Position, OrderRequest]:
+    """Return the position with ``kind`` working (attempt counted, ``extra`` applied) and its request.
 
     The amount is the held amount rounded down to the market step, so it never exceeds the holding.
+    ``extra`` may change prices and status but not the held amount.
     """
     purpose = _PURPOSE[kind]
-    attempt = _attempts(position, purpose)
+    counter = _COUNTER[purpose]
+    attempt: int = getattr(position, counter)
     amount = market.round_amount(position.open_amount)
+    direction = position.direction
     price: Decimal | None = None
     trigger: Decimal | None = None
     order_type = OrderType.MARKET
     if kind is Working.STOP or kind is Working.OCO:
-        if position.stop_price is None:
+        stop = extra.get("stop_price", position.stop_price)
+        if stop is None:
             raise InvariantViolation(f"{position.id}: a stop order needs a stop price")
-        trigger = market.round_stop(position.stop_price, position.direction)
+        trigger = market.round_stop(stop, direction)
         order_type = OrderType.STOP
     if kind is Working.TAKE_PROFIT or kind is Working.OCO:
         if position.take_profit is None:
@@ -106,27 +114,22 @@ def closing_order(position: Position, kind: Working, market: MarketSpec) -> tupl
         order_type = OrderType.LIMIT if kind is Working.TAKE_PROFIT else OrderType.OCO
     request = OrderRequest(
         client_order_id=client_order_id(position.id, purpose, attempt),
-        position_id=position.id, symbol=position.symbol, side=position.direction.exit_side,
+        position_id=position.id, symbol=position.symbol, side=direction.exit_side,
         type=order_type, purpose=purpose, amount=amount, price=price, trigger_price=trigger,
         reduce_only=True,
     )
-    counted = _with_attempts(position, purpose, attempt + 1)
-    return replace(counted, working=kind, working_amount=amount), request
+    extra[counter] = attempt + 1
+    return evolve(position, working=kind, working_amount=amount, **extra), request
+
+
+_COUNTER = {
+    OrderPurpose.ENTRY: "entry_attempt",
+    OrderPurpose.STOP: "stop_attempt",
+    OrderPurpose.TAKE_PROFIT: "tp_attempt",
+    OrderPurpose.EXIT: "exit_attempt",
+}
 
 
 def _attempts(position: Position, purpose: OrderPurpose) -> int:
-    if purpose is OrderPurpose.STOP:
-        return position.stop_attempt
-    if purpose is OrderPurpose.TAKE_PROFIT:
-        return position.tp_attempt
-    if purpose is OrderPurpose.EXIT:
-        return position.exit_attempt
-    return position.entry_attempt
-
-
-def _with_attempts(position: Position, purpose: OrderPurpose, value: int) -> Position:
-    if purpose is OrderPurpose.STOP:
-        return replace(position, stop_attempt=value)
-    if purpose is OrderPurpose.TAKE_PROFIT:
-        return replace(position, tp_attempt=value)
-    return replace(position, exit_attempt=value)
+    count: int = getattr(position, _COUNTER[purpose])
+    return count

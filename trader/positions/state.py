@@ -8,10 +8,12 @@ value of every fee paid; ``realised_pnl`` already has them subtracted.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from operator import attrgetter
+from typing import Any
 
 from trader.domain.enums import Direction, ExitReason, ProtectionKind
 from trader.domain.ids import PositionId, Symbol
@@ -104,3 +106,25 @@ class Position:
     def is_long(self) -> bool:
         """Return True for a long position."""
         return self.direction is Direction.LONG
+
+
+_FIELDS = tuple(f.name for f in fields(Position))
+_GET_ALL = attrgetter(*_FIELDS)
+_SETTERS = tuple(getattr(Position, name).__set__ for name in _FIELDS)
+_SETTER = dict(zip(_FIELDS, _SETTERS, strict=True))
+_new = object.__new__
+
+
+def evolve(position: Position, **changes: Any) -> Position:
+    """Return a copy of ``position`` with ``changes``; like ``dataclasses.replace``, about twice as fast.
+
+    Hand-written because the backtest copies a position on every event and ``replace`` rebuilds the
+    keyword arguments of all fields through ``__init__``; this copies the slots directly. Unknown
+    field names raise KeyError.
+    """
+    new = _new(Position)
+    for setter, value in zip(_SETTERS, _GET_ALL(position), strict=True):
+        setter(new, value)
+    for name, value in changes.items():
+        _SETTER[name](new, value)
+    return new
