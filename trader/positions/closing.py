@@ -22,7 +22,14 @@ from trader.domain.market import MarketSpec
 from trader.errors import InvariantViolation
 from trader.positions import events as ev
 from trader.positions.pnl import average_price, fee_split, price_gain
-from trader.positions.protection import RESTING, PositionContext, closing_order, desired_resting, working_id
+from trader.positions.protection import (
+    RESTING,
+    PositionContext,
+    closing_order,
+    desired_resting,
+    held_after,
+    working_id,
+)
 from trader.positions.state import Position, PositionStatus, Working, evolve
 from trader.positions.trailing import is_stop_hit, is_target_hit, raise_high_water, ratchet
 
@@ -50,7 +57,8 @@ def start_exit(position: Position, reason: ExitReason, at: datetime | None, ctx:
     """Send a market exit for the whole holding, replacing any resting protective order first."""
     if position.exit_reason is None or position.status is not PositionStatus.EXITING:
         extra["exit_reason"] = reason
-    if is_dust(position.open_amount, position.entry_price, ctx.market):
+    entry_price = extra.get("entry_price", position.entry_price)
+    if is_dust(held_after(position, extra), entry_price, ctx.market):
         return close_cancelling(position, at, **extra)
     old_id = working_id(position) if position.working in RESTING else None
     position, request = closing_order(position, Working.EXIT, ctx.market, status=PositionStatus.EXITING,
@@ -164,7 +172,7 @@ def close_cancelling(position: Position, at: datetime | None, **extra: Any) -> R
 
 def close(position: Position, at: datetime | None, **extra: Any) -> Position:
     """Return the position CLOSED (with ``extra`` changes); an unsellable remainder is noted as dust."""
-    held = extra.get("filled", position.filled) - extra.get("exit_filled", position.exit_filled)
+    held = held_after(position, extra)
     note = extra.pop("note", position.note)
     if held > 0:
         dust = f"closed leaving {held} unsellable dust"

@@ -7,6 +7,7 @@ fill): an unfinished limit entry has no stop, so the engine should cancel stale 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from trader.domain.commands import CancelOrder, Command, PlaceOrder
 from trader.domain.enums import OrderPurpose, OrderType
@@ -16,7 +17,7 @@ from trader.errors import InvariantViolation
 from trader.positions import events as ev
 from trader.positions.closing import NO_COMMANDS, Result, close, is_dust, rest, start_exit
 from trader.positions.pnl import average_price, fee_split
-from trader.positions.protection import PositionContext, desired_resting, protection_kind
+from trader.positions.protection import PositionContext, desired_resting, held_after, protection_kind
 from trader.positions.state import Position, PositionStatus, evolve
 from trader.risk.decision import Approved, EntryRequest
 
@@ -51,19 +52,18 @@ def on_entry_fill(position: Position, fill: ev.EntryFilled, ctx: PositionContext
             f"{position.id}: entry fill {fill.amount} takes executed {executed} past {position.amount}")
     held, fee_quote = fee_split(fill.amount, fill.price, fill.fee, fill.fee_in_base,
                                 reduces_holding=position.is_long)
-    position = evolve(
-        position,
-        entry_price=average_price(position.entry_executed, position.entry_price, fill.amount, fill.price),
-        entry_executed=executed,
-        filled=position.filled + held,
-        fees=position.fees + fee_quote,
-        realised_pnl=position.realised_pnl - fee_quote,
-        opened_at=position.opened_at or fill.at,
-        high_water=position.high_water or fill.price,
-    )
+    changes = {
+        "entry_price": average_price(position.entry_executed, position.entry_price, fill.amount, fill.price),
+        "entry_executed": executed,
+        "filled": position.filled + held,
+        "fees": position.fees + fee_quote,
+        "realised_pnl": position.realised_pnl - fee_quote,
+        "opened_at": position.opened_at or fill.at,
+        "high_water": position.high_water or fill.price,
+    }
     if executed == position.amount:
-        return become_open(position, fill.at, ctx)
-    return position, NO_COMMANDS
+        return become_open(position, fill.at, ctx, **changes)
+    return evolve(position, **changes), NO_COMMANDS
 
 
 def on_entry_ended(position: Position, event: ev.EntryCancelled | ev.EntryRejected,
@@ -85,12 +85,16 @@ def on_exit_while_pending(position: Position, event: ev.ExitRequested, ctx: Posi
     return evolve(position, exit_reason=position.exit_reason or event.reason), (command,)
 
 
-def become_open(position: Position, at: datetime | None, ctx: PositionContext) -> Result:
-    """Move to OPEN and place protection, or exit at once when an exit was asked for meanwhile."""
+def become_open(position: Position, at: datetime | None, ctx: PositionContext, **extra: Any) -> Result:
+    """Move to OPEN and place protection, or exit at once when an exit was asked for meanwhile.
+
+    ``extra`` carries the entry fill's changes so the event copies the position once.
+    """
     kind = protection_kind(ctx.market.capabilities)
-    if is_dust(position.open_amount, position.entry_price, ctx.market):
-        return close(position, at, protection=kind), NO_COMMANDS
+    entry_price = extra.get("entry_price", position.entry_price)
+    if is_dust(held_after(position, extra), entry_price, ctx.market):
+        return close(position, at, protection=kind, **extra), NO_COMMANDS
     if position.exit_reason is not None:
-        return start_exit(position, position.exit_reason, at, ctx, protection=kind)
+        return start_exit(position, position.exit_reason, at, ctx, protection=kind, **extra)
     wanted = desired_resting(position, None, ctx, protection=kind)
-    return rest(position, wanted, ctx, status=PositionStatus.OPEN, protection=kind)
+    return rest(position, wanted, ctx, status=PositionStatus.OPEN, protection=kind, **extra)

@@ -91,12 +91,12 @@ def closing_order(position: Position, kind: Working, market: MarketSpec,
     """Return the position with ``kind`` working (attempt counted, ``extra`` applied) and its request.
 
     The amount is the held amount rounded down to the market step, so it never exceeds the holding.
-    ``extra`` may change prices and status but not the held amount.
+    ``extra`` may carry other changes of the same event (fills included) so the event copies once.
     """
     purpose = _PURPOSE[kind]
     counter = _COUNTER[purpose]
     attempt: int = getattr(position, counter)
-    amount = market.round_amount(position.open_amount)
+    amount = market.round_amount(held_after(position, extra))
     direction = position.direction
     price: Decimal | None = None
     trigger: Decimal | None = None
@@ -128,6 +128,13 @@ _COUNTER = {
     OrderPurpose.TAKE_PROFIT: "tp_attempt",
     OrderPurpose.EXIT: "exit_attempt",
 }
+
+
+def held_after(position: Position, changes: dict[str, Any]) -> Decimal:
+    """Return the amount held once ``changes`` (pending field updates) are applied."""
+    filled: Decimal = changes.get("filled", position.filled)
+    exit_filled: Decimal = changes.get("exit_filled", position.exit_filled)
+    return filled - exit_filled
 
 
 def _attempts(position: Position, purpose: OrderPurpose) -> int:

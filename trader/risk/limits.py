@@ -54,12 +54,23 @@ def cap_amount(amount: Decimal, price: Decimal, account: AccountSnapshot, exposu
     if account.free <= 0:
         return Refused(RefusalReason.INSUFFICIENT_FUNDS, f"no free {account.quote} balance")
     caps = (
-        (account.equity * cfg.max_position_pct / price, f"max position {cfg.max_position_pct:.0%} of equity"),
-        (room / price, f"max exposure {cfg.max_exposure_pct:.0%} of equity"),
-        (account.free / (price * cost_factor), f"free {account.quote} balance"),
+        (account.equity * cfg.max_position_pct / price, "position"),
+        (room / price, "exposure"),
+        (account.free / (price * cost_factor), "free"),
     )
-    capped_by: str | None = None
+    binding: str | None = None
     for limit, name in caps:
         if amount > limit:
-            amount, capped_by = limit, name
-    return amount, capped_by
+            amount, binding = limit, name
+    return amount, _cap_name(binding, cfg, account)
+
+
+def _cap_name(binding: str | None, cfg: RiskConfig, account: AccountSnapshot) -> str | None:
+    # Formatted only when a cap binds: Decimal formatting is the slowest part of a check.
+    if binding == "position":
+        return f"max position {cfg.max_position_pct:.0%} of equity"
+    if binding == "exposure":
+        return f"max exposure {cfg.max_exposure_pct:.0%} of equity"
+    if binding == "free":
+        return f"free {account.quote} balance"
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -50,6 +50,8 @@ def trading_day(now: datetime, timezone: str) -> date:
     """Return the trading day of the aware datetime ``now`` in ``timezone``."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware (UTC)")
+    if timezone == "UTC" and now.tzinfo is UTC:  # the common case, without a zone conversion
+        return now.date()
     return now.astimezone(_zone(timezone)).date()
 
 
