@@ -70,6 +70,8 @@ def trail_level_exact(high_water: Decimal, entry: Decimal, cfg: TrailingConfig,
 def ratchet(stop: Decimal | None, high_water: Decimal, entry: Decimal, cfg: TrailingConfig,
             direction: Direction, price_step: Decimal) -> Decimal | None:
     """Return the ratcheted stop: tighter by more than ``cfg.min_step``, else ``stop``; never looser."""
+    if not cfg.enabled and cfg.breakeven_at is None:
+        return stop
     level = trail_level_exact(high_water, entry, cfg, direction)
     if level is None:
         return stop
