@@ -6,6 +6,7 @@ so ``check`` stays correct even when the engine has not called ``roll_day`` yet.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -82,7 +83,7 @@ def cooldown_guard(state: RiskState, symbol: str, now: datetime) -> Refused | No
     until = state.cooldowns.get(symbol)
     if until is None or now >= until:
         return None
-    minutes = int((until - now).total_seconds() // 60) + 1
+    minutes = math.ceil((until - now).total_seconds() / 60)
     shown = until.astimezone(UTC)
     return Refused(RefusalReason.COOLDOWN,
                    f"{symbol} is cooling down after its last trade until {shown:%Y-%m-%d %H:%M} UTC "
