@@ -2,6 +2,8 @@
 
 Services open ``async with uow_factory() as uow:``, use the repositories, then ``await uow.commit()``;
 leaving the block without commit rolls everything back. Only domain dataclasses cross this port.
+Do not open a unit of work while another one of the same store has an open transaction in the same
+task (commit it first, or pass it down): that raises StoreError, because on SQLite it would deadlock.
 All datetimes are aware UTC; candle times are epoch milliseconds (``CandleFrame.timestamp``).
 """
 

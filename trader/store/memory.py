@@ -7,12 +7,14 @@ commit, and leaving without commit discards them.
 from __future__ import annotations
 
 import itertools
+from contextvars import Token
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Self
 
 from trader.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
+from trader.store import nesting
 from trader.store.memory_repos import (
     MemoryAlertOutboxRepository,
     MemoryAuditRepository,
@@ -71,11 +73,22 @@ class InMemoryUnitOfWork:
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
         self._overlays: dict[str, OverlayTable[Any, Any]] | None = None
+        self._token: Token[Any] | None = None
+
+    @property
+    def store_key(self) -> object:
+        """Identify the store for the nesting check."""
+        return self.store
+
+    def in_transaction(self) -> bool:
+        """Return True when something was read or written since the last commit/rollback."""
+        return self._overlays is not None and any(t.touched for t in self._overlays.values())
 
     async def __aenter__(self) -> Self:
         """Begin: build the repositories over fresh overlays."""
         if self._overlays is not None:
             raise StoreError("unit of work is already open; create a new one per transaction")
+        self._token = nesting.enter(self)
         t = self._overlays = {name: OverlayTable(self.store.tables[name]) for name in _TABLES}
         ids = self.store.ids
         self.candles = MemoryCandleRepository(t["candles"])
@@ -100,6 +113,9 @@ class InMemoryUnitOfWork:
             for table in self._overlays.values():
                 table.rollback()
         self._overlays = None
+        if self._token is not None:
+            nesting.leave(self._token)
+            self._token = None
 
     async def commit(self) -> None:
         """Publish every change to the shared store."""

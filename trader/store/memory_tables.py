@@ -26,9 +26,11 @@ class OverlayTable(Generic[K, V]):
     def __init__(self, committed: dict[K, V]) -> None:
         self._committed = committed
         self._changes: dict[K, V] = {}
+        self.touched = False  # read or written since the last commit/rollback: "in a transaction"
 
     def get(self, key: K) -> V | None:
         """Return the value or None."""
+        self.touched = True
         value = self._changes.get(key, self._committed.get(key))
         return None if value is _GONE else value
 
@@ -37,6 +39,7 @@ class OverlayTable(Generic[K, V]):
 
     def put(self, key: K, value: V) -> None:
         """Set a value in this transaction."""
+        self.touched = True
         self._changes[key] = value
 
     def delete(self, key: K) -> bool:
@@ -48,6 +51,7 @@ class OverlayTable(Generic[K, V]):
 
     def items(self) -> Iterator[tuple[K, V]]:
         """Yield every visible (key, value)."""
+        self.touched = True
         for key in {**self._committed, **self._changes}:
             value = self.get(key)
             if value is not None:
@@ -65,10 +69,12 @@ class OverlayTable(Generic[K, V]):
             else:
                 self._committed[key] = value
         self._changes = {}
+        self.touched = False
 
     def rollback(self) -> None:
         """Drop the changes."""
         self._changes = {}
+        self.touched = False
 
 
 def utc(moment: datetime) -> datetime:

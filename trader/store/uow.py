@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from contextvars import Token
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from trader.config.sections import DatabaseConfig
 from trader.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
+from trader.store import nesting
 from trader.store.account_repo import (
     SqlAlertOutboxRepository,
     SqlAuditRepository,
@@ -46,11 +48,22 @@ class SqlUnitOfWork:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._session: AsyncSession | None = None
+        self._token: Token[Any] | None = None
+
+    @property
+    def store_key(self) -> object:
+        """Identify the database for the nesting check."""
+        return self._sessions
+
+    def in_transaction(self) -> bool:
+        """Return True while the session has a transaction (any statement since the last commit)."""
+        return self._session is not None and self._session.in_transaction()
 
     async def __aenter__(self) -> Self:
         """Open the session and build the repositories on it."""
         if self._session is not None:
             raise StoreError("unit of work is already open; create a new one per transaction")
+        self._token = nesting.enter(self)
         session = self._session = self._sessions()
         self.candles = SqlCandleRepository(session)
         self.orders = SqlOrderRepository(session)
@@ -71,6 +84,9 @@ class SqlUnitOfWork:
     ) -> None:
         """Roll back anything not committed and close the session."""
         session, self._session = self._session, None
+        if self._token is not None:
+            nesting.leave(self._token)
+            self._token = None
         if session is None:
             return
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -13,7 +14,7 @@ from tests.contract.store.builders import T0, fill, order, position
 from trader.domain.enums import OrderStatus
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.errors import InvariantViolation, StoreError
-from trader.ports.store import UnitOfWorkFactory
+from trader.ports.store import AuditEntry, UnitOfWorkFactory
 from trader.positions.state import PositionStatus
 
 
@@ -199,3 +200,47 @@ async def test_naive_timestamp_is_refused(uow_factory: UnitOfWorkFactory) -> Non
     async with uow_factory() as uow:
         with pytest.raises((ValueError, StatementError)):
             await uow.orders.add(order(created_at=naive))
+
+
+async def test_concurrent_units_of_work_all_commit(uow_factory: UnitOfWorkFactory) -> None:
+    async def writer(n: int) -> None:
+        async with uow_factory() as uow:
+            await uow.orders.add(order(f"w{n}"))
+            await asyncio.sleep(0)  # let the others start their transactions meanwhile
+            await uow.fills.add(fill(f"t{n}", cid=f"w{n}"))
+            await uow.commit()
+
+    await asyncio.gather(*(writer(n) for n in range(6)))
+    async with uow_factory() as uow:
+        assert len(await uow.orders.open()) == 6
+        assert len(await uow.fills.since(T0)) == 6
+
+
+async def test_inner_unit_of_work_sees_only_committed_data(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as outer:
+        await outer.positions.save(position())
+        await outer.commit()  # persist, commit, then call out: the inner one may open now
+        async with uow_factory() as inner:
+            seen = await inner.positions.get(PositionId("p1"))
+            await inner.audit.add(AuditEntry(T0, "cli", "inner"))
+            await inner.commit()
+        assert seen == position()
+        assert len(await outer.audit.recent()) == 1
+
+
+async def test_inner_unit_of_work_during_open_transaction_is_refused(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as outer:
+        await outer.positions.get(PositionId("p1"))  # a transaction is open now
+        with pytest.raises(StoreError, match="outer one"):
+            async with uow_factory():
+                pass
+
+        async def child() -> None:
+            async with uow_factory():
+                pass
+
+        with pytest.raises(StoreError):
+            await asyncio.gather(child())  # a task started inside inherits the open transaction
+        await outer.rollback()
+        async with uow_factory() as inner:  # nothing open any more
+            assert await inner.positions.get(PositionId("p1")) is None
