@@ -27,12 +27,14 @@ class VenueFacts:
 
     oco: bool = False  # ccxt places an OCO when both stopLossPrice and takeProfitPrice are given
     stop_params: tuple[tuple[str, str], ...] = ()  # extra params for trigger orders, e.g. OKX tdMode
+    trigger_book: tuple[tuple[str, str], ...] = ()  # params listing a separate trigger-order book
     notes: str = ""
 
 
 VENUE_FACTS: dict[str, VenueFacts] = {
     "binance": VenueFacts(notes="spot STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT); OCO not in ccxt's unified API"),
     "okx": VenueFacts(oco=True, stop_params=(("tdMode", "cash"),),
+                      trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
                       notes="trigger/conditional/OCO as algo orders"),
     "kraken": VenueFacts(notes="stop-loss and take-profit order types"),
     "bybit": VenueFacts(notes="spot conditional orders"),

@@ -100,9 +100,11 @@ def order_from_ccxt(raw: dict[str, Any], fallback_id: ClientOrderId | None = Non
     if kind is OrderType.TAKE_PROFIT and str(raw.get("type")) == "limit":
         limit_price = dec(raw.get("price"))
     fee, fee_currency = _fee(raw)
+    info = raw.get("info") or {}  # OKX algo orders keep our id in algoClOrdId, which ccxt does not lift
     stamp = raw.get("lastUpdateTimestamp") or raw.get("lastTradeTimestamp") or raw.get("timestamp")
     return Order(
-        client_order_id=ClientOrderId(str(raw.get("clientOrderId") or fallback_id or "")),
+        client_order_id=ClientOrderId(str(raw.get("clientOrderId") or info.get("algoClOrdId")
+                                          or fallback_id or "")),
         symbol=Symbol(str(raw.get("symbol"))), side=Side(str(raw.get("side"))), type=kind, amount=amount,
         status=status, filled=filled, average_price=dec(raw.get("average")) if filled > 0 else None,
         price=limit_price, trigger_price=trigger,

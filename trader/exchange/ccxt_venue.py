@@ -217,7 +217,7 @@ class CcxtExchange:
 
     def _trigger_queries(self) -> tuple[dict[str, Any], ...]:
         # Venues that keep trigger orders in a separate book (OKX algo orders) need a second query.
-        return ({"trigger": True},) if self._facts.oco else ()
+        return ({"trigger": True},) if self._facts.trigger_book else ()
 
     async def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order:
         """Cancel by client id; a finished order comes back unchanged, an unknown one raises."""
@@ -242,7 +242,10 @@ class CcxtExchange:
     async def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         """Return resting orders (regular and trigger), optionally for one pair."""
         orders: list[Order] = []
-        for extra in ({}, *self._trigger_queries()):
+        books: tuple[dict[str, Any], ...] = ({},)
+        if self._facts.trigger_book:
+            books += ({k: (True if v == "true" else v) for k, v in self._facts.trigger_book},)
+        for extra in books:
             raw: list[dict[str, Any]] = await self._retried(
                 "fetch_open_orders", partial(self._client.fetch_open_orders, symbol, None, None, extra))
             orders.extend(self._remember(order_from_ccxt(o)) for o in raw)

@@ -65,6 +65,8 @@ def make_client(config: ExchangeConfig, *, rate_limit: bool = True, public_only:
             if key is not None:
                 settings[field] = key.get_secret_value()
     client = venue_class(config.name)(settings)
+    # Spot trading never needs the currency list, and some venues (OKX) fetch it signed on every load.
+    client.has = {**client.has, "fetchCurrencies": False}
     if config.api_base_url:
         client.urls["api"] = rewrite_api_urls(client.urls["api"], config.api_base_url)
     return client

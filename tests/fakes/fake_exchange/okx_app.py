@@ -1,0 +1,182 @@
+"""A small fake of OKX's v5 REST API (spot market data and regular orders), reusing FakeVenue.
+
+Envelope ``{"code": "0", "msg": "", "data": [...]}``; order acks carry ``sCode``/``sMsg``. Candles are
+newest first. Algo (trigger/conditional/OCO) orders are not faked (the algo endpoints answer "does
+not exist" / empty): their triggered-order semantics could only be guessed without the venue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.fake_exchange.candles import CandleRows
+from tests.fakes.fake_exchange.server import ServerThread
+from tests.fakes.fake_exchange.venue import FakeOrder, FakeVenue, VenueReject
+
+OKX_KEY = "okx-test-key"
+VENUE = web.AppKey("venue", FakeVenue)
+_STATE = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled", "CANCELED": "canceled"}
+_BARS = {"1m": "1m", "1H": "1h"}
+
+
+def _ok(data: list[Any]) -> web.Response:
+    return web.json_response({"code": "0", "msg": "", "data": data})
+
+
+def _inst(symbol_id: str, venue: FakeVenue) -> str:
+    m = venue.markets[symbol_id]
+    return f"{m.base}-{m.quote}"
+
+
+def _sid(inst_id: str) -> str:
+    return inst_id.replace("-", "")
+
+
+async def _instruments(request: web.Request) -> web.StreamResponse:
+    if request.query.get("instType") != "SPOT":
+        return _ok([])
+    return _ok([{"instType": "SPOT", "instId": f"{m.base}-{m.quote}", "baseCcy": m.base, "quoteCcy": m.quote,
+                 "tickSz": str(m.tick_size), "lotSz": str(m.step_size), "minSz": str(m.min_qty),
+                 "state": "live"} for m in request.app[VENUE].markets.values()])
+
+
+async def _candles(request: web.Request) -> web.StreamResponse:
+    q = request.query
+    market = request.app[VENUE].market(_sid(q.get("instId", "")))
+    rows: CandleRows = market.candles.get(_BARS.get(q.get("bar", "1m"), ""), [])
+    after = int(q["after"]) if "after" in q else None  # OKX: records older than ``after``
+    before = int(q["before"]) if "before" in q else None  # and newer than ``before``
+    picked = [r for r in rows if (after is None or r[0] < after) and (before is None or r[0] > before)]
+    limit = min(int(q.get("limit", "100")), 300)
+    picked = picked[:limit] if before is not None and after is None else picked[-limit:]
+    return _ok([[str(r[0]), r[1], r[2], r[3], r[4], r[5], "0", "0", "1"] for r in reversed(picked)])
+
+
+async def _ticker(request: web.Request) -> web.StreamResponse:
+    inst = request.query.get("instId", "")
+    m = request.app[VENUE].market(_sid(inst))
+    p = str(m.price)
+    return _ok([{"instType": "SPOT", "instId": inst, "last": p, "lastSz": "1", "askPx": p, "askSz": "1",
+                 "bidPx": p, "bidSz": "1", "open24h": p, "high24h": p, "low24h": p, "vol24h": "1",
+                 "volCcy24h": "1", "ts": str(request.app[VENUE].now_ms)}])
+
+
+def _order(order: FakeOrder, venue: FakeVenue) -> dict[str, Any]:
+    avg = order.cum_quote / order.executed if order.executed else ""
+    return {"instType": "SPOT", "instId": _inst(order.symbol_id, venue), "ordId": str(order.order_id),
+            "clOrdId": order.client_id, "px": str(order.price or ""), "sz": str(order.qty),
+            "ordType": order.type.lower(), "side": order.side.lower(), "state": _STATE[order.status],
+            "accFillSz": str(order.executed), "avgPx": str(avg), "fee": "0", "feeCcy": "",
+            "tgtCcy": "base_ccy", "cTime": str(order.time_ms), "uTime": str(order.update_ms)}
+
+
+async def _batch_orders(request: web.Request) -> web.StreamResponse:
+    venue = request.app[VENUE]
+    acks = []
+    for item in json.loads(await request.text()):
+        params = {"symbol": _sid(item["instId"]), "side": item["side"].upper(),
+                  "type": item["ordType"].upper(), "quantity": item["sz"],
+                  "newClientOrderId": item.get("clOrdId", "")}
+        if item.get("px"):
+            params["price"] = item["px"]
+        try:
+            order = venue.place(params)
+        except VenueReject as exc:
+            code = "51008" if "insufficient" in exc.msg.lower() else "51000"
+            return web.json_response({"code": "1", "msg": "", "data": [
+                {"ordId": "", "clOrdId": item.get("clOrdId", ""), "sCode": code, "sMsg": exc.msg}]})
+        acks.append({"ordId": str(order.order_id), "clOrdId": order.client_id, "tag": "", "sCode": "0",
+                     "sMsg": ""})
+    return _ok(acks)
+
+
+def _find(venue: FakeVenue, inst: str, ord_id: str | None, cl_id: str | None) -> FakeOrder | None:
+    try:
+        return venue.find(_sid(inst), ord_id, cl_id)
+    except VenueReject:
+        return None
+
+
+async def _get_order(request: web.Request) -> web.StreamResponse:
+    q = request.query
+    venue = request.app[VENUE]
+    order = _find(venue, q.get("instId", ""), q.get("ordId"), q.get("clOrdId"))
+    if order is None:
+        return web.json_response({"code": "51603", "msg": "Order does not exist", "data": []})
+    return _ok([_order(order, venue)])
+
+
+async def _pending(request: web.Request) -> web.StreamResponse:
+    venue = request.app[VENUE]
+    inst = request.query.get("instId")
+    return _ok([_order(o, venue) for o in venue.open_orders(_sid(inst) if inst else None)])
+
+
+async def _cancel(request: web.Request) -> web.StreamResponse:
+    venue = request.app[VENUE]
+    body = json.loads(await request.text())
+    order = _find(venue, body["instId"], body.get("ordId"), body.get("clOrdId"))
+    if order is None or order.status not in ("NEW", "PARTIALLY_FILLED"):
+        return web.json_response({"code": "1", "msg": "", "data": [
+            {"ordId": body.get("ordId", ""), "clOrdId": "", "sCode": "51400",
+             "sMsg": "Cancellation failed"}]})
+    venue.cancel(order.symbol_id, str(order.order_id), None)
+    return _ok([{"ordId": str(order.order_id), "clOrdId": order.client_id, "sCode": "0", "sMsg": ""}])
+
+
+async def _balance(request: web.Request) -> web.StreamResponse:
+    details = [{"ccy": a, "availBal": str(f), "frozenBal": str(lk), "cashBal": str(f + lk), "eq": str(f + lk)}
+               for a, f, lk in request.app[VENUE].balances()]
+    return _ok([{"totalEq": "0", "uTime": str(request.app[VENUE].now_ms), "details": details}])
+
+
+async def _fills(request: web.Request) -> web.StreamResponse:
+    venue = request.app[VENUE]
+    inst = request.query.get("instId", "")
+    return _ok([{"instType": "SPOT", "instId": inst, "tradeId": str(t.trade_id), "ordId": str(t.order_id),
+                 "clOrdId": t.client_id, "fillPx": str(t.price), "fillSz": str(t.qty), "side": t.side.lower(),
+                 "fee": str(-t.commission), "feeCcy": t.commission_asset, "execType": "T",
+                 "ts": str(t.time_ms)}
+                for t in reversed(venue.my_trades(_sid(inst)))])
+
+
+async def _no_algo_order(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"code": "51603", "msg": "Order does not exist", "data": []})
+
+
+async def _no_algo_pending(request: web.Request) -> web.StreamResponse:
+    if "ordType" not in request.query:
+        return web.json_response({"code": "50014", "msg": "Parameter ordType can not be empty", "data": []})
+    return _ok([])
+
+
+@web.middleware
+async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
+    private = request.path.startswith(("/api/v5/trade", "/api/v5/account"))
+    if private and request.headers.get("OK-ACCESS-KEY") != OKX_KEY:
+        return web.json_response({"code": "50111", "msg": "Invalid OK-ACCESS-KEY", "data": []}, status=401)
+    response: web.StreamResponse = await handler(request)
+    return response
+
+
+def start_fake_okx(venue: FakeVenue) -> ServerThread:
+    """Start the fake OKX for ``venue`` on an ephemeral port."""
+    app = web.Application(middlewares=[_auth])
+    app[VENUE] = venue
+    app.router.add_get("/api/v5/public/instruments", _instruments)
+    app.router.add_get("/api/v5/market/candles", _candles)
+    app.router.add_get("/api/v5/market/history-candles", _candles)
+    app.router.add_get("/api/v5/market/ticker", _ticker)
+    app.router.add_get("/api/v5/account/balance", _balance)
+    app.router.add_post("/api/v5/trade/batch-orders", _batch_orders)
+    app.router.add_get("/api/v5/trade/order", _get_order)
+    app.router.add_get("/api/v5/trade/orders-pending", _pending)
+    app.router.add_post("/api/v5/trade/cancel-order", _cancel)
+    app.router.add_get("/api/v5/trade/fills", _fills)
+    app.router.add_get("/api/v5/trade/fills-history", _fills)
+    app.router.add_get("/api/v5/trade/order-algo", _no_algo_order)
+    app.router.add_get("/api/v5/trade/orders-algo-pending", _no_algo_pending)
+    return ServerThread(app).start()

@@ -1,0 +1,81 @@
+"""CcxtExchange on OKX (the real ccxt okx class) against a small fake of OKX's v5 REST API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from pydantic import SecretStr
+
+from tests.contract.exchange.intents import BTC, limit, market_buy
+from tests.fakes.fake_exchange import FakeMarket, FakeVenue, load_sample
+from tests.fakes.fake_exchange.okx_app import OKX_KEY, start_fake_okx
+from trader.config.sections import ExchangeConfig
+from trader.domain.enums import OrderStatus, Side
+from trader.errors import InsufficientFunds
+from trader.exchange.ccxt_venue import CcxtExchange
+from trader.exchange.retry import RetryPolicy
+
+EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def okx_fake() -> Iterator[tuple[FakeVenue, str, list[str]]]:
+    venue = FakeVenue()
+    market = FakeMarket("BTC", "USDT", step_size=Decimal("0.00001"), price=Decimal(50000))
+    market.candles["1h"] = load_sample("BTC_USDT-1h")
+    venue.add_market(market)
+    venue.deposit("USDT", "10000")
+    server = start_fake_okx(venue)
+    try:
+        yield venue, server.base_url, []
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def okx(okx_fake: tuple[FakeVenue, str, list[str]]) -> AsyncIterator[CcxtExchange]:
+    config = ExchangeConfig(name="okx", api_key=SecretStr(OKX_KEY), api_secret=SecretStr("s"),
+                            api_password=SecretStr("p"), api_base_url=okx_fake[1])
+    exchange = CcxtExchange(config, rate_limit=False, retry=RetryPolicy(attempts=2, base_delay=0.0))
+    yield exchange
+    await exchange.close()
+
+
+async def test_markets_and_recent_candles(okx: CcxtExchange) -> None:
+    spec = await okx.market(BTC)
+    assert (spec.amount_step, spec.price_step) == (Decimal("0.00001"), Decimal("0.01"))
+    assert spec.capabilities.oco is True
+    frame = await okx.candles(BTC, "1h", limit=3)
+    assert len(frame) == 3
+    assert list(frame.timestamp) == sorted(frame.timestamp)
+
+
+async def test_regular_order_lifecycle_by_client_id(okx: CcxtExchange,
+                                                    okx_fake: tuple[FakeVenue, str, list[str]]) -> None:
+    venue = okx_fake[0]
+    request = limit("o1", Side.BUY, "0.01", "49000")
+    placed = await okx.place(request)
+    assert placed.status is OrderStatus.OPEN and placed.client_order_id == request.client_order_id
+    assert [o.client_order_id for o in await okx.open_orders(BTC)] == [request.client_order_id]
+    venue.set_price("BTCUSDT", "49000")
+    done = await okx.order(BTC, request.client_order_id)
+    assert done is not None and (done.status, done.filled) == (OrderStatus.FILLED, Decimal("0.01"))
+    fills = await okx.fills_since(BTC, EPOCH)
+    assert [(f.client_order_id, f.amount, f.price) for f in fills] == [
+        (request.client_order_id, Decimal("0.01"), Decimal("49000"))]
+    assert (await okx.balances()).balances["BTC"].total > 0
+
+
+async def test_cancel_and_idempotent_repeat(
+    okx: CcxtExchange, okx_fake: tuple[FakeVenue, str, list[str]]
+) -> None:
+    request = limit("o2", Side.BUY, "0.01", "45000")
+    await okx.place(request)
+    await okx.place(request)
+    assert okx_fake[0].order_count(request.client_order_id) == 1
+    assert (await okx.cancel(BTC, request.client_order_id)).status is OrderStatus.CANCELLED
+    with pytest.raises(InsufficientFunds):
+        await okx.place(market_buy("o3", "1"))
