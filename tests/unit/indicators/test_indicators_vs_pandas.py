@@ -98,7 +98,9 @@ def test_rolling_zscore_matches_pandas(candles: pd.DataFrame) -> None:
     expected = (close - close.rolling(30).mean()) / reference.exact_std(close, 30)
     actual = ind.rolling_zscore(close, 30)
     assert np.isnan(actual[:29]).all()
-    np.testing.assert_allclose(actual[29:], expected[29:], rtol=0, atol=1e-6)  # |z| ~ 1: abs is relative
+    np.testing.assert_allclose(
+        actual[29:], expected[29:], rtol=0, atol=RTOL
+    )  # z is O(1): absolute = relative
 
 
 def test_realised_volatility_is_population_std_of_log_returns(candles: pd.DataFrame) -> None:
