@@ -8,7 +8,7 @@ roll can never block or allow a trade by mistake.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from trader.config.sections import RiskConfig
 from trader.domain.enums import ExitReason, TradingState
 from trader.domain.money import ZERO
+from trader.positions.state import Position, PositionStatus
 
 _STOP_EXITS = frozenset({ExitReason.STOP_LOSS, ExitReason.TRAILING_STOP})
 
@@ -121,6 +122,13 @@ def resume(state: RiskState, now: datetime, equity: Decimal | None = None) -> Ri
     peak = equity if equity is not None else state.peak_equity
     return replace(state, trading_state=TradingState.ACTIVE, halt_reason="", flatten_requested=False,
                    changed_at=now, peak_equity=peak, consecutive_stops=0)
+
+
+def positions_to_flatten(state: RiskState, positions: Sequence[Position]) -> tuple[Position, ...]:
+    """Return the positions a halt with ``flatten`` must close (send each ExitRequested(HALT))."""
+    if not state.flatten_requested:
+        return ()
+    return tuple(p for p in positions if p.status.is_active and p.status is not PositionStatus.EXITING)
 
 
 def flatten_done(state: RiskState) -> RiskState:

@@ -122,3 +122,16 @@ def test_risk_state_is_plain_frozen_data() -> None:
                       "peak_equity", "last_equity", "consecutive_stops", "cooldowns"}
     with pytest.raises(dataclasses.FrozenInstanceError):
         RiskState().trades_today = 1  # type: ignore[misc]
+
+
+def test_positions_to_flatten_lists_active_positions_not_already_exiting() -> None:
+    from tests.unit.risk.make import position
+    from trader.positions.state import PositionStatus
+    from trader.risk.state import positions_to_flatten
+
+    held = [position(pid="open"), position(status=PositionStatus.PENDING_ENTRY, pid="pending"),
+            position(status=PositionStatus.EXITING, pid="exiting"),
+            position(status=PositionStatus.CLOSED, pid="c")]
+    assert positions_to_flatten(RiskState(), held) == ()
+    flatten = halt(RiskState(), "panic", NOW, flatten=True)
+    assert [p.id for p in positions_to_flatten(flatten, held)] == ["open", "pending"]
