@@ -97,7 +97,7 @@ class SignalBuilder:
             percents = (stop_pct, take_profit_pct)
             stop[e.rows], take[e.rows] = final_levels(e.close, e.stop, e.take, short=short, percents=percents)
         return SignalFrame(
-            timestamp=self._timestamp.copy(),
+            timestamp=self._timestamp,  # shared with the candles: both are read-only by convention
             enter_long=self._enter[False],
             exit_long=self._exit[False],
             enter_short=self._enter[True],
