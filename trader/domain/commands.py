@@ -32,8 +32,9 @@ class ReplaceStop:
     """Cancel the resting protective order, then place ``request`` once the cancel is confirmed.
 
     On spot both orders lock the same coins, so ``request`` must not be sent before the cancel
-    succeeds. If the cancel finds the old order (partly) filled, report that fill and do not place
-    ``request``: the position machine decides again from the fill.
+    succeeds. If the old order was (partly) filled meanwhile, report that fill as its event and place
+    ``request`` for ``request.amount`` minus that filled amount (nothing when that is zero); the
+    position machine books the fill against the new order, so the two views stay equal.
     """
 
     symbol: Symbol

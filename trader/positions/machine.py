@@ -44,8 +44,8 @@ def _error(position: Position, event: ev.ErrorRaised, ctx: PositionContext) -> R
 
 
 def _exit_requested(position: Position, event: ev.ExitRequested, ctx: PositionContext) -> Result:
-    if position.status is S.EXITING and position.working is not Working.NONE:
-        return position, NO_COMMANDS  # already closing: asking twice changes nothing
+    if position.status is S.EXITING and position.working is Working.EXIT:
+        return position, NO_COMMANDS  # already selling at market: asking twice changes nothing
     return start_exit(position, event.reason, event.at, ctx)
 
 

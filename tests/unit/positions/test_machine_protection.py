@@ -259,3 +259,24 @@ def test_illegal_events_raise_invariant_violation(status: PositionStatus, event:
     assert not can_apply(p, event)
     with pytest.raises(InvariantViolation, match="not allowed"):
         apply(p, event, context())
+
+
+def test_exit_requested_while_a_triggered_stop_hangs_replaces_it_with_a_market_exit() -> None:
+    ctx = context()
+    p, _ = opened(ctx)
+    p, _ = apply(p, ev.StopTriggered(), ctx)
+    p, (cmd,) = apply(p, ev.ExitRequested(ExitReason.MANUAL), ctx)
+    assert isinstance(cmd, ReplaceStop) and cmd.request.type is OrderType.MARKET
+    assert p.exit_reason is ExitReason.STOP_LOSS  # the first reason to exit is kept
+
+
+def test_replace_after_a_partial_fill_of_the_old_order_books_it_against_the_new_one() -> None:
+    ctx = context()
+    p, _ = opened(ctx)
+    p, (cmd,) = apply(p, ev.ExitRequested(ExitReason.SIGNAL), ctx)
+    assert isinstance(cmd, ReplaceStop) and cmd.request.amount == D(1)
+    # the executor found the stop 0.3 filled: it reports that and sends the exit for 0.7
+    p, cmds = apply(p, ev.StopFilled(D("0.3"), D(95)), ctx)
+    assert cmds == () and p.working is Working.EXIT and p.working_amount == D("0.7")
+    p, _ = apply(p, ev.ExitFilled(D("0.7"), D(96)), ctx)
+    assert p.status is PositionStatus.CLOSED and p.exit_reason is ExitReason.SIGNAL
