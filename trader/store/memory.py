@@ -15,19 +15,21 @@ from typing import Any, Self
 from trader.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
 from trader.store import nesting
-from trader.store.memory_repos import (
+from trader.store.memory_records import (
     MemoryAlertOutboxRepository,
     MemoryAuditRepository,
     MemoryAudRateRepository,
     MemoryBacktestRunRepository,
-    MemoryCandleRepository,
     MemoryEquityRepository,
-    MemoryFillRepository,
-    MemoryOrderRepository,
     MemoryPaperStateRepository,
-    MemoryPositionRepository,
     MemoryRiskStateRepository,
     MemorySecretRepository,
+)
+from trader.store.memory_repos import (
+    MemoryCandleRepository,
+    MemoryFillRepository,
+    MemoryOrderRepository,
+    MemoryPositionRepository,
 )
 from trader.store.memory_tables import OverlayTable
 
