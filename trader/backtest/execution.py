@@ -41,9 +41,13 @@ def execute(commands: Iterable[Command], ledger: SimLedger, now: datetime, into:
             _cancel(command.client_order_id, ledger, now, into)
 
 
-def fill_updates(fills: Iterable[Fill]) -> list[OrderUpdate]:
-    """Return each fill as an order update."""
-    return [OrderUpdate(f.client_order_id, OrderStatus.FILLED, f) for f in fills]
+def fill_updates(fills: Iterable[Fill], ledger: SimLedger | None = None) -> list[OrderUpdate]:
+    """Return each fill as an order update, then (given ``ledger``) the orders it rejected on matching."""
+    updates = [OrderUpdate(f.client_order_id, OrderStatus.FILLED, f) for f in fills]
+    if ledger is not None:
+        updates += [OrderUpdate(o.client_order_id, OrderStatus.REJECTED, reason="insufficient funds at fill")
+                    for o in ledger.pop_rejected()]
+    return updates
 
 
 def _place(request: OrderRequest, ledger: SimLedger, now: datetime, into: Execution) -> None:

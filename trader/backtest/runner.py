@@ -166,7 +166,7 @@ class _Simulation:
                 prices[symbol] = lane.price_update(payload.index)
                 signals[symbol] = lane.signal(payload.index)
             elif isinstance(payload, MarketFill):
-                updates += fill_updates(self.ledger.on_bar(symbol, lane.bar(payload.index)))
+                updates += fill_updates(self.ledger.on_bar(symbol, lane.bar(payload.index)), self.ledger)
             else:
                 self._sync(symbol, payload.stop, payload.high_water)
                 updates += self._protective_fill(lane, payload, now)
@@ -274,7 +274,7 @@ class _Simulation:
             raw = bar.open if stop is None or float(stop) != event.price else stop
             match = Match(self.settings.slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
         fill = None if match is None else self.ledger.settle(order_id, match, now)
-        return fill_updates([fill]) if fill is not None else []
+        return fill_updates([fill] if fill is not None else [], self.ledger)
 
     def _position(self, symbol: Symbol) -> Position | None:
         for position in self.state.positions.values():
@@ -297,5 +297,5 @@ class _Simulation:
             lane = self.lanes[symbol]
             last = lane.bar(len(lane) - 1)
             tick = type(last).tick(lane.close_time(len(lane) - 1), last.close)
-            updates += fill_updates(self.ledger.on_bar(symbol, tick))
+            updates += fill_updates(self.ledger.on_bar(symbol, tick), self.ledger)
         self._step(end_ms, updates=updates)

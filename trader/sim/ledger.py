@@ -47,6 +47,7 @@ class SimLedger:
         self._fills: list[Fill] = []
         self._locks: dict[ClientOrderId, tuple[str, Decimal]] = {}
         self._open: dict[ClientOrderId, Order] = {}  # the non-terminal subset of _orders
+        self._rejected: list[Order] = []  # rejected when matched (funds gone), not yet reported
 
     # ── queries ──────────────────────────────────────────────────────────────────────────────
     def balances(self) -> dict[str, Balance]:
@@ -129,6 +130,11 @@ class SimLedger:
             self._try_fill(order, bar, now, detail)
         return self._fills[before:]
 
+    def pop_rejected(self) -> list[Order]:
+        """Return the orders rejected at matching time (not enough funds then) since the last call."""
+        rejected, self._rejected = self._rejected, []
+        return rejected
+
     def settle(self, client_order_id: ClientOrderId, match: Match, now: datetime) -> Fill | None:
         """Fill an open order with an already decided ``match`` (the backtest kernel's exit decision).
 
@@ -188,13 +194,13 @@ class SimLedger:
         self._release(order)
         if order.side is Side.BUY:
             if cost + fee > self._free.get(market.quote, ZERO):
-                self._store(order.with_status(OrderStatus.REJECTED, updated_at=now))
+                self._reject(order, now)
                 return
             self._add(market.quote, -(cost + fee))
             self._add(market.base, amount)
         else:
             if amount > self._free.get(market.base, ZERO):
-                self._store(order.with_status(OrderStatus.REJECTED, updated_at=now))
+                self._reject(order, now)
                 return
             self._add(market.base, -amount)
             self._add(market.quote, cost - fee)
@@ -205,6 +211,11 @@ class SimLedger:
         trade_id = f"sim-{order.client_order_id}-{len(self._fills)}"
         self._fills.append(Fill(trade_id, order.client_order_id, order.symbol, order.side, amount,
                                 match.price, fee, market.quote, now))
+
+    def _reject(self, order: Order, now: datetime) -> None:
+        rejected = order.with_status(OrderStatus.REJECTED, updated_at=now)
+        self._store(rejected)
+        self._rejected.append(rejected)
 
     def _store(self, order: Order) -> None:
         self._orders[order.client_order_id] = order

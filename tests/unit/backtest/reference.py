@@ -79,9 +79,10 @@ class ReferenceLoop:
             for symbol, k in here:
                 lane = self.lanes[symbol]
                 fills += self.ledger.on_bar(symbol, lane.bar(k), lane.detail_bars(k))
-            if not fills:
+            updates = fill_updates(fills, self.ledger)
+            if not updates:
                 return
-            self.step(t, fill_updates(fills))
+            self.step(t, updates)
 
     def finish(self) -> None:
         active = sorted({p.symbol for p in self.state.positions.values()})
@@ -94,7 +95,7 @@ class ReferenceLoop:
             lane = self.lanes[symbol]
             last = lane.bar(len(lane) - 1)
             fills += self.ledger.on_bar(symbol, Bar.tick(lane.close_time(len(lane) - 1), last.close))
-        self.step(end_ms, fill_updates(fills))
+        self.step(end_ms, fill_updates(fills, self.ledger))
 
 
 def reference_run(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, CandleFrame],
