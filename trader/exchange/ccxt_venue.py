@@ -30,6 +30,7 @@ from trader.exchange.client import make_client
 from trader.exchange.errors import DuplicateOrder, map_error
 from trader.exchange.protective import cancel_then_place
 from trader.exchange.retry import RetryPolicy, Sleep, call_with_retry
+from trader.exchange.rounding import check_supported
 from trader.ports.exchange import ReplaceResult
 
 logger = logging.getLogger(__name__)
@@ -159,6 +160,7 @@ class CcxtExchange:
     async def place(self, request: OrderRequest) -> Order:
         """Place an order once: idempotent on ``request.client_order_id`` across retries and repeats."""
         spec = await self.market(request.symbol)
+        check_supported(request, spec)
         last = await self.last_price(request.symbol) if request.price is None and not request.trigger_price \
             else None
         args = create_args(request, spec, dict(self._facts.stop_params), last)

@@ -29,7 +29,7 @@ from trader.domain.orders import Fill, Order, OrderRequest
 from trader.errors import DataError, InsufficientFunds, InvalidOrder, OrderNotFound
 from trader.exchange import paper_state as codec
 from trader.exchange.protective import cancel_then_place
-from trader.exchange.rounding import rounded_request
+from trader.exchange.rounding import check_supported, rounded_request
 from trader.ports.clock import Clock
 from trader.ports.exchange import ReplaceResult
 from trader.sim.costs import FeeModel, SlippageModel
@@ -186,8 +186,7 @@ class PaperExchange:
         spec = self._spec(request.symbol)
         last = self._prices.get(request.symbol)
         request = rounded_request(request, spec, last)
-        if request.type is OrderType.OCO and not spec.capabilities.oco:
-            raise InvalidOrder(f"{request.symbol}: this market does not take OCO orders")
+        check_supported(request, spec)
         if request.type is OrderType.MARKET and request.side is Side.BUY:
             self._check_market_buy(request, spec, last)
         order = self._ledger.place(request, self._now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from decimal import Decimal
 
-from trader.domain.enums import Direction, Side
+from trader.domain.enums import Direction, OrderType, Side
 from trader.domain.market import MarketSpec
 from trader.domain.money import ZERO
 from trader.domain.orders import OrderRequest
@@ -33,3 +33,17 @@ def rounded_request(request: OrderRequest, spec: MarketSpec, last_price: Decimal
     if problem:
         raise InvalidOrder(f"{request.client_order_id}: {problem}", user_message=problem)
     return replace(request, amount=amount, price=price, trigger_price=trigger)
+
+
+_TRIGGERED = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TAKE_PROFIT})
+
+
+def check_supported(request: OrderRequest, spec: MarketSpec) -> None:
+    """Raise InvalidOrder when the venue cannot hold this order type (the engine must watch instead)."""
+    caps = spec.capabilities
+    if request.type is OrderType.OCO and not caps.oco:
+        raise InvalidOrder(f"{request.symbol}: this venue takes no OCO orders through our adapter")
+    if request.type in _TRIGGERED and not caps.native_stop:
+        raise InvalidOrder(f"{request.symbol}: this venue holds no stop/take-profit orders; watch the price")
+    if request.type is OrderType.STOP_LIMIT and not caps.stop_limit:
+        raise InvalidOrder(f"{request.symbol}: this venue takes no stop-limit orders")
