@@ -109,6 +109,23 @@ def decode_params(form: dict[str, str]) -> dict[str, Any]:
     return out
 
 
+def user_message(message_id: int, text: str, *, chat_id: int = 42, user_id: int | None = None,
+                 chat_type: str = "private", first_name: str = "Tester") -> dict[str, Any]:
+    """Return a Message payload as Telegram sends it; a leading /command gets its bot_command entity."""
+    user = {"id": user_id if user_id is not None else chat_id, "is_bot": False, "first_name": first_name,
+            "language_code": "en"}
+    message: dict[str, Any] = {
+        "message_id": message_id, "date": int(time.time()), "text": text,
+        "chat": {"id": chat_id, "type": chat_type, "first_name": first_name}, "from": user,
+    }
+    words = text.split(maxsplit=1)
+    if text.startswith("/") and words:
+        # Telegram counts entity offsets and lengths in UTF-16 code units.
+        length = len(words[0].encode("utf-16-le")) // 2
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return message
+
+
 class FakeBotApiCore:
     """State and method implementations shared by every transport."""
 
@@ -133,17 +150,8 @@ class FakeBotApiCore:
     def inject_message(self, text: str, *, chat_id: int = 42, user_id: int | None = None,
                        chat_type: str = "private", first_name: str = "Tester") -> int:
         """Queue a user message; a leading /command gets its bot_command entity. Return the update id."""
-        user = {"id": user_id if user_id is not None else chat_id, "is_bot": False,
-                "first_name": first_name, "language_code": "en"}
-        message: dict[str, Any] = {
-            "message_id": next(self._user_message_ids), "date": int(time.time()), "text": text,
-            "chat": {"id": chat_id, "type": chat_type, "first_name": first_name}, "from": user,
-        }
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0]) if text.split() else 1
-            # Telegram counts entity offsets in UTF-16 code units.
-            length = len(text[:length].encode("utf-16-le")) // 2
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        message = user_message(next(self._user_message_ids), text, chat_id=chat_id, user_id=user_id,
+                               chat_type=chat_type, first_name=first_name)
         return self.inject_update({"message": message})
 
     def press_button(self, call: BotCall, label: str, *, user_id: int | None = None) -> int:
