@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 from trader.backtest.api import run_backtest  # noqa: E402
 from trader.backtest.runner import BacktestSettings  # noqa: E402
 from trader.config.sections import RiskConfig, TrailingConfig  # noqa: E402
-from trader.domain.candles import CandleFrame, timeframe_ms  # noqa: E402
+from trader.domain.candles import CandleFrame  # noqa: E402
 from trader.domain.ids import Symbol  # noqa: E402
 from trader.sim.costs import FeeModel  # noqa: E402
 from trader.strategies.base import SignalFrame  # noqa: E402
@@ -62,7 +62,8 @@ class Case:
 CASES = (
     Case("bollinger", "bollinger_reversion",
          {"stop_pct": STOP, "take_profit_pct": TAKE, "regime_filter": False}, True, False),
-    Case("breakout", "breakout", {"stop_pct": STOP, "take_profit_pct": 5.0, "regime_filter": False}, False, True),
+    Case("breakout", "breakout",  # take_profit_pct 5.0 = 500 %: no take-profit in practice
+         {"stop_pct": STOP, "take_profit_pct": 5.0, "regime_filter": False}, False, True),
 )
 
 
@@ -197,10 +198,9 @@ def vectorbt(case: Case, candles: CandleFrame, signals: SignalFrame, runs: int) 
         kwargs["tp_stop"] = TAKE
     if case.trailing:
         kwargs.update(sl_trail=True, adjust_sl_func_nb=fixed_plus_trailing, adjust_sl_args=(STOP, TRAIL))
-    vbt.Portfolio.from_signals(**{**kwargs, "close": kwargs["close"].iloc[:2000], "entries": enter.iloc[:2000],  # type: ignore[attr-defined, union-attr]
-                                  "exits": leave.iloc[:2000], "price": kwargs["price"].iloc[:2000],  # type: ignore[union-attr]
-                                  "open": candles.open[:2000], "high": candles.high[:2000],
-                                  "low": candles.low[:2000]})  # JIT warm-up, not timed
+    head = {key: (value.iloc[:2000] if isinstance(value, pd.Series) else value[:2000]
+                  if isinstance(value, np.ndarray) else value) for key, value in kwargs.items()}
+    vbt.Portfolio.from_signals(**head)  # type: ignore[attr-defined]  # JIT warm-up, not timed
     seconds, pf = timed(lambda: vbt.Portfolio.from_signals(**kwargs), runs)  # type: ignore[attr-defined]
     records = pf.trades.records  # type: ignore[attr-defined]
     pairs = set(zip(records["entry_idx"].astype(int), records["exit_idx"].astype(int), strict=True))
@@ -221,8 +221,8 @@ def cli_process(case: Case, candles: CandleFrame) -> tuple[float, float]:
         risk = risk_config(case)
         config = folder / "bench.toml"
         lines = ["[risk]", f'sizing = "{risk.sizing}"']
-        for key in ("max_position_pct", "max_open_positions", "cooldown_minutes", "cooldown_after_loss_minutes",
-                    "max_trades_per_day", "daily_loss_limit_pct", "max_drawdown_pct", "max_consecutive_stops",
+        for key in ("max_position_pct", "max_open_positions", "cooldown_minutes",
+                    "cooldown_after_loss_minutes", "max_trades_per_day", "daily_loss_limit_pct", "max_drawdown_pct", "max_consecutive_stops",
                     "expected_slippage"):
             value = getattr(risk, key)
             lines.append(f'{key} = "{value}"' if isinstance(value, Decimal) else f"{key} = {value}")
@@ -282,7 +282,8 @@ def main() -> int:
                 rows.append((engine, case.name, timeframe, f"{res['seconds']:.3f}",
                              f"{len(candles) / float(res['seconds']):,.0f}", str(res["trades"]),  # type: ignore[arg-type]
                              f"{float(res['return']) * 100:+.2f} %", ratio))  # type: ignore[arg-type]
-                notes.append(f"{engine} {case.name} {timeframe}: {res['note']}" + (f"; {match}" if match else ""))
+                tail = f"; {match}" if match else ""
+                notes.append(f"{engine} {case.name} {timeframe}: {res['note']}{tail}")
     header = ("engine", "strategy", "tf", "median s", "candles/s", "trades", "return", "peer/ours time")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
@@ -293,7 +294,8 @@ def main() -> int:
     if not args.quick:
         for case in CASES:
             seconds, rss = cli_process(case, datasets[0][1])
-            print(f"tradebot backtest process, {case.name} 1m year: {seconds:.2f} s wall, peak RSS {rss:.0f} MB")
+            print(f"tradebot backtest process, {case.name} 1m year: {seconds:.2f} s wall, "
+                  f"peak RSS {rss:.0f} MB")
     print(resource_note())
     print(SEMANTICS)
     return 0
