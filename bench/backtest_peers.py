@@ -222,8 +222,8 @@ def cli_process(case: Case, candles: CandleFrame) -> tuple[float, float]:
         config = folder / "bench.toml"
         lines = ["[risk]", f'sizing = "{risk.sizing}"']
         for key in ("max_position_pct", "max_open_positions", "cooldown_minutes",
-                    "cooldown_after_loss_minutes", "max_trades_per_day", "daily_loss_limit_pct", "max_drawdown_pct", "max_consecutive_stops",
-                    "expected_slippage"):
+                    "cooldown_after_loss_minutes", "max_trades_per_day", "daily_loss_limit_pct",
+                    "max_drawdown_pct", "max_consecutive_stops", "expected_slippage"):
             value = getattr(risk, key)
             lines.append(f'{key} = "{value}"' if isinstance(value, Decimal) else f"{key} = {value}")
         lines += ["[risk.trailing]", f"enabled = {str(case.trailing).lower()}", f'distance = "{TRAIL}"',
