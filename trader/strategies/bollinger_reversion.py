@@ -73,9 +73,9 @@ class BollingerReversionStrategy(Strategy):
         regime = RegimeView(self, candles)
         out = SignalBuilder(candles.timestamp, REASONS)
         far = self.str_param("exit_at") == "far"
-        for sign, band in ((1.0, ind.lower), (-1.0, ind.upper)):
+        for sign in (1.0, -1.0):
             target = (ind.upper if sign > 0 else ind.lower) if far else ind.middle
-            rows = self._candidates(c, band, sign, ind.start)
+            rows = self._candidates(c, ind, sign)
             out.add_entries(self._confirm(rows, sign, c, ind, target, regime), short=sign < 0)
         exit_long = c >= (ind.upper if far else ind.middle)
         exit_short = c <= (ind.lower if far else ind.middle)
@@ -91,19 +91,27 @@ class BollingerReversionStrategy(Strategy):
         start = max(first_ready(bands.middle, strength) + 1, first_ready(range_))
         return _Indicators(bands.upper, bands.middle, bands.lower, strength, range_, start)
 
-    def _candidates(self, c: FloatArray, band: FloatArray, sign: float, start: int) -> IntArray:
-        """Rows the confirmation mode could accept: close outside ``band`` now ("rsi"), back inside
-        after a close outside ("reentry", "both"), or either; ``_confirm`` re-checks the rest."""
+    def _candidates(self, c: FloatArray, ind: _Indicators, sign: float) -> IntArray:
+        """Rows the confirmation mode accepts, from full-column comparisons; ``_confirm`` repeats
+        the same expressions on these rows and adds the target and regime checks."""
+        band = ind.lower if sign > 0 else ind.upper
         # start >= 1 (the previous candle's band must exist), so the window begins at start - 1.
-        outside = sign * (band[start - 1 :] - c[start - 1 :]) > 0
+        first = ind.start - 1
+        outside = sign * (band[first:] - c[first:]) > 0
+        strength = ind.strength[first:] if sign > 0 else 100 - ind.strength[first:]
+        oversold = strength < self.float_param("rsi_oversold")
         now, before = outside[1:], outside[:-1]
-        if self.str_param("confirm") == "rsi":
-            near: BoolArray = now
-        elif self.str_param("confirm") == "either":
-            near = now | before
-        else:  # reentry, both
-            near = before & ~now
-        return np.flatnonzero(near) + start
+        reentry = before & ~now
+        mode = self.str_param("confirm")
+        if mode == "rsi":
+            accepted: BoolArray = now & oversold[1:]
+        elif mode == "reentry":
+            accepted = reentry
+        elif mode == "both":
+            accepted = reentry & (oversold[1:] | oversold[:-1])
+        else:  # either
+            accepted = (now & oversold[1:]) | reentry
+        return np.flatnonzero(accepted) + ind.start
 
     def _confirm(
         self,
