@@ -36,6 +36,8 @@ def register(sub: Any) -> None:
     fetch.add_argument("--timeframe", type=_timeframe, default="1h")
     fetch.add_argument("--since", type=_day, required=True, help="UTC date, YYYY-MM-DD")
     fetch.add_argument("--until", type=_day, help="UTC date, YYYY-MM-DD (default: now)")
+    fetch.add_argument("--fill-gaps", action="store_true",
+                       help="also request every gap inside the stored series (outages stay gaps)")
     fetch.set_defaults(func=_fetch)
     listing = inner.add_parser("list", help="stored series with first/last candle, count and gaps")
     listing.add_argument("--gaps", action="store_true", help="print every gap")
@@ -91,7 +93,8 @@ async def _fetch(args: argparse.Namespace) -> int:
     try:
         async with market_data(settings) as service:
             for pair in args.pair:
-                r = await service.fetch(venue, config.name, pair, args.timeframe, args.since, args.until)
+                r = await service.fetch(venue, config.name, pair, args.timeframe, args.since, args.until,
+                                        fill_gaps=args.fill_gaps)
                 last = _when(r.last_ms) if r.last_ms is not None else "none"
                 older = f" ({r.backfilled:,} before the stored series)" if r.backfilled else ""
                 print(f"{config.name} {r.symbol} {r.timeframe}: {r.rows:,} candles{older} in {r.pages} "

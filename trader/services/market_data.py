@@ -119,9 +119,10 @@ def sample_files() -> list[Path]:
 class MarketDataService:
     """Import, fetch, inspect and resample stored candles."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, page: int = DEFAULT_PAGE) -> None:
         self._uow = uow_factory
         self._clock = clock
+        self._page = page  # candles asked for per request; venues may return fewer
 
     async def import_csv(
         self, path: Path, exchange: str = "binance", symbol: Symbol | None = None,
@@ -152,10 +153,11 @@ class MarketDataService:
 
     async def fetch(
         self, venue: Exchange, exchange: str, symbol: Symbol, timeframe: str, since: datetime,
-        until: datetime | None = None, page: int = DEFAULT_PAGE,
+        until: datetime | None = None, *, fill_gaps: bool = False,
     ) -> FetchReport:
         """Fetch closed candles from ``since``: history older than the stored series, then onward from
-        the last stored candle (re-fetched: an imported file's last candle may have been open)."""
+        the last stored candle (re-fetched: an imported file's last candle may have been open), then,
+        with ``fill_gaps``, each gap inside the series (one request per gap; outages stay gaps)."""
         since_ms = datetime_to_ms(since)
         end_ms = datetime_to_ms(min(until, self._clock.now()) if until else self._clock.now())
         async with self._uow() as uow:
@@ -164,9 +166,12 @@ class MarketDataService:
         backfill_pages = backfilled = 0
         if first is not None and since_ms < first:
             backfill_pages, backfilled = await self._fetch_range(
-                venue, exchange, symbol, timeframe, since_ms, min(first, end_ms), page)
+                venue, exchange, symbol, timeframe, since_ms, min(first, end_ms))
         start = last if last is not None and last >= since_ms else since_ms
-        pages, rows = await self._fetch_range(venue, exchange, symbol, timeframe, start, end_ms, page)
+        pages, rows = await self._fetch_range(venue, exchange, symbol, timeframe, start, end_ms)
+        if fill_gaps:
+            gap_pages, gap_rows = await self._fill_gaps(venue, exchange, symbol, timeframe, since_ms)
+            pages, rows = pages + gap_pages, rows + gap_rows
         async with self._uow() as uow:
             newest = await uow.candles.last_ms(exchange, symbol, timeframe)
         logger.info("fetched %d %s %s candles (%d older) in %d pages", rows + backfilled, symbol, timeframe,
@@ -174,15 +179,29 @@ class MarketDataService:
         return FetchReport(exchange, symbol, timeframe, start, pages + backfill_pages, rows + backfilled,
                            newest, backfilled)
 
+    async def _fill_gaps(
+        self, venue: Exchange, exchange: str, symbol: Symbol, timeframe: str, since_ms: int
+    ) -> tuple[int, int]:
+        step = timeframe_ms(timeframe)
+        report = await self.gaps(exchange, symbol, timeframe)
+        pages = rows = 0
+        for gap in report.gaps:
+            if gap.start_ms + gap.missing * step <= since_ms:
+                continue
+            start = max(gap.start_ms, since_ms)
+            got = await self._fetch_range(venue, exchange, symbol, timeframe, start,
+                                          gap.start_ms + gap.missing * step)
+            pages, rows = pages + got[0], rows + got[1]
+        return pages, rows
+
     async def _fetch_range(
         self, venue: Exchange, exchange: str, symbol: Symbol, timeframe: str, start_ms: int, end_ms: int,
-        page: int,
     ) -> tuple[int, int]:
         """Store closed candles with ``start_ms <= open`` and ``close <= end_ms``; return (pages, rows)."""
         step = timeframe_ms(timeframe)
         cursor, pages, rows = start_ms, 0, 0
         while cursor + step <= end_ms:
-            frame = await venue.candles(symbol, timeframe, since=ms_to_datetime(cursor), limit=page)
+            frame = await venue.candles(symbol, timeframe, since=ms_to_datetime(cursor), limit=self._page)
             pages += 1
             closed = _select(frame, (frame.timestamp >= cursor) & (frame.timestamp + step <= end_ms))
             if len(closed) == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,8 +66,8 @@ async def test_fetch_pages_until_now_and_stores_only_closed_candles(
     ccxt_exchange: CcxtExchange, fake_exchange: FakeExchange, uow_factory: UnitOfWorkFactory
 ) -> None:
     now = datetime(2024, 4, 10, 0, 30, tzinfo=UTC)  # the 00:00 candle is still open
-    service = MarketDataService(uow_factory, SimClock(now))
-    report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE, page=100)
+    service = MarketDataService(uow_factory, SimClock(now), page=100)
+    report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE)
     assert (report.rows, report.pages) == (9 * 24, 3)
     assert fake_exchange.requests.count("GET /api/v3/klines") == 3
     stored = await service.load("binance", BTC, "1h")
@@ -77,10 +78,10 @@ async def test_second_fetch_resumes_at_the_last_stored_candle(
     ccxt_exchange: CcxtExchange, fake_exchange: FakeExchange, uow_factory: UnitOfWorkFactory
 ) -> None:
     clock = SimClock(datetime(2024, 4, 10, tzinfo=UTC))
-    service = MarketDataService(uow_factory, clock)
-    await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE, page=100)
+    service = MarketDataService(uow_factory, clock, page=100)
+    await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE)
     clock.advance(timedelta(days=2))
-    again = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE, page=100)
+    again = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE)
     assert again.start_ms == datetime_to_ms(datetime(2024, 4, 9, 23, tzinfo=UTC))
     assert (again.rows, again.pages) == (1 + 48, 1)  # the last stored candle is refreshed, then 48 new
     assert_same(await service.load("binance", BTC, "1h"), sample(SINCE, clock.now()))
@@ -90,12 +91,12 @@ async def test_interrupted_fetch_keeps_finished_pages_and_resumes(
     ccxt_exchange: CcxtExchange, uow_factory: UnitOfWorkFactory
 ) -> None:
     now = datetime(2024, 4, 10, tzinfo=UTC)
-    service = MarketDataService(uow_factory, SimClock(now))
+    service = MarketDataService(uow_factory, SimClock(now), page=50)
     with pytest.raises(ExchangeUnavailable):
         venue = StopAfterPages(ccxt_exchange, 2)
-        await service.fetch(venue, "binance", BTC, "1h", SINCE, page=50)  # type: ignore[arg-type]
+        await service.fetch(venue, "binance", BTC, "1h", SINCE)  # type: ignore[arg-type]
     assert len(await service.load("binance", BTC, "1h")) == 100
-    resumed = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE, page=50)
+    resumed = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE)
     assert resumed.start_ms == datetime_to_ms(SINCE) + 99 * HOUR
     assert_same(await service.load("binance", BTC, "1h"), sample(SINCE, now))
 
@@ -104,17 +105,17 @@ async def test_fetch_over_an_exchange_outage_reports_the_gap(
     ccxt_exchange: CcxtExchange, uow_factory: UnitOfWorkFactory
 ) -> None:
     start, end = datetime(2023, 3, 24, tzinfo=UTC), datetime(2023, 3, 25, tzinfo=UTC)
-    service = MarketDataService(uow_factory, SimClock(end))
-    await service.fetch(ccxt_exchange, "binance", BTC, "1h", start, page=1000)
+    service = MarketDataService(uow_factory, SimClock(end), page=1000)
+    await service.fetch(ccxt_exchange, "binance", BTC, "1h", start)
     report = await service.gaps("binance", BTC, "1h")
     assert report.count == 23
     assert report.gaps == (Gap(datetime_to_ms(datetime(2023, 3, 24, 13, tzinfo=UTC)), 1),)
 
 
 async def test_fetch_until_stops_early(ccxt_exchange: CcxtExchange, uow_factory: UnitOfWorkFactory) -> None:
-    service = MarketDataService(uow_factory, SimClock(datetime(2024, 4, 20, tzinfo=UTC)))
+    service = MarketDataService(uow_factory, SimClock(datetime(2024, 4, 20, tzinfo=UTC)), page=1000)
     report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE,
-                                 until=datetime(2024, 4, 2, tzinfo=UTC), page=1000)
+                                 until=datetime(2024, 4, 2, tzinfo=UTC))
     assert report.rows == 24 and report.last_ms == datetime_to_ms(datetime(2024, 4, 1, 23, tzinfo=UTC))
 
 
@@ -122,9 +123,32 @@ async def test_fetch_since_before_stored_history_backfills_it(
     ccxt_exchange: CcxtExchange, uow_factory: UnitOfWorkFactory
 ) -> None:
     clock = SimClock(datetime(2024, 4, 12, tzinfo=UTC))
-    service = MarketDataService(uow_factory, clock)
+    service = MarketDataService(uow_factory, clock, page=100)
     await service.fetch(ccxt_exchange, "binance", BTC, "1h", datetime(2024, 4, 10, tzinfo=UTC))
-    report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE, page=100)
+    report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", SINCE)
     assert report.backfilled == 9 * 24
     assert report.start_ms == datetime_to_ms(datetime(2024, 4, 11, 23, tzinfo=UTC))
     assert_same(await service.load("binance", BTC, "1h"), sample(SINCE, clock.now()))
+
+
+async def test_fill_gaps_refetches_holes_and_leaves_real_outages(
+    ccxt_exchange: CcxtExchange, uow_factory: UnitOfWorkFactory, tmp_path: Path
+) -> None:
+    start, end = datetime(2023, 3, 23, tzinfo=UTC), datetime(2023, 3, 26, tzinfo=UTC)
+    full = sample(start, end)
+    holes = np.ones(len(full), dtype=bool)
+    holes[[5, 6, 7, 40]] = False  # drop four candles the venue does have
+    csv = tmp_path / "BTC_USDT-1h.csv"
+    csv.write_text("\n".join(
+        ",".join(repr(x) for x in row)
+        for row in zip(full.timestamp[holes].tolist(), full.open[holes].tolist(), full.high[holes].tolist(),
+                       full.low[holes].tolist(), full.close[holes].tolist(), full.volume[holes].tolist(),
+                       strict=True)))
+    service = MarketDataService(uow_factory, SimClock(end))
+    await service.import_csv(csv)
+    assert len((await service.gaps("binance", BTC, "1h")).gaps) == 3  # two holes + the real outage
+    report = await service.fetch(ccxt_exchange, "binance", BTC, "1h", start, fill_gaps=True)
+    assert report.rows == 1 + 4  # the refreshed last candle, then the four holes
+    after = await service.gaps("binance", BTC, "1h")
+    assert after.gaps == (Gap(datetime_to_ms(datetime(2023, 3, 24, 13, tzinfo=UTC)), 1),)
+    assert_same(await service.load("binance", BTC, "1h"), full)
