@@ -5,7 +5,8 @@ Matching rules (deliberately simple and stated here): a market order fills at on
 a resting limit fills completely at its limit price when the current price reaches it; a stop
 (STOP_LOSS / TAKE_PROFIT and their _LIMIT forms) triggers when the price crosses its stopPrice, then
 fills at the current price (market forms) or rests as a limit (limit forms). Fees are charged in the
-asset received, like Binance spot without BNB discounts.
+asset received, like Binance spot without BNB discounts. Set ``liquidity`` to make resting limit orders
+fill at most that quantity per price update (partial fills).
 """
 
 from __future__ import annotations
@@ -112,6 +113,7 @@ class FakeVenue:
     def __init__(self, *, fee_rate: Decimal = Decimal("0.001"), now_ms: int = 1_700_000_000_000) -> None:
         self.lock = threading.RLock()
         self.fee_rate = fee_rate
+        self.liquidity: Decimal | None = None  # max qty a resting limit fills per price update (partials)
         self.now_ms = now_ms
         self.markets: dict[str, FakeMarket] = {}
         self.free: dict[str, Decimal] = {}
@@ -294,9 +296,16 @@ class FakeVenue:
                 self._fill(order, market, order.price, maker=True)
 
     def _fill(self, order: FakeOrder, market: FakeMarket, price: Decimal, *, maker: bool) -> None:
-        qty = order.qty - order.executed
+        remaining = order.qty - order.executed
+        qty = remaining if not maker or self.liquidity is None else min(remaining, self.liquidity)
         quote_amt = qty * price
-        self._release(order)
+        if qty == remaining:
+            self._release(order)
+        else:  # partial fill: release the part of the lock that this fill uses
+            part = order.locked * qty / remaining
+            order.locked -= part
+            self.locked[order.locked_asset] -= part
+            self.free[order.locked_asset] += part
         if order.side == "BUY":
             commission, asset = qty * self.fee_rate, market.base
             self.free[market.quote] = self.free.get(market.quote, D(0)) - quote_amt
@@ -310,7 +319,8 @@ class FakeVenue:
         self.trades.append(trade)
         order.executed += qty
         order.cum_quote += quote_amt
-        order.status, order.update_ms = "FILLED", self.now_ms
+        order.status = "FILLED" if order.executed == order.qty else "PARTIALLY_FILLED"
+        order.update_ms = self.now_ms
         self._record("fill", order, trade_id=str(trade.trade_id), price=str(price), qty=str(qty))
 
     def _record(self, event: str, order: FakeOrder, **detail: str) -> None:

@@ -175,3 +175,36 @@ async def test_stop_limit_triggers_then_rests_as_limit_until_reached(
     done = await ccxt_exchange.order(BTC, request.client_order_id)
     assert done is not None and done.status is OrderStatus.FILLED
     assert done.average_price == Decimal("48500")
+
+
+async def test_partial_fills_are_reported_per_execution(
+    fake_exchange: FakeExchange, ccxt_exchange: CcxtExchange
+) -> None:
+    fake_exchange.venue.liquidity = Decimal("0.004")
+    request = limit("p11", Side.BUY, "0.01", "49000")
+    await ccxt_exchange.place(request)
+    fake_exchange.set_price("BTC/USDT", "49000")
+    partial = await ccxt_exchange.order(BTC, request.client_order_id)
+    assert partial is not None
+    assert (partial.status, partial.filled) == (OrderStatus.PARTIALLY_FILLED, Decimal("0.004"))
+    fake_exchange.set_price("BTC/USDT", "48900")
+    cancelled = await ccxt_exchange.cancel(BTC, request.client_order_id)
+    assert (cancelled.status, cancelled.filled) == (OrderStatus.CANCELLED, Decimal("0.008"))
+    fills = await ccxt_exchange.fills_since(BTC, EPOCH)
+    assert [(f.client_order_id, f.amount) for f in fills] == [(request.client_order_id, Decimal("0.004"))] * 2
+    assert fake_exchange.venue.free["USDT"] == Decimal(10_000) - Decimal("0.008") * 49000
+
+
+async def test_replace_after_partial_fill_places_nothing(
+    fake_exchange: FakeExchange, ccxt_exchange: CcxtExchange
+) -> None:
+    await ccxt_exchange.place(market_buy("p12", "0.01"))
+    fake_exchange.venue.liquidity = Decimal("0.003")
+    take_profit = limit("p12", Side.SELL, "0.00999", "51000", OrderPurpose.TAKE_PROFIT)
+    await ccxt_exchange.place(take_profit)
+    fake_exchange.set_price("BTC/USDT", "51000")
+    stop = stop_sell("p12", "0.00999", "48000")
+    result = await ccxt_exchange.replace(BTC, take_profit.client_order_id, stop)
+    assert result.placed is None
+    assert result.cancelled is not None and result.cancelled.filled == Decimal("0.003")
+    assert await ccxt_exchange.open_orders(BTC) == []
