@@ -13,6 +13,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -84,19 +85,17 @@ class Timeline:
         if a >= b:
             return ()
         cash, held = _holdings(ledger, self.bases)
-        days = self.days[a:b]
+        equity = np.full(b - a, cash)
+        for symbol, amount in held.items():
+            equity += amount * self.closes[symbol][a:b]
         known_day = self._day_key(risk.day)
-        starts = np.flatnonzero(np.diff(days, prepend=known_day if known_day is not None else -1) != 0)
-        picks: set[int] = {int(i) for i in starts}
-        if held:
-            equity = np.full(b - a, cash)
-            for symbol, amount in held.items():
-                equity += amount * self.closes[symbol][a:b]
-            picks |= _guard_picks(equity, starts, risk, cfg)
-        else:
-            equity = np.full(b - a, cash)
+        levels = np.array([-np.inf if risk.peak_equity is None else float(risk.peak_equity),
+                           np.nan if risk.day_start_equity is None else float(risk.day_start_equity),
+                           float(cfg.max_drawdown_pct), float(cfg.daily_loss_limit_pct)])
+        day = -1 if known_day is None else known_day
+        picks = _pick_marks(equity, self.days[a:b], day, bool(held), levels)
         return tuple((ms_to_datetime(int(self.times[a + i])), Decimal(repr(float(equity[i]))))
-                     for i in sorted(picks))
+                     for i in np.flatnonzero(picks))
 
     def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal) -> FloatArray:
         """Return the account equity at every time of the timeline from the run's fills.
@@ -142,23 +141,35 @@ def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str]) -> tuple[float, di
     return cash, held
 
 
-def _guard_picks(equity: FloatArray, starts: IntArray, risk: RiskState, cfg: RiskConfig) -> set[int]:
-    picks: set[int] = set()
-    peak0 = -np.inf if risk.peak_equity is None else float(risk.peak_equity)
-    running = np.maximum.accumulate(np.maximum(equity, peak0))
-    if equity.max() > peak0:
-        picks.add(int(np.argmax(equity)))
-    drawdown = (running - equity) / running
-    breach = np.flatnonzero(drawdown >= float(cfg.max_drawdown_pct))
-    if len(breach):
-        first = int(breach[0])
-        picks |= {first, int(np.argmax(equity[: first + 1]))}
-    index = np.arange(len(equity))
-    segment = np.maximum.accumulate(np.where(np.isin(index, starts), index, -1))
-    day_start = np.where(segment >= 0, equity[np.maximum(segment, 0)],
-                         np.nan if risk.day_start_equity is None else float(risk.day_start_equity))
-    with np.errstate(invalid="ignore"):
-        loss = np.flatnonzero((day_start - equity) / day_start >= float(cfg.daily_loss_limit_pct))
-    if len(loss):
-        picks.add(int(loss[0]))
+@numba.njit(cache=True, nogil=True)
+def _pick_marks(equity, days, known_day, held, levels):  # type: ignore[no-untyped-def]
+    """Flag the first close of each new day, then (holding) the new peak and the first breaches.
+
+    ``levels`` = (peak so far, today's start equity, drawdown limit, daily loss limit).
+    """
+    peak, day_start, max_drawdown, daily_loss = levels[0], levels[1], levels[2], levels[3]
+    n = len(equity)
+    picks = np.zeros(n, dtype=np.bool_)
+    day = known_day
+    best, best_at = -np.inf, -1  # the highest equity so far in this interval
+    dd_done, loss_done = False, False
+    for i in range(n):
+        if days[i] != day:
+            day, day_start, loss_done = days[i], equity[i], False
+            picks[i] = True
+        if not held:
+            continue
+        if equity[i] > best:
+            best, best_at = equity[i], i
+        running = max(peak, best)
+        if not dd_done and running > 0 and (running - equity[i]) / running >= max_drawdown:
+            dd_done = True
+            picks[i] = True
+            if best > peak:
+                picks[best_at] = True  # the peak this breach is measured from
+        if not loss_done and day_start > 0 and (day_start - equity[i]) / day_start >= daily_loss:
+            loss_done = True
+            picks[i] = True
+    if held and best > peak:
+        picks[best_at] = True  # the interval's new peak (first time it was reached)
     return picks
