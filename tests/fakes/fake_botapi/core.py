@@ -133,7 +133,7 @@ class FakeBotApiCore:
         self.token = token
         self.base_url = ""  # set by the HTTP server once it listens
         self.calls: list[BotCall] = []
-        self.commands: list[dict[str, str]] = []
+        self.commands: dict[str, list[dict[str, str]]] = {}  # JSON of the scope ('' = default) -> menu
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}  # (chat, message id) -> current
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -258,11 +258,11 @@ class FakeBotApiCore:
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
-        self.commands = list(p.get("commands", []))
+        self.commands[_scope_key(p.get("scope"))] = list(p.get("commands", []))
         return True
 
     async def _m_getMyCommands(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
-        return self.commands
+        return self.commands.get(_scope_key(p.get("scope")), [])
 
     async def _m_sendChatAction(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
         return True
@@ -342,6 +342,12 @@ class FakeBotApiCore:
         _set_markup(message, p.get("reply_markup"))
         self.messages[(chat_id, message["message_id"])] = message
         return message
+
+
+def _scope_key(scope: Any) -> str:
+    if not scope or scope.get("type") == "default":
+        return ""
+    return json.dumps(scope, sort_keys=True)
 
 
 def _check_text(text: str, limit: int, parse_mode: Any, what: str, *, empty_ok: bool = False) -> None:

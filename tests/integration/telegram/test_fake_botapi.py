@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from telegram import Bot
+from telegram import Bot, BotCommandScopeChat
 from telegram.error import BadRequest, EndPointNotFound, InvalidToken
 
 from tests.fakes.fake_botapi import FakeBotApiCore
@@ -67,3 +67,10 @@ async def test_wrong_token_and_unknown_method(fake_botapi: FakeBotApiCore) -> No
     async with Bot(fake_botapi.token, base_url=fake_botapi.base_url) as bot:
         with pytest.raises(EndPointNotFound, match="sendFakeThing"):
             await bot.do_api_request("sendFakeThing", api_kwargs={"chat_id": 42})
+
+
+async def test_command_menus_are_kept_per_scope(plain_bot: Bot) -> None:
+    await plain_bot.set_my_commands([("status", "Status")])
+    await plain_bot.set_my_commands([("halt", "Halt")], scope=BotCommandScopeChat(42))
+    assert [c.command for c in await plain_bot.get_my_commands()] == ["status"]
+    assert [c.command for c in await plain_bot.get_my_commands(scope=BotCommandScopeChat(42))] == ["halt"]
