@@ -92,3 +92,15 @@ def test_lower_timeframe_detail_resolves_ambiguous_candles_identically() -> None
     risk = ALL_IN.model_copy(update={"max_position_pct": Decimal("0.95"), "max_drawdown_pct": Decimal("0.9")})
     trades = compare("bollinger_reversion", params, {BTC: quarter}, "15m", risk, detail={BTC: minutes})
     assert len(trades) > 50
+
+
+def test_daily_loss_limit_and_drawdown_halt_between_events_match_reference() -> None:
+    # equity falls while a position is open, between the runner's events: the marks must bring the
+    # same daily-loss refusals and the same drawdown halt as a step on every candle
+    risk = RiskConfig(sizing="all_in", max_position_pct=Decimal("0.95"), daily_loss_limit_pct=Decimal("0.01"),
+                      max_drawdown_pct=Decimal("0.12"), cooldown_minutes=0, cooldown_after_loss_minutes=0,
+                      max_consecutive_stops=2)
+    candles = {BTC: load("BTC_USDT-1h", 12000), ETH: load("ETH_USDT-1h", 12000)}
+    params = {"stop_pct": 0.03, "take_profit_pct": 0.06, "regime_filter": False, "confirm": "either"}
+    positions = compare("bollinger_reversion", params, candles, "1h", risk)
+    assert 10 < len(positions) < 100  # the halt stops trading part-way
