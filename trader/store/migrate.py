@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from trader.config.sections import DatabaseConfig
+from trader.errors import StoreError
 from trader.store.db import create_engine
 from trader.store.orm import metadata
 
@@ -29,6 +30,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 def alembic_config(url: str) -> Config:
     """Return an Alembic Config for our migrations directory and ``url``."""
+    if not MIGRATIONS_DIR.is_dir():
+        raise StoreError(f"migrations not found at {MIGRATIONS_DIR}: run from a source checkout "
+                         "installed with `pip install -e .` (the Docker image does this)")
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["url"] = url
@@ -39,7 +43,7 @@ def head_revision() -> str:
     """Return the newest revision id shipped with the code."""
     head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
     if head is None:
-        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+        raise StoreError(f"no migrations found in {MIGRATIONS_DIR}")
     return head
 
 
