@@ -239,6 +239,9 @@ class CcxtExchange:
         final = await self.order(symbol, client_order_id)
         if final is None:
             raise OrderNotFound(f"{self._venue}: {client_order_id} vanished while cancelling")
+        if not final.status.is_terminal:
+            raise ExchangeError(f"{self._venue}: cancel of {client_order_id} did not take effect",
+                                user_message="The exchange did not cancel the order; will check again.")
         return final
 
     async def open_orders(self, symbol: Symbol | None = None) -> list[Order]:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from trader.domain.ids import ClientOrderId, Symbol
 from trader.domain.orders import Order, OrderRequest
-from trader.errors import OrderNotFound
+from trader.errors import ExchangeError, OrderNotFound
 from trader.ports.exchange import ReplaceResult
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,9 @@ async def cancel_then_place(
     except OrderNotFound:
         logger.info("replace: %s unknown to the venue; placing %s", old, request.client_order_id)
         cancelled = None
+    if cancelled is not None and not cancelled.status.is_terminal:
+        raise ExchangeError(f"replace: {old} is still {cancelled.status}; "
+                            f"not placing {request.client_order_id}")
     if cancelled is not None and cancelled.filled > 0:
         logger.info("replace: %s filled %s before the cancel; not placing %s", old, cancelled.filled,
                     request.client_order_id)

@@ -13,7 +13,14 @@ from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.config.sections import ExchangeConfig
 from trader.domain.enums import OrderStatus, Side
 from trader.domain.orders import OrderRequest
-from trader.errors import AuthError, ExchangeUnavailable, InsufficientFunds, InvalidOrder, RetryableError
+from trader.errors import (
+    AuthError,
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    InvalidOrder,
+    RetryableError,
+)
 from trader.exchange.ccxt_venue import CcxtExchange
 from trader.exchange.retry import RetryPolicy
 
@@ -183,3 +190,18 @@ async def test_retryable_errors_are_the_only_ones_retried(
         await ccxt_exchange.balances()
     assert fake_exchange.requests.count("GET /api/v3/account") == 1
     assert not issubclass(InvalidOrder, RetryableError)
+
+
+async def test_refused_cancel_raises_and_replace_places_nothing(
+    fake_exchange: FakeExchange, ccxt_exchange: CcxtExchange
+) -> None:
+    await ccxt_exchange.place(market_buy("f10", "0.01"))
+    stop = await ccxt_exchange.place(stop_sell("f10", "0.00999", "48000"))
+    refusal = Fault(FaultKind.ERROR, route="DELETE /api/v3/order", status=400, code=-2011,
+                    msg="Unknown order sent.", times=2)
+    fake_exchange.inject(refusal)
+    moved = stop_sell("f10", "0.00999", "49000", attempt=1)
+    with pytest.raises(ExchangeError, match="did not take effect"):
+        await ccxt_exchange.replace(BTC, stop.client_order_id, moved)
+    assert [o.client_order_id for o in await ccxt_exchange.open_orders(BTC)] == [stop.client_order_id]
+    assert fake_exchange.requests.count(CREATE) == 2
