@@ -81,10 +81,12 @@ class EventQueue:
         heapq.heappush(self._heap, _Item(time_ms, phase, self._seq, symbol, payload))
 
     def pop_batch(self) -> tuple[int, int, list[tuple[Symbol, Payload]]]:
-        """Return (time, phase, events) for the earliest instant, in the order they were queued."""
+        """Return (time, phase, events) for the earliest instant, sorted by pair (as a live engine
+        iterating its pairs in order would see them)."""
         first = heapq.heappop(self._heap)
         batch = [(first.symbol, first.payload)]
         while self._heap and (self._heap[0].time_ms, self._heap[0].phase) == (first.time_ms, first.phase):
             item = heapq.heappop(self._heap)
             batch.append((item.symbol, item.payload))
+        batch.sort(key=lambda pair_event: pair_event[0])
         return first.time_ms, first.phase, batch
