@@ -10,7 +10,7 @@ All datetimes are aware UTC; candle times are epoch milliseconds (``CandleFrame.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
@@ -19,11 +19,12 @@ from typing import Any, Protocol, Self
 from trader.domain.account import AccountSnapshot
 from trader.domain.alerts import Alert
 from trader.domain.candles import CandleFrame
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side, TradingState
+from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.domain.money import ZERO
 from trader.domain.orders import Fill, Order, OrderRequest
 from trader.positions.state import Position
+from trader.risk.state import RiskState
 
 JsonValue = Any  # JSON-ready data: dict/list/str/int/float/bool/None; Decimal and datetime become str
 
@@ -86,22 +87,6 @@ class EquitySnapshot:
         """Return the snapshot of an account view."""
         return cls(ts=ts, quote=account.quote, equity=account.equity, free=account.free,
                    exposure=account.exposure)
-
-
-@dataclass(frozen=True, slots=True)
-class RiskStateRecord:
-    """Persisted risk state: trading state (HALTED/PAUSED survive restarts), daily counters, cooldowns."""
-
-    trading_state: TradingState
-    updated_at: datetime
-    state_reason: str = ""
-    day: date | None = None  # the trading day the daily counters belong to
-    trades_today: int = 0
-    realised_pnl_today: Decimal = ZERO
-    start_of_day_equity: Decimal | None = None
-    peak_equity: Decimal | None = None
-    consecutive_stops: int = 0
-    cooldowns: Mapping[Symbol, datetime] = field(default_factory=dict)  # no entry before the time
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,13 +271,13 @@ class EquityRepository(Protocol):
 
 
 class RiskStateRepository(Protocol):
-    """The single account risk state."""
+    """The single account risk state (``trader.risk.state.RiskState``)."""
 
-    async def get(self) -> RiskStateRecord | None:
+    async def get(self) -> RiskState | None:
         """Return the stored state, or None before the first save."""
         ...
 
-    async def save(self, state: RiskStateRecord) -> None:
+    async def save(self, state: RiskState) -> None:
         """Replace the stored state (cooldowns included)."""
         ...
 

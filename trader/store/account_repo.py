@@ -8,9 +8,9 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trader.domain.alerts import Alert
-from trader.domain.ids import Symbol
 from trader.errors import StoreError
-from trader.ports.store import AuditEntry, EquitySnapshot, OutboxAlert, RiskStateRecord, SecretRecord
+from trader.ports.store import AuditEntry, EquitySnapshot, OutboxAlert, SecretRecord
+from trader.risk.state import RiskState
 from trader.store import mappers
 from trader.store.orm import AlertRow, AuditRow, CooldownRow, EquitySnapshotRow, RiskStateRow, SecretRow
 
@@ -47,15 +47,15 @@ class SqlRiskStateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self) -> RiskStateRecord | None:
+    async def get(self) -> RiskState | None:
         """Return the stored state, or None before the first save."""
         row = await self._session.get(RiskStateRow, _RISK_ID)
         if row is None:
             return None
         cooldowns = (await self._session.scalars(select(CooldownRow))).all()
-        return mappers.risk_from_row(row, {Symbol(c.symbol): c.until for c in cooldowns})
+        return mappers.risk_from_row(row, {c.symbol: c.until for c in cooldowns})
 
-    async def save(self, state: RiskStateRecord) -> None:
+    async def save(self, state: RiskState) -> None:
         """Replace the stored state and its cooldowns."""
         await self._session.merge(RiskStateRow(id=_RISK_ID, **mappers.risk_values(state)))
         await self._session.flush()

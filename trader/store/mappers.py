@@ -26,10 +26,10 @@ from trader.ports.store import (
     EquitySnapshot,
     OrderRecord,
     OutboxAlert,
-    RiskStateRecord,
     SecretRecord,
 )
 from trader.positions.state import Position, PositionStatus, Working
+from trader.risk.state import RiskState
 from trader.store.jsondoc import to_json
 from trader.store.orm import (
     AlertRow,
@@ -128,24 +128,21 @@ def equity_from_row(row: EquitySnapshotRow) -> EquitySnapshot:
                           exposure=row.exposure)
 
 
-def risk_values(state: RiskStateRecord) -> dict[str, Any]:
+RISK_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(RiskState) if f.name != "cooldowns")
+
+
+def risk_values(state: RiskState) -> dict[str, Any]:
     """Return the risk_state column values (cooldowns are stored in their own table)."""
-    return {
-        "trading_state": state.trading_state.value, "state_reason": state.state_reason, "day": state.day,
-        "trades_today": state.trades_today, "realised_pnl_today": state.realised_pnl_today,
-        "start_of_day_equity": state.start_of_day_equity, "peak_equity": state.peak_equity,
-        "consecutive_stops": state.consecutive_stops, "updated_at": state.updated_at,
-    }
+    values = {name: getattr(state, name) for name in RISK_FIELDS}
+    values["trading_state"] = state.trading_state.value
+    return values
 
 
-def risk_from_row(row: RiskStateRow, cooldowns: dict[Symbol, datetime]) -> RiskStateRecord:
-    """Return the RiskStateRecord stored in ``row`` plus its cooldowns."""
-    return RiskStateRecord(
-        trading_state=TradingState(row.trading_state), updated_at=row.updated_at,
-        state_reason=row.state_reason, day=row.day, trades_today=row.trades_today,
-        realised_pnl_today=row.realised_pnl_today, start_of_day_equity=row.start_of_day_equity,
-        peak_equity=row.peak_equity, consecutive_stops=row.consecutive_stops, cooldowns=cooldowns,
-    )
+def risk_from_row(row: RiskStateRow, cooldowns: dict[str, datetime]) -> RiskState:
+    """Return the RiskState stored in ``row`` plus its cooldowns."""
+    values = {name: getattr(row, name) for name in RISK_FIELDS}
+    values["trading_state"] = TradingState(row.trading_state)
+    return RiskState(**values, cooldowns=cooldowns)
 
 
 def secret_from_row(row: SecretRow) -> SecretRecord:

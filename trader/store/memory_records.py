@@ -16,9 +16,9 @@ from trader.ports.store import (
     EquitySnapshot,
     JsonValue,
     OutboxAlert,
-    RiskStateRecord,
     SecretRecord,
 )
+from trader.risk.state import RiskState
 from trader.store.jsondoc import round_trip
 from trader.store.memory_tables import OverlayTable, normalise, utc
 
@@ -47,14 +47,14 @@ class MemoryEquityRepository:
 class MemoryRiskStateRepository:
     """The single risk state."""
 
-    def __init__(self, table: OverlayTable[int, RiskStateRecord]) -> None:
+    def __init__(self, table: OverlayTable[int, RiskState]) -> None:
         self._t = table
 
-    async def get(self) -> RiskStateRecord | None:
+    async def get(self) -> RiskState | None:
         """Return the stored state or None."""
         return self._t.get(1)
 
-    async def save(self, state: RiskStateRecord) -> None:
+    async def save(self, state: RiskState) -> None:
         """Replace the stored state."""
         self._t.put(1, normalise(replace(state, cooldowns={k: utc(v) for k, v in state.cooldowns.items()})))
 

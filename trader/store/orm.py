@@ -161,20 +161,23 @@ class EquitySnapshotRow(Base):
 
 
 class RiskStateRow(Base):
-    """The account's risk state: one row (id 1); HALTED and PAUSED survive restarts."""
+    """The account's risk state (``trader.risk.state.RiskState``): one row, id 1; HALTED survives restarts."""
 
     __tablename__ = "risk_state"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     trading_state: Mapped[str] = mapped_column(String(16))
-    state_reason: Mapped[str] = mapped_column(Text)
+    halt_reason: Mapped[str] = mapped_column(Text)
+    flatten_requested: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     day: Mapped[date | None] = mapped_column(Date)
+    day_start_equity: Mapped[Decimal | None] = mapped_column(Money)
     trades_today: Mapped[int] = mapped_column(Integer)
-    realised_pnl_today: Mapped[Decimal] = mapped_column(Money)
-    start_of_day_equity: Mapped[Decimal | None] = mapped_column(Money)
+    realised_today: Mapped[Decimal] = mapped_column(Money)
+    daily_loss_day: Mapped[date | None] = mapped_column(Date)
     peak_equity: Mapped[Decimal | None] = mapped_column(Money)
+    last_equity: Mapped[Decimal | None] = mapped_column(Money)
     consecutive_stops: Mapped[int] = mapped_column(Integer)
-    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CooldownRow(Base):
