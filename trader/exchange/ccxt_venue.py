@@ -161,8 +161,8 @@ class CcxtExchange:
         """Place an order once: idempotent on ``request.client_order_id`` across retries and repeats."""
         spec = await self.market(request.symbol)
         check_supported(request, spec)
-        last = await self.last_price(request.symbol) if request.price is None and not request.trigger_price \
-            else None
+        unpriced = request.price is None and request.trigger_price is None
+        last = await self.last_price(request.symbol) if unpriced else None
         args = create_args(request, spec, dict(self._facts.stop_params), last)
         client = self._client
         ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
@@ -171,7 +171,7 @@ class CcxtExchange:
             raw = await self._call("create_order", lambda: client.create_order(
                 args.symbol, args.type, args.side, str(args.amount),
                 str(args.price) if args.price is not None else None, ccxt_params))
-            return self._remember(order_from_ccxt(raw, request.client_order_id), request)
+            return self._remember(order_from_ccxt(raw, request.client_order_id))
 
         async def lookup() -> Order | None:
             return await self.order(request.symbol, request.client_order_id)
@@ -191,13 +191,10 @@ class CcxtExchange:
             logger.info("%s already on %s; returning it", request.client_order_id, self._venue)
             return found
 
-    def _remember(self, order: Order, request: OrderRequest | None = None) -> Order:
-        if order.exchange_order_id:
+    def _remember(self, order: Order) -> Order:
+        """Note the venue id → client id pair so fills can be tagged with our id."""
+        if order.exchange_order_id and order.client_order_id:
             self._cid_by_order_id[order.exchange_order_id] = order.client_order_id
-        if request is not None and not order.client_order_id:
-            return Order(request.client_order_id, order.symbol, order.side, order.type, order.amount,
-                         order.status, order.filled, order.average_price, order.price, order.trigger_price,
-                         order.exchange_order_id, order.fee, order.fee_currency, order.updated_at)
         return order
 
     async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
