@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from trader.analytics.tax.rates import AudRate as AudRate  # noqa: PLC0414 - re-exported: the stored rate
 from trader.domain.account import AccountSnapshot
 from trader.domain.alerts import Alert
 from trader.domain.candles import CandleFrame
@@ -137,16 +138,6 @@ class BacktestRun:
     kpis: Mapping[str, JsonValue]
     trades: Sequence[JsonValue] = ()
     id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AudRate:
-    """AUD value of one unit of ``currency`` on ``day``."""
-
-    day: date
-    currency: str
-    rate: Decimal
-    source: str
 
 
 @dataclass(frozen=True, slots=True)
