@@ -167,3 +167,25 @@ async def test_oco_refused_where_market_has_no_oco() -> None:
     with pytest.raises(InvalidOrder, match="OCO"):
         await paper.place(intent("r7", OrderPurpose.STOP, Side.SELL, OrderType.OCO, "0.01", price="52000",
                                  trigger="48000"))
+
+
+async def test_oco_on_a_market_that_has_it_fills_one_leg_only() -> None:
+    from dataclasses import replace as dc_replace
+
+    from tests.contract.exchange.intents import intent
+    from trader.domain.enums import OrderType
+    from trader.domain.market import Capabilities
+
+    spec = dc_replace(fake_like_btc_market(), capabilities=Capabilities(native_stop=True, oco=True))
+    paper = PaperExchange([spec], quote="USDT", balances={"USDT": Decimal(10_000)},
+                          costs=PaperCosts(FeeModel.flat(Decimal("0.001"))))
+    paper.on_price(BTC, Decimal(50000), T0)
+    await paper.place(market_buy("r8", "0.01"))
+    paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=1))
+    oco = intent("r8", OrderPurpose.STOP, Side.SELL, OrderType.OCO, "0.01", price="52000", trigger="48000")
+    placed = await paper.place(oco)
+    assert placed.status is OrderStatus.OPEN
+    assert (await paper.balances()).balances["BTC"].used == Decimal("0.01")  # locked once for both legs
+    fills = paper.on_price(BTC, Decimal(52000), T0 + timedelta(seconds=2))
+    assert [(f.client_order_id, f.price) for f in fills] == [(oco.client_order_id, Decimal(52000))]
+    assert await paper.open_orders(BTC) == []
