@@ -161,7 +161,8 @@ class PaperExchange:
         if self._data is not None:
             price = await self._data.last_price(symbol)
             at = self._clock.now() if self._clock is not None else self._now
-            self.on_price(symbol, price, max(self._now, at))
+            if self.on_price(symbol, price, max(self._now, at)):
+                await self.persist()  # fills change the account: save before anyone hears of them
         if symbol not in self._prices:
             raise DataError(f"no price yet for {symbol} on the paper exchange")
         return self._prices[symbol]
