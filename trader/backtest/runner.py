@@ -57,7 +57,7 @@ from trader.positions.protection import working_id
 from trader.positions.state import Position, PositionStatus
 from trader.sim.costs import FeeModel, Liquidity, SlippageModel
 from trader.sim.ledger import SimLedger
-from trader.sim.matching import Match, match_exit
+from trader.sim.matching import Match, match_exit, stop_fill_price
 from trader.strategies.base import SignalFrame, Strategy
 
 Progress = Callable[[float], None]
@@ -270,9 +270,11 @@ class _Simulation:
             match = found[1] if found is not None else None
         elif event.code == kernel.TAKE_PROFIT and target is not None:
             match = Match(target, Liquidity.MAKER, gapped=bar.open != target and event.price != float(target))
-        else:
-            raw = bar.open if stop is None or float(stop) != event.price else stop
+        elif stop is not None:
+            raw = stop_fill_price(side, bar, stop)  # the stop, or the open on a gap (sim.matching's rule)
             match = Match(self.settings.slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
+        else:
+            match = None
         fill = None if match is None else self.ledger.settle(order_id, match, now)
         return fill_updates([fill] if fill is not None else [], self.ledger)
 

@@ -70,8 +70,9 @@ def test_trailing_stop_with_min_step_and_breakeven_matches_reference() -> None:
     # 95 %: all-in market entries that slip above the sized price would be rejected for lack of funds.
     risk = ALL_IN.model_copy(update={"trailing": trailing, "max_drawdown_pct": Decimal("0.9"),
                                      "max_position_pct": Decimal("0.95")})
-    trades = compare("breakout", {"stop_pct": 0.02, "take_profit_pct": 0.0}, {BTC: load("BTC_USDT-1h")},
-                     "1h", risk, slippage="0.0005")
+    candles = {BTC: load("BTC_USDT-1h"), ETH: load("ETH_USDT-1h")}  # ticks 0.01 and 0.001
+    trades = compare("breakout", {"stop_pct": 0.02, "take_profit_pct": 0.0}, candles, "1h", risk,
+                     slippage="0.0005")
     assert len(trades) > 30
 
 

@@ -1,0 +1,70 @@
+"""`tradebot backtest` end to end through the real CLI dispatcher on bundled and directory data."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from trader.cli import main
+
+SAMPLE = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
+
+
+def test_backtest_on_bundled_data_prints_report_and_writes_exports(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["backtest", "--strategy", "breakout", "--pairs", "BTC/USDT,ETH/USDT", "--timeframe", "1h",
+                 "--from", "2023-01-01", "--to", "2023-07-01", "--csv", str(tmp_path / "t.csv"),
+                 "--json", str(tmp_path / "r.json"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "Backtest breakout · BTC/USDT, ETH/USDT · 1h" in out and "2023-01-01" in out
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["pairs"] == ["BTC/USDT", "ETH/USDT"]
+    assert all(t["entry_time"] >= "2023-01-01" for t in data["trades"])  # warm-up candles never trade
+    assert (tmp_path / "t.csv").read_text().startswith("symbol,direction")
+
+
+def test_backtest_resamples_a_finer_file_from_data_dir(tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copy(SAMPLE / "BTC_USDT-1h.csv.gz", tmp_path / "BTC_USDT-1h.csv.gz")
+    code = main(["backtest", "--strategy", "bollinger_reversion", "--pairs", "BTC/USDT", "--timeframe", "4h",
+                 "--data-dir", str(tmp_path), "--param", "stop_pct=0.02", "--quiet"])
+    assert code == 0
+    assert "· 4h" in capsys.readouterr().out
+
+
+def test_detail_resolves_with_minute_candles(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["backtest", "--strategy", "bollinger_reversion", "--pairs", "BTC/USDT", "--timeframe", "15m",
+                 "--detail", "1m", "--param", "regime_filter=false", "--quiet"])
+    assert code == 0
+    assert "resolved with lower-timeframe candles" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--pairs", "DOGE/USDT"], "No DOGE/USDT 1h candles"),
+    (["--pairs", "BTCUSDT"], "not a pair"),
+    (["--from", "2023-05-01", "--to", "2023-01-01"], "--to must be after --from"),
+    (["--detail", "4h"], "must be finer"),
+    (["--param", "lookback"], "is not NAME=VALUE"),
+    (["--param", "lookback=abc"], "lookback"),
+])
+def test_bad_input_is_a_clear_error(args: list[str], message: str,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["backtest", "--strategy", "breakout", "--timeframe", "1h", "--quiet"]
+    if "--pairs" not in args:
+        base += ["--pairs", "BTC/USDT"]
+    assert main([*base, *args]) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_corrupt_candle_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with gzip.open(tmp_path / "BTC_USDT-1h.csv.gz", "wt") as fh:
+        fh.write("timestamp,open,high,low,close,volume\n2,1,1,1,1,1\n1,1,1,1,1,1\n")
+    code = main(["backtest", "--strategy", "breakout", "--pairs", "BTC/USDT", "--timeframe", "1h",
+                 "--data-dir", str(tmp_path), "--quiet"])
+    assert code == 1
+    assert "BTC_USDT-1h.csv.gz is not a valid candle file" in capsys.readouterr().err
