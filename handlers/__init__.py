@@ -32,7 +32,8 @@ def register(app: BotApplication, services: Services, access: AccessList) -> Non
     data.services, data.access, data.commands = services, access, COMMANDS
     app.add_handler(TypeHandler(Update, auth.check_access), group=-1)
     for command in COMMANDS:  # edits are ignored so an edited "/pause" does not act twice
-        app.add_handler(CommandHandler(command.name, command.callback, filters=f.UpdateType.MESSAGE))
+        app.add_handler(CommandHandler(command.name, command.callback, filters=f.UpdateType.MESSAGE,
+                                       block=not command.slow))
     for button in BUTTONS:
         app.add_handler(CallbackQueryHandler(button.callback, pattern=button.kind))
     app.add_handler(CallbackQueryHandler(keyboards.stale_button, pattern=InvalidCallbackData))

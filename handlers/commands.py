@@ -26,7 +26,11 @@ V, T, A = Role.VIEWER, Role.TRADER, Role.ADMIN
 
 @dataclass(frozen=True, slots=True)
 class Command:
-    """One bot command: ``public`` commands answer strangers too (only /whoami)."""
+    """One bot command: ``public`` answers strangers too (only /whoami); ``slow`` runs beside other updates.
+
+    A slow command (rendering, backtests, exports) runs as its own task so a /halt sent meanwhile is
+    handled at once instead of queueing behind it.
+    """
 
     name: str
     callback: HandlerCallback
@@ -34,6 +38,7 @@ class Command:
     help: str
     usage: str = ""
     public: bool = False
+    slow: bool = False
 
     @property
     def usage_line(self) -> str:
@@ -53,10 +58,11 @@ COMMANDS: tuple[Command, ...] = (
     Command("weekly", reports.weekly, V, "Profit per week", "/weekly [weeks]"),
     Command("monthly", reports.monthly, V, "Profit per month", "/monthly [months]"),
     Command("trades", reports.trades, V, "Closed trades, page by page", "/trades [PAIR] [n] [won|lost]"),
-    Command("chart", charts.chart, V, "Candlestick chart of a pair", "/chart PAIR [timeframe] [candles]"),
-    Command("equity", charts.equity, V, "Equity curve with drawdown"),
+    Command("chart", charts.chart, V, "Candlestick chart of a pair", "/chart PAIR [timeframe] [candles]",
+            slow=True),
+    Command("equity", charts.equity, V, "Equity curve with drawdown", slow=True),
     Command("backtest", backtest.backtest, T, "Backtest a strategy on a pair",
-            "/backtest STRATEGY PAIR [timeframe] [period, e.g. 90d]"),
+            "/backtest STRATEGY PAIR [timeframe] [period, e.g. 90d]", slow=True),
     Command("strategies", status.strategies, V, "Strategies and their parameters"),
     Command("settings", settings.settings, A, "View or change a risk or strategy parameter",
             "/settings [KEY VALUE]"),
@@ -72,7 +78,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("locks", status.locks, V, "Pairs locked against new entries"),
     Command("unlock", trading.unlock, A, "Remove the entry lock on a pair", "/unlock PAIR"),
     Command("whoami", admin.whoami, V, "Show your chat id and role", public=True),
-    Command("tax", reports.tax, A, "Capital-gains report for a financial year", "/tax YEAR"),
+    Command("tax", reports.tax, A, "Capital-gains report for a financial year", "/tax YEAR", slow=True),
     Command("logs", admin.logs, A, "Last log lines", "/logs [lines]"),
 )
 
