@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -148,8 +148,8 @@ def test_matching_conserves_quantity_cost_and_proceeds_for_every_method(
         if qty == 0:
             continue
         held += qty if side == "buy" else -qty
-        fills.append(fill(f"2023-08-{1 + i % 28:02d}T{i // 28:02d}:00", "ETH/AUD", side,
-                          str(D(qty) / 100), str(price), trade_id=str(i)))
+        when = datetime(2023, 8, 1, tzinfo=UTC) + timedelta(hours=7 * i)  # in generation order
+        fills.append(fill(when.isoformat(), "ETH/AUD", side, str(D(qty) / 100), str(price), trade_id=str(i)))
     events = events_from_fills(fills, NO_RATES)
     lines = build_cgt_report(events, 2024, method).lines
     pool = ParcelPool(method)
