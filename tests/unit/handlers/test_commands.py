@@ -57,3 +57,11 @@ def test_only_whoami_is_public_and_buttons_map_to_commands() -> None:
     assert [c.name for c in COMMANDS if c.public] == ["whoami"]
     assert all(command_for(b.command) is not None for b in BUTTONS)
     assert command_for("Status@fake_test_bot") is command_for("status")
+
+
+def test_docs_mention_every_command() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "telegram.md").read_text()
+    missing = [c.name for c in COMMANDS if f"/{c.name}" not in docs]
+    assert not missing
