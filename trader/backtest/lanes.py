@@ -55,7 +55,7 @@ class Lane:
 
     def next_candidate(self, start: int) -> int | None:
         """Return the first entry candidate at or after candle ``start``, or None."""
-        at = int(np.searchsorted(self.candidates, start, side="left"))
+        at = int(self.candidates.searchsorted(start, side="left"))
         return int(self.candidates[at]) if at < len(self.candidates) else None
 
     def open_time(self, k: int) -> int:
@@ -84,7 +84,7 @@ class Lane:
 
     def last_close(self, at_ms: int) -> Decimal | None:
         """Return the close of the last candle closed at or before ``at_ms``, or None."""
-        k = int(np.searchsorted(self.candles.timestamp, at_ms - self.timeframe_ms, side="right")) - 1
+        k = int(self.candles.timestamp.searchsorted(at_ms - self.timeframe_ms, side="right")) - 1
         return None if k < 0 else D(float(self.candles.close[k]))
 
     def detail_bars(self, k: int) -> list[Bar]:

@@ -125,7 +125,7 @@ class _Simulation:
                                 fees=settings.fees, slippage=settings.slippage)
         self.trail = {s: kernel.TrailParams.from_config(settings.risk.trailing, float(markets[s].price_step))
                       for s in lanes}
-        self.timeline = Timeline.build(lanes, settings.risk.timezone)
+        self.timeline = Timeline.build(lanes, settings.risk.timezone, settings.quote)
         self.state = EngineState()
         self.queue = EventQueue()
         self.pending = Execution()
@@ -195,10 +195,12 @@ class _Simulation:
         return out
 
     def _marks_at(self, time_ms: int) -> dict[Symbol, Decimal]:
+        """Return the last close of every pair the account holds (all the snapshot needs)."""
         prices = {}
         for symbol, lane in self.lanes.items():
-            price = lane.last_close(time_ms)
-            prices[symbol] = price if price is not None else lane.bar(0).open
+            if self.ledger.total(self.timeline.bases[symbol]):
+                price = lane.last_close(time_ms)
+                prices[symbol] = price if price is not None else lane.bar(0).open
         return prices
 
     # ── what happens next for a pair ─────────────────────────────────────────────────────────

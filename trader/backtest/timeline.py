@@ -38,9 +38,10 @@ class Timeline:
     bases: Mapping[Symbol, str]
     days: IntArray  # local midnight (ns) of each time's trading day in the risk timezone
     timezone: str
+    quote: str
 
     @classmethod
-    def build(cls, lanes: Mapping[Symbol, Lane], timezone: str) -> Timeline:
+    def build(cls, lanes: Mapping[Symbol, Lane], timezone: str, quote: str) -> Timeline:
         """Return the timeline of ``lanes`` with trading days in ``timezone``."""
         stamps = [lane.candles.timestamp + lane.timeframe_ms for lane in lanes.values()]
         if len(stamps) == 1:
@@ -56,7 +57,7 @@ class Timeline:
         local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
         days = np.asarray(local.normalize().asi8, dtype=np.int64)
         bases = {symbol: symbol.split("/")[0] for symbol in lanes}
-        return cls(times, closes, bases, days, timezone)
+        return cls(times, closes, bases, days, timezone, quote)
 
     def fraction(self, time_ms: int) -> float:
         """Return how far ``time_ms`` is through the run, 0..1."""
@@ -80,11 +81,11 @@ class Timeline:
         """
         if last_ms is None:
             return ()
-        a = int(np.searchsorted(self.times, last_ms, side="right"))
-        b = int(np.searchsorted(self.times, now_ms, side="right" if inclusive else "left"))
+        a = int(self.times.searchsorted(last_ms, side="right"))
+        b = int(self.times.searchsorted(now_ms, side="right" if inclusive else "left"))
         if a >= b:
             return ()
-        cash, held = _holdings(ledger, self.bases)
+        cash, held = _holdings(ledger, self.bases, self.quote)
         equity = np.full(b - a, cash)
         for symbol, amount in held.items():
             equity += amount * self.closes[symbol][a:b]
@@ -130,15 +131,14 @@ def _local_midnight_ns(day: date, timezone: str) -> int:
     return int(pd.Timestamp(day.isoformat()).tz_localize(timezone).value)
 
 
-def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str]) -> tuple[float, dict[Symbol, float]]:
-    balances = ledger.balances()
+def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str],
+              quote: str) -> tuple[float, dict[Symbol, float]]:
     held = {}
     for symbol, base in bases.items():
-        balance = balances.get(base)
-        if balance is not None and balance.total != 0:
-            held[symbol] = float(balance.total)
-    cash = sum(float(b.total) for asset, b in balances.items() if asset not in set(bases.values()))
-    return cash, held
+        amount = ledger.total(base)
+        if amount:
+            held[symbol] = float(amount)
+    return float(ledger.total(quote)), held
 
 
 @numba.njit(cache=True, nogil=True)

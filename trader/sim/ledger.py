@@ -54,6 +54,10 @@ class SimLedger:
         """Return every asset's free and locked balance."""
         return {a: Balance(a, self._free[a], self._used.get(a, ZERO)) for a in self._free}
 
+    def total(self, asset: str) -> Decimal:
+        """Return the free plus locked balance of one asset (zero when unknown)."""
+        return self._free.get(asset, ZERO) + self._used.get(asset, ZERO)
+
     def order(self, client_order_id: ClientOrderId) -> Order | None:
         """Return the order with this client id, or None."""
         return self._orders.get(client_order_id)
