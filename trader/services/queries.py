@@ -1,0 +1,236 @@
+"""QueryService and SystemService: read models of the live state and of the running program.
+
+Positions and the risk state come from the store (what the engine committed), prices and balances from
+the exchange port. A price that cannot be fetched shows as unknown instead of failing the whole view.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from importlib import metadata
+from typing import Any
+
+from trader import __version__
+from trader.domain.enums import Mode, TradingState
+from trader.domain.ids import Symbol, split_symbol
+from trader.domain.money import ZERO
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import AuditEntry, UnitOfWorkFactory
+from trader.positions.pnl import cost_basis, unrealised_pnl
+from trader.positions.state import Position, PositionStatus
+from trader.risk.state import RiskState
+from trader.services.dto import (
+    AssetBalance,
+    BalanceView,
+    ConfigView,
+    HealthView,
+    LockView,
+    LogView,
+    PositionView,
+    SettingsView,
+    StatusView,
+    StrategyView,
+    VersionView,
+)
+from trader.services.parameters import ParameterBook
+
+logger = logging.getLogger(__name__)
+
+PRICE_TIMEOUT = 5.0  # seconds per price; a slow venue must not hang /status
+
+
+@dataclass(frozen=True, slots=True)
+class RunFacts:
+    """What the runtime knows about itself (scheduler, last tick, start time); read at query time."""
+
+    started_at: datetime
+    scheduler_running: bool = False
+    last_tick_at: datetime | None = None
+    problems: tuple[str, ...] = ()
+
+
+class LiveQueryService:
+    """Status, positions, balance, health, locks, strategies and settings (``api.QueryService``)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, exchange: Exchange, clock: Clock, *, mode: Mode,
+                 quote: str, book: ParameterBook, facts: Callable[[], RunFacts]) -> None:
+        self._uow = uow_factory
+        self._exchange = exchange
+        self._clock = clock
+        self._mode = mode
+        self._quote = quote
+        self._book = book
+        self._facts = facts
+
+    async def _risk(self) -> RiskState:
+        async with self._uow() as uow:
+            return await uow.risk.get() or RiskState()
+
+    async def _active(self) -> list[Position]:
+        async with self._uow() as uow:
+            found = await uow.positions.unfinished()
+        return [p for p in found if p.status is not PositionStatus.PENDING_ENTRY or p.filled > 0]
+
+    async def _price(self, symbol: Symbol) -> Decimal | None:
+        try:
+            return await asyncio.wait_for(self._exchange.last_price(symbol), PRICE_TIMEOUT)
+        except Exception as exc:  # an unknown price is shown as unknown, the view still answers
+            logger.warning("no price for %s: %s", symbol, exc)
+            return None
+
+    async def _view(self, position: Position, prices: dict[Symbol, Decimal | None]) -> PositionView:
+        if position.symbol not in prices:
+            prices[position.symbol] = await self._price(position.symbol)
+        mark = prices[position.symbol]
+        pnl = unrealised_pnl(position, mark) if mark is not None and position.entry_price else ZERO
+        basis = cost_basis(position) if position.entry_price else ZERO
+        trailing_cfg = self._book.risk.trailing
+        trailing = trailing_cfg.distance if trailing_cfg.enabled else None
+        return PositionView(
+            id=position.id, pair=position.symbol, direction=position.direction,
+            amount=position.open_amount if position.filled > 0 else position.amount,
+            entry_price=position.entry_price or position.requested_price or ZERO, current_price=mark,
+            pnl=pnl, pnl_pct=pnl / basis if basis > 0 else ZERO, stop_price=position.stop_price,
+            take_profit=position.take_profit, trailing_active=trailing is not None,
+            protection=position.protection, opened_at=position.opened_at or position.created_at
+            or self._clock.now(), strategy=position.strategy, trailing_distance=trailing,
+        )
+
+    async def positions(self) -> tuple[PositionView, ...]:
+        """Return the active positions, oldest first, marked at the last price."""
+        prices: dict[Symbol, Decimal | None] = {}
+        return tuple([await self._view(p, prices) for p in await self._active()])
+
+    async def status(self) -> StatusView:
+        """Return the trading state, why it is not active, and the open positions."""
+        risk = await self._risk()
+        reason = risk.halt_reason or None if risk.trading_state is not TradingState.ACTIVE else None
+        return StatusView(risk.trading_state, self._mode, self._quote, await self.positions(), reason)
+
+    async def balance(self) -> BalanceView:
+        """Return equity, free quote and every non-zero asset valued at the last price."""
+        account = await self._exchange.balances()
+        assets: list[AssetBalance] = []
+        for asset, bal in sorted(account.balances.items()):
+            if bal.total == 0:
+                continue
+            value: Decimal | None = bal.total
+            if asset != account.quote:
+                price = await self._price(Symbol(f"{asset}/{account.quote}"))
+                value = None if price is None else bal.total * price
+            assets.append(AssetBalance(asset, bal.free, bal.used, value))
+        return BalanceView(account.quote, account.equity, account.free, account.exposure, tuple(assets),
+                           self._mode)
+
+    async def health(self) -> HealthView:
+        """Return whether the exchange, store and scheduler answer, and the last tick time."""
+        facts = self._facts()
+        problems = list(facts.problems)
+        store_ok, risk, active = True, RiskState(), []
+        try:
+            risk, active = await self._risk(), await self._active()
+        except Exception as exc:  # health reports failures instead of raising them
+            store_ok = False
+            problems.append(f"store: {type(exc).__name__}")
+        exchange_ok = True
+        try:
+            await asyncio.wait_for(self._exchange.balances(), PRICE_TIMEOUT)
+        except Exception as exc:  # same: report, do not raise
+            exchange_ok = False
+            problems.append(f"exchange: {type(exc).__name__}")
+        if not facts.scheduler_running:
+            problems.append("scheduler: not running")
+        uptime = (self._clock.now() - facts.started_at).total_seconds()
+        return HealthView(risk.trading_state, self._mode, exchange_ok, store_ok, facts.scheduler_running,
+                          facts.last_tick_at, max(uptime, 0.0), len(active), tuple(problems))
+
+    async def locks(self) -> tuple[LockView, ...]:
+        """Return the pairs in a cooldown (no entries before ``until``)."""
+        risk, now = await self._risk(), self._clock.now()
+        return tuple(LockView(symbol, until, "cooldown after a closed trade")
+                     for symbol, until in sorted(risk.cooldowns.items()) if until > now)
+
+    async def strategies(self) -> tuple[StrategyView, ...]:
+        """Return every registered strategy, enabled ones first, with their current parameters."""
+        enabled = {e.name: e for e in self._book.strategies}
+        views: list[StrategyView] = []
+        params = self._book.views()
+        for name, description, _spec in self._book.registry.available():
+            entry = enabled.get(name)
+            mine = tuple(p for p in params if p.key.startswith(f"{name}.")) if entry else ()
+            pairs = tuple(entry.pairs or ()) if entry else ()
+            views.append(StrategyView(name, description, entry is not None, pairs,
+                                      (entry.timeframe or "") if entry else "", mine))
+        return tuple(sorted(views, key=lambda v: (not v.enabled, v.name)))
+
+    async def settings(self) -> SettingsView:
+        """Return every parameter /settings may change."""
+        return SettingsView(self._book.views())
+
+
+class RuntimeSystemService:
+    """Version, masked configuration and the recent log (``api.SystemService``)."""
+
+    def __init__(self, *, exchange_name: str, mode: Mode, config_lines: Sequence[tuple[str, str]],
+                 log_tail: Callable[[int], Sequence[str]], audit_tail: Callable[[int], Any] | None = None
+                 ) -> None:
+        self._exchange = exchange_name
+        self._mode = mode
+        self._lines = tuple(config_lines)
+        self._tail = log_tail
+        self._audit_tail = audit_tail
+
+    async def version(self) -> VersionView:
+        """Return the program, Python and Telegram library versions."""
+        return VersionView(__version__, platform.python_version(), _version_of("python-telegram-bot"),
+                           self._exchange, self._mode)
+
+    async def config(self) -> ConfigView:
+        """Return the effective configuration, secrets masked."""
+        return ConfigView(self._lines)
+
+    async def logs(self, lines: int) -> LogView:
+        """Return the last ``lines`` log lines (redacted at record creation); the audit log if none."""
+        lines = max(1, min(lines, 500))
+        tail = list(self._tail(lines))
+        if not tail and self._audit_tail is not None:
+            entries: list[AuditEntry] = await self._audit_tail(lines)
+            tail = [f"{e.ts:%Y-%m-%d %H:%M:%S} AUDIT {e.actor} {e.action} {e.detail} [{e.result}]"
+                    for e in reversed(entries)]
+        return LogView(tuple(tail[-lines:]))
+
+
+def _version_of(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def flatten_config(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """Return nested config data as sorted dotted (key, value) lines."""
+    if isinstance(data, dict):
+        out: list[tuple[str, str]] = []
+        for key, value in data.items():
+            out += flatten_config(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    if isinstance(data, list | tuple) and data and all(isinstance(v, dict) for v in data):
+        out = []
+        for i, value in enumerate(data):
+            out += flatten_config(value, f"{prefix}[{i}]")
+        return out
+    if isinstance(data, list | tuple):
+        return [(prefix, ", ".join(str(v) for v in data))]
+    return [(prefix, "" if data is None else str(data))]
+
+
+def base_of(pair: str) -> str:
+    """Return the base asset of ``BASE/QUOTE``."""
+    return split_symbol(pair)[0]

@@ -1,0 +1,221 @@
+"""ReportService: closed-trade history, profit, performance tables and the tax export, from the store.
+
+A closed trade is a CLOSED position that held coins; tables and KPIs come from ``trader.analytics`` so
+/profit agrees with the backtest report. Unrealised PnL marks open positions at the venue's last price.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from trader.analytics import tables
+from trader.analytics.kpis import trade_stats
+from trader.analytics.records import TradeRecord
+from trader.analytics.tax import AudRates, MatchMethod, build_cgt_report, cgt_csv, events_from_fills
+from trader.analytics.tax.ato import FinancialYear
+from trader.analytics.tax.events import fills_through, needed_rates
+from trader.analytics.tax.rates import AudRate
+from trader.domain.enums import ExitReason
+from trader.domain.ids import Symbol
+from trader.domain.money import ZERO
+from trader.errors import DataError, InputError
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import UnitOfWorkFactory
+from trader.positions.pnl import unrealised_pnl
+from trader.positions.state import Position, PositionStatus
+from trader.services.dto import (
+    DocumentFile,
+    Outcome,
+    PairPerformance,
+    PeriodKind,
+    PeriodRow,
+    PeriodTable,
+    ProfitView,
+    TradePage,
+    TradeQuery,
+    TradeView,
+)
+
+logger = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_PERIOD = {PeriodKind.DAY: tables.Period.DAY, PeriodKind.WEEK: tables.Period.WEEK,
+           PeriodKind.MONTH: tables.Period.MONTH}
+
+
+def is_trade(position: Position) -> bool:
+    """Return True for a closed position that held coins and has an exit price."""
+    return (position.status is PositionStatus.CLOSED and position.filled > 0
+            and position.entry_price is not None and position.exit_price is not None)
+
+
+def trade_record(position: Position) -> TradeRecord:
+    """Return the analytics record of a closed position (``is_trade`` must hold)."""
+    opened = position.opened_at or position.created_at or position.closed_at or EPOCH
+    closed = position.closed_at or opened
+    return TradeRecord(position.symbol, position.strategy, position.direction, opened, max(closed, opened),
+                       position.entry_price or ZERO, position.exit_price or ZERO, position.filled,
+                       position.fees, position.realised_pnl, str(position.exit_reason or ""),
+                       position.confidence)
+
+
+def trade_view(position: Position) -> TradeView:
+    """Return the /trades line of a closed position."""
+    record = trade_record(position)
+    return TradeView(position.id, position.symbol, position.direction, position.filled,
+                     record.entry_price, record.exit_price, record.pnl, record.return_pct,
+                     record.entry_time, record.exit_time, position.exit_reason or ExitReason.MANUAL,
+                     position.strategy)
+
+
+async def closed_positions(uow_factory: UnitOfWorkFactory) -> list[Position]:
+    """Return every closed trade in the store, newest close first."""
+    async with uow_factory() as uow:
+        total = await uow.positions.count_finished()
+        finished = await uow.positions.finished(limit=max(total, 1))
+    return [p for p in finished if is_trade(p)]
+
+
+class StoreReportService:
+    """Reports over the store's finished positions and fills (implements ``api.ReportService``)."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, exchange: Exchange, clock: Clock, *, quote: str,
+                 start_balance: Decimal, tax_zone: str = "Australia/Sydney") -> None:
+        self._uow = uow_factory
+        self._exchange = exchange
+        self._clock = clock
+        self._quote = quote
+        self._start_balance = start_balance
+        self._zone = ZoneInfo(tax_zone)
+
+    async def _records(self) -> list[TradeRecord]:
+        return [trade_record(p) for p in await closed_positions(self._uow)]
+
+    async def profit(self, days: int | None) -> ProfitView:
+        """Return realised/unrealised PnL, win rate, profit factor and drawdown over ``days``."""
+        if days is not None and days < 1:
+            raise InputError(f"days must be at least 1, got {days}", user_message="Days must be 1 or more.")
+        now = self._clock.now()
+        since = now - timedelta(days=days) if days is not None else None
+        records = [r for r in await self._records() if since is None or r.exit_time >= since]
+        stats = trade_stats(records)
+        factor = None
+        if stats.gross_loss > 0:
+            factor = stats.gross_profit / stats.gross_loss
+        rate = None if not records else Decimal(stats.wins) / Decimal(len(records))
+        return ProfitView(
+            quote=self._quote, days=days, realised=stats.total_pnl, unrealised=await self._unrealised(),
+            closed_trades=len(records), wins=stats.wins, losses=stats.losses, fees=stats.total_fees,
+            win_rate=rate, profit_factor=factor, max_drawdown_pct=await self._drawdown(since),
+            first_trade_at=min((r.entry_time for r in records), default=None),
+        )
+
+    async def _unrealised(self) -> Decimal:
+        async with self._uow() as uow:
+            active = await uow.positions.unfinished()
+        total = ZERO
+        for position in active:
+            if position.open_amount <= 0 or position.entry_price is None:
+                continue
+            try:
+                mark = await self._exchange.last_price(position.symbol)
+            except Exception as exc:  # a missing price leaves that position out, it does not fail /profit
+                logger.warning("no price for %s: %s", position.symbol, exc)
+                continue
+            total += unrealised_pnl(position, mark)
+        return total
+
+    async def _drawdown(self, since: datetime | None) -> Decimal | None:
+        async with self._uow() as uow:
+            snapshots = await uow.equity.since(since or EPOCH)
+        peak: Decimal | None = None
+        worst = ZERO
+        for snap in snapshots:
+            peak = snap.equity if peak is None else max(peak, snap.equity)
+            if peak > 0:
+                worst = max(worst, (peak - snap.equity) / peak)
+        return worst if snapshots else None
+
+    async def performance(self) -> tuple[PairPerformance, ...]:
+        """Return one row per pair, best PnL first."""
+        rows = tables.by_pair(await self._records())
+        return tuple(
+            PairPerformance(r.key, r.trades, r.pnl, (r.average_return_pct or ZERO) / 100,
+                            Decimal(r.wins) / Decimal(r.trades) if r.trades else ZERO)
+            for r in rows
+        )
+
+    async def periods(self, kind: PeriodKind, count: int) -> PeriodTable:
+        """Return the last ``count`` buckets newest first, with PnL as a fraction of equity at the start."""
+        if count < 1:
+            raise InputError(f"count must be at least 1, got {count}",
+                             user_message="Count must be 1 or more.")
+        period = _PERIOD[kind]
+        now = self._clock.now()
+        records = await self._records()
+        starts = [tables.period_start(now, period)]
+        while len(starts) < count:
+            starts.insert(0, tables.period_start(starts[0] - timedelta(days=1), period))
+        rows = tables.by_period(records, period, start=starts[0], end=now)
+        equity_now = await self._equity_now(records)
+        out: list[PeriodRow] = []
+        for start, row in zip(starts, rows, strict=True):
+            later = sum((r.pnl for r in records if r.exit_time >= start), ZERO)
+            base = equity_now - later
+            pct = row.pnl / base if base > 0 else ZERO
+            out.append(PeriodRow(start.date(), row.trades, row.pnl, pct))
+        return PeriodTable(kind, self._quote, tuple(reversed(out)))
+
+    async def _equity_now(self, records: Sequence[TradeRecord]) -> Decimal:
+        async with self._uow() as uow:
+            latest = await uow.equity.latest()
+        if latest is not None:
+            return latest.equity
+        return self._start_balance + sum((r.pnl for r in records), ZERO)
+
+    async def trades(self, query: TradeQuery) -> TradePage:
+        """Return one page of closed trades (newest first) matching the pair and outcome filters."""
+        if query.page < 0 or query.page_size < 1:
+            raise InputError("bad page", user_message="Page numbers start at 1.")
+        positions = await closed_positions(self._uow)
+        chosen = [p for p in positions if _matches(p, query)]
+        first = query.page * query.page_size
+        page = tuple(trade_view(p) for p in chosen[first:first + query.page_size])
+        return TradePage(query, page, len(chosen), self._quote)
+
+    async def tax_report(self, year: int) -> DocumentFile:
+        """Return the ATO capital-gains CSV (FIFO) for the income year ending 30 June ``year``."""
+        if not 2000 <= year <= 2100:
+            raise InputError(f"year {year}", user_message="Give the income year by its end, e.g. /tax 2024.")
+        fy = FinancialYear(year)
+        async with self._uow() as uow:
+            fills = fills_through(await uow.fills.since(EPOCH), fy.end, self._zone)
+            stored: list[AudRate] = []
+            for currency, day in sorted(needed_rates(fills, self._zone)):
+                row = await uow.aud_rates.on_or_before(currency, day)
+                if row is not None:
+                    stored.append(AudRate(row.day, row.currency, row.rate, row.source))
+        if not any(fy.contains(f.timestamp.astimezone(self._zone).date()) for f in fills):
+            raise DataError(f"no fills in {fy.label}",
+                            user_message=f"No trades in the income year {fy.label}.")
+        report = build_cgt_report(events_from_fills(fills, AudRates(stored), zone=self._zone), year,
+                                  MatchMethod.FIFO, zone=self._zone)
+        s = report.summary
+        caption = (f"{fy.label}: {len(report.lines)} disposal line(s), net capital gain "
+                   f"{s.net_capital_gain} AUD")
+        return DocumentFile(f"cgt_{fy.label}_fifo.csv", cgt_csv(report).encode(), caption)
+
+
+def _matches(position: Position, query: TradeQuery) -> bool:
+    if query.pair is not None and position.symbol != Symbol(query.pair):
+        return False
+    if query.outcome is Outcome.WON:
+        return position.realised_pnl > 0
+    if query.outcome is Outcome.LOST:
+        return position.realised_pnl < 0
+    return True
