@@ -1,0 +1,295 @@
+"""One engine cycle over ports: gather order updates -> ``step`` -> persist -> execute -> persist -> announce.
+
+Shared by the trading service (ticks and control actions), the protection monitor and reconciliation,
+so every path that changes positions runs the same ``engine.step`` and the same outbox discipline:
+
+1. read the venue (statuses, then fills) with no transaction open;
+2. one transaction: record fills and statuses, ``step``, store the new state, every command in the
+   outbox and a PENDING order record per new order (deterministic client id), the alerts; commit;
+3. execute the outbox in order through the Exchange port (idempotent on client id); stop at the first
+   unknown outcome and leave it, and everything behind it, in the outbox;
+4. one transaction: record the results, drop the executed commands, feed the resulting updates to
+   ``step`` again (a stop right after an entry fill), store; commit; repeat while there are commands.
+
+A crash anywhere leaves either the intent (re-run from the outbox: same client ids, never a second
+order) or the result (already stored) in the store. The in-memory snapshot is dropped on any error and
+reloaded from the store, so memory never runs ahead of what is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+
+from trader.config.sections import RiskConfig
+from trader.domain.alerts import Alert
+from trader.domain.commands import Command, PlaceOrder, ReplaceStop
+from trader.domain.enums import ExitReason
+from trader.domain.ids import Symbol
+from trader.domain.market import MarketSpec
+from trader.engine.events import EngineEvent, PositionClosed
+from trader.engine.inputs import EngineConfig, StepInput, StepOutput
+from trader.engine.orders import OrderUpdate
+from trader.engine.step import step
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import OrderRecord, UnitOfWork, UnitOfWorkFactory
+from trader.positions.events import PriceUpdated
+from trader.services import engine_store
+from trader.services.alerts import AlertService
+from trader.services.engine_store import EngineSnapshot
+from trader.services.execution import Checkpoint, CommandExecutor, Outcome, VenueResult, no_checkpoint
+from trader.services.order_sync import VenueView, apply_venue, read_venue, record_result
+from trader.services.trade_alerts import event_alerts, risk_alerts
+from trader.strategies.base import Signal
+
+logger = logging.getLogger(__name__)
+
+MAX_ROUNDS = 6  # step -> execute -> step rounds per cycle (entry fill -> stop placed -> ...)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineOptions:
+    """The engine settings the services share: risk section, shorting, take-profit swap distance."""
+
+    risk: RiskConfig
+    allow_short: bool = False
+    tp_swap_distance: Decimal = Decimal("0.005")
+
+
+@dataclass(frozen=True, slots=True)
+class CycleInput:
+    """What one cycle feeds ``step`` besides the order updates it gathers itself."""
+
+    strategy: str = "engine"
+    prices: Mapping[Symbol, PriceUpdated] = field(default_factory=dict)
+    signals: Mapping[Symbol, Signal] = field(default_factory=dict)
+    exit_requests: Mapping[Symbol, ExitReason] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleResult:
+    """What a cycle did: events, commands sent, commands left unresolved in the outbox."""
+
+    events: tuple[EngineEvent, ...] = ()
+    sent: int = 0
+    unresolved: int = 0
+    refused: str | None = None  # a pre-step check refused the whole cycle (nothing changed)
+
+
+Prepare = Callable[[EngineSnapshot], EngineSnapshot]
+Adjust = Callable[[StepOutput, EngineSnapshot], StepOutput | str]
+
+
+class EngineRunner:
+    """Owns the engine snapshot, the lock that serialises cycles, and the executor."""
+
+    def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,
+                 options: EngineOptions, *, alerts: AlertService | None = None,
+                 checkpoint: Checkpoint = no_checkpoint) -> None:
+        self.exchange = exchange
+        self.uow_factory = uow_factory
+        self.clock = clock
+        self.options = options
+        self.alerts = alerts
+        self.checkpoint = checkpoint
+        self.executor = CommandExecutor(exchange, checkpoint)
+        self.lock = asyncio.Lock()
+        self._snapshot: EngineSnapshot | None = None
+        self._markets: dict[Symbol, MarketSpec] = {}
+
+    # ── state ───────────────────────────────────────────────────────────────────────────────
+    async def snapshot(self) -> EngineSnapshot:
+        """Return the current snapshot, loading it from the store the first time (or after an error)."""
+        if self._snapshot is None:
+            async with self.uow_factory() as uow:
+                self._snapshot = await engine_store.load(uow)
+        return self._snapshot
+
+    def forget(self) -> None:
+        """Drop the in-memory snapshot; the next cycle reloads it from the store."""
+        self._snapshot = None
+
+    async def market(self, symbol: Symbol) -> MarketSpec:
+        """Return the market spec of ``symbol`` (cached)."""
+        if symbol not in self._markets:
+            self._markets[symbol] = await self.exchange.market(symbol)
+        return self._markets[symbol]
+
+    def config(self, strategy: str, markets: Mapping[Symbol, MarketSpec]) -> EngineConfig:
+        """Return the EngineConfig ``step`` runs with for ``strategy``."""
+        return EngineConfig(strategy, self.options.risk, markets,
+                            tp_swap_distance=self.options.tp_swap_distance,
+                            allow_short=self.options.allow_short)
+
+    # ── one cycle ───────────────────────────────────────────────────────────────────────────
+    async def cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, *,
+                    prepare: Prepare | None = None, adjust: Adjust | None = None, manual: bool = False,
+                    extra_alerts: Iterable[Alert] = ()) -> CycleResult:
+        """Run one cycle (see the module doc); ``symbols`` None gathers every pair with open orders."""
+        async with self.lock:
+            try:
+                return await self._cycle(inp, symbols, prepare, adjust, manual, tuple(extra_alerts))
+            except BaseException:
+                self.forget()
+                raise
+
+    async def _cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, prepare: Prepare | None,
+                     adjust: Adjust | None, manual: bool, extra_alerts: tuple[Alert, ...]) -> CycleResult:
+        snap = await self.snapshot()
+        wanted = None if symbols is None else set(symbols)
+        view = await self._read(snap, wanted)
+        account = await self.exchange.balances()
+        now = self.clock.now()
+        if prepare is not None:
+            snap = prepare(snap)
+        active = {p.symbol for p in snap.state.positions.values()} | set(inp.prices) | set(inp.signals)
+        markets = {s: await self.market(s) for s in sorted(active | set(inp.exit_requests))}
+        async with self.uow_factory() as uow:
+            updates = await apply_venue(uow, view, now)
+            snap = replace(snap, fill_cursors=view.cursors)
+            step_in = StepInput(now, account, self.config(inp.strategy, markets), tuple(updates), inp.prices,
+                                inp.signals, inp.exit_requests)
+            out = step(snap.state, step_in)
+            if adjust is not None:
+                adjusted = adjust(out, snap)
+                if isinstance(adjusted, str):
+                    return CycleResult(refused=adjusted)
+                out = adjusted
+            alerts = [*extra_alerts, *risk_alerts(snap.state.risk, out.state.risk),
+                      *event_alerts(out.events, manual=manual)]
+            snap = await self._persist(uow, snap, out, now, alerts)
+        await self.checkpoint("intent_persisted")
+        events, sent, unresolved = await self._drain(snap, markets, inp.strategy)
+        self._wake()
+        return CycleResult((*out.events, *events), sent, unresolved)
+
+    async def drain(self) -> CycleResult:
+        """Execute whatever is left in the outbox (after a crash or an unknown outcome)."""
+        async with self.lock:
+            try:
+                snap = await self.snapshot()
+                symbols = {p.symbol for p in snap.state.positions.values()}
+                markets = {s: await self.market(s) for s in sorted(symbols)}
+                events, sent, unresolved = await self._drain(snap, markets, "engine")
+                self._wake()
+                return CycleResult(events, sent, unresolved)
+            except BaseException:
+                self.forget()
+                raise
+
+    async def persist_change(self, change: Prepare, alerts: Iterable[Alert] = ()) -> EngineSnapshot:
+        """Apply a pure change to the snapshot (e.g. an entry block) and store it with ``alerts``."""
+        async with self.lock:
+            try:
+                snap = change(await self.snapshot())
+                async with self.uow_factory() as uow:
+                    await engine_store.save(uow, snap, self.clock.now())
+                    await self._enqueue(uow, alerts)
+                    await uow.commit()
+                self._snapshot = snap
+                self._wake()
+                return snap
+            except BaseException:
+                self.forget()
+                raise
+
+    async def _read(self, snap: EngineSnapshot, symbols: set[Symbol] | None) -> VenueView:
+        async with self.uow_factory() as uow:
+            records = await uow.orders.open()
+        outbox_ids = _outbox_ids(snap.outbox)
+        # Intents still in the outbox are not resolved here: the drain below sends or looks them up.
+        records = [r for r in records if r.client_order_id not in outbox_ids
+                   and (symbols is None or r.symbol in symbols)]
+        return await read_venue(self.exchange, records, snap.fill_cursors, symbols or ())
+
+    async def _persist(self, uow: UnitOfWork, snap: EngineSnapshot, out: StepOutput, now: datetime,
+                       alerts: Iterable[Alert]) -> EngineSnapshot:
+        finished = [e.position for e in out.events if isinstance(e, PositionClosed)]
+        snap = replace(snap, state=out.state, outbox=(*snap.outbox, *out.commands))
+        for command in out.commands:
+            if isinstance(command, PlaceOrder | ReplaceStop):
+                await uow.orders.add(OrderRecord.from_request(command.request, now))
+        await engine_store.save(uow, snap, now, finished)
+        await self._enqueue(uow, alerts)
+        await uow.commit()
+        self._snapshot = snap
+        return snap
+
+    async def _enqueue(self, uow: UnitOfWork, alerts: Iterable[Alert]) -> None:
+        if self.alerts is None:
+            return
+        for alert in alerts:
+            await self.alerts.enqueue(uow, alert)
+
+    def _wake(self) -> None:
+        if self.alerts is not None:
+            self.alerts.wake()
+
+    async def _drain(self, snap: EngineSnapshot, markets: dict[Symbol, MarketSpec],
+                     strategy: str) -> tuple[tuple[EngineEvent, ...], int, int]:
+        events: list[EngineEvent] = []
+        sent = 0
+        for _ in range(MAX_ROUNDS):
+            if not snap.outbox:
+                break
+            outcomes = await self._execute(snap.outbox)
+            sent += sum(1 for o in outcomes if not o.unresolved)
+            done = [o for o in outcomes if not o.unresolved]
+            touched = {_symbol(o.command) for o in done}
+            fills_view = await read_venue(self.exchange, (), snap.fill_cursors, touched)
+            account = await self.exchange.balances()
+            now = self.clock.now()
+            for symbol in {p.symbol for p in snap.state.positions.values()} - set(markets):
+                markets[symbol] = await self.market(symbol)
+            async with self.uow_factory() as uow:
+                updates = [u for o in done for r in o.results
+                           if (u := await record_result(uow, r, now)) is not None]
+                only_fills = VenueView((), fills_view.fills, fills_view.cursors)
+                fill_updates = await apply_venue(uow, only_fills, now)
+                snap = replace(snap, outbox=snap.outbox[len(done):], fill_cursors=fills_view.cursors)
+                out = step(snap.state, StepInput(now, account, self.config(strategy, markets),
+                                                 (*_opens(updates), *fill_updates, *_others(updates))))
+                events += out.events
+                alerts = [*risk_alerts(snap.state.risk, out.state.risk), *event_alerts(out.events)]
+                snap = await self._persist(uow, snap, out, now, alerts)
+            await self.checkpoint("result_stored")
+            if len(done) < len(outcomes):
+                break
+        return tuple(events), sent, len(snap.outbox)
+
+    async def _execute(self, outbox: tuple[Command, ...]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for command in outbox:
+            outcome = await self.executor.run(command)
+            outcomes.append(outcome)
+            if outcome.unresolved:
+                break
+        return outcomes
+
+
+def _outbox_ids(outbox: Iterable[Command]) -> set[str]:
+    ids: set[str] = set()
+    for command in outbox:
+        if isinstance(command, PlaceOrder | ReplaceStop):
+            ids.add(command.request.client_order_id)
+    return ids
+
+
+def _symbol(command: Command) -> Symbol:
+    return command.request.symbol if isinstance(command, PlaceOrder) else command.symbol
+
+
+def _opens(updates: list[OrderUpdate]) -> list[OrderUpdate]:
+    return [u for u in updates if u.status.value == "open"]
+
+
+def _others(updates: list[OrderUpdate]) -> list[OrderUpdate]:
+    return [u for u in updates if u.status.value != "open"]
+
+
+__all__ = ["CycleInput", "CycleResult", "EngineOptions", "EngineRunner", "VenueResult"]

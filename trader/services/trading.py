@@ -1,0 +1,217 @@
+"""TradingService: strategy ticks and control actions, all through ``engine.step`` and the outbox.
+
+``run_tick(strategy, symbol, timeframe)``: closed candles (cached) -> ``Strategy.latest`` on the last
+closed candle (the same ``compute`` the backtest runs) -> one engine cycle (see ``engine_runner``:
+gather order updates -> step -> persist intents -> execute -> persist results -> announce). Control
+actions (close, close all, forced entry, halt, pause, resume, unlock) run the same cycle, so a manual
+close and a stop-out are booked by the same code. Only ports are used: the live, paper and replay
+modes differ in the Exchange and Clock they are given, never in here.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from trader.domain.alerts import Alert
+from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.domain.enums import Direction, ExitReason
+from trader.domain.ids import PositionId, Symbol
+from trader.engine.events import EngineEvent, EntryRefused
+from trader.engine.state import EngineState
+from trader.errors import InputError, StrategyError
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import UnitOfWorkFactory
+from trader.positions.events import PriceUpdated
+from trader.risk import state as risk_state
+from trader.services.alerts import AlertService
+from trader.services.candle_feed import CandleCache
+from trader.services.engine_runner import CycleInput, CycleResult, EngineOptions, EngineRunner
+from trader.services.engine_store import EngineSnapshot
+from trader.services.entry_size import limit_entry
+from trader.services.execution import Checkpoint, no_checkpoint
+from trader.strategies.base import Signal, Strategy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TickReport:
+    """What one tick saw and did."""
+
+    strategy: str
+    symbol: Symbol
+    candle_at: datetime | None  # open time of the closed candle the signal is for; None: no fresh candle
+    signal: Signal | None
+    events: tuple[EngineEvent, ...] = ()
+    sent: int = 0
+    unresolved: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """Outcome of a control action; a refusal (``ok`` False) changed nothing."""
+
+    ok: bool
+    message: str
+    refused_reason: str | None = None
+    position_ids: tuple[str, ...] = ()
+    events: tuple[EngineEvent, ...] = ()
+
+
+class TradingService:
+    """Run strategy ticks and control actions through the one engine cycle."""
+
+    def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,
+                 options: EngineOptions, strategies: Mapping[str, Strategy], *,
+                 alerts: AlertService | None = None, checkpoint: Checkpoint = no_checkpoint) -> None:
+        self.runner = EngineRunner(exchange, uow_factory, clock, options, alerts=alerts,
+                                   checkpoint=checkpoint)
+        self._exchange = exchange
+        self._clock = clock
+        self._strategies = dict(strategies)
+        self._candles = CandleCache(exchange)
+        self.last_tick_at: datetime | None = None
+
+    # ── ticks ───────────────────────────────────────────────────────────────────────────────
+    async def run_tick(self, strategy: str, symbol: str, timeframe: str) -> TickReport:
+        """Run ``strategy`` on the last closed ``timeframe`` candle of ``symbol`` and act on its signal."""
+        strat = self._strategy(strategy)
+        pair = Symbol(symbol)
+        now = self._clock.now()
+        tf = timeframe_ms(timeframe)
+        frame = await self._candles.closed(pair, timeframe, strat.required_history, now)
+        expected = (datetime_to_ms(now) // tf) * tf - tf  # open time of the candle that closed last
+        if len(frame) == 0 or int(frame.timestamp[-1]) != expected:
+            note = "no candle closed for this tick yet (venue late or data gap)"
+            logger.warning("%s %s %s: %s", strategy, symbol, timeframe, note)
+            return TickReport(strategy, pair, None, None, note=note)
+        try:
+            signal = strat.latest(frame)
+        except Exception as exc:  # plugin code: never let it break the engine (design section 6)
+            raise StrategyError(f"{strategy} failed on {symbol}: {exc}") from exc
+        i = len(frame) - 1
+        price = PriceUpdated(Decimal(repr(float(frame.high[i]))), Decimal(repr(float(frame.low[i]))),
+                             Decimal(repr(float(frame.close[i]))), ms_to_datetime(expected + tf))
+        snap = await self.runner.snapshot()
+        if snap.entries_blocked:
+            signal = replace(signal, enter_long=False, enter_short=False)
+        result = await self.runner.cycle(CycleInput(strategy, {pair: price}, {pair: signal}), [pair])
+        self.last_tick_at = now
+        return TickReport(strategy, pair, ms_to_datetime(expected), signal, result.events, result.sent,
+                          result.unresolved)
+
+    def _strategy(self, name: str) -> Strategy:
+        if name not in self._strategies:
+            known = ", ".join(sorted(self._strategies)) or "none"
+            raise InputError(f"unknown strategy {name!r}",
+                             user_message=f"Unknown strategy {name}; running: {known}.")
+        return self._strategies[name]
+
+    # ── control ─────────────────────────────────────────────────────────────────────────────
+    async def close_position(self, position_id: str, reason: str = "manual") -> ActionResult:
+        """Close one position at market (every active position of its pair, which caps it at one)."""
+        state = await self.engine_state()
+        position = state.positions.get(PositionId(position_id))
+        if position is None:
+            raise InputError(f"no open position {position_id}",
+                             user_message=f"No open position {position_id}.")
+        result = await self.runner.cycle(CycleInput(exit_requests={position.symbol: ExitReason.MANUAL}),
+                                         [position.symbol],
+                                         extra_alerts=[_manual(f"Closing {position_id}: {reason}")])
+        return ActionResult(True, f"closing {position_id} at market", position_ids=(position_id,),
+                            events=result.events)
+
+    async def close_all(self, reason: str = "manual") -> ActionResult:
+        """Close every active position at market."""
+        state = await self.engine_state()
+        if not state.positions:
+            return ActionResult(False, "no open positions", refused_reason="nothing_to_close")
+        symbols = sorted({p.symbol for p in state.positions.values()})
+        result = await self.runner.cycle(CycleInput(exit_requests=dict.fromkeys(symbols, ExitReason.MANUAL)),
+                                         symbols, extra_alerts=[_manual(f"Closing all positions: {reason}")])
+        return ActionResult(True, f"closing {len(state.positions)} position(s) at market",
+                            position_ids=tuple(state.positions), events=result.events)
+
+    async def force_entry(self, symbol: str, direction: Direction, amount: Decimal | None,
+                          strategy: str) -> ActionResult:
+        """Open a position now through the same risk check; ``amount`` (base) caps the risk-sized amount."""
+        pair = Symbol(symbol)
+        market = await self.runner.market(pair)
+        price = await self._exchange.last_price(pair)
+        now = self._clock.now()
+        snap = await self.runner.snapshot()
+        if snap.entries_blocked:
+            return ActionResult(False, f"entries are blocked: {snap.entries_blocked}",
+                                refused_reason="reconcile")
+        signal = Signal(datetime_to_ms(now), direction is Direction.LONG, False, direction is Direction.SHORT,
+                        False, 1.0, None, None, "manual")
+        tick = PriceUpdated(price, price, price, now)
+        adjust = None if amount is None else limit_entry(amount, market)
+        result = await self.runner.cycle(CycleInput(strategy, {pair: tick}, {pair: signal}), [pair],
+                                         adjust=adjust, manual=True)
+        if result.refused is not None:
+            return ActionResult(False, result.refused, refused_reason="below_minimum")
+        refused = [e for e in result.events if isinstance(e, EntryRefused)]
+        if refused:
+            r = refused[0].refusal
+            return ActionResult(False, str(r), refused_reason=r.reason.value, events=result.events)
+        ids = tuple(sorted({p for p in (await self.engine_state()).positions
+                            if p not in snap.state.positions}))
+        return ActionResult(True, f"entry sent for {symbol}", position_ids=ids, events=result.events)
+
+    async def halt(self, flatten: bool, reason: str) -> ActionResult:
+        """Halt entries (persists across restarts); ``flatten`` also closes every position."""
+        now = self._clock.now()
+
+        def change(snap: EngineSnapshot) -> EngineSnapshot:
+            return replace(snap, state=replace(snap.state, risk=risk_state.halt(snap.state.risk, reason, now,
+                                                                                 flatten=flatten)))
+        result = await self.runner.cycle(CycleInput(), None, prepare=change)
+        return ActionResult(True, "halted" + (" and closing every position" if flatten else ""),
+                            events=result.events)
+
+    async def pause(self, reason: str) -> ActionResult:
+        """Stop new entries; open positions keep their protection."""
+        now = self._clock.now()
+        await self.runner.cycle(CycleInput(), None, prepare=lambda s: replace(
+            s, state=replace(s.state, risk=risk_state.pause(s.state.risk, reason, now))))
+        return ActionResult(True, "paused")
+
+    async def resume(self, reason: str = "") -> ActionResult:
+        """Allow entries again; the drawdown peak restarts at the current equity."""
+        now = self._clock.now()
+        equity = (await self._exchange.balances()).equity
+        await self.runner.cycle(CycleInput(), None, prepare=lambda s: replace(
+            s, state=replace(s.state, risk=risk_state.resume(s.state.risk, now, equity))))
+        return ActionResult(True, "resumed")
+
+    async def unlock(self, symbol: str) -> ActionResult:
+        """Remove the entry cooldown of ``symbol``; refused when it has none."""
+        snap = await self.runner.snapshot()
+        if symbol not in snap.state.risk.cooldowns:
+            return ActionResult(False, f"{symbol} is not locked", refused_reason="not_locked")
+        cooldowns = {s: t for s, t in snap.state.risk.cooldowns.items() if s != symbol}
+        await self.runner.persist_change(lambda s: replace(
+            s, state=replace(s.state, risk=replace(s.state.risk, cooldowns=cooldowns))))
+        return ActionResult(True, f"{symbol} unlocked")
+
+    # ── reads ───────────────────────────────────────────────────────────────────────────────
+    async def engine_state(self) -> EngineState:
+        """Return the engine state (positions, order refs, risk memory) as last stored."""
+        return (await self.runner.snapshot()).state
+
+    async def drain(self) -> CycleResult:
+        """Execute whatever is left in the outbox (the monitor calls this too)."""
+        return await self.runner.drain()
+
+
+def _manual(text: str) -> Alert:
+    return Alert("manual", text)
+
+
