@@ -1,0 +1,124 @@
+"""Chart, backtest, system and audit test doubles, and the Services bundle over MemoryState."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import platform
+from datetime import timedelta
+from decimal import Decimal
+
+from tests.fakes.memory_services.control import MemoryControl
+from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
+from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
+from trader.domain.enums import Mode
+from trader.errors import DataError
+from trader.services.api import Services
+from trader.services.dto import (
+    BacktestReport,
+    BacktestRequest,
+    ChartImage,
+    ChartRequest,
+    ConfigView,
+    LogView,
+    VersionView,
+)
+
+
+def render_png(title: str, values: list[float]) -> bytes:
+    """Render a small line chart to PNG bytes with the Figure API (never pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4, 2.5), dpi=60)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.plot(values)
+    ax.set_title(title)
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
+class MemoryCharts:
+    """ChartService test double: real PNGs of sample-like data, rendered off the event loop."""
+
+    def __init__(self, s: MemoryState) -> None:
+        self.s = s
+
+    async def candles(self, request: ChartRequest) -> ChartImage:
+        if request.pair not in MARKETS:
+            raise DataError("unknown pair", user_message=f"No candles for {request.pair}.")
+        values = [float(self.s.prices[request.pair]) * (1 + 0.001 * (i % 17)) for i in range(request.candles)]
+        png = await asyncio.to_thread(render_png, f"{request.pair} {request.timeframe}", values)
+        return ChartImage(png, f"{request.pair} {request.timeframe}, last {request.candles} candles")
+
+    async def equity(self) -> ChartImage:
+        png = await asyncio.to_thread(render_png, "Equity", [10_000.0 + i for i in range(50)])
+        return ChartImage(png, "Equity")
+
+
+class MemoryBacktests:
+    """BacktestService test double: known strategies and pairs only."""
+
+    async def run(self, request: BacktestRequest) -> BacktestReport:
+        if request.strategy not in STRATEGIES:
+            raise DataError(
+                "unknown strategy", user_message=f"Unknown strategy {request.strategy}; see /strategies."
+            )
+        if request.pair not in MARKETS:
+            raise DataError("unknown pair", user_message=f"No candles for {request.pair}.")
+        png = await asyncio.to_thread(render_png, "Backtest equity", [1.0, 1.1, 1.05, 1.2])
+        return BacktestReport(
+            request,
+            NOW - timedelta(days=request.days),
+            NOW,
+            12,
+            Decimal("0.5"),
+            Decimal("0.2"),
+            Decimal("0.08"),
+            Decimal("1.8"),
+            Decimal("1.1"),
+            Decimal(12_000),
+            chart=ChartImage(png, "equity"),
+        )
+
+
+class MemorySystem:
+    """SystemService test double."""
+
+    def __init__(self, s: MemoryState) -> None:
+        self.s = s
+
+    async def version(self) -> VersionView:
+        return VersionView("0.1.0", platform.python_version(), "22.8", "binance", Mode.PAPER)
+
+    async def config(self) -> ConfigView:
+        return ConfigView((("exchange.name", "binance"), ("telegram.token", "********")))
+
+    async def logs(self, lines: int) -> LogView:
+        return LogView(tuple(self.s.logs[-lines:]))
+
+
+class MemoryAudit:
+    """AuditService test double (same signature as trader.services.audit.AuditService.record)."""
+
+    def __init__(self, s: MemoryState) -> None:
+        self.s = s
+
+    async def record(self, actor: str, action: str, detail: str = "", result: str = "ok") -> int:
+        self.s.audit.append((actor, action, detail, result))
+        return len(self.s.audit)
+
+
+def memory_services(state: MemoryState) -> Services:
+    """Return a Services bundle over ``state``."""
+    return Services(
+        MemoryQueries(state),
+        MemoryReports(state),
+        MemoryControl(state),
+        MemoryCharts(state),
+        MemoryBacktests(),
+        MemorySystem(state),
+        MemoryAudit(state),
+    )
