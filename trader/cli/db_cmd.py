@@ -79,7 +79,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 def copy_sqlite(source: Path, target: Path) -> None:
     """Copy a live SQLite database with the online backup API (consistent even during writes)."""
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = sqlite3.connect(source)  # read-write open: a read-only one cannot join a WAL database reliably
     dst = sqlite3.connect(target)
     try:
         src.backup(dst)
