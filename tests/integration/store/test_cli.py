@@ -94,3 +94,27 @@ def test_backup_on_postgres_explains_pg_dump(pg_url: str, monkeypatch: pytest.Mo
     assert main(["db", "backup"]) == 1
     out = capsys.readouterr().out
     assert "no backup was made" in out and "pg_dump --format=custom" in out
+
+
+async def test_backup_during_an_open_write_copies_only_committed_data(tmp_path: Path) -> None:
+    import numpy as np
+
+    from trader.cli.db_cmd import copy_sqlite
+    from trader.domain.candles import CandleFrame
+    from trader.domain.ids import Symbol
+    from trader.store import migrate
+    from trader.store.uow import Database
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
+    await migrate.upgrade_async(url)
+    db = Database.from_url(url)
+    rows = np.array([[1_704_067_200_000 + i * 3_600_000, 1, 2, 0.5, 1.5, 3] for i in range(10)])
+    try:
+        async with db.uow() as uow:
+            await uow.candles.upsert("binance", Symbol("BTC/USDT"), "1h", CandleFrame.from_arrays(rows[:4]))
+            await uow.commit()
+            await uow.candles.upsert("binance", Symbol("BTC/USDT"), "1h", CandleFrame.from_arrays(rows[4:]))
+            copy_sqlite(tmp_path / "live.db", tmp_path / "copy.db")  # the writer still holds its lock
+    finally:
+        await db.dispose()
+    assert candles_in(tmp_path / "copy.db") == 4
