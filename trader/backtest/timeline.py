@@ -29,6 +29,9 @@ if TYPE_CHECKING:
     from trader.backtest.lanes import Lane
 
 
+_DAY_MS = 86_400_000
+
+
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """Close times of every candle of every pair, each pair's last close then, and the trading day."""
@@ -54,8 +57,11 @@ class Timeline:
             at = np.searchsorted(lane.candles.timestamp + lane.timeframe_ms, times, side="right") - 1
             first = lane.candles.open[0] if len(lane) else np.nan
             closes[symbol] = np.where(at >= 0, lane.candles.close[np.maximum(at, 0)], first)
-        local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
-        days = np.asarray(local.normalize().asi8, dtype=np.int64)
+        if timezone == "UTC":  # the common case without pandas' time-zone machinery: same numbers
+            days = (times // _DAY_MS) * _DAY_MS * 1_000_000
+        else:
+            local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
+            days = np.asarray(local.normalize().asi8, dtype=np.int64)
         bases = {symbol: symbol.split("/")[0] for symbol in lanes}
         return cls(times, closes, bases, days, timezone, quote)
 

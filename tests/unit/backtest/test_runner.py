@@ -141,3 +141,19 @@ def test_no_candles_in_period_is_a_clear_data_error() -> None:
     with pytest.raises(DataError, match="no candles"):
         run_backtest(Scripted(), {BTC: frame([FLAT])}, BacktestSettings("s", "1h"),
                      trade_from_ms=2_000_000_000_000)
+
+
+def test_timeline_days_in_utc_fast_path_equal_pandas_local_days() -> None:
+    import pandas as pd
+
+    from trader.backtest.lanes import Lane
+    from trader.backtest.timeline import Timeline
+
+    candles = frame([FLAT] * 60)
+    lane = Lane.build(BTC, candles, Scripted().compute(candles), HOUR)
+    fast = Timeline.build({BTC: lane}, "UTC", "USDT").days
+    slow = pd.to_datetime(candles.timestamp + HOUR, unit="ms", utc=True)
+    assert list(fast) == list(pd.DatetimeIndex(slow).normalize().asi8)
+    sydney = Timeline.build({BTC: lane}, "Australia/Sydney", "USDT").days
+    local = pd.DatetimeIndex(slow).tz_convert("Australia/Sydney").normalize().asi8
+    assert list(sydney) == list(local) and list(sydney) != list(fast)
