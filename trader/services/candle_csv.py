@@ -41,7 +41,8 @@ def read_candle_csv(path: Path) -> CandleFrame:
     """Parse and validate a whole file; InputError names the file and line of the first problem."""
     try:
         raw = path.read_bytes()
-        text = gzip.decompress(raw).decode() if raw.startswith(_GZIP_MAGIC) else raw.decode()
+        data = gzip.decompress(raw) if raw.startswith(_GZIP_MAGIC) else raw
+        text = data.decode("utf-8-sig")  # tolerate the byte-order mark some spreadsheet exports add
     except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
     lines: list[int] = []

@@ -93,3 +93,9 @@ def test_bundled_sample_parses(tmp_path: Path) -> None:
     assert {"BTC_USDT-1h.csv.gz", "ETH_USDT-1h.csv.gz", "BTC_USDT-1m.csv.gz"} <= set(files)
     frame = read_candle_csv(files["BTC_USDT-1h.csv.gz"])
     assert frame.timestamp[0] == 1640995200000 and len(frame) > 15_000
+
+
+def test_byte_order_mark_and_windows_line_endings_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "BTC_USDT-1h.csv"
+    path.write_bytes(("\ufeff" + HEADER + "\r\n".join(GOOD) + "\r\n").encode())
+    assert len(read_candle_csv(path)) == 2
