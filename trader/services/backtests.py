@@ -1,0 +1,130 @@
+"""BacktestService: run ``backtest.api.run_backtest`` on stored candles off the event loop; report + chart.
+
+The run happens in a worker thread (``asyncio.to_thread``): the simulation is numpy-heavy and releases
+the GIL in its inner loops, and a thread avoids pickling the strategy and the candles into a process.
+The strategy is built with the running parameters (the ParameterBook), candles before the period only
+warm the indicators up, and every run is stored (``BacktestRunRepository``) with its KPIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from trader.backtest.api import run_backtest
+from trader.backtest.result import BacktestResult
+from trader.backtest.runner import BacktestSettings
+from trader.config.sections import BacktestConfig
+from trader.domain.candles import timeframe_ms
+from trader.domain.ids import Symbol, split_symbol
+from trader.errors import DataError, InputError, StrategyError
+from trader.ports.charts import ChartRenderer
+from trader.ports.clock import Clock
+from trader.ports.store import BacktestRun, UnitOfWorkFactory
+from trader.services.dto import BacktestReport, BacktestRequest, ChartImage
+from trader.services.parameters import ParameterBook
+from trader.sim.costs import FeeModel, SlippageModel
+from trader.strategies.base import Strategy
+
+logger = logging.getLogger(__name__)
+
+MAX_DAYS = 3650
+
+
+def _dec(value: float | None) -> Decimal | None:
+    if value is None or not math.isfinite(value):
+        return None
+    return Decimal(repr(value))
+
+
+class StoredBacktestService:
+    """Implements ``api.BacktestService`` over the candle store."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, renderer: ChartRenderer, clock: Clock, *,
+                 config: BacktestConfig, book: ParameterBook, store_exchange: str,
+                 theme: str = "dark") -> None:
+        self._uow = uow_factory
+        self._renderer = renderer
+        self._clock = clock
+        self._config = config
+        self._book = book
+        self._store_exchange = store_exchange
+        self._theme = theme
+
+    def _strategy(self, name: str) -> Strategy:
+        params = next((e.params for e in self._book.strategies if e.name == name), {})
+        try:
+            return self._book.registry.create(name, params)
+        except StrategyError as exc:
+            raise DataError(str(exc), user_message=exc.user_message) from None
+
+    async def run(self, request: BacktestRequest) -> BacktestReport:
+        """Backtest the last ``request.days`` days of stored candles; DataError for unknown inputs."""
+        if not 1 <= request.days <= MAX_DAYS:
+            raise InputError(f"days={request.days}", user_message=f"Days must be 1..{MAX_DAYS}.")
+        strategy = self._strategy(request.strategy)
+        pair = Symbol(request.pair.upper())
+        tf = timeframe_ms(request.timeframe)
+        async with self._uow() as uow:
+            last = await uow.candles.last_ms(self._store_exchange, pair, request.timeframe)
+            if last is None:
+                raise DataError(f"no {request.timeframe} candles stored for {pair}",
+                                user_message=f"No {request.timeframe} candles stored for {pair}; "
+                                             "import or fetch them first (tradebot data).")
+            end_ms = last + tf
+            trade_from = end_ms - int(timedelta(days=request.days).total_seconds() * 1000)
+            warmup = strategy.required_history * tf
+            frame = await uow.candles.load(self._store_exchange, pair, request.timeframe, trade_from - warmup,
+                                           end_ms)
+        settings = BacktestSettings(
+            strategy=strategy.name, timeframe=request.timeframe, risk=self._book.risk,
+            start_balance=self._config.start_balance, quote=split_symbol(pair)[1],
+            fees=FeeModel.flat(self._config.fee), slippage=SlippageModel(self._config.slippage),
+        )
+        result = await asyncio.to_thread(run_backtest, strategy, {pair: frame}, settings,
+                                         trade_from_ms=trade_from)
+        report = await self._report(request, result)
+        await self._store(request, result)
+        return report
+
+    async def _report(self, request: BacktestRequest, result: BacktestResult) -> BacktestReport:
+        kpis = await asyncio.to_thread(result.kpis)
+        stats, eq = kpis.trades, kpis.equity
+        render: Callable[[], bytes] = lambda: self._renderer.equity(  # noqa: E731 - one-line thunk
+            result.equity, f"{request.strategy} {request.pair} {request.timeframe}", self._theme)
+        png = await asyncio.to_thread(render)
+        return BacktestReport(
+            request=request, start=result.start, end=result.end, trades=stats.trades,
+            win_rate=_dec(stats.win_rate), total_return_pct=_dec(eq.total_return) or Decimal(0),
+            max_drawdown_pct=_dec(eq.max_drawdown.depth_pct / 100) or Decimal(0),
+            profit_factor=_dec(stats.profit_factor), sharpe=_dec(eq.sharpe),
+            final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01")), quote=result.quote,
+            chart=ChartImage(png, f"Equity: {request.strategy} on {request.pair}, {request.days} days"),
+        )
+
+    async def _store(self, request: BacktestRequest, result: BacktestResult) -> None:
+        kpis = result.kpis()
+        run = BacktestRun(
+            created_at=self._clock.now(), strategy=result.strategy,
+            params={k: v for k, v in result.params.items() if isinstance(v, int | float | str | bool)},
+            pairs=result.pairs, timeframe=result.timeframe,
+            period_start=result.start, period_end=result.end,
+            kpis={"trades": kpis.trades.trades, "total_pnl": str(kpis.trades.total_pnl),
+                  "total_return": kpis.equity.total_return,
+                  "max_drawdown_pct": kpis.equity.max_drawdown.depth_pct,
+                  "end_equity": result.end_equity},
+            trades=[{"symbol": t.symbol, "entry_time": t.entry_time.isoformat(),
+                     "exit_time": t.exit_time.isoformat(), "pnl": str(t.pnl), "exit_reason": t.exit_reason}
+                    for t in result.trades],
+        )
+        try:
+            async with self._uow() as uow:
+                await uow.backtests.add(run)
+                await uow.commit()
+        except Exception as exc:  # the report was computed; losing its archive copy is not worth failing it
+            logger.warning("backtest run not stored: %s", exc)
+

@@ -1,0 +1,152 @@
+"""ChartService: gather candles, trades and equity, then render through the ChartRenderer port off the loop.
+
+Candles come from the exchange port (live venue, or the paper exchange's replayed candles) and fall back
+to the store; markers are the pair's entries and exits in the window, levels the open positions'
+stop and take-profit. Rendering is CPU-bound, so it runs in ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+import pandas as pd
+
+from trader.analytics.kpis import equity_from_trades
+from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.domain.ids import Symbol
+from trader.errors import DataError, InputError
+from trader.indicators.channels import bollinger
+from trader.ports.charts import (
+    BandOverlay,
+    CandleChart,
+    ChartRenderer,
+    LevelKind,
+    MarkerKind,
+    PriceLevel,
+    TradeMarker,
+)
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import UnitOfWorkFactory
+from trader.positions.state import Position
+from trader.services.dto import ChartImage, ChartRequest
+from trader.services.reports import closed_positions, trade_record
+
+logger = logging.getLogger(__name__)
+
+MAX_CANDLES = 1000
+BAND_PERIOD = 20
+
+
+class RenderedChartService:
+    """Implements ``api.ChartService``: candles with trades and levels, and the equity curve."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, exchange: Exchange, renderer: ChartRenderer,
+                 clock: Clock, *, store_exchange: str, theme: str = "dark",
+                 start_balance: Decimal = Decimal(10_000)) -> None:
+        self._uow = uow_factory
+        self._exchange = exchange
+        self._renderer = renderer
+        self._clock = clock
+        self._store_exchange = store_exchange
+        self._theme = theme
+        self._start_balance = start_balance
+
+    async def candles(self, request: ChartRequest) -> ChartImage:
+        """Render the last ``request.candles`` candles of the pair with Bollinger bands, trades and levels."""
+        pair = Symbol(request.pair.upper())
+        if not 10 <= request.candles <= MAX_CANDLES:
+            raise InputError(f"candles={request.candles}", user_message=f"Candles must be 10..{MAX_CANDLES}.")
+        frame = await self._frame(pair, request.timeframe, request.candles)
+        chart = CandleChart(
+            title=f"{pair} {request.timeframe}", candles=frame, bands=_bands(frame),
+            markers=await self._markers(pair, frame, request.timeframe), levels=await self._levels(pair),
+        )
+        png = await asyncio.to_thread(self._renderer.candles, chart, self._theme)
+        last = ms_to_datetime(int(frame.timestamp[-1]))
+        caption = f"{pair} {request.timeframe}, {len(frame)} candles to {last:%Y-%m-%d %H:%M} UTC"
+        return ChartImage(png, caption)
+
+    async def _frame(self, pair: Symbol, timeframe: str, count: int) -> CandleFrame:
+        step = timedelta(milliseconds=timeframe_ms(timeframe))
+        now = self._clock.now()
+        frame: CandleFrame | None = None
+        try:
+            frame = await self._exchange.candles(pair, timeframe, now - step * (count + 1), count + 1)
+        except DataError:
+            raise
+        except Exception as exc:  # the venue is down: the store may still have the candles
+            logger.warning("chart candles for %s from the exchange failed: %s", pair, exc)
+        if frame is None or len(frame) == 0:
+            async with self._uow() as uow:
+                frame = await uow.candles.load(self._store_exchange, pair, timeframe)
+        if len(frame) == 0:
+            raise DataError(f"no {timeframe} candles for {pair}",
+                            user_message=f"No {timeframe} candles for {pair} yet.")
+        return frame.tail(count)
+
+    async def _markers(self, pair: Symbol, frame: CandleFrame, timeframe: str) -> list[TradeMarker]:
+        start = ms_to_datetime(int(frame.timestamp[0]))
+        end = ms_to_datetime(int(frame.timestamp[-1]) + timeframe_ms(timeframe))
+        markers: list[TradeMarker] = []
+        for position in await closed_positions(self._uow):
+            if position.symbol != pair:
+                continue
+            record = trade_record(position)
+            if start <= record.entry_time < end:
+                markers.append(TradeMarker(record.entry_time, float(record.entry_price), MarkerKind.ENTRY,
+                                           record.direction))
+            if start <= record.exit_time < end:
+                markers.append(TradeMarker(record.exit_time, float(record.exit_price), MarkerKind.EXIT,
+                                           record.direction))
+        for position in await self._open(pair):
+            if position.opened_at is not None and position.entry_price is not None \
+                    and start <= position.opened_at < end:
+                markers.append(TradeMarker(position.opened_at, float(position.entry_price), MarkerKind.ENTRY,
+                                           position.direction))
+        return markers
+
+    async def _open(self, pair: Symbol) -> list[Position]:
+        async with self._uow() as uow:
+            return [p for p in await uow.positions.unfinished() if p.symbol == pair]
+
+    async def _levels(self, pair: Symbol) -> list[PriceLevel]:
+        levels: list[PriceLevel] = []
+        for position in await self._open(pair):
+            if position.stop_price is not None:
+                levels.append(PriceLevel(LevelKind.STOP, float(position.stop_price)))
+            if position.take_profit is not None:
+                levels.append(PriceLevel(LevelKind.TAKE_PROFIT, float(position.take_profit)))
+        return levels
+
+    async def equity(self) -> ChartImage:
+        """Render the account equity (stored snapshots, or start balance plus realised PnL)."""
+        series = await self._equity_series()
+        png = await asyncio.to_thread(self._renderer.equity, series, "Equity", self._theme)
+        return ChartImage(png, f"Equity {series.index[0]:%Y-%m-%d} to {series.index[-1]:%Y-%m-%d}")
+
+    async def _equity_series(self) -> pd.Series:
+        async with self._uow() as uow:
+            snapshots = await uow.equity.since(ms_to_datetime(0))
+        if len(snapshots) >= 2:
+            index = pd.DatetimeIndex([pd.Timestamp(s.ts) for s in snapshots]).tz_convert("UTC")
+            series = pd.Series([float(s.equity) for s in snapshots], index=index, name="equity")
+            return series[~series.index.duplicated(keep="last")]
+        records = [trade_record(p) for p in await closed_positions(self._uow)]
+        start = min((r.entry_time for r in records), default=self._clock.now() - timedelta(days=1))
+        series = equity_from_trades(records, self._start_balance, start)
+        if len(series) < 2:
+            now = pd.Timestamp(self._clock.now()).tz_convert("UTC")
+            series = pd.Series([float(self._start_balance)] * 2, name="equity",
+                               index=pd.DatetimeIndex([now - pd.Timedelta(days=1), now]))
+        return series
+
+
+def _bands(frame: CandleFrame) -> list[BandOverlay]:
+    if len(frame) < BAND_PERIOD:
+        return []
+    bands = bollinger(frame.close, BAND_PERIOD, 2.0)
+    return [BandOverlay(f"Bollinger {BAND_PERIOD}, 2", bands.upper, bands.lower, bands.middle)]
