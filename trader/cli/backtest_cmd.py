@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol, split_symbol
 from trader.errors import ArgError, DataError
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
          "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--param name=value ...] [--detail 1m] "
-         "[--data-dir DIR] [--csv FILE] [--json FILE]")
+         "[--data-dir DIR | --source store] [--csv FILE] [--json FILE] [--save]")
 _TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w")
 _PROGRESS_MIN_CANDLES = 100_000
 
@@ -38,6 +39,10 @@ def register(sub: Any) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter")
     p.add_argument("--detail", metavar="TIMEFRAME", help="lower timeframe to resolve stop+target candles")
     p.add_argument("--data-dir", type=Path, help="directory of CSV candle files (default: bundled samples)")
+    p.add_argument("--source", choices=("files", "store"), default="files",
+                   help="files: CSV (--data-dir); store: candles imported with `tradebot data`")
+    p.add_argument("--exchange", help="exchange of the stored candles (default: the configured one)")
+    p.add_argument("--save", action="store_true", help="store the run in the database (backtest runs)")
     p.add_argument("--balance", type=_decimal, help="start balance in the quote currency")
     p.add_argument("--fee", type=_decimal, help="fee per side as a fraction (0.001 = 0.1 %%)")
     p.add_argument("--slippage", type=_decimal, help="slippage on taker fills as a fraction")
@@ -48,7 +53,7 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-def _run(args: argparse.Namespace) -> int:
+async def _run(args: argparse.Namespace) -> int:
     from trader.backtest.api import run_backtest
     from trader.backtest.report import result_json, text_report, trades_csv
     from trader.backtest.runner import BacktestSettings
@@ -60,20 +65,19 @@ def _run(args: argparse.Namespace) -> int:
     pairs = _pairs(args.pairs) if args.pairs else tuple(Symbol(p) for p in settings.exchange.pairs)
     timeframe = _timeframe(args.timeframe or settings.exchange.timeframe)
     strategy = create(args.strategy, _params(args.param))
-    data_dir: Path = args.data_dir or SAMPLE_DIR
-    warmup_ms = strategy.required_history * timeframe_ms(timeframe)
     first_ms = None if args.start is None else datetime_to_ms(args.start)
     end_ms = None if args.end is None else datetime_to_ms(args.end)
     if first_ms is not None and end_ms is not None and end_ms <= first_ms:
         raise ArgError("--to must be after --from", USAGE)
+    detail_tf = None if args.detail is None else _timeframe(args.detail)
+    if detail_tf is not None and timeframe_ms(detail_tf) >= timeframe_ms(timeframe):
+        raise ArgError(f"--detail {detail_tf} must be finer than --timeframe {timeframe}", USAGE)
+    warmup_ms = strategy.required_history * timeframe_ms(timeframe)
     load_from = None if first_ms is None else first_ms - warmup_ms
-    candles = {p: load_candles(data_dir, p, timeframe, load_from, end_ms) for p in pairs}
-    detail = None
-    if args.detail:
-        detail_tf = _timeframe(args.detail)
-        if timeframe_ms(detail_tf) >= timeframe_ms(timeframe):
-            raise ArgError(f"--detail {detail_tf} must be finer than --timeframe {timeframe}", USAGE)
-        detail = {p: load_candles(data_dir, p, detail_tf, first_ms, end_ms) for p in pairs}
+    loader = _store_loader(settings, args.exchange or settings.exchange.name) if args.source == "store" \
+        else _file_loader(args.data_dir or SAMPLE_DIR)
+    candles = {p: await loader(p, timeframe, load_from, end_ms) for p in pairs}
+    detail = None if detail_tf is None else {p: await loader(p, detail_tf, first_ms, end_ms) for p in pairs}
     bt = settings.backtest
     run_settings = BacktestSettings(
         strategy=strategy.name, timeframe=timeframe, risk=settings.risk,
@@ -81,17 +85,73 @@ def _run(args: argparse.Namespace) -> int:
         fees=FeeModel.flat(args.fee if args.fee is not None else bt.fee),
         slippage=SlippageModel(args.slippage if args.slippage is not None else bt.slippage),
     )
-    total = sum(len(c) for c in candles.values())
-    with _progress(total, args.quiet) as progress:
+    with _progress(sum(len(c) for c in candles.values()), args.quiet) as progress:
         result = run_backtest(strategy, candles, run_settings, detail=detail, trade_from_ms=first_ms,
                               progress=progress)
     kpis = result.kpis()
     print(text_report(result, kpis))
     if args.csv:
         _write(args.csv, trades_csv(result))
+    document = result_json(result, kpis)
     if args.json:
-        _write(args.json, result_json(result, kpis))
+        _write(args.json, document)
+    if args.save:
+        run_id = await _save(settings, document)
+        print(f"stored as backtest run {run_id}")
     return 0
+
+
+Loader = Callable[[Symbol, str, "int | None", "int | None"], Awaitable[CandleFrame]]
+
+
+def _file_loader(data_dir: Path) -> Loader:
+    async def load(pair: Symbol, timeframe: str, start_ms: int | None, end_ms: int | None) -> CandleFrame:
+        return load_candles(data_dir, pair, timeframe, start_ms, end_ms)
+
+    return load
+
+
+def _store_loader(settings: Any, exchange: str) -> Loader:
+    from trader.cli.data_cmd import market_data
+
+    async def load(pair: Symbol, timeframe: str, start_ms: int | None, end_ms: int | None) -> CandleFrame:
+        async with market_data(settings) as service:
+            frame = await service.load(exchange, pair, timeframe,
+                                       None if start_ms is None else ms_to_datetime(start_ms),
+                                       None if end_ms is None else ms_to_datetime(end_ms))
+        if len(frame) == 0:
+            raise DataError(f"no stored {exchange} {pair} {timeframe} candles in the requested period",
+                            user_message=f"No stored {pair} {timeframe} candles from {exchange} in that "
+                                         f"period: import or fetch them with `tradebot data`")
+        return frame
+
+    return load
+
+
+async def _save(settings: Any, document: str) -> int:
+    import json
+
+    from trader.ports.store import BacktestRun
+    from trader.runtime.clock import SystemClock
+    from trader.store.migrate import upgrade_async
+    from trader.store.uow import Database
+
+    data = json.loads(document)
+    run = BacktestRun(created_at=SystemClock().now(), strategy=data["strategy"], params=data["params"],
+                      pairs=tuple(data["pairs"]), timeframe=data["timeframe"],
+                      period_start=datetime.fromisoformat(data["start"]),
+                      period_end=datetime.fromisoformat(data["end"]), kpis=data["kpis"],
+                      trades=data["trades"])
+    if settings.database.auto_upgrade:
+        await upgrade_async(settings.database.url)
+    database = Database.from_config(settings.database)
+    try:
+        async with database.uow() as uow:
+            run_id = await uow.backtests.add(run)
+            await uow.commit()
+    finally:
+        await database.dispose()
+    return run_id
 
 
 class _progress:  # noqa: N801 - used as a context manager like a function

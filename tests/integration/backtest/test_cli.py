@@ -68,3 +68,41 @@ def test_corrupt_candle_file_names_the_file(tmp_path: Path, capsys: pytest.Captu
                  "--data-dir", str(tmp_path), "--quiet"])
     assert code == 1
     assert "BTC_USDT-1h.csv.gz is not a valid candle file" in capsys.readouterr().err
+
+
+async def _stored_runs(url: str) -> list[object]:
+    from trader.store.uow import Database
+
+    database = Database.from_url(url)
+    try:
+        async with database.uow() as uow:
+            return list(await uow.backtests.recent())
+    finally:
+        await database.dispose()
+
+
+def test_backtest_from_stored_candles_saves_the_run(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    monkeypatch.setenv("TRADER_DATABASE__URL", sqlite_url)
+    assert main(["data", "import", str(SAMPLE / "BTC_USDT-1h.csv.gz")]) == 0
+    code = main(["backtest", "--strategy", "breakout", "--pairs", "BTC/USDT", "--timeframe", "1h",
+                 "--from", "2023-01-01", "--to", "2023-04-01", "--source", "store", "--save", "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "stored as backtest run 1" in out
+    runs = asyncio.run(_stored_runs(sqlite_url))
+    assert len(runs) == 1
+    run = runs[0]
+    assert run.strategy == "breakout" and run.pairs == ("BTC/USDT",)  # type: ignore[attr-defined]
+    assert run.kpis["trades"] == len(run.trades)  # type: ignore[attr-defined]
+
+
+def test_store_source_without_candles_says_how_to_get_them(sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TRADER_DATABASE__URL", sqlite_url)
+    code = main(["backtest", "--strategy", "breakout", "--pairs", "ETH/USDT", "--timeframe", "1h",
+                 "--source", "store", "--quiet"])
+    assert code == 1
+    assert "tradebot data" in capsys.readouterr().err
