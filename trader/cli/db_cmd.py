@@ -8,12 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
 from trader.config import load_settings
 from trader.errors import InputError, StoreError
-from trader.store import migrate
-from trader.store.db import sqlite_path
 
 
 def register(sub: Any) -> None:
@@ -33,7 +29,12 @@ def register(sub: Any) -> None:
     backup.set_defaults(func=_backup)
 
 
+# SQLAlchemy and Alembic are imported inside the commands: `tradebot --help` should not pay for them.
+
+
 async def _upgrade(args: argparse.Namespace) -> int:
+    from trader.store import migrate
+
     url = load_settings(args.config).database.url
     await migrate.upgrade_async(url, args.revision)
     print(f"database at revision {await migrate.current_revision(url)} ({_safe(url)})")
@@ -41,6 +42,8 @@ async def _upgrade(args: argparse.Namespace) -> int:
 
 
 async def _downgrade(args: argparse.Namespace) -> int:
+    from trader.store import migrate
+
     if not args.yes:
         raise InputError(f"downgrading to {args.revision} drops tables and their data; add --yes to confirm")
     url = load_settings(args.config).database.url
@@ -50,6 +53,8 @@ async def _downgrade(args: argparse.Namespace) -> int:
 
 
 async def _current(args: argparse.Namespace) -> int:
+    from trader.store import migrate
+
     url = load_settings(args.config).database.url
     current = await migrate.current_revision(url)
     head = migrate.head_revision()
@@ -59,6 +64,8 @@ async def _current(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from trader.store.db import sqlite_path
+
     settings = load_settings(args.config)
     url = settings.database.url
     source = sqlite_path(url)
@@ -89,6 +96,8 @@ def copy_sqlite(source: Path, target: Path) -> None:
 
 
 def _pg_dump_help(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     parsed = make_url(url)
     return (
         "PostgreSQL is backed up with its own tools; no backup was made. For example:\n"
@@ -100,4 +109,6 @@ def _pg_dump_help(url: str) -> str:
 
 
 def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     return make_url(url).render_as_string(hide_password=True)
