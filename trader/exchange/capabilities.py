@@ -28,6 +28,7 @@ class VenueFacts:
     oco: bool = False  # ccxt places an OCO when both stopLossPrice and takeProfitPrice are given
     stop_params: tuple[tuple[str, str], ...] = ()  # extra params for trigger orders, e.g. OKX tdMode
     trigger_book: tuple[tuple[str, str], ...] = ()  # params listing a separate trigger-order book
+    trigger_client_id: str = ""  # the field carrying our client id on trigger orders, when not the usual
     notes: str = ""
 
 
@@ -35,6 +36,7 @@ VENUE_FACTS: dict[str, VenueFacts] = {
     "binance": VenueFacts(notes="spot STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT); OCO not in ccxt's unified API"),
     "okx": VenueFacts(oco=True, stop_params=(("tdMode", "cash"),),
                       trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
+                      trigger_client_id="algoClOrdId",
                       notes="trigger/conditional/OCO as algo orders"),
     "kraken": VenueFacts(notes="stop-loss and take-profit order types"),
     "bybit": VenueFacts(notes="spot conditional orders"),

@@ -21,6 +21,7 @@ from trader.domain.market import MarketSpec
 from trader.domain.money import ZERO, D
 from trader.domain.orders import Fill, Order, OrderRequest
 from trader.errors import InvalidOrder
+from trader.exchange.capabilities import VenueFacts
 from trader.exchange.rounding import rounded_request
 
 _STATUS = {
@@ -49,7 +50,7 @@ def dec(value: Any) -> Decimal | None:
 
 
 def create_args(
-    request: OrderRequest, spec: MarketSpec, extra_stop_params: dict[str, str], last_price: Decimal | None
+    request: OrderRequest, spec: MarketSpec, facts: VenueFacts, last_price: Decimal | None
 ) -> CreateArgs:
     """Return rounded, minimum-checked create-order arguments; InvalidOrder before anything is sent.
 
@@ -63,7 +64,10 @@ def create_args(
         return CreateArgs(request.symbol, "market", request.side.value, amount, None, params)
     if kind is OrderType.LIMIT:
         return CreateArgs(request.symbol, "limit", request.side.value, amount, _need(price, request), params)
-    params.update(extra_stop_params)
+    params.update(dict(facts.stop_params))
+    if facts.trigger_client_id:  # e.g. OKX algo orders are found by algoClOrdId, not clOrdId
+        del params["clientOrderId"]
+        params[facts.trigger_client_id] = request.client_order_id
     if kind is OrderType.STOP:
         params["stopLossPrice"] = _need(trigger, request)
         return CreateArgs(request.symbol, "market", request.side.value, amount, None, params)

@@ -163,7 +163,7 @@ class CcxtExchange:
         check_supported(request, spec)
         unpriced = request.price is None and request.trigger_price is None
         last = await self.last_price(request.symbol) if unpriced else None
-        args = create_args(request, spec, dict(self._facts.stop_params), last)
+        args = create_args(request, spec, self._facts, last)
         client = self._client
         ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
 

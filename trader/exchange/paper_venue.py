@@ -89,6 +89,7 @@ class PaperExchange:
         self._done: dict[ClientOrderId, Order] = {}  # terminal orders restored from a snapshot
         self._fills: list[Fill] = []
         self._prices: dict[Symbol, Decimal] = {}
+        self._last_bar: dict[Symbol, Bar] = {}
         self._history: dict[Symbol, tuple[str, list[list[float]]]] = {}
         self._now = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -118,7 +119,21 @@ class PaperExchange:
     def _on_bar(self, symbol: Symbol, bar: Bar) -> list[Fill]:
         self._spec(symbol)
         self._prices[symbol] = bar.close
+        self._last_bar[symbol] = bar
         self._now = max(self._now, ms_to_datetime(bar.timestamp))
+        fills = self._ledger.on_bar(symbol, bar)
+        self._fills.extend(fills)
+        return fills
+
+    def rematch(self, symbol: Symbol) -> list[Fill]:
+        """Match resting orders again on the last price or candle fed; return the new fills.
+
+        Replay uses it like the backtest: a stop placed after an entry filled at a candle's open can
+        still be hit inside that same candle.
+        """
+        bar = self._last_bar.get(symbol)
+        if bar is None:
+            return []
         fills = self._ledger.on_bar(symbol, bar)
         self._fills.extend(fills)
         return fills
