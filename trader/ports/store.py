@@ -244,6 +244,10 @@ class PositionRepository(Protocol):
         """Return how many terminal positions exist."""
         ...
 
+    async def closed_between(self, start: datetime, end: datetime | None = None) -> list[Position]:
+        """Return terminal positions with ``start <= closed_at < end`` (open end when None), oldest first."""
+        ...
+
 
 class EquityRepository(Protocol):
     """Equity snapshots over time."""

@@ -2,7 +2,8 @@
 
 SQLite has no decimal type: a NUMERIC column converts text to REAL and keeps only 15 significant
 digits, so on SQLite ``Money`` is stored as text. Both backends quantize to 18 decimal places (what
-PostgreSQL's Numeric(38, 18) does itself), so the two return the same values. ``UtcDateTime`` stores
+PostgreSQL's Numeric(38, 18) does itself), so the two return the same values. Consequence: never compare,
+sort or sum Money columns in SQL (text on SQLite); repositories filter money in Python. ``UtcDateTime`` stores
 UTC (naive on SQLite, which has no time zones) and always returns aware UTC datetimes.
 """
 

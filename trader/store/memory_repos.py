@@ -177,5 +177,11 @@ class MemoryPositionRepository:
         """Return how many terminal positions exist."""
         return len(self._finished(symbol))
 
+    async def closed_between(self, start: datetime, end: datetime | None = None) -> list[Position]:
+        """Return terminal positions closed in [start, end), oldest first."""
+        found = [p for p in self._finished(None)
+                 if p.closed_at is not None and p.closed_at >= start and (end is None or p.closed_at < end)]
+        return sorted(found, key=lambda p: (p.closed_at, p.id))
+
     def _finished(self, symbol: Symbol | None) -> list[Position]:
         return [p for p in self._t.values() if p.status.is_terminal and symbol in (None, p.symbol)]

@@ -146,3 +146,12 @@ class SqlPositionRepository:
         if symbol is not None:
             stmt = stmt.where(PositionRow.symbol == symbol)
         return int((await self._session.execute(stmt)).scalar_one())
+
+    async def closed_between(self, start: datetime, end: datetime | None = None) -> list[Position]:
+        """Return terminal positions closed in [start, end), oldest first."""
+        stmt = select(PositionRow).where(PositionRow.status.in_(_TERMINAL_POSITION),
+                                         PositionRow.closed_at >= start)
+        if end is not None:
+            stmt = stmt.where(PositionRow.closed_at < end)
+        stmt = stmt.order_by(PositionRow.closed_at, PositionRow.id)
+        return [mappers.position_from_row(r) for r in (await self._session.scalars(stmt)).all()]

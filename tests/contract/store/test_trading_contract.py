@@ -136,6 +136,8 @@ async def test_positions_split_into_unfinished_and_paged_finished(uow_factory: U
         assert [p.id for p in await uow.positions.finished(symbol=Symbol("BTC/USDT"))] == ["c3"]
         assert await uow.positions.count_finished() == 4
         assert await uow.positions.count_finished(Symbol("ETH/USDT")) == 3
+        assert [p.id for p in await uow.positions.closed_between(T0 + h)] == ["c1", "c3", "c2"]
+        assert [p.id for p in await uow.positions.closed_between(T0, T0 + 3 * h)] == ["c1", "c3"]
 
 
 async def test_leaving_without_commit_discards_changes(uow_factory: UnitOfWorkFactory) -> None:
