@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import platform
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
 
 from tests.fakes.memory_services.control import MemoryControl
 from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
 from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
+from trader.charts.renderer import MatplotlibChartRenderer
+from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.enums import Mode
 from trader.errors import DataError
+from trader.ports.charts import CandleChart, ChartRenderer, LevelKind, PriceLevel
 from trader.services.api import Services
 from trader.services.dto import (
     BacktestReport,
@@ -23,6 +30,8 @@ from trader.services.dto import (
     LogView,
     VersionView,
 )
+
+SAMPLE_DIR = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 
 
 def render_png(title: str, values: list[float]) -> bytes:
@@ -40,22 +49,45 @@ def render_png(title: str, values: list[float]) -> bytes:
     return out.getvalue()
 
 
-class MemoryCharts:
-    """ChartService test double: real PNGs of sample-like data, rendered off the event loop."""
+@functools.cache
+def sample_candles(pair: str) -> CandleFrame:
+    """Return the bundled 1h sample candles of ``pair`` (BTC/USDT, ETH/USDT)."""
+    path = SAMPLE_DIR / f"{pair.replace('/', '_')}-1h.csv.gz"
+    return CandleFrame.from_dataframe(pd.read_csv(path))
 
-    def __init__(self, s: MemoryState) -> None:
+
+class MemoryCharts:
+    """ChartService test double: gathers sample candles, open positions' levels and closed trades,
+    then renders through the real ChartRenderer (trader/charts) in a worker thread."""
+
+    def __init__(self, s: MemoryState, renderer: ChartRenderer | None = None, theme: str = "dark") -> None:
         self.s = s
+        self.renderer: ChartRenderer = renderer or MatplotlibChartRenderer()
+        self.theme = theme
 
     async def candles(self, request: ChartRequest) -> ChartImage:
         if request.pair not in MARKETS:
             raise DataError("unknown pair", user_message=f"No candles for {request.pair}.")
-        values = [float(self.s.prices[request.pair]) * (1 + 0.001 * (i % 17)) for i in range(request.candles)]
-        png = await asyncio.to_thread(render_png, f"{request.pair} {request.timeframe}", values)
+        frame = sample_candles(request.pair)
+        if request.timeframe != "1h" and timeframe_ms(request.timeframe) > timeframe_ms("1h"):
+            frame = frame.resample(request.timeframe)
+        levels = [
+            PriceLevel(kind, float(price))
+            for p in self.s.positions.values()
+            if p.pair == request.pair
+            for kind, price in ((LevelKind.STOP, p.stop_price), (LevelKind.TAKE_PROFIT, p.take_profit))
+            if price is not None
+        ]
+        chart = CandleChart(f"{request.pair} {request.timeframe}", frame.tail(request.candles), levels=levels)
+        png = await asyncio.to_thread(self.renderer.candles, chart, self.theme)
         return ChartImage(png, f"{request.pair} {request.timeframe}, last {request.candles} candles")
 
     async def equity(self) -> ChartImage:
-        png = await asyncio.to_thread(render_png, "Equity", [10_000.0 + i for i in range(50)])
-        return ChartImage(png, "Equity")
+        days = pd.date_range(end=NOW, periods=90, freq="D")
+        values = [10_000.0 + sum(float(t.pnl) for t in self.s.trades if t.closed_at <= day) for day in days]
+        curve = pd.Series(values, index=days)
+        png = await asyncio.to_thread(self.renderer.equity, curve, "Equity", self.theme)
+        return ChartImage(png, "Equity, last 90 days")
 
 
 class MemoryBacktests:
