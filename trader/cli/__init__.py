@@ -29,20 +29,38 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the top-level parser with every command group registered."""
+def build_parser(only: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Return the top-level parser with every command group (or only the modules in ``only``) registered."""
     parser = argparse.ArgumentParser(prog="tradebot", description="Telegram-controlled crypto trader")
     parser.add_argument("--version", action="version", version=f"tradebot {__version__}")
     parser.add_argument("--config", metavar="FILE", help="TOML config file (env vars override it)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        if only is None or name in only:
+            importlib.import_module(name).register(sub)
     return parser
+
+
+def _command_module(argv: Sequence[str]) -> str | None:
+    """Return the module of the command named in ``argv`` when it follows the <command>_cmd naming.
+
+    Importing only that module keeps every command's start-up free of the others' heavy imports
+    (ccxt alone takes seconds); anything unusual falls back to registering every module.
+    """
+    args = iter(argv)
+    for arg in args:
+        if arg == "--config":
+            next(args, None)
+        elif not arg.startswith("-"):
+            module = f"trader.cli.{arg}_cmd"
+            return module if module in COMMAND_MODULES else None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code."""
-    parser = build_parser()
+    module = _command_module(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(only=None if module is None else (module,))
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

@@ -92,12 +92,13 @@ async def _run(args: argparse.Namespace) -> int:
     print(text_report(result, kpis))
     if args.csv:
         _write(args.csv, trades_csv(result))
-    document = result_json(result, kpis)
-    if args.json:
-        _write(args.json, document)
-    if args.save:
-        run_id = await _save(settings, document)
-        print(f"stored as backtest run {run_id}")
+    if args.json or args.save:
+        document = result_json(result, kpis)
+        if args.json:
+            _write(args.json, document)
+        if args.save:
+            run_id = await _save(settings, document)
+            print(f"stored as backtest run {run_id}")
     return 0
 
 

@@ -106,3 +106,11 @@ def test_store_source_without_candles_says_how_to_get_them(sqlite_url: str, monk
                  "--source", "store", "--quiet"])
     assert code == 1
     assert "tradebot data" in capsys.readouterr().err
+
+
+def test_dispatcher_imports_only_the_named_command_module() -> None:
+    from trader.cli import _command_module
+
+    assert _command_module(["--config", "x.toml", "backtest", "--strategy", "b"]) == "trader.cli.backtest_cmd"
+    assert _command_module(["tax", "export"]) is None  # not <command>_cmd: every module is registered
+    assert _command_module(["--help"]) is None

@@ -61,5 +61,6 @@ def test_json_round_trips_kpis_trades_and_equity(result: BacktestResult) -> None
     kpis = result.kpis()
     assert data["kpis"]["trades"] == kpis.trades.trades == len(result.trades)
     assert data["kpis"]["max_drawdown"] == pytest.approx(kpis.equity.max_drawdown.depth)
-    assert len(data["trades"]) == len(result.trades) and len(data["equity"]) == 6000
+    assert len(data["trades"]) == len(result.trades) and len(data["equity"]["value"]) == 6000
+    assert data["equity"]["value"][-1] == pytest.approx(result.end_equity)
     assert data["assumptions"]["fills"].startswith("signals on candle close")
