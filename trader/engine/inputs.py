@@ -14,6 +14,7 @@ from decimal import Decimal
 from trader.config.sections import RiskConfig, TrailingConfig
 from trader.domain.account import AccountSnapshot
 from trader.domain.commands import Command
+from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
 from trader.engine.events import EngineEvent
@@ -46,6 +47,7 @@ class StepInput:
     - ``order_updates``: fills and status changes of our orders since the last step, oldest first.
     - ``prices``: the candle that just closed (or a tick) per pair: trailing stops, watched levels.
     - ``signals``: the strategy's row for the candle that just closed, per pair: exits, then entries.
+    - ``exit_requests``: close every active position of these pairs (manual close, end of data).
     - ``equity_marks``: earlier (time, equity) observations since the last step, oldest first, for
       the risk memory (peak, daily loss, drawdown halt); ``account.equity`` is recorded after them.
     """
@@ -56,6 +58,7 @@ class StepInput:
     order_updates: tuple[OrderUpdate, ...] = ()
     prices: Mapping[Symbol, PriceUpdated] = field(default_factory=dict)
     signals: Mapping[Symbol, Signal] = field(default_factory=dict)
+    exit_requests: Mapping[Symbol, ExitReason] = field(default_factory=dict)
     equity_marks: tuple[tuple[datetime, Decimal], ...] = ()
 
 

@@ -144,3 +144,15 @@ def test_oco_take_profit_leg_fills_at_target() -> None:
     fills = sim.on_bar(BTC, candle("21000", "22500", "20500", "22100"))
     assert [f.price for f in fills] == [D(22000)]
     assert oco_leg(Side.SELL, fills[0].price, D(22000)) is OrderPurpose.TAKE_PROFIT
+
+
+def test_settle_fills_open_order_at_decided_price_once() -> None:
+    from trader.sim.costs import Liquidity
+    from trader.sim.matching import Match
+
+    sim = ledger(usdt="0", btc="1")
+    sim.place(request("s", Side.SELL, OrderType.STOP, "1", trigger="19000"), NOW)
+    fill = sim.settle(ClientOrderId("s"), Match(D(19500), Liquidity.TAKER), NOW)
+    assert fill is not None and fill.price == D(19500)
+    assert sim.settle(ClientOrderId("s"), Match(D(19500), Liquidity.TAKER), NOW) is None
+    assert sim.balances()["BTC"].total == 0
