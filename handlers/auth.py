@@ -43,6 +43,10 @@ async def check_access(update: Update, context: BotContext) -> None:
     if needed is not None and not role.can(needed):
         await _refuse_role(update, context, needed)
         raise ApplicationHandlerStop
+    if command is not None and command.role is not Role.VIEWER and update.message is not None:
+        # Who asked for what is kept for every command that can change something or shows secrets.
+        await context.services.audit.record(context.who.label, "telegram.command",
+                                            (update.message.text or "")[:200], "received")
 
 
 def _command_of(update: Update) -> Command | None:

@@ -14,7 +14,7 @@ async def chart(update: Update, context: BotContext) -> None:
     image = await context.services.charts.candles(request)
     message = update.effective_message
     assert message is not None
-    await message.reply_photo(image.png, caption=formatting.e(image.caption)[:1000], parse_mode="HTML")
+    await message.reply_photo(image.png, caption=formatting.caption(image.caption), parse_mode="HTML")
 
 
 async def equity(update: Update, context: BotContext) -> None:
@@ -23,4 +23,4 @@ async def equity(update: Update, context: BotContext) -> None:
     image = await context.services.charts.equity()
     message = update.effective_message
     assert message is not None
-    await message.reply_photo(image.png, caption=formatting.e(image.caption)[:1000], parse_mode="HTML")
+    await message.reply_photo(image.png, caption=formatting.caption(image.caption), parse_mode="HTML")

@@ -30,6 +30,7 @@ from trader.services.dto import (
 MAX_MESSAGE = 4096
 MAX_LOG_LINE = 700
 MAX_VALUE = 200
+MAX_CAPTION_SOURCE = 200  # escaping grows text at most 5-fold: 200 stays under Telegram's 1024
 ERROR_MARK = "⚠️"
 
 
@@ -75,6 +76,11 @@ def pct(fraction: Decimal | None, *, sign: bool = True) -> str:
 def when(moment: datetime | None) -> str:
     """Return a UTC timestamp to the minute ('never' when None)."""
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def caption(text: str) -> str:
+    """Return a service-provided caption escaped and safely under the 1024-character caption limit."""
+    return e(text[:MAX_CAPTION_SOURCE])
 
 
 def error(text: str) -> str:

@@ -72,4 +72,4 @@ async def tax(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     await message.reply_document(document.content, filename=document.filename,
-                                 caption=formatting.e(document.caption)[:1000], parse_mode="HTML")
+                                 caption=formatting.caption(document.caption), parse_mode="HTML")

@@ -76,7 +76,10 @@ async def test_trader_may_pause_but_not_change_settings(
     assert (await telegram_bot.send("/pause", chat_id=TRADER)).shown.startswith("✅ Paused")
     reply = await telegram_bot.send("/settings risk.risk_per_trade 0.02", chat_id=TRADER)
     assert reply.shown == "This needs the admin role; you are trader."
-    assert memory_state.audit[0] == (f"telegram:{TRADER}", "pause", "", "ok")
+    assert memory_state.audit[:2] == [
+        (f"telegram:{TRADER}", "telegram.command", "/pause", "received"),
+        (f"telegram:{TRADER}", "pause", "", "ok"),
+    ]
 
 
 async def test_group_serves_listed_users_with_the_lower_role_and_refuses_others(
@@ -91,3 +94,11 @@ async def test_group_serves_listed_users_with_the_lower_role_and_refuses_others(
     unlisted_group = await telegram_bot.send("/status", chat_id=-999, user_id=ADMIN, chat_type="group")
     assert "not on its allow-list" in unlisted_group.shown
     assert memory_state.state is TradingState.ACTIVE
+
+
+async def test_reads_are_not_audited_but_commands_that_act_are(
+    telegram_bot: BotHarness, memory_state: MemoryState
+) -> None:
+    await telegram_bot.send("/status")
+    await telegram_bot.send("/halt flatten")
+    assert memory_state.audit == [(f"telegram:{ADMIN}", "telegram.command", "/halt flatten", "received")]

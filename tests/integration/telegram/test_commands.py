@@ -139,7 +139,14 @@ async def test_pause_resume_unlock_reload_change_state(
     assert (await telegram_bot.send("/unlock eth/usdt")).text == "✅ ETH/USDT unlocked."
     assert (await telegram_bot.send("/reload")).text.startswith("✅ Reloaded")
     assert memory_state.changes == 4
-    assert [a[1] for a in memory_state.audit] == ["pause", "resume", "unlock", "reload"]
+    assert [a[1] for a in memory_state.audit if a[1] != "telegram.command"] == [
+        "pause",
+        "resume",
+        "unlock",
+        "reload",
+    ]
+    received = [a[2] for a in memory_state.audit if a[1] == "telegram.command"]
+    assert received == ["/pause", "/pause", "/resume", "/unlock eth/usdt", "/reload"]
 
 
 async def test_unknown_command_and_plain_text_get_a_hint(telegram_bot: BotHarness) -> None:
