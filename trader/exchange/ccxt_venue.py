@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from trader.config.sections import ExchangeConfig
 from trader.domain.account import AccountSnapshot, Balance
 from trader.domain.candles import CandleFrame
+from trader.domain.enums import OrderStatus
 from trader.domain.ids import ClientOrderId, Symbol
 from trader.domain.market import MarketSpec
 from trader.domain.money import ZERO
@@ -171,7 +172,9 @@ class CcxtExchange:
             raw = await self._call("create_order", lambda: client.create_order(
                 args.symbol, args.type, args.side, str(args.amount),
                 str(args.price) if args.price is not None else None, ccxt_params))
-            return self._remember(order_from_ccxt(raw, request.client_order_id))
+            if raw.get("status") is None:  # a bare acknowledgement (OKX): read the order itself
+                return await self._read_back(request) or _acknowledged(request, raw)
+            return self._remember(order_from_ccxt(raw, request.client_order_id), raw)
 
         async def lookup() -> Order | None:
             return await self.order(request.symbol, request.client_order_id)
@@ -191,10 +194,25 @@ class CcxtExchange:
             logger.info("%s already on %s; returning it", request.client_order_id, self._venue)
             return found
 
-    def _remember(self, order: Order) -> Order:
-        """Note the venue id → client id pair so fills can be tagged with our id."""
+    async def _read_back(self, request: OrderRequest) -> Order | None:
+        try:
+            return await self.order(request.symbol, request.client_order_id)
+        except RetryableError:
+            return None  # the order exists (acknowledged); its state is read on the next poll
+
+    def _remember(self, order: Order, raw: dict[str, Any] | None = None) -> Order:
+        """Note venue id → client id pairs so fills can be tagged with our id.
+
+        A triggered trigger order (OKX algo) executes as a child order with its own id, listed in the
+        raw order as ``ordId``/``ordIdList``: those map to our client id too.
+        """
         if order.exchange_order_id and order.client_order_id:
             self._cid_by_order_id[order.exchange_order_id] = order.client_order_id
+            info = (raw or {}).get("info") or {}
+            children = [info.get("ordId"), *(info.get("ordIdList") or [])]
+            for child in children:
+                if child and str(child) != order.exchange_order_id:
+                    self._cid_by_order_id[str(child)] = order.client_order_id
         return order
 
     async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
@@ -211,7 +229,7 @@ class CcxtExchange:
                 raw = await self._retried("fetch_order", fetch)
             except OrderNotFound:
                 continue
-            return self._remember(order_from_ccxt(raw, client_order_id))
+            return self._remember(order_from_ccxt(raw, client_order_id), raw)
         return None
 
     def _trigger_queries(self) -> tuple[dict[str, Any], ...]:
@@ -250,7 +268,7 @@ class CcxtExchange:
         for extra in books:
             raw: list[dict[str, Any]] = await self._retried(
                 "fetch_open_orders", partial(self._client.fetch_open_orders, symbol, None, None, extra))
-            orders.extend(self._remember(order_from_ccxt(o)) for o in raw)
+            orders.extend(self._remember(order_from_ccxt(o), o) for o in raw)
         return orders
 
     async def fills_since(self, symbol: Symbol, since: datetime) -> list[Fill]:
@@ -278,9 +296,16 @@ class CcxtExchange:
                 raw = await self._retried("fetch_order", lambda: self._client.fetch_order(order_id, symbol))
             except OrderNotFound:
                 return ClientOrderId("")
-            self._remember(order_from_ccxt(raw))
+            self._remember(order_from_ccxt(raw), raw)
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
 
     async def close(self) -> None:
         """Close the HTTP session."""
         await self._client.close()
+
+
+def _acknowledged(request: OrderRequest, raw: dict[str, Any]) -> Order:
+    """Return the order as sent, OPEN, for a venue acknowledgement that carries no order state."""
+    return Order(request.client_order_id, request.symbol, request.side, request.type, request.amount,
+                 OrderStatus.OPEN, price=request.price, trigger_price=request.trigger_price,
+                 exchange_order_id=str(raw["id"]) if raw.get("id") else None)

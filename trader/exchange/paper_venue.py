@@ -10,6 +10,7 @@ whole account into plain data; ``saver`` (see ``paper_store``) saves it after ev
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -160,6 +161,8 @@ class PaperExchange:
         if self._data is not None:
             return await self._data.candles(symbol, timeframe, since, limit)
         fed_tf, rows = self._history.get(symbol, (timeframe, []))
+        if since is not None and fed_tf == timeframe:  # convert only the rows asked for (replay ticks)
+            rows = rows[bisect_left(rows, float(datetime_to_ms(since)), key=lambda r: r[0]):]
         frame = CandleFrame.from_arrays(np.array(rows, dtype=np.float64).reshape(-1, 6))
         if fed_tf != timeframe:
             if timeframe_ms(timeframe) < timeframe_ms(fed_tf):

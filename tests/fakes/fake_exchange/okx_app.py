@@ -1,8 +1,9 @@
 """A small fake of OKX's v5 REST API (spot market data and regular orders), reusing FakeVenue.
 
 Envelope ``{"code": "0", "msg": "", "data": [...]}``; order acks carry ``sCode``/``sMsg``. Candles are
-newest first. Algo (trigger/conditional/OCO) orders are not faked (the algo endpoints answer "does
-not exist" / empty): their triggered-order semantics could only be guessed without the venue.
+newest first. Cash ``conditional`` algo orders (our stops) are faked as we read OKX's docs: found by
+``algoClOrdId``, ``state`` live → effective once triggered, the child order's id in ``ordId`` and its
+fill carrying that ``ordId`` (not our client id). OCO and trigger algo types are refused here.
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ async def _get_order(request: web.Request) -> web.StreamResponse:
     q = request.query
     venue = request.app[VENUE]
     order = _find(venue, q.get("instId", ""), q.get("ordId"), q.get("clOrdId"))
+    if order is not None and order.order_id in request.app[ALGOS] and q.get("clOrdId"):
+        order = None  # an algo order is not found by clOrdId
     if order is None:
         return web.json_response({"code": "51603", "msg": "Order does not exist", "data": []})
     return _ok([_order(order, venue)])
@@ -112,7 +115,9 @@ async def _get_order(request: web.Request) -> web.StreamResponse:
 async def _pending(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     inst = request.query.get("instId")
-    return _ok([_order(o, venue) for o in venue.open_orders(_sid(inst) if inst else None)])
+    algos = request.app[ALGOS]
+    return _ok([_order(o, venue) for o in venue.open_orders(_sid(inst) if inst else None)
+                if o.order_id not in algos])
 
 
 async def _cancel(request: web.Request) -> web.StreamResponse:
@@ -137,20 +142,79 @@ async def _fills(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     inst = request.query.get("instId", "")
     return _ok([{"instType": "SPOT", "instId": inst, "tradeId": str(t.trade_id), "ordId": str(t.order_id),
-                 "clOrdId": t.client_id, "fillPx": str(t.price), "fillSz": str(t.qty), "side": t.side.lower(),
+                 "clOrdId": "" if t.order_id in request.app[ALGOS] else t.client_id,
+                 "fillPx": str(t.price), "fillSz": str(t.qty), "side": t.side.lower(),
                  "fee": str(-t.commission), "feeCcy": t.commission_asset, "execType": "T",
                  "ts": str(t.time_ms)}
                 for t in reversed(venue.my_trades(_sid(inst)))])
 
 
-async def _no_algo_order(request: web.Request) -> web.StreamResponse:
-    return web.json_response({"code": "51603", "msg": "Order does not exist", "data": []})
+ALGOS = web.AppKey("algos", set)  # FakeVenue order ids that are algo (conditional) orders
+_ALGO_STATE = {"NEW": "live", "FILLED": "effective", "CANCELED": "canceled"}
 
 
-async def _no_algo_pending(request: web.Request) -> web.StreamResponse:
+def _algo(order: FakeOrder, venue: FakeVenue) -> dict[str, Any]:
+    """Render a conditional algo order; once triggered its child order is ``ordId`` (our order id)."""
+    triggered = order.status == "FILLED"
+    avg = order.cum_quote / order.executed if order.executed else ""
+    return {"instType": "SPOT", "instId": _inst(order.symbol_id, venue), "algoId": f"A{order.order_id}",
+            "algoClOrdId": order.client_id, "clOrdId": "", "ordType": "conditional",
+            "side": order.side.lower(), "sz": str(order.qty), "slTriggerPx": str(order.stop_price),
+            "slOrdPx": "-1", "tdMode": "cash", "state": _ALGO_STATE.get(order.status, "live"),
+            "ordId": str(order.order_id) if triggered else "",
+            "actualSz": str(order.executed) if triggered else "", "actualPx": str(avg) if triggered else "",
+            "cTime": str(order.time_ms), "uTime": str(order.update_ms)}
+
+
+async def _new_algo(request: web.Request) -> web.StreamResponse:
+    venue = request.app[VENUE]
+    item = json.loads(await request.text())
+    if item.get("ordType") != "conditional" or item.get("tdMode") != "cash":
+        return web.json_response({"code": "1", "msg": "", "data": [
+            {"algoId": "", "sCode": "51000", "sMsg": "only cash conditional orders are faked"}]})
+    params = {"symbol": _sid(item["instId"]), "side": item["side"].upper(), "type": "STOP_LOSS",
+              "quantity": item["sz"], "stopPrice": item["slTriggerPx"],
+              "newClientOrderId": item.get("algoClOrdId", "")}
+    order = venue.place(params)
+    request.app[ALGOS].add(order.order_id)
+    return _ok([{"algoId": f"A{order.order_id}", "algoClOrdId": order.client_id, "sCode": "0", "sMsg": ""}])
+
+
+def _find_algo(request: web.Request, algo_id: str | None, cl_id: str | None) -> FakeOrder | None:
+    venue = request.app[VENUE]
+    for order in venue.all_orders():
+        if order.order_id in request.app[ALGOS] and (
+                (algo_id and f"A{order.order_id}" == algo_id) or (cl_id and order.client_id == cl_id)):
+            return order
+    return None
+
+
+async def _get_algo(request: web.Request) -> web.StreamResponse:
+    order = _find_algo(request, request.query.get("algoId"), request.query.get("algoClOrdId"))
+    if order is None:
+        return web.json_response({"code": "51603", "msg": "Order does not exist", "data": []})
+    return _ok([_algo(order, request.app[VENUE])])
+
+
+async def _algo_pending(request: web.Request) -> web.StreamResponse:
     if "ordType" not in request.query:
         return web.json_response({"code": "50014", "msg": "Parameter ordType can not be empty", "data": []})
-    return _ok([])
+    venue = request.app[VENUE]
+    return _ok([_algo(o, venue) for o in venue.open_orders(None) if o.order_id in request.app[ALGOS]])
+
+
+async def _cancel_algos(request: web.Request) -> web.StreamResponse:
+    venue = request.app[VENUE]
+    acks = []
+    for item in json.loads(await request.text()):
+        order = _find_algo(request, item.get("algoId"), item.get("algoClOrdId"))
+        if order is None or order.status != "NEW":
+            return web.json_response({"code": "1", "msg": "", "data": [
+                {"algoId": item.get("algoId", ""), "sCode": "51400", "sMsg": "Cancellation failed"}]})
+        venue.cancel(order.symbol_id, str(order.order_id), None)
+        acks.append({"algoId": f"A{order.order_id}", "algoClOrdId": order.client_id, "sCode": "0",
+                     "sMsg": ""})
+    return _ok(acks)
 
 
 @web.middleware
@@ -177,6 +241,9 @@ def start_fake_okx(venue: FakeVenue) -> ServerThread:
     app.router.add_post("/api/v5/trade/cancel-order", _cancel)
     app.router.add_get("/api/v5/trade/fills", _fills)
     app.router.add_get("/api/v5/trade/fills-history", _fills)
-    app.router.add_get("/api/v5/trade/order-algo", _no_algo_order)
-    app.router.add_get("/api/v5/trade/orders-algo-pending", _no_algo_pending)
+    app[ALGOS] = set()
+    app.router.add_post("/api/v5/trade/order-algo", _new_algo)
+    app.router.add_get("/api/v5/trade/order-algo", _get_algo)
+    app.router.add_get("/api/v5/trade/orders-algo-pending", _algo_pending)
+    app.router.add_post("/api/v5/trade/cancel-algos", _cancel_algos)
     return ServerThread(app).start()

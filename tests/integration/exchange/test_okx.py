@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from pydantic import SecretStr
 
-from tests.contract.exchange.intents import BTC, limit, market_buy
+from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
 from tests.fakes.fake_exchange import FakeMarket, FakeVenue, load_sample
 from tests.fakes.fake_exchange.okx_app import OKX_KEY, start_fake_okx
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import OrderStatus, Side
+from trader.domain.enums import OrderStatus, OrderType, Side
 from trader.errors import InsufficientFunds
 from trader.exchange.ccxt_venue import CcxtExchange
 from trader.exchange.retry import RetryPolicy
@@ -79,3 +79,31 @@ async def test_cancel_and_idempotent_repeat(
     assert (await okx.cancel(BTC, request.client_order_id)).status is OrderStatus.CANCELLED
     with pytest.raises(InsufficientFunds):
         await okx.place(market_buy("o3", "1"))
+
+
+async def test_algo_stop_lifecycle_and_child_fill_is_ours(
+    okx: CcxtExchange, okx_fake: tuple[FakeVenue, str, list[str]]
+) -> None:
+    venue = okx_fake[0]
+    await okx.place(market_buy("o4", "0.01"))
+    stop = stop_sell("o4", "0.00999", "48000")
+    placed = await okx.place(stop)
+    assert (placed.status, placed.type, placed.client_order_id) == (OrderStatus.OPEN, OrderType.STOP,
+                                                                    stop.client_order_id)
+    assert await okx.place(stop) == await okx.order(BTC, stop.client_order_id)  # found, not re-sent
+    assert venue.order_count(stop.client_order_id) == 1
+    assert [o.client_order_id for o in await okx.open_orders(BTC)] == [stop.client_order_id]
+    venue.set_price("BTCUSDT", "47900")
+    done = await okx.order(BTC, stop.client_order_id)
+    assert done is not None and (done.status, done.filled) == (OrderStatus.FILLED, Decimal("0.00999"))
+    fills = await okx.fills_since(BTC, EPOCH)
+    assert [f.client_order_id for f in fills][-1] == stop.client_order_id
+
+
+async def test_algo_stop_trailing_replace(okx: CcxtExchange) -> None:
+    await okx.place(market_buy("o5", "0.01"))
+    first = await okx.place(stop_sell("o5", "0.00999", "48000"))
+    result = await okx.replace(BTC, first.client_order_id, stop_sell("o5", "0.00999", "49000", attempt=1))
+    assert result.cancelled is not None and result.cancelled.status is OrderStatus.CANCELLED
+    assert [(o.client_order_id, o.trigger_price) for o in await okx.open_orders(BTC)] == [
+        (result.placed.client_order_id, Decimal("49000"))]  # type: ignore[union-attr]
