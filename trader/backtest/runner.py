@@ -23,8 +23,8 @@ against a per-candle loop that calls ``step`` on every candle.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -41,13 +41,12 @@ from trader.backtest.events import (
 )
 from trader.backtest.execution import Execution, execute, fill_updates
 from trader.backtest.lanes import Lane
+from trader.backtest.settings import BacktestSettings, Progress, RunOutput
 from trader.backtest.timeline import Timeline
-from trader.config.sections import RiskConfig
 from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.domain.enums import ExitReason, OrderType
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
-from trader.domain.orders import Fill
 from trader.engine.events import PositionClosed
 from trader.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.engine.orders import OrderUpdate
@@ -55,37 +54,10 @@ from trader.engine.state import EngineState
 from trader.engine.step import step
 from trader.positions.protection import working_id
 from trader.positions.state import Position, PositionStatus
-from trader.sim.costs import FeeModel, Liquidity, SlippageModel
+from trader.sim.costs import Liquidity
 from trader.sim.ledger import SimLedger
 from trader.sim.matching import Match, match_exit, stop_fill_price
 from trader.strategies.base import SignalFrame, Strategy
-
-Progress = Callable[[float], None]
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestSettings:
-    """What a run needs besides data: strategy name, risk section, money, costs, options."""
-
-    strategy: str
-    timeframe: str
-    risk: RiskConfig = field(default_factory=RiskConfig)
-    start_balance: Decimal = Decimal(10_000)
-    quote: str = "USDT"
-    fees: FeeModel | None = None  # None: each market's own maker/taker fees
-    slippage: SlippageModel = field(default_factory=SlippageModel)
-    allow_short: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class RunOutput:
-    """Raw output of a run: closed positions, ledger fills, the lanes and the timeline used."""
-
-    positions: tuple[Position, ...]
-    fills: tuple[Fill, ...]
-    lanes: Mapping[Symbol, Lane]
-    timeline: Timeline
-    steps: int
 
 
 def resting_levels(position: Position, market: MarketSpec) -> tuple[Decimal | None, Decimal | None]:
@@ -303,3 +275,6 @@ class _Simulation:
             tick = type(last).tick(lane.close_time(len(lane) - 1), last.close)
             updates += fill_updates(self.ledger.on_bar(symbol, tick), self.ledger)
         self._step(end_ms, updates=updates)
+
+
+__all__ = ["BacktestSettings", "Progress", "RunOutput", "compute_signals", "resting_levels", "simulate"]
