@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError
+from telegram.error import BadRequest, Forbidden, NetworkError
 
 from handlers import formatting
 from handlers.commands import command_for
@@ -35,6 +35,9 @@ async def on_error(update: object, context: BotContext) -> None:
     elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):
         logger.warning("Telegram network error while handling an update: %s", error)
         return  # replying would hit the same network problem
+    elif isinstance(error, Forbidden):
+        logger.info("cannot reply in chat %s: %s", update.effective_chat.id, error)
+        return  # the user blocked the bot or removed it from the group
     else:
         context.bot_data.unexpected_errors += 1
         logger.error("unexpected error handling update %s", update.update_id, exc_info=error)

@@ -176,3 +176,11 @@ async def test_command_menus_are_published_per_role(telegram_bot: BotHarness) ->
     assert "halt" in menus[ADMIN] and "settings" in menus[ADMIN]
     assert "halt" not in menus[VIEWER] and "status" in menus[VIEWER]
     assert GROUP not in menus
+
+
+async def test_a_user_who_blocked_the_bot_is_not_answered_again(telegram_bot: BotHarness) -> None:
+    telegram_bot.fake.fail_next("sendMessage", 403, description="Forbidden: bot was blocked by the user")
+    telegram_bot.fake.inject_message("/status")
+    await telegram_bot.silence(0.5)
+    assert telegram_bot.app.bot_data.unexpected_errors == 0
+    assert "Trading active" in (await telegram_bot.send("/status")).shown
