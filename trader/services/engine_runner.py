@@ -140,7 +140,7 @@ class EngineRunner:
 
     async def _cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, prepare: Prepare | None,
                      adjust: Adjust | None, manual: bool, extra_alerts: tuple[Alert, ...]) -> CycleResult:
-        snap = await self.snapshot()
+        snap = before = await self.snapshot()
         wanted = None if symbols is None else set(symbols)
         view = await self._read(snap, wanted)
         account = await self.exchange.balances()
@@ -162,7 +162,10 @@ class EngineRunner:
                 out = adjusted
             alerts = [*extra_alerts, *risk_alerts(snap.state.risk, out.state.risk),
                       *event_alerts(out.events, manual=manual)]
-            snap = await self._persist(uow, snap, out, now, alerts)
+            if updates or out.commands or alerts or out.state != snap.state or prepare is not None \
+                    or view.cursors != before.fill_cursors:
+                snap = await self._persist(uow, snap, out, now, alerts)
+            # else: nothing changed (a flat pair's quiet candle): skip the write
         await self.checkpoint("intent_persisted")
         events, sent, unresolved = await self._drain(snap, markets, inp.strategy)
         self._wake()
@@ -199,6 +202,8 @@ class EngineRunner:
                 raise
 
     async def _read(self, snap: EngineSnapshot, symbols: set[Symbol] | None) -> VenueView:
+        if symbols is not None and not snap.state.orders and not snap.outbox:
+            return VenueView((), (), snap.fill_cursors)  # nothing of ours can be resting on these pairs
         async with self.uow_factory() as uow:
             records = await uow.orders.open()
         outbox_ids = _outbox_ids(snap.outbox)

@@ -75,7 +75,8 @@ async def _statuses(exchange: Exchange, symbol: Symbol, mine: list[OrderRecord])
         if order is None:
             order = await exchange.order(symbol, record.client_order_id)
         if order is not None:
-            results.append(VenueResult(record.client_order_id, order.status, order))
+            if order.status != record.status or order.filled != record.filled:
+                results.append(VenueResult(record.client_order_id, order.status, order))
         elif record.status is not OrderStatus.PENDING:
             results.append(VenueResult(record.client_order_id, OrderStatus.CANCELLED,
                                        reason="the venue no longer knows the order"))

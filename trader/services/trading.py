@@ -11,16 +11,23 @@ modes differ in the Exchange and Clock they are given, never in here.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from trader.domain.alerts import Alert
-from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.enums import Direction, ExitReason
 from trader.domain.ids import PositionId, Symbol
-from trader.engine.events import EngineEvent, EntryRefused
+from trader.engine.events import (
+    EngineEvent,
+    EntryRefused,
+    PositionClosed,
+    PositionFailed,
+    PositionOpened,
+    StopMoved,
+)
 from trader.engine.state import EngineState
 from trader.errors import InputError, StrategyError
 from trader.ports.clock import Clock
@@ -81,30 +88,44 @@ class TradingService:
     # ── ticks ───────────────────────────────────────────────────────────────────────────────
     async def run_tick(self, strategy: str, symbol: str, timeframe: str) -> TickReport:
         """Run ``strategy`` on the last closed ``timeframe`` candle of ``symbol`` and act on its signal."""
+        return (await self.run_ticks(strategy, [symbol], timeframe))[0]
+
+    async def run_ticks(self, strategy: str, symbols: Sequence[str], timeframe: str) -> list[TickReport]:
+        """Run ``strategy`` on several pairs' last closed candles in one step (exits before entries)."""
         strat = self._strategy(strategy)
-        pair = Symbol(symbol)
         now = self._clock.now()
         tf = timeframe_ms(timeframe)
-        frame = await self._candles.closed(pair, timeframe, strat.required_history, now)
         expected = (datetime_to_ms(now) // tf) * tf - tf  # open time of the candle that closed last
-        if len(frame) == 0 or int(frame.timestamp[-1]) != expected:
-            note = "no candle closed for this tick yet (venue late or data gap)"
-            logger.warning("%s %s %s: %s", strategy, symbol, timeframe, note)
-            return TickReport(strategy, pair, None, None, note=note)
-        try:
-            signal = strat.latest(frame)
-        except Exception as exc:  # plugin code: never let it break the engine (design section 6)
-            raise StrategyError(f"{strategy} failed on {symbol}: {exc}") from exc
-        i = len(frame) - 1
-        price = PriceUpdated(Decimal(repr(float(frame.high[i]))), Decimal(repr(float(frame.low[i]))),
-                             Decimal(repr(float(frame.close[i]))), ms_to_datetime(expected + tf))
-        snap = await self.runner.snapshot()
-        if snap.entries_blocked:
-            signal = replace(signal, enter_long=False, enter_short=False)
-        result = await self.runner.cycle(CycleInput(strategy, {pair: price}, {pair: signal}), [pair])
+        prices: dict[Symbol, PriceUpdated] = {}
+        signals: dict[Symbol, Signal] = {}
+        reports: dict[Symbol, TickReport] = {}
+        blocked = bool((await self.runner.snapshot()).entries_blocked)
+        for name in symbols:
+            pair = Symbol(name)
+            frame = await self._candles.closed(pair, timeframe, strat.required_history, now)
+            if len(frame) == 0 or int(frame.timestamp[-1]) != expected:
+                note = "no candle closed for this tick yet (venue late or data gap)"
+                logger.warning("%s %s %s: %s", strategy, name, timeframe, note)
+                reports[pair] = TickReport(strategy, pair, None, None, note=note)
+                continue
+            signal = _guarded(strat, frame, strategy, name)
+            i = len(frame) - 1
+            prices[pair] = PriceUpdated(_dec(frame.high[i]), _dec(frame.low[i]), _dec(frame.close[i]),
+                                        ms_to_datetime(expected + tf))
+            signals[pair] = replace(signal, enter_long=False, enter_short=False) if blocked else signal
+        result = CycleResult()
+        if signals:
+            result = await self.runner.cycle(CycleInput(strategy, prices, signals), list(signals))
         self.last_tick_at = now
-        return TickReport(strategy, pair, ms_to_datetime(expected), signal, result.events, result.sent,
-                          result.unresolved)
+        at = ms_to_datetime(expected)
+        for pair, signal in signals.items():
+            mine = tuple(e for e in result.events if _symbol_of(e) == pair)
+            reports[pair] = TickReport(strategy, pair, at, signal, mine, result.sent, result.unresolved)
+        return [reports[Symbol(s)] for s in symbols]
+
+    def use_strategies(self, strategies: Mapping[str, Strategy]) -> None:
+        """Run ``strategies`` from the next tick on (parameters changed or plugins reloaded)."""
+        self._strategies = dict(strategies)
 
     def _strategy(self, name: str) -> Strategy:
         if name not in self._strategies:
@@ -127,13 +148,14 @@ class TradingService:
         return ActionResult(True, f"closing {position_id} at market", position_ids=(position_id,),
                             events=result.events)
 
-    async def close_all(self, reason: str = "manual") -> ActionResult:
-        """Close every active position at market."""
+    async def close_all(self, reason: str = "manual", *,
+                        exit_reason: ExitReason = ExitReason.MANUAL) -> ActionResult:
+        """Close every active position at market (``exit_reason`` END_OF_DATA when a replay ends)."""
         state = await self.engine_state()
         if not state.positions:
             return ActionResult(False, "no open positions", refused_reason="nothing_to_close")
         symbols = sorted({p.symbol for p in state.positions.values()})
-        result = await self.runner.cycle(CycleInput(exit_requests=dict.fromkeys(symbols, ExitReason.MANUAL)),
+        result = await self.runner.cycle(CycleInput(exit_requests=dict.fromkeys(symbols, exit_reason)),
                                          symbols, extra_alerts=[_manual(f"Closing all positions: {reason}")])
         return ActionResult(True, f"closing {len(state.positions)} position(s) at market",
                             position_ids=tuple(state.positions), events=result.events)
@@ -209,6 +231,25 @@ class TradingService:
     async def drain(self) -> CycleResult:
         """Execute whatever is left in the outbox (the monitor calls this too)."""
         return await self.runner.drain()
+
+
+def _guarded(strategy: Strategy, frame: CandleFrame, name: str, symbol: str) -> Signal:
+    try:
+        return strategy.latest(frame)
+    except Exception as exc:  # plugin code must not break the engine (design section 6)
+        raise StrategyError(f"{name} failed on {symbol}: {exc}") from exc
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+def _symbol_of(event: EngineEvent) -> Symbol | None:
+    if isinstance(event, EntryRefused | StopMoved):
+        return event.symbol
+    if isinstance(event, PositionOpened | PositionClosed | PositionFailed):
+        return event.position.symbol
+    return None
 
 
 def _manual(text: str) -> Alert:
