@@ -1,0 +1,53 @@
+"""Walk-forward optimisation: one study per fold on its train window, the best parameters then
+scored on the fold's unseen test window (same objective, same costs)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+
+import optuna
+from optuna.trial import TrialState
+
+from trader.backtest.optimise.folds import Fold
+from trader.backtest.optimise.objectives import Score
+from trader.backtest.optimise.report import FoldOutcome
+from trader.optimise.search import INFEASIBLE, SearchTask, train_score
+from trader.optimise.workers import StudyPlan, finished, run_study
+
+Progress = Callable[[str], None]
+_NOT_RUN = Score(math.nan, 0, 0.0, "no feasible trial")
+
+
+def fold_study_name(plan: StudyPlan, fold: Fold, folds: int) -> str:
+    """Return the study name of ``fold`` (the plan's name itself for a single split)."""
+    return plan.study_name if folds == 1 else f"{plan.study_name}-fold{fold.index}"
+
+
+def walk_forward(task: SearchTask, folds: Sequence[Fold], plan: StudyPlan,
+                 progress: Progress | None = None) -> list[FoldOutcome]:
+    """Optimise every fold's train window and score its best parameters on the test window."""
+    outcomes = []
+    for fold in folds:
+        fold_task = replace(task, window=fold.train)
+        study = run_study(fold_task, replace(plan, study_name=fold_study_name(plan, fold, len(folds))))
+        outcomes.append(outcome(study, fold_task, fold))
+        if progress is not None:
+            o = outcomes[-1]
+            progress(f"fold {fold.index}/{len(folds)}: {o.trials} trials, train {o.train.value:.3f}, "
+                     f"test {o.test.value:.3f}")
+    return outcomes
+
+
+def outcome(study: optuna.Study, task: SearchTask, fold: Fold) -> FoldOutcome:
+    """Return the fold's best trial and its score on the test window."""
+    trials = study.get_trials(deepcopy=False)
+    infeasible = sum(1 for t in trials if t.state is TrialState.PRUNED and INFEASIBLE in t.user_attrs)
+    pruned = sum(1 for t in trials if t.state is TrialState.PRUNED) - infeasible
+    if not any(t.state is TrialState.COMPLETE for t in trials):
+        return FoldOutcome(fold, {}, _NOT_RUN, _NOT_RUN, finished(study), pruned, infeasible)
+    best = study.best_trial
+    params = {d.name: best.params[d.name] for d in task.space}
+    test = task.score(params, fold.test)
+    return FoldOutcome(fold, params, train_score(best), test, finished(study), pruned, infeasible)
