@@ -65,4 +65,8 @@ def run_backtest(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], sett
     specs = dict(markets) if markets is not None else {
         s: default_market(s, float(frame.close[0])) for s, frame in candles.items()}
     run = simulate(signals, candles, specs, settings, detail=detail, progress=progress)
-    return build_result(run, settings, dict(strategy.params), assumptions(settings, bool(detail)))
+    notes = assumptions(settings, bool(detail))
+    changed = {k: v for k, v in strategy.params.items()
+               if k in strategy.params_spec and v != strategy.params_spec[k].default}
+    notes["parameters"] = ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "defaults"
+    return build_result(run, settings, dict(strategy.params), notes)

@@ -55,8 +55,6 @@ def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
         lines.append("Exits: " + ", ".join(f"{name} {count}" for name, count in reasons.most_common()))
     if result.refused_orders:
         lines.append(f"Entries rejected by the simulated venue: {result.refused_orders}")
-    if result.params:
-        lines.append("Params: " + ", ".join(f"{k}={v}" for k, v in sorted(result.params.items())))
     lines += [f"{name}: {text}" for name, text in result.assumptions.items()]
     return "\n".join(lines)
 
