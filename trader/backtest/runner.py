@@ -52,12 +52,13 @@ from trader.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.engine.orders import OrderUpdate
 from trader.engine.state import EngineState
 from trader.engine.step import step
+from trader.positions.events import PriceUpdated
 from trader.positions.protection import working_id
 from trader.positions.state import Position, PositionStatus
 from trader.sim.costs import Liquidity
 from trader.sim.ledger import SimLedger
 from trader.sim.matching import Match, match_exit, stop_fill_price
-from trader.strategies.base import SignalFrame, Strategy
+from trader.strategies.base import Signal, SignalFrame, Strategy
 
 
 def resting_levels(position: Position, market: MarketSpec) -> tuple[Decimal | None, Decimal | None]:
@@ -129,7 +130,8 @@ class _Simulation:
                                            self.settings.risk, inclusive=phase == FILL_PHASE)
         self.last_ms = time_ms
         updates: list[OrderUpdate] = []
-        prices, signals = {}, {}
+        prices: dict[Symbol, PriceUpdated] = {}
+        signals: dict[Symbol, Signal] = {}
         for symbol, payload in batch:
             lane = self.lanes[symbol]
             if isinstance(payload, Candidate | CloseDecision):
@@ -147,14 +149,15 @@ class _Simulation:
             self._schedule(symbol, payload.index, phase, isinstance(payload, ProtectiveExit))
 
     def _step(self, time_ms: int, *, updates: list[OrderUpdate],
-              prices: Mapping[Symbol, object] | None = None, signals: Mapping[Symbol, object] | None = None,
+              prices: Mapping[Symbol, PriceUpdated] | None = None,
+              signals: Mapping[Symbol, Signal] | None = None,
               exits: Mapping[Symbol, ExitReason] | None = None,
               marks: tuple[tuple[datetime, Decimal], ...] = ()) -> StepOutput:
         now = ms_to_datetime(time_ms)
         later, self.pending.later = self.pending.later, []
         account = self.ledger.snapshot(self.settings.quote, self._marks_at(time_ms))
         inp = StepInput(now, account, self.config, order_updates=(*later, *updates),
-                        prices=prices or {}, signals=signals or {},  # type: ignore[arg-type]
+                        prices=prices or {}, signals=signals or {},
                         exit_requests=exits or {}, equity_marks=marks)
         out = step(self.state, inp)
         self.steps += 1

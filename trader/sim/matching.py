@@ -125,7 +125,8 @@ def match_exit(
     if stop_hit and stop is not None:
         if tp_hit and take_profit is not None and _opens_through_target(side, bar, take_profit):
             return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER, gapped=True)
-        return OrderPurpose.STOP, _stop(side, bar, stop, slippage)  # type: ignore[return-value]
+        raw = stop_fill_price(side, bar, stop)
+        return OrderPurpose.STOP, Match(slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
     if tp_hit and take_profit is not None:
         return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER)
     return None
