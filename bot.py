@@ -14,7 +14,7 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
@@ -27,6 +27,11 @@ from trader.config.sections import TelegramConfig
 from trader.notify.telegram_channel import TelegramNotifier
 from trader.ports.notify import Notifier
 from trader.services.api import Services
+
+if TYPE_CHECKING:
+    from trader.config.settings import Settings
+    from trader.runtime.container import RunOptions
+    from trader.runtime.lifecycle import Lifecycle as RuntimeLifecycle
 
 logger = logging.getLogger("bot")
 
@@ -55,8 +60,15 @@ class Lifecycle(Protocol):
 class Runtime(Protocol):
     """What ``run`` needs from the composition root (``trader.runtime.container``)."""
 
-    services: Services
-    lifecycle: Lifecycle
+    @property
+    def services(self) -> Services:
+        """Return the services bundle handlers receive."""
+        ...
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """Return what starts and stops the engine (read-only, so any richer lifecycle fits)."""
+        ...
 
     def use_telegram(self, notifier: Notifier) -> None:
         """Route alerts to Telegram as well (called before ``lifecycle.start``)."""
@@ -162,28 +174,44 @@ async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event) -> 
     await serve(app, stop)
 
 
-async def _main_async() -> int:
-    from trader.runtime.container import build_runtime  # type: ignore[import-not-found,unused-ignore]
-
+async def main_async(settings: Settings | None = None, options: RunOptions | None = None) -> int:
+    """Build the runtime, run it until SIGINT/SIGTERM or the end of a bounded replay; return the exit code."""
     from trader.config.settings import load_settings
+    from trader.runtime.container import build_runtime
 
-    settings = load_settings()
-    runtime: Runtime = await build_runtime(settings)
+    settings = settings or load_settings()
+    runtime = await build_runtime(settings, options)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # signal handlers are POSIX-only
             loop.add_signal_handler(sig, stop.set)
-    await run(settings.telegram, runtime, stop)
-    return 0
+    headless = runtime.telegram.token is None
+    bounded = options is not None and options.max_candles is not None
+    watcher = asyncio.create_task(_stop_when_finished(runtime.lifecycle, stop, always=headless or bounded))
+    try:
+        await run(runtime.telegram, runtime, stop)
+    finally:
+        watcher.cancel()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(sig)
+    return 1 if runtime.lifecycle.fatal is not None else 0
 
 
-def main() -> int:
+async def _stop_when_finished(lifecycle: RuntimeLifecycle, stop: asyncio.Event, *, always: bool) -> None:
+    """Stop when the engine failed, or when a replay ran out and nobody is there to keep watching."""
+    await lifecycle.finished.wait()
+    if always or lifecycle.fatal is not None:
+        stop.set()
+
+
+def main(settings: Settings | None = None, options: RunOptions | None = None) -> int:
     """Run the bot until SIGINT/SIGTERM; exit code 2 on a configuration error."""
     from trader.errors import ConfigError
 
     try:
-        return asyncio.run(_main_async())
+        return asyncio.run(main_async(settings, options))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -70,6 +70,10 @@ class ParameterBook:
         """Return the strategy registry the book validates against."""
         return self._registry
 
+    def use_registry(self, registry: StrategyRegistry) -> None:
+        """Validate against ``registry`` from now on (after plugins were discovered again)."""
+        self._registry = registry
+
     @property
     def overrides(self) -> Mapping[str, str]:
         """Return the persisted changes (key -> value text)."""

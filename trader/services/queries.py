@@ -48,9 +48,9 @@ PRICE_TIMEOUT = 5.0  # seconds per price; a slow venue must not hang /status
 
 @dataclass(frozen=True, slots=True)
 class RunFacts:
-    """What the runtime knows about itself (scheduler, last tick, start time); read at query time."""
+    """What the runtime knows about itself (wall-clock uptime, scheduler, last tick); read at query time."""
 
-    started_at: datetime
+    uptime_seconds: float
     scheduler_running: bool = False
     last_tick_at: datetime | None = None
     problems: tuple[str, ...] = ()
@@ -147,9 +147,8 @@ class LiveQueryService:
             problems.append(f"exchange: {type(exc).__name__}")
         if not facts.scheduler_running:
             problems.append("scheduler: not running")
-        uptime = (self._clock.now() - facts.started_at).total_seconds()
         return HealthView(risk.trading_state, self._mode, exchange_ok, store_ok, facts.scheduler_running,
-                          facts.last_tick_at, max(uptime, 0.0), len(active), tuple(problems))
+                          facts.last_tick_at, facts.uptime_seconds, len(active), tuple(problems))
 
     async def locks(self) -> tuple[LockView, ...]:
         """Return the pairs in a cooldown (no entries before ``until``)."""

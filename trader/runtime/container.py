@@ -1,0 +1,266 @@
+"""The one composition root: Settings → secrets → store → exchange → strategies → services → Runtime.
+
+Only this module (with ``bot.py`` and the CLI) knows every concrete class. Each component gets its own
+config section. Order: logging → main store (migrate, secrets overlay) → mode (live, paper, or replay
+when asked or when the exchange cannot be reached) → the store the mode uses (a demo replay gets its
+own SQLite file unless a database is configured, so it never mixes with a real account) → instance
+lock → exchange (paper state restored) → engine and services → ``Lifecycle`` (not started).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal, TextIO
+
+from trader.charts.renderer import MatplotlibChartRenderer
+from trader.config import DatabaseConfig, Settings, masked_dump
+from trader.domain.enums import Mode
+from trader.exchange import build_exchange
+from trader.exchange.ccxt_venue import CcxtExchange
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.notify import Notifier
+from trader.ports.store import UnitOfWorkFactory
+from trader.runtime.alert_routing import SwitchableNotifier
+from trader.runtime.clock import SimClock, SystemClock
+from trader.runtime.engine_handle import LiveEngine, build_strategies
+from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
+from trader.runtime.log_setup import SecretRedactor, configure_logging, secret_values
+from trader.runtime.log_tail import LogTail
+from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
+from trader.runtime.secret_store import load_secrets, overlay_settings
+from trader.services.alerts import AlertService
+from trader.services.api import Services
+from trader.services.audit import AuditService
+from trader.services.backtests import StoredBacktestService
+from trader.services.charts import RenderedChartService
+from trader.services.control import EngineControlService
+from trader.services.market_data import MarketDataService
+from trader.services.parameters import ParameterBook, stored_overrides
+from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
+from trader.services.reports import StoreReportService
+from trader.store.locks import acquire_instance_lock
+from trader.store.migrate import upgrade_async
+from trader.store.uow import Database
+from trader.strategies.registry import default_registry
+
+logger = logging.getLogger(__name__)
+
+RunMode = Literal["live", "paper", "replay"]
+REPLAY_DB = "replay.db"
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Command-line choices over the configuration: mode, replay, speed, how many candles to replay."""
+
+    mode: Literal["paper", "live"] | None = None
+    replay: bool = False
+    speed: float | None = None
+    max_candles: int | None = None
+    probe_timeout: float = 5.0
+    console: TextIO | None = None  # console alert stream (stdout when None)
+
+
+class Runtime:
+    """What ``bot.py`` runs: the services bundle, the lifecycle, and the alert routing."""
+
+    def __init__(self, services: Services, lifecycle: Lifecycle, notifier: SwitchableNotifier,
+                 mode: RunMode, settings: Settings) -> None:
+        self.services = services
+        self.lifecycle = lifecycle
+        self.mode = mode
+        self.database_url = settings.database.url
+        self.telegram = settings.telegram  # with the token from the secret store, when stored there
+        self._notifier = notifier
+
+    def use_telegram(self, notifier: Notifier) -> None:
+        """Route alerts to Telegram as well (called before ``lifecycle.start``)."""
+        self._notifier.use_telegram(notifier)
+
+
+async def open_database(config: DatabaseConfig) -> Database:
+    """Return the database at ``config.url``, migrated to the newest schema when allowed."""
+    if config.auto_upgrade:
+        await upgrade_async(config.url)
+    return Database.from_config(config)
+
+
+async def exchange_reachable(settings: Settings, seconds: float) -> str | None:
+    """Return None when the venue's public market list loads within ``seconds``, else why not."""
+    probe = CcxtExchange(settings.exchange, public_only=True)
+    try:
+        await asyncio.wait_for(probe.markets(), seconds)
+        return None
+    except TimeoutError:
+        return f"no answer within {seconds:g}s"
+    except Exception as exc:  # any failure means "not reachable"; the caller falls back to replay
+        return f"{type(exc).__name__}: {str(exc)[:160]}"
+    finally:
+        await probe.close()
+
+
+async def choose_mode(settings: Settings, options: RunOptions) -> RunMode:
+    """Return live, paper or replay; paper falls back to replay when the exchange is unreachable."""
+    mode = options.mode or settings.exchange.mode
+    if mode == "live":
+        return "live"
+    if options.replay or settings.exchange.replay:
+        return "replay"
+    problem = await exchange_reachable(settings, options.probe_timeout)
+    if problem is None:
+        return "paper"
+    logger.warning("exchange %s is not reachable (%s): falling back to REPLAY of the bundled candles "
+                   "(demo: simulated clock, paper account, no real prices or orders)", settings.exchange.name,
+                   problem)
+    return "replay"
+
+
+def _replay_settings(settings: Settings) -> Settings:
+    if "database" in settings.model_fields_set:
+        return settings
+    url = f"sqlite+aiosqlite:///{Path(settings.ops.data_dir) / REPLAY_DB}"
+    logger.info("replay uses its own database %s (set TRADER_DATABASE__URL to choose another)", url)
+    return settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
+
+
+async def build_runtime(settings: Settings, options: RunOptions | None = None) -> Runtime:
+    """Build every adapter and service for ``settings``; the returned lifecycle is not started yet."""
+    options = options or RunOptions()
+    redactor = configure_logging(settings.logging, secret_values(settings))
+    tail = LogTail()
+    tail.install()
+    wall = SystemClock()
+    db = await open_database(settings.database)
+    try:
+        secrets = await load_secrets(settings, db.uow_factory, wall)
+        settings = overlay_settings(settings, secrets) if secrets else settings
+        redactor.add(*secrets.values())
+        if options.mode is not None:
+            settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(
+                update={"mode": options.mode})})
+        mode = await choose_mode(settings, options)
+        replayed = _replay_settings(settings) if mode == "replay" else settings
+        if replayed.database.url != settings.database.url:
+            await db.dispose()
+            db = await open_database(replayed.database)
+        return await _assemble(replayed, options, mode, db, redactor, tail)
+    except BaseException:
+        await db.dispose()
+        tail.remove()
+        raise
+
+
+async def _assemble(settings: Settings, options: RunOptions, mode: RunMode, db: Database,
+                    redactor: SecretRedactor, tail: LogTail) -> Runtime:
+    closers: list[Closer] = [_close_tail(tail), db.dispose]
+    lock = await acquire_instance_lock(settings.database.url) if ":memory:" not in settings.database.url \
+        else None
+    if lock is not None:
+        closers.append(lock.release)
+    uow: UnitOfWorkFactory = db.uow_factory
+    wall = SystemClock()
+    notifier = SwitchableNotifier(settings.notify, wall, redact=redactor.redact, console=options.console)
+    alerts = AlertService(uow, notifier, wall, redact=redactor.redact)
+    book = ParameterBook(settings.risk, settings.strategies, default_registry(), await _overrides(uow))
+    market_data = MarketDataService(uow, wall)
+    store_exchange = settings.exchange.name
+    replay: ReplayDriver | None = None
+    if mode == "replay":
+        exchange, clock, replay = await _replay(settings, options, uow, market_data, book, alerts)
+        engine = replay.engine
+    else:
+        clock = wall
+        exchange = await build_exchange(settings.exchange, clock, uow_factory=uow)
+        engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts)
+    reports = _reports(settings, uow, exchange, clock)
+    parts = RuntimeParts(
+        engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
+        uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
+        timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
+        max_candles=options.max_candles, closers=closers,
+    )
+    lifecycle = Lifecycle(parts)
+    wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
+    services = _services(wiring, reports)
+    logger.info("runtime built: mode %s, exchange %s, database %s", mode, settings.exchange.name,
+                redactor.redact(settings.database.url))
+    return Runtime(services, lifecycle, notifier, mode, settings)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wiring:
+    settings: Settings
+    mode: RunMode
+    uow: UnitOfWorkFactory
+    exchange: Exchange
+    clock: Clock
+    book: ParameterBook
+    engine: LiveEngine
+    lifecycle: Lifecycle
+    redactor: SecretRedactor
+    tail: LogTail
+
+
+def _close_tail(tail: LogTail) -> Closer:
+    async def close() -> None:
+        tail.remove()
+    return close
+
+
+async def _overrides(uow: UnitOfWorkFactory) -> dict[str, str]:
+    async with uow() as unit:
+        return await stored_overrides(unit)
+
+
+async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactory,
+                  market_data: MarketDataService, book: ParameterBook,
+                  alerts: AlertService) -> tuple[Exchange, Clock, ReplayDriver]:
+    config = settings.exchange
+    frames = await load_frames(uow, market_data, config.name, config.pairs, config.timeframe)
+    strategies = list(build_strategies(book).values())
+    data = await replay_data(uow, frames, config.timeframe, strategies)
+    clock = SimClock(datetime.fromtimestamp(data.start_ms / 1000, tz=UTC))
+    warmup = max(s.required_history for s in strategies) + 10
+    paper = await build_replay_exchange(config, uow, clock, data, warmup)
+    engine = LiveEngine(paper, uow, clock, config, book, alerts)
+    speed = options.speed or config.replay_speed
+    driver = ReplayDriver(paper, clock, data, engine, uow, speed=speed)
+    logger.info("replay %s at %s (x%g: one %s candle every %.2fs)", "resumes" if data.resumed else "starts",
+                clock.now(), speed, config.timeframe, driver.seconds_per_candle)
+    return paper, clock, driver
+
+
+def _reports(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchange,
+             clock: Clock) -> StoreReportService:
+    return StoreReportService(uow, exchange, clock, quote=settings.exchange.quote_currency,
+                              start_balance=settings.exchange.paper_start_balance)
+
+
+def _services(w: _Wiring, reports: StoreReportService) -> Services:
+    wall = SystemClock()
+    settings = w.settings
+    shown = Mode.LIVE if w.mode == "live" else Mode.PAPER
+    audit = AuditService(w.uow, wall, redact=w.redactor.redact)
+    queries = LiveQueryService(w.uow, w.exchange, w.clock, mode=shown, quote=settings.exchange.quote_currency,
+                               book=w.book, facts=w.lifecycle.facts)
+    renderer = MatplotlibChartRenderer()
+    theme = settings.telegram.theme
+    return Services(
+        queries=queries,
+        reports=reports,
+        control=EngineControlService(w.engine, w.book, queries, audit, w.uow, w.exchange, w.clock),
+        charts=RenderedChartService(w.uow, w.exchange, renderer, w.clock,
+                                    store_exchange=settings.exchange.name, theme=theme,
+                                    start_balance=settings.exchange.paper_start_balance),
+        backtests=StoredBacktestService(w.uow, renderer, wall, config=settings.backtest, book=w.book,
+                                        store_exchange=settings.exchange.name, theme=theme),
+        system=RuntimeSystemService(exchange_name=settings.exchange.name, mode=shown,
+                                    config_lines=flatten_config(masked_dump(settings)), log_tail=w.tail.tail,
+                                    audit_tail=audit.recent),
+        audit=audit,
+    )

@@ -1,0 +1,256 @@
+"""Lifecycle: start the engine's moving parts in order and stop them in reverse, gracefully.
+
+The container has already migrated the store, taken the single-instance lock and restored the paper
+account (those must precede building the services). ``start`` then: reconcile with the venue → the
+replay driver (demo) or the scheduler (a tick job per strategy/pair/timeframe, the protection monitor,
+equity snapshots, heartbeat, daily summary, candle refresh) → the health server with its readiness
+checks → the alert dispatcher. ``stop`` undoes it in reverse, delivers what it can of the outbox, then
+closes the exchange, releases the lock and the database. Used as PTB's post_init/post_shutdown hooks
+by ``bot.py`` and directly when headless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from trader.config import OpsConfig, SchedulerConfig
+from trader.domain.alerts import Alert
+from trader.domain.ids import Symbol
+from trader.errors import InvariantViolation
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
+from trader.runtime.decision_log import log_tick
+from trader.runtime.engine_handle import LiveEngine, TickPlan
+from trader.runtime.health import HealthServer, Metrics, database_check
+from trader.runtime.replay import ReplayDriver
+from trader.runtime.scheduler import TickJob, TradingScheduler
+from trader.services.alerts import AlertService
+from trader.services.api import ReportService
+from trader.services.market_data import MarketDataService
+from trader.services.queries import RunFacts
+
+logger = logging.getLogger(__name__)
+
+Hook = Callable[[], Awaitable[object]]
+Closer = Callable[[], Awaitable[None]]
+CANDLE_REFRESH_SECONDS = 3600.0
+STOP_FLUSH_SECONDS = 5.0
+
+
+@dataclass
+class RuntimeParts:
+    """Everything the lifecycle starts, runs and stops; built by ``runtime.container``."""
+
+    engine: LiveEngine
+    exchange: Exchange
+    alerts: AlertService
+    reports: ReportService
+    market_data: MarketDataService
+    uow_factory: UnitOfWorkFactory
+    clock: Clock
+    scheduler_config: SchedulerConfig
+    ops: OpsConfig
+    timezone: str
+    store_exchange: str
+    replay: ReplayDriver | None = None
+    max_candles: int | None = None
+    reconcile: Hook | None = None
+    monitor: Hook | None = None
+    closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
+
+
+class Lifecycle:
+    """Start and stop the runtime; ``finished`` is set when a replay ran out or the engine must stop."""
+
+    def __init__(self, parts: RuntimeParts) -> None:
+        self.parts = parts
+        self.metrics = Metrics()
+        self.finished = asyncio.Event()
+        self.fatal: BaseException | None = None
+        self._scheduler: TradingScheduler | None = None
+        self._health: HealthServer | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._started = time.monotonic()
+        self._running = False
+
+    # ── facts for /health ──────────────────────────────────────────────────────────────────
+    def facts(self) -> RunFacts:
+        """Return uptime, whether ticks are being scheduled, and the last tick time."""
+        replaying = any(not t.done() for t in self._tasks if t.get_name() == "replay")
+        scheduling = self._scheduler is not None and self._scheduler.running
+        problems = (f"engine stopped: {self.fatal}",) if self.fatal is not None else ()
+        return RunFacts(time.monotonic() - self._started, scheduling or replaying,
+                        self.parts.engine.trading.last_tick_at, problems)
+
+    # ── start ──────────────────────────────────────────────────────────────────────────────
+    async def start(self) -> None:
+        """Reconcile, then start the ticks (replay or scheduler), the health server and the dispatcher."""
+        if self._running:
+            return
+        self._running = True
+        self._started = time.monotonic()
+        if self.parts.reconcile is not None:
+            report = await self.parts.reconcile()
+            logger.info("start-up reconciliation: %s", report)
+        if self.parts.replay is not None:
+            self._spawn("replay", self._run_replay(self.parts.replay))
+        else:
+            self._start_scheduler()
+        await self._start_health()
+        self._spawn("alerts", self.parts.alerts.run(idle_seconds=5.0))
+        logger.info("engine started (%s)", "replay" if self.parts.replay is not None else "scheduler")
+
+    def _spawn(self, name: str, work: Awaitable[None]) -> None:
+        async def wrapped() -> None:
+            await work
+        task = asyncio.get_running_loop().create_task(wrapped(), name=name)
+        self._tasks.append(task)
+
+    async def _run_replay(self, driver: ReplayDriver) -> None:
+        try:
+            await driver.run(self.parts.max_candles)
+        except InvariantViolation as exc:
+            self._fail(exc)
+        finally:
+            self.finished.set()
+
+    def _fail(self, exc: BaseException) -> None:
+        logger.critical("engine stopped on a broken invariant (restart reconciles): %s", exc)
+        self.fatal = exc
+        self.finished.set()
+
+    def _start_scheduler(self) -> None:
+        cfg = self.parts.scheduler_config
+        scheduler = TradingScheduler(cfg)
+        for plan in self.parts.engine.plans():
+            scheduler.add_tick(TickJob(plan.strategy, plan.symbol, plan.timeframe, self._tick_job(plan)))
+        scheduler.add_monitors(self._guarded("monitor", self._monitor), self._guarded("equity", self._equity),
+                               self._guarded("heartbeat", self._heartbeat))
+        scheduler.add_daily("daily_summary", self._guarded("daily summary", self._daily_summary),
+                            cfg.daily_summary_hour, self.parts.timezone)
+        scheduler.add_interval("candle_refresh", self._guarded("candle refresh", self._refresh_candles),
+                               CANDLE_REFRESH_SECONDS)
+        scheduler.start()
+        self._scheduler = scheduler
+        logger.info("scheduler started: %s", ", ".join(scheduler.job_ids()))
+
+    def _tick_job(self, plan: TickPlan) -> Callable[[], Awaitable[None]]:
+        async def tick() -> None:
+            started = time.monotonic()
+            report = await self.parts.engine.trading.run_tick(plan.strategy, plan.symbol, plan.timeframe)
+            self.metrics.observe_tick(time.monotonic() - started)
+            log_tick(report)
+        return self._guarded(f"tick {plan.strategy} {plan.symbol} {plan.timeframe}", tick)
+
+    def _guarded(self, what: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        async def run() -> None:
+            try:
+                await job()
+            except InvariantViolation as exc:
+                self._fail(exc)
+            except Exception:  # a failing job is logged and retried at its next run
+                logger.exception("%s failed", what)
+        return run
+
+    async def _monitor(self) -> None:
+        if self.parts.monitor is not None:
+            await self.parts.monitor()
+        else:
+            await self.parts.engine.trading.drain()
+
+    async def _equity(self) -> None:
+        account = await self.parts.exchange.balances()
+        async with self.parts.uow_factory() as uow:
+            await uow.equity.add(EquitySnapshot.from_account(account, self.parts.clock.now()))
+            await uow.commit()
+        self.metrics.set_equity(account.equity)
+        state = await self.parts.engine.trading.engine_state()
+        self.metrics.set_open_positions(state.open_count)
+
+    async def _heartbeat(self) -> None:
+        state = await self.parts.engine.trading.engine_state()
+        facts = self.facts()
+        logger.info("heartbeat: trading %s, %d open position(s), last tick %s",
+                    state.risk.trading_state.value, state.open_count, facts.last_tick_at or "never")
+
+    async def _daily_summary(self) -> None:
+        profit = await self.parts.reports.profit(1)
+        text = (f"Daily summary: {profit.closed_trades} closed trade(s), realised {profit.realised:.2f} "
+                f"{profit.quote}, unrealised {profit.unrealised:.2f} {profit.quote}")
+        await self.parts.alerts.publish(Alert("summary", text))
+
+    async def _refresh_candles(self) -> None:
+        now = self.parts.clock.now()
+        seen: set[tuple[str, str]] = set()
+        for plan in self.parts.engine.plans():
+            if (plan.symbol, plan.timeframe) in seen:
+                continue
+            seen.add((plan.symbol, plan.timeframe))
+            await self.parts.market_data.fetch(self.parts.exchange, self.parts.store_exchange,
+                                               Symbol(plan.symbol), plan.timeframe, now - timedelta(days=2))
+
+    async def _start_health(self) -> None:
+        if not self.parts.ops.health_enabled:
+            return
+        server = HealthServer(self.parts.ops, self.metrics)
+        server.add_check("database", database_check(self.parts.uow_factory))
+        server.add_check("exchange", self._exchange_ready)
+        server.add_check("engine", self._engine_ready)
+        try:
+            await server.start()
+        except OSError as exc:  # a busy port must not stop trading; the log says why
+            logger.warning("health server not started on %s:%d: %s", self.parts.ops.health_host,
+                           self.parts.ops.health_port, exc)
+            return
+        self._health = server
+
+    async def _exchange_ready(self) -> bool:
+        await self.parts.exchange.balances()
+        return True
+
+    async def _engine_ready(self) -> bool:
+        return self.fatal is None and self.facts().scheduler_running
+
+    # ── stop ───────────────────────────────────────────────────────────────────────────────
+    async def stop(self) -> None:
+        """Stop in reverse order; deliver pending alerts for up to a few seconds; release everything."""
+        if not self._running:
+            await self._close()
+            return
+        self._running = False
+        if self._scheduler is not None:
+            self._scheduler.shutdown()
+            self._scheduler = None
+        await self._cancel("replay")
+        if self._health is not None:
+            await self._health.stop()
+            self._health = None
+        with contextlib.suppress(Exception, TimeoutError):
+            await asyncio.wait_for(self.parts.alerts.dispatch_once(), STOP_FLUSH_SECONDS)
+        await self._cancel("alerts")
+        await self._close()
+        logger.info("engine stopped")
+
+    async def _cancel(self, name: str) -> None:
+        for task in [t for t in self._tasks if t.get_name() == name]:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+            self._tasks.remove(task)
+
+    async def _close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.parts.exchange.close()
+        while self.parts.closers:
+            closer = self.parts.closers.pop()
+            try:
+                await closer()
+            except Exception:  # keep releasing the rest
+                logger.exception("closing a runtime resource failed")

@@ -1,0 +1,222 @@
+"""Replay (demo) mode: stored candles drive a PaperExchange and a SimClock through the real TradingService.
+
+Per candle close, exactly what the scheduler does live: feed the candle to the paper exchange (resting
+orders match on it, market orders fill at its open), move the SimClock to the close, run every due
+strategy tick through ``TradingService.run_ticks``, run the protection monitor, record equity, save
+the cursor. Between candles it sleeps ``timeframe / speed`` seconds. A fresh replay starts a few
+candles before the first entry signal of the enabled strategies, so a demo trades within seconds;
+a restarted replay resumes at its stored cursor with the paper account and engine state restored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+import numpy as np
+
+from trader.backtest.markets import default_market
+from trader.config.sections import ExchangeConfig
+from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.domain.ids import Symbol
+from trader.errors import ConfigError, InvariantViolation
+from trader.exchange import PaperCosts, PaperExchange, PaperStateStore
+from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
+from trader.runtime.clock import SimClock
+from trader.runtime.decision_log import log_fills, log_ticks
+from trader.runtime.engine_handle import LiveEngine
+from trader.services.market_data import MarketDataService
+from trader.strategies.base import Strategy
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+CURSOR_KEY = "replay:cursor"
+PAPER_KEY = "paper:replay"
+LEAD_CANDLES = 3  # replay starts this many candles before the first entry signal
+WARMUP_SPARE = 10
+
+Sleep = Callable[[float], Awaitable[None]]
+Hook = Callable[[], Awaitable[object]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayData:
+    """The stored candles of every pair (one timeframe) and where the replay starts (open time, ms)."""
+
+    timeframe: str
+    frames: Mapping[Symbol, CandleFrame]
+    start_ms: int
+    resumed: bool
+
+
+async def load_frames(uow_factory: UnitOfWorkFactory, market_data: MarketDataService, store_exchange: str,
+                      pairs: Sequence[str], timeframe: str) -> dict[Symbol, CandleFrame]:
+    """Return the stored candles per pair, importing the bundled samples first when any is missing."""
+    frames = {Symbol(p): await market_data.load(store_exchange, Symbol(p), timeframe) for p in pairs}
+    if any(len(f) == 0 for f in frames.values()):
+        logger.info("importing the bundled sample candles into the store (first replay)")
+        await market_data.import_samples(store_exchange)
+        frames = {Symbol(p): await market_data.load(store_exchange, Symbol(p), timeframe) for p in pairs}
+    missing = [p for p, f in frames.items() if len(f) == 0]
+    if missing:
+        raise ConfigError([f"exchange.pairs: no {timeframe} candles stored for {', '.join(missing)}; the "
+                           "bundled samples have BTC/USDT and ETH/USDT 1h (more: tradebot data import)"])
+    return frames
+
+
+def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[Strategy],
+                   lead: int = LEAD_CANDLES) -> int:
+    """Return the open time to start replaying at: ``lead`` candles before the first entry signal."""
+    warmup = max(s.required_history for s in strategies) + WARMUP_SPARE
+    best: int | None = None
+    for frame in frames.values():
+        if len(frame) <= warmup:
+            continue
+        for strategy in strategies:
+            signals = strategy.compute(frame)
+            entries = np.flatnonzero(signals.enter_long[warmup:])
+            if len(entries):
+                at = int(frame.timestamp[warmup + int(entries[0])])
+                best = at if best is None else min(best, at)
+    first = min(int(f.timestamp[min(warmup, len(f) - 1)]) for f in frames.values())
+    if best is None:
+        logger.warning("no entry signal in the stored candles; replaying from the start")
+        return first
+    step = timeframe_ms(_timeframe_of(frames))
+    return max(first, best - lead * step)
+
+
+def _timeframe_of(frames: Mapping[Symbol, CandleFrame]) -> str:
+    frame = next(iter(frames.values()))
+    step = int(np.min(np.diff(frame.timestamp))) if len(frame) > 1 else 3_600_000
+    return f"{step // 60_000}m" if step < 3_600_000 else f"{step // 3_600_000}h"
+
+
+async def replay_data(uow_factory: UnitOfWorkFactory, frames: Mapping[Symbol, CandleFrame], timeframe: str,
+                      strategies: Sequence[Strategy]) -> ReplayData:
+    """Return the frames and the start: the stored cursor when resuming, else before the first signal."""
+    async with uow_factory() as uow:
+        doc = await uow.paper.get(CURSOR_KEY)
+    if doc is not None and doc.get("timeframe") == timeframe:
+        return ReplayData(timeframe, frames, int(doc["next_ms"]), resumed=True)
+    return ReplayData(timeframe, frames, first_entry_ms(frames, strategies), resumed=False)
+
+
+async def build_replay_exchange(config: ExchangeConfig, uow_factory: UnitOfWorkFactory, clock: SimClock,
+                                data: ReplayData, warmup: int) -> PaperExchange:
+    """Return the paper exchange fed with the warm-up candles, then restored from the store if saved."""
+    markets = [default_market(s, float(f.close[0])) for s, f in data.frames.items()]
+    store = PaperStateStore(uow_factory, clock, key=PAPER_KEY)
+    paper = PaperExchange(markets, quote=config.quote_currency,
+                          balances={config.quote_currency: Decimal(config.paper_start_balance)},
+                          costs=PaperCosts.from_config(config), clock=clock, saver=store.save)
+    for symbol, frame in data.frames.items():
+        end = int(np.searchsorted(frame.timestamp, data.start_ms, side="left"))
+        for i in range(max(0, end - warmup), end):  # history for the strategies; no orders rest yet
+            paper.on_candle(symbol, data.timeframe, _row(frame, i))
+    restored = await store.load_into(paper)
+    logger.info("replay paper account %s", "restored from the store" if restored else "starts fresh")
+    return paper
+
+
+def _row(frame: CandleFrame, i: int) -> tuple[int, float, float, float, float, float]:
+    return (int(frame.timestamp[i]), float(frame.open[i]), float(frame.high[i]), float(frame.low[i]),
+            float(frame.close[i]), float(frame.volume[i]))
+
+
+class ReplayDriver:
+    """Advance the SimClock over the stored candles and run the same ticks the scheduler runs live."""
+
+    def __init__(self, paper: PaperExchange, clock: SimClock, data: ReplayData, engine: LiveEngine,
+                 uow_factory: UnitOfWorkFactory, *, speed: float, monitor: Hook | None = None) -> None:
+        if speed <= 0:
+            raise ValueError("replay speed must be positive")
+        self._paper = paper
+        self._clock = clock
+        self._data = data
+        self.engine = engine
+        self._uow = uow_factory
+        self._step = timeframe_ms(data.timeframe)
+        self._pause = self._step / 1000 / speed
+        self._monitor = monitor
+        times = np.unique(np.concatenate([f.timestamp for f in data.frames.values()]))
+        self._times = times[times >= data.start_ms]
+        self._index = {s: {int(t): i for i, t in enumerate(f.timestamp) if t >= data.start_ms}
+                       for s, f in data.frames.items()}
+        self.fed = 0
+        self.trades = 0  # fills seen, for the summary line
+
+    @property
+    def seconds_per_candle(self) -> float:
+        """Return the real seconds between two replayed candles."""
+        return self._pause
+
+    @property
+    def remaining(self) -> int:
+        """Return how many candle times are left."""
+        return len(self._times) - self.fed
+
+    async def run(self, max_candles: int | None = None, sleep: Sleep = asyncio.sleep) -> int:
+        """Replay candles until the data ends or ``max_candles`` were fed; return how many were fed."""
+        first = ms_to_datetime(int(self._times[0])) if len(self._times) else None
+        logger.info("replay: %d candle(s) from %s, %s per candle (speed x%g)", len(self._times), first,
+                    f"{self._pause:.2f}s", self._step / 1000 / self._pause if self._pause else 0)
+        done = 0
+        while self.fed < len(self._times) and (max_candles is None or done < max_candles):
+            await self.step()
+            done += 1
+            await sleep(self._pause)
+        logger.info("replay: stopped after %d candle(s), %d fill(s); %d candle(s) left", done, self.trades,
+                    self.remaining)
+        return done
+
+    async def step(self) -> None:
+        """Feed the next candle time to every pair, then tick, monitor, record equity and the cursor."""
+        ts = int(self._times[self.fed])
+        fills = []
+        for symbol, frame in self._data.frames.items():
+            i = self._index[symbol].get(ts)
+            if i is not None:
+                fills += self._paper.on_candle(symbol, self._data.timeframe, _row(frame, i))
+        await self._paper.persist()
+        self.trades += log_fills(fills)
+        close = ts + self._step
+        self._clock.set(ms_to_datetime(close))
+        await self._ticks(close)
+        if self._monitor is not None:
+            await self._guard("monitor", self._monitor())
+        await self._record(close)
+        self.fed += 1
+
+    async def _ticks(self, close_ms: int) -> None:
+        groups: dict[tuple[str, str], list[str]] = {}
+        for plan in self.engine.plans():
+            if close_ms % timeframe_ms(plan.timeframe) == 0:
+                groups.setdefault((plan.strategy, plan.timeframe), []).append(plan.symbol)
+        for (strategy, timeframe), symbols in groups.items():
+            work = self.engine.trading.run_ticks(strategy, symbols, timeframe)
+            reports = await self._guard(strategy, work)
+            log_ticks(reports or [])
+
+    async def _guard(self, what: str, work: Awaitable[_T]) -> _T | None:
+        try:
+            return await work
+        except InvariantViolation:
+            raise  # a broken invariant stops the engine; the next start reconciles
+        except Exception as exc:  # one failing tick must not stop the replay (the scheduler behaves alike)
+            logger.error("replay: %s failed at %s: %s", what, self._clock.now(), exc)
+            return None
+
+    async def _record(self, close_ms: int) -> None:
+        account = await self._paper.balances()
+        now = ms_to_datetime(close_ms)
+        async with self._uow() as uow:
+            await uow.equity.add(EquitySnapshot.from_account(account, now))
+            await uow.paper.put(CURSOR_KEY, {"timeframe": self._data.timeframe, "next_ms": close_ms}, now)
+            await uow.commit()
+

@@ -1,0 +1,195 @@
+"""ControlService: pause, resume, halt, close, manual entry, parameter changes, unlock and reload.
+
+Every action goes through the TradingService (so it runs the one engine cycle and is persisted there)
+and is audited before it returns; refusals are values (``ControlResult(ok=False, refused_reason=...)``)
+and are audited too. Parameter changes are validated by the ParameterBook, stored with their audit
+entry in one transaction, then applied to the running engine by the runtime (``EngineHandle``).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Protocol
+
+from trader.domain.enums import Direction, TradingState
+from trader.domain.ids import Symbol
+from trader.errors import DataError, InputError
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import UnitOfWorkFactory
+from trader.services.api import QueryService
+from trader.services.audit import AuditService, change_detail
+from trader.services.dto import (
+    Actor,
+    BuyPreview,
+    ClosePreview,
+    ControlResult,
+    SettingChange,
+)
+from trader.services.parameters import ParameterBook
+from trader.services.trading import ActionResult, TradingService
+
+logger = logging.getLogger(__name__)
+
+MANUAL_STRATEGY = "manual"
+
+
+class EngineHandle(Protocol):
+    """What the runtime gives the control service: the live trading service and how to re-apply config."""
+
+    @property
+    def trading(self) -> TradingService:
+        """Return the trading service the scheduler uses now."""
+        ...
+
+    def apply_parameters(self) -> None:
+        """Rebuild strategies and engine options from the parameter book (after a change)."""
+        ...
+
+    def reload_strategies(self) -> int:
+        """Discover strategy plugins again, rebuild the enabled ones and return how many run."""
+        ...
+
+
+def _result(action: ActionResult) -> ControlResult:
+    return ControlResult(action.ok, action.message, action.refused_reason)
+
+
+class EngineControlService:
+    """Implements ``api.ControlService`` over the TradingService, the ParameterBook and the audit log."""
+
+    def __init__(self, engine: EngineHandle, book: ParameterBook, queries: QueryService, audit: AuditService,
+                 uow_factory: UnitOfWorkFactory, exchange: Exchange, clock: Clock) -> None:
+        self._engine = engine
+        self._book = book
+        self._queries = queries
+        self._audit = audit
+        self._uow = uow_factory
+        self._exchange = exchange
+        self._clock = clock
+
+    async def _done(self, actor: Actor, action: str, result: ControlResult,
+                    detail: str = "") -> ControlResult:
+        outcome = "ok" if result.ok else f"refused: {result.refused_reason or result.message}"
+        await self._audit.record(actor.label, action, detail or result.message, outcome)
+        logger.info("%s by %s: %s (%s)", action, actor.label, result.message, outcome)
+        return result
+
+    async def _state(self) -> TradingState:
+        return (await self._engine.trading.engine_state()).risk.trading_state
+
+    # ── trading state ──────────────────────────────────────────────────────────────────────
+    async def pause(self, actor: Actor) -> ControlResult:
+        """Stop new entries; refused unless trading is active."""
+        state = await self._state()
+        if state is not TradingState.ACTIVE:
+            refusal = ControlResult(False, "Not paused", f"trading is already {state.value}")
+            return await self._done(actor, "control.pause", refusal)
+        await self._engine.trading.pause(f"paused by {actor.label}")
+        done = ControlResult(True, "Paused: no new positions; open ones stay protected.")
+        return await self._done(actor, "control.pause", done)
+
+    async def resume(self, actor: Actor) -> ControlResult:
+        """Allow entries again; refused when already active."""
+        if await self._state() is TradingState.ACTIVE:
+            return await self._done(actor, "control.resume",
+                                    ControlResult(False, "Already active", "trading is active"))
+        await self._engine.trading.resume(f"resumed by {actor.label}")
+        return await self._done(actor, "control.resume", ControlResult(True, "Trading resumed."))
+
+    async def halt(self, actor: Actor, *, flatten: bool) -> ControlResult:
+        """Halt (persists across restarts); with ``flatten`` also close every position at market."""
+        action = await self._engine.trading.halt(flatten, f"halted by {actor.label}")
+        message = "Trading halted" + ("; closing every position at market." if flatten else ".")
+        result = ControlResult(action.ok, message if action.ok else action.message, action.refused_reason)
+        return await self._done(actor, "control.halt", result, f"flatten={flatten}")
+
+    # ── closing ────────────────────────────────────────────────────────────────────────────
+    async def preview_close(self, target: str | None) -> ClosePreview:
+        """Return the positions ``target`` (None: all) would close; InputError for an unknown id."""
+        positions = await self._queries.positions()
+        chosen = tuple(p for p in positions if target is None or p.id == target)
+        if target is not None and not chosen:
+            raise InputError(f"unknown position {target}",
+                             user_message=f"No open position {target}; see /positions.")
+        return ClosePreview(target, chosen)
+
+    async def close(self, target: str | None, actor: Actor) -> ControlResult:
+        """Close one position (or all) at market; refused when it is no longer open."""
+        trading = self._engine.trading
+        if target is None:
+            return await self._done(actor, "control.close_all", _result(await trading.close_all(actor.label)))
+        state = await trading.engine_state()
+        if target not in state.positions:
+            refusal = ControlResult(False, "Nothing closed", f"position {target} is no longer open")
+            return await self._done(actor, "control.close", refusal, target)
+        action = await trading.close_position(target, actor.label)
+        return await self._done(actor, "control.close", _result(action), target)
+
+    # ── manual entry ───────────────────────────────────────────────────────────────────────
+    async def preview_buy(self, pair: str, amount: Decimal | None) -> BuyPreview:
+        """Size (risk per trade at the default stop, capped) and round a manual long; nothing changes."""
+        symbol = Symbol(pair.upper())
+        market = await self._exchange.market(symbol)
+        price = await self._exchange.last_price(symbol)
+        if price <= 0:
+            raise DataError(f"no price for {symbol}", user_message=f"No price for {symbol} yet.")
+        risk = self._book.risk
+        stop = market.round_stop(price * (1 - risk.default_stop_pct), Direction.LONG)
+        if amount is None:
+            equity = (await self._exchange.balances()).equity
+            by_risk = equity * risk.risk_per_trade / (price - stop) if price > stop else Decimal(0)
+            amount = min(by_risk, equity * risk.max_position_pct / price)
+        if amount <= 0:
+            raise InputError("amount must be positive", user_message="The amount must be more than 0.")
+        rounded = market.round_amount(amount)
+        problem = market.minimums_problem(rounded, price)
+        if problem:
+            raise InputError(problem, user_message=f"Cannot buy {symbol}: {problem}.")
+        return BuyPreview(symbol, rounded, price, rounded * price, stop, None, market.quote)
+
+    async def buy(self, preview: BuyPreview, actor: Actor) -> ControlResult:
+        """Open the previewed long through the risk checks (the amount is a cap); refusals are values."""
+        action = await self._engine.trading.force_entry(preview.pair, Direction.LONG, preview.amount,
+                                                        MANUAL_STRATEGY)
+        detail = f"{preview.pair} amount<={preview.amount} at about {preview.price}"
+        if action.ok:
+            ids = ", ".join(action.position_ids)
+            result = ControlResult(True, f"Buying {preview.amount} {preview.pair} at market ({ids}).")
+        else:
+            result = _result(action)
+        return await self._done(actor, "control.buy", result, detail)
+
+    # ── parameters ─────────────────────────────────────────────────────────────────────────
+    async def preview_setting(self, key: str, value: str) -> SettingChange:
+        """Validate ``value`` for ``key``; InputError names the problem and the bounds."""
+        return self._book.preview(key, value)
+
+    async def apply_setting(self, change: SettingChange, actor: Actor) -> ControlResult:
+        """Re-validate, persist with its audit entry, then apply the change to the running engine."""
+        current = self._book.value(change.key)
+        if current != change.old:
+            refusal = ControlResult(False, "Not changed", f"{change.key} changed meanwhile to {current}")
+            return await self._done(actor, "param.change", refusal, change.key)
+        checked = self._book.preview(change.key, change.new)
+        self._book.apply(checked)
+        async with self._uow() as uow:
+            await self._book.save(uow, self._clock.now())
+            await self._audit.record_in(uow, actor.label, "param.change",
+                                        change_detail(change.key, change.old, checked.new))
+            await uow.commit()
+        self._engine.apply_parameters()
+        logger.info("param.change by %s: %s", actor.label, change_detail(change.key, change.old, checked.new))
+        return ControlResult(True, f"{change.key} is now {checked.new} (was {change.old}).")
+
+    async def unlock(self, pair: str, actor: Actor) -> ControlResult:
+        """Remove the cooldown on ``pair``; refused when it is not locked."""
+        action = await self._engine.trading.unlock(pair.upper())
+        return await self._done(actor, "control.unlock", _result(action), pair.upper())
+
+    async def reload(self, actor: Actor) -> ControlResult:
+        """Discover strategies again and rebuild the enabled ones with the current parameters."""
+        count = self._engine.reload_strategies()
+        noun = "strategy" if count == 1 else "strategies"
+        return await self._done(actor, "control.reload", ControlResult(True, f"Reloaded {count} {noun}."))
