@@ -38,7 +38,8 @@ def register(app: BotApplication, services: Services, access: AccessList) -> Non
         app.add_handler(CallbackQueryHandler(button.callback, pattern=button.kind))
     app.add_handler(CallbackQueryHandler(keyboards.stale_button, pattern=InvalidCallbackData))
     app.add_handler(MessageHandler(f.UpdateType.MESSAGE & f.COMMAND, admin.unknown_command))
-    app.add_handler(MessageHandler(f.UpdateType.MESSAGE & f.TEXT & ~f.COMMAND, admin.plain_text))
+    app.add_handler(MessageHandler(f.UpdateType.MESSAGE & f.ChatType.PRIVATE & f.TEXT & ~f.COMMAND,
+                                   admin.plain_text))
     app.add_error_handler(errors.on_error)
 
 

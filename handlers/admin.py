@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from telegram import Update
+from telegram.constants import ChatType
 
 from handlers import args, formatting
 from handlers.context import BotContext
@@ -65,10 +66,21 @@ async def logs(update: Update, context: BotContext) -> None:
 
 
 async def unknown_command(update: Update, context: BotContext) -> None:
-    """Answer a command that is not in the table."""
+    """Answer a command that is not in the table, unless it is meant for another bot.
+
+    In a group only commands addressed to this bot (/cmd@thisbot) are answered: other bots' commands
+    are none of our business.
+    """
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None and chat is not None and message.text is not None
+    target = message.text.split(maxsplit=1)[0].partition("@")[2].lower()
+    if target and target != (context.bot.username or "").lower():
+        return
+    if not target and chat.type != ChatType.PRIVATE:
+        return
     await send(update, formatting.error("Unknown command. Send /help for the list."))
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
-    """Answer plain text: the bot only takes commands."""
+    """Answer plain text in a private chat: the bot only takes commands."""
     await send(update, "I only understand commands. Send /help for the list.")

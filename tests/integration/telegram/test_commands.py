@@ -184,3 +184,13 @@ async def test_a_user_who_blocked_the_bot_is_not_answered_again(telegram_bot: Bo
     await telegram_bot.silence(0.5)
     assert telegram_bot.app.bot_data.unexpected_errors == 0
     assert "Trading active" in (await telegram_bot.send("/status")).shown
+
+
+async def test_in_groups_only_our_commands_are_answered(telegram_bot: BotHarness) -> None:
+    for text in ("hello everyone", "/frobnicate", "/status@other_bot", "/frobnicate@other_bot"):
+        telegram_bot.fake.inject_message(text, chat_id=GROUP, user_id=ADMIN, chat_type="supergroup")
+    await telegram_bot.silence(0.5)
+    reply = await telegram_bot.send(
+        "/frobnicate@fake_test_bot", chat_id=GROUP, user_id=ADMIN, chat_type="supergroup"
+    )
+    assert "Unknown command" in reply.shown

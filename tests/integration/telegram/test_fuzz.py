@@ -143,7 +143,7 @@ class Fuzzer:
             assert call.status == 200, f"{text!r}: Telegram would refuse {call.method}: {call.params}"
             assert "Traceback" not in call.text and 'File "' not in call.text, text
         assert self.app.bot_data.unexpected_errors == 0, text
-        if chat == ADMIN and not as_button:
+        if chat == ADMIN and not as_button and "@other_bot" not in text.split(maxsplit=1)[0]:
             assert calls, f"no answer to {text!r}"
         if self.state.changes != before_changes:
             name = text.split(maxsplit=1)[0][1:].split("@", maxsplit=1)[0].lower()
