@@ -33,6 +33,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bars would flood the table
 
 from trader.backtest.api import run_backtest  # noqa: E402
 from trader.backtest.runner import BacktestSettings  # noqa: E402
@@ -233,15 +234,19 @@ def cli_process(case: Case, candles: CandleFrame) -> tuple[float, float]:
         cmd = [str(ROOT / ".venv" / "bin" / "tradebot"), "--config", str(config), "backtest",
                "--strategy", case.strategy, "--pairs", "BTC/USDT", "--timeframe", "1m",
                "--data-dir", str(folder), "--quiet", *params]
+        # GNU time measures the exec'd process itself; a forked child's ru_maxrss would include
+        # the pages it shared with this (large) bench process before exec.
+        timer = ["/usr/bin/time", "-f", "TIMED %e %M"] if Path("/usr/bin/time").exists() else []
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run([*timer, *cmd], cwd=tmp, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - t0
-        out = proc.stdout.read().decode() if proc.stdout else ""  # type: ignore[union-attr]
-        if status != 0:
-            err = proc.stderr.read().decode() if proc.stderr else ""  # type: ignore[union-attr]
-            raise RuntimeError(f"tradebot backtest failed: {err or out}")
-    return seconds, usage.ru_maxrss / 1024
+        if proc.returncode != 0:
+            raise RuntimeError(f"tradebot backtest failed: {proc.stderr or proc.stdout}")
+    timed_lines = [line for line in proc.stderr.splitlines() if line.startswith("TIMED ")]
+    if not timed_lines:
+        return seconds, float("nan")
+    _, wall, kbytes = timed_lines[-1].split()
+    return float(wall), float(kbytes) / 1024
 
 
 def compare(ours_pairs: set[tuple[int, int]], peer_pairs: set[tuple[int, int]]) -> str:
