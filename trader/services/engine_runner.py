@@ -69,6 +69,8 @@ class CycleInput:
     prices: Mapping[Symbol, PriceUpdated] = field(default_factory=dict)
     signals: Mapping[Symbol, Signal] = field(default_factory=dict)
     exit_requests: Mapping[Symbol, ExitReason] = field(default_factory=dict)
+    order_updates: tuple[OrderUpdate, ...] = ()  # fed before the gathered ones (reconciliation's adoptions)
+    all_pairs: tuple[Symbol, ...] = ()  # also read fills of these pairs (reconciliation, monitor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,7 @@ class EngineRunner:
                      adjust: Adjust | None, manual: bool, extra_alerts: tuple[Alert, ...]) -> CycleResult:
         snap = before = await self.snapshot()
         wanted = None if symbols is None else set(symbols)
-        view = await self._read(snap, wanted)
+        view = await self._read(snap, wanted, inp.all_pairs)
         account = await self.exchange.balances()
         now = self.clock.now()
         if prepare is not None:
@@ -152,8 +154,8 @@ class EngineRunner:
         async with self.uow_factory() as uow:
             updates = await apply_venue(uow, view, now)
             snap = replace(snap, fill_cursors=view.cursors)
-            step_in = StepInput(now, account, self.config(inp.strategy, markets), tuple(updates), inp.prices,
-                                inp.signals, inp.exit_requests)
+            step_in = StepInput(now, account, self.config(inp.strategy, markets),
+                                (*inp.order_updates, *updates), inp.prices, inp.signals, inp.exit_requests)
             out = step(snap.state, step_in)
             if adjust is not None:
                 adjusted = adjust(out, snap)
@@ -201,7 +203,8 @@ class EngineRunner:
                 self.forget()
                 raise
 
-    async def _read(self, snap: EngineSnapshot, symbols: set[Symbol] | None) -> VenueView:
+    async def _read(self, snap: EngineSnapshot, symbols: set[Symbol] | None,
+                    all_pairs: Iterable[Symbol] = ()) -> VenueView:
         if symbols is not None and not snap.state.orders and not snap.outbox:
             return VenueView((), (), snap.fill_cursors)  # nothing of ours can be resting on these pairs
         async with self.uow_factory() as uow:
@@ -210,7 +213,7 @@ class EngineRunner:
         # Intents still in the outbox are not resolved here: the drain below sends or looks them up.
         records = [r for r in records if r.client_order_id not in outbox_ids
                    and (symbols is None or r.symbol in symbols)]
-        return await read_venue(self.exchange, records, snap.fill_cursors, symbols or ())
+        return await read_venue(self.exchange, records, snap.fill_cursors, {*(symbols or ()), *all_pairs})
 
     async def _persist(self, uow: UnitOfWork, snap: EngineSnapshot, out: StepOutput, now: datetime,
                        alerts: Iterable[Alert]) -> EngineSnapshot:

@@ -1,0 +1,262 @@
+"""Start-up reconciliation: make the store agree with the exchange before any new entry.
+
+``Reconciler.run`` blocks new entries, then:
+
+1. executes the outbox left by a crash (idempotent on client ids: adopts or sends, never duplicates);
+2. adopts what happened while we were down through ``engine.step``: fills and status changes of our
+   orders (a stop that filled closes its position), and exits done by hand on the exchange (a fill on
+   an open position's pair that is not ours is booked as that position's manual exit);
+3. cancels orphaned protective orders (ours by client id, but no position needs them);
+4. re-places missing protection: an OPEN position whose working stop is not resting gets a new one;
+5. checks that the account holds the coins the open positions claim.
+
+It returns a ReconcileReport and pushes a ``reconcile`` alert. New entries stay blocked while the
+report has unresolved differences, until ``acknowledge`` (an admin) lifts the block.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from trader.domain.alerts import Alert, Severity
+from trader.domain.enums import OrderPurpose, OrderStatus, OrderType
+from trader.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.domain.market import MarketSpec
+from trader.engine.orders import OrderRef, OrderUpdate
+from trader.errors import OrderNotFound
+from trader.ports.store import OrderRecord
+from trader.positions import events as ev
+from trader.positions.machine import apply
+from trader.positions.protection import PositionContext, working_id
+from trader.positions.state import Position, PositionStatus
+from trader.services.engine_runner import CycleInput, EngineRunner
+from trader.services.engine_store import EngineSnapshot
+from trader.services.monitor import is_protected
+
+logger = logging.getLogger(__name__)
+
+BLOCKED = "reconciliation in progress"
+Marked = dict[ClientOrderId, tuple[Position, MarketSpec]]
+BALANCE_TOLERANCE = Decimal("0.01")  # fees in the base asset and rounding: 1 % of the claimed amount
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One way the store and the exchange disagreed, and whether reconciliation fixed it."""
+
+    kind: str  # adopted_fill, closed_by_hand, orphan_cancelled, foreign_order, protection_replaced, ...
+    detail: str
+    resolved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileReport:
+    """What reconciliation found and did; entries are allowed once ``clean`` or acknowledged."""
+
+    at: datetime
+    adopted_fills: int
+    differences: tuple[Difference, ...] = ()
+    acknowledged_by: str | None = None
+
+    @property
+    def unresolved(self) -> tuple[Difference, ...]:
+        """Return the differences reconciliation could not fix."""
+        return tuple(d for d in self.differences if not d.resolved)
+
+    @property
+    def clean(self) -> bool:
+        """Return True when nothing is left unresolved."""
+        return not self.unresolved
+
+    def summary(self) -> str:
+        """Return the report in a few lines for the alert and the log."""
+        head = (f"Reconciliation: {self.adopted_fills} fill(s) adopted, {len(self.differences)} "
+                f"difference(s), {len(self.unresolved)} unresolved")
+        lines = [f"- {'ok' if d.resolved else 'OPEN'} {d.kind}: {d.detail}" for d in self.differences]
+        tail = "New entries are allowed." if self.clean else "New entries stay blocked until acknowledged."
+        return "\n".join([head, *lines, tail])
+
+
+class Reconciler:
+    """Compare the store with the exchange at start-up and repair what can be repaired."""
+
+    def __init__(self, runner: EngineRunner, symbols: Sequence[str] = ()) -> None:
+        self._runner = runner
+        self._symbols = tuple(Symbol(s) for s in symbols)
+        self.last_report: ReconcileReport | None = None
+
+    async def run(self) -> ReconcileReport:
+        """Reconcile (see the module doc); return the report, also pushed as an alert."""
+        runner = self._runner
+        await runner.persist_change(lambda s: replace(s, entries_blocked=BLOCKED))
+        fills_before = await self._fill_count()
+        differences: list[Difference] = []
+        await runner.drain()
+        manual, marked = await self._manual_exits(differences)
+        pairs = await self._pairs()
+        await runner.cycle(CycleInput(order_updates=manual, all_pairs=pairs), None,
+                           prepare=lambda s: _mark_manual(s, marked))
+        differences += await self._orphans(pairs)
+        await self._replace_missing(differences)
+        differences += await self._balances()
+        snap = await runner.snapshot()
+        if snap.outbox:
+            differences.append(Difference("unresolved_intent", f"{len(snap.outbox)} command(s) still waiting "
+                                          "for the exchange", False))
+        adopted = await self._fill_count() - fills_before
+        report = ReconcileReport(runner.clock.now(), adopted, tuple(differences))
+        severity = Severity.INFO if report.clean else Severity.WARNING
+        block = "" if report.clean else f"{len(report.unresolved)} unresolved difference(s) at reconciliation"
+        await runner.persist_change(lambda s: replace(s, entries_blocked=block),
+                                    [Alert("reconcile", report.summary(), severity)])
+        logger.info("%s", report.summary())
+        self.last_report = report
+        return report
+
+    async def acknowledge(self, actor: str) -> ReconcileReport:
+        """Lift the entry block after an admin looked at the unresolved differences."""
+        await self._runner.persist_change(
+            lambda s: replace(s, entries_blocked=""),
+            [Alert("reconcile", f"Reconciliation differences acknowledged by {actor}; entries allowed.")])
+        base = self.last_report or ReconcileReport(self._runner.clock.now(), 0)
+        self.last_report = replace(base, acknowledged_by=actor)
+        return self.last_report
+
+    # ── steps ───────────────────────────────────────────────────────────────────────────────
+    async def _fill_count(self) -> int:
+        async with self._runner.uow_factory() as uow:
+            return len(await uow.fills.since(datetime(1970, 1, 1, tzinfo=UTC)))
+
+    async def _pairs(self) -> tuple[Symbol, ...]:
+        snap = await self._runner.snapshot()
+        async with self._runner.uow_factory() as uow:
+            records = await uow.orders.open()
+        return tuple(sorted({*self._symbols, *(p.symbol for p in snap.state.positions.values()),
+                             *(r.symbol for r in records)}))
+
+    async def _manual_exits(self, differences: list[Difference]) -> tuple[tuple[OrderUpdate, ...], Marked]:
+        """Find exit-side fills on open positions' pairs that are not ours: sold (or bought) by hand."""
+        snap = await self._runner.snapshot()
+        updates: list[OrderUpdate] = []
+        marked: Marked = {}
+        for position in snap.state.positions.values():
+            if position.status is not PositionStatus.OPEN or position.opened_at is None:
+                continue
+            left = position.open_amount
+            for fill in await self._runner.exchange.fills_since(position.symbol, position.opened_at):
+                if fill.side is not position.direction.exit_side or left <= 0 \
+                        or await self._is_ours(fill.client_order_id):
+                    continue
+                cid = ClientOrderId(f"manual{fill.trade_id}")
+                amount = min(fill.amount, left)
+                left -= amount
+                adopted = replace(fill, client_order_id=cid, amount=amount)
+                updates.append(OrderUpdate(cid, OrderStatus.FILLED, adopted))
+                marked[cid] = (position, await self._runner.market(position.symbol))
+                differences.append(Difference(
+                    "closed_by_hand", f"{position.id}: {amount} sold outside the bot at {fill.price} "
+                                      f"(trade {fill.trade_id}); booked as a manual exit", True))
+        return tuple(updates), marked
+
+    async def _is_ours(self, client_order_id: str) -> bool:
+        if not client_order_id:
+            return False
+        async with self._runner.uow_factory() as uow:
+            return await uow.orders.get(ClientOrderId(client_order_id)) is not None
+
+    async def _orphans(self, pairs: Iterable[Symbol]) -> list[Difference]:
+        """Cancel our resting orders that no position needs; report orders placed outside the bot."""
+        found: list[Difference] = []
+        snap = await self._runner.snapshot()
+        for symbol in pairs:
+            for order in await self._runner.exchange.open_orders(symbol):
+                ref = snap.state.orders.get(order.client_order_id)
+                if ref is not None and not ref.cancelling:
+                    continue
+                if ref is None and not await self._is_ours(order.client_order_id):
+                    name = order.client_order_id or order.exchange_order_id
+                    found.append(Difference("foreign_order", f"{order.symbol} {order.side} {order.amount} "
+                                            f"({name}) placed outside the bot: left alone", True))
+                    continue
+                try:
+                    await self._runner.exchange.cancel(symbol, order.client_order_id)
+                except OrderNotFound:
+                    pass
+                found.append(Difference("orphan_cancelled", f"{order.client_order_id} on {symbol} "
+                                        f"({order.type} {order.amount}) no longer needed: cancelled", True))
+        if found:
+            await self._runner.cycle(CycleInput(), None)  # book the cancellations in the store
+        return found
+
+    async def _replace_missing(self, differences: list[Difference]) -> None:
+        """Tell the engine that the working stop of every unprotected OPEN position is gone."""
+        snap = await self._runner.snapshot()
+        records = await self._open_records()
+        naked: list[PositionId] = []
+        updates = []
+        for position in snap.state.positions.values():
+            cid = working_id(position)
+            if is_protected(position, records) or cid is None:
+                continue
+            naked.append(position.id)
+            updates.append(OrderUpdate(cid, OrderStatus.CANCELLED, reason="missing at reconciliation"))
+        if not updates:
+            return
+        await self._runner.cycle(CycleInput(order_updates=tuple(updates)), None)
+        records = await self._open_records()
+        positions = (await self._runner.snapshot()).state.positions
+        for position_id in naked:
+            now = positions.get(position_id)
+            ok = now is None or is_protected(now, records)
+            verb = "re-placed" if ok else "could not be re-placed"
+            differences.append(Difference("protection_replaced" if ok else "unprotected",
+                                          f"{position_id}: stop {verb}", ok))
+
+    async def _open_records(self) -> list[OrderRecord]:
+        async with self._runner.uow_factory() as uow:
+            return await uow.orders.open()
+
+    async def _balances(self) -> list[Difference]:
+        """Report positions claiming more coins than the account holds."""
+        snap = await self._runner.snapshot()
+        claimed: dict[str, Decimal] = {}
+        for position in snap.state.positions.values():
+            if position.status in (PositionStatus.OPEN, PositionStatus.EXITING) and position.is_long:
+                base = position.symbol.split("/")[0]
+                claimed[base] = claimed.get(base, Decimal(0)) + position.open_amount
+        if not claimed:
+            return []
+        account = await self._runner.exchange.balances()
+        found = []
+        for asset, amount in sorted(claimed.items()):
+            held = account.balances[asset].total if asset in account.balances else Decimal(0)
+            if held < amount * (1 - BALANCE_TOLERANCE):
+                found.append(Difference("balance_mismatch", f"open positions hold {amount} {asset} but the "
+                                        f"account has {held}", False))
+        return found
+
+
+def _mark_manual(snap: EngineSnapshot, marked: Marked
+                 ) -> EngineSnapshot:
+    """Put each position sold by hand into ERROR and register the manual fill as an exit of it.
+
+    ``step`` then books the fill through the position machine (ERROR accepts exit fills), closing the
+    position with its real exit price and cancelling its now orphaned stop.
+    """
+    if not marked:
+        return snap
+    positions = dict(snap.state.positions)
+    orders = dict(snap.state.orders)
+    for cid, (position, market) in marked.items():
+        current = positions.get(position.id)
+        if current is None:
+            continue
+        if current.status is not PositionStatus.ERROR:
+            current, _ = apply(current, ev.ErrorRaised("sold outside the bot"), PositionContext(market))
+            positions[current.id] = current
+        orders[cid] = OrderRef(current.id, OrderPurpose.EXIT, OrderType.MARKET)
+    return replace(snap, state=replace(snap.state, positions=positions, orders=orders))
