@@ -53,7 +53,7 @@ class Lifecycle(Protocol):
         ...
 
     async def stop(self) -> None:
-        """Stop them, in reverse order."""
+        """Stop them, in reverse order; also called after a failed or partial start."""
         ...
 
 
