@@ -29,7 +29,8 @@ from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.clock import SimClock
 from trader.runtime.decision_log import log_fills, log_ticks
 from trader.runtime.engine_handle import LiveEngine
-from trader.services.market_data import MarketDataService
+from trader.services.candle_csv import series_from_name
+from trader.services.market_data import MarketDataService, sample_files
 from trader.strategies.base import Strategy
 
 logger = logging.getLogger(__name__)
@@ -58,10 +59,12 @@ async def load_frames(uow_factory: UnitOfWorkFactory, market_data: MarketDataSer
                       pairs: Sequence[str], timeframe: str) -> dict[Symbol, CandleFrame]:
     """Return the stored candles per pair, importing the bundled samples first when any is missing."""
     frames = {Symbol(p): await market_data.load(store_exchange, Symbol(p), timeframe) for p in pairs}
-    if any(len(f) == 0 for f in frames.values()):
-        logger.info("importing the bundled sample candles into the store (first replay)")
-        await market_data.import_samples(store_exchange)
-        frames = {Symbol(p): await market_data.load(store_exchange, Symbol(p), timeframe) for p in pairs}
+    empty = {symbol for symbol, frame in frames.items() if len(frame) == 0}
+    for path in sample_files():
+        if series_from_name(path) in {(symbol, timeframe) for symbol in empty}:
+            logger.info("importing the bundled sample %s into the store (first replay)", path.name)
+            await market_data.import_csv(path, store_exchange)
+    frames = {Symbol(p): await market_data.load(store_exchange, Symbol(p), timeframe) for p in pairs}
     missing = [p for p, f in frames.items() if len(f) == 0]
     if missing:
         raise ConfigError([f"exchange.pairs: no {timeframe} candles stored for {', '.join(missing)}; the "
