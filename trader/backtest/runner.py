@@ -155,7 +155,7 @@ class _Simulation:
               marks: tuple[tuple[datetime, Decimal], ...] = ()) -> StepOutput:
         now = ms_to_datetime(time_ms)
         later, self.pending.later = self.pending.later, []
-        account = self.ledger.snapshot(self.settings.quote, self._marks_at(time_ms))
+        account = self.ledger.snapshot(self.settings.quote, self._marks_at(time_ms), with_balances=False)
         inp = StepInput(now, account, self.config, order_updates=(*later, *updates),
                         prices=prices or {}, signals=signals or {},
                         exit_requests=exits or {}, equity_marks=marks)

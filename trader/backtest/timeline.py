@@ -92,10 +92,12 @@ class Timeline:
         if a >= b:
             return ()
         cash, held = _holdings(ledger, self.bases, self.quote)
+        known_day = self._day_key(risk.day)
+        if not held and self.days[a] == self.days[b - 1] == known_day:
+            return ()  # flat and still the same day: the equity is the cash already recorded
         equity = np.full(b - a, cash)
         for symbol, amount in held.items():
             equity += amount * self.closes[symbol][a:b]
-        known_day = self._day_key(risk.day)
         levels = np.array([-np.inf if risk.peak_equity is None else float(risk.peak_equity),
                            np.nan if risk.day_start_equity is None else float(risk.day_start_equity),
                            float(cfg.max_drawdown_pct), float(cfg.daily_loss_limit_pct)])

@@ -70,8 +70,12 @@ class SimLedger:
         """Return fills at or after ``since``, oldest first."""
         return [f for f in self._fills if f.timestamp >= since]
 
-    def snapshot(self, quote: str, prices: Mapping[Symbol, Decimal]) -> AccountSnapshot:
-        """Return equity in ``quote`` valuing each base asset at ``prices`` (missing price: error)."""
+    def snapshot(self, quote: str, prices: Mapping[Symbol, Decimal], *,
+                 with_balances: bool = True) -> AccountSnapshot:
+        """Return equity in ``quote`` valuing each base asset at ``prices`` (missing price: error).
+
+        ``with_balances=False`` leaves the per-asset balances out (the engine does not read them).
+        """
         equity = self._free.get(quote, ZERO) + self._used.get(quote, ZERO)
         exposure = ZERO
         for symbol, market in self._markets.items():
@@ -81,7 +85,7 @@ class SimLedger:
                     raise InvalidOrder(f"no price for {symbol} to value {held} {market.base}")
                 exposure += held * prices[symbol]
         return AccountSnapshot(quote, equity + exposure, self._free.get(quote, ZERO), exposure,
-                               self.balances())
+                               self.balances() if with_balances else {})
 
     # ── commands ─────────────────────────────────────────────────────────────────────────────
     def place(self, request: OrderRequest, now: datetime, current: Bar | None = None) -> Order:
