@@ -194,14 +194,15 @@ class FakeBotApiCore:
         wanted = methods or SENDING
         return [c for c in self.calls if c.method in wanted and c.status == 200]
 
-    async def next_call(self, *methods: str, within: float = 5.0) -> BotCall:
-        """Wait for the next successful call of ``methods`` after the previous one returned."""
+    async def next_call(self, *methods: str, within: float = 5.0, chat_id: int | None = None) -> BotCall:
+        """Wait for the next successful call of ``methods`` (to ``chat_id``, if given) after the last one."""
         wanted = methods or SENDING
         found: list[BotCall] = []
 
         def ready() -> bool:
             for i in range(self._cursor, len(self.calls)):
-                if self.calls[i].method in wanted and self.calls[i].status == 200:
+                call = self.calls[i]
+                if call.method in wanted and call.status == 200 and chat_id in (None, call.chat_id):
                     self._cursor = i + 1
                     found.append(self.calls[i])
                     return True

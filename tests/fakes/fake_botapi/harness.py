@@ -47,7 +47,7 @@ class BotHarness:
         """Send ``text`` as a user and return the bot's first reply."""
         self.fake.skip_pending()
         self.fake.inject_message(text, chat_id=chat_id, user_id=user_id, chat_type=chat_type)
-        return await self.fake.next_call(within=within)
+        return await self.fake.next_call(within=within, chat_id=chat_id)
 
     async def press(self, call: BotCall, label: str, *, user_id: int | None = None,
                     within: float = 5.0) -> BotCall:
