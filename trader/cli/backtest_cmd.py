@@ -22,7 +22,7 @@ from trader.errors import ArgError, DataError
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
          "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--param name=value ...] [--detail 1m] "
-         "[--data-dir DIR | --source store] [--csv FILE] [--json FILE] [--save]")
+         "[--data-dir DIR | --source store] [--csv FILE] [--json FILE] [--png FILE] [--save]")
 _TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w")
 _PROGRESS_MIN_CANDLES = 100_000
 
@@ -49,6 +49,7 @@ def register(sub: Any) -> None:
     p.add_argument("--csv", type=Path, metavar="FILE", help="write the trades as CSV")
     p.add_argument("--json", type=Path, metavar="FILE",
                    help="write settings, KPIs, trades and equity as JSON")
+    p.add_argument("--png", type=Path, metavar="FILE", help="write the equity curve chart as PNG")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
@@ -92,6 +93,11 @@ async def _run(args: argparse.Namespace) -> int:
     print(text_report(result, kpis))
     if args.csv:
         _write(args.csv, trades_csv(result))
+    if args.png:
+        from trader.charts.renderer import MatplotlibChartRenderer
+
+        title = f"{result.strategy} · {', '.join(result.pairs)} · {result.timeframe}"
+        _write_bytes(args.png, MatplotlibChartRenderer().equity(result.equity, title=title))
     if args.json or args.save:
         document = result_json(result, kpis)
         if args.json:
@@ -215,6 +221,14 @@ def load_candles(data_dir: Path, pair: Symbol, timeframe: str, start_ms: int | N
 def _write(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ArgError(f"cannot write {path}: {exc.strerror}", USAGE) from exc
+    print(f"wrote {path}")
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
     except OSError as exc:
         raise ArgError(f"cannot write {path}: {exc.strerror}", USAGE) from exc
     print(f"wrote {path}")
