@@ -41,7 +41,7 @@ def _score(score: Score) -> str:
 
 def fold_rows(outcomes: Sequence[FoldOutcome]) -> list[tuple[str, ...]]:
     """Return one row of cells per fold."""
-    return [(str(o.fold.index), o.fold.train.label(), o.fold.test.label(), format_params(o.params),
+    return [(str(o.fold.index), o.fold.train.label(), o.fold.test.label(), format_params(o.params) or "-",
              _score(o.train), _score(o.test), str(o.test.trades),
              f"{o.trials} ({o.pruned} pruned, {o.infeasible} infeasible)") for o in outcomes]
 
