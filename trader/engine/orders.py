@@ -65,7 +65,9 @@ def position_event(ref: OrderRef, update: OrderUpdate, direction: Direction,
 
 
 def _fill_event(ref: OrderRef, fill: Fill, direction: Direction) -> ev.PositionEvent:
-    args = (fill.amount, fill.price, fill.fee, False, fill.timestamp)
+    # Venues such as Binance charge a buy's fee in the coin bought: then the position holds less.
+    fee_in_base = bool(fill.fee) and fill.fee_currency == fill.symbol.split("/")[0]
+    args = (fill.amount, fill.price, fill.fee, fee_in_base, fill.timestamp)
     if ref.purpose is OrderPurpose.ENTRY:
         return ev.EntryFilled(*args)
     if ref.purpose is OrderPurpose.EXIT:

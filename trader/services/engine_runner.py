@@ -213,7 +213,8 @@ class EngineRunner:
         # Intents still in the outbox are not resolved here: the drain below sends or looks them up.
         records = [r for r in records if r.client_order_id not in outbox_ids
                    and (symbols is None or r.symbol in symbols)]
-        return await read_venue(self.exchange, records, snap.fill_cursors, {*(symbols or ()), *all_pairs})
+        return await read_venue(self.exchange, records, snap.fill_cursors, {*(symbols or ()), *all_pairs},
+                                self.clock.now())
 
     async def _persist(self, uow: UnitOfWork, snap: EngineSnapshot, out: StepOutput, now: datetime,
                        alerts: Iterable[Alert]) -> EngineSnapshot:
@@ -249,7 +250,7 @@ class EngineRunner:
             sent += sum(1 for o in outcomes if not o.unresolved)
             done = [o for o in outcomes if not o.unresolved]
             touched = {_symbol(o.command) for o in done}
-            fills_view = await read_venue(self.exchange, (), snap.fill_cursors, touched)
+            fills_view = await read_venue(self.exchange, (), snap.fill_cursors, touched, self.clock.now())
             account = await self.exchange.balances()
             now = self.clock.now()
             for symbol in {p.symbol for p in snap.state.positions.values()} - set(markets):

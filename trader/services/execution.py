@@ -91,6 +91,8 @@ class CommandExecutor:
         except (InsufficientFunds, InvalidOrder) as exc:
             if isinstance(exc, InvalidOrder):
                 logger.error("venue refused %s as invalid: %s", request.client_order_id, exc)
+            else:
+                logger.warning("venue refused %s: %s", request.client_order_id, exc)
             return VenueResult(request.client_order_id, OrderStatus.REJECTED, reason=str(exc))
         return VenueResult(request.client_order_id, order.status, order)
 

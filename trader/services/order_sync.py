@@ -36,11 +36,13 @@ class VenueView:
 
 
 async def read_venue(exchange: Exchange, records: Sequence[OrderRecord],
-                     cursors: Mapping[Symbol, datetime], symbols: Iterable[Symbol] = ()) -> VenueView:
+                     cursors: Mapping[Symbol, datetime], symbols: Iterable[Symbol] = (),
+                     now: datetime | None = None) -> VenueView:
     """Return the venue's view of ``records`` and the fills since each pair's cursor.
 
     Statuses are read before fills, so a fill behind a FILLED status is always among the fills.
     PENDING orders the venue does not know are left alone (never sent yet, or still in flight).
+    A pair without a cursor reads fills from a day before its oldest order (or before ``now``).
     """
     by_symbol: dict[Symbol, list[OrderRecord]] = {}
     for record in records:
@@ -55,9 +57,10 @@ async def read_venue(exchange: Exchange, records: Sequence[OrderRecord],
             results += await _statuses(exchange, symbol, mine)
         since = cursors.get(symbol)
         if since is None:
-            if not mine:
+            oldest = min((r.created_at for r in mine), default=now)
+            if oldest is None:
                 continue
-            since = min(r.created_at for r in mine) - FIRST_FILL_LOOKBACK
+            since = oldest - FIRST_FILL_LOOKBACK
         found = await exchange.fills_since(symbol, since)
         fills += found
         if found:

@@ -1,0 +1,141 @@
+"""Real parts for the live-engine e2e tests: SQLite file + migrations, the real ccxt client against the
+fake Binance venue, the alert outbox with a recording channel, and a test strategy.
+
+``LiveRig.start`` builds the service set; ``restart`` builds new instances over the same SQLite file
+and the same fake venue, as a process restart would (nothing in memory survives).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import ClassVar
+
+import numpy as np
+
+from tests.fakes.fake_exchange import FakeExchange
+from trader.config.sections import ExchangeConfig, RiskConfig, TrailingConfig
+from trader.domain.alerts import Alert
+from trader.domain.candles import CandleFrame, datetime_to_ms
+from trader.exchange.ccxt_venue import CcxtExchange
+from trader.exchange.retry import RetryPolicy
+from trader.runtime.clock import SimClock
+from trader.services.alerts import AlertService
+from trader.services.engine_runner import EngineOptions
+from trader.services.execution import Checkpoint, no_checkpoint
+from trader.services.monitor import ProtectionMonitor
+from trader.services.reconcile import Reconciler
+from trader.services.trading import TradingService
+from trader.store.migrate import upgrade_async
+from trader.store.uow import Database
+from trader.strategies.base import Param, SignalFrame, Strategy
+
+HOUR = 3_600_000
+T0 = datetime(2023, 11, 14, 23, 0, 5, tzinfo=UTC)  # 5 s after a candle close, near the fake's clock
+TRAILING = TrailingConfig(enabled=True, distance=Decimal("0.02"), min_step=Decimal("0.001"))
+RISK = RiskConfig(risk_per_trade=Decimal("0.01"), max_position_pct=Decimal("0.25"), trailing=TRAILING)
+MONITOR_INTERVAL = timedelta(seconds=10)
+
+
+class EnterAt(Strategy):
+    """Test strategy: enter long on the candle that opens at ``at_ms``; never exits by signal."""
+
+    name: ClassVar[str] = "enter_at"
+    params_spec = {"at_ms": Param(0, doc="open time (ms) of the entry candle")}  # noqa: RUF012
+
+    @property
+    def required_history(self) -> int:
+        return 20
+
+    def compute(self, candles: CandleFrame) -> SignalFrame:
+        n = len(candles)
+        enter = candles.timestamp == self.int_param("at_ms")
+        nan = np.full(n, np.nan)
+        return SignalFrame(candles.timestamp, enter, np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool),
+                           np.where(enter, 1.0, 0.0), nan, nan, np.zeros(n, np.int64), ("",))
+
+
+class RecordingChannel:
+    """A notifier channel that keeps what it delivered (the Telegram channel is tested elsewhere)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Alert] = []
+
+    async def send(self, alert: Alert) -> None:
+        self.sent.append(alert)
+
+
+def flat_candles(end_open_ms: int, price: float, count: int = 60) -> list[list[float]]:
+    """Return ``count`` flat hourly candles ending with the one that opens at ``end_open_ms``."""
+    return [[end_open_ms - (count - 1 - i) * HOUR, price, price, price, price, 1.0] for i in range(count)]
+
+
+@dataclass
+class LiveRig:
+    """One 'process': exchange client, services and clock over a shared database and fake venue."""
+
+    fake: FakeExchange
+    config: ExchangeConfig
+    url: str
+    clock: SimClock
+    channel: RecordingChannel = field(default_factory=RecordingChannel)
+    checkpoint: Checkpoint = no_checkpoint
+    db: Database = field(init=False)
+    exchange: CcxtExchange = field(init=False)
+    alerts: AlertService = field(init=False)
+    trading: TradingService = field(init=False)
+    monitor: ProtectionMonitor = field(init=False)
+    reconciler: Reconciler = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.db = Database.from_url(self.url)
+        policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)
+        self.exchange = CcxtExchange(self.config, retry=policy, rate_limit=False)
+        self.alerts = AlertService(self.db.uow_factory, self.channel, self.clock)
+        strategy = EnterAt(at_ms=datetime_to_ms(T0) // HOUR * HOUR - HOUR)
+        self.trading = TradingService(self.exchange, self.db.uow_factory, self.clock, EngineOptions(RISK),
+                                      {strategy.name: strategy}, alerts=self.alerts, checkpoint=self.checkpoint)
+        self.monitor = ProtectionMonitor(self.trading.runner, MONITOR_INTERVAL, checkpoint=self.checkpoint)
+        self.reconciler = Reconciler(self.trading.runner, ["BTC/USDT"])
+
+    @classmethod
+    async def start(cls, fake: FakeExchange, config: ExchangeConfig, url: str,
+                    checkpoint: Checkpoint = no_checkpoint) -> LiveRig:
+        await upgrade_async(url)
+        fake.venue.now_ms = datetime_to_ms(T0)
+        fake.set_candles("BTC/USDT", "1h", flat_candles(datetime_to_ms(T0) // HOUR * HOUR - HOUR, 50000.0))
+        fake.set_price("BTC/USDT", "50000")
+        return cls(fake, config, url, SimClock(T0), checkpoint=checkpoint)
+
+    async def restart(self, checkpoint: Checkpoint = no_checkpoint) -> LiveRig:
+        """Return a fresh 'process' over the same database and venue (the old one is closed)."""
+        await self.close()
+        return LiveRig(self.fake, self.config, self.url, self.clock, self.channel, checkpoint)
+
+    async def close(self) -> None:
+        await self.exchange.close()
+        await self.db.dispose()
+
+    async def delivered(self) -> list[Alert]:
+        """Deliver the alert outbox and return everything the channel received so far."""
+        while (await self.alerts.dispatch_once()).delivered:
+            pass
+        return self.channel.sent
+
+
+class SimulatedCrash(BaseException):
+    """Raised by a checkpoint to stop the 'process' dead at that point (BaseException: nothing catches it)."""
+
+
+def crash_at(name: str, *, after: int = 1) -> Checkpoint:
+    """Return a checkpoint that raises SimulatedCrash the ``after``-th time ``name`` is reached."""
+    seen = {"n": 0}
+
+    async def checkpoint(point: str) -> None:
+        if point == name:
+            seen["n"] += 1
+            if seen["n"] == after:
+                raise SimulatedCrash(point)
+
+    return checkpoint
