@@ -52,6 +52,7 @@ from trader.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.engine.orders import OrderUpdate
 from trader.engine.state import EngineState
 from trader.engine.step import step
+from trader.errors import InputError
 from trader.positions.events import PriceUpdated
 from trader.positions.protection import working_id
 from trader.positions.state import Position, PositionStatus
@@ -90,6 +91,10 @@ class _Simulation:
         missing = sorted(set(lanes) - set(markets))
         if missing:
             raise ValueError(f"no market description for {', '.join(missing)}")
+        if settings.risk.max_positions_per_pair != 1:
+            # a pair's next event is either its next entry or its position's exit, never both
+            raise InputError("the backtest holds at most one position per pair: set "
+                             f"risk.max_positions_per_pair = 1 (got {settings.risk.max_positions_per_pair})")
         self.lanes = lanes
         self.settings = settings
         self.config = EngineConfig(settings.strategy, settings.risk, dict(markets),

@@ -157,3 +157,11 @@ def test_timeline_days_in_utc_fast_path_equal_pandas_local_days() -> None:
     sydney = Timeline.build({BTC: lane}, "Australia/Sydney", "USDT").days
     local = pd.DatetimeIndex(slow).tz_convert("Australia/Sydney").normalize().asi8
     assert list(sydney) == list(local) and list(sydney) != list(fast)
+
+
+def test_pyramiding_config_is_refused_with_the_setting_to_change() -> None:
+    from trader.errors import InputError
+
+    risk = RISK.model_copy(update={"max_positions_per_pair": 2})
+    with pytest.raises(InputError, match="max_positions_per_pair = 1"):
+        run([FLAT, FLAT], {0: (90.0, 120.0)}, risk=risk)
