@@ -1,0 +1,49 @@
+"""BacktestService over the real runtime's candle store: report, chart, stored run, refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
+from trader.errors import DataError, InputError
+from trader.services.dto import BacktestRequest
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+async def test_backtest_on_stored_candles_reports_kpis_chart_and_stores_the_run(
+        live_runtime: LiveRuntime) -> None:
+    request = BacktestRequest("breakout", "BTC/USDT", "1h", 120)
+    report = await live_runtime.runtime.services.backtests.run(request)
+    assert report.trades > 0 and report.final_equity > 0
+    assert (report.end - report.start).days in (119, 120)
+    assert report.chart is not None and report.chart.png.startswith(PNG)
+    assert report.win_rate is not None and 0 <= report.win_rate <= 1
+    async with live_runtime.uow() as uow:
+        [run] = await uow.backtests.recent(5)
+    assert run.strategy == "breakout" and run.pairs == ("BTC/USDT",) and run.kpis["trades"] == report.trades
+
+
+async def test_backtest_uses_the_running_parameters(live_runtime: LiveRuntime) -> None:
+    backtests = live_runtime.runtime.services.backtests
+    before = await backtests.run(BacktestRequest("breakout", "ETH/USDT", "1h", 120))
+    control = live_runtime.runtime.services.control
+    await control.apply_setting(await control.preview_setting("breakout.lookback", "60"), ADMIN_ACTOR)
+    after = await backtests.run(BacktestRequest("breakout", "ETH/USDT", "1h", 120))
+    assert (before.trades, before.final_equity) != (after.trades, after.final_equity)
+
+
+async def test_backtest_of_an_unknown_strategy_is_a_data_error_with_a_hint(live_runtime: LiveRuntime) -> None:
+    with pytest.raises(DataError) as raised:
+        await live_runtime.runtime.services.backtests.run(BacktestRequest("breakoutt", "BTC/USDT"))
+    assert "breakout" in raised.value.user_message
+
+
+async def test_backtest_of_a_pair_without_candles_is_a_data_error(live_runtime: LiveRuntime) -> None:
+    with pytest.raises(DataError, match="DOGE/USDT"):
+        await live_runtime.runtime.services.backtests.run(BacktestRequest("breakout", "DOGE/USDT"))
+
+
+async def test_backtest_days_out_of_range_is_an_input_error(live_runtime: LiveRuntime) -> None:
+    with pytest.raises(InputError):
+        await live_runtime.runtime.services.backtests.run(BacktestRequest("breakout", "BTC/USDT", days=0))
