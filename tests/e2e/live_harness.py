@@ -7,6 +7,7 @@ and the same fake venue, as a process restart would (nothing in memory survives)
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -18,13 +19,16 @@ from tests.fakes.fake_exchange import FakeExchange
 from trader.config.sections import ExchangeConfig, RiskConfig, TrailingConfig
 from trader.domain.alerts import Alert
 from trader.domain.candles import CandleFrame, datetime_to_ms
+from trader.domain.enums import ProtectionKind
 from trader.exchange.ccxt_venue import CcxtExchange
 from trader.exchange.retry import RetryPolicy
+from trader.ports.store import OrderRecord
+from trader.positions.state import PositionStatus
 from trader.runtime.clock import SimClock
 from trader.services.alerts import AlertService
 from trader.services.engine_runner import EngineOptions
 from trader.services.execution import Checkpoint, no_checkpoint
-from trader.services.monitor import ProtectionMonitor
+from trader.services.monitor import ProtectionMonitor, is_protected
 from trader.services.reconcile import Reconciler
 from trader.services.trading import TradingService
 from trader.store.migrate import upgrade_async
@@ -95,7 +99,8 @@ class LiveRig:
         self.alerts = AlertService(self.db.uow_factory, self.channel, self.clock)
         strategy = EnterAt(at_ms=datetime_to_ms(T0) // HOUR * HOUR - HOUR)
         self.trading = TradingService(self.exchange, self.db.uow_factory, self.clock, EngineOptions(RISK),
-                                      {strategy.name: strategy}, alerts=self.alerts, checkpoint=self.checkpoint)
+                                      {strategy.name: strategy}, alerts=self.alerts,
+                                      checkpoint=self.checkpoint)
         self.monitor = ProtectionMonitor(self.trading.runner, MONITOR_INTERVAL, checkpoint=self.checkpoint)
         self.reconciler = Reconciler(self.trading.runner, ["BTC/USDT"])
 
@@ -122,6 +127,34 @@ class LiveRig:
         while (await self.alerts.dispatch_once()).delivered:
             pass
         return self.channel.sent
+
+
+    async def all_orders(self) -> list[OrderRecord]:
+        """Return every stored order of every position."""
+        async with self.db.uow() as uow:
+            positions = [*await uow.positions.unfinished(), *await uow.positions.finished(limit=1000)]
+            return [o for p in positions for o in await uow.orders.for_position(p.id)]
+
+    async def check_invariants(self) -> None:
+        """Assert: no duplicate order on the venue, every order and fill stored once, every open position
+        protected (a stop resting on the venue or watched by the engine)."""
+        venue = self.fake.venue
+        accepted = Counter(e.client_id for e in venue.accepted())
+        assert all(n == 1 for n in accepted.values()), f"duplicate orders on the venue: {accepted}"
+        stored = Counter(o.client_order_id for o in await self.all_orders())
+        assert all(n == 1 for n in stored.values())
+        missing = set(accepted) - set(stored)
+        assert not missing, f"venue orders missing in the store: {missing}"
+        async with self.db.uow() as uow:
+            fills = await uow.fills.since(datetime(1970, 1, 1, tzinfo=UTC))
+            records = await uow.orders.open()
+            open_positions = await uow.positions.unfinished()
+        assert sorted(f.trade_id for f in fills) == sorted(e.detail["trade_id"] for e in venue.fills())
+        for position in open_positions:
+            assert is_protected(position, records), f"{position.id} is unprotected"
+            if position.protection is ProtectionKind.NATIVE and position.status is PositionStatus.OPEN:
+                resting = [o for o in venue.open_orders(None) if o.type == "STOP_LOSS"]
+                assert [o.qty for o in resting] == [position.open_amount]
 
 
 class SimulatedCrash(BaseException):

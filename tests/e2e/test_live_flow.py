@@ -60,12 +60,14 @@ async def test_entry_stop_trailing_and_stop_exit_agree_everywhere(
         mapping = {"FILLED": OrderStatus.FILLED, "CANCELED": OrderStatus.CANCELLED}
         assert {o.client_order_id: o.status for o in orders} == {c: mapping[s] for c, s in final.items()}
         # every venue fill is stored once, with the same amount and price
-        assert sorted((f.trade_id, f.amount, f.price) for f in fills) == sorted(
-            (e.detail["trade_id"], Decimal(e.detail["qty"]), Decimal(e.detail["price"])) for e in venue.fills())
+        ledger = [(e.detail["trade_id"], Decimal(e.detail["qty"]), Decimal(e.detail["price"]))
+                  for e in venue.fills()]
+        assert sorted((f.trade_id, f.amount, f.price) for f in fills) == sorted(ledger)
 
         kinds = [a.kind for a in await rig.delivered()]
         assert kinds[0] == "entry" and kinds[-1] == "exit"
         assert kinds.count("stop_moved") >= 3  # placed, then moved by the trail
         assert "trailing_stop" in rig.channel.sent[-1].text
+        await rig.check_invariants()
     finally:
         await rig.close()
