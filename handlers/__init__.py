@@ -6,7 +6,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -22,6 +25,8 @@ from handlers.commands import BUTTONS, COMMANDS, visible_to
 from handlers.context import BotApplication, BotContext, BotData
 from trader.services.api import Services
 from trader.services.dto import Role
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["BotContext", "BotData", "publish_commands", "register"]
 
@@ -48,8 +53,12 @@ async def publish_commands(app: BotApplication) -> None:
     public = [BotCommand(c.name, c.help) for c in COMMANDS if c.public or c.name in ("start", "help")]
     await app.bot.set_my_commands(public, scope=BotCommandScopeDefault())
     for chat_id, role in app.bot_data.access.ids().items():
-        if chat_id > 0:  # group ids are negative; groups keep the default menu
+        if chat_id <= 0:  # group ids are negative; groups keep the default menu
+            continue
+        try:
             await app.bot.set_my_commands(_menu(role), scope=BotCommandScopeChat(chat_id))
+        except BadRequest as exc:  # the user never opened a chat with the bot ("chat not found")
+            logger.warning("no command menu for chat %s: %s", chat_id, exc.message)
 
 
 def _menu(role: Role) -> list[BotCommand]:

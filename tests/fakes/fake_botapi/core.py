@@ -144,6 +144,7 @@ class FakeBotApiCore:
         self._faults: dict[str, list[BotApiError]] = {}
         self._cursor = 0
         self._releasing = False
+        self.known_chats: set[int] = set()  # chats that talked to the bot; others are "not found"
 
     # ── what tests call ──────────────────────────────────────────────────────────────────
 
@@ -152,6 +153,7 @@ class FakeBotApiCore:
         """Queue a user message; a leading /command gets its bot_command entity. Return the update id."""
         message = user_message(next(self._user_message_ids), text, chat_id=chat_id, user_id=user_id,
                                chat_type=chat_type, first_name=first_name)
+        self.known_chats.update({chat_id, message["from"]["id"]})
         return self.inject_update({"message": message})
 
     def press_button(self, call: BotCall, label: str, *, user_id: int | None = None) -> int:
@@ -259,6 +261,9 @@ class FakeBotApiCore:
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
+        scope = p.get("scope") or {}
+        if "chat_id" in scope and int(scope["chat_id"]) not in self.known_chats:
+            raise BotApiError(400, "Bad Request: chat not found")
         self.commands[_scope_key(p.get("scope"))] = list(p.get("commands", []))
         return True
 

@@ -77,6 +77,7 @@ async def running_bot(fake: FakeBotApiCore, services: Services, *,
                       lifecycle: bot.Lifecycle | None = None,
                       limits: bot.RateLimits = NO_LIMITS) -> AsyncIterator[BotHarness]:
     """Build the application like production does, serve it until the block ends."""
+    fake.known_chats.update(u.id for u in allowed)  # allow-listed users have talked to the bot before
     request = CoreRequest(fake) if in_process else None
     app = bot.build_application(telegram_config(fake, allowed), services, lifecycle, limits=limits,
                                 request=request)

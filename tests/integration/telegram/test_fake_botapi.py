@@ -69,7 +69,10 @@ async def test_wrong_token_and_unknown_method(fake_botapi: FakeBotApiCore) -> No
             await bot.do_api_request("sendFakeThing", api_kwargs={"chat_id": 42})
 
 
-async def test_command_menus_are_kept_per_scope(plain_bot: Bot) -> None:
+async def test_command_menus_are_kept_per_scope(fake_botapi: FakeBotApiCore, plain_bot: Bot) -> None:
+    with pytest.raises(BadRequest, match="Chat not found"):
+        await plain_bot.set_my_commands([("halt", "Halt")], scope=BotCommandScopeChat(42))
+    fake_botapi.known_chats.add(42)
     await plain_bot.set_my_commands([("status", "Status")])
     await plain_bot.set_my_commands([("halt", "Halt")], scope=BotCommandScopeChat(42))
     assert [c.command for c in await plain_bot.get_my_commands()] == ["status"]

@@ -9,9 +9,9 @@ import pytest
 
 import bot
 from tests.fakes.fake_botapi import FakeBotApiCore
-from tests.fakes.fake_botapi.harness import ADMIN, running_bot, telegram_config
+from tests.fakes.fake_botapi.harness import ADMIN, NO_LIMITS, running_bot, telegram_config
 from tests.fakes.memory_services import MemoryState, memory_services
-from trader.config.sections import TelegramConfig
+from trader.config.sections import TelegramConfig, TelegramUser
 from trader.domain.alerts import Alert
 from trader.ports.notify import Notifier
 from trader.services.api import Services
@@ -91,3 +91,25 @@ async def test_with_a_token_alerts_are_routed_to_telegram(fake_botapi: FakeBotAp
 def test_build_application_refuses_a_missing_token() -> None:
     with pytest.raises(ValueError, match=r"needs telegram\.token"):
         bot.build_application(TelegramConfig(), memory_services(MemoryState()))
+
+
+async def test_bot_starts_when_an_allow_listed_user_never_opened_the_chat(
+    fake_botapi: FakeBotApiCore,
+) -> None:
+    allowed = (TelegramUser(id=ADMIN, role="admin"), TelegramUser(id=777, role="viewer"))
+    services = memory_services(MemoryState())
+    fake_botapi.known_chats.clear()
+    app = bot.build_application(telegram_config(fake_botapi, allowed), services, limits=NO_LIMITS)
+    fake_botapi.known_chats.add(ADMIN)
+    stop = asyncio.Event()
+    task = asyncio.create_task(bot.serve(app, stop, poll_timeout=1))
+    await fake_botapi.next_call("deleteWebhook", within=10)
+    scopes = [
+        (c.params.get("scope") or {}).get("chat_id")
+        for c in fake_botapi.calls
+        if c.method == "setMyCommands" and c.status == 200
+    ]
+    assert scopes == [None, ADMIN]
+    await fake_botapi.release_polls()
+    stop.set()
+    await asyncio.wait_for(task, 10)
