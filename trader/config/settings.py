@@ -5,6 +5,7 @@ Validation errors become one readable line per problem (field, value, why) in a 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -31,6 +32,7 @@ from trader.config.sections import (
 from trader.errors import ConfigError
 
 _MASK = "********"
+_URL_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]+@")
 
 
 class Settings(BaseSettings):
@@ -41,6 +43,8 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         env_file=".env",
         env_file_encoding="utf-8",
+        # A shared .env (e.g. docker compose's POSTGRES_PASSWORD) may hold other tools' keys: read only ours.
+        dotenv_filtering="only_existing",
         extra="forbid",
         frozen=True,
     )
@@ -117,6 +121,8 @@ def masked_dump(model: BaseModel) -> dict[str, Any]:
 
 
 def _mask(value: Any) -> Any:
+    if isinstance(value, str) and "://" in value:
+        return _URL_PASSWORD.sub(r"\1" + _MASK + "@", value)
     if isinstance(value, SecretStr):
         return _MASK if value.get_secret_value() else ""
     if isinstance(value, dict):

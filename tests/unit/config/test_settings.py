@@ -51,3 +51,16 @@ def test_toml_file_is_read(tmp_path, monkeypatch) -> None:
     s = load_settings(p)
     assert str(s.risk.risk_per_trade) == "0.02" and s.telegram.allowed_chats[0].role == "admin"
     assert masked_dump(s)["telegram"]["token"] is None
+
+
+def test_dotenv_with_foreign_keys_is_accepted(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("POSTGRES_PASSWORD=pw\nTRADER_RISK__MAX_OPEN_POSITIONS=3\n")
+    assert load_settings().risk.max_open_positions == 3
+
+
+def test_password_in_database_url_is_masked(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRADER_DATABASE__URL", "postgresql+asyncpg://bot:hunter2@db:5432/trader")
+    dumped = masked_dump(load_settings())["database"]["url"]
+    assert "hunter2" not in dumped and dumped == "postgresql+asyncpg://bot:********@db:5432/trader"
