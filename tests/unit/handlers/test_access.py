@@ -23,7 +23,7 @@ def test_group_needs_both_ids_and_takes_the_lower_role() -> None:
     assert ACCESS.role_for(-51, "group", 1) is None
 
 
-def test_role_order() -> None:
+def test_roles_are_ordered_viewer_trader_admin() -> None:
     assert Role.ADMIN.can(Role.TRADER) and Role.TRADER.can(Role.VIEWER) and not Role.VIEWER.can(Role.TRADER)
 
 

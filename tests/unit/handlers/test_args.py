@@ -66,7 +66,7 @@ def test_timeframe_rejects_month_and_unknown() -> None:
 
 
 @pytest.mark.parametrize(("text", "days"), [("90", 90), ("90d", 90), ("12w", 84), ("6m", 180), ("1y", 365)])
-def test_period_days(text: str, days: int) -> None:
+def test_period_units_convert_to_days(text: str, days: int) -> None:
     assert args.period_days(text) == days
 
 
@@ -77,14 +77,14 @@ def test_trades_accepts_tokens_in_any_order_once_each() -> None:
         args.trades(["won", "won"])
 
 
-def test_chart_and_backtest_defaults() -> None:
+def test_chart_and_backtest_fill_in_defaults() -> None:
     chart = args.chart(["BTC/USDT", "200"])
     assert (chart.pair, chart.timeframe, chart.candles) == ("BTC/USDT", "1h", 200)
     test = args.backtest(["Breakout", "eth/usdt"])
     assert (test.strategy, test.pair, test.timeframe, test.days) == ("breakout", "ETH/USDT", "1h", 90)
 
 
-def test_position_target_all_or_id() -> None:
+def test_position_target_is_all_or_a_safe_id() -> None:
     assert args.position_target(["ALL"]) is None
     assert args.position_target(["P12"]) == "P12"
     with pytest.raises(ArgError, match="Not a position id"):

@@ -37,7 +37,7 @@ def test_result_escapes_service_text() -> None:
     assert text == "⚠️ No &lt;b&gt; (a &amp; b)"
 
 
-def test_numbers() -> None:
+def test_numbers_are_formatted_for_reading() -> None:
     assert formatting.price(Decimal("60000")) == "60,000.00"
     assert formatting.price(Decimal("0.00012345")) == "0.00012345"
     assert formatting.qty(Decimal("0.12340000")) == "0.1234"
