@@ -15,7 +15,6 @@ import pandas as pd
 from tests.fakes.memory_services.control import MemoryControl
 from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
 from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
-from trader.charts.renderer import MatplotlibChartRenderer
 from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.enums import Mode
 from trader.errors import DataError
@@ -62,7 +61,11 @@ class MemoryCharts:
 
     def __init__(self, s: MemoryState, renderer: ChartRenderer | None = None, theme: str = "dark") -> None:
         self.s = s
-        self.renderer: ChartRenderer = renderer or MatplotlibChartRenderer()
+        if renderer is None:
+            from trader.charts.renderer import MatplotlibChartRenderer  # matplotlib only when charts are used
+
+            renderer = MatplotlibChartRenderer()
+        self.renderer: ChartRenderer = renderer
         self.theme = theme
 
     async def candles(self, request: ChartRequest) -> ChartImage:
