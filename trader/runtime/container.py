@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, TextIO
 
@@ -162,6 +162,16 @@ async def _assemble(settings: Settings, options: RunOptions, mode: RunMode, db: 
         else None
     if lock is not None:
         closers.append(lock.release)
+    try:
+        return await _wire(settings, options, mode, db, redactor, tail, closers)
+    except BaseException:
+        if lock is not None:
+            await lock.release()
+        raise
+
+
+async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Database,
+                redactor: SecretRedactor, tail: LogTail, closers: list[Closer]) -> Runtime:
     uow: UnitOfWorkFactory = db.uow_factory
     wall = SystemClock()
     notifier = SwitchableNotifier(settings.notify, wall, redact=redactor.redact, console=options.console)
@@ -176,13 +186,15 @@ async def _assemble(settings: Settings, options: RunOptions, mode: RunMode, db: 
     else:
         clock = wall
         exchange = await build_exchange(settings.exchange, clock, uow_factory=uow)
-        engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts)
+        engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
+                            monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds))
     reports = _reports(settings, uow, exchange, clock)
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
         uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
         timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
-        max_candles=options.max_candles, closers=closers,
+        max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
+        risk_check=engine.monitor.risk_check, closers=closers,
     )
     lifecycle = Lifecycle(parts)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
@@ -227,9 +239,9 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
     clock = SimClock(datetime.fromtimestamp(data.start_ms / 1000, tz=UTC))
     warmup = max(s.required_history for s in strategies) + 10
     paper = await build_replay_exchange(config, uow, clock, data, warmup)
-    engine = LiveEngine(paper, uow, clock, config, book, alerts)
+    engine = LiveEngine(paper, uow, clock, config, book, alerts, live_prices=False)
     speed = options.speed or config.replay_speed
-    driver = ReplayDriver(paper, clock, data, engine, uow, speed=speed)
+    driver = ReplayDriver(paper, clock, data, engine, uow, speed=speed, monitor=engine.monitor.run_once)
     logger.info("replay %s at %s (x%g: one %s candle every %.2fs)", "resumes" if data.resumed else "starts",
                 clock.now(), speed, config.timeframe, driver.seconds_per_candle)
     return paper, clock, driver

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import cast
 
 from trader.config.sections import ExchangeConfig
@@ -18,7 +19,9 @@ from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory
 from trader.services.alerts import AlertService
 from trader.services.engine_runner import EngineOptions
+from trader.services.monitor import ProtectionMonitor
 from trader.services.parameters import ParameterBook
+from trader.services.reconcile import Reconciler
 from trader.services.trading import TradingService
 from trader.strategies import registry as strategy_registry
 from trader.strategies.base import Strategy
@@ -55,14 +58,18 @@ def build_strategies(book: ParameterBook) -> dict[str, Strategy]:
 class LiveEngine:
     """Holds the current TradingService; implements ``services.control.EngineHandle``."""
 
-    def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,
-                 exchange_config: ExchangeConfig, book: ParameterBook, alerts: AlertService) -> None:
+    def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,  # noqa: PLR0913
+                 exchange_config: ExchangeConfig, book: ParameterBook, alerts: AlertService, *,
+                 monitor_interval: timedelta = timedelta(seconds=10), live_prices: bool = True) -> None:
         self._exchange = exchange
         self._config = exchange_config
         self._book = book
         options = EngineOptions(book.risk, tp_swap_distance=exchange_config.tp_swap_distance)
         self._trading = TradingService(exchange, uow_factory, clock, options, build_strategies(book),
                                        alerts=alerts)
+        runner = self._trading.runner
+        self.monitor = ProtectionMonitor(runner, monitor_interval, prices=live_prices)
+        self.reconciler = Reconciler(runner, symbols=sorted({p.symbol for p in self.plans()}))
 
     @property
     def trading(self) -> TradingService:
@@ -84,6 +91,14 @@ class LiveEngine:
         runner.options = replace(runner.options, risk=self._book.risk)
         self._trading.use_strategies(strategies)
         logger.info("parameters applied to the running engine")
+
+    async def entries_blocked(self) -> str:
+        """Return why new entries are blocked after reconciliation ("" when they are not)."""
+        return (await self._trading.runner.snapshot()).entries_blocked
+
+    async def acknowledge(self, actor: str) -> None:
+        """Lift the reconciliation entry block (an admin looked at the differences)."""
+        await self.reconciler.acknowledge(actor)
 
     def reload_strategies(self) -> int:
         """Discover strategy plugins again and rebuild the enabled strategies; return how many run."""

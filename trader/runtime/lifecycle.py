@@ -63,6 +63,7 @@ class RuntimeParts:
     max_candles: int | None = None
     reconcile: Hook | None = None
     monitor: Hook | None = None
+    risk_check: Hook | None = None
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -162,10 +163,10 @@ class Lifecycle:
     async def _monitor(self) -> None:
         if self.parts.monitor is not None:
             await self.parts.monitor()
-        else:
-            await self.parts.engine.trading.drain()
 
     async def _equity(self) -> None:
+        if self.parts.risk_check is not None:  # equity through step: daily loss and drawdown guards
+            await self.parts.risk_check()
         account = await self.parts.exchange.balances()
         async with self.parts.uow_factory() as uow:
             await uow.equity.add(EquitySnapshot.from_account(account, self.parts.clock.now()))

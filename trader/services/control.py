@@ -51,6 +51,14 @@ class EngineHandle(Protocol):
         """Discover strategy plugins again, rebuild the enabled ones and return how many run."""
         ...
 
+    async def entries_blocked(self) -> str:
+        """Return why start-up reconciliation blocks new entries ("" when it does not)."""
+        ...
+
+    async def acknowledge(self, actor: str) -> None:
+        """Lift the reconciliation entry block."""
+        ...
+
 
 def _result(action: ActionResult) -> ControlResult:
     return ControlResult(action.ok, action.message, action.refused_reason)
@@ -91,12 +99,18 @@ class EngineControlService:
         return await self._done(actor, "control.pause", done)
 
     async def resume(self, actor: Actor) -> ControlResult:
-        """Allow entries again; refused when already active."""
-        if await self._state() is TradingState.ACTIVE:
+        """Allow entries again after a pause, halt or reconciliation block; refused when already active."""
+        active = await self._state() is TradingState.ACTIVE
+        blocked = await self._engine.entries_blocked()
+        if active and not blocked:
             return await self._done(actor, "control.resume",
                                     ControlResult(False, "Already active", "trading is active"))
-        await self._engine.trading.resume(f"resumed by {actor.label}")
-        return await self._done(actor, "control.resume", ControlResult(True, "Trading resumed."))
+        if not active:
+            await self._engine.trading.resume(f"resumed by {actor.label}")
+        if blocked:  # the admin has seen the reconciliation report; entries may start again
+            await self._engine.acknowledge(actor.label)
+        note = f" (acknowledged: {blocked})" if blocked else ""
+        return await self._done(actor, "control.resume", ControlResult(True, f"Trading resumed.{note}"))
 
     async def halt(self, actor: Actor, *, flatten: bool) -> ControlResult:
         """Halt (persists across restarts); with ``flatten`` also close every position at market."""
