@@ -1,0 +1,129 @@
+"""The real bot (PTB against the fake Bot API) over the REAL services built by the container.
+
+Runtime: ``trader.runtime.container`` over a temp SQLite file with the paper exchange replaying the
+bundled candles; each command's effect is checked in the store, not in a test double.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.fakes.fake_botapi import FakeBotApiCore
+from tests.fakes.fake_botapi.harness import BotHarness, running_bot
+from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
+from trader.domain.enums import ExitReason, TradingState
+from trader.positions.state import PositionStatus
+from trader.risk.state import RiskState
+from trader.services.parameters import OVERRIDES_KEY
+
+CONFIRM = "✅ Confirm"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@dataclass
+class RealBot:
+    """The bot harness plus the runtime behind it."""
+
+    bot: BotHarness
+    live: LiveRuntime
+
+    async def risk(self) -> RiskState:
+        async with self.live.uow() as uow:
+            return await uow.risk.get() or RiskState()
+
+
+@pytest.fixture
+async def real_bot(fake_botapi: FakeBotApiCore, make_runtime: MakeRuntime) -> AsyncIterator[RealBot]:
+    """Serve the real bot backed by the container's services (breakout on BTC/USDT, ETH/USDT 1h)."""
+    live = await make_runtime()
+    async with running_bot(fake_botapi, live.runtime.services) as harness:
+        yield RealBot(harness, live)
+
+
+async def test_status_positions_and_balance_show_the_open_position(real_bot: RealBot) -> None:
+    position = await real_bot.live.open_position()
+    status = await real_bot.bot.send("/status")
+    assert position.symbol in status.shown and "active" in status.shown.lower()
+    positions = await real_bot.bot.send("/positions")
+    assert position.symbol in positions.shown
+    balance = await real_bot.bot.send("/balance")
+    assert "USDT" in balance.shown and position.symbol.split("/")[0] in balance.shown
+
+
+async def test_pause_and_resume_change_the_stored_trading_state(real_bot: RealBot) -> None:
+    await real_bot.bot.send("/pause")
+    assert (await real_bot.risk()).trading_state is TradingState.PAUSED
+    again = await real_bot.bot.send("/pause")
+    assert "paused" in again.shown.lower()  # refused: already paused
+    await real_bot.bot.send("/resume")
+    assert (await real_bot.risk()).trading_state is TradingState.ACTIVE
+
+
+async def test_halt_after_confirmation_is_stored(real_bot: RealBot) -> None:
+    question = await real_bot.bot.send("/halt")
+    assert (await real_bot.risk()).trading_state is TradingState.ACTIVE  # nothing before the press
+    done = await real_bot.bot.press(question, CONFIRM)
+    assert "halted" in done.shown.lower()
+    assert (await real_bot.risk()).trading_state is TradingState.HALTED
+
+
+async def test_close_after_confirmation_closes_the_position_at_market(real_bot: RealBot) -> None:
+    position = await real_bot.live.open_position()
+    question = await real_bot.bot.send(f"/close {position.id}")
+    assert position.id in question.shown
+    await real_bot.bot.press(question, CONFIRM)
+    await real_bot.live.advance(1)
+    async with real_bot.live.uow() as uow:
+        closed = await uow.positions.get(position.id)
+    assert closed is not None and closed.status is PositionStatus.CLOSED
+    assert closed.exit_reason is ExitReason.MANUAL
+
+
+async def test_buy_after_confirmation_opens_a_manual_position(real_bot: RealBot) -> None:
+    await real_bot.live.advance(1)
+    question = await real_bot.bot.send("/buy ETH/USDT 0.05")
+    assert "ETH/USDT" in question.shown
+    assert not [p for p in await real_bot.live.active() if p.strategy == "manual"]
+    await real_bot.bot.press(question, CONFIRM)
+    await real_bot.live.advance(1)
+    [manual] = [p for p in await real_bot.live.active() if p.strategy == "manual"]
+    assert manual.filled > 0 and manual.amount <= 0.05
+
+
+async def test_chart_and_backtest_arrive_as_pngs(real_bot: RealBot) -> None:
+    await real_bot.live.advance(2)
+    chart = await real_bot.bot.send("/chart BTC/USDT 1h 50")
+    assert chart.method == "sendPhoto" and chart.files["photo"].content.startswith(PNG)
+    backtest = await real_bot.bot.send("/backtest breakout BTC/USDT 1h 60d", within=30)
+    assert backtest.method == "sendPhoto" and "breakout" in backtest.shown
+    async with real_bot.live.uow() as uow:
+        assert len(await uow.backtests.recent(5)) == 1
+
+
+async def test_trades_lists_a_closed_trade(real_bot: RealBot) -> None:
+    position = await real_bot.live.open_position()
+    await real_bot.bot.press(await real_bot.bot.send(f"/close {position.id}"), CONFIRM)
+    await real_bot.live.advance(1)
+    trades = await real_bot.bot.send("/trades")
+    assert position.symbol in trades.shown
+
+
+async def test_settings_change_after_confirmation_is_stored_and_audited(real_bot: RealBot) -> None:
+    question = await real_bot.bot.send("/settings risk.risk_per_trade 0.02")
+    assert "0.01" in question.shown and "0.02" in question.shown
+    await real_bot.bot.press(question, CONFIRM)
+    async with real_bot.live.uow() as uow:
+        overrides = await uow.paper.get(OVERRIDES_KEY)
+        audit = await uow.audit.recent(10)
+    assert overrides == {"risk.risk_per_trade": "0.02"}
+    assert any(e.action == "param.change" and e.actor == "telegram:42" for e in audit)
+
+
+async def test_settings_out_of_bounds_is_refused_and_changes_nothing(real_bot: RealBot) -> None:
+    reply = await real_bot.bot.send("/settings risk.risk_per_trade 7")
+    assert "risk.risk_per_trade" in reply.shown and not reply.buttons
+    async with real_bot.live.uow() as uow:
+        assert await uow.paper.get(OVERRIDES_KEY) is None
