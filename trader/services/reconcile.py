@@ -24,7 +24,7 @@ from decimal import Decimal
 
 from trader.domain.alerts import Alert, Severity
 from trader.domain.enums import OrderPurpose, OrderStatus, OrderType
-from trader.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.domain.ids import ClientOrderId, Symbol
 from trader.domain.market import MarketSpec
 from trader.engine.orders import OrderRef, OrderUpdate
 from trader.errors import OrderNotFound
@@ -96,12 +96,14 @@ class Reconciler:
         fills_before = await self._fill_count()
         differences: list[Difference] = []
         await runner.drain()
+        naked = await self._naked()
         manual, marked = await self._manual_exits(differences)
         pairs = await self._pairs()
         await runner.cycle(CycleInput(order_updates=manual, all_pairs=pairs), None,
                            prepare=lambda s: _mark_manual(s, marked))
         differences += await self._orphans(pairs)
-        await self._replace_missing(differences)
+        await self._replace_missing([p for p in naked if p.id not in {m.id for m, _ in marked.values()}],
+                                    differences)
         differences += await self._balances()
         snap = await runner.snapshot()
         if snap.outbox:
@@ -192,29 +194,37 @@ class Reconciler:
             await self._runner.cycle(CycleInput(), None)  # book the cancellations in the store
         return found
 
-    async def _replace_missing(self, differences: list[Difference]) -> None:
-        """Tell the engine that the working stop of every unprotected OPEN position is gone."""
+    async def _naked(self) -> list[Position]:
+        """Return OPEN positions neither watched by the engine nor with their stop resting on the venue."""
         snap = await self._runner.snapshot()
-        records = await self._open_records()
-        naked: list[PositionId] = []
-        updates = []
+        naked = []
+        resting: dict[Symbol, set[str]] = {}
         for position in snap.state.positions.values():
-            cid = working_id(position)
-            if is_protected(position, records) or cid is None:
+            if is_protected(position, []):  # not OPEN, or watched by the engine
                 continue
-            naked.append(position.id)
-            updates.append(OrderUpdate(cid, OrderStatus.CANCELLED, reason="missing at reconciliation"))
-        if not updates:
-            return
-        await self._runner.cycle(CycleInput(order_updates=tuple(updates)), None)
-        records = await self._open_records()
-        positions = (await self._runner.snapshot()).state.positions
-        for position_id in naked:
-            now = positions.get(position_id)
-            ok = now is None or is_protected(now, records)
+            if position.symbol not in resting:
+                orders = await self._runner.exchange.open_orders(position.symbol)
+                resting[position.symbol] = {o.client_order_id for o in orders}
+            if working_id(position) not in resting[position.symbol]:
+                naked.append(position)
+        return naked
+
+    async def _replace_missing(self, naked_before: list[Position], differences: list[Difference]) -> None:
+        """Re-place the stop of every OPEN position still without one; report each that had none."""
+        still = await self._naked()
+        updates = tuple(OrderUpdate(cid, OrderStatus.CANCELLED, reason="missing at reconciliation")
+                        for p in still if (cid := working_id(p)) is not None)
+        if updates:  # the engine re-plans protection when its working stop is reported gone
+            await self._runner.cycle(CycleInput(order_updates=updates), None)
+        after = {p.id for p in await self._naked()}
+        active = (await self._runner.snapshot()).state.positions
+        for position in {p.id: p for p in (*naked_before, *still)}.values():
+            if position.id not in active:
+                continue  # closed meanwhile (its stop filled while we were down): nothing to protect
+            ok = position.id not in after
             verb = "re-placed" if ok else "could not be re-placed"
             differences.append(Difference("protection_replaced" if ok else "unprotected",
-                                          f"{position_id}: stop {verb}", ok))
+                                          f"{position.id}: no stop was resting on the exchange; {verb}", ok))
 
     async def _open_records(self) -> list[OrderRecord]:
         async with self._runner.uow_factory() as uow:
