@@ -5,6 +5,7 @@ under the 4096-character limit at line breaks. An image goes as a photo with the
 when the caption fits 1024 characters, otherwise the photo is followed by the text. Rate limits: give
 it the application's bot built with ``AIORateLimiter(max_retries=...)``, which waits ``retry_after``
 on a 429 and retries; any error that still comes out is raised so the alert outbox retries later.
+The chats that already received an alert are remembered, so that retry reaches only the others.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ logger = logging.getLogger(__name__)
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024
+_REMEMBERED = 1000  # partially delivered alerts kept; older ones are forgotten (at worst a repeat)
+
+_Fingerprint = tuple[str, str, str, str | None, int]
 
 
 def split_text(text: str, limit: int = MAX_TEXT) -> list[str]:
@@ -46,12 +50,21 @@ class TelegramNotifier:
             raise ValueError("TelegramNotifier needs at least one chat id (telegram.allowed_chats)")
         self._bot = bot
         self._chat_ids = tuple(chat_ids)
+        self._delivered: dict[_Fingerprint, set[int]] = {}
 
     async def send(self, alert: Alert) -> None:
-        """Deliver one alert to every chat; raises on failure so the outbox can retry."""
+        """Deliver one alert to every chat not yet reached; raises on failure so the outbox can retry."""
         text = render_text(alert) or alert.kind
+        key = (alert.kind, alert.text, alert.severity.value, alert.dedupe_key, len(alert.image or b""))
+        done = self._delivered.setdefault(key, set())
         for chat_id in self._chat_ids:
+            if chat_id in done:
+                continue
             await self._send_one(chat_id, text, alert.image)
+            done.add(chat_id)
+        del self._delivered[key]
+        while len(self._delivered) > _REMEMBERED:
+            self._delivered.pop(next(iter(self._delivered)))
 
     async def _send_one(self, chat_id: int, text: str, image: bytes | None) -> None:
         if image is not None:

@@ -91,3 +91,25 @@ def test_split_text_prefers_line_breaks_and_hard_cuts_long_lines() -> None:
 def test_notifier_needs_a_chat() -> None:
     with pytest.raises(ValueError, match="at least one chat id"):
         TelegramNotifier(Bot("1:x"), [])
+
+
+async def test_retry_after_a_failure_on_the_second_chat_skips_the_first(
+    fake_botapi: FakeBotApiCore,
+) -> None:
+    class FailSecondChatOnce(Bot):
+        armed = True
+
+        async def send_message(self, chat_id, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+            if chat_id == VIEWER and self.armed:  # the fake answers this request with a real 429
+                type(self).armed = False
+                fake_botapi.fail_next("sendMessage", 429, retry_after=1)
+            return await super().send_message(chat_id, *args, **kwargs)
+
+    plain = FailSecondChatOnce(fake_botapi.token, base_url=fake_botapi.base_url)
+    async with plain:
+        notifier = TelegramNotifier(plain, [ADMIN, VIEWER])
+        with pytest.raises(RetryAfter):
+            await notifier.send(Alert("exit", "closed"))
+        await notifier.send(Alert("exit", "closed"))  # the outbox's retry
+    texts = [(c.chat_id, c.text.splitlines()[-1]) for c in fake_botapi.sent("sendMessage")]
+    assert texts.count((ADMIN, "closed")) == 1 and texts.count((VIEWER, "closed")) == 1
