@@ -5,7 +5,8 @@ Order inside one step (fixed, and relied on by the backtest runner):
 1. risk memory: equity marks, then the account's equity (peak, daily loss, drawdown halt, day roll);
 2. order updates: fills and status changes -> position transitions (``positions.machine.apply``);
 3. prices: the closed candle per pair -> watched stops/targets, trailing ratchet, protection re-plan;
-4. exits: a halt with flatten, explicit exit requests, then exit signals of the strategy;
+4. exits: a halt with flatten, explicit exit requests, then exit signals of the strategy (its own
+   positions only);
 5. entries: entry signals -> ``risk.check`` (sizing, caps, guards) -> ``positions.opening``;
 6. the commands of all of the above, in order, plus events to announce.
 
@@ -117,6 +118,8 @@ class _Run:
                 self.transition(position, ev.ExitRequested(reason, now))
         for symbol, signal in self.inp.signals.items():
             for position in self._active(symbol):
+                if position.strategy != self.cfg.strategy:
+                    continue  # another strategy's (or a manual) position follows its own exits
                 wants_out = signal.exit_long if position.is_long else signal.exit_short
                 if wants_out and position.status is PositionStatus.OPEN:
                     self.transition(position, ev.ExitRequested(ExitReason.SIGNAL, now))
