@@ -98,8 +98,7 @@ class Lifecycle:
         self._running = True
         self._started = time.monotonic()
         if self.parts.reconcile is not None:
-            report = await self.parts.reconcile()
-            logger.info("start-up reconciliation: %s", report)
+            await self.parts.reconcile()  # logs and announces its own report
         if self.parts.replay is not None:
             self._spawn("replay", self._run_replay(self.parts.replay))
         else:
