@@ -114,6 +114,9 @@ class EngineControlService:
 
     async def halt(self, actor: Actor, *, flatten: bool) -> ControlResult:
         """Halt (persists across restarts); with ``flatten`` also close every position at market."""
+        if not flatten and await self._state() is TradingState.HALTED:
+            refusal = ControlResult(False, "Not halted", "trading is already halted")
+            return await self._done(actor, "control.halt", refusal, "flatten=False")
         action = await self._engine.trading.halt(flatten, f"halted by {actor.label}")
         message = "Trading halted" + ("; closing every position at market." if flatten else ".")
         result = ControlResult(action.ok, message if action.ok else action.message, action.refused_reason)

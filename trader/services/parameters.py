@@ -8,6 +8,7 @@ the configuration at start-up.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -21,6 +22,8 @@ from trader.ports.store import UnitOfWork
 from trader.services.dto import ParamView, SettingChange
 from trader.strategies.base import Param
 from trader.strategies.registry import StrategyRegistry
+
+logger = logging.getLogger(__name__)
 
 OVERRIDES_KEY: Final = "settings:overrides"
 
@@ -63,7 +66,10 @@ class ParameterBook:
         self.risk = risk
         self.strategies = self._base_strategies
         for key, value in (overrides or {}).items():
-            self._set(key, value)
+            try:
+                self._set(key, value)
+            except InputError as exc:  # the configuration changed since: the stored change no longer fits
+                logger.warning("stored setting %s=%s ignored: %s", key, value, exc.user_message)
 
     @property
     def registry(self) -> StrategyRegistry:
@@ -115,6 +121,11 @@ class ParameterBook:
         for view in self.views():
             if view.key == key:
                 return view.value
+        head = key.partition(".")[0]
+        if head in self._registry.names() and head not in {e.name for e in self.strategies}:
+            raise InputError(f"strategy {head} is not enabled",
+                             user_message=f"Strategy {head} is not enabled; enable it in the configuration "
+                                          "(strategies) to tune it.")
         raise InputError(f"unknown setting {key}", user_message=f"Unknown setting {key}; see /settings.")
 
     def entry(self, name: str) -> StrategyEntry:

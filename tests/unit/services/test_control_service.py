@@ -65,6 +65,13 @@ async def test_halt_with_flatten_closes_the_open_position_at_market(live_runtime
     assert (await _risk(live_runtime)).trading_state is TradingState.HALTED
 
 
+async def test_halt_twice_without_flatten_is_refused(live_runtime: LiveRuntime) -> None:
+    control = live_runtime.runtime.services.control
+    assert (await control.halt(ADMIN_ACTOR, flatten=False)).ok
+    again = await control.halt(ADMIN_ACTOR, flatten=False)
+    assert not again.ok and again.refused_reason == "trading is already halted"
+
+
 async def test_close_one_position_then_unknown_ids_are_refused(live_runtime: LiveRuntime) -> None:
     control = live_runtime.runtime.services.control
     position = await live_runtime.open_position()
