@@ -39,18 +39,21 @@ class Replay:
     strategy: str
     candles: Mapping[Symbol, CandleFrame]
     timeframe: str
+    names: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, uow_factory: UnitOfWorkFactory, strategy: Strategy, candles: Mapping[Symbol, CandleFrame],
               markets: Mapping[Symbol, MarketSpec], risk: RiskConfig, *, timeframe: str = "1h",
               fee: Decimal = Decimal("0.001"), slippage: Decimal = Decimal(0),
-              start_balance: Decimal = Decimal(10_000)) -> Replay:
+              start_balance: Decimal = Decimal(10_000), more: Mapping[str, Strategy] | None = None) -> Replay:
+        """Build the paper venue, clock and service; ``more`` adds strategies ticked after ``strategy``."""
         start = ms_to_datetime(min(int(c.timestamp[0]) for c in candles.values()))
         clock = SimClock(start)
         paper = PaperExchange(markets.values(), quote="USDT", balances={"USDT": start_balance},
                               costs=PaperCosts(FeeModel.flat(fee), SlippageModel(slippage)), clock=clock)
-        service = TradingService(paper, uow_factory, clock, EngineOptions(risk), {strategy.name: strategy})
-        return cls(service, paper, clock, strategy.name, candles, timeframe)
+        strategies = {strategy.name: strategy, **(more or {})}
+        service = TradingService(paper, uow_factory, clock, EngineOptions(risk), strategies)
+        return cls(service, paper, clock, strategy.name, candles, timeframe, tuple(strategies))
 
     def warm_up(self, start: int, count: int) -> None:
         """Feed the ``count`` candles before index ``start`` without ticking (indicator history only)."""
@@ -86,7 +89,8 @@ class Replay:
             await self.service.runner.cycle(CycleInput(self.strategy), None)
             fills = [f for s in self.candles for f in self.paper.rematch(s)]
         self.clock.set(ms_to_datetime(t + tf))
-        await self.service.run_ticks(self.strategy, list(self.candles), self.timeframe)
+        for name in self.names or (self.strategy,):
+            await self.service.run_ticks(name, list(self.candles), self.timeframe)
 
     async def finish(self, end_ms: int) -> None:
         """Close what is open at the last close (END_OF_DATA), as the backtest does."""

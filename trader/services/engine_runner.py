@@ -223,7 +223,8 @@ class EngineRunner:
         for command in out.commands:
             if isinstance(command, PlaceOrder | ReplaceStop):
                 await uow.orders.add(OrderRecord.from_request(command.request, now))
-        await engine_store.save(uow, snap, now, finished)
+        stored = self._snapshot.state if self._snapshot is not None else None  # as last committed
+        await engine_store.save(uow, snap, now, finished, before=stored)
         await self._enqueue(uow, alerts)
         await uow.commit()
         self._snapshot = snap

@@ -64,12 +64,17 @@ async def load(uow: UnitOfWork) -> EngineSnapshot:
 
 
 async def save(uow: UnitOfWork, snapshot: EngineSnapshot, now: datetime,
-               finished: Iterable[Position] = ()) -> None:
-    """Write the snapshot (and the positions that just finished) inside the caller's transaction."""
+               finished: Iterable[Position] = (), before: EngineState | None = None) -> None:
+    """Write the snapshot (and the positions that just finished) inside the caller's transaction.
+
+    With ``before`` (the state as last stored), only positions and risk memory that changed are written.
+    """
     state = snapshot.state
     for position in (*finished, *state.positions.values()):
-        await uow.positions.save(position)
-    await uow.risk.save(state.risk)
+        if before is None or before.positions.get(position.id) != position:
+            await uow.positions.save(position)
+    if before is None or before.risk != state.risk:
+        await uow.risk.save(state.risk)
     doc = {
         "version": DOC_VERSION,
         "orders": {cid: _encode(ref) for cid, ref in state.orders.items()},
