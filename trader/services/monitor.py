@@ -58,11 +58,17 @@ class Heartbeat:
 
 def is_protected(position: Position, records: list[OrderRecord]) -> bool:
     """Return True when a stop rests on the venue for ``position`` or the engine watches its stop."""
+    if position.status is PositionStatus.ERROR:
+        return position.open_amount <= 0 or _resting_stop(position, records)
     if position.status is not PositionStatus.OPEN:
         return True  # pending entries hold nothing; exiting ones have their market exit working
     if position.stop_price is not None and (
             position.protection is ProtectionKind.WATCHED or position.working is Working.TAKE_PROFIT):
         return True  # the engine watches the stop (no native stops, or the target is swapped in)
+    return _resting_stop(position, records)
+
+
+def _resting_stop(position: Position, records: list[OrderRecord]) -> bool:
     return any(r.position_id == position.id and r.status in _RESTING
                and (r.purpose is OrderPurpose.STOP or r.type is OrderType.OCO) for r in records)
 

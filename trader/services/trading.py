@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from trader.domain.alerts import Alert
+from trader.domain.alerts import Alert, Severity
 from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.enums import Direction, ExitReason
 from trader.domain.ids import PositionId, Symbol
@@ -108,7 +108,15 @@ class TradingService:
                 logger.warning("%s %s %s: %s", strategy, name, timeframe, note)
                 reports[pair] = TickReport(strategy, pair, None, None, note=note)
                 continue
-            signal = _guarded(strat, frame, strategy, name)
+            try:
+                signal = _guarded(strat, frame, strategy, name)
+            except StrategyError as exc:  # skip this pair for this tick and tell the user
+                logger.error("%s", exc)
+                await self.runner.persist_change(lambda s: s, [Alert(
+                    "error", f"Strategy {strategy} failed on {name}; skipped this candle: {exc.__cause__}",
+                    Severity.ERROR, dedupe_key=f"strategy:{strategy}:{name}")])
+                reports[pair] = TickReport(strategy, pair, None, None, note=f"strategy failed: {exc}")
+                continue
             i = len(frame) - 1
             prices[pair] = PriceUpdated(_dec(frame.high[i]), _dec(frame.low[i]), _dec(frame.close[i]),
                                         ms_to_datetime(expected + tf))
