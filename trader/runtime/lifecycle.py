@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from trader.config import OpsConfig, SchedulerConfig
 from trader.domain.alerts import Alert
+from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol
 from trader.errors import InvariantViolation
 from trader.ports.clock import Clock
@@ -140,6 +141,17 @@ class Lifecycle:
         scheduler.start()
         self._scheduler = scheduler
         logger.info("scheduler started: %s", ", ".join(scheduler.job_ids()))
+        self._announce_first_tick(cfg.candle_close_delay_seconds)
+
+    def _announce_first_tick(self, delay: float) -> None:
+        plans = self.parts.engine.plans()
+        if not plans:
+            return
+        step = min(timeframe_ms(p.timeframe) for p in plans)
+        now_ms = datetime_to_ms(self.parts.clock.now())
+        first = ms_to_datetime((now_ms // step + 1) * step) + timedelta(seconds=delay)
+        logger.info("first strategy ticks at %s UTC, after the next candle closes "
+                    "(for a demo that trades at once: tradebot run --replay)", f"{first:%Y-%m-%d %H:%M:%S}")
 
     def _tick_job(self, plan: TickPlan) -> Callable[[], Awaitable[None]]:
         async def tick() -> None:
