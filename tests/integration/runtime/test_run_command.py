@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -79,3 +80,22 @@ def test_live_mode_without_confirmation_exits_with_a_configuration_error(tmp_pat
 def test_bad_speed_is_refused_with_the_usage_line(tmp_path: Path) -> None:
     done = _run(tmp_path, "--replay", "--speed", "0")
     assert done.returncode == 1 and "--speed must be positive" in done.stderr and "Usage:" in done.stderr
+
+
+def test_sigint_stops_the_engine_gracefully(tmp_path: Path) -> None:
+    proc = subprocess.Popen([*TRADEBOT, "run", "--replay", "--speed", "3600"], cwd=tmp_path,
+                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert proc.stdout is not None
+    seen = []
+    try:
+        for line in proc.stdout:
+            seen.append(line)
+            if "engine started" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, "".join(seen) + rest
+    assert "engine stopped" in rest

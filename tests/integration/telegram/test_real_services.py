@@ -13,7 +13,7 @@ import pytest
 
 from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
-from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
+from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
 from trader.domain.enums import ExitReason, TradingState
 from trader.positions.state import PositionStatus
 from trader.risk.state import RiskState
@@ -127,3 +127,17 @@ async def test_settings_out_of_bounds_is_refused_and_changes_nothing(real_bot: R
     assert "risk.risk_per_trade" in reply.shown and not reply.buttons
     async with real_bot.live.uow() as uow:
         assert await uow.paper.get(OVERRIDES_KEY) is None
+
+
+@pytest.mark.parametrize("command", [
+    "/start", "/help", "/profit", "/profit 7", "/performance", "/daily", "/weekly 2", "/monthly", "/equity",
+    "/strategies", "/settings", "/health", "/version", "/config", "/locks", "/logs 5", "/reload",
+    "/tax 2022", "/unlock BTC/USDT", "/whoami",
+])
+async def test_every_other_command_answers_over_the_real_services(real_bot: RealBot, command: str) -> None:
+    position = await real_bot.live.open_position()
+    await real_bot.live.runtime.services.control.close(position.id, ADMIN_ACTOR)
+    await real_bot.live.advance(1)  # one closed trade, one cooldown
+    reply = await real_bot.bot.send(command, within=20)
+    assert reply.text.strip()
+    assert real_bot.bot.app.bot_data.unexpected_errors == 0, reply.text
