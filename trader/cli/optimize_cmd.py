@@ -112,7 +112,7 @@ def _run(args: argparse.Namespace) -> int:
         kind = "anchored" if args.anchored else "rolling"
         print(f"{len(folds)} fold(s) ({kind}, test {args.test_fraction:.0%}), {args.trials} trials per "
               f"fold, {plan.jobs} worker process(es), seed {args.seed}, "
-              f"study {plan.study_name} in {_where(args.storage, plan.jobs)}")
+              f"study {plan.study_name} in {_where(plan.storage)}")
         outcomes = run_folds(task, folds, plan, progress=lambda line: print(line, file=sys.stderr))
     print()
     print(fold_table(outcomes, objective))
@@ -161,9 +161,11 @@ def _fingerprint(task: Any, folds: Any) -> str:
     return hashlib.sha256(what.encode()).hexdigest()[:10]
 
 
-def _where(storage: str | None, jobs: int) -> str:
+def _where(storage: str | None) -> str:
     if storage is None:
-        return "memory" if jobs == 1 else "a temporary journal file"
+        return "memory"
+    if storage.startswith("journal:"):
+        return "a temporary journal file"
     scheme, _, rest = storage.partition("://")
     return f"{scheme}://{rest.rpartition('@')[2]}"  # never print the credentials
 

@@ -28,7 +28,7 @@ from trader.optimise.search import SearchTask, TrialObjective
 logger = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-_BARRIER_TIMEOUT_S = 300
+_BARRIER_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def run_study(task: SearchTask, plan: StudyPlan) -> optuna.Study:
     storage = open_storage(plan.storage)
     study = optuna.create_study(storage=storage, study_name=plan.study_name, direction="maximize",
                                 sampler=_sampler(plan, 0), pruner=_pruner(task), load_if_exists=True)
-    if plan.jobs <= 1:
+    if plan.jobs <= 1 or finished(study) >= plan.trials:
         run_trials(study, task, plan.trials)
         return study
     if plan.storage is None:
