@@ -176,6 +176,9 @@ class ReplayDriver:
             await sleep(self._pause)
         logger.info("replay: stopped after %d candle(s), %d fill(s); %d candle(s) left", done, self.trades,
                     self.remaining)
+        if self.remaining == 0:
+            logger.info("replay: reached the end of the stored candles; to watch the demo from the start "
+                        "again, delete the replay database (./data/replay.db by default)")
         return done
 
     async def step(self) -> None:
