@@ -1,6 +1,6 @@
 """End to end on real parts: TradingService + monitor over the real ccxt client, the fake Binance venue
 and a SQLite file. A scripted price path gives an entry, a native stop, trailing moves and a trailing
-stop exit; the store, the venue's ledger and the delivered alerts agree."""
+stop exit; the store, the venue's ledger and the delivered alerts agree. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from trader.positions.state import PositionStatus
 
 
 async def test_entry_stop_trailing_and_stop_exit_agree_everywhere(
-        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str) -> None:
-    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url)
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, db_url)
     try:
         report = await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
         assert report.signal is not None and report.signal.enter_long
