@@ -120,7 +120,8 @@ async def choose_mode(settings: Settings, options: RunOptions) -> RunMode:
     return "replay"
 
 
-def _replay_settings(settings: Settings) -> Settings:
+def replay_settings(settings: Settings) -> Settings:
+    """Return settings whose database is the demo replay database unless one was configured."""
     if "database" in settings.model_fields_set:
         return settings
     url = f"sqlite+aiosqlite:///{Path(settings.ops.data_dir) / REPLAY_DB}"
@@ -144,7 +145,7 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
             settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(
                 update={"mode": options.mode})})
         mode = await choose_mode(settings, options)
-        replayed = _replay_settings(settings) if mode == "replay" else settings
+        replayed = replay_settings(settings) if mode == "replay" else settings
         if replayed.database.url != settings.database.url:
             await db.dispose()
             db = await open_database(replayed.database)
