@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trader.domain.alerts import Alert, Severity
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType
+from trader.domain.enums import ExitReason, OrderPurpose, OrderStatus, OrderType
 from trader.domain.ids import ClientOrderId, Symbol
 from trader.domain.market import MarketSpec
 from trader.engine.orders import OrderRef, OrderUpdate
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 BLOCKED = "reconciliation in progress"
 Marked = dict[ClientOrderId, tuple[Position, MarketSpec]]
+_HOLDING = frozenset({PositionStatus.OPEN, PositionStatus.ERROR})  # may have been sold by hand
 BALANCE_TOLERANCE = Decimal("0.01")  # fees in the base asset and rounding: 1 % of the claimed amount
 
 
@@ -146,7 +147,7 @@ class Reconciler:
         updates: list[OrderUpdate] = []
         marked: Marked = {}
         for position in snap.state.positions.values():
-            if position.status is not PositionStatus.OPEN or position.opened_at is None:
+            if position.status not in _HOLDING or position.opened_at is None:
                 continue
             left = position.open_amount
             for fill in await self._runner.exchange.fills_since(position.symbol, position.opened_at):
@@ -267,6 +268,7 @@ def _mark_manual(snap: EngineSnapshot, marked: Marked
             continue
         if current.status is not PositionStatus.ERROR:
             current, _ = apply(current, ev.ErrorRaised("sold outside the bot"), PositionContext(market))
-            positions[current.id] = current
+        # whatever the engine meant to do, the coins were sold by hand: that is the exit's reason
+        positions[current.id] = replace(current, exit_reason=ExitReason.MANUAL)
         orders[cid] = OrderRef(current.id, OrderPurpose.EXIT, OrderType.MARKET)
     return replace(snap, state=replace(snap.state, positions=positions, orders=orders))

@@ -3,6 +3,7 @@ by hand, orphaned protective orders, missing stops, coin shortfalls; the entry b
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from tests.unit.services.test_trading_control import BTC, Paper
@@ -11,6 +12,7 @@ from trader.domain.ids import ClientOrderId, PositionId, client_order_id
 from trader.domain.orders import OrderRequest
 from trader.ports.store import OrderRecord
 from trader.positions.protection import working_id
+from trader.services.monitor import ProtectionMonitor
 from trader.services.reconcile import Reconciler
 from trader.services.trading import TradingService
 
@@ -118,3 +120,27 @@ async def test_coin_shortfall_blocks_entries_until_an_admin_acknowledges() -> No
     assert acknowledged.acknowledged_by == "admin:42"
     assert (await service.runner.snapshot()).entries_blocked == ""
     assert position.id in (await service.engine_state()).positions
+
+
+async def test_position_sold_by_hand_while_running_ends_in_error_then_restart_books_it() -> None:
+    paper = await opened(Paper())
+    [position] = (await paper.service.engine_state()).positions.values()
+    stop = working_id(position)
+    assert stop is not None and position.stop_price is not None
+    await paper.venue.cancel(BTC, stop)
+    await paper.venue.place(OrderRequest(ClientOrderId("web7"), PositionId(""), BTC, Side.SELL,
+                                         OrderType.MARKET, OrderPurpose.EXIT, position.filled))
+    paper.price(50000)
+    monitor = ProtectionMonitor(paper.service.runner, timedelta(seconds=10))
+    for _ in range(8):  # the engine re-places the stop (refused: no coins), watches it, then fails to exit
+        await monitor.run_once()
+        paper.price(float(position.stop_price) - 500)
+    [stuck] = (await paper.service.engine_state()).positions.values()
+    assert stuck.status.value == "error"
+    service, reconciler = restarted(paper)
+    report = await reconciler.run()
+    assert report.clean, report.summary()
+    assert (await service.engine_state()).positions == {}
+    async with paper.store.uow() as uow:
+        [closed] = await uow.positions.finished()
+    assert closed.exit_reason is ExitReason.MANUAL and closed.exit_price == Decimal("50000")
