@@ -77,3 +77,22 @@ async def test_crash_during_a_trailing_move_then_restart_keeps_one_stop(
         await rig.check_invariants()
     finally:
         await rig.close()
+
+
+@pytest.mark.parametrize("point", ["intent_persisted", "request_sent", "result_stored"])
+async def test_crash_during_reconciliation_then_reconciling_again_is_clean(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str,
+        point: str) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url, crash_at("request_sent"))
+    with pytest.raises(SimulatedCrash):  # the entry was accepted; nothing about it stored
+        await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
+    rig = await rig.restart(crash_at(point))
+    with pytest.raises(SimulatedCrash):  # and the restart dies again while reconciling
+        await rig.reconciler.run()
+    rig = await recover(rig)
+    try:
+        [position] = (await rig.trading.engine_state()).positions.values()
+        assert position.status is PositionStatus.OPEN
+        await rig.check_invariants()
+    finally:
+        await rig.close()
