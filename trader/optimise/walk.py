@@ -1,10 +1,12 @@
 """Walk-forward optimisation: one study per fold on its train window, the best parameters then
-scored on the fold's unseen test window (same objective, same costs)."""
+scored on the fold's unseen test window (same objective, same costs). One worker runs in this
+process (seeded: reproducible); several run in a WorkerPool spawned once for all folds."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import replace
 
 import optuna
@@ -13,8 +15,9 @@ from optuna.trial import TrialState
 from trader.backtest.optimise.folds import Fold
 from trader.backtest.optimise.objectives import Score
 from trader.backtest.optimise.report import FoldOutcome
+from trader.optimise.pool import WorkerPool
 from trader.optimise.search import INFEASIBLE, SearchTask, train_score
-from trader.optimise.workers import StudyPlan, finished, run_study
+from trader.optimise.workers import StudyPlan, create_study, finished, load_shared, run_trials
 
 Progress = Callable[[str], None]
 _NOT_RUN = Score(math.nan, 0, 0.0, "no feasible trial")
@@ -29,14 +32,23 @@ def walk_forward(task: SearchTask, folds: Sequence[Fold], plan: StudyPlan,
                  progress: Progress | None = None) -> list[FoldOutcome]:
     """Optimise every fold's train window and score its best parameters on the test window."""
     outcomes = []
-    for fold in folds:
-        fold_task = replace(task, window=fold.train)
-        study = run_study(fold_task, replace(plan, study_name=fold_study_name(plan, fold, len(folds))))
-        outcomes.append(outcome(study, fold_task, fold))
-        if progress is not None:
-            o = outcomes[-1]
-            progress(f"fold {fold.index}/{len(folds)}: {o.trials} trials, train {o.train.value:.3f}, "
-                     f"test {o.test.value:.3f}")
+    with ExitStack() as stack:
+        pool: WorkerPool | None = None
+        for fold in folds:
+            fold_task = replace(task, window=fold.train)
+            fold_plan = replace(plan, study_name=fold_study_name(plan, fold, len(folds)))
+            study = create_study(fold_task, fold_plan)
+            if plan.jobs > 1 and finished(study) < plan.trials:
+                pool = pool or stack.enter_context(WorkerPool(plan.jobs))
+                pool.run(fold_task, fold_plan)
+                study = load_shared(fold_task, fold_plan, 0)
+            else:
+                run_trials(study, fold_task, plan.trials)
+            outcomes.append(outcome(study, fold_task, fold))
+            if progress is not None:
+                o = outcomes[-1]
+                progress(f"fold {fold.index}/{len(folds)}: {o.trials} trials, train {o.train.value:.3f}, "
+                         f"test {o.test.value:.3f}")
     return outcomes
 
 

@@ -1,8 +1,6 @@
-"""Run a study's trials in worker processes that share one Optuna storage.
+"""Studies and their storage: a worker runs trials until the study holds ``trials`` finished ones
+(complete or pruned; with several workers the last round may overshoot by up to jobs - 1).
 
-Threads would not scale (the backtest is Python under the GIL), so ``jobs`` spawned processes each
-run trials until the study holds ``trials`` finished ones (complete or pruned; with several workers
-the last round may overshoot by up to jobs - 1). Local workers start together behind a barrier.
 Storage specs: None (in memory, one in-process worker), ``journal:PATH`` (a journal file shared by
 local processes) or an SQLAlchemy URL (RDB storage; PostgreSQL lets other machines join).
 """
@@ -11,11 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
 import socket
 from dataclasses import dataclass
-from typing import Any
 
 import optuna
 from optuna.storages import BaseStorage, JournalStorage, RDBStorage
@@ -28,7 +24,6 @@ from trader.optimise.search import SearchTask, TrialObjective
 logger = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
-_BARRIER_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,37 +84,17 @@ def run_trials(study: optuna.Study, task: SearchTask, trials: int) -> None:
     study.optimize(objective, n_trials=remaining, callbacks=[callback])
 
 
-def run_study(task: SearchTask, plan: StudyPlan) -> optuna.Study:
-    """Create (or resume) the study, run its trials with ``plan.jobs`` workers, return it loaded."""
+def create_study(task: SearchTask, plan: StudyPlan) -> optuna.Study:
+    """Create the plan's study, or load it when it exists (a re-run resumes; other machines join)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    storage = open_storage(plan.storage)
-    study = optuna.create_study(storage=storage, study_name=plan.study_name, direction="maximize",
-                                sampler=_sampler(plan, 0), pruner=_pruner(task), load_if_exists=True)
-    if plan.jobs <= 1 or finished(study) >= plan.trials:
-        run_trials(study, task, plan.trials)
-        return study
-    if plan.storage is None:
-        raise TraderError("several workers need a shared storage (a journal file or an RDB URL)")
-    ctx = multiprocessing.get_context("spawn")
-    barrier = ctx.Barrier(plan.jobs)
-    procs = [ctx.Process(target=worker_main, args=(task, plan, i, barrier), name=f"optimise-{i}")
-             for i in range(plan.jobs)]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join()
-    failed = [p.name for p in procs if p.exitcode != 0]
-    if failed:
-        raise TraderError(f"optimisation worker(s) {', '.join(failed)} failed (traceback above)")
-    return optuna.load_study(study_name=plan.study_name, storage=shared_storage(plan.storage))
+    return optuna.create_study(storage=open_storage(plan.storage), study_name=plan.study_name,
+                               direction="maximize", sampler=_sampler(plan, 0), pruner=_pruner(task),
+                               load_if_exists=True)
 
 
-def worker_main(task: SearchTask, plan: StudyPlan, index: int, barrier: Any) -> None:
-    """Entry point of a spawned worker: wait for the others, then run trials on the shared study."""
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+def load_shared(task: SearchTask, plan: StudyPlan, index: int) -> optuna.Study:
+    """Return the plan's stored study with worker ``index``'s sampler."""
     if plan.storage is None:
-        raise TraderError("a worker process needs a shared storage")
-    study = optuna.load_study(study_name=plan.study_name, storage=shared_storage(plan.storage),
-                              sampler=_sampler(plan, index), pruner=_pruner(task))
-    barrier.wait(_BARRIER_TIMEOUT_S)
-    run_trials(study, task, plan.trials)
+        raise TraderError("worker processes need a shared storage (a journal file or an RDB URL)")
+    return optuna.load_study(study_name=plan.study_name, storage=shared_storage(plan.storage),
+                             sampler=_sampler(plan, index), pruner=_pruner(task))
