@@ -153,7 +153,8 @@ class LiveRig:
         for position in open_positions:
             assert is_protected(position, records), f"{position.id} is unprotected"
             if position.protection is ProtectionKind.NATIVE and position.status is PositionStatus.OPEN:
-                resting = [o for o in venue.open_orders(None) if o.type == "STOP_LOSS"]
+                pair = position.symbol.replace("/", "")
+                resting = [o for o in venue.open_orders(pair) if o.type == "STOP_LOSS"]
                 assert [o.qty for o in resting] == [position.open_amount]
 
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from tests.e2e.live_harness import MONITOR_INTERVAL, LiveRig
+from tests.e2e.live_harness import HOUR, MONITOR_INTERVAL, T0, LiveRig, flat_candles
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.config.sections import ExchangeConfig
+from trader.domain.candles import datetime_to_ms
 from trader.errors import ExchangeError
 from trader.positions.state import PositionStatus
 
@@ -108,6 +109,29 @@ async def test_fault_during_trailing_move_keeps_exactly_one_stop(
         rig.clock.advance(MONITOR_INTERVAL)
         await rig.monitor.run_once()
         assert (await rig.trading.engine_state()).positions == {}
+        await rig.check_invariants()
+    finally:
+        await rig.close()
+
+
+async def test_an_order_stuck_on_one_pair_does_not_hold_up_another_pair(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url)
+    try:
+        last_open = datetime_to_ms(T0) // HOUR * HOUR - HOUR
+        fake_exchange.set_candles("ETH/USDT", "1h", flat_candles(last_open, 3000.0))
+        fake_exchange.set_price("ETH/USDT", "3000")
+        # exactly the adapter's five attempts fail: BTC's entry (sent first) ends unknown, ETH's goes through
+        fake_exchange.inject(Fault(FaultKind.SERVER_ERROR, route=PLACE, times=5))
+        await rig.trading.run_ticks("enter_at", ["BTC/USDT", "ETH/USDT"], "1h")
+        snap = await rig.trading.runner.snapshot()
+        assert [c.request.symbol for c in snap.outbox] == ["BTC/USDT"]  # type: ignore[union-attr]
+        by_pair = {p.symbol: p for p in snap.state.positions.values()}
+        assert by_pair["ETH/USDT"].status is PositionStatus.OPEN  # filled, and its stop rests already
+        assert [o.type for o in fake_exchange.venue.open_orders("ETHUSDT")] == ["STOP_LOSS"]
+        await settle(rig, fake_exchange)
+        positions = (await rig.trading.engine_state()).positions.values()
+        assert {p.status for p in positions} == {PositionStatus.OPEN}
         await rig.check_invariants()
     finally:
         await rig.close()

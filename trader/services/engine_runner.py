@@ -164,8 +164,8 @@ class EngineRunner:
                 out = adjusted
             alerts = [*extra_alerts, *risk_alerts(snap.state.risk, out.state.risk),
                       *event_alerts(out.events, manual=manual)]
-            if updates or out.commands or alerts or out.state != snap.state or prepare is not None \
-                    or view.cursors != before.fill_cursors:
+            if updates or view.results or view.fills or out.commands or alerts or out.state != snap.state \
+                    or prepare is not None or view.cursors != before.fill_cursors:
                 snap = await self._persist(uow, snap, out, now, alerts)
             # else: nothing changed (a flat pair's quiet candle): skip the write
         await self.checkpoint("intent_persisted")
@@ -244,12 +244,12 @@ class EngineRunner:
                      strategy: str) -> tuple[tuple[EngineEvent, ...], int, int]:
         events: list[EngineEvent] = []
         sent = 0
+        blocked: set[Symbol] = set()  # pairs with an unknown outcome: the monitor tries them again
         for _ in range(MAX_ROUNDS):
-            if not snap.outbox:
+            if all(_symbol(c) in blocked for c in snap.outbox):
                 break
-            outcomes = await self._execute(snap.outbox)
-            sent += sum(1 for o in outcomes if not o.unresolved)
-            done = [o for o in outcomes if not o.unresolved]
+            done, left = await self._execute(snap.outbox, blocked)
+            sent += len(done)
             touched = {_symbol(o.command) for o in done}
             fills_view = await read_venue(self.exchange, (), snap.fill_cursors, touched, self.clock.now())
             account = await self.exchange.balances()
@@ -261,25 +261,36 @@ class EngineRunner:
                            if (u := await record_result(uow, r, now)) is not None]
                 only_fills = VenueView((), fills_view.fills, fills_view.cursors)
                 fill_updates = await apply_venue(uow, only_fills, now)
-                snap = replace(snap, outbox=snap.outbox[len(done):], fill_cursors=fills_view.cursors)
+                snap = replace(snap, outbox=left, fill_cursors=fills_view.cursors)
                 out = step(snap.state, StepInput(now, account, self.config(strategy, markets),
                                                  (*_opens(updates), *fill_updates, *_others(updates))))
                 events += out.events
                 alerts = [*risk_alerts(snap.state.risk, out.state.risk), *event_alerts(out.events)]
                 snap = await self._persist(uow, snap, out, now, alerts)
             await self.checkpoint("result_stored")
-            if len(done) < len(outcomes):
-                break
         return tuple(events), sent, len(snap.outbox)
 
-    async def _execute(self, outbox: tuple[Command, ...]) -> list[Outcome]:
-        outcomes: list[Outcome] = []
+    async def _execute(self, outbox: tuple[Command, ...],
+                       blocked: set[Symbol]) -> tuple[list[Outcome], tuple[Command, ...]]:
+        """Run the outbox in order; return the finished outcomes and the commands left, in order.
+
+        After an unknown outcome the later commands of that pair wait (on spot they share its coins and
+        must keep their order); other pairs go on, so one stuck order never freezes every pair. The pair
+        is added to ``blocked``.
+        """
+        done: list[Outcome] = []
+        left: list[Command] = []
         for command in outbox:
+            if _symbol(command) in blocked:
+                left.append(command)
+                continue
             outcome = await self.executor.run(command)
-            outcomes.append(outcome)
             if outcome.unresolved:
-                break
-        return outcomes
+                blocked.add(_symbol(command))
+                left.append(command)
+            else:
+                done.append(outcome)
+        return done, tuple(left)
 
 
 def _outbox_ids(outbox: Iterable[Command]) -> set[str]:
