@@ -27,6 +27,7 @@ from trader.cli.optimise_args import (
     search_items,
 )
 from trader.domain.candles import datetime_to_ms, timeframe_ms
+from trader.domain.ids import Symbol, split_symbol
 from trader.errors import ArgError
 
 USAGE = ("tradebot optimize --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--from DAY] [--to DAY] "
@@ -101,8 +102,9 @@ def _run(args: argparse.Namespace) -> int:
     end = min(int(f.timestamp[-1]) for f in candles.values()) + step
     objective = Objective(ObjectiveName(args.objective), args.max_drawdown, args.min_trades)
     folds = walk_forward(Window(start, end), args.folds, args.test_fraction, step, anchored=args.anchored)
-    task = SearchTask(strategy.name, fixed, space, candles, _settings(args, settings, strategy.name, tf),
-                      objective, folds[0].train, args.segments)
+    run_settings = _settings(args, settings, strategy.name, tf, list(candles))
+    task = SearchTask(strategy.name, fixed, space, candles, run_settings, objective, folds[0].train,
+                      args.segments)
     print(f"optimize {strategy.name} · {', '.join(candles)} · {tf} · {objective.describe()}")
     print(f"search {len(space)} parameter(s), {size(space):,.0f} points: "
           f"{', '.join(_dim_text(d) for d in space)}")
@@ -126,18 +128,14 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(args: argparse.Namespace, settings: Any, name: str, tf: str) -> Any:
+def _settings(args: argparse.Namespace, settings: Any, name: str, tf: str, pairs: list[Symbol]) -> Any:
     from trader.backtest.runner import BacktestSettings
     from trader.sim.costs import FeeModel, SlippageModel
 
     bt = settings.backtest
-    quote = next(iter(settings.exchange.pairs), "BTC/USDT").split("/")[-1]
-    pairs = args.pairs.upper().split(",") if args.pairs else list(settings.exchange.pairs)
-    if pairs:
-        quote = pairs[0].strip().split("/")[-1]
     return BacktestSettings(
         strategy=name, timeframe=tf, risk=settings.risk, start_balance=args.balance or bt.start_balance,
-        quote=quote, fees=FeeModel.flat(args.fee if args.fee is not None else bt.fee),
+        quote=split_symbol(pairs[0])[1], fees=FeeModel.flat(args.fee if args.fee is not None else bt.fee),
         slippage=SlippageModel(args.slippage if args.slippage is not None else bt.slippage))
 
 
