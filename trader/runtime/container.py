@@ -18,6 +18,7 @@ from typing import Literal, TextIO
 
 from trader.charts.renderer import MatplotlibChartRenderer
 from trader.config import DatabaseConfig, Settings, masked_dump
+from trader.domain.candles import timeframe_ms
 from trader.domain.enums import Mode
 from trader.exchange import build_exchange
 from trader.exchange.ccxt_venue import CcxtExchange
@@ -234,17 +235,23 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
                   market_data: MarketDataService, book: ParameterBook,
                   alerts: AlertService) -> tuple[Exchange, Clock, ReplayDriver]:
     config = settings.exchange
-    frames = await load_frames(uow, market_data, config.name, config.pairs, config.timeframe)
-    strategies = list(build_strategies(book).values())
-    data = await replay_data(uow, frames, config.timeframe, strategies)
+    entries = {e.name: e for e in book.strategies}
+    pairs = sorted({p for e in entries.values() for p in (e.pairs or config.pairs)} or set(config.pairs))
+    timeframes = {name: e.timeframe or config.timeframe for name, e in entries.items()}
+    feed = min([*timeframes.values(), config.timeframe], key=timeframe_ms)  # the finest; coarser resample
+    frames = await load_frames(uow, market_data, config.name, pairs, feed)
+    built = build_strategies(book)
+    strategies = list(built.values())
+    data = await replay_data(uow, frames, feed, strategies)
     clock = SimClock(datetime.fromtimestamp(data.start_ms / 1000, tz=UTC))
-    warmup = max(s.required_history for s in strategies) + 10
+    warmup = max(s.required_history * timeframe_ms(timeframes[name]) // timeframe_ms(feed)
+                 for name, s in built.items()) + 10
     paper = await build_replay_exchange(config, uow, clock, data, warmup)
     engine = LiveEngine(paper, uow, clock, config, book, alerts, live_prices=False)
     speed = options.speed or config.replay_speed
     driver = ReplayDriver(paper, clock, data, engine, uow, speed=speed, monitor=engine.monitor.run_once)
     logger.info("replay %s at %s (x%g: one %s candle every %.2fs)", "resumes" if data.resumed else "starts",
-                clock.now(), speed, config.timeframe, driver.seconds_per_candle)
+                clock.now(), speed, feed, driver.seconds_per_candle)
     return paper, clock, driver
 
 
