@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +21,10 @@ from trader.charts.renderer import MatplotlibChartRenderer
 from trader.config import DatabaseConfig, Settings, masked_dump
 from trader.domain.candles import timeframe_ms
 from trader.domain.enums import Mode
+from trader.errors import ExchangeUnavailable
 from trader.exchange import build_exchange
 from trader.exchange.ccxt_venue import CcxtExchange
+from trader.exchange.paper_store import DEFAULT_KEY as PAPER_STATE_KEY
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.notify import Notifier
@@ -40,6 +43,7 @@ from trader.services.audit import AuditService
 from trader.services.backtests import StoredBacktestService
 from trader.services.charts import RenderedChartService
 from trader.services.control import EngineControlService
+from trader.services.engine_store import ENGINE_KEY
 from trader.services.market_data import MarketDataService
 from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
@@ -105,8 +109,13 @@ async def exchange_reachable(settings: Settings, seconds: float) -> str | None:
         await probe.close()
 
 
-async def choose_mode(settings: Settings, options: RunOptions) -> RunMode:
-    """Return live, paper or replay; paper falls back to replay when the exchange is unreachable."""
+async def choose_mode(settings: Settings, options: RunOptions, *,
+                      holds_account: Callable[[], Awaitable[bool]] | None = None) -> RunMode:
+    """Return live, paper or replay; paper falls back to the demo replay when the exchange is unreachable.
+
+    The fallback is for a fresh install: when ``holds_account()`` says the store already trades a paper
+    account, a network outage must not turn it into a demo, so ExchangeUnavailable is raised instead.
+    """
     mode = options.mode or settings.exchange.mode
     if mode == "live":
         return "live"
@@ -115,15 +124,28 @@ async def choose_mode(settings: Settings, options: RunOptions) -> RunMode:
     problem = await exchange_reachable(settings, options.probe_timeout)
     if problem is None:
         return "paper"
+    name = settings.exchange.name
+    if holds_account is not None and await holds_account():
+        raise ExchangeUnavailable(
+            f"exchange {name} is not reachable ({problem}); this database holds a paper account, so the "
+            "demo replay is not started instead: check the network and start again, or run "
+            "`tradebot run --replay` for the demo")
     logger.warning("exchange %s is not reachable (%s): falling back to REPLAY of the bundled candles "
-                   "(demo: simulated clock, paper account, no real prices or orders)", settings.exchange.name,
-                   problem)
+                   "(demo: simulated clock, paper account, no real prices or orders)", name, problem)
     return "replay"
 
 
-def replay_settings(settings: Settings) -> Settings:
-    """Return settings whose database is the demo replay database unless one was configured."""
-    if "database" in settings.model_fields_set:
+async def holds_paper_account(uow_factory: UnitOfWorkFactory) -> bool:
+    """Return True when the store has a paper account or engine state (it is not a fresh install)."""
+    async with uow_factory() as uow:
+        return (await uow.paper.get(PAPER_STATE_KEY) is not None
+                or await uow.paper.get(ENGINE_KEY) is not None)
+
+
+def replay_settings(settings: Settings, *, fallback: bool = False) -> Settings:
+    """Return settings whose database is the demo replay database: always for an automatic fallback,
+    otherwise unless a database was configured."""
+    if "database" in settings.model_fields_set and not fallback:
         return settings
     url = f"sqlite+aiosqlite:///{Path(settings.ops.data_dir) / REPLAY_DB}"
     logger.info("replay uses its own database %s (set TRADER_DATABASE__URL to choose another)", url)
@@ -145,8 +167,9 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
         if options.mode is not None:
             settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(
                 update={"mode": options.mode})})
-        mode = await choose_mode(settings, options)
-        replayed = replay_settings(settings) if mode == "replay" else settings
+        mode = await choose_mode(settings, options, holds_account=lambda: holds_paper_account(db.uow_factory))
+        asked = options.replay or settings.exchange.replay
+        replayed = replay_settings(settings, fallback=not asked) if mode == "replay" else settings
         if replayed.database.url != settings.database.url:
             await db.dispose()
             db = await open_database(replayed.database)
