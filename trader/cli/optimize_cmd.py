@@ -142,12 +142,14 @@ def _settings(args: argparse.Namespace, settings: Any, name: str, tf: str, pairs
 def _plan(args: argparse.Namespace, task: Any, folds: Any, tmp: Path) -> Any:
     from trader.optimise.workers import StudyPlan
 
+    storage: str | None = None
     if args.storage:
-        storage: str | None = optuna_url(args.storage)
+        storage = optuna_url(args.storage)
+        if storage.startswith("sqlite") and args.jobs > 1:
+            raise ArgError("an SQLite study locks under several worker processes: add --jobs 1, or use a "
+                           "PostgreSQL URL (or no --storage: local workers share a journal file)", USAGE)
     elif args.jobs > 1:
         storage = f"journal:{tmp / 'study.log'}"
-    else:
-        storage = None
     name = args.study_name or f"{task.strategy}-{_fingerprint(task, folds)}"
     return StudyPlan(name, storage, args.trials, args.jobs, args.seed, shared=bool(args.storage))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -111,6 +112,7 @@ def test_no_feasible_trial_is_reported_not_hidden(capsys: pytest.CaptureFixture[
     (["--search", "lookback=1:5000"], "need 2 <= low"),
     (["--storage", "not-a-url"], "is not a database URL"),
     (["--folds", "0"], "must be at least 1"),
+    (["--storage", "sqlite:///x.db", "--jobs", "2"], "SQLite study locks under several worker processes"),
 ])
 def test_bad_input_is_a_clear_error(extra: list[str], message: str,
                                     capsys: pytest.CaptureFixture[str]) -> None:
@@ -127,3 +129,15 @@ def test_storage_urls_get_a_synchronous_driver() -> None:
     assert optuna_url("postgresql://u:p@h/db") == "postgresql+psycopg2://u:p@h/db"
     assert optuna_url("sqlite+aiosqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
     assert optuna_url("mysql+pymysql://u@h/db") == "mysql+pymysql://u@h/db"
+
+
+def test_a_stored_study_resumes_up_to_the_new_trial_total(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    storage = ["--storage", f"sqlite:///{tmp_path / 'studies.db'}", "--jobs", "1"]
+    code, out, _ = run([*BASE, *storage, "--trials", "5"], capsys)
+    assert code == 0, out
+    assert table_rows(out)[0][7].startswith("5 ")
+    code, out, _ = run([*BASE, *storage, "--trials", "8"], capsys)
+    assert code == 0, out
+    assert table_rows(out)[0][7].startswith("8 ")  # 3 more trials on the same study, not 8 new ones
+    assert re.search(r"study breakout-[0-9a-f]{10} in sqlite:///", out)
