@@ -254,10 +254,12 @@ def compare(ours_pairs: set[tuple[int, int]], peer_pairs: set[tuple[int, int]]) 
     ours_entries = {e: x for e, x in ours_pairs}
     peer_entries = {e: x for e, x in peer_pairs}
     common = set(ours_entries) & set(peer_entries)
-    exit_differs = sum(1 for e in common if ours_entries[e] != peer_entries[e])
-    peer_later = sum(1 for e in common if peer_entries[e] > ours_entries[e])
-    return (f"{same}/{len(ours_pairs)} same entry+exit candle; same entry, other exit {exit_differs} "
-            f"(peer later {peer_later}); entries only ours {len(set(ours_entries) - set(peer_entries))}, "
+    differs = [e for e in common if ours_entries[e] != peer_entries[e]]
+    peer_later = sum(1 for e in differs if peer_entries[e] > ours_entries[e])
+    on_entry_candle = sum(1 for e in differs if ours_entries[e] == e)
+    return (f"{same}/{len(ours_pairs)} same entry+exit candle; same entry, other exit {len(differs)} "
+            f"(peer later {peer_later}; ours stopped on the entry candle {on_entry_candle}); "
+            f"entries only ours {len(set(ours_entries) - set(peer_entries))}, "
             f"only peer {len(set(peer_entries) - set(ours_entries))}")
 
 
