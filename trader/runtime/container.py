@@ -148,7 +148,7 @@ def replay_settings(settings: Settings, *, fallback: bool = False) -> Settings:
     if "database" in settings.model_fields_set and not fallback:
         return settings
     url = f"sqlite+aiosqlite:///{Path(settings.ops.data_dir) / REPLAY_DB}"
-    logger.info("replay uses its own database %s (set TRADER_DATABASE__URL to choose another)", url)
+    logger.info("the demo replay uses its own database %s, apart from any paper or live account", url)
     return settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
 
 
