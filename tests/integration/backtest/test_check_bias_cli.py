@@ -9,13 +9,15 @@ from tests.fakes.biased_strategies import EmaCross, PeekStrategy
 from trader.cli import main
 from trader.cli.bias_cmd import BIAS_FOUND
 from trader.strategies import registry
+from trader.strategies.base import Strategy
 from trader.strategies.registry import BUILTINS, StrategyRegistry
 
 
 @pytest.fixture
 def with_biased(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register the test strategies next to the built-ins, as an installed plugin would be."""
-    classes = {s.name: s for s in (*BUILTINS, PeekStrategy, EmaCross)}
+    extra: tuple[type[Strategy], ...] = (PeekStrategy, EmaCross)
+    classes = {s.name: s for s in (*BUILTINS, *extra)}
     monkeypatch.setattr(registry, "default_registry", lambda: StrategyRegistry(classes, {}))
 
 

@@ -34,9 +34,10 @@ def test_return_and_drawdown() -> None:
 
 def test_calmar_is_cagr_over_drawdown_with_a_one_percent_floor() -> None:
     score = Objective(ObjectiveName.CALMAR).score(CURVE, trades=6)
-    assert score.value == pytest.approx(curve.cagr(CURVE) / (1 - 98 / 104))
+    assert score.value == pytest.approx((curve.cagr(CURVE) or 0.0) / (1 - 98 / 104))
     smooth = daily([100, 100.001, 100.002, 101])  # a tiny drawdown-free run
-    assert Objective(ObjectiveName.CALMAR).score(smooth, 1).value == pytest.approx(curve.cagr(smooth) / 0.01)
+    expected = (curve.cagr(smooth) or 0.0) / 0.01
+    assert Objective(ObjectiveName.CALMAR).score(smooth, 1).value == pytest.approx(expected)
 
 
 def test_profit_with_drawdown_cap_is_infeasible_over_the_cap() -> None:

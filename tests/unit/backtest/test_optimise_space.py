@@ -79,4 +79,4 @@ def test_builtin_strategy_defaults_lie_inside_their_search_space() -> None:
         if isinstance(dim, Choice):
             assert default in dim.choices
         else:
-            assert dim.low <= default <= dim.high, dim
+            assert isinstance(default, int | float) and dim.low <= default <= dim.high, dim
