@@ -321,8 +321,11 @@ Fill semantics behind systematic differences:
 - backtesting.py: same next-open entries; SL/TP are contingent orders checked from the entry bar; our
   trailing is replayed by raising trade.sl in next() (after the bar, like ours); whole-unit sizing.
 - vectorbt: signals shifted one candle and filled at the open; it does not check stops on the entry
-  candle and a stop hit overrides that candle's signals, so exits on entry candles land later, and a
-  different exit changes every later entry (the 'entries only' counts)."""
+  candle and a stop hit overrides that candle's signals, so exits on entry candles land later ('ours
+  stopped on the entry candle'); its sl_stop/tp_stop are fractions of the fill price (next open) while
+  ours and backtesting.py's are prices from the signal close, which differ when the next open gaps
+  (real data; the GBM series opens at the previous close); one different exit shifts every later
+  entry ('entries only' counts)."""
 
 
 if __name__ == "__main__":
