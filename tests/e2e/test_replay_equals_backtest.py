@@ -16,8 +16,9 @@ from tests.unit.backtest.reference import trade_key
 from trader.backtest.api import slice_signals
 from trader.backtest.markets import default_market
 from trader.backtest.runner import BacktestSettings, compute_signals, simulate
-from trader.config.sections import RiskConfig
+from trader.config.sections import RiskConfig, TrailingConfig
 from trader.domain.candles import CandleFrame, datetime_to_ms
+from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.positions.state import Position
 from trader.sim.costs import FeeModel, SlippageModel
@@ -83,3 +84,21 @@ async def test_replay_of_2023_on_btc_and_eth_makes_exactly_the_backtest_trades(s
     assert sorted(trade_key(p) for p in got) == key
     assert len(expected) > 40
     print(f"replayed 2 x 8760 candles in {elapsed:.1f} s; {len(expected)} trades equal")
+
+
+TRAILING_RISK = RISK.model_copy(update={"trailing": TrailingConfig(
+    enabled=True, distance=Decimal("0.02"), min_step=Decimal("0.002"), breakeven_at=Decimal("0.01"))})
+
+
+@pytest.mark.parametrize(("strategy", "params"), [
+    ("breakout", {"stop_pct": 0.02, "take_profit_pct": 0.0}),
+    ("bollinger_reversion", {"stop_pct": 0.02, "take_profit_pct": 0.04}),
+])
+async def test_replay_with_trailing_stops_makes_the_backtest_trades(sqlite_url: str, strategy: str,
+                                                                    params: dict[str, object]) -> None:
+    # trailing moves go through the venue as cancel-then-place (ReplaceStop) in the replay
+    expected, got, _ = await replay_and_backtest(sqlite_url, strategy, params, TRAILING_RISK, "2023-03-01",
+                                                 "2023-05-01")
+    assert sorted(trade_key(p) for p in got) == sorted(trade_key(p) for p in expected)
+    assert len(expected) > 5
+    assert any(p.exit_reason is ExitReason.TRAILING_STOP for p in expected)
