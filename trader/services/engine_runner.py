@@ -153,6 +153,9 @@ class EngineRunner:
         markets = {s: await self.market(s) for s in sorted(active | set(inp.exit_requests))}
         async with self.uow_factory() as uow:
             updates = await apply_venue(uow, view, now)
+            for given in inp.order_updates:  # adopted by reconciliation (a fill made by hand): keep it
+                if given.fill is not None:
+                    await uow.fills.add(given.fill)
             snap = replace(snap, fill_cursors=view.cursors)
             step_in = StepInput(now, account, self.config(inp.strategy, markets),
                                 (*inp.order_updates, *updates), inp.prices, inp.signals, inp.exit_requests)

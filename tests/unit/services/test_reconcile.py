@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from tests.unit.services.test_trading_control import BTC, Paper
+from tests.unit.services.test_trading_control import BTC, T0, Paper
 from trader.domain.enums import Direction, ExitReason, OrderPurpose, OrderType, Side
 from trader.domain.ids import ClientOrderId, PositionId, client_order_id
 from trader.domain.orders import OrderRequest
@@ -70,6 +70,12 @@ async def test_position_sold_by_hand_is_booked_as_a_manual_exit() -> None:
         [closed] = await uow.positions.finished()
     assert closed.exit_reason is ExitReason.MANUAL and closed.exit_price == Decimal("51000")
     assert await paper.venue.open_orders() == []  # nothing re-placed for a position that is gone
+    async with paper.store.uow() as uow:
+        fills = await uow.fills.since(T0)
+    assert len(fills) == 2  # the entry and the sale by hand, each stored once
+    await reconciler.run()  # a second reconciliation adopts nothing twice
+    async with paper.store.uow() as uow:
+        assert len(await uow.fills.since(T0)) == 2
 
 
 async def test_orphaned_protective_order_is_cancelled() -> None:
