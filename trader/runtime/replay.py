@@ -45,6 +45,9 @@ Sleep = Callable[[float], Awaitable[None]]
 Hook = Callable[[], Awaitable[object]]
 
 
+_DAY_MS = 86_400_000
+
+
 @dataclass(frozen=True, slots=True)
 class ReplayData:
     """The stored candles of every pair (one timeframe) and where the replay starts (open time, ms)."""
@@ -221,6 +224,9 @@ class ReplayDriver:
     async def _record(self, close_ms: int) -> None:
         account = await self._paper.balances()
         now = ms_to_datetime(close_ms)
+        if close_ms % _DAY_MS == 0:  # a progress line per simulated day, so a quiet market never looks hung
+            logger.info("replay: %s UTC, equity %.2f %s, %d fill(s) so far, %d candle(s) left",
+                        now.strftime("%Y-%m-%d"), account.equity, account.quote, self.trades, self.remaining)
         async with self._uow() as uow:
             await uow.equity.add(EquitySnapshot.from_account(account, now))
             await uow.paper.put(CURSOR_KEY, {"timeframe": self._data.timeframe, "next_ms": close_ms}, now)

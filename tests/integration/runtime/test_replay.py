@@ -22,3 +22,11 @@ async def test_the_first_replayed_candles_lead_to_an_entry(make_runtime: MakeRun
     live = await make_runtime(strategies=("breakout", "bollinger_reversion"))
     position = await live.open_position(limit=6)  # the replay starts three candles before a signal
     assert position.filled > 0 and position.stop_price is not None
+
+
+async def test_replay_logs_progress_once_per_simulated_day(make_runtime: MakeRuntime, caplog) -> None:  # type: ignore[no-untyped-def]
+    live = await make_runtime(strategies=("breakout",))
+    with caplog.at_level("INFO", logger="trader.runtime.replay"):
+        await live.advance(49)
+    days = [r.getMessage() for r in caplog.records if "fill(s) so far" in r.getMessage()]
+    assert len(days) in (2, 3) and all("equity" in d and "USDT" in d for d in days)
