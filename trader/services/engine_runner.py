@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from trader.config.sections import RiskConfig
 from trader.domain.alerts import Alert
-from trader.domain.commands import Command, PlaceOrder, ReplaceStop
+from trader.domain.commands import PlaceOrder, ReplaceStop
 from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
@@ -42,8 +42,15 @@ from trader.positions.events import PriceUpdated
 from trader.services import engine_store
 from trader.services.alerts import AlertService
 from trader.services.engine_store import EngineSnapshot
-from trader.services.execution import Checkpoint, CommandExecutor, Outcome, VenueResult, no_checkpoint
-from trader.services.order_sync import VenueView, apply_venue, read_venue, record_result
+from trader.services.execution import (
+    Checkpoint,
+    CommandExecutor,
+    VenueResult,
+    command_symbol,
+    no_checkpoint,
+    outbox_ids,
+)
+from trader.services.order_sync import VenueView, apply_venue, opens_first, read_venue, record_result
 from trader.services.trade_alerts import event_alerts, risk_alerts
 from trader.strategies.base import Signal
 
@@ -212,9 +219,9 @@ class EngineRunner:
             return VenueView((), (), snap.fill_cursors)  # nothing of ours can be resting on these pairs
         async with self.uow_factory() as uow:
             records = await uow.orders.open()
-        outbox_ids = _outbox_ids(snap.outbox)
+        waiting = outbox_ids(snap.outbox)
         # Intents still in the outbox are not resolved here: the drain below sends or looks them up.
-        records = [r for r in records if r.client_order_id not in outbox_ids
+        records = [r for r in records if r.client_order_id not in waiting
                    and (symbols is None or r.symbol in symbols)]
         return await read_venue(self.exchange, records, snap.fill_cursors, {*(symbols or ()), *all_pairs},
                                 self.clock.now())
@@ -249,11 +256,11 @@ class EngineRunner:
         sent = 0
         blocked: set[Symbol] = set()  # pairs with an unknown outcome: the monitor tries them again
         for _ in range(MAX_ROUNDS):
-            if all(_symbol(c) in blocked for c in snap.outbox):
+            if all(command_symbol(c) in blocked for c in snap.outbox):
                 break
-            done, left = await self._execute(snap.outbox, blocked)
+            done, left = await self.executor.run_outbox(snap.outbox, blocked)
             sent += len(done)
-            touched = {_symbol(o.command) for o in done}
+            touched = {command_symbol(o.command) for o in done}
             fills_view = await read_venue(self.exchange, (), snap.fill_cursors, touched, self.clock.now())
             account = await self.exchange.balances()
             now = self.clock.now()
@@ -266,54 +273,12 @@ class EngineRunner:
                 fill_updates = await apply_venue(uow, only_fills, now)
                 snap = replace(snap, outbox=left, fill_cursors=fills_view.cursors)
                 out = step(snap.state, StepInput(now, account, self.config(strategy, markets),
-                                                 (*_opens(updates), *fill_updates, *_others(updates))))
+                                                 opens_first(updates, fill_updates)))
                 events += out.events
                 alerts = [*risk_alerts(snap.state.risk, out.state.risk), *event_alerts(out.events)]
                 snap = await self._persist(uow, snap, out, now, alerts)
             await self.checkpoint("result_stored")
         return tuple(events), sent, len(snap.outbox)
-
-    async def _execute(self, outbox: tuple[Command, ...],
-                       blocked: set[Symbol]) -> tuple[list[Outcome], tuple[Command, ...]]:
-        """Run the outbox in order; return the finished outcomes and the commands left, in order.
-
-        After an unknown outcome the later commands of that pair wait (on spot they share its coins and
-        must keep their order); other pairs go on, so one stuck order never freezes every pair. The pair
-        is added to ``blocked``.
-        """
-        done: list[Outcome] = []
-        left: list[Command] = []
-        for command in outbox:
-            if _symbol(command) in blocked:
-                left.append(command)
-                continue
-            outcome = await self.executor.run(command)
-            if outcome.unresolved:
-                blocked.add(_symbol(command))
-                left.append(command)
-            else:
-                done.append(outcome)
-        return done, tuple(left)
-
-
-def _outbox_ids(outbox: Iterable[Command]) -> set[str]:
-    ids: set[str] = set()
-    for command in outbox:
-        if isinstance(command, PlaceOrder | ReplaceStop):
-            ids.add(command.request.client_order_id)
-    return ids
-
-
-def _symbol(command: Command) -> Symbol:
-    return command.request.symbol if isinstance(command, PlaceOrder) else command.symbol
-
-
-def _opens(updates: list[OrderUpdate]) -> list[OrderUpdate]:
-    return [u for u in updates if u.status.value == "open"]
-
-
-def _others(updates: list[OrderUpdate]) -> list[OrderUpdate]:
-    return [u for u in updates if u.status.value != "open"]
 
 
 __all__ = ["CycleInput", "CycleResult", "EngineOptions", "EngineRunner", "VenueResult"]

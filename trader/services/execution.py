@@ -11,7 +11,7 @@ never had counts as cancelled.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from trader.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
@@ -85,6 +85,28 @@ class CommandExecutor:
         await self._checkpoint("request_sent")
         return Outcome(command, results)
 
+    async def run_outbox(self, outbox: tuple[Command, ...],
+                         blocked: set[Symbol]) -> tuple[list[Outcome], tuple[Command, ...]]:
+        """Run the outbox in order; return the finished outcomes and the commands left, in order.
+
+        After an unknown outcome the later commands of that pair wait (on spot they share its coins and
+        must keep their order) and the pair is added to ``blocked``; other pairs go on, so one stuck
+        order never freezes every pair.
+        """
+        done: list[Outcome] = []
+        left: list[Command] = []
+        for command in outbox:
+            if command_symbol(command) in blocked:
+                left.append(command)
+                continue
+            outcome = await self.run(command)
+            if outcome.unresolved:
+                blocked.add(command_symbol(command))
+                left.append(command)
+            else:
+                done.append(outcome)
+        return done, tuple(left)
+
     async def _place(self, request: OrderRequest) -> VenueResult:
         try:
             order = await self._exchange.place(request)
@@ -117,6 +139,16 @@ class CommandExecutor:
             return old_result, VenueResult(request.client_order_id, OrderStatus.CANCELLED,
                                            reason="not placed: the previous order filled first")
         return old_result, VenueResult(request.client_order_id, result.placed.status, result.placed)
+
+
+def command_symbol(command: Command) -> Symbol:
+    """Return the pair a command trades."""
+    return command.request.symbol if isinstance(command, PlaceOrder) else command.symbol
+
+
+def outbox_ids(outbox: Iterable[Command]) -> set[ClientOrderId]:
+    """Return the client ids of the orders the outbox still has to place."""
+    return {c.request.client_order_id for c in outbox if isinstance(c, PlaceOrder | ReplaceStop)}
 
 
 def _result_of(client_order_id: ClientOrderId, order: Order | None) -> VenueResult:

@@ -149,6 +149,12 @@ async def record_fill(uow: UnitOfWork, fill: Fill, now: datetime) -> OrderUpdate
     return OrderUpdate(fill.client_order_id, status, fill)
 
 
+def opens_first(updates: Sequence[OrderUpdate], fills: Sequence[OrderUpdate]) -> tuple[OrderUpdate, ...]:
+    """Return status ``updates`` and ``fills`` in the order ``step`` needs: OPEN, fills, other statuses."""
+    opens = [u for u in updates if u.status is OrderStatus.OPEN]
+    return (*opens, *fills, *(u for u in updates if u.status is not OrderStatus.OPEN))
+
+
 def unresolved_ids(records: Iterable[OrderRecord]) -> list[ClientOrderId]:
     """Return the client ids of PENDING records (intents whose outcome is not known yet)."""
     return [r.client_order_id for r in records if r.status is OrderStatus.PENDING]
