@@ -25,15 +25,19 @@ from trader.risk.decision import Approved, EntryRequest
 def open_position(position_id: PositionId, request: EntryRequest, approved: Approved, now: datetime,
                   ctx: PositionContext) -> tuple[Position, tuple[Command, ...]]:
     """Return a PENDING_ENTRY position for an approved request and the command placing its entry."""
+    market = ctx.market
     limit = request.entry_price if request.limit else None
     if limit is not None:
-        limit = ctx.market.round_price(limit)
+        limit = market.round_price(limit)
+    # Levels are stored on the tick, as the venue will hold them, so state, alerts and orders agree.
+    stop = market.round_stop(approved.stop_price, request.direction)
+    target = None if request.take_profit is None else market.round_price(request.take_profit)
     position = Position(
         id=position_id, symbol=request.symbol, strategy=request.strategy, direction=request.direction,
-        status=PositionStatus.PENDING_ENTRY, amount=approved.amount, stop_price=approved.stop_price,
-        take_profit=request.take_profit, confidence=request.confidence, reason=request.reason,
+        status=PositionStatus.PENDING_ENTRY, amount=approved.amount, stop_price=stop,
+        take_profit=target, confidence=request.confidence, reason=request.reason,
         created_at=now, entry_limit=limit, requested_price=approved.entry_price,
-        initial_stop=approved.stop_price, entry_attempt=1,
+        initial_stop=stop, entry_attempt=1,
     )
     order = OrderRequest(
         client_order_id=client_order_id(position_id, OrderPurpose.ENTRY, 0), position_id=position_id,
