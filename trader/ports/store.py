@@ -16,6 +16,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from trader.analytics.tax.holdings import OpeningParcel as OpeningParcel  # noqa: PLC0414 - re-exported
 from trader.analytics.tax.rates import AudRate as AudRate  # noqa: PLC0414 - re-exported: the stored rate
 from trader.domain.account import AccountSnapshot
 from trader.domain.alerts import Alert
@@ -361,6 +362,18 @@ class AudRateRepository(Protocol):
         ...
 
 
+class OpeningHoldingRepository(Protocol):
+    """Parcels acquired before the bot's records (ATO export), keyed by (asset, acquired_at)."""
+
+    async def upsert(self, parcels: Iterable[OpeningParcel]) -> int:
+        """Insert or replace parcels by (asset, acquired_at); return how many were written."""
+        ...
+
+    async def all(self) -> list[OpeningParcel]:
+        """Return every parcel, oldest acquisition first (then by asset)."""
+        ...
+
+
 class PaperStateRepository(Protocol):
     """Paper exchange state as JSON documents by key."""
 
@@ -401,6 +414,8 @@ class UnitOfWork(Protocol):
     def aud_rates(self) -> AudRateRepository: ...
     @property
     def paper(self) -> PaperStateRepository: ...
+    @property
+    def opening_holdings(self) -> OpeningHoldingRepository: ...
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

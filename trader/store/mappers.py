@@ -24,6 +24,7 @@ from trader.ports.store import (
     AudRate,
     BacktestRun,
     EquitySnapshot,
+    OpeningParcel,
     OrderRecord,
     OutboxAlert,
     SecretRecord,
@@ -38,6 +39,7 @@ from trader.store.orm import (
     BacktestRunRow,
     EquitySnapshotRow,
     FillRow,
+    OpeningHoldingRow,
     OrderRow,
     PositionRow,
     RiskStateRow,
@@ -199,3 +201,15 @@ def backtest_from_row(row: BacktestRunRow) -> BacktestRun:
 def aud_rate_from_row(row: AudRateRow) -> AudRate:
     """Return the AudRate stored in ``row``."""
     return AudRate(day=row.day, currency=row.currency, rate=row.rate, source=row.source)
+
+
+def opening_holding_row(parcel: OpeningParcel) -> dict[str, Any]:
+    """Return the column values of an opening parcel (for a bulk upsert)."""
+    return {"asset": parcel.asset, "acquired_at": parcel.acquired_at, "quantity": parcel.quantity,
+            "cost_aud": parcel.cost_aud, "note": parcel.note, "source": parcel.source}
+
+
+def opening_holding_from_row(row: OpeningHoldingRow) -> OpeningParcel:
+    """Return the OpeningParcel stored in ``row``."""
+    return OpeningParcel(asset=row.asset, quantity=row.quantity, acquired_at=row.acquired_at,
+                         cost_aud=row.cost_aud, note=row.note, source=row.source)

@@ -21,6 +21,7 @@ from trader.store.memory_records import (
     MemoryAudRateRepository,
     MemoryBacktestRunRepository,
     MemoryEquityRepository,
+    MemoryOpeningHoldingRepository,
     MemoryPaperStateRepository,
     MemoryRiskStateRepository,
     MemorySecretRepository,
@@ -34,7 +35,7 @@ from trader.store.memory_repos import (
 from trader.store.memory_tables import OverlayTable
 
 _TABLES = ("candles", "orders", "fills", "positions", "equity", "risk", "secrets", "audit", "alerts",
-           "backtests", "aud_rates", "paper")
+           "backtests", "aud_rates", "paper", "opening_holdings")
 
 
 @dataclass
@@ -71,6 +72,7 @@ class InMemoryUnitOfWork:
     backtests: MemoryBacktestRunRepository
     aud_rates: MemoryAudRateRepository
     paper: MemoryPaperStateRepository
+    opening_holdings: MemoryOpeningHoldingRepository
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
@@ -105,6 +107,7 @@ class InMemoryUnitOfWork:
         self.backtests = MemoryBacktestRunRepository(t["backtests"], ids["backtests"])
         self.aud_rates = MemoryAudRateRepository(t["aud_rates"])
         self.paper = MemoryPaperStateRepository(t["paper"])
+        self.opening_holdings = MemoryOpeningHoldingRepository(t["opening_holdings"])
         return self
 
     async def __aexit__(

@@ -1,4 +1,4 @@
-"""In-memory repositories for equity, risk state, secrets, audit, alerts, backtests, rates, paper state."""
+"""In-memory repositories: equity, risk state, secrets, audit, alerts, backtests, rates, holdings, paper."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from trader.ports.store import (
     BacktestRun,
     EquitySnapshot,
     JsonValue,
+    OpeningParcel,
     OutboxAlert,
     SecretRecord,
 )
@@ -182,6 +183,26 @@ class MemoryAudRateRepository:
         """Return the latest rate on or before ``day``, or None."""
         found = [r for r in self._t.values() if r.currency == currency and r.day <= day]
         return max(found, key=lambda r: r.day) if found else None
+
+
+class MemoryOpeningHoldingRepository:
+    """Opening parcels by (asset, acquired_at in UTC)."""
+
+    def __init__(self, table: OverlayTable[tuple[str, datetime], OpeningParcel]) -> None:
+        self._t = table
+
+    async def upsert(self, parcels: Iterable[OpeningParcel]) -> int:
+        """Insert or replace parcels by (asset, acquired_at); return how many were written."""
+        count = 0
+        for parcel in parcels:
+            stored = normalise(parcel)
+            self._t.put((stored.asset, stored.acquired_at), stored)
+            count += 1
+        return count
+
+    async def all(self) -> list[OpeningParcel]:
+        """Return every parcel, oldest acquisition first (then by asset)."""
+        return sorted(self._t.values(), key=lambda p: (p.acquired_at, p.asset))
 
 
 class MemoryPaperStateRepository:

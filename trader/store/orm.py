@@ -260,6 +260,19 @@ class AudRateRow(Base):
     source: Mapped[str] = mapped_column(String(64))
 
 
+class OpeningHoldingRow(Base):
+    """A parcel acquired before the bot's records: quantity and AUD cost base incl. fees (ATO export)."""
+
+    __tablename__ = "opening_holdings"
+
+    asset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True)
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    cost_aud: Mapped[Decimal] = mapped_column(Money)
+    note: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(128))
+
+
 class PaperStateRow(Base):
     """Paper exchange state (balances, resting orders) as JSON under a key."""
 

@@ -1,4 +1,4 @@
-"""SQL repositories for backtest runs, AUD rates and paper exchange state."""
+"""SQL repositories for backtest runs, AUD rates, opening holdings and paper exchange state."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trader.ports.store import AudRate, BacktestRun, JsonValue
+from trader.ports.store import AudRate, BacktestRun, JsonValue, OpeningParcel
 from trader.store import mappers
 from trader.store.db import upsert
 from trader.store.jsondoc import to_json
-from trader.store.orm import AudRateRow, BacktestRunRow, PaperStateRow
+from trader.store.orm import AudRateRow, BacktestRunRow, OpeningHoldingRow, PaperStateRow
 
 
 class SqlBacktestRunRepository:
@@ -73,6 +73,33 @@ class SqlAudRateRepository:
         )
         row = (await self._session.scalars(stmt)).first()
         return mappers.aud_rate_from_row(row) if row is not None else None
+
+
+class SqlOpeningHoldingRepository:
+    """Parcels acquired before the bot's records, in ``opening_holdings``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, parcels: Iterable[OpeningParcel]) -> int:
+        """Insert or replace parcels by (asset, acquired_at); return how many were written."""
+        rows = [mappers.opening_holding_row(p) for p in parcels]
+        if not rows:
+            return 0
+        conn = await self._session.connection()
+        stmt = upsert(OpeningHoldingRow.__table__, conn.dialect.name)  # type: ignore[arg-type]
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["asset", "acquired_at"],
+            set_={c: stmt.excluded[c] for c in ("quantity", "cost_aud", "note", "source")},
+        )
+        await self._session.execute(stmt, rows)
+        self._session.expire_all()  # rows loaded earlier in this session are now stale
+        return len(rows)
+
+    async def all(self) -> list[OpeningParcel]:
+        """Return every parcel, oldest acquisition first (then by asset)."""
+        stmt = select(OpeningHoldingRow).order_by(OpeningHoldingRow.acquired_at, OpeningHoldingRow.asset)
+        return [mappers.opening_holding_from_row(r) for r in (await self._session.scalars(stmt)).all()]
 
 
 class SqlPaperStateRepository:

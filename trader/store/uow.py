@@ -23,7 +23,12 @@ from trader.store.account_repo import (
 )
 from trader.store.candle_repo import SqlCandleRepository
 from trader.store.db import create_engine, session_factory
-from trader.store.records_repo import SqlAudRateRepository, SqlBacktestRunRepository, SqlPaperStateRepository
+from trader.store.records_repo import (
+    SqlAudRateRepository,
+    SqlBacktestRunRepository,
+    SqlOpeningHoldingRepository,
+    SqlPaperStateRepository,
+)
 from trader.store.trading_repo import SqlFillRepository, SqlOrderRepository, SqlPositionRepository
 
 logger = logging.getLogger(__name__)
@@ -44,6 +49,7 @@ class SqlUnitOfWork:
     backtests: SqlBacktestRunRepository
     aud_rates: SqlAudRateRepository
     paper: SqlPaperStateRepository
+    opening_holdings: SqlOpeningHoldingRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -77,6 +83,7 @@ class SqlUnitOfWork:
         self.backtests = SqlBacktestRunRepository(session)
         self.aud_rates = SqlAudRateRepository(session)
         self.paper = SqlPaperStateRepository(session)
+        self.opening_holdings = SqlOpeningHoldingRepository(session)
         return self
 
     async def __aexit__(

@@ -1,20 +1,22 @@
 """Australian (ATO) capital gains export: fills → AUD CGT events → parcels → income-year report → CSV.
 
-Typical use: ``events_from_fills(fills, AudRates(rates))`` then ``build_cgt_report(events, 2024, method)``
-then ``cgt_csv(report)`` / ``koinly_csv(fills, rates)``. Pure: no files, no clock.
+Typical use: ``opening_events(holdings) + events_from_fills(fills, AudRates(rates))`` then
+``build_cgt_report(events, 2024, method)`` then ``cgt_csv(report)`` / ``koinly_csv(fills, rates)``.
+Pure: no files, no clock.
 """
 
 from trader.analytics.tax.ato import CgtSummary, FinancialYear, is_discount_eligible, net_capital_gain
 from trader.analytics.tax.events import EventKind, TaxEvent, events_from_fills
 from trader.analytics.tax.export import cgt_csv, koinly_csv, summary_rows
 from trader.analytics.tax.fills_csv import parse_fills_csv
+from trader.analytics.tax.holdings import OpeningParcel, opening_events, parse_holdings_csv
 from trader.analytics.tax.parcels import MatchMethod, Parcel, ParcelPool
 from trader.analytics.tax.rates import AudRate, AudRates, parse_rates_csv
 from trader.analytics.tax.report import CgtLine, CgtReport, build_cgt_report
 
 __all__ = [
     "AudRate", "AudRates", "CgtLine", "CgtReport", "CgtSummary", "EventKind", "FinancialYear", "MatchMethod",
-    "Parcel", "ParcelPool", "TaxEvent", "build_cgt_report", "cgt_csv", "events_from_fills",
-    "is_discount_eligible", "koinly_csv", "net_capital_gain", "parse_fills_csv", "parse_rates_csv",
-    "summary_rows",
+    "OpeningParcel", "Parcel", "ParcelPool", "TaxEvent", "build_cgt_report", "cgt_csv", "events_from_fills",
+    "is_discount_eligible", "koinly_csv", "net_capital_gain", "opening_events", "parse_fills_csv",
+    "parse_holdings_csv", "parse_rates_csv", "summary_rows",
 ]

@@ -101,7 +101,8 @@ class ParcelPool:
         if quantity > held:
             raise DataError(
                 f"disposal of {quantity} {asset} on {at:%Y-%m-%d %H:%M} UTC exceeds the {held} {asset} held: "
-                "add the missing acquisitions (e.g. a buy fill or an opening balance row) to the fills")
+                "add the missing acquisitions: coins held before the bot's records are opening holdings "
+                "(`tradebot tax import-holdings` or --holdings FILE.csv), other purchases are buy fills")
         used: list[Parcel] = []
         left = quantity
         while left > 0:
