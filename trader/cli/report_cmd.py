@@ -1,6 +1,8 @@
-"""`tradebot tax export` and `tradebot tax import-rates`: the ATO capital gains export from the command line.
+"""`tradebot tax export|import-rates|fetch-rates|import-holdings|holdings`: the ATO capital gains export.
 
-Fills and AUD rates come from CSV files or, when a file is not given, from the configured store.
+Fills and AUD rates come from CSV files or, when a file is not given, from the configured store. Opening
+holdings (parcels acquired before the bot's records) come from ``--holdings`` or, when fills are read
+from the store, from the store; a run with ``--fills`` and ``--rates`` files never opens the store.
 Outputs (CSV, Koinly CSV, PNG summary) are written into ``--out``; nothing is written on error.
 """
 
@@ -18,13 +20,17 @@ from trader.analytics.tax import (
     AudRates,
     FinancialYear,
     MatchMethod,
+    OpeningParcel,
     build_cgt_report,
     cgt_csv,
     events_from_fills,
     koinly_csv,
+    opening_events,
     parse_fills_csv,
+    parse_holdings_csv,
     parse_rates_csv,
 )
+from trader.analytics.tax.ato import cents
 from trader.analytics.tax.events import fills_through, needed_rates
 from trader.analytics.tax.rates import AUD, rates_from_daily_closes
 from trader.domain.ids import Symbol, split_symbol
@@ -45,6 +51,8 @@ def register(sub: Any) -> None:
                         help="parcel matching (default fifo)")
     export.add_argument("--fills", type=Path, metavar="FILE.csv", help="fills CSV (default: the store)")
     export.add_argument("--rates", type=Path, metavar="FILE.csv", help="AUD rates CSV (default: the store)")
+    export.add_argument("--holdings", type=Path, metavar="FILE.csv",
+                        help="opening holdings CSV (default: the store's, when fills come from the store)")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
     export.add_argument("--prior-losses", default="0", metavar="AUD", help="net capital losses carried in")
     export.add_argument("--rate-fallback-days", type=int, default=0, metavar="N",
@@ -60,6 +68,15 @@ def register(sub: Any) -> None:
     fetch.add_argument("--since", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
     fetch.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="default: today")
     fetch.set_defaults(func=_fetch_rates)
+    holdings = inner.add_parser(
+        "import-holdings", help="store parcels acquired before the bot's records "
+                                "(asset,quantity,acquired_at,cost_base_aud,note,source)")
+    holdings.add_argument("file", type=Path, metavar="FILE.csv")
+    holdings.add_argument("--timezone", default="Australia/Sydney",
+                          help="zone of acquired_at given as a plain date (default Australia/Sydney)")
+    holdings.set_defaults(func=_import_holdings)
+    listing = inner.add_parser("holdings", help="list the stored opening holdings")
+    listing.set_defaults(func=_list_holdings)
 
 
 def _read(path: Path, what: str) -> str:
@@ -94,17 +111,22 @@ async def _export(args: argparse.Namespace) -> int:
     zone, method = _zone(args.timezone), MatchMethod(args.method)
     prior = _decimal(args.prior_losses, "--prior-losses")
     fy = FinancialYear(args.year)
+    opening: list[OpeningParcel] = []
+    if args.holdings is not None:
+        opening = parse_holdings_csv(_read(args.holdings, "holdings"), str(args.holdings), zone)
     if args.fills is not None:
         fills = fills_through(parse_fills_csv(_read(args.fills, "fills")), fy.end, zone)
     else:
-        fills = fills_through(await _store_fills(args), fy.end, zone)
+        stored_fills, stored_opening = await _store_fills(args)
+        fills = fills_through(stored_fills, fy.end, zone)
+        opening = opening if args.holdings is not None else stored_opening
     if args.rates is not None:
         stored = parse_rates_csv(_read(args.rates, "rates"))
     else:
         stored = await _store_rates(args, fills, zone)
     rates = AudRates(stored, max_stale_days=args.rate_fallback_days)
-    report = build_cgt_report(events_from_fills(fills, rates, zone=zone), args.year, method, zone=zone,
-                              prior_year_losses=prior)
+    events = opening_events(opening) + events_from_fills(fills, rates, zone=zone)  # opening first on ties
+    report = build_cgt_report(events, args.year, method, zone=zone, prior_year_losses=prior)
     koinly = koinly_csv(fills, rates, zone)
     from trader.charts.tax_summary import render_tax_summary  # matplotlib only when exporting
 
@@ -124,13 +146,14 @@ async def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _store_fills(args: argparse.Namespace) -> list[Fill]:
+async def _store_fills(args: argparse.Namespace) -> tuple[list[Fill], list[OpeningParcel]]:
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
 
     async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
         fills: list[Fill] = await uow.fills.since(EPOCH)
-    return fills
+        opening = await uow.opening_holdings.all()
+    return fills, opening
 
 
 async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneInfo) -> list[AudRate]:
@@ -197,3 +220,42 @@ async def _fetch_rates(args: argparse.Namespace) -> int:
 
 def _ms(day: date) -> int:
     return int(datetime.combine(day, datetime.min.time(), tzinfo=UTC).timestamp() * 1000)
+
+
+async def _import_holdings(args: argparse.Namespace) -> int:
+    from trader.cli.secrets_cmd import open_store
+    from trader.config import load_settings
+
+    parsed = parse_holdings_csv(_read(args.file, "holdings"), str(args.file), _zone(args.timezone))
+    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
+        before = {p.key: p for p in await uow.opening_holdings.all()}
+        await uow.opening_holdings.upsert(parsed)
+        after = {p.key: p for p in await uow.opening_holdings.all()}
+        await uow.commit()
+    new = sum(1 for p in parsed if p.key not in before)
+    unchanged = sum(1 for p in parsed if before.get(p.key) == after[p.key])
+    print(f"stored {len(parsed)} opening holding(s) from {args.file}: {new} new, "
+          f"{len(parsed) - new - unchanged} replaced, {unchanged} unchanged")
+    return 0
+
+
+async def _list_holdings(args: argparse.Namespace) -> int:
+    from trader.cli.secrets_cmd import open_store
+    from trader.config import load_settings
+
+    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
+        parcels = await uow.opening_holdings.all()
+    if not parcels:
+        print("no opening holdings stored; import them with `tradebot tax import-holdings FILE.csv`")
+        return 0
+    print("asset  quantity  acquired_at (UTC)  cost_base_aud  unit_cost_aud  source  note")
+    totals: dict[str, tuple[Decimal, Decimal]] = {}
+    for p in parcels:
+        unit = cents(p.cost_aud / p.quantity)
+        print(f"{p.asset}  {p.quantity.normalize():f}  {p.acquired_at:%Y-%m-%d %H:%M:%S}  "
+              f"{cents(p.cost_aud)}  {unit}  {p.source or '-'}  {p.note or '-'}")
+        qty, cost = totals.get(p.asset, (Decimal(0), Decimal(0)))
+        totals[p.asset] = (qty + p.quantity, cost + p.cost_aud)
+    for asset, (qty, cost) in sorted(totals.items()):
+        print(f"total {asset}: {qty.normalize():f} for {cents(cost)} AUD")
+    return 0

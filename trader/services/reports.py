@@ -15,7 +15,14 @@ from zoneinfo import ZoneInfo
 from trader.analytics import tables
 from trader.analytics.kpis import trade_stats
 from trader.analytics.records import TradeRecord
-from trader.analytics.tax import AudRates, MatchMethod, build_cgt_report, cgt_csv, events_from_fills
+from trader.analytics.tax import (
+    AudRates,
+    MatchMethod,
+    build_cgt_report,
+    cgt_csv,
+    events_from_fills,
+    opening_events,
+)
 from trader.analytics.tax.ato import FinancialYear
 from trader.analytics.tax.events import fills_through, needed_rates
 from trader.analytics.tax.rates import AudRate
@@ -189,12 +196,16 @@ class StoreReportService:
         return TradePage(query, page, len(chosen), self._quote)
 
     async def tax_report(self, year: int) -> DocumentFile:
-        """Return the ATO capital-gains CSV (FIFO) for the income year ending 30 June ``year``."""
+        """Return the ATO capital-gains CSV (FIFO) for the income year ending 30 June ``year``.
+
+        The store's opening holdings (parcels acquired before the bot's records) are acquisitions too.
+        """
         if not 2000 <= year <= 2100:
             raise InputError(f"year {year}", user_message="Give the income year by its end, e.g. /tax 2024.")
         fy = FinancialYear(year)
         async with self._uow() as uow:
             fills = fills_through(await uow.fills.since(EPOCH), fy.end, self._zone)
+            opening = await uow.opening_holdings.all()
             stored: list[AudRate] = []
             for currency, day in sorted(needed_rates(fills, self._zone)):
                 row = await uow.aud_rates.on_or_before(currency, day)
@@ -203,8 +214,8 @@ class StoreReportService:
         if not any(fy.contains(f.timestamp.astimezone(self._zone).date()) for f in fills):
             raise DataError(f"no fills in {fy.label}",
                             user_message=f"No trades in the income year {fy.label}.")
-        report = build_cgt_report(events_from_fills(fills, AudRates(stored), zone=self._zone), year,
-                                  MatchMethod.FIFO, zone=self._zone)
+        events = opening_events(opening) + events_from_fills(fills, AudRates(stored), zone=self._zone)
+        report = build_cgt_report(events, year, MatchMethod.FIFO, zone=self._zone)
         s = report.summary
         caption = (f"{fy.label}: {len(report.lines)} disposal line(s), net capital gain "
                    f"{s.net_capital_gain} AUD")
