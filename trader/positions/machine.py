@@ -123,6 +123,18 @@ _ERROR: dict[type, Handler] = {  # a human or reconciliation may still close it;
     ev.TakeProfitFilled: on_exit_fill,
     ev.PriceUpdated: _ignore,
     ev.ErrorRaised: _error,
+    # Venue news about its orders is a fact, not a bug: the position stays flagged for a human and the
+    # unprotected alarm keeps firing, instead of every later cycle crashing on the same update.
+    ev.EntryCancelled: _ignore,
+    ev.EntryRejected: _ignore,
+    ev.StopPlaced: _ignore,
+    ev.StopRejected: _ignore,
+    ev.StopCancelled: _ignore,
+    ev.StopTriggered: _ignore,
+    ev.TakeProfitPlaced: _ignore,
+    ev.TakeProfitRejected: _ignore,
+    ev.TakeProfitCancelled: _ignore,
+    ev.ExitFailed: _ignore,
 }
 TRANSITIONS: dict[PositionStatus, dict[type, Handler]] = {
     S.PENDING_ENTRY: _PENDING, S.OPEN: _OPEN, S.EXITING: _EXITING, S.ERROR: _ERROR,

@@ -280,3 +280,16 @@ def test_replace_after_a_partial_fill_of_the_old_order_books_it_against_the_new_
     assert cmds == () and p.working is Working.EXIT and p.working_amount == D("0.7")
     p, _ = apply(p, ev.ExitFilled(D("0.7"), D(96)), ctx)
     assert p.status is PositionStatus.CLOSED and p.exit_reason is ExitReason.SIGNAL
+
+
+@pytest.mark.parametrize("event", [
+    ev.StopCancelled(), ev.StopRejected("gone"), ev.StopPlaced(), ev.StopTriggered(),
+    ev.TakeProfitCancelled(), ev.TakeProfitRejected("gone"), ev.TakeProfitPlaced(), ev.ExitFailed("x"),
+    ev.EntryCancelled(), ev.EntryRejected("x"),
+])
+def test_venue_news_for_an_error_position_is_recorded_without_crashing(event: ev.PositionEvent) -> None:
+    ctx = context(native_stop=True)
+    p, _ = opened(ctx)
+    p, _ = apply(p, ev.ErrorRaised("balance mismatch"), ctx)
+    after, cmds = apply(p, event, ctx)
+    assert after.status is PositionStatus.ERROR and cmds == () and after.filled == p.filled
