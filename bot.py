@@ -12,13 +12,16 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 
 from telegram import Update
+from telegram._utils.defaultvalue import DEFAULT_NONE  # BaseRequest.do_request's own defaults
+from telegram._utils.types import ODVInput
 from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from handlers import publish_commands, register
 from handlers.access import AccessList
@@ -75,6 +78,86 @@ class Runtime(Protocol):
         ...
 
 
+@runtime_checkable
+class ReadinessHost(Protocol):
+    """A lifecycle that serves readiness checks (``trader.runtime.lifecycle.Lifecycle``)."""
+
+    def add_check(self, name: str, check: Callable[[], Awaitable[bool | None]], note: str = "") -> None:
+        """Add (or replace) a named readiness check."""
+        ...
+
+
+_LINK_METHODS = frozenset({"getMe", "getUpdates"})
+
+
+class TelegramLink:
+    """Whether the Bot API answered the bot's last getMe/getUpdates, and recently: the "telegram" check.
+
+    Polling asks getUpdates at least every poll timeout (10 s), so ``fresh_seconds`` (60 s) without an
+    answer, or a failed last answer (network error, 409 from a second poller, 401), means not connected.
+    """
+
+    def __init__(self, fresh_seconds: float = 60.0, now: Callable[[], float] = time.monotonic) -> None:
+        self._fresh = fresh_seconds
+        self._now = now
+        self._ok_at: float | None = None
+        self._failed = False
+
+    def record(self, ok: bool) -> None:
+        """Remember the outcome of one getMe/getUpdates call."""
+        self._failed = not ok
+        if ok:
+            self._ok_at = self._now()
+
+    @property
+    def connected(self) -> bool:
+        """Return True when the last call succeeded within ``fresh_seconds``."""
+        return not self._failed and self._ok_at is not None and self._now() - self._ok_at <= self._fresh
+
+    async def ready(self) -> bool:
+        """Readiness check: connected."""
+        return self.connected
+
+
+class TrackedRequest(BaseRequest):
+    """Send through ``inner`` and tell ``link`` how each getMe/getUpdates went."""
+
+    def __init__(self, inner: BaseRequest, link: TelegramLink) -> None:
+        self._inner = inner
+        self._link = link
+
+    @property
+    def read_timeout(self) -> float | None:
+        """Return the inner request's default read timeout."""
+        return self._inner.read_timeout
+
+    async def initialize(self) -> None:
+        """Initialize the inner request."""
+        await self._inner.initialize()
+
+    async def shutdown(self) -> None:
+        """Shut the inner request down."""
+        await self._inner.shutdown()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         read_timeout: ODVInput[float] = DEFAULT_NONE,
+                         write_timeout: ODVInput[float] = DEFAULT_NONE,
+                         connect_timeout: ODVInput[float] = DEFAULT_NONE,
+                         pool_timeout: ODVInput[float] = DEFAULT_NONE) -> tuple[int, bytes]:
+        """Make the request through the inner one; record getMe/getUpdates outcomes."""
+        watched = url.rsplit("/", 1)[-1] in _LINK_METHODS
+        try:
+            status, payload = await self._inner.do_request(url, method, request_data, read_timeout,
+                                                           write_timeout, connect_timeout, pool_timeout)
+        except Exception:
+            if watched:
+                self._link.record(False)
+            raise
+        if watched:
+            self._link.record(200 <= status < 300)
+        return status, payload
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """Outgoing limits for AIORateLimiter; Telegram allows about 30 messages/s and 20/min per group."""
@@ -85,9 +168,12 @@ class RateLimits:
 
 
 def build_application(config: TelegramConfig, services: Services, lifecycle: Lifecycle | None = None, *,
-                      limits: RateLimits = RateLimits(),
-                      request: BaseRequest | None = None) -> BotApplication:
-    """Return the configured Application with every handler registered (``request``: tests only)."""
+                      limits: RateLimits = RateLimits(), request: BaseRequest | None = None,
+                      link: TelegramLink | None = None) -> BotApplication:
+    """Return the configured Application with every handler registered (``request``: tests only).
+
+    ``link`` learns whether getMe/getUpdates succeed (the "telegram" readiness check).
+    """
     if config.token is None:
         raise ValueError("build_application needs telegram.token")
     builder = (
@@ -102,7 +188,12 @@ def build_application(config: TelegramConfig, services: Services, lifecycle: Lif
         .post_init(_on_start(lifecycle))
         .post_shutdown(_on_stop(lifecycle))
     )
-    if request is not None:
+    if link is not None:
+        # PTB's own defaults: a large pool for calls, one connection for the long poll.
+        calls = TrackedRequest(request or HTTPXRequest(connection_pool_size=256), link)
+        polls = calls if request is not None else TrackedRequest(HTTPXRequest(connection_pool_size=1), link)
+        builder = builder.request(calls).get_updates_request(polls)
+    elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     app: BotApplication = builder.build()  # type: ignore[assignment]
     register(app, services, AccessList(config.allowed_chats))
@@ -165,7 +256,10 @@ async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event) -> 
     if config.token is None:
         await run_headless(runtime.lifecycle, stop)
         return
-    app = build_application(config, runtime.services, runtime.lifecycle)
+    link = TelegramLink()
+    app = build_application(config, runtime.services, runtime.lifecycle, link=link)
+    if isinstance(runtime.lifecycle, ReadinessHost):
+        runtime.lifecycle.add_check("telegram", link.ready)  # replaces "not configured"
     chat_ids = [u.id for u in config.allowed_chats]
     if chat_ids:
         runtime.use_telegram(TelegramNotifier(app.bot, chat_ids))

@@ -32,6 +32,7 @@ from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.alert_routing import SwitchableNotifier
 from trader.runtime.clock import SimClock, SystemClock
 from trader.runtime.engine_handle import LiveEngine, build_strategies
+from trader.runtime.health import Metrics
 from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
 from trader.runtime.log_setup import SecretRedactor, configure_logging, secret_values
 from trader.runtime.log_tail import LogTail
@@ -200,19 +201,21 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     uow: UnitOfWorkFactory = db.uow_factory
     wall = SystemClock()
     notifier = SwitchableNotifier(settings.notify, wall, redact=redactor.redact, console=options.console)
-    alerts = AlertService(uow, notifier, wall, redact=redactor.redact)
+    metrics = Metrics()  # one registry: the engine, the alert outbox and /metrics share it
+    alerts = AlertService(uow, notifier, wall, redact=redactor.redact, on_pending=metrics.set_alerts_pending)
     book = ParameterBook(settings.risk, settings.strategies, default_registry(), await _overrides(uow))
     market_data = MarketDataService(uow, wall)
     store_exchange = settings.exchange.name
     replay: ReplayDriver | None = None
     if mode == "replay":
-        exchange, clock, replay = await _replay(settings, options, uow, market_data, book, alerts)
+        exchange, clock, replay = await _replay(settings, options, uow, market_data, book, alerts, metrics)
         engine = replay.engine
     else:
         clock = wall
         exchange = await build_exchange(settings.exchange, clock, uow_factory=uow)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
-                            monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds))
+                            monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
+                            metrics=metrics)
     reports = _reports(settings, uow, exchange, clock)
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
@@ -221,7 +224,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
         risk_check=engine.monitor.risk_check, closers=closers,
     )
-    lifecycle = Lifecycle(parts)
+    lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
     services = _services(wiring, reports)
     logger.info("runtime built: mode %s, exchange %s, database %s", mode, settings.exchange.name,
@@ -256,7 +259,7 @@ async def _overrides(uow: UnitOfWorkFactory) -> dict[str, str]:
 
 async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactory,
                   market_data: MarketDataService, book: ParameterBook,
-                  alerts: AlertService) -> tuple[Exchange, Clock, ReplayDriver]:
+                  alerts: AlertService, metrics: Metrics) -> tuple[Exchange, Clock, ReplayDriver]:
     config = settings.exchange
     entries = {e.name: e for e in book.strategies}
     pairs = sorted({p for e in entries.values() for p in (e.pairs or config.pairs)} or set(config.pairs))
@@ -270,7 +273,7 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
     warmup = max(s.required_history * timeframe_ms(timeframes[name]) // timeframe_ms(feed)
                  for name, s in built.items()) + 10
     paper = await build_replay_exchange(config, uow, clock, data, warmup)
-    engine = LiveEngine(paper, uow, clock, config, book, alerts, live_prices=False)
+    engine = LiveEngine(paper, uow, clock, config, book, alerts, live_prices=False, metrics=metrics)
     speed = options.speed or config.replay_speed
     driver = ReplayDriver(paper, clock, data, engine, uow, speed=speed, monitor=engine.monitor.run_once)
     logger.info("replay %s at %s (x%g: one %s candle every %.2fs)", "resumes" if data.resumed else "starts",

@@ -16,6 +16,7 @@ from trader.config.sections import ExchangeConfig
 from trader.errors import ConfigError, StrategyError
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
+from trader.ports.metrics import NO_METRICS, EngineMetrics
 from trader.ports.store import UnitOfWorkFactory
 from trader.services.alerts import AlertService
 from trader.services.engine_runner import EngineOptions
@@ -60,13 +61,14 @@ class LiveEngine:
 
     def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,  # noqa: PLR0913
                  exchange_config: ExchangeConfig, book: ParameterBook, alerts: AlertService, *,
-                 monitor_interval: timedelta = timedelta(seconds=10), live_prices: bool = True) -> None:
+                 monitor_interval: timedelta = timedelta(seconds=10), live_prices: bool = True,
+                 metrics: EngineMetrics = NO_METRICS) -> None:
         self._exchange = exchange
         self._config = exchange_config
         self._book = book
         options = EngineOptions(book.risk, tp_swap_distance=exchange_config.tp_swap_distance)
         self._trading = TradingService(exchange, uow_factory, clock, options, build_strategies(book),
-                                       alerts=alerts)
+                                       alerts=alerts, metrics=metrics)
         runner = self._trading.runner
         self.monitor = ProtectionMonitor(runner, monitor_interval, prices=live_prices)
         self.reconciler = Reconciler(runner, symbols=sorted({p.symbol for p in self.plans()}))

@@ -112,17 +112,25 @@ class HealthServer:
         self._metrics = metrics
         self._timeout = check_timeout
         self._checks: dict[str, ReadinessCheck] = {}
+        self._notes: dict[str, str] = {}
         self._started = time.monotonic()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
 
-    def add_check(self, name: str, check: ReadinessCheck) -> None:
-        """Register (or replace) a named readiness check, e.g. "database", "exchange", "scheduler"."""
+    def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
+        """Register (or replace) a named readiness check, e.g. "database", "exchange", "scheduler".
+
+        ``note`` is shown next to it in /ready (e.g. "telegram": "not configured").
+        """
         self._checks[name] = check
+        self._notes.pop(name, None)
+        if note:
+            self._notes[name] = note
 
     def remove_check(self, name: str) -> None:
         """Forget a readiness check (a component that stopped on purpose)."""
         self._checks.pop(name, None)
+        self._notes.pop(name, None)
 
     @property
     def metrics(self) -> Metrics:
@@ -180,9 +188,10 @@ class HealthServer:
 
     async def _ready(self, request: web.Request) -> web.Response:
         result = await self.readiness()
+        notes = {"notes": dict(sorted(self._notes.items()))} if self._notes else {}
         if result.is_ready:
-            return web.json_response({"status": "ready", "checks": sorted(self._checks)})
-        body = {"status": "not ready", "failing": sorted(result.failing), "reasons": result.failing}
+            return web.json_response({"status": "ready", "checks": sorted(self._checks), **notes})
+        body = {"status": "not ready", "failing": sorted(result.failing), "reasons": result.failing, **notes}
         return web.json_response(body, status=503)
 
     async def _metrics_page(self, request: web.Request) -> web.Response:

@@ -29,7 +29,7 @@ from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.decision_log import log_tick
 from trader.runtime.engine_handle import LiveEngine, TickPlan
-from trader.runtime.health import HealthServer, Metrics, database_check
+from trader.runtime.health import HealthServer, Metrics, ReadinessCheck, database_check
 from trader.runtime.replay import ReplayDriver
 from trader.runtime.scheduler import TickJob, TradingScheduler
 from trader.services.alerts import AlertService
@@ -43,6 +43,11 @@ Hook = Callable[[], Awaitable[object]]
 Closer = Callable[[], Awaitable[None]]
 CANDLE_REFRESH_SECONDS = 3600.0
 STOP_FLUSH_SECONDS = 5.0
+NOT_CONFIGURED = "not configured"
+
+
+async def _nothing_to_check() -> bool:
+    return True
 
 
 @dataclass
@@ -71,9 +76,12 @@ class RuntimeParts:
 class Lifecycle:
     """Start and stop the runtime; ``finished`` is set when a replay ran out or the engine must stop."""
 
-    def __init__(self, parts: RuntimeParts) -> None:
+    def __init__(self, parts: RuntimeParts, metrics: Metrics | None = None) -> None:
         self.parts = parts
-        self.metrics = Metrics()
+        self.metrics = metrics or Metrics()  # the container shares it with the engine and the alerts
+        # Telegram is reported even when absent; bot.py replaces this with its connection check.
+        self._extra_checks: dict[str, tuple[ReadinessCheck, str]] = {
+            "telegram": (_nothing_to_check, NOT_CONFIGURED)}
         self.finished = asyncio.Event()
         self.fatal: BaseException | None = None
         self._scheduler: TradingScheduler | None = None
@@ -81,6 +89,12 @@ class Lifecycle:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = time.monotonic()
         self._running = False
+
+    def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
+        """Add (or replace) a readiness check served on /ready, e.g. "telegram" from ``bot.py``."""
+        self._extra_checks[name] = (check, note)
+        if self._health is not None:
+            self._health.add_check(name, check, note)
 
     # ── facts for /health ──────────────────────────────────────────────────────────────────
     def facts(self) -> RunFacts:
@@ -155,9 +169,8 @@ class Lifecycle:
 
     def _tick_job(self, plan: TickPlan) -> Callable[[], Awaitable[None]]:
         async def tick() -> None:
-            started = time.monotonic()
+            # the trading service records the tick's latency in the shared metrics
             report = await self.parts.engine.trading.run_tick(plan.strategy, plan.symbol, plan.timeframe)
-            self.metrics.observe_tick(time.monotonic() - started)
             log_tick(report)
         return self._guarded(f"tick {plan.strategy} {plan.symbol} {plan.timeframe}", tick)
 
@@ -215,6 +228,8 @@ class Lifecycle:
         server.add_check("database", database_check(self.parts.uow_factory))
         server.add_check("exchange", self._exchange_ready)
         server.add_check("engine", self._engine_ready)
+        for name, (check, note) in self._extra_checks.items():
+            server.add_check(name, check, note)
         try:
             await server.start()
         except OSError as exc:  # a busy port must not stop trading; the log says why

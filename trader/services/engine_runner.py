@@ -37,6 +37,7 @@ from trader.engine.orders import OrderUpdate
 from trader.engine.step import step
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
+from trader.ports.metrics import NO_METRICS, EngineMetrics
 from trader.ports.store import OrderRecord, UnitOfWork, UnitOfWorkFactory
 from trader.positions.events import PriceUpdated
 from trader.services import engine_store
@@ -99,14 +100,15 @@ class EngineRunner:
 
     def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,
                  options: EngineOptions, *, alerts: AlertService | None = None,
-                 checkpoint: Checkpoint = no_checkpoint) -> None:
+                 checkpoint: Checkpoint = no_checkpoint, metrics: EngineMetrics = NO_METRICS) -> None:
         self.exchange = exchange
         self.uow_factory = uow_factory
         self.clock = clock
         self.options = options
         self.alerts = alerts
         self.checkpoint = checkpoint
-        self.executor = CommandExecutor(exchange, checkpoint)
+        self.metrics = metrics
+        self.executor = CommandExecutor(exchange, checkpoint, metrics)
         self.lock = asyncio.Lock()
         self._snapshot: EngineSnapshot | None = None
         self._markets: dict[Symbol, MarketSpec] = {}
@@ -117,6 +119,7 @@ class EngineRunner:
         if self._snapshot is None:
             async with self.uow_factory() as uow:
                 self._snapshot = await engine_store.load(uow)
+            self.metrics.set_open_positions(self._snapshot.state.open_count)
         return self._snapshot
 
     def forget(self) -> None:
@@ -153,6 +156,7 @@ class EngineRunner:
         wanted = None if symbols is None else set(symbols)
         view = await self._read(snap, wanted, inp.all_pairs)
         account = await self.exchange.balances()
+        self.metrics.set_equity(account.equity)
         now = self.clock.now()
         if prepare is not None:
             snap = prepare(snap)
@@ -238,6 +242,7 @@ class EngineRunner:
         await self._enqueue(uow, alerts)
         await uow.commit()
         self._snapshot = snap
+        self.metrics.set_open_positions(snap.state.open_count)
         return snap
 
     async def _enqueue(self, uow: UnitOfWork, alerts: Iterable[Alert]) -> None:
@@ -263,6 +268,7 @@ class EngineRunner:
             touched = {command_symbol(o.command) for o in done}
             fills_view = await read_venue(self.exchange, (), snap.fill_cursors, touched, self.clock.now())
             account = await self.exchange.balances()
+            self.metrics.set_equity(account.equity)
             now = self.clock.now()
             for symbol in {p.symbol for p in snap.state.positions.values()} - set(markets):
                 markets[symbol] = await self.market(symbol)

@@ -27,6 +27,7 @@ from trader.errors import (
     RetryableError,
 )
 from trader.ports.exchange import Exchange
+from trader.ports.metrics import NO_METRICS, EngineMetrics
 
 logger = logging.getLogger(__name__)
 
@@ -61,9 +62,11 @@ class Outcome:
 class CommandExecutor:
     """Execute one command at a time through the Exchange port; never raises for venue refusals."""
 
-    def __init__(self, exchange: Exchange, checkpoint: Checkpoint = no_checkpoint) -> None:
+    def __init__(self, exchange: Exchange, checkpoint: Checkpoint = no_checkpoint,
+                 metrics: EngineMetrics = NO_METRICS) -> None:
         self._exchange = exchange
         self._checkpoint = checkpoint
+        self._metrics = metrics
 
     async def run(self, command: Command) -> Outcome:
         """Execute ``command`` and return what the venue said (AuthError propagates: stop trading)."""
@@ -115,8 +118,17 @@ class CommandExecutor:
                 logger.error("venue refused %s as invalid: %s", request.client_order_id, exc)
             else:
                 logger.warning("venue refused %s: %s", request.client_order_id, exc)
+            self._metrics.order_failed()
             return VenueResult(request.client_order_id, OrderStatus.REJECTED, reason=str(exc))
+        self._count(order.status)
         return VenueResult(request.client_order_id, order.status, order)
+
+    def _count(self, status: OrderStatus) -> None:
+        # Only definite answers count; an unknown outcome is counted when a retry gets the answer.
+        if status is OrderStatus.REJECTED:
+            self._metrics.order_failed()
+        else:
+            self._metrics.order_placed()
 
     async def _cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> VenueResult:
         try:
@@ -133,11 +145,13 @@ class CommandExecutor:
             # The cancel went through (the adapter places only after it): the new order was refused.
             old = await self._exchange.order(command.symbol, command.cancel_client_order_id)
             cancelled = _result_of(command.cancel_client_order_id, old)
+            self._metrics.order_failed()
             return cancelled, VenueResult(request.client_order_id, OrderStatus.REJECTED, reason=str(exc))
         old_result = _result_of(command.cancel_client_order_id, result.cancelled)
         if result.placed is None:  # the old order filled first: the new one was never sent
             return old_result, VenueResult(request.client_order_id, OrderStatus.CANCELLED,
                                            reason="not placed: the previous order filled first")
+        self._count(result.placed.status)
         return old_result, VenueResult(request.client_order_id, result.placed.status, result.placed)
 
 

@@ -11,6 +11,7 @@ modes differ in the Exchange and Clock they are given, never in here.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -32,6 +33,7 @@ from trader.engine.state import EngineState
 from trader.errors import InputError, StrategyError
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
+from trader.ports.metrics import NO_METRICS, EngineMetrics
 from trader.ports.store import UnitOfWorkFactory
 from trader.positions.events import PriceUpdated
 from trader.risk import state as risk_state
@@ -74,11 +76,13 @@ class ActionResult:
 class TradingService:
     """Run strategy ticks and control actions through the one engine cycle."""
 
-    def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,
+    def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,  # noqa: PLR0913
                  options: EngineOptions, strategies: Mapping[str, Strategy], *,
-                 alerts: AlertService | None = None, checkpoint: Checkpoint = no_checkpoint) -> None:
+                 alerts: AlertService | None = None, checkpoint: Checkpoint = no_checkpoint,
+                 metrics: EngineMetrics = NO_METRICS) -> None:
         self.runner = EngineRunner(exchange, uow_factory, clock, options, alerts=alerts,
-                                   checkpoint=checkpoint)
+                                   checkpoint=checkpoint, metrics=metrics)
+        self._metrics = metrics
         self._exchange = exchange
         self._clock = clock
         self._strategies = dict(strategies)
@@ -92,6 +96,7 @@ class TradingService:
 
     async def run_ticks(self, strategy: str, symbols: Sequence[str], timeframe: str) -> list[TickReport]:
         """Run ``strategy`` on several pairs' last closed candles in one step (exits before entries)."""
+        started = time.perf_counter()  # latency is wall time even when the Clock is simulated (replay)
         strat = self._strategy(strategy)
         now = self._clock.now()
         tf = timeframe_ms(timeframe)
@@ -125,6 +130,7 @@ class TradingService:
         if signals:
             result = await self.runner.cycle(CycleInput(strategy, prices, signals), list(signals))
         self.last_tick_at = now
+        self._metrics.observe_tick(time.perf_counter() - started)
         at = ms_to_datetime(expected)
         for pair, signal in signals.items():
             mine = tuple(e for e in result.events if _symbol_of(e) == pair)

@@ -46,7 +46,8 @@ async def test_paper_runtime_schedules_every_job_serves_ready_and_stops_cleanly(
         assert health is not None
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{health.port}/ready") as resp:
             body = await resp.json()
-        assert resp.status == 200 and body["checks"] == ["database", "engine", "exchange"]
+        assert resp.status == 200 and body["checks"] == ["database", "engine", "exchange", "telegram"]
+        assert body["notes"] == {"telegram": "not configured"}  # headless: reported, not failing
         view = await runtime.services.queries.health()
         assert view.scheduler_ok and view.exchange_ok and view.store_ok
         await asyncio.sleep(0.6)  # the monitor runs a few times against the fake
