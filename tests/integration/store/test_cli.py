@@ -10,6 +10,7 @@ import pytest
 
 from tests.fakes.fake_exchange import FakeExchange
 from trader.cli import main
+from trader.store.migrate import head_revision
 
 
 @pytest.fixture
@@ -25,13 +26,14 @@ def candles_in(db: Path) -> int:
 
 
 def test_db_upgrade_current_and_guarded_downgrade(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert head_revision() == "0002"  # the newest migration shipped (opening holdings)
     assert main(["db", "upgrade"]) == 0
     assert (workdir / "data" / "trader.db").is_file()  # the directory is created
-    assert "revision 0001" in capsys.readouterr().out
+    assert f"revision {head_revision()}" in capsys.readouterr().out
     assert main(["db", "downgrade", "base"]) == 1
     assert "--yes" in capsys.readouterr().err
     assert main(["db", "current"]) == 0
-    assert "revision 0001" in capsys.readouterr().out
+    assert f"revision {head_revision()}" in capsys.readouterr().out
     assert main(["db", "downgrade", "base", "--yes"]) == 0
     assert "revision base" in capsys.readouterr().out
     main(["db", "current"])
