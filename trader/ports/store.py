@@ -366,7 +366,7 @@ class OpeningHoldingRepository(Protocol):
     """Parcels acquired before the bot's records (ATO export), keyed by (asset, acquired_at)."""
 
     async def upsert(self, parcels: Iterable[OpeningParcel]) -> int:
-        """Insert or replace parcels by (asset, acquired_at); return how many were written."""
+        """Insert or replace parcels by (asset, acquired_at), last of a key wins; return the keys written."""
         ...
 
     async def all(self) -> list[OpeningParcel]:

@@ -193,12 +193,10 @@ class MemoryOpeningHoldingRepository:
 
     async def upsert(self, parcels: Iterable[OpeningParcel]) -> int:
         """Insert or replace parcels by (asset, acquired_at); return how many were written."""
-        count = 0
-        for parcel in parcels:
-            stored = normalise(parcel)
-            self._t.put((stored.asset, stored.acquired_at), stored)
-            count += 1
-        return count
+        latest = {p.key: p for p in parcels}  # the last parcel of a key wins, as in the SQL store
+        for key, parcel in latest.items():
+            self._t.put(key, normalise(parcel))
+        return len(latest)
 
     async def all(self) -> list[OpeningParcel]:
         """Return every parcel, oldest acquisition first (then by asset)."""

@@ -83,7 +83,8 @@ class SqlOpeningHoldingRepository:
 
     async def upsert(self, parcels: Iterable[OpeningParcel]) -> int:
         """Insert or replace parcels by (asset, acquired_at); return how many were written."""
-        rows = [mappers.opening_holding_row(p) for p in parcels]
+        latest = {p.key: p for p in parcels}  # one row per key: PostgreSQL refuses a key twice per statement
+        rows = [mappers.opening_holding_row(p) for p in latest.values()]
         if not rows:
             return 0
         conn = await self._session.connection()

@@ -33,9 +33,9 @@ async def test_opening_holdings_upsert_by_asset_and_time_replaces_and_is_idempot
     sydney = T.astimezone(timezone(timedelta(hours=10)))  # the same instant in another offset
     corrected = OpeningParcel("BTC", Decimal("1.5"), sydney, Decimal("75000"), "corrected")
     other_asset = OpeningParcel("ETH", Decimal("2"), T, Decimal("4000"))
-    for batch in ([first, other_asset], [first, other_asset], [corrected]):
+    for batch in ([first, other_asset], [first, other_asset], [first, corrected]):
         async with uow_factory() as uow:
-            await uow.opening_holdings.upsert(batch)
+            assert await uow.opening_holdings.upsert(batch) == len({p.key for p in batch})
             await uow.commit()
     async with uow_factory() as uow:
         got = await uow.opening_holdings.all()

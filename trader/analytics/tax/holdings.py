@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
 from trader.analytics.tax.events import SYDNEY, EventKind, TaxEvent
+from trader.analytics.tax.rates import AUD
 from trader.domain.money import ZERO
 from trader.errors import InputError
 
@@ -101,6 +102,8 @@ def _parcel(row: Mapping[str, str | None], where: str, zone: tzinfo) -> OpeningP
     asset = text("asset").upper()
     if not asset or not asset.isalnum():
         raise InputError(f"{where}: asset {text('asset')!r} is not a currency code such as BTC or USDT")
+    if asset == AUD:
+        raise InputError(f"{where}: AUD is not a CGT asset; list only crypto (and foreign currency) parcels")
     quantity = _number(text("quantity"), "quantity", where)
     cost = _number(text("cost_base_aud"), "cost_base_aud", where)
     if quantity <= 0:

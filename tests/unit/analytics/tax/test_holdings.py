@@ -97,6 +97,7 @@ def test_holdings_csv_parses_offsets_dates_notes_and_sources() -> None:
     ("BTC,1,2021-01-05T03:00:00,1", "h.csv line 3: acquired_at '2021-01-05T03:00:00' has no UTC offset"),
     ("BTC,1,5/1/2021,1", "h.csv line 3: acquired_at '5/1/2021' is not YYYY-MM-DD or ISO 8601"),
     (",1,2021-01-05T03:00:00Z,1", "h.csv line 3: asset '' is not a currency code"),
+    ("aud,1,2021-01-05T03:00:00Z,1", "h.csv line 3: AUD is not a CGT asset"),
     ("BTC/AUD,1,2021-01-05T03:00:00Z,1", "h.csv line 3: asset 'BTC/AUD' is not a currency code"),
     ("BTC,1,2021-01-05T03:00:00Z,1,n,s,extra", "h.csv line 3: more cells than the 6 columns"),
     ("eth,2,2020-01-01T00:00:00Z,1", "line 3: ETH acquired at 2020-01-01T00:00:00+00:00 repeats line 2"),
