@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench demo clean
+.PHONY: setup run test lint bench clean
 
 setup: $(STAMP)
 
@@ -12,7 +12,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
-	$(BIN)/python -m pip install -q -e examples/trader_example_strategy 2>/dev/null || true
+	$(BIN)/python -m pip install -q -e examples/trader_example_strategy
 	touch $(STAMP)
 
 run: setup
@@ -23,7 +23,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy trader
+	$(BIN)/mypy trader handlers bot.py
 	$(BIN)/lint-imports
 
 bench: setup
