@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -55,7 +54,7 @@ from trader.engine.step import step
 from trader.errors import InputError
 from trader.positions.events import PriceUpdated
 from trader.positions.protection import working_id
-from trader.positions.state import Position, PositionStatus
+from trader.positions.state import Position, PositionStatus, evolve
 from trader.sim.costs import Liquidity
 from trader.sim.ledger import SimLedger
 from trader.sim.matching import Match, match_exit, stop_fill_price
@@ -234,8 +233,9 @@ class _Simulation:
             hw = Decimal(repr(high_water))
         if new_stop != position.stop_price or hw != position.high_water:
             positions = dict(self.state.positions)
-            positions[position.id] = replace(position, stop_price=new_stop, high_water=hw)
-            self.state = replace(self.state, positions=positions)
+            positions[position.id] = evolve(position, stop_price=new_stop, high_water=hw)
+            state = self.state
+            self.state = EngineState(positions, state.orders, state.risk, state.history, state.sequence)
 
     def _protective_fill(self, lane: Lane, event: ProtectiveExit, now: datetime) -> list[OrderUpdate]:
         position = self._position(lane.symbol)
