@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -20,6 +21,7 @@ from trader.backtest.lanes import Lane
 from trader.backtest.runner import BacktestSettings, RunOutput
 from trader.domain.candles import datetime_to_ms, ms_to_datetime
 from trader.domain.enums import Direction
+from trader.domain.ids import Symbol
 from trader.positions.state import Position, PositionStatus
 
 
@@ -98,7 +100,9 @@ class BacktestResult:
 def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str, object],
                  assumptions: Mapping[str, str]) -> BacktestResult:
     """Turn a run's closed positions and fills into a BacktestResult."""
-    trades = tuple(sorted((_trade(p, run.lanes[p.symbol]) for p in run.positions if _is_trade(p)),
+    closed = [p for p in run.positions if _is_trade(p)]
+    excursions = _excursions(closed, run.lanes)
+    trades = tuple(sorted((_trade(p, *excursions[i]) for i, p in enumerate(closed)),
                           key=lambda t: (t.entry_time, t.symbol)))
     values = run.timeline.equity_curve(run.fills, settings.start_balance)
     equity = equity_curve(run.timeline.times, values) if len(values) else pd.Series(dtype=np.float64)
@@ -114,15 +118,52 @@ def _is_trade(position: Position) -> bool:
     return closed and position.filled > 0 and position.exit_price is not None
 
 
-def _trade(position: Position, lane: Lane) -> BacktestTrade:
+def _span(position: Position) -> tuple[datetime, datetime]:
     entry_time = position.opened_at or ms_to_datetime(0)
-    exit_time = position.closed_at or entry_time
-    ts = lane.candles.timestamp
-    first = max(int(np.searchsorted(ts, datetime_to_ms(entry_time), side="right")) - 1, 0)
-    last = max(int(np.searchsorted(ts, datetime_to_ms(exit_time), side="right")) - 1, first)
+    return entry_time, position.closed_at or entry_time
+
+
+def _excursions(closed: list[Position], lanes: Mapping[Symbol, Lane]) -> list[tuple[float, float]]:
+    """Return (highest high, lowest low) over each position's candles, entry to exit candle included.
+
+    Array operations per pair (searchsorted over all trades, one compiled pass over the ranges)
+    instead of two searches and two slices per trade: the same numbers, exactly.
+    """
+    out: list[tuple[float, float]] = [(0.0, 0.0)] * len(closed)
+    by_symbol: dict[Symbol, list[int]] = {}
+    for i, position in enumerate(closed):
+        by_symbol.setdefault(position.symbol, []).append(i)
+    for symbol, indexes in by_symbol.items():
+        candles = lanes[symbol].candles
+        spans = [_span(closed[i]) for i in indexes]
+        entry_ms = np.array([datetime_to_ms(a) for a, _ in spans], dtype=np.int64)
+        exit_ms = np.array([datetime_to_ms(b) for _, b in spans], dtype=np.int64)
+        first = np.maximum(np.searchsorted(candles.timestamp, entry_ms, side="right") - 1, 0)
+        last = np.maximum(np.searchsorted(candles.timestamp, exit_ms, side="right") - 1, first)
+        highs, lows = _range_extremes(candles.high, candles.low, first, last)
+        for i, high, low in zip(indexes, highs.tolist(), lows.tolist(), strict=True):
+            out[i] = (high, low)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _range_extremes(high, low, first, last):  # type: ignore[no-untyped-def]
+    """Return max(high[f:l+1]) and min(low[f:l+1]) for each (f, l) of ``first``/``last``."""
+    n = len(first)
+    highs = np.empty(n)
+    lows = np.empty(n)
+    for j in range(n):  # slices' max/min: NaN propagates as in numpy
+        hi = high[first[j] : last[j] + 1].max()
+        lo = low[first[j] : last[j] + 1].min()
+        highs[j], lows[j] = hi, lo
+    return highs, lows
+
+
+def _trade(position: Position, highest: float, lowest: float) -> BacktestTrade:
+    entry_time, exit_time = _span(position)
     entry = float(position.entry_price or 0)
-    high = float(lane.candles.high[first : last + 1].max()) / entry - 1.0
-    low = float(lane.candles.low[first : last + 1].min()) / entry - 1.0
+    high = highest / entry - 1.0
+    low = lowest / entry - 1.0
     long = position.is_long
     return BacktestTrade(
         symbol=position.symbol, direction=position.direction, entry_time=entry_time, exit_time=exit_time,
