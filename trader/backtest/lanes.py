@@ -69,13 +69,12 @@ class Lane:
     def bar(self, k: int) -> Bar:
         """Return candle ``k`` in Decimal."""
         c = self.candles
-        return Bar(int(c.timestamp[k]), D(float(c.open[k])), D(float(c.high[k])), D(float(c.low[k])),
-                   D(float(c.close[k])))
+        return Bar(c.timestamp.item(k), _dec(c.open, k), _dec(c.high, k), _dec(c.low, k), _dec(c.close, k))
 
     def price_update(self, k: int) -> PriceUpdated:
         """Return candle ``k`` as the PriceUpdated the engine sees on its close."""
         c = self.candles
-        return PriceUpdated(D(float(c.high[k])), D(float(c.low[k])), D(float(c.close[k])),
+        return PriceUpdated(_dec(c.high, k), _dec(c.low, k), _dec(c.close, k),
                             ms_to_datetime(self.close_time(k)))
 
     def signal(self, k: int) -> Signal:
@@ -85,7 +84,7 @@ class Lane:
     def last_close(self, at_ms: int) -> Decimal | None:
         """Return the close of the last candle closed at or before ``at_ms``, or None."""
         k = int(self.candles.timestamp.searchsorted(at_ms - self.timeframe_ms, side="right")) - 1
-        return None if k < 0 else D(float(self.candles.close[k]))
+        return None if k < 0 else _dec(self.candles.close, k)
 
     def detail_bars(self, k: int) -> list[Bar]:
         """Return the lower-timeframe candles inside candle ``k`` (empty without detail data)."""
@@ -97,3 +96,8 @@ class Lane:
         d = self.detail
         return [Bar(int(ts[i]), D(float(d.open[i])), D(float(d.high[i])), D(float(d.low[i])),
                     D(float(d.close[i]))) for i in range(lo, hi)]
+
+
+def _dec(values: FloatArray, k: int) -> Decimal:
+    """Return ``values[k]`` as ``money.D`` would (through repr), without its type dispatch: per event."""
+    return Decimal(repr(values.item(k)))
