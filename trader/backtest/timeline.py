@@ -95,14 +95,19 @@ class Timeline:
         known_day = self._day_key(risk.day)
         if not held and self.days[a] == self.days[b - 1] == known_day:
             return ()  # flat and still the same day: the equity is the cash already recorded
-        equity = np.full(b - a, cash)
-        for symbol, amount in held.items():
-            equity += amount * self.closes[symbol][a:b]
+        equity = None
+        for symbol, amount in held.items():  # cash + each holding in turn, as np.full(cash) += would
+            part = amount * self.closes[symbol][a:b]
+            equity = cash + part if equity is None else equity + part
+        if equity is None:
+            equity = np.full(b - a, cash)
         levels = np.array([-np.inf if risk.peak_equity is None else float(risk.peak_equity),
                            np.nan if risk.day_start_equity is None else float(risk.day_start_equity),
                            float(cfg.max_drawdown_pct), float(cfg.daily_loss_limit_pct)])
         day = -1 if known_day is None else known_day
         picks = _pick_marks(equity, self.days[a:b], day, bool(held), levels)
+        if not picks.any():  # the common case while holding: nothing new for the risk memory
+            return ()
         return tuple((ms_to_datetime(int(self.times[a + i])), Decimal(repr(float(equity[i]))))
                      for i in np.flatnonzero(picks))
 
