@@ -124,6 +124,12 @@ def _level(hw: float, entry: float, sign: float, trail: FloatArray) -> float:
 
 
 @numba.njit(cache=True, nogil=True)
+def _tick_digits(price_step: float) -> int:
+    """Return enough decimal places to hold a multiple of ``price_step`` exactly (2 beyond its own)."""
+    return max(0, math.ceil(-math.log10(price_step) - _TICK_TOLERANCE)) + 2
+
+
+@numba.njit(cache=True, nogil=True)
 def _ratchet(stop: float, level: float, sign: float, trail: FloatArray) -> float:
     min_step, price_step = trail[2], trail[8]
     if math.isnan(level):
@@ -131,7 +137,9 @@ def _ratchet(stop: float, level: float, sign: float, trail: FloatArray) -> float
     if price_step > 0.0:
         ticks = level / price_step
         ticks = math.ceil(ticks - _TICK_TOLERANCE) if sign > 0 else math.floor(ticks + _TICK_TOLERANCE)
-        level = ticks * price_step
+        # ticks * step can land one ulp off the decimal tick (9957 * 0.01 = 99.57000000000001); snap to
+        # the float nearest the tick, as candle prices parsed from text are, so equality means equality.
+        level = round(ticks * price_step, _tick_digits(price_step))
     if sign > 0:
         return level if (math.isnan(stop) or level > stop * (1.0 + min_step)) else stop
     return level if (math.isnan(stop) or level < stop * (1.0 - min_step)) else stop

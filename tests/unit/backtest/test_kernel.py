@@ -6,7 +6,7 @@ import math
 from decimal import Decimal
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trader.backtest import kernel
@@ -70,6 +70,11 @@ trail_configs = st.builds(
 
 
 @settings(max_examples=150, deadline=None)
+@example(  # a short's ratcheted stop equal to the close: float ticks once missed the exit (99.57 + 1 ulp)
+    seed=8931, long=False, stop_pct=None, tp_pct=None, signal_every=0,
+    cfg=TrailingConfig(enabled=True, distance=Decimal("0.01"), min_step=Decimal(0), progressive=True,
+                       activation_profit=Decimal(0), breakeven_at=None),
+)
 @given(seed=st.integers(0, 10_000), long=st.booleans(), cfg=trail_configs,
        stop_pct=st.sampled_from([None, 0.01, 0.02]), tp_pct=st.sampled_from([None, 0.02, 0.04]),
        signal_every=st.sampled_from([0, 37]))
