@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from trader.cli import optimise_args as arg_types  # shared argument types of backtest/optimize
 from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol, split_symbol
 from trader.errors import ArgError, DataError
@@ -34,8 +35,8 @@ def register(sub: Any) -> None:
     p.add_argument("--strategy", required=True, help="registered strategy name (tradebot strategies)")
     p.add_argument("--pairs", help="comma-separated pairs (default: the configured pairs)")
     p.add_argument("--timeframe", help="candle timeframe, e.g. 1h (default: the configured one)")
-    p.add_argument("--from", dest="start", type=_day, help="first UTC day traded, YYYY-MM-DD")
-    p.add_argument("--to", dest="end", type=_day, help="end UTC day (exclusive), YYYY-MM-DD")
+    p.add_argument("--from", dest="start", type=arg_types.day, help="first UTC day traded, YYYY-MM-DD")
+    p.add_argument("--to", dest="end", type=arg_types.day, help="end UTC day (exclusive), YYYY-MM-DD")
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="strategy parameter")
     p.add_argument("--detail", metavar="TIMEFRAME", help="lower timeframe to resolve stop+target candles")
     p.add_argument("--data-dir", type=Path, help="directory of CSV candle files (default: bundled samples)")
@@ -63,14 +64,15 @@ async def _run(args: argparse.Namespace) -> int:
     from trader.strategies.registry import create
 
     settings = load_settings(args.config)
-    pairs = _pairs(args.pairs) if args.pairs else tuple(Symbol(p) for p in settings.exchange.pairs)
-    timeframe = _timeframe(args.timeframe or settings.exchange.timeframe)
+    default_pairs = tuple(Symbol(p) for p in settings.exchange.pairs)
+    pairs = arg_types.pairs(args.pairs, USAGE) if args.pairs else default_pairs
+    timeframe = arg_types.timeframe(args.timeframe or settings.exchange.timeframe, USAGE)
     strategy = create(args.strategy, _params(args.param))
     first_ms = None if args.start is None else datetime_to_ms(args.start)
     end_ms = None if args.end is None else datetime_to_ms(args.end)
     if first_ms is not None and end_ms is not None and end_ms <= first_ms:
         raise ArgError("--to must be after --from", USAGE)
-    detail_tf = None if args.detail is None else _timeframe(args.detail)
+    detail_tf = None if args.detail is None else arg_types.timeframe(args.detail, USAGE)
     if detail_tf is not None and timeframe_ms(detail_tf) >= timeframe_ms(timeframe):
         raise ArgError(f"--detail {detail_tf} must be finer than --timeframe {timeframe}", USAGE)
     warmup_ms = strategy.required_history * timeframe_ms(timeframe)
@@ -244,32 +246,10 @@ def _params(items: list[str]) -> dict[str, str]:
     return params
 
 
-def _pairs(text: str) -> tuple[Symbol, ...]:
-    pairs = []
-    for raw in filter(None, (p.strip().upper() for p in text.split(","))):
-        try:
-            split_symbol(raw)
-        except ValueError as exc:
-            raise ArgError(str(exc), USAGE) from exc
-        pairs.append(Symbol(raw))
-    if not pairs:
-        raise ArgError("--pairs is empty", USAGE)
-    return tuple(dict.fromkeys(pairs))
 
 
-def _timeframe(text: str) -> str:
-    try:
-        timeframe_ms(text)
-    except ValueError as exc:
-        raise ArgError(str(exc), USAGE) from exc
-    return text
 
 
-def _day(text: str) -> datetime:
-    try:
-        return datetime.strptime(text, "%Y-%m-%d").replace(tzinfo=UTC)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2024-01-31") from None
 
 
 def _decimal(text: str) -> Decimal:
