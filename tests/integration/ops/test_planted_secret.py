@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,16 +48,8 @@ class LeakyChannel:
 
 
 @pytest.fixture(autouse=True)
-def _restore_root_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level, factory = list(root.handlers), root.level, logging.getLogRecordFactory()
-    yield
-    logging.setLogRecordFactory(factory)
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
+def _restore_root_logging(restore_root_logging: None) -> None:
+    """Every test here configures the root logger; undo it afterwards."""
 
 
 async def test_planted_secrets_never_leave_the_process(

@@ -107,14 +107,19 @@ def test_stop_and_target_in_one_candle_closes_at_stop_and_books_loss() -> None:
     assert drv.state.risk.consecutive_stops == 1
 
 
-def test_exit_signal_replaces_oco_with_market_exit() -> None:
+def _open_then_exit_signal() -> tuple[Driver, StepOutput]:
+    """Enter on a signal, fill at the next bar, then step with an exit signal; return the last output."""
     drv = Driver()
     _, price = candle(99, 101, 99, 100, T0)
     drv.step(T0 + HOUR, prices={BTC: price}, signals={BTC: signal(enter=True)})
     bar, _ = candle(100, 102, 99.5, 101, T0 + HOUR)
     drv.bar(bar, T0 + HOUR)
     _, price = candle(101, 102, 100, 101.5, T0 + 2 * HOUR)
-    out = drv.step(T0 + 3 * HOUR, prices={BTC: price}, signals={BTC: signal(exit_=True)})
+    return drv, drv.step(T0 + 3 * HOUR, prices={BTC: price}, signals={BTC: signal(exit_=True)})
+
+
+def test_exit_signal_replaces_oco_with_market_exit() -> None:
+    drv, out = _open_then_exit_signal()
     assert [type(c) for c in out.commands] == [ReplaceStop]
     bar, _ = candle(101.5, 102, 101, 101.8, T0 + 3 * HOUR)
     done = drv.bar(bar, T0 + 3 * HOUR)
@@ -153,13 +158,7 @@ def test_entry_without_closing_price_is_refused_not_guessed() -> None:
 
 
 def test_cancel_confirmation_of_our_own_replace_is_not_a_lost_stop() -> None:
-    drv = Driver()
-    _, price = candle(99, 101, 99, 100, T0)
-    drv.step(T0 + HOUR, prices={BTC: price}, signals={BTC: signal(enter=True)})
-    bar, _ = candle(100, 102, 99.5, 101, T0 + HOUR)
-    drv.bar(bar, T0 + HOUR)
-    _, price = candle(101, 102, 100, 101.5, T0 + 2 * HOUR)
-    out = drv.step(T0 + 3 * HOUR, prices={BTC: price}, signals={BTC: signal(exit_=True)})
+    drv, out = _open_then_exit_signal()
     old_id = out.commands[0].cancel_client_order_id  # type: ignore[union-attr]
     after = drv.step(T0 + 3 * HOUR, order_updates=(OrderUpdate(old_id, OrderStatus.CANCELLED),))
     assert after.commands == () and old_id not in drv.state.orders

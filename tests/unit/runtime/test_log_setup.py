@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,16 +19,8 @@ STORED = "stored-secret-from-the-store-77"
 
 
 @pytest.fixture(autouse=True)
-def _restore_root_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level, factory = list(root.handlers), root.level, logging.getLogRecordFactory()
-    yield
-    logging.setLogRecordFactory(factory)
-    for h in list(root.handlers):
-        if h not in handlers:
-            root.removeHandler(h)
-            h.close()
-    root.setLevel(level)
+def _restore_root_logging(restore_root_logging: None) -> None:
+    """Every test here configures the root logger; undo it afterwards."""
 
 
 def _emit_everything(logger: logging.Logger) -> None:
