@@ -13,7 +13,7 @@ MAX_CAPTION = 1024
 
 
 async def backtest(update: Update, context: BotContext) -> None:
-    """Backtest a strategy on a pair and reply with the summary and equity chart."""
+    """Backtest a strategy on a pair and reply with the summary, the equity chart and the trades chart."""
     request = args.backtest(context.args or [])
     message = update.effective_message
     assert message is not None
@@ -25,3 +25,5 @@ async def backtest(update: Update, context: BotContext) -> None:
     if report.chart is not None:
         caption = text if len(text) <= MAX_CAPTION else None
         await message.reply_photo(report.chart.png, caption=caption, parse_mode="HTML")
+    if report.trades_chart is not None:
+        await message.reply_photo(report.trades_chart.png, caption=report.trades_chart.caption)

@@ -13,17 +13,21 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trader.cli import optimise_args as arg_types  # shared argument types of backtest/optimize
 from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol, split_symbol
 from trader.errors import ArgError, DataError
 
+if TYPE_CHECKING:
+    from trader.backtest.result import BacktestResult
+
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
          "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--param name=value ...] [--detail 1m] "
-         "[--data-dir DIR | --source store] [--csv FILE] [--json FILE] [--png FILE] [--save]")
+         "[--data-dir DIR | --source store] [--csv FILE] [--json FILE] [--png FILE] [--png-trades FILE] "
+         "[--save]")
 _TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w")
 _PROGRESS_MIN_CANDLES = 100_000
 
@@ -51,6 +55,9 @@ def register(sub: Any) -> None:
     p.add_argument("--json", type=Path, metavar="FILE",
                    help="write settings, KPIs, trades and equity as JSON")
     p.add_argument("--png", type=Path, metavar="FILE", help="write the equity curve chart as PNG")
+    p.add_argument("--png-trades", type=Path, metavar="FILE",
+                   help="write the candles with every entry and exit as PNG (one file per pair: "
+                        "FILE-BASE_QUOTE.png when several)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_run)
 
@@ -100,6 +107,8 @@ async def _run(args: argparse.Namespace) -> int:
 
         title = f"{result.strategy} · {', '.join(result.pairs)} · {result.timeframe}"
         _write_bytes(args.png, MatplotlibChartRenderer().equity(result.equity, title=title))
+    if args.png_trades:
+        _write_trade_charts(args.png_trades, result, candles)
     if args.json or args.save:
         document = result_json(result, kpis)
         if args.json:
@@ -108,6 +117,17 @@ async def _run(args: argparse.Namespace) -> int:
             run_id = await _save(settings, document)
             print(f"stored as backtest run {run_id}")
     return 0
+
+
+def _write_trade_charts(path: Path, result: BacktestResult, candles: dict[Symbol, CandleFrame]) -> None:
+    from trader.charts.renderer import MatplotlibChartRenderer
+    from trader.services.backtest_chart import trade_chart
+
+    renderer = MatplotlibChartRenderer()
+    for pair in result.pairs:
+        target = path if len(result.pairs) == 1 else \
+            path.with_name(f"{path.stem}-{pair.replace('/', '_')}{path.suffix or '.png'}")
+        _write_bytes(target, renderer.candles(trade_chart(result, candles[Symbol(pair)], pair)))
 
 
 Loader = Callable[[Symbol, str, "int | None", "int | None"], Awaitable[CandleFrame]]

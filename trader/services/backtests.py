@@ -1,4 +1,4 @@
-"""BacktestService: run ``backtest.api.run_backtest`` on stored candles off the event loop; report + chart.
+"""BacktestService: run ``backtest.api.run_backtest`` on stored candles off the event loop; report + charts.
 
 The run happens in a worker thread (``asyncio.to_thread``): the simulation is numpy-heavy and releases
 the GIL in its inner loops, and a thread avoids pickling the strategy and the candles into a process.
@@ -19,12 +19,13 @@ from trader.backtest.api import run_backtest
 from trader.backtest.result import BacktestResult
 from trader.backtest.runner import BacktestSettings
 from trader.config.sections import BacktestConfig
-from trader.domain.candles import timeframe_ms
+from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.ids import Symbol, split_symbol
 from trader.errors import DataError, InputError, StrategyError
 from trader.ports.charts import ChartRenderer
 from trader.ports.clock import Clock
 from trader.ports.store import BacktestRun, UnitOfWorkFactory
+from trader.services.backtest_chart import trade_chart
 from trader.services.dto import BacktestReport, BacktestRequest, ChartImage
 from trader.services.parameters import ParameterBook
 from trader.sim.costs import FeeModel, SlippageModel
@@ -87,16 +88,19 @@ class StoredBacktestService:
         )
         result = await asyncio.to_thread(run_backtest, strategy, {pair: frame}, settings,
                                          trade_from_ms=trade_from)
-        report = await self._report(request, result)
+        report = await self._report(request, result, frame)
         await self._store(request, result)
         return report
 
-    async def _report(self, request: BacktestRequest, result: BacktestResult) -> BacktestReport:
+    async def _report(self, request: BacktestRequest, result: BacktestResult,
+                      candles: CandleFrame) -> BacktestReport:
         kpis = await asyncio.to_thread(result.kpis)
         stats, eq = kpis.trades, kpis.equity
         render: Callable[[], bytes] = lambda: self._renderer.equity(  # noqa: E731 - one-line thunk
             result.equity, f"{request.strategy} {request.pair} {request.timeframe}", self._theme)
         png = await asyncio.to_thread(render)
+        chart = trade_chart(result, candles, result.pairs[0])
+        trades_png = await asyncio.to_thread(self._renderer.candles, chart, self._theme)
         return BacktestReport(
             request=request, start=result.start, end=result.end, trades=stats.trades,
             win_rate=_dec(stats.win_rate), total_return_pct=_dec(eq.total_return) or Decimal(0),
@@ -104,6 +108,7 @@ class StoredBacktestService:
             profit_factor=_dec(stats.profit_factor), sharpe=_dec(eq.sharpe),
             final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01")), quote=result.quote,
             chart=ChartImage(png, f"Equity: {request.strategy} on {request.pair}, {request.days} days"),
+            trades_chart=ChartImage(trades_png, f"Trades: {chart.title}"),
         )
 
     async def _store(self, request: BacktestRequest, result: BacktestResult) -> None:

@@ -295,7 +295,7 @@ class BacktestRequest:
 
 @dataclass(frozen=True, slots=True)
 class BacktestReport:
-    """Summary of one backtest run plus an equity chart."""
+    """Summary of one backtest run plus its equity chart and its candles-with-trades chart."""
 
     request: BacktestRequest
     start: datetime
@@ -309,6 +309,7 @@ class BacktestReport:
     final_equity: Decimal
     quote: str = "USDT"
     chart: ChartImage | None = None
+    trades_chart: ChartImage | None = None
 
 
 # ── strategies and settings ──────────────────────────────────────────────────────────────

@@ -18,7 +18,8 @@ def test_backtest_on_bundled_data_prints_report_and_writes_exports(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["backtest", "--strategy", "breakout", "--pairs", "BTC/USDT,ETH/USDT", "--timeframe", "1h",
                  "--from", "2023-01-01", "--to", "2023-07-01", "--csv", str(tmp_path / "t.csv"),
-                 "--json", str(tmp_path / "r.json"), "--png", str(tmp_path / "e.png"), "--quiet"])
+                 "--json", str(tmp_path / "r.json"), "--png", str(tmp_path / "e.png"),
+                 "--png-trades", str(tmp_path / "trades.png"), "--quiet"])
     out = capsys.readouterr().out
     assert code == 0, out
     assert "Backtest breakout · BTC/USDT, ETH/USDT · 1h" in out and "2023-01-01" in out
@@ -27,6 +28,8 @@ def test_backtest_on_bundled_data_prints_report_and_writes_exports(
     assert all(t["entry_time"] >= "2023-01-01" for t in data["trades"])  # warm-up candles never trade
     assert (tmp_path / "t.csv").read_text().startswith("symbol,direction")
     assert (tmp_path / "e.png").read_bytes().startswith(b"\x89PNG")
+    for pair in ("BTC_USDT", "ETH_USDT"):  # one candles-with-trades chart per pair
+        assert (tmp_path / f"trades-{pair}.png").read_bytes().startswith(b"\x89PNG")
 
 
 def test_backtest_resamples_a_finer_file_from_data_dir(tmp_path: Path,

@@ -99,6 +99,9 @@ async def test_chart_and_backtest_arrive_as_pngs(real_bot: RealBot) -> None:
     assert chart.method == "sendPhoto" and chart.files["photo"].content.startswith(PNG)
     backtest = await real_bot.bot.send("/backtest breakout BTC/USDT 1h 60d", within=30)
     assert backtest.method == "sendPhoto" and "breakout" in backtest.shown
+    trades = await real_bot.bot.fake.next_call(within=10)  # then the candles with the run's trades
+    assert trades.method == "sendPhoto" and trades.files["photo"].content.startswith(PNG)
+    assert "BTC/USDT" in trades.shown and "trades" in trades.shown
     async with real_bot.live.uow() as uow:
         assert len(await uow.backtests.recent(5)) == 1
 

@@ -18,6 +18,8 @@ async def test_backtest_on_stored_candles_reports_kpis_chart_and_stores_the_run(
     assert report.trades > 0 and report.final_equity > 0
     assert (report.end - report.start).days in (119, 120)
     assert report.chart is not None and report.chart.png.startswith(PNG)
+    assert report.trades_chart is not None and report.trades_chart.png.startswith(PNG)
+    assert f"{report.trades} trades" in report.trades_chart.caption  # every trade of the run is marked
     assert report.win_rate is not None and 0 <= report.win_rate <= 1
     async with live_runtime.uow() as uow:
         [run] = await uow.backtests.recent(5)
