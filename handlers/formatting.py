@@ -6,6 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from html import escape
 
+from trader.formatting import price, qty
 from trader.services.dto import (
     BacktestReport,
     BalanceView,
@@ -49,21 +50,6 @@ def signed(value: Decimal, quote: str = "") -> str:
     """Return an amount with an explicit sign (PnL)."""
     text = f"{value:+,.2f}"
     return f"{text} {e(quote)}" if quote else text
-
-
-def price(value: Decimal | None) -> str:
-    """Return a price with precision that suits its size ('-' when unknown)."""
-    if value is None:
-        return "-"
-    size = abs(value)
-    places = 2 if size >= 1000 else 4 if size >= 1 else 8
-    return f"{value:,.{places}f}"
-
-
-def qty(value: Decimal) -> str:
-    """Return an amount without trailing zeros."""
-    text = f"{value:f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def pct(fraction: Decimal | None, *, sign: bool = True) -> str:

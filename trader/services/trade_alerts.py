@@ -13,6 +13,7 @@ from trader.engine.events import (
     PositionOpened,
     StopMoved,
 )
+from trader.formatting import price, qty
 from trader.positions.state import PositionStatus
 from trader.risk.decision import RefusalReason
 from trader.risk.state import RiskState
@@ -37,12 +38,13 @@ def event_alerts(events: Iterable[EngineEvent], *, manual: bool = False) -> list
 def _alert(event: EngineEvent, manual: bool) -> Alert | None:
     if isinstance(event, PositionOpened):
         p = event.position
-        return Alert("entry", f"Opened {p.direction.value} {p.symbol} {p.filled} @ {p.entry_price} "
-                              f"(stop {p.stop_price}, {p.protection.value}) [{p.strategy}] {p.id}")
+        return Alert("entry", f"Opened {p.direction.value} {p.symbol} {qty(p.filled)} "
+                              f"@ {price(p.entry_price)} (stop {price(p.stop_price)}, {p.protection.value}) "
+                              f"[{p.strategy}] {p.id}")
     if isinstance(event, StopMoved):
-        verb = "placed" if event.old is None else "moved"
-        return Alert("stop_moved",
-                     f"Stop {verb} {event.symbol}: {event.old} -> {event.new} ({event.position_id})")
+        change = f"placed at {price(event.new)}" if event.old is None else \
+            f"moved {price(event.old)} -> {price(event.new)}"
+        return Alert("stop_moved", f"Stop {change} on {event.symbol} ({event.position_id})")
     if isinstance(event, PositionClosed):
         p = event.position
         if p.status is PositionStatus.REJECTED:
@@ -52,8 +54,8 @@ def _alert(event: EngineEvent, manual: bool) -> Alert | None:
         if p.status is PositionStatus.CANCELLED:
             return Alert("exit", f"Entry {p.symbol} cancelled before it filled ({p.id})")
         reason = p.exit_reason.value if p.exit_reason is not None else "unknown"
-        return Alert("exit", f"Closed {p.symbol} ({reason}) @ {p.exit_price}: PnL {p.realised_pnl:.2f} "
-                             f"[{p.strategy}] {p.id}",
+        return Alert("exit", f"Closed {p.symbol} ({reason}) @ {price(p.exit_price)}: "
+                             f"PnL {p.realised_pnl:,.2f} [{p.strategy}] {p.id}",
                      Severity.INFO if p.realised_pnl >= 0 else Severity.WARNING)
     if isinstance(event, PositionFailed):
         p = event.position

@@ -1,0 +1,20 @@
+"""Plain display helpers for prices and amounts, shared by Telegram messages and alerts (no HTML here)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+
+def price(value: Decimal | None) -> str:
+    """Return a price with precision that suits its size ('-' when unknown): 64,000.50, 1.2345, 0.00001234."""
+    if value is None:
+        return "-"
+    size = abs(value)
+    places = 2 if size >= 1000 else 4 if size >= 1 else 8
+    return f"{value:,.{places}f}"
+
+
+def qty(value: Decimal) -> str:
+    """Return an amount without trailing zeros."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
