@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections import Counter
 from typing import Any
 
@@ -76,25 +77,36 @@ def trades_csv(result: BacktestResult) -> str:
     return out.getvalue()
 
 
-def result_json(result: BacktestResult, kpis: Kpis | None = None) -> str:
-    """Return the run as JSON: settings, assumptions, KPIs, trades and the equity curve."""
+def kpi_summary(result: BacktestResult, kpis: Kpis | None = None) -> dict[str, Any]:
+    """Return the run's KPIs as JSON-ready values: what the JSON export and every stored run carry.
+
+    Fractions stay fractions (0.12 = 12 %); money is a Decimal string; an infinite ratio is "inf" and
+    an undefined one null, so every database's JSON type accepts the document.
+    """
     k = kpis or result.kpis()
     eq, tr = k.equity, k.trades
+    summary = {
+        "total_return": eq.total_return, "cagr": eq.cagr, "sharpe": eq.sharpe, "sortino": eq.sortino,
+        "calmar": eq.calmar, "max_drawdown": eq.max_drawdown.depth,
+        "max_drawdown_days": eq.max_drawdown.duration.total_seconds() / 86_400,
+        "trades": tr.trades, "win_rate": tr.win_rate, "profit_factor": tr.profit_factor,
+        "expectancy": None if tr.expectancy is None else str(tr.expectancy),
+        "total_pnl": str(tr.total_pnl), "total_fees": str(tr.total_fees),
+        "exposure_time": k.exposure_time, "trades_per_day": k.trades_per_day,
+        "end_equity": result.end_equity,
+    }
+    return {key: _finite(value) if isinstance(value, float) else value for key, value in summary.items()}
+
+
+def result_json(result: BacktestResult, kpis: Kpis | None = None) -> str:
+    """Return the run as JSON: settings, assumptions, KPIs, trades and the equity curve."""
     payload: dict[str, Any] = {
         "strategy": result.strategy, "params": result.params, "pairs": list(result.pairs),
         "timeframe": result.timeframe, "start": result.start.isoformat(), "end": result.end.isoformat(),
         "start_balance": str(result.start_balance), "quote": result.quote, "candles": result.candles,
         "engine_steps": result.steps, "rejected_entries": result.refused_orders,
         "assumptions": dict(result.assumptions),
-        "kpis": {
-            "total_return": eq.total_return, "cagr": eq.cagr, "sharpe": eq.sharpe, "sortino": eq.sortino,
-            "calmar": eq.calmar, "max_drawdown": eq.max_drawdown.depth,
-            "max_drawdown_days": eq.max_drawdown.duration.total_seconds() / 86_400,
-            "trades": tr.trades, "win_rate": tr.win_rate, "profit_factor": _finite(tr.profit_factor),
-            "expectancy": None if tr.expectancy is None else str(tr.expectancy),
-            "total_pnl": str(tr.total_pnl), "total_fees": str(tr.total_fees),
-            "exposure_time": k.exposure_time, "trades_per_day": k.trades_per_day,
-        },
+        "kpis": kpi_summary(result, kpis),
         "trades": [dict(zip(TRADE_COLUMNS, row, strict=True))
                    for row in csv.reader(io.StringIO(trades_csv(result)))][1:],
         # columns, not pairs: a year of minutes is 525,600 points
@@ -104,5 +116,7 @@ def result_json(result: BacktestResult, kpis: Kpis | None = None) -> str:
     return json.dumps(payload, indent=1, default=str)
 
 
-def _finite(value: float | None) -> float | str | None:
-    return "inf" if value == float("inf") else value
+def _finite(value: float) -> float | str | None:
+    if math.isnan(value):
+        return None
+    return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
+from trader.analytics.kpis import Kpis
 from trader.backtest.api import run_backtest
+from trader.backtest.report import kpi_summary
 from trader.backtest.result import BacktestResult
 from trader.backtest.runner import BacktestSettings
 from trader.config.sections import BacktestConfig
@@ -88,13 +90,13 @@ class StoredBacktestService:
         )
         result = await asyncio.to_thread(run_backtest, strategy, {pair: frame}, settings,
                                          trade_from_ms=trade_from)
-        report = await self._report(request, result, frame)
-        await self._store(request, result)
+        kpis = await asyncio.to_thread(result.kpis)
+        report = await self._report(request, result, kpis, frame)
+        await self._store(result, kpis)
         return report
 
-    async def _report(self, request: BacktestRequest, result: BacktestResult,
+    async def _report(self, request: BacktestRequest, result: BacktestResult, kpis: Kpis,
                       candles: CandleFrame) -> BacktestReport:
-        kpis = await asyncio.to_thread(result.kpis)
         stats, eq = kpis.trades, kpis.equity
         render: Callable[[], bytes] = lambda: self._renderer.equity(  # noqa: E731 - one-line thunk
             result.equity, f"{request.strategy} {request.pair} {request.timeframe}", self._theme)
@@ -111,17 +113,13 @@ class StoredBacktestService:
             trades_chart=ChartImage(trades_png, f"Trades: {chart.title}"),
         )
 
-    async def _store(self, request: BacktestRequest, result: BacktestResult) -> None:
-        kpis = result.kpis()
+    async def _store(self, result: BacktestResult, kpis: Kpis) -> None:
         run = BacktestRun(
             created_at=self._clock.now(), strategy=result.strategy,
             params={k: v for k, v in result.params.items() if isinstance(v, int | float | str | bool)},
             pairs=result.pairs, timeframe=result.timeframe,
             period_start=result.start, period_end=result.end,
-            kpis={"trades": kpis.trades.trades, "total_pnl": str(kpis.trades.total_pnl),
-                  "total_return": kpis.equity.total_return,
-                  "max_drawdown_pct": kpis.equity.max_drawdown.depth_pct,
-                  "end_equity": result.end_equity},
+            kpis=kpi_summary(result, kpis),  # the same KPIs as `tradebot backtest --save`: comparable
             trades=[{"symbol": t.symbol, "entry_time": t.entry_time.isoformat(),
                      "exit_time": t.exit_time.isoformat(), "pnl": str(t.pnl), "exit_reason": t.exit_reason}
                     for t in result.trades],
