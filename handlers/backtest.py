@@ -27,3 +27,11 @@ async def backtest(update: Update, context: BotContext) -> None:
         await message.reply_photo(report.chart.png, caption=caption, parse_mode="HTML")
     if report.trades_chart is not None:
         await message.reply_photo(report.trades_chart.png, caption=report.trades_chart.caption)
+
+
+async def backtests(update: Update, context: BotContext) -> None:
+    """List the newest stored backtest runs (default 5) with their KPIs and changed parameters."""
+    count = args.optional_int(context.args or [], "Runs", 1, 20, 5)
+    assert count is not None
+    runs = await context.services.backtests.recent(count)
+    await send(update, formatting.backtest_runs(runs))

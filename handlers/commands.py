@@ -63,6 +63,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("equity", charts.equity, V, "Equity curve with drawdown", slow=True),
     Command("backtest", backtest.backtest, T, "Backtest a strategy on a pair",
             "/backtest STRATEGY PAIR [timeframe] [period, e.g. 90d]", slow=True),
+    Command("backtests", backtest.backtests, V, "Stored backtests side by side", "/backtests [n]"),
     Command("strategies", status.strategies, V, "Strategies and their parameters"),
     Command("settings", settings.settings, A, "View or change a risk or strategy parameter",
             "/settings [KEY VALUE]"),

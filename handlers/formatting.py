@@ -9,6 +9,7 @@ from html import escape
 from trader.formatting import price, qty
 from trader.services.dto import (
     BacktestReport,
+    BacktestRunView,
     BalanceView,
     BuyPreview,
     ClosePreview,
@@ -74,7 +75,7 @@ def error(text: str) -> str:
     return f"{ERROR_MARK} {e(text)}"
 
 
-def _dot(value: Decimal) -> str:
+def _dot(value: Decimal | float) -> str:
     return "🟢" if value > 0 else "🔴" if value < 0 else "⚪"
 
 
@@ -249,6 +250,36 @@ def backtest(r: BacktestReport) -> str:
         f"Sharpe {e(r.sharpe) if r.sharpe is not None else '-'}",
         f"Final equity {money(r.final_equity, r.quote)}",
     ])
+
+
+def backtest_runs(runs: tuple[BacktestRunView, ...]) -> str:
+    """Return the stored backtest runs, newest first, for comparison."""
+    if not runs:
+        return "No stored backtests yet: run /backtest STRATEGY PAIR."
+    lines = ["<b>Stored backtests</b> (newest first)"]
+    for r in runs:
+        trades = "-" if r.trades is None else str(r.trades)
+        ratio = "-" if r.sharpe is None else f"{r.sharpe:.2f}"
+        changed = ", ".join(f"{k}={v}" for k, v in r.changed) or "defaults"
+        lines += [
+            f"<b>#{r.id}</b> {e(r.strategy)} {e(','.join(r.pairs))} {e(r.timeframe)} · "
+            f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d}",
+            f"  {_dot_ratio(r.total_return)} return {_ratio(r.total_return)} · "
+            f"DD {_ratio(r.max_drawdown, False)} · {trades} trades · win {_ratio(r.win_rate, False)} · "
+            f"Sharpe {ratio}",
+            f"  <i>{e(changed[:MAX_VALUE])}</i>",
+        ]
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None, sign: bool = True) -> str:
+    if value is None:
+        return "-"
+    return f"{value * 100:+.1f}%" if sign else f"{value * 100:.1f}%"
+
+
+def _dot_ratio(value: float | None) -> str:
+    return "⚪" if value is None else _dot(value)
 
 
 def version(v: VersionView) -> str:

@@ -7,11 +7,11 @@ where they differ from the strategy's defaults, so two runs of one strategy show
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from trader.errors import InputError
-from trader.ports.store import BacktestRun, JsonValue
+from trader.services.dto import BacktestRunView
 
 COLUMNS = ("ID", "CREATED (UTC)", "STRATEGY", "PAIRS", "TF", "PERIOD", "TRADES", "RETURN", "MAX DD",
            "SHARPE", "WIN", "PF", "PARAMETERS")
@@ -30,6 +30,8 @@ def register(sub: Any) -> None:
 async def _list(args: argparse.Namespace) -> int:
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.services.backtest_runs import run_view, strategy_defaults
+    from trader.strategies.registry import default_registry
 
     if not 1 <= args.limit <= 1000:
         raise InputError(f"--limit must be between 1 and 1000, got {args.limit}")
@@ -43,54 +45,28 @@ async def _list(args: argparse.Namespace) -> int:
         print("no stored backtest runs" + (f" of {args.strategy}" if args.strategy else "")
               + ": run `tradebot backtest ... --save` or /backtest in Telegram")
         return 0
-    print(runs_table(runs, strategy_defaults({r.strategy for r in runs})))
+    defaults = strategy_defaults(default_registry(), {r.strategy for r in runs})
+    print(runs_table([run_view(r, defaults.get(r.strategy, {})) for r in runs]))
     return 0
 
 
-def strategy_defaults(names: set[str]) -> dict[str, dict[str, object]]:
-    """Return the default parameters of each registered strategy in ``names`` (unknown ones: none)."""
-    from trader.strategies.registry import default_registry
-
-    registry = default_registry()
-    defaults: dict[str, dict[str, object]] = {}
-    for name in names:
-        if name in registry.names():
-            defaults[name] = {key: param.default for key, param in registry.get(name).params_spec.items()}
-    return defaults
-
-
-def runs_table(runs: Sequence[BacktestRun], defaults: Mapping[str, Mapping[str, object]]) -> str:
+def runs_table(views: Sequence[BacktestRunView]) -> str:
     """Return the runs as an aligned text table, one row per run."""
-    rows = [COLUMNS, *(_row(run, defaults.get(run.strategy, {})) for run in runs)]
+    rows = [COLUMNS, *(_row(view) for view in views)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS) - 1)]
     return "\n".join("  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
                      for row in rows)
 
 
-def _row(run: BacktestRun, defaults: Mapping[str, object]) -> tuple[str, ...]:
-    k = run.kpis
-    drawdown = _number(k.get("max_drawdown"))
-    if drawdown is None and _number(k.get("max_drawdown_pct")) is not None:  # runs stored before 2026-11
-        drawdown = float(k["max_drawdown_pct"]) / 100  # type: ignore[arg-type]
-    changed = {key: value for key, value in run.params.items() if defaults.get(key, object()) != value}
-    params = ", ".join(f"{key}={value}" for key, value in sorted(changed.items())) or "defaults"
+def _row(v: BacktestRunView) -> tuple[str, ...]:
+    params = ", ".join(f"{key}={value}" for key, value in v.changed) or "defaults"
     return (
-        str(run.id), f"{run.created_at:%Y-%m-%d %H:%M}", run.strategy, ",".join(run.pairs), run.timeframe,
-        f"{run.period_start:%Y-%m-%d}..{run.period_end:%Y-%m-%d}", str(k.get("trades", "-")),
-        _pct(_number(k.get("total_return"))), _pct(drawdown, sign=False), _fixed(_number(k.get("sharpe"))),
-        _pct(_number(k.get("win_rate")), sign=False, digits=0), _fixed(_number(k.get("profit_factor"))),
+        str(v.id), f"{v.created_at:%Y-%m-%d %H:%M}", v.strategy, ",".join(v.pairs), v.timeframe,
+        f"{v.start:%Y-%m-%d}..{v.end:%Y-%m-%d}", "-" if v.trades is None else str(v.trades),
+        _pct(v.total_return), _pct(v.max_drawdown, sign=False), _fixed(v.sharpe),
+        _pct(v.win_rate, sign=False, digits=0), _fixed(v.profit_factor),
         params if len(params) <= MAX_PARAMS else params[:MAX_PARAMS - 1] + "…",
     )
-
-
-def _number(value: JsonValue | None) -> float | None:
-    """Return a stored KPI as a float ("inf" included), None when missing or not a number."""
-    if isinstance(value, bool) or value is None:
-        return None
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
 
 
 def _pct(value: float | None, *, sign: bool = True, digits: int = 1) -> str:

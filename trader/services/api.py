@@ -23,6 +23,7 @@ from trader.services.dto import (
     Actor,
     BacktestReport,
     BacktestRequest,
+    BacktestRunView,
     BalanceView,
     BuyPreview,
     ChartImage,
@@ -170,6 +171,10 @@ class BacktestService(Protocol):
 
     async def run(self, request: BacktestRequest) -> BacktestReport:
         """Run one backtest; DataError when the strategy, pair or candles are unknown."""
+        ...
+
+    async def recent(self, limit: int = 5) -> tuple[BacktestRunView, ...]:
+        """Return the newest stored runs first, to compare them."""
         ...
 
 

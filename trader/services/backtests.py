@@ -28,7 +28,8 @@ from trader.ports.charts import ChartRenderer
 from trader.ports.clock import Clock
 from trader.ports.store import BacktestRun, UnitOfWorkFactory
 from trader.services.backtest_chart import trade_chart
-from trader.services.dto import BacktestReport, BacktestRequest, ChartImage
+from trader.services.backtest_runs import run_view, strategy_defaults
+from trader.services.dto import BacktestReport, BacktestRequest, BacktestRunView, ChartImage
 from trader.services.parameters import ParameterBook
 from trader.sim.costs import FeeModel, SlippageModel
 from trader.strategies.base import Strategy
@@ -94,6 +95,13 @@ class StoredBacktestService:
         report = await self._report(request, result, kpis, frame)
         await self._store(result, kpis)
         return report
+
+    async def recent(self, limit: int = 5) -> tuple[BacktestRunView, ...]:
+        """Return the newest stored runs first (CLI --save runs included), to compare them."""
+        async with self._uow() as uow:
+            runs = await uow.backtests.recent(limit)
+        defaults = strategy_defaults(self._book.registry, {r.strategy for r in runs})
+        return tuple(run_view(r, defaults.get(r.strategy, {})) for r in runs)
 
     async def _report(self, request: BacktestRequest, result: BacktestResult, kpis: Kpis,
                       candles: CandleFrame) -> BacktestReport:

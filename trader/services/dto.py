@@ -312,6 +312,30 @@ class BacktestReport:
     trades_chart: ChartImage | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BacktestRunView:
+    """One stored backtest run for comparison: what ran, over which period, its headline KPIs.
+
+    Ratios are fractions (0.12 = 12 %), None when the run did not record them; ``changed`` holds the
+    parameters that differ from the strategy's defaults, as (name, value) text pairs.
+    """
+
+    id: int
+    created_at: datetime
+    strategy: str
+    pairs: tuple[str, ...]
+    timeframe: str
+    start: datetime
+    end: datetime
+    trades: int | None
+    total_return: float | None
+    max_drawdown: float | None
+    sharpe: float | None
+    win_rate: float | None
+    profit_factor: float | None
+    changed: tuple[tuple[str, str], ...] = ()
+
+
 # ── strategies and settings ──────────────────────────────────────────────────────────────
 
 

@@ -23,6 +23,7 @@ from trader.services.api import Services
 from trader.services.dto import (
     BacktestReport,
     BacktestRequest,
+    BacktestRunView,
     ChartImage,
     ChartRequest,
     ConfigView,
@@ -94,7 +95,13 @@ class MemoryCharts:
 
 
 class MemoryBacktests:
-    """BacktestService test double: known strategies and pairs only."""
+    """BacktestService test double: known strategies and pairs only; remembers the runs it made."""
+
+    def __init__(self) -> None:
+        self.runs: list[BacktestRunView] = []
+
+    async def recent(self, limit: int = 5) -> tuple[BacktestRunView, ...]:
+        return tuple(reversed(self.runs))[:limit]
 
     async def run(self, request: BacktestRequest) -> BacktestReport:
         if request.strategy not in STRATEGIES:
@@ -104,6 +111,9 @@ class MemoryBacktests:
         if request.pair not in MARKETS:
             raise DataError("unknown pair", user_message=f"No candles for {request.pair}.")
         png = await asyncio.to_thread(render_png, "Backtest equity", [1.0, 1.1, 1.05, 1.2])
+        self.runs.append(BacktestRunView(
+            len(self.runs) + 1, NOW, request.strategy, (request.pair,), request.timeframe,
+            NOW - timedelta(days=request.days), NOW, 12, 0.2, 0.08, 1.1, 0.5, 1.8))
         return BacktestReport(
             request,
             NOW - timedelta(days=request.days),

@@ -11,6 +11,7 @@ import pytest
 from trader.cli import main
 from trader.cli.backtests_cmd import runs_table
 from trader.ports.store import BacktestRun
+from trader.services.backtest_runs import run_view
 
 PERIOD = ["--pairs", "BTC/USDT", "--timeframe", "1h", "--from", "2023-01-01", "--to", "2023-04-01", "--quiet"]
 
@@ -57,7 +58,7 @@ def test_runs_stored_with_the_older_kpi_names_still_show_their_drawdown() -> Non
     at = datetime(2026, 1, 5, tzinfo=UTC)
     old = BacktestRun(at, "breakout", {"lookback": 20}, ("ETH/USDT",), "4h", at, at,
                       {"trades": 7, "total_return": -0.05, "max_drawdown_pct": 12.5}, id=9)
-    table = runs_table([old], {"breakout": {"lookback": 20}})
+    table = runs_table([run_view(old, {"lookback": 20})])
     row = table.splitlines()[1].split()
     assert row[0] == "9" and row[8:11] == ["-5.0%", "12.5%", "-"]
     assert row[-1] == "defaults"

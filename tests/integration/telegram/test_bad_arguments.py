@@ -82,6 +82,9 @@ BAD: list[tuple[str, str | None]] = [
     ("/tax twenty", None),
     ("/logs 0", None),
     ("/logs 201", "from 1 to 200"),
+    ("/backtests 0", "from 1 to 20"),
+    ("/backtests five", "whole number"),
+    ("/backtests 3 4", "Unexpected argument"),
 ]
 
 

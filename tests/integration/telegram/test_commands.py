@@ -116,6 +116,10 @@ async def test_equity_and_backtest_send_photos(telegram_bot: BotHarness) -> None
     assert backtest.method == "sendPhoto"
     assert "Backtest breakout" in backtest.text and "Return +20.00%" in backtest.text
 
+    runs = await telegram_bot.send("/backtests")  # viewers and up compare the stored runs
+    assert "#1 breakout BTC/USDT 4h" in runs.shown and "return +20.0%" in runs.shown
+    assert "12 trades" in runs.shown and "defaults" in runs.shown
+
 
 async def test_tax_sends_a_csv_document(telegram_bot: BotHarness, memory_state: MemoryState) -> None:
     memory_state.add_trades(3)

@@ -15,6 +15,7 @@ class GatedBacktests(MemoryBacktests):
     """Backtests that wait until the test opens the gate."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.gate = asyncio.Event()
 
     async def run(self, request: BacktestRequest) -> BacktestReport:

@@ -6,6 +6,7 @@ bundled candles; each command's effect is checked in the store, not in a test do
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -104,6 +105,8 @@ async def test_chart_and_backtest_arrive_as_pngs(real_bot: RealBot) -> None:
     assert "BTC/USDT" in trades.shown and "trades" in trades.shown
     async with real_bot.live.uow() as uow:
         assert len(await uow.backtests.recent(5)) == 1
+    runs = await real_bot.bot.send("/backtests")
+    assert "#1 breakout BTC/USDT 1h" in runs.shown and f"{_trades(backtest.shown)} trades" in runs.shown
 
 
 async def test_trades_lists_a_closed_trade(real_bot: RealBot) -> None:
@@ -144,3 +147,10 @@ async def test_every_other_command_answers_over_the_real_services(real_bot: Real
     reply = await real_bot.bot.send(command, within=20)
     assert reply.text.strip()
     assert real_bot.bot.app.bot_data.unexpected_errors == 0, reply.text
+
+
+def _trades(report: str) -> str:
+    """Return the trade count shown in a /backtest report."""
+    match = re.search(r"Trades (\d+)", report)
+    assert match is not None, report
+    return match.group(1)

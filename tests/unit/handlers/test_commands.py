@@ -21,6 +21,7 @@ REQUIRED = {
     "chart",
     "equity",
     "backtest",
+    "backtests",
     "strategies",
     "settings",
     "pause",

@@ -49,3 +49,21 @@ async def test_backtest_of_a_pair_without_candles_is_a_data_error(live_runtime: 
 async def test_backtest_days_out_of_range_is_an_input_error(live_runtime: LiveRuntime) -> None:
     with pytest.raises(InputError):
         await live_runtime.runtime.services.backtests.run(BacktestRequest("breakout", "BTC/USDT", days=0))
+
+
+async def test_recent_runs_compare_kpis_and_the_parameters_that_changed(live_runtime: LiveRuntime) -> None:
+    backtests = live_runtime.runtime.services.backtests
+    assert await backtests.recent() == ()
+    first = await backtests.run(BacktestRequest("breakout", "ETH/USDT", "1h", 120))
+    control = live_runtime.runtime.services.control
+    await control.apply_setting(await control.preview_setting("breakout.lookback", "60"), ADMIN_ACTOR)
+    second = await backtests.run(BacktestRequest("breakout", "ETH/USDT", "1h", 120))
+    newest, oldest = await backtests.recent(5)
+    assert (newest.id, oldest.id) == (2, 1)
+    assert ("lookback", "60") in newest.changed and ("lookback", "60") not in oldest.changed
+    for view, report in ((newest, second), (oldest, first)):
+        assert view.trades == report.trades and view.pairs == ("ETH/USDT",) and view.timeframe == "1h"
+        assert view.total_return is not None
+        assert abs(view.total_return * 100 - float(report.total_return_pct) * 100) < 1e-9
+        assert view.max_drawdown is not None and view.max_drawdown >= 0
+    assert len(await backtests.recent(1)) == 1
