@@ -24,10 +24,22 @@ SPEC = {
 def test_each_param_kind_becomes_its_dimension_with_bounds_on_the_step_grid() -> None:
     assert dimension("lookback", SPEC["lookback"]) == IntRange("lookback", 2, 101, 3)  # 2 + 33*3 = 101
     mult = dimension("mult", SPEC["mult"])
-    assert isinstance(mult, FloatRange) and mult.step == 0.1 and mult.high == pytest.approx(2.0)
+    assert isinstance(mult, FloatRange) and mult.step == 0.1 and mult.high == 2.0  # exactly on the grid
     assert dimension("free", SPEC["free"]) == FloatRange("free", 0.0, 1.0, None)
     assert dimension("flag", SPEC["flag"]) == Choice("flag", (True, False))
     assert dimension("mode", SPEC["mode"]) == Choice("mode", ("a", "b", "c"))
+
+
+def test_float_range_end_is_the_decimal_grid_point_the_sampler_accepts_without_warning() -> None:
+    import warnings
+
+    import optuna
+
+    wide = dimension("ratio", Param(1.0, 0.1, 20.0, 0.1))
+    assert isinstance(wide, FloatRange) and wide.high == 20.0  # not 0.1 + 199 * 0.1 = 20.000000000000004
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # optuna warns when high - low is not a multiple of step
+        optuna.distributions.FloatDistribution(wide.low, wide.high, step=wide.step)
 
 
 def test_int_range_ends_on_the_step_grid() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from trader.errors import InputError
 from trader.strategies.base import Param, ParamValue
@@ -123,9 +124,12 @@ def size(dims: Sequence[Dimension]) -> float:
 
 
 def _float_range(name: str, low: float, high: float, step: float | None) -> FloatRange:
-    # A stepped range ends on the grid, as the sampler requires (high - low a multiple of step).
+    # A stepped range ends on the grid, as the sampler requires (high - low a multiple of step). The
+    # end is computed in decimal: 0.1 + 199 * 0.1 in floats is 20.000000000000004, which Optuna
+    # rejects with a warning on every trial.
     if step is not None:
-        high = low + math.floor((high - low) / step + 1e-9) * step
+        count = math.floor((high - low) / step + 1e-9)
+        high = float(Decimal(repr(low)) + count * Decimal(repr(step)))
     return FloatRange(name, low, high, step)
 
 
