@@ -7,7 +7,7 @@ fills at the next candle's open and inside it (phase 1), exactly as a live engin
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Final
 
 from trader.domain.ids import Symbol
@@ -56,20 +56,13 @@ class ProtectiveExit:
 Payload = Candidate | CloseDecision | MarketFill | ProtectiveExit
 
 
-@dataclass(order=True, slots=True)
-class _Item:
-    time_ms: int
-    phase: int
-    seq: int
-    symbol: Symbol = field(compare=False)
-    payload: Payload = field(compare=False)
-
-
 class EventQueue:
     """A heap of pair events; ``pop_batch`` returns every event of the earliest (time, phase)."""
 
     def __init__(self) -> None:
-        self._heap: list[_Item] = []
+        # (time, phase, sequence, symbol, payload): the unique sequence settles ties before the payload
+        # would be compared, and plain tuples keep the heap's comparisons in C.
+        self._heap: list[tuple[int, int, int, Symbol, Payload]] = []
         self._seq = 0
 
     def __len__(self) -> int:
@@ -78,15 +71,15 @@ class EventQueue:
     def push(self, time_ms: int, phase: int, symbol: Symbol, payload: Payload) -> None:
         """Queue ``payload`` for ``symbol`` at ``time_ms`` in ``phase``."""
         self._seq += 1
-        heapq.heappush(self._heap, _Item(time_ms, phase, self._seq, symbol, payload))
+        heapq.heappush(self._heap, (time_ms, phase, self._seq, symbol, payload))
 
     def pop_batch(self) -> tuple[int, int, list[tuple[Symbol, Payload]]]:
         """Return (time, phase, events) for the earliest instant, sorted by pair (as a live engine
         iterating its pairs in order would see them)."""
-        first = heapq.heappop(self._heap)
-        batch = [(first.symbol, first.payload)]
-        while self._heap and (self._heap[0].time_ms, self._heap[0].phase) == (first.time_ms, first.phase):
-            item = heapq.heappop(self._heap)
-            batch.append((item.symbol, item.payload))
+        time_ms, phase, _, symbol, payload = heapq.heappop(self._heap)
+        batch = [(symbol, payload)]
+        while self._heap and self._heap[0][0] == time_ms and self._heap[0][1] == phase:
+            _, _, _, symbol, payload = heapq.heappop(self._heap)
+            batch.append((symbol, payload))
         batch.sort(key=lambda pair_event: pair_event[0])
-        return first.time_ms, first.phase, batch
+        return time_ms, phase, batch

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import NewType
 
 from trader.domain.enums import OrderPurpose
@@ -14,6 +15,7 @@ PositionId = NewType("PositionId", str)
 _MAX_CLIENT_ID = 32  # Binance allows 36, OKX 32 alphanumerics: the tighter bound wins
 
 
+@lru_cache(maxsize=4096)  # asked for the working order's id on most events
 def client_order_id(position_id: PositionId, purpose: OrderPurpose, attempt: int = 0) -> ClientOrderId:
     """Return the id for (position, purpose, attempt); a retried request reuses it, so never duplicates.
 

@@ -21,6 +21,7 @@ from trader.engine.events import EngineEvent
 from trader.engine.orders import OrderUpdate
 from trader.engine.state import EngineState
 from trader.positions.events import PriceUpdated
+from trader.positions.protection import PositionContext
 from trader.strategies.base import Signal
 
 
@@ -33,11 +34,21 @@ class EngineConfig:
     markets: Mapping[Symbol, MarketSpec]
     tp_swap_distance: Decimal = Decimal("0.005")
     allow_short: bool = False
+    _contexts: dict[Symbol, PositionContext] = field(default_factory=dict, init=False, repr=False,
+                                                      compare=False)
 
     @property
     def trailing(self) -> TrailingConfig:
         """Return the trailing-stop section of the risk config."""
         return self.risk.trailing
+
+    def context(self, symbol: Symbol) -> PositionContext:
+        """Return what the position machine needs for ``symbol``, built once per pair (asked per event)."""
+        ctx = self._contexts.get(symbol)
+        if ctx is None:
+            ctx = self._contexts[symbol] = PositionContext(self.markets[symbol], self.trailing,
+                                                           self.tp_swap_distance)
+        return ctx
 
 
 @dataclass(frozen=True, slots=True)

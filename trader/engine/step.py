@@ -216,5 +216,5 @@ class _Run:
         return [p for p in self.positions.values() if p.symbol == symbol]
 
     def _context(self, symbol: Symbol) -> PositionContext:
-        return PositionContext(self.cfg.markets[symbol], self.cfg.trailing, self.cfg.tp_swap_distance)
+        return self.cfg.context(symbol)
 

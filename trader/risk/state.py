@@ -92,15 +92,18 @@ def on_equity(state: RiskState, equity: Decimal, now: datetime, cfg: RiskConfig)
     """Record equity: track the peak, flag the daily loss limit, halt on the drawdown limit."""
     state = roll_day(state, now, equity, cfg)
     peak = equity if state.peak_equity is None else max(state.peak_equity, equity)
-    changes: dict[str, Any] = {"peak_equity": peak, "last_equity": equity}  # one copy per call
+    changes: dict[str, Any] = {}  # at most one copy per call, none when nothing changes (the common case)
+    if peak != state.peak_equity or equity != state.last_equity:
+        changes.update(peak_equity=peak, last_equity=equity)
     start = state.day_start_equity
-    if start is not None and start > 0 and (start - equity) / start >= cfg.daily_loss_limit_pct:
+    if (start is not None and start > 0 and state.daily_loss_day != state.day
+            and (start - equity) / start >= cfg.daily_loss_limit_pct):
         changes["daily_loss_day"] = state.day
     if (peak > 0 and (peak - equity) / peak >= cfg.max_drawdown_pct
             and state.trading_state is not TradingState.HALTED):
         detail = f"drawdown {(peak - equity) / peak:.2%} from peak {peak:.2f} reached the limit"
         changes.update(trading_state=TradingState.HALTED, halt_reason=detail, changed_at=now)
-    return _evolve(state, **changes)
+    return _evolve(state, **changes) if changes else state
 
 
 def on_entry(state: RiskState, now: datetime, equity: Decimal, cfg: RiskConfig) -> RiskState:

@@ -7,9 +7,11 @@ including that candle (no look-ahead). The backtest calls it once on the whole h
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -114,23 +116,28 @@ class SignalFrame:
 
     def reason(self, i: int) -> str:
         """Return the confirmations that fired on row ``i`` as a readable string."""
-        mask = int(self.reasons[i])
-        return ", ".join(n for bit, n in enumerate(self.reason_names) if mask >> bit & 1)
+        return _reason_text(int(self.reasons.item(i)), self.reason_names)
 
     def row(self, i: int) -> Signal:
         """Return row ``i`` (negative indexes allowed) as a Signal."""
-        stop, take = float(self.stop_loss[i]), float(self.take_profit[i])
+        # ndarray.item returns Python scalars directly: the backtest asks for a row at every event
+        stop, take = self.stop_loss.item(i), self.take_profit.item(i)
         return Signal(
-            timestamp=int(self.timestamp[i]),
-            enter_long=bool(self.enter_long[i]),
-            exit_long=bool(self.exit_long[i]),
-            enter_short=bool(self.enter_short[i]),
-            exit_short=bool(self.exit_short[i]),
-            confidence=float(self.confidence[i]),
-            stop_loss=None if np.isnan(stop) else stop,
-            take_profit=None if np.isnan(take) else take,
+            timestamp=int(self.timestamp.item(i)),
+            enter_long=bool(self.enter_long.item(i)),
+            exit_long=bool(self.exit_long.item(i)),
+            enter_short=bool(self.enter_short.item(i)),
+            exit_short=bool(self.exit_short.item(i)),
+            confidence=float(self.confidence.item(i)),
+            stop_loss=None if math.isnan(stop) else float(stop),
+            take_profit=None if math.isnan(take) else float(take),
             reason=self.reason(i),
         )
+
+
+@lru_cache(maxsize=1024)
+def _reason_text(mask: int, names: tuple[str, ...]) -> str:
+    return ", ".join(n for bit, n in enumerate(names) if mask >> bit & 1)
 
 
 class Strategy(ABC):
