@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from html import escape
 
-from trader.formatting import price, qty
+from trader.formatting import percent, price, qty
 from trader.services.dto import (
     BacktestReport,
     BacktestRunView,
@@ -264,18 +264,13 @@ def backtest_runs(runs: tuple[BacktestRunView, ...]) -> str:
         lines += [
             f"<b>#{r.id}</b> {e(r.strategy)} {e(','.join(r.pairs))} {e(r.timeframe)} · "
             f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d}",
-            f"  {_dot_ratio(r.total_return)} return {_ratio(r.total_return)} · "
-            f"DD {_ratio(r.max_drawdown, False)} · {trades} trades · win {_ratio(r.win_rate, False)} · "
+            f"  {_dot_ratio(r.total_return)} return {percent(r.total_return)} · "
+            f"DD {percent(r.max_drawdown, sign=False)} · {trades} trades · "
+            f"win {percent(r.win_rate, sign=False)} · "
             f"Sharpe {ratio}",
             f"  <i>{e(changed[:MAX_VALUE])}</i>",
         ]
     return "\n".join(lines)
-
-
-def _ratio(value: float | None, sign: bool = True) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 100:+.1f}%" if sign else f"{value * 100:.1f}%"
 
 
 def _dot_ratio(value: float | None) -> str:

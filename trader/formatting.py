@@ -18,3 +18,10 @@ def qty(value: Decimal) -> str:
     """Return an amount without trailing zeros."""
     text = f"{value:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def percent(fraction: float | None, *, sign: bool = True, digits: int = 1) -> str:
+    """Return a fraction as a percentage, 0.123 -> '+12.3%' ('-' when unknown)."""
+    if fraction is None:
+        return "-"
+    return f"{fraction * 100:+.{digits}f}%" if sign else f"{fraction * 100:.{digits}f}%"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trader.errors import InputError
+from trader.formatting import percent
 from trader.services.dto import BacktestRunView
 
 COLUMNS = ("ID", "CREATED (UTC)", "STRATEGY", "PAIRS", "TF", "PERIOD", "TRADES", "RETURN", "MAX DD",
@@ -63,16 +64,10 @@ def _row(v: BacktestRunView) -> tuple[str, ...]:
     return (
         str(v.id), f"{v.created_at:%Y-%m-%d %H:%M}", v.strategy, ",".join(v.pairs), v.timeframe,
         f"{v.start:%Y-%m-%d}..{v.end:%Y-%m-%d}", "-" if v.trades is None else str(v.trades),
-        _pct(v.total_return), _pct(v.max_drawdown, sign=False), _fixed(v.sharpe),
-        _pct(v.win_rate, sign=False, digits=0), _fixed(v.profit_factor),
+        percent(v.total_return), percent(v.max_drawdown, sign=False), _fixed(v.sharpe),
+        percent(v.win_rate, sign=False, digits=0), _fixed(v.profit_factor),
         params if len(params) <= MAX_PARAMS else params[:MAX_PARAMS - 1] + "…",
     )
-
-
-def _pct(value: float | None, *, sign: bool = True, digits: int = 1) -> str:
-    if value is None:
-        return "-"
-    return f"{value * 100:+.{digits}f}%" if sign else f"{value * 100:.{digits}f}%"
 
 
 def _fixed(value: float | None) -> str:
