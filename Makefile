@@ -23,7 +23,7 @@ test: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/mypy trader handlers bot.py
+	$(BIN)/mypy trader handlers web bot.py
 	$(BIN)/lint-imports
 
 bench: setup

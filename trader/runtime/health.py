@@ -1,6 +1,7 @@
-"""Health server inside the service: ``/health`` (alive), ``/ready`` (checks) and ``/metrics`` (Prometheus).
+"""The service's HTTP server: ``/health``, ``/ready``, ``/metrics`` and the web API, in the service's loop.
 
-A small aiohttp app bound to ``OpsConfig.health_host`` (127.0.0.1 by default). Readiness checks are
+The FastAPI app of ``web.app`` runs on uvicorn bound to ``OpsConfig.health_host`` (127.0.0.1 by
+default; set it to 0.0.0.0 to expose the server, behind a TLS reverse proxy). Readiness checks are
 async callables the engine registers by name; one that raises, returns False or times out makes the
 service not ready (503, naming the failing checks). Metrics use their own CollectorRegistry so
 several services (and tests) never collide on the process-global one.
@@ -9,25 +10,28 @@ several services (and tests) never collide on the process-global one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from aiohttp import web
+import uvicorn
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
 from trader.config import OpsConfig
 from trader.ports.store import UnitOfWorkFactory
+from web.app import Extension, create_app
+from web.ops import HEALTH_PATH, METRICS_PATH, READY_PATH
 
 logger = logging.getLogger(__name__)
 
-HEALTH_PATH: Final = "/health"
-READY_PATH: Final = "/ready"
-METRICS_PATH: Final = "/metrics"
+__all__ = ["HEALTH_PATH", "METRICS_PATH", "READY_PATH", "HealthServer", "Metrics", "Readiness",
+           "ReadinessCheck", "database_check"]
 
 ReadinessCheck = Callable[[], Awaitable[bool | None]]
 """Return True/None when ready; False or an exception means not ready."""
@@ -104,18 +108,37 @@ def database_check(uow_factory: UnitOfWorkFactory) -> ReadinessCheck:
     return check
 
 
-class HealthServer:
-    """Serve /health, /ready and /metrics; ``port`` is the bound port (useful with port 0)."""
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind and listen here, so a busy port fails ``start`` (OSError) and port 0 tells its number."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
-    def __init__(self, config: OpsConfig, metrics: Metrics, check_timeout: float = 5.0) -> None:
+
+class HealthServer:
+    """Serve /health, /ready, /metrics and the ``extensions`` (web API); ``port`` is the bound port."""
+
+    def __init__(self, config: OpsConfig, metrics: Metrics, check_timeout: float = 5.0,
+                 extensions: tuple[Extension, ...] = ()) -> None:
         self._config = config
         self._metrics = metrics
         self._timeout = check_timeout
+        self._extensions = extensions
         self._checks: dict[str, ReadinessCheck] = {}
         self._notes: dict[str, str] = {}
         self._started = time.monotonic()
-        self._runner: web.AppRunner | None = None
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
         self._port: int | None = None
+        self._host: str | None = None
 
     def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
         """Register (or replace) a named readiness check, e.g. "database", "exchange", "scheduler".
@@ -144,6 +167,13 @@ class HealthServer:
             raise RuntimeError("health server is not started")
         return self._port
 
+    @property
+    def address(self) -> tuple[str, int]:
+        """Return the bound (host, port); only valid after start()."""
+        if self._host is None or self._port is None:
+            raise RuntimeError("health server is not started")
+        return self._host, self._port
+
     async def readiness(self) -> Readiness:
         """Run every check concurrently, each bounded by the timeout."""
         names = list(self._checks)
@@ -162,39 +192,58 @@ class HealthServer:
             return type(exc).__name__
         return "not ready" if ok is False else None
 
+    # ── web.ops.OpsProbe ───────────────────────────────────────────────────────────────────
+    def uptime_seconds(self) -> float:
+        """Return the seconds since this server was made."""
+        return time.monotonic() - self._started
+
+    async def ready_body(self) -> tuple[bool, dict[str, object]]:
+        """Return whether every check passes and the /ready body."""
+        result = await self.readiness()
+        notes: dict[str, object] = {"notes": dict(sorted(self._notes.items()))} if self._notes else {}
+        if result.is_ready:
+            return True, {"status": "ready", "checks": sorted(self._checks), **notes}
+        return False, {"status": "not ready", "failing": sorted(result.failing), "reasons": result.failing,
+                       **notes}
+
+    def metrics_page(self) -> tuple[bytes, str]:
+        """Return the Prometheus exposition and its content type."""
+        return self._metrics.render(), CONTENT_TYPE_LATEST
+
+    # ── serving ────────────────────────────────────────────────────────────────────────────
     async def start(self) -> None:
-        """Bind and start serving."""
-        app = web.Application()
-        app.router.add_get(HEALTH_PATH, self._health)
-        app.router.add_get(READY_PATH, self._ready)
-        app.router.add_get(METRICS_PATH, self._metrics_page)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self._config.health_host, self._config.health_port)
-        await site.start()
-        self._port = int(self._runner.addresses[0][1])
-        logger.info("health server on http://%s:%d", self._config.health_host, self._port)
+        """Bind (OSError when the port is taken) and serve in this event loop until ``stop``."""
+        sock = _listen(self._config.health_host, self._config.health_port)
+        app = create_app(self, self._extensions)
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+                                server_header=False, timeout_graceful_shutdown=3)
+        config.load()
+        server = uvicorn.Server(config)
+        # serve() would install its own SIGINT/SIGTERM handlers; the entrypoint owns those, so the
+        # steps of serve() run here instead: startup now (listening), main loop and shutdown in a task.
+        server.lifespan = config.lifespan_class(config)
+        try:
+            await server.startup(sockets=[sock])
+        except BaseException:
+            sock.close()
+            raise
+        self._task = asyncio.get_running_loop().create_task(self._serve(server, sock), name="http")
+        self._server = server
+        self._host, self._port = str(sock.getsockname()[0]), int(sock.getsockname()[1])
+        logger.info("HTTP server on http://%s:%d", self._config.health_host, self._port)
+
+    @staticmethod
+    async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+        await server.main_loop()
+        await server.shutdown(sockets=[sock])
 
     async def stop(self) -> None:
         """Stop serving and release the port."""
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-            self._port = None
-
-    async def _health(self, request: web.Request) -> web.Response:
-        uptime = round(time.monotonic() - self._started, 3)
-        return web.json_response({"status": "ok", "uptime_seconds": uptime})
-
-    async def _ready(self, request: web.Request) -> web.Response:
-        result = await self.readiness()
-        notes = {"notes": dict(sorted(self._notes.items()))} if self._notes else {}
-        if result.is_ready:
-            return web.json_response({"status": "ready", "checks": sorted(self._checks), **notes})
-        body = {"status": "not ready", "failing": sorted(result.failing), "reasons": result.failing, **notes}
-        return web.json_response(body, status=503)
-
-    async def _metrics_page(self, request: web.Request) -> web.Response:
-        resp = web.Response(body=self._metrics.render())
-        resp.headers["Content-Type"] = CONTENT_TYPE_LATEST
-        return resp
+        server, task = self._server, self._task
+        self._server = self._task = None
+        self._port = self._host = None
+        if server is not None:
+            server.should_exit = True
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(task, 5.0)

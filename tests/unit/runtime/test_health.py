@@ -153,8 +153,7 @@ async def test_server_binds_loopback_by_default() -> None:
     srv = HealthServer(OpsConfig(health_port=0), Metrics())
     await srv.start()
     try:
-        assert srv._runner is not None
-        assert srv._runner.addresses[0][0] == "127.0.0.1"
+        assert srv.address[0] == "127.0.0.1"
     finally:
         await srv.stop()
 
