@@ -175,6 +175,8 @@ def health(view: HealthView) -> str:
              f"{mark(view.scheduler_ok)} scheduler",
              f"Last tick {when(view.last_tick_at)} · up {int(view.uptime_seconds // 3600)} h "
              f"{int(view.uptime_seconds % 3600 // 60)} min"]
+    if view.last_backup_at is not None and view.last_backup_bytes is not None:
+        lines.append(f"Last backup {when(view.last_backup_at)} · {view.last_backup_bytes:,} bytes")
     lines += [f"{ERROR_MARK} {e(p)}" for p in view.problems]
     return "\n".join(lines)
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from trader.config import load_settings
-from trader.errors import InputError, StoreError
+from trader.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -24,10 +23,18 @@ def register(sub: Any) -> None:
     down.add_argument("--yes", action="store_true", help="confirm: data in dropped tables is lost")
     down.set_defaults(func=_downgrade)
     inner.add_parser("current", help="show the database and code revisions").set_defaults(func=_current)
-    backup = inner.add_parser("backup", help="copy the SQLite database safely while the bot runs")
-    backup.add_argument("path", nargs="?", help="target file (default: DATA_DIR/backups/trader-<UTC>.db)")
+    backup = inner.add_parser("backup", help="consistent backup while the service runs")
+    backup.add_argument("path", nargs="?", help="target file (default: a new file in the backup folder)")
+    backup.add_argument("--to", metavar="DIR",
+                        help="backup folder (default: backup.folder or DATA_DIR/backups)")
+    backup.add_argument("--encrypt", action="store_true",
+                        help="encrypt with the secrets key (always on when backup.encrypt is set)")
     backup.set_defaults(func=_backup)
-
+    restore = inner.add_parser("restore", help="restore a backup into an empty database (checked first)")
+    restore.add_argument("file", metavar="FILE")
+    restore.add_argument("--force", action="store_true",
+                         help="replace a database that already holds data (stop the service first)")
+    restore.set_defaults(func=_restore)
 
 # SQLAlchemy and Alembic are imported inside the commands: `tradebot --help` should not pay for them.
 
@@ -64,48 +71,34 @@ async def _current(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from trader.store.db import sqlite_path
+    from trader.runtime.backups import backup_cipher, backup_folder
+    from trader.store.backup import SqlDatabaseBackup, backup_to
 
     settings = load_settings(args.config)
-    url = settings.database.url
-    source = sqlite_path(url)
-    if source is None:
-        print(_pg_dump_help(url))
-        return 1
-    if not source.is_file():
-        raise StoreError(f"no database file at {source}; nothing to back up")
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    target = Path(args.path) if args.path else Path(settings.ops.data_dir) / "backups" / f"trader-{stamp}.db"
-    if target.exists():
-        raise InputError(f"{target} exists; choose another path (backups never overwrite)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    copy_sqlite(source, target)
-    print(f"backed up {source} to {target} ({target.stat().st_size:,} bytes)")
+    cipher = backup_cipher(settings, wanted=args.encrypt)
+    now = datetime.now(UTC)
+    if args.path:
+        info = backup_to(settings.database.url, Path(args.path), now, cipher)
+    else:
+        folder = Path(args.to) if args.to else backup_folder(settings)
+        info = SqlDatabaseBackup(settings.database.url, folder, cipher).take(now)
+    kind = "encrypted " if info.encrypted else ""
+    print(f"backed up {_safe(settings.database.url)} to {kind}{info.path} ({info.size_bytes:,} bytes)")
     return 0
 
 
-def copy_sqlite(source: Path, target: Path) -> None:
-    """Copy a live SQLite database with the online backup API (consistent even during writes)."""
-    src = sqlite3.connect(source)  # read-write open: a read-only one cannot join a WAL database reliably
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
+def _restore(args: argparse.Namespace) -> int:
+    from trader.runtime.backups import backup_cipher
+    from trader.store.backup import restore_backup
 
-
-def _pg_dump_help(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    return (
-        "PostgreSQL is backed up with its own tools; no backup was made. For example:\n"
-        f"  pg_dump --format=custom --host {parsed.host or 'localhost'} --port {parsed.port or 5432} "
-        f"--username {parsed.username or 'postgres'} --file trader-$(date -u +%Y%m%d-%H%M%S).dump "
-        f"{parsed.database}\n"
-        "Restore with: pg_restore --clean --dbname <database> <file>.dump"
-    )
+    settings = load_settings(args.config)
+    source = Path(args.file)
+    if not source.is_file():
+        raise InputError(f"no backup file at {source}")
+    report = restore_backup(source, settings.database.url, backup_cipher(settings, wanted=False),
+                            force=args.force)
+    print(f"restored {report.source} into {report.target}; start the service to reconcile with the venue")
+    return 0
 
 
 def _safe(url: str) -> str:

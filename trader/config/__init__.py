@@ -5,6 +5,7 @@ Components receive only their own section; only ``bot.py`` and the CLI call ``lo
 
 from trader.config.sections import (
     BacktestConfig,
+    BackupConfig,
     DatabaseConfig,
     ExchangeConfig,
     LoggingConfig,
@@ -22,6 +23,7 @@ from trader.config.settings import Settings, load_settings, masked_dump
 
 __all__ = [
     "BacktestConfig",
+    "BackupConfig",
     "DatabaseConfig",
     "ExchangeConfig",
     "LoggingConfig",

@@ -196,6 +196,16 @@ class LoggingConfig(Section):
     backups: Annotated[int, Field(ge=0)] = 5
 
 
+class BackupConfig(Section):
+    """Scheduled database backups: daily at ``hour`` UTC into ``folder``, the newest ``keep`` kept."""
+
+    enabled: bool = True
+    hour: Annotated[int, Field(ge=0, le=23)] = 3
+    keep: Annotated[int, Field(ge=1, le=3650)] = 7
+    folder: str | None = None  # default: <ops.data_dir>/backups
+    encrypt: bool = False  # Fernet with the secrets key; refused at start-up without one
+
+
 class OpsConfig(Section):
     """Health server and secret store."""
 

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 from trader.config.sections import (
     BacktestConfig,
+    BackupConfig,
     DatabaseConfig,
     ExchangeConfig,
     LoggingConfig,
@@ -63,6 +64,14 @@ class Settings(BaseSettings):
     notify: NotifyConfig = NotifyConfig()
     logging: LoggingConfig = LoggingConfig()
     ops: OpsConfig = OpsConfig()
+    backup: BackupConfig = BackupConfig()
+
+    @model_validator(mode="after")
+    def _encrypted_backups_need_a_key(self) -> Settings:
+        if self.backup.encrypt and self.ops.secrets_key is None and not self.ops.secrets_key_file:
+            raise ValueError("backup.encrypt needs a secrets key: set TRADER_OPS__SECRETS_KEY or "
+                             "ops.secrets_key_file (create one with `tradebot secrets generate-key`)")
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -30,6 +30,7 @@ from trader.ports.exchange import Exchange
 from trader.ports.notify import Notifier
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.alert_routing import SwitchableNotifier
+from trader.runtime.backups import build_backup_service
 from trader.runtime.clock import SimClock, SystemClock
 from trader.runtime.engine_handle import LiveEngine, build_strategies
 from trader.runtime.health import Metrics
@@ -217,12 +218,13 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
     reports = _reports(settings, uow, exchange, clock)
+    backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
         uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
         timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
         max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
-        risk_check=engine.monitor.risk_check, closers=closers,
+        risk_check=engine.monitor.risk_check, backups=backups, closers=closers,
     )
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)

@@ -34,6 +34,7 @@ from trader.runtime.replay import ReplayDriver
 from trader.runtime.scheduler import TickJob, TradingScheduler
 from trader.services.alerts import AlertService
 from trader.services.api import ReportService
+from trader.services.backups import BackupService
 from trader.services.market_data import MarketDataService
 from trader.services.queries import RunFacts
 
@@ -70,6 +71,7 @@ class RuntimeParts:
     reconcile: Hook | None = None
     monitor: Hook | None = None
     risk_check: Hook | None = None
+    backups: BackupService | None = None  # scheduled with the ticks; none in a replay demo
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -102,8 +104,12 @@ class Lifecycle:
         replaying = any(not t.done() for t in self._tasks if t.get_name() == "replay")
         scheduling = self._scheduler is not None and self._scheduler.running
         problems = (f"engine stopped: {self.fatal}",) if self.fatal is not None else ()
+        backup = self.parts.backups.status() if self.parts.backups is not None else None
+        if backup is not None and backup.error is not None:
+            problems = (*problems, f"backup failed: {backup.error}")
         return RunFacts(time.monotonic() - self._started, scheduling or replaying,
-                        self.parts.engine.trading.last_tick_at, problems)
+                        self.parts.engine.trading.last_tick_at, problems,
+                        backup.last if backup is not None else None)
 
     # ── start ──────────────────────────────────────────────────────────────────────────────
     async def start(self) -> None:
@@ -150,6 +156,9 @@ class Lifecycle:
                                self._guarded("heartbeat", self._heartbeat))
         scheduler.add_daily("daily_summary", self._guarded("daily summary", self._daily_summary),
                             cfg.daily_summary_hour, self.parts.timezone)
+        if self.parts.backups is not None and self.parts.backups.config.enabled:
+            scheduler.add_daily("backup", self._guarded("backup", self._backup),
+                                self.parts.backups.config.hour, "UTC")
         scheduler.add_interval("candle_refresh", self._guarded("candle refresh", self._refresh_candles),
                                CANDLE_REFRESH_SECONDS)
         scheduler.start()
@@ -210,6 +219,10 @@ class Lifecycle:
         text = (f"Daily summary: {profit.closed_trades} closed trade(s), realised {profit.realised:.2f} "
                 f"{profit.quote}, unrealised {profit.unrealised:.2f} {profit.quote}")
         await self.parts.alerts.publish(Alert("summary", text))
+
+    async def _backup(self) -> None:
+        if self.parts.backups is not None:
+            await self.parts.backups.run()  # alerts its own failures
 
     async def _refresh_candles(self) -> None:
         now = self.parts.clock.now()

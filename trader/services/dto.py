@@ -123,6 +123,8 @@ class HealthView:
     uptime_seconds: float
     open_positions: int
     problems: tuple[str, ...] = ()
+    last_backup_at: datetime | None = None
+    last_backup_bytes: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

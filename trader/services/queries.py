@@ -20,6 +20,7 @@ from trader import __version__
 from trader.domain.enums import Mode, TradingState
 from trader.domain.ids import Symbol, split_symbol
 from trader.domain.money import ZERO
+from trader.ports.backup import BackupInfo
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import AuditEntry, UnitOfWorkFactory
@@ -54,6 +55,7 @@ class RunFacts:
     scheduler_running: bool = False
     last_tick_at: datetime | None = None
     problems: tuple[str, ...] = ()
+    last_backup: BackupInfo | None = None
 
 
 class LiveQueryService:
@@ -148,7 +150,9 @@ class LiveQueryService:
         if not facts.scheduler_running:
             problems.append("scheduler: not running")
         return HealthView(risk.trading_state, self._mode, exchange_ok, store_ok, facts.scheduler_running,
-                          facts.last_tick_at, facts.uptime_seconds, len(active), tuple(problems))
+                          facts.last_tick_at, facts.uptime_seconds, len(active), tuple(problems),
+                          facts.last_backup.taken_at if facts.last_backup else None,
+                          facts.last_backup.size_bytes if facts.last_backup else None)
 
     async def locks(self) -> tuple[LockView, ...]:
         """Return the pairs in a cooldown (no entries before ``until``)."""
