@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -89,22 +90,13 @@ def test_fetch_through_ccxt_then_resume(workdir: Path, fake_exchange: FakeExchan
     assert candles_in(workdir / "data" / "trader.db") == 39
 
 
-@pytest.mark.postgres
-def test_backup_on_postgres_explains_pg_dump(pg_url: str, monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("TRADER_DATABASE__URL", pg_url)
-    assert main(["db", "backup"]) == 1
-    out = capsys.readouterr().out
-    assert "no backup was made" in out and "pg_dump --format=custom" in out
-
-
 async def test_backup_during_an_open_write_copies_only_committed_data(tmp_path: Path) -> None:
     import numpy as np
 
-    from trader.cli.db_cmd import copy_sqlite
     from trader.domain.candles import CandleFrame
     from trader.domain.ids import Symbol
     from trader.store import migrate
+    from trader.store.backup import backup_to
     from trader.store.uow import Database
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
@@ -116,7 +108,7 @@ async def test_backup_during_an_open_write_copies_only_committed_data(tmp_path: 
             await uow.candles.upsert("binance", Symbol("BTC/USDT"), "1h", CandleFrame.from_arrays(rows[:4]))
             await uow.commit()
             await uow.candles.upsert("binance", Symbol("BTC/USDT"), "1h", CandleFrame.from_arrays(rows[4:]))
-            copy_sqlite(tmp_path / "live.db", tmp_path / "copy.db")  # the writer still holds its lock
+            backup_to(url, tmp_path / "copy.db", datetime.now(UTC))  # the writer still holds its lock
     finally:
         await db.dispose()
     assert candles_in(tmp_path / "copy.db") == 4
