@@ -65,6 +65,19 @@ def pg_url(pg_server: None) -> Iterator[str]:
         conn.close()
 
 
+@pytest.fixture
+def second_pg_url(pg_url: str) -> Iterator[str]:
+    """Return a second throw-away PostgreSQL database beside ``pg_url`` (a restore target)."""
+    name = f"trader_test_{uuid.uuid4().hex[:10]}"
+    conn = _pg_admin_connect()
+    conn.cursor().execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.close()
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """Parametrise a test over a real SQLite file and a real PostgreSQL database."""

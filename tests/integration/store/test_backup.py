@@ -172,22 +172,6 @@ def pg_count(url: str, sql: str) -> int:
         conn.close()
 
 
-@pytest.fixture
-def second_pg_url(pg_url: str) -> str:
-    """Return another empty PostgreSQL database (dropped with the first's server fixture)."""
-    import uuid
-
-    import psycopg2
-
-    name = f"trader_restore_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(pg_url.replace("postgresql+asyncpg://", "postgresql://").rsplit("/", 1)[0]
-                             + "/postgres")
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return pg_url.rsplit("/", 1)[0] + f"/{name}"
-
-
 @pytest.mark.postgres
 def test_postgres_backup_and_checked_restore(workdir: Path, pg_url: str, second_pg_url: str,
                                              monkeypatch: pytest.MonkeyPatch,
