@@ -23,6 +23,10 @@ class OpsProbe(Protocol):
         """Return how long the service has been up."""
         ...
 
+    def health_facts(self) -> dict[str, object]:
+        """Return extra liveness facts for /health (e.g. the last backup); empty when none."""
+        ...
+
     async def ready_body(self) -> tuple[bool, dict[str, object]]:
         """Run the readiness checks; return (ready, JSON body)."""
         ...
@@ -38,7 +42,7 @@ def ops_router(probe: OpsProbe) -> APIRouter:
 
     @router.get(HEALTH_PATH, summary="Liveness")
     async def health() -> dict[str, object]:
-        return {"status": "ok", "uptime_seconds": round(probe.uptime_seconds(), 3)}
+        return {"status": "ok", "uptime_seconds": round(probe.uptime_seconds(), 3), **probe.health_facts()}
 
     @router.get(READY_PATH, summary="Readiness: every registered check passes")
     async def ready() -> JSONResponse:

@@ -134,6 +134,7 @@ class HealthServer:
         self._extensions = extensions
         self._checks: dict[str, ReadinessCheck] = {}
         self._notes: dict[str, str] = {}
+        self._facts: Callable[[], dict[str, object]] = dict
         self._started = time.monotonic()
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -196,6 +197,14 @@ class HealthServer:
     def uptime_seconds(self) -> float:
         """Return the seconds since this server was made."""
         return time.monotonic() - self._started
+
+    def set_facts(self, facts: Callable[[], dict[str, object]]) -> None:
+        """Serve ``facts()`` on /health beside the uptime (the lifecycle adds the last backup)."""
+        self._facts = facts
+
+    def health_facts(self) -> dict[str, object]:
+        """Return the extra /health facts."""
+        return self._facts()
 
     async def ready_body(self) -> tuple[bool, dict[str, object]]:
         """Return whether every check passes and the /ready body."""

@@ -243,6 +243,7 @@ class Lifecycle:
         server.add_check("engine", self._engine_ready)
         for name, (check, note) in self._extra_checks.items():
             server.add_check(name, check, note)
+        server.set_facts(self._health_facts)
         try:
             await server.start()
         except OSError as exc:  # a busy port must not stop trading; the log says why
@@ -250,6 +251,18 @@ class Lifecycle:
                            self.parts.ops.health_port, exc)
             return
         self._health = server
+
+    def _health_facts(self) -> dict[str, object]:
+        if self.parts.backups is None:
+            return {}
+        status = self.parts.backups.status()
+        last = status.last
+        backup: dict[str, object] = {
+            "last_at": last.taken_at.isoformat() if last else None,
+            "size_bytes": last.size_bytes if last else None,
+            "failed_at": status.failed_at.isoformat() if status.failed_at else None,
+            "error": status.error}
+        return {"backup": backup}
 
     async def _exchange_ready(self) -> bool:
         await self.parts.exchange.balances()

@@ -161,3 +161,26 @@ def test_telegram_link_goes_stale_without_a_recent_answer() -> None:
     link.record(True)
     link.record(False)
     assert not link.connected  # the last call failed
+
+
+async def test_paper_service_schedules_daily_backups_and_health_shows_the_last(
+        tmp_path: Path, fake_exchange: FakeExchange) -> None:
+    runtime = await _paper_runtime(tmp_path, fake_exchange)
+    lifecycle = runtime.lifecycle
+    await lifecycle.start()
+    try:
+        assert lifecycle._scheduler is not None and "backup" in lifecycle._scheduler.job_ids()
+        assert lifecycle._health is not None
+        status, text = await _get(lifecycle._health.port, "/health")
+        assert status == 200 and '"backup":{"last_at":null' in text.replace(" ", "")
+        backups = lifecycle.parts.backups
+        assert backups is not None
+        await backups.run()  # what the daily job runs
+        made = sorted((tmp_path / "backups").iterdir())
+        assert len(made) == 1 and made[0].suffix == ".db"
+        status, text = await _get(lifecycle._health.port, "/health")
+        assert f'"size_bytes":{made[0].stat().st_size}' in text.replace(" ", "")
+        health = await runtime.services.queries.health()
+        assert health.last_backup_bytes == made[0].stat().st_size
+    finally:
+        await lifecycle.stop()
