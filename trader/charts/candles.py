@@ -2,22 +2,25 @@
 
 Hand-drawn with two collections (wicks as a LineCollection, bodies as a PolyCollection) rather than
 mplfinance, which renders through pyplot; one collection per layer keeps 200 candles well under 100 ms.
-Candles sit at integer x positions so weekend or outage gaps do not leave holes; tick labels show UTC.
+Candles sit at integer x positions so weekend or outage gaps do not leave holes; ticks sit on round UTC
+times (``timeaxis``), at the slot of the candle that opens then. Entry and exit markers have legend
+entries of their own, so a trader can tell a buy from a sell without knowing the colour code.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import numpy as np
 import numpy.typing as npt
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.figure import Figure
+from matplotlib.ticker import EngFormatter, FuncFormatter
 
 from trader.charts.canvas import new_figure, set_title, style_axes, to_png
 from trader.charts.theme import LIGHT, Theme
+from trader.charts.timeaxis import candle_positions, time_ticks
 from trader.domain.candles import CandleFrame
 from trader.domain.enums import Direction
 from trader.ports.charts import (
@@ -31,14 +34,20 @@ from trader.ports.charts import (
 )
 
 __all__ = ["BandOverlay", "CandleChart", "LevelKind", "LineOverlay", "MarkerKind", "PriceLevel",
-           "TradeMarker", "render_candles"]
+           "TradeMarker", "candle_figure", "marker_label", "render_candles"]
 
 FloatArray = npt.NDArray[np.float64]
 _BODY = 0.6  # body width in candle slots
+_LEGEND_COLUMNS = 3
 
 
 def render_candles(chart: CandleChart, theme: Theme = LIGHT) -> bytes:
     """Return the chart as PNG bytes; ValueError when there are no candles or an overlay's length differs."""
+    return to_png(candle_figure(chart, theme))
+
+
+def candle_figure(chart: CandleChart, theme: Theme = LIGHT) -> Figure:
+    """Return the chart as a figure (price axes first, volume second); ValueError as ``render_candles``."""
     frame = chart.candles
     n = len(frame)
     if n == 0:
@@ -59,19 +68,46 @@ def render_candles(chart: CandleChart, theme: Theme = LIGHT) -> bytes:
     _draw_overlays(price_ax, x, chart, theme)
     _draw_markers(price_ax, frame, chart.markers, theme)
     _draw_levels(price_ax, chart.levels, theme)
+    price_ax.set_ylim(*_price_range(chart))
     volume_ax.add_collection(PolyCollection(list(_boxes(x, np.zeros(n), frame.volume)), facecolors=colours,
                                             linewidths=0, alpha=0.7))
     volume_ax.set_ylim(0, float(frame.volume.max()) * 1.1 or 1.0)
     volume_ax.set_ylabel("volume")
+    volume_ax.yaxis.set_major_formatter(EngFormatter(sep=""))  # 200k, not 200000
     price_ax.set_xlim(-1, n)
-    set_title(price_ax, chart.title, theme)
     price_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.6g}"))
-    if chart.lines or chart.bands or chart.levels:
-        legend = price_ax.legend(loc="upper left", fontsize=theme.font_size - 2, facecolor=theme.background,
-                                 edgecolor=theme.grid, labelcolor=theme.text)
-        legend.set_alpha(0.85)
+    _legend_and_title(fig, price_ax, chart.title, theme)
     _time_axis(volume_ax, frame.timestamp)
-    return to_png(fig)
+    return fig
+
+
+def _legend_and_title(fig: Figure, ax: Axes, title: str, theme: Theme) -> None:
+    """Put the legend in rows between the title and the plot, where it never hides a candle."""
+    labels = ax.get_legend_handles_labels()[1]
+    if not labels:
+        set_title(ax, title, theme)
+        return
+    columns = min(len(labels), _LEGEND_COLUMNS)
+    rows = -(-len(labels) // columns)
+    size = theme.font_size - 2
+    fig.subplots_adjust(top=0.93 - rows * size * 1.6 / 72 / theme.height_in)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=columns, fontsize=size, frameon=False,
+              labelcolor=theme.text, borderaxespad=0.2, handlelength=1.6, columnspacing=1.2)
+    ax.set_title(title, loc="left", color=theme.text, fontsize=theme.font_size + 2,
+                 pad=rows * size * 1.6 + 8)
+
+
+def _price_range(chart: CandleChart) -> tuple[float, float]:
+    """Return y limits holding every candle, overlay value and price level, with a 5 % margin."""
+    frame = chart.candles
+    values = [frame.low, frame.high, *(o.values for o in chart.lines)]
+    values += [edge for b in chart.bands for edge in (b.upper, b.lower)]
+    values.append(np.array([lv.price for lv in chart.levels], dtype=np.float64))
+    joined = np.concatenate([np.asarray(v, dtype=np.float64) for v in values])
+    finite = joined[np.isfinite(joined)]
+    low, high = float(finite.min()), float(finite.max())
+    span = high - low or abs(high) * 0.01 or 1.0
+    return low - span * 0.05, high + span * 0.05
 
 
 def _boxes(x: FloatArray, bottom: FloatArray, top: FloatArray) -> FloatArray:
@@ -88,8 +124,6 @@ def _draw_candles(ax: Axes, x: FloatArray, frame: CandleFrame, colours: npt.NDAr
     # edges in the face colour keep doji (open == close) visible as a flat line
     ax.add_collection(PolyCollection(list(_boxes(x, low_body, high_body)), facecolors=colours,
                                      edgecolors=colours, linewidths=0.8))
-    span = float(frame.high.max() - frame.low.min()) or float(frame.high.max()) * 0.01 or 1.0
-    ax.set_ylim(float(frame.low.min()) - span * 0.05, float(frame.high.max()) + span * 0.05)
 
 
 def _draw_overlays(ax: Axes, x: FloatArray, chart: CandleChart, theme: Theme) -> None:
@@ -119,7 +153,17 @@ def _draw_markers(ax: Axes, frame: CandleFrame, markers: Sequence[TradeMarker], 
             # an exit of a long points down (sell), of a short up (buy back)
             marker = shape if kind is MarkerKind.ENTRY else ("v" if shape == "^" else "^")
             ax.scatter(slots[chosen], [markers[i].price for i in chosen], marker=marker, s=90,
-                       color=colour, edgecolors=theme.text, linewidths=0.6, zorder=5)
+                       color=colour, edgecolors=theme.text, linewidths=0.6, zorder=5,
+                       label=marker_label(kind, direction))
+
+
+def marker_label(kind: MarkerKind, direction: Direction) -> str:
+    """Return the legend text of a marker, e.g. ``entry (long, buy)`` or ``exit (short, buy back)``."""
+    buying = (kind is MarkerKind.ENTRY) == (direction is Direction.LONG)
+    action = "buy" if buying else "sell"
+    if direction is Direction.SHORT:
+        action = "sell short" if kind is MarkerKind.ENTRY else "buy back"
+    return f"{kind.value} ({direction.value}, {action})"
 
 
 def _draw_levels(ax: Axes, levels: Sequence[PriceLevel], theme: Theme) -> None:
@@ -128,22 +172,13 @@ def _draw_levels(ax: Axes, levels: Sequence[PriceLevel], theme: Theme) -> None:
     for level in levels:
         ax.axhline(level.price, color=colours[level.kind], linestyle="--", linewidth=1.2,
                    label=f"{level.kind.value.replace('_', ' ')} {level.price:,.6g}")
-    if levels:
-        low, high = ax.get_ylim()
-        prices = [lv.price for lv in levels]
-        ax.set_ylim(min(low, min(prices) * 0.998), max(high, max(prices) * 1.002))
 
 
 def _time_axis(ax: Axes, timestamps: npt.NDArray[np.int64]) -> None:
     n = len(timestamps)
-    multi_day = n > 1 and int(timestamps[-1] - timestamps[0]) > 86_400_000
-
-    def label(pos: float, _: object) -> str:
-        i = round(pos)
-        if not 0 <= i < n:
-            return ""
-        moment = datetime.fromtimestamp(int(timestamps[i]) / 1000, tz=UTC)
-        return moment.strftime("%d %b\n%H:%M" if multi_day else "%H:%M")
-
-    ax.xaxis.set_major_locator(MaxNLocator(nbins=6, integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(label))
+    candle_ms = int(np.diff(timestamps).min()) if n > 1 else 60_000
+    ticks = time_ticks(int(timestamps[0]), int(timestamps[-1]), unit_ms=candle_ms)
+    positions = candle_positions(timestamps, ticks.times, candle_ms)
+    # a tick time in a data gap has no candle (NaN position): leave it out
+    shown = [(x, label) for x, label in zip(positions, ticks.labels, strict=True) if not np.isnan(x)]
+    ax.set_xticks([x for x, _ in shown], [label for _, label in shown])

@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.ticker import FuncFormatter
 
 from trader.analytics.curve import drawdown_series, max_drawdown
 from trader.analytics.records import check_equity
 from trader.charts.canvas import new_figure, set_title, style_axes, to_png
 from trader.charts.theme import LIGHT, Theme
+from trader.charts.timeaxis import time_ticks
 
 MAX_POINTS = 2000
 
@@ -68,8 +68,8 @@ def render_equity(equity: pd.Series, title: str = "Equity", theme: Theme = LIGHT
         dd_ax.plot(times, dd_full[keep], alpha=0.0)  # keeps the shared time axis scaled
     dd_ax.set_ylabel("drawdown %")
     dd_ax.set_ylim(min(float(dd_full.min()) * 1.1, -1.0), 0.5)
-    locator = AutoDateLocator(maxticks=7)  # type: ignore[no-untyped-call]
-    dd_ax.xaxis.set_major_locator(locator)
-    dd_ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
+    epoch_ms = index.as_unit("ms").asi8
+    ticks = time_ticks(int(epoch_ms[0]), int(epoch_ms[-1]))
+    dd_ax.set_xticks(pd.to_datetime(list(ticks.times), unit="ms").to_numpy(), ticks.labels)
     dd_ax.set_xlabel("UTC")
     return to_png(fig)

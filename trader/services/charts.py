@@ -1,17 +1,21 @@
 """ChartService: gather candles, trades and equity, then render through the ChartRenderer port off the loop.
 
 Candles come from the exchange port (live venue, or the paper exchange's replayed candles) and fall back
-to the store; markers are the pair's entries and exits in the window, levels the open positions'
-stop and take-profit. Rendering is CPU-bound, so it runs in ``asyncio.to_thread``.
+to the store. The Bollinger bands need ``BAND_PERIOD - 1`` candles before the first one shown, so those
+are fetched too, the bands computed over them, and only the requested candles drawn: the bands start at
+the chart's left edge instead of ``BAND_PERIOD`` candles into it. Markers are the pair's entries and
+exits in the window, levels the open positions' stop and take-profit. Rendering is CPU-bound, so it
+runs in ``asyncio.to_thread``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 import pandas as pd
 
 from trader.analytics.kpis import equity_from_trades
@@ -39,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 MAX_CANDLES = 1000
 BAND_PERIOD = 20
+WARM_UP = BAND_PERIOD - 1  # candles before the first shown one that the bands need
+PAGE = 500  # candles per exchange request: what most venues serve in one page
 
 
 class RenderedChartService:
@@ -57,25 +63,31 @@ class RenderedChartService:
 
     async def candles(self, request: ChartRequest) -> ChartImage:
         """Render the last ``request.candles`` candles of the pair with Bollinger bands, trades and levels."""
+        chart = await self.candle_chart(request)
+        png = await asyncio.to_thread(self._renderer.candles, chart, self._theme)
+        frame = chart.candles
+        last = ms_to_datetime(int(frame.timestamp[-1]))
+        caption = f"{chart.title}, {len(frame)} candles to {last:%Y-%m-%d %H:%M} UTC"
+        return ChartImage(png, caption)
+
+    async def candle_chart(self, request: ChartRequest) -> CandleChart:
+        """Return what the candle chart shows: the candles, bands from the warm-up on, trades, levels."""
         pair = Symbol(request.pair.upper())
         if not 10 <= request.candles <= MAX_CANDLES:
             raise InputError(f"candles={request.candles}", user_message=f"Candles must be 10..{MAX_CANDLES}.")
-        frame = await self._frame(pair, request.timeframe, request.candles)
-        chart = CandleChart(
-            title=f"{pair} {request.timeframe}", candles=frame, bands=_bands(frame),
+        history = await self._frame(pair, request.timeframe, request.candles + WARM_UP)
+        frame, bands = visible_bands(history, request.candles)
+        return CandleChart(
+            title=f"{pair} {request.timeframe}", candles=frame, bands=bands,
             markers=await self._markers(pair, frame, request.timeframe), levels=await self._levels(pair),
         )
-        png = await asyncio.to_thread(self._renderer.candles, chart, self._theme)
-        last = ms_to_datetime(int(frame.timestamp[-1]))
-        caption = f"{pair} {request.timeframe}, {len(frame)} candles to {last:%Y-%m-%d %H:%M} UTC"
-        return ChartImage(png, caption)
 
     async def _frame(self, pair: Symbol, timeframe: str, count: int) -> CandleFrame:
         step = timedelta(milliseconds=timeframe_ms(timeframe))
         now = self._clock.now()
         frame: CandleFrame | None = None
         try:
-            frame = await self._exchange.candles(pair, timeframe, now - step * (count + 1), count + 1)
+            frame = await self._fetch(pair, timeframe, now - step * (count + 1), count + 1)
         except DataError:
             raise
         except Exception as exc:  # the venue is down: the store may still have the candles
@@ -87,6 +99,23 @@ class RenderedChartService:
             raise DataError(f"no {timeframe} candles for {pair}",
                             user_message=f"No {timeframe} candles for {pair} yet.")
         return frame.tail(count)
+
+    async def _fetch(self, pair: Symbol, timeframe: str, since: datetime, count: int) -> CandleFrame:
+        """Return up to ``count`` candles from ``since`` in pages a venue serves (at most ``PAGE`` each)."""
+        pages: list[pd.DataFrame] = []
+        got, last = 0, -1
+        while got < count:
+            page = await self._exchange.candles(pair, timeframe, since, min(PAGE, count - got))
+            if len(page) == 0 or int(page.timestamp[-1]) <= last:  # the venue has nothing newer
+                break
+            pages.append(page.to_dataframe())
+            got += len(page)
+            last = int(page.timestamp[-1])
+            since = ms_to_datetime(last + timeframe_ms(timeframe))
+        if not pages:
+            return CandleFrame.from_arrays(np.empty((0, 6)))
+        joined = pd.concat(pages).drop_duplicates("timestamp", keep="last").sort_values("timestamp")
+        return CandleFrame.from_dataframe(joined)
 
     async def _markers(self, pair: Symbol, frame: CandleFrame, timeframe: str) -> list[TradeMarker]:
         start = ms_to_datetime(int(frame.timestamp[0]))
@@ -145,8 +174,16 @@ class RenderedChartService:
         return series
 
 
-def _bands(frame: CandleFrame) -> list[BandOverlay]:
-    if len(frame) < BAND_PERIOD:
-        return []
-    bands = bollinger(frame.close, BAND_PERIOD, 2.0)
-    return [BandOverlay(f"Bollinger {BAND_PERIOD}, 2", bands.upper, bands.lower, bands.middle)]
+def visible_bands(history: CandleFrame, visible: int) -> tuple[CandleFrame, list[BandOverlay]]:
+    """Return the last ``visible`` candles of ``history`` and the Bollinger bands over them.
+
+    The bands are computed on the whole of ``history``, so the candles before the visible ones warm
+    them up; with too little history the first visible values stay NaN rather than being made up.
+    """
+    shown = history.tail(visible)
+    if len(history) < BAND_PERIOD:
+        return shown, []
+    bands = bollinger(history.close, BAND_PERIOD, 2.0)
+    first = len(history) - len(shown)
+    return shown, [BandOverlay(f"Bollinger {BAND_PERIOD}, 2", bands.upper[first:], bands.lower[first:],
+                               bands.middle[first:])]

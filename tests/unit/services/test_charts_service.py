@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
 from trader.errors import DataError, InputError
+from trader.ports.charts import MarkerKind
+from trader.services.charts import RenderedChartService
 from trader.services.dto import ChartRequest
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -40,3 +43,16 @@ async def test_equity_chart_after_a_trade_is_a_png(live_runtime: LiveRuntime) ->
 async def test_equity_chart_before_any_data_still_renders(live_runtime: LiveRuntime) -> None:
     image = await live_runtime.runtime.services.charts.equity()
     assert image.png.startswith(PNG)
+
+
+async def test_candle_chart_bands_start_at_the_first_visible_candle(live_runtime: LiveRuntime) -> None:
+    # the replay has fed far more than 60 + 19 candles of 4h by the time a position is open
+    position = await live_runtime.open_position()
+    charts = live_runtime.runtime.services.charts
+    assert isinstance(charts, RenderedChartService)
+    for timeframe in ("1h", "4h"):
+        chart = await charts.candle_chart(ChartRequest(position.symbol, timeframe, 60))
+        (band,) = chart.bands
+        assert len(chart.candles) == 60 == len(band.upper)
+        assert np.isfinite(band.upper).all() and np.isfinite(band.lower).all(), timeframe
+    assert any(m.kind is MarkerKind.ENTRY for m in chart.markers)
