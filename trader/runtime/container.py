@@ -1,10 +1,11 @@
 """The one composition root: Settings → secrets → store → exchange → strategies → services → Runtime.
 
 Only this module (with ``bot.py`` and the CLI) knows every concrete class. Each component gets its own
-config section. Order: logging → main store (migrate, secrets overlay) → mode (live, paper, or replay
-when asked or when the exchange cannot be reached) → the store the mode uses (a demo replay gets its
-own SQLite file unless a database is configured, so it never mixes with a real account) → instance
-lock → exchange (paper state restored) → engine and services → ``Lifecycle`` (not started).
+config section. Order: logging → single-instance lock on the main store → main store (migrate, secrets
+overlay) → mode (live, paper, or replay when asked or when the exchange cannot be reached) → the store
+the mode uses (a demo replay gets its own SQLite file unless a database is configured, so it never
+mixes with a real account; its lock is taken before it is migrated) → exchange (paper state restored)
+→ engine and services → ``Lifecycle`` (not started).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from trader.services.market_data import MarketDataService
 from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
-from trader.store.locks import acquire_instance_lock
+from trader.store.locks import InstanceLock, acquire_instance_lock
 from trader.store.migrate import upgrade_async
 from trader.store.uow import Database
 from trader.strategies.registry import default_registry
@@ -155,46 +156,60 @@ def replay_settings(settings: Settings, *, fallback: bool = False) -> Settings:
 
 
 async def build_runtime(settings: Settings, options: RunOptions | None = None) -> Runtime:
-    """Build every adapter and service for ``settings``; the returned lifecycle is not started yet."""
+    """Build every adapter and service for ``settings``; the returned lifecycle is not started yet.
+
+    The single-instance lock comes first: a second (perhaps newer) instance must be refused before it
+    migrates the schema or reads the secrets under a running one.
+    """
     options = options or RunOptions()
     redactor = configure_logging(settings.logging, secret_values(settings))
     tail = LogTail()
     tail.install()
-    wall = SystemClock()
-    db = await open_database(settings.database)
+    lock: InstanceLock | None = None
+    db: Database | None = None
     try:
+        lock = await take_lock(settings.database.url)
+        db = await open_database(settings.database)
+        wall = SystemClock()
         secrets = await load_secrets(settings, db.uow_factory, wall)
         settings = overlay_settings(settings, secrets) if secrets else settings
         redactor.add(*secrets.values())
         if options.mode is not None:
             settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(
                 update={"mode": options.mode})})
-        mode = await choose_mode(settings, options, holds_account=lambda: holds_paper_account(db.uow_factory))
+        main_uow = db.uow_factory
+        mode = await choose_mode(settings, options, holds_account=lambda: holds_paper_account(main_uow))
         asked = options.replay or settings.exchange.replay
         replayed = replay_settings(settings, fallback=not asked) if mode == "replay" else settings
         if replayed.database.url != settings.database.url:
             await db.dispose()
+            db = None
+            if lock is not None:
+                await lock.release()
+                lock = None
+            lock = await take_lock(replayed.database.url)
             db = await open_database(replayed.database)
-        return await _assemble(replayed, options, mode, db, redactor, tail)
+        return await _assemble(replayed, options, mode, db, lock, redactor, tail)
     except BaseException:
-        await db.dispose()
+        if db is not None:
+            await db.dispose()
+        if lock is not None:
+            await lock.release()
         tail.remove()
         raise
 
 
+async def take_lock(url: str) -> InstanceLock | None:
+    """Return the single-instance lock of the database at ``url`` (None for in-memory SQLite)."""
+    return None if ":memory:" in url else await acquire_instance_lock(url)
+
+
 async def _assemble(settings: Settings, options: RunOptions, mode: RunMode, db: Database,
-                    redactor: SecretRedactor, tail: LogTail) -> Runtime:
+                    lock: InstanceLock | None, redactor: SecretRedactor, tail: LogTail) -> Runtime:
     closers: list[Closer] = [_close_tail(tail), db.dispose]
-    lock = await acquire_instance_lock(settings.database.url) if ":memory:" not in settings.database.url \
-        else None
     if lock is not None:
         closers.append(lock.release)
-    try:
-        return await _wire(settings, options, mode, db, redactor, tail, closers)
-    except BaseException:
-        if lock is not None:
-            await lock.release()
-        raise
+    return await _wire(settings, options, mode, db, redactor, tail, closers)
 
 
 async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Database,

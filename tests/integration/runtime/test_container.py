@@ -71,3 +71,28 @@ async def test_holds_paper_account_is_false_on_a_fresh_store_and_true_once_the_e
         await fresh.dispose()
     await live_runtime.advance(1)  # the engine stores its state after its first cycle
     assert await holds_paper_account(live_runtime.uow)
+
+
+async def test_a_second_instance_is_refused_before_it_migrates_or_reads_secrets(tmp_path: Path) -> None:
+    # A running instance holds the lock on a database that an older release created (no schema yet
+    # stands in for "an older schema"): the newcomer must stop at the lock, leaving the file untouched.
+    import sqlite3
+
+    from trader.errors import StoreError
+    from trader.runtime.container import build_runtime
+    from trader.store.locks import acquire_instance_lock
+
+    path = tmp_path / "shared.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    holder = await acquire_instance_lock(url)
+    try:
+        settings = Settings(database=DatabaseConfig(url=url),
+                            exchange=ExchangeConfig(replay=True, pairs=("BTC/USDT",)),
+                            ops=OpsConfig(health_enabled=False, data_dir=str(tmp_path)))
+        with pytest.raises(StoreError, match="another instance"):
+            await build_runtime(settings, RunOptions(replay=True))
+    finally:
+        await holder.release()
+    with sqlite3.connect(path) as conn:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    assert tables == [], f"the refused instance migrated the schema: {tables}"
