@@ -272,11 +272,13 @@ async def main_async(settings: Settings | None = None, options: RunOptions | Non
     """Build the runtime, run it until SIGINT/SIGTERM or the end of a bounded replay; return the exit code."""
     from trader.config.settings import load_settings
     from trader.runtime.container import build_runtime
+    from trader.runtime.log_setup import asyncio_exception_handler
 
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(asyncio_exception_handler)  # secrets redacted in what asyncio reports
     settings = settings or load_settings()
     runtime = await build_runtime(settings, options)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # signal handlers are POSIX-only
             loop.add_signal_handler(sig, stop.set)
@@ -290,7 +292,20 @@ async def main_async(settings: Settings | None = None, options: RunOptions | Non
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.remove_signal_handler(sig)
-    return 1 if runtime.lifecycle.fatal is not None else 0
+    fatal = runtime.lifecycle.fatal
+    if fatal is None:
+        return 0
+    _print_fatal(f"tradebot: the engine stopped on {type(fatal).__name__}: {fatal} (exit code 1; the next "
+                 "start reconciles)")
+    return 1
+
+
+def _print_fatal(line: str) -> None:
+    """Print the one line that says why the process ends, secrets redacted, on stderr."""
+    from trader.runtime.log_setup import redact
+
+    first = redact(line).splitlines()[0] if line else "tradebot: fatal error"
+    print(first, file=sys.stderr, flush=True)
 
 
 async def _stop_when_finished(lifecycle: RuntimeLifecycle, stop: asyncio.Event, *, always: bool) -> None:
@@ -301,14 +316,25 @@ async def _stop_when_finished(lifecycle: RuntimeLifecycle, stop: asyncio.Event, 
 
 
 def main(settings: Settings | None = None, options: RunOptions | None = None) -> int:
-    """Run the bot until SIGINT/SIGTERM; exit code 2 on a configuration error."""
-    from trader.errors import ConfigError
+    """Run the bot until SIGINT/SIGTERM; exit code 2 on a configuration error, 1 on any fatal error.
+
+    TraderError goes on to the CLI's printer (its user message); anything unexpected is logged with
+    its traceback and ends with one clear line, never a silent exit 0.
+    """
+    from trader.errors import ConfigError, TraderError
+    from trader.runtime.log_setup import redact
 
     try:
         return asyncio.run(main_async(settings, options))
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print(redact(str(exc)), file=sys.stderr)
         return 2
+    except TraderError:
+        raise
+    except Exception as exc:
+        logger.critical("fatal error", exc_info=exc)
+        _print_fatal(f"tradebot: fatal error: {type(exc).__name__}: {exc} (exit code 1)")
+        return 1
 
 
 if __name__ == "__main__":

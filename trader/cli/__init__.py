@@ -1,7 +1,8 @@
 """The `tradebot` console script (argparse): one module per command group, listed in COMMAND_MODULES.
 
 A command function takes the parsed args and returns an exit code (or a coroutine returning one).
-TraderError becomes a plain message on stderr; ConfigError exits with code 2.
+TraderError becomes a plain message on stderr; ConfigError exits with code 2. Every message printed
+here passes the secret redactor (an error text may quote a token or a key).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from trader import __version__
 from trader.errors import ConfigError, TraderError
+from trader.runtime.log_setup import redact
 
 # Each module exposes register(subparsers). Add new command groups here, one line each.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -76,10 +78,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             result = asyncio.run(result)  # type: ignore[arg-type]
         return int(result or 0)
     except ConfigError as exc:
-        print(exc, file=sys.stderr)
+        print_error(str(exc))
         return 2
     except TraderError as exc:
-        print(f"error: {exc.user_message}", file=sys.stderr)
+        print_error(f"error: {exc.user_message}")
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def print_error(text: str) -> None:
+    """Print ``text`` on stderr with every known secret redacted."""
+    print(redact(text), file=sys.stderr)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from trader.config import OpsConfig, SchedulerConfig
-from trader.domain.alerts import Alert
+from trader.domain.alerts import Alert, Severity
 from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol
 from trader.errors import InvariantViolation
@@ -137,14 +137,25 @@ class Lifecycle:
     async def _run_replay(self, driver: ReplayDriver) -> None:
         try:
             await driver.run(self.parts.max_candles)
-        except InvariantViolation as exc:
-            self._fail(exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a store error (disk full) ends the replay: fatal, never a silent exit 0
+            await self._fail(exc)
         finally:
             self.finished.set()
 
-    def _fail(self, exc: BaseException) -> None:
-        logger.critical("engine stopped on a broken invariant (restart reconciles): %s", exc)
+    async def _fail(self, exc: BaseException) -> None:
+        """Stop the engine on ``exc``: log one critical line, alert where a channel still works."""
+        why = "a broken invariant" if isinstance(exc, InvariantViolation) else "a fatal error"
+        logger.critical("engine stopped on %s (restart reconciles): %s: %s", why, type(exc).__name__, exc,
+                        exc_info=exc)
         self.fatal = exc
+        alert = Alert("fatal", f"Engine stopped on {why}: {type(exc).__name__}: {exc}. The service exits; "
+                      "the next start reconciles.", Severity.CRITICAL)
+        try:
+            await asyncio.wait_for(self.parts.alerts.publish_urgent(alert), STOP_FLUSH_SECONDS)
+        except Exception as failure:  # no channel works: the log line above is all we can do
+            logger.error("the fatal alert could not be delivered: %s: %s", type(failure).__name__, failure)
         self.finished.set()
 
     def _start_scheduler(self) -> None:
@@ -188,7 +199,7 @@ class Lifecycle:
             try:
                 await job()
             except InvariantViolation as exc:
-                self._fail(exc)
+                await self._fail(exc)
             except Exception:  # a failing job is logged and retried at its next run
                 logger.exception("%s failed", what)
         return run

@@ -5,17 +5,26 @@ the finished record (message with its arguments merged, exception and stack
 text), so a secret passed as a %-argument, inside an exception message or in a third-party URL (the
 Telegram token sits in every Bot API URL httpx logs) never reaches a handler. Rotation is the
 standard library's ``RotatingFileHandler``.
+
+Logging is not the only way text leaves the process: ``configure_logging`` also installs the redactor
+on ``sys.excepthook`` and ``threading.excepthook`` (an uncaught exception, e.g. PTB's ``InvalidToken``
+quoting the token), and ``asyncio_exception_handler`` is set on the event loop by ``bot.py``. The CLI's
+error printer uses ``redact``. The redactor is process-wide on purpose: so are those hooks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
+import threading
+import traceback
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from types import TracebackType
 from typing import Any, Final
 from urllib.parse import unquote, urlsplit
 
@@ -142,6 +151,52 @@ def _url_password(text: str) -> list[str]:
     return [unquote(password), password] if password else []
 
 
+_active: SecretRedactor | None = None  # the one the hooks use; secrets added later are covered too
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every secret this process registered replaced (as is before logging is set up)."""
+    return _active.redact(text) if _active is not None else text
+
+
+def _redacted_excepthook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    sys.stderr.write(redact("".join(traceback.format_exception(kind, exc, tb))))
+    sys.stderr.flush()
+
+
+def _redacted_thread_hook(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    where = f"Exception in thread {args.thread.name if args.thread else '?'}:\n"
+    text = "".join(traceback.format_exception(args.exc_type, args.exc_value, args.exc_traceback))
+    sys.stderr.write(redact(where + text))
+    sys.stderr.flush()
+
+
+def asyncio_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Log what asyncio reports (a task's unretrieved exception, a callback error) with secrets redacted.
+
+    The exception is formatted here, not passed as ``exc_info``: a handler configured by someone else
+    must not format it again from the raw object.
+    """
+    parts = [str(context.get("message") or "unhandled exception in the event loop")]
+    exc = context.get("exception")
+    if isinstance(exc, BaseException):
+        parts.append("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)).rstrip())
+    for key in ("task", "future", "handle"):
+        if key in context:
+            parts.append(f"{key}: {context[key]!r}")
+    logging.getLogger("asyncio").error("%s", redact("\n".join(parts)))
+
+
+def install_redaction(redactor: SecretRedactor) -> None:
+    """Make ``redactor`` the process-wide one: ``redact``, ``sys.excepthook`` and ``threading.excepthook``."""
+    global _active  # noqa: PLW0603 -- the hooks it feeds are process-wide too
+    _active = redactor
+    sys.excepthook = _redacted_excepthook
+    threading.excepthook = _redacted_thread_hook
+
+
 def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> SecretRedactor:
     """Install our handlers on the root logger (replacing earlier ones) and return the redactor.
 
@@ -162,6 +217,7 @@ def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> Sec
     for name in _NOISY_LOGGERS:  # request lines at INFO would flood the log, one per poll
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     logging.captureWarnings(True)
+    install_redaction(redactor)
     return redactor
 
 

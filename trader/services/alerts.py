@@ -83,6 +83,21 @@ class AlertService:
         self.wake()
         return alert_id
 
+    async def publish_urgent(self, alert: Alert) -> None:
+        """Queue ``alert`` and deliver it now; when the store itself fails, send it straight to the channels.
+
+        For fatal errors: the outbox may be the broken part (a full disk), and the user must still hear
+        of it. Raises only when no channel could take it either.
+        """
+        try:
+            await self.publish(alert)
+        except Exception as exc:  # the store is the failing part: bypass the outbox
+            logger.warning("the alert outbox is not writable (%s); sending the %s alert directly",
+                           self._redact(f"{type(exc).__name__}: {exc}"), alert.kind)
+            await self._notifier.send(self._clean(alert))
+            return
+        await self.dispatch_once()
+
     def _clean(self, alert: Alert) -> Alert:
         # Known secrets never reach the outbox table: an error text may quote one.
         text = self._redact(alert.text)

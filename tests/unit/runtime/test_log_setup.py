@@ -138,3 +138,80 @@ def test_no_registered_secret_survives_redaction(secrets: list[str], text: str) 
 def test_marker_fragments_are_not_registered_as_secrets() -> None:
     redactor = SecretRedactor(["REDACT", "EDACTED]"])
     assert redactor.count == 0
+
+
+# ── every other path that prints: uncaught exceptions, threads, asyncio, the CLI's printer ──────────
+
+
+def _configured(tmp_path: Path) -> SecretRedactor:
+    """Log to a file (so stderr holds only what the hooks print) with TOKEN known; STORED added later."""
+    redactor = configure_logging(LoggingConfig(file=str(tmp_path / "t.log")), [TOKEN])
+    redactor.add(STORED)  # as the decrypted secret store does after start-up
+    return redactor
+
+
+def _invalid_token_error() -> BaseException:
+    from telegram.error import InvalidToken
+
+    try:
+        raise InvalidToken(f"The token `{TOKEN}` was rejected by the server. (stored: {STORED})")
+    except InvalidToken as exc:
+        return exc
+
+
+def test_an_uncaught_exception_is_printed_redacted(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    _configured(tmp_path)
+    exc = _invalid_token_error()
+    sys.excepthook(type(exc), exc, exc.__traceback__)
+    err = capsys.readouterr().err
+    assert "InvalidToken" in err and "was rejected" in err and REDACTED in err
+    assert TOKEN not in err and STORED not in err
+
+
+def test_an_exception_in_a_thread_is_printed_redacted(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    import threading
+
+    _configured(tmp_path)
+    hook = threading.excepthook  # ours, called directly: pytest captures real thread exceptions itself
+    thread = threading.Thread(name="poller")
+    args = threading.ExceptHookArgs([RuntimeError, RuntimeError(f"key {TOKEN}"), None, thread])
+    hook(args)
+    err = capsys.readouterr().err
+    assert "poller" in err and REDACTED in err and TOKEN not in err
+
+
+async def test_asyncio_exception_handler_redacts_the_task_exception(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from trader.runtime.log_setup import asyncio_exception_handler
+
+    _configured(tmp_path)
+    stream = logging.StreamHandler()  # someone else's handler on stderr: must see no secret either
+    logging.getLogger().addHandler(stream)
+    try:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(asyncio_exception_handler)
+        loop.call_exception_handler({"message": f"Task exception was never retrieved ({STORED})",
+                                     "exception": _invalid_token_error()})
+    finally:
+        logging.getLogger().removeHandler(stream)
+        loop.set_exception_handler(None)
+    err = capsys.readouterr().err
+    log = (tmp_path / "t.log").read_text()
+    assert "was rejected" in log and "never retrieved" in log
+    for text in (err, log):
+        assert TOKEN not in text and STORED not in text
+
+
+def test_the_cli_error_printer_redacts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from trader.cli import print_error
+
+    _configured(tmp_path)
+    print_error(f"error: the venue refused key {STORED} for bot {TOKEN}")
+    err = capsys.readouterr().err
+    assert err.startswith("error: the venue refused key") and TOKEN not in err and STORED not in err
