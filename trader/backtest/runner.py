@@ -13,7 +13,7 @@ from candle to candle:
   executes the commands on ``sim.ledger.SimLedger``. Market orders fill at the next candle's open.
 
 Between events nothing can happen that would change a decision, except the trailing stop, which the
-kernel ratchets with the rule of ``positions.trailing`` (tested equal); before the position's next
+kernel ratchets with the engine's own rule (``domain.price_rules``, compiled); before the position's next
 event the runner writes the kernel's stop and high-water mark into the position, as the skipped
 PriceUpdated events would have. Equity observations between events reach the risk memory as
 ``equity_marks`` (``timeline.equity_marks``). tests/integration/backtest checks the whole runner
@@ -100,8 +100,7 @@ class _Simulation:
                                    allow_short=settings.allow_short)
         self.ledger = SimLedger({settings.quote: settings.start_balance}, markets.values(),
                                 fees=settings.fees, slippage=settings.slippage)
-        self.trail = {s: kernel.TrailParams.from_config(settings.risk.trailing, float(markets[s].price_step))
-                      for s in lanes}
+        self.trail = {s: self.config.context(s).trail for s in lanes}  # the engine's own float view
         self.timeline = Timeline.build(lanes, settings.risk.timezone, settings.quote)
         self.state = EngineState()
         self.queue = EventQueue()

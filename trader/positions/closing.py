@@ -12,10 +12,12 @@ one ``evolve`` call) because the backtest runs these for every event.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from trader.domain import price_rules as rules
 from trader.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
 from trader.domain.enums import ExitReason, ProtectionKind
 from trader.domain.market import MarketSpec
@@ -31,7 +33,7 @@ from trader.positions.protection import (
     working_id,
 )
 from trader.positions.state import Position, PositionStatus, Working, evolve
-from trader.positions.trailing import is_stop_hit, is_target_hit, raise_high_water, ratchet
+from trader.positions.trailing import as_float, is_stop_hit, raise_high_water, ratchet, sign_of
 
 Result = tuple[Position, tuple[Command, ...]]
 NO_COMMANDS: tuple[Command, ...] = ()
@@ -134,17 +136,21 @@ def on_exit_failed(position: Position, event: ev.ExitFailed, ctx: PositionContex
 def on_price(position: Position, event: ev.PriceUpdated, ctx: PositionContext) -> Result:
     """Check watched stop and target, then raise the high-water mark, ratchet and re-plan protection."""
     resting = position.working
-    if resting is not Working.STOP and resting is not Working.OCO and is_stop_hit(
-            position.stop_price, event.high, event.low, position.direction):
+    # The levels the venue does not hold are watched here, by the one intrabar rule. A closed candle
+    # reaches us without its open, so no gap can be read: touching both counts as the stop.
+    watched_stop = math.nan if resting in (Working.STOP, Working.OCO) else as_float(position.stop_price)
+    watched_tp = math.nan if resting in (Working.TAKE_PROFIT, Working.OCO) else as_float(position.take_profit)
+    sign = sign_of(position.direction)
+    code, _ = rules.protective_exit(math.nan, float(event.high), float(event.low), sign, watched_stop,
+                                    watched_tp, False)
+    if code == rules.STOP:
         return start_exit(position, stop_reason(position), event.at, ctx)
-    if resting is not Working.TAKE_PROFIT and resting is not Working.OCO and is_target_hit(
-            position.take_profit, event.high, event.low, position.direction):
+    if code == rules.TAKE_PROFIT:
         return start_exit(position, ExitReason.TAKE_PROFIT, event.at, ctx)
     high_water = raise_high_water(position.high_water, event.high, event.low, position.direction)
     previous = stop = position.stop_price
     if position.entry_price is not None:
-        stop = ratchet(stop, high_water, position.entry_price, ctx.trailing, position.direction,
-                       ctx.market.price_step)
+        stop = ratchet(stop, high_water, position.entry_price, ctx.trail, position.direction, ctx.market)
     extra: dict[str, Any] = {}
     if high_water != position.high_water:
         extra["high_water"] = high_water

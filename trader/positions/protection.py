@@ -27,6 +27,7 @@ from trader.domain.money import ONE
 from trader.domain.orders import OrderRequest
 from trader.errors import InvariantViolation
 from trader.positions.state import Position, Working, evolve
+from trader.positions.trailing import TrailParams
 
 _PURPOSE = {
     Working.STOP: OrderPurpose.STOP,
@@ -44,6 +45,11 @@ class PositionContext:
     market: MarketSpec
     trailing: TrailingConfig = field(default_factory=TrailingConfig)
     tp_swap_distance: Decimal = Decimal("0.005")
+    trail: TrailParams = field(init=False, repr=False, compare=False)  # float view for the price rules
+
+    def __post_init__(self) -> None:
+        trail = TrailParams.from_config(self.trailing, float(self.market.price_step))
+        object.__setattr__(self, "trail", trail)
 
 
 def protection_kind(capabilities: Capabilities) -> ProtectionKind:

@@ -1,8 +1,10 @@
 """The fill rules of the simulator: the single statement of how an order fills against a candle.
 
-Every simulated fill (backtest runner, PaperExchange, the vectorised exit kernel) follows these rules;
-the kernel in ``trader.backtest.kernel`` is tested against this module. A candle is only known by its
-open, high, low and close, so the rules assume the open came first and are pessimistic inside the candle:
+Every simulated fill (backtest runner, PaperExchange, the compiled exit kernel) follows these rules.
+The touch tests, the stop's fill price and the stop/take-profit decision are the scalar functions of
+``trader.domain.price_rules``, which the kernel compiles and calls too; this module is their Decimal
+face. A candle is only known by its open, high, low and close, so the rules assume the open came
+first and are pessimistic inside the candle:
 
 - MARKET: fills at the open of the first candle after it was placed (for a tick, at the tick price),
   moved against the trader by the slippage model. Signals come on a candle's close, so an entry fills
@@ -23,10 +25,12 @@ open, high, low and close, so the rules assume the open came first and are pessi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from trader.domain import price_rules as rules
 from trader.domain.enums import OrderPurpose, OrderType, Side
 from trader.sim.costs import Liquidity, SlippageModel
 
@@ -88,17 +92,17 @@ def match_order(
 
 def touches_stop(side: Side, bar: Bar, stop: Decimal) -> bool:
     """Return True when a ``side`` stop at ``stop`` triggers on ``bar`` (sell: low <= stop)."""
-    return bar.low <= stop if side is Side.SELL else bar.high >= stop
+    return rules.stop_touched(float(stop), float(bar.high), float(bar.low), _sign(side))
 
 
 def touches_target(side: Side, bar: Bar, level: Decimal) -> bool:
     """Return True when a ``side`` take-profit/limit at ``level`` is touched (sell: high >= level)."""
-    return bar.high >= level if side is Side.SELL else bar.low <= level
+    return rules.target_touched(float(level), float(bar.high), float(bar.low), _sign(side))
 
 
 def stop_fill_price(side: Side, bar: Bar, stop: Decimal) -> Decimal:
     """Return the raw fill price of a triggered stop: the stop, or the open when it gapped through."""
-    return min(bar.open, stop) if side is Side.SELL else max(bar.open, stop)
+    return _exact(rules.stop_fill_price(float(bar.open), float(stop), _sign(side)), stop, bar.open)
 
 
 def match_exit(
@@ -112,23 +116,25 @@ def match_exit(
 ) -> tuple[OrderPurpose, Match] | None:
     """Return which protective exit (``side`` = the closing side) fills on ``bar`` first, and how.
 
-    When both are touched inside the candle, walk ``detail`` (the candle's lower-timeframe candles, in
-    order) with these same rules; without detail, or when one detail candle touches both, the stop wins.
+    The decision is ``price_rules.protective_exit``. When it cannot tell (both touched inside the
+    candle), walk ``detail`` (the candle's lower-timeframe candles, in order) with the same rule;
+    without detail, or when one detail candle touches both, the stop wins.
     """
-    stop_hit = stop is not None and touches_stop(side, bar, stop)
-    tp_hit = take_profit is not None and touches_target(side, bar, take_profit)
-    if stop_hit and tp_hit and detail:
+    code, price = rules.protective_exit(float(bar.open), float(bar.high), float(bar.low), _sign(side),
+                                        math.nan if stop is None else float(stop),
+                                        math.nan if take_profit is None else float(take_profit), bool(detail))
+    if code == rules.BOTH:
         for sub in detail:
             found = match_exit(side, sub, stop=stop, take_profit=take_profit, slippage=slippage)
             if found is not None:
                 return found
-    if stop_hit and stop is not None:
-        if tp_hit and take_profit is not None and _opens_through_target(side, bar, take_profit):
-            return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER, gapped=True)
-        raw = stop_fill_price(side, bar, stop)
+        code = rules.STOP  # no detail candle reached either level: the pessimistic reading
+    if code == rules.STOP and stop is not None:
+        raw = _exact(price, stop, bar.open)
         return OrderPurpose.STOP, Match(slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
-    if tp_hit and take_profit is not None:
-        return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER)
+    if code == rules.TAKE_PROFIT and take_profit is not None:
+        gapped = stop is not None and touches_stop(side, bar, stop)  # both touched; the open decided
+        return OrderPurpose.TAKE_PROFIT, Match(take_profit, Liquidity.MAKER, gapped=gapped)
     return None
 
 
@@ -136,10 +142,6 @@ def oco_leg(side: Side, fill_price: Decimal, take_profit: Decimal) -> OrderPurpo
     """Return which leg of a ``side`` OCO filled at ``fill_price``: the take-profit fills at its price."""
     at_target = fill_price >= take_profit if side is Side.SELL else fill_price <= take_profit
     return OrderPurpose.TAKE_PROFIT if at_target else OrderPurpose.STOP
-
-
-def _opens_through_target(side: Side, bar: Bar, level: Decimal) -> bool:
-    return bar.open >= level if side is Side.SELL else bar.open <= level
 
 
 def _limit(side: Side, bar: Bar, limit: Decimal) -> Match | None:
@@ -162,6 +164,19 @@ def _stop_limit(side: Side, bar: Bar, stop: Decimal, limit: Decimal) -> Match | 
         return None
     beyond = bar.open < limit if side is Side.SELL else bar.open > limit
     return None if beyond else Match(limit, Liquidity.TAKER)
+
+
+def _sign(side: Side) -> float:
+    """Return the price rules' sign of the position a ``side`` order closes (sell closes a long)."""
+    return 1.0 if side is Side.SELL else -1.0
+
+
+def _exact(value: float, *candidates: Decimal) -> Decimal:
+    """Return the Decimal among ``candidates`` that the float rule chose (no float noise leaks out)."""
+    for candidate in candidates:
+        if float(candidate) == value:
+            return candidate
+    return Decimal(repr(value))
 
 
 def _required(value: Decimal | None, what: str) -> Decimal:

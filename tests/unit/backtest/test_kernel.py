@@ -1,4 +1,9 @@
-"""The compiled exit search agrees, candle by candle, with sim.matching and positions.trailing."""
+"""The compiled exit search agrees, candle by candle, with the engine path (sim.matching, positions.trailing).
+
+Both call the same ``domain.price_rules``; what this differential test still catches is the loop
+around them: the order of stop check, high-water update, ratchet and close check, and the float
+hand-over to and from the Decimal engine (tick snapping, NaN for "no level").
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,16 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests.unit.positions.make import market
 from trader.backtest import kernel
-from trader.backtest.kernel import PositionLevels, TrailParams, find_exit
+from trader.backtest.kernel import PositionLevels, find_exit
 from trader.config.sections import TrailingConfig
 from trader.domain.enums import Direction, OrderPurpose, Side
 from trader.domain.money import D
-from trader.positions.trailing import raise_high_water, ratchet
+from trader.positions.trailing import TrailParams, raise_high_water, ratchet
 from trader.sim.matching import Bar, match_exit
 
-STEP = Decimal("0.01")
+MARKET = market()  # tick 0.01
 
 
 def random_candles(seed: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -49,7 +55,7 @@ def scalar_exit(candles, exit_sig, long: bool, entry: float, levels: tuple[float
         before = stop_d
         if moves:
             hw = raise_high_water(hw, bar.high, bar.low, direction)
-            stop_d = ratchet(stop_d, hw, D(entry), cfg, direction, STEP)
+            stop_d = ratchet(stop_d, hw, D(entry), TrailParams.from_config(cfg, 0.01), direction, MARKET)
             c = D(float(close[k]))
             if stop_d != before and stop_d is not None and (c <= stop_d if long else c >= stop_d):
                 return k, kernel.CLOSE, None, before

@@ -1,4 +1,8 @@
-"""Trailing stop: level formula, ratchet never loosens, min step, progressive, break-even, activation."""
+"""Trailing stop: level formula, ratchet never loosens, min step, progressive, break-even, activation.
+
+The rules themselves are ``domain.price_rules`` (also compiled into the backtest kernel); these tests
+go through the engine's Decimal face of them, ``positions.trailing``.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +12,24 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.unit.positions.make import market
 from trader.config.sections import TrailingConfig
 from trader.domain.enums import Direction
-from trader.positions.trailing import (
-    is_stop_hit,
-    is_target_hit,
-    raise_high_water,
-    ratchet,
-    trail_level,
-    trail_level_exact,
-)
+from trader.positions.trailing import TrailParams, is_stop_hit, is_target_hit, raise_high_water, ratchet
 
-TICK = Decimal("0.01")
+MARKET = market()
 ON = TrailingConfig(enabled=True, distance=Decimal("0.05"), min_step=Decimal(0))
 LONG, SHORT = Direction.LONG, Direction.SHORT
+
+
+def _ratchet(stop: Decimal | None, high_water: Decimal, entry: Decimal, cfg: TrailingConfig,
+             direction: Direction) -> Decimal | None:
+    return ratchet(stop, high_water, entry, TrailParams.from_config(cfg, 0.01), direction, MARKET)
+
+
+def _level(high_water: Decimal, entry: Decimal, cfg: TrailingConfig, direction: Direction) -> float:
+    return TrailParams.from_config(cfg, 0.01).level(float(high_water), float(entry),
+                                                    1.0 if direction is LONG else -1.0)
 
 prices = st.decimals(min_value=Decimal(1), max_value=Decimal(100_000), places=2)
 configs = st.builds(
@@ -38,60 +46,69 @@ configs = st.builds(
 
 
 def test_ratchet_when_price_rises_moves_stop_to_distance_below_high_water() -> None:
-    assert ratchet(Decimal(90), Decimal(110), Decimal(100), ON, LONG, TICK) == Decimal("104.50")
+    assert _ratchet(Decimal(90), Decimal(110), Decimal(100), ON, LONG) == Decimal("104.50")
 
 
 def test_ratchet_when_price_falls_keeps_stop() -> None:
-    assert ratchet(Decimal("104.50"), Decimal(100), Decimal(100), ON, LONG, TICK) == Decimal("104.50")
+    assert _ratchet(Decimal("104.50"), Decimal(100), Decimal(100), ON, LONG) == Decimal("104.50")
 
 
 def test_ratchet_below_min_step_keeps_stop() -> None:
     cfg = ON.model_copy(update={"min_step": Decimal("0.01")})
     # level 104.5 vs stop 104: improvement 0.48 % < 1 %
-    assert ratchet(Decimal(104), Decimal(110), Decimal(100), cfg, LONG, TICK) == Decimal(104)
-    assert ratchet(Decimal(100), Decimal(110), Decimal(100), cfg, LONG, TICK) == Decimal("104.50")
+    assert _ratchet(Decimal(104), Decimal(110), Decimal(100), cfg, LONG) == Decimal(104)
+    assert _ratchet(Decimal(100), Decimal(110), Decimal(100), cfg, LONG) == Decimal("104.50")
 
 
 def test_ratchet_when_disabled_keeps_stop() -> None:
-    assert ratchet(Decimal(95), Decimal(200), Decimal(100), TrailingConfig(), LONG, TICK) == Decimal(95)
+    assert _ratchet(Decimal(95), Decimal(200), Decimal(100), TrailingConfig(), LONG) == Decimal(95)
 
 
 def test_ratchet_before_activation_profit_keeps_stop() -> None:
     cfg = ON.model_copy(update={"activation_profit": Decimal("0.10")})
-    assert ratchet(Decimal(95), Decimal(109), Decimal(100), cfg, LONG, TICK) == Decimal(95)
-    assert ratchet(Decimal(95), Decimal(110), Decimal(100), cfg, LONG, TICK) == Decimal("104.50")
+    assert _ratchet(Decimal(95), Decimal(109), Decimal(100), cfg, LONG) == Decimal(95)
+    assert _ratchet(Decimal(95), Decimal(110), Decimal(100), cfg, LONG) == Decimal("104.50")
 
 
 def test_breakeven_moves_stop_to_entry_after_profit_even_without_trailing() -> None:
     cfg = TrailingConfig(breakeven_at=Decimal("0.02"))
-    assert ratchet(Decimal(95), Decimal("101.9"), Decimal(100), cfg, LONG, TICK) == Decimal(95)
-    assert ratchet(Decimal(95), Decimal(102), Decimal(100), cfg, LONG, TICK) == Decimal(100)
-    assert ratchet(Decimal(105), Decimal(98), Decimal(100), cfg, SHORT, TICK) == Decimal(100)
+    assert _ratchet(Decimal(95), Decimal("101.9"), Decimal(100), cfg, LONG) == Decimal(95)
+    assert _ratchet(Decimal(95), Decimal(102), Decimal(100), cfg, LONG) == Decimal(100)
+    assert _ratchet(Decimal(105), Decimal(98), Decimal(100), cfg, SHORT) == Decimal(100)
 
 
 def test_progressive_distance_tightens_with_profit_down_to_min_distance() -> None:
     cfg = ON.model_copy(update={"progressive": True, "progressive_tighten": Decimal("0.5"),
                                 "min_distance": Decimal("0.01")})
     # profit 4 %: distance 5 % - 2 % = 3 % -> 104 * 0.97
-    assert trail_level_exact(Decimal(104), Decimal(100), cfg, LONG) == Decimal("100.88")
+    assert math.isclose(_level(Decimal(104), Decimal(100), cfg, LONG), 100.88)
+    assert _ratchet(None, Decimal(104), Decimal(100), cfg, LONG) == Decimal("100.88")
     # profit 20 %: distance would be -5 %, floored at 1 %
-    assert trail_level_exact(Decimal(120), Decimal(100), cfg, LONG) == Decimal("118.80")
+    assert math.isclose(_level(Decimal(120), Decimal(100), cfg, LONG), 118.80)
 
 
 def test_short_mirrors_long() -> None:
-    assert ratchet(Decimal(110), Decimal(90), Decimal(100), ON, SHORT, TICK) == Decimal("94.50")
-    assert ratchet(Decimal("94.50"), Decimal(99), Decimal(100), ON, SHORT, TICK) == Decimal("94.50")
+    assert _ratchet(Decimal(110), Decimal(90), Decimal(100), ON, SHORT) == Decimal("94.50")
+    assert _ratchet(Decimal("94.50"), Decimal(99), Decimal(100), ON, SHORT) == Decimal("94.50")
 
 
 def test_ratchet_rounds_toward_position() -> None:
     # 111.11 * 0.95 = 105.5545 -> long rounds up to 105.56; short: 88.89 * 1.05 = 93.3345 -> 93.33
-    assert ratchet(None, Decimal("111.11"), Decimal(100), ON, LONG, TICK) == Decimal("105.56")
-    assert ratchet(None, Decimal("88.89"), Decimal(100), ON, SHORT, TICK) == Decimal("93.33")
+    assert _ratchet(None, Decimal("111.11"), Decimal(100), ON, LONG) == Decimal("105.56")
+    assert _ratchet(None, Decimal("88.89"), Decimal(100), ON, SHORT) == Decimal("93.33")
 
 
-def test_inactive_float_level_is_infinite() -> None:
-    assert trail_level(100.0, 100.0, TrailingConfig(), LONG) == -math.inf
-    assert trail_level(100.0, 100.0, TrailingConfig(), SHORT) == math.inf
+def test_inactive_level_is_nan_and_leaves_the_stop() -> None:
+    assert math.isnan(_level(Decimal(100), Decimal(100), TrailingConfig(), LONG))
+    assert math.isnan(_level(Decimal(100), Decimal(100), TrailingConfig(), SHORT))
+    assert _ratchet(None, Decimal(200), Decimal(100), TrailingConfig(), LONG) is None
+
+
+def test_a_level_exactly_on_a_tick_is_not_pushed_to_the_next_one() -> None:
+    # 100.8 * 0.95 = 95.76 exactly; in floats 95.75999999999999: rounding up must still give 95.76
+    assert _ratchet(None, Decimal("100.8"), Decimal(100), ON, LONG) == Decimal("95.76")
+    # 9957 ticks of 0.01 is 99.57000000000001 in floats: the stop is the decimal 99.57
+    assert _ratchet(None, Decimal("94.83"), Decimal(100), ON, SHORT) == Decimal("99.57")
 
 
 def test_high_water_and_hit_helpers() -> None:
@@ -114,7 +131,7 @@ def test_ratchet_is_monotone_and_never_loosens(cfg: TrailingConfig, entry: Decim
     high_water = entry
     for price in path:
         high_water = raise_high_water(high_water, price, price, direction)
-        new = ratchet(stop, high_water, entry, cfg, direction, TICK)
+        new = _ratchet(stop, high_water, entry, cfg, direction)
         if stop is not None:
             assert new is not None
             assert (new >= stop) if direction is LONG else (new <= stop)
@@ -125,23 +142,8 @@ def test_ratchet_is_monotone_and_never_loosens(cfg: TrailingConfig, entry: Decim
 def test_level_is_monotone_in_high_water(cfg: TrailingConfig, entry: Decimal, a: Decimal, b: Decimal,
                                          direction: Direction) -> None:
     low, high = min(a, b), max(a, b)
-    lo_f, hi_f = trail_level(float(low), float(entry), cfg, direction), \
-        trail_level(float(high), float(entry), cfg, direction)
-    lo_d, hi_d = trail_level_exact(low, entry, cfg, direction), trail_level_exact(high, entry, cfg, direction)
-    if direction is LONG:
-        assert lo_f <= hi_f
-        assert lo_d is None or (hi_d is not None and lo_d <= hi_d)
+    lo, hi = _level(low, entry, cfg, direction), _level(high, entry, cfg, direction)
+    if direction is LONG:  # a higher mark never gives a lower level, nor switches it off
+        assert math.isnan(lo) or (not math.isnan(hi) and lo <= hi)
     else:  # a short's best price is the lowest: a lower mark gives a lower (tighter) level
-        assert lo_f <= hi_f
-        assert hi_d is None or (lo_d is not None and lo_d <= hi_d)
-
-
-@given(configs, prices, prices, st.sampled_from([LONG, SHORT]))
-def test_float_level_matches_exact_level(cfg: TrailingConfig, entry: Decimal, high_water: Decimal,
-                                         direction: Direction) -> None:
-    exact = trail_level_exact(high_water, entry, cfg, direction)
-    approx = trail_level(float(high_water), float(entry), cfg, direction)
-    if exact is None:
-        assert math.isinf(approx)
-    else:
-        assert math.isclose(float(exact), approx, rel_tol=1e-9)
+        assert math.isnan(hi) or (not math.isnan(lo) and lo <= hi)
