@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 from hypothesis import example, given, settings
@@ -137,3 +138,20 @@ def test_ratchet_above_the_close_is_a_close_event_with_the_stop_before_the_candl
     got = find_exit((opens, high, low, close), np.zeros(1, bool), 0,
                     PositionLevels(True, 100.0, 95.0, math.nan, 100.0), cfg)
     assert (got.index, got.code, got.stop, got.high_water) == (0, kernel.CLOSE, 95.0, 100.0)
+
+
+def test_kernel_cache_is_flushed_when_the_price_rules_change() -> None:
+    # numba keys its on-disk cache on kernel.py alone; an edited rule in domain/price_rules.py must not
+    # keep running its old compiled copy. A stamp of another rules text stands for such an edit.
+    candles = (np.array([100.0]), np.array([101.0]), np.array([99.0]), np.array([100.0]))
+    find_exit(candles, np.zeros(1, bool), 0, PositionLevels(True, 100.0, 95.0, math.nan, 100.0),
+              TrailParams())  # compiled (or loaded) and indexed on disk
+    cache = kernel._find_exit._cache
+    index = cache._cache_file
+    stamp = Path(cache._cache_path) / "_find_exit.rules-sha256"
+    current = stamp.read_text(encoding="ascii")
+    assert index._load_index()  # the compiled kernel is in the on-disk index
+    stamp.write_text("digest of an older price_rules.py", encoding="ascii")
+    kernel._flush_stale_cache(kernel._find_exit)
+    assert index._load_index() == {}  # nothing compiled from the older rules can be loaded again
+    assert stamp.read_text(encoding="ascii") == current
