@@ -43,6 +43,7 @@ class ExchangeConfig(Section):
     name: str = "binance"
     mode: Literal["paper", "live"] = "paper"
     live_confirmed: bool = False  # live trading needs this set explicitly
+    demo: bool = False  # live mode against the venue's demo/testnet (ccxt sandbox); no real money
     api_key: SecretStr | None = None
     api_secret: SecretStr | None = None
     api_password: SecretStr | None = None

@@ -108,3 +108,4 @@ class Mode(StrEnum):
     BACKTEST = "backtest"
     PAPER = "paper"
     LIVE = "live"
+    DEMO = "demo"  # live engine against the venue's demo/testnet account: no real money

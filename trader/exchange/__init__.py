@@ -32,7 +32,7 @@ async def build_exchange(
     With ``uow_factory`` the paper account is restored from, and saved to, the store.
     """
     if config.mode == "live":
-        if not config.live_confirmed:
+        if not config.live_confirmed and not config.demo:  # a demo account holds no real money
             raise ConfigError(["exchange.live_confirmed: set it to true to trade real money in live mode"])
         return CcxtExchange(config)
     source = None if config.replay else CcxtExchange(config, public_only=True)

@@ -117,5 +117,6 @@ def capability_row(venue: str, has: dict[str, Any]) -> dict[str, str]:
         "OCO": yes(caps.oco),
         "attached stop": yes(caps.attached_stop),
         "my trades": yes(bool(has.get("fetchMyTrades"))),
+        "demo/testnet": yes(bool(has.get("sandbox"))),
         "notes": VENUE_FACTS.get(venue, VenueFacts()).notes,
     }

@@ -9,7 +9,7 @@ import asyncio
 import functools
 
 from trader.exchange.capabilities import capability_row
-from trader.exchange.client import venue_class
+from trader.exchange.client import has_sandbox, venue_class
 
 SUPPORTED_VENUES: tuple[str, ...] = ("binance", "okx", "kraken", "bybit", "nobitex", "wallex")
 
@@ -17,7 +17,7 @@ SUPPORTED_VENUES: tuple[str, ...] = ("binance", "okx", "kraken", "bybit", "nobit
 async def _has(venue: str) -> dict[str, object]:
     client = venue_class(venue)({})
     try:
-        return dict(client.has)
+        return {**client.has, "sandbox": has_sandbox(venue)}
     finally:
         await client.close()
 

@@ -1,11 +1,13 @@
-"""Build a ccxt async client for a venue from ExchangeConfig: keys, timeout, spot-only options, base URL.
+"""Build a ccxt async client from ExchangeConfig: keys, timeout, spot-only options, demo, base URL.
 
 ``api_base_url`` replaces the scheme and host of every ``urls['api']`` entry and keeps each path, so the
-same code talks to the real venue, a proxy, or the local fake server in tests.
+same code talks to the real venue, a proxy, or the local fake server in tests. With ``demo`` the
+client is put in ccxt's sandbox mode first, so a base URL then keeps the sandbox paths.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 from typing import Any
 from urllib.parse import urlsplit
@@ -43,6 +45,19 @@ def venue_class(name: str) -> Any:
     return cls
 
 
+@functools.cache
+def has_sandbox(name: str) -> bool:
+    """Return True when ccxt knows a demo/testnet environment for the venue (``urls['test']``)."""
+    # Building the client opens no connection (ccxt creates its HTTP session on the first request).
+    return bool(venue_class(name)({}).urls.get("test"))
+
+
+def demo_refusal(name: str) -> str:
+    """Return the one-line error for ``exchange.demo`` on a venue without a sandbox."""
+    return (f"exchange.demo: {name} has no demo/testnet environment that ccxt can reach; use paper "
+            "mode (simulated on real prices) to rehearse there")
+
+
 def rewrite_api_urls(urls: Any, base_url: str) -> Any:
     """Return ``urls`` (str or nested dict) with every http(s) URL's scheme and host set to ``base_url``."""
     if isinstance(urls, dict):
@@ -65,6 +80,11 @@ def make_client(config: ExchangeConfig, *, rate_limit: bool = True, public_only:
             if key is not None:
                 settings[field] = key.get_secret_value()
     client = venue_class(config.name)(settings)
+    if config.demo:
+        if not has_sandbox(config.name):
+            raise ConfigError([demo_refusal(config.name)])
+        # ccxt swaps urls['api'] for the venue's test URLs (and OKX adds its simulated-trading header)
+        client.set_sandbox_mode(True)
     # Spot trading never needs the currency list, and some venues (OKX) fetch it signed on every load.
     client.has = {**client.has, "fetchCurrencies": False}
     if config.api_base_url:

@@ -30,6 +30,7 @@ from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.notify import Notifier
 from trader.ports.store import UnitOfWorkFactory
+from trader.runtime.account_guard import claim_account
 from trader.runtime.alert_routing import SwitchableNotifier
 from trader.runtime.backups import build_backup_service
 from trader.runtime.clock import SimClock, SystemClock
@@ -218,7 +219,9 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     wall = SystemClock()
     notifier = SwitchableNotifier(settings.notify, wall, redact=redactor.redact, console=options.console)
     metrics = Metrics()  # one registry: the engine, the alert outbox and /metrics share it
-    alerts = AlertService(uow, notifier, wall, redact=redactor.redact, on_pending=metrics.set_alerts_pending)
+    demo = mode == "live" and settings.exchange.demo
+    clean = _demo_label(redactor.redact) if demo else redactor.redact
+    alerts = AlertService(uow, notifier, wall, redact=clean, on_pending=metrics.set_alerts_pending)
     book = ParameterBook(settings.risk, settings.strategies, default_registry(), await _overrides(uow))
     market_data = MarketDataService(uow, wall)
     store_exchange = settings.exchange.name
@@ -228,6 +231,8 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         engine = replay.engine
     else:
         clock = wall
+        if mode == "live":
+            await claim_account(uow, settings.exchange, wall)
         exchange = await build_exchange(settings.exchange, clock, uow_factory=uow)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
@@ -244,7 +249,11 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
     services = _services(wiring, reports)
-    logger.info("runtime built: mode %s, exchange %s, database %s", mode, settings.exchange.name,
+    if demo:
+        logger.warning("DEMO ACCOUNT: live engine on the %s demo/testnet; no real money is traded",
+                       settings.exchange.name)
+    logger.info("runtime built: mode %s, exchange %s, database %s",
+                "live (demo account)" if demo else mode, settings.exchange.name,
                 redactor.redact(settings.database.url))
     return Runtime(services, lifecycle, notifier, mode, settings)
 
@@ -261,6 +270,13 @@ class _Wiring:
     lifecycle: Lifecycle
     redactor: SecretRedactor
     tail: LogTail
+
+
+def _demo_label(redact: Callable[[str], str]) -> Callable[[str], str]:
+    """Return ``redact`` that also marks every alert text of a demo account."""
+    def clean(text: str) -> str:
+        return "[demo] " + redact(text)
+    return clean
 
 
 def _close_tail(tail: LogTail) -> Closer:
@@ -307,7 +323,8 @@ def _reports(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchange,
 def _services(w: _Wiring, reports: StoreReportService) -> Services:
     wall = SystemClock()
     settings = w.settings
-    shown = Mode.LIVE if w.mode == "live" else Mode.PAPER
+    live = Mode.DEMO if settings.exchange.demo else Mode.LIVE
+    shown = live if w.mode == "live" else Mode.PAPER
     audit = AuditService(w.uow, wall, redact=w.redactor.redact)
     queries = LiveQueryService(w.uow, w.exchange, w.clock, mode=shown, quote=settings.exchange.quote_currency,
                                book=w.book, facts=w.lifecycle.facts)

@@ -1,0 +1,36 @@
+"""A live database belongs to one venue account: a demo (testnet) and a real account never share one.
+
+The first live start records which venue and which kind of account (demo or real) the database holds;
+a later live start with another venue or kind stops with a clear error instead of mixing the books.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from trader.config import ExchangeConfig
+from trader.errors import ConfigError
+from trader.ports.clock import Clock
+from trader.ports.store import UnitOfWorkFactory
+
+ACCOUNT_KEY: Final = "venue_account"
+
+
+def _kind(demo: bool) -> str:
+    return "demo" if demo else "real"
+
+
+async def claim_account(uow_factory: UnitOfWorkFactory, config: ExchangeConfig, clock: Clock) -> None:
+    """Record the live venue account this database holds, or refuse a different one."""
+    wanted = {"exchange": config.name, "kind": _kind(config.demo)}
+    async with uow_factory() as uow:
+        held = await uow.paper.get(ACCOUNT_KEY)
+        if held is None:
+            await uow.paper.put(ACCOUNT_KEY, wanted, clock.now())
+            await uow.commit()
+            return
+    if held != wanted:
+        shown = held if isinstance(held, dict) else {}
+        raise ConfigError([
+            f"database: it holds the {shown.get('exchange', '?')} {shown.get('kind', '?')} account; the "
+            f"{config.name} {wanted['kind']} account needs a database of its own (set TRADER_DATABASE__URL)"])
