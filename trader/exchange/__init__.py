@@ -35,6 +35,9 @@ async def build_exchange(
         if not config.live_confirmed and not config.demo:  # a demo account holds no real money
             raise ConfigError(["exchange.live_confirmed: set it to true to trade real money in live mode"])
         return CcxtExchange(config)
+    if config.demo:
+        raise ConfigError(["exchange.demo: a demo account is traded by the live engine; start with "
+                           "--mode live (or TRADER_EXCHANGE__MODE=live), or unset exchange.demo for paper"])
     source = None if config.replay else CcxtExchange(config, public_only=True)
     if markets is None:
         if source is None:

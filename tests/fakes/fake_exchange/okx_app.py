@@ -17,6 +17,7 @@ from tests.fakes.fake_exchange.candles import CandleRows
 from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_exchange.venue import FakeOrder, FakeVenue, VenueReject
 
+DEMO = web.AppKey("demo", bool)
 OKX_KEY = "okx-test-key"
 VENUE = web.AppKey("venue", FakeVenue)
 _STATE = {"NEW": "live", "PARTIALLY_FILLED": "partially_filled", "FILLED": "filled", "CANCELED": "canceled"}
@@ -222,14 +223,19 @@ async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
     private = request.path.startswith(("/api/v5/trade", "/api/v5/account"))
     if private and request.headers.get("OK-ACCESS-KEY") != OKX_KEY:
         return web.json_response({"code": "50111", "msg": "Invalid OK-ACCESS-KEY", "data": []}, status=401)
+    # OKX demo trading: demo keys work only with the simulated-trading header, real keys only without
+    if private and (request.headers.get("x-simulated-trading") == "1") != request.app[DEMO]:
+        return web.json_response({"code": "50101", "msg": "APIKey does not match current environment.",
+                                  "data": []}, status=401)
     response: web.StreamResponse = await handler(request)
     return response
 
 
-def start_fake_okx(venue: FakeVenue) -> ServerThread:
-    """Start the fake OKX for ``venue`` on an ephemeral port."""
+def start_fake_okx(venue: FakeVenue, *, demo: bool = False) -> ServerThread:
+    """Start the fake OKX for ``venue`` on an ephemeral port; ``demo`` makes it the demo-trading venue."""
     app = web.Application(middlewares=[_auth])
     app[VENUE] = venue
+    app[DEMO] = demo
     app.router.add_get("/api/v5/public/instruments", _instruments)
     app.router.add_get("/api/v5/market/candles", _candles)
     app.router.add_get("/api/v5/market/history-candles", _candles)
