@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from trader.errors import ArgError
-from trader.services.dto import BacktestRequest, ChartRequest, Outcome, TradeQuery
+from trader.services.dto import BacktestRequest, ChartRequest, GroupBy, Outcome, TradeQuery
 
 TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")
 _PAIR = re.compile(r"^([A-Z0-9]{2,12})/([A-Z0-9]{2,12})$", re.ASCII)
@@ -167,6 +167,17 @@ def halt_flatten(args: Sequence[str]) -> bool:
     if args and args[0].lower() != "flatten":
         raise ArgError(f"Unexpected argument: {shown(args[0])} (only 'flatten' is allowed)")
     return bool(args)
+
+
+def group_by(args: Sequence[str]) -> GroupBy:
+    """Parse ``[pair|strategy]`` (default pair)."""
+    at_most(args, 1)
+    if not args:
+        return GroupBy.PAIR
+    try:
+        return GroupBy(args[0].lower())
+    except ValueError:
+        raise ArgError(f"Unexpected argument: {shown(args[0])} (use 'pair' or 'strategy')") from None
 
 
 def chart(args: Sequence[str]) -> ChartRequest:

@@ -6,7 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from html import escape
 
-from trader.formatting import percent, price, qty
+from trader import formatting as fmt
+from trader.formatting import percent, price, qty, ratio
 from trader.services.dto import (
     BacktestReport,
     BacktestRunView,
@@ -15,9 +16,10 @@ from trader.services.dto import (
     ClosePreview,
     ConfigView,
     ControlResult,
+    GroupBy,
+    GroupPerformance,
     HealthView,
     LockView,
-    PairPerformance,
     PeriodTable,
     PositionView,
     ProfitView,
@@ -41,23 +43,19 @@ def e(value: object) -> str:
     return escape(str(value), quote=False)
 
 
-def money(value: Decimal, quote: str = "") -> str:
-    """Return a quote-currency amount with two decimals and a sign only when negative."""
-    text = f"{value:,.2f}"
-    return f"{text} {e(quote)}" if quote else text
+def money(value: Decimal | None, quote: str = "") -> str:
+    """Return a quote-currency amount (``trader.formatting.money``) with the currency escaped."""
+    return fmt.money(value, e(quote))
 
 
-def signed(value: Decimal, quote: str = "") -> str:
+def signed(value: Decimal | None, quote: str = "") -> str:
     """Return an amount with an explicit sign (PnL)."""
-    text = f"{value:+,.2f}"
-    return f"{text} {e(quote)}" if quote else text
+    return fmt.money(value, e(quote), sign=True)
 
 
-def pct(fraction: Decimal | None, *, sign: bool = True) -> str:
-    """Return a fraction as a percentage ('-' when unknown)."""
-    if fraction is None:
-        return "-"
-    return f"{fraction * 100:+.2f}%" if sign else f"{fraction * 100:.2f}%"
+def pct(fraction: Decimal | float | None, *, sign: bool = True) -> str:
+    """Return a fraction as a percentage with two decimals (``trader.formatting.percent``)."""
+    return percent(fraction, sign=sign)
 
 
 def when(moment: datetime | None) -> str:
@@ -86,7 +84,7 @@ def position(p: PositionView, quote: str) -> str:
     return (
         f"{_dot(p.pnl)} <b>{e(p.pair)}</b> {e(p.direction.value)} <code>{e(p.id)}</code>{strategy}\n"
         f"Amount {qty(p.amount)} · Entry {price(p.entry_price)} → {price(p.current_price)}\n"
-        f"PnL <b>{signed(p.pnl, quote)}</b> ({pct(p.pnl_pct)})\n"
+        f"PnL <b>{signed(p.pnl, quote)}</b> ({pct(p.pnl_fraction)})\n"
         f"Stop {price(p.stop_price)} ({e(p.protection.value)}{trail}) · TP {price(p.take_profit)}\n"
         f"Opened {when(p.opened_at)}"
     )
@@ -108,7 +106,7 @@ def positions(items: tuple[PositionView, ...]) -> str:
     if not items:
         return "No open positions."
     lines = [f"{_dot(p.pnl)} <code>{e(p.id)}</code> {e(p.pair)} {qty(p.amount)} @ {price(p.entry_price)}"
-             f" {pct(p.pnl_pct)}" for p in items]
+             f" {pct(p.pnl_fraction)}" for p in items]
     return "<b>Open positions</b>\n" + "\n".join(lines)
 
 
@@ -130,25 +128,35 @@ def profit(view: ProfitView) -> str:
         f"Realised {signed(view.realised, view.quote)} · Unrealised {signed(view.unrealised, view.quote)}",
         f"Closed trades {view.closed_trades} (won {view.wins}, lost {view.losses}) · "
         f"Win rate {pct(view.win_rate, sign=False)}",
-        f"Profit factor {e(view.profit_factor) if view.profit_factor is not None else '-'} · "
+        f"Profit factor {ratio(view.profit_factor, why=_no_factor(view.wins, view.losses))} · "
         f"Max drawdown {pct(view.max_drawdown_pct, sign=False)} · Fees {money(view.fees, view.quote)}",
+        f"Sharpe {ratio(view.sharpe, why=NO_RATIO)} · Sortino {ratio(view.sortino, why=NO_RATIO)} · "
+        f"Volatility {percent(view.volatility, sign=False, why=NO_RATIO)}",
         f"First trade {when(view.first_trade_at)}",
     ])
 
 
-def performance(rows: tuple[PairPerformance, ...]) -> str:
-    """Return the /performance table."""
+NO_RATIO = "under 2 days of equity"
+
+
+def _no_factor(wins: int, losses: int) -> str:
+    """Return why a profit factor is not a number: no losses to divide by, or no decided trades."""
+    return "no losing trades" if wins and not losses else "no winning or losing trades"
+
+
+def performance(rows: tuple[GroupPerformance, ...], by: GroupBy = GroupBy.PAIR) -> str:
+    """Return the /performance table, by pair or by strategy."""
     if not rows:
         return "No closed trades yet."
-    lines = [f"{_dot(r.pnl)} {e(r.pair)}: {signed(r.pnl)} over {r.trades} trades, "
-             f"avg {pct(r.pnl_pct)}, win {pct(r.win_rate, sign=False)}" for r in rows]
-    return "<b>Performance by pair</b>\n" + "\n".join(lines)
+    lines = [f"{_dot(r.pnl)} {e(r.key)}: {signed(r.pnl)} over {r.trades} trades, "
+             f"avg {pct(r.pnl_fraction)}, win {pct(r.win_rate, sign=False)}" for r in rows]
+    return f"<b>Performance by {e(by.value)}</b>\n" + "\n".join(lines)
 
 
 def periods(table: PeriodTable) -> str:
     """Return the /daily, /weekly or /monthly table."""
     title = {"day": "Daily", "week": "Weekly", "month": "Monthly"}[table.kind.value]
-    lines = [f"<code>{r.start.isoformat()}</code> {signed(r.pnl, table.quote)} ({pct(r.pnl_pct)}) "
+    lines = [f"<code>{r.start.isoformat()}</code> {signed(r.pnl, table.quote)} ({pct(r.pnl_fraction)}) "
              f"· {r.trades} trades" for r in table.rows]
     return f"<b>{title} profit</b>\n" + ("\n".join(lines) if lines else "No data.")
 
@@ -161,7 +169,8 @@ def trade_page(page: TradePage) -> str:
     if not page.trades:
         return head + "\nNo trades match."
     lines = [f"{_dot(t.pnl)} <code>{e(t.id)}</code> {e(t.pair)} {signed(t.pnl, page.quote)} "
-             f"({pct(t.pnl_pct)}) · {e(t.exit_reason.value)} · {t.closed_at:%Y-%m-%d}" for t in page.trades]
+             f"({pct(t.pnl_fraction)}) · {e(t.exit_reason.value)} · {t.closed_at:%Y-%m-%d}"
+             for t in page.trades]
     return head + "\n" + "\n".join(lines)
 
 
@@ -248,8 +257,8 @@ def backtest(r: BacktestReport) -> str:
         f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d}",
         f"Return {pct(r.total_return_pct)} · Max drawdown {pct(r.max_drawdown_pct, sign=False)}",
         f"Trades {r.trades} · Win rate {pct(r.win_rate, sign=False)} · Profit factor "
-        f"{e(r.profit_factor) if r.profit_factor is not None else '-'} · "
-        f"Sharpe {e(r.sharpe) if r.sharpe is not None else '-'}",
+        f"{ratio(r.profit_factor, why='no losing trades' if r.trades else 'no trades')} · "
+        f"Sharpe {ratio(r.sharpe, why='under 2 days')}",
         f"Final equity {money(r.final_equity, r.quote)}",
     ])
 
@@ -261,15 +270,14 @@ def backtest_runs(runs: tuple[BacktestRunView, ...]) -> str:
     lines = ["<b>Stored backtests</b> (newest first)"]
     for r in runs:
         trades = "-" if r.trades is None else str(r.trades)
-        ratio = "-" if r.sharpe is None else f"{r.sharpe:.2f}"
         changed = ", ".join(f"{k}={v}" for k, v in r.changed) or "defaults"
         lines += [
             f"<b>#{r.id}</b> {e(r.strategy)} {e(','.join(r.pairs))} {e(r.timeframe)} · "
             f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d}",
-            f"  {_dot_ratio(r.total_return)} return {percent(r.total_return)} · "
-            f"DD {percent(r.max_drawdown, sign=False)} · {trades} trades · "
-            f"win {percent(r.win_rate, sign=False)} · "
-            f"Sharpe {ratio}",
+            f"  {_dot_ratio(r.total_return)} return {percent(r.total_return, digits=1)} · "
+            f"DD {percent(r.max_drawdown, sign=False, digits=1)} · {trades} trades · "
+            f"win {percent(r.win_rate, sign=False, digits=1)} · "
+            f"Sharpe {ratio(r.sharpe)}",
             f"  <i>{e(changed[:MAX_VALUE])}</i>",
         ]
     return "\n".join(lines)

@@ -18,9 +18,9 @@ async def profit(update: Update, context: BotContext) -> None:
 
 
 async def performance(update: Update, context: BotContext) -> None:
-    """Show results per pair."""
-    args.no_args(context.args or [])
-    await send(update, formatting.performance(await context.services.reports.performance()))
+    """Show results per pair, or per strategy with ``/performance strategy``."""
+    by = args.group_by(context.args or [])
+    await send(update, formatting.performance(await context.services.reports.performance(by), by))
 
 
 async def _periods(update: Update, context: BotContext, kind: PeriodKind, default: int, most: int) -> None:

@@ -1,8 +1,11 @@
-"""Equity-curve statistics: drawdown, daily returns, Sharpe, Sortino, CAGR, Calmar (vectorised).
+"""Equity-curve statistics: drawdowns, daily returns, volatility, Sharpe, Sortino, CAGR, Calmar (vectorised).
 
 Crypto trades every day, so daily returns annualise with 365 days (not 252). The risk-free rate is 0.
 Sharpe uses the sample standard deviation (ddof=1); Sortino divides by the downside deviation
-``sqrt(mean(min(r, 0)^2))`` over all daily returns (target 0), the usual definition.
+``sqrt(mean(min(r, 0)^2))`` over all daily returns (target 0), the usual definition. Volatility is the
+sample standard deviation of daily returns times sqrt(365) (empyrical's ``annual_volatility`` with 365 days).
+A drawdown episode runs from a peak to the first point back at that peak (or the curve's last point);
+the deepest and the longest episode are reported, since they are often different ones.
 """
 
 from __future__ import annotations
@@ -75,6 +78,40 @@ def max_drawdown(equity: pd.Series) -> Drawdown:
     )
 
 
+def longest_drawdown(equity: pd.Series) -> Drawdown:
+    """Return the drawdown episode that lasted longest (peak to recovery, or to the last point)."""
+    check_equity(equity)
+    values = equity.to_numpy(dtype=np.float64)
+    if len(values) < 2:
+        return NO_DRAWDOWN
+    peak = np.maximum.accumulate(values)
+    under = values < peak
+    if not under.any():
+        return NO_DRAWDOWN
+    # an episode is a run of underwater points; it starts at the point before the run (the peak) and
+    # ends at the point after it (the recovery) or at the last point when equity never got back
+    edges = np.diff(np.concatenate(([0], under.astype(np.int8), [0])))
+    firsts = np.flatnonzero(edges == 1)
+    lasts = np.flatnonzero(edges == -1) - 1
+    starts = firsts - 1  # the run never begins at 0: the first point is its own peak
+    ends = np.minimum(lasts + 1, len(values) - 1)
+    times = pd.DatetimeIndex(equity.index).asi8
+    spans = times[ends] - times[starts]
+    k = int(np.argmax(spans))  # the first of equally long episodes
+    start, end, last = int(starts[k]), int(ends[k]), int(lasts[k])
+    trough = firsts[k] + int(np.argmin(values[firsts[k]:last + 1] / peak[firsts[k]:last + 1]))
+    index = equity.index
+    recovered = end > last
+    return Drawdown(
+        depth=float(1.0 - values[trough] / peak[trough]),
+        amount=float(peak[trough] - values[trough]),
+        peak_time=index[start].to_pydatetime(),
+        trough_time=index[trough].to_pydatetime(),
+        recovery_time=index[end].to_pydatetime() if recovered else None,
+        duration=(index[end] - index[start]).to_pytimedelta(),
+    )
+
+
 def daily_returns(equity: pd.Series) -> pd.Series:
     """Return simple returns between UTC day closes (last point of each day, gaps carried forward).
 
@@ -99,6 +136,14 @@ def monthly_returns(equity: pd.Series) -> pd.Series:
     closes = equity.resample("MS").last().ffill()
     values = np.concatenate(([float(equity.iloc[0])], closes.to_numpy(dtype=np.float64)))
     return pd.Series(values[1:] / values[:-1] - 1.0, index=closes.index, name="return")
+
+
+def volatility(returns: pd.Series) -> float | None:
+    """Return the annualised (365 d) volatility of daily returns, None with fewer than two returns."""
+    r = returns.to_numpy(dtype=np.float64)
+    if len(r) < 2:
+        return None
+    return float(np.std(r, ddof=1)) * math.sqrt(DAYS_PER_YEAR)
 
 
 def sharpe_ratio(returns: pd.Series) -> float | None:

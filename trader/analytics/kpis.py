@@ -53,7 +53,9 @@ class EquityStats:
     start_equity: float
     end_equity: float
     total_return: float  # fraction
-    max_drawdown: Drawdown
+    max_drawdown: Drawdown  # the deepest episode
+    longest_drawdown: Drawdown  # the episode that lasted longest (often not the deepest)
+    volatility: float | None  # annualised (365 d) standard deviation of daily returns
     sharpe: float | None
     sortino: float | None
     cagr: float | None
@@ -100,7 +102,7 @@ def trade_stats(trades: Sequence[TradeRecord]) -> TradeStats:
 
 
 def equity_stats(equity: pd.Series) -> EquityStats:
-    """Return drawdown, Sharpe, Sortino (daily, 365 d), CAGR and Calmar of an equity curve."""
+    """Return drawdowns, volatility, Sharpe, Sortino (daily, 365 d), CAGR and Calmar of an equity curve."""
     check_equity(equity)
     if len(equity) == 0:
         raise ValueError("equity curve is empty")
@@ -115,6 +117,8 @@ def equity_stats(equity: pd.Series) -> EquityStats:
         end_equity=last,
         total_return=last / first - 1.0,
         max_drawdown=dd,
+        longest_drawdown=curve.longest_drawdown(equity),
+        volatility=curve.volatility(returns),
         sharpe=curve.sharpe_ratio(returns),
         sortino=curve.sortino_ratio(returns),
         cagr=growth,

@@ -72,9 +72,9 @@ class TradeRecord:
         return self.entry_price * self.amount
 
     @property
-    def return_pct(self) -> Decimal:
-        """Return the net PnL as a percentage of the entry notional."""
-        return self.pnl / self.cost * 100
+    def return_fraction(self) -> Decimal:
+        """Return the net PnL as a fraction of the entry notional (0.019 = 1.9 %)."""
+        return self.pnl / self.cost
 
     @property
     def duration(self) -> timedelta:

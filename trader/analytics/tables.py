@@ -49,7 +49,7 @@ class PerformanceRow:
     fees: Decimal
     win_rate: float | None
     profit_factor: float | None
-    average_return_pct: Decimal | None
+    average_return: Decimal | None  # mean of the trades' return fractions
 
 
 def _row(key: str, trades: Sequence[TradeRecord]) -> PerformanceRow:
@@ -63,7 +63,7 @@ def _row(key: str, trades: Sequence[TradeRecord]) -> PerformanceRow:
         key=key, trades=n, wins=wins, losses=losses,
         pnl=sum((t.pnl for t in trades), ZERO), fees=sum((t.fees for t in trades), ZERO),
         win_rate=wins / n if n else None, profit_factor=factor,
-        average_return_pct=sum((t.return_pct for t in trades), ZERO) / n if n else None,
+        average_return=sum((t.return_fraction for t in trades), ZERO) / n if n else None,
     )
 
 
@@ -172,7 +172,7 @@ class TradeRow:
     amount: Decimal
     fees: Decimal
     pnl: Decimal
-    return_pct: Decimal
+    return_fraction: Decimal  # net PnL / entry notional
     exit_reason: str
     duration: timedelta
 
@@ -180,7 +180,7 @@ class TradeRow:
     def of(cls, t: TradeRecord) -> TradeRow:
         """Return the row of a trade."""
         return cls(t.symbol, t.strategy, t.direction, t.entry_time, t.exit_time, t.entry_price,
-                   t.exit_price, t.amount, t.fees, t.pnl, t.return_pct, t.exit_reason, t.duration)
+                   t.exit_price, t.amount, t.fees, t.pnl, t.return_fraction, t.exit_reason, t.duration)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trader.errors import InputError
-from trader.formatting import percent
+from trader.formatting import percent, ratio
 from trader.services.dto import BacktestRunView
 
 COLUMNS = ("ID", "CREATED (UTC)", "STRATEGY", "PAIRS", "TF", "PERIOD", "TRADES", "RETURN", "MAX DD",
@@ -64,11 +64,8 @@ def _row(v: BacktestRunView) -> tuple[str, ...]:
     return (
         str(v.id), f"{v.created_at:%Y-%m-%d %H:%M}", v.strategy, ",".join(v.pairs), v.timeframe,
         f"{v.start:%Y-%m-%d}..{v.end:%Y-%m-%d}", "-" if v.trades is None else str(v.trades),
-        percent(v.total_return), percent(v.max_drawdown, sign=False), _fixed(v.sharpe),
-        percent(v.win_rate, sign=False, digits=0), _fixed(v.profit_factor),
+        percent(v.total_return, digits=1), percent(v.max_drawdown, sign=False, digits=1), ratio(v.sharpe),
+        percent(v.win_rate, sign=False, digits=0), ratio(v.profit_factor, why="no losses"),
         params if len(params) <= MAX_PARAMS else params[:MAX_PARAMS - 1] + "…",
     )
 
-
-def _fixed(value: float | None) -> str:
-    return "-" if value is None else "inf" if value == float("inf") else f"{value:.2f}"

@@ -32,10 +32,11 @@ from trader.services.dto import (
     ConfigView,
     ControlResult,
     DocumentFile,
+    GroupBy,
+    GroupPerformance,
     HealthView,
     LockView,
     LogView,
-    PairPerformance,
     PeriodKind,
     PeriodTable,
     PositionView,
@@ -89,8 +90,8 @@ class ReportService(Protocol):
         """Return the profit summary over the last ``days`` days (all time when None)."""
         ...
 
-    async def performance(self) -> tuple[PairPerformance, ...]:
-        """Return closed-trade results per pair, best first."""
+    async def performance(self, by: GroupBy = GroupBy.PAIR) -> tuple[GroupPerformance, ...]:
+        """Return closed-trade results per pair or per strategy, best first."""
         ...
 
     async def periods(self, kind: PeriodKind, count: int) -> PeriodTable:

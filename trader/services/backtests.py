@@ -114,8 +114,8 @@ class StoredBacktestService:
         return BacktestReport(
             request=request, start=result.start, end=result.end, trades=stats.trades,
             win_rate=_dec(stats.win_rate), total_return_pct=_dec(eq.total_return) or Decimal(0),
-            max_drawdown_pct=_dec(eq.max_drawdown.depth_pct / 100) or Decimal(0),
-            profit_factor=_dec(stats.profit_factor), sharpe=_dec(eq.sharpe),
+            max_drawdown_pct=_dec(eq.max_drawdown.depth) or Decimal(0),
+            profit_factor=stats.profit_factor, sharpe=eq.sharpe,
             final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01")), quote=result.quote,
             chart=ChartImage(png, f"Equity: {request.strategy} on {request.pair}, {request.days} days"),
             trades_chart=ChartImage(trades_png, f"Trades: {chart.title}"),

@@ -62,7 +62,7 @@ class PositionView:
     entry_price: Decimal
     current_price: Decimal | None  # None when no price could be fetched
     pnl: Decimal  # unrealised, quote currency, after estimated fees
-    pnl_pct: Decimal
+    pnl_fraction: Decimal
     stop_price: Decimal | None
     take_profit: Decimal | None
     trailing_active: bool
@@ -152,9 +152,13 @@ class ProfitView:
     losses: int
     fees: Decimal
     win_rate: Decimal | None = None  # None when no closed trades
-    profit_factor: Decimal | None = None  # None when there is no loss to divide by
-    max_drawdown_pct: Decimal | None = None
+    profit_factor: float | None = None  # inf with wins and no losses; None without wins or losses
+    max_drawdown_pct: Decimal | None = None  # a fraction, from the equity snapshots
     first_trade_at: datetime | None = None
+    # from the daily closes of the equity snapshots (annualised with 365 days); None with under 2 days
+    sharpe: float | None = None
+    sortino: float | None = None
+    volatility: float | None = None  # a fraction
 
 
 class PeriodKind(StrEnum):
@@ -172,7 +176,7 @@ class PeriodRow:
     start: date
     trades: int
     pnl: Decimal
-    pnl_pct: Decimal  # of equity at the bucket's start
+    pnl_fraction: Decimal  # of equity at the bucket's start
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,14 +188,21 @@ class PeriodTable:
     rows: tuple[PeriodRow, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PairPerformance:
-    """Closed-trade result for one pair (/performance), best first."""
+class GroupBy(StrEnum):
+    """What /performance groups closed trades by."""
 
-    pair: str
+    PAIR = "pair"
+    STRATEGY = "strategy"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupPerformance:
+    """Closed-trade result for one pair or strategy (/performance), best first."""
+
+    key: str  # the pair or the strategy
     trades: int
     pnl: Decimal
-    pnl_pct: Decimal  # average per trade
+    pnl_fraction: Decimal  # average per trade
     win_rate: Decimal
 
 
@@ -223,7 +234,7 @@ class TradeView:
     entry_price: Decimal
     exit_price: Decimal
     pnl: Decimal
-    pnl_pct: Decimal
+    pnl_fraction: Decimal
     opened_at: datetime
     closed_at: datetime
     exit_reason: ExitReason
@@ -304,10 +315,10 @@ class BacktestReport:
     end: datetime
     trades: int
     win_rate: Decimal | None
-    total_return_pct: Decimal
-    max_drawdown_pct: Decimal
-    profit_factor: Decimal | None
-    sharpe: Decimal | None
+    total_return_pct: Decimal  # a fraction
+    max_drawdown_pct: Decimal  # a fraction
+    profit_factor: float | None  # inf with wins and no losses
+    sharpe: float | None
     final_equity: Decimal
     quote: str = "USDT"
     chart: ChartImage | None = None

@@ -99,7 +99,7 @@ class LiveQueryService:
             id=position.id, pair=position.symbol, direction=position.direction,
             amount=position.open_amount if position.filled > 0 else position.amount,
             entry_price=position.entry_price or position.requested_price or ZERO, current_price=mark,
-            pnl=pnl, pnl_pct=pnl / basis if basis > 0 else ZERO, stop_price=position.stop_price,
+            pnl=pnl, pnl_fraction=pnl / basis if basis > 0 else ZERO, stop_price=position.stop_price,
             take_profit=position.take_profit, trailing_active=trailing is not None,
             protection=position.protection, opened_at=position.opened_at or position.created_at
             or self._clock.now(), strategy=position.strategy, trailing_distance=trailing,

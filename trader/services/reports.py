@@ -12,9 +12,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from trader.analytics import tables
+import numpy as np
+import pandas as pd
+
+from trader.analytics import curve, tables
 from trader.analytics.kpis import trade_stats
-from trader.analytics.records import TradeRecord
+from trader.analytics.records import TradeRecord, equity_curve
 from trader.analytics.tax import (
     AudRates,
     MatchMethod,
@@ -30,15 +33,17 @@ from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.domain.money import ZERO
 from trader.errors import DataError, InputError
+from trader.formatting import money
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
-from trader.ports.store import UnitOfWorkFactory
+from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.positions.pnl import unrealised_pnl
 from trader.positions.state import Position, PositionStatus
 from trader.services.dto import (
     DocumentFile,
+    GroupBy,
+    GroupPerformance,
     Outcome,
-    PairPerformance,
     PeriodKind,
     PeriodRow,
     PeriodTable,
@@ -75,7 +80,7 @@ def trade_view(position: Position) -> TradeView:
     """Return the /trades line of a closed position."""
     record = trade_record(position)
     return TradeView(position.id, position.symbol, position.direction, position.filled,
-                     record.entry_price, record.exit_price, record.pnl, record.return_pct,
+                     record.entry_price, record.exit_price, record.pnl, record.return_fraction,
                      record.entry_time, record.exit_time, position.exit_reason or ExitReason.MANUAL,
                      position.strategy)
 
@@ -111,15 +116,17 @@ class StoreReportService:
         since = now - timedelta(days=days) if days is not None else None
         records = [r for r in await self._records() if since is None or r.exit_time >= since]
         stats = trade_stats(records)
-        factor = None
-        if stats.gross_loss > 0:
-            factor = stats.gross_profit / stats.gross_loss
         rate = None if not records else Decimal(stats.wins) / Decimal(len(records))
+        async with self._uow() as uow:
+            snapshots = await uow.equity.since(since or EPOCH)
+        returns = _daily_returns(snapshots)
         return ProfitView(
             quote=self._quote, days=days, realised=stats.total_pnl, unrealised=await self._unrealised(),
             closed_trades=len(records), wins=stats.wins, losses=stats.losses, fees=stats.total_fees,
-            win_rate=rate, profit_factor=factor, max_drawdown_pct=await self._drawdown(since),
+            win_rate=rate, profit_factor=stats.profit_factor, max_drawdown_pct=_drawdown(snapshots),
             first_trade_at=min((r.entry_time for r in records), default=None),
+            sharpe=curve.sharpe_ratio(returns), sortino=curve.sortino_ratio(returns),
+            volatility=curve.volatility(returns),
         )
 
     async def _unrealised(self) -> Decimal:
@@ -137,22 +144,12 @@ class StoreReportService:
             total += unrealised_pnl(position, mark)
         return total
 
-    async def _drawdown(self, since: datetime | None) -> Decimal | None:
-        async with self._uow() as uow:
-            snapshots = await uow.equity.since(since or EPOCH)
-        peak: Decimal | None = None
-        worst = ZERO
-        for snap in snapshots:
-            peak = snap.equity if peak is None else max(peak, snap.equity)
-            if peak > 0:
-                worst = max(worst, (peak - snap.equity) / peak)
-        return worst if snapshots else None
-
-    async def performance(self) -> tuple[PairPerformance, ...]:
-        """Return one row per pair, best PnL first."""
-        rows = tables.by_pair(await self._records())
+    async def performance(self, by: GroupBy = GroupBy.PAIR) -> tuple[GroupPerformance, ...]:
+        """Return one row per pair or per strategy, best PnL first."""
+        records = await self._records()
+        rows = tables.by_pair(records) if by is GroupBy.PAIR else tables.by_strategy(records)
         return tuple(
-            PairPerformance(r.key, r.trades, r.pnl, (r.average_return_pct or ZERO) / 100,
+            GroupPerformance(r.key, r.trades, r.pnl, r.average_return or ZERO,
                             Decimal(r.wins) / Decimal(r.trades) if r.trades else ZERO)
             for r in rows
         )
@@ -218,8 +215,28 @@ class StoreReportService:
         report = build_cgt_report(events, year, MatchMethod.FIFO, zone=self._zone)
         s = report.summary
         caption = (f"{fy.label}: {len(report.lines)} disposal line(s), net capital gain "
-                   f"{s.net_capital_gain} AUD")
+                   f"{money(s.net_capital_gain, 'AUD')}")
         return DocumentFile(f"cgt_{fy.label}_fifo.csv", cgt_csv(report).encode(), caption)
+
+
+def _drawdown(snapshots: Sequence[EquitySnapshot]) -> Decimal | None:
+    """Return the deepest fall of equity from its running peak as a fraction (exact, in Decimal)."""
+    peak: Decimal | None = None
+    worst = ZERO
+    for snap in snapshots:
+        peak = snap.equity if peak is None else max(peak, snap.equity)
+        if peak > 0:
+            worst = max(worst, (peak - snap.equity) / peak)
+    return worst if snapshots else None
+
+
+def _daily_returns(snapshots: Sequence[EquitySnapshot]) -> pd.Series:
+    """Return the daily returns of the equity snapshots (UTC day closes); empty when there are none."""
+    usable = [s for s in snapshots if s.equity > 0]  # an empty account has no returns to measure
+    if len(usable) < 2:
+        return pd.Series([], dtype=np.float64, name="return")
+    series = equity_curve([s.ts for s in usable], [float(s.equity) for s in usable])
+    return curve.daily_returns(series)
 
 
 def _matches(position: Position, query: TradeQuery) -> bool:

@@ -92,7 +92,7 @@ class MemoryControl:
                 p.entry_price,
                 p.current_price or p.entry_price,
                 p.pnl,
-                p.pnl_pct,
+                p.pnl_fraction,
                 p.opened_at,
                 NOW,
                 ExitReason.MANUAL,

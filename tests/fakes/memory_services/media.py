@@ -122,8 +122,8 @@ class MemoryBacktests:
             Decimal("0.5"),
             Decimal("0.2"),
             Decimal("0.08"),
-            Decimal("1.8"),
-            Decimal("1.1"),
+            1.8,
+            1.1,
             Decimal(12_000),
             chart=ChartImage(png, "equity"),
         )

@@ -14,9 +14,10 @@ from trader.services.dto import (
     AssetBalance,
     BalanceView,
     DocumentFile,
+    GroupBy,
+    GroupPerformance,
     HealthView,
     LockView,
-    PairPerformance,
     ParamView,
     PeriodKind,
     PeriodRow,
@@ -101,13 +102,14 @@ class MemoryReports:
             rate,
         )
 
-    async def performance(self) -> tuple[PairPerformance, ...]:
+    async def performance(self, by: GroupBy = GroupBy.PAIR) -> tuple[GroupPerformance, ...]:
         rows = []
-        for pair in sorted({t.pair for t in self.s.trades}):
-            mine = [t for t in self.s.trades if t.pair == pair]
+        key = (lambda t: t.pair) if by is GroupBy.PAIR else (lambda t: t.strategy)
+        for name in sorted({key(t) for t in self.s.trades}):
+            mine = [t for t in self.s.trades if key(t) == name]
             pnl = sum((t.pnl for t in mine), Decimal(0))
             won = Decimal(sum(1 for t in mine if t.pnl > 0)) / len(mine)
-            rows.append(PairPerformance(pair, len(mine), pnl, pnl / len(mine) / 1000, won))
+            rows.append(GroupPerformance(name, len(mine), pnl, pnl / len(mine) / 1000, won))
         return tuple(sorted(rows, key=lambda r: r.pnl, reverse=True))
 
     async def periods(self, kind: PeriodKind, count: int) -> PeriodTable:

@@ -118,7 +118,7 @@ class MemoryState:
         """Return ``p`` with the current price and unrealised PnL."""
         mark = self.prices[p.pair]
         pnl = price_gain(p.direction, p.entry_price, mark, p.amount)
-        return replace(p, current_price=mark, pnl=pnl, pnl_pct=pnl / (p.entry_price * p.amount))
+        return replace(p, current_price=mark, pnl=pnl, pnl_fraction=pnl / (p.entry_price * p.amount))
 
     def add_trades(self, count: int) -> None:
         """Add ``count`` closed trades alternating win/loss and pair, one per day back from NOW."""

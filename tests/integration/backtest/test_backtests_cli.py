@@ -60,5 +60,5 @@ def test_runs_stored_with_the_older_kpi_names_still_show_their_drawdown() -> Non
                       {"trades": 7, "total_return": -0.05, "max_drawdown_pct": 12.5}, id=9)
     table = runs_table([run_view(old, {"lookback": 20})])
     row = table.splitlines()[1].split()
-    assert row[0] == "9" and row[8:11] == ["-5.0%", "12.5%", "-"]
+    assert row[0] == "9" and row[8:11] == ["-5.0%", "12.5%", "n/a"]
     assert row[-1] == "defaults"

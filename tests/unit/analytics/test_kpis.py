@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 from dataclasses import replace
@@ -137,3 +138,34 @@ def test_trade_arrays_and_frame_keep_exact_times_and_values() -> None:
     assert list(frame["pnl"]) == [Decimal("1.5"), Decimal(-2)]
     assert str(frame["exit_time"].dt.tz) == "UTC"
     assert frame["exit_time"][1] == pd.Timestamp(trades[1].exit_time)
+
+
+def test_volatility_is_the_sample_deviation_of_daily_returns_annualised_with_365_days() -> None:
+    values = [100.0, 102.0, 99.0, 101.0, 104.0, 103.0]
+    returns = [b / a - 1 for a, b in itertools.pairwise(values)]
+    expected = statistics.stdev(returns) * math.sqrt(365)  # empyrical.annual_volatility, 365 periods
+    eq = daily_curve(values)
+    assert curve.volatility(curve.daily_returns(eq)) == pytest.approx(expected, rel=1e-12)
+    assert compute_kpis([], eq).equity.volatility == pytest.approx(expected, rel=1e-12)
+    assert curve.volatility(curve.daily_returns(daily_curve([100.0, 101.0]))) is None  # one return
+
+
+def test_deepest_and_longest_drawdowns_are_different_episodes() -> None:
+    # day 0 peak 100, deep fall to 70 recovered on day 2; then peak 105 on day 3, shallow 2-3 %
+    # losses for 5 days, never recovered
+    values = [100.0, 70.0, 101.0, 105.0, 103.0, 102.0, 104.0, 103.5, 102.9]
+    eq = daily_curve(values)
+    deepest, longest = curve.max_drawdown(eq), curve.longest_drawdown(eq)
+    assert deepest.depth == pytest.approx(0.3) and deepest.duration == timedelta(days=2)
+    assert longest.duration == timedelta(days=5) and longest.recovery_time is None
+    assert longest.peak_time == T0 + timedelta(days=3) and longest.trough_time == T0 + timedelta(days=5)
+    assert longest.depth == pytest.approx(1 - 102 / 105)
+    stats = compute_kpis([], eq).equity
+    assert stats.max_drawdown == deepest and stats.longest_drawdown == longest
+
+
+def test_longest_drawdown_of_a_recovered_episode_ends_at_the_recovery() -> None:
+    eq = daily_curve([100.0, 99.0, 98.0, 99.5, 100.0, 101.0])
+    longest = curve.longest_drawdown(eq)
+    assert longest.duration == timedelta(days=4) and longest.recovery_time == T0 + timedelta(days=4)
+    assert curve.longest_drawdown(daily_curve([1.0, 2.0, 3.0])) == curve.NO_DRAWDOWN

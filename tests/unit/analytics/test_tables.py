@@ -40,7 +40,7 @@ def test_by_pair_aggregates_and_sorts_best_first() -> None:
     assert (btc.key, btc.trades, btc.wins, btc.losses, btc.pnl, btc.fees) == (
         "BTC/USDT", 2, 1, 1, Decimal(6), Decimal("0.2"))
     assert btc.win_rate == 0.5 and btc.profit_factor == pytest.approx(2.5)
-    assert btc.average_return_pct == Decimal(3)  # (10 % - 4 %) / 2 on a 100 notional
+    assert btc.average_return == Decimal("0.03")  # (10 % - 4 %) / 2 on a 100 notional
     assert (eth.key, eth.pnl, eth.profit_factor) == ("ETH/USDT", Decimal(5), 6.0)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from hypothesis import given
@@ -9,7 +10,8 @@ from hypothesis import strategies as st
 
 from handlers import formatting
 from tests.fakes.fake_botapi.html_check import html_problem
-from trader.services.dto import ControlResult
+from trader.domain.enums import Direction, ExitReason
+from trader.services.dto import ControlResult, ProfitView, TradePage, TradeQuery, TradeView
 
 
 @given(st.text(max_size=300))
@@ -43,3 +45,32 @@ def test_numbers_are_formatted_for_reading() -> None:
     assert formatting.qty(Decimal("0.12340000")) == "0.1234"
     assert formatting.pct(Decimal("-0.0123")) == "-1.23%"
     assert formatting.signed(Decimal("10"), "USDT") == "+10.00 USDT"
+
+
+def _profit(**overrides: object) -> ProfitView:
+    values: dict[str, object] = dict(quote="USDT", days=None, realised=Decimal("-60.5"),
+                                     unrealised=Decimal(0), closed_trades=2, wins=0, losses=2,
+                                     fees=Decimal("3.1"), win_rate=Decimal(0))
+    values.update(overrides)
+    return ProfitView(**values)  # type: ignore[arg-type]
+
+
+def test_profit_when_every_trade_lost_has_a_zero_profit_factor_not_0e18() -> None:
+    text = formatting.profit(_profit(profit_factor=float(Decimal(0) / Decimal("60.5"))))
+    assert "Profit factor 0.00" in text and "E+" not in text
+
+
+def test_profit_rounds_ratios_and_says_why_one_is_missing() -> None:
+    text = formatting.profit(_profit(wins=2, losses=0, profit_factor=float("inf"),
+                                     sharpe=0.9154665135144889, sortino=None, volatility=0.41234))
+    assert "Profit factor n/a (no losing trades)" in text
+    assert "Sharpe 0.92" in text and "Sortino n/a (under 2 days of equity)" in text
+    assert "Volatility 41.23%" in text and "inf" not in text
+
+
+def test_a_trade_line_shows_its_return_fraction_as_a_percentage_once() -> None:
+    trade = TradeView("t1", "BTC/USDT", Direction.LONG, Decimal("0.05"), Decimal(49_600), Decimal("50863.8"),
+                      Decimal("63.19"), Decimal("63.19") / Decimal(2480), datetime(2024, 1, 1, tzinfo=UTC),
+                      datetime(2024, 1, 2, tzinfo=UTC), ExitReason.TAKE_PROFIT)
+    text = formatting.trade_page(TradePage(TradeQuery(), (trade,), 1))
+    assert "+63.19 USDT (+2.55%)" in text

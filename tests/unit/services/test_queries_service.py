@@ -13,7 +13,7 @@ from trader.analytics.tax.events import needed_rates
 from trader.domain.enums import Mode, TradingState
 from trader.errors import DataError, InputError
 from trader.ports.store import AudRate
-from trader.services.dto import Outcome, PeriodKind, TradeQuery
+from trader.services.dto import GroupBy, Outcome, PeriodKind, TradeQuery
 
 
 async def _one_closed_trade(live: LiveRuntime) -> str:
@@ -73,9 +73,16 @@ async def test_profit_performance_and_trades_after_a_closed_trade(live_runtime: 
     assert profit.closed_trades == 1 and profit.realised == closed.realised_pnl
     assert profit.wins + profit.losses == 1 and profit.fees == closed.fees
     [row] = await reports.performance()
-    assert row.pair == closed.symbol and row.trades == 1 and row.pnl == closed.realised_pnl
+    assert row.key == closed.symbol and row.trades == 1 and row.pnl == closed.realised_pnl
+    [by_strategy] = await reports.performance(GroupBy.STRATEGY)
+    assert by_strategy.key == closed.strategy and by_strategy.pnl == closed.realised_pnl
     page = await reports.trades(TradeQuery())
     assert page.total == 1 and page.trades[0].id == trade_id
+    assert closed.entry_price is not None
+    # a fraction of the entry notional (was 100 times too large: a percentage)
+    fraction = closed.realised_pnl / (closed.entry_price * closed.filled)
+    assert page.trades[0].pnl_fraction == fraction == row.pnl_fraction
+    assert abs(fraction) < Decimal("0.2")
     won = await reports.trades(TradeQuery(outcome=Outcome.WON))
     lost = await reports.trades(TradeQuery(outcome=Outcome.LOST))
     assert won.total + lost.total == 1
