@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.optimize_cmd",
     "trader.cli.bias_cmd",
     "trader.cli.run_cmd",
+    "trader.cli.api_cmd",
 )
 
 

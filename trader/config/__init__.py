@@ -14,10 +14,12 @@ from trader.config.sections import (
     RiskConfig,
     SchedulerConfig,
     Section,
+    SignalSource,
     StrategyEntry,
     TelegramConfig,
     TelegramUser,
     TrailingConfig,
+    WebConfig,
 )
 from trader.config.settings import Settings, load_settings, masked_dump
 
@@ -33,10 +35,12 @@ __all__ = [
     "SchedulerConfig",
     "Section",
     "Settings",
+    "SignalSource",
     "StrategyEntry",
     "TelegramConfig",
     "TelegramUser",
     "TrailingConfig",
+    "WebConfig",
     "load_settings",
     "masked_dump",
 ]

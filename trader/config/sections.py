@@ -160,6 +160,25 @@ class TelegramConfig(Section):
         return v
 
 
+class SignalSource(Section):
+    """A webhook signal source: its shared secret and the strategy name its trades are booked under."""
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]
+    secret: SecretStr
+    strategy: str = "external"
+    pairs: tuple[str, ...] | None = None  # None: the exchange section's pairs
+
+
+class WebConfig(Section):
+    """The web API, dashboard, Telegram Mini App and webhook signal intake (served by the HTTP server)."""
+
+    api_enabled: bool = True
+    public_url: str | None = None  # https URL the Mini App button opens (behind a TLS reverse proxy)
+    miniapp_max_age_seconds: Annotated[int, Field(ge=10, le=86_400)] = 3600
+    signal_sources: tuple[SignalSource, ...] = ()
+    signal_max_age_seconds: Annotated[int, Field(ge=5, le=3600)] = 300
+
+
 class SchedulerConfig(Section):
     """Job timing."""
 

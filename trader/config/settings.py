@@ -29,6 +29,7 @@ from trader.config.sections import (
     SchedulerConfig,
     StrategyEntry,
     TelegramConfig,
+    WebConfig,
 )
 from trader.errors import ConfigError
 
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     logging: LoggingConfig = LoggingConfig()
     ops: OpsConfig = OpsConfig()
     backup: BackupConfig = BackupConfig()
+    web: WebConfig = WebConfig()
 
     @model_validator(mode="after")
     def _encrypted_backups_need_a_key(self) -> Settings:

@@ -43,19 +43,23 @@ from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_fram
 from trader.runtime.secret_store import load_secrets, overlay_settings
 from trader.services.alerts import AlertService
 from trader.services.api import Services
+from trader.services.api_tokens import ApiTokenService
 from trader.services.audit import AuditService
 from trader.services.backtests import StoredBacktestService
 from trader.services.charts import RenderedChartService
 from trader.services.control import EngineControlService
 from trader.services.engine_store import ENGINE_KEY
+from trader.services.insights import StoreInsightService
 from trader.services.market_data import MarketDataService
 from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
+from trader.services.web_api import WebServices
 from trader.store.locks import InstanceLock, acquire_instance_lock
 from trader.store.migrate import upgrade_async
 from trader.store.uow import Database
 from trader.strategies.registry import default_registry
+from web.api import api_extension
 
 logger = logging.getLogger(__name__)
 
@@ -79,8 +83,9 @@ class Runtime:
     """What ``bot.py`` runs: the services bundle, the lifecycle, and the alert routing."""
 
     def __init__(self, services: Services, lifecycle: Lifecycle, notifier: SwitchableNotifier,
-                 mode: RunMode, settings: Settings) -> None:
+                 mode: RunMode, settings: Settings, web: WebServices | None = None) -> None:
         self.services = services
+        self.web = web  # what the HTTP server's API serves (None when web.api_enabled is off)
         self.lifecycle = lifecycle
         self.mode = mode
         self.database_url = settings.database.url
@@ -249,13 +254,16 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
     services = _services(wiring, reports)
+    web = _web_services(wiring, services) if settings.web.api_enabled else None
+    if web is not None:
+        lifecycle.use_web(api_extension(web))
     if demo:
         logger.warning("DEMO ACCOUNT: live engine on the %s demo/testnet; no real money is traded",
                        settings.exchange.name)
     logger.info("runtime built: mode %s, exchange %s, database %s",
                 "live (demo account)" if demo else mode, settings.exchange.name,
                 redactor.redact(settings.database.url))
-    return Runtime(services, lifecycle, notifier, mode, settings)
+    return Runtime(services, lifecycle, notifier, mode, settings, web)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +326,14 @@ def _reports(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchange,
              clock: Clock) -> StoreReportService:
     return StoreReportService(uow, exchange, clock, quote=settings.exchange.quote_currency,
                               start_balance=settings.exchange.paper_start_balance)
+
+
+def _web_services(w: _Wiring, services: Services) -> WebServices:
+    wall = SystemClock()
+    audit = AuditService(w.uow, wall, redact=w.redactor.redact)
+    insights = StoreInsightService(w.uow, w.clock, audit, quote=w.settings.exchange.quote_currency,
+                                   store_exchange=w.settings.exchange.name, jobs=w.lifecycle.jobs)
+    return WebServices(core=services, tokens=ApiTokenService(w.uow, wall, audit), insights=insights)
 
 
 def _services(w: _Wiring, reports: StoreReportService) -> Services:

@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from trader.config import OpsConfig, SchedulerConfig
 from trader.domain.alerts import Alert, Severity
@@ -37,6 +37,7 @@ from trader.services.api import ReportService
 from trader.services.backups import BackupService
 from trader.services.market_data import MarketDataService
 from trader.services.queries import RunFacts
+from web.app import Extension
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,15 @@ class Lifecycle:
         self._tasks: list[asyncio.Task[None]] = []
         self._started = time.monotonic()
         self._running = False
+        self._web: tuple[Extension, ...] = ()
+
+    def use_web(self, *extensions: Extension) -> None:
+        """Serve ``extensions`` (the web API) on the HTTP server next to /health (before ``start``)."""
+        self._web = extensions
+
+    def jobs(self) -> list[tuple[str, datetime | None]]:
+        """Return the scheduled jobs and their next run (none while replaying or stopped)."""
+        return self._scheduler.jobs() if self._scheduler is not None else []
 
     def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
         """Add (or replace) a readiness check served on /ready, e.g. "telegram" from ``bot.py``."""
@@ -248,7 +258,7 @@ class Lifecycle:
     async def _start_health(self) -> None:
         if not self.parts.ops.health_enabled:
             return
-        server = HealthServer(self.parts.ops, self.metrics)
+        server = HealthServer(self.parts.ops, self.metrics, extensions=self._web)
         server.add_check("database", database_check(self.parts.uow_factory))
         server.add_check("exchange", self._exchange_ready)
         server.add_check("engine", self._engine_ready)

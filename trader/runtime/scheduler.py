@@ -93,6 +93,10 @@ class TradingScheduler:
         """Return the ids of every scheduled job."""
         return [job.id for job in self._scheduler.get_jobs()]
 
+    def jobs(self) -> list[tuple[str, datetime | None]]:
+        """Return every scheduled job's id and next run time (None while paused)."""
+        return [(job.id, job.next_run_time) for job in self._scheduler.get_jobs()]
+
     def start(self) -> None:
         """Start running jobs on the current event loop."""
         self._scheduler.start()

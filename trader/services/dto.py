@@ -41,11 +41,14 @@ class Actor:
     chat_id: int
     role: Role
     name: str = ""
+    channel: str = "telegram"  # "telegram", "api" (a bearer token), "miniapp", "webhook"
 
     @property
     def label(self) -> str:
-        """Return the audit-log actor name, e.g. 'telegram:42'."""
-        return f"telegram:{self.user_id}"
+        """Return the audit-log actor name: 'telegram:42', 'miniapp:42', 'api:<token name>'."""
+        if self.channel in ("telegram", "miniapp"):
+            return f"{self.channel}:{self.user_id}"
+        return f"{self.channel}:{self.name or self.user_id}"
 
 
 # ── live state ───────────────────────────────────────────────────────────────────────────
@@ -215,12 +218,16 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TradeQuery:
-    """A page of closed trades, newest first; ``page`` counts from 0."""
+    """A page of closed trades, newest first; ``page`` counts from 0; ``since``/``until`` bound the close."""
 
     pair: str | None = None
     outcome: Outcome | None = None
     page: int = 0
     page_size: int = 10
+    strategy: str | None = None
+    direction: Direction | None = None
+    since: datetime | None = None  # closed at or after
+    until: datetime | None = None  # closed before
 
 
 @dataclass(frozen=True, slots=True)

@@ -242,6 +242,15 @@ def _daily_returns(snapshots: Sequence[EquitySnapshot]) -> pd.Series:
 def _matches(position: Position, query: TradeQuery) -> bool:
     if query.pair is not None and position.symbol != Symbol(query.pair):
         return False
+    if query.strategy is not None and position.strategy != query.strategy:
+        return False
+    if query.direction is not None and position.direction is not query.direction:
+        return False
+    if query.since is not None or query.until is not None:
+        closed = trade_record(position).exit_time  # the close time /trades shows
+        if (query.since is not None and closed < query.since) or (
+                query.until is not None and closed >= query.until):
+            return False
     if query.outcome is Outcome.WON:
         return position.realised_pnl > 0
     if query.outcome is Outcome.LOST:

@@ -33,9 +33,10 @@ from trader.store.memory_repos import (
     MemoryPositionRepository,
 )
 from trader.store.memory_tables import OverlayTable
+from trader.store.memory_web import MemoryApiTokenRepository, MemorySignalReceiptRepository
 
 _TABLES = ("candles", "orders", "fills", "positions", "equity", "risk", "secrets", "audit", "alerts",
-           "backtests", "aud_rates", "paper", "opening_holdings")
+           "backtests", "aud_rates", "paper", "opening_holdings", "api_tokens", "signals")
 
 
 @dataclass
@@ -73,6 +74,8 @@ class InMemoryUnitOfWork:
     aud_rates: MemoryAudRateRepository
     paper: MemoryPaperStateRepository
     opening_holdings: MemoryOpeningHoldingRepository
+    api_tokens: MemoryApiTokenRepository
+    signals: MemorySignalReceiptRepository
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
@@ -108,6 +111,8 @@ class InMemoryUnitOfWork:
         self.aud_rates = MemoryAudRateRepository(t["aud_rates"])
         self.paper = MemoryPaperStateRepository(t["paper"])
         self.opening_holdings = MemoryOpeningHoldingRepository(t["opening_holdings"])
+        self.api_tokens = MemoryApiTokenRepository(t["api_tokens"], ids["api_tokens"])
+        self.signals = MemorySignalReceiptRepository(t["signals"])
         return self
 
     async def __aexit__(

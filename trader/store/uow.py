@@ -30,6 +30,7 @@ from trader.store.records_repo import (
     SqlPaperStateRepository,
 )
 from trader.store.trading_repo import SqlFillRepository, SqlOrderRepository, SqlPositionRepository
+from trader.store.web_repo import SqlApiTokenRepository, SqlSignalReceiptRepository
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class SqlUnitOfWork:
     aud_rates: SqlAudRateRepository
     paper: SqlPaperStateRepository
     opening_holdings: SqlOpeningHoldingRepository
+    api_tokens: SqlApiTokenRepository
+    signals: SqlSignalReceiptRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -84,6 +87,8 @@ class SqlUnitOfWork:
         self.aud_rates = SqlAudRateRepository(session)
         self.paper = SqlPaperStateRepository(session)
         self.opening_holdings = SqlOpeningHoldingRepository(session)
+        self.api_tokens = SqlApiTokenRepository(session)
+        self.signals = SqlSignalReceiptRepository(session)
         return self
 
     async def __aexit__(

@@ -1,0 +1,69 @@
+"""The services the web front end calls beyond ``Services``: tokens, insights and webhook signals.
+
+``WebServices`` is built by the composition root next to ``Services``; the web package receives it and
+nothing else from the core (like ``handlers/`` receives ``Services``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from trader.services.api import Services
+from trader.services.api_tokens import ApiPrincipal
+from trader.services.web_dto import (
+    AuditView,
+    CandleTable,
+    EquityCurveView,
+    JobView,
+    KpiView,
+    StrategyPerformance,
+)
+
+
+class TokenCheck(Protocol):
+    """Who a bearer token acts as (``ApiTokenService`` implements it)."""
+
+    async def authenticate(self, token: str) -> ApiPrincipal | None:
+        """Return the principal of an active token, None otherwise."""
+        ...
+
+
+class InsightService(Protocol):
+    """Read models for the web API (``insights.StoreInsightService`` implements it)."""
+
+    async def kpis(self, days: int | None = None) -> KpiView:
+        """Return trade statistics and equity ratios over the last ``days`` days."""
+        ...
+
+    async def equity_curve(self, days: int | None = None, max_points: int = 2000) -> EquityCurveView:
+        """Return equity snapshots with drawdown, oldest first."""
+        ...
+
+    async def strategy_performance(self) -> tuple[StrategyPerformance, ...]:
+        """Return closed-trade results per strategy."""
+        ...
+
+    async def candles(self, pair: str, timeframe: str, limit: int,
+                      names: Sequence[str] = ()) -> CandleTable:
+        """Return stored candles with indicator columns."""
+        ...
+
+    async def audit_log(self, limit: int = 50, actor: str | None = None,
+                        action: str | None = None) -> tuple[AuditView, ...]:
+        """Return the newest audit entries first."""
+        ...
+
+    async def jobs(self) -> tuple[JobView, ...]:
+        """Return the scheduled jobs."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebServices:
+    """Everything the web front end may call."""
+
+    core: Services
+    tokens: TokenCheck
+    insights: InsightService
