@@ -11,6 +11,9 @@ class _BrokenProbe:
     def uptime_seconds(self) -> float:
         return 1.0
 
+    def health_facts(self) -> dict[str, object]:
+        return {}
+
     async def ready_body(self) -> tuple[bool, dict[str, object]]:
         raise RuntimeError("secret internals at /home/user/db.sqlite")
 
