@@ -15,10 +15,11 @@ from trader.domain.enums import Direction
 from trader.services.dto import (
     BacktestRunView,
     BalanceView,
+    GroupBy,
+    GroupPerformance,
     HealthView,
     LockView,
     Outcome,
-    PairPerformance,
     PeriodKind,
     PeriodTable,
     PositionView,
@@ -32,7 +33,6 @@ from trader.services.web_dto import (
     EquityCurveView,
     JobView,
     KpiView,
-    StrategyPerformance,
 )
 from web.auth import Admin, Viewer
 from web.deps import Core, Web
@@ -97,12 +97,12 @@ async def trades(  # noqa: PLR0913 - one parameter per filter
     return TradesPage(result.trades, result.total, page, page_size, result.pages, result.quote)
 
 @router.get("/performance/pairs", summary="Closed-trade results per pair, best first")
-async def performance_pairs(_: Viewer, core: Core) -> tuple[PairPerformance, ...]:
-    return await core.reports.performance()
+async def performance_pairs(_: Viewer, core: Core) -> tuple[GroupPerformance, ...]:
+    return await core.reports.performance(GroupBy.PAIR)
 
 @router.get("/performance/strategies", summary="Closed-trade results per strategy, best first")
-async def performance_strategies(_: Viewer, web: Web) -> tuple[StrategyPerformance, ...]:
-    return await web.insights.strategy_performance()
+async def performance_strategies(_: Viewer, core: Core) -> tuple[GroupPerformance, ...]:
+    return await core.reports.performance(GroupBy.STRATEGY)
 
 @router.get("/performance/periods/{kind}", summary="Results per day, week or month, newest first")
 async def performance_periods(_: Viewer, core: Core, kind: PeriodKind,

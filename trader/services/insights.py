@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from trader import indicators
-from trader.analytics import curve, tables
+from trader.analytics import curve
 from trader.analytics.kpis import trade_stats
 from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.ids import Symbol
@@ -35,7 +35,6 @@ from trader.services.web_dto import (
     EquityPoint,
     JobView,
     KpiView,
-    StrategyPerformance,
 )
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -143,12 +142,6 @@ class StoreInsightService:
             chosen.append(len(snapshots) - 1)
         points = tuple(EquityPoint(snapshots[i].ts, snapshots[i].equity, float(dd[i])) for i in chosen)
         return EquityCurveView(self._quote, points)
-
-    async def strategy_performance(self) -> tuple[StrategyPerformance, ...]:
-        """Return closed-trade results per strategy, best PnL first."""
-        rows = tables.by_strategy([trade_record(p) for p in await closed_positions(self._uow)])
-        return tuple(StrategyPerformance(r.key, r.trades, r.wins, r.pnl, _float_or_none(r.win_rate),
-                                         _float_or_none(r.profit_factor)) for r in rows)
 
     async def candles(self, pair: str, timeframe: str, limit: int,
                       names: Sequence[str] = ()) -> CandleTable:

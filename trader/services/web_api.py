@@ -18,7 +18,6 @@ from trader.services.web_dto import (
     EquityCurveView,
     JobView,
     KpiView,
-    StrategyPerformance,
 )
 
 
@@ -39,10 +38,6 @@ class InsightService(Protocol):
 
     async def equity_curve(self, days: int | None = None, max_points: int = 2000) -> EquityCurveView:
         """Return equity snapshots with drawdown, oldest first."""
-        ...
-
-    async def strategy_performance(self) -> tuple[StrategyPerformance, ...]:
-        """Return closed-trade results per strategy."""
         ...
 
     async def candles(self, pair: str, timeframe: str, limit: int,

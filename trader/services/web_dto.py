@@ -52,18 +52,6 @@ class EquityCurveView:
 
 
 @dataclass(frozen=True, slots=True)
-class StrategyPerformance:
-    """Closed-trade result for one strategy, best first."""
-
-    strategy: str
-    trades: int
-    wins: int
-    pnl: Decimal
-    win_rate: float | None
-    profit_factor: float | None
-
-
-@dataclass(frozen=True, slots=True)
 class CandleTable:
     """Candles as columns (open time in epoch ms) plus one column per requested indicator.
 

@@ -86,7 +86,7 @@ async def test_status_positions_balance_and_trades_show_the_runtime_state(api: A
     kpis = (await api.get("/kpis")).json()
     assert kpis["trades"] == 1
     by_strategy = (await api.get("/performance/strategies")).json()
-    assert [(r["strategy"], r["trades"]) for r in by_strategy] == [("breakout", 1)]
+    assert [(r["key"], r["trades"]) for r in by_strategy] == [("breakout", 1)]
 
 
 def _admin() -> object:
