@@ -13,8 +13,8 @@ from trader.charts.theme import LIGHT, Theme
 
 _SHOWN = (
     "financial_year", "parcel_matching_method", "disposals", "total_capital_gains_aud",
-    "total_capital_losses_aud", "prior_year_losses_applied_aud", "discount_eligible_gains_aud",
-    "cgt_discount_aud", "net_capital_gain_aud", "losses_carried_forward_aud",
+    "total_capital_losses_aud", "prior_year_losses_brought_forward_aud", "prior_year_losses_applied_aud",
+    "discount_eligible_gains_aud", "cgt_discount_aud", "net_capital_gain_aud", "losses_carried_forward_aud",
 )
 
 

@@ -54,7 +54,9 @@ def register(sub: Any) -> None:
     export.add_argument("--holdings", type=Path, metavar="FILE.csv",
                         help="opening holdings CSV (default: the store's, when fills come from the store)")
     export.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
-    export.add_argument("--prior-losses", default="0", metavar="AUD", help="net capital losses carried in")
+    export.add_argument("--prior-losses", default="0", metavar="AUD",
+                        help="net capital losses carried in from before the fills' first income year; the "
+                             "losses of the fills' own earlier years are carried forward automatically")
     export.add_argument("--rate-fallback-days", type=int, default=0, metavar="N",
                         help="use the latest rate up to N days earlier when a day has none (default 0)")
     export.add_argument("--timezone", default="Australia/Sydney", help="calendar days in this zone")
@@ -126,8 +128,8 @@ async def _export(args: argparse.Namespace) -> int:
         stored = await _store_rates(args, fills, zone)
     rates = AudRates(stored, max_stale_days=args.rate_fallback_days)
     events = opening_events(opening) + events_from_fills(fills, rates, zone=zone)  # opening first on ties
-    report = build_cgt_report(events, args.year, method, zone=zone, prior_year_losses=prior)
-    koinly = koinly_csv(fills, rates, zone)
+    report = build_cgt_report(events, args.year, method, zone=zone, opening_losses=prior)
+    koinly = koinly_csv(fills, rates, zone, fy)
     from trader.charts.tax_summary import render_tax_summary  # matplotlib only when exporting
 
     png = render_tax_summary(report)
@@ -140,6 +142,8 @@ async def _export(args: argparse.Namespace) -> int:
     s = report.summary
     print(f"{fy.label} ({method.label}): {len(report.lines)} disposal line(s); gains {s.total_gains} AUD, "
           f"losses {s.total_losses} AUD, discount-eligible {s.discount_eligible_gains} AUD, "
+          f"prior-year losses brought forward {s.prior_year_losses} AUD "
+          f"(applied {s.prior_year_losses_applied} AUD), "
           f"net capital gain {s.net_capital_gain} AUD, losses carried forward {s.losses_carried_forward} AUD")
     for path in outputs:
         print(f"wrote {path}")

@@ -11,7 +11,11 @@ Net capital gain (ATO "Calculating your CGT", the method statement of ITAA 1997 
 (this year's, then earlier years') are subtracted from capital gains BEFORE the discount; we apply them
 to non-discountable gains first, which leaves the most gain eligible for the discount; the discount
 (50 % for individuals and trusts, 33⅓ % for complying super funds, none for companies) applies to
-what remains of the discountable gains. Unused losses carry forward.
+what remains of the discountable gains. Unused losses carry forward (ATO "Carrying forward a capital
+loss"): a year's report therefore needs the net capital losses of every earlier year, which
+``carried_losses`` chains from the records' first year. Prior-year losses are used only as far as this
+year's gains (after this year's losses) need them: the summary shows both the amount brought forward
+and the amount applied.
 """
 
 from __future__ import annotations
@@ -73,12 +77,17 @@ class FinancialYear:
 
 @dataclass(frozen=True, slots=True)
 class CgtSummary:
-    """Totals of one income year in AUD (cents); losses are positive magnitudes."""
+    """Totals of one income year in AUD (cents); losses are positive magnitudes.
+
+    ``prior_year_losses`` is what was brought forward from earlier years, ``prior_year_losses_applied``
+    the part of it this year's gains used; the rest is in ``losses_carried_forward``.
+    """
 
     total_gains: Decimal
     total_losses: Decimal
     discount_eligible_gains: Decimal
     prior_year_losses: Decimal
+    prior_year_losses_applied: Decimal
     discount_rate: Decimal
     discount_applied: Decimal
     net_capital_gain: Decimal
@@ -98,11 +107,14 @@ def net_capital_gain(gains: Sequence[tuple[Decimal, bool]], prior_year_losses: D
     discountable_left = max(discountable - available, ZERO)
     carried = max(available - discountable, ZERO)
     discount = cents(discountable_left * discount_rate)
+    # this year's losses are applied first (ATO method statement, steps 1 and 2): prior ones cover the rest
+    prior_applied = min(prior_year_losses, max(total_gains - losses, ZERO))
     return CgtSummary(
         total_gains=total_gains,
         total_losses=losses,
         discount_eligible_gains=discountable,
         prior_year_losses=prior_year_losses,
+        prior_year_losses_applied=prior_applied,
         discount_rate=discount_rate,
         discount_applied=discount,
         net_capital_gain=other_left + discountable_left - discount,

@@ -113,8 +113,13 @@ def _fill_events(fill: Fill, rates: AudRates, zone: tzinfo, fiat: frozenset[str]
     return events
 
 
+def fee_currency(fill: Fill) -> str:
+    """Return the currency the fee was paid in; a venue that leaves it empty charged the quote currency."""
+    return (fill.fee_currency or split_symbol(fill.symbol)[1]).upper()
+
+
 def _fee(fill: Fill, base: str, quote: str, quote_aud: Decimal, rates: AudRates, zone: tzinfo) -> _Fee:
-    currency = (fill.fee_currency or quote).upper()
+    currency = fee_currency(fill)
     if fill.fee < 0:
         raise DataError(f"fill {fill.trade_id}: negative fee {fill.fee} {currency} (rebates unsupported)")
     if fill.fee == 0:
@@ -140,7 +145,7 @@ def needed_rates(fills: Iterable[Fill], zone: tzinfo = SYDNEY) -> set[tuple[str,
         base, quote = (s.upper() for s in split_symbol(fill.symbol))
         day = fill.timestamp.astimezone(zone).date()
         keys.add((quote, day))
-        fee_ccy = (fill.fee_currency or quote).upper()
+        fee_ccy = fee_currency(fill)
         if fill.fee > 0 and fee_ccy not in (base, quote):
             keys.add((fee_ccy, day))
     return {k for k in keys if k[0] != AUD}

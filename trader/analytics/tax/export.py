@@ -10,8 +10,8 @@ import io
 from collections.abc import Iterable
 from datetime import UTC, tzinfo
 
-from trader.analytics.tax.ato import cents
-from trader.analytics.tax.events import SYDNEY
+from trader.analytics.tax.ato import FinancialYear, cents
+from trader.analytics.tax.events import SYDNEY, fee_currency
 from trader.analytics.tax.rates import AudRates
 from trader.analytics.tax.report import CgtReport
 from trader.domain.enums import Side
@@ -57,7 +57,9 @@ def summary_rows(report: CgtReport) -> list[tuple[str, str]]:
         ("disposals", str(len({(line.disposal_ref, line.asset) for line in report.lines}))),
         ("total_capital_gains_aud", str(s.total_gains)),
         ("total_capital_losses_aud", str(s.total_losses)),
-        ("prior_year_losses_applied_aud", str(s.prior_year_losses)),
+        ("capital_losses_before_records_aud", str(report.opening_losses)),
+        ("prior_year_losses_brought_forward_aud", str(s.prior_year_losses)),
+        ("prior_year_losses_applied_aud", str(s.prior_year_losses_applied)),
         ("discount_eligible_gains_aud", str(s.discount_eligible_gains)),
         ("cgt_discount_rate", str(s.discount_rate)),
         ("cgt_discount_aud", str(s.discount_applied)),
@@ -67,15 +69,23 @@ def summary_rows(report: CgtReport) -> list[tuple[str, str]]:
     ]
 
 
-def koinly_csv(fills: Iterable[Fill], rates: AudRates, zone: tzinfo = SYDNEY) -> str:
-    """Return fills in Koinly's universal CSV layout (UTC dates, fee apart, net worth in AUD)."""
+def koinly_csv(fills: Iterable[Fill], rates: AudRates, zone: tzinfo = SYDNEY,
+               year: FinancialYear | None = None) -> str:
+    """Return fills in Koinly's universal CSV layout (UTC dates, fee apart, net worth in AUD).
+
+    With ``year``, only the fills whose local date falls in that income year (one file per year: the
+    earlier years' files already hold the rest, and Koinly would import a repeated fill twice).
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(KOINLY_COLUMNS)
     for fill in sorted(fills, key=lambda f: (f.timestamp, f.trade_id)):
+        day = fill.timestamp.astimezone(zone).date()
+        if year is not None and not year.contains(day):
+            continue
         base, quote = split_symbol(fill.symbol)
         gross = fill.amount * fill.price
-        worth, _ = rates.to_aud(gross, quote, fill.timestamp.astimezone(zone).date())
+        worth, _ = rates.to_aud(gross, quote, day)
         if fill.side is Side.BUY:
             sent, sent_ccy, received, received_ccy = gross, quote, fill.amount, base
         else:
@@ -83,10 +93,7 @@ def koinly_csv(fills: Iterable[Fill], rates: AudRates, zone: tzinfo = SYDNEY) ->
         writer.writerow((
             fill.timestamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
             sent, sent_ccy, received, received_ccy,
-            fill.fee if fill.fee else "", fill.fee_currency if fill.fee else "",
+            fill.fee if fill.fee else "", fee_currency(fill) if fill.fee else "",
             cents(worth), "AUD", "", f"tradebot {fill.side.value} {fill.symbol}", fill.trade_id,
         ))
     return out.getvalue()
-
-
-

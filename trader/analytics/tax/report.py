@@ -1,4 +1,9 @@
-"""Build an income year's CGT report: match every disposal to parcels and total the gains and losses."""
+"""Build an income year's CGT report: match every disposal to parcels and total the gains and losses.
+
+The events are replayed from the first one, so the disposals of earlier income years are matched too;
+their net capital losses are carried forward year by year into the reported one (ATO "Carrying forward
+a capital loss"), starting from the losses carried in from before the records (``opening_losses``).
+"""
 
 from __future__ import annotations
 
@@ -47,13 +52,23 @@ class CgtLine:
 
 @dataclass(frozen=True, slots=True)
 class CgtReport:
-    """Every disposal of one income year, the matching method used, and the totals."""
+    """Every disposal of one income year, the matching method used, and the totals.
+
+    ``opening_losses`` are the net capital losses carried in from before the records; the summary's
+    ``prior_year_losses`` adds to them whatever the records' own earlier years left unused.
+    """
 
     financial_year: FinancialYear
     method: MatchMethod
     zone: str
     lines: tuple[CgtLine, ...]
     summary: CgtSummary
+    opening_losses: Decimal = ZERO
+
+
+def income_year(day: date) -> int:
+    """Return the income year (named by its end) that a local calendar ``day`` falls in."""
+    return day.year + 1 if day.month >= 7 else day.year
 
 
 def build_cgt_report(
@@ -62,16 +77,18 @@ def build_cgt_report(
     method: MatchMethod = MatchMethod.FIFO,
     *,
     zone: ZoneInfo = SYDNEY,
-    prior_year_losses: Decimal = ZERO,
+    opening_losses: Decimal = ZERO,
     discount_rate: Decimal = INDIVIDUAL_DISCOUNT,
 ) -> CgtReport:
     """Replay ``events`` from the first one and report the disposals of income year ``year``.
 
-    Events before the year build the parcels; events after it are ignored.
+    Events before the year build the parcels, and the earlier years' disposals give the net capital
+    losses carried into it (``opening_losses`` carried into the records' first year included); events
+    after it are ignored.
     """
     fy = FinancialYear(year)
     pool = ParcelPool(method)
-    lines: list[CgtLine] = []
+    by_year: dict[int, list[CgtLine]] = {}
     for event in sorted(events, key=lambda e: e.time):  # stable: same-time events keep fill order
         day = event.time.astimezone(zone).date()
         if day > fy.end:
@@ -80,11 +97,17 @@ def build_cgt_report(
             pool.add(Parcel(event.asset, event.time, event.quantity, event.aud, event.ref, event.rate_source))
             continue
         used = pool.take(event.asset, event.quantity, event.time)
-        if fy.contains(day):
-            lines.extend(_lines(event, used, zone))
-    summary = net_capital_gain([(line.gain, line.discount_eligible) for line in lines],
-                               prior_year_losses, discount_rate)
-    return CgtReport(fy, method, zone.key, tuple(lines), summary)
+        by_year.setdefault(income_year(day), []).extend(_lines(event, used, zone))
+    carried = opening_losses
+    for earlier in range(min(by_year, default=year), year):
+        carried = _summary(by_year.get(earlier, []), carried, discount_rate).losses_carried_forward
+    lines = by_year.get(year, [])
+    summary = _summary(lines, carried, discount_rate)
+    return CgtReport(fy, method, zone.key, tuple(lines), summary, opening_losses)
+
+
+def _summary(lines: list[CgtLine], prior: Decimal, discount_rate: Decimal) -> CgtSummary:
+    return net_capital_gain([(line.gain, line.discount_eligible) for line in lines], prior, discount_rate)
 
 
 def _lines(disposal: TaxEvent, used: list[Parcel], zone: ZoneInfo) -> list[CgtLine]:

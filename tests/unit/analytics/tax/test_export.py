@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 from tests.unit.analytics.tax.fixtures import daily, fill, rates
 from trader.analytics.tax import (
     AudRates,
+    FinancialYear,
     MatchMethod,
     build_cgt_report,
     cgt_csv,
@@ -64,6 +66,17 @@ def test_koinly_csv_lists_sent_received_fee_and_aud_worth() -> None:
         "0.4", "USDT", "600.00", "AUD")
     assert (sell["Sent Currency"], sell["Received Amount"], sell["Fee Amount"], sell["TxHash"]) == (
         "BTC", "410.00", "", "a2")
+
+
+def test_koinly_fee_always_has_a_currency_and_a_year_file_holds_only_that_year() -> None:
+    table = rates(daily("USDT", "1.5", date(2023, 6, 29), date(2023, 7, 2)))
+    unnamed = replace(fill("2023-07-01T02:00", "BTC/USDT", "buy", "0.01", "40000", "0.4", trade_id="b"),
+                      fee_currency="")  # some venues leave the fee currency empty: it was the quote
+    earlier = fill("2023-06-29T02:00", "BTC/USDT", "buy", "0.01", "40000", trade_id="a")  # FY2022-23
+    rows = list(csv.DictReader(io.StringIO(koinly_csv([earlier, unnamed], table, year=FinancialYear(2024)))))
+    assert [(r["TxHash"], r["Fee Amount"], r["Fee Currency"]) for r in rows] == [("b", "0.4", "USDT")]
+    assert all(bool(r["Fee Amount"]) == bool(r["Fee Currency"])
+               for r in csv.DictReader(io.StringIO(koinly_csv([earlier, unnamed], table))))
 
 
 def test_parse_fills_csv_reads_iso_and_epoch_times() -> None:

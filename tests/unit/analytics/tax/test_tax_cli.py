@@ -55,7 +55,8 @@ def test_export_from_csv_writes_cgt_koinly_and_png(files: Path, capsys: pytest.C
     assert summary["parcel_matching_method"] == "specific identification: highest cost first"
     assert (files / "out" / "cgt_FY2023-24_highest-cost.png").read_bytes()[:4] == b"\x89PNG"
     koinly = list(csv.DictReader((files / "out" / "koinly_FY2023-24.csv").open()))
-    assert [k["TxHash"] for k in koinly] == ["u1", "b1", "b2", "s1"]  # the FY2025 sale needs no rate
+    # only this income year's fills: u1, b1, b2 belong in FY2022-23's file, s2 in FY2024-25's
+    assert [k["TxHash"] for k in koinly] == ["s1"]
     assert "net capital gain" in out
 
 
