@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from trader.errors import ArgError
-from trader.services.dto import BacktestRequest, ChartRequest, GroupBy, Outcome, TradeQuery
+from trader.services.dto import BacktestRequest, ChartRequest, GroupBy, Outcome, TaxMethod, TradeQuery
 
 TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")
 _PAIR = re.compile(r"^([A-Z0-9]{2,12})/([A-Z0-9]{2,12})$", re.ASCII)
@@ -109,6 +109,15 @@ def period_days(text: str) -> int:
 def year(text: str) -> int:
     """Return a financial year from 2010 to 2100."""
     return integer(text, "The year", 2010, 2100)
+
+
+def tax_method(text: str) -> TaxMethod:
+    """Return a parcel-matching method by its name (``fifo``, ``highest-cost``, ``lowest-cost``)."""
+    try:
+        return TaxMethod(text.strip().lower())
+    except ValueError:
+        names = ", ".join(m.value for m in TaxMethod)
+        raise ArgError(f"Unknown method {shown(text)}: choose {names}") from None
 
 
 def strategy_name(text: str) -> str:

@@ -80,7 +80,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("locks", status.locks, V, "Pairs locked against new entries"),
     Command("unlock", trading.unlock, A, "Remove the entry lock on a pair", "/unlock PAIR"),
     Command("whoami", admin.whoami, V, "Show your chat id and role", public=True),
-    Command("tax", reports.tax, A, "Capital-gains report for a financial year", "/tax YEAR", slow=True),
+    Command("tax", reports.tax, A, "Capital-gains report for a financial year (parcel matching method)",
+            "/tax YEAR [fifo|highest-cost|lowest-cost]", slow=True),
     Command("logs", admin.logs, A, "Last log lines", "/logs [lines]"),
 )
 

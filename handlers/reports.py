@@ -8,7 +8,7 @@ from handlers import args, formatting, keyboards
 from handlers.context import BotContext
 from handlers.replies import edit, send
 from trader.errors import ArgError
-from trader.services.dto import PeriodKind
+from trader.services.dto import PeriodKind, TaxMethod
 
 
 async def profit(update: Update, context: BotContext) -> None:
@@ -63,12 +63,15 @@ async def trades_page(update: Update, context: BotContext) -> None:
 
 
 async def tax(update: Update, context: BotContext) -> None:
-    """Send the capital-gains report for a financial year as a CSV document."""
+    """Send the capital-gains report for a financial year as a CSV document, parcels matched by the
+    method given (FIFO by default)."""
     cli = context.args or []
     if not cli:
         raise ArgError("Which financial year?")
-    args.at_most(cli, 1)
-    document = await context.services.reports.tax_report(args.year(cli[0]))
+    args.at_most(cli, 2)
+    year = args.year(cli[0])
+    method = args.tax_method(cli[1]) if len(cli) > 1 else TaxMethod.FIFO
+    document = await context.services.reports.tax_report(year, method)
     message = update.effective_message
     assert message is not None
     await message.reply_document(document.content, filename=document.filename,

@@ -32,6 +32,7 @@ from trader.analytics.tax import (
 )
 from trader.analytics.tax.ato import cents
 from trader.analytics.tax.events import fills_through, needed_rates
+from trader.analytics.tax.parcels import ato_method_note
 from trader.analytics.tax.rates import AUD, rates_from_daily_closes
 from trader.domain.ids import Symbol, split_symbol
 from trader.domain.orders import Fill
@@ -145,6 +146,7 @@ async def _export(args: argparse.Namespace) -> int:
           f"prior-year losses brought forward {s.prior_year_losses} AUD "
           f"(applied {s.prior_year_losses_applied} AUD), "
           f"net capital gain {s.net_capital_gain} AUD, losses carried forward {s.losses_carried_forward} AUD")
+    print(ato_method_note(method, identified=all(p.source for p in opening)))
     for path in outputs:
         print(f"wrote {path}")
     return 0

@@ -45,6 +45,7 @@ from trader.services.dto import (
     SettingsView,
     StatusView,
     StrategyView,
+    TaxMethod,
     TradePage,
     TradeQuery,
     VersionView,
@@ -102,7 +103,7 @@ class ReportService(Protocol):
         """Return one page of closed trades matching ``query``, newest first."""
         ...
 
-    async def tax_report(self, year: int) -> DocumentFile:
+    async def tax_report(self, year: int, method: TaxMethod = TaxMethod.FIFO) -> DocumentFile:
         """Return the capital-gains CSV for the financial year ending in ``year``; DataError if none."""
         ...
 

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from trader.analytics.tax.parcels import MatchMethod
 from trader.domain.enums import Direction, ExitReason, Mode, ProtectionKind, TradingState
 
 
@@ -271,6 +272,9 @@ class TradePage:
     def has_previous(self) -> bool:
         """Return True when an earlier page exists."""
         return self.query.page > 0
+
+
+TaxMethod = MatchMethod  # the parcel-matching methods /tax offers: exactly those the export supports
 
 
 @dataclass(frozen=True, slots=True)

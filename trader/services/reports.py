@@ -20,7 +20,6 @@ from trader.analytics.kpis import trade_stats
 from trader.analytics.records import TradeRecord, equity_curve
 from trader.analytics.tax import (
     AudRates,
-    MatchMethod,
     build_cgt_report,
     cgt_csv,
     events_from_fills,
@@ -28,6 +27,7 @@ from trader.analytics.tax import (
 )
 from trader.analytics.tax.ato import FinancialYear
 from trader.analytics.tax.events import fills_through, needed_rates
+from trader.analytics.tax.parcels import ato_method_note
 from trader.analytics.tax.rates import AudRate
 from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
@@ -48,6 +48,7 @@ from trader.services.dto import (
     PeriodRow,
     PeriodTable,
     ProfitView,
+    TaxMethod,
     TradePage,
     TradeQuery,
     TradeView,
@@ -192,10 +193,14 @@ class StoreReportService:
         page = tuple(trade_view(p) for p in chosen[first:first + query.page_size])
         return TradePage(query, page, len(chosen), self._quote)
 
-    async def tax_report(self, year: int) -> DocumentFile:
-        """Return the ATO capital-gains CSV (FIFO) for the income year ending 30 June ``year``.
+    async def tax_report(self, year: int, method: TaxMethod = TaxMethod.FIFO) -> DocumentFile:
+        """Return the ATO capital-gains CSV (parcels matched by ``method``) for the income year ending
+        30 June ``year``.
 
         The store's opening holdings (parcels acquired before the bot's records) are acquisitions too.
+        Every earlier year of the records is matched as well, so their net capital losses are carried
+        into this one; the caption shows the amount brought forward, the amount used and what is left,
+        and whether the ATO accepts the method for these records.
         """
         if not 2000 <= year <= 2100:
             raise InputError(f"year {year}", user_message="Give the income year by its end, e.g. /tax 2024.")
@@ -212,11 +217,19 @@ class StoreReportService:
             raise DataError(f"no fills in {fy.label}",
                             user_message=f"No trades in the income year {fy.label}.")
         events = opening_events(opening) + events_from_fills(fills, AudRates(stored), zone=self._zone)
-        report = build_cgt_report(events, year, MatchMethod.FIFO, zone=self._zone)
+        report = build_cgt_report(events, year, method, zone=self._zone)
         s = report.summary
-        caption = (f"{fy.label}: {len(report.lines)} disposal line(s), net capital gain "
-                   f"{money(s.net_capital_gain, 'AUD')}")
-        return DocumentFile(f"cgt_{fy.label}_fifo.csv", cgt_csv(report).encode(), caption)
+        others = " · ".join(f"/tax {year} {m.value}" for m in TaxMethod if m is not method)
+        caption = "\n".join((
+            f"{fy.label}, {method.label}: {len(report.lines)} disposal line(s), net capital gain "
+            f"{money(s.net_capital_gain, 'AUD')}",
+            f"Losses from earlier years: {money(s.prior_year_losses, 'AUD')} brought forward, "
+            f"{money(s.prior_year_losses_applied, 'AUD')} used, "
+            f"{money(s.losses_carried_forward, 'AUD')} carried forward",
+            ato_method_note(method, identified=all(p.source for p in opening)),
+            f"Other methods: {others}",
+        ))
+        return DocumentFile(f"cgt_{fy.label}_{method.value}.csv", cgt_csv(report).encode(), caption)
 
 
 def _drawdown(snapshots: Sequence[EquitySnapshot]) -> Decimal | None:

@@ -27,6 +27,7 @@ from trader.services.dto import (
     SettingsView,
     StatusView,
     StrategyView,
+    TaxMethod,
     TradePage,
     TradeQuery,
 )
@@ -132,7 +133,7 @@ class MemoryReports:
         first = query.page * query.page_size
         return TradePage(query, tuple(match[first : first + query.page_size]), len(match), "USDT")
 
-    async def tax_report(self, year: int) -> DocumentFile:
+    async def tax_report(self, year: int, method: TaxMethod = TaxMethod.FIFO) -> DocumentFile:
         start, end = date(year - 1, 7, 1), date(year, 6, 30)  # Australian financial year
         rows = [t for t in self.s.trades if start <= t.closed_at.date() <= end]
         if not rows:
@@ -143,4 +144,5 @@ class MemoryReports:
         writer = csv.writer(out)
         writer.writerow(["id", "pair", "closed_at", "pnl"])
         writer.writerows([t.id, t.pair, t.closed_at.isoformat(), str(t.pnl)] for t in rows)
-        return DocumentFile(f"tax-FY{year}.csv", out.getvalue().encode(), f"Capital gains FY{year}")
+        return DocumentFile(f"tax-FY{year}-{method.value}.csv", out.getvalue().encode(),
+                            f"Capital gains FY{year} ({method.label})")

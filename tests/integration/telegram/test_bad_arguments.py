@@ -80,6 +80,8 @@ BAD: list[tuple[str, str | None]] = [
     ("/tax", "Which financial year?"),
     ("/tax 1999", "from 2010 to 2100"),
     ("/tax twenty", None),
+    ("/tax 2024 median", "Unknown method median: choose fifo, highest-cost, lowest-cost"),
+    ("/tax 2024 fifo x", "Unexpected argument"),
     ("/logs 0", None),
     ("/logs 201", "from 1 to 200"),
     ("/backtests 0", "from 1 to 20"),

@@ -126,7 +126,9 @@ async def test_tax_sends_a_csv_document(telegram_bot: BotHarness, memory_state: 
     reply = await telegram_bot.send("/tax 2025")
     assert reply.method == "sendDocument"
     doc = reply.files["document"]
-    assert doc.filename == "tax-FY2025.csv" and doc.content.startswith(b"id,pair,closed_at,pnl")
+    assert doc.filename == "tax-FY2025-fifo.csv" and doc.content.startswith(b"id,pair,closed_at,pnl")
+    chosen = await telegram_bot.send("/tax 2025 Highest-Cost")  # every method the export supports
+    assert chosen.files["document"].filename == "tax-FY2025-highest-cost.csv"
     missing = await telegram_bot.send("/tax 2019")
     assert missing.text == "⚠️ No closed trades in the financial year 2019."
 

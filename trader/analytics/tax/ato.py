@@ -109,14 +109,15 @@ def net_capital_gain(gains: Sequence[tuple[Decimal, bool]], prior_year_losses: D
     discount = cents(discountable_left * discount_rate)
     # this year's losses are applied first (ATO method statement, steps 1 and 2): prior ones cover the rest
     prior_applied = min(prior_year_losses, max(total_gains - losses, ZERO))
+    # every amount in cents, so a zero reads 0.00 like the rest
     return CgtSummary(
-        total_gains=total_gains,
-        total_losses=losses,
-        discount_eligible_gains=discountable,
-        prior_year_losses=prior_year_losses,
-        prior_year_losses_applied=prior_applied,
+        total_gains=cents(total_gains),
+        total_losses=cents(losses),
+        discount_eligible_gains=cents(discountable),
+        prior_year_losses=cents(prior_year_losses),
+        prior_year_losses_applied=cents(prior_applied),
         discount_rate=discount_rate,
         discount_applied=discount,
-        net_capital_gain=other_left + discountable_left - discount,
-        losses_carried_forward=carried,
+        net_capital_gain=cents(other_left + discountable_left - discount),
+        losses_carried_forward=cents(carried),
     )

@@ -61,6 +61,25 @@ class Parcel:
         return part, rest
 
 
+def ato_method_note(method: MatchMethod, identified: bool) -> str:
+    """Return one line saying whether the ATO accepts ``method`` for records that do (not) identify parcels.
+
+    The ATO lets you choose which units you dispose of when your records identify each parcel (its date
+    and cost base); where they do not, use first in, first out (ATO "Identifying shares or units sold",
+    which its "Crypto asset investments" guidance applies to crypto parcels; ATO "Keeping crypto records").
+    ``identified`` is False when some parcels, e.g. opening holdings without a source, lack such records.
+    """
+    if not identified:
+        return ("ATO: some opening holdings have no source record, so their parcels are not identified: "
+                "use FIFO" + ("." if method is MatchMethod.FIFO else ", not this method, unless you hold "
+                                                                    "those records."))
+    if method is MatchMethod.FIFO:
+        return ("ATO: FIFO is accepted; your records identify every parcel, so highest or lowest cost "
+                "is accepted too if used consistently.")
+    return ("ATO: accepted, as your records identify every parcel sold (date and cost base); "
+            "use the same method consistently.")
+
+
 _Key = tuple[Decimal | float, float, int]
 
 
