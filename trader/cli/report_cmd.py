@@ -37,6 +37,7 @@ from trader.analytics.tax.rates import AUD, rates_from_daily_closes
 from trader.domain.ids import Symbol, split_symbol
 from trader.domain.orders import Fill
 from trader.errors import InputError
+from trader.formatting import money
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -141,11 +142,13 @@ async def _export(args: argparse.Namespace) -> int:
     for path, data in outputs.items():
         path.write_bytes(data)
     s = report.summary
-    print(f"{fy.label} ({method.label}): {len(report.lines)} disposal line(s); gains {s.total_gains} AUD, "
-          f"losses {s.total_losses} AUD, discount-eligible {s.discount_eligible_gains} AUD, "
-          f"prior-year losses brought forward {s.prior_year_losses} AUD "
-          f"(applied {s.prior_year_losses_applied} AUD), "
-          f"net capital gain {s.net_capital_gain} AUD, losses carried forward {s.losses_carried_forward} AUD")
+    print(f"{fy.label} ({method.label}): {len(report.lines)} disposal line(s); "
+          f"gains {money(s.total_gains, AUD)}, losses {money(s.total_losses, AUD)}, "
+          f"discount-eligible {money(s.discount_eligible_gains, AUD)}, "
+          f"prior-year losses brought forward {money(s.prior_year_losses, AUD)} "
+          f"(applied {money(s.prior_year_losses_applied, AUD)}), "
+          f"net capital gain {money(s.net_capital_gain, AUD)}, "
+          f"losses carried forward {money(s.losses_carried_forward, AUD)}")
     print(ato_method_note(method, identified=all(p.source for p in opening)))
     for path in outputs:
         print(f"wrote {path}")

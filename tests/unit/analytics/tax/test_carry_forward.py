@@ -105,7 +105,7 @@ def test_cli_export_carries_losses_without_prior_losses(tmp_path: Path, monkeypa
     totals = {r[1]: r[2] for r in rows if r and r[0] == "summary"}
     assert totals["net_capital_gain_aud"] == "7350.00"
     assert totals["prior_year_losses_brought_forward_aud"] == "6000.00"
-    assert "prior-year losses brought forward 6000.00 AUD" in out
-    assert "ATO: FIFO is accepted" in out
+    assert "prior-year losses brought forward 6,000.00 AUD" in out
+    assert "net capital gain 7,350.00 AUD" in out and "ATO: FIFO is accepted" in out
     koinly = list(csv.DictReader((tmp_path / "out" / "koinly_FY2024-25.csv").open()))
     assert [k["TxHash"] for k in koinly] == ["t5", "t6", "t7", "t8", "t9"]
