@@ -10,48 +10,55 @@ import io
 import json
 import math
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
+from trader.analytics import tables
 from trader.analytics.kpis import Kpis
 from trader.backtest.result import BacktestResult
+from trader.formatting import money, number, percent, ratio
 
 TRADE_COLUMNS = ("symbol", "direction", "entry_time", "exit_time", "entry_price", "exit_price", "amount",
                  "fees", "pnl", "return_pct", "exit_reason", "confidence", "mae_pct", "mfe_pct",
                  "entry_reason")
 
 
-def _pct(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value * 100:+.{digits}f} %"
-
-
-def _num(value: float | None, digits: int = 2) -> str:
-    if value is None:
-        return "n/a"
-    return "inf" if value == float("inf") else f"{value:,.{digits}f}"
-
-
 def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
-    """Return a short multi-line summary: period, return, risk ratios, trade statistics, assumptions."""
+    """Return a short multi-line summary: period, return, risk ratios, trade statistics, the by-pair and
+    by-strategy tables and the assumptions; every number goes through ``trader.formatting``."""
     k = kpis or result.kpis()
-    eq, tr = k.equity, k.trades
+    eq, tr, q = k.equity, k.trades, result.quote
     days = (result.end - result.start).total_seconds() / 86_400
-    dd = eq.max_drawdown
+    deepest, longest = eq.max_drawdown, eq.longest_drawdown
     reasons = Counter(t.exit_reason for t in result.trades)
+    short = "under 2 days"
     lines = [
         f"Backtest {result.strategy} · {', '.join(result.pairs)} · {result.timeframe}",
         f"{result.start:%Y-%m-%d %H:%M} → {result.end:%Y-%m-%d %H:%M} UTC "
-        f"({days:,.0f} days, {result.candles:,} candles)",
-        f"Equity {_num(eq.start_equity)} → {_num(eq.end_equity)} {result.quote} "
-        f"(return {_pct(eq.total_return)}, CAGR {_pct(eq.cagr)})",
-        f"Sharpe {_num(eq.sharpe)} · Sortino {_num(eq.sortino)} · Calmar {_num(eq.calmar)}",
-        f"Max drawdown {dd.depth_pct:.2f} % lasting {dd.duration.days} d",
-        f"Trades {tr.trades} · win rate {_pct(tr.win_rate, 1).lstrip('+')} · "
-        f"profit factor {_num(tr.profit_factor)} · expectancy {_num(_float(tr.expectancy))} {result.quote}",
-        f"Exposure {k.exposure_time * 100:.1f} % · {_num(k.trades_per_day)} trades/day · "
-        f"fees {_num(float(tr.total_fees))} {result.quote}",
+        f"({number(days, digits=0)} days, {result.candles:,} candles)",
+        f"Equity {money(eq.start_equity)} → {money(eq.end_equity, q)} "
+        f"(return {percent(eq.total_return)}, CAGR {percent(eq.cagr, why='under a second')})",
+        f"Sharpe {ratio(eq.sharpe, why=short)} · Sortino {ratio(eq.sortino, why='no losing day')} · "
+        f"Calmar {ratio(eq.calmar, why='no drawdown')} · "
+        f"Volatility {percent(eq.volatility, sign=False, why=short)}",
+        f"Max drawdown {percent(deepest.depth, sign=False)} lasting {_days(deepest.duration)} · "
+        f"longest drawdown {_days(longest.duration)} ({percent(longest.depth, sign=False)} deep)",
+        f"Trades {tr.trades} · win rate {percent(tr.win_rate, sign=False, digits=1, why='no trades')} · "
+        f"profit factor {ratio(tr.profit_factor, why=_no_factor(tr.wins, tr.losses))} · "
+        f"expectancy {money(tr.expectancy, q, why='no trades')}",
+        f"Exposure {percent(k.exposure_time, sign=False, digits=1)} · "
+        f"{ratio(k.trades_per_day, why='no time')} trades/day · fees {money(tr.total_fees, q)}",
     ]
+    records = result.records()
+    for title, rows in (("By pair", tables.by_pair(records)), ("By strategy", tables.by_strategy(records))):
+        if rows:
+            lines.append(f"{title}:")
+            lines += [f"  {r.key}: {money(r.pnl, q, sign=True)} over {r.trades} trades, "
+                      f"win {percent(r.win_rate, sign=False, digits=1)}, "
+                      f"profit factor {ratio(r.profit_factor, why=_no_factor(r.wins, r.losses))}, "
+                      f"avg {percent(r.average_return)}" for r in rows]
     if reasons:
         lines.append("Exits: " + ", ".join(f"{name} {count}" for name, count in reasons.most_common()))
     if result.refused_orders:
@@ -60,8 +67,14 @@ def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
     return "\n".join(lines)
 
 
-def _float(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+def _days(span: timedelta) -> str:
+    """Return a drawdown's duration in days with one decimal (hours matter on short runs)."""
+    return f"{number(span.total_seconds() / 86_400, digits=1)} d"
+
+
+def _no_factor(wins: int, losses: int) -> str:
+    """Return why a profit factor is not a number."""
+    return "no losing trades" if wins and not losses else "no winning or losing trades"
 
 
 def trades_csv(result: BacktestResult) -> str:
@@ -89,6 +102,8 @@ def kpi_summary(result: BacktestResult, kpis: Kpis | None = None) -> dict[str, A
         "total_return": eq.total_return, "cagr": eq.cagr, "sharpe": eq.sharpe, "sortino": eq.sortino,
         "calmar": eq.calmar, "max_drawdown": eq.max_drawdown.depth,
         "max_drawdown_days": eq.max_drawdown.duration.total_seconds() / 86_400,
+        "longest_drawdown_days": eq.longest_drawdown.duration.total_seconds() / 86_400,
+        "volatility": eq.volatility,
         "trades": tr.trades, "win_rate": tr.win_rate, "profit_factor": tr.profit_factor,
         "expectancy": None if tr.expectancy is None else str(tr.expectancy),
         "total_pnl": str(tr.total_pnl), "total_fees": str(tr.total_fees),

@@ -24,6 +24,7 @@ from trader.domain.alerts import Alert, Severity
 from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol
 from trader.errors import InvariantViolation
+from trader.formatting import money
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
@@ -237,8 +238,9 @@ class Lifecycle:
 
     async def _daily_summary(self) -> None:
         profit = await self.parts.reports.profit(1)
-        text = (f"Daily summary: {profit.closed_trades} closed trade(s), realised {profit.realised:.2f} "
-                f"{profit.quote}, unrealised {profit.unrealised:.2f} {profit.quote}")
+        text = (f"Daily summary: {profit.closed_trades} closed trade(s), realised "
+                f"{money(profit.realised, profit.quote, sign=True)}, unrealised "
+                f"{money(profit.unrealised, profit.quote, sign=True)}")
         await self.parts.alerts.publish(Alert("summary", text))
 
     async def _backup(self) -> None:

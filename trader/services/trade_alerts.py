@@ -13,7 +13,7 @@ from trader.engine.events import (
     PositionOpened,
     StopMoved,
 )
-from trader.formatting import price, qty
+from trader.formatting import money, price, qty
 from trader.positions.state import PositionStatus
 from trader.risk.decision import RefusalReason
 from trader.risk.state import RiskState
@@ -55,7 +55,7 @@ def _alert(event: EngineEvent, manual: bool) -> Alert | None:
             return Alert("exit", f"Entry {p.symbol} cancelled before it filled ({p.id})")
         reason = p.exit_reason.value if p.exit_reason is not None else "unknown"
         return Alert("exit", f"Closed {p.symbol} ({reason}) @ {price(p.exit_price)}: "
-                             f"PnL {p.realised_pnl:,.2f} [{p.strategy}] {p.id}",
+                             f"PnL {money(p.realised_pnl, sign=True)} [{p.strategy}] {p.id}",
                      Severity.INFO if p.realised_pnl >= 0 else Severity.WARNING)
     if isinstance(event, PositionFailed):
         p = event.position

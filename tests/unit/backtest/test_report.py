@@ -5,18 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from trader.analytics.tables import by_strategy
 from trader.backtest.api import run_backtest
 from trader.backtest.report import TRADE_COLUMNS, result_json, text_report, trades_csv
 from trader.backtest.result import BacktestResult
 from trader.backtest.runner import BacktestSettings
 from trader.domain.candles import CandleFrame
 from trader.domain.ids import Symbol
+from trader.formatting import money, percent
 from trader.strategies.registry import create
 
 SAMPLE = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
@@ -45,9 +48,25 @@ def test_trades_carry_excursions_and_fees(result: BacktestResult) -> None:
 def test_text_report_names_period_return_ratios_and_assumptions(result: BacktestResult) -> None:
     text = text_report(result)
     for needle in ("Backtest breakout · BTC/USDT · 1h", "CAGR", "Sharpe", "Max drawdown", "win rate",
-                   "profit factor", "trades/day", "ambiguous candles"):
+                   "profit factor", "trades/day", "ambiguous candles", "Volatility", "longest drawdown"):
         assert needle in text
     assert len(text) < 4096  # one Telegram message
+
+
+def test_text_report_shows_the_by_pair_and_by_strategy_tables_and_both_drawdowns(
+        result: BacktestResult) -> None:
+    kpis = result.kpis()
+    text = text_report(result, kpis)
+    [row] = by_strategy(result.records())
+    line = f"By strategy:\n  breakout: {money(row.pnl, 'USDT', sign=True)} over {row.trades} trades"
+    assert line in text
+    assert "By pair:\n  BTC/USDT: " in text
+    deepest, longest = kpis.equity.max_drawdown, kpis.equity.longest_drawdown
+    assert longest.duration >= deepest.duration
+    assert f"lasting {deepest.duration.total_seconds() / 86_400:.1f} d" in text
+    assert f"longest drawdown {longest.duration.total_seconds() / 86_400:.1f} d" in text
+    assert f"Volatility {percent(kpis.equity.volatility, sign=False)}" in text
+    assert not re.search(r"\d{5,}\.\d|\binf\b|\bnan\b", text)  # no raw floats
 
 
 def test_csv_has_one_row_per_trade_with_exact_money(result: BacktestResult) -> None:
