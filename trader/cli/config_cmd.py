@@ -13,12 +13,16 @@ def register(sub: Any) -> None:
     """Add the `config` command group."""
     parser: argparse.ArgumentParser = sub.add_parser("config", help="configuration tools")
     inner = parser.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    check = inner.add_parser("check", help="validate and print the effective config (secrets masked)")
+    check = inner.add_parser("check", help="validate the config as `tradebot run` would and print it "
+                                           "(secrets masked)")
     check.set_defaults(func=_check)
 
 
 def _check(args: argparse.Namespace) -> int:
+    from trader.runtime.preflight import check_runnable
+
     settings = load_settings(args.config)
+    check_runnable(settings)  # what `tradebot run` checks at start-up, beyond the settings model
     print(json.dumps(masked_dump(settings), indent=2, default=str))
     print("config OK")
     return 0

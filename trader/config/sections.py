@@ -16,6 +16,15 @@ Fraction = Annotated[Decimal, Field(ge=0, le=1)]
 PositiveFraction = Annotated[Decimal, Field(gt=0, le=1)]
 
 
+def _timeframe(value: str | None) -> str | None:
+    """Return ``value`` when it is a timeframe the candle code understands ('1h', '4h', '1d')."""
+    from trader.domain.candles import timeframe_ms  # the one parser of timeframes
+
+    if value is not None:
+        timeframe_ms(value)  # ValueError names the problem and gives examples
+    return value
+
+
 class Section(BaseModel):
     """Base of every section: frozen, unknown keys rejected."""
 
@@ -59,6 +68,8 @@ class ExchangeConfig(Section):
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 4
     tp_swap_distance: Fraction = Decimal("0.005")
+
+    _known_timeframe = field_validator("timeframe")(_timeframe)
 
     @field_validator("pairs")
     @classmethod
@@ -125,6 +136,8 @@ class StrategyEntry(Section):
     params: dict[str, Any] = Field(default_factory=dict)
     pairs: tuple[str, ...] | None = None  # None: the exchange section's pairs
     timeframe: str | None = None
+
+    _known_timeframe = field_validator("timeframe")(_timeframe)
 
 
 class TelegramUser(Section):

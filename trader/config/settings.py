@@ -1,15 +1,22 @@
 """Settings loader: environment (TRADER_ prefix, ``__`` nesting), optional .env and TOML file.
 
-Validation errors become one readable line per problem (field, value, why) in a ConfigError.
+Validation errors become one readable line per problem (field, value, why) in a ConfigError. A
+``TRADER_`` variable (in the environment or .env) naming no section or field is a problem too, with
+the closest valid name: pydantic-settings would silently ignore the typo.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 import re
+import types
+import typing
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, SecretStr, ValidationError, model_validator
+from dotenv import dotenv_values
+from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -34,6 +41,9 @@ from trader.config.sections import (
 from trader.errors import ConfigError
 
 _MASK = "********"
+ENV_PREFIX = "TRADER_"
+# Variables under our prefix that are not settings: the test suite's PostgreSQL location.
+_NOT_SETTINGS = ("TRADER_TEST_",)
 _URL_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]+@")
 
 
@@ -68,6 +78,18 @@ class Settings(BaseSettings):
     backup: BackupConfig = BackupConfig()
     web: WebConfig = WebConfig()
 
+    @field_validator("strategies")
+    @classmethod
+    def _some_strategy_runs(cls, v: tuple[StrategyEntry, ...]) -> tuple[StrategyEntry, ...]:
+        if not v:
+            raise ValueError('no strategy is configured; name at least one, e.g. '
+                             'TRADER_STRATEGIES=\'[{"name": "breakout"}]\' (see `tradebot strategies`)')
+        names = [e.name for e in v]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"each strategy may be listed once: {', '.join(twice)} appears twice")
+        return v
+
     @model_validator(mode="after")
     def _encrypted_backups_need_a_key(self) -> Settings:
         if self.backup.encrypt and self.ops.secrets_key is None and not self.ops.secrets_key_file:
@@ -98,6 +120,9 @@ def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Sett
         raise ConfigError([f"config file {path}: not found"])
     Settings.toml_file = path
     try:
+        unknown = unknown_env_names(_env_names())
+        if unknown:
+            raise ConfigError(unknown)
         return Settings(**overrides)
     except ValidationError as exc:
         raise ConfigError(_problems(exc)) from None
@@ -105,6 +130,52 @@ def load_settings(toml_file: str | Path | None = None, **overrides: Any) -> Sett
         raise ConfigError([f"config: {exc}"]) from None
     finally:
         Settings.toml_file = None
+
+
+def _env_names() -> list[str]:
+    """Return the TRADER_ names set in the environment and in the .env file Settings reads."""
+    names = [k for k in os.environ if k.upper().startswith(ENV_PREFIX)]
+    env_file = Settings.model_config.get("env_file")
+    if isinstance(env_file, str) and Path(env_file).is_file():
+        names += [k for k in dotenv_values(env_file) if k.upper().startswith(ENV_PREFIX)]
+    return sorted(set(names))
+
+
+def _model_in(annotation: object) -> type[BaseModel] | None:
+    """Return the settings section class inside ``annotation`` (``X``, ``X | None``), if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return next((m for m in map(_model_in, typing.get_args(annotation)) if m is not None), None)
+    return None
+
+
+def unknown_env_names(names: list[str], model: type[BaseModel] | None = None) -> list[str]:
+    """Return one problem per ``TRADER_`` name that names no section or field, with the closest name.
+
+    ``TRADER_RISKK__MAX_OPEN_POSITIONS`` -> "... (did you mean TRADER_RISK__MAX_OPEN_POSITIONS?)".
+    """
+    problems = []
+    for name in names:
+        if name.upper().startswith(_NOT_SETTINGS):
+            continue
+        parts = name[len(ENV_PREFIX):].lower().split("__")
+        current: type[BaseModel] | None = model or Settings
+        known: list[str] = []
+        for i, part in enumerate(parts):
+            fields = current.model_fields if current is not None else {}
+            if part not in fields:
+                where = "section" if i == 0 else f"field of {'.'.join(known)}"
+                options = list(fields)
+                guess = difflib.get_close_matches(part, options, n=1, cutoff=0.5)
+                fixed = [*known, guess[0], *parts[i + 1:]] if guess else None
+                hint = f" (did you mean {ENV_PREFIX}{'__'.join(fixed).upper()}?)" if fixed else \
+                    f" (valid: {', '.join(options)})" if options else " (it has no fields)"
+                problems.append(f"{name}: no {where} named {part!r}{hint}")
+                break
+            known.append(part)
+            current = _model_in(fields[part].annotation)
+    return problems
 
 
 def _problems(exc: ValidationError) -> list[str]:

@@ -39,6 +39,7 @@ from trader.runtime.health import Metrics
 from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
 from trader.runtime.log_setup import SecretRedactor, configure_logging, secret_values
 from trader.runtime.log_tail import LogTail
+from trader.runtime.preflight import check_runnable
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
 from trader.runtime.secret_store import load_secrets, overlay_settings
 from trader.services.alerts import AlertService
@@ -168,6 +169,7 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
     migrates the schema or reads the secrets under a running one.
     """
     options = options or RunOptions()
+    check_runnable(settings)  # the same check as `tradebot config check`
     redactor = configure_logging(settings.logging, secret_values(settings))
     tail = LogTail()
     tail.install()

@@ -1,0 +1,68 @@
+"""`tradebot config check` rejects exactly what `tradebot run` rejects, with the same readable lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from trader.cli import main
+from trader.config import load_settings
+from trader.config.settings import unknown_env_names
+from trader.errors import ConfigError
+
+# (variable, value, what the one error line says); a value "{file}" is a path under a regular file
+BAD = [
+    ("TRADER_STRATEGIES", "[]", "no strategy is configured"),  # run --replay crashed: max() of nothing
+    ("TRADER_EXCHANGE__TIMEFRAME", "7x", "exchange.timeframe = '7x': unknown timeframe"),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "timeframe": "7x"}]', "unknown timeframe '7x'"),
+    ("TRADER_STRATEGIES", '[{"name": "breakot"}]', "unknown strategy 'breakot'; did you mean 'breakout'?"),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "params": {"lookbak": 3}}]', "unknown parameter(s)"),
+    ("TRADER_LOGGING__FILE", "{file}/logs/bot.log", "is a file, not a folder"),
+    ("TRADER_RISKK__MAX_OPEN_POSITIONS", "3",
+     "no section named 'riskk' (did you mean TRADER_RISK__MAX_OPEN_POSITIONS?)"),
+    ("TRADER_RISK__MAX_OPEN_POSITION", "3",
+     "no field of risk named 'max_open_position' (did you mean TRADER_RISK__MAX_OPEN_POSITIONS?)"),
+    ("TRADER_RISK__TRAILING__DISTANC", "0.1", "(did you mean TRADER_RISK__TRAILING__DISTANCE?)"),
+]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRADER_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path}/trader.db")
+    monkeypatch.setenv("TRADER_OPS__HEALTH_ENABLED", "false")
+    (tmp_path / "a-file").write_text("not a folder")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("name", "value", "says"), BAD)
+def test_config_check_and_run_refuse_the_same_setting_with_the_same_line(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        name: str, value: str, says: str) -> None:
+    monkeypatch.setenv(name, value.replace("{file}", str(workdir / "a-file")))
+    assert main(["config", "check"]) == 2
+    checked = capsys.readouterr()
+    assert says in checked.err and "config OK" not in checked.out and "Traceback" not in checked.err
+    assert main(["run", "--replay", "--max-candles", "1"]) == 2
+    ran = capsys.readouterr().err
+    assert says in ran and "Traceback" not in ran
+    assert not (workdir / "trader.db").exists()  # refused before anything was built
+
+
+def test_a_good_configuration_passes_the_check(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["config", "check"]) == 0
+    assert "config OK" in capsys.readouterr().out
+
+
+def test_unknown_names_only_concern_our_prefix_and_skip_the_test_suites_variables() -> None:
+    assert unknown_env_names(["TRADER_TEST_PG_HOST", "TRADER_RISK__TRAILING__DISTANCE",
+                              "TRADER_STRATEGIES", "TRADER_RISK"]) == []
+    [line] = unknown_env_names(["TRADER_ZZZ"])
+    assert line.startswith("TRADER_ZZZ: no section named 'zzz' (valid: database, exchange,")
+
+
+def test_a_typo_in_the_dotenv_file_is_an_error_too(workdir: Path) -> None:
+    (workdir / ".env").write_text("POSTGRES_PASSWORD=pw\nTRADER_RISK__MAX_OPEN_POSITONS=3\n")
+    with pytest.raises(ConfigError, match="did you mean TRADER_RISK__MAX_OPEN_POSITIONS"):
+        load_settings()

@@ -1,0 +1,56 @@
+"""What a start needs beyond a valid settings model: registered strategies with valid parameters and a
+writable log file. ``tradebot config check`` and ``tradebot run`` (through ``build_runtime``) both call
+``check_runnable``, so the check accepts exactly what a start accepts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from trader.config import Settings
+from trader.errors import ConfigError, StrategyError
+from trader.strategies.registry import default_registry
+
+
+def runnable_problems(settings: Settings) -> list[str]:
+    """Return one readable line per reason ``settings`` cannot start the service (empty when it can)."""
+    problems: list[str] = []
+    registry = default_registry()
+    for i, entry in enumerate(settings.strategies):
+        try:
+            registry.create(entry.name, entry.params)
+        except StrategyError as exc:
+            problems.append(f"strategies.{i} ({entry.name}): {exc}")
+    if settings.logging.file is not None:
+        why = log_file_problem(Path(settings.logging.file))
+        if why:
+            problems.append(f"logging.file = {settings.logging.file!r}: {why} (env TRADER_LOGGING__FILE)")
+    return problems
+
+
+def check_runnable(settings: Settings) -> None:
+    """Raise ConfigError listing every problem ``runnable_problems`` finds."""
+    problems = runnable_problems(settings)
+    if problems:
+        raise ConfigError(problems)
+
+
+def log_file_problem(path: Path) -> str | None:
+    """Return why the service could not append to the log file ``path`` (None when it can).
+
+    Nothing is created: the nearest existing folder must be a writable directory (the missing ones
+    are made at start-up).
+    """
+    if path.is_dir():
+        return "is a directory"
+    if path.exists():
+        return None if os.access(path, os.W_OK) else "is not writable"
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"{ancestor} is a file, not a folder"
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        return f"the folder {ancestor} is not writable"
+    return None
