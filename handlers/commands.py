@@ -74,6 +74,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("close", trading.close, T, "Close one position or all", "/close ID|all"),
     Command("buy", trading.buy, T, "Open a position by hand", "/buy PAIR [amount]"),
     Command("health", status.health, V, "Exchange, database and scheduler health"),
+    Command("jobs", status.jobs, V, "Scheduled jobs: last run, duration, outcome, next run"),
     Command("version", admin.version, V, "Program version"),
     Command("config", admin.config, A, "Effective configuration (secrets masked)"),
     Command("reload", admin.reload, A, "Reload strategies and parameters"),

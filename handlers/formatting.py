@@ -19,6 +19,7 @@ from trader.services.dto import (
     GroupBy,
     GroupPerformance,
     HealthView,
+    JobView,
     LockView,
     PeriodTable,
     PositionView,
@@ -187,6 +188,26 @@ def health(view: HealthView) -> str:
     if view.last_backup_at is not None and view.last_backup_bytes is not None:
         lines.append(f"Last backup {when(view.last_backup_at)} · {view.last_backup_bytes:,} bytes")
     lines += [f"{ERROR_MARK} {e(p)}" for p in view.problems]
+    return "\n".join(lines)
+
+
+def jobs(items: tuple[JobView, ...]) -> str:
+    """Return the /jobs list: a mark, the job, its last run and outcome, its next run (UTC)."""
+    if not items:
+        return "No scheduled jobs: the replay demo drives the engine candle by candle."
+    lines = ["<b>Jobs</b>"]
+    for job in items:
+        if job.running_since is not None:
+            mark, last = "⏳", f"running since {when(job.running_since)}"
+        elif job.last_run_at is None or job.duration_seconds is None:
+            mark, last = "·", "not run yet"
+        else:
+            mark = "✅" if job.error is None else "❌"
+            last = f"last {when(job.last_run_at)} ({job.duration_seconds:.2f} s)"
+            if job.error is not None:
+                last += f" failed: {e(job.error)}"
+        detail = f" · {e(job.detail)}" if job.detail else ""
+        lines.append(f"{mark} <code>{e(job.id)}</code> · {last} · next {when(job.next_run_at)}{detail}")
     return "\n".join(lines)
 
 

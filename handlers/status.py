@@ -1,4 +1,4 @@
-"""Live-state commands: /status /positions /balance /health /locks /strategies."""
+"""Live-state commands: /status /positions /balance /health /jobs /locks /strategies."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ async def health(update: Update, context: BotContext) -> None:
     """Show whether the exchange, database and scheduler answer."""
     args.no_args(context.args or [])
     await send(update, formatting.health(await context.services.queries.health()))
+
+
+async def jobs(update: Update, context: BotContext) -> None:
+    """Show each scheduled job's last run, duration, outcome and next run."""
+    args.no_args(context.args or [])
+    await send(update, formatting.jobs(await context.services.queries.jobs()))
 
 
 async def locks(update: Update, context: BotContext) -> None:

@@ -18,6 +18,7 @@ from trader.services.dto import (
     GroupBy,
     GroupPerformance,
     HealthView,
+    JobView,
     LockView,
     Outcome,
     PeriodKind,
@@ -31,7 +32,6 @@ from trader.services.web_dto import (
     AuditView,
     CandleTable,
     EquityCurveView,
-    JobView,
     KpiView,
 )
 from web.auth import Admin, Viewer

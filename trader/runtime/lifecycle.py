@@ -17,7 +17,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from trader.config import OpsConfig, SchedulerConfig
 from trader.domain.alerts import Alert, Severity
@@ -31,11 +31,13 @@ from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.decision_log import log_tick
 from trader.runtime.engine_handle import LiveEngine, TickPlan
 from trader.runtime.health import HealthServer, Metrics, ReadinessCheck, database_check
+from trader.runtime.jobs import JobLedger
 from trader.runtime.replay import ReplayDriver
 from trader.runtime.scheduler import TickJob, TradingScheduler
 from trader.services.alerts import AlertService
 from trader.services.api import ReportService
 from trader.services.backups import BackupService
+from trader.services.dto import JobView
 from trader.services.market_data import MarketDataService
 from trader.services.queries import RunFacts
 from web.app import Extension
@@ -94,14 +96,23 @@ class Lifecycle:
         self._started = time.monotonic()
         self._running = False
         self._web: tuple[Extension, ...] = ()
+        self._ledger = JobLedger(parts.clock)
 
     def use_web(self, *extensions: Extension) -> None:
         """Serve ``extensions`` (the web API) on the HTTP server next to /health (before ``start``)."""
         self._web = extensions
 
-    def jobs(self) -> list[tuple[str, datetime | None]]:
-        """Return the scheduled jobs and their next run (none while replaying or stopped)."""
-        return self._scheduler.jobs() if self._scheduler is not None else []
+    def jobs(self) -> tuple[JobView, ...]:
+        """Return the scheduled jobs with their last and next runs (none while replaying or stopped)."""
+        if self._scheduler is None:
+            return ()
+        views = []
+        for job_id, next_at in self._scheduler.jobs():
+            run = self._ledger.last(job_id)
+            views.append(JobView(job_id, next_at, run.started_at if run else None,
+                                 run.duration_seconds if run else None, run.error if run else None,
+                                 self._ledger.running_since(job_id), self._job_detail(job_id)))
+        return tuple(views)
 
     def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
         """Add (or replace) a readiness check served on /ready, e.g. "telegram" from ``bot.py``."""
@@ -120,7 +131,13 @@ class Lifecycle:
             problems = (*problems, f"backup failed: {backup.error}")
         return RunFacts(time.monotonic() - self._started, scheduling or replaying,
                         self.parts.engine.trading.last_tick_at, problems,
-                        backup.last if backup is not None else None)
+                        backup.last if backup is not None else None, self.jobs())
+
+    def _job_detail(self, job_id: str) -> str:
+        if job_id != "backup" or self.parts.backups is None:
+            return ""
+        last = self.parts.backups.status().last
+        return "" if last is None else f"last backup {last.path.name}, {last.size_bytes:,} bytes"
 
     # ── start ──────────────────────────────────────────────────────────────────────────────
     async def start(self) -> None:
@@ -174,15 +191,17 @@ class Lifecycle:
         scheduler = TradingScheduler(cfg)
         for plan in self.parts.engine.plans():
             scheduler.add_tick(TickJob(plan.strategy, plan.symbol, plan.timeframe, self._tick_job(plan)))
-        scheduler.add_monitors(self._guarded("monitor", self._monitor), self._guarded("equity", self._equity),
-                               self._guarded("heartbeat", self._heartbeat))
-        scheduler.add_daily("daily_summary", self._guarded("daily summary", self._daily_summary),
+        guard = self._guarded
+        scheduler.add_monitors(guard("monitor", self._monitor, "monitor"),
+                               guard("equity", self._equity, "risk"),
+                               guard("heartbeat", self._heartbeat, "heartbeat"))
+        scheduler.add_daily("daily_summary", guard("daily summary", self._daily_summary, "daily_summary"),
                             cfg.daily_summary_hour, self.parts.timezone)
         if self.parts.backups is not None and self.parts.backups.config.enabled:
-            scheduler.add_daily("backup", self._guarded("backup", self._backup),
+            scheduler.add_daily("backup", guard("backup", self._backup, "backup"),
                                 self.parts.backups.config.hour, "UTC")
-        scheduler.add_interval("candle_refresh", self._guarded("candle refresh", self._refresh_candles),
-                               CANDLE_REFRESH_SECONDS)
+        refresh = guard("candle refresh", self._refresh_candles, "candle_refresh")
+        scheduler.add_interval("candle_refresh", refresh, CANDLE_REFRESH_SECONDS)
         scheduler.start()
         self._scheduler = scheduler
         logger.info("scheduler started: %s", ", ".join(scheduler.job_ids()))
@@ -203,12 +222,16 @@ class Lifecycle:
             # the trading service records the tick's latency in the shared metrics
             report = await self.parts.engine.trading.run_tick(plan.strategy, plan.symbol, plan.timeframe)
             log_tick(report)
-        return self._guarded(f"tick {plan.strategy} {plan.symbol} {plan.timeframe}", tick)
+        job_id = TickJob(plan.strategy, plan.symbol, plan.timeframe, tick).job_id
+        return self._guarded(f"tick {plan.strategy} {plan.symbol} {plan.timeframe}", tick, job_id)
 
-    def _guarded(self, what: str, job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+    def _guarded(self, what: str, job: Callable[[], Awaitable[None]],
+                 job_id: str) -> Callable[[], Awaitable[None]]:
+        recorded = self._ledger.wrap(job_id, job)  # inside the guard: the ledger sees failures first
+
         async def run() -> None:
             try:
-                await job()
+                await recorded()
             except InvariantViolation as exc:
                 await self._fail(exc)
             except Exception:  # a failing job is logged and retried at its next run

@@ -35,6 +35,7 @@ from trader.services.dto import (
     GroupBy,
     GroupPerformance,
     HealthView,
+    JobView,
     LockView,
     LogView,
     PeriodKind,
@@ -73,6 +74,10 @@ class QueryService(Protocol):
 
     async def locks(self) -> tuple[LockView, ...]:
         """Return the pairs currently locked against new entries."""
+        ...
+
+    async def jobs(self) -> tuple[JobView, ...]:
+        """Return each scheduled job's last run (start, duration, outcome) and next run."""
         ...
 
     async def strategies(self) -> tuple[StrategyView, ...]:

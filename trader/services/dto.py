@@ -115,6 +115,19 @@ class BalanceView:
 
 
 @dataclass(frozen=True, slots=True)
+class JobView:
+    """One scheduled job (/jobs, /api/v1/jobs): how its last run went and when it runs next (UTC)."""
+
+    id: str
+    next_run_at: datetime | None
+    last_run_at: datetime | None = None  # None: not run since the service started
+    duration_seconds: float | None = None
+    error: str | None = None  # the last run's failure
+    running_since: datetime | None = None
+    detail: str = ""  # e.g. the last backup's file and size
+
+
+@dataclass(frozen=True, slots=True)
 class HealthView:
     """Liveness of the moving parts (/health)."""
 

@@ -27,13 +27,13 @@ from trader.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.services.audit import AuditService
+from trader.services.dto import JobView
 from trader.services.reports import closed_positions, trade_record
 from trader.services.web_dto import (
     AuditView,
     CandleTable,
     EquityCurveView,
     EquityPoint,
-    JobView,
     KpiView,
 )
 
@@ -41,7 +41,7 @@ EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_CANDLES: Final = 5000
 MAX_PERIOD: Final = 500
 _INDICATOR = re.compile(r"^(sma|ema|rsi|atr|bollinger)_(\d{1,3})$")
-JobsSource = Callable[[], list[tuple[str, datetime | None]]]
+JobsSource = Callable[[], tuple[JobView, ...]]
 
 
 def _float_or_none(value: float | None) -> float | None:
@@ -95,7 +95,7 @@ class StoreInsightService:
         self._audit = audit
         self._quote = quote
         self._exchange = store_exchange
-        self._jobs = jobs or (lambda: [])
+        self._jobs = jobs or (lambda: ())
 
     def _since(self, days: int | None) -> datetime | None:
         if days is not None and days < 1:
@@ -180,5 +180,4 @@ class StoreInsightService:
     async def jobs(self) -> tuple[JobView, ...]:
         """Return the scheduled jobs, soonest first."""
         far = datetime.max.replace(tzinfo=UTC)
-        jobs = (JobView(job_id, at) for job_id, at in self._jobs())
-        return tuple(sorted(jobs, key=lambda j: (j.next_run_at or far, j.id)))
+        return tuple(sorted(self._jobs(), key=lambda j: (j.next_run_at or far, j.id)))

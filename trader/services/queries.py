@@ -32,6 +32,7 @@ from trader.services.dto import (
     BalanceView,
     ConfigView,
     HealthView,
+    JobView,
     LockView,
     LogView,
     PositionView,
@@ -56,6 +57,7 @@ class RunFacts:
     last_tick_at: datetime | None = None
     problems: tuple[str, ...] = ()
     last_backup: BackupInfo | None = None
+    jobs: tuple[JobView, ...] = ()
 
 
 class LiveQueryService:
@@ -153,6 +155,10 @@ class LiveQueryService:
                           facts.last_tick_at, facts.uptime_seconds, len(active), tuple(problems),
                           facts.last_backup.taken_at if facts.last_backup else None,
                           facts.last_backup.size_bytes if facts.last_backup else None)
+
+    async def jobs(self) -> tuple[JobView, ...]:
+        """Return the scheduled jobs with their last and next runs (none while a replay drives)."""
+        return self._facts().jobs
 
     async def locks(self) -> tuple[LockView, ...]:
         """Return the pairs in a cooldown (no entries before ``until``)."""

@@ -12,11 +12,11 @@ from typing import Protocol
 
 from trader.services.api import Services
 from trader.services.api_tokens import ApiPrincipal
+from trader.services.dto import JobView
 from trader.services.web_dto import (
     AuditView,
     CandleTable,
     EquityCurveView,
-    JobView,
     KpiView,
 )
 

@@ -79,11 +79,3 @@ class AuditView:
     action: str
     detail: str
     result: str
-
-
-@dataclass(frozen=True, slots=True)
-class JobView:
-    """A scheduled job and when it runs next (None while paused or when not scheduled)."""
-
-    id: str
-    next_run_at: datetime | None

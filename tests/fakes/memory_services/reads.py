@@ -17,6 +17,7 @@ from trader.services.dto import (
     GroupBy,
     GroupPerformance,
     HealthView,
+    JobView,
     LockView,
     ParamView,
     PeriodKind,
@@ -60,6 +61,11 @@ class MemoryQueries:
 
     async def locks(self) -> tuple[LockView, ...]:
         return tuple(self.s.locks.values())
+
+    async def jobs(self) -> tuple[JobView, ...]:
+        return (JobView("monitor", NOW + timedelta(seconds=10), NOW, 0.031),
+                JobView("risk", NOW + timedelta(minutes=1), NOW, 5.012, error="NetworkError: timed out"),
+                JobView("backup", NOW + timedelta(hours=15)))
 
     async def strategies(self) -> tuple[StrategyView, ...]:
         params = tuple(

@@ -184,3 +184,25 @@ async def test_paper_service_schedules_daily_backups_and_health_shows_the_last(
         assert health.last_backup_bytes == made[0].stat().st_size
     finally:
         await lifecycle.stop()
+
+
+async def test_jobs_show_each_scheduled_job_with_its_last_and_next_run(
+        tmp_path: Path, fake_exchange: FakeExchange) -> None:
+    runtime = await _paper_runtime(tmp_path, fake_exchange)
+    await runtime.lifecycle.start()
+    try:
+        async def monitored() -> bool:  # the monitor runs every 0.2 s in these settings
+            jobs = {j.id: j for j in await runtime.services.queries.jobs()}
+            return jobs["monitor"].last_run_at is not None
+        await _until("a monitor run", monitored)
+        jobs = {j.id: j for j in await runtime.services.queries.jobs()}
+        assert {"monitor", "risk", "heartbeat", "daily_summary", "backup", "candle_refresh"} <= set(jobs)
+        assert any(name.startswith("tick|") for name in jobs)
+        monitor = jobs["monitor"]
+        assert monitor.error is None and monitor.duration_seconds is not None
+        assert monitor.next_run_at is not None and monitor.next_run_at > monitor.last_run_at  # type: ignore[operator]
+        backup = jobs["backup"]
+        assert backup.last_run_at is None and backup.next_run_at is not None
+        assert (backup.next_run_at.hour, backup.next_run_at.minute) == (3, 0)
+    finally:
+        await runtime.lifecycle.stop()

@@ -30,6 +30,7 @@ REQUIRED = {
     "close",
     "buy",
     "health",
+    "jobs",
     "version",
     "config",
     "reload",
