@@ -87,7 +87,7 @@ async def test_halt_with_flatten_closes_every_position(api: ApiHarness) -> None:
     assert not [p for p in await api.live.active() if p.filled > 0 and p.status is PositionStatus.OPEN]
 
 
-async def test_buy_preview_changes_nothing_and_the_confirmed_preview_opens_a_position(api: ApiHarness) -> None:
+async def test_buy_preview_changes_nothing_and_the_confirmed_one_opens_a_position(api: ApiHarness) -> None:
     await api.live.advance(1)
     preview = await api.post("/control/buy/preview", Role.TRADER, {"pair": "eth/usdt", "amount": "0.05"})
     assert preview.status_code == 200, preview.text
