@@ -33,6 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.bias_cmd",
     "trader.cli.run_cmd",
     "trader.cli.api_cmd",
+    "trader.cli.ctl_cmd",
 )
 
 
