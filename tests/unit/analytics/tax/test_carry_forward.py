@@ -29,6 +29,7 @@ import pytest
 from tests.unit.analytics.tax.fixtures import fill
 from trader.analytics.tax import AudRates, build_cgt_report, cgt_csv, events_from_fills, net_capital_gain
 from trader.analytics.tax.export import summary_rows
+from trader.charts.tax_summary import tax_summary_figure
 from trader.cli import main
 
 D = Decimal
@@ -109,3 +110,16 @@ def test_cli_export_carries_losses_without_prior_losses(tmp_path: Path, monkeypa
     assert "net capital gain 7,350.00 AUD" in out and "ATO: FIFO is accepted" in out
     koinly = list(csv.DictReader((tmp_path / "out" / "koinly_FY2024-25.csv").open()))
     assert [k["TxHash"] for k in koinly] == ["t5", "t6", "t7", "t8", "t9"]
+
+
+def test_summary_page_shows_the_losses_brought_forward_and_used_aligned() -> None:
+    report = build_cgt_report(events_from_fills(FILLS, AudRates([])), 2025, opening_losses=D(2000))
+    text_ax, bar_ax = tax_summary_figure(report).axes
+    table = text_ax.texts[0].get_text().splitlines()
+    amounts = {line.split(":")[0]: line for line in table if "(AUD)" in line}
+    assert amounts["prior year losses brought forward (AUD)"].endswith(" 8,000.00")
+    assert amounts["prior year losses applied (AUD)"].endswith(" 8,000.00")
+    assert amounts["capital losses before records (AUD)"].endswith(" 2,000.00")
+    assert amounts["net capital gain (AUD)"].endswith(" 6,350.00")
+    assert len({len(line) for line in amounts.values()}) == 1  # right-aligned: decimal points line up
+    assert sorted(t.get_text() for t in bar_ax.texts) == ["-300.00", "1,000.00", "20,000.00"]
