@@ -1,6 +1,7 @@
-"""What a start needs beyond a valid settings model: registered strategies with valid parameters and a
-writable log file. ``tradebot config check`` and ``tradebot run`` (through ``build_runtime``) both call
-``check_runnable``, so the check accepts exactly what a start accepts.
+"""What a start needs beyond a valid settings model: registered strategies with valid parameters, a
+venue with a sandbox when ``exchange.demo`` is set, and a writable log file. ``tradebot config check``
+and ``tradebot run`` (through ``build_runtime``) both call ``check_runnable``, so the check accepts
+exactly what a start accepts.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from trader.config import Settings
 from trader.errors import ConfigError, StrategyError
+from trader.exchange.client import demo_refusal, has_sandbox
 from trader.strategies.registry import default_registry
 
 
@@ -22,6 +24,8 @@ def runnable_problems(settings: Settings) -> list[str]:
             registry.create(entry.name, entry.params)
         except StrategyError as exc:
             problems.append(f"strategies.{i} ({entry.name}): {exc}")
+    if settings.exchange.demo and not has_sandbox(settings.exchange.name):
+        problems.append(demo_refusal(settings.exchange.name) + " (env TRADER_EXCHANGE__DEMO)")
     if settings.logging.file is not None:
         why = log_file_problem(Path(settings.logging.file))
         if why:

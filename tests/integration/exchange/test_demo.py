@@ -136,3 +136,16 @@ async def test_demo_in_paper_mode_is_refused_with_the_way_out(tmp_path: Path,
     settings = settings.model_copy(update={"exchange": paper})
     with pytest.raises(ConfigError, match="--mode live"):
         await build_runtime(settings, RunOptions(console=io.StringIO()))
+
+
+def test_config_check_refuses_demo_on_a_venue_without_a_sandbox(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from trader.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "kraken")
+    monkeypatch.setenv("TRADER_EXCHANGE__DEMO", "true")
+    assert main(["config", "check"]) == 2
+    assert "kraken has no demo/testnet environment" in capsys.readouterr().err
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")
+    assert main(["config", "check"]) == 0
