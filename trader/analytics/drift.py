@@ -2,7 +2,7 @@
 
 Both sides are reduced to ``FilledTrade`` values built from fills (the account's stored fills, the
 backtest ledger's fills), so a fill changed after the fact shows up. ``compare`` pairs the trades of
-each pair and direction by entry time (within ``Tolerance.time``, one candle by default) and splits
+each pair and direction by entry time (less than ``Tolerance.time`` apart, one candle) and splits
 the PnL difference of every matched trade exactly into
 
 - slippage: entry price difference, and exit price difference when both exited for the same reason
@@ -122,7 +122,9 @@ def filled_trades(positions: Iterable[Position], fills: Iterable[Fill], quote: s
 class Tolerance:
     """How far two trades may differ and still be the same decision."""
 
-    time: timedelta  # entry and exit times (one candle: live fills land inside the candle after the close)
+    # Entry and exit times differ by less than this (one candle: a backtest fill is stamped with its
+    # candle's open, a live fill lands inside that same candle); a whole candle later is another decision.
+    time: timedelta
     amount: Decimal = Decimal("0.05")  # relative amount difference still counted as sizing on another equity
 
 
@@ -215,7 +217,7 @@ def _pair(expected: FilledTrade, actual: FilledTrade, tolerance: Tolerance) -> T
     why: list[Why] = []
     if actual.exit_reason != expected.exit_reason:
         why.append(Why.EXIT_REASON)
-    if abs(actual.exit.time - expected.exit.time) > tolerance.time:
+    if abs(actual.exit.time - expected.exit.time) >= tolerance.time:
         why.append(Why.EXIT_TIME)
     size_logic = q_e > 0 and abs(q_a - q_e) / q_e > tolerance.amount
     if size_logic:
@@ -233,7 +235,7 @@ def compare(expected: Sequence[FilledTrade], actual: Sequence[FilledTrade],
     """Match the backtest's trades (``expected``) with the account's (``actual``) and return the drift.
 
     Per pair and direction, in entry time order, each backtest trade takes the earliest unmatched
-    account trade whose entry is within ``tolerance.time`` of its own.
+    account trade whose entry is less than ``tolerance.time`` from its own.
     """
     out: list[TradeDrift] = []
     taken: set[int] = set()
@@ -243,7 +245,7 @@ def compare(expected: Sequence[FilledTrade], actual: Sequence[FilledTrade],
     for trade in sorted(expected, key=lambda t: t.entry.time):
         candidates = groups.get((trade.symbol, trade.direction), [])
         found = next((k for k in candidates if k not in taken
-                      and abs(actual[k].entry.time - trade.entry.time) <= tolerance.time), None)
+                      and abs(actual[k].entry.time - trade.entry.time) < tolerance.time), None)
         if found is None:
             out.append(TradeDrift(Status.MISSING, trade, None, logic=-trade.pnl, why=(Why.NOT_TAKEN,)))
             continue

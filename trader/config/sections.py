@@ -200,6 +200,8 @@ class SchedulerConfig(Section):
     risk_interval_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
     heartbeat_seconds: Annotated[float, Field(gt=0)] = 300.0
     daily_summary_hour: Annotated[int, Field(ge=0, le=23)] = 0
+    drift_enabled: bool = True  # the nightly drift report: the account's trades against a backtest
+    drift_hour: Annotated[int, Field(ge=0, le=23)] = 1
     misfire_grace_seconds: Annotated[int, Field(ge=1)] = 30
 
 

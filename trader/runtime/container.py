@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +20,10 @@ from typing import Literal, TextIO
 
 from trader.charts.renderer import MatplotlibChartRenderer
 from trader.config import DatabaseConfig, Settings, masked_dump
-from trader.domain.candles import timeframe_ms
+from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.enums import Mode
+from trader.domain.ids import Symbol
+from trader.domain.market import MarketSpec
 from trader.errors import ExchangeUnavailable
 from trader.exchange import build_exchange
 from trader.exchange.ccxt_venue import CcxtExchange
@@ -49,6 +51,7 @@ from trader.services.audit import AuditService
 from trader.services.backtests import StoredBacktestService
 from trader.services.charts import RenderedChartService
 from trader.services.control import EngineControlService
+from trader.services.drift import DriftService, DriftSetup
 from trader.services.engine_store import ENGINE_KEY
 from trader.services.insights import StoreInsightService
 from trader.services.market_data import MarketDataService
@@ -246,16 +249,18 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
                             metrics=metrics)
     reports = _reports(settings, uow, exchange, clock)
     backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
+    drift = _drift(settings, mode, uow, exchange, clock, alerts)
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
         uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
         timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
         max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
-        risk_check=engine.monitor.risk_check, backups=backups, closers=closers,
+        risk_check=engine.monitor.risk_check, backups=backups,
+        drift=lambda: drift.report(alert=True), closers=closers,
     )
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
-    services = _services(wiring, reports)
+    services = _services(wiring, reports, drift)
     web = _web_services(wiring, services) if settings.web.api_enabled else None
     if web is not None:
         lifecycle.use_web(api_extension(web))
@@ -338,7 +343,18 @@ def _web_services(w: _Wiring, services: Services) -> WebServices:
     return WebServices(core=services, tokens=ApiTokenService(w.uow, wall, audit), insights=insights)
 
 
-def _services(w: _Wiring, reports: StoreReportService) -> Services:
+def _drift(settings: Settings, mode: RunMode, uow: UnitOfWorkFactory, exchange: Exchange, clock: Clock,
+           alerts: AlertService) -> DriftService:
+    async def markets(frames: Mapping[Symbol, CandleFrame]) -> Mapping[Symbol, MarketSpec]:
+        known = await exchange.markets()  # the venue's (or the paper/replay account's) own rounding
+        return {s: known[s] for s in frames}
+
+    setup = DriftSetup(settings.exchange, settings.risk, tuple(settings.strategies), default_registry(),
+                       start_balance=None if mode == "live" else settings.exchange.paper_start_balance)
+    return DriftService(uow, clock, setup, markets=markets, wake=alerts.wake)
+
+
+def _services(w: _Wiring, reports: StoreReportService, drift: DriftService) -> Services:
     wall = SystemClock()
     settings = w.settings
     live = Mode.DEMO if settings.exchange.demo else Mode.LIVE
@@ -361,4 +377,5 @@ def _services(w: _Wiring, reports: StoreReportService) -> Services:
                                     config_lines=flatten_config(masked_dump(settings)), log_tail=w.tail.tail,
                                     audit_tail=audit.recent),
         audit=audit,
+        drift=drift,
     )

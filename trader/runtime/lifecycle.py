@@ -23,7 +23,7 @@ from trader.config import OpsConfig, SchedulerConfig
 from trader.domain.alerts import Alert, Severity
 from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol
-from trader.errors import InvariantViolation
+from trader.errors import DataError, InvariantViolation
 from trader.formatting import money
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
@@ -76,6 +76,7 @@ class RuntimeParts:
     monitor: Hook | None = None
     risk_check: Hook | None = None
     backups: BackupService | None = None  # scheduled with the ticks; none in a replay demo
+    drift: Hook | None = None  # the nightly drift report (queues its own alert on a logic difference)
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -200,6 +201,9 @@ class Lifecycle:
         if self.parts.backups is not None and self.parts.backups.config.enabled:
             scheduler.add_daily("backup", guard("backup", self._backup, "backup"),
                                 self.parts.backups.config.hour, "UTC")
+        if self.parts.drift is not None and cfg.drift_enabled:
+            scheduler.add_daily("drift", guard("drift report", self._drift, "drift"), cfg.drift_hour,
+                                self.parts.timezone)
         refresh = guard("candle refresh", self._refresh_candles, "candle_refresh")
         scheduler.add_interval("candle_refresh", refresh, CANDLE_REFRESH_SECONDS)
         scheduler.start()
@@ -269,6 +273,13 @@ class Lifecycle:
     async def _backup(self) -> None:
         if self.parts.backups is not None:
             await self.parts.backups.run()  # alerts its own failures
+
+    async def _drift(self) -> None:
+        assert self.parts.drift is not None  # only scheduled when there is one
+        try:
+            await self.parts.drift()
+        except DataError as exc:  # nothing traded yet, or candles missing: not a failure of the job
+            logger.info("nightly drift report skipped: %s", exc.user_message)
 
     async def _refresh_candles(self) -> None:
         now = self.parts.clock.now()

@@ -16,6 +16,7 @@ Handlers receive ``Services`` and nothing else from the core. Every method retur
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -51,6 +52,7 @@ from trader.services.dto import (
     TradeQuery,
     VersionView,
 )
+from trader.services.drift_dto import DriftView
 
 
 class QueryService(Protocol):
@@ -185,6 +187,15 @@ class BacktestService(Protocol):
         ...
 
 
+class DriftService(Protocol):
+    """The account's trades against a backtest over the same period (``trader.services.drift``)."""
+
+    async def report(self, since: datetime | None = None, *, alert: bool = False) -> DriftView:
+        """Compare trade by trade since ``since`` (None: since the account started); DataError when the
+        account has no history yet. With ``alert``, a logic difference also queues a warning alert."""
+        ...
+
+
 class SystemService(Protocol):
     """Facts about the running program."""
 
@@ -220,3 +231,4 @@ class Services:
     backtests: BacktestService
     system: SystemService
     audit: AuditService
+    drift: DriftService
