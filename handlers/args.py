@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from trader.errors import ArgError
@@ -24,6 +25,7 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$", re.ASCII)
 _KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}(\.[a-z][a-z0-9_]{0,39}){0,3}$", re.ASCII)
 _VALUE = re.compile(r"^[A-Za-z0-9_.+\-/:]{1,40}$", re.ASCII)
 _POSITION_ID = re.compile(r"^[A-Za-z0-9_/-]{1,64}$", re.ASCII)  # ids hold the pair: breakout-BTC/USDT-...
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", re.ASCII)
 _PERIOD_DAYS = {"": 1, "d": 1, "w": 7, "m": 30, "y": 365}
 MAX_AMOUNT = Decimal(10) ** 12
 MAX_DAYS = 3650
@@ -118,6 +120,19 @@ def tax_method(text: str) -> TaxMethod:
     except ValueError:
         names = ", ".join(m.value for m in TaxMethod)
         raise ArgError(f"Unknown method {shown(text)}: choose {names}") from None
+
+
+def since_date(args: Sequence[str]) -> datetime | None:
+    """Return the optional start date (YYYY-MM-DD, midnight UTC) of a report, None without one."""
+    at_most(args, 1)
+    if not args:
+        return None
+    if not _DATE.match(args[0]):
+        raise ArgError(f"Not a date: {shown(args[0])} (YYYY-MM-DD, e.g. 2024-03-01)")
+    try:
+        return datetime.strptime(args[0], "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise ArgError(f"No such day: {shown(args[0])}") from None
 
 
 def strategy_name(text: str) -> str:

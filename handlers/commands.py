@@ -65,6 +65,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("backtest", backtest.backtest, T, "Backtest a strategy on a pair",
             "/backtest STRATEGY PAIR [timeframe] [period, e.g. 90d]", slow=True),
     Command("backtests", backtest.backtests, V, "Stored backtests side by side", "/backtests [n]"),
+    Command("drift", reports.drift, V, "The account's trades against a backtest of the same period",
+            "/drift [YYYY-MM-DD]", slow=True),
     Command("strategies", status.strategies, V, "Strategies and their parameters"),
     Command("settings", settings.settings, A, "View or change a risk or strategy parameter",
             "/settings [KEY VALUE]"),

@@ -1,4 +1,4 @@
-"""History commands: /profit /performance /daily /weekly /monthly /trades (paged) /tax."""
+"""History commands: /profit /performance /daily /weekly /monthly /trades (paged) /tax /drift."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from handlers import args, formatting, keyboards
 from handlers.context import BotContext
 from handlers.replies import edit, send
 from trader.errors import ArgError
+from trader.formatting import drift_report
 from trader.services.dto import PeriodKind, TaxMethod
 
 
@@ -76,3 +77,10 @@ async def tax(update: Update, context: BotContext) -> None:
     assert message is not None
     await message.reply_document(document.content, filename=document.filename,
                                  caption=formatting.caption(document.caption), parse_mode="HTML")
+
+
+async def drift(update: Update, context: BotContext) -> None:
+    """Compare the account's trades with a backtest over the same period (optionally since a date)."""
+    since = args.since_date(context.args or [])
+    view = await context.services.drift.report(since)
+    await send(update, formatting.split_pre(tuple(drift_report(view).split("\n"))))

@@ -29,6 +29,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.data_cmd",
     "trader.cli.backtest_cmd",
     "trader.cli.backtests_cmd",
+    "trader.cli.drift_cmd",
     "trader.cli.optimize_cmd",
     "trader.cli.bias_cmd",
     "trader.cli.run_cmd",

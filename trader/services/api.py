@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
+from trader.services.drift_dto import DriftView
 from trader.services.dto import (
     Actor,
     BacktestReport,
@@ -52,7 +53,6 @@ from trader.services.dto import (
     TradeQuery,
     VersionView,
 )
-from trader.services.drift_dto import DriftView
 
 
 class QueryService(Protocol):

@@ -15,11 +15,14 @@ import pandas as pd
 from tests.fakes.memory_services.control import MemoryControl
 from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
 from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
+from trader.config import ExchangeConfig, RiskConfig
 from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.enums import Mode
 from trader.errors import DataError
 from trader.ports.charts import CandleChart, ChartRenderer, LevelKind, PriceLevel
+from trader.runtime.clock import SimClock
 from trader.services.api import Services
+from trader.services.drift import DriftService, DriftSetup
 from trader.services.dto import (
     BacktestReport,
     BacktestRequest,
@@ -30,6 +33,8 @@ from trader.services.dto import (
     LogView,
     VersionView,
 )
+from trader.store.memory import MemoryStore
+from trader.strategies.registry import default_registry
 
 SAMPLE_DIR = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 
@@ -166,4 +171,7 @@ def memory_services(state: MemoryState) -> Services:
         MemoryBacktests(),
         MemorySystem(state),
         MemoryAudit(state),
+        # the real drift service over an empty in-memory store: it answers that nothing has traded yet
+        DriftService(MemoryStore().uow_factory, SimClock(NOW),
+                     DriftSetup(ExchangeConfig(), RiskConfig(), (), default_registry())),
     )
