@@ -14,6 +14,7 @@ REQUIRED = {
     "balance",
     "profit",
     "performance",
+    "drift",
     "daily",
     "weekly",
     "monthly",
