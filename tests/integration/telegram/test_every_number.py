@@ -168,6 +168,7 @@ ASKS: tuple[str, ...] = (
     "/trades", "/trades BTC/USDT", "/trades ETH/USDT lost", "/trades won", "/trades 2", "/trades DOGE/USDT",
     "/chart BTC/USDT 1h 50", "/chart NOPE/USDT", "/equity",
     "/backtest breakout BTC/USDT 1h 30d", "/backtest nope BTC/USDT", "/backtests", "/backtests 0",
+    "/drift", "/drift 2022-01-01", "/drift 2099-01-01", "/drift x",
     "/strategies", "/settings", "/settings risk.risk_per_trade 0.02", "/settings risk.risk_per_trade 7",
     "/pause", "/resume", "/halt", "/halt flatten", "/close all", "/close nope", "/buy ETH/USDT 0.05",
     "/buy ETH/USDT 0", "/health", "/version", "/config", "/reload", "/locks", "/unlock BTC/USDT",
