@@ -8,7 +8,7 @@ from handlers import args, formatting, keyboards
 from handlers.context import BotContext
 from handlers.replies import edit, send
 from trader.errors import ArgError
-from trader.formatting import drift_report
+from trader.services.drift_text import drift_report
 from trader.services.dto import PeriodKind, TaxMethod
 
 

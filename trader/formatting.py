@@ -3,17 +3,13 @@
 Services hand out numbers in their natural unit (an amount in a currency, a fraction 0.12 for 12 %, a
 ratio); Telegram messages, alerts, the CLI and captions turn them into text here and nowhere else, so a
 presentation layer never rescales a value. A value that cannot be shown as a number (unknown, NaN,
-infinite) reads "n/a" with the reason when one is known, never "inf", "NaN" or "0E+18". The drift
-report's plain text (shared by the CLI, /drift and its alert) is built here from the same helpers.
+infinite) reads "n/a" with the reason when one is known, never "inf", "NaN" or "0E+18".
 """
 
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from decimal import Decimal, localcontext
-
-from trader.services.drift_dto import DriftSide, DriftTradeView, DriftView
 
 NA = "n/a"
 
@@ -131,64 +127,3 @@ def qty(value: Number | None, *, why: str | None = None) -> str:
     text = f"{_quantize(exact, QTY_PLACES):f}"
     text = text.rstrip("0").rstrip(".") if "." in text else text
     return "0" if text in ("-0", "") else text
-
-
-def _minute(moment: datetime) -> str:
-    """Return a UTC time to the minute: 2024-03-01 14:00."""
-    return moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _drift_side(label: str, side: DriftSide | None) -> str:
-    if side is None:
-        return f"  {label}: no trade"
-    return (f"  {label}: {_minute(side.entry_time)} @ {price(side.entry_price)} → "
-            f"{_minute(side.exit_time)} @ {price(side.exit_price)} {side.exit_reason}, {qty(side.amount)}, "
-            f"PnL {money(side.pnl, sign=True)}")
-
-
-def drift_trade(t: DriftTradeView) -> list[str]:
-    """Return one compared trade: both sides, then its PnL difference by part and why decisions differ."""
-    mark = "LOGIC" if t.is_logic else "exec" if t.differs else "same"
-    lines = [f"[{mark}] {t.status} {t.pair} {t.direction.value} {t.strategy} {_minute(t.entry_time)}",
-             _drift_side("backtest", t.backtest), _drift_side("account ", t.account)]
-    if t.differs:
-        lines.append(f"  PnL difference {money(t.pnl_difference, sign=True)}: slippage "
-                     f"{money(t.slippage, sign=True)}, fees {money(t.fees, sign=True)}, size "
-                     f"{money(t.size, sign=True)}, logic {money(t.logic, sign=True)}"
-                     + (f" ({', '.join(t.why)})" if t.why else ""))
-    return lines
-
-
-def drift_report(view: DriftView, *, every_trade: bool = False) -> str:
-    """Return the drift report as plain text: summary, parameter changes, then the trades that differ
-    (``every_trade``: all of them)."""
-    logic = len(view.logic_differences)
-    names = ", ".join(view.strategies) or "no strategy"
-    lines = [f"Drift {_minute(view.start)} → {_minute(view.end)} UTC ({names})",
-             f"Trades: {view.matched} matched, {view.missing} missing, {view.extra} extra; "
-             f"{logic} logic difference{'' if logic == 1 else 's'}",
-             f"PnL difference ({view.quote}): slippage {money(view.slippage, sign=True)}, fees "
-             f"{money(view.fees, sign=True)}, size {money(view.size, sign=True)}, logic "
-             f"{money(view.logic, sign=True)}"]
-    lines += [f"Parameter {c.key}: {c.old} → {c.new} at {_minute(c.at)}" for c in view.changes]
-    lines += [f"Note: {n}" for n in view.notes]
-    shown = view.trades if every_trade else view.differing
-    if shown:
-        lines.append("")
-        for t in shown:
-            lines += drift_trade(t)
-    elif view.trades:
-        lines.append("Every trade is the same in the backtest and the account.")
-    return "\n".join(lines)
-
-
-def drift_alert(view: DriftView) -> str:
-    """Return the alert text for a report with logic differences: the count and the newest few trades."""
-    found = view.logic_differences
-    lines = [f"Drift: {len(found)} trade(s) differ from the backtest in their decisions "
-             f"({_minute(view.start)} → {_minute(view.end)} UTC)"]
-    for t in found[-3:]:
-        lines.append(f"{t.status} {t.pair} {_minute(t.entry_time)}: {', '.join(t.why)}, "
-                     f"PnL difference {money(t.pnl_difference, view.quote, sign=True)}")
-    lines.append("Details: /drift or tradebot drift")
-    return "\n".join(lines)

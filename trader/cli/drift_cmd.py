@@ -45,10 +45,10 @@ def since_date(text: str | None) -> datetime | None:
 async def _drift(args: argparse.Namespace) -> int:
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
-    from trader.formatting import drift_report
     from trader.runtime.clock import SystemClock
     from trader.runtime.container import replay_settings
     from trader.services.drift import DriftService, DriftSetup
+    from trader.services.drift_text import drift_report
     from trader.strategies.registry import default_registry
 
     since = since_date(args.since)

@@ -39,11 +39,11 @@ from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
 from trader.errors import DataError, StrategyError
-from trader.formatting import drift_alert
 from trader.ports.clock import Clock
 from trader.ports.store import UnitOfWork, UnitOfWorkFactory
 from trader.services.audit import SCAN_LIMIT
 from trader.services.drift_dto import DriftSide, DriftTradeView, DriftView, ParameterChangeView
+from trader.services.drift_text import drift_alert
 from trader.services.param_history import Regime, parameter_changes, regimes
 from trader.sim.costs import FeeModel, SlippageModel
 from trader.strategies.base import Strategy
