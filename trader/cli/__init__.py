@@ -1,7 +1,8 @@
 """The `tradebot` console script (argparse): one module per command group, listed in COMMAND_MODULES.
 
 A command function takes the parsed args and returns an exit code (or a coroutine returning one).
-TraderError becomes a plain message on stderr; ConfigError exits with code 2. Every message printed
+TraderError becomes a plain message on stderr; ConfigError exits with code 2; a closed stdout (piped
+into ``head``) ends the command quietly with the shell's SIGPIPE code 141. Every message printed
 here passes the secret redactor (an error text may quote a token or a key).
 """
 
@@ -11,6 +12,7 @@ import argparse
 import asyncio
 import importlib
 import inspect
+import os
 import sys
 from collections.abc import Sequence
 
@@ -30,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.backtest_cmd",
     "trader.cli.backtests_cmd",
     "trader.cli.drift_cmd",
+    "trader.cli.strategies_cmd",
     "trader.cli.optimize_cmd",
     "trader.cli.bias_cmd",
     "trader.cli.run_cmd",
@@ -68,17 +71,30 @@ def _command_module(argv: Sequence[str]) -> str | None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line and return the process exit code."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # any command, --help included, piped into `head`
+        return _reader_went_away()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     module = _command_module(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=None if module is None else (module,))
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as done:  # --help and usage errors print, then exit: flush while we can catch
+        sys.stdout.flush()
+        raise done from None
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help()
+        sys.stdout.flush()
         return 2
     try:
         result = func(args)
         if inspect.isawaitable(result):
             result = asyncio.run(result)  # type: ignore[arg-type]
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
         return int(result or 0)
     except ConfigError as exc:
         print_error(str(exc))
@@ -88,6 +104,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+SIGPIPE_EXIT = 128 + 13  # what a shell reports for a process ended by SIGPIPE, like `head`'s writers
+
+
+def _reader_went_away() -> int:
+    """End quietly when the reader of stdout closed it (``tradebot data list | head``).
+
+    Python would report the pending output again while flushing at exit, so stdout is pointed at
+    /dev/null first (the recipe of the Python signal module docs).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return SIGPIPE_EXIT
 
 
 def print_error(text: str) -> None:

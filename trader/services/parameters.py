@@ -42,7 +42,8 @@ def _bounds(model: type[BaseModel], name: str) -> str:
     return "x " + " and ".join(parts) if parts else ""
 
 
-def _param_bounds(spec: Param) -> str:
+def param_bounds(spec: Param) -> str:
+    """Return a strategy parameter's allowed values as text: '5 <= x <= 200', 'one of rsi, reentry'."""
     if spec.choices is not None:
         return "one of " + ", ".join(str(c) for c in spec.choices)
     low = "" if spec.low is None else f"{spec.low:g} <= "
@@ -96,7 +97,7 @@ class ParameterBook:
             for name, spec in self._spec(entry.name).items():
                 value = entry.params.get(name, spec.default)
                 out.append(ParamView(f"{entry.name}.{name}", _text(value), _text(spec.default),
-                                     _param_bounds(spec), spec.doc))
+                                     param_bounds(spec), spec.doc))
         return tuple(out)
 
     @staticmethod
@@ -162,7 +163,7 @@ class ParameterBook:
         try:
             coerced = spec.validate(rest, value)
         except StrategyError as exc:
-            raise InputError(str(exc), user_message=f"{key}: {exc}; allowed: {_param_bounds(spec)}") from None
+            raise InputError(str(exc), user_message=f"{key}: {exc}; allowed: {param_bounds(spec)}") from None
         params = {**entry.params, rest: coerced}
         updated = tuple(e.model_copy(update={"params": params}) if e.name == head else e
                         for e in self.strategies)
