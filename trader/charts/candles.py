@@ -130,9 +130,10 @@ def _draw_overlays(ax: Axes, x: FloatArray, chart: CandleChart, theme: Theme) ->
     palette = theme.overlays
     for i, band in enumerate(chart.bands):
         colour = palette[i % len(palette)]
-        ax.fill_between(x, band.lower, band.upper, color=colour, alpha=0.12, linewidth=0, label=band.label)
-        for edge in (band.upper, band.lower):
-            ax.plot(x, edge, color=colour, linewidth=0.8, alpha=0.7)
+        ax.fill_between(x, band.lower, band.upper, color=colour, alpha=0.12, linewidth=0)
+        # the legend shows the edge line: the faint fill alone is nearly invisible on the dark theme
+        for edge, label in ((band.upper, band.label), (band.lower, None)):
+            ax.plot(x, edge, color=colour, linewidth=0.8, alpha=0.7, label=label)
         if band.middle is not None:
             ax.plot(x, band.middle, color=colour, linewidth=0.8, linestyle="--", alpha=0.8)
     for i, line in enumerate(chart.lines, start=len(chart.bands)):
