@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from trader.services.web_api import WebServices
-from web import control_api, read_api
+from web import control_api, read_api, signals_api
 from web.app import Extension
 
 API_PREFIX = "/api/v1"
@@ -19,5 +19,6 @@ def api_extension(web: WebServices) -> Extension:
         app.state.tokens = web.tokens
         app.include_router(read_api.router, prefix=API_PREFIX)
         app.include_router(control_api.router, prefix=API_PREFIX)
+        app.include_router(signals_api.router, prefix=API_PREFIX)
 
     return extend

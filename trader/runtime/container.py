@@ -58,6 +58,7 @@ from trader.services.market_data import MarketDataService
 from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
+from trader.services.signals import SignalIntakeService
 from trader.services.web_api import WebServices
 from trader.store.locks import InstanceLock, acquire_instance_lock
 from trader.store.migrate import upgrade_async
@@ -340,7 +341,10 @@ def _web_services(w: _Wiring, services: Services) -> WebServices:
     audit = AuditService(w.uow, wall, redact=w.redactor.redact)
     insights = StoreInsightService(w.uow, w.clock, audit, quote=w.settings.exchange.quote_currency,
                                    store_exchange=w.settings.exchange.name, jobs=w.lifecycle.jobs)
-    return WebServices(core=services, tokens=ApiTokenService(w.uow, wall, audit), insights=insights)
+    signals = SignalIntakeService(w.settings.web.signal_sources, w.settings.exchange.pairs, w.engine, w.uow,
+                                  w.clock, audit, max_age_seconds=w.settings.web.signal_max_age_seconds)
+    return WebServices(core=services, tokens=ApiTokenService(w.uow, wall, audit), insights=insights,
+                       signals=signals)
 
 
 def _drift(settings: Settings, mode: RunMode, uow: UnitOfWorkFactory, exchange: Exchange, clock: Clock,

@@ -201,6 +201,34 @@ class TradingService:
                             if p not in snap.state.positions}))
         return ActionResult(True, f"entry sent for {symbol}", position_ids=ids, events=result.events)
 
+    async def act_on_signal(self, symbol: str, signal: Signal, strategy: str) -> ActionResult:
+        """Run an external signal (a webhook's) through the same cycle as a tick's: risk checks, sizing, step.
+
+        The signal is priced at the venue's last price; a refusal by a rule comes back as a value.
+        """
+        pair = Symbol(symbol)
+        await self.runner.market(pair)  # an unknown pair fails here, before anything is stored
+        price = await self._exchange.last_price(pair)
+        snap = await self.runner.snapshot()
+        if snap.entries_blocked and (signal.enter_long or signal.enter_short):
+            return ActionResult(False, f"entries are blocked: {snap.entries_blocked}",
+                                refused_reason="reconcile")
+        tick = PriceUpdated(price, price, price, self._clock.now())
+        result = await self.runner.cycle(CycleInput(strategy, {pair: tick}, {pair: signal}), [pair])
+        if result.refused is not None:
+            return ActionResult(False, result.refused, refused_reason="below_minimum")
+        refused = [e for e in result.events if isinstance(e, EntryRefused)]
+        if refused:
+            r = refused[0].refusal
+            return ActionResult(False, str(r), refused_reason=r.reason.value, events=result.events)
+        after = (await self.engine_state()).positions
+        opened = tuple(sorted(p for p in after if p not in snap.state.positions))
+        closed = sorted(e.position.id for e in result.events if isinstance(e, PositionClosed))
+        touched = opened or tuple(closed)
+        if not touched and not result.events:
+            return ActionResult(False, "the signal changed nothing", refused_reason="no_effect")
+        return ActionResult(True, f"signal acted on for {symbol}", position_ids=touched, events=result.events)
+
     async def halt(self, flatten: bool, reason: str) -> ActionResult:
         """Halt entries (persists across restarts); ``flatten`` also closes every position."""
         now = self._clock.now()

@@ -13,6 +13,7 @@ from typing import Protocol
 from trader.services.api import Services
 from trader.services.api_tokens import ApiPrincipal
 from trader.services.dto import JobView
+from trader.services.signals import ExternalSignal, SignalOutcome
 from trader.services.web_dto import (
     AuditView,
     CandleTable,
@@ -55,6 +56,22 @@ class InsightService(Protocol):
         ...
 
 
+class SignalIntake(Protocol):
+    """Webhook signals (``signals.SignalIntakeService`` implements it)."""
+
+    async def authenticate(self, name: str, body: bytes, header: str | None, token: str | None) -> None:
+        """Check the signature or token: ``SignalRefused`` when wrong, DataError for no such source."""
+        ...
+
+    async def submit(self, name: str, signal: ExternalSignal) -> SignalOutcome:
+        """Act on an authenticated signal; ``signals.SignalRefused`` when stale or replayed."""
+        ...
+
+    async def outcome(self, name: str, key: str) -> SignalOutcome:
+        """Return what became of a received signal; DataError when unknown."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class WebServices:
     """Everything the web front end may call."""
@@ -62,3 +79,4 @@ class WebServices:
     core: Services
     tokens: TokenCheck
     insights: InsightService
+    signals: SignalIntake
