@@ -3,6 +3,11 @@
 ``build_application`` makes the one PTB ``Application`` (base URL from config, AIORateLimiter, typed
 context, arbitrary callback data, lifecycle hooks); ``serve`` runs it until a stop event. Without a
 token the runtime runs headless with console alerts and we print how to add a token and chat id.
+
+Trading and protection never depend on Telegram: ``run`` starts the engine first, then ``serve``
+connects the bot with capped backoff while the Bot API is unreachable, slow or rejects the token.
+Alerts wait in the outbox meanwhile (the Telegram route refuses them until connected, so the outbox
+retries), and /ready shows Telegram as degraded, not the service as down.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from handlers import publish_commands, register
 from handlers.access import AccessList
 from handlers.context import BotApplication, BotContext, BotData
 from trader.config.sections import TelegramConfig
+from trader.domain.alerts import Alert
 from trader.notify.telegram_channel import TelegramNotifier
 from trader.ports.notify import Notifier
 from trader.services.api import Services
@@ -77,13 +83,18 @@ class Runtime(Protocol):
         """Route alerts to Telegram as well (called before ``lifecycle.start``)."""
         ...
 
+    def retry_alerts(self) -> None:
+        """Retry undelivered alerts now (Telegram just connected)."""
+        ...
+
 
 @runtime_checkable
 class ReadinessHost(Protocol):
     """A lifecycle that serves readiness checks (``trader.runtime.lifecycle.Lifecycle``)."""
 
-    def add_check(self, name: str, check: Callable[[], Awaitable[bool | None]], note: str = "") -> None:
-        """Add (or replace) a named readiness check."""
+    def add_check(self, name: str, check: Callable[[], Awaitable[bool | None]], note: str = "", *,
+                  optional: bool = False) -> None:
+        """Add (or replace) a named readiness check; a failing optional one means degraded."""
         ...
 
 
@@ -158,6 +169,32 @@ class TrackedRequest(BaseRequest):
         return status, payload
 
 
+class ConnectedNotifier:
+    """The Telegram route, refusing alerts until the bot has connected (the outbox keeps and retries them)."""
+
+    def __init__(self, inner: Notifier, connected: asyncio.Event) -> None:
+        self._inner = inner
+        self._connected = connected
+
+    async def send(self, alert: Alert) -> None:
+        """Deliver through ``inner`` once connected; raise before, so the outbox retries."""
+        if not self._connected.is_set():
+            raise ConnectionError("the Telegram bot is not connected yet")
+        await self._inner.send(alert)
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectBackoff:
+    """Pauses between attempts to reach the Bot API: ``first`` doubling up to ``cap`` seconds."""
+
+    first: float = 1.0
+    cap: float = 60.0
+
+    def delay(self, attempt: int) -> float:
+        """Return the pause after the ``attempt``-th failed attempt (1-based)."""
+        return float(min(self.cap, self.first * 2 ** max(attempt - 1, 0)))
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimits:
     """Outgoing limits for AIORateLimiter; Telegram allows about 30 messages/s and 20/min per group."""
@@ -219,24 +256,52 @@ def _on_stop(lifecycle: Lifecycle | None) -> Callable[[Any], Coroutine[Any, Any,
     return hook
 
 
-async def serve(app: BotApplication, stop: asyncio.Event, *, poll_timeout: int = 10) -> None:
-    """Run ``app`` (post_init, polling, handlers) until ``stop`` is set, then shut down in reverse."""
-    await app.initialize()
+async def serve(app: BotApplication, stop: asyncio.Event, *, poll_timeout: int = 10,
+                backoff: ConnectBackoff = ConnectBackoff(), connected: asyncio.Event | None = None) -> None:
+    """Connect ``app`` (with backoff), then post_init, polling and handlers until ``stop``; stop in reverse.
+
+    ``connected`` is set once the Bot API answered getMe. post_shutdown runs whether or not it ever did.
+    """
     try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        assert app.updater is not None
-        await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
-        await app.start()
-        await stop.wait()
-        await app.updater.stop()
-        await app.stop()
-    finally:
+        if not await _connect(app, stop, backoff):
+            return
+        if connected is not None:
+            connected.set()
         try:
-            await app.shutdown()
+            if app.post_init is not None:
+                await app.post_init(app)
+            assert app.updater is not None
+            await app.updater.start_polling(timeout=poll_timeout, allowed_updates=Update.ALL_TYPES)
+            await app.start()
+            await stop.wait()
+            await app.updater.stop()
+            await app.stop()
         finally:
-            if app.post_shutdown is not None:
-                await app.post_shutdown(app)
+            await app.shutdown()
+    finally:
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+async def _connect(app: BotApplication, stop: asyncio.Event, backoff: ConnectBackoff) -> bool:
+    """Initialize ``app`` (getMe) until it works or ``stop`` is set; return whether it connected."""
+    attempt = 0
+    while not stop.is_set():
+        attempt += 1
+        try:
+            await app.initialize()
+            if attempt > 1:
+                logger.info("Telegram connected after %d attempt(s)", attempt)
+            return True
+        except Exception as exc:  # unreachable, slow (timed out) or rejecting the token: keep trading
+            pause = backoff.delay(attempt)
+            hint = " (check telegram.token)" if type(exc).__name__ == "InvalidToken" else ""
+            logger.warning("Telegram is not reachable (attempt %d): %s: %s%s; retrying in %.0fs, trading "
+                           "and protection go on, alerts wait in the outbox", attempt, type(exc).__name__,
+                           exc, hint, pause)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), pause)
+    return False
 
 
 async def run_headless(lifecycle: Lifecycle, stop: asyncio.Event, out: TextIO | None = None) -> None:
@@ -251,21 +316,37 @@ async def run_headless(lifecycle: Lifecycle, stop: asyncio.Event, out: TextIO | 
         await lifecycle.stop()
 
 
-async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event) -> None:
-    """Serve Telegram when a token is configured, otherwise run headless."""
+async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event, *,
+              backoff: ConnectBackoff = ConnectBackoff()) -> None:
+    """Serve Telegram when a token is configured, otherwise run headless.
+
+    The engine starts first and never waits for the Bot API; the bot connects in the background.
+    """
     if config.token is None:
         await run_headless(runtime.lifecycle, stop)
         return
     link = TelegramLink()
-    app = build_application(config, runtime.services, runtime.lifecycle, link=link)
+    app = build_application(config, runtime.services, link=link)
     if isinstance(runtime.lifecycle, ReadinessHost):
-        runtime.lifecycle.add_check("telegram", link.ready)  # replaces "not configured"
+        runtime.lifecycle.add_check("telegram", link.ready, optional=True)  # replaces "not configured"
+    connected = asyncio.Event()
     chat_ids = [u.id for u in config.allowed_chats]
     if chat_ids:
-        runtime.use_telegram(TelegramNotifier(app.bot, chat_ids))
+        runtime.use_telegram(ConnectedNotifier(TelegramNotifier(app.bot, chat_ids), connected))
     else:
         logger.warning("telegram.allowed_chats is empty: nobody is served; send /whoami to learn your id")
-    await serve(app, stop)
+    await runtime.lifecycle.start()
+    watcher = asyncio.create_task(_retry_alerts_when(connected, runtime))
+    try:
+        await serve(app, stop, backoff=backoff, connected=connected)
+    finally:
+        watcher.cancel()
+        await runtime.lifecycle.stop()
+
+
+async def _retry_alerts_when(connected: asyncio.Event, runtime: Runtime) -> None:
+    await connected.wait()
+    runtime.retry_alerts()  # alerts queued while Telegram was away go now, not after their backoff
 
 
 async def main_async(settings: Settings | None = None, options: RunOptions | None = None) -> int:

@@ -203,6 +203,9 @@ class SchedulerConfig(Section):
     drift_enabled: bool = True  # the nightly drift report: the account's trades against a backtest
     drift_hour: Annotated[int, Field(ge=0, le=23)] = 1
     misfire_grace_seconds: Annotated[int, Field(ge=1)] = 30
+    # Start-up waits for a venue that does not answer: first pause, doubling up to the cap.
+    venue_retry_seconds: Annotated[float, Field(gt=0, le=600)] = 1.0
+    venue_retry_max_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
 
 
 class BacktestConfig(Section):

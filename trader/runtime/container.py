@@ -44,6 +44,7 @@ from trader.runtime.log_tail import LogTail
 from trader.runtime.preflight import check_runnable
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
 from trader.runtime.secret_store import load_secrets, overlay_settings
+from trader.runtime.venue_watch import VenueWatch, WatchedExchange
 from trader.services.alerts import AlertService
 from trader.services.api import Services
 from trader.services.api_tokens import ApiTokenService
@@ -100,6 +101,10 @@ class Runtime:
     def use_telegram(self, notifier: Notifier) -> None:
         """Route alerts to Telegram as well (called before ``lifecycle.start``)."""
         self._notifier.use_telegram(notifier)
+
+    def retry_alerts(self) -> None:
+        """Retry undelivered alerts now instead of after their backoff (Telegram just connected)."""
+        self.lifecycle.parts.alerts.retry_now()
 
 
 async def open_database(config: DatabaseConfig) -> Database:
@@ -237,6 +242,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     market_data = MarketDataService(uow, wall)
     store_exchange = settings.exchange.name
     replay: ReplayDriver | None = None
+    venue: VenueWatch | None = None
     if mode == "replay":
         exchange, clock, replay = await _replay(settings, options, uow, market_data, book, alerts, metrics)
         engine = replay.engine
@@ -244,7 +250,8 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         clock = wall
         if mode == "live":
             await claim_account(uow, settings.exchange, wall)
-        exchange = await build_exchange(settings.exchange, clock, uow_factory=uow)
+        venue = VenueWatch(stale_after=_stale_after(settings))
+        exchange = WatchedExchange(await build_exchange(settings.exchange, clock, uow_factory=uow), venue)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
@@ -257,7 +264,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
         max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
         risk_check=engine.monitor.risk_check, backups=backups,
-        drift=lambda: drift.report(alert=True), closers=closers,
+        drift=lambda: drift.report(alert=True), venue=venue, closers=closers,
     )
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
@@ -272,6 +279,13 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
                 "live (demo account)" if demo else mode, settings.exchange.name,
                 redactor.redact(settings.database.url))
     return Runtime(services, lifecycle, notifier, mode, settings, web)
+
+
+def _stale_after(settings: Settings) -> float:
+    """Return after how long without an answer the venue counts as unknown: three of the slowest
+    regular venue calls (the equity job's balances, the monitor), at least a minute."""
+    cfg = settings.scheduler
+    return max(60.0, 3 * cfg.risk_interval_seconds, 3 * cfg.monitor_interval_seconds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ import logging
 import socket
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 
@@ -30,11 +30,20 @@ from web.ops import HEALTH_PATH, METRICS_PATH, READY_PATH
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["HEALTH_PATH", "METRICS_PATH", "READY_PATH", "HealthServer", "Metrics", "Readiness",
+__all__ = ["HEALTH_PATH", "METRICS_PATH", "READY_PATH", "CheckResult", "HealthServer", "Metrics", "Readiness",
            "ReadinessCheck", "database_check"]
 
-ReadinessCheck = Callable[[], Awaitable[bool | None]]
-"""Return True/None when ready; False or an exception means not ready."""
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """A check's answer with a line saying why (shown on /ready), e.g. the venue's last answer age."""
+
+    ok: bool
+    detail: str = ""
+
+
+ReadinessCheck = Callable[[], Awaitable[bool | CheckResult | None]]
+"""Return True/None (or an ok CheckResult) when ready; False, a failed CheckResult or an exception
+means not ready."""
 
 _TICK_BUCKETS: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -87,9 +96,15 @@ class Metrics:
 
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """Outcome of the readiness checks: failing names with a short reason each."""
+    """Outcome of the readiness checks: failing names with a short reason each.
+
+    ``degraded`` holds the optional checks that failed (Telegram: trading runs without it), and
+    ``details`` every check's detail line.
+    """
 
     failing: dict[str, str]
+    degraded: dict[str, str] = field(default_factory=dict)
+    details: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_ready(self) -> bool:
@@ -133,6 +148,7 @@ class HealthServer:
         self._timeout = check_timeout
         self._extensions = extensions
         self._checks: dict[str, ReadinessCheck] = {}
+        self._optional: set[str] = set()
         self._notes: dict[str, str] = {}
         self._facts: Callable[[], dict[str, object]] = dict
         self._started = time.monotonic()
@@ -141,12 +157,16 @@ class HealthServer:
         self._port: int | None = None
         self._host: str | None = None
 
-    def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
+    def add_check(self, name: str, check: ReadinessCheck, note: str = "", *, optional: bool = False) -> None:
         """Register (or replace) a named readiness check, e.g. "database", "exchange", "scheduler".
 
-        ``note`` is shown next to it in /ready (e.g. "telegram": "not configured").
+        ``note`` is shown next to it in /ready (e.g. "telegram": "not configured"). An ``optional``
+        check that fails marks the service degraded, not unready.
         """
         self._checks[name] = check
+        self._optional.discard(name)
+        if optional:
+            self._optional.add(name)
         self._notes.pop(name, None)
         if note:
             self._notes[name] = note
@@ -179,19 +199,25 @@ class HealthServer:
         """Run every check concurrently, each bounded by the timeout."""
         names = list(self._checks)
         results = await asyncio.gather(*(self._run_check(n, self._checks[n]) for n in names))
-        return Readiness({n: why for n, why in zip(names, results, strict=True) if why is not None})
+        outcome = dict(zip(names, results, strict=True))
+        failing = {n: why for n, (why, _) in outcome.items() if why is not None and n not in self._optional}
+        degraded = {n: why for n, (why, _) in outcome.items() if why is not None and n in self._optional}
+        details = {n: detail for n, (_, detail) in outcome.items() if detail}
+        return Readiness(failing, degraded, details)
 
-    async def _run_check(self, name: str, check: ReadinessCheck) -> str | None:
+    async def _run_check(self, name: str, check: ReadinessCheck) -> tuple[str | None, str]:
         # The HTTP body names only the exception type: messages may carry hosts or URLs; the log has them.
         try:
             ok = await asyncio.wait_for(check(), self._timeout)
         except TimeoutError:
             logger.warning("readiness check %s timed out after %gs", name, self._timeout)
-            return "timeout"
+            return "timeout", ""
         except Exception as exc:  # a failing dependency is an answer, not a crash of the endpoint
             logger.warning("readiness check %s failed: %s", name, exc)
-            return type(exc).__name__
-        return "not ready" if ok is False else None
+            return type(exc).__name__, ""
+        if isinstance(ok, CheckResult):
+            return (None if ok.ok else ok.detail or "not ready"), ok.detail
+        return ("not ready" if ok is False else None), ""
 
     # ── web.ops.OpsProbe ───────────────────────────────────────────────────────────────────
     def uptime_seconds(self) -> float:
@@ -209,11 +235,15 @@ class HealthServer:
     async def ready_body(self) -> tuple[bool, dict[str, object]]:
         """Return whether every check passes and the /ready body."""
         result = await self.readiness()
-        notes: dict[str, object] = {"notes": dict(sorted(self._notes.items()))} if self._notes else {}
+        extra: dict[str, object] = {"notes": dict(sorted(self._notes.items()))} if self._notes else {}
+        if result.degraded:
+            extra["degraded"] = dict(sorted(result.degraded.items()))
+        if result.details:
+            extra["details"] = dict(sorted(result.details.items()))
         if result.is_ready:
-            return True, {"status": "ready", "checks": sorted(self._checks), **notes}
+            return True, {"status": "ready", "checks": sorted(self._checks), **extra}
         return False, {"status": "not ready", "failing": sorted(result.failing), "reasons": result.failing,
-                       **notes}
+                       **extra}
 
     def metrics_page(self) -> tuple[bytes, str]:
         """Return the Prometheus exposition and its content type."""

@@ -1,12 +1,14 @@
 """Lifecycle: start the engine's moving parts in order and stop them in reverse, gracefully.
 
 The container has already migrated the store, taken the single-instance lock and restored the paper
-account (those must precede building the services). ``start`` then: reconcile with the venue → the
-replay driver (demo) or the scheduler (a tick job per strategy/pair/timeframe, the protection monitor,
-equity snapshots, heartbeat, daily summary, candle refresh) → the health server with its readiness
-checks → the alert dispatcher. ``stop`` undoes it in reverse, delivers what it can of the outbox, then
-closes the exchange, releases the lock and the database. Used as PTB's post_init/post_shutdown hooks
-by ``bot.py`` and directly when headless.
+account (those must precede building the services). ``start`` then: the health server with its
+readiness checks → the alert dispatcher → reconcile with the venue → the replay driver (demo) or the
+scheduler (a tick job per strategy/pair/timeframe, the protection monitor, equity snapshots,
+heartbeat, daily summary, candle refresh). A venue that does not answer at start-up is waited for in
+the background with capped backoff (``runtime/startup.py``), shown on /ready; the service never exits
+for it. ``stop`` undoes it in reverse, delivers what it can of the outbox, then closes the exchange,
+releases the lock and the database. ``bot.py`` calls ``start``/``stop`` around the Telegram bot, which
+connects on its own.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.decision_log import log_tick
 from trader.runtime.engine_handle import LiveEngine, TickPlan
-from trader.runtime.health import HealthServer, Metrics, ReadinessCheck, database_check
+from trader.runtime.health import CheckResult, HealthServer, Metrics, ReadinessCheck, database_check
 from trader.runtime.jobs import JobLedger
 from trader.runtime.replay import ReplayDriver
 from trader.runtime.scheduler import TickJob, TradingScheduler
+from trader.runtime.startup import Backoff, VenueStartup
+from trader.runtime.venue_watch import VenueWatch
 from trader.services.alerts import AlertService
 from trader.services.api import ReportService
 from trader.services.backups import BackupService
@@ -77,6 +81,7 @@ class RuntimeParts:
     risk_check: Hook | None = None
     backups: BackupService | None = None  # scheduled with the ticks; none in a replay demo
     drift: Hook | None = None  # the nightly drift report (queues its own alert on a logic difference)
+    venue: VenueWatch | None = None  # what the engine's venue calls tell (None: replay, simulated venue)
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -87,8 +92,8 @@ class Lifecycle:
         self.parts = parts
         self.metrics = metrics or Metrics()  # the container shares it with the engine and the alerts
         # Telegram is reported even when absent; bot.py replaces this with its connection check.
-        self._extra_checks: dict[str, tuple[ReadinessCheck, str]] = {
-            "telegram": (_nothing_to_check, NOT_CONFIGURED)}
+        self._extra_checks: dict[str, tuple[ReadinessCheck, str, bool]] = {
+            "telegram": (_nothing_to_check, NOT_CONFIGURED, True)}
         self.finished = asyncio.Event()
         self.fatal: BaseException | None = None
         self._scheduler: TradingScheduler | None = None
@@ -115,11 +120,14 @@ class Lifecycle:
                                  self._ledger.running_since(job_id), self._job_detail(job_id)))
         return tuple(views)
 
-    def add_check(self, name: str, check: ReadinessCheck, note: str = "") -> None:
-        """Add (or replace) a readiness check served on /ready, e.g. "telegram" from ``bot.py``."""
-        self._extra_checks[name] = (check, note)
+    def add_check(self, name: str, check: ReadinessCheck, note: str = "", *, optional: bool = False) -> None:
+        """Add (or replace) a readiness check served on /ready, e.g. "telegram" from ``bot.py``.
+
+        An ``optional`` check that fails shows the service as degraded, not unready.
+        """
+        self._extra_checks[name] = (check, note, optional)
         if self._health is not None:
-            self._health.add_check(name, check, note)
+            self._health.add_check(name, check, note, optional=optional)
 
     # ── facts for /health ──────────────────────────────────────────────────────────────────
     def facts(self) -> RunFacts:
@@ -127,6 +135,9 @@ class Lifecycle:
         replaying = any(not t.done() for t in self._tasks if t.get_name() == "replay")
         scheduling = self._scheduler is not None and self._scheduler.running
         problems = (f"engine stopped: {self.fatal}",) if self.fatal is not None else ()
+        waiting = self.parts.venue.state().waiting if self.parts.venue is not None else ""
+        if waiting:
+            problems = (*problems, waiting)
         backup = self.parts.backups.status() if self.parts.backups is not None else None
         if backup is not None and backup.error is not None:
             problems = (*problems, f"backup failed: {backup.error}")
@@ -142,20 +153,51 @@ class Lifecycle:
 
     # ── start ──────────────────────────────────────────────────────────────────────────────
     async def start(self) -> None:
-        """Reconcile, then start the ticks (replay or scheduler), the health server and the dispatcher."""
+        """Start the health server and the alert dispatcher, then reconcile and start the ticks.
+
+        Live and paper first need the venue: when it does not answer, start returns anyway and a
+        background task waits with backoff (visible on /ready), then reconciles and starts the
+        scheduler (protection monitor included) as soon as it answers.
+        """
         if self._running:
             return
         self._running = True
         self._started = time.monotonic()
-        if self.parts.reconcile is not None:
-            await self.parts.reconcile()  # logs and announces its own report
-        if self.parts.replay is not None:
-            self._spawn("replay", self._run_replay(self.parts.replay))
-        else:
-            self._start_scheduler()
         await self._start_health()
         self._spawn("alerts", self.parts.alerts.run(idle_seconds=5.0))
-        logger.info("engine started (%s)", "replay" if self.parts.replay is not None else "scheduler")
+        if self.parts.replay is not None:
+            if self.parts.reconcile is not None:
+                await self.parts.reconcile()  # logs and announces its own report
+            self._spawn("replay", self._run_replay(self.parts.replay))
+            logger.info("engine started (replay)")
+            return
+        startup = self._venue_startup()
+        if await startup.open():
+            self._start_scheduler()
+            logger.info("engine started (scheduler)")
+        else:
+            self._spawn("venue-wait", self._wait_for_venue(startup))
+
+    def _venue_startup(self) -> VenueStartup:
+        cfg = self.parts.scheduler_config
+        watch = self.parts.venue or VenueWatch(stale_after=float("inf"))
+
+        async def work() -> None:
+            await self.parts.exchange.balances()  # a signed call: the venue answers and knows our keys
+            if self.parts.reconcile is not None:
+                await self.parts.reconcile()  # idempotent: a retry after a fault midway is safe
+        return VenueStartup(work, watch, Backoff(cfg.venue_retry_seconds, cfg.venue_retry_max_seconds))
+
+    async def _wait_for_venue(self, startup: VenueStartup) -> None:
+        try:
+            await startup.wait()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # not a venue outage (bad keys, a broken invariant): stop loudly
+            await self._fail(exc)
+            return
+        self._start_scheduler()
+        logger.info("engine started (scheduler) after waiting for the venue")
 
     def _spawn(self, name: str, work: Awaitable[None]) -> None:
         async def wrapped() -> None:
@@ -298,8 +340,8 @@ class Lifecycle:
         server.add_check("database", database_check(self.parts.uow_factory))
         server.add_check("exchange", self._exchange_ready)
         server.add_check("engine", self._engine_ready)
-        for name, (check, note) in self._extra_checks.items():
-            server.add_check(name, check, note)
+        for name, (check, note, optional) in self._extra_checks.items():
+            server.add_check(name, check, note, optional=optional)
         server.set_facts(self._health_facts)
         try:
             await server.start()
@@ -321,12 +363,21 @@ class Lifecycle:
             "error": status.error}
         return {"backup": backup}
 
-    async def _exchange_ready(self) -> bool:
-        await self.parts.exchange.balances()
-        return True
+    async def _exchange_ready(self) -> CheckResult:
+        # Never a venue call: the engine's own calls say how the venue is (a burst of /ready requests
+        # must not eat the rate limit the protection monitor needs).
+        if self.parts.venue is None:
+            return CheckResult(True, "simulated venue (replay)")
+        ok, detail = self.parts.venue.readiness()
+        return CheckResult(ok, detail)
 
-    async def _engine_ready(self) -> bool:
-        return self.fatal is None and self.facts().scheduler_running
+    async def _engine_ready(self) -> CheckResult:
+        if self.fatal is not None:
+            return CheckResult(False, f"stopped: {type(self.fatal).__name__}")
+        waiting = self.parts.venue.state().waiting if self.parts.venue is not None else ""
+        if waiting:
+            return CheckResult(False, "starting: " + waiting)
+        return CheckResult(self.facts().scheduler_running, "")
 
     # ── stop ───────────────────────────────────────────────────────────────────────────────
     async def stop(self) -> None:
@@ -338,6 +389,7 @@ class Lifecycle:
         if self._scheduler is not None:
             self._scheduler.shutdown()
             self._scheduler = None
+        await self._cancel("venue-wait")
         await self._cancel("replay")
         if self._health is not None:
             await self._health.stop()

@@ -107,6 +107,11 @@ class AlertService:
         """Tell the dispatcher that new alerts were committed."""
         self._wake.set()
 
+    def retry_now(self) -> None:
+        """Forget every backoff and wake the dispatcher (a channel that was down came back)."""
+        self._retry_at.clear()
+        self._wake.set()
+
     async def dispatch_once(self) -> DispatchResult:
         """Deliver due alerts oldest first; stop at the first failure so order is kept."""
         async with self._lock:

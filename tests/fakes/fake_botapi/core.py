@@ -142,6 +142,7 @@ class FakeBotApiCore:
         self._cbq_ids = itertools.count(1)
         self._changed = asyncio.Condition()
         self._faults: dict[str, list[BotApiError]] = {}
+        self.delays: dict[str, float] = {}  # method -> seconds before answering (a slow Bot API)
         self._cursor = 0
         self._releasing = False
         self.known_chats: set[int] = set()  # chats that talked to the bot; others are "not found"
@@ -229,6 +230,8 @@ class FakeBotApiCore:
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         params = decode_params(form)
+        if self.delays.get(method):
+            await asyncio.sleep(self.delays[method])
         try:
             if self._faults.get(method):
                 raise self._faults[method].pop(0)

@@ -20,10 +20,10 @@ from tests.fakes.fake_botapi.core import FakeBotApiCore, UploadedFile
 class FakeBotApiServer:
     """aiohttp server on 127.0.0.1 serving ``POST /bot<token>/<method>``."""
 
-    def __init__(self, core: FakeBotApiCore) -> None:
+    def __init__(self, core: FakeBotApiCore, port: int = 0) -> None:
         self.core = core
         self._runner: web.AppRunner | None = None
-        self.port = 0
+        self.port = port  # 0: an ephemeral one; a fixed port lets a test bring an "outage" back up
 
     @property
     def base_url(self) -> str:
@@ -37,7 +37,7 @@ class FakeBotApiServer:
         app.router.add_route("GET", "/bot{token}/{method}", self._serve)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
         server = site._server
         assert server is not None

@@ -41,9 +41,13 @@ class RecordingRuntime:
     services: Services
     lifecycle: RecordingLifecycle
     notifiers: list[Notifier] = field(default_factory=list)
+    retried: int = 0
 
     def use_telegram(self, notifier: Notifier) -> None:
         self.notifiers.append(notifier)
+
+    def retry_alerts(self) -> None:
+        self.retried += 1
 
 
 async def test_engine_starts_after_commands_are_published_and_stops_after_polling(
