@@ -45,6 +45,7 @@ ReadinessCheck = Callable[[], Awaitable[bool | CheckResult | None]]
 """Return True/None (or an ok CheckResult) when ready; False, a failed CheckResult or an exception
 means not ready."""
 
+READY_REUSE_SECONDS: Final = 0.5
 _TICK_BUCKETS: Final = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
@@ -149,6 +150,8 @@ class HealthServer:
         self._extensions = extensions
         self._checks: dict[str, ReadinessCheck] = {}
         self._optional: set[str] = set()
+        self._running_checks: asyncio.Future[Readiness] | None = None
+        self._last: tuple[float, Readiness] | None = None
         self._notes: dict[str, str] = {}
         self._facts: Callable[[], dict[str, object]] = dict
         self._started = time.monotonic()
@@ -164,6 +167,7 @@ class HealthServer:
         check that fails marks the service degraded, not unready.
         """
         self._checks[name] = check
+        self._last = None
         self._optional.discard(name)
         if optional:
             self._optional.add(name)
@@ -174,6 +178,7 @@ class HealthServer:
     def remove_check(self, name: str) -> None:
         """Forget a readiness check (a component that stopped on purpose)."""
         self._checks.pop(name, None)
+        self._last = None
         self._notes.pop(name, None)
 
     @property
@@ -196,6 +201,19 @@ class HealthServer:
         return self._host, self._port
 
     async def readiness(self) -> Readiness:
+        """Return the checks' outcome; concurrent requests share one run, reused for READY_REUSE_SECONDS.
+
+        So a burst of /ready requests costs one database read, not one each (the engine shares the store).
+        """
+        if self._last is not None and time.monotonic() - self._last[0] < READY_REUSE_SECONDS:
+            return self._last[1]
+        if self._running_checks is None or self._running_checks.done():
+            self._running_checks = asyncio.ensure_future(self._run_checks())
+        result = await asyncio.shield(self._running_checks)
+        self._last = (time.monotonic(), result)
+        return result
+
+    async def _run_checks(self) -> Readiness:
         """Run every check concurrently, each bounded by the timeout."""
         names = list(self._checks)
         results = await asyncio.gather(*(self._run_check(n, self._checks[n]) for n in names))
