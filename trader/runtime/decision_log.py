@@ -1,5 +1,7 @@
 """One log line per trading decision (signal, refusal, order, fill, exit) for the console and the log file.
 
+Signals that change nothing (an exit of a direction not held) are logged at DEBUG.
+
 The replay driver and the scheduler's tick jobs both call these, so a demo and a live run read alike.
 """
 
@@ -8,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
+from trader.domain.enums import Direction
 from trader.domain.orders import Fill
 from trader.engine.events import EntryRefused, PositionClosed, PositionFailed, PositionOpened, StopMoved
 from trader.services.trading import TickReport
@@ -21,7 +24,7 @@ def log_ticks(reports: Sequence[TickReport]) -> int:
         return 0
     sent = max(r.sent for r in reports)
     unresolved = max(r.unresolved for r in reports)
-    lines = sum(_log_report(r, acted=sent > 0) for r in reports)
+    lines = sum(_log_report(r) for r in reports)
     strategy = reports[0].strategy
     if sent:
         logger.info("[%s] %d order command(s) sent to the exchange", strategy, sent)
@@ -38,7 +41,7 @@ def log_tick(report: TickReport) -> int:
     return log_ticks([report])
 
 
-def _log_report(report: TickReport, *, acted: bool) -> int:
+def _log_report(report: TickReport) -> int:
     signal = report.signal
     where = f"[{report.strategy}] {report.symbol}"
     if signal is None:
@@ -47,19 +50,23 @@ def _log_report(report: TickReport, *, acted: bool) -> int:
             return 1
         return 0
     lines = 0
-    entries = ["enter long"] if signal.enter_long else []
-    others = [n for n, on in (("enter short", signal.enter_short), ("exit long", signal.exit_long),
-                              ("exit short", signal.exit_short)) if on]
-    # Exit (and, spot-only, short) signals fire on many candles with nothing to act on; they are news
-    # only when the cycle sent orders or produced events.
-    shown = entries + (others if acted or report.events else [])
-    exits = others
+    # An exit signal fires on many candles (every one below the slow EMA, say); it is news only for a
+    # position it closes, so an exit of a direction the strategy does not hold on the pair (every
+    # "exit short" of a long-only spot strategy) goes to DEBUG. A short entry is news when the engine
+    # did something with it on this pair (a refusal, an opening).
+    wanted = {"enter long": signal.enter_long,
+              "enter short": signal.enter_short and bool(report.events),
+              "exit long": signal.exit_long and Direction.LONG in report.held,
+              "exit short": signal.exit_short and Direction.SHORT in report.held}
+    shown = [name for name, on in wanted.items() if on]
+    quiet = [name for name, on in (("enter short", signal.enter_short), ("exit long", signal.exit_long),
+                                   ("exit short", signal.exit_short)) if on and name not in shown]
+    reason = f" because {signal.reason}" if signal.reason else ""
     if shown:
-        reason = f" because {signal.reason}" if signal.reason else ""
         logger.info("%s: signal %s (confidence %.2f)%s", where, " + ".join(shown), signal.confidence, reason)
         lines += 1
-    elif exits:
-        logger.debug("%s: signal %s", where, " + ".join(exits))
+    if quiet:
+        logger.debug("%s: signal %s, nothing to act on%s", where, " + ".join(quiet), reason)
     return lines + log_events(report.events)
 
 

@@ -216,6 +216,9 @@ def configure_logging(config: LoggingConfig, secrets: Iterable[str] = ()) -> Sec
     root.setLevel(config.level)
     for name in _NOISY_LOGGERS:  # request lines at INFO would flood the log, one per poll
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    # Alembic says "Context impl SQLiteImpl" and each step at INFO on every start; the store logs one line
+    # when the schema changes. Alembic's own lines remain for a DEBUG run.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
     logging.captureWarnings(True)
     install_redaction(redactor)
     return redactor

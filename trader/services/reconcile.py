@@ -73,10 +73,14 @@ class ReconcileReport:
         """Return True when nothing is left unresolved."""
         return not self.unresolved
 
-    def summary(self) -> str:
-        """Return the report in a few lines for the alert and the log."""
-        head = (f"Reconciliation: {self.adopted_fills} fill(s) adopted, {len(self.differences)} "
+    def headline(self) -> str:
+        """Return the one-line count of what reconciliation found."""
+        return (f"Reconciliation: {self.adopted_fills} fill(s) adopted, {len(self.differences)} "
                 f"difference(s), {len(self.unresolved)} unresolved")
+
+    def summary(self) -> str:
+        """Return the report in a few lines for the alert (and the log when something is unresolved)."""
+        head = self.headline()
         lines = [f"- {'ok' if d.resolved else 'OPEN'} {d.kind}: {d.detail}" for d in self.differences]
         tail = "New entries are allowed." if self.clean else "New entries stay blocked until acknowledged."
         return "\n".join([head, *lines, tail])
@@ -116,7 +120,12 @@ class Reconciler:
         block = "" if report.clean else f"{len(report.unresolved)} unresolved difference(s) at reconciliation"
         await runner.persist_change(lambda s: replace(s, entries_blocked=block),
                                     [Alert("reconcile", report.summary(), severity)])
-        logger.info("%s", report.summary())
+        # the alert carries the whole report to the user (the console in a headless run); the log keeps
+        # one line, and the details only when something needs a look
+        if report.clean:
+            logger.info("%s", report.headline())
+        else:
+            logger.warning("%s", report.summary())
         self.last_report = report
         return report
 

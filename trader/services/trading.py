@@ -60,6 +60,7 @@ class TickReport:
     sent: int = 0
     unresolved: int = 0
     note: str = ""
+    held: frozenset[Direction] = frozenset()  # directions this strategy held on the pair before the tick
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +105,8 @@ class TradingService:
         prices: dict[Symbol, PriceUpdated] = {}
         signals: dict[Symbol, Signal] = {}
         reports: dict[Symbol, TickReport] = {}
-        blocked = bool((await self.runner.snapshot()).entries_blocked)
+        snapshot = await self.runner.snapshot()
+        blocked = bool(snapshot.entries_blocked)
         for name in symbols:
             pair = Symbol(name)
             frame = await self._candles.closed(pair, timeframe, strat.required_history, now)
@@ -134,7 +136,10 @@ class TradingService:
         at = ms_to_datetime(expected)
         for pair, signal in signals.items():
             mine = tuple(e for e in result.events if _symbol_of(e) == pair)
-            reports[pair] = TickReport(strategy, pair, at, signal, mine, result.sent, result.unresolved)
+            held = frozenset(p.direction for p in snapshot.state.positions_for(pair)
+                             if p.strategy == strategy and p.filled > 0)
+            reports[pair] = TickReport(strategy, pair, at, signal, mine, result.sent, result.unresolved,
+                                       held=held)
         return [reports[Symbol(s)] for s in symbols]
 
     def use_strategies(self, strategies: Mapping[str, Strategy]) -> None:

@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from trader.config.sections import DatabaseConfig
 from trader.errors import StoreError
@@ -48,9 +48,26 @@ def head_revision() -> str:
 
 
 async def upgrade_async(url: str, revision: str = "head") -> None:
-    """Upgrade the database at ``url`` to ``revision`` (default: the newest)."""
-    await _with_connection(url, lambda conn, cfg: command.upgrade(cfg, revision))
-    logger.info("database upgraded to %s", revision)
+    """Upgrade the database at ``url`` to ``revision`` (default: the newest).
+
+    One INFO line when the schema changed (from and to which revision); a database already at the
+    revision is a DEBUG line, since every start checks it. Alembic's own lines are DEBUG
+    (``log_setup``).
+    """
+    revisions: list[str | None] = []
+
+    def _upgrade(conn: Connection, cfg: Config) -> None:
+        revisions.append(MigrationContext.configure(conn).get_current_revision())
+        command.upgrade(cfg, revision)
+        revisions.append(MigrationContext.configure(conn).get_current_revision())
+
+    await _with_connection(url, _upgrade)
+    before, after = revisions
+    where = make_url(url).render_as_string(hide_password=True)
+    if before == after:
+        logger.debug("database %s is at revision %s", where, after)
+    else:
+        logger.info("database %s upgraded from %s to %s", where, before or "empty", after)
 
 
 async def downgrade_async(url: str, revision: str) -> None:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from trader.domain.enums import Side
+from trader.domain.enums import Direction, Side
 from trader.domain.ids import ClientOrderId, Symbol
 from trader.domain.orders import Fill
 from trader.engine.events import EntryRefused
@@ -42,7 +42,8 @@ def test_quiet_exits_are_not_logged_but_entries_and_refusals_are(caplog: pytest.
 
 def test_exit_that_sent_orders_is_logged_with_the_count(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, "trader.decisions")
-    log_ticks([TickReport("breakout", BTC, AT, _signal(exit_=True), sent=1)])
+    held = frozenset({Direction.LONG})
+    log_ticks([TickReport("breakout", BTC, AT, _signal(exit_=True), sent=1, held=held)])
     assert _lines(caplog) == [
         "[breakout] BTC/USDT: signal exit long (confidence 0.80) because breakout, volume",
         "[breakout] 1 order command(s) sent to the exchange",
@@ -57,3 +58,20 @@ def test_skipped_tick_and_fills_are_logged(caplog: pytest.LogCaptureFixture) -> 
     assert log_fills([fill]) == 1
     assert _lines(caplog) == ["[breakout] BTC/USDT: skipped (no candle closed for this tick yet)",
                               "BTC/USDT: fill buy 0.5 @ 100, fee 0.05 USDT (cid)"]
+
+
+def test_an_exit_of_a_direction_not_held_is_debug_even_when_another_pair_acted(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, "trader.decisions")
+    exit_short = Signal(0, False, False, False, True, 0.0, None, None, "exit_slow_ema")
+    enter = Signal(0, True, False, False, True, 0.76, None, None, "breakout, trend")
+    # the long-only spot strategy's every candle: "exit short" on both pairs; ETH enters (an order sent)
+    reports = [TickReport("breakout", BTC, AT, exit_short, sent=1),
+               TickReport("breakout", ETH, AT, enter, sent=1)]
+    assert log_ticks(reports) == 2
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert info == ["[breakout] ETH/USDT: signal enter long (confidence 0.76) because breakout, trend",
+                    "[breakout] 1 order command(s) sent to the exchange"]
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert debug == ["[breakout] BTC/USDT: signal exit short, nothing to act on because exit_slow_ema",
+                     "[breakout] ETH/USDT: signal exit short, nothing to act on because breakout, trend"]
