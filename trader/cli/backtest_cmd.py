@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader.cli import optimise_args as arg_types  # shared argument types of backtest/optimize
-from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.domain.candles import CandleFrame, check_candles, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol, split_symbol
 from trader.errors import ArgError, DataError
 
@@ -230,6 +230,11 @@ def load_candles(data_dir: Path, pair: Symbol, timeframe: str, start_ms: int | N
     except (ValueError, KeyError) as exc:
         message = f"{path.name} is not a valid candle file: {exc}"
         raise DataError(f"{path}: {exc}", user_message=message) from exc
+    checked = check_candles(frame)
+    if checked.bad:  # a zero or absurd price would crash the run far from its cause
+        raise DataError(f"{path}: {checked.bad} rows break the candle sanity rules",
+                        user_message=f"{path.name}: {checked.bad} bad rows (first at open time "
+                                     f"{checked.first_bad_ms}); check it with `tradebot data import`")
     if step != wanted:
         frame = frame.resample(timeframe)
     ts = frame.timestamp

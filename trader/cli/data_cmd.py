@@ -42,6 +42,8 @@ def register(sub: Any) -> None:
     listing = inner.add_parser("list", help="stored series with first/last candle, count and gaps")
     listing.add_argument("--gaps", action="store_true", help="print every gap")
     listing.set_defaults(func=_list)
+    drop = inner.add_parser("drop-bad", help="delete stored candles that break the sanity rules")
+    drop.set_defaults(func=_drop_bad)
     resample = inner.add_parser("resample", help="build a higher timeframe from complete lower candles")
     resample.add_argument("--exchange", default="binance")
     resample.add_argument("--pair", type=_pair, required=True)
@@ -111,12 +113,22 @@ async def _list(args: argparse.Namespace) -> int:
         print("no candles stored; try `tradebot data import-samples`")
         return 0
     print(f"{'exchange':<10} {'pair':<12} {'tf':<4} {'first (UTC)':<17} {'last (UTC)':<17} "
-          f"{'candles':>9} {'gaps':>5} {'missing':>8}")
+          f"{'candles':>9} {'gaps':>5} {'missing':>8} {'bad':>5}")
     for r in reports:
         print(_row(r))
+        if r.bad:
+            print(f"    {r.bad:,} bad rows skipped by every reader (first open time {r.first_bad_ms}); "
+                  "delete them with `tradebot data drop-bad`, then re-import a corrected file")
         if args.gaps:
             for gap in r.gaps:
                 print(f"    gap from {_when(gap.start_ms)}: {gap.missing} missing")
+    return 0
+
+
+async def _drop_bad(args: argparse.Namespace) -> int:
+    async with market_data(load_settings(args.config)) as service:
+        count = await service.drop_bad()
+    print(f"deleted {count:,} bad candles" if count else "no bad candles stored")
     return 0
 
 
@@ -131,7 +143,7 @@ def _row(r: GapReport) -> str:
     first = _when(r.first_ms) if r.first_ms is not None else "-"
     last = _when(r.last_ms) if r.last_ms is not None else "-"
     return (f"{r.exchange:<10} {r.symbol:<12} {r.timeframe:<4} {first:<17} {last:<17} "
-            f"{r.count:>9,} {len(r.gaps):>5} {r.missing:>8,}")
+            f"{r.count:>9,} {len(r.gaps):>5} {r.missing:>8,} {r.bad:>5,}")
 
 
 def _when(ms: int) -> str:

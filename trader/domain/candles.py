@@ -120,3 +120,62 @@ class CandleFrame:
             close=self.close[ends],
             volume=np.add.reduceat(self.volume, starts),
         )
+
+
+# ── sanity bounds: what a stored or imported candle may hold ───────────────────────────────
+# Open times between 2000 and 2100: earlier is almost surely seconds instead of milliseconds, later
+# cannot be turned into a datetime by every reader (9e18 ms is year 285 million).
+MIN_TIMESTAMP_MS = 946_684_800_000  # 2000-01-01T00:00Z
+MAX_TIMESTAMP_MS = 4_102_444_800_000  # 2100-01-01T00:00Z
+# Prices strictly positive (0 divides sizing and returns) and below 1e15 (Decimal money and float
+# indicators both stay exact enough; 1e308 overflows the first product). Volume may be 0: real venues
+# publish empty candles during maintenance (the shared Binance 1h files have some).
+MAX_PRICE = 1e15
+MAX_VOLUME = 1e18
+
+
+def candle_faults(frame: CandleFrame) -> list[tuple[npt.NDArray[np.bool_], str]]:
+    """Return (row mask, reason) for each sanity rule, in the order a reader should report them.
+
+    A row is bad when its open time is outside 2000..2100, a price is not finite or not in
+    (0, MAX_PRICE], the volume is not finite or not in [0, MAX_VOLUME], or low/high do not bound
+    open and close.
+    """
+    ts = frame.timestamp
+    prices = np.column_stack([frame.open, frame.high, frame.low, frame.close])
+    with np.errstate(invalid="ignore"):  # NaN compares False, which is what we want here
+        price_ok: npt.NDArray[np.bool_] = np.all(np.isfinite(prices) & (prices > 0) & (prices <= MAX_PRICE),
+                                                 axis=1)
+        volume_ok = np.isfinite(frame.volume) & (frame.volume >= 0) & (frame.volume <= MAX_VOLUME)
+        high_ok = frame.high >= np.maximum(frame.open, frame.close)
+        low_ok = frame.low <= np.minimum(frame.open, frame.close)
+    return [
+        ((ts < MIN_TIMESTAMP_MS) | (ts >= MAX_TIMESTAMP_MS),
+         "timestamp is outside 2000..2100 (milliseconds since 1970 expected)"),
+        (~price_ok, f"a price is not a finite number in (0, {MAX_PRICE:g}]"),
+        (~volume_ok, f"volume is not a finite number in [0, {MAX_VOLUME:g}]"),
+        (price_ok & ~high_ok, "high is below open or close"),
+        (price_ok & ~low_ok, "low is above open or close"),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CandleCheck:
+    """A frame split into its sane rows and a count of the bad ones (first bad open time, raw)."""
+
+    clean: CandleFrame
+    bad: int
+    first_bad_ms: int | None
+
+
+def check_candles(frame: CandleFrame) -> CandleCheck:
+    """Split ``frame`` into sane rows and the number of rows that break ``candle_faults``."""
+    bad = np.zeros(len(frame), dtype=np.bool_)
+    for mask, _ in candle_faults(frame):
+        bad |= mask
+    if not bad.any():
+        return CandleCheck(frame, 0, None)
+    keep = ~bad
+    clean = CandleFrame(frame.timestamp[keep], frame.open[keep], frame.high[keep], frame.low[keep],
+                        frame.close[keep], frame.volume[keep])
+    return CandleCheck(clean, int(bad.sum()), int(frame.timestamp[int(np.argmax(bad))]))

@@ -169,15 +169,19 @@ class CandleRepository(Protocol):
         ...
 
     async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
-        """Return the oldest stored open time, or None when the series is empty."""
+        """Return the oldest stored open time in 2000..2100 (the sane range), or None when there is none."""
         ...
 
     async def last_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
-        """Return the newest stored open time, or None when the series is empty."""
+        """Return the newest stored open time in 2000..2100 (the sane range), or None when there is none."""
         ...
 
     async def series(self) -> list[CandleSeries]:
         """Return every stored series, sorted by exchange, symbol, timeframe."""
+        ...
+
+    async def delete(self, exchange: str, symbol: Symbol, timeframe: str, timestamps: Sequence[int]) -> int:
+        """Delete the candles with these open times; return how many were stored."""
         ...
 
 

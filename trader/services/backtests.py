@@ -21,7 +21,7 @@ from trader.backtest.report import kpi_summary
 from trader.backtest.result import BacktestResult
 from trader.backtest.runner import BacktestSettings
 from trader.config.sections import BacktestConfig
-from trader.domain.candles import CandleFrame, timeframe_ms
+from trader.domain.candles import CandleFrame, check_candles, timeframe_ms
 from trader.domain.ids import Symbol, split_symbol
 from trader.errors import DataError, InputError, StrategyError
 from trader.ports.charts import ChartRenderer
@@ -84,6 +84,11 @@ class StoredBacktestService:
             warmup = strategy.required_history * tf
             frame = await uow.candles.load(self._store_exchange, pair, request.timeframe, trade_from - warmup,
                                            end_ms)
+        checked = check_candles(frame)  # rows stored before import validated them would crash the run
+        if checked.bad:
+            logger.warning("backtest skips %d bad stored %s %s candles (first at %s); `tradebot data list`",
+                           checked.bad, pair, request.timeframe, checked.first_bad_ms)
+        frame = checked.clean
         settings = BacktestSettings(
             strategy=strategy.name, timeframe=request.timeframe, risk=self._book.risk,
             start_balance=self._config.start_balance, quote=split_symbol(pair)[1],

@@ -1,7 +1,9 @@
 """Read OHLCV CSV files (gzip or plain): ``timestamp,open,high,low,close,volume``, UTC milliseconds.
 
-Every problem names the file and the line, and nothing is returned for a file with any bad row, so an
-import is all or nothing. File names like ``BTC_USDT-1h.csv.gz`` give the pair and timeframe.
+Files are read as a stream of chunks (``iter_candle_chunks``), so memory stays flat however long the
+file is; every problem names the file and the line. A caller that stores chunks as they come must do so
+in one transaction, so a bad row late in the file leaves nothing stored (``MarketDataService``).
+File names like ``BTC_USDT-1h.csv.gz`` give the pair and timeframe.
 """
 
 from __future__ import annotations
@@ -11,17 +13,27 @@ import gzip
 import io
 import math
 import re
+import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
-from trader.domain.candles import COLUMNS, CandleFrame, timeframe_ms
+from trader.domain.candles import (
+    COLUMNS,
+    MAX_TIMESTAMP_MS,
+    MIN_TIMESTAMP_MS,
+    CandleFrame,
+    candle_faults,
+    timeframe_ms,
+)
 from trader.domain.ids import Symbol
 from trader.errors import InputError
 
 _NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-(\d+[mhdw])(?:\.csv)?(?:\.gz)?$")
-_MIN_MS = 946_684_800_000  # 2000-01-01: anything earlier is almost surely seconds, not milliseconds
 _GZIP_MAGIC = b"\x1f\x8b"
+CHUNK_ROWS = 50_000  # ~3 MB of float64 per chunk; the import's memory no longer grows with the file
 
 
 def series_from_name(path: Path) -> tuple[Symbol, str]:
@@ -38,16 +50,39 @@ def series_from_name(path: Path) -> tuple[Symbol, str]:
 
 
 def read_candle_csv(path: Path) -> CandleFrame:
-    """Parse and validate a whole file; InputError names the file and line of the first problem."""
+    """Parse and validate a whole file into one frame; InputError names the file and line of a problem."""
+    chunks = list(iter_candle_chunks(path))
+    arrays = [np.concatenate([getattr(c, name) for c in chunks]) for name in COLUMNS]
+    return CandleFrame(*arrays)
+
+
+def iter_candle_chunks(path: Path, chunk_rows: int = CHUNK_ROWS) -> Iterator[CandleFrame]:
+    """Yield validated frames of at most ``chunk_rows`` candles, in file order.
+
+    Raises InputError (naming ``path:line``) at the first bad row, so a consumer may already have
+    received earlier chunks: store them in a transaction that the error rolls back.
+    """
     try:
-        raw = path.read_bytes()
-        data = gzip.decompress(raw) if raw.startswith(_GZIP_MAGIC) else raw
-        text = data.decode("utf-8-sig")  # tolerate the byte-order mark some spreadsheet exports add
-    except (OSError, EOFError, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        with _open_text(path) as stream:
+            yield from _chunks(path, stream, chunk_rows)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read: {exc}") from exc
+
+
+def _open_text(path: Path) -> IO[str]:
+    with path.open("rb") as probe:
+        packed = probe.read(2) == _GZIP_MAGIC
+    # utf-8-sig tolerates the byte-order mark some spreadsheet exports add
+    if packed:
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def _chunks(path: Path, stream: IO[str], chunk_rows: int) -> Iterator[CandleFrame]:
     lines: list[int] = []
     rows: list[list[float]] = []
-    for number, fields in enumerate(csv.reader(io.StringIO(text)), start=1):
+    previous: tuple[int, int] | None = None  # (open time, line) of the last row of the previous chunk
+    for number, fields in enumerate(csv.reader(stream), start=1):
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
         if number == 1 and not fields[0].strip().lstrip("-").isdigit():
@@ -55,11 +90,15 @@ def read_candle_csv(path: Path) -> CandleFrame:
             continue
         rows.append(_parse_row(path, number, fields))
         lines.append(number)
-    if not rows:
+        if len(rows) >= chunk_rows:
+            frame = _checked(path, rows, lines, previous)
+            previous = (int(frame.timestamp[-1]), lines[-1])
+            yield frame
+            rows, lines = [], []
+    if rows:
+        yield _checked(path, rows, lines, previous)
+    elif previous is None:
         raise InputError(f"{path}: no candles found")
-    table = np.asarray(rows, dtype=np.float64)
-    _check_table(path, table, np.asarray(lines))
-    return CandleFrame.from_arrays(table)
 
 
 def _check_header(path: Path, fields: list[str]) -> None:
@@ -76,8 +115,10 @@ def _parse_row(path: Path, number: int, fields: list[str]) -> list[float]:
         ts = int(fields[0])
     except ValueError:
         raise InputError(f"{where}: timestamp {fields[0]!r} is not whole milliseconds") from None
-    if ts < _MIN_MS:
+    if ts < MIN_TIMESTAMP_MS:
         raise InputError(f"{where}: timestamp {ts} is before 2000 (seconds instead of milliseconds?)")
+    if ts >= MAX_TIMESTAMP_MS:
+        raise InputError(f"{where}: timestamp {ts} is after 2100 (milliseconds since 1970 expected)")
     values: list[float] = [float(ts)]
     for name, field in zip(COLUMNS[1:], fields[1:], strict=True):
         try:
@@ -90,14 +131,20 @@ def _parse_row(path: Path, number: int, fields: list[str]) -> list[float]:
     return values
 
 
-def _check_table(path: Path, table: np.ndarray, lines: np.ndarray) -> None:  # type: ignore[type-arg]
-    ts, o, h, lo, c = (table[:, i] for i in range(5))
-    problems = [
-        (np.r_[False, np.diff(ts) <= 0], "timestamp is not after the previous row's (unsorted or duplicate)"),
-        (h < np.maximum(o, c), "high is below open or close"),
-        (lo > np.minimum(o, c), "low is above open or close"),
-    ]
-    for mask, why in problems:
-        if mask.any():
-            first = int(np.argmax(mask))
-            raise InputError(f"{path}:{int(lines[first])}: {why}")
+def _checked(path: Path, rows: list[list[float]], lines: list[int],
+             previous: tuple[int, int] | None) -> CandleFrame:
+    """Return the rows as a frame after the ordering rule and the whole-row rules (``candle_faults``);
+    InputError names the earliest offending line."""
+    table = np.asarray(rows, dtype=np.float64)
+    ts = table[:, 0].astype(np.int64)
+    before = np.r_[previous[0] if previous else np.iinfo(np.int64).min, ts[:-1]]
+    disorder = ts <= before
+    if disorder.any():
+        line = lines[int(np.argmax(disorder))]
+        raise InputError(f"{path}:{line}: timestamp is not after the previous row's (unsorted or duplicate)")
+    frame = CandleFrame(ts, *(np.ascontiguousarray(table[:, i]) for i in range(1, 6)))
+    found = [(int(np.argmax(mask)), why) for mask, why in candle_faults(frame) if mask.any()]
+    if found:
+        index, why = min(found)
+        raise InputError(f"{path}:{lines[index]}: {why}")
+    return frame

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from trader.analytics.kpis import equity_from_trades
-from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.domain.candles import CandleFrame, check_candles, ms_to_datetime, timeframe_ms
 from trader.domain.ids import Symbol
 from trader.errors import DataError, InputError
 from trader.indicators.channels import bollinger
@@ -95,6 +95,7 @@ class RenderedChartService:
         if frame is None or len(frame) == 0:
             async with self._uow() as uow:
                 frame = await uow.candles.load(self._store_exchange, pair, timeframe)
+            frame = check_candles(frame).clean  # rows stored before validation must not break the chart
         if len(frame) == 0:
             raise DataError(f"no {timeframe} candles for {pair}",
                             user_message=f"No {timeframe} candles for {pair} yet.")

@@ -16,13 +16,21 @@ from pathlib import Path
 
 import numpy as np
 
-from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.domain.candles import (
+    CandleCheck,
+    CandleFrame,
+    candle_faults,
+    check_candles,
+    datetime_to_ms,
+    ms_to_datetime,
+    timeframe_ms,
+)
 from trader.domain.ids import Symbol
 from trader.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory
-from trader.services.candle_csv import read_candle_csv, series_from_name
+from trader.services.candle_csv import iter_candle_chunks, series_from_name
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +84,8 @@ class GapReport:
     last_ms: int | None
     count: int
     gaps: tuple[Gap, ...]
+    bad: int = 0  # stored rows that break the candle sanity rules; left out of everything above
+    first_bad_ms: int | None = None
 
     @property
     def missing(self) -> int:
@@ -134,18 +144,24 @@ class MarketDataService:
         if symbol is None or timeframe is None:
             named_symbol, named_tf = series_from_name(path)
             symbol, timeframe = symbol or named_symbol, timeframe or named_tf
-        timeframe_ms(timeframe)
-        frame = await asyncio.to_thread(read_candle_csv, path)
-        off_grid = frame.timestamp % timeframe_ms(timeframe) != 0
-        if off_grid.any():
-            first = int(frame.timestamp[np.argmax(off_grid)])
-            raise InputError(f"{path}: candle {first} is not aligned to {timeframe}; wrong --timeframe?")
+        step = timeframe_ms(timeframe)
+        chunks = iter_candle_chunks(path)
+        rows, first_ms, last_ms = 0, 0, 0
+        # One transaction for the whole file, fed chunk by chunk: memory stays flat, and an error in
+        # any chunk (or the process dying) rolls back every chunk stored before it.
         async with self._uow() as uow:
-            await uow.candles.upsert(exchange, symbol, timeframe, frame)
+            while (frame := await asyncio.to_thread(next, chunks, None)) is not None:
+                off_grid = frame.timestamp % step != 0
+                if off_grid.any():
+                    first = int(frame.timestamp[np.argmax(off_grid)])
+                    raise InputError(
+                        f"{path}: candle {first} is not aligned to {timeframe}; wrong --timeframe?")
+                await uow.candles.upsert(exchange, symbol, timeframe, frame)
+                first_ms = first_ms if rows else int(frame.timestamp[0])
+                rows, last_ms = rows + len(frame), int(frame.timestamp[-1])
             await uow.commit()
-        logger.info("imported %d %s %s candles from %s", len(frame), symbol, timeframe, path)
-        return ImportReport(str(path), exchange, symbol, timeframe, len(frame),
-                            int(frame.timestamp[0]), int(frame.timestamp[-1]))
+        logger.info("imported %d %s %s candles from %s", rows, symbol, timeframe, path)
+        return ImportReport(str(path), exchange, symbol, timeframe, rows, first_ms, last_ms)
 
     async def import_samples(self, exchange: str = "binance") -> list[ImportReport]:
         """Import every bundled sample file."""
@@ -217,20 +233,50 @@ class MarketDataService:
         self, exchange: str, symbol: Symbol, timeframe: str,
         start: datetime | None = None, end: datetime | None = None,
     ) -> CandleFrame:
-        """Return stored candles with ``start <= open time < end``."""
+        """Return the sane stored candles with ``start <= open time < end``; bad rows are logged, skipped."""
+        checked = await self._checked(exchange, symbol, timeframe, start, end)
+        return checked.clean
+
+    async def _checked(
+        self, exchange: str, symbol: Symbol, timeframe: str,
+        start: datetime | None = None, end: datetime | None = None,
+    ) -> CandleCheck:
         async with self._uow() as uow:
-            return await uow.candles.load(
+            frame = await uow.candles.load(
                 exchange, symbol, timeframe,
                 datetime_to_ms(start) if start else None, datetime_to_ms(end) if end else None,
             )
+        checked = check_candles(frame)
+        if checked.bad:  # rows stored before import validated them, or written by another tool
+            logger.warning("skipping %d bad stored %s %s %s candles (first at open time %s); "
+                           "see `tradebot data list`", checked.bad, exchange, symbol, timeframe,
+                           checked.first_bad_ms)
+        return checked
 
     async def gaps(self, exchange: str, symbol: Symbol, timeframe: str) -> GapReport:
-        """Return first, last, count and the gaps of a stored series."""
-        frame = await self.load(exchange, symbol, timeframe)
+        """Return first, last, count and the gaps of a stored series, and how many stored rows are bad."""
+        checked = await self._checked(exchange, symbol, timeframe)
+        frame, bad, first_bad = checked.clean, checked.bad, checked.first_bad_ms
         if len(frame) == 0:
-            return GapReport(exchange, symbol, timeframe, None, None, 0, ())
+            return GapReport(exchange, symbol, timeframe, None, None, 0, (), bad, first_bad)
         return GapReport(exchange, symbol, timeframe, int(frame.timestamp[0]), int(frame.timestamp[-1]),
-                         len(frame), find_gaps(frame.timestamp, timeframe))
+                         len(frame), find_gaps(frame.timestamp, timeframe), bad, first_bad)
+
+    async def drop_bad(self) -> int:
+        """Delete every stored candle that breaks the sanity rules, in one transaction; return how many."""
+        async with self._uow() as uow:
+            series = await uow.candles.series()
+            dropped = 0
+            for s in series:
+                frame = await uow.candles.load(s.exchange, s.symbol, s.timeframe)
+                bad = np.zeros(len(frame), dtype=np.bool_)
+                for mask, _ in candle_faults(frame):
+                    bad |= mask
+                if bad.any():
+                    dropped += await uow.candles.delete(s.exchange, s.symbol, s.timeframe,
+                                                        frame.timestamp[bad].tolist())
+            await uow.commit()
+        return dropped
 
     async def coverage(self) -> list[GapReport]:
         """Return a gap report for every stored series."""

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import repeat
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trader.domain.candles import CandleFrame
+from trader.domain.candles import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CandleFrame
 from trader.domain.ids import Symbol
 from trader.ports.store import CandleSeries
 from trader.store.orm import CandleRow
@@ -102,6 +103,17 @@ class SqlCandleRepository:
             volume=np.ascontiguousarray(values[:, 4]),
         )
 
+    async def delete(self, exchange: str, symbol: Symbol, timeframe: str, timestamps: Sequence[int]) -> int:
+        """Delete the candles with these open times; return how many were stored."""
+        c = CandleRow
+        deleted = 0
+        for start in range(0, len(timestamps), 500):  # bound the IN list (SQLite's variable limit)
+            stmt = delete(c).where(c.exchange == exchange, c.symbol == symbol, c.timeframe == timeframe,
+                                   c.ts.in_([int(t) for t in timestamps[start:start + 500]]))
+            result = await self._session.execute(stmt)
+            deleted += int(result.rowcount)  # type: ignore[attr-defined]
+        return deleted
+
     async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         """Return the oldest stored open time, or None."""
         return await self._edge(func.min, exchange, symbol, timeframe)
@@ -112,7 +124,10 @@ class SqlCandleRepository:
 
     async def _edge(self, agg: Any, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         c = CandleRow
-        stmt = select(agg(c.ts)).where(c.exchange == exchange, c.symbol == symbol, c.timeframe == timeframe)
+        # Open times outside the sane range (rows stored before import validated them) are not an edge:
+        # fetch would resume from year 285 million and readers could not print the date.
+        stmt = select(agg(c.ts)).where(c.exchange == exchange, c.symbol == symbol, c.timeframe == timeframe,
+                                       c.ts >= MIN_TIMESTAMP_MS, c.ts < MAX_TIMESTAMP_MS)
         value = (await self._session.execute(stmt)).scalar_one_or_none()
         return int(value) if value is not None else None
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import numpy as np
 
-from trader.domain.candles import CandleFrame
+from trader.domain.candles import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CandleFrame
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.domain.orders import Fill, check_transition
 from trader.errors import StoreError
@@ -53,15 +54,32 @@ class MemoryCandleRepository:
         hi = len(frame) if end_ms is None else int(np.searchsorted(frame.timestamp, end_ms, side="left"))
         return CandleFrame.from_arrays(_rows(frame)[lo:hi])
 
+    async def delete(self, exchange: str, symbol: Symbol, timeframe: str, timestamps: Sequence[int]) -> int:
+        """Delete the candles with these open times; return how many were stored."""
+        frame = self._t.get((exchange, symbol, timeframe))
+        if frame is None:
+            return 0
+        drop = np.isin(frame.timestamp, np.asarray(timestamps, dtype=np.int64))
+        self._t.put((exchange, symbol, timeframe), CandleFrame.from_arrays(_rows(frame)[~drop]))
+        return int(drop.sum())
+
     async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         """Return the oldest stored open time, or None."""
-        frame = self._t.get((exchange, symbol, timeframe))
-        return int(frame.timestamp[0]) if frame is not None and len(frame) else None
+        sane = self._sane_times(exchange, symbol, timeframe)
+        return int(sane[0]) if len(sane) else None
 
     async def last_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
         """Return the newest stored open time, or None."""
+        sane = self._sane_times(exchange, symbol, timeframe)
+        return int(sane[-1]) if len(sane) else None
+
+    def _sane_times(self, exchange: str, symbol: Symbol, timeframe: str) -> np.ndarray:  # type: ignore[type-arg]
+        """Open times within the sane range (like the SQL repository's edges)."""
         frame = self._t.get((exchange, symbol, timeframe))
-        return int(frame.timestamp[-1]) if frame is not None and len(frame) else None
+        if frame is None:
+            return np.empty(0, dtype=np.int64)
+        ts = frame.timestamp
+        return ts[(ts >= MIN_TIMESTAMP_MS) & (ts < MAX_TIMESTAMP_MS)]
 
     async def series(self) -> list[CandleSeries]:
         """Return every stored series, sorted."""

@@ -85,3 +85,21 @@ async def test_load_sees_this_transactions_own_upsert(uow_factory: UnitOfWorkFac
         assert len(await uow.candles.load("binance", BTC, "1h")) == 4
         await uow.candles.upsert("binance", BTC, "1h", frame(4, 2))
         assert len(await uow.candles.load("binance", BTC, "1h", start_ms=(400_000 + 3) * HOUR)) == 3
+
+
+async def test_edges_ignore_insane_open_times_and_delete_removes_rows(uow_factory: UnitOfWorkFactory) -> None:
+    good = frame(0, 5)
+    far = CandleFrame(np.array([9_000_000_000_000_000_000], dtype=np.int64), *(np.ones(1) for _ in range(5)))
+    async with uow_factory() as uow:
+        await uow.candles.upsert("binance", BTC, "1h", good)
+        await uow.candles.upsert("binance", BTC, "1h", far)  # what a version before validation let in
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.candles.first_ms("binance", BTC, "1h") == int(good.timestamp[0])
+        assert await uow.candles.last_ms("binance", BTC, "1h") == int(good.timestamp[-1])
+        assert await uow.candles.delete("binance", BTC, "1h", [int(far.timestamp[0]), int(good.timestamp[0]),
+                                                               1]) == 2
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert_same(await uow.candles.load("binance", BTC, "1h"), good.slice(1))
+        assert await uow.candles.delete("binance", BTC, "4h", [1]) == 0

@@ -47,6 +47,9 @@ def test_file_without_header_is_accepted(tmp_path: Path) -> None:
         ("1704074400000,1,1.2,0.5,1.5,3", "high is below open or close"),
         ("1704074400000,1,2,1.2,1.5,3", "low is above open or close"),
         ("1704067200000,1,2,0.5,1.5,3", "not after the previous row"),
+        ("1704074400000,0,2,0,1.5,3", r"a price is not a finite number in \(0, 1e\+15\]"),
+        ("1704074400000,1,1e308,0.5,1.5,3", "a price is not a finite number"),
+        ("4102444800000,1,2,0.5,1.5,3", "is after 2100"),
     ],
 )
 def test_bad_row_names_file_and_line(tmp_path: Path, bad_row: str, message: str) -> None:
