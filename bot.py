@@ -404,6 +404,9 @@ def main(settings: Settings | None = None, options: RunOptions | None = None) ->
     """
     from trader.errors import ConfigError, TraderError
     from trader.runtime.log_setup import redact
+    from trader.runtime.numba_cache import ensure_numba_cache
+
+    ensure_numba_cache()  # `python bot.py` skips the CLI, which does this for `tradebot run`
 
     try:
         return asyncio.run(main_async(settings, options))

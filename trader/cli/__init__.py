@@ -78,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    from trader.runtime.numba_cache import ensure_numba_cache
+
+    ensure_numba_cache()  # before any command imports the backtest kernels (numba decorates on import)
     module = _command_module(sys.argv[1:] if argv is None else argv)
     parser = build_parser(only=None if module is None else (module,))
     try:
