@@ -16,18 +16,19 @@ WORKDIR /app
 # Dependencies first, from pyproject.toml alone (empty packages stand in for the code), so this slow
 # layer is rebuilt only when the dependencies change, not on every code edit.
 COPY pyproject.toml README.md ./
-RUN mkdir -p trader handlers \
-    && touch trader/__init__.py handlers/__init__.py \
+RUN mkdir -p trader handlers web \
+    && touch trader/__init__.py handlers/__init__.py web/__init__.py \
     && pip install . \
     && pip uninstall -y tradebot \
-    && rm -rf trader handlers build ./*.egg-info
+    && rm -rf trader handlers web build ./*.egg-info
 
 COPY trader ./trader
 COPY handlers ./handlers
+COPY web ./web
 COPY migrations ./migrations
 COPY bot.py ./
 # Editable install: the code stays in /app, where the store finds its migrations (/app/migrations).
-RUN pip install --no-deps -e . && python -m compileall -q trader handlers
+RUN pip install --no-deps -e . && python -m compileall -q trader handlers web
 
 FROM ${PYTHON_IMAGE} AS runtime
 ENV PATH=/opt/venv/bin:$PATH \
