@@ -34,6 +34,7 @@ from trader.analytics.tax.ato import cents
 from trader.analytics.tax.events import fills_through, needed_rates
 from trader.analytics.tax.parcels import ato_method_note
 from trader.analytics.tax.rates import AUD, rates_from_daily_closes
+from trader.config import Settings
 from trader.domain.ids import Symbol, split_symbol
 from trader.domain.orders import Fill
 from trader.errors import InputError
@@ -62,14 +63,20 @@ def register(sub: Any) -> None:
     export.add_argument("--rate-fallback-days", type=int, default=0, metavar="N",
                         help="use the latest rate up to N days earlier when a day has none (default 0)")
     export.add_argument("--timezone", default="Australia/Sydney", help="calendar days in this zone")
+    export.add_argument("--no-fetch-rates", action="store_true",
+                        help="do not fetch missing AUD rates from CoinGecko (default: fetch them)")
     export.set_defaults(func=_export)
     rates = inner.add_parser("import-rates",
                              help="store daily AUD rates from CSV (date,currency,aud_rate,source)")
     rates.add_argument("file", type=Path, metavar="FILE.csv")
     rates.set_defaults(func=_import_rates)
-    fetch = inner.add_parser("fetch-rates", help="store daily AUD rates from an X/AUD market (1d close)")
-    fetch.add_argument("--market", required=True, metavar="PAIR", help="e.g. USDT/AUD or BTC/AUD")
-    fetch.add_argument("--since", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    fetch = inner.add_parser("fetch-rates", help="store daily AUD rates: the ones an income year's records "
+                                                 "need from CoinGecko, or an X/AUD market's 1d closes")
+    fetch.add_argument("--source", choices=("coingecko", "exchange"), default="coingecko",
+                       help="coingecko (default): what --year needs; exchange: --market from --since")
+    fetch.add_argument("--year", type=int, metavar="YEAR", help="coingecko: the income year (e.g. 2024)")
+    fetch.add_argument("--market", metavar="PAIR", help="exchange: e.g. USDT/AUD or BTC/AUD")
+    fetch.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="exchange: first day")
     fetch.add_argument("--until", type=date.fromisoformat, metavar="YYYY-MM-DD", help="default: today")
     fetch.set_defaults(func=_fetch_rates)
     holdings = inner.add_parser(
@@ -169,8 +176,11 @@ async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneIn
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
 
+    settings = load_settings(args.config)
+    if settings.prices.fetch_aud_rates and not args.no_fetch_rates:
+        await _fetch_needed(settings, needed_rates(fills, zone))
     found: list[AudRate] = []
-    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
+    async with open_store(settings) as uow_factory, uow_factory() as uow:
         for currency, day in sorted(needed_rates(fills, zone)):
             row = await uow.aud_rates.on_or_before(currency, day)
             if row is not None:  # AudRates decides whether a stale row is acceptable
@@ -191,7 +201,39 @@ async def _import_rates(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _fetch_needed(settings: Settings, needed: set[tuple[str, date]]) -> None:
+    from trader.cli.secrets_cmd import open_store
+    from trader.runtime.prices import aud_rate_service
+
+    async with open_store(settings) as uow_factory, aud_rate_service(settings.prices, uow_factory) as rates:
+        if not await rates.missing(needed):
+            return
+        result = await rates.fetch_missing(needed)
+    print(f"fetched {result.stored} AUD rate(s) from {result.source}"
+          + (f"; none for {len(result.still_missing)} day(s)" if result.still_missing else ""))
+
+
 async def _fetch_rates(args: argparse.Namespace) -> int:
+    from trader.config import load_settings
+
+    if args.source == "coingecko":
+        if args.year is None or not 2000 <= args.year <= 2100:
+            raise InputError("--source coingecko needs --year YEAR (the income year, e.g. 2024)")
+        settings = load_settings(args.config)
+        fills, _ = await _store_fills(args)
+        zone = _zone("Australia/Sydney")
+        needed = needed_rates(fills_through(fills, FinancialYear(args.year).end, zone), zone)
+        if not needed:
+            print(f"the records need no AUD rates up to the end of the {FinancialYear(args.year).label} year")
+            return 0
+        await _fetch_needed(settings, needed)
+        return 0
+    if args.market is None or args.since is None:
+        raise InputError("--source exchange needs --market PAIR and --since YYYY-MM-DD")
+    return await _fetch_market_rates(args)
+
+
+async def _fetch_market_rates(args: argparse.Namespace) -> int:
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
     from trader.exchange.ccxt_venue import CcxtExchange

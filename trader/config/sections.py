@@ -234,6 +234,25 @@ class LoggingConfig(Section):
     backups: Annotated[int, Field(ge=0)] = 5
 
 
+class PricesConfig(Section):
+    """CoinGecko as a second price source: valuation when the exchange has no price, and AUD tax rates.
+
+    ``plan`` picks the base URL and key header (public: no key; demo: api.coingecko.com with
+    x-cg-demo-api-key; pro: pro-api.coingecko.com with x-cg-pro-api-key). ``calls_per_minute`` stays
+    under the plan's published limit. ``ids`` maps a ticker to a CoinGecko id where tickers are shared
+    by several coins.
+    """
+
+    coingecko_plan: Literal["public", "demo", "pro"] = "public"
+    coingecko_api_key: SecretStr | None = None
+    coingecko_base_url: str | None = None  # a proxy or a local server; default from the plan
+    calls_per_minute: Annotated[float, Field(gt=0, le=1000)] = 10.0
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 4
+    ids: dict[str, str] = {}
+    fetch_aud_rates: bool = True  # /tax and the export fetch missing AUD rates from CoinGecko
+
+
 class BackupConfig(Section):
     """Scheduled database backups: daily at ``hour`` UTC into ``folder``, the newest ``keep`` kept."""
 

@@ -32,6 +32,7 @@ from trader.config.sections import (
     LoggingConfig,
     NotifyConfig,
     OpsConfig,
+    PricesConfig,
     RiskConfig,
     SchedulerConfig,
     StrategyEntry,
@@ -76,6 +77,7 @@ class Settings(BaseSettings):
     logging: LoggingConfig = LoggingConfig()
     ops: OpsConfig = OpsConfig()
     backup: BackupConfig = BackupConfig()
+    prices: PricesConfig = PricesConfig()
     web: WebConfig = WebConfig()
 
     @field_validator("strategies")

@@ -42,12 +42,14 @@ from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
 from trader.runtime.log_setup import SecretRedactor, configure_logging, secret_values
 from trader.runtime.log_tail import LogTail
 from trader.runtime.preflight import check_runnable
+from trader.runtime.prices import build_price_source
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
 from trader.runtime.secret_store import load_secrets, overlay_settings
 from trader.runtime.venue_watch import VenueWatch, WatchedExchange
 from trader.services.alerts import AlertService
 from trader.services.api import Services
 from trader.services.api_tokens import ApiTokenService
+from trader.services.aud_rates import AudRateService
 from trader.services.audit import AuditService
 from trader.services.backtests import StoredBacktestService
 from trader.services.charts import RenderedChartService
@@ -255,7 +257,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
-    reports = _reports(settings, uow, exchange, clock)
+    reports = _reports(settings, uow, exchange, clock, closers)
     backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
     drift = _drift(settings, mode, uow, exchange, clock, alerts)
     parts = RuntimeParts(
@@ -344,10 +346,15 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
     return paper, clock, driver
 
 
-def _reports(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchange,
-             clock: Clock) -> StoreReportService:
+def _reports(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchange, clock: Clock,
+             closers: list[Closer]) -> StoreReportService:
+    rates = None
+    if settings.prices.fetch_aud_rates:  # /tax fetches the AUD rates the records need
+        source = build_price_source(settings.prices)
+        closers.append(source.close)
+        rates = AudRateService(uow, source)
     return StoreReportService(uow, exchange, clock, quote=settings.exchange.quote_currency,
-                              start_balance=settings.exchange.paper_start_balance)
+                              start_balance=settings.exchange.paper_start_balance, rates=rates)
 
 
 def _web_services(w: _Wiring, services: Services) -> WebServices:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -39,6 +39,7 @@ from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.positions.pnl import unrealised_pnl
 from trader.positions.state import Position, PositionStatus
+from trader.services.aud_rates import AudRateService, RateFetch
 from trader.services.dto import (
     DocumentFile,
     GroupBy,
@@ -98,8 +99,10 @@ class StoreReportService:
     """Reports over the store's finished positions and fills (implements ``api.ReportService``)."""
 
     def __init__(self, uow_factory: UnitOfWorkFactory, exchange: Exchange, clock: Clock, *, quote: str,
-                 start_balance: Decimal, tax_zone: str = "Australia/Sydney") -> None:
+                 start_balance: Decimal, tax_zone: str = "Australia/Sydney",
+                 rates: AudRateService | None = None) -> None:
         self._uow = uow_factory
+        self._rates = rates  # fetches the AUD rates a tax report needs and the store lacks
         self._exchange = exchange
         self._clock = clock
         self._quote = quote
@@ -208,8 +211,11 @@ class StoreReportService:
         async with self._uow() as uow:
             fills = fills_through(await uow.fills.since(EPOCH), fy.end, self._zone)
             opening = await uow.opening_holdings.all()
+        needed = needed_rates(fills, self._zone)
+        fetched = await self._fetch_rates(needed)
+        async with self._uow() as uow:
             stored: list[AudRate] = []
-            for currency, day in sorted(needed_rates(fills, self._zone)):
+            for currency, day in sorted(needed):
                 row = await uow.aud_rates.on_or_before(currency, day)
                 if row is not None:
                     stored.append(AudRate(row.day, row.currency, row.rate, row.source))
@@ -227,10 +233,24 @@ class StoreReportService:
             f"{money(s.prior_year_losses_applied, 'AUD')} used, "
             f"{money(s.losses_carried_forward, 'AUD')} carried forward",
             ato_method_note(method, identified=all(p.source for p in opening)),
+            *((f"AUD rates: {fetched.stored} fetched from {fetched.source} for this report",)
+              if fetched is not None and fetched.stored else ()),
             f"Other methods: {others}",
         ))
         return DocumentFile(f"cgt_{fy.label}_{method.value}.csv", cgt_csv(report).encode(), caption)
 
+
+    async def _fetch_rates(self, needed: set[tuple[str, date]]) -> RateFetch | None:
+        """Fetch the needed AUD rates the store lacks (when a source is configured)."""
+        if self._rates is None or not await self._rates.missing(needed):
+            return None
+        try:
+            return await self._rates.fetch_missing(needed)
+        except DataError as exc:
+            raise DataError(f"AUD rates could not be fetched: {exc}", user_message=(
+                f"Some AUD rates are missing and {self._rates.source} could not provide them "
+                f"({exc.user_message}). Try again later, or import them: tradebot tax import-rates FILE.csv"
+            )) from None
 
 def _drawdown(snapshots: Sequence[EquitySnapshot]) -> Decimal | None:
     """Return the deepest fall of equity from its running peak as a fraction (exact, in Decimal)."""

@@ -1,0 +1,1 @@
+"""Price sources beside the exchange (CoinGecko): an adapter behind ``ports.prices.PriceSource``."""
