@@ -248,7 +248,7 @@ class PricesConfig(Section):
     coingecko_base_url: str | None = None  # a proxy or a local server; default from the plan
     calls_per_minute: Annotated[float, Field(gt=0, le=1000)] = 10.0
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 15.0
-    max_retries: Annotated[int, Field(ge=0, le=10)] = 4
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 3
     ids: dict[str, str] = {}
     fetch_aud_rates: bool = True  # /tax and the export fetch missing AUD rates from CoinGecko
 

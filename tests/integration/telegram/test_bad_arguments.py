@@ -69,6 +69,7 @@ BAD: list[tuple[str, str | None]] = [
     ("/buy BTC/USDT 99999999999999", "far too large"),
     ("/buy BTC/USDT 1 2", None),
     ("/health x", None),
+    ("/jobs x", None),
     ("/version x", None),
     ("/config x", None),
     ("/reload x", None),
