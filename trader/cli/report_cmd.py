@@ -72,8 +72,9 @@ def register(sub: Any) -> None:
     rates.set_defaults(func=_import_rates)
     fetch = inner.add_parser("fetch-rates", help="store daily AUD rates: the ones an income year's records "
                                                  "need from CoinGecko, or an X/AUD market's 1d closes")
-    fetch.add_argument("--source", choices=("coingecko", "exchange"), default="coingecko",
-                       help="coingecko (default): what --year needs; exchange: --market from --since")
+    fetch.add_argument("--source", choices=("coingecko", "exchange"),
+                       help="coingecko: what --year needs (default); exchange: --market's closes (default "
+                            "when --market is given)")
     fetch.add_argument("--year", type=int, metavar="YEAR", help="coingecko: the income year (e.g. 2024)")
     fetch.add_argument("--market", metavar="PAIR", help="exchange: e.g. USDT/AUD or BTC/AUD")
     fetch.add_argument("--since", type=date.fromisoformat, metavar="YYYY-MM-DD", help="exchange: first day")
@@ -216,7 +217,8 @@ async def _fetch_needed(settings: Settings, needed: set[tuple[str, date]]) -> No
 async def _fetch_rates(args: argparse.Namespace) -> int:
     from trader.config import load_settings
 
-    if args.source == "coingecko":
+    source = args.source or ("exchange" if args.market else "coingecko")
+    if source == "coingecko":
         if args.year is None or not 2000 <= args.year <= 2100:
             raise InputError("--source coingecko needs --year YEAR (the income year, e.g. 2024)")
         settings = load_settings(args.config)
