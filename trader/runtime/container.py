@@ -58,6 +58,7 @@ from trader.services.drift import DriftService, DriftSetup
 from trader.services.engine_store import ENGINE_KEY
 from trader.services.insights import StoreInsightService
 from trader.services.market_data import MarketDataService
+from trader.services.miniapp import MiniAppAuth
 from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
@@ -364,8 +365,9 @@ def _web_services(w: _Wiring, services: Services) -> WebServices:
                                    store_exchange=w.settings.exchange.name, jobs=w.lifecycle.jobs)
     signals = SignalIntakeService(w.settings.web.signal_sources, w.settings.exchange.pairs, w.engine, w.uow,
                                   w.clock, audit, max_age_seconds=w.settings.web.signal_max_age_seconds)
+    miniapp = MiniAppAuth(w.settings.telegram, wall, w.settings.web.miniapp_max_age_seconds)
     return WebServices(core=services, tokens=ApiTokenService(w.uow, wall, audit), insights=insights,
-                       signals=signals)
+                       signals=signals, miniapp=miniapp, public_url=w.settings.web.public_url)
 
 
 def _drift(settings: Settings, mode: RunMode, uow: UnitOfWorkFactory, exchange: Exchange, clock: Clock,

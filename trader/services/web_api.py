@@ -12,7 +12,7 @@ from typing import Protocol
 
 from trader.services.api import Services
 from trader.services.api_tokens import ApiPrincipal
-from trader.services.dto import JobView
+from trader.services.dto import Actor, JobView
 from trader.services.signals import ExternalSignal, SignalOutcome
 from trader.services.web_dto import (
     AuditView,
@@ -56,6 +56,14 @@ class InsightService(Protocol):
         ...
 
 
+class MiniAppCheck(Protocol):
+    """Who Telegram Mini App init data signs in (``miniapp.MiniAppAuth`` implements it)."""
+
+    def authenticate(self, init_data: str) -> Actor:
+        """Return the actor; ``miniapp.MiniAppRefused`` (401 or 403) otherwise."""
+        ...
+
+
 class SignalIntake(Protocol):
     """Webhook signals (``signals.SignalIntakeService`` implements it)."""
 
@@ -80,3 +88,5 @@ class WebServices:
     tokens: TokenCheck
     insights: InsightService
     signals: SignalIntake
+    miniapp: MiniAppCheck
+    public_url: str | None = None  # where the dashboard is reached from outside (the Mini App button)
