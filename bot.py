@@ -206,10 +206,11 @@ class RateLimits:
 
 def build_application(config: TelegramConfig, services: Services, lifecycle: Lifecycle | None = None, *,
                       limits: RateLimits = RateLimits(), request: BaseRequest | None = None,
-                      link: TelegramLink | None = None) -> BotApplication:
+                      link: TelegramLink | None = None, dashboard_url: str | None = None) -> BotApplication:
     """Return the configured Application with every handler registered (``request``: tests only).
 
-    ``link`` learns whether getMe/getUpdates succeed (the "telegram" readiness check).
+    ``link`` learns whether getMe/getUpdates succeed (the "telegram" readiness check);
+    ``dashboard_url`` (``web.public_url``) is where /dashboard opens the Mini App.
     """
     if config.token is None:
         raise ValueError("build_application needs telegram.token")
@@ -233,7 +234,7 @@ def build_application(config: TelegramConfig, services: Services, lifecycle: Lif
     elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     app: BotApplication = builder.build()  # type: ignore[assignment]
-    register(app, services, AccessList(config.allowed_chats))
+    register(app, services, AccessList(config.allowed_chats), dashboard_url)
     return app
 
 
@@ -326,7 +327,8 @@ async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event, *,
         await run_headless(runtime.lifecycle, stop)
         return
     link = TelegramLink()
-    app = build_application(config, runtime.services, link=link)
+    web = getattr(runtime, "web", None)  # trader.runtime.container.Runtime has it when the API is on
+    app = build_application(config, runtime.services, link=link, dashboard_url=getattr(web, "public_url", None))
     if isinstance(runtime.lifecycle, ReadinessHost):
         runtime.lifecycle.add_check("telegram", link.ready, optional=True)  # replaces "not configured"
     connected = asyncio.Event()

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    MenuButtonWebApp,
+    Update,
+    WebAppInfo,
+)
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
@@ -23,6 +30,7 @@ from handlers import admin, auth, errors, keyboards
 from handlers.access import AccessList
 from handlers.commands import BUTTONS, COMMANDS, visible_to
 from handlers.context import BotApplication, BotContext, BotData
+from handlers.dashboard import app_url
 from trader.services.api import Services
 from trader.services.dto import Role
 
@@ -31,10 +39,15 @@ logger = logging.getLogger(__name__)
 __all__ = ["BotContext", "BotData", "publish_commands", "register"]
 
 
-def register(app: BotApplication, services: Services, access: AccessList) -> None:
-    """Add the access check, every command and button handler, and the error handler to ``app``."""
+def register(app: BotApplication, services: Services, access: AccessList,
+             dashboard_url: str | None = None) -> None:
+    """Add the access check, every command and button handler, and the error handler to ``app``.
+
+    ``dashboard_url`` (``web.public_url``) is where /dashboard and the menu button open the Mini App.
+    """
     data = app.bot_data
     data.services, data.access, data.commands = services, access, COMMANDS
+    data.dashboard_url = dashboard_url
     app.add_handler(TypeHandler(Update, auth.check_access), group=-1)
     for command in COMMANDS:  # edits are ignored so an edited "/pause" does not act twice
         app.add_handler(CommandHandler(command.name, command.callback, filters=f.UpdateType.MESSAGE,
@@ -57,6 +70,9 @@ async def publish_commands(app: BotApplication) -> None:
             continue
         try:
             await app.bot.set_my_commands(_menu(role), scope=BotCommandScopeChat(chat_id))
+            if app.bot_data.dashboard_url:  # the chat's menu button opens the dashboard Mini App
+                button = MenuButtonWebApp("Dashboard", WebAppInfo(app_url(app.bot_data.dashboard_url)))
+                await app.bot.set_chat_menu_button(chat_id=chat_id, menu_button=button)
         except BadRequest as exc:  # the user never opened a chat with the bot ("chat not found")
             logger.warning("no command menu for chat %s: %s", chat_id, exc.message)
 

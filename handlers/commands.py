@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import admin, backtest, charts, reports, settings, status, trading
+from handlers import admin, backtest, charts, dashboard, reports, settings, status, trading
 from handlers.context import BotContext
 from handlers.keyboards import (
     BuyChoice,
@@ -75,6 +75,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("halt", trading.halt, T, "Halt trading, optionally closing everything", "/halt [flatten]"),
     Command("close", trading.close, T, "Close one position or all", "/close ID|all"),
     Command("buy", trading.buy, T, "Open a position by hand", "/buy PAIR [amount]"),
+    Command("dashboard", dashboard.dashboard, V, "Open the web dashboard inside Telegram"),
     Command("health", status.health, V, "Exchange, database and scheduler health"),
     Command("jobs", status.jobs, V, "Scheduled jobs: last run, duration, outcome, next run"),
     Command("version", admin.version, V, "Program version"),

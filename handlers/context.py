@@ -28,6 +28,7 @@ class BotData:
     button_ttl: float = 300.0  # seconds a confirmation button stays valid
     page_ttl: float = 3600.0  # seconds a paging button stays valid
     commands: tuple[Command, ...] = ()
+    dashboard_url: str | None = None  # web.public_url: where /dashboard's Mini App button points
     unexpected_errors: int = 0  # errors that reached the generic reply; watched by tests and /health
 
 

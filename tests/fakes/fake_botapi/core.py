@@ -26,7 +26,7 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 SENDING = ("sendMessage", "sendPhoto", "sendDocument", "editMessageText", "editMessageReplyMarkup")
 _JSON_FIELDS = {"reply_markup", "commands", "entities", "caption_entities", "link_preview_options",
-                "reply_parameters", "scope", "allowed_updates", "media"}
+                "reply_parameters", "scope", "allowed_updates", "media", "menu_button"}
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "user_id", "cache_time"}
 _BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "FakeBot", "username": BOT_USERNAME}
 
@@ -146,6 +146,7 @@ class FakeBotApiCore:
         self._cursor = 0
         self._releasing = False
         self.known_chats: set[int] = set()  # chats that talked to the bot; others are "not found"
+        self.menu_buttons: dict[int, Any] = {}  # chat id (0: default) -> menu button
 
     # ── what tests call ──────────────────────────────────────────────────────────────────
 
@@ -261,6 +262,12 @@ class FakeBotApiCore:
                 "supports_inline_queries": False}
 
     async def _m_deleteWebhook(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
+        return True
+
+    async def _m_setChatMenuButton(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:
+        if "chat_id" in p and int(p["chat_id"]) not in self.known_chats:
+            raise BotApiError(400, "Bad Request: chat not found")
+        self.menu_buttons[int(p.get("chat_id", 0))] = p.get("menu_button") or {}
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any], f: dict[str, UploadedFile]) -> Any:

@@ -75,12 +75,13 @@ def telegram_config(fake: FakeBotApiCore, allowed: tuple[TelegramUser, ...] = AL
 async def running_bot(fake: FakeBotApiCore, services: Services, *,
                       allowed: tuple[TelegramUser, ...] = ALLOWED, in_process: bool = False,
                       lifecycle: bot.Lifecycle | None = None,
-                      limits: bot.RateLimits = NO_LIMITS) -> AsyncIterator[BotHarness]:
+                      limits: bot.RateLimits = NO_LIMITS,
+                      dashboard_url: str | None = None) -> AsyncIterator[BotHarness]:
     """Build the application like production does, serve it until the block ends."""
     fake.known_chats.update(u.id for u in allowed)  # allow-listed users have talked to the bot before
     request = CoreRequest(fake) if in_process else None
     app = bot.build_application(telegram_config(fake, allowed), services, lifecycle, limits=limits,
-                                request=request)
+                                request=request, dashboard_url=dashboard_url)
     clock = ManualClock()
     app.bot_data.clock = clock
     stop = asyncio.Event()

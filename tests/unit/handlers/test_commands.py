@@ -40,6 +40,7 @@ REQUIRED = {
     "whoami",
     "tax",
     "logs",
+    "dashboard",
 }
 
 

@@ -1,0 +1,261 @@
+/* tradebot dashboard: five pages over /api/v1, refreshed every 10 s; no build step.
+   Auth: inside Telegram the Mini App's init data ("Authorization: tma ..."); in a browser an API token
+   kept in sessionStorage (this tab only). Numbers arrive as exact decimal strings and are formatted once here. */
+"use strict";
+
+const API = "../api/v1";
+const REFRESH_MS = 10000;
+const state = { auth: null, timer: null, charts: [], tradeQuery: { page: 1 }, sort: {} };
+
+function initAuth() {
+  const tg = window.Telegram && window.Telegram.WebApp && window.Telegram.WebApp.initData;
+  const hash = new URLSearchParams(location.hash.replace(/^#/, ""));
+  const fromHash = hash.get("tgWebAppData");
+  if (tg || fromHash) {
+    sessionStorage.setItem("tma", tg || fromHash);
+    if (fromHash) history.replaceState(null, "", location.pathname + "#/dashboard");
+  }
+  const initData = sessionStorage.getItem("tma");
+  if (initData) return "tma " + initData;
+  const token = sessionStorage.getItem("token");
+  return token ? "Bearer " + token : null;
+}
+
+async function api(path, params) {
+  const url = new URL(API + path, location.href);
+  Object.entries(params || {}).forEach(([k, v]) => { if (v !== "" && v != null) url.searchParams.set(k, v); });
+  const resp = await fetch(url, { headers: { Authorization: state.auth } });
+  const body = await resp.json();
+  if (resp.status === 401) { signOut(body.error.message); throw new Error(body.error.message); }
+  if (!resp.ok) throw new Error(body.error ? body.error.message : resp.statusText);
+  return body;
+}
+
+const num = (v) => (v == null ? null : Number(v));
+function money(v, quote) { return v == null ? "n/a" : Number(v).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 }) + (quote ? " " + quote : ""); }
+function pct(fraction) { return fraction == null ? "n/a" : (Number(fraction) * 100).toFixed(2) + " %"; }
+function ratio(v) { return v == null ? "n/a" : Number(v).toFixed(2); }
+function qty(v) { return v == null ? "n/a" : String(Number(v)); }
+function when(iso) { return iso ? iso.replace("T", " ").slice(0, 16) : ""; }
+function sign(v) { return num(v) > 0 ? "up" : num(v) < 0 ? "down" : ""; }
+function esc(s) { return String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c])); }
+
+function card(label, value, cls) {
+  return `<div class="card"><div class="label">${esc(label)}</div><div class="value ${cls || ""}" data-kpi="${esc(label)}">${esc(value)}</div></div>`;
+}
+
+function table(id, columns, rows) {
+  const sort = state.sort[id];
+  if (sort) rows = [...rows].sort((a, b) => {
+    const x = a[sort.key], y = b[sort.key];
+    const nx = Number(x), ny = Number(y);
+    const c = !isNaN(nx) && !isNaN(ny) && x !== "" && y !== "" ? nx - ny : String(x).localeCompare(String(y));
+    return sort.desc ? -c : c;
+  });
+  const head = columns.map((c) => `<th data-table="${id}" data-key="${c.key}">${esc(c.label)}</th>`).join("");
+  const body = rows.map((r) => "<tr>" + columns.map((c) => {
+    const shown = c.format ? c.format(r[c.key], r) : r[c.key];
+    return `<td class="${c.signed ? sign(r[c.key]) : ""}">${esc(shown == null ? "" : shown)}</td>`;
+  }).join("") + "</tr>").join("");
+  return `<div class="table-wrap"><table id="${id}"><thead><tr>${head}</tr></thead><tbody>${body}</tbody></table></div>`;
+}
+
+function clearCharts() { state.charts.forEach((c) => c.remove()); state.charts = []; }
+
+function newChart(el) {
+  const chart = LightweightCharts.createChart(el, {
+    layout: { background: { color: "#1e222d" }, textColor: "#d1d4dc" },
+    grid: { vertLines: { color: "#2a2e39" }, horzLines: { color: "#2a2e39" } },
+    timeScale: { timeVisible: true }, autoSize: true,
+  });
+  state.charts.push(chart);
+  return chart;
+}
+
+const sec = (iso) => Math.floor(Date.parse(iso) / 1000);
+
+function equityChart(el, curve) {
+  const chart = newChart(el);
+  const line = chart.addLineSeries({ color: "#2962ff", lineWidth: 2, priceScaleId: "right" });
+  line.setData(curve.points.map((p) => ({ time: sec(p.ts), value: Number(p.equity) })));
+  const dd = chart.addHistogramSeries({ color: "#ef535088", priceScaleId: "dd" });
+  chart.priceScale("dd").applyOptions({ scaleMargins: { top: 0.75, bottom: 0 } });
+  dd.setData(curve.points.map((p) => ({ time: sec(p.ts), value: p.drawdown * 100 })));
+  chart.timeScale().fitContent();
+}
+
+const pages = {
+  async dashboard(el) {
+    const [balance, status, kpis, daily, curve, recent] = await Promise.all([
+      api("/balance"), api("/status"), api("/kpis"), api("/performance/periods/day", { count: 1 }),
+      api("/equity"), api("/trades", { page_size: 5 })]);
+    const unrealised = status.positions.reduce((s, p) => s + Number(p.pnl), 0);
+    const q = balance.quote;
+    el.innerHTML = `<h1>Dashboard</h1><div class="cards">
+      ${card("Total equity", money(balance.equity, q))}
+      ${card("Daily PnL", money(daily.rows.length ? daily.rows[0].pnl : 0, q), sign(daily.rows.length ? daily.rows[0].pnl : 0))}
+      ${card("Unrealised PnL", money(unrealised, q), sign(unrealised))}
+      ${card("Cash", money(balance.free, q))}
+      ${card("Exposure", money(balance.exposure, q))}
+      ${card("Win rate", pct(kpis.win_rate))}
+      ${card("Trading", status.state)}</div>
+      <h2>Equity and drawdown</h2><div class="chart" id="equity-chart"></div>
+      <h2>Recent trades</h2>${tradeTable(recent.trades, q)}`;
+    equityChart(el.querySelector("#equity-chart"), curve);
+  },
+
+  async portfolio(el) {
+    const balance = await api("/balance");
+    const q = balance.quote;
+    el.innerHTML = `<h1>Portfolio</h1><div class="cards">${card("Total equity", money(balance.equity, q))}
+      ${card("Cash", money(balance.free, q))}${card("Exposure", money(balance.exposure, q))}</div>
+      <h2>Assets</h2>${table("assets", [
+        { key: "asset", label: "Asset" }, { key: "free", label: "Free", format: qty },
+        { key: "used", label: "In orders", format: qty }, { key: "value", label: "Value " + q, format: (v) => money(v) },
+      ], balance.assets)}`;
+  },
+
+  async performance(el) {
+    const [kpis, pairs, strategies, months] = await Promise.all([
+      api("/kpis"), api("/performance/pairs"), api("/performance/strategies"),
+      api("/performance/periods/month", { count: 12 })]);
+    const q = kpis.quote;
+    const groups = [{ key: "key", label: "Name" }, { key: "trades", label: "Trades" },
+      { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true },
+      { key: "pnl_fraction", label: "Avg", format: pct, signed: true }, { key: "win_rate", label: "Win rate", format: pct }];
+    el.innerHTML = `<h1>Performance</h1><div class="cards">
+      ${card("Trades", kpis.trades)}${card("Win rate", pct(kpis.win_rate))}
+      ${card("Profit factor", ratio(kpis.profit_factor))}${card("Expectancy", money(kpis.expectancy, q))}
+      ${card("Total PnL", money(kpis.total_pnl, q), sign(kpis.total_pnl))}${card("Max drawdown", pct(kpis.max_drawdown))}
+      ${card("Sharpe", ratio(kpis.sharpe))}${card("Sortino", ratio(kpis.sortino))}${card("Volatility", pct(kpis.volatility))}</div>
+      <h2>By pair</h2>${table("by-pair", groups, pairs)}
+      <h2>By strategy</h2>${table("by-strategy", groups, strategies)}
+      <h2>By month</h2>${table("by-month", [{ key: "start", label: "Month" }, { key: "trades", label: "Trades" },
+        { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true },
+        { key: "pnl_pct", label: "Return", format: pct, signed: true }], months.rows)}`;
+  },
+
+  async holdings(el) {
+    const status = await api("/status");
+    const q = status.quote;
+    const pair = state.holdingPair || (status.positions[0] && status.positions[0].pair) || "BTC/USDT";
+    el.innerHTML = `<h1>Holdings</h1>${table("positions", [
+        { key: "pair", label: "Pair" }, { key: "direction", label: "Side" }, { key: "amount", label: "Amount", format: qty },
+        { key: "entry_price", label: "Entry", format: qty }, { key: "current_price", label: "Now", format: qty },
+        { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true }, { key: "pnl_pct", label: "PnL %", format: pct, signed: true },
+        { key: "stop_price", label: "Stop", format: qty }, { key: "strategy", label: "Strategy" }], status.positions)}
+      <h2>${esc(pair)}</h2><div class="chart" id="candles-chart"></div>`;
+    const candles = await api("/candles", { pair, timeframe: "1h", limit: 200, indicators: "ema_20" });
+    const chart = newChart(el.querySelector("#candles-chart"));
+    const series = chart.addCandlestickSeries();
+    series.setData(candles.time.map((t, i) => ({ time: t / 1000, open: candles.open[i], high: candles.high[i], low: candles.low[i], close: candles.close[i] })));
+    const ema = chart.addLineSeries({ color: "#f0b90b", lineWidth: 1 });
+    ema.setData(candles.time.map((t, i) => ({ time: t / 1000, value: candles.indicators.ema_20[i] })).filter((p) => p.value != null));
+    const mine = status.positions.filter((p) => p.pair === pair);
+    series.setMarkers(mine.map((p) => ({ time: Math.max(candles.time[0] / 1000, Math.floor(sec(p.opened_at) / 3600) * 3600), position: "belowBar", color: "#26a69a", shape: "arrowUp", text: "entry" })));
+    mine.filter((p) => p.stop_price).forEach((p) => series.createPriceLine({ price: Number(p.stop_price), color: "#ef5350", title: "stop" }));
+    chart.timeScale().fitContent();
+  },
+
+  async trades(el) {
+    const query = state.tradeQuery;
+    const pageData = await api("/trades", { ...query, page_size: 25 });
+    const q = pageData.quote;
+    const total = pageData.trades.reduce((s, t) => s + Number(t.pnl), 0);
+    const wins = pageData.trades.filter((t) => Number(t.pnl) > 0).length;
+    el.innerHTML = `<h1>Trades</h1><form class="filters" id="trade-filters">
+        <input name="pair" placeholder="Pair (BTC/USDT)" value="${esc(query.pair || "")}">
+        <input name="strategy" placeholder="Strategy" value="${esc(query.strategy || "")}">
+        <select name="side"><option value="">any side</option><option value="long">long</option><option value="short">short</option></select>
+        <select name="outcome"><option value="">won or lost</option><option value="won">won</option><option value="lost">lost</option></select>
+        <input name="since" type="date" value="${esc((query.since || "").slice(0, 10))}"><input name="until" type="date" value="${esc((query.until || "").slice(0, 10))}">
+        <button type="submit">Filter</button></form>
+      <div class="cards">${card("Matching trades", pageData.total)}${card("PnL on this page", money(total, q), sign(total))}
+        ${card("Wins on this page", pageData.trades.length ? wins + " / " + pageData.trades.length : "n/a")}</div>
+      ${tradeTable(pageData.trades, q)}
+      <div class="pager"><button id="prev" ${pageData.page <= 1 ? "disabled" : ""}>‹</button>
+        <span id="page-of">page ${pageData.page} of ${pageData.pages}</span><button id="next" ${pageData.page >= pageData.pages ? "disabled" : ""}>›</button></div>`;
+    const form = el.querySelector("#trade-filters");
+    form.side.value = query.side || ""; form.outcome.value = query.outcome || "";
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const f = new FormData(form);
+      const day = (v) => (v ? v + "T00:00:00Z" : "");
+      state.tradeQuery = { pair: f.get("pair").trim(), strategy: f.get("strategy").trim(), side: f.get("side"),
+        outcome: f.get("outcome"), since: day(f.get("since")), until: day(f.get("until")), page: 1 };
+      render();
+    });
+    el.querySelector("#prev").onclick = () => { state.tradeQuery.page -= 1; render(); };
+    el.querySelector("#next").onclick = () => { state.tradeQuery.page += 1; render(); };
+  },
+};
+
+function tradeTable(trades, quote) {
+  return table("trades-table", [
+    { key: "closed_at", label: "Closed", format: when }, { key: "pair", label: "Pair" }, { key: "direction", label: "Side" },
+    { key: "amount", label: "Amount", format: qty }, { key: "entry_price", label: "Entry", format: qty },
+    { key: "exit_price", label: "Exit", format: qty }, { key: "pnl", label: "PnL " + quote, format: (v) => money(v), signed: true },
+    { key: "pnl_fraction", label: "Return", format: pct, signed: true }, { key: "exit_reason", label: "Exit" },
+    { key: "strategy", label: "Strategy" }], trades);
+}
+
+function currentPage() { const name = location.hash.replace(/^#\//, ""); return pages[name] ? name : "dashboard"; }
+
+let rendering = false;
+async function render() {
+  if (rendering) return;
+  rendering = true;
+  const name = currentPage();
+  document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === name));
+  const el = document.getElementById("page");
+  const scroll = window.scrollY;
+  try {
+    const fresh = document.createElement("div");
+    clearCharts();
+    el.replaceChildren(fresh);
+    await pages[name](fresh);
+    document.body.dataset.loaded = name;
+    document.getElementById("live").classList.remove("stale");
+    window.scrollTo(0, scroll);
+  } catch (err) {
+    document.getElementById("live").classList.add("stale");
+    if (state.auth) el.insertAdjacentHTML("afterbegin", `<p class="error">${esc(err.message)}</p>`);
+  } finally { rendering = false; }
+}
+
+function signOut(message) {
+  sessionStorage.removeItem("token"); sessionStorage.removeItem("tma");
+  state.auth = null; clearInterval(state.timer);
+  document.getElementById("page").replaceChildren();
+  document.getElementById("login").hidden = false;
+  document.getElementById("login-error").textContent = message || "";
+}
+
+function begin() {
+  state.auth = initAuth();
+  if (!state.auth) { signOut(""); return; }
+  document.getElementById("login").hidden = true;
+  window.onhashchange = render;
+  render();
+  clearInterval(state.timer);
+  state.timer = setInterval(render, REFRESH_MS);
+}
+
+function setup() {
+  if (window.Telegram && window.Telegram.WebApp) window.Telegram.WebApp.ready();
+  document.getElementById("login-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    sessionStorage.setItem("token", document.getElementById("token").value.trim());
+    begin();
+  });
+  document.addEventListener("click", (e) => {
+    const th = e.target.closest("th[data-table]");
+    if (!th) return;
+    const prev = state.sort[th.dataset.table];
+    state.sort[th.dataset.table] = { key: th.dataset.key, desc: prev && prev.key === th.dataset.key ? !prev.desc : false };
+    render();
+  });
+  begin();
+}
+
+setup();
