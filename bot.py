@@ -328,7 +328,8 @@ async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event, *,
         return
     link = TelegramLink()
     web = getattr(runtime, "web", None)  # trader.runtime.container.Runtime has it when the API is on
-    app = build_application(config, runtime.services, link=link, dashboard_url=getattr(web, "public_url", None))
+    app = build_application(config, runtime.services, link=link,
+                            dashboard_url=getattr(web, "public_url", None))
     if isinstance(runtime.lifecycle, ReadinessHost):
         runtime.lifecycle.add_check("telegram", link.ready, optional=True)  # replaces "not configured"
     connected = asyncio.Event()
