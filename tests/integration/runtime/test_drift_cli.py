@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -22,12 +23,13 @@ def _tradebot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_drift_of_a_replayed_account_then_of_a_fill_moved_by_hand(tmp_path: Path) -> None:
-    # the replay starts three candles before breakout's first signal: 120 candles hold one round trip
+    # the replay starts shortly before breakout's first signal: 120 candles hold at least one round trip
     run = _tradebot(tmp_path, "run", "--replay", "--speed", "36000000", "--max-candles", "120")
     assert run.returncode == 0, run.stderr[-3000:]
     clean = _tradebot(tmp_path, "drift", "--replay", "--all")
     assert clean.returncode == 0, clean.stdout + clean.stderr[-3000:]
-    assert "1 matched, 0 missing, 0 extra; 0 logic differences" in clean.stdout
+    matched = re.search(r"(\d+) matched, 0 missing, 0 extra; 0 logic differences", clean.stdout)
+    assert matched is not None and int(matched.group(1)) >= 1, clean.stdout
     assert "[same] matched" in clean.stdout and "backtest:" in clean.stdout and "account :" in clean.stdout
 
     with sqlite3.connect(tmp_path / "run.db") as db:

