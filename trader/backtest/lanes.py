@@ -62,6 +62,10 @@ class Lane:
         """Return candle ``k``'s open time, ms."""
         return int(self.candles.timestamp[k])
 
+    def first_closing_at(self, at_ms: int) -> int:
+        """Return the index of the first candle whose close is at or after ``at_ms`` (len when none)."""
+        return int(self.candles.timestamp.searchsorted(at_ms - self.timeframe_ms, side="left"))
+
     def close_time(self, k: int) -> int:
         """Return candle ``k``'s close time (open + timeframe), ms."""
         return int(self.candles.timestamp[k]) + self.timeframe_ms

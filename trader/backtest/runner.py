@@ -23,6 +23,7 @@ against a per-candle loop that calls ``step`` on every candle.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -90,17 +91,25 @@ class _Simulation:
         missing = sorted(set(lanes) - set(markets))
         if missing:
             raise ValueError(f"no market description for {', '.join(missing)}")
-        if settings.risk.max_positions_per_pair != 1:
-            # a pair's next event is either its next entry or its position's exit, never both
-            raise InputError("the backtest holds at most one position per pair: set "
-                             f"risk.max_positions_per_pair = 1 (got {settings.risk.max_positions_per_pair})")
+        risks = [settings.risk, *(risk for _, risk in settings.risk_changes)]
+        for risk in risks:
+            if risk.max_positions_per_pair != 1:
+                # a pair's next event is either its next entry or its position's exit, never both
+                raise InputError("the backtest holds at most one position per pair: set "
+                                 f"risk.max_positions_per_pair = 1 (got {risk.max_positions_per_pair})")
         self.lanes = lanes
         self.settings = settings
-        self.config = EngineConfig(settings.strategy, settings.risk, dict(markets),
-                                   allow_short=settings.allow_short)
+        # One engine config per risk regime; regime r is in force from change_ms[r - 1] on.
+        self.configs = [EngineConfig(settings.strategy, risk, dict(markets), allow_short=settings.allow_short)
+                        for risk in risks]
+        self.change_ms = [at for at, _ in settings.risk_changes]
+        if self.change_ms != sorted(self.change_ms):
+            raise ValueError("risk_changes must be in time order")
+        self.config = self.configs[0]  # markets and the first regime
         self.ledger = SimLedger({settings.quote: settings.start_balance}, markets.values(),
                                 fees=settings.fees, slippage=settings.slippage)
-        self.trail = {s: self.config.context(s).trail for s in lanes}  # the engine's own float view
+        # the engine's own float view of the trailing rule, per regime and pair
+        self.trails = [{s: config.context(s).trail for s in lanes} for config in self.configs]
         self.timeline = Timeline.build(lanes, settings.risk.timezone, settings.quote)
         self.state = EngineState()
         self.queue = EventQueue()
@@ -130,7 +139,7 @@ class _Simulation:
         # Equity seen at closes since the last step, before this instant's fills change the holdings;
         # a fill instant also covers the close at the same time (closes come before the open).
         marks = self.timeline.equity_marks(self.last_ms, time_ms, self.ledger, self.state.risk,
-                                           self.settings.risk, inclusive=phase == FILL_PHASE)
+                                           self._config_at(time_ms).risk, inclusive=phase == FILL_PHASE)
         self.last_ms = time_ms
         updates: list[OrderUpdate] = []
         prices: dict[Symbol, PriceUpdated] = {}
@@ -159,7 +168,7 @@ class _Simulation:
         now = ms_to_datetime(time_ms)
         later, self.pending.later = self.pending.later, []
         account = self.ledger.snapshot(self.settings.quote, self._marks_at(time_ms), with_balances=False)
-        inp = StepInput(now, account, self.config, order_updates=(*later, *updates),
+        inp = StepInput(now, account, self._config_at(time_ms), order_updates=(*later, *updates),
                         prices=prices or {}, signals=signals or {},
                         exit_requests=exits or {}, equity_marks=marks)
         out = step(self.state, inp)
@@ -171,6 +180,13 @@ class _Simulation:
             urgent, self.pending.urgent = self.pending.urgent, []
             return self._step(time_ms, updates=urgent)
         return out
+
+    def _regime(self, time_ms: int) -> int:
+        """Return the index of the risk regime in force at ``time_ms``."""
+        return bisect_right(self.change_ms, time_ms)
+
+    def _config_at(self, time_ms: int) -> EngineConfig:
+        return self.configs[self._regime(time_ms)]
 
     def _marks_at(self, time_ms: int) -> dict[Symbol, Decimal]:
         """Return the last close of every pair the account holds (all the snapshot needs)."""
@@ -205,8 +221,21 @@ class _Simulation:
         entry = position.entry_price or Decimal(0)
         levels = kernel.PositionLevels(position.is_long, float(entry), stop, target,
                                        float(position.high_water or entry))
-        found = kernel.find_exit(lane.ohlc, lane.exit_flags(position.is_long), start, levels,
-                                 self.trail[lane.symbol], has_detail=lane.detail is not None)
+        flags = lane.exit_flags(position.is_long)
+        while True:  # one kernel search per risk regime: the trailing rule may change at a boundary
+            regime = self._regime(lane.close_time(min(start, len(lane) - 1)))
+            end = len(lane) if regime == len(self.change_ms) else min(len(lane), lane.first_closing_at(
+                self.change_ms[regime]))
+            opens, highs, lows, closes = lane.ohlc
+            candles = (opens[:end], highs[:end], lows[:end], closes[:end])
+            found = kernel.find_exit(candles, flags[:end], start, levels, self.trails[regime][lane.symbol],
+                                     has_detail=lane.detail is not None)
+            if found.code != kernel.NONE or end >= len(lane) or end <= start:
+                break
+            # the next regime goes on from the levels this one reached (what the skipped ticks did)
+            levels = kernel.PositionLevels(position.is_long, float(entry), found.stop, target,
+                                           found.high_water)
+            start = end
         if found.code == kernel.NONE:
             return
         if found.code == kernel.CLOSE:
@@ -273,7 +302,7 @@ class _Simulation:
             return
         end_ms = max(lane.close_time(len(lane) - 1) for lane in self.lanes.values())
         marks = self.timeline.equity_marks(self.last_ms, end_ms, self.ledger, self.state.risk,
-                                           self.settings.risk)
+                                           self._config_at(end_ms).risk)
         self._step(end_ms, updates=[], exits=dict.fromkeys(active, ExitReason.END_OF_DATA), marks=marks)
         updates: list[OrderUpdate] = []
         for symbol in active:

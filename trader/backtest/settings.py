@@ -32,6 +32,9 @@ class BacktestSettings:
     fees: FeeModel | None = None  # None: each market's own maker/taker fees
     slippage: SlippageModel = field(default_factory=SlippageModel)
     allow_short: bool = False
+    # Risk sections that replace ``risk`` from a time on (epoch ms of a candle close, ascending), as a
+    # /settings change does in a running engine; the drift report replays the audited changes with it.
+    risk_changes: tuple[tuple[int, RiskConfig], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

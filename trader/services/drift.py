@@ -3,8 +3,9 @@
 The period runs from the account's first equity snapshot (or ``since``) to its last one. For each
 enabled strategy the service loads the stored candles of its pairs (with warm-up before the period),
 rebuilds the parameters in force from the configuration and the audit log
-(``services.param_history``: each strategy-parameter change from the next candle close on, as the
-engine applies it), runs the backtest with the paper account's costs and starting equity, builds both
+(``services.param_history``: each change from the next candle close on, as the engine applies it:
+strategy parameters through stitched signals, risk sections through ``BacktestSettings.risk_changes``),
+runs the backtest with the paper account's costs and starting equity, builds both
 sides' trades from fills and compares them (``analytics.drift``). A logic difference queues one
 warning alert in the outbox when the caller asks for alerts (the nightly job, ``tradebot drift --alert``).
 """
@@ -118,12 +119,12 @@ class DriftService:
             tolerance = Tolerance(time=_delta(timeframe), amount=setup.amount_tolerance)
             mine = [t for t in actual if t.strategy == entry.name]
             drifts += compare(expected, mine, tolerance).trades
+        if len(periods[0].strategies) > 1:
+            notes.append("several strategies share the account's balance but are backtested one by one "
+                         "with all of it, so their sizes may differ")
         known = {e.name for e in periods[0].strategies}
         strangers = [t for t in actual if t.strategy not in known]  # manual or disabled strategies
         drifts += compare([], strangers, Tolerance(_delta(setup.exchange.timeframe))).trades
-        if any(r.risk != periods[0].risk for r in periods[1:]):
-            notes.append("risk settings changed inside the period; the backtest used those in force at its "
-                         "start, so trades after the change may differ in size or exits")
         view = _view(DriftResult(tuple(sorted(drifts, key=lambda d: (d.entry_time, d.symbol)))), start, end,
                      quote, tuple(e.name for e in periods[0].strategies), periods, tuple(notes))
         if alert and view.logic_differences:
@@ -154,7 +155,8 @@ class DriftService:
         settings = BacktestSettings(
             strategy=name, timeframe=timeframe, risk=periods[0].risk, start_balance=balance,
             quote=setup.exchange.quote_currency, fees=FeeModel.flat(setup.exchange.paper_fee),
-            slippage=SlippageModel(setup.exchange.paper_slippage))
+            slippage=SlippageModel(setup.exchange.paper_slippage),
+            risk_changes=tuple((ms, r.risk) for (ms, _), r in zip(built[1:], periods[1:], strict=True)))
         run = await asyncio.to_thread(_simulate, built, frames, trade_from, tf, markets, settings)
         return [t for t in run if t.exit_reason != ExitReason.END_OF_DATA.value]  # still open in the account
 

@@ -105,3 +105,28 @@ def test_daily_loss_limit_and_drawdown_halt_between_events_match_reference() -> 
     params = {"stop_pct": 0.03, "take_profit_pct": 0.06, "regime_filter": False, "confirm": "either"}
     positions = compare("bollinger_reversion", params, candles, "1h", risk)
     assert 10 < len(positions) < 100  # the halt stops trading part-way
+
+
+def test_risk_changes_at_their_times_match_a_reference_loop_that_switches_config() -> None:
+    # The drift report replays /settings changes: the trailing rule and the sizing change while
+    # positions are open, so the fast runner must split its exit search at each change.
+    candles = {BTC: load("BTC_USDT-1h", 5000), ETH: load("ETH_USDT-1h", 5000)}
+    signals = compute_signals(create("breakout", {"stop_pct": 0.02, "take_profit_pct": 0.0}), candles)
+    markets = {s: default_market(s, float(c.close[0])) for s, c in candles.items()}
+    wide = RiskConfig(trailing=TrailingConfig(enabled=True, distance=Decimal("0.05")))
+    trail = TrailingConfig(enabled=True, distance=Decimal("0.015"), min_step=Decimal("0.002"))
+    tight = RiskConfig(risk_per_trade=Decimal("0.02"), trailing=trail)
+    hour = 3_600_000
+    times = candles[BTC].timestamp
+    # BTC holds a position from candle 1984 for 76 hours: the first change tightens its trail mid-way
+    changes = ((int(times[2000]) + hour, tight), (int(times[3400]) + hour, RiskConfig()))
+    settings = BacktestSettings("breakout", "1h", risk=wide, fees=FeeModel.flat(Decimal("0.001")),
+                                slippage=SlippageModel(Decimal(0)), risk_changes=changes)
+    fast = simulate(signals, candles, markets, settings)
+    slow = reference_run(signals, candles, markets, settings)
+    assert [trade_key(p) for p in fast.positions] == [trade_key(p) for p in slow]
+    unchanged = simulate(signals, candles, markets, BacktestSettings(
+        "breakout", "1h", risk=wide, fees=FeeModel.flat(Decimal("0.001")),
+        slippage=SlippageModel(Decimal(0))))
+    assert [trade_key(p) for p in unchanged.positions] != [trade_key(p) for p in fast.positions]
+    assert len(fast.positions) > 20

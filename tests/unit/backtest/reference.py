@@ -42,13 +42,19 @@ class ReferenceLoop:
     pending: Execution = field(default_factory=Execution)
     closed: list[Position] = field(default_factory=list)
     steps: int = 0
+    changes: list[tuple[int, EngineConfig]] = field(default_factory=list)  # (from close ms, config)
+
+    def config_at(self, time_ms: int) -> EngineConfig:
+        """Return the config in force at ``time_ms`` (the last change at or before it, else ``config``)."""
+        return next((c for at, c in reversed(self.changes) if at <= time_ms), self.config)
 
     def step(self, time_ms: int, updates: list[OrderUpdate], **inputs: object) -> None:
         prices = {s: lane.last_close(time_ms) or lane.bar(0).open for s, lane in self.lanes.items()}
         account = self.ledger.snapshot(self.quote, prices)
         later, self.pending.later = self.pending.later, []
         now = ms_to_datetime(time_ms)
-        out = step(self.state, StepInput(now, account, self.config, order_updates=(*later, *updates),
+        config = self.config_at(time_ms)
+        out = step(self.state, StepInput(now, account, config, order_updates=(*later, *updates),
                                          **inputs))  # type: ignore[arg-type]
         self.steps += 1
         self.state = out.state
@@ -108,7 +114,9 @@ def reference_run(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol
     config = EngineConfig(settings.strategy, settings.risk, dict(markets), allow_short=settings.allow_short)
     ledger = SimLedger({settings.quote: settings.start_balance}, markets.values(), fees=settings.fees,
                        slippage=settings.slippage)
-    return ReferenceLoop(lanes, config, ledger, settings.quote).run()
+    changes = [(at, EngineConfig(settings.strategy, risk, dict(markets), allow_short=settings.allow_short))
+               for at, risk in settings.risk_changes]
+    return ReferenceLoop(lanes, config, ledger, settings.quote, changes=changes).run()
 
 
 def trade_key(p: Position) -> tuple[object, ...]:
