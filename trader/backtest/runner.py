@@ -263,7 +263,8 @@ class _Simulation:
             positions = dict(self.state.positions)
             positions[position.id] = evolve(position, stop_price=new_stop, high_water=hw)
             state = self.state
-            self.state = EngineState(positions, state.orders, state.risk, state.history, state.sequence)
+            self.state = EngineState(positions, state.orders, state.risk, state.history, state.sequence,
+                                     state.entries_blocked)
 
     def _protective_fill(self, lane: Lane, event: ProtectiveExit, now: datetime) -> list[OrderUpdate]:
         position = self._position(lane.symbol)

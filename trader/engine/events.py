@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from trader.domain.ids import PositionId, Symbol
 from trader.positions.state import Position
-from trader.risk.decision import Refused
+from trader.risk.decision import Approved, Refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +21,17 @@ class EntryRefused:
     symbol: Symbol
     strategy: str
     refusal: Refused
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EntryApproved:
+    """Risk approved an entry and its order was sent: the amount really sent and the cap that bound it."""
+
+    position_id: PositionId
+    symbol: Symbol
+    strategy: str
+    decision: Approved
     at: datetime
 
 
@@ -59,4 +70,4 @@ class PositionFailed:
     at: datetime
 
 
-EngineEvent = EntryRefused | PositionOpened | StopMoved | PositionClosed | PositionFailed
+EngineEvent = EntryRefused | EntryApproved | PositionOpened | StopMoved | PositionClosed | PositionFailed

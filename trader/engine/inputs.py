@@ -17,6 +17,7 @@ from trader.domain.commands import Command
 from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
+from trader.engine.actions import ControlAction
 from trader.engine.events import EngineEvent
 from trader.engine.orders import OrderUpdate
 from trader.engine.state import EngineState
@@ -61,6 +62,8 @@ class StepInput:
     - ``exit_requests``: close every active position of these pairs (manual close, end of data).
     - ``equity_marks``: earlier (time, equity) observations since the last step, oldest first, for
       the risk memory (peak, daily loss, drawdown halt); ``account.equity`` is recorded after them.
+    - ``actions``: control actions (halt, pause, resume, unlock, entry block, manual entry, adopted
+      manual exit), applied by ``step`` in order; see ``engine.actions``.
     """
 
     now: datetime
@@ -71,6 +74,7 @@ class StepInput:
     signals: Mapping[Symbol, Signal] = field(default_factory=dict)
     exit_requests: Mapping[Symbol, ExitReason] = field(default_factory=dict)
     equity_marks: tuple[tuple[datetime, Decimal], ...] = ()
+    actions: tuple[ControlAction, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

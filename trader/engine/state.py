@@ -26,6 +26,7 @@ class EngineState:
     risk: RiskState = field(default_factory=RiskState)
     history: tuple[Decimal, ...] = ()  # PnL of recent closed trades, oldest first
     sequence: int = 0  # positions opened so far; part of each new position id
+    entries_blocked: str = ""  # non-empty: every entry is refused (reconciliation found a difference)
 
     def positions_for(self, symbol: Symbol) -> list[Position]:
         """Return the active positions of one pair."""

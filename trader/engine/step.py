@@ -3,11 +3,14 @@
 Order inside one step (fixed, and relied on by the backtest runner):
 
 1. risk memory: equity marks, then the account's equity (peak, daily loss, drawdown halt, day roll);
+   then the control actions in the order given (``engine.actions``: halt, pause, resume, unlock,
+   entry block, adopted manual exits; manual entries wait for step 5);
 2. order updates: fills and status changes -> position transitions (``positions.machine.apply``);
 3. prices: the closed candle per pair -> watched stops/targets, trailing ratchet, protection re-plan;
 4. exits: a halt with flatten, explicit exit requests, then exit signals of the strategy (its own
    positions only);
-5. entries: entry signals -> ``risk.check`` (sizing, caps, guards) -> ``positions.opening``;
+5. entries: manual entries (``EnterManually``), then entry signals -> ``risk.check`` (sizing, caps,
+   guards) -> ``positions.opening``; each approved entry is reported as ``EntryApproved``;
 6. the commands of all of the above, in order, plus events to announce.
 
 ``step`` is pure: no I/O and no clock (``inp.now`` is the time). The caller persists the commands
@@ -18,14 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from decimal import Decimal
 
 from trader.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
-from trader.domain.enums import Direction, ExitReason, OrderStatus, OrderType
+from trader.domain.enums import Direction, ExitReason, OrderPurpose, OrderStatus, OrderType
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.domain.money import D
 from trader.domain.orders import OrderRequest
+from trader.engine import actions as act
 from trader.engine.events import (
     EngineEvent,
+    EntryApproved,
     EntryRefused,
     PositionClosed,
     PositionFailed,
@@ -52,6 +58,7 @@ def step(state: EngineState, inp: StepInput) -> StepOutput:
     """Return the state after ``inp``, the commands to execute in order, and the events to announce."""
     run = _Run(state, inp)
     run.record_equity()
+    run.apply_actions()
     run.apply_order_updates()
     run.apply_prices()
     run.apply_exits()
@@ -70,12 +77,13 @@ class _Run:
         self.risk = state.risk
         self.history = state.history
         self.sequence = state.sequence
+        self.blocked = state.entries_blocked
         self.commands: list[Command] = []
         self.events: list[EngineEvent] = []
         self.free = inp.account.free  # lowered by entries sent in this step
 
     def output(self) -> StepOutput:
-        state = EngineState(self.positions, self.orders, self.risk, self.history, self.sequence)
+        state = EngineState(self.positions, self.orders, self.risk, self.history, self.sequence, self.blocked)
         return StepOutput(state, tuple(self.commands), tuple(self.events))
 
     # ── 1. risk memory ───────────────────────────────────────────────────────────────────────
@@ -84,6 +92,36 @@ class _Run:
         for at, equity in self.inp.equity_marks:
             self.risk = risk_state.on_equity(self.risk, equity, at, risk_cfg)
         self.risk = risk_state.on_equity(self.risk, self.inp.account.equity, self.inp.now, risk_cfg)
+
+    def apply_actions(self) -> None:
+        now = self.inp.now
+        for action in self.inp.actions:
+            if isinstance(action, act.Halt):
+                self.risk = risk_state.halt(self.risk, action.reason, now, flatten=action.flatten)
+            elif isinstance(action, act.Pause):
+                self.risk = risk_state.pause(self.risk, action.reason, now)
+            elif isinstance(action, act.Resume):
+                self.risk = risk_state.resume(self.risk, now, self.inp.account.equity)
+            elif isinstance(action, act.Unlock):
+                cooldowns = {s: t for s, t in self.risk.cooldowns.items() if s != action.symbol}
+                self.risk = replace(self.risk, cooldowns=cooldowns)
+            elif isinstance(action, act.BlockEntries):
+                self.blocked = action.reason
+            elif isinstance(action, act.AllowEntries):
+                self.blocked = ""
+            elif isinstance(action, act.AdoptManualExit):
+                self._adopt_manual_exit(action)
+
+    def _adopt_manual_exit(self, action: act.AdoptManualExit) -> None:
+        position = self.positions.get(action.position_id)
+        if position is None:
+            return  # closed meanwhile: the fill is a stranger, reconciliation reports it
+        if position.status is not PositionStatus.ERROR:
+            failed = ev.ErrorRaised("sold outside the bot")
+            position, _ = apply(position, failed, self._context(position.symbol))
+        # whatever the engine meant to do, the coins were sold by hand: that is the exit's reason
+        self.positions[position.id] = replace(position, exit_reason=ExitReason.MANUAL)
+        self.orders[action.client_order_id] = OrderRef(position.id, OrderPurpose.EXIT, OrderType.MARKET)
 
     # ── 2. order updates ─────────────────────────────────────────────────────────────────────
     def apply_order_updates(self) -> None:
@@ -126,43 +164,52 @@ class _Run:
 
     # ── 5. entries ───────────────────────────────────────────────────────────────────────────
     def apply_entries(self) -> None:
+        for action in self.inp.actions:
+            if isinstance(action, act.EnterManually):
+                self.enter(action.symbol, action.direction, action.strategy, amount=action.amount)
         for symbol in sorted(self.inp.signals):
             signal = self.inp.signals[symbol]
             if signal.enter_long and not signal.exit_long:
-                self.enter(symbol, signal, Direction.LONG)
+                self.enter(symbol, Direction.LONG, self.cfg.strategy, signal)
             elif signal.enter_short and not signal.exit_short and self.cfg.allow_short:
-                self.enter(symbol, signal, Direction.SHORT)
+                self.enter(symbol, Direction.SHORT, self.cfg.strategy, signal)
 
-    def enter(self, symbol: Symbol, signal: Signal, direction: Direction) -> None:
+    def enter(self, symbol: Symbol, direction: Direction, strategy: str, signal: Signal | None = None, *,
+              amount: Decimal | None = None) -> None:
         now, market = self.inp.now, self.cfg.markets.get(symbol)
         candle = self.inp.prices.get(symbol)
         if market is None or candle is None:
             missing = "market" if market is None else "closing price"
-            self._refuse(symbol, Refused(RefusalReason.INVALID_REQUEST, f"no {missing} for {symbol}"))
+            refusal = Refused(RefusalReason.INVALID_REQUEST, f"no {missing} for {symbol}")
+            self._refuse(symbol, strategy, refusal)
+            return
+        if self.blocked:
+            self._refuse(symbol, strategy, Refused(RefusalReason.ENTRIES_BLOCKED, self.blocked))
             return
         request = EntryRequest(
             symbol=symbol, direction=direction, entry_price=candle.close,
-            stop_price=None if signal.stop_loss is None else D(signal.stop_loss),
-            strategy=self.cfg.strategy, confidence=signal.confidence,
-            take_profit=None if signal.take_profit is None else D(signal.take_profit),
-            reason=signal.reason,
+            stop_price=None if signal is None or signal.stop_loss is None else D(signal.stop_loss),
+            strategy=strategy, confidence=1.0 if signal is None else signal.confidence,
+            take_profit=None if signal is None or signal.take_profit is None else D(signal.take_profit),
+            reason="manual" if signal is None else signal.reason, amount=amount,
         )
         account = replace(self.inp.account, free=self.free)
         decision = check(request, account, self.risk, list(self.positions.values()), market,
                          self.cfg.risk, history=self.history, now=now)
         if isinstance(decision, Refused):
-            self._refuse(symbol, decision)
+            self._refuse(symbol, strategy, decision)
             return
         self.sequence += 1
-        position_id = PositionId(f"{self.cfg.strategy}-{symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
+        position_id = PositionId(f"{strategy}-{symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
         position, commands = open_position(position_id, request, decision, now, self._context(symbol))
         self.positions[position_id] = position
         self.free -= decision.notional * (1 + market.taker_fee)
         self.risk = risk_state.on_entry(self.risk, now, self.inp.account.equity, self.cfg.risk)
         self._track(commands)
+        self.events.append(EntryApproved(position_id, symbol, strategy, decision, now))
 
-    def _refuse(self, symbol: Symbol, refusal: Refused) -> None:
-        self.events.append(EntryRefused(symbol, self.cfg.strategy, refusal, self.inp.now))
+    def _refuse(self, symbol: Symbol, strategy: str, refusal: Refused) -> None:
+        self.events.append(EntryRefused(symbol, strategy, refusal, self.inp.now))
 
     # ── transitions and bookkeeping ──────────────────────────────────────────────────────────
     def transition(self, position: Position, event: ev.PositionEvent) -> None:

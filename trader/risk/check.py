@@ -3,7 +3,9 @@
 Order of evaluation (the first refusal wins, so the reason shown is the most fundamental one):
 trading state -> request validity -> drawdown -> daily loss -> stop streak -> trades per day ->
 cooldown -> open positions -> per pair -> confidence floor -> stop -> size -> caps -> precision and
-venue minimums. Amounts round down; a too-small order is refused, never rounded up.
+venue minimums. Amounts round down; a too-small order is refused, never rounded up. A manual entry
+brings its own size (``EntryRequest.amount``): it replaces the sizing, is refused when its cost exceeds
+the free balance, and is shrunk by the same caps (``Approved.capped_by`` names the one that bound).
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ def check(  # noqa: PLR0913 - the one entry point takes exactly the inputs the i
         return stop
     fee, slip = market.taker_fee, cfg.expected_slippage
     unit_loss = sizing.loss_per_unit(request.entry_price, stop, request.direction, fee, slip)
-    amount = _base_amount(request, account, cfg, history, unit_loss, fee)
+    cost_factor = (ONE + slip) * (ONE + fee)
+    amount = _base_amount(request, account, cfg, history, unit_loss, fee) if request.amount is None \
+        else _own_amount(request, request.amount, account, cost_factor)
     if isinstance(amount, Refused):
         return amount
     exposure_now = limits.current_exposure(positions, account)
-    capped = limits.cap_amount(amount, request.entry_price, account, exposure_now,
-                               (ONE + slip) * (ONE + fee), cfg)
+    capped = limits.cap_amount(amount, request.entry_price, account, exposure_now, cost_factor, cfg)
     if isinstance(capped, Refused):
         return capped
     amount = market.round_amount(capped[0])
@@ -81,6 +84,19 @@ def _request_problem(request: EntryRequest, account: AccountSnapshot, market: Ma
     if account.equity <= 0:
         return Refused(RefusalReason.INSUFFICIENT_FUNDS, f"equity is {account.equity} {account.quote}")
     return None
+
+
+def _own_amount(request: EntryRequest, amount: Decimal, account: AccountSnapshot,
+                cost_factor: Decimal) -> Decimal | Refused:
+    """Return a manual entry's own amount, or refuse one that is not positive or the account cannot pay."""
+    if not amount.is_finite() or amount <= 0:
+        return Refused(RefusalReason.INVALID_REQUEST, f"amount {amount} is not positive")
+    cost = amount * request.entry_price * cost_factor
+    if cost > account.free:
+        return Refused(RefusalReason.INSUFFICIENT_FUNDS,
+                       f"{amount} {request.symbol} costs about {cost:,.2f} {account.quote}, "
+                       f"free balance is {account.free:,.2f} {account.quote}")
+    return amount
 
 
 def _base_amount(request: EntryRequest, account: AccountSnapshot, cfg: RiskConfig,

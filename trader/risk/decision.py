@@ -23,6 +23,7 @@ class EntryRequest:
     take_profit: Decimal | None = None
     reason: str = ""
     limit: bool = False  # True: rest a limit at entry_price instead of a market order
+    amount: Decimal | None = None  # base; a manual entry's own size instead of risk's sizing (caps apply)
 
 
 class RefusalReason(StrEnum):
@@ -44,6 +45,7 @@ class RefusalReason(StrEnum):
     NO_EDGE = "no_edge"
     INSUFFICIENT_FUNDS = "insufficient_funds"
     BELOW_MINIMUM = "below_minimum"
+    ENTRIES_BLOCKED = "entries_blocked"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ from trader.domain.enums import Direction, TradingState
 from trader.domain.market import Capabilities
 from trader.positions.state import PositionStatus
 from trader.risk.check import check
-from trader.risk.decision import Approved, Decision, RefusalReason, Refused
+from trader.risk.decision import Approved, Decision, EntryRequest, RefusalReason, Refused
 from trader.risk.state import RiskState
 
 D = Decimal
@@ -49,11 +50,14 @@ CASES: dict[RefusalReason, Callable[[], Decision]] = {
 }
 
 
+BY_STEP = {RefusalReason.ENTRIES_BLOCKED}  # refused by engine.step from its own state (tests/unit/engine)
+
+
 def test_every_refusal_reason_has_a_case() -> None:
-    assert set(CASES) == set(RefusalReason)
+    assert set(CASES) == set(RefusalReason) - BY_STEP
 
 
-@pytest.mark.parametrize("reason", list(RefusalReason))
+@pytest.mark.parametrize("reason", sorted(set(RefusalReason) - BY_STEP))
 def test_refusal_reason_is_reported_with_detail(reason: RefusalReason) -> None:
     result = CASES[reason]()
     assert isinstance(result, Refused), result
@@ -158,3 +162,28 @@ def test_invalid_price_or_confidence_is_refused(entry: str, confidence: float) -
 def test_short_is_sized_from_the_stop_above() -> None:
     result = run(request=request(stop="61200", direction=Direction.SHORT))
     assert isinstance(result, Approved) and result.risk <= D(100)
+
+
+def manual(amount: str) -> EntryRequest:
+    return replace(request(), amount=D(amount), strategy="manual")
+
+
+def test_a_manual_amount_replaces_the_sizing_and_is_capped_with_the_cap_named() -> None:
+    within = run(request=manual("0.01"), cfg=config(max_position_pct=D("0.1")))
+    assert isinstance(within, Approved) and within.amount == D("0.01") and within.capped_by is None
+    over = run(request=manual("0.05"), cfg=config(max_position_pct=D("0.1")))  # 3000 USDT > 10 % of 10000
+    assert isinstance(over, Approved) and over.capped_by == "max position 10% of equity"
+    assert over.amount == D("0.01666")  # 1000 / 60000 rounded down to the 0.00001 step
+
+
+def test_a_manual_amount_the_free_balance_cannot_pay_is_refused_not_shrunk() -> None:
+    result = run(request=manual("1000000"))
+    assert isinstance(result, Refused) and result.reason is RefusalReason.INSUFFICIENT_FUNDS
+    assert "60,060,000,000.00 USDT" in result.detail and "free balance is 10,000.00 USDT" in result.detail
+
+
+def test_a_manual_amount_still_meets_every_guard() -> None:
+    halted = run(request=manual("0.01"), state=RiskState(trading_state=TradingState.HALTED, halt_reason="x"))
+    assert isinstance(halted, Refused) and halted.reason is RefusalReason.HALTED
+    zero = run(request=manual("0"))
+    assert isinstance(zero, Refused) and zero.reason is RefusalReason.INVALID_REQUEST
