@@ -96,7 +96,7 @@ class LiveEngine:
 
     async def entries_blocked(self) -> str:
         """Return why new entries are blocked after reconciliation ("" when they are not)."""
-        return (await self._trading.runner.snapshot()).entries_blocked
+        return (await self._trading.runner.snapshot()).state.entries_blocked
 
     async def acknowledge(self, actor: str) -> None:
         """Lift the reconciliation entry block (an admin looked at the differences)."""

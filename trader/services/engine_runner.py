@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -31,6 +31,7 @@ from trader.domain.commands import PlaceOrder, ReplaceStop
 from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
+from trader.engine.actions import ControlAction
 from trader.engine.events import EngineEvent, PositionClosed
 from trader.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.engine.orders import OrderUpdate
@@ -79,6 +80,7 @@ class CycleInput:
     exit_requests: Mapping[Symbol, ExitReason] = field(default_factory=dict)
     order_updates: tuple[OrderUpdate, ...] = ()  # fed before the gathered ones (reconciliation's adoptions)
     all_pairs: tuple[Symbol, ...] = ()  # also read fills of these pairs (reconciliation, monitor)
+    actions: tuple[ControlAction, ...] = ()  # control actions for ``step`` (halt, manual entry, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +90,6 @@ class CycleResult:
     events: tuple[EngineEvent, ...] = ()
     sent: int = 0
     unresolved: int = 0
-    refused: str | None = None  # a pre-step check refused the whole cycle (nothing changed)
-
-
-Prepare = Callable[[EngineSnapshot], EngineSnapshot]
-Adjust = Callable[[StepOutput, EngineSnapshot], StepOutput | str]
 
 
 class EngineRunner:
@@ -139,29 +136,43 @@ class EngineRunner:
                             allow_short=self.options.allow_short)
 
     # ── one cycle ───────────────────────────────────────────────────────────────────────────
-    async def cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, *,
-                    prepare: Prepare | None = None, adjust: Adjust | None = None, manual: bool = False,
+    async def cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, *, manual: bool = False,
                     extra_alerts: Iterable[Alert] = ()) -> CycleResult:
         """Run one cycle (see the module doc); ``symbols`` None gathers every pair with open orders."""
         async with self.lock:
             try:
-                return await self._cycle(inp, symbols, prepare, adjust, manual, tuple(extra_alerts))
+                return await self._cycle(inp, symbols, manual, tuple(extra_alerts))
             except BaseException:
                 self.forget()
                 raise
 
-    async def _cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, prepare: Prepare | None,
-                     adjust: Adjust | None, manual: bool, extra_alerts: tuple[Alert, ...]) -> CycleResult:
+    async def dry_run(self, inp: CycleInput) -> StepOutput:
+        """Return what ``step`` would do with ``inp`` now, changing, storing and sending nothing.
+
+        The preview of a control action (``/buy``): the same ``step``, sizing and risk rules as the
+        cycle that will execute it, on the current state and account.
+        """
+        async with self.lock:
+            snap = await self.snapshot()
+            account = await self.exchange.balances()
+            markets = await self._markets_for(snap, inp)
+            return step(snap.state, StepInput(self.clock.now(), account, self.config(inp.strategy, markets),
+                                              inp.order_updates, inp.prices, inp.signals, inp.exit_requests,
+                                              actions=inp.actions))
+
+    async def _markets_for(self, snap: EngineSnapshot, inp: CycleInput) -> dict[Symbol, MarketSpec]:
+        active = {p.symbol for p in snap.state.positions.values()} | set(inp.prices) | set(inp.signals)
+        return {s: await self.market(s) for s in sorted(active | set(inp.exit_requests))}
+
+    async def _cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, manual: bool,
+                     extra_alerts: tuple[Alert, ...]) -> CycleResult:
         snap = before = await self.snapshot()
         wanted = None if symbols is None else set(symbols)
         view = await self._read(snap, wanted, inp.all_pairs)
         account = await self.exchange.balances()
         self.metrics.set_equity(account.equity)
         now = self.clock.now()
-        if prepare is not None:
-            snap = prepare(snap)
-        active = {p.symbol for p in snap.state.positions.values()} | set(inp.prices) | set(inp.signals)
-        markets = {s: await self.market(s) for s in sorted(active | set(inp.exit_requests))}
+        markets = await self._markets_for(snap, inp)
         async with self.uow_factory() as uow:
             updates = await apply_venue(uow, view, now)
             for given in inp.order_updates:  # adopted by reconciliation (a fill made by hand): keep it
@@ -169,17 +180,13 @@ class EngineRunner:
                     await uow.fills.add(given.fill)
             snap = replace(snap, fill_cursors=view.cursors)
             step_in = StepInput(now, account, self.config(inp.strategy, markets),
-                                (*inp.order_updates, *updates), inp.prices, inp.signals, inp.exit_requests)
+                                (*inp.order_updates, *updates), inp.prices, inp.signals, inp.exit_requests,
+                                actions=inp.actions)
             out = step(snap.state, step_in)
-            if adjust is not None:
-                adjusted = adjust(out, snap)
-                if isinstance(adjusted, str):
-                    return CycleResult(refused=adjusted)
-                out = adjusted
             alerts = [*extra_alerts, *risk_alerts(snap.state.risk, out.state.risk),
                       *event_alerts(out.events, manual=manual)]
             if updates or view.results or view.fills or out.commands or alerts or out.state != snap.state \
-                    or prepare is not None or view.cursors != before.fill_cursors:
+                    or view.cursors != before.fill_cursors:
                 snap = await self._persist(uow, snap, out, now, alerts)
             # else: nothing changed (a flat pair's quiet candle): skip the write
         await self.checkpoint("intent_persisted")
@@ -201,21 +208,12 @@ class EngineRunner:
                 self.forget()
                 raise
 
-    async def persist_change(self, change: Prepare, alerts: Iterable[Alert] = ()) -> EngineSnapshot:
-        """Apply a pure change to the snapshot (e.g. an entry block) and store it with ``alerts``."""
-        async with self.lock:
-            try:
-                snap = change(await self.snapshot())
-                async with self.uow_factory() as uow:
-                    await engine_store.save(uow, snap, self.clock.now())
-                    await self._enqueue(uow, alerts)
-                    await uow.commit()
-                self._snapshot = snap
-                self._wake()
-                return snap
-            except BaseException:
-                self.forget()
-                raise
+    async def announce(self, alerts: Iterable[Alert]) -> None:
+        """Store ``alerts`` in the alert outbox (no engine state changes here: those go through ``step``)."""
+        async with self.uow_factory() as uow:
+            await self._enqueue(uow, alerts)
+            await uow.commit()
+        self._wake()
 
     async def _read(self, snap: EngineSnapshot, symbols: set[Symbol] | None,
                     all_pairs: Iterable[Symbol] = ()) -> VenueView:

@@ -2,7 +2,7 @@
 
 Positions go to the position repository and the risk state to the risk repository (what queries and
 reports read). What only the engine needs (its order refs, the trade history for Kelly sizing, the id
-sequence, the command outbox and the fill cursors) is one JSON document in the
+sequence, the reconciliation entry block, the command outbox and the fill cursors) is one JSON document in the
 store's key/value repository, written in the same transaction, so a restart resumes exactly.
 
 The codec is hand-written (about 60 lines) because the values are our own frozen dataclasses with
@@ -41,7 +41,6 @@ class EngineSnapshot:
     state: EngineState = field(default_factory=EngineState)
     outbox: tuple[Command, ...] = ()  # persisted before sending; removed once executed
     fill_cursors: Mapping[Symbol, datetime] = field(default_factory=dict)  # venue time of the last fill
-    entries_blocked: str = ""  # non-empty: reconciliation found a difference nobody resolved yet
 
 
 async def load(uow: UnitOfWork) -> EngineSnapshot:
@@ -57,10 +56,11 @@ async def load(uow: UnitOfWork) -> EngineSnapshot:
     state = EngineState(
         positions=positions, orders=orders, risk=risk,
         history=tuple(Decimal(x) for x in doc["history"]), sequence=int(doc["sequence"]),
+        entries_blocked=str(doc.get("entries_blocked", "")),
     )
     cursors = {Symbol(s): datetime.fromisoformat(t) for s, t in doc["fill_cursors"].items()}
     outbox = tuple(decode_command(c) for c in doc["outbox"])
-    return EngineSnapshot(state, outbox, cursors, str(doc.get("entries_blocked", "")))
+    return EngineSnapshot(state, outbox, cursors)
 
 
 async def save(uow: UnitOfWork, snapshot: EngineSnapshot, now: datetime,
@@ -82,7 +82,7 @@ async def save(uow: UnitOfWork, snapshot: EngineSnapshot, now: datetime,
         "sequence": state.sequence,
         "outbox": [encode_command(c) for c in snapshot.outbox],
         "fill_cursors": {s: t.isoformat() for s, t in snapshot.fill_cursors.items()},
-        "entries_blocked": snapshot.entries_blocked,
+        "entries_blocked": state.entries_blocked,
     }
     await uow.paper.put(ENGINE_KEY, doc, now)
 

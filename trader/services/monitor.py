@@ -130,7 +130,7 @@ class ProtectionMonitor:
                              f"{position.symbol.split('/')[0]}) has had no stop for {now - since}",
                     Severity.CRITICAL, dedupe_key=f"unprotected:{position.id}"))
         if alarms:
-            await self._runner.persist_change(lambda s: s, alarms)
+            await self._runner.announce(alarms)
         return tuple(p.id for p in naked), tuple(alarmed)
 
     async def risk_check(self) -> CycleResult:
@@ -141,7 +141,7 @@ class ProtectionMonitor:
         """Return the liveness summary (the scheduler logs it; queries may show it)."""
         snap = await self._runner.snapshot()
         beat = Heartbeat(self._runner.clock.now(), len(snap.state.positions), len(snap.outbox),
-                         snap.entries_blocked)
+                         snap.state.entries_blocked)
         logger.info("heartbeat: %d open position(s), %d command(s) in the outbox%s", beat.open_positions,
                     beat.outbox, f", entries blocked: {beat.entries_blocked}" if beat.entries_blocked else "")
         return beat

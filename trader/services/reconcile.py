@@ -11,7 +11,8 @@
 5. checks that the account holds the coins the open positions claim.
 
 It returns a ReconcileReport and pushes a ``reconcile`` alert. New entries stay blocked while the
-report has unresolved differences, until ``acknowledge`` (an admin) lifts the block.
+report has unresolved differences, until ``acknowledge`` (an admin) lifts the block. The block, its
+lifting and the adoption of a manual exit are ``engine.actions`` run through ``step`` like any trade.
 """
 
 from __future__ import annotations
@@ -23,24 +24,21 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trader.domain.alerts import Alert, Severity
-from trader.domain.enums import ExitReason, OrderPurpose, OrderStatus, OrderType
+from trader.domain.enums import OrderStatus
 from trader.domain.ids import ClientOrderId, Symbol
-from trader.domain.market import MarketSpec
-from trader.engine.orders import OrderRef, OrderUpdate
+from trader.engine.actions import AdoptManualExit, AllowEntries, BlockEntries
+from trader.engine.orders import OrderUpdate
 from trader.errors import OrderNotFound
 from trader.ports.store import OrderRecord
-from trader.positions import events as ev
-from trader.positions.machine import apply
-from trader.positions.protection import PositionContext, working_id
+from trader.positions.protection import working_id
 from trader.positions.state import Position, PositionStatus
 from trader.services.engine_runner import CycleInput, EngineRunner
-from trader.services.engine_store import EngineSnapshot
 from trader.services.monitor import is_protected
 
 logger = logging.getLogger(__name__)
 
 BLOCKED = "reconciliation in progress"
-Marked = dict[ClientOrderId, tuple[Position, MarketSpec]]
+Marked = dict[ClientOrderId, Position]  # the manual fill's adopted client id -> the position it closes
 _HOLDING = frozenset({PositionStatus.OPEN, PositionStatus.ERROR})  # may have been sold by hand
 BALANCE_TOLERANCE = Decimal("0.01")  # fees in the base asset and rounding: 1 % of the claimed amount
 
@@ -97,17 +95,17 @@ class Reconciler:
     async def run(self) -> ReconcileReport:
         """Reconcile (see the module doc); return the report, also pushed as an alert."""
         runner = self._runner
-        await runner.persist_change(lambda s: replace(s, entries_blocked=BLOCKED))
+        await runner.cycle(CycleInput(actions=(BlockEntries(BLOCKED),)), [])
         fills_before = await self._fill_count()
         differences: list[Difference] = []
         await runner.drain()
         naked = await self._naked()
         manual, marked = await self._manual_exits(differences)
         pairs = await self._pairs()
-        await runner.cycle(CycleInput(order_updates=manual, all_pairs=pairs), None,
-                           prepare=lambda s: _mark_manual(s, marked))
+        adopt = tuple(AdoptManualExit(position.id, cid) for cid, position in marked.items())
+        await runner.cycle(CycleInput(order_updates=manual, all_pairs=pairs, actions=adopt), None)
         differences += await self._orphans(pairs)
-        await self._replace_missing([p for p in naked if p.id not in {m.id for m, _ in marked.values()}],
+        await self._replace_missing([p for p in naked if p.id not in {m.id for m in marked.values()}],
                                     differences)
         differences += await self._balances()
         snap = await runner.snapshot()
@@ -118,8 +116,8 @@ class Reconciler:
         report = ReconcileReport(runner.clock.now(), adopted, tuple(differences))
         severity = Severity.INFO if report.clean else Severity.WARNING
         block = "" if report.clean else f"{len(report.unresolved)} unresolved difference(s) at reconciliation"
-        await runner.persist_change(lambda s: replace(s, entries_blocked=block),
-                                    [Alert("reconcile", report.summary(), severity)])
+        await runner.cycle(CycleInput(actions=(BlockEntries(block) if block else AllowEntries(),)), [],
+                           extra_alerts=[Alert("reconcile", report.summary(), severity)])
         # the alert carries the whole report to the user (the console in a headless run); the log keeps
         # one line, and the details only when something needs a look
         if report.clean:
@@ -131,9 +129,8 @@ class Reconciler:
 
     async def acknowledge(self, actor: str) -> ReconcileReport:
         """Lift the entry block after an admin looked at the unresolved differences."""
-        await self._runner.persist_change(
-            lambda s: replace(s, entries_blocked=""),
-            [Alert("reconcile", f"Reconciliation differences acknowledged by {actor}; entries allowed.")])
+        await self._runner.cycle(CycleInput(actions=(AllowEntries(),)), [], extra_alerts=[
+            Alert("reconcile", f"Reconciliation differences acknowledged by {actor}; entries allowed.")])
         base = self.last_report or ReconcileReport(self._runner.clock.now(), 0)
         self.last_report = replace(base, acknowledged_by=actor)
         return self.last_report
@@ -168,7 +165,7 @@ class Reconciler:
                 left -= amount
                 adopted = replace(fill, client_order_id=cid, amount=amount)
                 updates.append(OrderUpdate(cid, OrderStatus.FILLED, adopted))
-                marked[cid] = (position, await self._runner.market(position.symbol))
+                marked[cid] = position
                 differences.append(Difference(
                     "closed_by_hand", f"{position.id}: {amount} sold outside the bot at {fill.price} "
                                       f"(trade {fill.trade_id}); booked as a manual exit", True))
@@ -258,26 +255,3 @@ class Reconciler:
                 found.append(Difference("balance_mismatch", f"open positions hold {amount} {asset} but the "
                                         f"account has {held}", False))
         return found
-
-
-def _mark_manual(snap: EngineSnapshot, marked: Marked
-                 ) -> EngineSnapshot:
-    """Put each position sold by hand into ERROR and register the manual fill as an exit of it.
-
-    ``step`` then books the fill through the position machine (ERROR accepts exit fills), closing the
-    position with its real exit price and cancelling its now orphaned stop.
-    """
-    if not marked:
-        return snap
-    positions = dict(snap.state.positions)
-    orders = dict(snap.state.orders)
-    for cid, (position, market) in marked.items():
-        current = positions.get(position.id)
-        if current is None:
-            continue
-        if current.status is not PositionStatus.ERROR:
-            current, _ = apply(current, ev.ErrorRaised("sold outside the bot"), PositionContext(market))
-        # whatever the engine meant to do, the coins were sold by hand: that is the exit's reason
-        positions[current.id] = replace(current, exit_reason=ExitReason.MANUAL)
-        orders[cid] = OrderRef(current.id, OrderPurpose.EXIT, OrderType.MARKET)
-    return replace(snap, state=replace(snap.state, positions=positions, orders=orders))

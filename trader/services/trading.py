@@ -3,8 +3,10 @@
 ``run_tick(strategy, symbol, timeframe)``: closed candles (cached) -> ``Strategy.latest`` on the last
 closed candle (the same ``compute`` the backtest runs) -> one engine cycle (see ``engine_runner``:
 gather order updates -> step -> persist intents -> execute -> persist results -> announce). Control
-actions (close, close all, forced entry, halt, pause, resume, unlock) run the same cycle, so a manual
-close and a stop-out are booked by the same code. Only ports are used: the live, paper and replay
+actions (close, close all, forced entry, halt, pause, resume, unlock, the reconciliation entry block)
+are ``StepInput`` fields or ``engine.actions`` run by the same cycle, so a manual close and a stop-out,
+a manual entry and a strategy's entry, are booked by the same code; a manual entry's preview is
+that same ``step`` run dry. Only ports are used: the live, paper and replay
 modes differ in the Exchange and Clock they are given, never in here.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -21,8 +23,10 @@ from trader.domain.alerts import Alert, Severity
 from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.enums import Direction, ExitReason
 from trader.domain.ids import PositionId, Symbol
+from trader.engine.actions import EnterManually, Halt, Pause, Resume, Unlock
 from trader.engine.events import (
     EngineEvent,
+    EntryApproved,
     EntryRefused,
     PositionClosed,
     PositionFailed,
@@ -30,18 +34,16 @@ from trader.engine.events import (
     StopMoved,
 )
 from trader.engine.state import EngineState
-from trader.errors import InputError, StrategyError
+from trader.errors import InputError, InvariantViolation, StrategyError
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.metrics import NO_METRICS, EngineMetrics
 from trader.ports.store import UnitOfWorkFactory
 from trader.positions.events import PriceUpdated
-from trader.risk import state as risk_state
+from trader.risk.decision import Approved, Refused
 from trader.services.alerts import AlertService
 from trader.services.candle_feed import CandleCache
 from trader.services.engine_runner import CycleInput, CycleResult, EngineOptions, EngineRunner
-from trader.services.engine_store import EngineSnapshot
-from trader.services.entry_size import limit_entry
 from trader.services.execution import Checkpoint, no_checkpoint
 from trader.strategies.base import Signal, Strategy
 
@@ -72,6 +74,7 @@ class ActionResult:
     refused_reason: str | None = None
     position_ids: tuple[str, ...] = ()
     events: tuple[EngineEvent, ...] = ()
+    amount: Decimal | None = None  # a manual entry: the amount really sent (base)
 
 
 class TradingService:
@@ -105,8 +108,7 @@ class TradingService:
         prices: dict[Symbol, PriceUpdated] = {}
         signals: dict[Symbol, Signal] = {}
         reports: dict[Symbol, TickReport] = {}
-        snapshot = await self.runner.snapshot()
-        blocked = bool(snapshot.entries_blocked)
+        snapshot = await self.runner.snapshot()  # what the strategy held before this tick
         for name in symbols:
             pair = Symbol(name)
             frame = await self._candles.closed(pair, timeframe, strat.required_history, now)
@@ -119,7 +121,7 @@ class TradingService:
                 signal = _guarded(strat, frame, strategy, name)
             except StrategyError as exc:  # skip this pair for this tick and tell the user
                 logger.error("%s", exc)
-                await self.runner.persist_change(lambda s: s, [Alert(
+                await self.runner.announce([Alert(
                     "error", f"Strategy {strategy} failed on {name}; skipped this candle: {exc.__cause__}",
                     Severity.ERROR, dedupe_key=f"strategy:{strategy}:{name}")])
                 reports[pair] = TickReport(strategy, pair, None, None, note=f"strategy failed: {exc}")
@@ -127,7 +129,7 @@ class TradingService:
             i = len(frame) - 1
             prices[pair] = PriceUpdated(_dec(frame.high[i]), _dec(frame.low[i]), _dec(frame.close[i]),
                                         ms_to_datetime(expected + tf))
-            signals[pair] = replace(signal, enter_long=False, enter_short=False) if blocked else signal
+            signals[pair] = signal  # a reconciliation entry block refuses entries inside step
         result = CycleResult()
         if signals:
             result = await self.runner.cycle(CycleInput(strategy, prices, signals), list(signals))
@@ -181,30 +183,31 @@ class TradingService:
 
     async def force_entry(self, symbol: str, direction: Direction, amount: Decimal | None,
                           strategy: str) -> ActionResult:
-        """Open a position now through the same risk check; ``amount`` (base) caps the risk-sized amount."""
+        """Open a position now: ``step`` sizes it (or takes ``amount``, base) through the same risk check."""
         pair = Symbol(symbol)
-        market = await self.runner.market(pair)
+        inp = await self._manual_entry(pair, direction, amount, strategy)
+        result = await self.runner.cycle(inp, [pair], manual=True)
+        return _entry_result(symbol, result.events)
+
+    async def preview_entry(self, symbol: str, direction: Direction, amount: Decimal | None,
+                            strategy: str) -> EntryPreview:
+        """Return what ``force_entry`` would send now (``step`` run dry): the approval or the refusal."""
+        pair = Symbol(symbol)
+        inp = await self._manual_entry(pair, direction, amount, strategy)
+        out = await self.runner.dry_run(inp)
+        price = inp.prices[pair].close
+        for event in out.events:
+            if isinstance(event, EntryApproved) and event.symbol == pair:
+                return EntryPreview(pair, price, event.decision, None)
+            if isinstance(event, EntryRefused) and event.symbol == pair:
+                return EntryPreview(pair, price, None, event.refusal)
+        raise InvariantViolation(f"step neither approved nor refused the manual entry on {pair}")
+
+    async def _manual_entry(self, pair: Symbol, direction: Direction, amount: Decimal | None,
+                            strategy: str) -> CycleInput:
         price = await self._exchange.last_price(pair)
-        now = self._clock.now()
-        snap = await self.runner.snapshot()
-        if snap.entries_blocked:
-            return ActionResult(False, f"entries are blocked: {snap.entries_blocked}",
-                                refused_reason="reconcile")
-        signal = Signal(datetime_to_ms(now), direction is Direction.LONG, False, direction is Direction.SHORT,
-                        False, 1.0, None, None, "manual")
-        tick = PriceUpdated(price, price, price, now)
-        adjust = None if amount is None else limit_entry(amount, market)
-        result = await self.runner.cycle(CycleInput(strategy, {pair: tick}, {pair: signal}), [pair],
-                                         adjust=adjust, manual=True)
-        if result.refused is not None:
-            return ActionResult(False, result.refused, refused_reason="below_minimum")
-        refused = [e for e in result.events if isinstance(e, EntryRefused)]
-        if refused:
-            r = refused[0].refusal
-            return ActionResult(False, str(r), refused_reason=r.reason.value, events=result.events)
-        ids = tuple(sorted({p for p in (await self.engine_state()).positions
-                            if p not in snap.state.positions}))
-        return ActionResult(True, f"entry sent for {symbol}", position_ids=ids, events=result.events)
+        tick = PriceUpdated(price, price, price, self._clock.now())
+        return CycleInput(strategy, {pair: tick}, actions=(EnterManually(pair, direction, amount, strategy),))
 
     async def act_on_signal(self, symbol: str, signal: Signal, strategy: str) -> ActionResult:
         """Run an external signal (a webhook's) through the same cycle as a tick's: risk checks, sizing, step.
@@ -215,13 +218,8 @@ class TradingService:
         await self.runner.market(pair)  # an unknown pair fails here, before anything is stored
         price = await self._exchange.last_price(pair)
         snap = await self.runner.snapshot()
-        if snap.entries_blocked and (signal.enter_long or signal.enter_short):
-            return ActionResult(False, f"entries are blocked: {snap.entries_blocked}",
-                                refused_reason="reconcile")
         tick = PriceUpdated(price, price, price, self._clock.now())
         result = await self.runner.cycle(CycleInput(strategy, {pair: tick}, {pair: signal}), [pair])
-        if result.refused is not None:
-            return ActionResult(False, result.refused, refused_reason="below_minimum")
         refused = [e for e in result.events if isinstance(e, EntryRefused)]
         if refused:
             r = refused[0].refusal
@@ -236,28 +234,18 @@ class TradingService:
 
     async def halt(self, flatten: bool, reason: str) -> ActionResult:
         """Halt entries (persists across restarts); ``flatten`` also closes every position."""
-        now = self._clock.now()
-
-        def change(snap: EngineSnapshot) -> EngineSnapshot:
-            return replace(snap, state=replace(snap.state, risk=risk_state.halt(snap.state.risk, reason, now,
-                                                                                 flatten=flatten)))
-        result = await self.runner.cycle(CycleInput(), None, prepare=change)
+        result = await self.runner.cycle(CycleInput(actions=(Halt(reason, flatten),)), None)
         return ActionResult(True, "halted" + (" and closing every position" if flatten else ""),
                             events=result.events)
 
     async def pause(self, reason: str) -> ActionResult:
         """Stop new entries; open positions keep their protection."""
-        now = self._clock.now()
-        await self.runner.cycle(CycleInput(), None, prepare=lambda s: replace(
-            s, state=replace(s.state, risk=risk_state.pause(s.state.risk, reason, now))))
+        await self.runner.cycle(CycleInput(actions=(Pause(reason),)), None)
         return ActionResult(True, "paused")
 
     async def resume(self, reason: str = "") -> ActionResult:
         """Allow entries again; the drawdown peak restarts at the current equity."""
-        now = self._clock.now()
-        equity = (await self._exchange.balances()).equity
-        await self.runner.cycle(CycleInput(), None, prepare=lambda s: replace(
-            s, state=replace(s.state, risk=risk_state.resume(s.state.risk, now, equity))))
+        await self.runner.cycle(CycleInput(actions=(Resume(reason),)), None)
         return ActionResult(True, "resumed")
 
     async def unlock(self, symbol: str) -> ActionResult:
@@ -265,9 +253,7 @@ class TradingService:
         snap = await self.runner.snapshot()
         if symbol not in snap.state.risk.cooldowns:
             return ActionResult(False, f"{symbol} is not locked", refused_reason="not_locked")
-        cooldowns = {s: t for s, t in snap.state.risk.cooldowns.items() if s != symbol}
-        await self.runner.persist_change(lambda s: replace(
-            s, state=replace(s.state, risk=replace(s.state.risk, cooldowns=cooldowns))))
+        await self.runner.cycle(CycleInput(actions=(Unlock(Symbol(symbol)),)), [])
         return ActionResult(True, f"{symbol} unlocked")
 
     # ── reads ───────────────────────────────────────────────────────────────────────────────
@@ -278,6 +264,29 @@ class TradingService:
     async def drain(self) -> CycleResult:
         """Execute whatever is left in the outbox (the monitor calls this too)."""
         return await self.runner.drain()
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPreview:
+    """A manual entry as ``step`` would send it now: ``approved`` (amount, stop, binding cap) or not."""
+
+    symbol: Symbol
+    price: Decimal  # the reference price risk sized with (the last traded price)
+    approved: Approved | None
+    refused: Refused | None
+
+
+def _entry_result(symbol: str, events: Sequence[EngineEvent]) -> ActionResult:
+    for event in events:
+        if isinstance(event, EntryRefused):
+            r = event.refusal
+            return ActionResult(False, str(r), refused_reason=r.reason.value, events=tuple(events))
+        if isinstance(event, EntryApproved):
+            cap = f" (capped by {event.decision.capped_by})" if event.decision.capped_by else ""
+            return ActionResult(True, f"entry of {event.decision.amount} {symbol} sent{cap}",
+                                position_ids=(event.position_id,), events=tuple(events),
+                                amount=event.decision.amount)
+    raise InvariantViolation(f"step neither approved nor refused the manual entry on {symbol}")
 
 
 def _guarded(strategy: Strategy, frame: CandleFrame, name: str, symbol: str) -> Signal:
