@@ -252,8 +252,12 @@ def close_question(preview: ClosePreview, quote: str = "") -> str:
 
 def buy_question(p: BuyPreview) -> str:
     """Return the confirmation question for /buy."""
-    return (f"Buy <b>{qty(p.amount)} {e(p.pair)}</b> at about {price(p.price)} "
-            f"(≈ {money(p.cost, p.quote)})?\nStop {price(p.stop_price)} · TP {price(p.take_profit)}")
+    question = (f"Buy <b>{qty(p.amount)} {e(p.pair)}</b> at about {price(p.price)} "
+                f"(≈ {money(p.cost, p.quote)})?\nStop {price(p.stop_price)} · TP {price(p.take_profit)}")
+    if p.capped_by is not None:
+        asked = f"you asked for {qty(p.requested)}; " if p.requested is not None else ""
+        question += f"\n⚠️ {asked}capped by {e(p.capped_by)}"
+    return question
 
 
 def halt_question(flatten: bool) -> str:

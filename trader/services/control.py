@@ -146,34 +146,36 @@ class EngineControlService:
 
     # ── manual entry ───────────────────────────────────────────────────────────────────────
     async def preview_buy(self, pair: str, amount: Decimal | None) -> BuyPreview:
-        """Size (risk per trade at the default stop, capped) and round a manual long; nothing changes."""
+        """Return the manual long exactly as it would be sent now (``step`` run dry); nothing changes.
+
+        The amount is risk's sizing (or ``amount``) after every cap, rounded; ``capped_by`` names the cap
+        that shrank it. What risk would refuse (halted, paused, blocked, the free balance cannot pay,
+        below the venue minimum, ...) raises InputError here, before anyone is asked to confirm.
+        """
         symbol = Symbol(pair.upper())
-        market = await self._exchange.market(symbol)
+        market = await self._exchange.market(symbol)  # an unknown pair fails here, with the venue's message
         price = await self._exchange.last_price(symbol)
         if price <= 0:
             raise DataError(f"no price for {symbol}", user_message=f"No price for {symbol} yet.")
-        risk = self._book.risk
-        stop = market.round_stop(price * (1 - risk.default_stop_pct), Direction.LONG)
-        if amount is None:
-            equity = (await self._exchange.balances()).equity
-            by_risk = equity * risk.risk_per_trade / (price - stop) if price > stop else Decimal(0)
-            amount = min(by_risk, equity * risk.max_position_pct / price)
-        if amount <= 0:
-            raise InputError("amount must be positive", user_message="The amount must be more than 0.")
-        rounded = market.round_amount(amount)
-        problem = market.minimums_problem(rounded, price)
-        if problem:
-            raise InputError(problem, user_message=f"Cannot buy {symbol}: {problem}.")
-        return BuyPreview(symbol, rounded, price, rounded * price, stop, None, market.quote)
+        dry = await self._engine.trading.preview_entry(symbol, Direction.LONG, amount, MANUAL_STRATEGY)
+        if dry.approved is None:
+            why = str(dry.refused)
+            raise InputError(f"buy {symbol} refused: {why}", user_message=f"Cannot buy {symbol}: {why}.")
+        ok = dry.approved
+        return BuyPreview(symbol, ok.amount, dry.price, ok.notional, ok.stop_price, None, market.quote,
+                          capped_by=ok.capped_by, requested=amount)
 
     async def buy(self, preview: BuyPreview, actor: Actor) -> ControlResult:
-        """Open the previewed long through the risk checks (the amount is a cap); refusals are values."""
+        """Send the previewed long: ``step`` judges the previewed amount again (risk may have moved)."""
         action = await self._engine.trading.force_entry(preview.pair, Direction.LONG, preview.amount,
                                                         MANUAL_STRATEGY)
-        detail = f"{preview.pair} amount<={preview.amount} at about {preview.price}"
+        detail = f"{preview.pair} amount {preview.amount} at about {preview.price}"
         if action.ok:
             ids = ", ".join(action.position_ids)
-            result = ControlResult(True, f"Buying {preview.amount} {preview.pair} at market ({ids}).")
+            sent = action.amount if action.amount is not None else preview.amount
+            note = "" if sent == preview.amount else \
+                f" (not the previewed {preview.amount}: {action.message})"
+            result = ControlResult(True, f"Buying {sent} {preview.pair} at market ({ids}){note}.")
         else:
             result = _result(action)
         return await self._done(actor, "control.buy", result, detail)

@@ -437,15 +437,17 @@ class ClosePreview:
 
 @dataclass(frozen=True, slots=True)
 class BuyPreview:
-    """A sized, rounded manual entry waiting for confirmation."""
+    """A manual entry as the engine would send it now (``step`` run dry), waiting for confirmation."""
 
     pair: str
-    amount: Decimal  # base, rounded down to the market's precision
+    amount: Decimal  # base: what will be sent, after risk's caps, rounded down to the market's precision
     price: Decimal  # last price used for the estimate
-    cost: Decimal  # quote
+    cost: Decimal  # quote, before fees
     stop_price: Decimal | None
     take_profit: Decimal | None = None
     quote: str = "USDT"
+    capped_by: str | None = None  # the risk cap that shrank the amount (None: not shrunk)
+    requested: Decimal | None = None  # the amount the user asked for (None: sized by risk)
 
 
 # ── system ───────────────────────────────────────────────────────────────────────────────

@@ -14,8 +14,10 @@ import pytest
 from tests.fakes.fake_exchange import FakeExchange
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, SchedulerConfig, Settings
+from trader.engine.actions import BlockEntries
 from trader.errors import StoreError
 from trader.runtime.container import RunOptions, Runtime, build_runtime
+from trader.services.engine_runner import CycleInput
 
 
 def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:
@@ -100,7 +102,7 @@ async def test_replay_lifecycle_runs_the_driver_until_max_candles(make_runtime: 
 
 async def test_resume_lifts_a_reconciliation_entry_block(live_runtime: LiveRuntime) -> None:
     runner = live_runtime.runtime.lifecycle.parts.engine.trading.runner
-    await runner.persist_change(lambda s: replace(s, entries_blocked="1 unresolved difference(s)"))
+    await runner.cycle(CycleInput(actions=(BlockEntries("1 unresolved difference(s)"),)), [])
     result = await live_runtime.runtime.services.control.resume(ADMIN_ACTOR)
     assert result.ok and "acknowledged" in result.message
-    assert (await runner.snapshot()).entries_blocked == ""
+    assert (await runner.snapshot()).state.entries_blocked == ""

@@ -9,14 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 
 from tests.fakes.fake_botapi import FakeBotApiCore
+from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
 from trader.domain.enums import ExitReason, TradingState
-from trader.positions.state import PositionStatus
+from trader.positions.state import Position, PositionStatus
 from trader.risk.state import RiskState
 from trader.services.parameters import OVERRIDES_KEY
 
@@ -92,6 +94,76 @@ async def test_buy_after_confirmation_opens_a_manual_position(real_bot: RealBot)
     await real_bot.live.advance(1)
     [manual] = [p for p in await real_bot.live.active() if p.strategy == "manual"]
     assert manual.filled > 0 and manual.amount <= 0.05
+
+
+def _previewed(question: str) -> Decimal:
+    found = re.search(r"Buy ([0-9.]+) ", question)
+    assert found is not None, question
+    return Decimal(found.group(1))
+
+
+async def _bought(real_bot: RealBot, question: BotCall) -> Position:
+    """Confirm ``question`` and return the manual position it opened, once its entry filled."""
+    before = {p.id for p in await real_bot.live.active()}
+    done = await real_bot.bot.press(question, CONFIRM)
+    assert "Buying" in done.shown, done.shown
+    await real_bot.live.advance(1)
+    [manual] = [p for p in await real_bot.live.active() if p.strategy == "manual" and p.id not in before]
+    return manual
+
+
+@pytest.mark.parametrize("command", ["/buy ETH/USDT 0.05", "/buy ETH/USDT"])
+async def test_buy_sends_exactly_the_previewed_amount(real_bot: RealBot, command: str) -> None:
+    await real_bot.live.advance(1)
+    question = await real_bot.bot.send(command)
+    assert CONFIRM in [label for label, _ in question.buttons]
+    previewed = _previewed(question.shown)
+    if command.endswith("0.05"):
+        assert previewed == Decimal("0.05") and "capped" not in question.shown
+    else:  # risk's own size (1 % at the default 2 % stop: half the equity) meets the 25 % position cap
+        assert "capped by max position 25% of equity" in question.shown and "asked" not in question.shown
+    manual = await _bought(real_bot, question)
+    assert manual.amount == previewed and manual.filled == previewed
+
+
+async def test_buy_over_the_position_cap_previews_the_capped_amount_and_names_the_cap(
+        real_bot: RealBot) -> None:
+    # 0.12345 BTC is far more than the 25 % position cap of the paper account allows; it used to be
+    # previewed as 0.12345 and then silently shrunk to the cap when bought
+    await real_bot.live.advance(1)
+    question = await real_bot.bot.send("/buy BTC/USDT 0.12345")
+    previewed = _previewed(question.shown)
+    assert previewed < Decimal("0.12345")
+    assert "you asked for 0.12345; capped by max position 25% of equity" in question.shown
+    manual = await _bought(real_bot, question)
+    assert manual.amount == previewed and manual.filled == previewed
+
+
+async def test_buy_the_free_balance_cannot_pay_is_refused_before_any_confirmation(real_bot: RealBot) -> None:
+    await real_bot.live.advance(1)
+    reply = await real_bot.bot.send("/buy BTC/USDT 1000000")
+    assert "Cannot buy BTC/USDT: insufficient_funds" in reply.shown and "free balance is" in reply.shown
+    assert reply.buttons == []  # nothing to confirm
+    assert not [p for p in await real_bot.live.active() if p.strategy == "manual"]
+
+
+async def test_buy_while_halted_is_refused_before_any_confirmation(real_bot: RealBot) -> None:
+    await real_bot.live.advance(1)
+    await real_bot.bot.press(await real_bot.bot.send("/halt"), CONFIRM)
+    reply = await real_bot.bot.send("/buy ETH/USDT 0.05")
+    assert "Cannot buy ETH/USDT: halted" in reply.shown and reply.buttons == []
+    await real_bot.live.advance(1)
+    assert not [p for p in await real_bot.live.active() if p.strategy == "manual"]
+
+
+async def test_buy_confirmed_after_a_halt_is_refused_by_the_same_rule(real_bot: RealBot) -> None:
+    await real_bot.live.advance(1)
+    question = await real_bot.bot.send("/buy ETH/USDT 0.05")
+    await real_bot.live.runtime.services.control.halt(ADMIN_ACTOR, flatten=False)
+    done = await real_bot.bot.press(question, CONFIRM)
+    assert "halted" in done.shown and "(halted)" in done.shown
+    await real_bot.live.advance(1)
+    assert not [p for p in await real_bot.live.active() if p.strategy == "manual"]
 
 
 async def test_chart_and_backtest_arrive_as_pngs(real_bot: RealBot) -> None:

@@ -35,7 +35,7 @@ async def test_clean_start_reports_nothing_and_allows_entries() -> None:
     service, reconciler = restarted(paper)
     report = await reconciler.run()
     assert report.clean and report.differences == () and report.adopted_fills == 0
-    assert (await service.runner.snapshot()).entries_blocked == ""
+    assert (await service.runner.snapshot()).state.entries_blocked == ""
 
 
 async def test_stop_filled_while_down_is_adopted_and_closes_the_position() -> None:
@@ -121,10 +121,13 @@ async def test_coin_shortfall_blocks_entries_until_an_admin_acknowledges() -> No
     report = await reconciler.run()
     assert not report.clean and [d.kind for d in report.unresolved] == ["balance_mismatch"]
     refused = await service.force_entry("BTC/USDT", Direction.LONG, None, "breakout")
-    assert not refused.ok and refused.refused_reason == "reconcile"
+    assert not refused.ok and refused.refused_reason == "entries_blocked"  # refused inside step
+    assert "unresolved difference" in refused.message
     acknowledged = await reconciler.acknowledge("admin:42")
     assert acknowledged.acknowledged_by == "admin:42"
-    assert (await service.runner.snapshot()).entries_blocked == ""
+    assert (await service.runner.snapshot()).state.entries_blocked == ""
+    assert (await service.force_entry("BTC/USDT", Direction.LONG, None, "breakout")).refused_reason \
+        != "entries_blocked"  # allowed again (another guard may still say no: one position per pair)
     assert position.id in (await service.engine_state()).positions
 
 

@@ -3,7 +3,6 @@ skipped for that candle with an alert, and entry signals are ignored while entri
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 from typing import ClassVar
 
@@ -13,8 +12,11 @@ from tests.e2e.live_harness import RecordingChannel
 from tests.unit.services.test_trading_control import BTC, T0, Paper
 from trader.config.sections import RiskConfig
 from trader.domain.candles import CandleFrame, datetime_to_ms
+from trader.engine.actions import AllowEntries, BlockEntries
+from trader.engine.events import EntryRefused
+from trader.risk.decision import RefusalReason, Refused
 from trader.services.alerts import AlertService
-from trader.services.engine_runner import EngineOptions
+from trader.services.engine_runner import CycleInput, EngineOptions
 from trader.services.trading import TradingService
 from trader.strategies.base import SignalFrame, Strategy
 
@@ -87,16 +89,18 @@ async def test_no_fresh_candle_means_no_decision() -> None:
     assert (await paper.service.engine_state()).positions == {}
 
 
-async def test_entry_signals_are_ignored_while_entries_are_blocked() -> None:
+async def test_entry_signals_are_refused_by_step_while_entries_are_blocked() -> None:
     paper = with_strategies(Paper(), AlwaysEnter())
     paper.clock.set(T0 + timedelta(hours=1, seconds=5))
     feed(paper, 10)
     blocked = "reconciliation found a difference"
-    await paper.service.runner.persist_change(lambda s: replace(s, entries_blocked=blocked))
+    await paper.service.runner.cycle(CycleInput(actions=(BlockEntries(blocked),)), [])
     report = await paper.service.run_tick("always", "BTC/USDT", "1h")
-    assert report.signal is not None and not report.signal.enter_long
+    assert report.signal is not None and report.signal.enter_long  # the strategy's signal, unaltered
+    [refused] = [e for e in report.events if isinstance(e, EntryRefused)]
+    assert refused.refusal == Refused(RefusalReason.ENTRIES_BLOCKED, blocked)
     assert (await paper.service.engine_state()).positions == {}
-    await paper.service.runner.persist_change(lambda s: replace(s, entries_blocked=""))
+    await paper.service.runner.cycle(CycleInput(actions=(AllowEntries(),)), [])
     paper.clock.advance(timedelta(hours=1))
     feed_next = datetime_to_ms(paper.clock.now()) // HOUR * HOUR - HOUR
     paper.venue.on_candle(BTC, "1h", (feed_next, 50000.0, 50100.0, 49900.0, 50000.0, 1.0))
