@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
 from dataclasses import replace
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
