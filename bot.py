@@ -362,6 +362,7 @@ async def main_async(settings: Settings | None = None, options: RunOptions | Non
     loop.set_exception_handler(asyncio_exception_handler)  # secrets redacted in what asyncio reports
     settings = settings or load_settings()
     runtime = await build_runtime(settings, options)
+    print(runtime.banner, flush=True)  # the first thing on the console: what runs
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):  # signal handlers are POSIX-only

@@ -93,7 +93,7 @@ def position(p: PositionView, quote: str) -> str:
 
 def status(view: StatusView) -> str:
     """Return the /status message."""
-    state = f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.value)})"
+    state = f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.label)})"
     if view.halted_reason:
         state += f": {e(view.halted_reason)}"
     if not view.positions:
@@ -113,7 +113,7 @@ def positions(items: tuple[PositionView, ...]) -> str:
 
 def balance(view: BalanceView) -> str:
     """Return the /balance message."""
-    lines = [f"<b>Equity</b> {money(view.equity, view.quote)} ({e(view.mode.value)})",
+    lines = [f"<b>Equity</b> {money(view.equity, view.quote)} ({e(view.mode.label)})",
              f"Free {money(view.free, view.quote)} · In positions {money(view.exposure, view.quote)}"]
     for a in view.assets:
         worth = f" ≈ {money(a.value, view.quote)}" if a.value is not None else ""
@@ -180,7 +180,7 @@ def health(view: HealthView) -> str:
     def mark(ok: bool) -> str:
         return "✅" if ok else "❌"
 
-    lines = [f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.value)}) · {view.open_positions} open",
+    lines = [f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.label)}) · {view.open_positions} open",
              f"{mark(view.exchange_ok)} exchange · {mark(view.store_ok)} database · "
              f"{mark(view.scheduler_ok)} scheduler",
              f"Last tick {when(view.last_tick_at)} · up {int(view.uptime_seconds // 3600)} h "
@@ -314,7 +314,7 @@ def _dot_ratio(value: float | None) -> str:
 
 def version(v: VersionView) -> str:
     """Return the /version message."""
-    return (f"<b>tradebot {e(v.version)}</b> ({e(v.mode.value)}, {e(v.exchange)})\n"
+    return (f"<b>tradebot {e(v.version)}</b> ({e(v.mode.label)}, {e(v.exchange)})\n"
             f"Python {e(v.python)} · python-telegram-bot {e(v.telegram_library)}")
 
 

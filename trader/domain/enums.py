@@ -109,3 +109,9 @@ class Mode(StrEnum):
     PAPER = "paper"
     LIVE = "live"
     DEMO = "demo"  # live engine against the venue's demo/testnet account: no real money
+    REPLAY = "replay"  # paper engine over stored candles on a simulated clock: the replay demo
+
+    @property
+    def label(self) -> str:
+        """Return how a user sees the mode: 'replay demo' for a replay, else the value ('paper')."""
+        return "replay demo" if self is Mode.REPLAY else self.value

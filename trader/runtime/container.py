@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal, TextIO
 
+from trader import __version__
 from trader.charts.renderer import MatplotlibChartRenderer
 from trader.config import DatabaseConfig, Settings, masked_dump
 from trader.domain.candles import CandleFrame, timeframe_ms
@@ -91,6 +92,20 @@ class RunOptions:
 class Runtime:
     """What ``bot.py`` runs: the services bundle, the lifecycle, and the alert routing."""
 
+    @property
+    def banner(self) -> str:
+        """Return the start-up line that says what runs: the replay demo, paper, or live (demo account)."""
+        venue = f"{self.exchange.name}, {', '.join(self.exchange.pairs)}"
+        if self.mode == "replay":
+            what = ("replay demo: stored candles on a simulated clock with a paper account; no order "
+                    "reaches the exchange")
+        elif self.mode == "live":
+            what = ("live on the venue's demo account (no real money)" if self.exchange.demo
+                    else "LIVE trading: real orders with real money")
+        else:
+            what = "paper trading on the venue's live prices; no order reaches the exchange"
+        return f"tradebot {__version__}: {what} ({venue})"
+
     def __init__(self, services: Services, lifecycle: Lifecycle, notifier: SwitchableNotifier,
                  mode: RunMode, settings: Settings, web: WebServices | None = None) -> None:
         self.services = services
@@ -99,6 +114,7 @@ class Runtime:
         self.mode = mode
         self.database_url = settings.database.url
         self.telegram = settings.telegram  # with the token from the secret store, when stored there
+        self.exchange = settings.exchange
         self._notifier = notifier
 
     def use_telegram(self, notifier: Notifier) -> None:
@@ -165,12 +181,14 @@ async def holds_paper_account(uow_factory: UnitOfWorkFactory) -> bool:
 
 
 def replay_settings(settings: Settings, *, fallback: bool = False) -> Settings:
-    """Return settings whose database is the demo replay database: always for an automatic fallback,
-    otherwise unless a database was configured."""
+    """Return settings for the replay demo: ``exchange.replay`` set (so /config says what runs, also
+    for --replay and an automatic fallback) and the demo's own database, always for an automatic
+    fallback, otherwise unless a database was configured."""
+    settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(update={"replay": True})})
     if "database" in settings.model_fields_set and not fallback:
         return settings
     url = f"sqlite+aiosqlite:///{Path(settings.ops.data_dir) / REPLAY_DB}"
-    logger.info("the demo replay uses its own database %s, apart from any paper or live account", url)
+    logger.info("the replay demo uses its own database %s, apart from any paper or live account", url)
     return settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
 
 
@@ -279,7 +297,8 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         logger.warning("DEMO ACCOUNT: live engine on the %s demo/testnet; no real money is traded",
                        settings.exchange.name)
     logger.info("runtime built: mode %s, exchange %s, database %s",
-                "live (demo account)" if demo else mode, settings.exchange.name,
+                "live (demo account)" if demo else "replay demo" if mode == "replay" else mode,
+                settings.exchange.name,
                 redactor.redact(settings.database.url))
     return Runtime(services, lifecycle, notifier, mode, settings, web)
 
@@ -385,7 +404,7 @@ def _services(w: _Wiring, reports: StoreReportService, drift: DriftService) -> S
     wall = SystemClock()
     settings = w.settings
     live = Mode.DEMO if settings.exchange.demo else Mode.LIVE
-    shown = live if w.mode == "live" else Mode.PAPER
+    shown = live if w.mode == "live" else Mode.REPLAY if w.mode == "replay" else Mode.PAPER
     audit = AuditService(w.uow, wall, redact=w.redactor.redact)
     queries = LiveQueryService(w.uow, w.exchange, w.clock, mode=shown, quote=settings.exchange.quote_currency,
                                book=w.book, facts=w.lifecycle.facts)

@@ -169,7 +169,7 @@ class Lifecycle:
             if self.parts.reconcile is not None:
                 await self.parts.reconcile()  # logs and announces its own report
             self._spawn("replay", self._run_replay(self.parts.replay))
-            logger.info("engine started (replay)")
+            logger.info("engine started (replay demo)")
             return
         startup = self._venue_startup()
         if await startup.open():
