@@ -206,6 +206,9 @@ class SchedulerConfig(Section):
     # Start-up waits for a venue that does not answer: first pause, doubling up to the cap.
     venue_retry_seconds: Annotated[float, Field(gt=0, le=600)] = 1.0
     venue_retry_max_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    # Fault alerts: an episode closes after this long without a fault; at most one alert per interval.
+    fault_quiet_seconds: Annotated[float, Field(ge=0)] = 120.0
+    fault_alert_interval_seconds: Annotated[float, Field(ge=0)] = 600.0
 
 
 class BacktestConfig(Section):

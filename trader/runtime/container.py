@@ -38,6 +38,7 @@ from trader.runtime.alert_routing import SwitchableNotifier
 from trader.runtime.backups import build_backup_service
 from trader.runtime.clock import SimClock, SystemClock
 from trader.runtime.engine_handle import LiveEngine, build_strategies
+from trader.runtime.fault_alerts import FaultAlerts
 from trader.runtime.health import Metrics
 from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
 from trader.runtime.log_setup import SecretRedactor, configure_logging, secret_values
@@ -278,6 +279,8 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
                             metrics=metrics)
     reports = _reports(settings, uow, exchange, clock, closers)
     backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
+    faults = FaultAlerts(alerts, quiet_seconds=settings.scheduler.fault_quiet_seconds,
+                         min_interval=settings.scheduler.fault_alert_interval_seconds) if venue else None
     drift = _drift(settings, mode, uow, exchange, clock, alerts)
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
@@ -285,7 +288,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
         max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
         risk_check=engine.monitor.risk_check, backups=backups,
-        drift=lambda: drift.report(alert=True), venue=venue, closers=closers,
+        drift=lambda: drift.report(alert=True), venue=venue, faults=faults, closers=closers,
     )
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)

@@ -32,6 +32,7 @@ from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.decision_log import log_tick
 from trader.runtime.engine_handle import LiveEngine, TickPlan
+from trader.runtime.fault_alerts import FaultAlerts, FaultChecks
 from trader.runtime.health import CheckResult, HealthServer, Metrics, ReadinessCheck, database_check
 from trader.runtime.jobs import JobLedger
 from trader.runtime.replay import ReplayDriver
@@ -82,6 +83,7 @@ class RuntimeParts:
     backups: BackupService | None = None  # scheduled with the ticks; none in a replay demo
     drift: Hook | None = None  # the nightly drift report (queues its own alert on a logic difference)
     venue: VenueWatch | None = None  # what the engine's venue calls tell (None: replay, simulated venue)
+    faults: FaultAlerts | None = None  # job failures, venue streaks, stuck intents: one alert per episode
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -246,6 +248,11 @@ class Lifecycle:
         if self.parts.drift is not None and cfg.drift_enabled:
             scheduler.add_daily("drift", guard("drift report", self._drift, "drift"), cfg.drift_hour,
                                 self.parts.timezone)
+        if self.parts.faults is not None and self.parts.venue is not None:
+            checks = FaultChecks(self.parts.faults, self.parts.venue, lambda: self.parts.engine.trading,
+                                 self.parts.clock)
+            scheduler.add_interval("faults", guard("fault checks", checks.run, "faults"),
+                                   cfg.monitor_interval_seconds)
         refresh = guard("candle refresh", self._refresh_candles, "candle_refresh")
         scheduler.add_interval("candle_refresh", refresh, CANDLE_REFRESH_SECONDS)
         scheduler.start()
@@ -280,8 +287,13 @@ class Lifecycle:
                 await recorded()
             except InvariantViolation as exc:
                 await self._fail(exc)
-            except Exception:  # a failing job is logged and retried at its next run
+            except Exception as exc:  # a failing job is logged, alerted per episode, retried next run
                 logger.exception("%s failed", what)
+                if self.parts.faults is not None:
+                    await self.parts.faults.failed(what, f"{type(exc).__name__}: {exc}"[:300])
+            else:
+                if self.parts.faults is not None:
+                    await self.parts.faults.succeeded(what)
         return run
 
     async def _monitor(self) -> None:
