@@ -70,38 +70,43 @@ async def _until(what: str, check: Callable[[], Awaitable[bool]] | Callable[[], 
         await asyncio.sleep(0.02)
 
 
+async def _one_start(cycle: int, settings: Settings, fake: FakeExchange, tmp_path: Path) -> None:
+    """One "process": start under a venue outage, one running-fault episode, stop."""
+    runtime = await build_runtime(settings, RunOptions(console=io.StringIO()))
+    lifecycle = runtime.lifecycle
+    fake.inject(Fault(FaultKind.SERVER_ERROR, times=2 * cycle + 1))  # the venue is down at start-up
+    await lifecycle.start()
+    try:
+        await _until("the scheduler", lambda: lifecycle.facts().scheduler_running or lifecycle.fatal)
+        assert lifecycle.fatal is None, lifecycle.fatal
+        assert fake.faults.pending() == 0
+        if cycle == 1:  # an entry whose order answer is lost: looked up by client id, never sent twice
+            fired = len(fake.faults.fired)
+            fake.inject(Fault(FaultKind.DROP_AFTER_ACCEPT, route=PLACE))
+            result = await lifecycle.parts.engine.trading.force_entry("BTC/USDT", Direction.LONG,
+                                                                      Decimal("0.01"), "breakout")
+            assert result.ok, result
+            assert (PLACE, FaultKind.DROP_AFTER_ACCEPT) in fake.faults.fired[fired:]
+        faults = lifecycle.parts.faults
+        assert faults is not None
+        fake.inject(Fault(FaultKind.SERVER_ERROR, route=ACCOUNT, times=8))  # while running
+        await _until("the fault episode", lambda: faults.episode is not None)
+        await _until("the faults used up", lambda: fake.faults.pending() == 0)
+        await _until("the episode closed", lambda: faults.episode is None)
+        await _until("its recovery note", lambda: _count(tmp_path, CLEARED_KIND) == cycle + 1)
+    finally:
+        await lifecycle.stop()
+
+
 async def test_live_restarts_under_faults_start_every_time_lose_nothing_and_alert_once_per_episode(
         tmp_path: Path, fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig) -> None:
     settings = _settings(tmp_path, fake_exchange_config)
     fake_exchange.venue.now_ms = int(time.time() * 1000)  # the live engine runs on the system clock
     starts = episodes = 0
     for cycle in range(CYCLES):
-        runtime = await build_runtime(settings, RunOptions(console=io.StringIO()))
-        lifecycle = runtime.lifecycle
-        fake_exchange.inject(Fault(FaultKind.SERVER_ERROR, times=2 * cycle + 1))  # the venue is down
-        await lifecycle.start()
-        try:
-            await _until("the scheduler", lambda: lifecycle.facts().scheduler_running or lifecycle.fatal)
-            assert lifecycle.fatal is None, lifecycle.fatal
-            starts += 1
-            assert fake_exchange.faults.pending() == 0
-            if cycle == 1:  # an entry whose order answer is lost: looked up by client id, never sent twice
-                fired = len(fake_exchange.faults.fired)
-                fake_exchange.inject(Fault(FaultKind.DROP_AFTER_ACCEPT, route=PLACE))
-                result = await lifecycle.parts.engine.trading.force_entry("BTC/USDT", Direction.LONG,
-                                                                          Decimal("0.01"), "breakout")
-                assert result.ok, result
-                assert (PLACE, FaultKind.DROP_AFTER_ACCEPT) in fake_exchange.faults.fired[fired:]
-            faults = lifecycle.parts.faults
-            assert faults is not None
-            fake_exchange.inject(Fault(FaultKind.SERVER_ERROR, route=ACCOUNT, times=8))  # while running
-            await _until("the fault episode", lambda: faults.episode is not None)
-            episodes += 1
-            await _until("the faults used up", lambda: fake_exchange.faults.pending() == 0)
-            await _until("the episode closed", lambda: faults.episode is None)
-            await _until("its recovery note", lambda: _count(tmp_path, CLEARED_KIND) == episodes)
-        finally:
-            await lifecycle.stop()
+        await _one_start(cycle, settings, fake_exchange, tmp_path)  # raises unless the start succeeded
+        starts += 1
+        episodes += 1
 
     assert starts == CYCLES
     accepted = Counter(e.client_id for e in fake_exchange.venue.accepted())
