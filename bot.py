@@ -1,6 +1,6 @@
 """Entrypoint: load Settings, build the runtime, run the Telegram bot and the engine in one event loop.
 
-``build_application`` makes the one PTB ``Application`` (base URL from config, AIORateLimiter, typed
+``build_application`` makes the one PTB ``Application`` (base URL from config, SharedWaitRateLimiter, typed
 context, arbitrary callback data, lifecycle hooks); ``serve`` runs it until a stop event. Without a
 token the runtime runs headless with console alerts and we print how to add a token and chat id.
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TextIO, runtime_checkable
 from telegram import Update
 from telegram._utils.defaultvalue import DEFAULT_NONE  # BaseRequest.do_request's own defaults
 from telegram._utils.types import ODVInput
-from telegram.ext import AIORateLimiter, ApplicationBuilder, ContextTypes
+from telegram.ext import ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from handlers import publish_commands, register
@@ -34,6 +34,7 @@ from handlers.context import BotApplication, BotContext, BotData
 from trader.config.sections import TelegramConfig
 from trader.domain.alerts import Alert
 from trader.notify.telegram_channel import TelegramNotifier
+from trader.notify.telegram_limits import SharedWaitRateLimiter
 from trader.ports.notify import Notifier
 from trader.services.api import Services
 
@@ -197,7 +198,7 @@ class ConnectBackoff:
 
 @dataclass(frozen=True, slots=True)
 class RateLimits:
-    """Outgoing limits for AIORateLimiter; Telegram allows about 30 messages/s and 20/min per group."""
+    """Outgoing limits (``SharedWaitRateLimiter``): Telegram allows about 30 messages/s, 20/min per group."""
 
     overall_per_second: float = 30.0
     group_per_minute: float = 20.0
@@ -220,8 +221,9 @@ def build_application(config: TelegramConfig, services: Services, lifecycle: Lif
         .base_url(config.api_base_url)
         .base_file_url(_file_url(config.api_base_url))
         .context_types(ContextTypes(context=BotContext, bot_data=BotData))
-        .rate_limiter(AIORateLimiter(overall_max_rate=limits.overall_per_second,
-                                     group_max_rate=limits.group_per_minute, max_retries=limits.max_retries))
+        .rate_limiter(SharedWaitRateLimiter(overall_per_second=limits.overall_per_second,
+                                            group_per_minute=limits.group_per_minute,
+                                            max_retries=limits.max_retries))
         .arbitrary_callback_data(True)
         .post_init(_on_start(lifecycle))
         .post_shutdown(_on_stop(lifecycle))

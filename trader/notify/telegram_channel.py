@@ -3,8 +3,9 @@
 Text goes as plain text (no parse mode, so alert text can never break Telegram's HTML parser), split
 under the 4096-character limit at line breaks. An image goes as a photo with the text as its caption
 when the caption fits 1024 characters, otherwise the photo is followed by the text. Rate limits: give
-it the application's bot built with ``AIORateLimiter(max_retries=...)``, which waits ``retry_after``
-on a 429 and retries; any error that still comes out is raised so the alert outbox retries later.
+it the application's bot, built with ``telegram_limits.SharedWaitRateLimiter``: a 429 holds every
+send (alerts and replies alike) for its ``retry_after``, and the 429'd message is retried; any error
+that still comes out is raised so the alert outbox retries later.
 The chats that already received an alert are remembered, so that retry reaches only the others.
 """
 

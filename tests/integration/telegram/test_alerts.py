@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -113,3 +114,35 @@ async def test_retry_after_a_failure_on_the_second_chat_skips_the_first(
         await notifier.send(Alert("exit", "closed"))  # the outbox's retry
     texts = [(c.chat_id, c.text.splitlines()[-1]) for c in fake_botapi.sent("sendMessage")]
     assert texts.count((ADMIN, "closed")) == 1 and texts.count((VIEWER, "closed")) == 1
+
+
+async def test_a_429_holds_every_send_for_its_retry_after_even_after_another_request_finishes(
+    fake_botapi: FakeBotApiCore, production_app: BotApplication
+) -> None:
+    notifier = TelegramNotifier(production_app.bot, [ADMIN])
+    fake_botapi.delays["sendPhoto"] = 0.3  # a chart upload still in flight when the 429 comes
+    fake_botapi.fail_next("sendMessage", 429, retry_after=1)
+    chart = asyncio.create_task(production_app.bot.send_photo(ADMIN, render_png("equity", [1.0, 1.1])))
+    await asyncio.sleep(0.05)
+    limited = asyncio.create_task(notifier.send(Alert("exit", "Closed BTC/USDT")))  # gets the 429
+    await asyncio.sleep(0.5)  # the chart went through meanwhile (PTB's limiter then let everything go)
+    await notifier.send(Alert("entry", "Opened ETH/USDT"))
+    await asyncio.gather(chart, limited)
+    [too_many] = [c for c in fake_botapi.calls if c.status == 429]
+    later = [c for c in fake_botapi.sent("sendMessage") if c.at > too_many.at]
+    assert sorted(c.text.splitlines()[-1] for c in later) == ["Closed BTC/USDT", "Opened ETH/USDT"]
+    assert all(c.at - too_many.at >= 1.0 for c in later), [c.at - too_many.at for c in later]
+
+
+async def test_a_429_that_outlasts_the_retries_still_holds_the_next_sends(
+        fake_botapi: FakeBotApiCore) -> None:
+    app = bot.build_application(telegram_config(fake_botapi), memory_services(MemoryState()),
+                                limits=bot.RateLimits(max_retries=0))
+    async with app:
+        fake_botapi.fail_next("sendMessage", 429, retry_after=1)
+        with pytest.raises(RetryAfter):  # no retries left: the alert outbox will retry it later
+            await TelegramNotifier(app.bot, [ADMIN]).send(Alert("exit", "closed"))
+        [too_many] = [c for c in fake_botapi.calls if c.status == 429]
+        await app.bot.send_message(ADMIN, "a reply")
+        [reply] = fake_botapi.sent("sendMessage")
+        assert reply.at - too_many.at >= 1.0
