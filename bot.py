@@ -408,9 +408,10 @@ def main(settings: Settings | None = None, options: RunOptions | None = None) ->
     TraderError goes on to the CLI's printer (its user message); anything unexpected is logged with
     its traceback and ends with one clear line, never a silent exit 0.
     """
-    from trader.errors import ConfigError, TraderError
+    from trader.errors import ConfigError, StoreError, TraderError
     from trader.runtime.log_setup import redact
     from trader.runtime.numba_cache import ensure_numba_cache
+    from trader.store.failures import explain as explain_store_failure
 
     ensure_numba_cache()  # `python bot.py` skips the CLI, which does this for `tradebot run`
 
@@ -419,9 +420,16 @@ def main(settings: Settings | None = None, options: RunOptions | None = None) ->
     except ConfigError as exc:
         print(redact(str(exc)), file=sys.stderr)
         return 2
-    except TraderError:
+    except TraderError as exc:
+        explained = explain_store_failure(exc) if isinstance(exc, StoreError) else None
+        if explained is not None:  # the CLI's printer shows its one line
+            raise explained from exc
         raise
     except Exception as exc:
+        explained = explain_store_failure(exc)
+        if explained is not None:  # read-only, full, corrupt or unreachable database: no traceback helps
+            _print_fatal(f"tradebot: {explained.user_message} (exit code 1)")
+            return 1
         logger.critical("fatal error", exc_info=exc)
         _print_fatal(f"tradebot: fatal error: {type(exc).__name__}: {exc} (exit code 1)")
         return 1

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from trader import __version__
-from trader.errors import ConfigError, TraderError
+from trader.errors import ConfigError, StoreError, TraderError
 from trader.runtime.log_setup import redact
 
 # Each module exposes register(subparsers). Add new command groups here, one line each.
@@ -103,10 +103,24 @@ def _main(argv: Sequence[str] | None) -> int:
         print_error(str(exc))
         return 2
     except TraderError as exc:
-        print_error(f"error: {exc.user_message}")
+        explained = _store_failure(exc) if isinstance(exc, StoreError) else None
+        print_error(f"error: {(explained or exc).user_message}")
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        explained = _store_failure(exc)
+        if explained is None:
+            raise
+        print_error(f"error: {explained.user_message}")
+        return 1
+
+
+def _store_failure(exc: BaseException) -> TraderError | None:
+    """Return the one-line explanation of a database failure (read-only, full, corrupt, unreachable)."""
+    from trader.store.failures import explain
+
+    return explain(exc)
 
 
 SIGPIPE_EXIT = 128 + 13  # what a shell reports for a process ended by SIGPIPE, like `head`'s writers
