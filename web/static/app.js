@@ -26,7 +26,8 @@ async function api(path, params) {
   Object.entries(params || {}).forEach(([k, v]) => { if (v !== "" && v != null) url.searchParams.set(k, v); });
   const resp = await fetch(url, { headers: { Authorization: state.auth } });
   const body = await resp.json();
-  if (resp.status === 401) { signOut(body.error.message); throw new Error(body.error.message); }
+  // every page needs only the viewer role: a 401 or 403 means this sign-in is no good at all
+  if (resp.status === 401 || resp.status === 403) { signOut(body.error.message); throw new Error(body.error.message); }
   if (!resp.ok) throw new Error(body.error ? body.error.message : resp.statusText);
   return body;
 }
@@ -202,30 +203,42 @@ function tradeTable(trades, quote) {
 function currentPage() { const name = location.hash.replace(/^#\//, ""); return pages[name] ? name : "dashboard"; }
 
 let rendering = false;
+let again = false;
 async function render() {
-  if (rendering) return;
+  if (rendering) { again = true; return; }  // a newer request (page change, filter) runs after this one
   rendering = true;
   const name = currentPage();
   document.querySelectorAll("#nav a").forEach((a) => a.classList.toggle("active", a.dataset.page === name));
   const el = document.getElementById("page");
   const scroll = window.scrollY;
+  // the new view is built next to the old one, which stays until it is ready (no blank refreshes)
+  const stale = [...el.children];
+  const oldCharts = state.charts;
+  state.charts = [];
+  const fresh = document.createElement("div");
+  el.append(fresh);
   try {
-    const fresh = document.createElement("div");
-    clearCharts();
-    el.replaceChildren(fresh);
     await pages[name](fresh);
+    stale.forEach((node) => node.remove());
+    oldCharts.forEach((c) => c.remove());
     document.body.dataset.loaded = name;
     document.getElementById("live").classList.remove("stale");
     window.scrollTo(0, scroll);
   } catch (err) {
+    fresh.remove();
+    state.charts.forEach((c) => c.remove());
+    state.charts = oldCharts;
     document.getElementById("live").classList.add("stale");
     if (state.auth) el.insertAdjacentHTML("afterbegin", `<p class="error">${esc(err.message)}</p>`);
-  } finally { rendering = false; }
+  } finally {
+    rendering = false;
+    if (again) { again = false; render(); }
+  }
 }
 
 function signOut(message) {
   sessionStorage.removeItem("token"); sessionStorage.removeItem("tma");
-  state.auth = null; clearInterval(state.timer);
+  state.auth = null; clearInterval(state.timer); clearCharts();
   document.getElementById("page").replaceChildren();
   document.getElementById("login").hidden = false;
   document.getElementById("login-error").textContent = message || "";
