@@ -15,14 +15,17 @@ import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.positions.make import market
+from tests.unit.positions.make import context, market, opened
 from trader.backtest import kernel
 from trader.backtest.kernel import PositionLevels, find_exit
 from trader.config.sections import TrailingConfig
 from trader.domain.enums import Direction, OrderPurpose, Side
 from trader.domain.money import D
+from trader.positions.events import PriceUpdated
+from trader.positions.machine import apply
+from trader.positions.state import PositionStatus
 from trader.positions.trailing import TrailParams, raise_high_water, ratchet
-from trader.sim.matching import Bar, match_exit
+from trader.sim.matching import Bar, match_exit, stop_fill_price
 
 MARKET = market()  # tick 0.01
 
@@ -155,3 +158,39 @@ def test_kernel_cache_is_flushed_when_the_price_rules_change() -> None:
     kernel._flush_stale_cache(kernel._find_exit)
     assert index._load_index() == {}  # nothing compiled from the older rules can be loaded again
     assert stamp.read_text(encoding="ascii") == current
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 10_000), long=st.booleans(), cfg=trail_configs,
+       signal_every=st.sampled_from([0, 23]))
+def test_kernel_matches_the_position_machine(seed: int, long: bool, cfg: TrailingConfig,
+                                             signal_every: int) -> None:
+    """The kernel vs the engine's own position machine: a resting stop matched by the simulator, then
+    ``positions.machine.apply(PriceUpdated)`` (ratchet, stop past the close) on every candle."""
+    opens, high, low, close = random_candles(seed, 200)
+    exit_sig = np.zeros(200, dtype=bool)
+    if signal_every:
+        exit_sig[signal_every::signal_every] = True
+    direction = Direction.LONG if long else Direction.SHORT
+    entry = D(float(opens[0]))
+    ctx = context(native_stop=True, trailing=cfg)
+    stop = ctx.market.round_stop(entry * (D("0.98") if long else D("1.02")), direction)
+    position, _ = opened(ctx, amount="0.1", price=str(entry), stop=str(stop), direction=direction)
+    got = find_exit((opens, high, low, close), exit_sig, 0,
+                    PositionLevels(long, float(entry), float(stop), math.nan, float(entry)), ctx.trail)
+    side = direction.exit_side
+    for k in range(200):
+        bar = Bar(k, D(float(opens[k])), D(float(high[k])), D(float(low[k])), D(float(close[k])))
+        hit = match_exit(side, bar, stop=position.stop_price, take_profit=None)
+        if hit is not None:
+            assert (got.index, got.code) == (k, kernel.STOP)
+            assert got.price == float(stop_fill_price(side, bar, position.stop_price or D(0)))
+            return
+        before = position.stop_price
+        position, _ = apply(position, PriceUpdated(bar.high, bar.low, bar.close), ctx)
+        if position.status is PositionStatus.EXITING or exit_sig[k]:
+            assert (got.index, got.code) == (k, kernel.CLOSE)
+            assert got.stop == float(before or D(0))  # the stop in force when the candle opened
+            return
+        assert position.stop_price is not None
+    assert got.code == kernel.NONE and got.stop == float(position.stop_price)
