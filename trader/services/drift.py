@@ -41,7 +41,7 @@ from trader.domain.ids import Symbol
 from trader.domain.market import MarketSpec
 from trader.errors import DataError, StrategyError
 from trader.ports.clock import Clock
-from trader.ports.store import UnitOfWork, UnitOfWorkFactory
+from trader.ports.store import UnitOfWorkFactory
 from trader.services.audit import SCAN_LIMIT
 from trader.services.drift_dto import DriftSide, DriftTradeView, DriftView, ParameterChangeView
 from trader.services.drift_text import drift_alert
@@ -102,7 +102,10 @@ class DriftService:
                 raise DataError("no equity snapshots", user_message="The account has no history yet: "
                                 "the drift report compares it once it has traded.")
             start, end = snapshots[0].ts, snapshots[-1].ts
-            balance = await self._start_balance(uow, since, snapshots[0].equity, start)
+            # the paper account's own start balance when it is followed from its start: the first
+            # snapshot may already include the first entry's fee
+            paper = self._setup.start_balance if since is None else None
+            balance = paper if paper is not None else snapshots[0].equity
             changes = parameter_changes(await uow.audit.recent(SCAN_LIMIT))
             fills = await uow.fills.since(start)
             positions = await uow.positions.closed_between(start, None)
@@ -130,13 +133,6 @@ class DriftService:
         if alert and view.logic_differences:
             await self._alert(view)
         return view
-
-    async def _start_balance(self, uow: UnitOfWork, since: datetime | None, first: Decimal,
-                             start: datetime) -> Decimal:
-        if since is None and self._setup.start_balance is not None:
-            return self._setup.start_balance  # the first snapshot may already include the first fee
-        before = [s for s in await uow.equity.since(_EPOCH) if s.ts <= start]
-        return before[-1].equity if before else first
 
     async def _backtest(self, name: str, pairs: Sequence[Symbol], timeframe: str, periods: Sequence[Regime],
                         start: datetime, end: datetime, balance: Decimal) -> list[FilledTrade]:
