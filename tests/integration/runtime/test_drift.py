@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
+from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
 from trader.analytics.drift import order_purposes
 from trader.domain.enums import OrderPurpose
 from trader.domain.ids import PositionId
@@ -92,3 +92,32 @@ async def test_a_report_before_any_history_says_so(make_runtime: MakeRuntime) ->
     await live.runtime.lifecycle._drift()  # the nightly job skips quietly: nothing has traded yet
     async with live.uow() as uow:
         assert not [a for a in await uow.alerts.pending(100) if a.alert.kind == "drift"]
+
+
+async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: MakeRuntime) -> None:
+    # A paper account's /settings change is audited at the moment it takes effect; a replay stamps
+    # its audit entries with the wall clock, so the test moves the entry to the replay's clock.
+    live = await make_runtime(strategies=("breakout",))
+    await live.advance(150)
+    control = live.runtime.services.control
+    change = await control.preview_setting("risk.risk_per_trade", "0.004")
+    assert (await control.apply_setting(change, ADMIN_ACTOR)).ok
+    at = live.runtime.lifecycle.parts.clock.now()
+    path = live.url.removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE audit_log SET ts = ? WHERE action = 'param.change'",
+                   (at.replace(tzinfo=None).isoformat(sep=" "),))
+    await live.advance(190)
+    drift = live.runtime.services.drift
+
+    applied = await drift.report()
+    assert [(c.key, c.new) for c in applied.changes] == [("risk.risk_per_trade", "0.004")]
+    assert applied.matched >= 2 and applied.logic_differences == () and applied.differing == ()
+
+    with sqlite3.connect(path) as db:  # without the change the backtest sizes the later trades larger
+        db.execute("DELETE FROM audit_log WHERE action = 'param.change'")
+    ignored = await drift.report()
+    later = [t for t in ignored.trades if t.entry_time > at]
+    assert any(t.why == ("size",) for t in later)  # (a trade capped by max_position_pct is not resized)
+    assert all(t.why in ((), ("size",)) for t in later)
+    assert all(not t.why for t in ignored.trades if t.entry_time <= at)
