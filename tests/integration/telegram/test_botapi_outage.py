@@ -10,6 +10,7 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -21,6 +22,9 @@ from tests.fakes.fake_botapi.harness import ADMIN, telegram_config
 from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
 from trader.config import OpsConfig
 from trader.config.sections import TelegramConfig
+from trader.runtime.clock import SystemClock
+from trader.runtime.secret_store import SecretStore, build_cipher, generate_key
+from trader.store.uow import Database
 
 FAST = bot.ConnectBackoff(first=0.1, cap=0.3)
 
@@ -134,4 +138,31 @@ async def test_a_rejected_token_keeps_the_service_up_and_never_prints_the_token(
         assert await _telegram_degraded(live)
     out = capsys.readouterr()
     assert "was rejected" in caplog.text
+    assert planted not in out.out + out.err + caplog.text
+
+
+async def test_a_rejected_token_stored_encrypted_is_never_printed_either(
+        make_runtime: MakeRuntime, fake_botapi: FakeBotApiCore, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
+    planted = "5550002:planted-ENCRYPTED-token-value"  # known only after the secret store is decrypted
+    key = generate_key()
+    db = Database.from_url(f"sqlite+aiosqlite:///{tmp_path / 'trader.db'}")  # make_runtime's database
+    try:
+        await SecretStore(db.uow_factory, build_cipher([key]), SystemClock()).set("telegram.token", planted)
+    finally:
+        await db.dispose()
+    config = telegram_config(fake_botapi).model_copy(update={"token": None})
+    live = await make_runtime(ops=OpsConfig(health_port=0, secrets_key=SecretStr(key)), telegram=config)
+    assert live.runtime.telegram.token is not None  # overlaid from the store
+    live.runtime.lifecycle.parts = replace(live.runtime.lifecycle.parts, max_candles=20)
+    caplog.set_level(logging.WARNING)
+
+    async def rejected() -> bool:
+        return any("InvalidToken" in r.getMessage() for r in caplog.records)
+    async with _running(live, live.runtime.telegram):
+        await _until("a rejected attempt", rejected)
+        await asyncio.wait_for(live.runtime.lifecycle.finished.wait(), 60)
+        assert live.runtime.lifecycle.fatal is None
+    out = capsys.readouterr()
+    assert "was rejected" in caplog.text and "[REDACTED]" in caplog.text
     assert planted not in out.out + out.err + caplog.text
