@@ -236,7 +236,8 @@ def build_application(config: TelegramConfig, services: Services, lifecycle: Lif
     elif request is not None:
         builder = builder.request(request).get_updates_request(request)
     app: BotApplication = builder.build()  # type: ignore[assignment]
-    register(app, services, AccessList(config.allowed_chats), dashboard_url)
+    totp = config.admin_totp_secret.get_secret_value() if config.admin_totp_secret is not None else None
+    register(app, services, AccessList(config.allowed_chats), dashboard_url, totp_secret=totp)
     return app
 
 

@@ -31,6 +31,7 @@ from handlers.access import AccessList
 from handlers.commands import BUTTONS, COMMANDS, visible_to
 from handlers.context import BotApplication, BotContext, BotData
 from handlers.dashboard import app_url
+from handlers.totp import TotpGate
 from trader.services.api import Services
 from trader.services.dto import Role
 
@@ -40,14 +41,16 @@ __all__ = ["BotContext", "BotData", "publish_commands", "register"]
 
 
 def register(app: BotApplication, services: Services, access: AccessList,
-             dashboard_url: str | None = None) -> None:
+             dashboard_url: str | None = None, totp_secret: str | None = None) -> None:
     """Add the access check, every command and button handler, and the error handler to ``app``.
 
     ``dashboard_url`` (``web.public_url``) is where /dashboard and the menu button open the Mini App.
+    ``totp_secret`` (``telegram.admin_totp_secret``) makes confirmed admin actions ask for a TOTP code.
     """
     data = app.bot_data
     data.services, data.access, data.commands = services, access, COMMANDS
     data.dashboard_url = dashboard_url
+    data.totp = TotpGate(totp_secret) if totp_secret else None
     app.add_handler(TypeHandler(Update, auth.check_access), group=-1)
     for command in COMMANDS:  # edits are ignored so an edited "/pause" does not act twice
         app.add_handler(CommandHandler(command.name, command.callback, filters=f.UpdateType.MESSAGE,

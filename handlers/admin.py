@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ChatType
 
-from handlers import args, formatting
+from handlers import args, formatting, totp
 from handlers.context import BotContext
 from handlers.formatting import e
 from handlers.replies import send
@@ -82,5 +82,7 @@ async def unknown_command(update: Update, context: BotContext) -> None:
 
 
 async def plain_text(update: Update, context: BotContext) -> None:
-    """Answer plain text in a private chat: the bot only takes commands."""
+    """Answer plain text in a private chat: a TOTP code for a waiting admin action, else commands only."""
+    if await totp.code_reply(update, context):
+        return
     await send(update, "I only understand commands. Send /help for the list.")

@@ -15,6 +15,7 @@ from trader.services.dto import Actor
 
 if TYPE_CHECKING:
     from handlers.commands import Command
+    from handlers.totp import TotpGate
 
 
 @dataclass
@@ -29,6 +30,7 @@ class BotData:
     page_ttl: float = 3600.0  # seconds a paging button stays valid
     commands: tuple[Command, ...] = ()
     dashboard_url: str | None = None  # web.public_url: where /dashboard's Mini App button points
+    totp: TotpGate | None = None  # set when telegram.admin_totp_secret is: admin actions need a code
     unexpected_errors: int = 0  # errors that reached the generic reply; watched by tests and /health
 
 

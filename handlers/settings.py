@@ -6,7 +6,8 @@ from telegram import Update
 
 from handlers import args, formatting, keyboards
 from handlers.context import BotContext
-from handlers.replies import edit, send
+from handlers.replies import send
+from handlers.totp import run_confirmed
 
 
 async def settings(update: Update, context: BotContext) -> None:
@@ -25,5 +26,6 @@ async def confirm_setting(update: Update, context: BotContext) -> None:
     """Apply the change after the confirmation button was pressed."""
     choice = await keyboards.take(update, context, keyboards.SettingChoice)
     if choice is not None:
-        outcome = await context.services.control.apply_setting(choice.change, context.who)
-        await edit(update, formatting.result(outcome))
+        async def act() -> str:
+            return formatting.result(await context.services.control.apply_setting(choice.change, context.who))
+        await run_confirmed(update, context, act)

@@ -7,6 +7,7 @@ from telegram import Update
 from handlers import args, formatting, keyboards
 from handlers.context import BotContext
 from handlers.replies import edit, send
+from handlers.totp import run_confirmed
 
 
 async def pause(update: Update, context: BotContext) -> None:
@@ -38,8 +39,9 @@ async def confirm_halt(update: Update, context: BotContext) -> None:
     """Halt after the confirmation button was pressed."""
     choice = await keyboards.take(update, context, keyboards.HaltChoice)
     if choice is not None:
-        outcome = await context.services.control.halt(context.who, flatten=choice.flatten)
-        await edit(update, formatting.result(outcome))
+        async def act() -> str:
+            return formatting.result(await context.services.control.halt(context.who, flatten=choice.flatten))
+        await run_confirmed(update, context, act)
 
 
 async def close(update: Update, context: BotContext) -> None:
@@ -57,8 +59,9 @@ async def confirm_close(update: Update, context: BotContext) -> None:
     """Close after the confirmation button was pressed."""
     choice = await keyboards.take(update, context, keyboards.CloseChoice)
     if choice is not None:
-        outcome = await context.services.control.close(choice.target, context.who)
-        await edit(update, formatting.result(outcome))
+        async def act() -> str:
+            return formatting.result(await context.services.control.close(choice.target, context.who))
+        await run_confirmed(update, context, act)
 
 
 async def buy(update: Update, context: BotContext) -> None:
@@ -73,7 +76,9 @@ async def confirm_buy(update: Update, context: BotContext) -> None:
     """Open the position after the confirmation button was pressed."""
     choice = await keyboards.take(update, context, keyboards.BuyChoice)
     if choice is not None:
-        await edit(update, formatting.result(await context.services.control.buy(choice.preview, context.who)))
+        async def act() -> str:
+            return formatting.result(await context.services.control.buy(choice.preview, context.who))
+        await run_confirmed(update, context, act)
 
 
 async def cancel(update: Update, context: BotContext) -> None:

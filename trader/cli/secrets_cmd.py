@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from trader.cli import totp_setup
 from trader.config import Settings, load_settings
 from trader.errors import SecretError
 from trader.ports.store import UnitOfWorkFactory
@@ -46,6 +47,7 @@ def register(sub: Any) -> None:
     delete.set_defaults(func=_delete)
     keygen = inner.add_parser("generate-key", help="print a new random key for TRADER_OPS__SECRETS_KEY")
     keygen.set_defaults(func=_generate_key)
+    totp_setup.register(inner, open_store, ACTOR)
 
 
 @asynccontextmanager

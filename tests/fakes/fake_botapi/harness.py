@@ -76,12 +76,16 @@ async def running_bot(fake: FakeBotApiCore, services: Services, *,
                       allowed: tuple[TelegramUser, ...] = ALLOWED, in_process: bool = False,
                       lifecycle: bot.Lifecycle | None = None,
                       limits: bot.RateLimits = NO_LIMITS,
-                      dashboard_url: str | None = None) -> AsyncIterator[BotHarness]:
+                      dashboard_url: str | None = None,
+                      totp_secret: str | None = None) -> AsyncIterator[BotHarness]:
     """Build the application like production does, serve it until the block ends."""
     fake.known_chats.update(u.id for u in allowed)  # allow-listed users have talked to the bot before
     request = CoreRequest(fake) if in_process else None
-    app = bot.build_application(telegram_config(fake, allowed), services, lifecycle, limits=limits,
-                                request=request, dashboard_url=dashboard_url)
+    config = telegram_config(fake, allowed)
+    if totp_secret is not None:
+        config = config.model_copy(update={"admin_totp_secret": SecretStr(totp_secret)})
+    app = bot.build_application(config, services, lifecycle, limits=limits, request=request,
+                                dashboard_url=dashboard_url)
     clock = ManualClock()
     app.bot_data.clock = clock
     stop = asyncio.Event()

@@ -137,3 +137,41 @@ def test_audit_limit_is_validated(env: dict[str, str], run: Runner) -> None:
     code, _, err = run(["audit", "--limit", "0"])
     assert code == 1
     assert "--limit must be between 1 and 10000" in err
+
+
+def test_totp_setup_stores_the_secret_prints_its_uri_and_writes_a_private_qr_png(
+        env: dict[str, str], run: Runner, tmp_path: Path) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    import pyotp
+
+    qr = tmp_path / "qr" / "totp.png"
+    code, out, err = run(["secrets", "totp-setup", "--account", "alice", "--qr", str(qr)])
+    assert code == 0, err
+    uri = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("provisioning URI"))
+    assert uri.startswith("otpauth://totp/tradebot:alice?")
+    secret = parse_qs(urlsplit(uri).query)["secret"][0]
+    assert qr.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and qr.stat().st_mode & 0o077 == 0
+    settings = load_settings()
+    stored = asyncio.run(_stored(settings))
+    assert stored["telegram.admin_totp_secret"] == secret  # what the service will check codes against
+    assert pyotp.TOTP(secret).verify(pyotp.TOTP(secret).now())
+
+
+def test_totp_setup_without_a_secrets_key_says_how_to_make_one(
+        env: dict[str, str], run: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("TRADER_OPS__SECRETS_KEY")
+    code, _, err = run(["secrets", "totp-setup", "--qr", str(tmp_path / "x.png")])
+    assert code == 1 and "secrets key" in err and "generate-key" in err
+    assert not (tmp_path / "x.png").exists()
+
+
+async def _stored(settings: object) -> dict[str, str]:
+    from trader.config import Settings
+
+    assert isinstance(settings, Settings)
+    db = Database.from_config(settings.database)
+    try:
+        return await load_secrets(settings, db.uow_factory, SystemClock())
+    finally:
+        await db.dispose()
