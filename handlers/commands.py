@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import admin, backtest, charts, dashboard, reports, settings, status, trading
+from handlers import admin, backtest, charts, dashboard, news, reports, settings, status, trading
 from handlers.context import BotContext
 from handlers.keyboards import (
     BuyChoice,
@@ -78,6 +78,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("dashboard", dashboard.dashboard, V, "Open the web dashboard inside Telegram"),
     Command("health", status.health, V, "Exchange, database and scheduler health"),
     Command("jobs", status.jobs, V, "Scheduled jobs: last run, duration, outcome, next run"),
+    Command("news", news.news, V, "Newest crypto headlines, or those about one asset", "/news [ASSET]"),
     Command("version", admin.version, V, "Program version"),
     Command("config", admin.config, A, "Effective configuration (secrets masked)"),
     Command("reload", admin.reload, A, "Reload strategies and parameters"),

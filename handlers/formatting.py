@@ -21,6 +21,7 @@ from trader.services.dto import (
     HealthView,
     JobView,
     LockView,
+    NewsView,
     PeriodTable,
     PositionView,
     ProfitView,
@@ -208,6 +209,19 @@ def jobs(items: tuple[JobView, ...]) -> str:
                 last += f" failed: {e(job.error)}"
         detail = f" · {e(job.detail)}" if job.detail else ""
         lines.append(f"{mark} <code>{e(job.id)}</code> · {last} · next {when(job.next_run_at)}{detail}")
+    return "\n".join(lines)
+
+
+def news(items: tuple[NewsView, ...], asset: str | None = None) -> str:
+    """Return the /news list: linked headlines with their source, time and the assets they mention."""
+    about = f" about {e(asset)}" if asset else ""
+    if not items:
+        return f"No headlines{about} yet: the feeds are read every few minutes."
+    lines = [f"<b>News</b>{about}"]
+    for item in items:
+        tags = f" · {e(', '.join(item.assets))}" if item.assets else ""
+        lines.append(f'• <a href="{e(item.link)}">{e(item.title)}</a>\n  {e(item.source)} · '
+                     f"{when(item.published_at)}{tags}")
     return "\n".join(lines)
 
 

@@ -256,6 +256,28 @@ class PricesConfig(Section):
     fetch_aud_rates: bool = True  # /tax and the export fetch missing AUD rates from CoinGecko
 
 
+class NewsFeed(Section):
+    """One RSS/Atom feed: the name shown beside its headlines and its URL."""
+
+    name: str
+    url: str
+
+
+class NewsConfig(Section):
+    """Crypto news headlines from RSS/Atom feeds, refreshed by a scheduled job (``/news``)."""
+
+    enabled: bool = True
+    feeds: tuple[NewsFeed, ...] = (
+        NewsFeed(name="CoinDesk", url="https://www.coindesk.com/arc/outboundfeeds/rss/"),
+        NewsFeed(name="Cointelegraph", url="https://cointelegraph.com/rss"),
+        NewsFeed(name="Decrypt", url="https://decrypt.co/feed"),
+        NewsFeed(name="Bitcoin Magazine", url="https://bitcoinmagazine.com/feed"),
+        NewsFeed(name="The Block", url="https://www.theblock.co/rss.xml"),
+    )
+    refresh_minutes: Annotated[int, Field(ge=5, le=1440)] = 30
+    timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+
 class BackupConfig(Section):
     """Scheduled database backups: daily at ``hour`` UTC into ``folder``, the newest ``keep`` kept."""
 

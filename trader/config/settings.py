@@ -30,6 +30,7 @@ from trader.config.sections import (
     DatabaseConfig,
     ExchangeConfig,
     LoggingConfig,
+    NewsConfig,
     NotifyConfig,
     OpsConfig,
     PricesConfig,
@@ -77,6 +78,7 @@ class Settings(BaseSettings):
     logging: LoggingConfig = LoggingConfig()
     ops: OpsConfig = OpsConfig()
     backup: BackupConfig = BackupConfig()
+    news: NewsConfig = NewsConfig()
     prices: PricesConfig = PricesConfig()
     web: WebConfig = WebConfig()
 

@@ -25,6 +25,7 @@ from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.domain.money import ZERO
 from trader.domain.orders import Fill, Order, OrderRequest
+from trader.ports.news import NewsRepository
 from trader.ports.web_records import ApiTokenRepository, SignalReceiptRepository
 from trader.positions.state import Position
 from trader.risk.state import RiskState
@@ -425,6 +426,8 @@ class UnitOfWork(Protocol):
     def api_tokens(self) -> ApiTokenRepository: ...
     @property
     def signals(self) -> SignalReceiptRepository: ...
+    @property
+    def news(self) -> NewsRepository: ...
 
     async def __aenter__(self) -> Self:
         """Begin the transaction."""

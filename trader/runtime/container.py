@@ -29,6 +29,7 @@ from trader.errors import ExchangeUnavailable
 from trader.exchange import build_exchange
 from trader.exchange.ccxt_venue import CcxtExchange
 from trader.exchange.paper_store import DEFAULT_KEY as PAPER_STATE_KEY
+from trader.news.feeds import HttpFeedReader
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.notify import Notifier
@@ -61,6 +62,7 @@ from trader.services.engine_store import ENGINE_KEY
 from trader.services.insights import StoreInsightService
 from trader.services.market_data import MarketDataService
 from trader.services.miniapp import MiniAppAuth
+from trader.services.news import NewsService
 from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
@@ -282,6 +284,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     faults = FaultAlerts(alerts, quiet_seconds=settings.scheduler.fault_quiet_seconds,
                          min_interval=settings.scheduler.fault_alert_interval_seconds) if venue else None
     drift = _drift(settings, mode, uow, exchange, clock, alerts)
+    news = _news(settings, uow, wall, closers)
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
         uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
@@ -289,10 +292,12 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
         risk_check=engine.monitor.risk_check, backups=backups,
         drift=lambda: drift.report(alert=True), venue=venue, faults=faults, closers=closers,
+        news=news.refresh if settings.news.enabled and settings.news.feeds else None,
+        news_every_seconds=settings.news.refresh_minutes * 60.0,
     )
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
-    services = _services(wiring, reports, drift)
+    services = _services(wiring, reports, drift, news)
     web = _web_services(wiring, services) if settings.web.api_enabled else None
     if web is not None:
         lifecycle.use_web(api_extension(web))
@@ -403,7 +408,15 @@ def _drift(settings: Settings, mode: RunMode, uow: UnitOfWorkFactory, exchange: 
     return DriftService(uow, clock, setup, markets=markets, wake=alerts.wake)
 
 
-def _services(w: _Wiring, reports: StoreReportService, drift: DriftService) -> Services:
+def _news(settings: Settings, uow: UnitOfWorkFactory, clock: Clock, closers: list[Closer]) -> NewsService:
+    reader = HttpFeedReader(settings.news.timeout_seconds)
+    closers.append(reader.close)
+    bases = tuple(pair.split("/")[0] for pair in settings.exchange.pairs)
+    return NewsService(uow, reader, clock, feeds=tuple((f.name, f.url) for f in settings.news.feeds),
+                       tickers=(*bases, settings.exchange.quote_currency))
+
+
+def _services(w: _Wiring, reports: StoreReportService, drift: DriftService, news: NewsService) -> Services:
     wall = SystemClock()
     settings = w.settings
     live = Mode.DEMO if settings.exchange.demo else Mode.LIVE
@@ -427,4 +440,5 @@ def _services(w: _Wiring, reports: StoreReportService, drift: DriftService) -> S
                                     audit_tail=audit.recent),
         audit=audit,
         drift=drift,
+        news=news,
     )

@@ -82,6 +82,8 @@ class RuntimeParts:
     risk_check: Hook | None = None
     backups: BackupService | None = None  # scheduled with the ticks; none in a replay demo
     drift: Hook | None = None  # the nightly drift report (queues its own alert on a logic difference)
+    news: Hook | None = None  # refresh the news feeds (a failing feed is skipped inside)
+    news_every_seconds: float = 1800.0
     venue: VenueWatch | None = None  # what the engine's venue calls tell (None: replay, simulated venue)
     faults: FaultAlerts | None = None  # job failures, venue streaks, stuck intents: one alert per episode
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
@@ -255,6 +257,9 @@ class Lifecycle:
                                    cfg.monitor_interval_seconds)
         refresh = guard("candle refresh", self._refresh_candles, "candle_refresh")
         scheduler.add_interval("candle_refresh", refresh, CANDLE_REFRESH_SECONDS)
+        if self.parts.news is not None:
+            scheduler.add_interval("news", guard("news refresh", self._news, "news"),
+                                   self.parts.news_every_seconds)
         scheduler.start()
         self._scheduler = scheduler
         logger.info("scheduler started: %s", ", ".join(scheduler.job_ids()))
@@ -327,6 +332,10 @@ class Lifecycle:
     async def _backup(self) -> None:
         if self.parts.backups is not None:
             await self.parts.backups.run()  # alerts its own failures
+
+    async def _news(self) -> None:
+        if self.parts.news is not None:
+            await self.parts.news()  # a failing feed is skipped inside; only a store error raises
 
     async def _drift(self) -> None:
         assert self.parts.drift is not None  # only scheduled when there is one

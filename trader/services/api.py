@@ -40,6 +40,7 @@ from trader.services.dto import (
     JobView,
     LockView,
     LogView,
+    NewsView,
     PeriodKind,
     PeriodTable,
     PositionView,
@@ -196,6 +197,14 @@ class DriftService(Protocol):
         ...
 
 
+class NewsQuery(Protocol):
+    """Crypto news headlines from the configured feeds (``trader.services.news``)."""
+
+    async def latest(self, asset: str | None = None, limit: int = 10) -> tuple[NewsView, ...]:
+        """Return the newest headlines, optionally only those mentioning ``asset``."""
+        ...
+
+
 class SystemService(Protocol):
     """Facts about the running program."""
 
@@ -232,3 +241,4 @@ class Services:
     system: SystemService
     audit: AuditService
     drift: DriftService
+    news: NewsQuery

@@ -115,6 +115,17 @@ class BalanceView:
 
 
 @dataclass(frozen=True, slots=True)
+class NewsView:
+    """One headline (/news): where it came from, when (UTC), and the tickers it mentions."""
+
+    title: str
+    source: str
+    link: str
+    published_at: datetime
+    assets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class JobView:
     """One scheduled job (/jobs, /api/v1/jobs): how its last run went and when it runs next (UTC)."""
 

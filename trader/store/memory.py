@@ -15,6 +15,7 @@ from typing import Any, Self
 from trader.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
 from trader.store import nesting
+from trader.store.memory_news import MemoryNewsRepository
 from trader.store.memory_records import (
     MemoryAlertOutboxRepository,
     MemoryAuditRepository,
@@ -36,7 +37,7 @@ from trader.store.memory_tables import OverlayTable
 from trader.store.memory_web import MemoryApiTokenRepository, MemorySignalReceiptRepository
 
 _TABLES = ("candles", "orders", "fills", "positions", "equity", "risk", "secrets", "audit", "alerts",
-           "backtests", "aud_rates", "paper", "opening_holdings", "api_tokens", "signals")
+           "backtests", "aud_rates", "paper", "opening_holdings", "api_tokens", "signals", "news")
 
 
 @dataclass
@@ -76,6 +77,7 @@ class InMemoryUnitOfWork:
     opening_holdings: MemoryOpeningHoldingRepository
     api_tokens: MemoryApiTokenRepository
     signals: MemorySignalReceiptRepository
+    news: MemoryNewsRepository
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
@@ -113,6 +115,7 @@ class InMemoryUnitOfWork:
         self.opening_holdings = MemoryOpeningHoldingRepository(t["opening_holdings"])
         self.api_tokens = MemoryApiTokenRepository(t["api_tokens"], ids["api_tokens"])
         self.signals = MemorySignalReceiptRepository(t["signals"])
+        self.news = MemoryNewsRepository(t["news"])
         return self
 
     async def __aexit__(

@@ -312,3 +312,16 @@ class SignalReceiptRow(Base):
 
 
 metadata = Base.metadata
+
+
+class NewsItemRow(Base):
+    """A stored headline; ``assets`` is ",BTC,ETH," so one LIKE finds the items mentioning a ticker."""
+
+    __tablename__ = "news_items"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(128))
+    title: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    assets: Mapped[str] = mapped_column(String(512))

@@ -23,6 +23,7 @@ from trader.store.account_repo import (
 )
 from trader.store.candle_repo import SqlCandleRepository
 from trader.store.db import create_engine, session_factory
+from trader.store.news_repo import SqlNewsRepository
 from trader.store.records_repo import (
     SqlAudRateRepository,
     SqlBacktestRunRepository,
@@ -53,6 +54,7 @@ class SqlUnitOfWork:
     opening_holdings: SqlOpeningHoldingRepository
     api_tokens: SqlApiTokenRepository
     signals: SqlSignalReceiptRepository
+    news: SqlNewsRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -89,6 +91,7 @@ class SqlUnitOfWork:
         self.opening_holdings = SqlOpeningHoldingRepository(session)
         self.api_tokens = SqlApiTokenRepository(session)
         self.signals = SqlSignalReceiptRepository(session)
+        self.news = SqlNewsRepository(session)
         return self
 
     async def __aexit__(

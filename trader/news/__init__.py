@@ -1,0 +1,1 @@
+"""News feeds: the RSS/Atom reader adapter (aiohttp + feedparser) behind ``ports.news.FeedReader``."""

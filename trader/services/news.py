@@ -1,0 +1,74 @@
+"""News: refresh the configured feeds into the store (deduplicated, tagged with assets) and read them.
+
+A feed that fails, times out or returns garbage is skipped with one log line; the others still count.
+A headline's key is its link (else the feed's id), hashed, so the same story from a second fetch or a
+second feed is stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from trader.analytics.news_tags import NAMES, mentioned_assets
+from trader.errors import DataError, InputError
+from trader.ports.clock import Clock
+from trader.ports.news import FeedReader, NewsItem
+from trader.ports.store import UnitOfWorkFactory
+from trader.services.dto import NewsView
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class NewsRefresh:
+    """What one refresh did: headlines added, and the feeds that could not be read."""
+
+    added: int
+    failed: tuple[str, ...] = ()
+
+
+class NewsService:
+    """Refresh feeds and answer ``/news [ASSET]``."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory, reader: FeedReader, clock: Clock, *,
+                 feeds: tuple[tuple[str, str], ...], tickers: tuple[str, ...]) -> None:
+        self._uow = uow_factory
+        self._reader = reader
+        self._clock = clock
+        self._feeds = feeds
+        self._tickers = tuple(sorted({*tickers, *NAMES}))
+
+    async def refresh(self) -> NewsRefresh:
+        """Read every feed; store the headlines not seen before."""
+        items: list[NewsItem] = []
+        failed: list[str] = []
+        for name, url in self._feeds:
+            try:
+                _, entries = await self._reader.read(url)
+            except DataError as exc:
+                logger.warning("news feed %s skipped: %s", name, exc)
+                failed.append(name)
+                continue
+            now = self._clock.now()
+            for entry in entries:
+                identity = entry.link or entry.guid
+                key = hashlib.sha256(identity.encode()).hexdigest()[:40]
+                assets = mentioned_assets(f"{entry.title} {entry.summary}", self._tickers)
+                items.append(NewsItem(key, name, entry.title[:500], entry.link, entry.published_at or now,
+                                      assets))
+        async with self._uow() as uow:
+            added = await uow.news.add_new(items)
+            await uow.commit()
+        if added:
+            logger.info("news: %d new headline(s)", len(added))
+        return NewsRefresh(len(added), tuple(failed))
+
+    async def latest(self, asset: str | None = None, limit: int = 10) -> tuple[NewsView, ...]:
+        """Return the newest headlines, optionally those mentioning ``asset`` (a ticker)."""
+        if not 1 <= limit <= 50:
+            raise InputError(f"limit {limit}", user_message="Ask for 1 to 50 headlines.")
+        async with self._uow() as uow:
+            found = await uow.news.latest(limit, asset.upper() if asset else None)
+        return tuple(NewsView(i.title, i.source, i.link, i.published_at, i.assets) for i in found)
