@@ -24,7 +24,7 @@ class NewsRepository(Protocol):
     """Headlines, newest first."""
 
     async def add_new(self, items: Iterable[NewsItem]) -> list[NewsItem]:
-        """Store the items whose key is not stored yet; return those (a repeat is never stored twice)."""
+        """Store the items whose key is not stored yet (the first of a repeated key wins); return those."""
         ...
 
     async def latest(self, limit: int = 10, asset: str | None = None) -> list[NewsItem]:

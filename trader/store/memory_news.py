@@ -15,9 +15,9 @@ class MemoryNewsRepository:
         self._t = table
 
     async def add_new(self, items: Iterable[NewsItem]) -> list[NewsItem]:
-        """Store the items not stored yet (by key); return them."""
+        """Store the items not stored yet (by key; the first of a repeated key wins); return them."""
         added = []
-        for item in {i.key: i for i in items}.values():
+        for item in items:
             if self._t.get(item.key) is None:
                 stored = normalise(item)
                 self._t.put(item.key, stored)

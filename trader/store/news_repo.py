@@ -28,8 +28,10 @@ class SqlNewsRepository:
         self._session = session
 
     async def add_new(self, items: Iterable[NewsItem]) -> list[NewsItem]:
-        """Store the items not stored yet (by key); return them."""
-        fresh = {i.key: i for i in items}
+        """Store the items not stored yet (by key; the first of a repeated key wins); return them."""
+        fresh: dict[str, NewsItem] = {}
+        for item in items:
+            fresh.setdefault(item.key, item)
         if not fresh:
             return []
         stored = set((await self._session.scalars(

@@ -17,7 +17,7 @@ def item(key: str, minutes: int, *assets: str) -> NewsItem:
 
 async def test_items_are_stored_once_and_come_back_newest_first(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        added = await uow.news.add_new([item("a", 0, "BTC"), item("b", 5, "ETH", "BTC"), item("a", 0, "BTC")])
+        added = await uow.news.add_new([item("a", 0, "BTC"), item("b", 5, "ETH", "BTC"), item("a", 0, "SOL")])
         assert [i.key for i in added] == ["a", "b"]
         await uow.commit()
     async with uow_factory() as uow:

@@ -20,6 +20,7 @@ from trader.domain.candles import CandleFrame, timeframe_ms
 from trader.domain.enums import Mode
 from trader.errors import DataError
 from trader.ports.charts import CandleChart, ChartRenderer, LevelKind, PriceLevel
+from trader.ports.news import FeedEntry
 from trader.runtime.clock import SimClock
 from trader.services.api import Services
 from trader.services.drift import DriftService, DriftSetup
@@ -33,6 +34,7 @@ from trader.services.dto import (
     LogView,
     VersionView,
 )
+from trader.services.news import NewsService
 from trader.store.memory import MemoryStore
 from trader.strategies.registry import default_registry
 
@@ -174,4 +176,13 @@ def memory_services(state: MemoryState) -> Services:
         # the real drift service over an empty in-memory store: it answers that nothing has traded yet
         DriftService(MemoryStore().uow_factory, SimClock(NOW),
                      DriftSetup(ExchangeConfig(), RiskConfig(), (), default_registry())),
+        # the real news service over the state's in-memory store; tests add headlines to state.store
+        NewsService(state.store.uow_factory, NoFeeds(), SimClock(NOW), feeds=(), tickers=("BTC", "ETH")),
     )
+
+
+class NoFeeds:
+    """A feed reader for a service configured with no feeds (refresh never calls it)."""
+
+    async def read(self, url: str) -> tuple[str, list[FeedEntry]]:
+        raise AssertionError(f"no feed is configured, yet {url} was read")

@@ -15,6 +15,7 @@ from trader.services.dto import (
     PositionView,
     TradeView,
 )
+from trader.store.memory import MemoryStore
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 MARKETS = {
@@ -75,6 +76,7 @@ class MemoryState:
     )
     changes: int = 0
     next_id: int = 1
+    store: MemoryStore = field(default_factory=MemoryStore)  # for the real services run in memory (news)
 
     def changed(self) -> None:
         """Count one mutation."""

@@ -32,6 +32,7 @@ REQUIRED = {
     "buy",
     "health",
     "jobs",
+    "news",
     "version",
     "config",
     "reload",
