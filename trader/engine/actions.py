@@ -1,7 +1,8 @@
 """Control actions: every change of engine state that is not a fill, a price or a signal.
 
 They are ``StepInput.actions`` and are applied by ``step`` itself, right after the risk memory and
-before order updates, in the order given, so a halt, a pause, a manual entry or a reconciliation block
+before order updates, in the order given (``ClosePosition`` with the exits, ``EnterManually`` with
+the entries), so a halt, a pause, a manual entry or a reconciliation block
 is booked, persisted and announced by the same path as a strategy's trade; nothing outside ``step``
 rewrites the state. Frozen, imperative (they are commands to the engine).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from trader.domain.enums import Direction
+from trader.domain.enums import Direction, ExitReason
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 
 
@@ -72,6 +73,14 @@ class EnterManually:
 
 
 @dataclass(frozen=True, slots=True)
+class ClosePosition:
+    """Close one position at market (``/close ID``); a position no longer active is left alone."""
+
+    position_id: PositionId
+    reason: ExitReason = ExitReason.MANUAL
+
+
+@dataclass(frozen=True, slots=True)
 class AdoptManualExit:
     """Book a fill made outside the bot (``client_order_id``, fed as an order update) as ``position``'s exit.
 
@@ -83,4 +92,5 @@ class AdoptManualExit:
     client_order_id: ClientOrderId
 
 
-ControlAction = Halt | Pause | Resume | Unlock | BlockEntries | AllowEntries | EnterManually | AdoptManualExit
+ControlAction = (Halt | Pause | Resume | Unlock | BlockEntries | AllowEntries | EnterManually | ClosePosition
+                 | AdoptManualExit)

@@ -4,11 +4,11 @@ Order inside one step (fixed, and relied on by the backtest runner):
 
 1. risk memory: equity marks, then the account's equity (peak, daily loss, drawdown halt, day roll);
    then the control actions in the order given (``engine.actions``: halt, pause, resume, unlock,
-   entry block, adopted manual exits; manual entries wait for step 5);
+   entry block, adopted manual exits; closes wait for step 4, manual entries for step 5);
 2. order updates: fills and status changes -> position transitions (``positions.machine.apply``);
 3. prices: the closed candle per pair -> watched stops/targets, trailing ratchet, protection re-plan;
-4. exits: a halt with flatten, explicit exit requests, then exit signals of the strategy (its own
-   positions only);
+4. exits: a halt with flatten, explicit exit requests and ``ClosePosition`` actions, then exit
+   signals of the strategy (its own positions only);
 5. entries: manual entries (``EnterManually``), then entry signals -> ``risk.check`` (sizing, caps,
    guards) -> ``positions.opening``; each approved entry is reported as ``EntryApproved``;
 6. the commands of all of the above, in order, plus events to announce.
@@ -154,6 +154,7 @@ class _Run:
         for symbol, reason in self.inp.exit_requests.items():
             for position in self._active(symbol):
                 self.transition(position, ev.ExitRequested(reason, now))
+        self._close_requested()
         for symbol, signal in self.inp.signals.items():
             for position in self._active(symbol):
                 if position.strategy != self.cfg.strategy:
@@ -161,6 +162,12 @@ class _Run:
                 wants_out = signal.exit_long if position.is_long else signal.exit_short
                 if wants_out and position.status is PositionStatus.OPEN:
                     self.transition(position, ev.ExitRequested(ExitReason.SIGNAL, now))
+
+    def _close_requested(self) -> None:
+        for action in self.inp.actions:
+            if isinstance(action, act.ClosePosition) and action.position_id in self.positions:
+                position = self.positions[action.position_id]
+                self.transition(position, ev.ExitRequested(action.reason, self.inp.now))
 
     # ── 5. entries ───────────────────────────────────────────────────────────────────────────
     def apply_entries(self) -> None:

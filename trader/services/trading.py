@@ -23,7 +23,7 @@ from trader.domain.alerts import Alert, Severity
 from trader.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
 from trader.domain.enums import Direction, ExitReason
 from trader.domain.ids import PositionId, Symbol
-from trader.engine.actions import EnterManually, Halt, Pause, Resume, Unlock
+from trader.engine.actions import ClosePosition, EnterManually, Halt, Pause, Resume, Unlock
 from trader.engine.events import (
     EngineEvent,
     EntryApproved,
@@ -157,14 +157,14 @@ class TradingService:
 
     # ── control ─────────────────────────────────────────────────────────────────────────────
     async def close_position(self, position_id: str, reason: str = "manual") -> ActionResult:
-        """Close one position at market (every active position of its pair, which caps it at one)."""
+        """Close one position at market (a ``ClosePosition`` action of ``step``)."""
         state = await self.engine_state()
         position = state.positions.get(PositionId(position_id))
         if position is None:
             raise InputError(f"no open position {position_id}",
                              user_message=f"No open position {position_id}.")
-        result = await self.runner.cycle(CycleInput(exit_requests={position.symbol: ExitReason.MANUAL}),
-                                         [position.symbol],
+        close = CycleInput(actions=(ClosePosition(position.id),))
+        result = await self.runner.cycle(close, [position.symbol],
                                          extra_alerts=[_manual(f"Closing {position_id}: {reason}")])
         return ActionResult(True, f"closing {position_id} at market", position_ids=(position_id,),
                             events=result.events)

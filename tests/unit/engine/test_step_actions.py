@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from tests.unit.engine.test_step import BTC, CONFIG, MARKET, T0, Driver, candle, signal
 from trader.config.sections import RiskConfig
-from trader.domain.commands import PlaceOrder
-from trader.domain.enums import Direction, OrderPurpose, TradingState
+from trader.domain.commands import PlaceOrder, ReplaceStop
+from trader.domain.enums import Direction, ExitReason, OrderPurpose, OrderType, TradingState
+from trader.domain.ids import PositionId
 from trader.engine.actions import (
     AllowEntries,
     BlockEntries,
+    ClosePosition,
     EnterManually,
     Halt,
     Pause,
@@ -22,6 +24,7 @@ from trader.engine.actions import (
 from trader.engine.events import EntryApproved, EntryRefused
 from trader.engine.inputs import EngineConfig
 from trader.engine.state import EngineState
+from trader.positions.state import PositionStatus
 from trader.risk.decision import RefusalReason
 from trader.risk.state import RiskState
 
@@ -90,3 +93,19 @@ def test_a_manual_entry_needs_a_price_like_a_signal() -> None:
     [refused] = [e for e in out.events if isinstance(e, EntryRefused)]
     assert refused.refusal.reason is RefusalReason.INVALID_REQUEST
     assert "closing price" in refused.refusal.detail
+
+
+def test_close_position_exits_that_position_at_market_and_nothing_else() -> None:
+    drv = Driver(CAPPED)
+    drv.step(T0, prices=_tick(), actions=(EnterManually(BTC, Direction.LONG, D("10")),))
+    bar, _ = candle(100, 101, 99, 100, T0 + timedelta(hours=1))
+    drv.bar(bar, T0 + timedelta(hours=1))
+    [position] = drv.state.positions.values()
+    out = drv.step(T0 + timedelta(hours=1), actions=(ClosePosition(PositionId("someone-else")),))
+    assert not out.commands and drv.state.positions[position.id].status is PositionStatus.OPEN
+    out = drv.step(T0 + timedelta(hours=1), actions=(ClosePosition(position.id),))
+    exits = [c for c in out.commands if isinstance(c, PlaceOrder | ReplaceStop)
+             and c.request.purpose is OrderPurpose.EXIT]
+    assert len(exits) == 1 and exits[0].request.type is OrderType.MARKET
+    exiting = drv.state.positions[position.id]
+    assert exiting.status is PositionStatus.EXITING and exiting.exit_reason is ExitReason.MANUAL
