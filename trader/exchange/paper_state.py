@@ -14,7 +14,8 @@ from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.domain.orders import Fill, Order, OrderRequest
 
-STATE_VERSION = 1
+STATE_VERSION = 1  # the whole account in one document (``snapshot``)
+CORE_VERSION = 2  # the account core; fills and finished orders are separate documents
 _DECIMALS = {"amount", "price", "trigger_price", "filled", "average_price", "fee"}
 _TIMES = {"updated_at", "timestamp"}
 _ENUMS: dict[str, Any] = {"side": Side, "type": OrderType, "status": OrderStatus, "purpose": OrderPurpose}

@@ -63,6 +63,18 @@ class PaperCosts:
         return cls(FeeModel.flat(config.paper_fee), SlippageModel(config.paper_slippage))
 
 
+@dataclass(frozen=True, slots=True)
+class PaperChanges:
+    """What one save writes: the account ``core`` (balances, open orders, prices: small), the ``fills``
+    numbered from ``first_fill`` and the ``finished`` orders (with their requests) from ``first_order``."""
+
+    core: dict[str, Any]
+    first_fill: int
+    fills: list[dict[str, Any]]
+    first_order: int
+    finished: list[dict[str, Any]]
+
+
 class PaperExchange:
     """A simulated spot venue behind the async exchange port; state in ``snapshot()`` plain data."""
 
@@ -75,7 +87,7 @@ class PaperExchange:
         costs: PaperCosts | None = None,
         market_data: MarketData | None = None,
         clock: Clock | None = None,
-        saver: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        saver: Callable[[PaperChanges], Awaitable[None]] | None = None,
     ) -> None:
         self._specs = {m.symbol: m for m in markets}
         self._quote = quote
@@ -93,6 +105,12 @@ class PaperExchange:
         self._last_bar: dict[Symbol, Bar] = {}
         self._history: dict[Symbol, tuple[str, list[list[float]]]] = {}
         self._now = datetime(1970, 1, 1, tzinfo=UTC)
+        # Incremental saving: fills and finished orders are written once each (``PaperChanges``), so a
+        # save costs the same at the 10th fill and the 10,000th; the account core is small.
+        self._saved_fills = 0
+        self._saved_orders = 0
+        self._touched: set[ClientOrderId] = set()  # orders changed since the last save
+        self._open_saved: set[ClientOrderId] = set()  # open in the last saved core
 
     def _new_ledger(self, balances: Mapping[str, Decimal]) -> SimLedger:
         return SimLedger(balances, self._specs.values(), fees=self._fees, slippage=self._slippage)
@@ -123,8 +141,12 @@ class PaperExchange:
         self._last_bar[symbol] = bar
         self._now = max(self._now, ms_to_datetime(bar.timestamp))
         fills = self._ledger.on_bar(symbol, bar)
-        self._fills.extend(fills)
+        self._record(fills)
         return fills
+
+    def _record(self, fills: list[Fill]) -> None:
+        self._fills.extend(fills)
+        self._touched.update(f.client_order_id for f in fills)
 
     def rematch(self, symbol: Symbol) -> list[Fill]:
         """Match resting orders again on the last price or candle fed; return the new fills.
@@ -136,7 +158,7 @@ class PaperExchange:
         if bar is None:
             return []
         fills = self._ledger.on_bar(symbol, bar)
-        self._fills.extend(fills)
+        self._record(fills)
         return fills
 
     # ── market data ─────────────────────────────────────────────────────────────────────────
@@ -210,6 +232,7 @@ class PaperExchange:
             self._check_market_buy(request, spec, last)
         order = self._ledger.place(request, self._now)
         self._requests[request.client_order_id] = request
+        self._touched.add(request.client_order_id)
         await self.persist()
         return order
 
@@ -236,6 +259,7 @@ class PaperExchange:
         if order is None or order.symbol != symbol:
             raise OrderNotFound(f"paper: no order {client_order_id} on {symbol}")
         cancelled = self._ledger.cancel(client_order_id, self._now)
+        self._touched.add(client_order_id)
         await self.persist()
         return cancelled
 
@@ -265,9 +289,60 @@ class PaperExchange:
 
     # ── persistence ─────────────────────────────────────────────────────────────────────────
     async def persist(self) -> None:
-        """Save the snapshot through the saver, if one is attached (feeders call it after a feed)."""
-        if self._saver is not None:
-            await self._saver(self.snapshot())
+        """Save what changed through the saver, if one is attached (feeders call it after a feed)."""
+        if self._saver is None:
+            return
+        changes = self.changes()
+        await self._saver(changes)
+        # Only after the saver committed: a failed save is retried whole by the next one.
+        self._saved_fills += len(changes.fills)
+        self._saved_orders += len(changes.finished)
+        self._touched.clear()
+        self._open_saved = {ClientOrderId(item["order"]["client_order_id"]) for item in changes.core["open"]}
+
+    def changes(self) -> PaperChanges:
+        """Return the account core plus the fills and finished orders not saved yet (``persist``)."""
+        finished: list[dict[str, Any]] = []
+        opened_now = {o.client_order_id for o in self._ledger.open_orders()}
+        # An order that left the open list finished, touched or not (the ledger may expire one itself).
+        candidates = self._touched | (self._open_saved - opened_now)
+        for cid in sorted(candidates):  # sorted: the same changes always get the same numbers
+            order = self._find(cid)
+            if order is not None and order.status.is_terminal:
+                finished.append({"order": codec.encode(order), "request": codec.encode(self._requests[cid])})
+        opened = [{"order": codec.encode(o), "request": codec.encode(self._requests[o.client_order_id])}
+                  for o in self._ledger.open_orders()]
+        core = {
+            "version": codec.CORE_VERSION,
+            "quote": self._quote,
+            "now": self._now.isoformat(),
+            "balances": {a: str(b.total) for a, b in self._ledger.balances().items()},
+            "open": opened,
+            "prices": {s: str(p) for s, p in self._prices.items()},
+        }
+        fills = [codec.encode(f) for f in self._fills[self._saved_fills:]]
+        return PaperChanges(core, self._saved_fills, fills, self._saved_orders, finished)
+
+    def restore_saved(self, core: Mapping[str, Any], finished: list[Mapping[str, Any]],
+                      fills: list[Mapping[str, Any]]) -> None:
+        """Restore from what ``changes`` saved over time (the core, every finished order, every fill)."""
+        if core.get("version") == codec.STATE_VERSION:  # a whole snapshot from before incremental saving
+            self.restore(core)
+            self._saved_fills = self._saved_orders = 0  # none of it is stored as items yet
+            self._touched = {cid for cid, order in self._done.items() if order.status.is_terminal}
+            self._open_saved = set()
+            return
+        if core.get("version") != codec.CORE_VERSION:
+            raise DataError(f"paper state version {core.get('version')} is not {codec.CORE_VERSION}")
+        items = [*finished, *core["open"]]
+        self.restore({
+            "version": codec.STATE_VERSION, "quote": core["quote"], "now": core["now"],
+            "balances": core["balances"], "prices": core["prices"], "fills": list(fills),
+            "requests": [item["request"] for item in items], "orders": [item["order"] for item in items],
+        })
+        self._saved_fills, self._saved_orders = len(fills), len(finished)
+        self._touched = set()
+        self._open_saved = {ClientOrderId(item["order"]["client_order_id"]) for item in core["open"]}
 
     def snapshot(self) -> dict[str, Any]:
         """Return the whole account as JSON-ready plain data."""

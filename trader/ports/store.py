@@ -391,6 +391,10 @@ class PaperStateRepository(Protocol):
         """Create or replace the document."""
         ...
 
+    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
+        """Return (key, document) for every key starting with ``prefix``, sorted by key."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction over every repository; rolls back unless ``commit()`` was awaited."""

@@ -218,3 +218,7 @@ class MemoryPaperStateRepository:
         """Create or replace the document."""
         utc(now)
         self._t.put(key, round_trip(data))
+
+    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
+        """Return (key, copy of the document) for every key starting with ``prefix``, sorted by key."""
+        return sorted((k, round_trip(v)) for k, v in self._t.items() if k.startswith(prefix))

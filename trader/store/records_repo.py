@@ -118,3 +118,9 @@ class SqlPaperStateRepository:
         """Create or replace the document."""
         await self._session.merge(PaperStateRow(key=key, data=to_json(data), updated_at=now))
         await self._session.flush()
+
+    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
+        """Return (key, document) for every key starting with ``prefix``, sorted by key."""
+        row = PaperStateRow
+        stmt = select(row.key, row.data).where(row.key.startswith(prefix, autoescape=True)).order_by(row.key)
+        return [(key, data) for key, data in (await self._session.execute(stmt)).all()]

@@ -15,7 +15,7 @@ from trader.domain.candles import CandleFrame
 from trader.domain.enums import OrderPurpose, OrderStatus, Side
 from trader.errors import DataError, InsufficientFunds
 from trader.exchange.paper_feed import CandleReplay
-from trader.exchange.paper_venue import PaperCosts, PaperExchange
+from trader.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
 from trader.sim.costs import FeeModel
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
@@ -58,18 +58,24 @@ async def test_restore_rejects_unknown_version() -> None:
         _paper().restore({"version": 99})
 
 
-async def test_saver_is_called_with_each_order_change() -> None:
-    saved: list[dict[str, object]] = []
+async def test_saver_is_called_with_each_order_change_and_gets_only_what_changed() -> None:
+    saved: list[PaperChanges] = []
 
-    async def saver(snapshot: dict[str, object]) -> None:
-        saved.append(snapshot)
+    async def saver(changes: PaperChanges) -> None:
+        saved.append(changes)
 
     paper = _paper(saver=saver)
     paper.on_price(BTC, Decimal(50000), T0)
     order = await paper.place(limit("r2", Side.BUY, "0.01", "45000"))
+    assert saved[-1].core["open"][0]["order"]["client_order_id"] == order.client_order_id
+    assert saved[-1].finished == []
     await paper.cancel(BTC, order.client_order_id)
     assert len(saved) == 2
-    assert saved[-1]["orders"][0]["status"] == "cancelled"  # type: ignore[index]
+    assert saved[-1].core["open"] == []
+    assert [f["order"]["status"] for f in saved[-1].finished] == ["cancelled"]
+    assert (saved[-1].first_order, saved[-1].first_fill, saved[-1].fills) == (0, 0, [])
+    await paper.persist()
+    assert saved[-1].finished == []  # written once: the next save does not repeat it
 
 
 async def test_paper_state_survives_restart_through_sqlite_store(sqlite_url: str) -> None:
