@@ -275,6 +275,8 @@ class HealthServer:
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
                                 server_header=False, timeout_graceful_shutdown=3)
         config.load()
+        # No line per request in the service log (the dashboard polls); the app logs its own failures.
+        logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
         server = uvicorn.Server(config)
         # serve() would install its own SIGINT/SIGTERM handlers; the entrypoint owns those, so the
         # steps of serve() run here instead: startup now (listening), main loop and shutdown in a task.

@@ -146,14 +146,23 @@ const pages = {
         { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true }, { key: "pnl_pct", label: "PnL %", format: pct, signed: true },
         { key: "stop_price", label: "Stop", format: qty }, { key: "strategy", label: "Strategy" }], status.positions)}
       <h2>${esc(pair)}</h2><div class="chart" id="candles-chart"></div>`;
-    const candles = await api("/candles", { pair, timeframe: "1h", limit: 200, indicators: "ema_20" });
+    const [candles, closed] = await Promise.all([
+      api("/candles", { pair, timeframe: "1h", limit: 200, indicators: "ema_20" }),
+      api("/trades", { pair, page_size: 100 })]);
     const chart = newChart(el.querySelector("#candles-chart"));
     const series = chart.addCandlestickSeries();
     series.setData(candles.time.map((t, i) => ({ time: t / 1000, open: candles.open[i], high: candles.high[i], low: candles.low[i], close: candles.close[i] })));
     const ema = chart.addLineSeries({ color: "#f0b90b", lineWidth: 1 });
     ema.setData(candles.time.map((t, i) => ({ time: t / 1000, value: candles.indicators.ema_20[i] })).filter((p) => p.value != null));
     const mine = status.positions.filter((p) => p.pair === pair);
-    series.setMarkers(mine.map((p) => ({ time: Math.max(candles.time[0] / 1000, Math.floor(sec(p.opened_at) / 3600) * 3600), position: "belowBar", color: "#26a69a", shape: "arrowUp", text: "entry" })));
+    const first = candles.time[0] / 1000, last = candles.time[candles.time.length - 1] / 1000;
+    const bar = (iso) => Math.floor(sec(iso) / 3600) * 3600;  // the 1h candle the moment falls in
+    const entry = (iso) => ({ time: bar(iso), position: "belowBar", color: "#26a69a", shape: "arrowUp", text: "entry" });
+    const markers = [...mine.map((p) => entry(p.opened_at)),
+      ...closed.trades.flatMap((t) => [entry(t.opened_at),
+        { time: bar(t.closed_at), position: "aboveBar", color: "#ef5350", shape: "arrowDown", text: "exit" }])]
+      .filter((m) => m.time >= first && m.time <= last).sort((a, b) => a.time - b.time);
+    series.setMarkers(markers);
     mine.filter((p) => p.stop_price).forEach((p) => series.createPriceLine({ price: Number(p.stop_price), color: "#ef5350", title: "stop" }));
     chart.timeScale().fitContent();
   },
