@@ -21,7 +21,7 @@ import pandas as pd
 from trader import indicators
 from trader.analytics import curve
 from trader.analytics.kpis import trade_stats
-from trader.domain.candles import CandleFrame, timeframe_ms
+from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
 from trader.domain.ids import Symbol
 from trader.errors import DataError, InputError
 from trader.ports.clock import Clock
@@ -154,13 +154,15 @@ class StoreInsightService:
             raise InputError(str(exc), user_message=f"Unknown timeframe {timeframe}.") from exc
         symbol = Symbol(pair.upper())
         warmup = max((int(m.group(2)) for n in names if (m := _INDICATOR.match(n))), default=0) * 3
+        now_ms = datetime_to_ms(self._clock.now())  # the replay's clock in a demo: no candles from its future
         async with self._uow() as uow:
             last = await uow.candles.last_ms(self._exchange, symbol, timeframe)
-            if last is None:
-                raise DataError(f"no candles for {symbol} {timeframe}",
-                                user_message=f"No stored {timeframe} candles for {symbol}.")
+            end = now_ms if last is None else min(last + step, now_ms)
             frame = await uow.candles.load(self._exchange, symbol, timeframe,
-                                           start_ms=last - (limit + warmup) * step)
+                                           start_ms=end - (limit + warmup) * step, end_ms=end)
+        if len(frame) == 0:
+            raise DataError(f"no candles for {symbol} {timeframe}",
+                            user_message=f"No stored {timeframe} candles for {symbol}.")
         columns = indicator_columns(frame, names)
         keep = slice(max(0, len(frame) - limit), len(frame))
         return CandleTable(

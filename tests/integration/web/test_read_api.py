@@ -102,6 +102,8 @@ async def test_candles_come_with_the_requested_indicator_columns(api: ApiHarness
     assert len(body["time"]) == len(body["close"]) == 50
     assert set(body["indicators"]) == {"sma_20", "rsi_14", "bollinger_20_upper", "bollinger_20_middle",
                                        "bollinger_20_lower"}
+    now_ms = api.live.runtime.lifecycle.parts.clock.now().timestamp() * 1000
+    assert body["time"][-1] < now_ms  # nothing from the replay's future
     sma = body["indicators"]["sma_20"]
     assert sma[-1] == pytest.approx(sum(body["close"][-20:]) / 20)  # warmed up from earlier candles
 
