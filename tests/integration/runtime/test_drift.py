@@ -98,7 +98,11 @@ async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: Ma
     # A paper account's /settings change is audited at the moment it takes effect; a replay stamps
     # its audit entries with the wall clock, so the test moves the entry to the replay's clock.
     live = await make_runtime(strategies=("breakout",))
-    await live.advance(150)
+
+    async def closed(count: int) -> bool:
+        return await _closed_trades(live) >= count
+
+    await live.advance_until(lambda: closed(1))
     control = live.runtime.services.control
     change = await control.preview_setting("risk.risk_per_trade", "0.004")
     assert (await control.apply_setting(change, ADMIN_ACTOR)).ok
@@ -107,7 +111,7 @@ async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: Ma
     with sqlite3.connect(path) as db:
         db.execute("UPDATE audit_log SET ts = ? WHERE action = 'param.change'",
                    (at.replace(tzinfo=None).isoformat(sep=" "),))
-    await live.advance(190)
+    await live.advance_until(lambda: closed(3))  # two round trips sized with the new risk
     drift = live.runtime.services.drift
 
     applied = await drift.report()
