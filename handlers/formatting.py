@@ -204,7 +204,7 @@ def jobs(items: tuple[JobView, ...]) -> str:
             mark, last = "·", "not run yet"
         else:
             mark = "✅" if job.error is None else "❌"
-            last = f"last {when(job.last_run_at)} ({job.duration_seconds:.2f} s)"
+            last = f"last {when(job.last_run_at)} ({fmt.number(job.duration_seconds)} s)"
             if job.error is not None:
                 last += f" failed: {e(job.error)}"
         detail = f" · {e(job.detail)}" if job.detail else ""

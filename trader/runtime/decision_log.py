@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from trader.domain.enums import Direction
 from trader.domain.orders import Fill
 from trader.engine.events import EntryRefused, PositionClosed, PositionFailed, PositionOpened, StopMoved
+from trader.formatting import money
 from trader.services.trading import TickReport
 
 logger = logging.getLogger("trader.decisions")
@@ -86,7 +87,7 @@ def log_events(events: Iterable[object]) -> int:
             p = event.position
             why = p.exit_reason.value if p.exit_reason is not None else p.status.value
             logger.info("[%s] %s: closed (%s) @ %s, PnL %s (%s)", p.strategy, p.symbol, why, p.exit_price,
-                        f"{p.realised_pnl:.2f}", p.id)
+                        money(p.realised_pnl, sign=True), p.id)
         elif isinstance(event, PositionFailed):
             logger.error("%s: position %s needs attention: %s", event.position.symbol, event.position.id,
                          event.position.note)
