@@ -171,8 +171,8 @@ ASKS: tuple[str, ...] = (
     "/drift", "/drift 2022-01-01", "/drift 2099-01-01", "/drift x",
     "/strategies", "/settings", "/settings risk.risk_per_trade 0.02", "/settings risk.risk_per_trade 7",
     "/pause", "/resume", "/halt", "/halt flatten", "/close all", "/close nope", "/buy ETH/USDT 0.05",
-    "/buy ETH/USDT 0", "/health", "/jobs", "/version", "/config", "/reload", "/locks", "/unlock BTC/USDT",
-    "/whoami", "/tax 2022", "/tax 1999", "/logs 5", "/logs 0",
+    "/buy ETH/USDT 0", "/health", "/jobs", "/dashboard", "/version", "/config", "/reload", "/locks",
+    "/unlock BTC/USDT", "/news", "/news BTC", "/whoami", "/tax 2022", "/tax 1999", "/logs 5", "/logs 0",
 )
 
 
