@@ -27,7 +27,7 @@ async def test_status_and_positions_show_the_open_position_marked_at_the_last_pr
         live_runtime: LiveRuntime) -> None:
     position = await live_runtime.open_position()
     status = await live_runtime.runtime.services.queries.status()
-    assert status.state is TradingState.ACTIVE and status.mode is Mode.PAPER and status.quote == "USDT"
+    assert status.state is TradingState.ACTIVE and status.mode is Mode.REPLAY and status.quote == "USDT"
     [view] = status.positions
     assert view.id == position.id and view.amount == position.open_amount
     assert view.current_price is not None and view.stop_price == position.stop_price
@@ -131,7 +131,7 @@ async def test_system_config_masks_secrets_and_logs_return_recent_lines(live_run
     config = dict((await system.config()).lines)
     assert config["exchange.name"] == "binance" and config["telegram.token"] == ""
     version = await system.version()
-    assert version.exchange == "binance" and version.mode is Mode.PAPER
+    assert version.exchange == "binance" and version.mode is Mode.REPLAY
     await live_runtime.advance(3)
     logs = await system.logs(5)
     assert 0 < len(logs.lines) <= 5
