@@ -341,13 +341,13 @@ async def run(config: TelegramConfig, runtime: Runtime, stop: asyncio.Event, *,
         runtime.use_telegram(ConnectedNotifier(TelegramNotifier(app.bot, chat_ids), connected))
     else:
         logger.warning("telegram.allowed_chats is empty: nobody is served; send /whoami to learn your id")
-    await runtime.lifecycle.start()
     watcher = asyncio.create_task(_retry_alerts_when(connected, runtime))
     try:
+        await runtime.lifecycle.start()
         await serve(app, stop, backoff=backoff, connected=connected)
     finally:
         watcher.cancel()
-        await runtime.lifecycle.stop()
+        await runtime.lifecycle.stop()  # also after a failed start: releases the lock and the database
 
 
 async def _retry_alerts_when(connected: asyncio.Event, runtime: Runtime) -> None:

@@ -99,3 +99,36 @@ def test_sigint_stops_the_engine_gracefully(tmp_path: Path) -> None:
             proc.kill()
     assert proc.returncode == 0, "".join(seen) + rest
     assert "engine stopped" in rest
+
+
+def test_live_run_waits_out_a_venue_outage_at_start_up_and_stops_cleanly(tmp_path: Path) -> None:
+    from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
+
+    fake = FakeExchange.start_default()
+    fake.venue.deposit("USDT", "10000")
+    fake.inject(Fault(FaultKind.SERVER_ERROR, times=12))  # the venue answers nothing for a while
+    env = _env(tmp_path, TRADER_EXCHANGE__MODE="live", TRADER_EXCHANGE__LIVE_CONFIRMED="true",
+               TRADER_EXCHANGE__API_KEY=API_KEY, TRADER_EXCHANGE__API_SECRET=API_SECRET,
+               TRADER_EXCHANGE__API_BASE_URL=fake.base_url, TRADER_EXCHANGE__MAX_RETRIES="0",
+               TRADER_EXCHANGE__PAIRS='["BTC/USDT"]', TRADER_SCHEDULER__VENUE_RETRY_SECONDS="0.1",
+               TRADER_SCHEDULER__VENUE_RETRY_MAX_SECONDS="0.5")
+    proc = subprocess.Popen([*TRADEBOT, "run"], cwd=tmp_path, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append(line)
+            if "engine started (scheduler) after waiting for the venue" in line:
+                break
+        else:
+            raise AssertionError("the run ended before the venue answered:\n" + "".join(lines[-30:]))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 0, "".join(lines[-30:])
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        fake.stop()
+    log = "".join(lines)
+    assert "did not answer at start-up (attempt 1" in log and "Reconciliation:" in log
+    assert fake.faults.pending() == 0
