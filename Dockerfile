@@ -15,10 +15,12 @@ WORKDIR /app
 
 # Dependencies first, from pyproject.toml alone (empty packages stand in for the code), so this slow
 # layer is rebuilt only when the dependencies change, not on every code edit.
-COPY pyproject.toml README.md ./
+# constraints.txt pins every version (refreshed by `make constraints`), so a rebuild installs what
+# the tests ran against.
+COPY pyproject.toml README.md constraints.txt ./
 RUN mkdir -p trader handlers web \
     && touch trader/__init__.py handlers/__init__.py web/__init__.py \
-    && pip install . \
+    && pip install -c constraints.txt . \
     && pip uninstall -y tradebot \
     && rm -rf trader handlers web build ./*.egg-info
 
