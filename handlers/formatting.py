@@ -299,7 +299,22 @@ def backtest(r: BacktestReport) -> str:
         f"{ratio(r.profit_factor, why='no losing trades' if r.trades else 'no trades')} · "
         f"Sharpe {ratio(r.sharpe, why='under 2 days')}",
         f"Final equity {money(r.final_equity, r.quote)}",
+        *_stops(r),
     ])
+
+
+def _stops(r: BacktestReport) -> list[str]:
+    """Return why the run stopped trading: halts, daily-loss days, refused entries by rule (top 3)."""
+    lines = [f"⛔ Halted {h.at:%Y-%m-%d %H:%M} UTC: {e(h.reason)}" for h in r.halts]
+    if r.daily_loss_days:
+        lines.append(f"Daily loss limit hit on {len(r.daily_loss_days)} day(s), first "
+                     f"{r.daily_loss_days[0]:%Y-%m-%d}")
+    if r.refusals:
+        total = sum(x.count for x in r.refusals)
+        parts = [f"{e(x.reason)} {x.count} from {x.first:%Y-%m-%d %H:%M}" for x in r.refusals[:3]]
+        more = f", {len(r.refusals) - 3} more rule(s)" if len(r.refusals) > 3 else ""
+        lines.append(f"Refused entry signals {total}: {', '.join(parts)}{more}")
+    return lines
 
 
 def backtest_runs(runs: tuple[BacktestRunView, ...]) -> str:

@@ -19,7 +19,9 @@ from trader.analytics import tables
 from trader.analytics.kpis import Kpis
 from trader.backtest.result import BacktestResult
 from trader.formatting import money, number, percent, ratio
+from trader.backtest.stops import TradingStops
 
+MAX_DAYS_SHOWN = 5
 TRADE_COLUMNS = ("symbol", "direction", "entry_time", "exit_time", "entry_price", "exit_price", "amount",
                  "fees", "pnl", "return_pct", "exit_reason", "confidence", "mae_pct", "mfe_pct",
                  "entry_reason")
@@ -63,6 +65,7 @@ def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
         lines.append("Exits: " + ", ".join(f"{name} {count}" for name, count in reasons.most_common()))
     if result.refused_orders:
         lines.append(f"Entries rejected by the simulated venue: {result.refused_orders}")
+    lines += stop_lines(result.stops)
     lines += [f"{name}: {text}" for name, text in result.assumptions.items()]
     return "\n".join(lines)
 
@@ -75,6 +78,37 @@ def _days(span: timedelta) -> str:
 def _no_factor(wins: int, losses: int) -> str:
     """Return why a profit factor is not a number."""
     return "no losing trades" if wins and not losses else "no winning or losing trades"
+
+
+def stop_lines(stops: TradingStops) -> list[str]:
+    """Return why trading stopped, in words: halts, daily-loss days, refused entry signals by rule."""
+    lines = [f"Trading halted {h.at:%Y-%m-%d %H:%M} UTC: {h.reason}; no new entries after it"
+             for h in stops.halts]
+    days = stops.daily_loss_days
+    if days:
+        shown = ", ".join(f"{d:%Y-%m-%d}" for d in days[:MAX_DAYS_SHOWN])
+        more = f" and {len(days) - MAX_DAYS_SHOWN} more" if len(days) > MAX_DAYS_SHOWN else ""
+        lines.append(f"Daily loss limit hit on {len(days)} day(s): {shown}{more} (no entries for the rest "
+                     "of each)")
+    if stops.refusals:
+        parts = [f"{r.reason} {r.count} (from {r.first:%Y-%m-%d %H:%M})" for r in stops.refusals]
+        lines.append(f"Entry signals refused by risk: {stops.refused}: {', '.join(parts)}")
+    return lines
+
+
+def stops_json(stops: TradingStops) -> dict[str, Any]:
+    """Return the run's halts, daily-loss days and refusals as JSON-ready values (times ISO 8601 UTC)."""
+    return {
+        "halts": [{"at": h.at.isoformat(), "reason": h.reason} for h in stops.halts],
+        "daily_loss_days": [d.isoformat() for d in stops.daily_loss_days],
+        "refused_entries": stops.refused,
+        "refusals": [{"reason": r.reason, "count": r.count, "first": r.first.isoformat(),
+                      "last": r.last.isoformat()} for r in stops.refusals],
+    }
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
 
 
 def trades_csv(result: BacktestResult) -> str:
@@ -120,6 +154,7 @@ def result_json(result: BacktestResult, kpis: Kpis | None = None) -> str:
         "timeframe": result.timeframe, "start": result.start.isoformat(), "end": result.end.isoformat(),
         "start_balance": str(result.start_balance), "quote": result.quote, "candles": result.candles,
         "engine_steps": result.steps, "rejected_entries": result.refused_orders,
+        "trading_stops": stops_json(result.stops),
         "assumptions": dict(result.assumptions),
         "kpis": kpi_summary(result, kpis),
         "trades": [dict(zip(TRADE_COLUMNS, row, strict=True))

@@ -19,6 +19,7 @@ from trader.analytics.kpis import Kpis, compute_kpis
 from trader.analytics.records import TradeRecord, equity_curve
 from trader.backtest.lanes import Lane
 from trader.backtest.runner import BacktestSettings, RunOutput
+from trader.backtest.stops import TradingStops
 from trader.domain.candles import datetime_to_ms, ms_to_datetime
 from trader.domain.enums import Direction
 from trader.domain.ids import Symbol
@@ -72,6 +73,7 @@ class BacktestResult:
     steps: int  # engine.step calls (the event count)
     refused_orders: int  # entries the simulated venue rejected (e.g. funds after slippage)
     assumptions: Mapping[str, str] = field(default_factory=dict)
+    stops: TradingStops = field(default_factory=TradingStops)  # why trading stopped, if it did
 
     @property
     def start(self) -> datetime:
@@ -110,7 +112,7 @@ def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str
     candles = sum(len(lane) for lane in run.lanes.values())
     return BacktestResult(settings.strategy, dict(params), tuple(run.lanes), settings.timeframe,
                           settings.start_balance, settings.quote, trades, equity, candles, run.steps, refused,
-                          dict(assumptions))
+                          dict(assumptions), run.stops)
 
 
 def _is_trade(position: Position) -> bool:

@@ -42,6 +42,7 @@ from trader.backtest.events import (
 from trader.backtest.execution import Execution, execute, fill_updates
 from trader.backtest.lanes import Lane
 from trader.backtest.settings import BacktestSettings, Progress, RunOutput
+from trader.backtest.stops import StopLog
 from trader.backtest.timeline import Timeline
 from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.domain.enums import ExitReason, OrderType
@@ -115,6 +116,7 @@ class _Simulation:
         self.queue = EventQueue()
         self.pending = Execution()
         self.closed: list[Position] = []
+        self.stops = StopLog()
         self.steps = 0
         self.last_ms: int | None = None
         self.progress = progress
@@ -131,7 +133,8 @@ class _Simulation:
                 self.progress(self.timeline.fraction(time_ms))
         self._finish()
         fills = tuple(self.ledger.fills_since(ms_to_datetime(0)))
-        return RunOutput(tuple(self.closed), fills, self.lanes, self.timeline, self.steps)
+        return RunOutput(tuple(self.closed), fills, self.lanes, self.timeline, self.steps,
+                         self.stops.report())
 
     # ── one instant ──────────────────────────────────────────────────────────────────────────
     def _process(self, time_ms: int, phase: int, batch: list[tuple[Symbol, Payload]]) -> None:
@@ -173,6 +176,7 @@ class _Simulation:
                         exit_requests=exits or {}, equity_marks=marks)
         out = step(self.state, inp)
         self.steps += 1
+        self.stops.observe(self.state.risk, out)
         self.state = out.state
         self.closed += [e.position for e in out.events if isinstance(e, PositionClosed)]
         execute(out.commands, self.ledger, now, self.pending)

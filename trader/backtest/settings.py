@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from trader.backtest.stops import TradingStops
 from trader.config.sections import RiskConfig
 from trader.domain.ids import Symbol
 from trader.domain.orders import Fill
@@ -46,3 +47,4 @@ class RunOutput:
     lanes: Mapping[Symbol, Lane]
     timeline: Timeline
     steps: int
+    stops: TradingStops = field(default_factory=TradingStops)  # halts and refused entries

@@ -152,12 +152,13 @@ class PaperExchange:
         """Match resting orders again on the last price or candle fed; return the new fills.
 
         Replay uses it like the backtest: a stop placed after an entry filled at a candle's open can
-        still be hit inside that same candle.
+        still be hit inside that same candle. A market order placed meanwhile is not filled here: it
+        waits for the next price (the next candle's open), as in the backtest.
         """
         bar = self._last_bar.get(symbol)
         if bar is None:
             return []
-        fills = self._ledger.on_bar(symbol, bar)
+        fills = self._ledger.on_bar(symbol, bar, markets=False)
         self._record(fills)
         return fills
 
@@ -363,8 +364,10 @@ class PaperExchange:
         if data.get("version") != codec.STATE_VERSION:
             raise DataError(f"paper state version {data.get('version')} is not {codec.STATE_VERSION}")
         self._ledger = self._new_ledger({a: Decimal(v) for a, v in data["balances"].items()})
-        self._now = datetime.fromisoformat(data["now"])
-        self._prices = {Symbol(s): Decimal(p) for s, p in data["prices"].items()}
+        # Prices fed before the restore (a resumed replay's warm-up candles) are newer than the saved
+        # ones, which are only as fresh as the last fill: keep them, and never move the time back.
+        self._now = max(self._now, datetime.fromisoformat(data["now"]))
+        self._prices = {**{Symbol(s): Decimal(p) for s, p in data["prices"].items()}, **self._prices}
         self._fills = [codec.decode_fill(f) for f in data["fills"]]
         self._requests = {}
         self._done = {}

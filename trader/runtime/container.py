@@ -38,6 +38,7 @@ from trader.runtime.account_guard import claim_account
 from trader.runtime.alert_routing import SwitchableNotifier
 from trader.runtime.backups import build_backup_service
 from trader.runtime.clock import SimClock, SystemClock
+from trader.runtime.costs import cost_notice
 from trader.runtime.engine_handle import LiveEngine, build_strategies
 from trader.runtime.fault_alerts import FaultAlerts
 from trader.runtime.health import Metrics
@@ -301,6 +302,9 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     web = _web_services(wiring, services) if settings.web.api_enabled else None
     if web is not None:
         lifecycle.use_web(api_extension(web))
+    notice = None if mode == "live" else cost_notice(settings.exchange, settings.backtest)
+    if notice is not None:
+        logger.warning("%s", notice)
     if demo:
         logger.warning("DEMO ACCOUNT: live engine on the %s demo/testnet; no real money is traded",
                        settings.exchange.name)

@@ -1,11 +1,22 @@
 """Replay (demo) mode: stored candles drive a PaperExchange and a SimClock through the real TradingService.
 
-Per candle close, exactly what the scheduler does live: feed the candle to the paper exchange (resting
-orders match on it, market orders fill at its open), move the SimClock to the close, run every due
-strategy tick through ``TradingService.run_ticks``, run the protection monitor, record equity, save
-the cursor. Between candles it sleeps ``timeframe / speed`` seconds. A fresh replay starts a few
-candles before the first entry signal of the enabled strategies, so a demo trades within seconds;
-a restarted replay resumes at its stored cursor with the paper account and engine state restored.
+Per candle, in the backtest runner's event order (docs/architecture-engine.md), so a replay makes
+exactly the trades ``tradebot backtest`` makes on the same candles and settings:
+
+1. the candle opens: the SimClock moves to its open time and the candle is fed to the paper exchange
+   (market orders fill at its open, resting stops and take-profits match on its range); fills go
+   through one engine cycle at the open time, and the orders that cycle places (the stop and
+   take-profit of an entry that just filled) are matched on the same candle again, as the backtest
+   checks a new position's levels on its entry candle;
+2. the candle closes: the SimClock moves to the close, every due strategy ticks through
+   ``TradingService.run_ticks``, the protection monitor runs, equity and the cursor are stored.
+
+Between candles it sleeps ``timeframe / speed`` seconds. A fresh replay starts a few candles before
+the first entry signal (computed over the stored candles from their first one, as the backtest does),
+so a demo trades within seconds and skips nothing the backtest would take; the candles before it only
+warm the strategies up. At the end of the data what is still open is closed at the last close
+(END_OF_DATA), as the backtest does. A restarted replay resumes at its stored cursor with the paper
+account and engine state restored.
 """
 
 from __future__ import annotations
@@ -22,6 +33,7 @@ import numpy as np
 from trader.backtest.markets import default_market
 from trader.config.sections import ExchangeConfig
 from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.domain.enums import ExitReason
 from trader.domain.ids import Symbol
 from trader.errors import ConfigError, InvariantViolation
 from trader.exchange import PaperCosts, PaperExchange, PaperStateStore
@@ -30,6 +42,7 @@ from trader.runtime.clock import SimClock
 from trader.runtime.decision_log import log_fills, log_ticks
 from trader.runtime.engine_handle import LiveEngine
 from trader.services.candle_csv import series_from_name
+from trader.services.engine_runner import CycleInput
 from trader.services.market_data import MarketDataService, sample_files
 from trader.strategies.base import Strategy
 
@@ -39,7 +52,7 @@ _T = TypeVar("_T")
 CURSOR_KEY = "replay:cursor"
 PAPER_KEY = "paper:replay"
 LEAD_CANDLES = 3  # replay starts this many candles before the first entry signal
-WARMUP_SPARE = 10
+MAX_SAME_CANDLE_ROUNDS = 5  # entry fill -> protection placed -> protection filled on the same candle
 
 Sleep = Callable[[float], Awaitable[None]]
 Hook = Callable[[], Awaitable[object]]
@@ -77,30 +90,26 @@ async def load_frames(uow_factory: UnitOfWorkFactory, market_data: MarketDataSer
 
 def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[Strategy],
                    lead: int = LEAD_CANDLES) -> int:
-    """Return the open time to start replaying at: ``lead`` candles before the first entry signal."""
-    warmup = max(s.required_history for s in strategies) + WARMUP_SPARE
+    """Return the open time to start replaying at: ``lead`` candles before the first entry signal.
+
+    Signals are computed over each pair's whole stored history and counted from its first candle,
+    the way ``backtest.lanes`` picks entry candidates, so the replay skips no signal the backtest takes.
+    """
     best: int | None = None
     for frame in frames.values():
-        if len(frame) <= warmup:
+        if len(frame) == 0:
             continue
         for strategy in strategies:
             signals = strategy.compute(frame)
-            entries = np.flatnonzero(signals.enter_long[warmup:])
+            entries = np.flatnonzero(signals.enter_long & ~signals.exit_long)  # the engine trades long only
             if len(entries):
-                at = int(frame.timestamp[warmup + int(entries[0])])
+                at = int(frame.timestamp[max(0, int(entries[0]) - lead)])
                 best = at if best is None else min(best, at)
-    first = min(int(f.timestamp[min(warmup, len(f) - 1)]) for f in frames.values())
+    first = min(int(f.timestamp[0]) for f in frames.values() if len(f))
     if best is None:
         logger.warning("no entry signal in the stored candles; replaying from the start")
         return first
-    step = timeframe_ms(_timeframe_of(frames))
-    return max(first, best - lead * step)
-
-
-def _timeframe_of(frames: Mapping[Symbol, CandleFrame]) -> str:
-    frame = next(iter(frames.values()))
-    step = int(np.min(np.diff(frame.timestamp))) if len(frame) > 1 else 3_600_000
-    return f"{step // 60_000}m" if step < 3_600_000 else f"{step // 3_600_000}h"
+    return max(first, best)
 
 
 async def replay_data(uow_factory: UnitOfWorkFactory, frames: Mapping[Symbol, CandleFrame], timeframe: str,
@@ -185,15 +194,9 @@ class ReplayDriver:
         return done
 
     async def step(self) -> None:
-        """Feed the next candle time to every pair, then tick, monitor, record equity and the cursor."""
+        """Replay the next candle time: open (fills), then close (ticks, monitor, equity, cursor)."""
         ts = int(self._times[self.fed])
-        fills = []
-        for symbol, frame in self._data.frames.items():
-            i = self._index[symbol].get(ts)
-            if i is not None:
-                fills += self._paper.on_candle(symbol, self._data.timeframe, _row(frame, i))
-        await self._paper.persist()
-        self.trades += log_fills(fills)
+        await self._open(ts)
         close = ts + self._step
         self._clock.set(ms_to_datetime(close))
         await self._ticks(close)
@@ -201,6 +204,47 @@ class ReplayDriver:
             await self._guard("monitor", self._monitor())
         await self._record(close)
         self.fed += 1
+        if self.remaining == 0:
+            await self.finish()
+
+    async def _open(self, open_ms: int) -> None:
+        """Feed the candle opening at ``open_ms`` to every pair; book its fills at that time.
+
+        Fills are booked at the open (cooldowns and the daily counters start there, as in the
+        backtest); the protection an entry fill places is matched on the same candle, again and again
+        while that fills something (a stop hit inside the entry candle).
+        """
+        self._clock.set(ms_to_datetime(open_ms))
+        fills = []
+        for symbol, frame in self._data.frames.items():
+            i = self._index[symbol].get(open_ms)
+            if i is not None:
+                fills += self._paper.on_candle(symbol, self._data.timeframe, _row(frame, i))
+        for _ in range(MAX_SAME_CANDLE_ROUNDS):
+            if not fills:
+                break
+            await self._paper.persist()  # fills change the account: saved before the engine books them
+            self.trades += log_fills(fills)
+            await self._guard("fills", self.engine.trading.runner.cycle(CycleInput(), None))
+            fills = [f for symbol in self._data.frames for f in self._paper.rematch(symbol)]
+
+    async def finish(self) -> None:
+        """Close what is still open at the last close (END_OF_DATA), as the backtest does at its end."""
+        trading = self.engine.trading
+        if not (await trading.engine_state()).positions:
+            return
+        await self._guard("end of data", trading.close_all("end of the replayed candles",
+                                                           exit_reason=ExitReason.END_OF_DATA))
+        now = self._clock.now()
+        fills = []
+        for symbol, frame in self._data.frames.items():  # the market exits fill at the last close
+            if len(frame):
+                fills += self._paper.on_price(symbol, Decimal(repr(float(frame.close[-1]))), now)
+        await self._paper.persist()
+        if fills:
+            self.trades += log_fills(fills)
+            await self._guard("end of data", trading.runner.cycle(CycleInput(), None))
+        logger.info("replay: positions still open at the end of the data were closed at the last close")
 
     async def _ticks(self, close_ms: int) -> None:
         groups: dict[tuple[str, str], list[str]] = {}

@@ -29,7 +29,14 @@ from trader.ports.clock import Clock
 from trader.ports.store import BacktestRun, UnitOfWorkFactory
 from trader.services.backtest_chart import trade_chart
 from trader.services.backtest_runs import run_view, strategy_defaults
-from trader.services.dto import BacktestReport, BacktestRequest, BacktestRunView, ChartImage
+from trader.services.dto import (
+    BacktestHalt,
+    BacktestReport,
+    BacktestRequest,
+    BacktestRunView,
+    ChartImage,
+    RefusedEntries,
+)
 from trader.services.parameters import ParameterBook
 from trader.sim.costs import FeeModel, SlippageModel
 from trader.strategies.base import Strategy
@@ -124,6 +131,9 @@ class StoredBacktestService:
             final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01")), quote=result.quote,
             chart=ChartImage(png, f"Equity: {request.strategy} on {request.pair}, {request.days} days"),
             trades_chart=ChartImage(trades_png, f"Trades: {chart.title}"),
+            halts=tuple(BacktestHalt(h.at, h.reason) for h in result.stops.halts),
+            daily_loss_days=result.stops.daily_loss_days,
+            refusals=tuple(RefusedEntries(r.reason, r.count, r.first, r.last) for r in result.stops.refusals),
         )
 
     async def _store(self, result: BacktestResult, kpis: Kpis) -> None:

@@ -342,8 +342,29 @@ class BacktestRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class BacktestHalt:
+    """The run's risk memory halted trading at ``at`` (e.g. the drawdown limit), with the reason."""
+
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedEntries:
+    """Entry signals risk refused for one rule (a RefusalReason value): how many, first and last time."""
+
+    reason: str
+    count: int
+    first: datetime
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class BacktestReport:
-    """Summary of one backtest run plus its equity chart and its candles-with-trades chart."""
+    """Summary of one backtest run plus its equity chart and its candles-with-trades chart.
+
+    ``halts``, ``daily_loss_days`` and ``refusals`` say why the run stopped trading (empty: it never did).
+    """
 
     request: BacktestRequest
     start: datetime
@@ -358,6 +379,9 @@ class BacktestReport:
     quote: str = "USDT"
     chart: ChartImage | None = None
     trades_chart: ChartImage | None = None
+    halts: tuple[BacktestHalt, ...] = ()
+    daily_loss_days: tuple[date, ...] = ()
+    refusals: tuple[RefusedEntries, ...] = ()  # most refused rule first
 
 
 @dataclass(frozen=True, slots=True)

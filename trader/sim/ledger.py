@@ -127,15 +127,18 @@ class SimLedger:
         self._store(done)
         return done
 
-    def on_bar(self, symbol: Symbol, bar: Bar, detail: Sequence[Bar] = ()) -> list[Fill]:
+    def on_bar(self, symbol: Symbol, bar: Bar, detail: Sequence[Bar] = (), *,
+               markets: bool = True) -> list[Fill]:
         """Match every open order of ``symbol`` against ``bar``; return the new fills.
 
         ``detail`` (the bar's lower-timeframe candles) resolves an OCO whose legs both touch the bar.
+        ``markets`` False leaves market orders waiting (they fill at the next bar's open).
         """
         now = ms_to_datetime(bar.timestamp)
         before = len(self._fills)
         for order in self.open_orders(symbol):
-            self._try_fill(order, bar, now, detail)
+            if markets or order.type is not OrderType.MARKET:
+                self._try_fill(order, bar, now, detail)
         return self._fills[before:]
 
     def pop_rejected(self) -> list[Order]:

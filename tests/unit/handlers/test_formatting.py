@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
@@ -11,7 +11,17 @@ from hypothesis import strategies as st
 from handlers import formatting
 from tests.fakes.fake_botapi.html_check import html_problem
 from trader.domain.enums import Direction, ExitReason
-from trader.services.dto import ControlResult, ProfitView, TradePage, TradeQuery, TradeView
+from trader.services.dto import (
+    BacktestHalt,
+    BacktestReport,
+    BacktestRequest,
+    ControlResult,
+    ProfitView,
+    RefusedEntries,
+    TradePage,
+    TradeQuery,
+    TradeView,
+)
 
 
 @given(st.text(max_size=300))
@@ -74,3 +84,31 @@ def test_a_trade_line_shows_its_return_fraction_as_a_percentage_once() -> None:
                       datetime(2024, 1, 2, tzinfo=UTC), ExitReason.TAKE_PROFIT)
     text = formatting.trade_page(TradePage(TradeQuery(), (trade,), 1))
     assert "+63.19 USDT (+2.55%)" in text
+
+
+def _backtest_report(**stops: object) -> BacktestReport:
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    request = BacktestRequest("breakout", "BTC/USDT", "1h", 90)
+    return BacktestReport(request, start, start + timedelta(days=90), 4, Decimal("0.5"), Decimal("-0.03"),
+                          Decimal("0.031"), Decimal("0.8"), None,
+                          Decimal("9700"), **stops)  # type: ignore[arg-type]
+
+
+def test_a_backtest_caption_says_why_trading_stopped_and_fits_a_photo_caption() -> None:
+    at = datetime(2024, 2, 3, 4, tzinfo=UTC)
+    refusals = tuple(RefusedEntries(reason, count, at + timedelta(hours=count), at + timedelta(days=9))
+                     for reason, count in (("halted", 9), ("daily_loss_limit", 3), ("cooldown", 2),
+                                           ("max_exposure", 1)))
+    text = formatting.backtest(_backtest_report(
+        halts=(BacktestHalt(at, "drawdown 3.10% from peak 10100.00 reached <the> limit"),),
+        daily_loss_days=(date(2024, 1, 20), at.date()), refusals=refusals))
+    assert "Halted 2024-02-03 04:00 UTC: drawdown 3.10% from peak 10100.00 reached &lt;the&gt; limit" in text
+    assert "Daily loss limit hit on 2 day(s), first 2024-01-20" in text
+    assert ("Refused entry signals 15: halted 9 from 2024-02-03 13:00, daily_loss_limit 3 from "
+            "2024-02-03 07:00, cooldown 2 from 2024-02-03 06:00, 1 more rule(s)") in text
+    assert len(text) <= 1024 and html_problem(text) is None
+
+
+def test_a_backtest_that_never_stopped_has_no_stop_lines() -> None:
+    text = formatting.backtest(_backtest_report())
+    assert "Halted" not in text and "Refused" not in text and "Daily loss" not in text

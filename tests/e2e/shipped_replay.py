@@ -1,0 +1,143 @@
+"""Run what `tradebot run --replay` runs and what `tradebot backtest` runs on the same candles.
+
+``replay_positions`` builds the real runtime (``runtime.container.build_runtime`` in replay mode over a
+temp SQLite file holding the candles), runs start-up reconciliation and the shipped ``ReplayDriver``
+to the end of the data without sleeping, and returns the finished positions from the store.
+``backtest_positions`` calls ``backtest.api.run_backtest`` as the CLI does. ``trade_fields`` is
+everything the two must agree on for one trade.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from trader.backtest.markets import default_market
+from trader.backtest.runner import BacktestSettings, compute_signals, simulate
+from trader.config import (
+    DatabaseConfig,
+    ExchangeConfig,
+    NotifyConfig,
+    OpsConfig,
+    RiskConfig,
+    Settings,
+    StrategyEntry,
+)
+from trader.domain.candles import CandleFrame
+from trader.domain.ids import Symbol
+from trader.positions.state import Position
+from trader.runtime.container import RunOptions, build_runtime
+from trader.sim.costs import FeeModel, SlippageModel
+from trader.store.migrate import upgrade_async
+from trader.store.uow import Database
+from trader.strategies.registry import create
+
+STORE_EXCHANGE = "binance"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One comparison: a strategy with parameters, risk settings and candles of one timeframe."""
+
+    strategy: str
+    frames: Mapping[Symbol, CandleFrame]
+    timeframe: str
+    risk: RiskConfig
+    params: dict[str, Any] = field(default_factory=dict)
+    fee: Decimal = Decimal("0.001")
+    slippage: Decimal = Decimal(0)
+
+
+def trade_fields(p: Position) -> tuple[object, ...]:
+    """Return every field of a finished trade that both paths must produce identically.
+
+    The signal's confidence is left out here and compared by ``assert_same_trades`` to 1e-9: live
+    computes the last row on the last ``required_history`` candles, the backtest on the whole history,
+    and a recursive indicator (Wilder RSI/ATR) keeps a difference of a few float ulps from its seed.
+    """
+    return (p.symbol, p.strategy, p.direction, p.status, p.opened_at, p.closed_at, p.exit_reason,
+            p.requested_price, p.amount, p.entry_executed, p.filled, p.entry_price, p.exit_filled,
+            p.exit_price, p.fees, p.realised_pnl, p.initial_stop, p.take_profit, p.reason)
+
+
+def assert_same_trades(expected: list[Position], got: list[Position]) -> None:
+    """Fail unless both lists hold the same trades, in order, field by field."""
+    want = [trade_fields(p) for p in expected]
+    have = [trade_fields(p) for p in got]
+    for i, (a, b) in enumerate(zip(want, have, strict=False)):
+        assert a == b, f"trade {i} differs:\n backtest {a}\n replay   {b}"
+    assert len(want) == len(have), f"backtest made {len(want)} trades, the replay {len(have)}"
+    for a, b in zip(expected, got, strict=True):
+        assert math.isclose(a.confidence, b.confidence, rel_tol=1e-9), (a.confidence, b.confidence)
+
+
+def backtest_positions(case: Case) -> list[Position]:
+    """Return the finished positions of the backtest (as `tradebot backtest` runs it, no --from)."""
+    strategy = create(case.strategy, case.params)
+    settings = BacktestSettings(strategy.name, case.timeframe, risk=case.risk,
+                                fees=FeeModel.flat(case.fee), slippage=SlippageModel(case.slippage))
+    # what backtest.api.run_backtest does without trade_from_ms, keeping the positions themselves
+    markets = {s: default_market(s, float(f.close[0])) for s, f in case.frames.items()}
+    run = simulate(compute_signals(strategy, case.frames), case.frames, markets, settings)
+    return sorted(run.positions, key=lambda p: (p.created_at, p.id))
+
+
+async def migrated_database(path: Path) -> Path:
+    """Create a migrated, empty SQLite database at ``path`` (copy it per run: migrating is slow)."""
+    await upgrade_async(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+async def replay_positions(case: Case, workdir: Path, template: Path | None = None) -> list[Position]:
+    """Return the finished positions of the shipped replay runtime over ``case``'s candles.
+
+    ``workdir`` must exist and hold no replay database yet; ``template`` is a ``migrated_database``
+    to copy instead of migrating a new one.
+    """
+    path = workdir / "replay.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    if template is None:
+        await upgrade_async(url)
+    else:
+        shutil.copyfile(template, path)
+    db = Database.from_url(url)
+    try:
+        async with db.uow() as uow:
+            for symbol, frame in case.frames.items():
+                await uow.candles.upsert(STORE_EXCHANGE, symbol, case.timeframe, frame)
+            await uow.commit()
+    finally:
+        await db.dispose()
+    settings = Settings(
+        database=DatabaseConfig(url=url),
+        exchange=ExchangeConfig(name=STORE_EXCHANGE, replay=True, pairs=tuple(case.frames),
+                                timeframe=case.timeframe, paper_fee=case.fee, paper_slippage=case.slippage),
+        ops=OpsConfig(health_enabled=False, data_dir=str(workdir)),
+        notify=NotifyConfig(console=True),
+        risk=case.risk,
+        strategies=(StrategyEntry(name=case.strategy, params=case.params),),
+    )
+    runtime = await build_runtime(settings, RunOptions(replay=True, speed=1e9, console=io.StringIO()))
+    parts = runtime.lifecycle.parts
+    try:
+        assert parts.replay is not None and parts.reconcile is not None
+        await parts.reconcile()  # as Lifecycle.start does before the replay task
+        await parts.replay.run(sleep=_no_sleep)
+        assert parts.replay.remaining == 0
+        async with parts.uow_factory() as uow:
+            unfinished = await uow.positions.unfinished()
+            finished = await uow.positions.finished(limit=1_000_000)
+    finally:
+        await runtime.lifecycle.stop()
+    assert unfinished == [], "the replay closes what is open at the end of the data"
+    return sorted(finished, key=lambda p: (p.created_at, p.id))
+
+
+async def _no_sleep(_: float) -> None:
+    return None
