@@ -41,7 +41,8 @@ def sample(name: str, first: str, count: int, timeframe: str | None = None) -> C
     frame = CandleFrame.from_dataframe(pd.read_csv(SAMPLE / f"{name}.csv.gz"))
     if timeframe is not None:
         frame = frame.resample(timeframe)
-    start = int(np.searchsorted(frame.timestamp, datetime_to_ms(pd.Timestamp(first, tz="UTC").to_pydatetime())))
+    first_ms = datetime_to_ms(pd.Timestamp(first, tz="UTC").to_pydatetime())
+    start = int(np.searchsorted(frame.timestamp, first_ms))
     return frame.slice(start, start + count)
 
 
@@ -86,7 +87,8 @@ async def test_replay_makes_the_backtest_trades_with_and_without_trailing(
 
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["breakout", "bollinger_reversion"])
-async def test_replay_makes_the_backtest_trades_with_default_parameters(tmp_path: Path, strategy: str) -> None:
+async def test_replay_makes_the_backtest_trades_with_default_parameters(tmp_path: Path,
+                                                                      strategy: str) -> None:
     # the regime filter's 1,000-candle history: the replay starts before the first signal after it
     case = Case(strategy, hourly("2023-01-01", 2400), "1h", RISK)
     expected = await assert_replay_equals_backtest(case, tmp_path)
