@@ -10,9 +10,10 @@ A. Latency: 20 pairs x 2 strategies (breakout with two take-profit settings; sam
    time spent inside earlier Exchange port calls (candles, balances: the fake's and the HTTP client's
    time). What remains is our own work: candle cache, strategy compute on its window, risk and step,
    the outbox commit to SQLite. Each round is a fresh process-like rig (new database, new venue).
-B. Throughput: 20 pairs x 2 strategies replayed in paper mode (TradingService + PaperExchange + SQLite +
-   SimClock, the soak test's driver) as fast as it goes; an order lifecycle is one order from intent
-   to a terminal status (filled, cancelled, rejected), all stored. Reported per wall-clock hour.
+B. Throughput: 20 pairs x 2 strategies (breakout, bollinger_reversion) replayed by the shipped replay
+   runtime (`tradebot run --replay`: build_runtime, ReplayDriver, PaperExchange, SQLite, SimClock) as
+   fast as it goes; an order lifecycle is one order from intent to a terminal status (filled,
+   cancelled, rejected), all stored. Reported per wall-clock hour.
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic import SecretStr  # noqa: E402
 
-from tests.e2e.replay import Replay  # noqa: E402
+from tests.e2e.shipped_replay import run_shipped_replay  # noqa: E402
 from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeMarket, FakeVenue  # noqa: E402
 from tests.fakes.fake_exchange.candles import rows_from_arrays  # noqa: E402
-from trader.backtest.markets import default_market  # noqa: E402
-from trader.config.sections import ExchangeConfig, RiskConfig, TrailingConfig  # noqa: E402
+from trader.config.sections import ExchangeConfig, RiskConfig, StrategyEntry, TrailingConfig  # noqa: E402
 from trader.domain.candles import CandleFrame, ms_to_datetime  # noqa: E402
 from trader.domain.ids import Symbol  # noqa: E402
 from trader.exchange.ccxt_venue import CcxtExchange  # noqa: E402
@@ -167,25 +167,11 @@ def paper_candles(count: int) -> dict[Symbol, CandleFrame]:
 
 
 async def throughput(candles: int, tmp: Path) -> tuple[int, int, float]:
-    url = f"sqlite+aiosqlite:///{tmp}/paper.db"
-    await upgrade_async(url)
-    db = Database.from_url(url)
     frames = paper_candles(candles)
-    markets = {s: default_market(s, float(f.close[0])) for s, f in frames.items()}
-    main, *rest = [(name, create("breakout", params)) for name, params in STRATEGIES.items()]
-    replay = Replay.build(db.uow_factory, main[1], frames, markets, RISK, start_balance=Decimal(100_000),
-                          more=dict(rest))
-    warm = main[1].required_history + 5
-    replay.warm_up(warm, warm)
-    started = time.perf_counter()
-    await replay.run(warm)
-    elapsed = time.perf_counter() - started
-    async with db.uow() as uow:
-        positions = [*await uow.positions.finished(limit=1_000_000), *await uow.positions.unfinished()]
-        orders = [o for p in positions for o in await uow.orders.for_position(p.id)]
-    await db.dispose()
-    done = sum(1 for o in orders if o.status.is_terminal)
-    return done, (len(frames) * (candles - warm)), elapsed
+    strategies = (StrategyEntry(name="breakout"), StrategyEntry(name="bollinger_reversion"))
+    run = await run_shipped_replay(frames, "1h", RISK, strategies, tmp, balance=Decimal(100_000))
+    done = sum(1 for o in run.orders if o.status.is_terminal)
+    return done, len(frames) * run.fed, run.seconds
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -225,7 +211,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="latency rounds of 40 ticks (default 5)")
     parser.add_argument("--candles", type=int, default=1600,
-                        help="paper candles per pair, the first 1,093 only warm up (default 1600)")
+                        help="paper candles per pair; the replay starts just before the first entry signal "
+                             "(default 1600)")
     return parser.parse_args(argv)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import math
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,6 +32,7 @@ from trader.config import (
 )
 from trader.domain.candles import CandleFrame
 from trader.domain.ids import Symbol
+from trader.ports.store import OrderRecord
 from trader.positions.state import Position
 from trader.runtime.container import RunOptions, build_runtime
 from trader.sim.costs import FeeModel, SlippageModel
@@ -94,8 +96,22 @@ async def migrated_database(path: Path) -> Path:
     return path
 
 
-async def replay_positions(case: Case, workdir: Path, template: Path | None = None) -> list[Position]:
-    """Return the finished positions of the shipped replay runtime over ``case``'s candles.
+@dataclass(frozen=True)
+class ReplayRun:
+    """What a shipped replay left in its store, how many candle times it fed and how long that took."""
+
+    finished: list[Position]
+    unfinished: list[Position]
+    orders: list[OrderRecord]
+    fed: int
+    seconds: float
+
+
+async def run_shipped_replay(frames: Mapping[Symbol, CandleFrame], timeframe: str, risk: RiskConfig,
+                             strategies: tuple[StrategyEntry, ...], workdir: Path, *,
+                             fee: Decimal = Decimal("0.001"), slippage: Decimal = Decimal(0),
+                             balance: Decimal = Decimal(10_000), template: Path | None = None) -> ReplayRun:
+    """Run `tradebot run --replay`'s runtime over ``frames`` to the end of the data, without sleeping.
 
     ``workdir`` must exist and hold no replay database yet; ``template`` is a ``migrated_database``
     to copy instead of migrating a new one.
@@ -109,34 +125,46 @@ async def replay_positions(case: Case, workdir: Path, template: Path | None = No
     db = Database.from_url(url)
     try:
         async with db.uow() as uow:
-            for symbol, frame in case.frames.items():
-                await uow.candles.upsert(STORE_EXCHANGE, symbol, case.timeframe, frame)
+            for symbol, frame in frames.items():
+                await uow.candles.upsert(STORE_EXCHANGE, symbol, timeframe, frame)
             await uow.commit()
     finally:
         await db.dispose()
     settings = Settings(
         database=DatabaseConfig(url=url),
-        exchange=ExchangeConfig(name=STORE_EXCHANGE, replay=True, pairs=tuple(case.frames),
-                                timeframe=case.timeframe, paper_fee=case.fee, paper_slippage=case.slippage),
+        exchange=ExchangeConfig(name=STORE_EXCHANGE, replay=True, pairs=tuple(frames), timeframe=timeframe,
+                                paper_fee=fee, paper_slippage=slippage, paper_start_balance=balance),
         ops=OpsConfig(health_enabled=False, data_dir=str(workdir)),
         notify=NotifyConfig(console=True),
-        risk=case.risk,
-        strategies=(StrategyEntry(name=case.strategy, params=case.params),),
+        risk=risk,
+        strategies=strategies,
     )
     runtime = await build_runtime(settings, RunOptions(replay=True, speed=1e9, console=io.StringIO()))
     parts = runtime.lifecycle.parts
     try:
         assert parts.replay is not None and parts.reconcile is not None
+        started = time.perf_counter()
         await parts.reconcile()  # as Lifecycle.start does before the replay task
         await parts.replay.run(sleep=_no_sleep)
+        seconds = time.perf_counter() - started
         assert parts.replay.remaining == 0
         async with parts.uow_factory() as uow:
             unfinished = await uow.positions.unfinished()
             finished = await uow.positions.finished(limit=1_000_000)
+            orders = [o for p in (*finished, *unfinished) for o in await uow.orders.for_position(p.id)]
     finally:
         await runtime.lifecycle.stop()
-    assert unfinished == [], "the replay closes what is open at the end of the data"
-    return sorted(finished, key=lambda p: (p.created_at, p.id))
+    return ReplayRun(sorted(finished, key=lambda p: (p.created_at, p.id)), unfinished, orders,
+                     parts.replay.fed, seconds)
+
+
+async def replay_positions(case: Case, workdir: Path, template: Path | None = None) -> list[Position]:
+    """Return the finished positions of the shipped replay runtime over ``case``'s candles."""
+    run = await run_shipped_replay(case.frames, case.timeframe, case.risk,
+                                   (StrategyEntry(name=case.strategy, params=case.params),), workdir,
+                                   fee=case.fee, slippage=case.slippage, template=template)
+    assert run.unfinished == [], "the replay closes what is open at the end of the data"
+    return run.finished
 
 
 async def _no_sleep(_: float) -> None:
