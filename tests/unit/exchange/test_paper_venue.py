@@ -195,3 +195,31 @@ async def test_oco_on_a_market_that_has_it_fills_one_leg_only() -> None:
     fills = paper.on_price(BTC, Decimal(52000), T0 + timedelta(seconds=2))
     assert [(f.client_order_id, f.price) for f in fills] == [(oco.client_order_id, Decimal(52000))]
     assert await paper.open_orders(BTC) == []
+
+
+async def test_rematch_fills_a_stop_placed_after_the_fill_and_leaves_a_market_order_for_later() -> None:
+    paper = _paper()
+    start = 1_704_067_200_000
+    paper.on_candle(BTC, "1h", (start, 50000.0, 50100.0, 50000.0, 50050.0, 1.0))
+    buy = market_buy("r8", "0.01")
+    await paper.place(buy)
+    [entry] = paper.on_candle(BTC, "1h", (start + HOUR, 50000.0, 50200.0, 47500.0, 48000.0, 1.0))
+    assert entry.price == Decimal("50000.0")  # at the open
+    stop = await paper.place(stop_sell("r8", "0.01", "49000"))
+    later = await paper.place(market_buy("r9", "0.01"))
+    [stopped] = paper.rematch(BTC)  # the entry candle reaches the stop placed after the fill
+    assert (stopped.client_order_id, stopped.price) == (stop.client_order_id, Decimal("49000"))
+    assert (await paper.order(BTC, later.client_order_id)).status is OrderStatus.OPEN  # type: ignore[union-attr]
+    [filled] = paper.on_candle(BTC, "1h", (start + 2 * HOUR, 48100.0, 48200.0, 48000.0, 48100.0, 1.0))
+    assert (filled.client_order_id, filled.price) == (later.client_order_id, Decimal("48100.0"))
+
+
+async def test_a_restored_snapshot_keeps_prices_fed_since_and_never_moves_time_back() -> None:
+    paper = _paper()
+    paper.on_price(BTC, Decimal(50000), T0)
+    saved = json.loads(json.dumps(paper.snapshot()))
+    resumed = _paper()
+    resumed.on_candle(BTC, "1h", (1_704_070_800_000, 52000.0, 52100.0, 51900.0, 52050.0, 1.0))  # warm-up
+    resumed.restore(saved)
+    assert await resumed.last_price(BTC) == Decimal("52050.0")
+    assert resumed.snapshot()["now"] == datetime(2024, 1, 1, 2, tzinfo=UTC).isoformat()
