@@ -17,6 +17,7 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
+from trader.config import RiskConfig
 from trader.domain.enums import ExitReason, TradingState
 from trader.positions.state import Position, PositionStatus
 from trader.risk.state import RiskState
@@ -226,3 +227,17 @@ def _trades(report: str) -> str:
     match = re.search(r"Trades (\d+)", report)
     assert match is not None, report
     return match.group(1)
+
+
+async def test_a_backtest_caption_says_why_trading_stopped(fake_botapi: FakeBotApiCore,
+                                                           make_runtime: MakeRuntime) -> None:
+    tight = RiskConfig(max_drawdown_pct=Decimal("0.03"), daily_loss_limit_pct=Decimal("0.004"),
+                       risk_per_trade=Decimal("0.02"), max_position_pct=Decimal("0.9"))
+    live = await make_runtime(risk=tight)
+    async with running_bot(fake_botapi, live.runtime.services) as bot:
+        reply = await bot.send("/backtest breakout BTC/USDT 1h 700d", within=60)
+    assert reply.method == "sendPhoto"
+    halted = re.search(r"Halted \d{4}-\d\d-\d\d \d\d:\d\d UTC: drawdown [\d.]+% from peak", reply.shown)
+    refused = re.search(r"Refused entry signals (\d+): halted (\d+) from \d{4}-\d\d-\d\d", reply.shown)
+    assert halted is not None and refused is not None, reply.shown
+    assert int(refused.group(1)) >= int(refused.group(2)) > 0
