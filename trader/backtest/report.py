@@ -18,8 +18,8 @@ import pandas as pd
 from trader.analytics import tables
 from trader.analytics.kpis import Kpis
 from trader.backtest.result import BacktestResult
-from trader.formatting import money, number, percent, ratio
 from trader.backtest.stops import TradingStops
+from trader.formatting import money, number, percent, ratio
 
 MAX_DAYS_SHOWN = 5
 TRADE_COLUMNS = ("symbol", "direction", "entry_time", "exit_time", "entry_price", "exit_price", "amount",
