@@ -39,7 +39,7 @@ from trader.errors import ConfigError, InvariantViolation
 from trader.exchange import PaperCosts, PaperExchange, PaperStateStore
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.clock import SimClock
-from trader.runtime.decision_log import log_fills, log_ticks
+from trader.runtime.decision_log import log_events, log_fills, log_ticks
 from trader.runtime.engine_handle import LiveEngine
 from trader.services.candle_csv import series_from_name
 from trader.services.engine_runner import CycleInput
@@ -189,6 +189,7 @@ class ReplayDriver:
         logger.info("replay: stopped after %d candle(s), %d fill(s); %d candle(s) left", done, self.trades,
                     self.remaining)
         if self.remaining == 0:
+            await self.finish()  # also after a restart at the end, should the last run have stopped first
             logger.info("replay: reached the end of the stored candles; to watch the demo from the start "
                         "again, delete the replay database (./data/replay.db by default)")
         return done
@@ -204,8 +205,6 @@ class ReplayDriver:
             await self._guard("monitor", self._monitor())
         await self._record(close)
         self.fed += 1
-        if self.remaining == 0:
-            await self.finish()
 
     async def _open(self, open_ms: int) -> None:
         """Feed the candle opening at ``open_ms`` to every pair; book its fills at that time.
@@ -225,11 +224,15 @@ class ReplayDriver:
                 break
             await self._paper.persist()  # fills change the account: saved before the engine books them
             self.trades += log_fills(fills)
-            await self._guard("fills", self.engine.trading.runner.cycle(CycleInput(), None))
+            booked = await self._guard("fills", self.engine.trading.runner.cycle(CycleInput(), None))
+            log_events(booked.events if booked is not None else ())
             fills = [f for symbol in self._data.frames for f in self._paper.rematch(symbol)]
 
     async def finish(self) -> None:
-        """Close what is still open at the last close (END_OF_DATA), as the backtest does at its end."""
+        """Close what is still open at the last close (END_OF_DATA), as the backtest does at its end.
+
+        ``run`` calls it when the data ends; without open positions it does nothing.
+        """
         trading = self.engine.trading
         if not (await trading.engine_state()).positions:
             return
@@ -243,7 +246,8 @@ class ReplayDriver:
         await self._paper.persist()
         if fills:
             self.trades += log_fills(fills)
-            await self._guard("end of data", trading.runner.cycle(CycleInput(), None))
+            booked = await self._guard("end of data", trading.runner.cycle(CycleInput(), None))
+            log_events(booked.events if booked is not None else ())
         logger.info("replay: positions still open at the end of the data were closed at the last close")
 
     async def _ticks(self, close_ms: int) -> None:
