@@ -96,7 +96,8 @@ async def test_a_report_before_any_history_says_so(make_runtime: MakeRuntime) ->
 
 async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: MakeRuntime) -> None:
     # A paper account's /settings change is audited at the moment it takes effect; a replay stamps
-    # its audit entries with the wall clock, so the test moves the entry to the replay's clock.
+    # its audit entries with the wall clock, so the test moves the entry to the replay's clock. 0.001
+    # sizes below the max_position_pct cap even for a tight stop, so the change shows in every size.
     live = await make_runtime(strategies=("breakout",))
 
     async def closed(count: int) -> bool:
@@ -104,7 +105,7 @@ async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: Ma
 
     await live.advance_until(lambda: closed(1))
     control = live.runtime.services.control
-    change = await control.preview_setting("risk.risk_per_trade", "0.004")
+    change = await control.preview_setting("risk.risk_per_trade", "0.001")
     assert (await control.apply_setting(change, ADMIN_ACTOR)).ok
     at = live.runtime.lifecycle.parts.clock.now()
     path = live.url.removeprefix("sqlite+aiosqlite:///")
@@ -115,7 +116,7 @@ async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: Ma
     drift = live.runtime.services.drift
 
     applied = await drift.report()
-    assert [(c.key, c.new) for c in applied.changes] == [("risk.risk_per_trade", "0.004")]
+    assert [(c.key, c.new) for c in applied.changes] == [("risk.risk_per_trade", "0.001")]
     assert applied.matched >= 2 and applied.logic_differences == () and applied.differing == ()
 
     with sqlite3.connect(path) as db:  # without the change the backtest sizes the later trades larger
