@@ -94,6 +94,19 @@ async def test_a_report_before_any_history_says_so(make_runtime: MakeRuntime) ->
         assert not [a for a in await uow.alerts.pending(100) if a.alert.kind == "drift"]
 
 
+async def test_a_month_of_both_shipped_strategies_replayed_shows_no_logic_difference(
+        make_runtime: MakeRuntime) -> None:
+    # Both strategies share the paper balance but are backtested one by one with all of it: their
+    # amounts differ a little (size, an execution part), never a decision.
+    live = await make_runtime(strategies=("breakout", "bollinger_reversion"))
+    await live.advance(700)
+    view = await live.runtime.services.drift.report()
+    assert view.matched >= 8 and view.missing == 0 and view.extra == 0
+    assert view.logic_differences == () and view.logic == 0
+    assert {t.strategy for t in view.trades} == {"breakout", "bollinger_reversion"}
+    assert all(t.slippage == 0 and not t.why for t in view.trades)
+
+
 async def test_a_risk_change_mid_account_is_applied_at_its_time(make_runtime: MakeRuntime) -> None:
     # A paper account's /settings change is audited at the moment it takes effect; a replay stamps
     # its audit entries with the wall clock, so the test moves the entry to the replay's clock. 0.001
