@@ -86,6 +86,8 @@ async def run(url: str, fills: int, whole: bool) -> None:
                           costs=PaperCosts(FeeModel.flat(Decimal("0.001"))), saver=meter.save)
     holder.append(paper)
     windows: list[tuple[int, float, float, float]] = []
+    print(f"{'whole snapshot' if whole else 'incremental'} saves, {url.split(':', maxsplit=1)[0]}:")
+    print(f"  {'fills':>7} {'candles/s':>10} {'ms/save':>8} {'bytes/save':>11}", flush=True)
     began, n = time.perf_counter(), 0
     try:
         while True:
@@ -101,14 +103,16 @@ async def run(url: str, fills: int, whole: bool) -> None:
                                 WINDOW / (now - began), sum(ms for ms, _ in recent) / len(recent),
                                 sum(size for _, size in recent) / len(recent)))
                 began = now
+                if windows[-1][0] >= fills or whole or len(windows) in (1, 5) or len(windows) % 10 == 0:
+                    _row(*windows[-1])  # as it goes: a slow (whole snapshot) run still shows its trend
                 if windows[-1][0] >= fills:
                     break
     finally:
         await database.dispose()
-    print(f"{'whole snapshot' if whole else 'incremental'} saves, {url.split(':', maxsplit=1)[0]}:")
-    print(f"  {'fills':>7} {'candles/s':>10} {'ms/save':>8} {'bytes/save':>11}")
-    for fills_done, rate, ms, size in (windows[0], windows[-1]):
-        print(f"  {fills_done:>7,} {rate:>10.1f} {ms:>8.2f} {size:>11,.0f}")
+
+
+def _row(fills_done: int, rate: float, ms: float, size: float) -> None:
+    print(f"  {fills_done:>7,} {rate:>10.1f} {ms:>8.2f} {size:>11,.0f}", flush=True)
 
 
 def main() -> None:
