@@ -6,15 +6,29 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tests.integration.web.conftest import ApiHarness
+import pytest
+
+from tests.fixtures.live_runtime import MakeRuntime
+from tests.integration.web.conftest import ApiHarness, serve
+from trader.config import RiskConfig
 from trader.domain.enums import TradingState
 from trader.positions.state import PositionStatus
 from trader.risk.state import RiskState
 from trader.services.dto import Role
 
 ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+async def api(make_runtime: MakeRuntime) -> AsyncIterator[ApiHarness]:
+    """Serve a breakout replay whose risk allows a second position on a pair: the replay may hold both
+    pairs by the time the manual buy is sent."""
+    live = await make_runtime(risk=RiskConfig(max_positions_per_pair=2))
+    async for harness in serve(live):
+        yield harness
 
 
 async def _ctl(api: ApiHarness, *args: str, token: str | None = None, url: str | None = None,
