@@ -15,6 +15,8 @@ from enum import StrEnum
 
 from trader.analytics.tax.parcels import MatchMethod
 from trader.domain.enums import Direction, ExitReason, Mode, ProtectionKind, TradingState
+from trader.services.ops_views import JobView as JobView  # noqa: PLC0414 - re-exported
+from trader.services.ops_views import NewsView as NewsView  # noqa: PLC0414 - re-exported
 
 
 class Role(StrEnum):
@@ -112,30 +114,6 @@ class BalanceView:
     exposure: Decimal
     assets: tuple[AssetBalance, ...]
     mode: Mode = Mode.PAPER
-
-
-@dataclass(frozen=True, slots=True)
-class NewsView:
-    """One headline (/news): where it came from, when (UTC), and the tickers it mentions."""
-
-    title: str
-    source: str
-    link: str
-    published_at: datetime
-    assets: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class JobView:
-    """One scheduled job (/jobs, /api/v1/jobs): how its last run went and when it runs next (UTC)."""
-
-    id: str
-    next_run_at: datetime | None
-    last_run_at: datetime | None = None  # None: not run since the service started
-    duration_seconds: float | None = None
-    error: str | None = None  # the last run's failure
-    running_since: datetime | None = None
-    detail: str = ""  # e.g. the last backup's file and size
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,7 +58,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         nested = [orig] if isinstance(orig, BaseException) else []
         if isinstance(item, BaseExceptionGroup):
             nested.extend(item.exceptions)
-        nested.extend(e for e in (item.__cause__, item.__context__) if e is not None)
+        # `raise ... from None` says the context is not the story (e.g. a restore that already named
+        # the damaged backup): follow it only when it was not suppressed, as tracebacks do
+        context = None if item.__suppress_context__ else item.__context__
+        nested.extend(e for e in (item.__cause__, context) if e is not None)
         todo.extend(nested)
 
 

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
-from tests.integration.web.conftest import ApiHarness
+from tests.fixtures.live_runtime import MakeRuntime
+from tests.integration.web.conftest import ApiHarness, serve
+from trader.config import ExchangeConfig
 from trader.services.dto import Role
 
 VIEWER_PATHS = ["/status", "/positions", "/balance", "/health", "/locks", "/trades", "/performance/pairs",
                 "/performance/strategies", "/performance/periods/day", "/kpis", "/equity",
                 "/candles?pair=BTC/USDT", "/backtests", "/jobs"]
+
+
+@pytest.fixture
+async def one_pair_api(make_runtime: MakeRuntime) -> AsyncIterator[ApiHarness]:
+    """Serve a breakout replay of BTC/USDT alone: exactly one position to follow through the API."""
+    live = await make_runtime(exchange=ExchangeConfig(replay=True, pairs=("BTC/USDT",)))
+    async for harness in serve(live):
+        yield harness
 
 
 def _error(body: dict[str, object]) -> dict[str, object]:
@@ -62,7 +73,8 @@ async def test_a_revoked_token_is_refused(api: ApiHarness) -> None:
     assert (await api.get("/status", Role.TRADER)).status_code == 401
 
 
-async def test_status_positions_balance_and_trades_show_the_runtime_state(api: ApiHarness) -> None:
+async def test_status_positions_balance_and_trades_show_the_runtime_state(one_pair_api: ApiHarness) -> None:
+    api = one_pair_api
     position = await api.live.open_position()
     status = (await api.get("/status")).json()
     assert status["state"] == "active"
