@@ -52,9 +52,7 @@ def pg_server() -> Iterator[None]:
     yield
 
 
-@pytest.fixture
-def pg_url(pg_server: None) -> Iterator[str]:
-    """Create a throw-away PostgreSQL database and return its asyncpg URL; dropped afterwards."""
+def _throwaway_database() -> Iterator[str]:
     name = f"trader_test_{uuid.uuid4().hex[:10]}"
     conn = _pg_admin_connect()
     conn.cursor().execute(f'CREATE DATABASE "{name}"')
@@ -63,19 +61,18 @@ def pg_url(pg_server: None) -> Iterator[str]:
     finally:
         conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.close()
+
+
+@pytest.fixture
+def pg_url(pg_server: None) -> Iterator[str]:
+    """Create a throw-away PostgreSQL database and return its asyncpg URL; dropped afterwards."""
+    yield from _throwaway_database()
 
 
 @pytest.fixture
 def second_pg_url(pg_url: str) -> Iterator[str]:
     """Return a second throw-away PostgreSQL database beside ``pg_url`` (a restore target)."""
-    name = f"trader_test_{uuid.uuid4().hex[:10]}"
-    conn = _pg_admin_connect()
-    conn.cursor().execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
-    finally:
-        conn.cursor().execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.close()
+    yield from _throwaway_database()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
