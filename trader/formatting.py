@@ -9,7 +9,7 @@ infinite) reads "n/a" with the reason when one is known, never "inf", "NaN" or "
 from __future__ import annotations
 
 import math
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
 NA = "n/a"
 
@@ -43,7 +43,8 @@ def _quantize(exact: Decimal, places: int) -> Decimal:
     """Return ``exact`` rounded half-even to ``places`` decimals, however large it is."""
     with localcontext() as context:
         context.prec = max(28, exact.adjusted() + places + 2)  # the default 28 digits refuse 1E+30
-        return exact.quantize(Decimal(1).scaleb(-places))
+        # explicit: the thread's context may carry another rounding (a library set ROUND_DOWN globally)
+        return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
 
 
 def _fixed(value: Number, digits: int, *, sign: bool, group: bool = True) -> str:

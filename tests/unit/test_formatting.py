@@ -111,3 +111,12 @@ def test_no_formatter_ever_prints_inf_nan_or_an_exponent(render: object, value: 
     text = render(value)  # type: ignore[operator]
     assert text.startswith("n/a")
     assert not any(bad in text.lower() for bad in ("inf)", "nan", "e+", "e-"))
+
+
+def test_rounding_is_half_even_whatever_the_thread_context_says() -> None:
+    import decimal
+
+    with decimal.localcontext() as context:
+        context.rounding = decimal.ROUND_UP  # as a library may set it for the whole process
+        assert money(D("0.005")) == "0.00" and money(D("0.001")) == "0.00"
+        assert money(D("0.015")) == "0.02"
