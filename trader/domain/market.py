@@ -7,7 +7,7 @@ never widens the risk (a long's stop rounds up, a short's down).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from trader.domain.enums import Direction
 from trader.domain.ids import Symbol
@@ -47,7 +47,8 @@ class MarketSpec:
 
     def round_price(self, price: Decimal) -> Decimal:
         """Round a limit or fill price to the nearest tick."""
-        return (price / self.price_step).quantize(Decimal(1)) * self.price_step
+        # explicit half-even: ccxt's precision helpers change the thread's decimal context to HALF_UP
+        return (price / self.price_step).quantize(Decimal(1), rounding=ROUND_HALF_EVEN) * self.price_step
 
     def round_stop(self, price: Decimal, direction: Direction) -> Decimal:
         """Round a stop price toward the position (tighter), never away from it."""

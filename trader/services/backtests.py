@@ -13,7 +13,7 @@ import logging
 import math
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from trader.analytics.kpis import Kpis
 from trader.backtest.api import run_backtest
@@ -128,7 +128,8 @@ class StoredBacktestService:
             win_rate=_dec(stats.win_rate), total_return_pct=_dec(eq.total_return) or Decimal(0),
             max_drawdown_pct=_dec(eq.max_drawdown.depth) or Decimal(0),
             profit_factor=stats.profit_factor, sharpe=eq.sharpe,
-            final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01")), quote=result.quote,
+            final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
+            quote=result.quote,
             chart=ChartImage(png, f"Equity: {request.strategy} on {request.pair}, {request.days} days"),
             trades_chart=ChartImage(trades_png, f"Trades: {chart.title}"),
             halts=tuple(BacktestHalt(h.at, h.reason) for h in result.stops.halts),
