@@ -3,7 +3,7 @@
 Run: .venv/bin/python bench/backtest_peers.py [--runs N] [--quick]
 
 Data: one year of seeded geometric-Brownian 1-minute candles (525,600; 60 % annual volatility, lognormal
-volume) and the real BTC/USDT 1h series from /work/shared/data (skipped with a note when absent).
+volume) and the real BTC/USDT 1h series from ../shared/data (skipped with a note when absent).
 Strategies (long only, one position, all-in, 0.1 % fee per side, no slippage):
 - bollinger: our bollinger_reversion (regime filter off) with a 2 % stop and a 4 % take-profit;
 - breakout: our breakout (regime filter off, no take-profit) with a 2 % stop and a 3 % trailing stop.
@@ -44,7 +44,7 @@ from trader.sim.costs import FeeModel  # noqa: E402
 from trader.strategies.base import SignalFrame  # noqa: E402
 from trader.strategies.registry import create  # noqa: E402
 
-REAL_1H = Path("/work/shared/data/BTC_USDT-1h.csv.gz")
+REAL_1H = ROOT.parent / "shared" / "data" / "BTC_USDT-1h.csv.gz"  # ../shared/data beside the repository
 PAIR = Symbol("BTC/USDT")
 FEE = 0.001
 CASH = 10_000.0
