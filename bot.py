@@ -31,10 +31,10 @@ from telegram.request import BaseRequest, HTTPXRequest, RequestData
 from handlers import publish_commands, register
 from handlers.access import AccessList
 from handlers.context import BotApplication, BotContext, BotData
+from trader.adapters.notify.telegram_channel import TelegramNotifier
+from trader.adapters.notify.telegram_limits import SharedWaitRateLimiter
 from trader.config.sections import TelegramConfig
-from trader.domain.alerts import Alert
-from trader.notify.telegram_channel import TelegramNotifier
-from trader.notify.telegram_limits import SharedWaitRateLimiter
+from trader.core.domain.alerts import Alert
 from trader.ports.notify import Notifier
 from trader.services.api import Services
 
@@ -357,9 +357,9 @@ async def _retry_alerts_when(connected: asyncio.Event, runtime: Runtime) -> None
 
 async def main_async(settings: Settings | None = None, options: RunOptions | None = None) -> int:
     """Build the runtime, run it until SIGINT/SIGTERM or the end of a bounded replay; return the exit code."""
+    from trader.adapters.ops.log_setup import asyncio_exception_handler
     from trader.config.settings import load_settings
     from trader.runtime.container import build_runtime
-    from trader.runtime.log_setup import asyncio_exception_handler
 
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(asyncio_exception_handler)  # secrets redacted in what asyncio reports
@@ -390,7 +390,7 @@ async def main_async(settings: Settings | None = None, options: RunOptions | Non
 
 def _print_fatal(line: str) -> None:
     """Print the one line that says why the process ends, secrets redacted, on stderr."""
-    from trader.runtime.log_setup import redact
+    from trader.adapters.ops.log_setup import redact
 
     first = redact(line).splitlines()[0] if line else "tradebot: fatal error"
     print(first, file=sys.stderr, flush=True)
@@ -409,10 +409,10 @@ def main(settings: Settings | None = None, options: RunOptions | None = None) ->
     TraderError goes on to the CLI's printer (its user message); anything unexpected is logged with
     its traceback and ends with one clear line, never a silent exit 0.
     """
-    from trader.errors import ConfigError, StoreError, TraderError
-    from trader.runtime.log_setup import redact
+    from trader.adapters.ops.log_setup import redact
+    from trader.adapters.store.failures import explain as explain_store_failure
+    from trader.core.errors import ConfigError, StoreError, TraderError
     from trader.runtime.numba_cache import ensure_numba_cache
-    from trader.store.failures import explain as explain_store_failure
 
     ensure_numba_cache()  # `python bot.py` skips the CLI, which does this for `tradebot run`
 

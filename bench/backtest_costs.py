@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from backtest_peers import CASES, CASH, FEE, PAIR, Case, gbm_minutes, risk_config
 
-from trader.backtest import api, runner
-from trader.backtest.runner import BacktestSettings
-from trader.domain.candles import CandleFrame
-from trader.engine.inputs import StepInput, StepOutput
-from trader.engine.state import EngineState
-from trader.positions.state import PositionStatus
-from trader.sim.costs import FeeModel
-from trader.strategies.registry import create
+from trader.core.backtest import api, runner
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.candles import CandleFrame
+from trader.core.engine.inputs import StepInput, StepOutput
+from trader.core.engine.state import EngineState
+from trader.core.positions.state import PositionStatus
+from trader.core.sim.costs import FeeModel
+from trader.core.strategies.registry import create
 
 TARGET_S = {"breakout": 0.1, "bollinger": 0.25}  # the targets for the backtest call
 KINDS = ("entry decision", "entry fill", "exit decision", "exit fill", "other")
@@ -126,13 +126,13 @@ def mark(name):
 from decimal import Decimal
 from pathlib import Path
 from trader.cli.backtest_cmd import load_candles
-from trader.backtest.api import run_backtest
-from trader.backtest.report import text_report
-from trader.backtest.runner import BacktestSettings
+from trader.core.backtest.api import run_backtest
+from trader.core.backtest.report import text_report
+from trader.core.backtest.runner import BacktestSettings
 from trader.config.sections import RiskConfig
-from trader.domain.ids import Symbol
-from trader.sim.costs import FeeModel
-from trader.strategies.registry import create
+from trader.core.domain.ids import Symbol
+from trader.core.sim.costs import FeeModel
+from trader.core.strategies.registry import create
 mark("imports")
 candles = load_candles(Path(sys.argv[1]), Symbol("BTC/USDT"), "1m", None, None)
 mark("read CSV")

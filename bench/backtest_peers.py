@@ -35,14 +35,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TQDM_DISABLE", "1")  # backtesting.py's progress bars would flood the table
 
-from trader.backtest.api import run_backtest  # noqa: E402
-from trader.backtest.runner import BacktestSettings  # noqa: E402
 from trader.config.sections import RiskConfig, TrailingConfig  # noqa: E402
-from trader.domain.candles import CandleFrame  # noqa: E402
-from trader.domain.ids import Symbol  # noqa: E402
-from trader.sim.costs import FeeModel  # noqa: E402
-from trader.strategies.base import SignalFrame  # noqa: E402
-from trader.strategies.registry import create  # noqa: E402
+from trader.core.backtest.api import run_backtest  # noqa: E402
+from trader.core.backtest.runner import BacktestSettings  # noqa: E402
+from trader.core.domain.candles import CandleFrame  # noqa: E402
+from trader.core.domain.ids import Symbol  # noqa: E402
+from trader.core.sim.costs import FeeModel  # noqa: E402
+from trader.core.strategies.base import SignalFrame  # noqa: E402
+from trader.core.strategies.registry import create  # noqa: E402
 
 REAL_1H = ROOT.parent / "shared" / "data" / "BTC_USDT-1h.csv.gz"  # ../shared/data beside the repository
 PAIR = Symbol("BTC/USDT")

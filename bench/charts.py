@@ -19,12 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trader.analytics.curve import monthly_returns
-from trader.analytics.kpis import compute_kpis
-from trader.analytics.records import TradeRecord
-from trader.analytics.tables import Period, TradeFilter, by_pair, by_period, trade_history
-from trader.analytics.tax import AudRates, MatchMethod, build_cgt_report, events_from_fills
-from trader.charts.candles import (
+from trader.adapters.charts.candles import (
     BandOverlay,
     CandleChart,
     LevelKind,
@@ -34,12 +29,17 @@ from trader.charts.candles import (
     TradeMarker,
     render_candles,
 )
-from trader.charts.equity import render_equity
-from trader.charts.performance import render_monthly_heatmap, render_pair_pnl
-from trader.domain.candles import CandleFrame
-from trader.domain.enums import Direction, Side
-from trader.domain.ids import ClientOrderId, Symbol
-from trader.domain.orders import Fill
+from trader.adapters.charts.equity import render_equity
+from trader.adapters.charts.performance import render_monthly_heatmap, render_pair_pnl
+from trader.core.analytics.curve import monthly_returns
+from trader.core.analytics.kpis import compute_kpis
+from trader.core.analytics.records import TradeRecord
+from trader.core.analytics.tables import Period, TradeFilter, by_pair, by_period, trade_history
+from trader.core.analytics.tax import AudRates, MatchMethod, build_cgt_report, events_from_fills
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.enums import Direction, Side
+from trader.core.domain.ids import ClientOrderId, Symbol
+from trader.core.domain.orders import Fill
 
 SAMPLE = Path(__file__).resolve().parents[1] / "trader" / "data" / "sample" / "BTC_USDT-1h.csv.gz"
 T0 = datetime(2024, 1, 1, tzinfo=UTC)

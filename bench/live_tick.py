@@ -39,17 +39,17 @@ from pydantic import SecretStr  # noqa: E402
 from tests.e2e.shipped_replay import run_shipped_replay  # noqa: E402
 from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, FakeMarket, FakeVenue  # noqa: E402
 from tests.fakes.fake_exchange.candles import rows_from_arrays  # noqa: E402
+from trader.adapters.exchange.ccxt_venue import CcxtExchange  # noqa: E402
+from trader.adapters.exchange.retry import RetryPolicy  # noqa: E402
+from trader.adapters.store.migrate import upgrade_async  # noqa: E402
+from trader.adapters.store.uow import Database  # noqa: E402
 from trader.config.sections import ExchangeConfig, RiskConfig, StrategyEntry, TrailingConfig  # noqa: E402
-from trader.domain.candles import CandleFrame, ms_to_datetime  # noqa: E402
-from trader.domain.ids import Symbol  # noqa: E402
-from trader.exchange.ccxt_venue import CcxtExchange  # noqa: E402
-from trader.exchange.retry import RetryPolicy  # noqa: E402
+from trader.core.domain.candles import CandleFrame, ms_to_datetime  # noqa: E402
+from trader.core.domain.ids import Symbol  # noqa: E402
+from trader.core.strategies.registry import create  # noqa: E402
+from trader.live.engine_runner import EngineOptions  # noqa: E402
+from trader.live.trading import TradingService  # noqa: E402
 from trader.runtime.clock import SimClock  # noqa: E402
-from trader.services.engine_runner import EngineOptions  # noqa: E402
-from trader.services.trading import TradingService  # noqa: E402
-from trader.store.migrate import upgrade_async  # noqa: E402
-from trader.store.uow import Database  # noqa: E402
-from trader.strategies.registry import create  # noqa: E402
 
 SAMPLE = ROOT / "trader" / "data" / "sample"
 HOUR = 3_600_000

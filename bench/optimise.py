@@ -10,16 +10,16 @@ import os
 import tempfile
 import time
 
-from trader.backtest.optimise.folds import Window
-from trader.backtest.optimise.objectives import Objective
-from trader.backtest.optimise.space import search_space
-from trader.backtest.runner import BacktestSettings
 from trader.cli.backtest_cmd import SAMPLE_DIR, load_candles
-from trader.domain.ids import Symbol
-from trader.optimise.pool import WorkerPool
-from trader.optimise.search import SearchTask
-from trader.optimise.workers import StudyPlan, create_study, run_trials
-from trader.strategies.breakout import BreakoutStrategy
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.ids import Symbol
+from trader.core.optimise.folds import Window
+from trader.core.optimise.objectives import Objective
+from trader.core.optimise.space import search_space
+from trader.core.optimise.study.pool import WorkerPool
+from trader.core.optimise.study.search import SearchTask
+from trader.core.optimise.study.workers import StudyPlan, create_study, run_trials
+from trader.core.strategies.breakout import BreakoutStrategy
 
 TRIALS = 60
 

@@ -21,17 +21,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from trader.domain.enums import OrderPurpose, OrderType, Side
-from trader.domain.ids import PositionId, Symbol, client_order_id
-from trader.domain.market import MarketSpec
-from trader.domain.orders import OrderRequest
-from trader.exchange.paper_store import PaperStateStore
-from trader.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
+from trader.adapters.exchange.paper_store import PaperStateStore
+from trader.adapters.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
+from trader.adapters.store import migrate
+from trader.adapters.store.uow import Database
+from trader.core.domain.enums import OrderPurpose, OrderType, Side
+from trader.core.domain.ids import PositionId, Symbol, client_order_id
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.orders import OrderRequest
+from trader.core.sim.costs import FeeModel
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.clock import SimClock
-from trader.sim.costs import FeeModel
-from trader.store import migrate
-from trader.store.uow import Database
 
 BTC = Symbol("BTC/USDT")
 START_MS = 1_704_067_200_000

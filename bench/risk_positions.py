@@ -18,17 +18,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trader.config.sections import RiskConfig, TrailingConfig
-from trader.domain.account import AccountSnapshot
-from trader.domain.enums import Direction, TradingState
-from trader.domain.ids import PositionId, Symbol
-from trader.domain.market import Capabilities, MarketSpec
-from trader.positions import events as ev
-from trader.positions.machine import apply
-from trader.positions.opening import open_position
-from trader.positions.protection import PositionContext
-from trader.risk.check import check
-from trader.risk.decision import Approved, EntryRequest
-from trader.risk.state import RiskState
+from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.enums import Direction, TradingState
+from trader.core.domain.ids import PositionId, Symbol
+from trader.core.domain.market import Capabilities, MarketSpec
+from trader.core.positions import position_events as ev
+from trader.core.positions.machine import apply
+from trader.core.positions.opening import open_position
+from trader.core.positions.protection import PositionContext
+from trader.core.risk.check import check
+from trader.core.risk.decision import Approved, EntryRequest
+from trader.core.risk.state import RiskState
 
 D = Decimal
 NOW = datetime(2024, 7, 1, 12, tzinfo=UTC)

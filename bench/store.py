@@ -22,15 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
-from trader.domain.candles import CandleFrame
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
-from trader.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.adapters.store import migrate
+from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.uow import Database
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.ports.store import OrderRecord, UnitOfWorkFactory
 from trader.runtime.clock import SystemClock
 from trader.services.market_data import MarketDataService, sample_files
-from trader.store import migrate
-from trader.store.memory import MemoryStore
-from trader.store.uow import Database
 
 BTC = Symbol("BTC/USDT")
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trader.domain.candles import CandleFrame
-from trader.strategies import registry
+from trader.core.domain.candles import CandleFrame
+from trader.core.strategies import registry
 
 SAMPLE = Path(__file__).resolve().parents[1] / "trader" / "data" / "sample" / "BTC_USDT-1m.csv.gz"
 YEAR_OF_MINUTES = 525_600

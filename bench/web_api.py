@@ -31,20 +31,20 @@ import httpx  # noqa: E402
 
 from tests.contract.store.builders import position  # noqa: E402
 from tests.fixtures.live_runtime import runtime_settings  # noqa: E402
+from trader.adapters.ops.health import HealthServer, Metrics  # noqa: E402
+from trader.adapters.store.migrate import upgrade_async  # noqa: E402
+from trader.adapters.store.uow import Database  # noqa: E402
 from trader.config import OpsConfig  # noqa: E402
-from trader.domain.enums import Direction, ExitReason  # noqa: E402
-from trader.domain.ids import PositionId, Symbol  # noqa: E402
+from trader.core.domain.enums import Direction, ExitReason  # noqa: E402
+from trader.core.domain.ids import PositionId, Symbol  # noqa: E402
+from trader.core.positions.state import PositionStatus  # noqa: E402
 from trader.ports.store import EquitySnapshot  # noqa: E402
-from trader.positions.state import PositionStatus  # noqa: E402
 from trader.runtime.clock import SystemClock  # noqa: E402
 from trader.runtime.container import RunOptions, build_runtime  # noqa: E402
-from trader.runtime.health import HealthServer, Metrics  # noqa: E402
 from trader.services.api_tokens import ApiTokenService  # noqa: E402
 from trader.services.audit import AuditService  # noqa: E402
 from trader.services.dto import Role  # noqa: E402
 from trader.services.market_data import MarketDataService, sample_files  # noqa: E402
-from trader.store.migrate import upgrade_async  # noqa: E402
-from trader.store.uow import Database  # noqa: E402
 from web.api import api_extension  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"

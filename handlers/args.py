@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
-from trader.errors import ArgError
+from trader.core.errors import ArgError
 from trader.services.dto import BacktestRequest, ChartRequest, GroupBy, Outcome, TaxMethod, TradeQuery
 
 TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")

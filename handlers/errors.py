@@ -15,7 +15,7 @@ from handlers import formatting
 from handlers.commands import command_for
 from handlers.context import BotContext
 from handlers.replies import send
-from trader.errors import ArgError, TraderError
+from trader.core.errors import ArgError, TraderError
 
 logger = logging.getLogger(__name__)
 

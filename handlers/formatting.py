@@ -6,8 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from html import escape
 
-from trader import formatting as fmt
-from trader.formatting import percent, price, qty, ratio
+from trader.core import formatting as fmt
+from trader.core.formatting import percent, price, qty, ratio
 from trader.services.dto import (
     BacktestReport,
     BacktestRunView,
@@ -46,7 +46,7 @@ def e(value: object) -> str:
 
 
 def money(value: Decimal | None, quote: str = "") -> str:
-    """Return a quote-currency amount (``trader.formatting.money``) with the currency escaped."""
+    """Return a quote-currency amount (``trader.core.formatting.money``) with the currency escaped."""
     return fmt.money(value, e(quote))
 
 
@@ -56,7 +56,7 @@ def signed(value: Decimal | None, quote: str = "") -> str:
 
 
 def pct(fraction: Decimal | float | None, *, sign: bool = True) -> str:
-    """Return a fraction as a percentage with two decimals (``trader.formatting.percent``)."""
+    """Return a fraction as a percentage with two decimals (``trader.core.formatting.percent``)."""
     return percent(fraction, sign=sign)
 
 

@@ -7,7 +7,7 @@ from telegram import Update
 from handlers import args, formatting, keyboards
 from handlers.context import BotContext
 from handlers.replies import edit, send
-from trader.errors import ArgError
+from trader.core.errors import ArgError
 from trader.services.drift_text import drift_report
 from trader.services.dto import PeriodKind, TaxMethod
 

@@ -1,6 +1,7 @@
 """Alembic environment: async engines, URL from the caller, ``-x url=...`` or the trader settings.
 
-``trader.store.migrate`` passes an open connection in ``config.attributes["connection"]`` so migrations
+``trader.adapters.store.migrate`` passes an open connection in
+``config.attributes["connection"]`` so migrations
 can run inside an already running event loop; the ``alembic`` command line gets its own async engine.
 """
 
@@ -11,9 +12,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+from trader.adapters.store.db import create_engine
+from trader.adapters.store.orm import metadata
 from trader.config.sections import DatabaseConfig
-from trader.store.db import create_engine
-from trader.store.orm import metadata
 
 config = context.config
 

@@ -68,12 +68,15 @@ MOVES: dict[str, str] = {
 
 # Unit tests mirror the package; integration tests are grouped by feature and stay.
 MOVES.update({f"tests.unit.{name}": f"tests.unit.core.{name}" for name in (
-    "analytics", "backtest", "domain", "engine", "indicators", "positions", "risk", "sim", "strategies", "test_formatting")})
-MOVES.update({f"tests.unit.{name}": f"tests.unit.adapters.{name}" for name in ("charts", "exchange", "notify", "store")})
+    "analytics", "backtest", "domain", "engine", "indicators", "positions", "risk", "sim", "strategies",
+    "test_formatting")})
+MOVES.update({f"tests.unit.{name}": f"tests.unit.adapters.{name}" for name in (
+    "charts", "exchange", "notify", "store")})
 MOVES.update({f"tests.unit.services.{name}": f"tests.unit.live.{name}" for name in (
     "test_alerts_outbox", "test_monitor", "test_parameters", "test_reconcile", "test_trade_alerts",
     "test_trading_control", "test_trading_tick")})
-MOVES.update({f"tests.unit.runtime.{name}": f"tests.unit.live.{name}" for name in ("test_decision_log", "test_fault_alerts")})
+MOVES.update({f"tests.unit.runtime.{name}": f"tests.unit.live.{name}" for name in (
+    "test_decision_log", "test_fault_alerts")})
 MOVES.update({f"tests.unit.runtime.{name}": f"tests.unit.adapters.ops.{name}" for name in (
     "test_health", "test_log_setup", "test_secret_store")})
 MOVES["tests.integration.backtest.test_optimize_cli"] = "tests.integration.backtest.test_optimise_cli"
@@ -95,25 +98,50 @@ def _patterns() -> list[tuple[re.Pattern[str], str]]:
         # Dotted: not preceded by a word char or dot (so trader.core.x never matches trader.x).
         pairs.append((re.compile(rf"(?<![\w.]){re.escape(old)}(?![\w])"), new))
         pairs.append((re.compile(rf"(?<![\w]){re.escape(_path(old))}(?=[/.]|\b)"), _path(new)))
-    # ``from trader.pkg import module`` where the module moved on its own.
-    for old, new in MOVES.items():
-        parent, _, name = old.rpartition(".")
-        new_parent, _, new_name = new.rpartition(".")
-        if name == new_name and parent != new_parent:
-            pairs.append((re.compile(rf"from {re.escape(parent)} import {name}\b"), f"from {new_parent} import {name}"))
     return pairs
 
 
+def _from_patterns() -> list[tuple[re.Pattern[str], str]]:
+    """``from trader.pkg import module`` where the module moved on its own or was renamed."""
+    pairs: list[tuple[re.Pattern[str], str]] = []
+    for old, new in MOVES.items():
+        parent, _, name = old.rpartition(".")
+        new_parent, _, new_name = new.rpartition(".")
+        if name == new_name:
+            if parent != new_parent:
+                pairs.append((re.compile(rf"from {re.escape(parent)} import {name}\b"),
+                              f"from {new_parent} import {name}"))
+            continue
+        pairs.append((re.compile(rf"from {re.escape(parent)} import {name} as\b"),
+                      f"from {new_parent} import {new_name} as"))
+        pairs.append((re.compile(rf"from {re.escape(parent)} import {name}\b(?! as)"),
+                      f"from {new_parent} import {new_name} as {name}"))
+    return pairs
+
+
+# Names that look like module paths but are public API: the plugins' entry-point group.
+PROTECTED = ('"trader.strategies"', "[trader.strategies]", "``trader.strategies``", "**`trader.strategies`**")
+
+
 def rewrite(text: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:
-    """Every old module path in ``text`` replaced by its new one."""
+    """Every old module path in ``text`` replaced by its new one (the protected names kept)."""
+    for index, name in enumerate(PROTECTED):
+        text = text.replace(name, f"\x00{index}\x00")
     for pattern, new in patterns:
         text = pattern.sub(new, text)
+    for index, name in enumerate(PROTECTED):
+        text = text.replace(f"\x00{index}\x00", name)
     return text
 
 
+def _git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, text=True).stdout  # noqa: S603,S607
+
+
 def _tracked(root: Path) -> list[Path]:
-    out = subprocess.run(["git", "ls-files"], cwd=root, check=True, capture_output=True, text=True).stdout
-    return [root / line for line in out.splitlines() if Path(line).suffix in TEXT_SUFFIXES or line == "Makefile"]
+    out = _git(root, "ls-files")
+    return [root / line for line in out.splitlines()
+            if Path(line).suffix in TEXT_SUFFIXES or line == "Makefile"]
 
 
 def _git_mv(root: Path, old: str, new: str) -> None:
@@ -124,7 +152,7 @@ def _git_mv(root: Path, old: str, new: str) -> None:
                 _git_mv(root, f"{old}/{child.name}", f"{new}/{child.name}")
         return
     dst.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["git", "mv", old, new], cwd=root, check=True)
+    _git(root, "mv", old, new)
 
 
 def move(root: Path) -> None:
@@ -145,17 +173,17 @@ def move(root: Path) -> None:
         if not init.exists():
             init.parent.mkdir(parents=True, exist_ok=True)
             init.write_text("", encoding="utf-8")
-            subprocess.run(["git", "add", str(init.relative_to(root))], cwd=root, check=True)
+            _git(root, "add", str(init.relative_to(root)))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--move", action="store_true", help="git mv the files first (once, on main)")
     args = parser.parse_args(argv)
-    root = Path(subprocess.run(["git", "rev-parse", "--show-toplevel"], check=True, capture_output=True, text=True).stdout.strip())
+    root = Path(_git(Path.cwd(), "rev-parse", "--show-toplevel").strip())
     if args.move:
         move(root)
-    patterns = _patterns()
+    patterns = _from_patterns() + _patterns()
     changed = 0
     for file in _tracked(root):
         if not file.is_file() or file.name == "relayout.py":

@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from trader.errors import DataError, InputError, TraderError
+from trader.core.errors import DataError, InputError, TraderError
 
 logger = logging.getLogger(__name__)
 

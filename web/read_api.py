@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 
-from trader.domain.enums import Direction
+from trader.core.domain.enums import Direction
 from trader.services.dto import (
     BacktestRunView,
     BalanceView,

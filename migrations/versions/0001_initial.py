@@ -1,7 +1,7 @@
 """Initial schema: candles, trading records, risk state, secrets, audit, alerts, backtests, rates.
 
 Money is Numeric(38, 18) on PostgreSQL and decimal text on SQLite (whose NUMERIC keeps only 15 digits);
-see trader/store/columns.py. Timestamps are stored in UTC.
+see trader/adapters/store/columns.py. Timestamps are stored in UTC.
 
 Revision ID: 0001
 Revises:

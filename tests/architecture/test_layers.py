@@ -24,3 +24,21 @@ def test_no_module_over_size_limit() -> None:
         if (n := len(p.read_text().splitlines())) > MAX_LINES
     ]
     assert not big, f"modules over {MAX_LINES} lines: {big}"
+
+
+# The first level of ``trader`` is the layers (docs/architecture.md), nothing else.
+LAYERS = {"core", "ports", "live", "adapters", "services", "runtime", "cli", "config", "data"}
+
+
+def test_first_level_is_the_layers() -> None:
+    packages = {p.name for p in (ROOT / "trader").iterdir() if p.is_dir() and p.name != "__pycache__"}
+    modules = {p.name for p in (ROOT / "trader").glob("*.py")}
+    assert packages == LAYERS
+    assert modules == {"__init__.py", "__main__.py"}
+
+
+def test_one_name_per_meaning() -> None:
+    """One event vocabulary module per meaning, named for it; one spelling of optimise."""
+    names = [p.relative_to(ROOT) for base in ("trader", "handlers", "web") for p in (ROOT / base).rglob("*.py")]
+    assert [n for n in names if n.name == "events.py"] == [Path("trader/core/engine/events.py")]
+    assert not [n for n in names if "optimiz" in str(n)]

@@ -16,24 +16,24 @@ from typing import ClassVar
 import numpy as np
 
 from tests.fakes.fake_exchange import FakeExchange
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.retry import RetryPolicy
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
 from trader.config.sections import ExchangeConfig, RiskConfig, TrailingConfig
-from trader.domain.alerts import Alert
-from trader.domain.candles import CandleFrame, datetime_to_ms
-from trader.domain.enums import ProtectionKind
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.retry import RetryPolicy
+from trader.core.domain.alerts import Alert
+from trader.core.domain.candles import CandleFrame, datetime_to_ms
+from trader.core.domain.enums import ProtectionKind
+from trader.core.positions.state import PositionStatus
+from trader.core.strategies.base import Param, SignalFrame, Strategy
+from trader.live.alerts import AlertService
+from trader.live.engine_runner import EngineOptions
+from trader.live.execution import Checkpoint, no_checkpoint
+from trader.live.monitor import ProtectionMonitor, is_protected
+from trader.live.reconcile import Reconciler
+from trader.live.trading import TradingService
 from trader.ports.store import OrderRecord
-from trader.positions.state import PositionStatus
 from trader.runtime.clock import SimClock
-from trader.services.alerts import AlertService
-from trader.services.engine_runner import EngineOptions
-from trader.services.execution import Checkpoint, no_checkpoint
-from trader.services.monitor import ProtectionMonitor, is_protected
-from trader.services.reconcile import Reconciler
-from trader.services.trading import TradingService
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
-from trader.strategies.base import Param, SignalFrame, Strategy
 
 HOUR = 3_600_000
 T0 = datetime(2023, 11, 14, 23, 0, 5, tzinfo=UTC)  # 5 s after a candle close, near the fake's clock

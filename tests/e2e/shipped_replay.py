@@ -19,8 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from trader.backtest.markets import default_market
-from trader.backtest.runner import BacktestSettings, compute_signals, simulate
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
 from trader.config import (
     DatabaseConfig,
     ExchangeConfig,
@@ -30,15 +30,15 @@ from trader.config import (
     Settings,
     StrategyEntry,
 )
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
+from trader.core.backtest.markets import default_market
+from trader.core.backtest.runner import BacktestSettings, compute_signals, simulate
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.positions.state import Position
+from trader.core.sim.costs import FeeModel, SlippageModel
+from trader.core.strategies.registry import create
 from trader.ports.store import OrderRecord
-from trader.positions.state import Position
 from trader.runtime.container import RunOptions, build_runtime
-from trader.sim.costs import FeeModel, SlippageModel
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
-from trader.strategies.registry import create
 
 STORE_EXCHANGE = "binance"
 

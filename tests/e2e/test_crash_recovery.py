@@ -12,7 +12,7 @@ import pytest
 from tests.e2e.live_harness import MONITOR_INTERVAL, LiveRig, SimulatedCrash, crash_at
 from tests.fakes.fake_exchange import FakeExchange
 from trader.config.sections import ExchangeConfig
-from trader.positions.state import PositionStatus
+from trader.core.positions.state import PositionStatus
 
 TICK_POINTS = [
     ("intent_persisted", 1),  # entry stored (PENDING + outbox), nothing sent

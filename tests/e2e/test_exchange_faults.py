@@ -12,9 +12,9 @@ import pytest
 from tests.e2e.live_harness import HOUR, MONITOR_INTERVAL, T0, LiveRig, flat_candles
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.config.sections import ExchangeConfig
-from trader.domain.candles import datetime_to_ms
-from trader.errors import ExchangeError
-from trader.positions.state import PositionStatus
+from trader.core.domain.candles import datetime_to_ms
+from trader.core.errors import ExchangeError
+from trader.core.positions.state import PositionStatus
 
 PLACE, LOOKUP, CANCEL = "POST /api/v3/order", "GET /api/v3/order", "DELETE /api/v3/order"
 TRADES, OPEN_ORDERS, ACCOUNT = "GET /api/v3/myTrades", "GET /api/v3/openOrders", "GET /api/v3/account"

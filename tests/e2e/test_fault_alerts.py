@@ -9,10 +9,10 @@ from datetime import timedelta
 from tests.e2e.live_harness import LiveRig
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.config.sections import ExchangeConfig
-from trader.domain.ids import Symbol
-from trader.errors import ExchangeError
-from trader.runtime.fault_alerts import CLEARED_KIND, FAULT_KIND, FaultAlerts, FaultChecks
-from trader.runtime.venue_watch import VenueWatch, WatchedExchange
+from trader.core.domain.ids import Symbol
+from trader.core.errors import ExchangeError
+from trader.live.fault_alerts import CLEARED_KIND, FAULT_KIND, FaultAlerts, FaultChecks
+from trader.live.venue_watch import VenueWatch, WatchedExchange
 
 PLACE = "POST /api/v3/order"
 

@@ -11,8 +11,8 @@ from decimal import Decimal
 from tests.e2e.live_harness import LiveRig
 from tests.fakes.fake_exchange import FakeExchange
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import ExitReason, OrderStatus, ProtectionKind
-from trader.positions.state import PositionStatus
+from trader.core.domain.enums import ExitReason, OrderStatus, ProtectionKind
+from trader.core.positions.state import PositionStatus
 
 
 async def test_entry_stop_trailing_and_stop_exit_agree_everywhere(

@@ -28,9 +28,9 @@ import pytest
 
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, SchedulerConfig, Settings
-from trader.domain.enums import Direction
+from trader.core.domain.enums import Direction
+from trader.live.fault_alerts import CLEARED_KIND, FAULT_KIND
 from trader.runtime.container import RunOptions, build_runtime
-from trader.runtime.fault_alerts import CLEARED_KIND, FAULT_KIND
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +112,7 @@ async def test_live_restarts_under_faults_start_every_time_lose_nothing_and_aler
     accepted = Counter(e.client_id for e in fake_exchange.venue.accepted())
     assert accepted and all(n == 1 for n in accepted.values()), f"duplicate orders: {accepted}"
     assert _count(tmp_path, FAULT_KIND) == episodes and _count(tmp_path, CLEARED_KIND) == episodes
-    from trader.store.uow import Database
+    from trader.adapters.store.uow import Database
 
     db = Database.from_url(settings.database.url)
     try:

@@ -18,9 +18,9 @@ import pytest
 
 from tests.e2e.shipped_replay import Case, assert_same_trades, backtest_positions, replay_positions
 from trader.config import RiskConfig, TrailingConfig
-from trader.domain.candles import CandleFrame, datetime_to_ms
-from trader.domain.enums import ExitReason
-from trader.domain.ids import Symbol
+from trader.core.domain.candles import CandleFrame, datetime_to_ms
+from trader.core.domain.enums import ExitReason
+from trader.core.domain.ids import Symbol
 
 SAMPLE = Path(__file__).resolve().parents[2] / "trader" / "data" / "sample"
 BTC, ETH = Symbol("BTC/USDT"), Symbol("ETH/USDT")

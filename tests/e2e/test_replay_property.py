@@ -30,8 +30,8 @@ from tests.e2e.shipped_replay import (
     replay_positions,
 )
 from trader.config import RiskConfig, TrailingConfig
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
 
 START_MS = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 HOUR_MS = 3_600_000

@@ -7,9 +7,9 @@ from types import MappingProxyType
 
 import numpy as np
 
-from trader.domain.candles import CandleFrame
-from trader.indicators import ema
-from trader.strategies.base import Param, SignalFrame, Strategy
+from trader.core.domain.candles import CandleFrame
+from trader.core.indicators import ema
+from trader.core.strategies.base import Param, SignalFrame, Strategy
 
 
 def signals(candles: CandleFrame, enter: np.ndarray, leave: np.ndarray) -> SignalFrame:

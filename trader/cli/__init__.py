@@ -17,8 +17,8 @@ import sys
 from collections.abc import Sequence
 
 from trader import __version__
-from trader.errors import ConfigError, StoreError, TraderError
-from trader.runtime.log_setup import redact
+from trader.adapters.ops.log_setup import redact
+from trader.core.errors import ConfigError, StoreError, TraderError
 
 # Each module exposes register(subparsers). Add new command groups here, one line each.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -33,7 +33,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.backtests_cmd",
     "trader.cli.drift_cmd",
     "trader.cli.strategies_cmd",
-    "trader.cli.optimize_cmd",
+    "trader.cli.optimise_cmd",
     "trader.cli.bias_cmd",
     "trader.cli.run_cmd",
     "trader.cli.api_cmd",
@@ -118,7 +118,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _store_failure(exc: BaseException) -> TraderError | None:
     """Return the one-line explanation of a database failure (read-only, full, corrupt, unreachable)."""
-    from trader.store.failures import explain
+    from trader.adapters.store.failures import explain
 
     return explain(exc)
 

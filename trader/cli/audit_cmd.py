@@ -7,7 +7,7 @@ from typing import Any
 
 from trader.cli.secrets_cmd import open_store
 from trader.config import load_settings
-from trader.errors import InputError
+from trader.core.errors import InputError
 from trader.runtime.clock import SystemClock
 from trader.services.audit import AuditService
 

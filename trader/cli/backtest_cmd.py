@@ -16,12 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from trader.cli import optimise_args as arg_types  # shared argument types of backtest/optimize
-from trader.domain.candles import CandleFrame, check_candles, datetime_to_ms, ms_to_datetime, timeframe_ms
-from trader.domain.ids import Symbol, split_symbol
-from trader.errors import ArgError, DataError
+from trader.core.domain.candles import (
+    CandleFrame,
+    check_candles,
+    datetime_to_ms,
+    ms_to_datetime,
+    timeframe_ms,
+)
+from trader.core.domain.ids import Symbol, split_symbol
+from trader.core.errors import ArgError, DataError
 
 if TYPE_CHECKING:
-    from trader.backtest.result import BacktestResult
+    from trader.core.backtest.result import BacktestResult
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
@@ -63,12 +69,12 @@ def register(sub: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from trader.backtest.api import run_backtest
-    from trader.backtest.report import result_json, text_report, trades_csv
-    from trader.backtest.runner import BacktestSettings
     from trader.config import load_settings
-    from trader.sim.costs import FeeModel, SlippageModel
-    from trader.strategies.registry import create
+    from trader.core.backtest.api import run_backtest
+    from trader.core.backtest.report import result_json, text_report, trades_csv
+    from trader.core.backtest.runner import BacktestSettings
+    from trader.core.sim.costs import FeeModel, SlippageModel
+    from trader.core.strategies.registry import create
 
     settings = load_settings(args.config)
     default_pairs = tuple(Symbol(p) for p in settings.exchange.pairs)
@@ -103,7 +109,7 @@ async def _run(args: argparse.Namespace) -> int:
     if args.csv:
         _write(args.csv, trades_csv(result))
     if args.png:
-        from trader.charts.renderer import MatplotlibChartRenderer
+        from trader.adapters.charts.renderer import MatplotlibChartRenderer
 
         title = f"{result.strategy} · {', '.join(result.pairs)} · {result.timeframe}"
         _write_bytes(args.png, MatplotlibChartRenderer().equity(result.equity, title=title))
@@ -120,7 +126,7 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def _write_trade_charts(path: Path, result: BacktestResult, candles: dict[Symbol, CandleFrame]) -> None:
-    from trader.charts.renderer import MatplotlibChartRenderer
+    from trader.adapters.charts.renderer import MatplotlibChartRenderer
     from trader.services.backtest_chart import trade_chart
 
     renderer = MatplotlibChartRenderer()
@@ -160,10 +166,10 @@ def _store_loader(settings: Any, exchange: str) -> Loader:
 async def _save(settings: Any, document: str) -> int:
     import json
 
+    from trader.adapters.store.migrate import upgrade_async
+    from trader.adapters.store.uow import Database
     from trader.ports.store import BacktestRun
     from trader.runtime.clock import SystemClock
-    from trader.store.migrate import upgrade_async
-    from trader.store.uow import Database
 
     data = json.loads(document)
     run = BacktestRun(created_at=SystemClock().now(), strategy=data["strategy"], params=data["params"],

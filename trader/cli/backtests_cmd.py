@@ -10,8 +10,8 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from trader.errors import InputError
-from trader.formatting import percent, ratio
+from trader.core.errors import InputError
+from trader.core.formatting import percent, ratio
 from trader.services.dto import BacktestRunView
 
 COLUMNS = ("ID", "CREATED (UTC)", "STRATEGY", "PAIRS", "TF", "PERIOD", "TRADES", "RETURN", "MAX DD",
@@ -31,8 +31,8 @@ def register(sub: Any) -> None:
 async def _list(args: argparse.Namespace) -> int:
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.core.strategies.registry import default_registry
     from trader.services.backtest_runs import run_view, strategy_defaults
-    from trader.strategies.registry import default_registry
 
     if not 1 <= args.limit <= 1000:
         raise InputError(f"--limit must be between 1 and 1000, got {args.limit}")

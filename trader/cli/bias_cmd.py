@@ -9,7 +9,7 @@ import argparse
 from typing import Any
 
 from trader.cli.optimise_args import add_data_args, assignments, load_pair_candles, positive_int
-from trader.domain.candles import datetime_to_ms
+from trader.core.domain.candles import datetime_to_ms
 
 USAGE = ("tradebot check-bias --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--param NAME=VALUE ...] "
          "[--from DAY] [--to DAY] [--cuts 6] [--samples 30] [--target 1000] [--seed 0] [--data-dir DIR]")
@@ -31,9 +31,9 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from trader.backtest.optimise.bias import check_lookahead, check_warmup
     from trader.config import load_settings
-    from trader.strategies.registry import create
+    from trader.core.optimise.bias import check_lookahead, check_warmup
+    from trader.core.strategies.registry import create
 
     settings = load_settings(args.config)
     tf, candles = load_pair_candles(args, settings, USAGE)
@@ -82,6 +82,6 @@ def _warmup_lines(r: Any) -> list[str]:
 
 
 def _example(d: Any) -> str:
-    from trader.domain.candles import ms_to_datetime
+    from trader.core.domain.candles import ms_to_datetime
 
     return f"{ms_to_datetime(d.timestamp):%Y-%m-%d %H:%M} {d.column}: {d.reference!r} (whole) vs {d.other!r}"

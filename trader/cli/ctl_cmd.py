@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from trader.config import load_settings
-from trader.errors import InputError
+from trader.core.errors import InputError
 
 TOKEN_ENV = "TRADER_API_TOKEN"  # noqa: S105 - the name of the variable, not a token
 URL_ENV = "TRADER_CTL_URL"

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from trader.config import Settings, load_settings
-from trader.domain.candles import ms_to_datetime, timeframe_ms
-from trader.domain.ids import Symbol, split_symbol
-from trader.errors import ArgError
+from trader.core.domain.candles import ms_to_datetime, timeframe_ms
+from trader.core.domain.ids import Symbol, split_symbol
+from trader.core.errors import ArgError
 from trader.runtime.clock import SystemClock
 from trader.services.market_data import GapReport, MarketDataService
 
@@ -55,8 +55,8 @@ def register(sub: Any) -> None:
 @asynccontextmanager
 async def market_data(settings: Settings) -> AsyncIterator[MarketDataService]:
     """Yield the service over the configured database, upgrading the schema if allowed."""
-    from trader.store.migrate import upgrade_async
-    from trader.store.uow import Database
+    from trader.adapters.store.migrate import upgrade_async
+    from trader.adapters.store.uow import Database
 
     if settings.database.auto_upgrade:
         await upgrade_async(settings.database.url)
@@ -87,7 +87,7 @@ async def _import_samples(args: argparse.Namespace) -> int:
 
 
 async def _fetch(args: argparse.Namespace) -> int:
-    from trader.exchange.ccxt_venue import CcxtExchange
+    from trader.adapters.exchange.ccxt_venue import CcxtExchange
 
     settings = load_settings(args.config)
     config = settings.exchange.model_copy(update={"name": args.exchange or settings.exchange.name})

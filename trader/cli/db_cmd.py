@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from trader.config import load_settings
-from trader.errors import InputError
+from trader.core.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
 
 
 async def _upgrade(args: argparse.Namespace) -> int:
-    from trader.store import migrate
+    from trader.adapters.store import migrate
 
     url = load_settings(args.config).database.url
     await migrate.upgrade_async(url, args.revision)
@@ -49,7 +49,7 @@ async def _upgrade(args: argparse.Namespace) -> int:
 
 
 async def _downgrade(args: argparse.Namespace) -> int:
-    from trader.store import migrate
+    from trader.adapters.store import migrate
 
     if not args.yes:
         raise InputError(f"downgrading to {args.revision} drops tables and their data; add --yes to confirm")
@@ -60,7 +60,7 @@ async def _downgrade(args: argparse.Namespace) -> int:
 
 
 async def _current(args: argparse.Namespace) -> int:
-    from trader.store import migrate
+    from trader.adapters.store import migrate
 
     url = load_settings(args.config).database.url
     current = await migrate.current_revision(url)
@@ -71,8 +71,8 @@ async def _current(args: argparse.Namespace) -> int:
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from trader.adapters.store.backup import SqlDatabaseBackup, backup_to
     from trader.runtime.backups import backup_cipher, backup_folder
-    from trader.store.backup import SqlDatabaseBackup, backup_to
 
     settings = load_settings(args.config)
     cipher = backup_cipher(settings, wanted=args.encrypt)
@@ -88,8 +88,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from trader.adapters.store.backup import restore_backup
     from trader.runtime.backups import backup_cipher
-    from trader.store.backup import restore_backup
 
     settings = load_settings(args.config)
     source = Path(args.file)

@@ -14,7 +14,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
-from trader.errors import InputError
+from trader.core.errors import InputError
 
 
 def register(sub: Any) -> None:
@@ -45,11 +45,11 @@ def since_date(text: str | None) -> datetime | None:
 async def _drift(args: argparse.Namespace) -> int:
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.core.strategies.registry import default_registry
     from trader.runtime.clock import SystemClock
     from trader.runtime.container import replay_settings
     from trader.services.drift import DriftService, DriftSetup
     from trader.services.drift_text import drift_report
-    from trader.strategies.registry import default_registry
 
     since = since_date(args.since)
     settings = load_settings(args.config)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trader.exchange.capability_table import SUPPORTED_VENUES, capability_rows, markdown_table
+from trader.adapters.exchange.capability_table import SUPPORTED_VENUES, capability_rows, markdown_table
 
 
 def register(sub: Any) -> None:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
-from trader.domain.ids import Symbol, split_symbol
-from trader.errors import ArgError
+from trader.core.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.core.domain.ids import Symbol, split_symbol
+from trader.core.errors import ArgError
 
 
 def add_data_args(p: argparse.ArgumentParser) -> None:

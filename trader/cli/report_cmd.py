@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from trader.analytics.tax import (
+from trader.config import Settings
+from trader.core.analytics.tax import (
     AudRate,
     AudRates,
     FinancialYear,
@@ -30,15 +31,14 @@ from trader.analytics.tax import (
     parse_holdings_csv,
     parse_rates_csv,
 )
-from trader.analytics.tax.ato import cents
-from trader.analytics.tax.events import fills_through, needed_rates
-from trader.analytics.tax.parcels import ato_method_note
-from trader.analytics.tax.rates import AUD, rates_from_daily_closes
-from trader.config import Settings
-from trader.domain.ids import Symbol, split_symbol
-from trader.domain.orders import Fill
-from trader.errors import InputError
-from trader.formatting import money
+from trader.core.analytics.tax.ato import cents
+from trader.core.analytics.tax.cgt_events import fills_through, needed_rates
+from trader.core.analytics.tax.parcels import ato_method_note
+from trader.core.analytics.tax.rates import AUD, rates_from_daily_closes
+from trader.core.domain.ids import Symbol, split_symbol
+from trader.core.domain.orders import Fill
+from trader.core.errors import InputError
+from trader.core.formatting import money
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -140,7 +140,7 @@ async def _export(args: argparse.Namespace) -> int:
     events = opening_events(opening) + events_from_fills(fills, rates, zone=zone)  # opening first on ties
     report = build_cgt_report(events, args.year, method, zone=zone, opening_losses=prior)
     koinly = koinly_csv(fills, rates, zone, fy)
-    from trader.charts.tax_summary import render_tax_summary  # matplotlib only when exporting
+    from trader.adapters.charts.tax_summary import render_tax_summary  # matplotlib only when exporting
 
     png = render_tax_summary(report)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -236,9 +236,9 @@ async def _fetch_rates(args: argparse.Namespace) -> int:
 
 
 async def _fetch_market_rates(args: argparse.Namespace) -> int:
+    from trader.adapters.exchange.ccxt_venue import CcxtExchange
     from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
-    from trader.exchange.ccxt_venue import CcxtExchange
     from trader.ports.store import AudRate as StoredRate
 
     try:

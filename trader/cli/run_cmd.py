@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trader.errors import ArgError
+from trader.core.errors import ArgError
 
 USAGE = "tradebot run [--mode paper|live] [--replay] [--speed N] [--max-candles N]"
 

@@ -13,12 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from trader.cli import totp_setup
-from trader.config import Settings, load_settings
-from trader.errors import SecretError
-from trader.ports.store import UnitOfWorkFactory
-from trader.runtime.clock import SystemClock
-from trader.runtime.secret_store import (
+from trader.adapters.ops.secret_store import (
     SECRET_FIELDS,
     SecretStore,
     build_cipher,
@@ -26,6 +21,11 @@ from trader.runtime.secret_store import (
     configured_keys,
     generate_key,
 )
+from trader.cli import totp_setup
+from trader.config import Settings, load_settings
+from trader.core.errors import SecretError
+from trader.ports.store import UnitOfWorkFactory
+from trader.runtime.clock import SystemClock
 from trader.services.audit import AuditService
 
 ACTOR = "cli"
@@ -53,8 +53,8 @@ def register(sub: Any) -> None:
 @asynccontextmanager
 async def open_store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
     """Yield a unit-of-work factory for the configured database, upgrading the schema if allowed."""
-    from trader.store.migrate import upgrade_async
-    from trader.store.uow import Database
+    from trader.adapters.store.migrate import upgrade_async
+    from trader.adapters.store.uow import Database
 
     if settings.database.auto_upgrade:
         await upgrade_async(settings.database.url)

@@ -21,8 +21,8 @@ def register(sub: Any) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     from trader.config import load_settings
-    from trader.services.parameters import param_bounds
-    from trader.strategies.registry import default_registry
+    from trader.core.strategies.registry import default_registry
+    from trader.live.parameters import param_bounds
 
     settings = load_settings(args.config)
     registry = default_registry()

@@ -16,9 +16,9 @@ from typing import Any
 import pyotp
 import segno
 
+from trader.adapters.ops.secret_store import SecretStore, build_cipher, configured_keys
 from trader.config import load_settings
 from trader.runtime.clock import SystemClock
-from trader.runtime.secret_store import SecretStore, build_cipher, configured_keys
 from trader.services.audit import AuditService
 
 NAME = "telegram.admin_totp_secret"

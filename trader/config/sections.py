@@ -18,7 +18,7 @@ PositiveFraction = Annotated[Decimal, Field(gt=0, le=1)]
 
 def _timeframe(value: str | None) -> str | None:
     """Return ``value`` when it is a timeframe the candle code understands ('1h', '4h', '1d')."""
-    from trader.domain.candles import timeframe_ms  # the one parser of timeframes
+    from trader.core.domain.candles import timeframe_ms  # the one parser of timeframes
 
     if value is not None:
         timeframe_ms(value)  # ValueError names the problem and gives examples

@@ -40,7 +40,7 @@ from trader.config.sections import (
     TelegramConfig,
     WebConfig,
 )
-from trader.errors import ConfigError
+from trader.core.errors import ConfigError
 
 _MASK = "********"
 ENV_PREFIX = "TRADER_"

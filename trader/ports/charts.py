@@ -16,10 +16,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trader.analytics.tables import PerformanceRow
-from trader.analytics.tax.report import CgtReport
-from trader.domain.candles import CandleFrame
-from trader.domain.enums import Direction
+from trader.core.analytics.tables import PerformanceRow
+from trader.core.analytics.tax.report import CgtReport
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.enums import Direction
 
 FloatArray = npt.NDArray[np.float64]
 

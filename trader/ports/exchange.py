@@ -7,11 +7,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from trader.domain.account import AccountSnapshot
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import ClientOrderId, Symbol
-from trader.domain.market import MarketSpec
-from trader.domain.orders import Fill, Order, OrderRequest
+from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import ClientOrderId, Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.orders import Fill, Order, OrderRequest
 
 
 @dataclass(frozen=True, slots=True)

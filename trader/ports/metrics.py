@@ -1,6 +1,6 @@
 """Metrics port: what the engine services report (orders, tick latency, equity, open positions, alerts).
 
-``trader.runtime.health.Metrics`` satisfies it structurally; services default to ``NO_METRICS`` so a
+``trader.adapters.ops.health.Metrics`` satisfies it structurally; services default to ``NO_METRICS`` so a
 service built without metrics (tests, tools) reports nowhere.
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from trader.domain.alerts import Alert
+from trader.core.domain.alerts import Alert
 
 
 class Notifier(Protocol):

@@ -16,19 +16,19 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from trader.analytics.tax.holdings import OpeningParcel as OpeningParcel  # noqa: PLC0414 - re-exported
-from trader.analytics.tax.rates import AudRate as AudRate  # noqa: PLC0414 - re-exported: the stored rate
-from trader.domain.account import AccountSnapshot
-from trader.domain.alerts import Alert
-from trader.domain.candles import CandleFrame
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
-from trader.domain.ids import ClientOrderId, PositionId, Symbol
-from trader.domain.money import ZERO
-from trader.domain.orders import Fill, Order, OrderRequest
+from trader.core.analytics.tax.holdings import OpeningParcel as OpeningParcel  # noqa: PLC0414 - re-exported
+from trader.core.analytics.tax.rates import AudRate as AudRate  # noqa: PLC0414 - re-exported: the stored rate
+from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.alerts import Alert
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.domain.money import ZERO
+from trader.core.domain.orders import Fill, Order, OrderRequest
+from trader.core.positions.state import Position
+from trader.core.risk.state import RiskState
 from trader.ports.news import NewsRepository
 from trader.ports.web_records import ApiTokenRepository, SignalReceiptRepository
-from trader.positions.state import Position
-from trader.risk.state import RiskState
 
 JsonValue = Any  # JSON-ready data: dict/list/str/int/float/bool/None; Decimal and datetime become str
 
@@ -273,7 +273,7 @@ class EquityRepository(Protocol):
 
 
 class RiskStateRepository(Protocol):
-    """The single account risk state (``trader.risk.state.RiskState``)."""
+    """The single account risk state (``trader.core.risk.state.RiskState``)."""
 
     async def get(self) -> RiskState | None:
         """Return the stored state, or None before the first save."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from trader.config import ExchangeConfig
-from trader.errors import ConfigError
+from trader.core.errors import ConfigError
 from trader.ports.clock import Clock
 from trader.ports.store import UnitOfWorkFactory
 

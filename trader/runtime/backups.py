@@ -6,12 +6,12 @@ from pathlib import Path
 
 from cryptography.fernet import MultiFernet
 
+from trader.adapters.ops.secret_store import build_cipher, configured_keys
+from trader.adapters.store.backup import SqlDatabaseBackup
 from trader.config import Settings
+from trader.live.alerts import AlertService
 from trader.ports.clock import Clock
-from trader.runtime.secret_store import build_cipher, configured_keys
-from trader.services.alerts import AlertService
 from trader.services.backups import BackupService
-from trader.store.backup import SqlDatabaseBackup
 
 
 def backup_folder(settings: Settings) -> Path:

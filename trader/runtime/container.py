@@ -19,38 +19,44 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 from trader import __version__
-from trader.charts.renderer import MatplotlibChartRenderer
+from trader.adapters.charts.renderer import MatplotlibChartRenderer
+from trader.adapters.exchange import build_exchange
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.paper_store import DEFAULT_KEY as PAPER_STATE_KEY
+from trader.adapters.news.feeds import HttpFeedReader
+from trader.adapters.notify.alert_routing import SwitchableNotifier
+from trader.adapters.ops.health import Metrics
+from trader.adapters.ops.log_setup import SecretRedactor, configure_logging, secret_values
+from trader.adapters.ops.log_tail import LogTail
+from trader.adapters.ops.secret_store import load_secrets, overlay_settings
+from trader.adapters.store.locks import InstanceLock, acquire_instance_lock
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
 from trader.config import DatabaseConfig, Settings, masked_dump
-from trader.domain.candles import CandleFrame, timeframe_ms
-from trader.domain.enums import Mode
-from trader.domain.ids import Symbol
-from trader.domain.market import MarketSpec
-from trader.errors import ExchangeUnavailable
-from trader.exchange import build_exchange
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.paper_store import DEFAULT_KEY as PAPER_STATE_KEY
-from trader.news.feeds import HttpFeedReader
+from trader.core.domain.candles import CandleFrame, timeframe_ms
+from trader.core.domain.enums import Mode
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.errors import ExchangeUnavailable
+from trader.core.strategies.registry import default_registry
+from trader.live.alerts import AlertService
+from trader.live.engine_handle import LiveEngine, build_strategies
+from trader.live.engine_store import ENGINE_KEY
+from trader.live.fault_alerts import FaultAlerts
+from trader.live.parameters import ParameterBook, stored_overrides
+from trader.live.venue_watch import VenueWatch, WatchedExchange
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.notify import Notifier
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.account_guard import claim_account
-from trader.runtime.alert_routing import SwitchableNotifier
 from trader.runtime.backups import build_backup_service
 from trader.runtime.clock import SimClock, SystemClock
 from trader.runtime.costs import cost_notice
-from trader.runtime.engine_handle import LiveEngine, build_strategies
-from trader.runtime.fault_alerts import FaultAlerts
-from trader.runtime.health import Metrics
 from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
-from trader.runtime.log_setup import SecretRedactor, configure_logging, secret_values
-from trader.runtime.log_tail import LogTail
 from trader.runtime.preflight import check_runnable
 from trader.runtime.prices import build_price_source
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
-from trader.runtime.secret_store import load_secrets, overlay_settings
-from trader.runtime.venue_watch import VenueWatch, WatchedExchange
-from trader.services.alerts import AlertService
 from trader.services.api import Services
 from trader.services.api_tokens import ApiTokenService
 from trader.services.aud_rates import AudRateService
@@ -59,20 +65,14 @@ from trader.services.backtests import StoredBacktestService
 from trader.services.charts import RenderedChartService
 from trader.services.control import EngineControlService
 from trader.services.drift import DriftService, DriftSetup
-from trader.services.engine_store import ENGINE_KEY
 from trader.services.insights import StoreInsightService
 from trader.services.market_data import MarketDataService
 from trader.services.miniapp import MiniAppAuth
 from trader.services.news import NewsService
-from trader.services.parameters import ParameterBook, stored_overrides
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
 from trader.services.signals import SignalIntakeService
 from trader.services.web_api import WebServices
-from trader.store.locks import InstanceLock, acquire_instance_lock
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
-from trader.strategies.registry import default_registry
 from web.api import api_extension
 
 logger = logging.getLogger(__name__)

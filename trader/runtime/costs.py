@@ -1,6 +1,6 @@
 """Paper versus backtest costs: what ``tradebot run`` prints at start when they differ.
 
-The paper exchange and the backtest share the fill model (``trader.sim``); only the configured costs
+The paper exchange and the backtest share the fill model (``trader.core.sim``); only the configured costs
 can differ (``exchange.paper_fee``/``paper_slippage`` against ``backtest.fee``/``slippage``). Saying so
 at start lets a user compare a paper account with a backtest run at the same costs.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from trader.config.sections import BacktestConfig, ExchangeConfig
-from trader.formatting import percent
+from trader.core.formatting import percent
 
 
 def cost_notice(exchange: ExchangeConfig, backtest: BacktestConfig) -> str | None:

@@ -21,25 +21,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from trader.adapters.ops.health import CheckResult, HealthServer, Metrics, ReadinessCheck, database_check
 from trader.config import OpsConfig, SchedulerConfig
-from trader.domain.alerts import Alert, Severity
-from trader.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
-from trader.domain.ids import Symbol
-from trader.errors import DataError, InvariantViolation
-from trader.formatting import money
+from trader.core.domain.alerts import Alert, Severity
+from trader.core.domain.candles import datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InvariantViolation
+from trader.core.formatting import money
+from trader.live.alerts import AlertService
+from trader.live.decision_log import log_tick
+from trader.live.engine_handle import LiveEngine, TickPlan
+from trader.live.fault_alerts import FaultAlerts, FaultChecks
+from trader.live.venue_watch import VenueWatch
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
-from trader.runtime.decision_log import log_tick
-from trader.runtime.engine_handle import LiveEngine, TickPlan
-from trader.runtime.fault_alerts import FaultAlerts, FaultChecks
-from trader.runtime.health import CheckResult, HealthServer, Metrics, ReadinessCheck, database_check
 from trader.runtime.jobs import JobLedger
 from trader.runtime.replay import ReplayDriver
 from trader.runtime.scheduler import TickJob, TradingScheduler
 from trader.runtime.startup import Backoff, VenueStartup
-from trader.runtime.venue_watch import VenueWatch
-from trader.services.alerts import AlertService
 from trader.services.api import ReportService
 from trader.services.backups import BackupService
 from trader.services.dto import JobView

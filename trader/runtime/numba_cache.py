@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_ENV = "NUMBA_CACHE_DIR"
 # The package whose sources hold the cached kernels: numba's first choice is its __pycache__.
-_KERNELS = Path(__file__).resolve().parents[1] / "backtest"
+_KERNELS = Path(__file__).resolve().parents[1] / "core" / "backtest"
 
 
 def ensure_numba_cache(environ: MutableMapping[str, str] | None = None,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from trader.adapters.exchange.client import demo_refusal, has_sandbox
 from trader.config import Settings
-from trader.errors import ConfigError, StrategyError
-from trader.exchange.client import demo_refusal, has_sandbox
-from trader.strategies.registry import default_registry
+from trader.core.errors import ConfigError, StrategyError
+from trader.core.strategies.registry import default_registry
 
 
 def runnable_problems(settings: Settings) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from trader.adapters.prices.coingecko import CoinGeckoPrices
 from trader.config import PricesConfig
 from trader.ports.store import UnitOfWorkFactory
-from trader.prices.coingecko import CoinGeckoPrices
 from trader.services.aud_rates import AudRateService
 
 

@@ -30,21 +30,21 @@ from typing import TypeVar
 
 import numpy as np
 
-from trader.backtest.markets import default_market
+from trader.adapters.exchange import PaperCosts, PaperExchange, PaperStateStore
 from trader.config.sections import ExchangeConfig
-from trader.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
-from trader.domain.enums import ExitReason
-from trader.domain.ids import Symbol
-from trader.errors import ConfigError, InvariantViolation
-from trader.exchange import PaperCosts, PaperExchange, PaperStateStore
+from trader.core.backtest.markets import default_market
+from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.core.domain.enums import ExitReason
+from trader.core.domain.ids import Symbol
+from trader.core.errors import ConfigError, InvariantViolation
+from trader.core.strategies.base import Strategy
+from trader.live.decision_log import log_events, log_fills, log_ticks
+from trader.live.engine_handle import LiveEngine
+from trader.live.engine_runner import CycleInput
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.runtime.clock import SimClock
-from trader.runtime.decision_log import log_events, log_fills, log_ticks
-from trader.runtime.engine_handle import LiveEngine
 from trader.services.candle_csv import series_from_name
-from trader.services.engine_runner import CycleInput
 from trader.services.market_data import MarketDataService, sample_files
-from trader.strategies.base import Strategy
 
 logger = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from trader.config import SchedulerConfig
-from trader.domain.candles import timeframe_ms
+from trader.core.domain.candles import timeframe_ms
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from trader.errors import RetryableError
-from trader.runtime.venue_watch import VenueWatch
+from trader.core.errors import RetryableError
+from trader.live.venue_watch import VenueWatch
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 Handlers receive ``Services`` and nothing else from the core. Every method returns a DTO from
 ``trader.services.dto``. Conventions every implementation keeps:
 
-- Bad or unservable input raises ``trader.errors.InputError``/``DataError`` with a ``user_message``
+- Bad or unservable input raises ``trader.core.errors.InputError``/``DataError`` with a ``user_message``
   and changes nothing (unknown pair, unknown strategy, unknown position id, value out of bounds).
 - A refusal by the rules (risk guard, halted, nothing to close) is a value:
   ``ControlResult(ok=False, message=..., refused_reason=...)``; it changes nothing either.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from trader.errors import InputError
+from trader.core.errors import InputError
 from trader.ports.clock import Clock
 from trader.ports.store import UnitOfWorkFactory
 from trader.ports.web_records import ApiTokenRecord

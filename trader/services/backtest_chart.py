@@ -7,9 +7,9 @@ its fill, at the fill price. Pure data in, a ``CandleChart`` spec out; the rende
 
 from __future__ import annotations
 
-from trader.backtest.result import BacktestResult
-from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
-from trader.errors import DataError
+from trader.core.backtest.result import BacktestResult
+from trader.core.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.core.errors import DataError
 from trader.ports.charts import CandleChart, MarkerKind, TradeMarker
 
 DISPLAY_TIMEFRAMES = ("1m", "5m", "15m", "30m", "1h", "4h", "12h", "1d", "1w")

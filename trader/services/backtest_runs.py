@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from trader.core.strategies.registry import StrategyRegistry
 from trader.ports.store import BacktestRun, JsonValue
 from trader.services.dto import BacktestRunView
-from trader.strategies.registry import StrategyRegistry
 
 
 def strategy_defaults(registry: StrategyRegistry, names: Iterable[str]) -> dict[str, dict[str, object]]:

@@ -15,15 +15,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from trader.analytics.kpis import Kpis
-from trader.backtest.api import run_backtest
-from trader.backtest.report import kpi_summary
-from trader.backtest.result import BacktestResult
-from trader.backtest.runner import BacktestSettings
 from trader.config.sections import BacktestConfig
-from trader.domain.candles import CandleFrame, check_candles, timeframe_ms
-from trader.domain.ids import Symbol, split_symbol
-from trader.errors import DataError, InputError, StrategyError
+from trader.core.analytics.kpis import Kpis
+from trader.core.backtest.api import run_backtest
+from trader.core.backtest.report import kpi_summary
+from trader.core.backtest.result import BacktestResult
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.candles import CandleFrame, check_candles, timeframe_ms
+from trader.core.domain.ids import Symbol, split_symbol
+from trader.core.errors import DataError, InputError, StrategyError
+from trader.core.sim.costs import FeeModel, SlippageModel
+from trader.core.strategies.base import Strategy
+from trader.live.parameters import ParameterBook
 from trader.ports.charts import ChartRenderer
 from trader.ports.clock import Clock
 from trader.ports.store import BacktestRun, UnitOfWorkFactory
@@ -37,9 +40,6 @@ from trader.services.dto import (
     ChartImage,
     RefusedEntries,
 )
-from trader.services.parameters import ParameterBook
-from trader.sim.costs import FeeModel, SlippageModel
-from trader.strategies.base import Strategy
 
 logger = logging.getLogger(__name__)
 

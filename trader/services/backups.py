@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from trader.config import BackupConfig
-from trader.domain.alerts import Alert, Severity
-from trader.errors import TraderError
+from trader.core.domain.alerts import Alert, Severity
+from trader.core.errors import TraderError
+from trader.live.alerts import AlertService
 from trader.ports.backup import BackupInfo, DatabaseBackup
 from trader.ports.clock import Clock
-from trader.services.alerts import AlertService
 
 logger = logging.getLogger(__name__)
 

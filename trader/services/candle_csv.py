@@ -20,7 +20,7 @@ from typing import IO
 
 import numpy as np
 
-from trader.domain.candles import (
+from trader.core.domain.candles import (
     COLUMNS,
     MAX_TIMESTAMP_MS,
     MIN_TIMESTAMP_MS,
@@ -28,8 +28,8 @@ from trader.domain.candles import (
     candle_faults,
     timeframe_ms,
 )
-from trader.domain.ids import Symbol
-from trader.errors import InputError
+from trader.core.domain.ids import Symbol
+from trader.core.errors import InputError
 
 _NAME = re.compile(r"^([A-Za-z0-9]+)_([A-Za-z0-9]+)-(\d+[mhdw])(?:\.csv)?(?:\.gz)?$")
 _GZIP_MAGIC = b"\x1f\x8b"

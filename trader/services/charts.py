@@ -18,11 +18,12 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
-from trader.analytics.kpis import equity_from_trades
-from trader.domain.candles import CandleFrame, check_candles, ms_to_datetime, timeframe_ms
-from trader.domain.ids import Symbol
-from trader.errors import DataError, InputError
-from trader.indicators.channels import bollinger
+from trader.core.analytics.kpis import equity_from_trades
+from trader.core.domain.candles import CandleFrame, check_candles, ms_to_datetime, timeframe_ms
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InputError
+from trader.core.indicators.channels import bollinger
+from trader.core.positions.state import Position
 from trader.ports.charts import (
     BandOverlay,
     CandleChart,
@@ -35,7 +36,6 @@ from trader.ports.charts import (
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory
-from trader.positions.state import Position
 from trader.services.dto import ChartImage, ChartRequest
 from trader.services.reports import closed_positions, trade_record
 

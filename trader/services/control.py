@@ -12,9 +12,11 @@ import logging
 from decimal import Decimal
 from typing import Protocol
 
-from trader.domain.enums import Direction, TradingState
-from trader.domain.ids import Symbol
-from trader.errors import DataError, InputError
+from trader.core.domain.enums import Direction, TradingState
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InputError
+from trader.live.parameters import ParameterBook
+from trader.live.trading import ActionResult, TradingService
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory
@@ -27,8 +29,6 @@ from trader.services.dto import (
     ControlResult,
     SettingChange,
 )
-from trader.services.parameters import ParameterBook
-from trader.services.trading import ActionResult, TradingService
 
 logger = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from decimal import Decimal
 
 import numpy as np
 
-from trader.analytics.drift import (
+from trader.config.sections import ExchangeConfig, RiskConfig, StrategyEntry
+from trader.core.analytics.drift import (
     DriftResult,
     FilledTrade,
     Status,
@@ -29,26 +30,25 @@ from trader.analytics.drift import (
     compare,
     filled_trades,
 )
-from trader.backtest.api import slice_signals
-from trader.backtest.markets import default_market
-from trader.backtest.regimes import regime_signals
-from trader.backtest.runner import BacktestSettings, simulate
-from trader.config.sections import ExchangeConfig, RiskConfig, StrategyEntry
-from trader.domain.alerts import Alert, Severity
-from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
-from trader.domain.enums import ExitReason
-from trader.domain.ids import Symbol
-from trader.domain.market import MarketSpec
-from trader.errors import DataError, StrategyError
+from trader.core.backtest.api import slice_signals
+from trader.core.backtest.markets import default_market
+from trader.core.backtest.regimes import regime_signals
+from trader.core.backtest.runner import BacktestSettings, simulate
+from trader.core.domain.alerts import Alert, Severity
+from trader.core.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.core.domain.enums import ExitReason
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.errors import DataError, StrategyError
+from trader.core.sim.costs import FeeModel, SlippageModel
+from trader.core.strategies.base import Strategy
+from trader.core.strategies.registry import StrategyRegistry
 from trader.ports.clock import Clock
 from trader.ports.store import UnitOfWorkFactory
 from trader.services.audit import SCAN_LIMIT
 from trader.services.drift_dto import DriftSide, DriftTradeView, DriftView, ParameterChangeView
 from trader.services.drift_text import drift_alert
 from trader.services.param_history import Regime, parameter_changes, regimes
-from trader.sim.costs import FeeModel, SlippageModel
-from trader.strategies.base import Strategy
-from trader.strategies.registry import StrategyRegistry
 
 MarketsFor = Callable[[Mapping[Symbol, CandleFrame]], Awaitable[Mapping[Symbol, MarketSpec]]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from trader.domain.enums import Direction
+from trader.core.domain.enums import Direction
 
 
 @dataclass(frozen=True, slots=True)

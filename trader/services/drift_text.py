@@ -1,6 +1,6 @@
 """The drift report as plain text, shared by `tradebot drift`, /drift and the drift alert.
 
-Numbers go through the one formatter (``trader.formatting``): money with a sign for PnL differences,
+Numbers go through the one formatter (``trader.core.formatting``): money with a sign for PnL differences,
 prices and quantities as everywhere else. Telegram escapes this text into a <pre> block.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from trader.formatting import money, price, qty
+from trader.core.formatting import money, price, qty
 from trader.services.drift_dto import DriftSide, DriftTradeView, DriftView
 
 

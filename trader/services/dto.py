@@ -3,7 +3,7 @@
 Money is ``Decimal`` in the quote currency unless a field says otherwise; times are aware UTC datetimes;
 percentages are fractions (0.05 = 5 %). Requests (``TradeQuery``, ``ChartRequest``...) are validated by
 the caller's parser before they reach a service; services still refuse what they cannot serve (unknown
-pair, unknown strategy) by raising ``trader.errors.DataError``/``InputError`` with a ``user_message``.
+pair, unknown strategy) by raising ``trader.core.errors.DataError``/``InputError`` with a ``user_message``.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from trader.analytics.tax.parcels import MatchMethod
-from trader.domain.enums import Direction, ExitReason, Mode, ProtectionKind, TradingState
+from trader.core.analytics.tax.parcels import MatchMethod
+from trader.core.domain.enums import Direction, ExitReason, Mode, ProtectionKind, TradingState
 from trader.services.ops_views import JobView as JobView  # noqa: PLC0414 - re-exported
 from trader.services.ops_views import NewsView as NewsView  # noqa: PLC0414 - re-exported
+from trader.live.parameters import ParamView as ParamView  # noqa: PLC0414 - re-exported
+from trader.live.parameters import SettingChange as SettingChange  # noqa: PLC0414 - re-exported
 
 
 class Role(StrEnum):
@@ -390,17 +392,6 @@ class BacktestRunView:
 
 
 @dataclass(frozen=True, slots=True)
-class ParamView:
-    """One tunable parameter: its dotted key (``risk.risk_per_trade``, ``breakout.period``), value, doc."""
-
-    key: str
-    value: str
-    default: str = ""
-    bounds: str = ""  # human text, e.g. "0 < x <= 1"
-    doc: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class StrategyView:
     """A registered strategy and whether it trades now."""
 
@@ -417,15 +408,6 @@ class SettingsView:
     """Risk and strategy parameters that /settings may change."""
 
     params: tuple[ParamView, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SettingChange:
-    """A validated change waiting for confirmation; ``new`` is already coerced and in bounds."""
-
-    key: str
-    old: str
-    new: str
 
 
 # ── control ──────────────────────────────────────────────────────────────────────────────

@@ -1,8 +1,8 @@
 """InsightService: the web API's read models beyond the Telegram views (KPIs, equity curve, per-strategy
 results, candles with indicator columns, the audit log, scheduled jobs).
 
-Everything is computed by ``trader.analytics`` and ``trader.indicators`` over the store, so the API's
-KPIs agree with the backtest report and /profit.
+Everything is computed by ``trader.core.analytics`` and ``trader.core.indicators`` over the store, so
+the API's KPIs agree with the backtest report and /profit.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trader import indicators
-from trader.analytics import curve
-from trader.analytics.kpis import trade_stats
-from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
-from trader.domain.ids import Symbol
-from trader.errors import DataError, InputError
+from trader.core import indicators
+from trader.core.analytics import curve
+from trader.core.analytics.kpis import trade_stats
+from trader.core.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.services.audit import AuditService

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trader.domain.candles import (
+from trader.core.domain.candles import (
     CandleCheck,
     CandleFrame,
     candle_faults,
@@ -25,8 +25,8 @@ from trader.domain.candles import (
     ms_to_datetime,
     timeframe_ms,
 )
-from trader.domain.ids import Symbol
-from trader.errors import DataError, InputError
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory

@@ -11,8 +11,8 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from trader.analytics.news_tags import NAMES, mentioned_assets
-from trader.errors import DataError, InputError
+from trader.core.analytics.news_tags import NAMES, mentioned_assets
+from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.news import FeedReader, NewsItem
 from trader.ports.store import UnitOfWorkFactory

@@ -14,11 +14,11 @@ from datetime import datetime
 from typing import Final
 
 from trader.config.sections import RiskConfig, StrategyEntry
-from trader.errors import InputError
+from trader.core.errors import InputError
+from trader.core.strategies.registry import StrategyRegistry
+from trader.live.parameters import ParameterBook
 from trader.ports.store import AuditEntry
 from trader.services.dto import SettingChange
-from trader.services.parameters import ParameterBook
-from trader.strategies.registry import StrategyRegistry
 
 PARAM_ACTION: Final = "param.change"
 _ARROW: Final = " → "

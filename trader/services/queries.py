@@ -17,16 +17,17 @@ from importlib import metadata
 from typing import Any
 
 from trader import __version__
-from trader.domain.enums import Mode, TradingState
-from trader.domain.ids import Symbol, split_symbol
-from trader.domain.money import ZERO
+from trader.core.domain.enums import Mode, TradingState
+from trader.core.domain.ids import Symbol, split_symbol
+from trader.core.domain.money import ZERO
+from trader.core.positions.pnl import cost_basis, unrealised_pnl
+from trader.core.positions.state import Position, PositionStatus
+from trader.core.risk.state import RiskState
+from trader.live.parameters import ParameterBook
 from trader.ports.backup import BackupInfo
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import AuditEntry, UnitOfWorkFactory
-from trader.positions.pnl import cost_basis, unrealised_pnl
-from trader.positions.state import Position, PositionStatus
-from trader.risk.state import RiskState
 from trader.services.dto import (
     AssetBalance,
     BalanceView,
@@ -41,7 +42,6 @@ from trader.services.dto import (
     StrategyView,
     VersionView,
 )
-from trader.services.parameters import ParameterBook
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """ReportService: closed-trade history, profit, performance tables and the tax export, from the store.
 
-A closed trade is a CLOSED position that held coins; tables and KPIs come from ``trader.analytics`` so
+A closed trade is a CLOSED position that held coins; tables and KPIs come from ``trader.core.analytics`` so
 /profit agrees with the backtest report. Unrealised PnL marks open positions at the venue's last price.
 """
 
@@ -15,30 +15,30 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from trader.analytics import curve, tables
-from trader.analytics.kpis import trade_stats
-from trader.analytics.records import TradeRecord, equity_curve
-from trader.analytics.tax import (
+from trader.core.analytics import curve, tables
+from trader.core.analytics.kpis import trade_stats
+from trader.core.analytics.records import TradeRecord, equity_curve
+from trader.core.analytics.tax import (
     AudRates,
     build_cgt_report,
     cgt_csv,
     events_from_fills,
     opening_events,
 )
-from trader.analytics.tax.ato import FinancialYear
-from trader.analytics.tax.events import fills_through, needed_rates
-from trader.analytics.tax.parcels import ato_method_note
-from trader.analytics.tax.rates import AudRate
-from trader.domain.enums import ExitReason
-from trader.domain.ids import Symbol
-from trader.domain.money import ZERO
-from trader.errors import DataError, InputError
-from trader.formatting import money
+from trader.core.analytics.tax.ato import FinancialYear
+from trader.core.analytics.tax.cgt_events import fills_through, needed_rates
+from trader.core.analytics.tax.parcels import ato_method_note
+from trader.core.analytics.tax.rates import AudRate
+from trader.core.domain.enums import ExitReason
+from trader.core.domain.ids import Symbol
+from trader.core.domain.money import ZERO
+from trader.core.errors import DataError, InputError
+from trader.core.formatting import money
+from trader.core.positions.pnl import unrealised_pnl
+from trader.core.positions.state import Position, PositionStatus
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
-from trader.positions.pnl import unrealised_pnl
-from trader.positions.state import Position, PositionStatus
 from trader.services.aud_rates import AudRateService, RateFetch
 from trader.services.dto import (
     DocumentFile,

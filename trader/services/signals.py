@@ -20,14 +20,14 @@ from decimal import Decimal
 from typing import Literal, Protocol
 
 from trader.config import SignalSource
-from trader.domain.candles import datetime_to_ms
-from trader.errors import DataError, InputError
+from trader.core.domain.candles import datetime_to_ms
+from trader.core.errors import DataError, InputError
+from trader.core.strategies.base import Signal
+from trader.live.trading import ActionResult
 from trader.ports.clock import Clock
 from trader.ports.store import UnitOfWorkFactory
 from trader.ports.web_records import SignalReceipt
 from trader.services.audit import AuditService
-from trader.services.trading import ActionResult
-from trader.strategies.base import Signal
 
 logger = logging.getLogger(__name__)
 

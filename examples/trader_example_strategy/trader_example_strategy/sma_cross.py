@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from trader.domain.candles import CandleFrame
-from trader.errors import StrategyError
-from trader.indicators import sma
-from trader.strategies.base import Param, SignalFrame, Strategy
+from trader.core.domain.candles import CandleFrame
+from trader.core.errors import StrategyError
+from trader.core.indicators import sma
+from trader.core.strategies.base import Param, SignalFrame, Strategy
 
 
 class SmaCrossStrategy(Strategy):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from trader.domain.enums import OrderPurpose, OrderType, Side
-from trader.domain.ids import PositionId, Symbol, client_order_id
-from trader.domain.orders import OrderRequest
+from trader.core.domain.enums import OrderPurpose, OrderType, Side
+from trader.core.domain.ids import PositionId, Symbol, client_order_id
+from trader.core.domain.orders import OrderRequest
 
 BTC = Symbol("BTC/USDT")
 

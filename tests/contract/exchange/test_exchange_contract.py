@@ -14,9 +14,9 @@ import pytest
 
 from tests.contract.exchange.intents import BTC, intent, limit, market_buy, stop_sell
 from tests.contract.exchange.venues import VenueDriver
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
-from trader.domain.ids import ClientOrderId, Symbol
-from trader.errors import DataError, InsufficientFunds, InvalidOrder, OrderNotFound
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.ids import ClientOrderId, Symbol
+from trader.core.errors import DataError, InsufficientFunds, InvalidOrder, OrderNotFound
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 

@@ -1,6 +1,6 @@
 """Stop/take-profit swap on spot (one resting protective order at a time), on both implementations.
 
-The position machine decides when to swap (trader.positions.protection); these tests check the
+The position machine decides when to swap (trader.core.positions.protection); these tests check the
 executor primitive ``Exchange.replace``: cancel the stop, place the take-profit limit, and back, with
 exactly one resting order after every step and after a crash at any point of the swap.
 """
@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
 from tests.contract.exchange.venues import VenueDriver
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 
 
 async def _long_with_stop(venue: VenueDriver, position: str) -> tuple[str, object]:

@@ -11,10 +11,10 @@ from decimal import Decimal
 from typing import Any, Protocol
 
 from tests.fakes.fake_exchange import FakeExchange
-from trader.domain.ids import Symbol
-from trader.domain.market import Capabilities, MarketSpec
-from trader.exchange.paper_venue import PaperCosts, PaperExchange
-from trader.sim.costs import FeeModel
+from trader.adapters.exchange.paper_venue import PaperCosts, PaperExchange
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import Capabilities, MarketSpec
+from trader.core.sim.costs import FeeModel
 
 BTC = Symbol("BTC/USDT")
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -59,7 +59,7 @@ class FakeServerDriver:
 
 
 class PaperDriver:
-    """PaperExchange over trader.sim, fed prices directly (one second apart)."""
+    """PaperExchange over trader.core.sim, fed prices directly (one second apart)."""
 
     name = "paper"
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from trader.domain.enums import (
+from trader.core.domain.enums import (
     Direction,
     ExitReason,
     OrderPurpose,
@@ -16,10 +16,10 @@ from trader.domain.enums import (
     ProtectionKind,
     Side,
 )
-from trader.domain.ids import ClientOrderId, PositionId, Symbol
-from trader.domain.orders import Fill
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.domain.orders import Fill
+from trader.core.positions.state import Position, PositionStatus, Working
 from trader.ports.store import OrderRecord
-from trader.positions.state import Position, PositionStatus, Working
 
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 

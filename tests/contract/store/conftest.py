@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from trader.adapters.store import migrate
+from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.uow import Database
 from trader.ports.store import UnitOfWorkFactory
-from trader.store import migrate
-from trader.store.memory import MemoryStore
-from trader.store.uow import Database
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

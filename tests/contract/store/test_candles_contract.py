@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
 from trader.ports.store import UnitOfWorkFactory
 
 HOUR = 3_600_000

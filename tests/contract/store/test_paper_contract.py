@@ -10,13 +10,13 @@ from typing import Any
 
 from tests.contract.exchange.intents import BTC, intent, limit, market_buy
 from tests.contract.exchange.venues import fake_like_btc_market
-from trader.domain.enums import OrderPurpose, OrderType, Side
-from trader.domain.orders import OrderRequest
-from trader.exchange.paper_store import PaperStateStore
-from trader.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
+from trader.adapters.exchange.paper_store import PaperStateStore
+from trader.adapters.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
+from trader.core.domain.enums import OrderPurpose, OrderType, Side
+from trader.core.domain.orders import OrderRequest
+from trader.core.sim.costs import FeeModel
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.clock import SimClock
-from trader.sim.costs import FeeModel
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 

@@ -9,9 +9,10 @@ from decimal import Decimal
 import pytest
 
 from tests.contract.store.builders import T0
-from trader.domain.alerts import Alert, Severity
-from trader.domain.enums import TradingState
-from trader.errors import StoreError
+from trader.core.domain.alerts import Alert, Severity
+from trader.core.domain.enums import TradingState
+from trader.core.errors import StoreError
+from trader.core.risk.state import RiskState
 from trader.ports.store import (
     AuditEntry,
     AudRate,
@@ -19,7 +20,6 @@ from trader.ports.store import (
     EquitySnapshot,
     UnitOfWorkFactory,
 )
-from trader.risk.state import RiskState
 
 H = timedelta(hours=1)
 

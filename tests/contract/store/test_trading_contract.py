@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy.exc import StatementError
 
 from tests.contract.store.builders import T0, fill, order, position
-from trader.domain.enums import OrderStatus
-from trader.domain.ids import ClientOrderId, PositionId, Symbol
-from trader.errors import InvariantViolation, StoreError
+from trader.core.domain.enums import OrderStatus
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.errors import InvariantViolation, StoreError
+from trader.core.positions.state import PositionStatus
 from trader.ports.store import AuditEntry, UnitOfWorkFactory
-from trader.positions.state import PositionStatus
 
 
 async def test_order_round_trips_every_field(uow_factory: UnitOfWorkFactory) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from tests.contract.store.builders import T0
-from trader.errors import StoreError
+from trader.core.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
 from trader.ports.web_records import ApiTokenRecord, SignalReceipt
 

@@ -4,7 +4,7 @@ The live engine's services are built elsewhere; the Telegram tests need services
 them: validate, refuse with reasons, change state only on valid actions, and count every change
 (``MemoryState.changes``) so tests can prove an invalid command changed nothing. Money is Decimal and
 amounts round down with the domain's ``MarketSpec``; charts are real PNGs (matplotlib Figure API, synthetic
-series) until trader/charts renders the real ones.
+series) until trader/adapters/charts renders the real ones.
 """
 
 from tests.fakes.memory_services.control import MemoryControl

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tests.fakes.memory_services.state import MARKETS, NOW, MemoryState
-from trader.domain.enums import Direction, ExitReason, TradingState
-from trader.errors import DataError, InputError
+from trader.core.domain.enums import Direction, ExitReason, TradingState
+from trader.core.errors import DataError, InputError
 from trader.services.dto import (
     Actor,
     BuyPreview,

@@ -15,10 +15,12 @@ import pandas as pd
 from tests.fakes.memory_services.control import MemoryControl
 from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
 from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
+from trader.adapters.store.memory import MemoryStore
 from trader.config import ExchangeConfig, RiskConfig
-from trader.domain.candles import CandleFrame, timeframe_ms
-from trader.domain.enums import Mode
-from trader.errors import DataError
+from trader.core.domain.candles import CandleFrame, timeframe_ms
+from trader.core.domain.enums import Mode
+from trader.core.errors import DataError
+from trader.core.strategies.registry import default_registry
 from trader.ports.charts import CandleChart, ChartRenderer, LevelKind, PriceLevel
 from trader.ports.news import FeedEntry
 from trader.runtime.clock import SimClock
@@ -35,8 +37,6 @@ from trader.services.dto import (
     VersionView,
 )
 from trader.services.news import NewsService
-from trader.store.memory import MemoryStore
-from trader.strategies.registry import default_registry
 
 SAMPLE_DIR = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 
@@ -65,12 +65,14 @@ def sample_candles(pair: str) -> CandleFrame:
 
 class MemoryCharts:
     """ChartService test double: gathers sample candles, open positions' levels and closed trades,
-    then renders through the real ChartRenderer (trader/charts) in a worker thread."""
+    then renders through the real ChartRenderer (trader/adapters/charts) in a worker thread."""
 
     def __init__(self, s: MemoryState, renderer: ChartRenderer | None = None, theme: str = "dark") -> None:
         self.s = s
         if renderer is None:
-            from trader.charts.renderer import MatplotlibChartRenderer  # matplotlib only when charts are used
+            from trader.adapters.charts.renderer import (
+                MatplotlibChartRenderer,  # matplotlib only when charts are used
+            )
 
             renderer = MatplotlibChartRenderer()
         self.renderer: ChartRenderer = renderer

@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from tests.fakes.memory_services.state import NOW, MemoryState
-from trader.domain.enums import Mode
-from trader.errors import DataError
+from trader.core.domain.enums import Mode
+from trader.core.errors import DataError
 from trader.services.dto import (
     AssetBalance,
     BalanceView,

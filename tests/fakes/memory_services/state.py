@@ -6,16 +6,16 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from trader.domain.enums import Direction, ExitReason, ProtectionKind, TradingState
-from trader.domain.ids import Symbol
-from trader.domain.market import MarketSpec
-from trader.positions.pnl import price_gain
+from trader.adapters.store.memory import MemoryStore
+from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, TradingState
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.positions.pnl import price_gain
 from trader.services.dto import (
     LockView,
     PositionView,
     TradeView,
 )
-from trader.store.memory import MemoryStore
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 MARKETS = {

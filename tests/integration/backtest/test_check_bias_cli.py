@@ -8,9 +8,9 @@ import pytest
 from tests.fakes.biased_strategies import EmaCross, PeekStrategy
 from trader.cli import main
 from trader.cli.bias_cmd import BIAS_FOUND
-from trader.strategies import registry
-from trader.strategies.base import Strategy
-from trader.strategies.registry import BUILTINS, StrategyRegistry
+from trader.core.strategies import registry
+from trader.core.strategies.base import Strategy
+from trader.core.strategies.registry import BUILTINS, StrategyRegistry
 
 
 @pytest.fixture

@@ -11,15 +11,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.unit.backtest.reference import reference_run, trade_key
-from trader.backtest.markets import default_market
-from trader.backtest.runner import BacktestSettings, compute_signals, simulate
+from tests.unit.core.backtest.reference import reference_run, trade_key
 from trader.config.sections import RiskConfig, TrailingConfig
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
-from trader.positions.state import Position, PositionStatus
-from trader.sim.costs import FeeModel, SlippageModel
-from trader.strategies.registry import create
+from trader.core.backtest.markets import default_market
+from trader.core.backtest.runner import BacktestSettings, compute_signals, simulate
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.positions.state import Position, PositionStatus
+from trader.core.sim.costs import FeeModel, SlippageModel
+from trader.core.strategies.registry import create
 
 SAMPLE = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 BTC, ETH = Symbol("BTC/USDT"), Symbol("ETH/USDT")

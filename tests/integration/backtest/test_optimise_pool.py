@@ -9,16 +9,16 @@ from pathlib import Path
 import optuna
 import pytest
 
-from trader.backtest.optimise.folds import Window
-from trader.backtest.optimise.objectives import Objective
-from trader.backtest.optimise.space import IntRange
-from trader.backtest.runner import BacktestSettings
 from trader.cli.backtest_cmd import SAMPLE_DIR, load_candles
-from trader.domain.ids import Symbol
-from trader.errors import TraderError
-from trader.optimise.pool import WorkerPool
-from trader.optimise.search import WORKER, SearchTask
-from trader.optimise.workers import StudyPlan, create_study, shared_storage
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.ids import Symbol
+from trader.core.errors import TraderError
+from trader.core.optimise.folds import Window
+from trader.core.optimise.objectives import Objective
+from trader.core.optimise.space import IntRange
+from trader.core.optimise.study.pool import WorkerPool
+from trader.core.optimise.study.search import WORKER, SearchTask
+from trader.core.optimise.study.workers import StudyPlan, create_study, shared_storage
 
 BTC = Symbol("BTC/USDT")
 

@@ -11,15 +11,15 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from trader.backtest.optimise.folds import Window
-from trader.backtest.optimise.objectives import Objective
-from trader.backtest.runner import BacktestSettings
 from trader.cli import main
 from trader.cli.backtest_cmd import SAMPLE_DIR, load_candles
-from trader.cli.optimize_cmd import optuna_url
-from trader.domain.ids import Symbol
-from trader.optimise.search import WORKER, SearchTask
-from trader.sim.costs import FeeModel
+from trader.cli.optimise_cmd import optuna_url
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.ids import Symbol
+from trader.core.optimise.folds import Window
+from trader.core.optimise.objectives import Objective
+from trader.core.optimise.study.search import WORKER, SearchTask
+from trader.core.sim.costs import FeeModel
 
 pytestmark = pytest.mark.postgres
 STUDY = "pg-shared"
@@ -68,7 +68,7 @@ def test_two_workers_share_one_postgres_study(pg_url: str, capsys: pytest.Captur
 def _train_window(out: str) -> Window:
     from datetime import UTC, datetime
 
-    from trader.domain.candles import datetime_to_ms
+    from trader.core.domain.candles import datetime_to_ms
 
     start, end = re.search(r"^1\s+(\S+ \S+) → (\S+ \S+)", out, re.M).groups()  # type: ignore[union-attr]
     ms = [datetime_to_ms(datetime.strptime(t, "%Y-%m-%d %H:%M").replace(tzinfo=UTC)) for t in (start, end)]

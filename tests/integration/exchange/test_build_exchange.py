@@ -11,12 +11,12 @@ from pydantic import SecretStr
 from tests.contract.exchange.intents import BTC, limit
 from tests.contract.exchange.venues import fake_like_btc_market
 from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange
+from trader.adapters.exchange import CcxtExchange, PaperExchange, build_exchange
+from trader.adapters.store.memory import MemoryStore
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import Side
-from trader.errors import ConfigError
-from trader.exchange import CcxtExchange, PaperExchange, build_exchange
+from trader.core.domain.enums import Side
+from trader.core.errors import ConfigError
 from trader.runtime.clock import SimClock
-from trader.store.memory import MemoryStore
 
 CLOCK = SimClock(datetime(2024, 1, 1, tzinfo=UTC))
 

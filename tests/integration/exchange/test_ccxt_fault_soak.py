@@ -15,10 +15,10 @@ import pytest
 
 from tests.contract.exchange.intents import BTC, limit, market_buy
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
-from trader.domain.enums import OrderPurpose, Side
-from trader.domain.ids import ClientOrderId
-from trader.errors import InsufficientFunds, OrderNotFound, RetryableError
-from trader.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.core.domain.enums import OrderPurpose, Side
+from trader.core.domain.ids import ClientOrderId
+from trader.core.errors import InsufficientFunds, OrderNotFound, RetryableError
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 KINDS = (FaultKind.RATE_LIMIT, FaultKind.SERVER_ERROR, FaultKind.DROP_AFTER_ACCEPT, FaultKind.TIMEOUT)

@@ -10,10 +10,12 @@ from pydantic import SecretStr
 
 from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import OrderStatus, Side
-from trader.domain.orders import OrderRequest
-from trader.errors import (
+from trader.core.domain.enums import OrderStatus, Side
+from trader.core.domain.orders import OrderRequest
+from trader.core.errors import (
     AuthError,
     ExchangeError,
     ExchangeUnavailable,
@@ -21,8 +23,6 @@ from trader.errors import (
     InvalidOrder,
     RetryableError,
 )
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.retry import RetryPolicy
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 CREATE = "POST /api/v3/order"

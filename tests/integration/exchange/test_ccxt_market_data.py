@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.config.sections import ExchangeConfig
-from trader.domain.ids import Symbol
-from trader.errors import DataError, RateLimited
-from trader.exchange.ccxt_venue import CcxtExchange
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, RateLimited
 
 BTC = Symbol("BTC/USDT")
 

@@ -9,10 +9,10 @@ import pytest
 
 from tests.contract.exchange.intents import BTC, intent, limit, market_buy, stop_sell
 from tests.fakes.fake_exchange import FakeExchange
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
-from trader.domain.ids import ClientOrderId
-from trader.errors import InsufficientFunds, InvalidOrder, OrderNotFound
-from trader.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.ids import ClientOrderId
+from trader.core.errors import InsufficientFunds, InvalidOrder, OrderNotFound
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 

@@ -14,13 +14,13 @@ from pydantic import SecretStr
 from tests.contract.exchange.intents import BTC
 from tests.fakes.fake_exchange import FakeExchange, FakeMarket, FakeVenue
 from tests.fakes.fake_exchange.okx_app import OKX_KEY, start_fake_okx
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.client import make_client
+from trader.adapters.exchange.retry import RetryPolicy
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, Settings
-from trader.domain.alerts import Alert
-from trader.domain.enums import Mode
-from trader.errors import AuthError, ConfigError
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.client import make_client
-from trader.exchange.retry import RetryPolicy
+from trader.core.domain.alerts import Alert
+from trader.core.domain.enums import Mode
+from trader.core.errors import AuthError, ConfigError
 from trader.runtime.container import RunOptions, build_runtime
 
 

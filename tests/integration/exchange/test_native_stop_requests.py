@@ -16,14 +16,14 @@ from pydantic import SecretStr
 
 from tests.contract.exchange.intents import intent, stop_sell
 from tests.fakes.fake_exchange.recorder import Recorder, start_recorder
+from trader.adapters.exchange.capabilities import VENUE_FACTS, market_spec_from
+from trader.adapters.exchange.ccxt_orders import create_args
+from trader.adapters.exchange.client import make_client
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import OrderPurpose, OrderType, Side
-from trader.domain.ids import Symbol
-from trader.domain.orders import OrderRequest
-from trader.errors import RetryableError
-from trader.exchange.capabilities import VENUE_FACTS, market_spec_from
-from trader.exchange.ccxt_orders import create_args
-from trader.exchange.client import make_client
+from trader.core.domain.enums import OrderPurpose, OrderType, Side
+from trader.core.domain.ids import Symbol
+from trader.core.domain.orders import OrderRequest
+from trader.core.errors import RetryableError
 
 
 @pytest.fixture

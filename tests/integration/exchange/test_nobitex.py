@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 
 from tests.fakes.fake_exchange.nobitex_app import NobitexState, start_fake_nobitex
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
-from trader.domain.ids import Symbol
-from trader.errors import DataError, RateLimited
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.retry import RetryPolicy
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, RateLimited
 
 T0 = 1_700_000_000_000
 HOUR = 3_600_000

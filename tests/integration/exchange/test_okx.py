@@ -12,11 +12,11 @@ from pydantic import SecretStr
 from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
 from tests.fakes.fake_exchange import FakeMarket, FakeVenue, load_sample
 from tests.fakes.fake_exchange.okx_app import OKX_KEY, start_fake_okx
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import OrderStatus, OrderType, Side
-from trader.errors import InsufficientFunds
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.retry import RetryPolicy
+from trader.core.domain.enums import OrderStatus, OrderType, Side
+from trader.core.errors import InsufficientFunds
 
 EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 

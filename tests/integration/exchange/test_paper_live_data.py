@@ -10,11 +10,11 @@ from pydantic import SecretStr
 
 from tests.contract.exchange.intents import BTC, market_buy
 from tests.fakes.fake_exchange import FakeExchange
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.paper_feed import poll_prices
+from trader.adapters.exchange.paper_venue import PaperExchange
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import OrderStatus
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.paper_feed import poll_prices
-from trader.exchange.paper_venue import PaperExchange
+from trader.core.domain.enums import OrderStatus
 from trader.runtime.clock import SimClock
 
 

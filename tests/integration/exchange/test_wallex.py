@@ -12,12 +12,12 @@ from pydantic import SecretStr
 from tests.contract.exchange.intents import intent, limit
 from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue
 from tests.fakes.fake_exchange.wallex_app import WALLEX_KEY, start_fake_wallex
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
-from trader.domain.ids import Symbol
-from trader.errors import AuthError, InsufficientFunds, InvalidOrder
-from trader.exchange.ccxt_venue import CcxtExchange
-from trader.exchange.retry import RetryPolicy
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.ids import Symbol
+from trader.core.errors import AuthError, InsufficientFunds, InvalidOrder
 
 BTC_IRT = Symbol("BTC/IRT")
 T0 = 1_700_000_000

@@ -10,11 +10,11 @@ import pytest
 
 from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_feeds import running_feeds
-from trader.news.feeds import HttpFeedReader
+from trader.adapters.news.feeds import HttpFeedReader
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
 from trader.runtime.clock import SimClock
 from trader.services.news import NewsService
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

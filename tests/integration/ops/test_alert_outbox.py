@@ -15,14 +15,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fixtures.notify_servers import SmtpInbox, Webhook
-from trader.domain.alerts import Alert, Severity
-from trader.notify.apprise_channel import AppriseNotifier
-from trader.notify.console_channel import ConsoleNotifier
-from trader.notify.router import AlertRouter, Route
+from trader.adapters.notify.apprise_channel import AppriseNotifier
+from trader.adapters.notify.console_channel import ConsoleNotifier
+from trader.adapters.notify.router import AlertRouter, Route
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
+from trader.core.domain.alerts import Alert, Severity
+from trader.live.alerts import AlertService, RetryPolicy
 from trader.runtime.clock import SimClock
-from trader.services.alerts import AlertService, RetryPolicy
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from trader.cli import SIGPIPE_EXIT, main
-from trader.services.parameters import param_bounds
-from trader.strategies.registry import default_registry
+from trader.core.strategies.registry import default_registry
+from trader.live.parameters import param_bounds
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from trader.adapters.ops.secret_store import generate_key, load_secrets, overlay_settings
+from trader.adapters.store.uow import Database
 from trader.cli import main
 from trader.config import load_settings
-from trader.errors import SecretError
+from trader.core.errors import SecretError
 from trader.runtime.clock import SystemClock
-from trader.runtime.secret_store import generate_key, load_secrets, overlay_settings
-from trader.store.uow import Database
 
 API_SECRET = "planted-cli-api-secret-8c7d6e5f"
 

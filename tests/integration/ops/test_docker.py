@@ -24,9 +24,9 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from trader.adapters.ops.health import HEALTH_PATH, HealthServer, Metrics
 from trader.cli import build_parser
 from trader.config import OpsConfig, Settings
-from trader.runtime.health import HEALTH_PATH, HealthServer, Metrics
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "Dockerfile"

@@ -15,8 +15,8 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
+from trader.adapters.ops.health import READY_PATH, READY_REUSE_SECONDS, HealthServer, Metrics
 from trader.config import OpsConfig
-from trader.runtime.health import READY_PATH, READY_REUSE_SECONDS, HealthServer, Metrics
 
 ROOT = Path(__file__).resolve().parents[3]
 CONSTRAINTS = ROOT / "constraints.txt"

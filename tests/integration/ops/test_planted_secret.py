@@ -15,24 +15,24 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from trader.config import LoggingConfig, OpsConfig, load_settings
-from trader.domain.alerts import Alert, Severity
-from trader.notify.console_channel import ConsoleNotifier
-from trader.notify.router import AlertRouter, Route
-from trader.runtime.clock import SimClock
-from trader.runtime.health import READY_PATH, HealthServer, Metrics
-from trader.runtime.log_setup import REDACTED, configure_logging, secret_values
-from trader.runtime.secret_store import (
+from trader.adapters.notify.console_channel import ConsoleNotifier
+from trader.adapters.notify.router import AlertRouter, Route
+from trader.adapters.ops.health import READY_PATH, HealthServer, Metrics
+from trader.adapters.ops.log_setup import REDACTED, configure_logging, secret_values
+from trader.adapters.ops.secret_store import (
     SecretStore,
     build_cipher,
     generate_key,
     load_secrets,
     overlay_settings,
 )
-from trader.services.alerts import AlertService
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
+from trader.config import LoggingConfig, OpsConfig, load_settings
+from trader.core.domain.alerts import Alert, Severity
+from trader.live.alerts import AlertService
+from trader.runtime.clock import SimClock
 from trader.services.audit import AuditService
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
 
 TOKEN = "987654:planted-TOKEN-from-settings-Qx"
 DB_PASSWORD = "planted-db-password-77"

@@ -14,9 +14,9 @@ import pytest
 
 from tests.fakes.fake_coingecko import FakeCoinGecko, running_fake
 from tests.fixtures.live_runtime import ADMIN_ACTOR, MakeRuntime
-from trader.analytics.tax.events import needed_rates
 from trader.config import PricesConfig
-from trader.errors import DataError
+from trader.core.analytics.tax.cgt_events import needed_rates
+from trader.core.errors import DataError
 from trader.ports.store import OpeningParcel
 
 SYDNEY = ZoneInfo("Australia/Sydney")

@@ -10,9 +10,9 @@ import pytest
 from pydantic import SecretStr
 
 from tests.fakes.fake_coingecko import FakeCoinGecko, running_fake
+from trader.adapters.prices.coingecko import BATCH, CoinGeckoPrices, TokenBucket
 from trader.config import PricesConfig
-from trader.errors import DataError
-from trader.prices.coingecko import BATCH, CoinGeckoPrices, TokenBucket
+from trader.core.errors import DataError
 
 
 class Sleeps:

@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 
 from tests.fixtures.live_runtime import runtime_settings
+from trader.adapters.store.backup import SqlDatabaseBackup, restore_backup
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.clock import SystemClock
 from trader.runtime.container import RunOptions, Runtime, build_runtime
 from trader.services.market_data import MarketDataService, sample_files
-from trader.store.backup import SqlDatabaseBackup, restore_backup
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
 
 
 async def seed(url: str) -> None:

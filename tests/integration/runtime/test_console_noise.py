@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from tests.fixtures.live_runtime import MakeRuntime
+from trader.adapters.ops.log_setup import configure_logging
+from trader.adapters.store.migrate import upgrade_async
 from trader.config import LoggingConfig
-from trader.runtime.log_setup import configure_logging
-from trader.store.migrate import upgrade_async
 
 
 def _info(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -26,7 +26,7 @@ async def test_a_migration_is_one_info_line_and_an_up_to_date_database_none(
     url = f"sqlite+aiosqlite:///{tmp_path}/fresh.db"
     await upgrade_async(url)
     lines = [r.getMessage() for r in _info(caplog)]
-    assert [r.name for r in _info(caplog)] == ["trader.store.migrate"], lines  # no alembic INFO lines
+    assert [r.name for r in _info(caplog)] == ["trader.adapters.store.migrate"], lines  # no alembic INFO
     assert lines[0].startswith(f"database sqlite+aiosqlite:///{tmp_path}/fresh.db upgraded from empty to ")
     caplog.clear()
     await upgrade_async(url)  # every later start

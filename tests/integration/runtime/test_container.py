@@ -9,7 +9,7 @@ import pytest
 
 from tests.fixtures.live_runtime import LiveRuntime
 from trader.config import DatabaseConfig, ExchangeConfig, OpsConfig, Settings
-from trader.errors import ExchangeUnavailable
+from trader.core.errors import ExchangeUnavailable
 from trader.runtime.container import (
     RunOptions,
     choose_mode,
@@ -78,9 +78,9 @@ async def test_a_second_instance_is_refused_before_it_migrates_or_reads_secrets(
     # stands in for "an older schema"): the newcomer must stop at the lock, leaving the file untouched.
     import sqlite3
 
-    from trader.errors import StoreError
+    from trader.adapters.store.locks import acquire_instance_lock
+    from trader.core.errors import StoreError
     from trader.runtime.container import build_runtime
-    from trader.store.locks import acquire_instance_lock
 
     path = tmp_path / "shared.db"
     url = f"sqlite+aiosqlite:///{path}"

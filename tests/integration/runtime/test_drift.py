@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
-from trader.analytics.drift import order_purposes
-from trader.domain.enums import OrderPurpose
-from trader.domain.ids import PositionId
-from trader.errors import DataError
+from trader.core.analytics.drift import order_purposes
+from trader.core.domain.enums import OrderPurpose
+from trader.core.domain.ids import PositionId
+from trader.core.errors import DataError
 
 # The replay starts three candles before breakout's first signal on the bundled BTC/ETH 1h candles;
 # 345 candles hold three round trips (the shipped replay and the backtest agree on them).

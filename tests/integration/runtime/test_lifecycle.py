@@ -14,10 +14,10 @@ import pytest
 from tests.fakes.fake_exchange import FakeExchange
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, SchedulerConfig, Settings
-from trader.engine.actions import BlockEntries
-from trader.errors import StoreError
+from trader.core.engine.actions import BlockEntries
+from trader.core.errors import StoreError
+from trader.live.engine_runner import CycleInput
 from trader.runtime.container import RunOptions, Runtime, build_runtime
-from trader.services.engine_runner import CycleInput
 
 
 def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:

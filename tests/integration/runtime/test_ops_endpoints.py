@@ -20,7 +20,7 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import telegram_config
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, SchedulerConfig, Settings
-from trader.domain.enums import Direction
+from trader.core.domain.enums import Direction
 from trader.runtime.container import RunOptions, Runtime, build_runtime
 
 CREATE_ORDER = "POST /api/v3/order"

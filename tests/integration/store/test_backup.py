@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from trader.adapters.ops.secret_store import generate_key
+from trader.adapters.store.backup import MAGIC, SqlDatabaseBackup
 from trader.cli import main
-from trader.runtime.secret_store import generate_key
-from trader.store.backup import MAGIC, SqlDatabaseBackup
 
 ROWS = 6
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.fake_exchange import FakeExchange
+from trader.adapters.store.migrate import head_revision
 from trader.cli import main
-from trader.store.migrate import head_revision
 
 
 @pytest.fixture
@@ -95,11 +95,11 @@ def test_fetch_through_ccxt_then_resume(workdir: Path, fake_exchange: FakeExchan
 async def test_backup_during_an_open_write_copies_only_committed_data(tmp_path: Path) -> None:
     import numpy as np
 
-    from trader.domain.candles import CandleFrame
-    from trader.domain.ids import Symbol
-    from trader.store import migrate
-    from trader.store.backup import backup_to
-    from trader.store.uow import Database
+    from trader.adapters.store import migrate
+    from trader.adapters.store.backup import backup_to
+    from trader.adapters.store.uow import Database
+    from trader.core.domain.candles import CandleFrame
+    from trader.core.domain.ids import Symbol
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'live.db'}"
     await migrate.upgrade_async(url)

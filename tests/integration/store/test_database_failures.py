@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from tests.fixtures.unprivileged import Unprivileged
+from trader.adapters.store import db as store_db
 from trader.cli import main
-from trader.store import db as store_db
 
 SAMPLES = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 ETH = str(SAMPLES / "ETH_USDT-1h.csv.gz")

@@ -10,16 +10,16 @@ import numpy as np
 import pytest
 
 from tests.fakes.fake_exchange import FakeExchange
-from trader.domain.candles import CandleFrame, datetime_to_ms
-from trader.domain.ids import Symbol
-from trader.errors import ExchangeUnavailable
-from trader.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.store import migrate
+from trader.adapters.store.uow import Database
+from trader.core.domain.candles import CandleFrame, datetime_to_ms
+from trader.core.domain.ids import Symbol
+from trader.core.errors import ExchangeUnavailable
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.clock import SimClock
 from trader.services.candle_csv import read_candle_csv
 from trader.services.market_data import Gap, MarketDataService, sample_files
-from trader.store import migrate
-from trader.store.uow import Database
 
 BTC = Symbol("BTC/USDT")
 HOUR = 3_600_000

@@ -10,12 +10,12 @@ import textwrap
 
 import pytest
 
-from trader.errors import StoreError
-from trader.store.locks import acquire_instance_lock
+from trader.adapters.store.locks import acquire_instance_lock
+from trader.core.errors import StoreError
 
 HOLDER = """
 import asyncio, sys
-from trader.store.locks import acquire_instance_lock
+from trader.adapters.store.locks import acquire_instance_lock
 async def main():
     lock = await acquire_instance_lock({url!r})  # keep a reference: a collected lock is released
     print("locked", flush=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from trader.store import migrate
-from trader.store.orm import metadata
-from trader.store.uow import Database
+from trader.adapters.store import migrate
+from trader.adapters.store.orm import metadata
+from trader.adapters.store.uow import Database
 
 
 async def _tables(url: str) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tests.fakes.fake_botapi.harness import ADMIN, GROUP, STRANGER, TRADER, VIEWER, BotHarness
 from tests.fakes.memory_services import MemoryState
-from trader.domain.enums import TradingState
+from trader.core.domain.enums import TradingState
 
 
 async def test_stranger_gets_one_polite_refusal_and_an_audit_entry(

@@ -12,13 +12,13 @@ from handlers.context import BotApplication
 from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import ADMIN, telegram_config
 from tests.fakes.memory_services import MemoryState, memory_services
-from trader.domain.alerts import Alert, Severity
-from trader.notify.router import AlertRouter, Route
-from trader.notify.telegram_channel import TelegramNotifier
+from trader.adapters.notify.router import AlertRouter, Route
+from trader.adapters.notify.telegram_channel import TelegramNotifier
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.uow import Database
+from trader.core.domain.alerts import Alert, Severity
+from trader.live.alerts import AlertService, RetryPolicy
 from trader.runtime.clock import SimClock
-from trader.services.alerts import AlertService, RetryPolicy
-from trader.store.migrate import upgrade_async
-from trader.store.uow import Database
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 T0 = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)

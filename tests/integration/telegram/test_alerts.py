@@ -16,8 +16,8 @@ from handlers.context import BotApplication
 from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import ADMIN, VIEWER, telegram_config
 from tests.fakes.memory_services import MemoryState, memory_services, render_png
-from trader.domain.alerts import Alert, Severity
-from trader.notify.telegram_channel import TelegramNotifier, split_text
+from trader.adapters.notify.telegram_channel import TelegramNotifier, split_text
+from trader.core.domain.alerts import Alert, Severity
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from decimal import Decimal
 from handlers.keyboards import STALE
 from tests.fakes.fake_botapi.harness import ADMIN, GROUP, TRADER, VIEWER, BotHarness
 from tests.fakes.memory_services import MemoryState
-from trader.domain.enums import TradingState
+from trader.core.domain.enums import TradingState
 
 CONFIRM, CANCEL = "✅ Confirm", "✖️ Cancel"
 

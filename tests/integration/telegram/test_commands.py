@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.fakes.fake_botapi.harness import ADMIN, GROUP, VIEWER, BotHarness
 from tests.fakes.memory_services import NOW, MemoryState
-from trader.domain.enums import TradingState
+from trader.core.domain.enums import TradingState
 from trader.services.dto import LockView
 
 # (command, text the reply must contain)

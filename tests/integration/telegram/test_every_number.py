@@ -2,7 +2,7 @@
 bot (PTB against the fake Bot API) over the REAL services on a store holding real closed trades.
 
 Every number in every reply must be a value the services handed to the handler (recorded on its way
-out of the service), formatted by ``trader.formatting`` in the unit its DTO field names (a fraction is a
+out of the service), formatted by ``trader.core.formatting`` in the unit its DTO field names (a fraction is a
 percentage, an amount is money, a price or a quantity): a presentation layer that rescales or reformats
 a value makes this test fail. The seeded trades' own figures (computed here from entry, exit and fees)
 pin the DTO values themselves, so a service handing out a percentage as a fraction fails too.
@@ -27,11 +27,11 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import ADMIN, BotHarness, running_bot
 from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
-from trader import formatting as fmt
-from trader.domain.enums import Direction, ExitReason
-from trader.domain.ids import PositionId, Symbol
+from trader.core import formatting as fmt
+from trader.core.domain.enums import Direction, ExitReason
+from trader.core.domain.ids import PositionId, Symbol
+from trader.core.positions.state import Position, PositionStatus
 from trader.ports.store import EquitySnapshot
-from trader.positions.state import Position, PositionStatus
 from trader.services.api import Services
 
 D = Decimal

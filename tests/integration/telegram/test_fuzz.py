@@ -25,7 +25,7 @@ from tests.fakes.fake_botapi import CoreRequest, FakeBotApiCore
 from tests.fakes.fake_botapi.core import user_message
 from tests.fakes.fake_botapi.harness import ADMIN, NO_LIMITS, STRANGER, TRADER, VIEWER, telegram_config
 from tests.fakes.memory_services import MemoryState, memory_services
-from trader.domain.enums import TradingState
+from trader.core.domain.enums import TradingState
 
 BATCH, EXAMPLES = 50, 205  # 10,250 updates
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate)  # no shrinking: a failing batch is reported as is

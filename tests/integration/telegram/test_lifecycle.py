@@ -12,7 +12,7 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import ADMIN, NO_LIMITS, running_bot, telegram_config
 from tests.fakes.memory_services import MemoryState, memory_services
 from trader.config.sections import TelegramConfig, TelegramUser
-from trader.domain.alerts import Alert
+from trader.core.domain.alerts import Alert
 from trader.ports.notify import Notifier
 from trader.services.api import Services
 

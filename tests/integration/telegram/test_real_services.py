@@ -18,10 +18,10 @@ from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
 from trader.config import RiskConfig
-from trader.domain.enums import ExitReason, TradingState
-from trader.positions.state import Position, PositionStatus
-from trader.risk.state import RiskState
-from trader.services.parameters import OVERRIDES_KEY
+from trader.core.domain.enums import ExitReason, TradingState
+from trader.core.positions.state import Position, PositionStatus
+from trader.core.risk.state import RiskState
+from trader.live.parameters import OVERRIDES_KEY
 
 CONFIRM = "✅ Confirm"
 PNG = b"\x89PNG\r\n\x1a\n"

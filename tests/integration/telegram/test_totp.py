@@ -15,7 +15,7 @@ from handlers.totp import ASK, EXPIRED
 from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
 from tests.fakes.memory_services import MemoryState, memory_services
-from trader.domain.enums import TradingState
+from trader.core.domain.enums import TradingState
 
 CONFIRM = "✅ Confirm"
 SECRET = pyotp.random_base32()

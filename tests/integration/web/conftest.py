@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
+from trader.adapters.ops.health import HealthServer, Metrics
 from trader.config import OpsConfig
 from trader.runtime.clock import SystemClock
-from trader.runtime.health import HealthServer, Metrics
 from trader.services.api_tokens import ApiTokenService
 from trader.services.audit import AuditService
 from trader.services.dto import Role

@@ -12,9 +12,9 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.harness import BotHarness, running_bot
 from tests.fixtures.live_runtime import MakeRuntime
 from tests.integration.web.conftest import ApiHarness, serve
-from trader.domain.enums import ExitReason, TradingState
-from trader.positions.state import PositionStatus
-from trader.risk.state import RiskState
+from trader.core.domain.enums import ExitReason, TradingState
+from trader.core.positions.state import PositionStatus
+from trader.core.risk.state import RiskState
 from trader.services.dto import Role
 
 CONFIRM = "✅ Confirm"

@@ -14,9 +14,9 @@ import pytest
 from tests.fixtures.live_runtime import MakeRuntime
 from tests.integration.web.conftest import ApiHarness, serve
 from trader.config import RiskConfig
-from trader.domain.enums import TradingState
-from trader.positions.state import PositionStatus
-from trader.risk.state import RiskState
+from trader.core.domain.enums import TradingState
+from trader.core.positions.state import PositionStatus
+from trader.core.risk.state import RiskState
 from trader.services.dto import Role
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,7 +9,7 @@ import pytest
 from trader.cli import main
 from trader.config import load_settings
 from trader.config.settings import unknown_env_names
-from trader.errors import ConfigError
+from trader.core.errors import ConfigError
 
 # (variable, value, what the one error line says); a value "{file}" is a path under a regular file
 BAD = [

@@ -4,7 +4,7 @@ import sys
 import pytest
 
 from trader.config import load_settings, masked_dump
-from trader.errors import ConfigError
+from trader.core.errors import ConfigError
 
 
 def test_defaults_load(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from handlers import args
-from trader.errors import ArgError
+from trader.core.errors import ArgError
 from trader.services.dto import Outcome, TradeQuery
 
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from handlers import formatting
 from tests.fakes.fake_botapi.html_check import html_problem
-from trader.domain.enums import Direction, ExitReason
+from trader.core.domain.enums import Direction, ExitReason
 from trader.services.dto import (
     BacktestHalt,
     BacktestReport,

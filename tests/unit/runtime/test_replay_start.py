@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trader.backtest.lanes import Lane
 from trader.config.sections import BacktestConfig, ExchangeConfig
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
+from trader.core.backtest.lanes import Lane
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.strategies.registry import create
 from trader.runtime.costs import cost_notice
 from trader.runtime.replay import LEAD_CANDLES, first_entry_ms
-from trader.strategies.registry import create
 
 SAMPLE = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 BTC, ETH = Symbol("BTC/USDT"), Symbol("ETH/USDT")

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from trader.adapters.store.memory import MemoryStore
 from trader.runtime.clock import SimClock
 from trader.services.audit import AuditService, change_detail
-from trader.store.memory import MemoryStore
 
 T0 = datetime(2026, 4, 1, 8, 0, tzinfo=UTC)
 

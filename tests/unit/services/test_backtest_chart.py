@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from trader.backtest.api import run_backtest
-from trader.backtest.result import BacktestResult
-from trader.backtest.runner import BacktestSettings
-from trader.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
-from trader.domain.ids import Symbol
-from trader.errors import DataError
+from trader.core.backtest.api import run_backtest
+from trader.core.backtest.result import BacktestResult
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.candles import CandleFrame, datetime_to_ms, timeframe_ms
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError
+from trader.core.strategies.registry import create
 from trader.ports.charts import MarkerKind
 from trader.services.backtest_chart import display_timeframe, trade_chart
-from trader.strategies.registry import create
 
 SAMPLE = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample"
 BTC = Symbol("BTC/USDT")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
-from trader.errors import DataError, InputError
+from trader.core.errors import DataError, InputError
 from trader.services.dto import BacktestRequest
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -6,12 +6,12 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from trader.adapters.store.backup import SqlDatabaseBackup
+from trader.adapters.store.memory import MemoryStore
 from trader.config import BackupConfig
+from trader.live.alerts import AlertService
 from trader.runtime.clock import SimClock
-from trader.services.alerts import AlertService
 from trader.services.backups import BackupService
-from trader.store.backup import SqlDatabaseBackup
-from trader.store.memory import MemoryStore
 
 T0 = datetime(2026, 3, 1, 3, 0, tzinfo=UTC)
 

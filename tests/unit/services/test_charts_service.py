@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
-from trader.errors import DataError, InputError
+from trader.core.errors import DataError, InputError
 from trader.ports.charts import MarkerKind
 from trader.services.charts import RenderedChartService
 from trader.services.dto import ChartRequest

@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime, stop
-from trader.domain.enums import ExitReason, TradingState
-from trader.errors import DataError, InputError
-from trader.positions.state import PositionStatus
-from trader.risk.state import RiskState
+from trader.core.domain.enums import ExitReason, TradingState
+from trader.core.errors import DataError, InputError
+from trader.core.positions.state import PositionStatus
+from trader.core.risk.state import RiskState
 
 
 async def _risk(live: LiveRuntime) -> RiskState:

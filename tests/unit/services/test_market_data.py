@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
-from trader.errors import DataError, InputError
+from trader.adapters.store import migrate
+from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.uow import Database
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InputError
 from trader.runtime.clock import SimClock
 from trader.services.market_data import Gap, MarketDataService, complete_buckets, find_gaps
-from trader.store import migrate
-from trader.store.memory import MemoryStore
-from trader.store.uow import Database
 
 HOUR = 3_600_000
 T0 = 1_704_067_200_000  # 2024-01-01 00:00 UTC

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trader.errors import InputError
+from trader.core.errors import InputError
 from trader.services.candle_csv import read_candle_csv, series_from_name
 
 HEADER = "timestamp,open,high,low,close,volume\n"

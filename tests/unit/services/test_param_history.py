@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from trader.backtest.regimes import regime_signals
 from trader.config.sections import RiskConfig, StrategyEntry
-from trader.domain.candles import CandleFrame
-from trader.domain.ids import Symbol
+from trader.core.backtest.regimes import regime_signals
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.strategies.registry import create, default_registry
 from trader.ports.store import AuditEntry
 from trader.services.audit import change_detail
 from trader.services.param_history import parameter_changes, parse_change, regimes
-from trader.strategies.registry import create, default_registry
 
 SAMPLE = Path(__file__).resolve().parents[3] / "trader" / "data" / "sample" / "BTC_USDT-1h.csv.gz"
 

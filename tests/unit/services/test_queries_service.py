@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
-from trader.analytics.tax.events import needed_rates
-from trader.domain.enums import Mode, TradingState
-from trader.errors import DataError, InputError
+from trader.core.analytics.tax.cgt_events import needed_rates
+from trader.core.domain.enums import Mode, TradingState
+from trader.core.errors import DataError, InputError
 from trader.ports.store import AudRate
 from trader.services.dto import GroupBy, Outcome, PeriodKind, TradeQuery
 

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
-from tests.unit.analytics.tax.test_carry_forward import FILLS as CARRY_FILLS
-from trader.analytics.tax.events import needed_rates
-from trader.errors import DataError
+from tests.unit.core.analytics.tax.test_carry_forward import FILLS as CARRY_FILLS
+from trader.core.analytics.tax.cgt_events import needed_rates
+from trader.core.errors import DataError
 from trader.ports.store import AudRate, OpeningParcel
 from trader.services.dto import TaxMethod
 

@@ -1,0 +1,64 @@
+"""Capabilities and MarketSpec from ccxt metadata (real ccxt classes, no network)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import ccxt
+import pytest
+
+from trader.adapters.exchange.capabilities import (
+    DECIMAL_PLACES,
+    TICK_SIZE,
+    capabilities_from,
+    capability_row,
+    market_spec_from,
+    step_from_precision,
+)
+from trader.core.errors import DataError
+
+
+@pytest.mark.parametrize("venue", ["binance", "okx", "kraken", "bybit"])
+def test_major_venues_hold_native_stops(venue: str) -> None:
+    caps = capabilities_from(getattr(ccxt, venue)().has, venue)
+    assert caps.native_stop is True
+
+
+def test_only_okx_offers_oco_through_unified_params() -> None:
+    assert capabilities_from(ccxt.okx().has, "okx").oco is True
+    assert capabilities_from(ccxt.binance().has, "binance").oco is False
+
+
+def test_venue_without_orders_cannot_hold_stops() -> None:
+    caps = capabilities_from({"createOrder": False, "createStopOrder": True}, "x")
+    assert (caps.native_stop, caps.oco, caps.stop_limit) == (False, False, False)
+
+
+def test_limit_and_market_only_venue_is_engine_watched() -> None:
+    caps = capabilities_from({"createOrder": True, "createStopOrder": False}, "wallex")
+    assert caps.native_stop is False
+
+
+def test_precision_steps_for_tick_and_decimal_modes() -> None:
+    assert step_from_precision(0.00001, TICK_SIZE) == Decimal("0.00001")
+    assert step_from_precision("0.1", TICK_SIZE) == Decimal("0.1")
+    assert step_from_precision(3, DECIMAL_PLACES) == Decimal("0.001")
+    with pytest.raises(DataError):
+        step_from_precision(None, TICK_SIZE)
+    with pytest.raises(DataError):
+        step_from_precision(4, 3)
+
+
+def test_market_spec_from_ccxt_market_dict() -> None:
+    market = {"symbol": "ETH/USDT", "base": "ETH", "quote": "USDT", "spot": True, "maker": 0.0008,
+              "taker": 0.001, "precision": {"amount": 0.0001, "price": 0.01},
+              "limits": {"amount": {"min": 0.0001, "max": 9000.0}, "cost": {"min": 5.0}}}
+    spec = market_spec_from(market, ccxt.binance().has, "binance", TICK_SIZE)
+    assert (spec.amount_step, spec.price_step, spec.min_cost) == (Decimal("0.0001"), Decimal("0.01"),
+                                                                  Decimal("5.0"))
+    assert (spec.maker_fee, spec.max_amount) == (Decimal("0.0008"), Decimal("9000.0"))
+
+
+def test_capability_row_names_every_column() -> None:
+    row = capability_row("binance", ccxt.binance().has)
+    assert row["native stop"] == "yes" and row["OCO"] == "no"

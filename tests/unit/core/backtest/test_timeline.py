@@ -1,0 +1,73 @@
+"""Equity marks: the observations between two steps that can change the risk memory, and no others."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+
+from trader.config.sections import RiskConfig
+from trader.core.backtest.lanes import Lane
+from trader.core.backtest.timeline import Timeline
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.risk.state import RiskState
+from trader.core.sim.ledger import SimLedger
+from trader.core.strategies.base import SignalFrame
+
+BTC = Symbol("BTC/USDT")
+HOUR = 3_600_000
+DAY0 = 1_704_067_200_000  # 2024-01-01 00:00 UTC
+CFG = RiskConfig(max_drawdown_pct=Decimal("0.10"), daily_loss_limit_pct=Decimal("0.05"))
+
+
+def timeline(closes: list[float]) -> Timeline:
+    n = len(closes)
+    c = np.array(closes)
+    ts = DAY0 + HOUR * np.arange(n, dtype=np.int64)
+    frame = CandleFrame(ts, c, c, c, c, np.ones(n))
+    none = np.zeros(n, bool)
+    signals = SignalFrame(ts, none, none, none, none, np.ones(n), np.full(n, np.nan), np.full(n, np.nan),
+                          np.zeros(n, np.int64), ())
+    return Timeline.build({BTC: Lane.build(BTC, frame, signals, HOUR)}, "UTC", "USDT")
+
+
+def ledger(btc: str) -> SimLedger:
+    market = MarketSpec(BTC, "BTC", "USDT", Decimal("0.001"), Decimal("0.01"))
+    return SimLedger({"USDT": Decimal(0), "BTC": Decimal(btc)}, [market])
+
+
+def values(marks: tuple[tuple[object, Decimal], ...]) -> list[float]:
+    return [float(v) for _, v in marks]
+
+
+def test_holding_through_a_peak_and_a_breach_marks_peak_then_breach_only() -> None:
+    line = timeline([100, 104, 110, 108, 97, 99, 103, 100])
+    risk = RiskState(day=date(2024, 1, 1), peak_equity=Decimal(100), day_start_equity=Decimal(100))
+    marks = line.equity_marks(DAY0 + HOUR, DAY0 + 8 * HOUR, ledger("1"), risk, CFG)
+    # closes seen: 104 (t=2h) .. 100 (t=7h); 110 is the peak before the first >= 10 % drawdown (97 -> 11.8 %)
+    assert values(marks) == [110.0, 97.0]
+
+
+def test_flat_account_on_the_same_day_needs_no_marks() -> None:
+    line = timeline([100.0] * 10)
+    risk = RiskState(day=date(2024, 1, 1), peak_equity=Decimal(0))
+    assert line.equity_marks(DAY0, DAY0 + 9 * HOUR, ledger("0"), risk, CFG) == ()
+
+
+def test_first_close_of_a_new_day_is_marked_even_when_flat() -> None:
+    line = timeline([100.0] * 30)
+    risk = RiskState(day=date(2024, 1, 1))
+    marks = line.equity_marks(DAY0, DAY0 + 29 * HOUR, ledger("0"), risk, CFG)
+    assert [t.isoformat() for t, _ in marks] == ["2024-01-02T00:00:00+00:00"]  # type: ignore[attr-defined]
+
+
+def test_daily_loss_breach_is_measured_from_the_new_days_first_close() -> None:
+    closes = [100.0] * 23 + [100.0, 99.0, 94.0, 93.0, 95.0]  # day 2 starts at the close 100 (t=24h)
+    line = timeline(closes)
+    risk = RiskState(day=date(2024, 1, 1), peak_equity=Decimal(200), day_start_equity=Decimal(100))
+    strict = CFG.model_copy(update={"max_drawdown_pct": Decimal("0.9")})
+    marks = line.equity_marks(DAY0 + 20 * HOUR, DAY0 + 28 * HOUR, ledger("1"), risk, strict)
+    assert values(marks) == [100.0, 94.0]  # day roll, then the first close 5 % below it

@@ -1,0 +1,59 @@
+"""Exchange adapters: ``build_exchange`` returns the live, paper or replay implementation of the port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.paper_store import PaperStateStore
+from trader.adapters.exchange.paper_venue import PaperCosts, PaperExchange
+from trader.config.sections import ExchangeConfig
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.errors import ConfigError
+from trader.ports.clock import Clock
+from trader.ports.exchange import Exchange
+from trader.ports.store import UnitOfWork
+
+__all__ = ["CcxtExchange", "PaperCosts", "PaperExchange", "PaperStateStore", "build_exchange"]
+
+
+async def build_exchange(
+    config: ExchangeConfig,
+    clock: Clock,
+    *,
+    uow_factory: Callable[[], UnitOfWork] | None = None,
+    markets: Iterable[MarketSpec] | None = None,
+) -> Exchange:
+    """Return the exchange for ``config.mode``: CcxtExchange (live) or PaperExchange (paper, replay).
+
+    Paper uses the venue's public data (no keys) unless ``config.replay``; replay needs ``markets``.
+    With ``uow_factory`` the paper account is restored from, and saved to, the store.
+    """
+    if config.mode == "live":
+        if not config.live_confirmed and not config.demo:  # a demo account holds no real money
+            raise ConfigError(["exchange.live_confirmed: set it to true to trade real money in live mode"])
+        return CcxtExchange(config)
+    if config.demo:
+        raise ConfigError(["exchange.demo: a demo account is traded by the live engine; start with "
+                           "--mode live (or TRADER_EXCHANGE__MODE=live), or unset exchange.demo for paper"])
+    source = None if config.replay else CcxtExchange(config, public_only=True)
+    if markets is None:
+        if source is None:
+            raise ConfigError(["exchange.replay: replay needs market specs (pairs) from the caller"])
+        listed = await source.markets()
+        missing = [p for p in config.pairs if Symbol(p) not in listed]
+        if missing:
+            raise ConfigError([f"exchange.pairs: {config.name} does not list {', '.join(missing)}"])
+        markets = [listed[Symbol(p)] for p in config.pairs]
+    store = PaperStateStore(uow_factory, clock) if uow_factory is not None else None
+    start = {config.quote_currency: Decimal(config.paper_start_balance)}
+    paper = PaperExchange(
+        markets, quote=config.quote_currency, balances=start,
+        costs=PaperCosts.from_config(config), market_data=source, clock=clock,
+        saver=store.save if store is not None else None,
+    )
+    if store is not None:
+        await store.load_into(paper)
+    return paper

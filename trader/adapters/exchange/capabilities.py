@@ -1,0 +1,122 @@
+"""MarketSpec and Capabilities from ccxt's market structures and ``has[...]`` flags.
+
+Per-venue facts ccxt does not declare in ``has`` live in VENUE_FACTS (freqtrade's ``_ft_has`` idea), so
+no code branches on the exchange name elsewhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import Capabilities, MarketSpec
+from trader.core.domain.money import ZERO, D
+from trader.core.errors import DataError
+
+TICK_SIZE = 4  # ccxt precisionMode constants (ccxt.base.decimal_to_precision)
+DECIMAL_PLACES = 2
+SIGNIFICANT_DIGITS = 3
+_STOP_FLAGS = ("createStopOrder", "createStopLossOrder", "createStopMarketOrder", "createTriggerOrder")
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFacts:
+    """What we know about a venue beyond ccxt's ``has``: OCO through unified params, extra params."""
+
+    oco: bool = False  # ccxt places an OCO when both stopLossPrice and takeProfitPrice are given
+    stop_params: tuple[tuple[str, str], ...] = ()  # extra params for trigger orders, e.g. OKX tdMode
+    trigger_book: tuple[tuple[str, str], ...] = ()  # params listing a separate trigger-order book
+    trigger_client_id: str = ""  # the field carrying our client id on trigger orders, when not the usual
+    notes: str = ""
+
+
+VENUE_FACTS: dict[str, VenueFacts] = {
+    "binance": VenueFacts(notes="spot STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT); OCO not in ccxt's unified API"),
+    "okx": VenueFacts(oco=True, stop_params=(("tdMode", "cash"),),
+                      trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
+                      trigger_client_id="algoClOrdId",
+                      notes="trigger/conditional/OCO as algo orders"),
+    "kraken": VenueFacts(notes="stop-loss and take-profit order types"),
+    "bybit": VenueFacts(notes="spot conditional orders"),
+    "nobitex": VenueFacts(notes="stop_market/stop_limit/OCO in its API; exposed here for market data"),
+    "wallex": VenueFacts(notes="limit and market only: stops are engine-watched"),
+}
+
+
+def capabilities_from(has: dict[str, Any], venue: str, market: dict[str, Any] | None = None) -> Capabilities:
+    """Return what the venue can hold for us, from ccxt's ``has`` flags and our VENUE_FACTS."""
+    facts = VENUE_FACTS.get(venue, VenueFacts())
+    can_order = bool(has.get("createOrder"))
+    native_stop = can_order and any(bool(has.get(flag)) for flag in _STOP_FLAGS)
+    spot = market is None or bool(market.get("spot", True))
+    return Capabilities(
+        native_stop=native_stop,
+        stop_limit=native_stop and bool(has.get("createStopLimitOrder")),
+        oco=native_stop and facts.oco,
+        attached_stop=can_order and bool(has.get("createOrderWithTakeProfitAndStopLoss")),
+        shorting=not spot and bool(market and market.get("contract")),
+    )
+
+
+def step_from_precision(value: Any, precision_mode: int) -> Decimal:
+    """Return the step size for a ccxt precision value (tick size or decimal places)."""
+    if value is None:
+        raise DataError("market has no precision; cannot round orders for it")
+    if precision_mode == DECIMAL_PLACES:
+        return Decimal(1).scaleb(-int(value))
+    if precision_mode == TICK_SIZE:
+        return D(value if isinstance(value, str) else repr(value) if isinstance(value, float) else str(value))
+    raise DataError(f"unsupported precision mode {precision_mode} (significant digits)")
+
+
+def market_spec_from(
+    market: dict[str, Any], has: dict[str, Any], venue: str, precision_mode: int
+) -> MarketSpec:
+    """Return our MarketSpec for one ccxt market dict."""
+    limits = market.get("limits") or {}
+    amount_limits = limits.get("amount") or {}
+    cost_limits = limits.get("cost") or {}
+    precision = market.get("precision") or {}
+    max_amount = amount_limits.get("max")
+    return MarketSpec(
+        symbol=Symbol(market["symbol"]),
+        base=market["base"],
+        quote=market["quote"],
+        amount_step=step_from_precision(precision.get("amount"), precision_mode),
+        price_step=step_from_precision(precision.get("price"), precision_mode),
+        min_amount=_dec(amount_limits.get("min")),
+        min_cost=_dec(cost_limits.get("min")),
+        max_amount=_dec(max_amount) if max_amount else None,
+        maker_fee=_dec(market.get("maker"), Decimal("0.001")),
+        taker_fee=_dec(market.get("taker"), Decimal("0.001")),
+        capabilities=capabilities_from(has, venue, market),
+    )
+
+
+def _dec(value: Any, default: Decimal = ZERO) -> Decimal:
+    if value is None:
+        return default
+    return D(repr(value) if isinstance(value, float) else str(value))
+
+
+def capability_row(venue: str, has: dict[str, Any]) -> dict[str, str]:
+    """Return one row of the capability table (docs/exchanges.md) for a venue's ``has`` flags."""
+    caps = capabilities_from(has, venue)
+
+    def yes(flag: bool) -> str:
+        return "yes" if flag else "no"
+
+    return {
+        "venue": venue,
+        "ohlcv": yes(bool(has.get("fetchOHLCV"))),
+        "orders": yes(bool(has.get("createOrder"))),
+        "native stop": yes(caps.native_stop),
+        "stop-limit": yes(caps.stop_limit),
+        "OCO": yes(caps.oco),
+        "attached stop": yes(caps.attached_stop),
+        "my trades": yes(bool(has.get("fetchMyTrades"))),
+        "demo/testnet": yes(bool(has.get("sandbox"))),
+        "notes": VENUE_FACTS.get(venue, VenueFacts()).notes,
+    }

@@ -1,0 +1,311 @@
+"""CcxtExchange: the exchange port over ccxt's async client (Binance, OKX, Kraken, Bybit, Nobitex, Wallex).
+
+Every call maps ccxt errors to our taxonomy and retries only RetryableError with bounded, jittered
+backoff. Creation is idempotent on the client order id: after a failure whose outcome is unknown
+(timeout, dropped connection, 5xx) the order is looked up by client id before anything is re-sent, and
+a venue "duplicate client id" answer returns the existing order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from decimal import Decimal
+from functools import partial
+from typing import Any, TypeVar
+
+from trader.adapters.exchange.capabilities import VENUE_FACTS, VenueFacts, market_spec_from
+from trader.adapters.exchange.ccxt_orders import create_args, dec, fill_from_ccxt, order_from_ccxt, since_ms
+from trader.adapters.exchange.client import make_client
+from trader.adapters.exchange.errors import DuplicateOrder, map_error
+from trader.adapters.exchange.protective import cancel_then_place
+from trader.adapters.exchange.retry import RetryPolicy, Sleep, call_with_retry
+from trader.adapters.exchange.rounding import check_supported
+from trader.config.sections import ExchangeConfig
+from trader.core.domain.account import AccountSnapshot, Balance
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.enums import OrderStatus
+from trader.core.domain.ids import ClientOrderId, Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.money import ZERO
+from trader.core.domain.orders import Fill, Order, OrderRequest
+from trader.core.errors import DataError, ExchangeError, OrderNotFound, RetryableError
+from trader.ports.exchange import ReplaceResult
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+_TRADES_PAGE = 500
+
+
+class CcxtExchange:
+    """The live adapter: our Exchange port over a ccxt async client; amounts rounded by MarketSpec."""
+
+    def __init__(
+        self,
+        config: ExchangeConfig,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        rate_limit: bool = True,
+        public_only: bool = False,
+        client: Any | None = None,
+    ) -> None:
+        self._client = client if client is not None else make_client(
+            config, rate_limit=rate_limit, public_only=public_only)
+        self._venue = config.name
+        self._quote = config.quote_currency
+        self._facts = VENUE_FACTS.get(config.name, VenueFacts())
+        self._retry = retry or RetryPolicy(attempts=config.max_retries + 1)
+        self._sleep = sleep
+        self._specs: dict[Symbol, MarketSpec] = {}
+        self._load_lock = asyncio.Lock()
+        self._cid_by_order_id: dict[str, ClientOrderId] = {}
+
+    @property
+    def venue(self) -> str:
+        """Return the ccxt id of the venue."""
+        return self._venue
+
+    # ── plumbing ────────────────────────────────────────────────────────────────────────────
+    async def _call(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
+        """Run one ccxt call, mapping its errors (Retry-After read from the response headers)."""
+        try:
+            return await func()
+        except ExchangeError:
+            raise
+        except Exception as exc:
+            raise map_error(exc, retry_after=self._retry_after()) from exc
+
+    def _retry_after(self) -> float | None:
+        headers = getattr(self._client, "last_response_headers", None) or {}
+        value = next((v for k, v in headers.items() if str(k).lower() == "retry-after"), None)
+        try:
+            return float(value) if value is not None else None
+        except ValueError:
+            return None
+
+    async def _retried(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
+        return await call_with_retry(lambda: self._call(what, func), self._retry, self._sleep, what=what)
+
+    # ── market data ─────────────────────────────────────────────────────────────────────────
+    async def markets(self) -> dict[Symbol, MarketSpec]:
+        """Return every spot market the venue lists, loading them once."""
+        async with self._load_lock:
+            if not self._specs:
+                raw: dict[str, Any] = await self._retried("load_markets", self._client.load_markets)
+                has, mode = self._client.has, self._client.precisionMode
+                for symbol, market in raw.items():
+                    if market.get("spot", True) and market.get("active", True) is not False:
+                        try:
+                            self._specs[Symbol(symbol)] = market_spec_from(market, has, self._venue, mode)
+                        except DataError as exc:
+                            logger.warning("skipping %s on %s: %s", symbol, self._venue, exc)
+        return self._specs
+
+    async def market(self, symbol: Symbol) -> MarketSpec:
+        """Return the MarketSpec of ``symbol``; DataError when the venue does not list it."""
+        specs = await self.markets()
+        if symbol not in specs:
+            raise DataError(f"{self._venue} has no spot market {symbol}",
+                            user_message=f"Unknown pair {symbol} on {self._venue}.")
+        return specs[symbol]
+
+    async def candles(
+        self, symbol: Symbol, timeframe: str, since: datetime | None = None, limit: int | None = None
+    ) -> CandleFrame:
+        """Return one page of OHLCV candles from ``since`` (oldest first), as the venue serves it."""
+        await self.market(symbol)
+        rows: list[list[Any]] = await self._retried(
+            "fetch_ohlcv", lambda: self._client.fetch_ohlcv(symbol, timeframe, since_ms(since), limit))
+        unique = sorted({int(r[0]): r for r in rows}.values(), key=lambda r: int(r[0]))
+        return CandleFrame.from_arrays(unique)
+
+    async def last_price(self, symbol: Symbol) -> Decimal:
+        """Return the latest traded price from the ticker."""
+        ticker: dict[str, Any] = await self._retried(
+            "fetch_ticker", lambda: self._client.fetch_ticker(symbol))
+        price = dec(ticker.get("last")) or dec(ticker.get("close"))
+        if price is None:
+            raise DataError(f"{self._venue} ticker for {symbol} has no last price")
+        return price
+
+    async def order_book_top(self, symbol: Symbol) -> tuple[Decimal, Decimal]:
+        """Return (best bid, best ask)."""
+        book: dict[str, Any] = await self._retried(
+            "fetch_order_book", lambda: self._client.fetch_order_book(symbol, 5))
+        if not book.get("bids") or not book.get("asks"):
+            raise DataError(f"{self._venue} order book for {symbol} is empty")
+        return dec(book["bids"][0][0]) or ZERO, dec(book["asks"][0][0]) or ZERO
+
+    async def balances(self) -> AccountSnapshot:
+        """Return balances and equity in the configured quote currency (held coins at last price)."""
+        raw: dict[str, Any] = await self._retried("fetch_balance", self._client.fetch_balance)
+        balances: dict[str, Balance] = {}
+        for asset, free in (raw.get("free") or {}).items():
+            used = (raw.get("used") or {}).get(asset)
+            balance = Balance(asset, dec(free) or ZERO, dec(used) or ZERO)
+            if balance.total > 0 or asset == self._quote:
+                balances[asset] = balance
+        quote = balances.get(self._quote, Balance(self._quote, ZERO))
+        exposure = ZERO
+        specs = await self.markets()
+        for asset, balance in balances.items():
+            symbol = Symbol(f"{asset}/{self._quote}")
+            if asset != self._quote and symbol in specs:
+                exposure += balance.total * await self.last_price(symbol)
+        return AccountSnapshot(self._quote, quote.total + exposure, quote.free, exposure, balances)
+
+    # ── orders ──────────────────────────────────────────────────────────────────────────────
+    async def place(self, request: OrderRequest) -> Order:
+        """Place an order once: idempotent on ``request.client_order_id`` across retries and repeats."""
+        spec = await self.market(request.symbol)
+        check_supported(request, spec)
+        unpriced = request.price is None and request.trigger_price is None
+        last = await self.last_price(request.symbol) if unpriced else None
+        args = create_args(request, spec, self._facts, last)
+        client = self._client
+        ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
+
+        async def create() -> Order:
+            raw = await self._call("create_order", lambda: client.create_order(
+                args.symbol, args.type, args.side, str(args.amount),
+                str(args.price) if args.price is not None else None, ccxt_params))
+            if raw.get("status") is None:  # a bare acknowledgement (OKX): read the order itself
+                return await self._read_back(request) or _acknowledged(request, raw)
+            return self._remember(order_from_ccxt(raw, request.client_order_id), raw)
+
+        async def lookup() -> Order | None:
+            return await self.order(request.symbol, request.client_order_id)
+
+        # Look first: a repeat after a crash must not create a second order (Binance, for one, accepts
+        # a reused client id once the first order is no longer open).
+        existing = await lookup()
+        if existing is not None:
+            return existing
+        try:
+            return await call_with_retry(create, self._retry, self._sleep, lookup=lookup,
+                                         what=f"create {request.client_order_id}")
+        except DuplicateOrder:
+            found = await self.order(request.symbol, request.client_order_id)
+            if found is None:
+                raise
+            logger.info("%s already on %s; returning it", request.client_order_id, self._venue)
+            return found
+
+    async def _read_back(self, request: OrderRequest) -> Order | None:
+        try:
+            return await self.order(request.symbol, request.client_order_id)
+        except RetryableError:
+            return None  # the order exists (acknowledged); its state is read on the next poll
+
+    def _remember(self, order: Order, raw: dict[str, Any] | None = None) -> Order:
+        """Note venue id → client id pairs so fills can be tagged with our id.
+
+        A triggered trigger order (OKX algo) executes as a child order with its own id, listed in the
+        raw order as ``ordId``/``ordIdList``: those map to our client id too.
+        """
+        if order.exchange_order_id and order.client_order_id:
+            self._cid_by_order_id[order.exchange_order_id] = order.client_order_id
+            info = (raw or {}).get("info") or {}
+            children = [info.get("ordId"), *(info.get("ordIdList") or [])]
+            for child in children:
+                if child and str(child) != order.exchange_order_id:
+                    self._cid_by_order_id[str(child)] = order.client_order_id
+        return order
+
+    async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
+                      request: OrderRequest) -> ReplaceResult:
+        """Cancel the resting protective order, then place ``request`` unless the old one filled."""
+        return await cancel_then_place(self.cancel, self.place, symbol, cancel_client_order_id, request)
+
+    async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
+        """Look an order up by client id; None when the venue does not know it."""
+        for extra in ({}, *self._trigger_queries()):
+            params = {"clientOrderId": client_order_id, **extra}
+            try:
+                fetch = partial(self._client.fetch_order, None, symbol, params)
+                raw = await self._retried("fetch_order", fetch)
+            except OrderNotFound:
+                continue
+            return self._remember(order_from_ccxt(raw, client_order_id), raw)
+        return None
+
+    def _trigger_queries(self) -> tuple[dict[str, Any], ...]:
+        # Venues that keep trigger orders in a separate book (OKX algo orders) need a second query.
+        return ({"trigger": True},) if self._facts.trigger_book else ()
+
+    async def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order:
+        """Cancel by client id; a finished order comes back unchanged, an unknown one raises."""
+        current = await self.order(symbol, client_order_id)
+        if current is None:
+            raise OrderNotFound(f"{self._venue}: no order {client_order_id} on {symbol}")
+        if current.status.is_terminal:
+            return current
+        extra = {"trigger": True} if current.trigger_price is not None and self._trigger_queries() else {}
+        try:
+            await self._retried("cancel_order", lambda: self._client.cancel_order(
+                current.exchange_order_id, symbol, {"clientOrderId": client_order_id, **extra}))
+        except (OrderNotFound, ExchangeError) as exc:
+            if isinstance(exc, RetryableError):
+                raise
+            logger.info("cancel %s: %s; reading its final state", client_order_id, exc)
+        final = await self.order(symbol, client_order_id)
+        if final is None:
+            raise OrderNotFound(f"{self._venue}: {client_order_id} vanished while cancelling")
+        if not final.status.is_terminal:
+            raise ExchangeError(f"{self._venue}: cancel of {client_order_id} did not take effect",
+                                user_message="The exchange did not cancel the order; will check again.")
+        return final
+
+    async def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """Return resting orders (regular and trigger), optionally for one pair."""
+        orders: list[Order] = []
+        books: tuple[dict[str, Any], ...] = ({},)
+        if self._facts.trigger_book:
+            books += ({k: (True if v == "true" else v) for k, v in self._facts.trigger_book},)
+        for extra in books:
+            raw: list[dict[str, Any]] = await self._retried(
+                "fetch_open_orders", partial(self._client.fetch_open_orders, symbol, None, None, extra))
+            orders.extend(self._remember(order_from_ccxt(o), o) for o in raw)
+        return orders
+
+    async def fills_since(self, symbol: Symbol, since: datetime) -> list[Fill]:
+        """Return our executions on ``symbol`` since ``since`` (paged), each tagged with its client id."""
+        fills: dict[str, Fill] = {}
+        start = since_ms(since)
+        while True:
+            page: list[dict[str, Any]] = await self._retried(
+                "fetch_my_trades", partial(self._client.fetch_my_trades, symbol, start, _TRADES_PAGE))
+            for trade in page:
+                order_id = trade.get("order")
+                cid = await self._client_id_for(symbol, str(order_id) if order_id is not None else None)
+                fills[str(trade["id"])] = fill_from_ccxt(trade, cid)
+            if len(page) < _TRADES_PAGE:
+                break
+            start = int(page[-1]["timestamp"]) + 1
+        return sorted(fills.values(), key=lambda f: (f.timestamp, f.trade_id))
+
+    async def _client_id_for(self, symbol: Symbol, order_id: str | None) -> ClientOrderId:
+        """Return the client id of a venue order id; empty when the venue gives no order id (Wallex)."""
+        if order_id is None:
+            return ClientOrderId("")
+        if order_id not in self._cid_by_order_id:
+            try:
+                raw = await self._retried("fetch_order", lambda: self._client.fetch_order(order_id, symbol))
+            except OrderNotFound:
+                return ClientOrderId("")
+            self._remember(order_from_ccxt(raw), raw)
+        return self._cid_by_order_id.get(order_id, ClientOrderId(""))
+
+    async def close(self) -> None:
+        """Close the HTTP session."""
+        await self._client.close()
+
+
+def _acknowledged(request: OrderRequest, raw: dict[str, Any]) -> Order:
+    """Return the order as sent, OPEN, for a venue acknowledgement that carries no order state."""
+    return Order(request.client_order_id, request.symbol, request.side, request.type, request.amount,
+                 OrderStatus.OPEN, price=request.price, trigger_price=request.trigger_price,
+                 exchange_order_id=str(raw["id"]) if raw.get("id") else None)

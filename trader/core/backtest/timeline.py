@@ -1,0 +1,188 @@
+"""The common clock of a multi-pair run: every pair's candle close times, prices and trading days.
+
+It answers two questions with array operations: the account's equity between two engine steps (for
+the risk memory: ``equity_marks``) and the equity curve of the whole run (``equity_curve``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numba
+import numpy as np
+import pandas as pd
+
+from trader.config.sections import RiskConfig
+from trader.core.domain.candles import FloatArray, IntArray, ms_to_datetime
+from trader.core.domain.enums import Side
+from trader.core.domain.ids import Symbol
+from trader.core.domain.orders import Fill
+from trader.core.risk.state import RiskState
+from trader.core.sim.ledger import SimLedger
+
+if TYPE_CHECKING:
+    from trader.core.backtest.lanes import Lane
+
+
+_DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Close times of every candle of every pair, each pair's last close then, and the trading day."""
+
+    times: IntArray  # sorted unique close times, ms
+    closes: Mapping[Symbol, FloatArray]  # last close of the pair at each time (first open before it)
+    bases: Mapping[Symbol, str]
+    days: IntArray  # local midnight (ns) of each time's trading day in the risk timezone
+    timezone: str
+    quote: str
+
+    @classmethod
+    def build(cls, lanes: Mapping[Symbol, Lane], timezone: str, quote: str) -> Timeline:
+        """Return the timeline of ``lanes`` with trading days in ``timezone``."""
+        stamps = [lane.candles.timestamp + lane.timeframe_ms for lane in lanes.values()]
+        if len(stamps) == 1:
+            times = stamps[0]  # already sorted and unique (CandleFrame checks it)
+        else:
+            merged = np.sort(np.concatenate(stamps)) if stamps else np.zeros(0, dtype=np.int64)
+            times = merged[np.r_[True, merged[1:] != merged[:-1]]] if len(merged) else merged
+        closes = {}
+        for symbol, lane in lanes.items():
+            at = np.searchsorted(lane.candles.timestamp + lane.timeframe_ms, times, side="right") - 1
+            first = lane.candles.open[0] if len(lane) else np.nan
+            closes[symbol] = np.where(at >= 0, lane.candles.close[np.maximum(at, 0)], first)
+        if timezone == "UTC":  # the common case without pandas' time-zone machinery: same numbers
+            days = (times // _DAY_MS) * _DAY_MS * 1_000_000
+        else:
+            local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
+            days = np.asarray(local.normalize().asi8, dtype=np.int64)
+        bases = {symbol: symbol.split("/")[0] for symbol in lanes}
+        return cls(times, closes, bases, days, timezone, quote)
+
+    def fraction(self, time_ms: int) -> float:
+        """Return how far ``time_ms`` is through the run, 0..1."""
+        if len(self.times) < 2:
+            return 1.0
+        first, last = int(self.times[0]), int(self.times[-1])
+        return min(max((time_ms - first) / (last - first), 0.0), 1.0)
+
+    def _day_key(self, day: date | None) -> int | None:
+        return None if day is None else _local_midnight_ns(day, self.timezone)
+
+    def equity_marks(self, last_ms: int | None, now_ms: int, ledger: SimLedger, risk: RiskState,
+                     cfg: RiskConfig, *, inclusive: bool = False) -> tuple[tuple[datetime, Decimal], ...]:
+        """Return the equity observations after the last step (up to ``now_ms``, included when
+        ``inclusive``) that can change the risk memory.
+
+        Holdings are constant between steps, so the equity at each close is cash + sum(amount x close).
+        Only these reach ``step``: the first close of each new trading day (day roll), the first breach
+        of the drawdown or daily-loss limit with the peak before it, and a new equity peak; the others
+        cannot change any decision (every guard is monotone in them).
+        """
+        if last_ms is None:
+            return ()
+        a = int(self.times.searchsorted(last_ms, side="right"))
+        b = int(self.times.searchsorted(now_ms, side="right" if inclusive else "left"))
+        if a >= b:
+            return ()
+        cash, held = _holdings(ledger, self.bases, self.quote)
+        known_day = self._day_key(risk.day)
+        if not held and self.days[a] == self.days[b - 1] == known_day:
+            return ()  # flat and still the same day: the equity is the cash already recorded
+        equity = None
+        for symbol, amount in held.items():  # cash + each holding in turn, as np.full(cash) += would
+            part = amount * self.closes[symbol][a:b]
+            equity = cash + part if equity is None else equity + part
+        if equity is None:
+            equity = np.full(b - a, cash)
+        levels = np.array([-np.inf if risk.peak_equity is None else float(risk.peak_equity),
+                           np.nan if risk.day_start_equity is None else float(risk.day_start_equity),
+                           float(cfg.max_drawdown_pct), float(cfg.daily_loss_limit_pct)])
+        day = -1 if known_day is None else known_day
+        picks = _pick_marks(equity, self.days[a:b], day, bool(held), levels)
+        if not picks.any():  # the common case while holding: nothing new for the risk memory
+            return ()
+        return tuple((ms_to_datetime(int(self.times[a + i])), Decimal(repr(float(equity[i]))))
+                     for i in np.flatnonzero(picks))
+
+    def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal) -> FloatArray:
+        """Return the account equity at every time of the timeline from the run's fills.
+
+        A fill at time t (a candle's open or inside it) counts from the first close after t on.
+        """
+        equity = np.full(len(self.times), float(start_cash))
+        if not fills:
+            return equity
+        stamps = [int(f.timestamp.timestamp() * 1000) for f in fills]
+        # the end-of-data exit fills at the last close: count it there
+        at = np.minimum(np.searchsorted(self.times, stamps, side="right"), len(self.times) - 1)
+        buy = np.array([f.side is Side.BUY for f in fills])
+        amount = np.array([float(f.amount) for f in fills])
+        value = np.array([float(f.amount * f.price) for f in fills])
+        fee = np.array([float(f.fee) for f in fills])
+        flow = np.zeros(len(self.times) + 1)
+        np.add.at(flow, at, np.where(buy, -value, value) - fee)
+        equity += np.cumsum(flow)[:-1]
+        symbols = np.array([f.symbol for f in fills])
+        for symbol, closes in self.closes.items():
+            own = symbols == symbol
+            if own.any():
+                held = np.zeros(len(self.times) + 1)
+                np.add.at(held, at[own], np.where(buy[own], amount[own], -amount[own]))
+                equity += np.cumsum(held)[:-1] * closes
+        return equity
+
+
+@lru_cache(maxsize=4096)
+def _local_midnight_ns(day: date, timezone: str) -> int:
+    return int(pd.Timestamp(day.isoformat()).tz_localize(timezone).value)
+
+
+def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str],
+              quote: str) -> tuple[float, dict[Symbol, float]]:
+    held = {}
+    for symbol, base in bases.items():
+        amount = ledger.total(base)
+        if amount:
+            held[symbol] = float(amount)
+    return float(ledger.total(quote)), held
+
+
+@numba.njit(cache=True, nogil=True)
+def _pick_marks(equity, days, known_day, held, levels):  # type: ignore[no-untyped-def]
+    """Flag the first close of each new day, then (holding) the new peak and the first breaches.
+
+    ``levels`` = (peak so far, today's start equity, drawdown limit, daily loss limit).
+    """
+    peak, day_start, max_drawdown, daily_loss = levels[0], levels[1], levels[2], levels[3]
+    n = len(equity)
+    picks = np.zeros(n, dtype=np.bool_)
+    day = known_day
+    best, best_at = -np.inf, -1  # the highest equity so far in this interval
+    dd_done, loss_done = False, False
+    for i in range(n):
+        if days[i] != day:
+            day, day_start, loss_done = days[i], equity[i], False
+            picks[i] = True
+        if not held:
+            continue
+        if equity[i] > best:
+            best, best_at = equity[i], i
+        running = max(peak, best)
+        if not dd_done and running > 0 and (running - equity[i]) / running >= max_drawdown:
+            dd_done = True
+            picks[i] = True
+            if best > peak:
+                picks[best_at] = True  # the peak this breach is measured from
+        if not loss_done and day_start > 0 and (day_start - equity[i]) / day_start >= daily_loss:
+            loss_done = True
+            picks[i] = True
+    if held and best > peak:
+        picks[best_at] = True  # the interval's new peak (first time it was reached)
+    return picks

@@ -1,0 +1,33 @@
+"""Balances and account snapshots."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from trader.core.domain.money import ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """One asset's balance; ``total = free + used``."""
+
+    asset: str
+    free: Decimal
+    used: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        """Return free plus used."""
+        return self.free + self.used
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSnapshot:
+    """Equity view in the quote currency at one moment."""
+
+    quote: str
+    equity: Decimal
+    free: Decimal
+    exposure: Decimal = ZERO
+    balances: dict[str, Balance] = field(default_factory=dict)

@@ -1,0 +1,73 @@
+"""Engine events: frozen, past tense; what ``step`` reports besides its commands.
+
+Services persist and announce them (alerts, audit); the backtest collects PositionClosed as trades.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from trader.core.domain.ids import PositionId, Symbol
+from trader.core.positions.state import Position
+from trader.core.risk.decision import Approved, Refused
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRefused:
+    """Risk refused a strategy's entry signal; nothing was sent."""
+
+    symbol: Symbol
+    strategy: str
+    refusal: Refused
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EntryApproved:
+    """Risk approved an entry and its order was sent: the amount really sent and the cap that bound it."""
+
+    position_id: PositionId
+    symbol: Symbol
+    strategy: str
+    decision: Approved
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionOpened:
+    """The entry completed and protection was requested; ``position`` is the OPEN position."""
+
+    position: Position
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StopMoved:
+    """The trailing or break-even rule moved a position's stop (never looser)."""
+
+    position_id: PositionId
+    symbol: Symbol
+    old: Decimal | None
+    new: Decimal
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionClosed:
+    """The position reached a terminal status (CLOSED, CANCELLED or REJECTED)."""
+
+    position: Position
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PositionFailed:
+    """The position went to ERROR; a human or reconciliation must look at it."""
+
+    position: Position
+    at: datetime
+
+
+EngineEvent = EntryRefused | EntryApproved | PositionOpened | StopMoved | PositionClosed | PositionFailed

@@ -1,0 +1,274 @@
+"""``step(state, StepInput) -> StepOutput``: THE trading decision, shared by backtest, paper and live.
+
+Order inside one step (fixed, and relied on by the backtest runner):
+
+1. risk memory: equity marks, then the account's equity (peak, daily loss, drawdown halt, day roll);
+   then the control actions in the order given (``engine.actions``: halt, pause, resume, unlock,
+   entry block, adopted manual exits; closes wait for step 4, manual entries for step 5);
+2. order updates: fills and status changes -> position transitions (``positions.machine.apply``);
+3. prices: the closed candle per pair -> watched stops/targets, trailing ratchet, protection re-plan;
+4. exits: a halt with flatten, explicit exit requests and ``ClosePosition`` actions, then exit
+   signals of the strategy (its own positions only);
+5. entries: manual entries (``EnterManually``), then entry signals -> ``risk.check`` (sizing, caps,
+   guards) -> ``positions.opening``; each approved entry is reported as ``EntryApproved``;
+6. the commands of all of the above, in order, plus events to announce.
+
+``step`` is pure: no I/O and no clock (``inp.now`` is the time). The caller persists the commands
+(outbox) before executing them and feeds the resulting order updates to the next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from decimal import Decimal
+
+from trader.core.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
+from trader.core.domain.enums import Direction, ExitReason, OrderPurpose, OrderStatus, OrderType
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.domain.money import D
+from trader.core.domain.orders import OrderRequest
+from trader.core.engine import actions as act
+from trader.core.engine.events import (
+    EngineEvent,
+    EntryApproved,
+    EntryRefused,
+    PositionClosed,
+    PositionFailed,
+    PositionOpened,
+    StopMoved,
+)
+from trader.core.engine.inputs import StepInput, StepOutput
+from trader.core.engine.orders import OrderRef, position_event
+from trader.core.engine.state import HISTORY_LENGTH, EngineState
+from trader.core.positions import position_events as ev
+from trader.core.positions.machine import apply
+from trader.core.positions.opening import open_position
+from trader.core.positions.protection import PositionContext
+from trader.core.positions.state import Position, PositionStatus
+from trader.core.risk import state as risk_state
+from trader.core.risk.check import check
+from trader.core.risk.decision import EntryRequest, RefusalReason, Refused
+from trader.core.strategies.base import Signal
+
+_DROPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+
+
+def step(state: EngineState, inp: StepInput) -> StepOutput:
+    """Return the state after ``inp``, the commands to execute in order, and the events to announce."""
+    run = _Run(state, inp)
+    run.record_equity()
+    run.apply_actions()
+    run.apply_order_updates()
+    run.apply_prices()
+    run.apply_exits()
+    run.apply_entries()
+    return run.output()
+
+
+class _Run:
+    """Accumulates one step's changes; lives only inside ``step``, so ``step`` stays pure."""
+
+    def __init__(self, state: EngineState, inp: StepInput) -> None:
+        self.inp = inp
+        self.cfg = inp.config
+        self.positions: dict[PositionId, Position] = dict(state.positions)
+        self.orders = dict(state.orders)
+        self.risk = state.risk
+        self.history = state.history
+        self.sequence = state.sequence
+        self.blocked = state.entries_blocked
+        self.commands: list[Command] = []
+        self.events: list[EngineEvent] = []
+        self.free = inp.account.free  # lowered by entries sent in this step
+
+    def output(self) -> StepOutput:
+        state = EngineState(self.positions, self.orders, self.risk, self.history, self.sequence, self.blocked)
+        return StepOutput(state, tuple(self.commands), tuple(self.events))
+
+    # ── 1. risk memory ───────────────────────────────────────────────────────────────────────
+    def record_equity(self) -> None:
+        risk_cfg = self.cfg.risk
+        for at, equity in self.inp.equity_marks:
+            self.risk = risk_state.on_equity(self.risk, equity, at, risk_cfg)
+        self.risk = risk_state.on_equity(self.risk, self.inp.account.equity, self.inp.now, risk_cfg)
+
+    def apply_actions(self) -> None:
+        now = self.inp.now
+        for action in self.inp.actions:
+            if isinstance(action, act.Halt):
+                self.risk = risk_state.halt(self.risk, action.reason, now, flatten=action.flatten)
+            elif isinstance(action, act.Pause):
+                self.risk = risk_state.pause(self.risk, action.reason, now)
+            elif isinstance(action, act.Resume):
+                self.risk = risk_state.resume(self.risk, now, self.inp.account.equity)
+            elif isinstance(action, act.Unlock):
+                cooldowns = {s: t for s, t in self.risk.cooldowns.items() if s != action.symbol}
+                self.risk = replace(self.risk, cooldowns=cooldowns)
+            elif isinstance(action, act.BlockEntries):
+                self.blocked = action.reason
+            elif isinstance(action, act.AllowEntries):
+                self.blocked = ""
+            elif isinstance(action, act.AdoptManualExit):
+                self._adopt_manual_exit(action)
+
+    def _adopt_manual_exit(self, action: act.AdoptManualExit) -> None:
+        position = self.positions.get(action.position_id)
+        if position is None:
+            return  # closed meanwhile: the fill is a stranger, reconciliation reports it
+        if position.status is not PositionStatus.ERROR:
+            failed = ev.ErrorRaised("sold outside the bot")
+            position, _ = apply(position, failed, self._context(position.symbol))
+        # whatever the engine meant to do, the coins were sold by hand: that is the exit's reason
+        self.positions[position.id] = replace(position, exit_reason=ExitReason.MANUAL)
+        self.orders[action.client_order_id] = OrderRef(position.id, OrderPurpose.EXIT, OrderType.MARKET)
+
+    # ── 2. order updates ─────────────────────────────────────────────────────────────────────
+    def apply_order_updates(self) -> None:
+        for update in self.inp.order_updates:
+            ref = self.orders.get(update.client_order_id)
+            if ref is None:
+                continue  # not ours, or already settled: reconciliation deals with strangers
+            if update.status in _DROPPED and update.fill is None:
+                del self.orders[update.client_order_id]
+            position = self.positions.get(ref.position_id)
+            if position is None:
+                continue
+            event = position_event(ref, update, position.direction, self.inp.now)
+            if event is not None:
+                self.transition(position, event)
+
+    # ── 3. prices ────────────────────────────────────────────────────────────────────────────
+    def apply_prices(self) -> None:
+        for symbol, candle in self.inp.prices.items():
+            for position in self._active(symbol):
+                self.transition(position, candle)
+
+    # ── 4. exits ─────────────────────────────────────────────────────────────────────────────
+    def apply_exits(self) -> None:
+        now = self.inp.now
+        if self.risk.flatten_requested:
+            for position in list(self.positions.values()):
+                self.transition(position, ev.ExitRequested(ExitReason.HALT, now))
+            self.risk = risk_state.flatten_done(self.risk)
+        for symbol, reason in self.inp.exit_requests.items():
+            for position in self._active(symbol):
+                self.transition(position, ev.ExitRequested(reason, now))
+        self._close_requested()
+        for symbol, signal in self.inp.signals.items():
+            for position in self._active(symbol):
+                if position.strategy != self.cfg.strategy:
+                    continue  # another strategy's (or a manual) position follows its own exits
+                wants_out = signal.exit_long if position.is_long else signal.exit_short
+                if wants_out and position.status is PositionStatus.OPEN:
+                    self.transition(position, ev.ExitRequested(ExitReason.SIGNAL, now))
+
+    def _close_requested(self) -> None:
+        for action in self.inp.actions:
+            if isinstance(action, act.ClosePosition) and action.position_id in self.positions:
+                position = self.positions[action.position_id]
+                self.transition(position, ev.ExitRequested(action.reason, self.inp.now))
+
+    # ── 5. entries ───────────────────────────────────────────────────────────────────────────
+    def apply_entries(self) -> None:
+        for action in self.inp.actions:
+            if isinstance(action, act.EnterManually):
+                self.enter(action.symbol, action.direction, action.strategy, amount=action.amount)
+        for symbol in sorted(self.inp.signals):
+            signal = self.inp.signals[symbol]
+            if signal.enter_long and not signal.exit_long:
+                self.enter(symbol, Direction.LONG, self.cfg.strategy, signal)
+            elif signal.enter_short and not signal.exit_short and self.cfg.allow_short:
+                self.enter(symbol, Direction.SHORT, self.cfg.strategy, signal)
+
+    def enter(self, symbol: Symbol, direction: Direction, strategy: str, signal: Signal | None = None, *,
+              amount: Decimal | None = None) -> None:
+        now, market = self.inp.now, self.cfg.markets.get(symbol)
+        candle = self.inp.prices.get(symbol)
+        if market is None or candle is None:
+            missing = "market" if market is None else "closing price"
+            refusal = Refused(RefusalReason.INVALID_REQUEST, f"no {missing} for {symbol}")
+            self._refuse(symbol, strategy, refusal)
+            return
+        if self.blocked:
+            self._refuse(symbol, strategy, Refused(RefusalReason.ENTRIES_BLOCKED, self.blocked))
+            return
+        request = EntryRequest(
+            symbol=symbol, direction=direction, entry_price=candle.close,
+            stop_price=None if signal is None or signal.stop_loss is None else D(signal.stop_loss),
+            strategy=strategy, confidence=1.0 if signal is None else signal.confidence,
+            take_profit=None if signal is None or signal.take_profit is None else D(signal.take_profit),
+            reason="manual" if signal is None else signal.reason, amount=amount,
+        )
+        account = replace(self.inp.account, free=self.free)
+        decision = check(request, account, self.risk, list(self.positions.values()), market,
+                         self.cfg.risk, history=self.history, now=now)
+        if isinstance(decision, Refused):
+            self._refuse(symbol, strategy, decision)
+            return
+        self.sequence += 1
+        position_id = PositionId(f"{strategy}-{symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
+        position, commands = open_position(position_id, request, decision, now, self._context(symbol))
+        self.positions[position_id] = position
+        self.free -= decision.notional * (1 + market.taker_fee)
+        self.risk = risk_state.on_entry(self.risk, now, self.inp.account.equity, self.cfg.risk)
+        self._track(commands)
+        self.events.append(EntryApproved(position_id, symbol, strategy, decision, now))
+
+    def _refuse(self, symbol: Symbol, strategy: str, refusal: Refused) -> None:
+        self.events.append(EntryRefused(symbol, strategy, refusal, self.inp.now))
+
+    # ── transitions and bookkeeping ──────────────────────────────────────────────────────────
+    def transition(self, position: Position, event: ev.PositionEvent) -> None:
+        new, commands = apply(position, event, self._context(position.symbol))
+        self._track(commands)
+        now = self.inp.now
+        if new.status is PositionStatus.OPEN and position.status is PositionStatus.PENDING_ENTRY:
+            self.events.append(PositionOpened(new, now))
+        if new.stop_price is not None and new.stop_price != position.stop_price and \
+                position.status is PositionStatus.OPEN:
+            self.events.append(StopMoved(new.id, new.symbol, position.stop_price, new.stop_price, now))
+        if new.status is PositionStatus.ERROR and position.status is not PositionStatus.ERROR:
+            self.events.append(PositionFailed(new, now))
+        if new.status.is_terminal:
+            self._finish(new)
+        else:
+            self.positions[new.id] = new
+
+    def _finish(self, position: Position) -> None:
+        del self.positions[position.id]
+        self.orders = {cid: ref for cid, ref in self.orders.items() if ref.position_id != position.id}
+        if position.filled > 0:
+            pnl = position.realised_pnl
+            self.risk = risk_state.on_trade_closed(self.risk, position.symbol, pnl, position.exit_reason,
+                                                   self.inp.now, self.cfg.risk)
+            self.history = (*self.history, pnl)[-HISTORY_LENGTH:]
+        self.events.append(PositionClosed(position, self.inp.now))
+
+    def _track(self, commands: Iterable[Command]) -> None:
+        for command in commands:
+            self.commands.append(command)
+            if isinstance(command, PlaceOrder):
+                self._remember(command.request)
+            elif isinstance(command, ReplaceStop):
+                self._cancelling(command.cancel_client_order_id)
+                self._remember(command.request)
+            elif isinstance(command, CancelOrder):
+                self._cancelling(command.client_order_id)
+
+    def _remember(self, request: OrderRequest) -> None:
+        take_profit = request.price if request.type is OrderType.OCO else None
+        self.orders[request.client_order_id] = OrderRef(request.position_id, request.purpose, request.type,
+                                                        take_profit)
+
+    def _cancelling(self, client_order_id: ClientOrderId) -> None:
+        ref = self.orders.get(client_order_id)
+        if ref is not None:
+            self.orders[client_order_id] = replace(ref, cancelling=True)
+
+    def _active(self, symbol: Symbol) -> list[Position]:
+        return [p for p in self.positions.values() if p.symbol == symbol]
+
+    def _context(self, symbol: Symbol) -> PositionContext:
+        return self.cfg.context(symbol)
+

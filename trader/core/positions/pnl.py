@@ -1,0 +1,78 @@
+"""Profit and loss of a position, in the quote currency, all Decimal.
+
+Conventions: ``realised_pnl`` is the price gain on the closed part minus every fee paid so far
+(entry fees count as realised when paid), so ``realised + unrealised`` is the position's total PnL at
+a mark price. A fee paid in the base currency on a long entry reduces the coins held; otherwise a
+base-currency fee is valued at the fill price and counted in ``fees``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from trader.core.domain.enums import Direction
+from trader.core.domain.money import ZERO
+from trader.core.positions.state import Position, PositionStatus
+
+
+def fee_split(amount: Decimal, price: Decimal, fee: Decimal, fee_in_base: bool,
+              reduces_holding: bool) -> tuple[Decimal, Decimal]:
+    """Return (base amount gained, fee in quote) for one fill of ``amount`` at ``price``."""
+    if not fee_in_base:
+        return amount, fee
+    if reduces_holding:
+        return amount - fee, fee * price
+    return amount, fee * price
+
+
+def average_price(old_amount: Decimal, old_price: Decimal | None, amount: Decimal,
+                  price: Decimal) -> Decimal:
+    """Return the volume-weighted average price after adding ``amount`` at ``price``."""
+    if old_price is None or old_amount <= 0:
+        return price
+    return (old_amount * old_price + amount * price) / (old_amount + amount)
+
+
+def price_gain(direction: Direction, entry: Decimal, exit_price: Decimal, amount: Decimal) -> Decimal:
+    """Return the quote gain of closing ``amount`` bought (long) or sold (short) at ``entry``."""
+    diff = exit_price - entry if direction is Direction.LONG else entry - exit_price
+    return diff * amount
+
+
+def unrealised_pnl(position: Position, mark: Decimal) -> Decimal:
+    """Return the gain of the still-held amount at ``mark``, before exit fees."""
+    if position.entry_price is None:
+        return ZERO
+    return price_gain(position.direction, position.entry_price, mark, position.open_amount)
+
+
+def total_pnl(position: Position, mark: Decimal) -> Decimal:
+    """Return realised plus unrealised PnL at ``mark``."""
+    return position.realised_pnl + unrealised_pnl(position, mark)
+
+
+def cost_basis(position: Position) -> Decimal:
+    """Return the quote value of the entry (executed amount times average entry price)."""
+    if position.entry_price is None:
+        return ZERO
+    return position.entry_executed * position.entry_price
+
+
+def return_pct(position: Position, mark: Decimal) -> Decimal:
+    """Return total PnL as a fraction of the cost basis (0 before any entry fill)."""
+    basis = cost_basis(position)
+    if basis <= 0:
+        return ZERO
+    return total_pnl(position, mark) / basis
+
+
+def exposure(position: Position) -> Decimal:
+    """Return the quote value committed: the requested amount while pending, else the held amount."""
+    if not position.status.is_active:
+        return ZERO
+    price = position.entry_price or position.entry_limit or position.requested_price
+    if price is None:
+        return ZERO
+    if position.status is PositionStatus.PENDING_ENTRY:
+        return max(position.amount, position.filled) * price
+    return position.open_amount * price

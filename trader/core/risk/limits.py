@@ -1,0 +1,76 @@
+"""Caps: max open positions, per pair, max position size, max total exposure, free balance.
+
+Count caps refuse; size caps shrink the amount (and say which cap did), refusing only when no room
+is left at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from trader.config.sections import RiskConfig
+from trader.core.domain.account import AccountSnapshot
+from trader.core.positions.pnl import exposure
+from trader.core.positions.state import Position
+from trader.core.risk.decision import RefusalReason, Refused
+
+
+def open_positions_guard(positions: Sequence[Position], cfg: RiskConfig) -> Refused | None:
+    """Refuse when ``max_open_positions`` positions are already active."""
+    active = sum(1 for p in positions if p.status.is_active)
+    if active >= cfg.max_open_positions:
+        return Refused(RefusalReason.MAX_OPEN_POSITIONS,
+                       f"{active} positions open (limit {cfg.max_open_positions})")
+    return None
+
+
+def per_pair_guard(positions: Sequence[Position], symbol: str, cfg: RiskConfig) -> Refused | None:
+    """Refuse when the pair already has ``max_positions_per_pair`` active positions."""
+    active = sum(1 for p in positions if p.symbol == symbol and p.status.is_active)
+    if active >= cfg.max_positions_per_pair:
+        return Refused(RefusalReason.MAX_PER_PAIR,
+                       f"{active} position(s) open on {symbol} (limit {cfg.max_positions_per_pair})")
+    return None
+
+
+def current_exposure(positions: Sequence[Position], account: AccountSnapshot) -> Decimal:
+    """Return the quote value in the market: the larger of the account's view and our positions'."""
+    ours = sum((exposure(p) for p in positions), Decimal(0))
+    return max(account.exposure, ours)
+
+
+def cap_amount(amount: Decimal, price: Decimal, account: AccountSnapshot, exposure_now: Decimal,
+               cost_factor: Decimal, cfg: RiskConfig) -> tuple[Decimal, str | None] | Refused:
+    """Return ``amount`` shrunk to every size cap and the name of the binding cap (None if none bound).
+
+    ``cost_factor`` is the quote spent per quote of notional (1 + fee, slippage included).
+    """
+    room = account.equity * cfg.max_exposure_pct - exposure_now
+    if room <= 0:
+        return Refused(RefusalReason.MAX_EXPOSURE,
+                       f"exposure {exposure_now:.2f} already at the limit "
+                       f"{cfg.max_exposure_pct:.0%} of equity {account.equity:.2f}")
+    if account.free <= 0:
+        return Refused(RefusalReason.INSUFFICIENT_FUNDS, f"no free {account.quote} balance")
+    caps = (
+        (account.equity * cfg.max_position_pct / price, "position"),
+        (room / price, "exposure"),
+        (account.free / (price * cost_factor), "free"),
+    )
+    binding: str | None = None
+    for limit, name in caps:
+        if amount > limit:
+            amount, binding = limit, name
+    return amount, _cap_name(binding, cfg, account)
+
+
+def _cap_name(binding: str | None, cfg: RiskConfig, account: AccountSnapshot) -> str | None:
+    # Formatted only when a cap binds: Decimal formatting is the slowest part of a check.
+    if binding == "position":
+        return f"max position {cfg.max_position_pct:.0%} of equity"
+    if binding == "exposure":
+        return f"max exposure {cfg.max_exposure_pct:.0%} of equity"
+    if binding == "free":
+        return f"free {account.quote} balance"
+    return None

@@ -1,0 +1,257 @@
+"""Simulated account: balances and resting orders in Decimal, filled by ``sim.matching``.
+
+The PaperExchange wraps this behind the async exchange port, so it behaves like a spot venue: placing is
+idempotent on the client order id; a sell locks the coins it may sell and a buy limit locks its quote, so
+two closing orders cannot lock the same coins (an OCO locks them once for its stop and take-profit legs:
+``trigger_price`` is the stop, ``price`` the take-profit limit; ``matching.oco_leg`` tells which leg
+filled); fees are charged in the quote currency on every fill.
+Orders fill only when ``on_bar`` shows them a price (or at placement when a current price is given).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from decimal import Decimal
+
+from trader.core.domain.account import AccountSnapshot, Balance
+from trader.core.domain.candles import ms_to_datetime
+from trader.core.domain.enums import OrderStatus, OrderType, Side
+from trader.core.domain.ids import ClientOrderId, Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.money import ZERO
+from trader.core.domain.orders import Fill, Order, OrderRequest
+from trader.core.errors import InsufficientFunds, InvalidOrder, OrderNotFound
+from trader.core.sim.costs import FeeModel, Liquidity, SlippageModel
+from trader.core.sim.matching import Bar, Match, match_exit, match_order, touches_stop
+
+
+class SimLedger:
+    """Balances per asset and orders by client id; every change goes through a method here."""
+
+    def __init__(
+        self,
+        balances: Mapping[str, Decimal],
+        markets: Iterable[MarketSpec],
+        *,
+        fees: FeeModel | None = None,
+        slippage: SlippageModel | None = None,
+    ) -> None:
+        self._free: dict[str, Decimal] = {a: Decimal(v) for a, v in balances.items()}
+        self._used: dict[str, Decimal] = dict.fromkeys(self._free, ZERO)
+        self._markets = {m.symbol: m for m in markets}
+        self._fees = fees
+        self._slippage = slippage or SlippageModel()
+        self._orders: dict[ClientOrderId, Order] = {}
+        self._fills: list[Fill] = []
+        self._locks: dict[ClientOrderId, tuple[str, Decimal]] = {}
+        self._open: dict[ClientOrderId, Order] = {}  # the non-terminal subset of _orders
+        self._rejected: list[Order] = []  # rejected when matched (funds gone), not yet reported
+
+    # ── queries ──────────────────────────────────────────────────────────────────────────────
+    def balances(self) -> dict[str, Balance]:
+        """Return every asset's free and locked balance."""
+        return {a: Balance(a, self._free[a], self._used.get(a, ZERO)) for a in self._free}
+
+    def total(self, asset: str) -> Decimal:
+        """Return the free plus locked balance of one asset (zero when unknown)."""
+        return self._free.get(asset, ZERO) + self._used.get(asset, ZERO)
+
+    def order(self, client_order_id: ClientOrderId) -> Order | None:
+        """Return the order with this client id, or None."""
+        return self._orders.get(client_order_id)
+
+    def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
+        """Return orders not yet in a terminal status, optionally for one symbol."""
+        return [o for o in self._open.values() if symbol is None or o.symbol == symbol]
+
+    def fills_since(self, since: datetime) -> list[Fill]:
+        """Return fills at or after ``since``, oldest first."""
+        return [f for f in self._fills if f.timestamp >= since]
+
+    def snapshot(self, quote: str, prices: Mapping[Symbol, Decimal], *,
+                 with_balances: bool = True) -> AccountSnapshot:
+        """Return equity in ``quote`` valuing each base asset at ``prices`` (missing price: error).
+
+        ``with_balances=False`` leaves the per-asset balances out (the engine does not read them).
+        """
+        equity = self._free.get(quote, ZERO) + self._used.get(quote, ZERO)
+        exposure = ZERO
+        for symbol, market in self._markets.items():
+            held = self._free.get(market.base, ZERO) + self._used.get(market.base, ZERO)
+            if held and market.quote == quote:
+                if symbol not in prices:
+                    raise InvalidOrder(f"no price for {symbol} to value {held} {market.base}")
+                exposure += held * prices[symbol]
+        return AccountSnapshot(quote, equity + exposure, self._free.get(quote, ZERO), exposure,
+                               self.balances() if with_balances else {})
+
+    # ── commands ─────────────────────────────────────────────────────────────────────────────
+    def place(self, request: OrderRequest, now: datetime, current: Bar | None = None) -> Order:
+        """Accept an order (idempotent on client id), lock its funds, and match it on ``current``.
+
+        Raise InvalidOrder for an unknown market or an amount off precision or below minimums, and
+        InsufficientFunds when the free balance cannot cover what the order locks.
+        """
+        known = self._orders.get(request.client_order_id)
+        if known is not None:
+            return known
+        market = self._market(request.symbol)
+        reference = request.price or request.trigger_price or (current.close if current else None)
+        self._validate(request, market, reference)
+        asset, locked = self._lock_for(request, market)
+        if locked > self._free.get(asset, ZERO):
+            raise InsufficientFunds(
+                f"{request.client_order_id}: needs {locked} {asset}, free {self._free.get(asset, ZERO)}"
+            )
+        self._move(asset, locked, to_used=True)
+        self._locks[request.client_order_id] = (asset, locked)
+        order = Order(request.client_order_id, request.symbol, request.side, request.type, request.amount,
+                      OrderStatus.OPEN, price=request.price, trigger_price=request.trigger_price,
+                      updated_at=now)
+        self._store(order)
+        if current is not None:
+            self._try_fill(order, current, now)
+        return self._orders[order.client_order_id]
+
+    def cancel(self, client_order_id: ClientOrderId, now: datetime) -> Order:
+        """Cancel an open order and release its locked funds; a terminal order is returned unchanged."""
+        order = self._orders.get(client_order_id)
+        if order is None:
+            raise OrderNotFound(f"unknown order {client_order_id}")
+        if order.status.is_terminal:
+            return order
+        self._release(order)
+        done = order.with_status(OrderStatus.CANCELLED, updated_at=now)
+        self._store(done)
+        return done
+
+    def on_bar(self, symbol: Symbol, bar: Bar, detail: Sequence[Bar] = (), *,
+               markets: bool = True) -> list[Fill]:
+        """Match every open order of ``symbol`` against ``bar``; return the new fills.
+
+        ``detail`` (the bar's lower-timeframe candles) resolves an OCO whose legs both touch the bar.
+        ``markets`` False leaves market orders waiting (they fill at the next bar's open).
+        """
+        now = ms_to_datetime(bar.timestamp)
+        before = len(self._fills)
+        for order in self.open_orders(symbol):
+            if markets or order.type is not OrderType.MARKET:
+                self._try_fill(order, bar, now, detail)
+        return self._fills[before:]
+
+    def pop_rejected(self) -> list[Order]:
+        """Return the orders rejected at matching time (not enough funds then) since the last call."""
+        rejected, self._rejected = self._rejected, []
+        return rejected
+
+    def settle(self, client_order_id: ClientOrderId, match: Match, now: datetime) -> Fill | None:
+        """Fill an open order with an already decided ``match`` (the backtest kernel's exit decision).
+
+        Return the fill, or None when the order is no longer open or the funds are missing (REJECTED).
+        """
+        order = self._orders.get(client_order_id)
+        if order is None or order.status.is_terminal:
+            return None
+        before = len(self._fills)
+        self._settle(order, self._market(order.symbol), match, now)
+        return self._fills[before] if len(self._fills) > before else None
+
+    # ── internals ────────────────────────────────────────────────────────────────────────────
+    def _market(self, symbol: Symbol) -> MarketSpec:
+        market = self._markets.get(symbol)
+        if market is None:
+            raise InvalidOrder(f"unknown market {symbol}")
+        return market
+
+    def _validate(self, request: OrderRequest, market: MarketSpec, reference: Decimal | None) -> None:
+        if market.round_amount(request.amount) != request.amount:
+            raise InvalidOrder(f"amount {request.amount} is not a multiple of {market.amount_step}")
+        if request.type is not OrderType.MARKET and reference is None:
+            raise InvalidOrder(f"{request.type} order needs a price")
+        if reference is not None:
+            problem = market.minimums_problem(request.amount, reference)
+            if problem:
+                raise InvalidOrder(problem)
+
+    def _lock_for(self, request: OrderRequest, market: MarketSpec) -> tuple[str, Decimal]:
+        if request.side is Side.SELL:
+            return market.base, request.amount
+        if request.type is OrderType.LIMIT and request.price is not None:
+            cost = request.amount * request.price
+            return market.quote, cost + self._fee_model(market).fee(cost, Liquidity.TAKER)
+        return market.quote, ZERO  # market/stop buys are checked against free quote when they fill
+
+    def _try_fill(self, order: Order, bar: Bar, now: datetime, detail: Sequence[Bar] = ()) -> None:
+        market = self._market(order.symbol)
+        if order.type is OrderType.OCO:
+            leg = match_exit(order.side, bar, stop=order.trigger_price, take_profit=order.price,
+                             detail=detail, slippage=self._slippage)
+            match = None if leg is None else leg[1]
+        else:
+            match = match_order(order.type, order.side, bar, price=order.price, trigger=order.trigger_price,
+                                slippage=self._slippage)
+        if match is None:
+            if order.type is OrderType.STOP_LIMIT and _triggered(order, bar):
+                self._store(replace(order, type=OrderType.LIMIT))
+            return
+        self._settle(order, market, match, now)
+
+    def _settle(self, order: Order, market: MarketSpec, match: Match, now: datetime) -> None:
+        amount = order.remaining
+        cost = amount * match.price
+        fee = self._fee_model(market).fee(cost, match.liquidity)
+        self._release(order)
+        if order.side is Side.BUY:
+            if cost + fee > self._free.get(market.quote, ZERO):
+                self._reject(order, now)
+                return
+            self._add(market.quote, -(cost + fee))
+            self._add(market.base, amount)
+        else:
+            if amount > self._free.get(market.base, ZERO):
+                self._reject(order, now)
+                return
+            self._add(market.base, -amount)
+            self._add(market.quote, cost - fee)
+        self._store(order.with_status(
+            OrderStatus.FILLED, filled=order.amount, average_price=match.price, fee=fee,
+            fee_currency=market.quote, updated_at=now,
+        ))
+        trade_id = f"sim-{order.client_order_id}-{len(self._fills)}"
+        self._fills.append(Fill(trade_id, order.client_order_id, order.symbol, order.side, amount,
+                                match.price, fee, market.quote, now))
+
+    def _reject(self, order: Order, now: datetime) -> None:
+        rejected = order.with_status(OrderStatus.REJECTED, updated_at=now)
+        self._store(rejected)
+        self._rejected.append(rejected)
+
+    def _store(self, order: Order) -> None:
+        self._orders[order.client_order_id] = order
+        if order.status.is_terminal:
+            self._open.pop(order.client_order_id, None)
+        else:
+            self._open[order.client_order_id] = order
+
+    def _release(self, order: Order) -> None:
+        asset, locked = self._locks.pop(order.client_order_id, ("", ZERO))
+        if locked:
+            self._move(asset, locked, to_used=False)
+
+    def _fee_model(self, market: MarketSpec) -> FeeModel:
+        return self._fees or FeeModel.from_market(market)
+
+    def _move(self, asset: str, amount: Decimal, *, to_used: bool) -> None:
+        sign = 1 if to_used else -1
+        self._free[asset] = self._free.get(asset, ZERO) - sign * amount
+        self._used[asset] = self._used.get(asset, ZERO) + sign * amount
+
+    def _add(self, asset: str, amount: Decimal) -> None:
+        self._free[asset] = self._free.get(asset, ZERO) + amount
+        self._used.setdefault(asset, ZERO)
+
+
+def _triggered(order: Order, bar: Bar) -> bool:
+    return order.trigger_price is not None and touches_stop(order.side, bar, order.trigger_price)

@@ -1,4 +1,0 @@
-"""Parameter search with Optuna (TPE sampler, median pruning) over the pure evaluation in
-``trader.backtest.optimise``: worker processes share one study through a journal file or an RDB
-storage (PostgreSQL lets several machines join the same study).
-"""
