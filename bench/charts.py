@@ -121,7 +121,7 @@ def main() -> None:
         ("tables: by pair + by day, 10,000 trades",
          lambda: (by_pair(trade_list), by_period(trade_list, Period.DAY))),
         ("trade history page 3, filtered, 10,000 trades",
-         lambda: trade_history(trade_list, TradeFilter(symbol="P3/USDT"), page=3)),
+         lambda: trade_history(trade_list, TradeFilter(symbol="P3/USDT"), page=2)),
         ("ATO CGT report, 10,000 fills, highest-cost",
          lambda: build_cgt_report(events_from_fills(fill_list, AudRates([])), 2024,
                                   MatchMethod.HIGHEST_COST)),

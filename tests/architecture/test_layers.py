@@ -39,6 +39,7 @@ def test_first_level_is_the_layers() -> None:
 
 def test_one_name_per_meaning() -> None:
     """One event vocabulary module per meaning, named for it; one spelling of optimise."""
-    names = [p.relative_to(ROOT) for base in ("trader", "handlers", "web") for p in (ROOT / base).rglob("*.py")]
+    names = [p.relative_to(ROOT) for base in ("trader", "handlers", "web")
+             for p in (ROOT / base).rglob("*.py")]
     assert [n for n in names if n.name == "events.py"] == [Path("trader/core/engine/events.py")]
     assert not [n for n in names if "optimiz" in str(n)]

@@ -9,8 +9,8 @@ the configuration at start-up.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 

@@ -13,12 +13,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from trader.core.analytics.tables import Outcome as Outcome  # noqa: PLC0414 - the /trades filter
 from trader.core.analytics.tax.parcels import MatchMethod
 from trader.core.domain.enums import Direction, ExitReason, Mode, ProtectionKind, TradingState
-from trader.services.ops_views import JobView as JobView  # noqa: PLC0414 - re-exported
-from trader.services.ops_views import NewsView as NewsView  # noqa: PLC0414 - re-exported
 from trader.live.parameters import ParamView as ParamView  # noqa: PLC0414 - re-exported
 from trader.live.parameters import SettingChange as SettingChange  # noqa: PLC0414 - re-exported
+from trader.services.ops_views import JobView as JobView  # noqa: PLC0414 - re-exported
+from trader.services.ops_views import NewsView as NewsView  # noqa: PLC0414 - re-exported
 
 
 class Role(StrEnum):
@@ -212,13 +213,6 @@ class GroupPerformance:
     pnl: Decimal
     pnl_fraction: Decimal  # average per trade
     win_rate: Decimal
-
-
-class Outcome(StrEnum):
-    """Filter for /trades."""
-
-    WON = "won"
-    LOST = "lost"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,6 @@ from trader.core.analytics.tax.cgt_events import fills_through, needed_rates
 from trader.core.analytics.tax.parcels import ato_method_note
 from trader.core.analytics.tax.rates import AudRate
 from trader.core.domain.enums import ExitReason
-from trader.core.domain.ids import Symbol
 from trader.core.domain.money import ZERO
 from trader.core.errors import DataError, InputError
 from trader.core.formatting import money
@@ -44,7 +43,6 @@ from trader.services.dto import (
     DocumentFile,
     GroupBy,
     GroupPerformance,
-    Outcome,
     PeriodKind,
     PeriodRow,
     PeriodTable,
@@ -75,16 +73,15 @@ def trade_record(position: Position) -> TradeRecord:
     return TradeRecord(position.symbol, position.strategy, position.direction, opened, max(closed, opened),
                        position.entry_price or ZERO, position.exit_price or ZERO, position.filled,
                        position.fees, position.realised_pnl, str(position.exit_reason or ""),
-                       position.confidence)
+                       position.confidence, str(position.id))
 
 
-def trade_view(position: Position) -> TradeView:
-    """Return the /trades line of a closed position."""
-    record = trade_record(position)
-    return TradeView(position.id, position.symbol, position.direction, position.filled,
-                     record.entry_price, record.exit_price, record.pnl, record.return_fraction,
-                     record.entry_time, record.exit_time, position.exit_reason or ExitReason.MANUAL,
-                     position.strategy)
+def trade_view(record: TradeRecord) -> TradeView:
+    """Return the /trades line (the one trade DTO) of a closed-trade record."""
+    reason = ExitReason(record.exit_reason) if record.exit_reason else ExitReason.MANUAL
+    return TradeView(record.id, record.symbol, record.direction, record.amount, record.entry_price,
+                     record.exit_price, record.pnl, record.return_fraction, record.entry_time,
+                     record.exit_time, reason, record.strategy)
 
 
 async def closed_positions(uow_factory: UnitOfWorkFactory) -> list[Position]:
@@ -187,14 +184,12 @@ class StoreReportService:
         return self._start_balance + sum((r.pnl for r in records), ZERO)
 
     async def trades(self, query: TradeQuery) -> TradePage:
-        """Return one page of closed trades (newest first) matching the pair and outcome filters."""
-        if query.page < 0 or query.page_size < 1:
-            raise InputError("bad page", user_message="Page numbers start at 1.")
-        positions = await closed_positions(self._uow)
-        chosen = [p for p in positions if _matches(p, query)]
-        first = query.page * query.page_size
-        page = tuple(trade_view(p) for p in chosen[first:first + query.page_size])
-        return TradePage(query, page, len(chosen), self._quote)
+        """Return one page of closed trades (newest first) matching the query's filters."""
+        selection = tables.TradeFilter(query.pair, query.strategy, query.direction, query.outcome,
+                                       query.since, query.until)
+        page = tables.trade_history(await self._records(), selection, page=query.page,
+                                    page_size=query.page_size)
+        return TradePage(query, tuple(trade_view(r) for r in page.trades), page.total, self._quote)
 
     async def tax_report(self, year: int, method: TaxMethod = TaxMethod.FIFO) -> DocumentFile:
         """Return the ATO capital-gains CSV (parcels matched by ``method``) for the income year ending
@@ -270,22 +265,3 @@ def _daily_returns(snapshots: Sequence[EquitySnapshot]) -> pd.Series:
         return pd.Series([], dtype=np.float64, name="return")
     series = equity_curve([s.ts for s in usable], [float(s.equity) for s in usable])
     return curve.daily_returns(series)
-
-
-def _matches(position: Position, query: TradeQuery) -> bool:
-    if query.pair is not None and position.symbol != Symbol(query.pair):
-        return False
-    if query.strategy is not None and position.strategy != query.strategy:
-        return False
-    if query.direction is not None and position.direction is not query.direction:
-        return False
-    if query.since is not None or query.until is not None:
-        closed = trade_record(position).exit_time  # the close time /trades shows
-        if (query.since is not None and closed < query.since) or (
-                query.until is not None and closed >= query.until):
-            return False
-    if query.outcome is Outcome.WON:
-        return position.realised_pnl > 0
-    if query.outcome is Outcome.LOST:
-        return position.realised_pnl < 0
-    return True

@@ -45,6 +45,7 @@ class TradeRecord:
     pnl: Decimal
     exit_reason: str
     confidence: float | None = None
+    id: str = ""  # the position id where the trade was live or paper; empty in a backtest
 
     def __post_init__(self) -> None:
         _check_utc("entry_time", self.entry_time)

@@ -1,6 +1,6 @@
 """Performance tables (by pair, strategy, day/week/month) and the paged, filtered trade history.
 
-Rows are frozen dataclasses that Telegram handlers format and ``rows_csv`` exports. A trade counts in
+Rows are frozen dataclasses that the services turn into DTOs and ``rows_csv`` exports. A trade counts in
 the period in which it closed (PnL is realised at exit). Weeks are ISO weeks (Monday 00:00 UTC).
 Grouping is a single pass with exact Decimal sums: 10,000 trades take milliseconds.
 """
@@ -139,6 +139,7 @@ class TradeFilter:
 
     symbol: str | None = None
     strategy: str | None = None
+    direction: Direction | None = None
     outcome: Outcome | None = None
     since: datetime | None = None
     until: datetime | None = None
@@ -148,6 +149,8 @@ class TradeFilter:
         if self.symbol is not None and trade.symbol != self.symbol:
             return False
         if self.strategy is not None and trade.strategy != self.strategy:
+            return False
+        if self.direction is not None and trade.direction is not self.direction:
             return False
         if self.outcome is Outcome.WON and not trade.is_win:
             return False
@@ -159,69 +162,52 @@ class TradeFilter:
 
 
 @dataclass(frozen=True, slots=True)
-class TradeRow:
-    """One line of the trade history."""
+class TradeHistoryPage:
+    """One page of the filtered history, newest exit first, and how many trades matched in all."""
 
-    symbol: str
-    strategy: str
-    direction: Direction
-    entry_time: datetime
-    exit_time: datetime
-    entry_price: Decimal
-    exit_price: Decimal
-    amount: Decimal
-    fees: Decimal
-    pnl: Decimal
-    return_fraction: Decimal  # net PnL / entry notional
-    exit_reason: str
-    duration: timedelta
-
-    @classmethod
-    def of(cls, t: TradeRecord) -> TradeRow:
-        """Return the row of a trade."""
-        return cls(t.symbol, t.strategy, t.direction, t.entry_time, t.exit_time, t.entry_price,
-                   t.exit_price, t.amount, t.fees, t.pnl, t.return_fraction, t.exit_reason, t.duration)
+    trades: tuple[TradeRecord, ...]
+    total: int
 
 
-@dataclass(frozen=True, slots=True)
-class TradePage:
-    """One page of the filtered history, newest exit first; pages count from 1."""
-
-    rows: tuple[TradeRow, ...]
-    page: int
-    page_size: int
-    total_rows: int
-    total_pages: int
+def select_trades(trades: Iterable[TradeRecord], selection: TradeFilter = TradeFilter()) -> list[TradeRecord]:
+    """Return the trades matching ``selection``, newest exit first (the one history order)."""
+    return sorted((t for t in trades if selection.matches(t)), key=lambda t: t.exit_time, reverse=True)
 
 
 def trade_history(trades: Iterable[TradeRecord], selection: TradeFilter = TradeFilter(), *,
-                  page: int = 1, page_size: int = 10) -> TradePage:
-    """Return page ``page`` of the trades matching ``selection``; InputError for a missing page."""
-    if page_size < 1:
-        raise InputError(f"page size must be at least 1, got {page_size}")
-    chosen = sorted((t for t in trades if selection.matches(t)), key=lambda t: t.exit_time, reverse=True)
-    total_pages = max(1, math.ceil(len(chosen) / page_size))
-    if not 1 <= page <= total_pages:
-        raise InputError(f"page {page} does not exist: there are {total_pages} page(s)")
-    window = chosen[(page - 1) * page_size: page * page_size]
-    return TradePage(tuple(TradeRow.of(t) for t in window), page, page_size, len(chosen), total_pages)
+                  page: int = 0, page_size: int = 10) -> TradeHistoryPage:
+    """Return page ``page`` (from 0) of the trades matching ``selection``; a page past the end is empty.
+
+    The one trade-history implementation: /trades, the web API and the CLI all page through it.
+    """
+    if page < 0 or page_size < 1:
+        raise InputError(f"bad page {page} of size {page_size}", user_message="Page numbers start at 1.")
+    chosen = select_trades(trades, selection)
+    return TradeHistoryPage(tuple(chosen[page * page_size:(page + 1) * page_size]), len(chosen))
 
 
-def rows_csv(rows: Sequence[PerformanceRow] | Sequence[TradeRow],
-             row_type: type[PerformanceRow] | type[TradeRow]) -> str:
-    """Return rows as CSV text with a header (times ISO 8601 UTC, durations in seconds)."""
+HISTORY_COLUMNS = ("id", "symbol", "strategy", "direction", "entry_time", "exit_time", "entry_price",
+                   "exit_price", "amount", "fees", "pnl", "return_fraction", "exit_reason", "duration")
+
+
+def rows_csv(rows: Sequence[PerformanceRow]) -> str:
+    """Return performance rows as CSV text with a header."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([f.name for f in fields(row_type)])
+    writer.writerow([f.name for f in fields(PerformanceRow)])
     for row in rows:
         writer.writerow([_cell(v) for v in astuple(row)])
     return out.getvalue()
 
 
 def history_csv(trades: Iterable[TradeRecord], selection: TradeFilter = TradeFilter()) -> str:
-    """Return every trade matching ``selection`` (newest first, unpaged) as CSV text."""
-    chosen = sorted((t for t in trades if selection.matches(t)), key=lambda t: t.exit_time, reverse=True)
-    return rows_csv([TradeRow.of(t) for t in chosen], TradeRow)
+    """Return every trade matching ``selection`` (newest first, unpaged) as CSV text (ISO times, seconds)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HISTORY_COLUMNS)
+    for trade in select_trades(trades, selection):
+        writer.writerow([_cell(getattr(trade, name)) for name in HISTORY_COLUMNS])
+    return out.getvalue()
 
 
 def _cell(value: object) -> object:

@@ -14,10 +14,8 @@ import pytest
 from tests.unit.core.analytics.builders import T0, btc_rule_backtest, trade
 from trader.core.analytics.tables import (
     Outcome,
-    PerformanceRow,
     Period,
     TradeFilter,
-    TradeRow,
     by_pair,
     by_period,
     by_strategy,
@@ -25,6 +23,7 @@ from trader.core.analytics.tables import (
     rows_csv,
     trade_history,
 )
+from trader.core.domain.enums import Direction
 from trader.core.errors import InputError
 
 TRADES = [
@@ -81,24 +80,27 @@ def test_period_tables_match_pandas_groupby_on_btc_backtest() -> None:
     assert len(days) == (trades[-1].exit_time.date() - trades[0].exit_time.date()).days + 1
 
 
-def test_history_filters_by_pair_strategy_outcome_and_dates() -> None:
-    assert trade_history(TRADES, TradeFilter(symbol="ETH/USDT")).total_rows == 2
-    assert trade_history(TRADES, TradeFilter(strategy="breakout", outcome=Outcome.WON)).total_rows == 2
+def test_history_filters_by_pair_strategy_direction_outcome_and_dates() -> None:
+    assert trade_history(TRADES, TradeFilter(symbol="ETH/USDT")).total == 2
+    assert trade_history(TRADES, TradeFilter(strategy="breakout", outcome=Outcome.WON)).total == 2
+    assert trade_history(TRADES, TradeFilter(direction=Direction.LONG)).total == len(TRADES)
+    assert trade_history(TRADES, TradeFilter(direction=Direction.SHORT)).total == 0
     lost = trade_history(TRADES, TradeFilter(outcome=Outcome.LOST))
-    assert [r.pnl for r in lost.rows] == [Decimal(-1), Decimal(-4)]  # newest first
+    assert [r.pnl for r in lost.trades] == [Decimal(-1), Decimal(-4)]  # newest first
     window = TradeFilter(since=T0 + timedelta(hours=2), until=T0 + timedelta(days=2))
-    assert [r.pnl for r in trade_history(TRADES, window).rows] == [Decimal(6), Decimal(-4)]
+    assert [r.pnl for r in trade_history(TRADES, window).trades] == [Decimal(6), Decimal(-4)]
 
 
-def test_history_pages_newest_first_and_counts_pages() -> None:
+def test_history_pages_newest_first_from_page_zero() -> None:
     many = [trade(str(i), hours=i) for i in range(23)]
-    page = trade_history(many, page=3, page_size=10)
-    assert (page.page, page.total_rows, page.total_pages) == (3, 23, 3)
-    assert [r.pnl for r in page.rows] == [Decimal(2), Decimal(1), Decimal(0)]
-    assert trade_history([], page=1).total_pages == 1
-    with pytest.raises(InputError, match="page 4 does not exist: there are 3 page"):
-        trade_history(many, page=4, page_size=10)
-    with pytest.raises(InputError, match="page size"):
+    page = trade_history(many, page=2, page_size=10)
+    assert page.total == 23
+    assert [r.pnl for r in page.trades] == [Decimal(2), Decimal(1), Decimal(0)]
+    assert trade_history(many, page=3, page_size=10).trades == ()  # past the end: empty, not an error
+    assert trade_history([], page=0).total == 0
+    with pytest.raises(InputError, match="bad page"):
+        trade_history(many, page=-1)
+    with pytest.raises(InputError, match="bad page"):
         trade_history(many, page_size=0)
 
 
@@ -106,8 +108,8 @@ def test_csv_exports_have_headers_iso_times_and_seconds() -> None:
     rows = list(csv.DictReader(io.StringIO(history_csv(TRADES, TradeFilter(symbol="BTC/USDT")))))
     assert len(rows) == 2 and rows[0]["pnl"] == "-4" and rows[0]["duration"] == "3600"
     assert rows[0]["exit_time"] == "2024-01-01T06:00:00+00:00"
-    perf = list(csv.DictReader(io.StringIO(rows_csv(by_pair(TRADES), PerformanceRow))))
+    assert history_csv([]).startswith("id,symbol,strategy,direction")
+    perf = list(csv.DictReader(io.StringIO(rows_csv(by_pair(TRADES)))))
     assert perf[0]["key"] == "BTC/USDT" and perf[0]["pnl"] == "6"
-    assert rows_csv([], TradeRow).startswith("symbol,strategy,direction")
     inf = by_pair([trade("1")])[0]
     assert inf.profit_factor == math.inf
