@@ -1,7 +1,7 @@
 """Optimiser throughput: trials per second with one in-process worker vs a WorkerPool of processes.
 
 Breakout on the bundled BTC+ETH 1h candles (a year-long train window), 4 searched parameters.
-Prints the pool's start-up cost separately: it is paid once per `tradebot optimize` run.
+Prints the pool's start-up cost separately: it is paid once per `tradebot optimise` run.
 """
 
 from __future__ import annotations

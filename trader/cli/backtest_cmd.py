@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trader.cli import optimise_args as arg_types  # shared argument types of backtest/optimize
+from trader.cli import optimise_args as arg_types  # shared argument types of backtest/optimise
 from trader.core.domain.candles import (
     CandleFrame,
     check_candles,

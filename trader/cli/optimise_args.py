@@ -1,4 +1,4 @@
-"""Argument parsing shared by `tradebot optimize` and `tradebot check-bias`: pairs, parameters,
+"""Argument parsing shared by `tradebot optimise` and `tradebot check-bias`: pairs, parameters,
 search ranges, dates, and loading the candles they run on (bundled samples or --data-dir)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`tradebot optimize`: search a strategy's declared parameter ranges with Optuna (TPE, pruning) and
+"""`tradebot optimise`: search a strategy's declared parameter ranges with Optuna (TPE, pruning) and
 report train and out-of-sample test objectives side by side, per walk-forward fold.
 
 This is the I/O edge of the optimiser: it loads candles, decides the Optuna storage (in memory for
@@ -30,7 +30,7 @@ from trader.core.domain.candles import datetime_to_ms, timeframe_ms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import ArgError
 
-USAGE = ("tradebot optimize --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--from DAY] [--to DAY] "
+USAGE = ("tradebot optimise --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--from DAY] [--to DAY] "
          "[--search NAME[=LOW:HIGH[:STEP]|=A,B] ...] [--param NAME=VALUE ...] [--objective sharpe] "
          "[--trials 50] [--folds 1] [--test-fraction 0.3] [--anchored] [--segments 1] [--jobs N] "
          "[--seed 0] [--storage URL] [--study-name NAME]")
@@ -38,11 +38,12 @@ _OPTIMISE = "optimisation"
 
 
 def register(sub: Any) -> None:
-    """Add the `optimize` command."""
+    """Add the `optimise` command (`optimize` is an alias)."""
     from trader.core.optimise.objectives import ObjectiveName
 
     p: argparse.ArgumentParser = sub.add_parser(
-        "optimize", help="search strategy parameters with walk-forward validation", usage=USAGE)
+        "optimise", aliases=["optimize"], help="search strategy parameters with walk-forward validation",
+        usage=USAGE)
     add_data_args(p)
     p.add_argument("--search", action="append", default=[], metavar="NAME[=RANGE]",
                    help="parameter to search (repeatable; default: every declared range); "
@@ -105,7 +106,7 @@ def _run(args: argparse.Namespace) -> int:
     run_settings = _settings(args, settings, strategy.name, tf, list(candles))
     task = SearchTask(strategy.name, fixed, space, candles, run_settings, objective, folds[0].train,
                       args.segments)
-    print(f"optimize {strategy.name} · {', '.join(candles)} · {tf} · {objective.describe()}")
+    print(f"optimise {strategy.name} · {', '.join(candles)} · {tf} · {objective.describe()}")
     print(f"search {len(space)} parameter(s), {size(space):,.0f} points: "
           f"{', '.join(_dim_text(d) for d in space)}")
     began = time.monotonic()

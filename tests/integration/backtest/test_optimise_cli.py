@@ -1,4 +1,4 @@
-"""`tradebot optimize` end to end on the bundled candles: a small real Optuna study per test."""
+"""`tradebot optimise` end to end on the bundled candles: a small real Optuna study per test."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from trader.core.optimise.objectives import Objective, ObjectiveName
 from trader.core.sim.costs import FeeModel
 from trader.core.strategies.registry import create
 
-BASE = ["optimize", "--strategy", "breakout", "--pairs", "BTC/USDT", "--timeframe", "1h",
+BASE = ["optimise", "--strategy", "breakout", "--pairs", "BTC/USDT", "--timeframe", "1h",
         "--from", "2023-01-01", "--to", "2024-01-01", "--search", "lookback=10:60",
         "--search", "reward_risk=1:4:0.5", "--min-trades", "3"]
 

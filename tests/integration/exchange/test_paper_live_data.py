@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -11,7 +10,6 @@ from pydantic import SecretStr
 from tests.contract.exchange.intents import BTC, market_buy
 from tests.fakes.fake_exchange import FakeExchange
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.paper_feed import poll_prices
 from trader.adapters.exchange.paper_venue import PaperExchange
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import OrderStatus
@@ -33,12 +31,7 @@ async def test_paper_on_public_prices_fills_and_never_touches_private_endpoints(
         request = market_buy("l1", "0.01")
         await paper.place(request)
         fake_exchange.set_price("BTC/USDT", "50100")
-        stop = asyncio.Event()
-
-        async def one_round(_: float) -> None:
-            stop.set()
-
-        await poll_prices(paper, public, [BTC], clock, interval=1.0, stop=stop, sleep=one_round)
+        assert await paper.last_price(BTC) == Decimal(50100)  # the live path: a price read feeds the book
         order = await paper.order(BTC, request.client_order_id)
         assert order is not None and order.status is OrderStatus.FILLED
         assert order.average_price == Decimal(50100)

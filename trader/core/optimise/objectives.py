@@ -25,7 +25,7 @@ CALMAR_DRAWDOWN_FLOOR = 0.01
 
 
 class ObjectiveName(StrEnum):
-    """The objectives ``tradebot optimize --objective`` accepts."""
+    """The objectives ``tradebot optimise --objective`` accepts."""
 
     SHARPE = "sharpe"
     CALMAR = "calmar"

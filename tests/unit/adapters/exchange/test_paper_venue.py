@@ -10,7 +10,6 @@ import pytest
 
 from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
 from tests.contract.exchange.venues import fake_like_btc_market
-from trader.adapters.exchange.paper_feed import CandleReplay
 from trader.adapters.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.candles import CandleFrame
@@ -116,19 +115,17 @@ async def test_load_into_without_saved_state_returns_false(sqlite_url: str) -> N
 
 async def test_replay_fills_market_order_at_next_candle_open_and_serves_history() -> None:
     paper = _paper()
-    sleeps: list[float] = []
+    frame = _frame([50000, 51000, 52000, 53000])
 
-    async def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
+    def row(i: int) -> tuple[int, float, float, float, float, float]:
+        return (int(frame.timestamp[i]), float(frame.open[i]), float(frame.high[i]), float(frame.low[i]),
+                float(frame.close[i]), float(frame.volume[i]))
 
-    replay = CandleReplay(paper, BTC, "1h", _frame([50000, 51000, 52000, 53000]), speed=3600, sleep=sleep)
-    await replay.run(limit=1)
+    paper.on_candle(BTC, "1h", row(0))  # what the replay driver does at each candle
     request = market_buy("r4", "0.01")
     await paper.place(request)
-    closed_at, fills = await replay.step()
-    assert closed_at == datetime(2024, 1, 1, 2, tzinfo=UTC)
+    fills = paper.on_candle(BTC, "1h", row(1))
     assert [(f.client_order_id, f.price) for f in fills] == [(request.client_order_id, Decimal("51000.0"))]
-    assert sleeps == [1.0]
     history = await paper.candles(BTC, "1h")
     assert history.close.tolist() == [50000, 51000]
     assert len(await paper.candles(BTC, "2h")) == 1

@@ -1,4 +1,4 @@
-"""Worker processes kept for a whole `tradebot optimize` run; each fold's study goes to all of them.
+"""Worker processes kept for a whole `tradebot optimise` run; each fold's study goes to all of them.
 
 Threads would not scale (the backtest is Python under the GIL), so the pool spawns ``jobs``
 processes once (importing numpy, numba and the strategies costs seconds per process) and hands
