@@ -43,3 +43,24 @@ def test_one_name_per_meaning() -> None:
              for p in (ROOT / base).rglob("*.py")]
     assert [n for n in names if n.name == "events.py"] == [Path("trader/core/engine/events.py")]
     assert not [n for n in names if "optimiz" in str(n)]
+
+
+def test_store_port_contexts_partition_the_unit_of_work() -> None:
+    """Each repository belongs to exactly one bounded context; the whole unit of work is their union."""
+    from trader.ports.store import (
+        OpsUnitOfWork,
+        ResearchUnitOfWork,
+        TaxUnitOfWork,
+        TradingUnitOfWork,
+        Transaction,
+        UnitOfWork,
+    )
+
+    def members(protocol: type) -> set[str]:
+        return {n for n, v in vars(protocol).items() if isinstance(v, property)}
+
+    contexts = [members(p) for p in (TradingUnitOfWork, OpsUnitOfWork, ResearchUnitOfWork, TaxUnitOfWork)]
+    union = set().union(*contexts)
+    assert sum(len(c) for c in contexts) == len(union)  # disjoint
+    assert not members(UnitOfWork) and not members(Transaction)  # nothing outside a context
+    assert {"orders", "fills", "positions", "candles", "audit", "aud_rates"} <= union

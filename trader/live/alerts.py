@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from trader.core.domain.alerts import Alert
 from trader.ports.clock import Clock
 from trader.ports.notify import Notifier
-from trader.ports.store import OutboxAlert, UnitOfWork, UnitOfWorkFactory
+from trader.ports.store import OpsUnitOfWork, OpsUnitOfWorkFactory, OutboxAlert
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class DispatchResult:
 class AlertService:
     """Enqueue alerts in the outbox and deliver them through the Notifier port."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, notifier: Notifier, clock: Clock,
+    def __init__(self, uow_factory: OpsUnitOfWorkFactory, notifier: Notifier, clock: Clock,
                  policy: RetryPolicy | None = None, on_pending: Callable[[int], None] | None = None,
                  batch_size: int = 50, redact: Callable[[str], str] | None = None) -> None:
         self._uow_factory = uow_factory
@@ -71,7 +71,7 @@ class AlertService:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
-    async def enqueue(self, uow: UnitOfWork, alert: Alert) -> int:
+    async def enqueue(self, uow: OpsUnitOfWork, alert: Alert) -> int:
         """Queue ``alert`` inside the caller's transaction; after ``uow.commit()`` call ``wake()``."""
         return await uow.alerts.enqueue(self._clean(alert), self._clock.now())
 

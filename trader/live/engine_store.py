@@ -27,7 +27,7 @@ from trader.core.engine.state import EngineState
 from trader.core.errors import StoreError
 from trader.core.positions.state import Position
 from trader.core.risk.state import RiskState
-from trader.ports.store import UnitOfWork
+from trader.ports.store import TradingUnitOfWork
 
 _T = TypeVar("_T")
 ENGINE_KEY = "engine:state"
@@ -43,7 +43,7 @@ class EngineSnapshot:
     fill_cursors: Mapping[Symbol, datetime] = field(default_factory=dict)  # venue time of the last fill
 
 
-async def load(uow: UnitOfWork) -> EngineSnapshot:
+async def load(uow: TradingUnitOfWork) -> EngineSnapshot:
     """Return the stored snapshot (an empty one before the first save)."""
     doc = await uow.paper.get(ENGINE_KEY)
     positions = {p.id: p for p in await uow.positions.unfinished()}
@@ -63,7 +63,7 @@ async def load(uow: UnitOfWork) -> EngineSnapshot:
     return EngineSnapshot(state, outbox, cursors)
 
 
-async def save(uow: UnitOfWork, snapshot: EngineSnapshot, now: datetime,
+async def save(uow: TradingUnitOfWork, snapshot: EngineSnapshot, now: datetime,
                finished: Iterable[Position] = (), before: EngineState | None = None) -> None:
     """Write the snapshot (and the positions that just finished) inside the caller's transaction.
 

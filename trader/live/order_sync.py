@@ -19,7 +19,7 @@ from trader.core.domain.orders import ORDER_TRANSITIONS, Fill
 from trader.core.engine.orders import OrderUpdate
 from trader.live.execution import VenueResult
 from trader.ports.exchange import Exchange
-from trader.ports.store import OrderRecord, UnitOfWork
+from trader.ports.store import OrderRecord, TradingUnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ async def _statuses(exchange: Exchange, symbol: Symbol, mine: list[OrderRecord])
     return results
 
 
-async def apply_venue(uow: UnitOfWork, view: VenueView, now: datetime) -> list[OrderUpdate]:
+async def apply_venue(uow: TradingUnitOfWork, view: VenueView, now: datetime) -> list[OrderUpdate]:
     """Record the view in the store; return the updates for ``step``, ordered as the module says."""
     first: list[OrderUpdate] = []
     fills: list[OrderUpdate] = []
@@ -103,7 +103,7 @@ async def apply_venue(uow: UnitOfWork, view: VenueView, now: datetime) -> list[O
     return [*first, *fills, *last]
 
 
-async def record_result(uow: UnitOfWork, result: VenueResult, now: datetime) -> OrderUpdate | None:
+async def record_result(uow: TradingUnitOfWork, result: VenueResult, now: datetime) -> OrderUpdate | None:
     """Store the venue's view of one order; return the status update when the status changed."""
     record = await uow.orders.get(result.client_order_id)
     if record is None:
@@ -127,7 +127,7 @@ async def record_result(uow: UnitOfWork, result: VenueResult, now: datetime) -> 
     return OrderUpdate(result.client_order_id, status, reason=result.reason)
 
 
-async def record_fill(uow: UnitOfWork, fill: Fill, now: datetime) -> OrderUpdate | None:
+async def record_fill(uow: TradingUnitOfWork, fill: Fill, now: datetime) -> OrderUpdate | None:
     """Store a fill of one of our orders once; return its update (None: a stranger's or seen before)."""
     if not fill.client_order_id:
         return None

@@ -21,7 +21,7 @@ from trader.config.sections import RiskConfig, StrategyEntry, TrailingConfig
 from trader.core.errors import InputError, StrategyError
 from trader.core.strategies.base import Param
 from trader.core.strategies.registry import StrategyRegistry
-from trader.ports.store import UnitOfWork
+from trader.ports.store import TradingUnitOfWork
 
 logger = logging.getLogger(__name__)
 
@@ -208,12 +208,12 @@ class ParameterBook:
                              user_message=f"risk.{field}: {why}{hint}") from None
 
     # ── persistence ────────────────────────────────────────────────────────────────────────
-    async def save(self, uow: UnitOfWork, now: datetime) -> None:
+    async def save(self, uow: TradingUnitOfWork, now: datetime) -> None:
         """Write the overrides inside the caller's transaction."""
         await uow.paper.put(OVERRIDES_KEY, dict(self._overrides), now)
 
 
-async def stored_overrides(uow: UnitOfWork) -> dict[str, str]:
+async def stored_overrides(uow: TradingUnitOfWork) -> dict[str, str]:
     """Return the persisted overrides (empty before the first change)."""
     doc = await uow.paper.get(OVERRIDES_KEY)
     return {str(k): str(v) for k, v in (doc or {}).items()}

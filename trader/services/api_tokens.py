@@ -16,7 +16,7 @@ from typing import Final
 
 from trader.core.errors import InputError
 from trader.ports.clock import Clock
-from trader.ports.store import UnitOfWorkFactory
+from trader.ports.store import OpsUnitOfWorkFactory
 from trader.ports.web_records import ApiTokenRecord
 from trader.services.audit import AuditService
 from trader.services.dto import Role
@@ -71,7 +71,7 @@ def _view(record: ApiTokenRecord) -> TokenView:
 class ApiTokenService:
     """Create, list, revoke and check API tokens over the store port."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, audit: AuditService) -> None:
+    def __init__(self, uow_factory: OpsUnitOfWorkFactory, clock: Clock, audit: AuditService) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._audit = audit

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from trader.ports.prices import PriceSource
-from trader.ports.store import AudRate, UnitOfWorkFactory
+from trader.ports.store import AudRate, TaxUnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class RateFetch:
 class AudRateService:
     """Fill the store's missing daily AUD rates from a ``PriceSource`` (CoinGecko)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, source: PriceSource) -> None:
+    def __init__(self, uow_factory: TaxUnitOfWorkFactory, source: PriceSource) -> None:
         self._uow = uow_factory
         self._source = source
 

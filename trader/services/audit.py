@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Final
 
 from trader.ports.clock import Clock
-from trader.ports.store import AuditEntry, UnitOfWork, UnitOfWorkFactory
+from trader.ports.store import AuditEntry, OpsUnitOfWork, OpsUnitOfWorkFactory
 
 MASK: Final = "********"
 _SECRET_WORDS: Final = ("token", "secret", "key", "password", "apprise")
@@ -35,7 +35,7 @@ def _matches(entry: AuditEntry, actor: str | None, action: str | None) -> bool:
 class AuditService:
     """Append and query the audit log over the unit-of-work port."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock,
+    def __init__(self, uow_factory: OpsUnitOfWorkFactory, clock: Clock,
                  redact: Callable[[str], str] | None = None) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -55,7 +55,7 @@ class AuditService:
             await uow.commit()
         return entry_id
 
-    async def record_in(self, uow: UnitOfWork, actor: str, action: str, detail: str = "",
+    async def record_in(self, uow: OpsUnitOfWork, actor: str, action: str, detail: str = "",
                         result: str = "ok") -> int:
         """Append one entry inside the caller's transaction (committed with the change it describes)."""
         return await uow.audit.add(self.entry(actor, action, detail, result))

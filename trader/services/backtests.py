@@ -29,7 +29,7 @@ from trader.core.strategies.base import Strategy
 from trader.live.parameters import ParameterBook
 from trader.ports.charts import ChartRenderer
 from trader.ports.clock import Clock
-from trader.ports.store import BacktestRun, UnitOfWorkFactory
+from trader.ports.store import BacktestRun, ResearchUnitOfWorkFactory
 from trader.services.backtest_chart import trade_chart
 from trader.services.backtest_runs import run_view, strategy_defaults
 from trader.services.dto import (
@@ -55,7 +55,7 @@ def _dec(value: float | None) -> Decimal | None:
 class StoredBacktestService:
     """Implements ``api.BacktestService`` over the candle store."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, renderer: ChartRenderer, clock: Clock, *,
+    def __init__(self, uow_factory: ResearchUnitOfWorkFactory, renderer: ChartRenderer, clock: Clock, *,
                  config: BacktestConfig, book: ParameterBook, store_exchange: str,
                  theme: str = "dark") -> None:
         self._uow = uow_factory

@@ -29,7 +29,7 @@ from trader.core.domain.ids import Symbol
 from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
-from trader.ports.store import UnitOfWorkFactory
+from trader.ports.store import ResearchUnitOfWorkFactory
 from trader.services.candle_csv import iter_candle_chunks, series_from_name
 
 logger = logging.getLogger(__name__)
@@ -129,7 +129,8 @@ def sample_files() -> list[Path]:
 class MarketDataService:
     """Import, fetch, inspect and resample stored candles."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, page: int = DEFAULT_PAGE) -> None:
+    def __init__(self, uow_factory: ResearchUnitOfWorkFactory, clock: Clock,
+                 page: int = DEFAULT_PAGE) -> None:
         self._uow = uow_factory
         self._clock = clock
         self._page = page  # candles asked for per request; venues may return fewer

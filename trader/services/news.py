@@ -15,7 +15,7 @@ from trader.core.analytics.news_tags import NAMES, mentioned_assets
 from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.news import FeedReader, NewsItem
-from trader.ports.store import UnitOfWorkFactory
+from trader.ports.store import ResearchUnitOfWorkFactory
 from trader.services.dto import NewsView
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ class NewsRefresh:
 class NewsService:
     """Refresh feeds and answer ``/news [ASSET]``."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, reader: FeedReader, clock: Clock, *,
+    def __init__(self, uow_factory: ResearchUnitOfWorkFactory, reader: FeedReader, clock: Clock, *,
                  feeds: tuple[tuple[str, str], ...], tickers: tuple[str, ...]) -> None:
         self._uow = uow_factory
         self._reader = reader

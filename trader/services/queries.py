@@ -27,7 +27,7 @@ from trader.live.parameters import ParameterBook
 from trader.ports.backup import BackupInfo
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
-from trader.ports.store import AuditEntry, UnitOfWorkFactory
+from trader.ports.store import AuditEntry, TradingUnitOfWorkFactory
 from trader.services.dto import (
     AssetBalance,
     BalanceView,
@@ -63,7 +63,7 @@ class RunFacts:
 class LiveQueryService:
     """Status, positions, balance, health, locks, strategies and settings (``api.QueryService``)."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, exchange: Exchange, clock: Clock, *, mode: Mode,
+    def __init__(self, uow_factory: TradingUnitOfWorkFactory, exchange: Exchange, clock: Clock, *, mode: Mode,
                  quote: str, book: ParameterBook, facts: Callable[[], RunFacts]) -> None:
         self._uow = uow_factory
         self._exchange = exchange

@@ -25,7 +25,7 @@ from trader.core.errors import DataError, InputError
 from trader.core.strategies.base import Signal
 from trader.live.trading import ActionResult
 from trader.ports.clock import Clock
-from trader.ports.store import UnitOfWorkFactory
+from trader.ports.store import OpsUnitOfWorkFactory
 from trader.ports.web_records import SignalReceipt
 from trader.services.audit import AuditService
 
@@ -101,7 +101,7 @@ class SignalIntakeService:
     """Authenticate and act on webhook signals from the configured sources."""
 
     def __init__(self, sources: Sequence[SignalSource], default_pairs: Sequence[str], engine: EngineSource,
-                 uow_factory: UnitOfWorkFactory, clock: Clock, audit: AuditService, *,
+                 uow_factory: OpsUnitOfWorkFactory, clock: Clock, audit: AuditService, *,
                  max_age_seconds: int = 300) -> None:
         self._sources = {s.name: s for s in sources}
         self._default_pairs = tuple(p.upper() for p in default_pairs)

@@ -1,0 +1,92 @@
+"""Store port, split by bounded context: trading, ops, research and tax, each a module with its own
+unit-of-work protocol and small typed repositories (SQL and in-memory implement them).
+
+Services open ``async with uow_factory() as uow:``, use the repositories, then ``await uow.commit()``;
+leaving the block without commit rolls everything back. Only domain dataclasses cross this port.
+Do not open a unit of work while another one of the same store has an open transaction in the same
+task (commit it first, or pass it down): that raises StoreError, because on SQLite it would deadlock.
+All datetimes are aware UTC; candle times are epoch milliseconds (``CandleFrame.timestamp``).
+"""
+
+from __future__ import annotations
+
+from trader.ports.store.ops import (
+    AlertOutboxRepository,
+    AuditEntry,
+    AuditRepository,
+    OpsUnitOfWork,
+    OutboxAlert,
+    SecretRecord,
+    SecretRepository,
+)
+from trader.ports.store.research import (
+    BacktestRun,
+    BacktestRunRepository,
+    CandleRepository,
+    CandleSeries,
+    ResearchUnitOfWork,
+)
+from trader.ports.store.tax import (
+    AudRate,
+    AudRateRepository,
+    OpeningHoldingRepository,
+    OpeningParcel,
+    TaxUnitOfWork,
+)
+from trader.ports.store.trading import (
+    EquityRepository,
+    EquitySnapshot,
+    FillRepository,
+    OrderRecord,
+    OrderRepository,
+    PaperStateRepository,
+    PositionRepository,
+    RiskStateRepository,
+    TradingUnitOfWork,
+)
+from trader.ports.store.transaction import JsonValue, Transaction
+from trader.ports.store.unit import (
+    OpsUnitOfWorkFactory,
+    ResearchUnitOfWorkFactory,
+    TaxUnitOfWorkFactory,
+    TradingUnitOfWorkFactory,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+
+__all__ = [
+    "AlertOutboxRepository",
+    "AudRate",
+    "AudRateRepository",
+    "AuditEntry",
+    "AuditRepository",
+    "BacktestRun",
+    "BacktestRunRepository",
+    "CandleRepository",
+    "CandleSeries",
+    "EquityRepository",
+    "EquitySnapshot",
+    "FillRepository",
+    "JsonValue",
+    "OpeningHoldingRepository",
+    "OpeningParcel",
+    "OpsUnitOfWork",
+    "OpsUnitOfWorkFactory",
+    "OrderRecord",
+    "OrderRepository",
+    "OutboxAlert",
+    "PaperStateRepository",
+    "PositionRepository",
+    "ResearchUnitOfWork",
+    "ResearchUnitOfWorkFactory",
+    "RiskStateRepository",
+    "SecretRecord",
+    "SecretRepository",
+    "TaxUnitOfWork",
+    "TaxUnitOfWorkFactory",
+    "TradingUnitOfWork",
+    "TradingUnitOfWorkFactory",
+    "Transaction",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
