@@ -17,8 +17,8 @@ import sys
 from collections.abc import Sequence
 
 from trader import __version__
-from trader.adapters.ops.log_setup import redact
 from trader.core.errors import ConfigError, StoreError, TraderError
+from trader.runtime.offline import explain_store_failure, redact
 
 # Each module exposes register(subparsers). Add new command groups here, one line each.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -118,9 +118,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _store_failure(exc: BaseException) -> TraderError | None:
     """Return the one-line explanation of a database failure (read-only, full, corrupt, unreachable)."""
-    from trader.adapters.store.failures import explain
-
-    return explain(exc)
+    return explain_store_failure(exc)
 
 
 SIGPIPE_EXIT = 128 + 13  # what a shell reports for a process ended by SIGPIPE, like `head`'s writers

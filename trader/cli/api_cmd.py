@@ -9,9 +9,9 @@ import argparse
 import sys
 from typing import Any
 
-from trader.cli.secrets_cmd import open_store
 from trader.config import load_settings
 from trader.runtime.clock import SystemClock
+from trader.runtime.offline import open_store
 from trader.services.api_tokens import ApiTokenService
 from trader.services.audit import AuditService
 from trader.services.dto import Role

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trader.cli.secrets_cmd import open_store
 from trader.config import load_settings
 from trader.core.errors import InputError
 from trader.runtime.clock import SystemClock
+from trader.runtime.offline import open_store
 from trader.services.audit import AuditService
 
 

@@ -109,10 +109,10 @@ async def _run(args: argparse.Namespace) -> int:
     if args.csv:
         _write(args.csv, trades_csv(result))
     if args.png:
-        from trader.adapters.charts.renderer import MatplotlibChartRenderer
+        from trader.runtime.offline import chart_renderer
 
         title = f"{result.strategy} · {', '.join(result.pairs)} · {result.timeframe}"
-        _write_bytes(args.png, MatplotlibChartRenderer().equity(result.equity, title=title))
+        _write_bytes(args.png, chart_renderer().equity(result.equity, title=title))
     if args.png_trades:
         _write_trade_charts(args.png_trades, result, candles)
     if args.json or args.save:
@@ -126,10 +126,10 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def _write_trade_charts(path: Path, result: BacktestResult, candles: dict[Symbol, CandleFrame]) -> None:
-    from trader.adapters.charts.renderer import MatplotlibChartRenderer
+    from trader.runtime.offline import chart_renderer
     from trader.services.backtest_chart import trade_chart
 
-    renderer = MatplotlibChartRenderer()
+    renderer = chart_renderer()
     for pair in result.pairs:
         target = path if len(result.pairs) == 1 else \
             path.with_name(f"{path.stem}-{pair.replace('/', '_')}{path.suffix or '.png'}")
@@ -166,10 +166,9 @@ def _store_loader(settings: Any, exchange: str) -> Loader:
 async def _save(settings: Any, document: str) -> int:
     import json
 
-    from trader.adapters.store.migrate import upgrade_async
-    from trader.adapters.store.uow import Database
     from trader.ports.store import BacktestRun
     from trader.runtime.clock import SystemClock
+    from trader.runtime.offline import open_store
 
     data = json.loads(document)
     run = BacktestRun(created_at=SystemClock().now(), strategy=data["strategy"], params=data["params"],
@@ -177,15 +176,9 @@ async def _save(settings: Any, document: str) -> int:
                       period_start=datetime.fromisoformat(data["start"]),
                       period_end=datetime.fromisoformat(data["end"]), kpis=data["kpis"],
                       trades=data["trades"])
-    if settings.database.auto_upgrade:
-        await upgrade_async(settings.database.url)
-    database = Database.from_config(settings.database)
-    try:
-        async with database.uow() as uow:
-            run_id = await uow.backtests.add(run)
-            await uow.commit()
-    finally:
-        await database.dispose()
+    async with open_store(settings) as uow_factory, uow_factory() as uow:
+        run_id = await uow.backtests.add(run)
+        await uow.commit()
     return run_id
 
 

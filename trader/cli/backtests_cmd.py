@@ -29,9 +29,9 @@ def register(sub: Any) -> None:
 
 
 async def _list(args: argparse.Namespace) -> int:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
     from trader.core.strategies.registry import default_registry
+    from trader.runtime.offline import open_store
     from trader.services.backtest_runs import run_view, strategy_defaults
 
     if not 1 <= args.limit <= 1000:

@@ -13,6 +13,7 @@ from trader.config import Settings, load_settings
 from trader.core.domain.candles import ms_to_datetime, timeframe_ms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import ArgError
+from trader.runtime import offline
 from trader.runtime.clock import SystemClock
 from trader.services.market_data import GapReport, MarketDataService
 
@@ -55,16 +56,8 @@ def register(sub: Any) -> None:
 @asynccontextmanager
 async def market_data(settings: Settings) -> AsyncIterator[MarketDataService]:
     """Yield the service over the configured database, upgrading the schema if allowed."""
-    from trader.adapters.store.migrate import upgrade_async
-    from trader.adapters.store.uow import Database
-
-    if settings.database.auto_upgrade:
-        await upgrade_async(settings.database.url)
-    database = Database.from_config(settings.database)
-    try:
-        yield MarketDataService(database.uow_factory, SystemClock())
-    finally:
-        await database.dispose()
+    async with offline.open_store(settings) as uow_factory:
+        yield MarketDataService(uow_factory, SystemClock())
 
 
 async def _import(args: argparse.Namespace) -> int:
@@ -87,11 +80,9 @@ async def _import_samples(args: argparse.Namespace) -> int:
 
 
 async def _fetch(args: argparse.Namespace) -> int:
-    from trader.adapters.exchange.ccxt_venue import CcxtExchange
-
     settings = load_settings(args.config)
     config = settings.exchange.model_copy(update={"name": args.exchange or settings.exchange.name})
-    venue = CcxtExchange(config, public_only=True)
+    venue = offline.public_venue(config)
     try:
         async with market_data(settings) as service:
             for pair in args.pair:

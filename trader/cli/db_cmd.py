@@ -9,6 +9,7 @@ from typing import Any
 
 from trader.config import load_settings
 from trader.core.errors import InputError
+from trader.runtime import offline
 
 
 def register(sub: Any) -> None:
@@ -40,68 +41,53 @@ def register(sub: Any) -> None:
 
 
 async def _upgrade(args: argparse.Namespace) -> int:
-    from trader.adapters.store import migrate
-
     url = load_settings(args.config).database.url
-    await migrate.upgrade_async(url, args.revision)
-    print(f"database at revision {await migrate.current_revision(url)} ({_safe(url)})")
+    print(f"database at revision {await offline.upgrade(url, args.revision)} ({offline.safe_url(url)})")
     return 0
 
 
 async def _downgrade(args: argparse.Namespace) -> int:
-    from trader.adapters.store import migrate
-
     if not args.yes:
         raise InputError(f"downgrading to {args.revision} drops tables and their data; add --yes to confirm")
     url = load_settings(args.config).database.url
-    await migrate.downgrade_async(url, args.revision)
-    print(f"database at revision {await migrate.current_revision(url) or 'base'} ({_safe(url)})")
+    current = await offline.downgrade(url, args.revision)
+    print(f"database at revision {current or 'base'} ({offline.safe_url(url)})")
     return 0
 
 
 async def _current(args: argparse.Namespace) -> int:
-    from trader.adapters.store import migrate
-
     url = load_settings(args.config).database.url
-    current = await migrate.current_revision(url)
-    head = migrate.head_revision()
+    current, head = await offline.revisions(url)
     state = "up to date" if current == head else "needs `tradebot db upgrade`"
-    print(f"database {_safe(url)}: revision {current or 'none'}; code head {head} ({state})")
+    print(f"database {offline.safe_url(url)}: revision {current or 'none'}; code head {head} ({state})")
     return 0
 
 
 def _backup(args: argparse.Namespace) -> int:
-    from trader.adapters.store.backup import SqlDatabaseBackup, backup_to
     from trader.runtime.backups import backup_cipher, backup_folder
 
     settings = load_settings(args.config)
     cipher = backup_cipher(settings, wanted=args.encrypt)
     now = datetime.now(UTC)
     if args.path:
-        info = backup_to(settings.database.url, Path(args.path), now, cipher)
+        info = offline.backup(settings.database.url, now, cipher, path=Path(args.path))
     else:
         folder = Path(args.to) if args.to else backup_folder(settings)
-        info = SqlDatabaseBackup(settings.database.url, folder, cipher).take(now)
+        info = offline.backup(settings.database.url, now, cipher, folder=folder)
     kind = "encrypted " if info.encrypted else ""
-    print(f"backed up {_safe(settings.database.url)} to {kind}{info.path} ({info.size_bytes:,} bytes)")
+    where = offline.safe_url(settings.database.url)
+    print(f"backed up {where} to {kind}{info.path} ({info.size_bytes:,} bytes)")
     return 0
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from trader.adapters.store.backup import restore_backup
     from trader.runtime.backups import backup_cipher
 
     settings = load_settings(args.config)
     source = Path(args.file)
     if not source.is_file():
         raise InputError(f"no backup file at {source}")
-    report = restore_backup(source, settings.database.url, backup_cipher(settings, wanted=False),
-                            force=args.force)
+    report = offline.restore(source, settings.database.url, backup_cipher(settings, wanted=False),
+                             force=args.force)
     print(f"restored {report.source} into {report.target}; start the service to reconcile with the venue")
     return 0
-
-
-def _safe(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)

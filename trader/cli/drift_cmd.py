@@ -43,11 +43,11 @@ def since_date(text: str | None) -> datetime | None:
 
 
 async def _drift(args: argparse.Namespace) -> int:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
     from trader.core.strategies.registry import default_registry
     from trader.runtime.clock import SystemClock
     from trader.runtime.container import replay_settings
+    from trader.runtime.offline import open_store
     from trader.services.drift import DriftService, DriftSetup
     from trader.services.drift_text import drift_report
 

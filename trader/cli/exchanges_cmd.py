@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from trader.adapters.exchange.capability_table import SUPPORTED_VENUES, capability_rows, markdown_table
+from trader.runtime.offline import capability_table, supported_venues
 
 
 def register(sub: Any) -> None:
@@ -13,14 +13,13 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser("exchanges", help="exchange information")
     inner = parser.add_subparsers(dest="exchanges_command", metavar="ACTION", required=True)
     caps = inner.add_parser("capabilities", help="print the capability table (Markdown) per venue")
-    caps.add_argument("venues", nargs="*", metavar="VENUE", help=f"default: {' '.join(SUPPORTED_VENUES)}")
+    caps.add_argument("venues", nargs="*", metavar="VENUE", help=f"default: {' '.join(supported_venues())}")
     caps.set_defaults(func=_capabilities)
 
 
 def _capabilities(args: argparse.Namespace) -> int:
-    venues = tuple(args.venues) or SUPPORTED_VENUES
-    rows = capability_rows(venues)
-    print(markdown_table(rows))
+    rows, table = capability_table(tuple(args.venues))
+    print(table)
     watched = [r["venue"] for r in rows if r["native stop"] == "no"]
     if watched:
         print(f"\nNo native stop (the engine watches the price and sends the exit): {', '.join(watched)}")

@@ -140,9 +140,9 @@ async def _export(args: argparse.Namespace) -> int:
     events = opening_events(opening) + events_from_fills(fills, rates, zone=zone)  # opening first on ties
     report = build_cgt_report(events, args.year, method, zone=zone, opening_losses=prior)
     koinly = koinly_csv(fills, rates, zone, fy)
-    from trader.adapters.charts.tax_summary import render_tax_summary  # matplotlib only when exporting
+    from trader.runtime.offline import tax_summary_png  # matplotlib only when exporting
 
-    png = render_tax_summary(report)
+    png = tax_summary_png(report)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"cgt_{fy.label}_{method.value}"
     outputs = {args.out / f"{stem}.csv": cgt_csv(report).encode(), args.out / f"{stem}.png": png,
@@ -164,8 +164,8 @@ async def _export(args: argparse.Namespace) -> int:
 
 
 async def _store_fills(args: argparse.Namespace) -> tuple[list[Fill], list[OpeningParcel]]:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.runtime.offline import open_store
 
     async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
         fills: list[Fill] = await uow.fills.since(EPOCH)
@@ -174,8 +174,8 @@ async def _store_fills(args: argparse.Namespace) -> tuple[list[Fill], list[Openi
 
 
 async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneInfo) -> list[AudRate]:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.runtime.offline import open_store
 
     settings = load_settings(args.config)
     if settings.prices.fetch_aud_rates and not args.no_fetch_rates:
@@ -190,9 +190,9 @@ async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneIn
 
 
 async def _import_rates(args: argparse.Namespace) -> int:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
     from trader.ports.store import AudRate as StoredRate
+    from trader.runtime.offline import open_store
 
     parsed = parse_rates_csv(_read(args.file, "rates"), default_source=args.file.name)
     async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
@@ -203,7 +203,7 @@ async def _import_rates(args: argparse.Namespace) -> int:
 
 
 async def _fetch_needed(settings: Settings, needed: set[tuple[str, date]]) -> None:
-    from trader.cli.secrets_cmd import open_store
+    from trader.runtime.offline import open_store
     from trader.runtime.prices import aud_rate_service
 
     async with open_store(settings) as uow_factory, aud_rate_service(settings.prices, uow_factory) as rates:
@@ -236,10 +236,9 @@ async def _fetch_rates(args: argparse.Namespace) -> int:
 
 
 async def _fetch_market_rates(args: argparse.Namespace) -> int:
-    from trader.adapters.exchange.ccxt_venue import CcxtExchange
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
     from trader.ports.store import AudRate as StoredRate
+    from trader.runtime.offline import open_store, public_venue
 
     try:
         base, quote = split_symbol(args.market.upper())
@@ -249,8 +248,8 @@ async def _fetch_market_rates(args: argparse.Namespace) -> int:
         raise InputError(f"--market {args.market} is not quoted in AUD (e.g. USDT/AUD)")
     until = args.until or datetime.now(UTC).date()
     settings = load_settings(args.config)
-    exchange = CcxtExchange(settings.exchange, public_only=True)
-    source = f"{exchange.venue} {base}/{quote} 1d close"
+    exchange = public_venue(settings.exchange)
+    source = f"{settings.exchange.name} {base}/{quote} 1d close"
     cursor = datetime.combine(args.since, datetime.min.time(), tzinfo=UTC)
     rates: list[AudRate] = []
     try:
@@ -276,8 +275,8 @@ def _ms(day: date) -> int:
 
 
 async def _import_holdings(args: argparse.Namespace) -> int:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.runtime.offline import open_store
 
     parsed = parse_holdings_csv(_read(args.file, "holdings"), str(args.file), _zone(args.timezone))
     async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
@@ -293,8 +292,8 @@ async def _import_holdings(args: argparse.Namespace) -> int:
 
 
 async def _list_holdings(args: argparse.Namespace) -> int:
-    from trader.cli.secrets_cmd import open_store
     from trader.config import load_settings
+    from trader.runtime.offline import open_store
 
     async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
         parcels = await uow.opening_holdings.all()

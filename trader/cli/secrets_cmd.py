@@ -9,23 +9,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
-from trader.adapters.ops.secret_store import (
-    SECRET_FIELDS,
-    SecretStore,
-    build_cipher,
-    check_name,
-    configured_keys,
-    generate_key,
-)
 from trader.cli import totp_setup
-from trader.config import Settings, load_settings
+from trader.config import load_settings
 from trader.core.errors import SecretError
-from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.clock import SystemClock
+from trader.runtime.offline import (
+    SECRET_FIELDS,
+    check_name,
+    generate_key,
+    open_store,
+    secret_cipher,
+    secret_key_count,
+    secret_store,
+)
 from trader.services.audit import AuditService
 
 ACTOR = "cli"
@@ -50,21 +48,6 @@ def register(sub: Any) -> None:
     totp_setup.register(inner, open_store, ACTOR)
 
 
-@asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
-    """Yield a unit-of-work factory for the configured database, upgrading the schema if allowed."""
-    from trader.adapters.store.migrate import upgrade_async
-    from trader.adapters.store.uow import Database
-
-    if settings.database.auto_upgrade:
-        await upgrade_async(settings.database.url)
-    database = Database.from_config(settings.database)
-    try:
-        yield database.uow
-    finally:
-        await database.dispose()
-
-
 def read_value(name: str) -> str:
     """Return the secret from a hidden prompt (terminal) or stdin (pipe), without the final newline."""
     if sys.stdin.isatty():
@@ -79,10 +62,10 @@ def read_value(name: str) -> str:
 async def _set(args: argparse.Namespace) -> int:
     name = check_name(args.name)
     settings = load_settings(args.config)
-    cipher = build_cipher(configured_keys(settings.ops))  # a key problem fails before asking for the value
+    cipher = secret_cipher(settings)  # a key problem fails before asking for the value
     value = read_value(name)
     async with open_store(settings) as uow_factory:
-        await SecretStore(uow_factory, cipher, SystemClock()).set(name, value)
+        await secret_store(uow_factory, cipher, SystemClock()).set(name, value)
         await AuditService(uow_factory, SystemClock()).record(ACTOR, "secrets.set", name)
     print(f"stored {name} (encrypted)")
     return 0
@@ -91,7 +74,7 @@ async def _set(args: argparse.Namespace) -> int:
 async def _list(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     async with open_store(settings) as uow_factory:
-        infos = await SecretStore(uow_factory, None, SystemClock()).stored()
+        infos = await secret_store(uow_factory, None, SystemClock()).stored()
     if not infos:
         print("no secrets stored")
         return 0
@@ -103,13 +86,12 @@ async def _list(args: argparse.Namespace) -> int:
 
 async def _rotate(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    keys = configured_keys(settings.ops)
-    cipher = build_cipher(keys)
+    cipher = secret_cipher(settings)
     async with open_store(settings) as uow_factory:
-        count = await SecretStore(uow_factory, cipher, SystemClock()).rotate()
+        count = await secret_store(uow_factory, cipher, SystemClock()).rotate()
         await AuditService(uow_factory, SystemClock()).record(ACTOR, "secrets.rotate", f"{count} secret(s)")
     print(f"re-encrypted {count} secret(s) with the newest key")
-    if len(keys) > 1:
+    if secret_key_count(settings) > 1:
         print("you can now remove the older key(s) from TRADER_OPS__SECRETS_KEY / the key file")
     return 0
 
@@ -118,7 +100,7 @@ async def _delete(args: argparse.Namespace) -> int:
     name = check_name(args.name)
     settings = load_settings(args.config)
     async with open_store(settings) as uow_factory:
-        deleted = await SecretStore(uow_factory, None, SystemClock()).delete(name)
+        deleted = await secret_store(uow_factory, None, SystemClock()).delete(name)
         result = "ok" if deleted else "not stored"
         await AuditService(uow_factory, SystemClock()).record(ACTOR, "secrets.delete", name, result)
     if not deleted:

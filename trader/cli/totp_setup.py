@@ -16,9 +16,9 @@ from typing import Any
 import pyotp
 import segno
 
-from trader.adapters.ops.secret_store import SecretStore, build_cipher, configured_keys
 from trader.config import load_settings
 from trader.runtime.clock import SystemClock
+from trader.runtime.offline import secret_cipher, secret_store
 from trader.services.audit import AuditService
 
 NAME = "telegram.admin_totp_secret"
@@ -49,10 +49,10 @@ def write_qr(uri: str, path: Path) -> None:
 
 async def _setup(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
-    cipher = build_cipher(configured_keys(settings.ops))  # a key problem fails before anything is made
+    cipher = secret_cipher(settings)  # a key problem fails before anything is made
     secret = pyotp.random_base32(length=32)
     async with args.open_store(settings) as uow_factory:
-        await SecretStore(uow_factory, cipher, SystemClock()).set(NAME, secret)
+        await secret_store(uow_factory, cipher, SystemClock()).set(NAME, secret)
         await AuditService(uow_factory, SystemClock()).record(args.actor, "secrets.totp_setup", NAME)
     uri = provisioning_uri(secret, args.account)
     qr = Path(args.qr)
