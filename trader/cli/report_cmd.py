@@ -22,11 +22,6 @@ from trader.core.analytics.tax import (
     FinancialYear,
     MatchMethod,
     OpeningParcel,
-    build_cgt_report,
-    cgt_csv,
-    events_from_fills,
-    koinly_csv,
-    opening_events,
     parse_fills_csv,
     parse_holdings_csv,
     parse_rates_csv,
@@ -39,8 +34,7 @@ from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.domain.orders import Fill
 from trader.core.errors import InputError
 from trader.core.formatting import money
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+from trader.services.tax_export import build_export, stored_rates, stored_records
 
 
 def register(sub: Any) -> None:
@@ -129,24 +123,22 @@ async def _export(args: argparse.Namespace) -> int:
     if args.fills is not None:
         fills = fills_through(parse_fills_csv(_read(args.fills, "fills")), fy.end, zone)
     else:
-        stored_fills, stored_opening = await _store_fills(args)
-        fills = fills_through(stored_fills, fy.end, zone)
+        fills, stored_opening = await _store_fills(args, fy, zone)
         opening = opening if args.holdings is not None else stored_opening
     if args.rates is not None:
         stored = parse_rates_csv(_read(args.rates, "rates"))
     else:
         stored = await _store_rates(args, fills, zone)
     rates = AudRates(stored, max_stale_days=args.rate_fallback_days)
-    events = opening_events(opening) + events_from_fills(fills, rates, zone=zone)  # opening first on ties
-    report = build_cgt_report(events, args.year, method, zone=zone, opening_losses=prior)
-    koinly = koinly_csv(fills, rates, zone, fy)
+    export = build_export(fills, opening, rates, fy, method, zone, prior)
+    report = export.report
     from trader.runtime.offline import tax_summary_png  # matplotlib only when exporting
 
     png = tax_summary_png(report)
     args.out.mkdir(parents=True, exist_ok=True)
     stem = f"cgt_{fy.label}_{method.value}"
-    outputs = {args.out / f"{stem}.csv": cgt_csv(report).encode(), args.out / f"{stem}.png": png,
-               args.out / f"koinly_{fy.label}.csv": koinly.encode()}
+    outputs = {args.out / f"{stem}.csv": export.cgt_csv.encode(), args.out / f"{stem}.png": png,
+               args.out / f"koinly_{fy.label}.csv": export.koinly_csv.encode()}
     for path, data in outputs.items():
         path.write_bytes(data)
     s = report.summary
@@ -157,20 +149,19 @@ async def _export(args: argparse.Namespace) -> int:
           f"(applied {money(s.prior_year_losses_applied, AUD)}), "
           f"net capital gain {money(s.net_capital_gain, AUD)}, "
           f"losses carried forward {money(s.losses_carried_forward, AUD)}")
-    print(ato_method_note(method, identified=all(p.source for p in opening)))
+    print(ato_method_note(method, identified=export.opening_identified))
     for path in outputs:
         print(f"wrote {path}")
     return 0
 
 
-async def _store_fills(args: argparse.Namespace) -> tuple[list[Fill], list[OpeningParcel]]:
+async def _store_fills(args: argparse.Namespace, fy: FinancialYear, zone: ZoneInfo
+                       ) -> tuple[list[Fill], list[OpeningParcel]]:
     from trader.config import load_settings
     from trader.runtime.offline import open_store
 
-    async with open_store(load_settings(args.config)) as uow_factory, uow_factory() as uow:
-        fills: list[Fill] = await uow.fills.since(EPOCH)
-        opening = await uow.opening_holdings.all()
-    return fills, opening
+    async with open_store(load_settings(args.config)) as uow_factory:
+        return await stored_records(uow_factory, uow_factory, fy, zone)
 
 
 async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneInfo) -> list[AudRate]:
@@ -178,15 +169,13 @@ async def _store_rates(args: argparse.Namespace, fills: list[Fill], zone: ZoneIn
     from trader.runtime.offline import open_store
 
     settings = load_settings(args.config)
-    if settings.prices.fetch_aud_rates and not args.no_fetch_rates:
-        await _fetch_needed(settings, needed_rates(fills, zone))
-    found: list[AudRate] = []
-    async with open_store(settings) as uow_factory, uow_factory() as uow:
-        for currency, day in sorted(needed_rates(fills, zone)):
-            row = await uow.aud_rates.on_or_before(currency, day)
-            if row is not None:  # AudRates decides whether a stale row is acceptable
-                found.append(AudRate(row.day, row.currency, row.rate, row.source))
-    return found
+
+    async def fetch(needed: set[tuple[str, date]]) -> None:
+        await _fetch_needed(settings, needed)
+
+    allowed = settings.prices.fetch_aud_rates and not args.no_fetch_rates
+    async with open_store(settings) as uow_factory:
+        return await stored_rates(uow_factory, fills, zone, fetch if allowed else None)
 
 
 async def _import_rates(args: argparse.Namespace) -> int:
@@ -222,9 +211,9 @@ async def _fetch_rates(args: argparse.Namespace) -> int:
         if args.year is None or not 2000 <= args.year <= 2100:
             raise InputError("--source coingecko needs --year YEAR (the income year, e.g. 2024)")
         settings = load_settings(args.config)
-        fills, _ = await _store_fills(args)
         zone = _zone("Australia/Sydney")
-        needed = needed_rates(fills_through(fills, FinancialYear(args.year).end, zone), zone)
+        fills, _ = await _store_fills(args, FinancialYear(args.year), zone)
+        needed = needed_rates(fills, zone)
         if not needed:
             print(f"the records need no AUD rates up to the end of the {FinancialYear(args.year).label} year")
             return 0

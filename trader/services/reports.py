@@ -20,15 +20,9 @@ from trader.core.analytics.kpis import trade_stats
 from trader.core.analytics.records import TradeRecord, equity_curve
 from trader.core.analytics.tax import (
     AudRates,
-    build_cgt_report,
-    cgt_csv,
-    events_from_fills,
-    opening_events,
 )
 from trader.core.analytics.tax.ato import FinancialYear
-from trader.core.analytics.tax.cgt_events import fills_through, needed_rates
 from trader.core.analytics.tax.parcels import ato_method_note
-from trader.core.analytics.tax.rates import AudRate
 from trader.core.domain.enums import ExitReason
 from trader.core.domain.money import ZERO
 from trader.core.errors import DataError, InputError
@@ -52,6 +46,7 @@ from trader.services.dto import (
     TradeQuery,
     TradeView,
 )
+from trader.services.tax_export import build_export, stored_rates, stored_records
 
 logger = logging.getLogger(__name__)
 
@@ -203,22 +198,19 @@ class StoreReportService:
         if not 2000 <= year <= 2100:
             raise InputError(f"year {year}", user_message="Give the income year by its end, e.g. /tax 2024.")
         fy = FinancialYear(year)
-        async with self._uow() as uow:
-            fills = fills_through(await uow.fills.since(EPOCH), fy.end, self._zone)
-            opening = await uow.opening_holdings.all()
-        needed = needed_rates(fills, self._zone)
-        fetched = await self._fetch_rates(needed)
-        async with self._uow() as uow:
-            stored: list[AudRate] = []
-            for currency, day in sorted(needed):
-                row = await uow.aud_rates.on_or_before(currency, day)
-                if row is not None:
-                    stored.append(AudRate(row.day, row.currency, row.rate, row.source))
+        fills, opening = await stored_records(self._uow, self._uow, fy, self._zone)
+        fetches: list[RateFetch] = []
+
+        async def fetch(needed: set[tuple[str, date]]) -> None:
+            if (fetched := await self._fetch_rates(needed)) is not None:
+                fetches.append(fetched)
+
+        stored = await stored_rates(self._uow, fills, self._zone, fetch)
         if not any(fy.contains(f.timestamp.astimezone(self._zone).date()) for f in fills):
             raise DataError(f"no fills in {fy.label}",
                             user_message=f"No trades in the income year {fy.label}.")
-        events = opening_events(opening) + events_from_fills(fills, AudRates(stored), zone=self._zone)
-        report = build_cgt_report(events, year, method, zone=self._zone)
+        export = build_export(fills, opening, AudRates(stored), fy, method, self._zone)
+        report, fetched = export.report, (fetches[0] if fetches else None)
         s = report.summary
         others = " · ".join(f"/tax {year} {m.value}" for m in TaxMethod if m is not method)
         caption = "\n".join((
@@ -227,12 +219,12 @@ class StoreReportService:
             f"Losses from earlier years: {money(s.prior_year_losses, 'AUD')} brought forward, "
             f"{money(s.prior_year_losses_applied, 'AUD')} used, "
             f"{money(s.losses_carried_forward, 'AUD')} carried forward",
-            ato_method_note(method, identified=all(p.source for p in opening)),
+            ato_method_note(method, identified=export.opening_identified),
             *((f"AUD rates: {fetched.stored} fetched from {fetched.source} for this report",)
               if fetched is not None and fetched.stored else ()),
             f"Other methods: {others}",
         ))
-        return DocumentFile(f"cgt_{fy.label}_{method.value}.csv", cgt_csv(report).encode(), caption)
+        return DocumentFile(f"cgt_{fy.label}_{method.value}.csv", export.cgt_csv.encode(), caption)
 
 
     async def _fetch_rates(self, needed: set[tuple[str, date]]) -> RateFetch | None:
