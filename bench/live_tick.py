@@ -42,7 +42,7 @@ from tests.fakes.fake_exchange.candles import rows_from_arrays  # noqa: E402
 from trader.adapters.exchange.ccxt_venue import CcxtExchange  # noqa: E402
 from trader.adapters.exchange.retry import RetryPolicy  # noqa: E402
 from trader.adapters.store.migrate import upgrade_async  # noqa: E402
-from trader.adapters.store.uow import Database  # noqa: E402
+from trader.adapters.store.sql.uow import Database  # noqa: E402
 from trader.config.sections import ExchangeConfig, RiskConfig, StrategyEntry, TrailingConfig  # noqa: E402
 from trader.core.domain.candles import CandleFrame, ms_to_datetime  # noqa: E402
 from trader.core.domain.ids import Symbol  # noqa: E402

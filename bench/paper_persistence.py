@@ -24,7 +24,7 @@ from pathlib import Path
 from trader.adapters.exchange.paper_store import PaperStateStore
 from trader.adapters.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
 from trader.adapters.store import migrate
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.core.domain.enums import OrderPurpose, OrderType, Side
 from trader.core.domain.ids import PositionId, Symbol, client_order_id
 from trader.core.domain.market import MarketSpec

@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from trader.adapters.store import migrate
-from trader.adapters.store.memory import MemoryStore
-from trader.adapters.store.uow import Database
+from trader.adapters.store.memory.uow import MemoryStore
+from trader.adapters.store.sql.uow import Database
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol

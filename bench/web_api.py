@@ -33,7 +33,7 @@ from tests.contract.store.builders import position  # noqa: E402
 from tests.fixtures.live_runtime import runtime_settings  # noqa: E402
 from trader.adapters.ops.health import HealthServer, Metrics  # noqa: E402
 from trader.adapters.store.migrate import upgrade_async  # noqa: E402
-from trader.adapters.store.uow import Database  # noqa: E402
+from trader.adapters.store.sql.uow import Database  # noqa: E402
 from trader.config import OpsConfig  # noqa: E402
 from trader.core.domain.enums import Direction, ExitReason  # noqa: E402
 from trader.core.domain.ids import PositionId, Symbol  # noqa: E402

@@ -64,3 +64,11 @@ def test_store_port_contexts_partition_the_unit_of_work() -> None:
     assert sum(len(c) for c in contexts) == len(union)  # disjoint
     assert not members(UnitOfWork) and not members(Transaction)  # nothing outside a context
     assert {"orders", "fills", "positions", "candles", "audit", "aud_rates"} <= union
+
+
+def test_store_sides_have_the_same_files() -> None:
+    """The SQL and the in-memory store are laid out alike: one module per context, a unit of work."""
+    store = ROOT / "trader" / "adapters" / "store"
+    sql = {p.name for p in (store / "sql").glob("*.py")}
+    memory = {p.name for p in (store / "memory").glob("*.py")} - {"tables.py"}  # memory's overlay tables
+    assert sql == memory == {"__init__.py", "uow.py", "trading.py", "ops.py", "research.py", "tax.py"}

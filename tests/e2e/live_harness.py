@@ -19,7 +19,7 @@ from tests.fakes.fake_exchange import FakeExchange
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.adapters.exchange.retry import RetryPolicy
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config.sections import ExchangeConfig, RiskConfig, TrailingConfig
 from trader.core.domain.alerts import Alert
 from trader.core.domain.candles import CandleFrame, datetime_to_ms

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config import (
     DatabaseConfig,
     ExchangeConfig,

@@ -112,7 +112,7 @@ async def test_live_restarts_under_faults_start_every_time_lose_nothing_and_aler
     accepted = Counter(e.client_id for e in fake_exchange.venue.accepted())
     assert accepted and all(n == 1 for n in accepted.values()), f"duplicate orders: {accepted}"
     assert _count(tmp_path, FAULT_KIND) == episodes and _count(tmp_path, CLEARED_KIND) == episodes
-    from trader.adapters.store.uow import Database
+    from trader.adapters.store.sql.uow import Database
 
     db = Database.from_url(settings.database.url)
     try:

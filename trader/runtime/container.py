@@ -31,7 +31,7 @@ from trader.adapters.ops.log_tail import LogTail
 from trader.adapters.ops.secret_store import load_secrets, overlay_settings
 from trader.adapters.store.locks import InstanceLock, acquire_instance_lock
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config import DatabaseConfig, Settings, masked_dump
 from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.enums import Mode

@@ -47,7 +47,7 @@ def explain_store_failure(exc: BaseException) -> TraderError | None:
 async def open_store(settings: Settings) -> AsyncIterator[UnitOfWorkFactory]:
     """Yield a unit-of-work factory for the configured database, upgrading the schema if allowed."""
     from trader.adapters.store.migrate import upgrade_async
-    from trader.adapters.store.uow import Database
+    from trader.adapters.store.sql.uow import Database
 
     if settings.database.auto_upgrade:
         await upgrade_async(settings.database.url)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from trader.adapters.store import migrate
-from trader.adapters.store.memory import MemoryStore
-from trader.adapters.store.uow import Database
+from trader.adapters.store.memory.uow import MemoryStore
+from trader.adapters.store.sql.uow import Database
 from trader.ports.store import UnitOfWorkFactory
 
 

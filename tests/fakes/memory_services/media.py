@@ -15,7 +15,7 @@ import pandas as pd
 from tests.fakes.memory_services.control import MemoryControl
 from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
 from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config import ExchangeConfig, RiskConfig
 from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.enums import Mode

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, TradingState
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec

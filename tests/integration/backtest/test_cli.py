@@ -75,7 +75,7 @@ def test_corrupt_candle_file_names_the_file(tmp_path: Path, capsys: pytest.Captu
 
 
 async def _stored_runs(url: str) -> list[object]:
-    from trader.adapters.store.uow import Database
+    from trader.adapters.store.sql.uow import Database
 
     database = Database.from_url(url)
     try:

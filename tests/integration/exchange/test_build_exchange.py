@@ -12,7 +12,7 @@ from tests.contract.exchange.intents import BTC, limit
 from tests.contract.exchange.venues import fake_like_btc_market
 from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange
 from trader.adapters.exchange import CcxtExchange, PaperExchange, build_exchange
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import Side
 from trader.core.errors import ConfigError

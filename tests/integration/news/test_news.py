@@ -12,7 +12,7 @@ from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_feeds import running_feeds
 from trader.adapters.news.feeds import HttpFeedReader
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.runtime.clock import SimClock
 from trader.services.news import NewsService
 

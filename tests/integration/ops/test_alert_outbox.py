@@ -19,7 +19,7 @@ from trader.adapters.notify.apprise_channel import AppriseNotifier
 from trader.adapters.notify.console_channel import ConsoleNotifier
 from trader.adapters.notify.router import AlertRouter, Route
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.core.domain.alerts import Alert, Severity
 from trader.live.alerts import AlertService, RetryPolicy
 from trader.runtime.clock import SimClock

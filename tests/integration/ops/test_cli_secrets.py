@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from trader.adapters.ops.secret_store import generate_key, load_secrets, overlay_settings
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.cli import main
 from trader.config import load_settings
 from trader.core.errors import SecretError

@@ -27,7 +27,7 @@ from trader.adapters.ops.secret_store import (
     overlay_settings,
 )
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config import LoggingConfig, OpsConfig, load_settings
 from trader.core.domain.alerts import Alert, Severity
 from trader.live.alerts import AlertService

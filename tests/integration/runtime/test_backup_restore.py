@@ -16,7 +16,7 @@ import pytest
 from tests.fixtures.live_runtime import runtime_settings
 from trader.adapters.store.backup import SqlDatabaseBackup, restore_backup
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.ports.store import UnitOfWorkFactory
 from trader.runtime.clock import SystemClock
 from trader.runtime.container import RunOptions, Runtime, build_runtime

@@ -11,7 +11,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 
 TRADEBOT = [sys.executable, "-m", "trader"]
 

@@ -97,7 +97,7 @@ async def test_backup_during_an_open_write_copies_only_committed_data(tmp_path: 
 
     from trader.adapters.store import migrate
     from trader.adapters.store.backup import backup_to
-    from trader.adapters.store.uow import Database
+    from trader.adapters.store.sql.uow import Database
     from trader.core.domain.candles import CandleFrame
     from trader.core.domain.ids import Symbol
 

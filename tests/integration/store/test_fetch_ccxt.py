@@ -12,7 +12,7 @@ import pytest
 from tests.fakes.fake_exchange import FakeExchange
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.adapters.store import migrate
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.core.domain.candles import CandleFrame, datetime_to_ms
 from trader.core.domain.ids import Symbol
 from trader.core.errors import ExchangeUnavailable

@@ -23,7 +23,7 @@ from pathlib import Path
 from trader.runtime.clock import SimClock
 from trader.services.market_data import MarketDataService
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 
 def status_kib(field: str) -> int:
     # VmHWM belongs to this process image (ru_maxrss keeps the forking parent's peak across exec)

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from trader.adapters.store import migrate
 from trader.adapters.store.orm import metadata
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 
 
 async def _tables(url: str) -> set[str]:

@@ -15,7 +15,7 @@ from tests.fakes.memory_services import MemoryState, memory_services
 from trader.adapters.notify.router import AlertRouter, Route
 from trader.adapters.notify.telegram_channel import TelegramNotifier
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.core.domain.alerts import Alert, Severity
 from trader.live.alerts import AlertService, RetryPolicy
 from trader.runtime.clock import SimClock

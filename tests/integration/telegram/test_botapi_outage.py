@@ -21,7 +21,7 @@ from tests.fakes.fake_botapi import FakeBotApiCore, FakeBotApiServer
 from tests.fakes.fake_botapi.harness import ADMIN, telegram_config
 from tests.fixtures.live_runtime import LiveRuntime, MakeRuntime
 from trader.adapters.ops.secret_store import SecretStore, build_cipher, generate_key
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config import OpsConfig
 from trader.config.sections import TelegramConfig
 from trader.runtime.clock import SystemClock

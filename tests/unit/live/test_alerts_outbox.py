@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.core.domain.alerts import Alert, Severity
 from trader.live.alerts import AlertService, RetryPolicy
 from trader.runtime.clock import SimClock

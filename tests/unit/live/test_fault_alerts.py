@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.live.alerts import AlertService
 from trader.live.fault_alerts import CLEARED_KIND, FAULT_KIND, FaultAlerts
 from trader.runtime.clock import SimClock

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from trader.adapters.exchange.paper_venue import PaperCosts, PaperExchange
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config.sections import RiskConfig
 from trader.core.backtest.markets import default_market
 from trader.core.domain.enums import Direction, ExitReason, TradingState

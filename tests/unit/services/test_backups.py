@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from trader.adapters.store.backup import SqlDatabaseBackup
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config import BackupConfig
 from trader.live.alerts import AlertService
 from trader.runtime.clock import SimClock

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from trader.adapters.store import migrate
-from trader.adapters.store.memory import MemoryStore
-from trader.adapters.store.uow import Database
+from trader.adapters.store.memory.uow import MemoryStore
+from trader.adapters.store.sql.uow import Database
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.ids import Symbol
 from trader.core.errors import DataError, InputError

@@ -80,7 +80,7 @@ async def test_saver_is_called_with_each_order_change_and_gets_only_what_changed
 async def test_paper_state_survives_restart_through_sqlite_store(sqlite_url: str) -> None:
     from trader.adapters.exchange.paper_store import PaperStateStore
     from trader.adapters.store import migrate
-    from trader.adapters.store.uow import Database
+    from trader.adapters.store.sql.uow import Database
     from trader.runtime.clock import SimClock
 
     await migrate.upgrade_async(sqlite_url)
@@ -102,7 +102,7 @@ async def test_paper_state_survives_restart_through_sqlite_store(sqlite_url: str
 async def test_load_into_without_saved_state_returns_false(sqlite_url: str) -> None:
     from trader.adapters.exchange.paper_store import PaperStateStore
     from trader.adapters.store import migrate
-    from trader.adapters.store.uow import Database
+    from trader.adapters.store.sql.uow import Database
     from trader.runtime.clock import SimClock
 
     await migrate.upgrade_async(sqlite_url)

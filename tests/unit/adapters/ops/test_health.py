@@ -20,7 +20,7 @@ from trader.adapters.ops.health import (
     database_check,
 )
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config import OpsConfig
 
 

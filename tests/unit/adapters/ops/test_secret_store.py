@@ -18,7 +18,7 @@ from trader.adapters.ops.secret_store import (
     load_secrets,
     overlay_settings,
 )
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config import OpsConfig, load_settings, masked_dump
 from trader.core.errors import SecretError
 from trader.runtime.clock import SimClock

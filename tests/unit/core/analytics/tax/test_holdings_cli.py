@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit.core.analytics.tax.fixtures import fill
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.cli import main
 from trader.config import load_settings
 

@@ -14,7 +14,7 @@ from tests.fakes.fake_exchange import FakeExchange
 from tests.fakes.fake_exchange.venue import FakeMarket
 from tests.unit.core.analytics.tax.fixtures import fill
 from trader.adapters.store.migrate import upgrade_async
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.cli import main
 from trader.config import load_settings
 

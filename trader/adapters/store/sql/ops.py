@@ -1,15 +1,30 @@
-"""SQL repositories for the web front end: ``api_tokens`` and ``signal_receipts``."""
+"""SQL repositories (SQLAlchemy 2, async) of the ops context: encrypted secrets, the audit log, the alert
+outbox, API tokens and webhook receipts."""
+
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from trader.adapters.store import mappers
 from trader.adapters.store.db import upsert
-from trader.adapters.store.orm import ApiTokenRow, SignalReceiptRow
+from trader.adapters.store.orm import (
+    AlertRow,
+    ApiTokenRow,
+    AuditRow,
+    SecretRow,
+    SignalReceiptRow,
+)
+from trader.core.domain.alerts import Alert
 from trader.core.errors import StoreError
+from trader.ports.store import (
+    AuditEntry,
+    OutboxAlert,
+    SecretRecord,
+)
 from trader.ports.web_records import ApiTokenRecord, SignalReceipt
 
 
@@ -26,6 +41,96 @@ def _receipt_values(receipt: SignalReceipt) -> dict[str, object]:
     return {"source": receipt.source, "key": receipt.key, "received_at": receipt.received_at,
             "pair": receipt.pair, "side": receipt.side, "outcome": receipt.outcome,
             "reason": receipt.reason, "position_ids": list(receipt.position_ids)}
+
+
+class SqlSecretRepository:
+    """Encrypted secrets in ``secrets``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def put(self, name: str, ciphertext: bytes, now: datetime) -> None:
+        """Create or replace a secret, keeping its creation time."""
+        row = await self._session.get(SecretRow, name)
+        if row is None:
+            self._session.add(SecretRow(name=name, ciphertext=ciphertext, created_at=now, updated_at=now))
+        else:
+            row.ciphertext = ciphertext
+            row.updated_at = now
+        await self._session.flush()
+
+    async def get(self, name: str) -> SecretRecord | None:
+        """Return the secret or None."""
+        row = await self._session.get(SecretRow, name)
+        return mappers.secret_from_row(row) if row is not None else None
+
+    async def all(self) -> list[SecretRecord]:
+        """Return every secret, sorted by name."""
+        rows = (await self._session.scalars(select(SecretRow).order_by(SecretRow.name))).all()
+        return [mappers.secret_from_row(r) for r in rows]
+
+    async def delete(self, name: str) -> bool:
+        """Delete a secret; return False when it did not exist."""
+        result = await self._session.execute(delete(SecretRow).where(SecretRow.name == name))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlAuditRepository:
+    """The append-only ``audit_log``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, entry: AuditEntry) -> int:
+        """Append an entry and return its id."""
+        row = mappers.audit_row(entry)
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def recent(self, limit: int = 50) -> list[AuditEntry]:
+        """Return the newest entries, newest first."""
+        stmt = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        return [mappers.audit_from_row(r) for r in (await self._session.scalars(stmt)).all()]
+
+
+class SqlAlertOutboxRepository:
+    """The ``alert_outbox`` table."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def enqueue(self, alert: Alert, now: datetime) -> int:
+        """Queue an alert and return its id."""
+        row = mappers.alert_row(alert, now)
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def pending(self, limit: int = 20) -> list[OutboxAlert]:
+        """Return undelivered alerts, oldest first."""
+        stmt = select(AlertRow).where(AlertRow.delivered_at.is_(None)).order_by(AlertRow.id).limit(limit)
+        return [mappers.alert_from_row(r) for r in (await self._session.scalars(stmt)).all()]
+
+    async def mark_delivered(self, alert_id: int, now: datetime) -> None:
+        """Record a successful delivery."""
+        row = await self._row(alert_id)
+        row.delivered_at = now
+        row.attempts += 1
+        await self._session.flush()
+
+    async def mark_failed(self, alert_id: int, error: str) -> None:
+        """Count a failed attempt and keep the error text."""
+        row = await self._row(alert_id)
+        row.attempts += 1
+        row.last_error = error
+        await self._session.flush()
+
+    async def _row(self, alert_id: int) -> AlertRow:
+        row = await self._session.get(AlertRow, alert_id)
+        if row is None:
+            raise StoreError(f"alert {alert_id} is not in the outbox")
+        return row
 
 
 class SqlApiTokenRepository:

@@ -1,21 +1,40 @@
-"""SQL repositories for orders, fills and positions."""
+"""SQL repositories (SQLAlchemy 2, async) of the trading context: orders, fills, positions, equity, risk
+state and the engine's state documents."""
+
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trader.adapters.store import mappers
 from trader.adapters.store.db import upsert
-from trader.adapters.store.orm import FillRow, OrderRow, PositionRow
+from trader.adapters.store.jsondoc import to_json
+from trader.adapters.store.orm import (
+    CooldownRow,
+    EquitySnapshotRow,
+    FillRow,
+    OrderRow,
+    PaperStateRow,
+    PositionRow,
+    RiskStateRow,
+)
 from trader.core.domain.enums import OrderStatus
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.orders import Fill, check_transition
 from trader.core.errors import StoreError
 from trader.core.positions.state import Position, PositionStatus
-from trader.ports.store import OrderRecord
+from trader.core.risk.state import RiskState
+from trader.ports.store import (
+    EquitySnapshot,
+    JsonValue,
+    OrderRecord,
+)
+
+_RISK_ID = 1  # one account, one risk state row
+
 
 _TERMINAL_ORDER = [s.value for s in OrderStatus if s.is_terminal]
 _TERMINAL_POSITION = [s.value for s in PositionStatus if s.is_terminal]
@@ -155,3 +174,76 @@ class SqlPositionRepository:
             stmt = stmt.where(PositionRow.closed_at < end)
         stmt = stmt.order_by(PositionRow.closed_at, PositionRow.id)
         return [mappers.position_from_row(r) for r in (await self._session.scalars(stmt)).all()]
+
+
+class SqlEquityRepository:
+    """Equity snapshots in ``equity_snapshots``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, snapshot: EquitySnapshot) -> None:
+        """Store a snapshot."""
+        self._session.add(mappers.equity_row(snapshot))
+        await self._session.flush()
+
+    async def since(self, since: datetime) -> list[EquitySnapshot]:
+        """Return snapshots at or after ``since``, oldest first."""
+        stmt = select(EquitySnapshotRow).where(EquitySnapshotRow.ts >= since)
+        rows = (await self._session.scalars(stmt.order_by(EquitySnapshotRow.ts, EquitySnapshotRow.id))).all()
+        return [mappers.equity_from_row(r) for r in rows]
+
+    async def latest(self) -> EquitySnapshot | None:
+        """Return the newest snapshot."""
+        stmt = select(EquitySnapshotRow).order_by(EquitySnapshotRow.ts.desc(), EquitySnapshotRow.id.desc())
+        row = (await self._session.scalars(stmt.limit(1))).first()
+        return mappers.equity_from_row(row) if row is not None else None
+
+
+class SqlRiskStateRepository:
+    """The single risk state row plus its per-pair cooldowns."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self) -> RiskState | None:
+        """Return the stored state, or None before the first save."""
+        row = await self._session.get(RiskStateRow, _RISK_ID)
+        if row is None:
+            return None
+        cooldowns = (await self._session.scalars(select(CooldownRow))).all()
+        return mappers.risk_from_row(row, {c.symbol: c.until for c in cooldowns})
+
+    async def save(self, state: RiskState) -> None:
+        """Replace the stored state and its cooldowns."""
+        await self._session.merge(RiskStateRow(id=_RISK_ID, **mappers.risk_values(state)))
+        await self._session.flush()
+        await self._session.execute(delete(CooldownRow))
+        self._session.add_all(
+            CooldownRow(symbol=symbol, risk_state_id=_RISK_ID, until=until)
+            for symbol, until in state.cooldowns.items()
+        )
+        await self._session.flush()
+
+
+class SqlPaperStateRepository:
+    """Paper exchange documents in ``paper_state``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, key: str) -> JsonValue | None:
+        """Return the document or None."""
+        row = await self._session.get(PaperStateRow, key)
+        return row.data if row is not None else None
+
+    async def put(self, key: str, data: JsonValue, now: datetime) -> None:
+        """Create or replace the document."""
+        await self._session.merge(PaperStateRow(key=key, data=to_json(data), updated_at=now))
+        await self._session.flush()
+
+    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
+        """Return (key, document) for every key starting with ``prefix``, sorted by key."""
+        row = PaperStateRow
+        stmt = select(row.key, row.data).where(row.key.startswith(prefix, autoescape=True)).order_by(row.key)
+        return [(key, data) for key, data in (await self._session.execute(stmt)).all()]

@@ -1,8 +1,10 @@
-"""SQL candle repository: bulk upsert and numpy load through the driver (no SQLAlchemy object per row)."""
+"""SQL repositories (SQLAlchemy 2, async) of the research context: candles, backtest runs and news
+headlines."""
+
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -10,10 +12,19 @@ import numpy as np
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from trader.adapters.store.orm import CandleRow
+from trader.adapters.store import mappers
+from trader.adapters.store.orm import (
+    BacktestRunRow,
+    CandleRow,
+    NewsItemRow,
+)
 from trader.core.domain.candles import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CandleFrame
 from trader.core.domain.ids import Symbol
-from trader.ports.store import CandleSeries
+from trader.ports.news import NewsItem
+from trader.ports.store import (
+    BacktestRun,
+    CandleSeries,
+)
 
 _COLUMNS = ("exchange", "symbol", "timeframe", "ts", "open", "high", "low", "close", "volume")
 _SQLITE_UPSERT = """
@@ -45,6 +56,16 @@ SELECT array_agg(ts ORDER BY ts), array_agg(open ORDER BY ts), array_agg(high OR
        array_agg(low ORDER BY ts), array_agg(close ORDER BY ts), array_agg(volume ORDER BY ts)
 FROM candles WHERE exchange = $1 AND symbol = $2 AND timeframe = $3 AND ts >= $4 AND ts < $5
 """
+
+
+def _row(item: NewsItem) -> NewsItemRow:
+    return NewsItemRow(key=item.key, source=item.source, title=item.title, link=item.link,
+                       published_at=item.published_at, assets="," + ",".join(item.assets) + ",")
+
+
+def _item(row: NewsItemRow) -> NewsItem:
+    return NewsItem(row.key, row.source, row.title, row.link, row.published_at,
+                    tuple(a for a in row.assets.split(",") if a))
 
 
 class SqlCandleRepository:
@@ -145,3 +166,55 @@ class SqlCandleRepository:
                          last_ms=int(r[4]), count=int(r[5]))
             for r in rows
         ]
+
+
+class SqlBacktestRunRepository:
+    """Backtest runs in ``backtest_runs``."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, run: BacktestRun) -> int:
+        """Store a run and return its id."""
+        row = mappers.backtest_row(run)
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def get(self, run_id: int) -> BacktestRun | None:
+        """Return the run or None."""
+        row = await self._session.get(BacktestRunRow, run_id)
+        return mappers.backtest_from_row(row) if row is not None else None
+
+    async def recent(self, limit: int = 20) -> list[BacktestRun]:
+        """Return the newest runs first."""
+        stmt = select(BacktestRunRow).order_by(BacktestRunRow.id.desc()).limit(limit)
+        return [mappers.backtest_from_row(r) for r in (await self._session.scalars(stmt)).all()]
+
+
+class SqlNewsRepository:
+    """Headlines in ``news_items``, keyed by their feed identity."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_new(self, items: Iterable[NewsItem]) -> list[NewsItem]:
+        """Store the items not stored yet (by key; the first of a repeated key wins); return them."""
+        fresh: dict[str, NewsItem] = {}
+        for item in items:
+            fresh.setdefault(item.key, item)
+        if not fresh:
+            return []
+        stored = set((await self._session.scalars(
+            select(NewsItemRow.key).where(NewsItemRow.key.in_(list(fresh))))).all())
+        added = [item for key, item in fresh.items() if key not in stored]
+        self._session.add_all(_row(item) for item in added)
+        await self._session.flush()
+        return added
+
+    async def latest(self, limit: int = 10, asset: str | None = None) -> list[NewsItem]:
+        """Return the newest items first, optionally only those mentioning ``asset``."""
+        stmt = select(NewsItemRow).order_by(NewsItemRow.published_at.desc(), NewsItemRow.key).limit(limit)
+        if asset is not None:
+            stmt = stmt.where(NewsItemRow.assets.contains(f",{asset.upper()},"))
+        return [_item(r) for r in (await self._session.scalars(stmt)).all()]

@@ -1,98 +1,27 @@
-"""In-memory repositories for candles, orders, fills and positions (contract-tested against SQL)."""
+"""In-memory repositories (backtests, unit tests) of the trading context: orders, fills, positions, equity,
+risk state and the engine's state documents."""
+
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import numpy as np
-
-from trader.adapters.store.memory_tables import OverlayTable, normalise
-from trader.core.domain.candles import MAX_TIMESTAMP_MS, MIN_TIMESTAMP_MS, CandleFrame
+from trader.adapters.store.jsondoc import round_trip
+from trader.adapters.store.memory.tables import OverlayTable, normalise, utc
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.orders import Fill, check_transition
 from trader.core.errors import StoreError
 from trader.core.positions.state import Position
+from trader.core.risk.state import RiskState
 from trader.ports.store import (
-    CandleSeries,
+    EquitySnapshot,
+    JsonValue,
     OrderRecord,
 )
 
-SeriesKey = tuple[str, str, str]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-class MemoryCandleRepository:
-    """Candles as one CandleFrame per series."""
-
-    def __init__(self, table: OverlayTable[SeriesKey, CandleFrame]) -> None:
-        self._t = table
-
-    async def upsert(self, exchange: str, symbol: Symbol, timeframe: str, frame: CandleFrame) -> int:
-        """Merge ``frame`` into the series; new values win on equal open times."""
-        if len(frame) == 0:
-            return 0
-        old = self._t.get((exchange, symbol, timeframe))
-        rows = _rows(frame) if old is None else np.vstack([_rows(old), _rows(frame)])
-        order = np.argsort(rows[:, 0], kind="stable")  # stable: the newer row is last among equals
-        rows = rows[order]
-        keep = np.r_[rows[1:, 0] != rows[:-1, 0], True]
-        self._t.put((exchange, symbol, timeframe), CandleFrame.from_arrays(rows[keep]))
-        return len(frame)
-
-    async def load(
-        self, exchange: str, symbol: Symbol, timeframe: str,
-        start_ms: int | None = None, end_ms: int | None = None,
-    ) -> CandleFrame:
-        """Return candles with ``start_ms <= open time < end_ms``, oldest first."""
-        frame = self._t.get((exchange, symbol, timeframe))
-        if frame is None:
-            return CandleFrame.from_arrays(np.empty((0, 6)))
-        lo = 0 if start_ms is None else int(np.searchsorted(frame.timestamp, start_ms, side="left"))
-        hi = len(frame) if end_ms is None else int(np.searchsorted(frame.timestamp, end_ms, side="left"))
-        return CandleFrame.from_arrays(_rows(frame)[lo:hi])
-
-    async def delete(self, exchange: str, symbol: Symbol, timeframe: str, timestamps: Sequence[int]) -> int:
-        """Delete the candles with these open times; return how many were stored."""
-        frame = self._t.get((exchange, symbol, timeframe))
-        if frame is None:
-            return 0
-        drop = np.isin(frame.timestamp, np.asarray(timestamps, dtype=np.int64))
-        self._t.put((exchange, symbol, timeframe), CandleFrame.from_arrays(_rows(frame)[~drop]))
-        return int(drop.sum())
-
-    async def first_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
-        """Return the oldest stored open time, or None."""
-        sane = self._sane_times(exchange, symbol, timeframe)
-        return int(sane[0]) if len(sane) else None
-
-    async def last_ms(self, exchange: str, symbol: Symbol, timeframe: str) -> int | None:
-        """Return the newest stored open time, or None."""
-        sane = self._sane_times(exchange, symbol, timeframe)
-        return int(sane[-1]) if len(sane) else None
-
-    def _sane_times(self, exchange: str, symbol: Symbol, timeframe: str) -> np.ndarray:  # type: ignore[type-arg]
-        """Open times within the sane range (like the SQL repository's edges)."""
-        frame = self._t.get((exchange, symbol, timeframe))
-        if frame is None:
-            return np.empty(0, dtype=np.int64)
-        ts = frame.timestamp
-        return ts[(ts >= MIN_TIMESTAMP_MS) & (ts < MAX_TIMESTAMP_MS)]
-
-    async def series(self) -> list[CandleSeries]:
-        """Return every stored series, sorted."""
-        return [
-            CandleSeries(exchange=k[0], symbol=Symbol(k[1]), timeframe=k[2], first_ms=int(f.timestamp[0]),
-                         last_ms=int(f.timestamp[-1]), count=len(f))
-            for k, f in sorted(self._t.items()) if len(f)
-        ]
-
-
-def _rows(frame: CandleFrame) -> np.ndarray:  # type: ignore[type-arg]
-    return np.column_stack([frame.timestamp.astype(np.float64), frame.open, frame.high, frame.low,
-                            frame.close, frame.volume])
 
 
 class MemoryOrderRepository:
@@ -203,3 +132,60 @@ class MemoryPositionRepository:
 
     def _finished(self, symbol: Symbol | None) -> list[Position]:
         return [p for p in self._t.values() if p.status.is_terminal and symbol in (None, p.symbol)]
+
+
+class MemoryEquityRepository:
+    """Equity snapshots by sequence."""
+
+    def __init__(self, table: OverlayTable[int, EquitySnapshot], ids: itertools.count[int]) -> None:
+        self._t = table
+        self._ids = ids
+
+    async def add(self, snapshot: EquitySnapshot) -> None:
+        """Store a snapshot."""
+        self._t.put(next(self._ids), normalise(snapshot))
+
+    async def since(self, since: datetime) -> list[EquitySnapshot]:
+        """Return snapshots at or after ``since``, oldest first."""
+        return [s for _, s in sorted(self._t.items(), key=lambda kv: (kv[1].ts, kv[0])) if s.ts >= since]
+
+    async def latest(self) -> EquitySnapshot | None:
+        """Return the newest snapshot."""
+        items = sorted(self._t.items(), key=lambda kv: (kv[1].ts, kv[0]))
+        return items[-1][1] if items else None
+
+
+class MemoryRiskStateRepository:
+    """The single risk state."""
+
+    def __init__(self, table: OverlayTable[int, RiskState]) -> None:
+        self._t = table
+
+    async def get(self) -> RiskState | None:
+        """Return the stored state or None."""
+        return self._t.get(1)
+
+    async def save(self, state: RiskState) -> None:
+        """Replace the stored state."""
+        self._t.put(1, normalise(replace(state, cooldowns={k: utc(v) for k, v in state.cooldowns.items()})))
+
+
+class MemoryPaperStateRepository:
+    """Paper exchange JSON documents."""
+
+    def __init__(self, table: OverlayTable[str, JsonValue]) -> None:
+        self._t = table
+
+    async def get(self, key: str) -> JsonValue | None:
+        """Return a copy of the document or None."""
+        data = self._t.get(key)
+        return round_trip(data) if data is not None else None
+
+    async def put(self, key: str, data: JsonValue, now: datetime) -> None:
+        """Create or replace the document."""
+        utc(now)
+        self._t.put(key, round_trip(data))
+
+    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
+        """Return (key, copy of the document) for every key starting with ``prefix``, sorted by key."""
+        return sorted((k, round_trip(v)) for k, v in self._t.items() if k.startswith(prefix))

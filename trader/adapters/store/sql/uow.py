@@ -11,24 +11,28 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from trader.adapters.store import nesting
-from trader.adapters.store.account_repo import (
-    SqlAlertOutboxRepository,
-    SqlAuditRepository,
-    SqlEquityRepository,
-    SqlRiskStateRepository,
-    SqlSecretRepository,
-)
-from trader.adapters.store.candle_repo import SqlCandleRepository
 from trader.adapters.store.db import create_engine, session_factory
-from trader.adapters.store.news_repo import SqlNewsRepository
-from trader.adapters.store.records_repo import (
-    SqlAudRateRepository,
-    SqlBacktestRunRepository,
-    SqlOpeningHoldingRepository,
-    SqlPaperStateRepository,
+from trader.adapters.store.sql.ops import (
+    SqlAlertOutboxRepository,
+    SqlApiTokenRepository,
+    SqlAuditRepository,
+    SqlSecretRepository,
+    SqlSignalReceiptRepository,
 )
-from trader.adapters.store.trading_repo import SqlFillRepository, SqlOrderRepository, SqlPositionRepository
-from trader.adapters.store.web_repo import SqlApiTokenRepository, SqlSignalReceiptRepository
+from trader.adapters.store.sql.research import (
+    SqlBacktestRunRepository,
+    SqlCandleRepository,
+    SqlNewsRepository,
+)
+from trader.adapters.store.sql.tax import SqlAudRateRepository, SqlOpeningHoldingRepository
+from trader.adapters.store.sql.trading import (
+    SqlEquityRepository,
+    SqlFillRepository,
+    SqlOrderRepository,
+    SqlPaperStateRepository,
+    SqlPositionRepository,
+    SqlRiskStateRepository,
+)
 from trader.config.sections import DatabaseConfig
 from trader.core.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory

@@ -1,42 +1,24 @@
-"""SQL repositories for backtest runs, AUD rates, opening holdings and paper exchange state."""
+"""SQL repositories (SQLAlchemy 2, async) of the tax context: daily AUD rates and opening holdings."""
+
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from trader.adapters.store import mappers
 from trader.adapters.store.db import upsert
-from trader.adapters.store.jsondoc import to_json
-from trader.adapters.store.orm import AudRateRow, BacktestRunRow, OpeningHoldingRow, PaperStateRow
-from trader.ports.store import AudRate, BacktestRun, JsonValue, OpeningParcel
-
-
-class SqlBacktestRunRepository:
-    """Backtest runs in ``backtest_runs``."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(self, run: BacktestRun) -> int:
-        """Store a run and return its id."""
-        row = mappers.backtest_row(run)
-        self._session.add(row)
-        await self._session.flush()
-        return row.id
-
-    async def get(self, run_id: int) -> BacktestRun | None:
-        """Return the run or None."""
-        row = await self._session.get(BacktestRunRow, run_id)
-        return mappers.backtest_from_row(row) if row is not None else None
-
-    async def recent(self, limit: int = 20) -> list[BacktestRun]:
-        """Return the newest runs first."""
-        stmt = select(BacktestRunRow).order_by(BacktestRunRow.id.desc()).limit(limit)
-        return [mappers.backtest_from_row(r) for r in (await self._session.scalars(stmt)).all()]
+from trader.adapters.store.orm import (
+    AudRateRow,
+    OpeningHoldingRow,
+)
+from trader.ports.store import (
+    AudRate,
+    OpeningParcel,
+)
 
 
 class SqlAudRateRepository:
@@ -101,26 +83,3 @@ class SqlOpeningHoldingRepository:
         """Return every parcel, oldest acquisition first (then by asset)."""
         stmt = select(OpeningHoldingRow).order_by(OpeningHoldingRow.acquired_at, OpeningHoldingRow.asset)
         return [mappers.opening_holding_from_row(r) for r in (await self._session.scalars(stmt)).all()]
-
-
-class SqlPaperStateRepository:
-    """Paper exchange documents in ``paper_state``."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, key: str) -> JsonValue | None:
-        """Return the document or None."""
-        row = await self._session.get(PaperStateRow, key)
-        return row.data if row is not None else None
-
-    async def put(self, key: str, data: JsonValue, now: datetime) -> None:
-        """Create or replace the document."""
-        await self._session.merge(PaperStateRow(key=key, data=to_json(data), updated_at=now))
-        await self._session.flush()
-
-    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
-        """Return (key, document) for every key starting with ``prefix``, sorted by key."""
-        row = PaperStateRow
-        stmt = select(row.key, row.data).where(row.key.startswith(prefix, autoescape=True)).order_by(row.key)
-        return [(key, data) for key, data in (await self._session.execute(stmt)).all()]

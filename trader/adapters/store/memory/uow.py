@@ -13,26 +13,28 @@ from types import TracebackType
 from typing import Any, Self
 
 from trader.adapters.store import nesting
-from trader.adapters.store.memory_news import MemoryNewsRepository
-from trader.adapters.store.memory_records import (
+from trader.adapters.store.memory.ops import (
     MemoryAlertOutboxRepository,
+    MemoryApiTokenRepository,
     MemoryAuditRepository,
-    MemoryAudRateRepository,
-    MemoryBacktestRunRepository,
-    MemoryEquityRepository,
-    MemoryOpeningHoldingRepository,
-    MemoryPaperStateRepository,
-    MemoryRiskStateRepository,
     MemorySecretRepository,
+    MemorySignalReceiptRepository,
 )
-from trader.adapters.store.memory_repos import (
+from trader.adapters.store.memory.research import (
+    MemoryBacktestRunRepository,
     MemoryCandleRepository,
+    MemoryNewsRepository,
+)
+from trader.adapters.store.memory.tables import OverlayTable
+from trader.adapters.store.memory.tax import MemoryAudRateRepository, MemoryOpeningHoldingRepository
+from trader.adapters.store.memory.trading import (
+    MemoryEquityRepository,
     MemoryFillRepository,
     MemoryOrderRepository,
+    MemoryPaperStateRepository,
     MemoryPositionRepository,
+    MemoryRiskStateRepository,
 )
-from trader.adapters.store.memory_tables import OverlayTable
-from trader.adapters.store.memory_web import MemoryApiTokenRepository, MemorySignalReceiptRepository
 from trader.core.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
 
