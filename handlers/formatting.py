@@ -131,7 +131,7 @@ def profit(view: ProfitView) -> str:
         f"Closed trades {view.closed_trades} (won {view.wins}, lost {view.losses}) · "
         f"Win rate {pct(view.win_rate, sign=False)}",
         f"Profit factor {ratio(view.profit_factor, why=_no_factor(view.wins, view.losses))} · "
-        f"Max drawdown {pct(view.max_drawdown_pct, sign=False)} · Fees {money(view.fees, view.quote)}",
+        f"Max drawdown {pct(view.max_drawdown, sign=False)} · Fees {money(view.fees, view.quote)}",
         f"Sharpe {ratio(view.sharpe, why=NO_RATIO)} · Sortino {ratio(view.sortino, why=NO_RATIO)} · "
         f"Volatility {percent(view.volatility, sign=False, why=NO_RATIO)}",
         f"First trade {when(view.first_trade_at)}",
@@ -294,7 +294,7 @@ def backtest(r: BacktestReport) -> str:
     return "\n".join([
         f"<b>Backtest {e(q.strategy)}</b> {e(q.pair)} {e(q.timeframe)}, "
         f"{r.start:%Y-%m-%d} → {r.end:%Y-%m-%d}",
-        f"Return {pct(r.total_return_pct)} · Max drawdown {pct(r.max_drawdown_pct, sign=False)}",
+        f"Return {pct(r.total_return)} · Max drawdown {pct(r.max_drawdown, sign=False)}",
         f"Trades {r.trades} · Win rate {pct(r.win_rate, sign=False)} · Profit factor "
         f"{ratio(r.profit_factor, why='no losing trades' if r.trades else 'no trades')} · "
         f"Sharpe {ratio(r.sharpe, why='under 2 days')}",

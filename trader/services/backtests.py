@@ -125,8 +125,8 @@ class StoredBacktestService:
         trades_png = await asyncio.to_thread(self._renderer.candles, chart, self._theme)
         return BacktestReport(
             request=request, start=result.start, end=result.end, trades=stats.trades,
-            win_rate=_dec(stats.win_rate), total_return_pct=_dec(eq.total_return) or Decimal(0),
-            max_drawdown_pct=_dec(eq.max_drawdown.depth) or Decimal(0),
+            win_rate=_dec(stats.win_rate), total_return=_dec(eq.total_return) or Decimal(0),
+            max_drawdown=_dec(eq.max_drawdown.depth) or Decimal(0),
             profit_factor=stats.profit_factor, sharpe=eq.sharpe,
             final_equity=Decimal(repr(result.end_equity)).quantize(Decimal("0.01"), ROUND_HALF_EVEN),
             quote=result.quote,

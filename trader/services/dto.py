@@ -162,7 +162,7 @@ class ProfitView:
     fees: Decimal
     win_rate: Decimal | None = None  # None when no closed trades
     profit_factor: float | None = None  # inf with wins and no losses; None without wins or losses
-    max_drawdown_pct: Decimal | None = None  # a fraction, from the equity snapshots
+    max_drawdown: Decimal | None = None  # a fraction, from the equity snapshots
     first_trade_at: datetime | None = None
     # from the daily closes of the equity snapshots (annualised with 365 days); None with under 2 days
     sharpe: float | None = None
@@ -345,8 +345,8 @@ class BacktestReport:
     end: datetime
     trades: int
     win_rate: Decimal | None
-    total_return_pct: Decimal  # a fraction
-    max_drawdown_pct: Decimal  # a fraction
+    total_return: Decimal  # a fraction
+    max_drawdown: Decimal  # a fraction
     profit_factor: float | None  # inf with wins and no losses
     sharpe: float | None
     final_equity: Decimal

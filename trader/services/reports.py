@@ -119,7 +119,7 @@ class StoreReportService:
         return ProfitView(
             quote=self._quote, days=days, realised=stats.total_pnl, unrealised=await self._unrealised(),
             closed_trades=len(records), wins=stats.wins, losses=stats.losses, fees=stats.total_fees,
-            win_rate=rate, profit_factor=stats.profit_factor, max_drawdown_pct=_drawdown(snapshots),
+            win_rate=rate, profit_factor=stats.profit_factor, max_drawdown=_drawdown(snapshots),
             first_trade_at=min((r.entry_time for r in records), default=None),
             sharpe=curve.sharpe_ratio(returns), sortino=curve.sortino_ratio(returns),
             volatility=curve.volatility(returns),

@@ -26,7 +26,7 @@ def test_backtest_on_bundled_data_prints_report_and_writes_exports(
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["pairs"] == ["BTC/USDT", "ETH/USDT"]
     assert all(t["entry_time"] >= "2023-01-01" for t in data["trades"])  # warm-up candles never trade
-    assert (tmp_path / "t.csv").read_text().startswith("symbol,direction")
+    assert (tmp_path / "t.csv").read_text().startswith("symbol,strategy,direction")
     assert (tmp_path / "e.png").read_bytes().startswith(b"\x89PNG")
     for pair in ("BTC_USDT", "ETH_USDT"):  # one candles-with-trades chart per pair
         assert (tmp_path / f"trades-{pair}.png").read_bytes().startswith(b"\x89PNG")

@@ -64,6 +64,6 @@ async def test_recent_runs_compare_kpis_and_the_parameters_that_changed(live_run
     for view, report in ((newest, second), (oldest, first)):
         assert view.trades == report.trades and view.pairs == ("ETH/USDT",) and view.timeframe == "1h"
         assert view.total_return is not None
-        assert abs(view.total_return * 100 - float(report.total_return_pct) * 100) < 1e-9
+        assert abs(view.total_return * 100 - float(report.total_return) * 100) < 1e-9
         assert view.max_drawdown is not None and view.max_drawdown >= 0
     assert len(await backtests.recent(1)) == 1

@@ -46,6 +46,9 @@ class TradeRecord:
     exit_reason: str
     confidence: float | None = None
     id: str = ""  # the position id where the trade was live or paper; empty in a backtest
+    entry_reason: str = ""  # what the strategy said when it entered (backtests keep it)
+    mae: float = 0.0  # worst excursion against the position, a fraction of the entry price (backtests)
+    mfe: float = 0.0  # best excursion in its favour, a fraction of the entry price (backtests)
 
     def __post_init__(self) -> None:
         _check_utc("entry_time", self.entry_time)

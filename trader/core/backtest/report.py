@@ -22,8 +22,9 @@ from trader.core.backtest.stops import TradingStops
 from trader.core.formatting import money, number, percent, ratio
 
 MAX_DAYS_SHOWN = 5
-TRADE_COLUMNS = ("symbol", "direction", "entry_time", "exit_time", "entry_price", "exit_price", "amount",
-                 "fees", "pnl", "return_pct", "exit_reason", "confidence", "mae_pct", "mfe_pct",
+# Fractions stay fractions (0.019 = 1.9 %), as in every other export: the CSV is data, not display.
+TRADE_COLUMNS = ("symbol", "strategy", "direction", "entry_time", "exit_time", "entry_price", "exit_price",
+                 "amount", "fees", "pnl", "return_fraction", "exit_reason", "confidence", "mae", "mfe",
                  "entry_reason")
 
 
@@ -53,7 +54,7 @@ def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
         f"Exposure {percent(k.exposure_time, sign=False, digits=1)} · "
         f"{ratio(k.trades_per_day, why='no time')} trades/day · fees {money(tr.total_fees, q)}",
     ]
-    records = result.records()
+    records = result.trades
     for title, rows in (("By pair", tables.by_pair(records)), ("By strategy", tables.by_strategy(records))):
         if rows:
             lines.append(f"{title}:")
@@ -117,10 +118,10 @@ def trades_csv(result: BacktestResult) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(TRADE_COLUMNS)
     for t in result.trades:
-        writer.writerow([t.symbol, t.direction.value, t.entry_time.isoformat(), t.exit_time.isoformat(),
-                         t.entry_price, t.exit_price, t.amount, t.fees, t.pnl, f"{t.return_pct:.4f}",
-                         t.exit_reason, f"{t.confidence:.4f}", f"{t.mae * 100:.4f}", f"{t.mfe * 100:.4f}",
-                         t.entry_reason])
+        writer.writerow([t.symbol, t.strategy, t.direction.value, t.entry_time.isoformat(),
+                         t.exit_time.isoformat(), t.entry_price, t.exit_price, t.amount, t.fees, t.pnl,
+                         t.return_fraction, t.exit_reason, "" if t.confidence is None else repr(t.confidence),
+                         repr(t.mae), repr(t.mfe), t.entry_reason])
     return out.getvalue()
 
 

@@ -21,40 +21,8 @@ from trader.core.backtest.lanes import Lane
 from trader.core.backtest.runner import BacktestSettings, RunOutput
 from trader.core.backtest.stops import TradingStops
 from trader.core.domain.candles import datetime_to_ms, ms_to_datetime
-from trader.core.domain.enums import Direction
 from trader.core.domain.ids import Symbol
 from trader.core.positions.state import Position, PositionStatus
-
-
-@dataclass(frozen=True, slots=True)
-class BacktestTrade:
-    """One closed round trip; ``mae``/``mfe`` are the worst/best excursion as fractions of entry."""
-
-    symbol: str
-    direction: Direction
-    entry_time: datetime
-    exit_time: datetime
-    entry_price: Decimal
-    exit_price: Decimal
-    amount: Decimal
-    fees: Decimal
-    pnl: Decimal
-    exit_reason: str
-    confidence: float
-    entry_reason: str
-    mae: float
-    mfe: float
-
-    @property
-    def return_pct(self) -> float:
-        """Return the net PnL in percent of the entry notional."""
-        return float(self.pnl / (self.entry_price * self.amount) * 100)
-
-    def record(self, strategy: str) -> TradeRecord:
-        """Return the analytics record of this trade."""
-        return TradeRecord(self.symbol, strategy, self.direction, self.entry_time, self.exit_time,
-                           self.entry_price, self.exit_price, self.amount, self.fees, self.pnl,
-                           self.exit_reason, self.confidence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +35,7 @@ class BacktestResult:
     timeframe: str
     start_balance: Decimal
     quote: str
-    trades: tuple[BacktestTrade, ...]
+    trades: tuple[TradeRecord, ...]  # the one closed-trade record, with MAE/MFE filled in
     equity: pd.Series  # quote-currency equity at every candle close (UTC index)
     candles: int
     steps: int  # engine.step calls (the event count)
@@ -90,13 +58,9 @@ class BacktestResult:
         """Return the final equity in the quote currency."""
         return float(self.equity.iloc[-1])
 
-    def records(self) -> list[TradeRecord]:
-        """Return the trades as analytics records."""
-        return [t.record(self.strategy) for t in self.trades]
-
     def kpis(self) -> Kpis:
         """Return return, CAGR, Sharpe, Sortino, Calmar, drawdown, win rate, profit factor and more."""
-        return compute_kpis(self.records(), self.equity)
+        return compute_kpis(self.trades, self.equity)
 
 
 def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str, object],
@@ -161,16 +125,17 @@ def _range_extremes(high, low, first, last):  # type: ignore[no-untyped-def]
     return highs, lows
 
 
-def _trade(position: Position, highest: float, lowest: float) -> BacktestTrade:
+def _trade(position: Position, highest: float, lowest: float) -> TradeRecord:
     entry_time, exit_time = _span(position)
     entry = float(position.entry_price or 0)
     high = highest / entry - 1.0
     low = lowest / entry - 1.0
     long = position.is_long
-    return BacktestTrade(
-        symbol=position.symbol, direction=position.direction, entry_time=entry_time, exit_time=exit_time,
-        entry_price=position.entry_price or Decimal(0), exit_price=position.exit_price or Decimal(0),
-        amount=position.filled, fees=position.fees, pnl=position.realised_pnl,
-        exit_reason=str(position.exit_reason or ""), confidence=position.confidence,
-        entry_reason=position.reason, mae=low if long else -high, mfe=high if long else -low,
+    return TradeRecord(
+        symbol=position.symbol, strategy=position.strategy, direction=position.direction,
+        entry_time=entry_time, exit_time=exit_time, entry_price=position.entry_price or Decimal(0),
+        exit_price=position.exit_price or Decimal(0), amount=position.filled, fees=position.fees,
+        pnl=position.realised_pnl, exit_reason=str(position.exit_reason or ""),
+        confidence=position.confidence, entry_reason=position.reason,
+        mae=low if long else -high, mfe=high if long else -low,
     )

@@ -58,7 +58,7 @@ def cost_basis(position: Position) -> Decimal:
     return position.entry_executed * position.entry_price
 
 
-def return_pct(position: Position, mark: Decimal) -> Decimal:
+def return_fraction(position: Position, mark: Decimal) -> Decimal:
     """Return total PnL as a fraction of the cost basis (0 before any entry fill)."""
     basis = cost_basis(position)
     if basis <= 0:

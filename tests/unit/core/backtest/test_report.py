@@ -57,7 +57,7 @@ def test_text_report_shows_the_by_pair_and_by_strategy_tables_and_both_drawdowns
         result: BacktestResult) -> None:
     kpis = result.kpis()
     text = text_report(result, kpis)
-    [row] = by_strategy(result.records())
+    [row] = by_strategy(result.trades)
     line = f"By strategy:\n  breakout: {money(row.pnl, 'USDT', sign=True)} over {row.trades} trades"
     assert line in text
     assert "By pair:\n  BTC/USDT: " in text
@@ -72,7 +72,11 @@ def test_text_report_shows_the_by_pair_and_by_strategy_tables_and_both_drawdowns
 def test_csv_has_one_row_per_trade_with_exact_money(result: BacktestResult) -> None:
     rows = list(csv.reader(io.StringIO(trades_csv(result))))
     assert tuple(rows[0]) == TRADE_COLUMNS and len(rows) == len(result.trades) + 1
-    assert Decimal(rows[1][8]) == result.trades[0].pnl
+    first = dict(zip(rows[0], rows[1], strict=True))
+    trade = result.trades[0]
+    assert Decimal(first["pnl"]) == trade.pnl and first["strategy"] == result.strategy
+    assert Decimal(first["return_fraction"]) == trade.return_fraction  # a fraction, as everywhere
+    assert float(first["mae"]) == trade.mae and float(first["mfe"]) == trade.mfe
 
 
 def test_json_round_trips_kpis_trades_and_equity(result: BacktestResult) -> None:

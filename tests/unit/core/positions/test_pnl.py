@@ -15,7 +15,7 @@ from trader.core.positions.pnl import (
     exposure,
     fee_split,
     price_gain,
-    return_pct,
+    return_fraction,
     total_pnl,
     unrealised_pnl,
 )
@@ -65,13 +65,13 @@ def test_unrealised_and_total_pnl_at_mark() -> None:
     assert unrealised_pnl(p, D(105)) == D(10)
     assert total_pnl(p, D(105)) == D(9)
     assert cost_basis(p) == D(200)
-    assert return_pct(p, D(105)) == D("0.045")
+    assert return_fraction(p, D(105)) == D("0.045")
 
 
 def test_pending_position_has_no_pnl_but_counts_requested_exposure() -> None:
     ctx = context()
     p, _ = pending(ctx, amount="2", entry="100")
-    assert unrealised_pnl(p, D(120)) == 0 and return_pct(p, D(120)) == 0
+    assert unrealised_pnl(p, D(120)) == 0 and return_fraction(p, D(120)) == 0
     assert exposure(p) == D(200)
 
 
