@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from trader.core.errors import ArgError, DataError
 
 if TYPE_CHECKING:
     from trader.core.backtest.result import BacktestResult
+    from trader.ports.store import BacktestRun
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
@@ -72,9 +73,8 @@ async def _run(args: argparse.Namespace) -> int:
     from trader.config import load_settings
     from trader.core.backtest.api import run_backtest
     from trader.core.backtest.report import result_json, text_report, trades_csv
-    from trader.core.backtest.runner import BacktestSettings
-    from trader.core.sim.costs import FeeModel, SlippageModel
     from trader.core.strategies.registry import create
+    from trader.services.backtest_runs import run_record, run_settings
 
     settings = load_settings(args.config)
     default_pairs = tuple(Symbol(p) for p in settings.exchange.pairs)
@@ -94,15 +94,11 @@ async def _run(args: argparse.Namespace) -> int:
         else _file_loader(args.data_dir or SAMPLE_DIR)
     candles = {p: await loader(p, timeframe, load_from, end_ms) for p in pairs}
     detail = None if detail_tf is None else {p: await loader(p, detail_tf, first_ms, end_ms) for p in pairs}
-    bt = settings.backtest
-    run_settings = BacktestSettings(
-        strategy=strategy.name, timeframe=timeframe, risk=settings.risk,
-        start_balance=args.balance or bt.start_balance, quote=split_symbol(pairs[0])[1],
-        fees=FeeModel.flat(args.fee if args.fee is not None else bt.fee),
-        slippage=SlippageModel(args.slippage if args.slippage is not None else bt.slippage),
-    )
+    settings_of_run = run_settings(settings.backtest, settings.risk, strategy.name, timeframe,
+                                   split_symbol(pairs[0])[1], balance=args.balance, fee=args.fee,
+                                   slippage=args.slippage)
     with _progress(sum(len(c) for c in candles.values()), args.quiet) as progress:
-        result = run_backtest(strategy, candles, run_settings, detail=detail, trade_from_ms=first_ms,
+        result = run_backtest(strategy, candles, settings_of_run, detail=detail, trade_from_ms=first_ms,
                               progress=progress)
     kpis = result.kpis()
     print(text_report(result, kpis))
@@ -115,13 +111,11 @@ async def _run(args: argparse.Namespace) -> int:
         _write_bytes(args.png, chart_renderer().equity(result.equity, title=title))
     if args.png_trades:
         _write_trade_charts(args.png_trades, result, candles)
-    if args.json or args.save:
-        document = result_json(result, kpis)
-        if args.json:
-            _write(args.json, document)
-        if args.save:
-            run_id = await _save(settings, document)
-            print(f"stored as backtest run {run_id}")
+    if args.json:
+        _write(args.json, result_json(result, kpis))
+    if args.save:
+        run_id = await _save(settings, run_record(result, kpis, datetime.now(UTC)))
+        print(f"stored as backtest run {run_id}")
     return 0
 
 
@@ -163,19 +157,9 @@ def _store_loader(settings: Any, exchange: str) -> Loader:
     return load
 
 
-async def _save(settings: Any, document: str) -> int:
-    import json
-
-    from trader.ports.store import BacktestRun
-    from trader.runtime.clock import SystemClock
+async def _save(settings: Any, run: BacktestRun) -> int:
     from trader.runtime.offline import open_store
 
-    data = json.loads(document)
-    run = BacktestRun(created_at=SystemClock().now(), strategy=data["strategy"], params=data["params"],
-                      pairs=tuple(data["pairs"]), timeframe=data["timeframe"],
-                      period_start=datetime.fromisoformat(data["start"]),
-                      period_end=datetime.fromisoformat(data["end"]), kpis=data["kpis"],
-                      trades=data["trades"])
     async with open_store(settings) as uow_factory, uow_factory() as uow:
         run_id = await uow.backtests.add(run)
         await uow.commit()

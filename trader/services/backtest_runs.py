@@ -1,4 +1,6 @@
-"""Stored backtest runs as comparable views: KPIs read defensively, parameters reduced to what changed.
+"""Backtest runs: the settings a run is given and the record it is stored as (the same for /backtest and
+`tradebot backtest`), and stored runs as comparable views: KPIs read defensively, parameters reduced to
+what changed.
 
 Runs stored before the KPI set was unified (``backtest.report.kpi_summary``) named the drawdown
 ``max_drawdown_pct`` in percent; they still read correctly.
@@ -6,11 +8,40 @@ Runs stored before the KPI set was unified (``backtest.report.kpi_summary``) nam
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
+from decimal import Decimal
 
+from trader.config.sections import BacktestConfig, RiskConfig
+from trader.core.analytics.kpis import Kpis
+from trader.core.backtest.report import result_json
+from trader.core.backtest.result import BacktestResult
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.sim.costs import FeeModel, SlippageModel
 from trader.core.strategies.registry import StrategyRegistry
 from trader.ports.store import BacktestRun, JsonValue
 from trader.services.dto import BacktestRunView
+
+
+def run_settings(config: BacktestConfig, risk: RiskConfig, strategy: str, timeframe: str, quote: str, *,  # noqa: PLR0913 - the overrides are the CLI flags
+                 balance: Decimal | None = None, fee: Decimal | None = None,
+                 slippage: Decimal | None = None) -> BacktestSettings:
+    """Return a run's settings: the configured costs and balance unless the caller overrides them."""
+    return BacktestSettings(
+        strategy=strategy, timeframe=timeframe, risk=risk,
+        start_balance=config.start_balance if balance is None else balance, quote=quote,
+        fees=FeeModel.flat(config.fee if fee is None else fee),
+        slippage=SlippageModel(config.slippage if slippage is None else slippage),
+    )
+
+
+def run_record(result: BacktestResult, kpis: Kpis, created_at: datetime) -> BacktestRun:
+    """Return the stored form of a run: the JSON export's parameters, KPIs and trades, so runs compare."""
+    document = json.loads(result_json(result, kpis))
+    return BacktestRun(created_at=created_at, strategy=result.strategy, params=document["params"],
+                       pairs=tuple(result.pairs), timeframe=result.timeframe, period_start=result.start,
+                       period_end=result.end, kpis=document["kpis"], trades=document["trades"])
 
 
 def strategy_defaults(registry: StrategyRegistry, names: Iterable[str]) -> dict[str, dict[str, object]]:

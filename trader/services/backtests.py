@@ -18,20 +18,17 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from trader.config.sections import BacktestConfig
 from trader.core.analytics.kpis import Kpis
 from trader.core.backtest.api import run_backtest
-from trader.core.backtest.report import kpi_summary
 from trader.core.backtest.result import BacktestResult
-from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.candles import CandleFrame, check_candles, timeframe_ms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import DataError, InputError, StrategyError
-from trader.core.sim.costs import FeeModel, SlippageModel
 from trader.core.strategies.base import Strategy
 from trader.live.parameters import ParameterBook
 from trader.ports.charts import ChartRenderer
 from trader.ports.clock import Clock
-from trader.ports.store import BacktestRun, ResearchUnitOfWorkFactory
+from trader.ports.store import ResearchUnitOfWorkFactory
 from trader.services.backtest_chart import trade_chart
-from trader.services.backtest_runs import run_view, strategy_defaults
+from trader.services.backtest_runs import run_record, run_settings, run_view, strategy_defaults
 from trader.services.dto import (
     BacktestHalt,
     BacktestReport,
@@ -96,11 +93,8 @@ class StoredBacktestService:
             logger.warning("backtest skips %d bad stored %s %s candles (first at %s); `tradebot data list`",
                            checked.bad, pair, request.timeframe, checked.first_bad_ms)
         frame = checked.clean
-        settings = BacktestSettings(
-            strategy=strategy.name, timeframe=request.timeframe, risk=self._book.risk,
-            start_balance=self._config.start_balance, quote=split_symbol(pair)[1],
-            fees=FeeModel.flat(self._config.fee), slippage=SlippageModel(self._config.slippage),
-        )
+        settings = run_settings(self._config, self._book.risk, strategy.name, request.timeframe,
+                                split_symbol(pair)[1])
         result = await asyncio.to_thread(run_backtest, strategy, {pair: frame}, settings,
                                          trade_from_ms=trade_from)
         kpis = await asyncio.to_thread(result.kpis)
@@ -138,16 +132,7 @@ class StoredBacktestService:
         )
 
     async def _store(self, result: BacktestResult, kpis: Kpis) -> None:
-        run = BacktestRun(
-            created_at=self._clock.now(), strategy=result.strategy,
-            params={k: v for k, v in result.params.items() if isinstance(v, int | float | str | bool)},
-            pairs=result.pairs, timeframe=result.timeframe,
-            period_start=result.start, period_end=result.end,
-            kpis=kpi_summary(result, kpis),  # the same KPIs as `tradebot backtest --save`: comparable
-            trades=[{"symbol": t.symbol, "entry_time": t.entry_time.isoformat(),
-                     "exit_time": t.exit_time.isoformat(), "pnl": str(t.pnl), "exit_reason": t.exit_reason}
-                    for t in result.trades],
-        )
+        run = run_record(result, kpis, self._clock.now())  # the same record as `tradebot backtest --save`
         try:
             async with self._uow() as uow:
                 await uow.backtests.add(run)
