@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from trader.config.sections import RiskConfig, TrailingConfig
 from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.entries import Approved, EntryRequest
 from trader.core.domain.enums import Direction, TradingState
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.market import Capabilities, MarketSpec
@@ -27,7 +28,6 @@ from trader.core.positions.machine import apply
 from trader.core.positions.opening import open_position
 from trader.core.positions.protection import PositionContext
 from trader.core.risk.check import check
-from trader.core.risk.decision import Approved, EntryRequest
 from trader.core.risk.state import RiskState
 
 D = Decimal

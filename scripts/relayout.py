@@ -62,6 +62,8 @@ MOVES: dict[str, str] = {
     "trader.runtime.log_setup": "trader.adapters.ops.log_setup",
     "trader.runtime.log_tail": "trader.adapters.ops.log_tail",
     "trader.runtime.alert_routing": "trader.adapters.notify.alert_routing",
+    # Risk's decisions are entry vocabulary: positions and risk both use them, neither imports the other.
+    "trader.core.risk.decision": "trader.core.domain.entries",
     # Front ends: one spelling of optimise.
     "trader.cli.optimize_cmd": "trader.cli.optimise_cmd",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from trader.core.domain.alerts import Alert, Severity
+from trader.core.domain.entries import RefusalReason
 from trader.core.engine.events import (
     EngineEvent,
     EntryRefused,
@@ -15,7 +16,6 @@ from trader.core.engine.events import (
 )
 from trader.core.formatting import money, price, qty
 from trader.core.positions.state import PositionStatus
-from trader.core.risk.decision import RefusalReason
 from trader.core.risk.state import RiskState
 
 # Refusals worth telling the user about: a guard tripped (not the everyday "already in a position").

@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from trader.core.domain.alerts import Alert, Severity
 from trader.core.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
+from trader.core.domain.entries import Approved, Refused
 from trader.core.domain.enums import Direction, ExitReason
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.engine.actions import ClosePosition, EnterManually, Halt, Pause, Resume, Unlock
@@ -36,7 +37,6 @@ from trader.core.engine.events import (
 from trader.core.engine.state import EngineState
 from trader.core.errors import InputError, InvariantViolation, StrategyError
 from trader.core.positions.position_events import PriceUpdated
-from trader.core.risk.decision import Approved, Refused
 from trader.core.strategies.base import Signal, Strategy
 from trader.live.alerts import AlertService
 from trader.live.candle_feed import CandleCache

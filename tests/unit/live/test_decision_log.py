@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.enums import Direction, Side
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.orders import Fill
 from trader.core.engine.events import EntryRefused
-from trader.core.risk.decision import RefusalReason, Refused
 from trader.core.strategies.base import Signal
 from trader.live.decision_log import log_fills, log_ticks
 from trader.live.trading import TickReport

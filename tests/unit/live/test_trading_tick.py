@@ -12,9 +12,9 @@ from tests.e2e.live_harness import RecordingChannel
 from tests.unit.live.test_trading_control import BTC, T0, Paper
 from trader.config.sections import RiskConfig
 from trader.core.domain.candles import CandleFrame, datetime_to_ms
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.engine.actions import AllowEntries, BlockEntries
 from trader.core.engine.events import EntryRefused
-from trader.core.risk.decision import RefusalReason, Refused
 from trader.core.strategies.base import SignalFrame, Strategy
 from trader.live.alerts import AlertService
 from trader.live.engine_runner import CycleInput, EngineOptions

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from trader.core.domain.entries import Approved, Refused
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.positions.state import Position
-from trader.core.risk.decision import Approved, Refused
 
 
 @dataclass(frozen=True, slots=True)

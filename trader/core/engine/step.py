@@ -24,6 +24,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from trader.core.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
+from trader.core.domain.entries import EntryRequest, RefusalReason, Refused
 from trader.core.domain.enums import Direction, ExitReason, OrderPurpose, OrderStatus, OrderType
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.money import D
@@ -48,7 +49,6 @@ from trader.core.positions.protection import PositionContext
 from trader.core.positions.state import Position, PositionStatus
 from trader.core.risk import state as risk_state
 from trader.core.risk.check import check
-from trader.core.risk.decision import EntryRequest, RefusalReason, Refused
 from trader.core.strategies.base import Signal
 
 _DROPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from trader.core.domain.commands import CancelOrder, Command, PlaceOrder
+from trader.core.domain.entries import Approved, EntryRequest
 from trader.core.domain.enums import OrderPurpose, OrderType
 from trader.core.domain.ids import PositionId, client_order_id
 from trader.core.domain.orders import OrderRequest
@@ -19,7 +20,6 @@ from trader.core.positions.closing import NO_COMMANDS, Result, close, is_dust, r
 from trader.core.positions.pnl import average_price, fee_split
 from trader.core.positions.protection import PositionContext, desired_resting, held_after, protection_kind
 from trader.core.positions.state import Position, PositionStatus, evolve
-from trader.core.risk.decision import Approved, EntryRequest
 
 
 def open_position(position_id: PositionId, request: EntryRequest, approved: Approved, now: datetime,

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from trader.config.sections import RiskConfig
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.enums import TradingState
-from trader.core.risk.decision import RefusalReason, Refused
 from trader.core.risk.state import RiskState
 
 

@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.positions.pnl import exposure
 from trader.core.positions.state import Position
-from trader.core.risk.decision import RefusalReason, Refused
 
 
 def open_positions_guard(positions: Sequence[Position], cfg: RiskConfig) -> Refused | None:

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from trader.config.sections import RiskConfig
+from trader.core.domain.entries import EntryRequest, RefusalReason, Refused
 from trader.core.domain.enums import Direction
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ONE, ZERO
-from trader.core.risk.decision import EntryRequest, RefusalReason, Refused
 
 
 def resolve_stop(request: EntryRequest, cfg: RiskConfig, market: MarketSpec) -> Decimal | Refused:

@@ -17,12 +17,12 @@ from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.runner import BacktestSettings
 from trader.core.backtest.stops import StopLog
 from trader.core.domain.candles import CandleFrame
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.enums import TradingState
 from trader.core.domain.ids import Symbol
 from trader.core.engine.events import EntryRefused
 from trader.core.engine.inputs import StepOutput
 from trader.core.engine.state import EngineState
-from trader.core.risk.decision import RefusalReason, Refused
 from trader.core.risk.state import RiskState
 from trader.core.strategies.registry import create
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from trader.config.sections import RiskConfig
 from trader.core.domain.commands import CancelOrder, PlaceOrder, ReplaceStop
+from trader.core.domain.entries import RefusalReason
 from trader.core.domain.enums import ExitReason, OrderStatus, OrderType, TradingState
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import Capabilities, MarketSpec
@@ -17,7 +18,6 @@ from trader.core.engine.state import EngineState
 from trader.core.engine.step import step
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.positions.state import PositionStatus
-from trader.core.risk.decision import RefusalReason
 from trader.core.risk.state import RiskState
 from trader.core.sim.costs import FeeModel
 from trader.core.sim.ledger import SimLedger

@@ -9,6 +9,7 @@ from decimal import Decimal
 from tests.unit.core.engine.test_step import BTC, CONFIG, MARKET, T0, Driver, candle, signal
 from trader.config.sections import RiskConfig
 from trader.core.domain.commands import PlaceOrder, ReplaceStop
+from trader.core.domain.entries import RefusalReason
 from trader.core.domain.enums import Direction, ExitReason, OrderPurpose, OrderType, TradingState
 from trader.core.domain.ids import PositionId
 from trader.core.engine.actions import (
@@ -25,7 +26,6 @@ from trader.core.engine.events import EntryApproved, EntryRefused
 from trader.core.engine.inputs import EngineConfig
 from trader.core.engine.state import EngineState
 from trader.core.positions.state import PositionStatus
-from trader.core.risk.decision import RefusalReason
 from trader.core.risk.state import RiskState
 
 D = Decimal

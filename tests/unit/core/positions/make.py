@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from trader.config.sections import TrailingConfig
 from trader.core.domain.commands import Command
+from trader.core.domain.entries import Approved, EntryRequest
 from trader.core.domain.enums import Direction
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.market import Capabilities, MarketSpec
@@ -15,7 +16,6 @@ from trader.core.positions.machine import apply
 from trader.core.positions.opening import open_position
 from trader.core.positions.protection import PositionContext
 from trader.core.positions.state import Position
-from trader.core.risk.decision import Approved, EntryRequest
 
 NOW = datetime(2024, 7, 1, 12, tzinfo=UTC)
 

@@ -8,11 +8,11 @@ from typing import Any
 
 from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.entries import EntryRequest
 from trader.core.domain.enums import Direction
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.market import Capabilities, MarketSpec
 from trader.core.positions.state import Position, PositionStatus
-from trader.core.risk.decision import EntryRequest
 
 NOW = datetime(2024, 7, 1, 12, tzinfo=UTC)
 BTC = Symbol("BTC/USDT")

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.core.risk.make import NOW, account, config, market, position, request
+from trader.core.domain.entries import Approved, Decision, EntryRequest, RefusalReason, Refused
 from trader.core.domain.enums import Direction, TradingState
 from trader.core.domain.market import Capabilities
 from trader.core.positions.state import PositionStatus
 from trader.core.risk.check import check
-from trader.core.risk.decision import Approved, Decision, EntryRequest, RefusalReason, Refused
 from trader.core.risk.state import RiskState
 
 D = Decimal

@@ -8,10 +8,10 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.core.risk.make import NOW, account, config, market
+from trader.core.domain.entries import Approved, EntryRequest, Refused
 from trader.core.domain.enums import Direction
 from trader.core.domain.ids import Symbol
 from trader.core.risk.check import check
-from trader.core.risk.decision import Approved, EntryRequest, Refused
 from trader.core.risk.sizing import loss_per_unit
 from trader.core.risk.state import RiskState
 

@@ -6,9 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from tests.unit.core.risk.make import NOW, account, config, position
+from trader.core.domain.entries import Approved, RefusalReason, Refused
 from trader.core.positions.state import PositionStatus
 from trader.core.risk import guards, limits
-from trader.core.risk.decision import Approved, RefusalReason, Refused
 from trader.core.risk.state import RiskState
 
 D = Decimal

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from tests.unit.core.risk.make import config, market, request
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.enums import Direction
-from trader.core.risk.decision import RefusalReason, Refused
 from trader.core.risk.sizing import (
     all_in,
     confidence_multiplier,
