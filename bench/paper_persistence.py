@@ -68,7 +68,7 @@ class Meter:
             snapshot = self.account[0].snapshot()
             size = len(json.dumps(snapshot))
             async with self.uow() as uow:
-                await uow.paper.put("paper:whole", snapshot, datetime.now(UTC))
+                await uow.paper_account.save("paper:whole", snapshot, [], [], datetime.now(UTC))
                 await uow.commit()
         else:
             size = len(json.dumps([changes.core, changes.fills, changes.finished]))

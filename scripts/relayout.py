@@ -122,7 +122,8 @@ def _from_patterns() -> list[tuple[re.Pattern[str], str]]:
 
 
 # Names that look like module paths but are public API: the plugins' entry-point group.
-PROTECTED = ('"trader.strategies"', "[trader.strategies]", "``trader.strategies``", "**`trader.strategies`**")
+PROTECTED = ('"trader.strategies"', "[trader.strategies]", "``trader.strategies``", "**`trader.strategies`**",
+             "`trader.strategies` entry point")
 
 
 def rewrite(text: str, patterns: list[tuple[re.Pattern[str], str]]) -> str:

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from annotated_types import Ge, Gt, Le, Lt
 from pydantic import BaseModel, ValidationError
@@ -21,11 +21,10 @@ from trader.config.sections import RiskConfig, StrategyEntry, TrailingConfig
 from trader.core.errors import InputError, StrategyError
 from trader.core.strategies.base import Param
 from trader.core.strategies.registry import StrategyRegistry
-from trader.ports.store import TradingUnitOfWork
+from trader.ports.store import OpsUnitOfWork
 
 logger = logging.getLogger(__name__)
 
-OVERRIDES_KEY: Final = "settings:overrides"
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,15 +207,14 @@ class ParameterBook:
                              user_message=f"risk.{field}: {why}{hint}") from None
 
     # ── persistence ────────────────────────────────────────────────────────────────────────
-    async def save(self, uow: TradingUnitOfWork, now: datetime) -> None:
+    async def save(self, uow: OpsUnitOfWork, now: datetime) -> None:
         """Write the overrides inside the caller's transaction."""
-        await uow.paper.put(OVERRIDES_KEY, dict(self._overrides), now)
+        await uow.settings.save_overrides(self._overrides, now)
 
 
-async def stored_overrides(uow: TradingUnitOfWork) -> dict[str, str]:
+async def stored_overrides(uow: OpsUnitOfWork) -> dict[str, str]:
     """Return the persisted overrides (empty before the first change)."""
-    doc = await uow.paper.get(OVERRIDES_KEY)
-    return {str(k): str(v) for k, v in (doc or {}).items()}
+    return await uow.settings.overrides()
 
 
 def enabled_names(entries: Iterable[StrategyEntry]) -> list[str]:

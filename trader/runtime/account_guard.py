@@ -6,31 +6,26 @@ a later live start with another venue or kind stops with a clear error instead o
 
 from __future__ import annotations
 
-from typing import Final
-
 from trader.config import ExchangeConfig
 from trader.core.errors import ConfigError
 from trader.ports.clock import Clock
-from trader.ports.store import UnitOfWorkFactory
-
-ACCOUNT_KEY: Final = "venue_account"
+from trader.ports.store import OpsUnitOfWorkFactory, VenueAccount
 
 
 def _kind(demo: bool) -> str:
     return "demo" if demo else "real"
 
 
-async def claim_account(uow_factory: UnitOfWorkFactory, config: ExchangeConfig, clock: Clock) -> None:
+async def claim_account(uow_factory: OpsUnitOfWorkFactory, config: ExchangeConfig, clock: Clock) -> None:
     """Record the live venue account this database holds, or refuse a different one."""
-    wanted = {"exchange": config.name, "kind": _kind(config.demo)}
+    wanted = VenueAccount(config.name, _kind(config.demo))
     async with uow_factory() as uow:
-        held = await uow.paper.get(ACCOUNT_KEY)
+        held = await uow.venue_account.get()
         if held is None:
-            await uow.paper.put(ACCOUNT_KEY, wanted, clock.now())
+            await uow.venue_account.save(wanted, clock.now())
             await uow.commit()
             return
     if held != wanted:
-        shown = held if isinstance(held, dict) else {}
         raise ConfigError([
-            f"database: it holds the {shown.get('exchange', '?')} {shown.get('kind', '?')} account; the "
-            f"{config.name} {wanted['kind']} account needs a database of its own (set TRADER_DATABASE__URL)"])
+            f"database: it holds the {held.exchange} {held.kind} account; the {config.name} {wanted.kind} "
+            "account needs a database of its own (set TRADER_DATABASE__URL)"])

@@ -41,7 +41,6 @@ from trader.core.errors import ExchangeUnavailable
 from trader.core.strategies.registry import default_registry
 from trader.live.alerts import AlertService
 from trader.live.engine_handle import LiveEngine, build_strategies
-from trader.live.engine_store import ENGINE_KEY
 from trader.live.fault_alerts import FaultAlerts
 from trader.live.parameters import ParameterBook, stored_overrides
 from trader.live.venue_watch import VenueWatch, WatchedExchange
@@ -180,8 +179,8 @@ async def choose_mode(settings: Settings, options: RunOptions, *,
 async def holds_paper_account(uow_factory: UnitOfWorkFactory) -> bool:
     """Return True when the store has a paper account or engine state (it is not a fresh install)."""
     async with uow_factory() as uow:
-        return (await uow.paper.get(PAPER_STATE_KEY) is not None
-                or await uow.paper.get(ENGINE_KEY) is not None)
+        return (await uow.paper_account.core(PAPER_STATE_KEY) is not None
+                or await uow.engine.get() is not None)
 
 
 def replay_settings(settings: Settings, *, fallback: bool = False) -> Settings:

@@ -41,7 +41,7 @@ from trader.core.strategies.base import Strategy
 from trader.live.decision_log import log_events, log_fills, log_ticks
 from trader.live.engine_handle import LiveEngine
 from trader.live.engine_runner import CycleInput
-from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
+from trader.ports.store import EquitySnapshot, ReplayCursor, UnitOfWorkFactory
 from trader.runtime.clock import SimClock
 from trader.services.candle_csv import series_from_name
 from trader.services.market_data import MarketDataService, sample_files
@@ -49,7 +49,6 @@ from trader.services.market_data import MarketDataService, sample_files
 logger = logging.getLogger(__name__)
 
 _T = TypeVar("_T")
-CURSOR_KEY = "replay:cursor"
 PAPER_KEY = "paper:replay"
 LEAD_CANDLES = 3  # replay starts this many candles before the first entry signal
 MAX_SAME_CANDLE_ROUNDS = 5  # entry fill -> protection placed -> protection filled on the same candle
@@ -116,9 +115,9 @@ async def replay_data(uow_factory: UnitOfWorkFactory, frames: Mapping[Symbol, Ca
                       strategies: Sequence[Strategy]) -> ReplayData:
     """Return the frames and the start: the stored cursor when resuming, else before the first signal."""
     async with uow_factory() as uow:
-        doc = await uow.paper.get(CURSOR_KEY)
-    if doc is not None and doc.get("timeframe") == timeframe:
-        return ReplayData(timeframe, frames, int(doc["next_ms"]), resumed=True)
+        cursor = await uow.replay.get()
+    if cursor is not None and cursor.timeframe == timeframe:
+        return ReplayData(timeframe, frames, cursor.next_ms, resumed=True)
     return ReplayData(timeframe, frames, first_entry_ms(frames, strategies), resumed=False)
 
 
@@ -277,6 +276,6 @@ class ReplayDriver:
                         now.strftime("%Y-%m-%d"), account.equity, account.quote, self.trades, self.remaining)
         async with self._uow() as uow:
             await uow.equity.add(EquitySnapshot.from_account(account, now))
-            await uow.paper.put(CURSOR_KEY, {"timeframe": self._data.timeframe, "next_ms": close_ms}, now)
+            await uow.replay.save(ReplayCursor(self._data.timeframe, close_ms), now)
             await uow.commit()
 

@@ -81,7 +81,7 @@ async def test_a_whole_snapshot_from_before_is_loaded_and_then_saved_incremental
     old = paper()
     await round_trips(old, 0, 3)
     async with uow_factory() as uow:  # what the previous version stored: one document, version 1
-        await uow.paper.put("paper:default", json.loads(json.dumps(old.snapshot())), T0)
+        await uow.paper_account.save("paper:default", json.loads(json.dumps(old.snapshot())), [], [], T0)
         await uow.commit()
     store = PaperStateStore(uow_factory, SimClock(T0))
     account = paper(store.save)
@@ -95,11 +95,14 @@ async def test_a_whole_snapshot_from_before_is_loaded_and_then_saved_incremental
     assert await reloaded.order(BTC, bought) == await old.order(BTC, bought)
 
 
-async def test_scan_returns_documents_under_a_prefix_in_key_order(uow_factory: UnitOfWorkFactory) -> None:
+async def test_history_is_per_account_in_numbering_order(uow_factory: UnitOfWorkFactory) -> None:
     async with uow_factory() as uow:
-        for key in ("a/x/2", "a/x/1", "a/y/1", "a_x/1", "b"):
-            await uow.paper.put(key, {"k": key}, T0)
+        await uow.paper_account.save("a", {"core": "a"}, [(2, {"f": 2}), (1, {"f": 1})], [(10, {"o": 10})],
+                                     T0)
+        await uow.paper_account.save("a_x", {"core": "a_x"}, [(1, {"f": "x"})], [], T0)  # a look-alike key
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.paper.scan("a/x/") == [("a/x/1", {"k": "a/x/1"}), ("a/x/2", {"k": "a/x/2"})]
-        assert await uow.paper.scan("zzz") == []
+        assert await uow.paper_account.core("a") == {"core": "a"}
+        assert await uow.paper_account.history("a") == ([{"o": 10}], [{"f": 1}, {"f": 2}])
+        assert await uow.paper_account.core("b") is None
+        assert await uow.paper_account.history("b") == ([], [])

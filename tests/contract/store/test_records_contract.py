@@ -149,18 +149,18 @@ async def test_aud_rates_upsert_and_fall_back_to_previous_day(uow_factory: UnitO
         assert await uow.aud_rates.on_or_before("EUR", mon) is None
 
 
-async def test_paper_state_document_replaces_and_is_a_copy(uow_factory: UnitOfWorkFactory) -> None:
+async def test_paper_account_core_replaces_and_is_a_copy(uow_factory: UnitOfWorkFactory) -> None:
     doc = {"balances": {"USDT": Decimal("10000.5")}, "orders": [{"id": "o1", "price": "1.1"}]}
     async with uow_factory() as uow:
-        assert await uow.paper.get("binance") is None
-        await uow.paper.put("binance", doc, T0)
+        assert await uow.paper_account.core("binance") is None
+        await uow.paper_account.save("binance", doc, [], [], T0)
         await uow.commit()
     async with uow_factory() as uow:
-        got = await uow.paper.get("binance")
+        got = await uow.paper_account.core("binance")
         assert got == {"balances": {"USDT": "10000.5"}, "orders": [{"id": "o1", "price": "1.1"}]}
         got["orders"].clear()
-        assert (await uow.paper.get("binance"))["orders"] != []
-        await uow.paper.put("binance", {"balances": {}}, T0 + H)
+        assert (await uow.paper_account.core("binance"))["orders"] != []
+        await uow.paper_account.save("binance", {"balances": {}}, [], [], T0 + H)
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.paper.get("binance") == {"balances": {}}
+        assert await uow.paper_account.core("binance") == {"balances": {}}

@@ -21,7 +21,6 @@ from trader.config import RiskConfig
 from trader.core.domain.enums import ExitReason, TradingState
 from trader.core.positions.state import Position, PositionStatus
 from trader.core.risk.state import RiskState
-from trader.live.parameters import OVERRIDES_KEY
 
 CONFIRM = "✅ Confirm"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -195,7 +194,7 @@ async def test_settings_change_after_confirmation_is_stored_and_audited(real_bot
     assert "0.01" in question.shown and "0.02" in question.shown
     await real_bot.bot.press(question, CONFIRM)
     async with real_bot.live.uow() as uow:
-        overrides = await uow.paper.get(OVERRIDES_KEY)
+        overrides = await uow.settings.overrides()
         audit = await uow.audit.recent(10)
     assert overrides == {"risk.risk_per_trade": "0.02"}
     assert any(e.action == "param.change" and e.actor == "telegram:42" for e in audit)
@@ -205,7 +204,7 @@ async def test_settings_out_of_bounds_is_refused_and_changes_nothing(real_bot: R
     reply = await real_bot.bot.send("/settings risk.risk_per_trade 7")
     assert "risk.risk_per_trade" in reply.shown and not reply.buttons
     async with real_bot.live.uow() as uow:
-        assert await uow.paper.get(OVERRIDES_KEY) is None
+        assert await uow.settings.overrides() == {}
 
 
 @pytest.mark.parametrize("command", [

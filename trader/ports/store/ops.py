@@ -3,6 +3,7 @@ receipts."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -98,6 +99,38 @@ class AlertOutboxRepository(Protocol):
         ...
 
 
+class SettingsRepository(Protocol):
+    """The parameters changed through /settings (dotted key -> value text), kept across restarts."""
+
+    async def overrides(self) -> dict[str, str]:
+        """Return the stored overrides (empty before the first change)."""
+        ...
+
+    async def save_overrides(self, overrides: Mapping[str, str], now: datetime) -> None:
+        """Replace the stored overrides."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class VenueAccount:
+    """Which venue and which kind of account (``demo`` or ``real``) a live database holds."""
+
+    exchange: str
+    kind: str
+
+
+class VenueAccountRepository(Protocol):
+    """The venue account a live database was first started with."""
+
+    async def get(self) -> VenueAccount | None:
+        """Return the account this database holds, or None before the first live start."""
+        ...
+
+    async def save(self, account: VenueAccount, now: datetime) -> None:
+        """Record the account."""
+        ...
+
+
 class OpsUnitOfWork(Transaction, Protocol):
     """What operating the service reads and writes: secrets, audit, alerts, web access."""
 
@@ -112,3 +145,7 @@ class OpsUnitOfWork(Transaction, Protocol):
     def api_tokens(self) -> ApiTokenRepository: ...
     @property
     def signals(self) -> SignalReceiptRepository: ...
+    @property
+    def settings(self) -> SettingsRepository: ...
+    @property
+    def venue_account(self) -> VenueAccountRepository: ...

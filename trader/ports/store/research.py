@@ -88,6 +88,26 @@ class BacktestRunRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReplayCursor:
+    """Where the replay demo stopped: the close time of the last candle fed, in its timeframe."""
+
+    timeframe: str
+    next_ms: int
+
+
+class ReplayCursorRepository(Protocol):
+    """The replay demo's position, so a restart resumes where it stopped."""
+
+    async def get(self) -> ReplayCursor | None:
+        """Return the stored cursor, or None before the first candle."""
+        ...
+
+    async def save(self, cursor: ReplayCursor, now: datetime) -> None:
+        """Create or replace the cursor."""
+        ...
+
+
 class ResearchUnitOfWork(Transaction, Protocol):
     """What research and market data read and write: candles, backtest runs, news."""
 
@@ -98,3 +118,5 @@ class ResearchUnitOfWork(Transaction, Protocol):
     def backtests(self) -> BacktestRunRepository: ...
     @property
     def news(self) -> NewsRepository: ...
+    @property
+    def replay(self) -> ReplayCursorRepository: ...

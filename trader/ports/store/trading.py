@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.money import ZERO
 from trader.core.domain.orders import Fill, Order, OrderRequest
+from trader.core.engine.memory import EngineMemory
 from trader.core.positions.state import Position
 from trader.core.risk.state import RiskState
 from trader.ports.store.transaction import JsonValue, Transaction
@@ -175,19 +177,36 @@ class RiskStateRepository(Protocol):
         ...
 
 
-class PaperStateRepository(Protocol):
-    """Paper exchange state as JSON documents by key."""
+class EngineStateRepository(Protocol):
+    """The engine's memory between cycles (``EngineMemory``), typed; its codec lives in the store."""
 
-    async def get(self, key: str) -> JsonValue | None:
-        """Return the document or None."""
+    async def get(self) -> EngineMemory | None:
+        """Return the stored memory, or None before the first save."""
         ...
 
-    async def put(self, key: str, data: JsonValue, now: datetime) -> None:
-        """Create or replace the document."""
+    async def save(self, memory: EngineMemory, now: datetime) -> None:
+        """Create or replace the memory."""
         ...
 
-    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
-        """Return (key, document) for every key starting with ``prefix``, sorted by key."""
+
+class PaperAccountRepository(Protocol):
+    """The paper venue's account: a small core document plus each fill and finished order once.
+
+    The documents are the paper venue's own JSON-ready state; saving the history item by item keeps a
+    save's cost flat whatever the account's age.
+    """
+
+    async def core(self, account: str) -> JsonValue | None:
+        """Return the account's core document (balances, open orders, prices), or None."""
+        ...
+
+    async def save(self, account: str, core: JsonValue, fills: Sequence[tuple[int, JsonValue]],
+                   finished: Sequence[tuple[int, JsonValue]], now: datetime) -> None:
+        """Write the core and the numbered new fills and finished orders."""
+        ...
+
+    async def history(self, account: str) -> tuple[list[JsonValue], list[JsonValue]]:
+        """Return (finished orders, fills) in the order they were numbered."""
         ...
 
 
@@ -206,4 +225,6 @@ class TradingUnitOfWork(Transaction, Protocol):
     @property
     def risk(self) -> RiskStateRepository: ...
     @property
-    def paper(self) -> PaperStateRepository: ...
+    def engine(self) -> EngineStateRepository: ...
+    @property
+    def paper_account(self) -> PaperAccountRepository: ...

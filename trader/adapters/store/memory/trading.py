@@ -8,7 +8,6 @@ import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from trader.adapters.store.jsondoc import round_trip
 from trader.adapters.store.memory.tables import OverlayTable, normalise, utc
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.orders import Fill, check_transition
@@ -17,7 +16,6 @@ from trader.core.positions.state import Position
 from trader.core.risk.state import RiskState
 from trader.ports.store import (
     EquitySnapshot,
-    JsonValue,
     OrderRecord,
 )
 
@@ -168,24 +166,3 @@ class MemoryRiskStateRepository:
     async def save(self, state: RiskState) -> None:
         """Replace the stored state."""
         self._t.put(1, normalise(replace(state, cooldowns={k: utc(v) for k, v in state.cooldowns.items()})))
-
-
-class MemoryPaperStateRepository:
-    """Paper exchange JSON documents."""
-
-    def __init__(self, table: OverlayTable[str, JsonValue]) -> None:
-        self._t = table
-
-    async def get(self, key: str) -> JsonValue | None:
-        """Return a copy of the document or None."""
-        data = self._t.get(key)
-        return round_trip(data) if data is not None else None
-
-    async def put(self, key: str, data: JsonValue, now: datetime) -> None:
-        """Create or replace the document."""
-        utc(now)
-        self._t.put(key, round_trip(data))
-
-    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
-        """Return (key, copy of the document) for every key starting with ``prefix``, sorted by key."""
-        return sorted((k, round_trip(v)) for k, v in self._t.items() if k.startswith(prefix))

@@ -13,6 +13,14 @@ from types import TracebackType
 from typing import Any, Self
 
 from trader.adapters.store import nesting
+from trader.adapters.store.documents import (
+    DocumentEngineState,
+    DocumentPaperAccount,
+    DocumentReplayCursor,
+    DocumentSettings,
+    DocumentVenueAccount,
+)
+from trader.adapters.store.memory.documents import MemoryDocuments
 from trader.adapters.store.memory.ops import (
     MemoryAlertOutboxRepository,
     MemoryApiTokenRepository,
@@ -31,7 +39,6 @@ from trader.adapters.store.memory.trading import (
     MemoryEquityRepository,
     MemoryFillRepository,
     MemoryOrderRepository,
-    MemoryPaperStateRepository,
     MemoryPositionRepository,
     MemoryRiskStateRepository,
 )
@@ -75,7 +82,11 @@ class InMemoryUnitOfWork:
     alerts: MemoryAlertOutboxRepository
     backtests: MemoryBacktestRunRepository
     aud_rates: MemoryAudRateRepository
-    paper: MemoryPaperStateRepository
+    engine: DocumentEngineState
+    paper_account: DocumentPaperAccount
+    settings: DocumentSettings
+    venue_account: DocumentVenueAccount
+    replay: DocumentReplayCursor
     opening_holdings: MemoryOpeningHoldingRepository
     api_tokens: MemoryApiTokenRepository
     signals: MemorySignalReceiptRepository
@@ -113,7 +124,12 @@ class InMemoryUnitOfWork:
         self.alerts = MemoryAlertOutboxRepository(t["alerts"], ids["alerts"])
         self.backtests = MemoryBacktestRunRepository(t["backtests"], ids["backtests"])
         self.aud_rates = MemoryAudRateRepository(t["aud_rates"])
-        self.paper = MemoryPaperStateRepository(t["paper"])
+        docs = MemoryDocuments(t["paper"])
+        self.engine = DocumentEngineState(docs)
+        self.paper_account = DocumentPaperAccount(docs)
+        self.settings = DocumentSettings(docs)
+        self.venue_account = DocumentVenueAccount(docs)
+        self.replay = DocumentReplayCursor(docs)
         self.opening_holdings = MemoryOpeningHoldingRepository(t["opening_holdings"])
         self.api_tokens = MemoryApiTokenRepository(t["api_tokens"], ids["api_tokens"])
         self.signals = MemorySignalReceiptRepository(t["signals"])

@@ -11,13 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from trader.adapters.store import mappers
 from trader.adapters.store.db import upsert
-from trader.adapters.store.jsondoc import to_json
 from trader.adapters.store.orm import (
     CooldownRow,
     EquitySnapshotRow,
     FillRow,
     OrderRow,
-    PaperStateRow,
     PositionRow,
     RiskStateRow,
 )
@@ -29,7 +27,6 @@ from trader.core.positions.state import Position, PositionStatus
 from trader.core.risk.state import RiskState
 from trader.ports.store import (
     EquitySnapshot,
-    JsonValue,
     OrderRecord,
 )
 
@@ -224,26 +221,3 @@ class SqlRiskStateRepository:
             for symbol, until in state.cooldowns.items()
         )
         await self._session.flush()
-
-
-class SqlPaperStateRepository:
-    """Paper exchange documents in ``paper_state``."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, key: str) -> JsonValue | None:
-        """Return the document or None."""
-        row = await self._session.get(PaperStateRow, key)
-        return row.data if row is not None else None
-
-    async def put(self, key: str, data: JsonValue, now: datetime) -> None:
-        """Create or replace the document."""
-        await self._session.merge(PaperStateRow(key=key, data=to_json(data), updated_at=now))
-        await self._session.flush()
-
-    async def scan(self, prefix: str) -> list[tuple[str, JsonValue]]:
-        """Return (key, document) for every key starting with ``prefix``, sorted by key."""
-        row = PaperStateRow
-        stmt = select(row.key, row.data).where(row.key.startswith(prefix, autoescape=True)).order_by(row.key)
-        return [(key, data) for key, data in (await self._session.execute(stmt)).all()]

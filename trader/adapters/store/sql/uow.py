@@ -12,6 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from trader.adapters.store import nesting
 from trader.adapters.store.db import create_engine, session_factory
+from trader.adapters.store.documents import (
+    DocumentEngineState,
+    DocumentPaperAccount,
+    DocumentReplayCursor,
+    DocumentSettings,
+    DocumentVenueAccount,
+)
+from trader.adapters.store.sql.documents import SqlDocuments
 from trader.adapters.store.sql.ops import (
     SqlAlertOutboxRepository,
     SqlApiTokenRepository,
@@ -29,7 +37,6 @@ from trader.adapters.store.sql.trading import (
     SqlEquityRepository,
     SqlFillRepository,
     SqlOrderRepository,
-    SqlPaperStateRepository,
     SqlPositionRepository,
     SqlRiskStateRepository,
 )
@@ -54,7 +61,11 @@ class SqlUnitOfWork:
     alerts: SqlAlertOutboxRepository
     backtests: SqlBacktestRunRepository
     aud_rates: SqlAudRateRepository
-    paper: SqlPaperStateRepository
+    engine: DocumentEngineState
+    paper_account: DocumentPaperAccount
+    settings: DocumentSettings
+    venue_account: DocumentVenueAccount
+    replay: DocumentReplayCursor
     opening_holdings: SqlOpeningHoldingRepository
     api_tokens: SqlApiTokenRepository
     signals: SqlSignalReceiptRepository
@@ -91,7 +102,12 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertOutboxRepository(session)
         self.backtests = SqlBacktestRunRepository(session)
         self.aud_rates = SqlAudRateRepository(session)
-        self.paper = SqlPaperStateRepository(session)
+        docs = SqlDocuments(session)
+        self.engine = DocumentEngineState(docs)
+        self.paper_account = DocumentPaperAccount(docs)
+        self.settings = DocumentSettings(docs)
+        self.venue_account = DocumentVenueAccount(docs)
+        self.replay = DocumentReplayCursor(docs)
         self.opening_holdings = SqlOpeningHoldingRepository(session)
         self.api_tokens = SqlApiTokenRepository(session)
         self.signals = SqlSignalReceiptRepository(session)

@@ -1,0 +1,52 @@
+"""Contract: the typed repositories kept as documents (engine memory, /settings overrides, the venue
+account, the replay cursor) round-trip exactly on every store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from trader.core.domain.commands import CancelOrder, PlaceOrder
+from trader.core.domain.enums import OrderPurpose, OrderType, Side
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.domain.orders import OrderRequest
+from trader.core.engine.memory import EngineMemory
+from trader.core.engine.orders import OrderRef
+from trader.ports.store import ReplayCursor, UnitOfWorkFactory, VenueAccount
+
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
+BTC = Symbol("BTC/USDT")
+
+
+def _memory() -> EngineMemory:
+    cid = ClientOrderId("cid-1")
+    request = OrderRequest(cid, PositionId("p-1"), BTC, Side.SELL, OrderType.STOP, OrderPurpose.STOP,
+                           Decimal("0.012345678901234567"), trigger_price=Decimal("49000.1"))
+    ref = OrderRef(PositionId("p-1"), OrderPurpose.ENTRY, OrderType.LIMIT, take_profit=Decimal("51000.5"))
+    return EngineMemory(orders={cid: ref}, history=(Decimal("-1.5"), Decimal("2.000000000000000001")),
+                        sequence=7, entries_blocked="reconciliation differs",
+                        outbox=(PlaceOrder(request), CancelOrder(BTC, ClientOrderId("old"))),
+                        fill_cursors={BTC: T0 + timedelta(minutes=3)})
+
+
+async def test_engine_memory_round_trips_exactly(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.engine.get() is None
+        await uow.engine.save(_memory(), T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.engine.get() == _memory()
+
+
+async def test_settings_venue_account_and_replay_cursor_round_trip(uow_factory: UnitOfWorkFactory) -> None:
+    async with uow_factory() as uow:
+        assert await uow.settings.overrides() == {}
+        assert await uow.venue_account.get() is None and await uow.replay.get() is None
+        await uow.settings.save_overrides({"risk.risk_per_trade": "0.02"}, T0)
+        await uow.venue_account.save(VenueAccount("binance", "demo"), T0)
+        await uow.replay.save(ReplayCursor("1h", 1_700_000_000_000), T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.settings.overrides() == {"risk.risk_per_trade": "0.02"}
+        assert await uow.venue_account.get() == VenueAccount("binance", "demo")
+        assert await uow.replay.get() == ReplayCursor("1h", 1_700_000_000_000)
