@@ -6,6 +6,7 @@ Components receive only their own section; only ``bot.py`` and the CLI call ``lo
 from trader.config.sections import (
     BacktestConfig,
     BackupConfig,
+    BreakerConfig,
     DatabaseConfig,
     ExchangeConfig,
     LoggingConfig,
@@ -28,6 +29,7 @@ from trader.config.settings import Settings, load_settings, masked_dump
 __all__ = [
     "BacktestConfig",
     "BackupConfig",
+    "BreakerConfig",
     "DatabaseConfig",
     "ExchangeConfig",
     "LoggingConfig",

@@ -9,7 +9,7 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 Fraction = Annotated[Decimal, Field(ge=0, le=1)]
@@ -209,6 +209,35 @@ class SchedulerConfig(Section):
     # Fault alerts: an episode closes after this long without a fault; at most one alert per interval.
     fault_quiet_seconds: Annotated[float, Field(ge=0)] = 120.0
     fault_alert_interval_seconds: Annotated[float, Field(ge=0)] = 600.0
+
+
+class BreakerConfig(Section):
+    """The per-venue circuit breaker: when venue calls fail, entries pause until probes succeed.
+
+    It opens after ``failures`` unanswered calls in a row, or when at least ``min_calls`` calls in the
+    last ``window_seconds`` failed at ``failure_rate`` or more. It stays open ``open_seconds``, then
+    half-opens: ``probes_to_close`` answered calls in a row (probed every ``probe_seconds``) close it.
+    While open, the protection monitor (outbox exits and stops) retries from ``retry_seconds``,
+    doubling up to ``retry_max_seconds``.
+    """
+
+    enabled: bool = True
+    failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    window_seconds: Annotated[float, Field(gt=0, le=86_400)] = 120.0
+    min_calls: Annotated[int, Field(ge=1, le=10_000)] = 10
+    failure_rate: PositiveFraction = Decimal("0.5")
+    open_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    probe_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
+    probes_to_close: Annotated[int, Field(ge=1, le=100)] = 2
+    retry_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    retry_max_seconds: Annotated[float, Field(gt=0, le=3600)] = 120.0
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BreakerConfig:
+        if self.retry_max_seconds < self.retry_seconds:
+            raise ValueError(f"retry_max_seconds ({self.retry_max_seconds:g}) must be at least "
+                             f"retry_seconds ({self.retry_seconds:g})")
+        return self
 
 
 class BacktestConfig(Section):

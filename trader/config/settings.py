@@ -27,6 +27,7 @@ from pydantic_settings import (
 from trader.config.sections import (
     BacktestConfig,
     BackupConfig,
+    BreakerConfig,
     DatabaseConfig,
     ExchangeConfig,
     LoggingConfig,
@@ -73,6 +74,7 @@ class Settings(BaseSettings):
         StrategyEntry(name="bollinger_reversion"),
     )
     scheduler: SchedulerConfig = SchedulerConfig()
+    breaker: BreakerConfig = BreakerConfig()
     backtest: BacktestConfig = BacktestConfig()
     notify: NotifyConfig = NotifyConfig()
     logging: LoggingConfig = LoggingConfig()
