@@ -46,6 +46,7 @@ class RefusalReason(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     BELOW_MINIMUM = "below_minimum"
     ENTRIES_BLOCKED = "entries_blocked"
+    VENUE_DOWN = "venue_down"  # the venue's circuit breaker is open: entries wait until it closes
 
 
 @dataclass(frozen=True, slots=True)

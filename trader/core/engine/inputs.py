@@ -35,6 +35,7 @@ class EngineConfig:
     markets: Mapping[Symbol, MarketSpec]
     tp_swap_distance: Decimal = Decimal("0.005")
     allow_short: bool = False
+    venue_down: str = ""  # non-empty: the venue's circuit breaker is open, every entry is refused with it
     _contexts: dict[Symbol, PositionContext] = field(default_factory=dict, init=False, repr=False,
                                                       compare=False)
 

@@ -193,6 +193,9 @@ class _Run:
         if self.blocked:
             self._refuse(symbol, strategy, Refused(RefusalReason.ENTRIES_BLOCKED, self.blocked))
             return
+        if self.cfg.venue_down:
+            self._refuse(symbol, strategy, Refused(RefusalReason.VENUE_DOWN, self.cfg.venue_down))
+            return
         request = EntryRequest(
             symbol=symbol, direction=direction, entry_price=candle.close,
             stop_price=None if signal is None or signal.stop_loss is None else D(signal.stop_loss),

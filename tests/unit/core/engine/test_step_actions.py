@@ -3,6 +3,7 @@ the engine state inside ``step`` only, and a manual entry meets the same risk ru
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -109,3 +110,20 @@ def test_close_position_exits_that_position_at_market_and_nothing_else() -> None
     assert len(exits) == 1 and exits[0].request.type is OrderType.MARKET
     exiting = drv.state.positions[position.id]
     assert exiting.status is PositionStatus.EXITING and exiting.exit_reason is ExitReason.MANUAL
+
+
+def test_an_open_venue_breaker_refuses_entries_with_its_reason_and_lets_exits_through() -> None:
+    drv = Driver(CAPPED)
+    drv.step(T0, prices=_tick(), actions=(EnterManually(BTC, Direction.LONG, D("10")),))
+    later = T0 + timedelta(hours=1)
+    drv.bar(candle(100, 101, 99, 100, later)[0], later)
+    [opened] = drv.state.positions
+    drv.config = replace(CAPPED, venue_down="binance down since 12:00 UTC")
+    out = drv.step(later, prices=_tick(), signals={BTC: signal(enter=True)},
+                   actions=(EnterManually(BTC, Direction.LONG, D("1")), ClosePosition(opened)))
+    refused = [e.refusal for e in out.events if isinstance(e, EntryRefused)]
+    assert [r.reason for r in refused] == [RefusalReason.VENUE_DOWN] * 2
+    assert "binance down since" in str(refused[0])
+    exits = [c for c in out.commands
+             if isinstance(c, PlaceOrder | ReplaceStop) and c.request.purpose is OrderPurpose.EXIT]
+    assert len(exits) == 1  # the close still goes out (the outbox retries it while the venue is down)

@@ -82,7 +82,10 @@ configs = st.builds(BreakerConfig, failures=st.integers(1, 6), window_seconds=st
 streams = st.lists(st.tuples(st.floats(0, 20), st.booleans(), st.booleans()), max_size=80)
 
 
-def _replay(cfg: BreakerConfig, stream: list[tuple[float, bool, bool]]) -> list[tuple[Breaker, Breaker, bool]]:
+Step = tuple[Breaker, Breaker, bool]
+
+
+def _replay(cfg: BreakerConfig, stream: list[tuple[float, bool, bool]]) -> list[Step]:
     """Apply (gap seconds, failed, tick-only) steps; return (before, after, failed) per step."""
     breaker, at, out = Breaker(), T0, []
     for gap, failed, tick_only in stream:

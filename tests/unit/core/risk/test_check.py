@@ -50,7 +50,8 @@ CASES: dict[RefusalReason, Callable[[], Decision]] = {
 }
 
 
-BY_STEP = {RefusalReason.ENTRIES_BLOCKED}  # refused by engine.step from its own state
+# refused by engine.step from its own state or config
+BY_STEP = {RefusalReason.ENTRIES_BLOCKED, RefusalReason.VENUE_DOWN}
 
 
 def test_every_refusal_reason_has_a_case() -> None:
