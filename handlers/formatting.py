@@ -188,6 +188,11 @@ def health(view: HealthView) -> str:
              f"{int(view.uptime_seconds % 3600 // 60)} min"]
     if view.last_backup_at is not None and view.last_backup_bytes is not None:
         lines.append(f"Last backup {when(view.last_backup_at)} · {view.last_backup_bytes:,} bytes")
+    if view.venue_breaker:
+        since = f" since {when(view.venue_since)}" if view.venue_since is not None else ""
+        up = view.venue_breaker == "closed"
+        lines.append(f"{mark(up)} venue breaker <b>{e(view.venue_breaker)}</b>{since}"
+                     + ("" if up else " · entries paused"))
     lines += [f"{ERROR_MARK} {e(p)}" for p in view.problems]
     return "\n".join(lines)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -92,6 +92,10 @@ class CycleResult:
     unresolved: int = 0
 
 
+def _venue_up() -> str:
+    return ""
+
+
 class EngineRunner:
     """Owns the engine snapshot, the lock that serialises cycles, and the executor."""
 
@@ -109,6 +113,8 @@ class EngineRunner:
         self.lock = asyncio.Lock()
         self._snapshot: EngineSnapshot | None = None
         self._markets: dict[Symbol, MarketSpec] = {}
+        # Why entries must wait for the venue ("" while it answers): the runtime's circuit breaker sets it.
+        self.entry_gate: Callable[[], str] = _venue_up
 
     # ── state ───────────────────────────────────────────────────────────────────────────────
     async def snapshot(self) -> EngineSnapshot:
@@ -133,7 +139,7 @@ class EngineRunner:
         """Return the EngineConfig ``step`` runs with for ``strategy``."""
         return EngineConfig(strategy, self.options.risk, markets,
                             tp_swap_distance=self.options.tp_swap_distance,
-                            allow_short=self.options.allow_short)
+                            allow_short=self.options.allow_short, venue_down=self.entry_gate())
 
     # ── one cycle ───────────────────────────────────────────────────────────────────────────
     async def cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, *, manual: bool = False,

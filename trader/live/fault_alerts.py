@@ -120,8 +120,9 @@ class FaultChecks:
     """The periodic checks that are not a job's own failure: the venue's streak and stuck intents."""
 
     def __init__(self, faults: FaultAlerts, watch: VenueWatch, trading: Callable[[], TradingService],
-                 clock: Clock) -> None:
+                 clock: Clock, *, watch_venue: bool = True) -> None:
         self._faults = faults
+        self._watch_venue = watch_venue  # False: the venue's circuit breaker alerts on its outages
         self._watch = watch
         self._trading = trading
         self._clock = clock
@@ -129,7 +130,9 @@ class FaultChecks:
     async def run(self) -> None:
         """Check the venue's answer streak and the order outbox; report faults and recoveries."""
         state = self._watch.state()
-        if state.failures >= UNANSWERED_STREAK:
+        if not self._watch_venue:
+            pass
+        elif state.failures >= UNANSWERED_STREAK:
             await self._faults.failed("venue", f"{state.failures} calls in a row got no answer "
                                                f"(last: {state.last_error})")
         elif state.failures == 0:

@@ -93,7 +93,7 @@ class ProtectionMonitor:
         symbols = sorted({p.symbol for p in snap.state.positions.values()})
         ticks = await self._ticks(symbols) if self._prices else {}
         result = await self._runner.cycle(CycleInput(prices=ticks, all_pairs=tuple(symbols)), None)
-        unprotected, alarmed = await self._alarm()
+        unprotected, alarmed = await self.alarm()
         return MonitorReport(self._runner.clock.now(), drained.sent + result.sent, result.unresolved,
                              unprotected, alarmed)
 
@@ -109,7 +109,12 @@ class ProtectionMonitor:
             ticks[symbol] = PriceUpdated(price, price, price, now)
         return ticks
 
-    async def _alarm(self) -> tuple[tuple[PositionId, ...], tuple[PositionId, ...]]:
+    async def alarm(self) -> tuple[tuple[PositionId, ...], tuple[PositionId, ...]]:
+        """Alarm once per position left without a stop for over one interval; store reads only.
+
+        Returns (unprotected, newly alarmed). The venue's breaker calls it while the venue is down and
+        the monitor's own pass cannot get that far.
+        """
         now = self._runner.clock.now()
         snap = await self._runner.snapshot()
         async with self._runner.uow_factory() as uow:

@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from trader.core.domain.alerts import Alert, Severity
 from trader.core.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime, timeframe_ms
-from trader.core.domain.entries import Approved, Refused
+from trader.core.domain.entries import Approved, RefusalReason, Refused
 from trader.core.domain.enums import Direction, ExitReason
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.engine.actions import ClosePosition, EnterManually, Halt, Pause, Resume, Unlock
@@ -181,10 +181,22 @@ class TradingService:
         return ActionResult(True, f"closing {len(state.positions)} position(s) at market",
                             position_ids=tuple(state.positions), events=result.events)
 
+    def venue_refusal(self) -> Refused | None:
+        """Return the refusal ``step`` gives every entry while the venue's breaker is open, else None.
+
+        Manual entries ask first, so a venue that does not answer is not asked for a price only to
+        refuse; the answer is the very value ``step`` would return.
+        """
+        why = self.runner.entry_gate()
+        return Refused(RefusalReason.VENUE_DOWN, why) if why else None
+
     async def force_entry(self, symbol: str, direction: Direction, amount: Decimal | None,
                           strategy: str) -> ActionResult:
         """Open a position now: ``step`` sizes it (or takes ``amount``, base) through the same risk check."""
         pair = Symbol(symbol)
+        down = self.venue_refusal()
+        if down is not None:
+            return ActionResult(False, str(down), refused_reason=down.reason.value)
         inp = await self._manual_entry(pair, direction, amount, strategy)
         result = await self.runner.cycle(inp, [pair], manual=True)
         return _entry_result(symbol, result.events)

@@ -47,16 +47,25 @@ class VenueWatch:
         self._failures = 0
         self._last_error = ""
         self._waiting = ""
+        self._listeners: list[Callable[[BaseException | None], None]] = []
+
+    def listen(self, listener: Callable[[BaseException | None], None]) -> None:
+        """Also tell ``listener`` every outcome (None: answered), e.g. the venue's circuit breaker."""
+        self._listeners.append(listener)
 
     def answered(self) -> None:
         """Record a call the venue answered."""
         self._answered_at = self._now()
         self._failures = 0
+        for listener in self._listeners:
+            listener(None)
 
     def failed(self, error: BaseException) -> None:
         """Record a call that got no answer."""
         self._failures += 1
         self._last_error = type(error).__name__  # shown on /ready: the type only, messages carry hosts
+        for listener in self._listeners:
+            listener(error)
 
     def waiting(self, line: str) -> None:
         """Publish start-up's waiting state ("" when it is over)."""

@@ -43,6 +43,7 @@ from trader.live.alerts import AlertService
 from trader.live.engine_handle import LiveEngine, build_strategies
 from trader.live.fault_alerts import FaultAlerts
 from trader.live.parameters import ParameterBook, stored_overrides
+from trader.live.venue_breaker import VenueBreaker, attach_breaker
 from trader.live.venue_watch import VenueWatch, WatchedExchange
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
@@ -267,6 +268,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     store_exchange = settings.exchange.name
     replay: ReplayDriver | None = None
     venue: VenueWatch | None = None
+    breaker: VenueBreaker | None = None
     if mode == "replay":
         exchange, clock, replay = await _replay(settings, options, uow, market_data, book, alerts, metrics)
         engine = replay.engine
@@ -279,6 +281,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
+        breaker = attach_breaker(store_exchange, settings.breaker, alerts, wall, venue, exchange, engine)
     reports = _reports(settings, uow, exchange, clock, closers)
     backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
     faults = FaultAlerts(alerts, quiet_seconds=settings.scheduler.fault_quiet_seconds,
@@ -289,9 +292,10 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
         uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
         timezone=settings.risk.timezone, store_exchange=store_exchange, replay=replay,
-        max_candles=options.max_candles, reconcile=engine.reconciler.run, monitor=engine.monitor.run_once,
+        max_candles=options.max_candles, reconcile=engine.reconciler.run,
+        monitor=breaker.backoff(engine.monitor.run_once) if breaker else engine.monitor.run_once,
         risk_check=engine.monitor.risk_check, backups=backups,
-        drift=lambda: drift.report(alert=True), venue=venue, faults=faults, closers=closers,
+        drift=lambda: drift.report(alert=True), venue=venue, faults=faults, breaker=breaker, closers=closers,
         news=news.refresh if settings.news.enabled and settings.news.feeds else None,
         news_every_seconds=settings.news.refresh_minutes * 60.0,
     )

@@ -32,6 +32,7 @@ from trader.live.alerts import AlertService
 from trader.live.decision_log import log_tick
 from trader.live.engine_handle import LiveEngine, TickPlan
 from trader.live.fault_alerts import FaultAlerts, FaultChecks
+from trader.live.venue_breaker import VenueBreaker
 from trader.live.venue_watch import VenueWatch
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
@@ -86,6 +87,7 @@ class RuntimeParts:
     news_every_seconds: float = 1800.0
     venue: VenueWatch | None = None  # what the engine's venue calls tell (None: replay, simulated venue)
     faults: FaultAlerts | None = None  # job failures, venue streaks, stuck intents: one alert per episode
+    breaker: VenueBreaker | None = None  # venue outages: entries pause, one alert each way
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -147,7 +149,8 @@ class Lifecycle:
             problems = (*problems, f"backup failed: {backup.error}")
         return RunFacts(time.monotonic() - self._started, scheduling or replaying,
                         self.parts.engine.trading.last_tick_at, problems,
-                        backup.last if backup is not None else None, self.jobs())
+                        backup.last if backup is not None else None, self.jobs(),
+                        self.parts.breaker.state if self.parts.breaker is not None else None)
 
     def _job_detail(self, job_id: str) -> str:
         if job_id != "backup" or self.parts.backups is None:
@@ -252,9 +255,12 @@ class Lifecycle:
                                 self.parts.timezone)
         if self.parts.faults is not None and self.parts.venue is not None:
             checks = FaultChecks(self.parts.faults, self.parts.venue, lambda: self.parts.engine.trading,
-                                 self.parts.clock)
+                                 self.parts.clock, watch_venue=self.parts.breaker is None)
             scheduler.add_interval("faults", guard("fault checks", checks.run, "faults"),
                                    cfg.monitor_interval_seconds)
+        if self.parts.breaker is not None:
+            scheduler.add_interval("breaker", guard("venue breaker", self.parts.breaker.run, "breaker"),
+                                   self.parts.breaker.config.probe_seconds)
         refresh = guard("candle refresh", self._refresh_candles, "candle_refresh")
         scheduler.add_interval("candle_refresh", refresh, CANDLE_REFRESH_SECONDS)
         if self.parts.news is not None:
@@ -293,6 +299,9 @@ class Lifecycle:
             except InvariantViolation as exc:
                 await self._fail(exc)
             except Exception as exc:  # a failing job is logged, alerted per episode, retried next run
+                if self.parts.breaker is not None and self.parts.breaker.absorbs(exc):
+                    logger.warning("%s: venue call unanswered (the breaker counts it): %s", what, exc)
+                    return
                 logger.exception("%s failed", what)
                 if self.parts.faults is not None:
                     await self.parts.faults.failed(what, f"{type(exc).__name__}: {exc}"[:300])
@@ -373,8 +382,10 @@ class Lifecycle:
         self._health = server
 
     def _health_facts(self) -> dict[str, object]:
+        breaker: dict[str, object] = {} if self.parts.breaker is None else {
+            "venue_breaker": self.parts.breaker.facts()}
         if self.parts.backups is None:
-            return {}
+            return breaker
         status = self.parts.backups.status()
         last = status.last
         backup: dict[str, object] = {
@@ -382,7 +393,7 @@ class Lifecycle:
             "size_bytes": last.size_bytes if last else None,
             "failed_at": status.failed_at.isoformat() if status.failed_at else None,
             "error": status.error}
-        return {"backup": backup}
+        return {"backup": backup, **breaker}
 
     async def _exchange_ready(self) -> CheckResult:
         # Never a venue call: the engine's own calls say how the venue is (a burst of /ready requests
@@ -390,6 +401,11 @@ class Lifecycle:
         if self.parts.venue is None:
             return CheckResult(True, "simulated venue (replay)")
         ok, detail = self.parts.venue.readiness()
+        breaker = self.parts.breaker.state if self.parts.breaker is not None else None
+        if breaker is not None and not breaker.allows_entries:
+            since = breaker.down_since or breaker.since
+            return CheckResult(False, f"breaker {breaker.state.value} since "
+                                      f"{since:%Y-%m-%d %H:%M:%S} UTC; {detail}")
         return CheckResult(ok, detail)
 
     async def _engine_ready(self) -> CheckResult:

@@ -153,6 +153,9 @@ class EngineControlService:
         below the venue minimum, ...) raises InputError here, before anyone is asked to confirm.
         """
         symbol = Symbol(pair.upper())
+        down = self._engine.trading.venue_refusal()
+        if down is not None:  # the venue's breaker is open: refused before asking the venue anything
+            raise InputError(f"buy {symbol} refused: {down}", user_message=f"Cannot buy {symbol}: {down}.")
         market = await self._exchange.market(symbol)  # an unknown pair fails here, with the venue's message
         price = await self._exchange.last_price(symbol)
         if price <= 0:

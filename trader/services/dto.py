@@ -134,6 +134,8 @@ class HealthView:
     problems: tuple[str, ...] = ()
     last_backup_at: datetime | None = None
     last_backup_bytes: int | None = None
+    venue_breaker: str = ""  # the venue's circuit breaker: closed, open, half_open ("" in a replay)
+    venue_since: datetime | None = None  # open/half-open: when the outage began; closed: when it closed
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.domain.money import ZERO
 from trader.core.positions.pnl import cost_basis, unrealised_pnl
 from trader.core.positions.state import Position, PositionStatus
+from trader.core.risk.breaker import Breaker
 from trader.core.risk.state import RiskState
 from trader.live.parameters import ParameterBook
 from trader.ports.backup import BackupInfo
@@ -58,6 +59,7 @@ class RunFacts:
     problems: tuple[str, ...] = ()
     last_backup: BackupInfo | None = None
     jobs: tuple[JobView, ...] = ()
+    breaker: Breaker | None = None  # the venue's circuit breaker (None: a replay's simulated venue)
 
 
 class LiveQueryService:
@@ -144,17 +146,27 @@ class LiveQueryService:
             store_ok = False
             problems.append(f"store: {type(exc).__name__}")
         exchange_ok = True
-        try:
-            await asyncio.wait_for(self._exchange.balances(), PRICE_TIMEOUT)
-        except Exception as exc:  # same: report, do not raise
+        breaker = facts.breaker
+        if breaker is not None and not breaker.allows_entries:  # known down: no call to wait on
             exchange_ok = False
-            problems.append(f"exchange: {type(exc).__name__}")
+            since = breaker.down_since or breaker.since or self._clock.now()
+            problems.append(f"venue down since {since:%Y-%m-%d %H:%M:%S} UTC, entries paused "
+                            f"({breaker.state.value}, {breaker.failures_while_down} unanswered call(s)): "
+                            f"{breaker.reason}")
+        else:
+            try:
+                await asyncio.wait_for(self._exchange.balances(), PRICE_TIMEOUT)
+            except Exception as exc:  # same: report, do not raise
+                exchange_ok = False
+                problems.append(f"exchange: {type(exc).__name__}")
         if not facts.scheduler_running:
             problems.append("scheduler: not running")
         return HealthView(risk.trading_state, self._mode, exchange_ok, store_ok, facts.scheduler_running,
                           facts.last_tick_at, facts.uptime_seconds, len(active), tuple(problems),
                           facts.last_backup.taken_at if facts.last_backup else None,
-                          facts.last_backup.size_bytes if facts.last_backup else None)
+                          facts.last_backup.size_bytes if facts.last_backup else None,
+                          breaker.state.value if breaker else "",
+                          (breaker.down_since or breaker.since) if breaker else None)
 
     async def jobs(self) -> tuple[JobView, ...]:
         """Return the scheduled jobs with their last and next runs (none while a replay drives)."""
