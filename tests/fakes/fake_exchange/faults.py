@@ -29,6 +29,7 @@ class Fault:
     code: int = -1001
     msg: str = "Internal error; unable to process your request. Please try again."
     delay: float = 2.0
+    after: int = 0  # let this many matching requests through first (fail the stop after its entry)
 
 
 class FaultPlan:
@@ -49,6 +50,9 @@ class FaultPlan:
         with self._lock:
             for fault in self._faults:
                 if fault.route in ("*", route):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.times -= 1
                     if fault.times <= 0:
                         self._faults.remove(fault)
