@@ -201,9 +201,9 @@ async def test_an_outage_opens_the_breaker_once_refuses_entries_retries_protecti
             # (an unknown outcome is first looked up by its client id, then sent again with the same id)
             await _until("the stop retried", lambda: breaker.retries >= 3
                          and fake_exchange.faults.fired.count((LOOKUP, FaultKind.SERVER_ERROR)) >= 3)
-            stop_intents = (await runtime.lifecycle.parts.engine.trading.runner.snapshot()).outbox
-            assert [c.request.purpose for c in stop_intents if isinstance(c, PlaceOrder)] == [OrderPurpose.STOP]
-            assert len(stop_intents) == 1
+            waiting = (await runtime.lifecycle.parts.engine.trading.runner.snapshot()).outbox
+            assert [c.request.purpose for c in waiting if isinstance(c, PlaceOrder)] == [OrderPurpose.STOP]
+            assert len(waiting) == 1
             await _until("the unprotected alarm", lambda: chat.count("UNPROTECTED") == 1)
             assert not await _stop_rests(db)
             assert chat.count(DOWN_TEXT) == 1  # many failures while open, still one alert
