@@ -22,12 +22,14 @@ from typing import Any
 
 import httpx
 import pytest
+from trader.runtime.venue_breaker import BACK_KIND, DOWN_KIND, VenueBreaker
 
 import bot
 from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import ADMIN, telegram_config
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from trader.adapters.store.uow import Database
 from trader.config import (
     BreakerConfig,
     DatabaseConfig,
@@ -37,17 +39,15 @@ from trader.config import (
     SchedulerConfig,
     Settings,
 )
-from trader.domain.commands import PlaceOrder
-from trader.domain.enums import OrderPurpose, OrderStatus
-from trader.risk.breaker import BreakerState
+from trader.core.domain.commands import PlaceOrder
+from trader.core.domain.enums import OrderPurpose, OrderStatus
+from trader.core.risk.breaker import BreakerState
+from trader.live.fault_alerts import FAULT_KIND
 from trader.runtime.clock import SystemClock
 from trader.runtime.container import RunOptions, Runtime, build_runtime
-from trader.runtime.fault_alerts import FAULT_KIND
-from trader.runtime.venue_breaker import BACK_KIND, DOWN_KIND, VenueBreaker
 from trader.services.api_tokens import ApiTokenService
 from trader.services.audit import AuditService
 from trader.services.dto import Role
-from trader.store.uow import Database
 
 pytestmark = pytest.mark.slow
 

@@ -1,6 +1,6 @@
 """The venue's circuit breaker at run time: fed by every engine venue call, it pauses entries and alerts.
 
-``VenueWatch`` tells it each call's outcome; the pure state machine (``trader.risk.breaker``) decides.
+``VenueWatch`` tells it each call's outcome; the pure state machine (``trader.core.risk.breaker``) decides.
 While it is open: ``step`` refuses entries with ``VENUE_DOWN`` (``entry_gate`` is the runner's gate), the
 protection monitor (outbox exits, stop placements) runs with capped exponential backoff (``backoff``),
 positions left without a stop are alarmed from the store (the monitor's own pass cannot get that far),
@@ -15,14 +15,14 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from trader.config.sections import BreakerConfig
-from trader.domain.alerts import Alert, Severity
-from trader.errors import RetryableError
+from trader.core.domain.alerts import Alert, Severity
+from trader.core.errors import RetryableError
+from trader.core.risk.breaker import Breaker, BreakerState, advance, came_back, record, went_down
+from trader.live.alerts import AlertService
+from trader.live.engine_handle import LiveEngine
+from trader.live.venue_watch import VenueWatch
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
-from trader.risk.breaker import Breaker, BreakerState, advance, came_back, record, went_down
-from trader.runtime.engine_handle import LiveEngine
-from trader.runtime.venue_watch import VenueWatch
-from trader.services.alerts import AlertService
 
 logger = logging.getLogger(__name__)
 

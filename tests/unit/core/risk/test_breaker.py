@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from trader.config.sections import BreakerConfig
-from trader.risk.breaker import Breaker, BreakerState, advance, came_back, record, went_down
+from trader.core.risk.breaker import Breaker, BreakerState, advance, came_back, record, went_down
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CFG = BreakerConfig(failures=3, window_seconds=60, min_calls=6, failure_rate=Decimal("0.5"), open_seconds=30,
