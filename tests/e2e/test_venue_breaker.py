@@ -22,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-from trader.runtime.venue_breaker import BACK_KIND, DOWN_KIND, VenueBreaker
 
 import bot
 from tests.fakes.fake_botapi import FakeBotApiCore
@@ -43,6 +42,7 @@ from trader.core.domain.commands import PlaceOrder
 from trader.core.domain.enums import OrderPurpose, OrderStatus
 from trader.core.risk.breaker import BreakerState
 from trader.live.fault_alerts import FAULT_KIND
+from trader.live.venue_breaker import BACK_KIND, DOWN_KIND, VenueBreaker
 from trader.runtime.clock import SystemClock
 from trader.runtime.container import RunOptions, Runtime, build_runtime
 from trader.services.api_tokens import ApiTokenService
