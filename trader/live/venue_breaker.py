@@ -160,6 +160,10 @@ def attach_breaker(venue: str, cfg: BreakerConfig, alerts: AlertService, clock: 
     if not cfg.enabled:
         return None
     breaker = VenueBreaker(venue, cfg, alerts, clock, probe=exchange.balances, alarm=engine.monitor.alarm)
-    watch.listen(breaker.observe)
+
+    def observe(error: BaseException | None) -> None:
+        if not watch.state().waiting:  # start-up waits for the venue on its own (shown on /ready)
+            breaker.observe(error)
+    watch.listen(observe)
     engine.trading.runner.entry_gate = breaker.entry_gate  # the runner outlives parameter changes
     return breaker
