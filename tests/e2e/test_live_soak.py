@@ -27,7 +27,15 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
-from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, SchedulerConfig, Settings
+from trader.config import (
+    BreakerConfig,
+    DatabaseConfig,
+    ExchangeConfig,
+    NotifyConfig,
+    OpsConfig,
+    SchedulerConfig,
+    Settings,
+)
 from trader.core.domain.enums import Direction
 from trader.live.fault_alerts import CLEARED_KIND, FAULT_KIND
 from trader.runtime.container import RunOptions, build_runtime
@@ -46,7 +54,9 @@ def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:
         ops=OpsConfig(health_port=0, data_dir=str(tmp_path)), notify=NotifyConfig(console=True),
         scheduler=SchedulerConfig(monitor_interval_seconds=0.2, risk_interval_seconds=0.3,
                                   venue_retry_seconds=0.05, venue_retry_max_seconds=0.3,
-                                  fault_quiet_seconds=0.6, fault_alert_interval_seconds=0))
+                                  fault_quiet_seconds=0.6, fault_alert_interval_seconds=0),
+        # the fault-episode path under test here; the venue breaker's outages: tests/e2e/test_venue_breaker.py
+        breaker=BreakerConfig(enabled=False))
 
 
 def _count(tmp_path: Path, kind: str) -> int:

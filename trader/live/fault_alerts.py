@@ -130,12 +130,10 @@ class FaultChecks:
     async def run(self) -> None:
         """Check the venue's answer streak and the order outbox; report faults and recoveries."""
         state = self._watch.state()
-        if not self._watch_venue:
-            pass
-        elif state.failures >= UNANSWERED_STREAK:
+        if self._watch_venue and state.failures >= UNANSWERED_STREAK:
             await self._faults.failed("venue", f"{state.failures} calls in a row got no answer "
                                                f"(last: {state.last_error})")
-        elif state.failures == 0:
+        elif self._watch_venue and state.failures == 0:
             await self._faults.succeeded("venue")
         stuck = await self._stuck_intents(self._clock.now())
         if stuck:
