@@ -10,12 +10,13 @@ from hypothesis import strategies as st
 
 from handlers import formatting
 from tests.fakes.fake_botapi.html_check import html_problem
-from trader.core.domain.enums import Direction, ExitReason
+from trader.core.domain.enums import Direction, ExitReason, Mode, TradingState
 from trader.services.dto import (
     BacktestHalt,
     BacktestReport,
     BacktestRequest,
     ControlResult,
+    HealthView,
     ProfitView,
     RefusedEntries,
     TradePage,
@@ -112,3 +113,18 @@ def test_a_backtest_caption_says_why_trading_stopped_and_fits_a_photo_caption() 
 def test_a_backtest_that_never_stopped_has_no_stop_lines() -> None:
     text = formatting.backtest(_backtest_report())
     assert "Halted" not in text and "Refused" not in text and "Daily loss" not in text
+
+
+def test_health_shows_the_venue_breaker_and_since_when() -> None:
+    since = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    down = HealthView(TradingState.ACTIVE, Mode.LIVE, False, True, True, None, 60.0, 1,
+                      ("venue down since 2026-01-01 12:00:00 UTC, entries paused",), venue_breaker="open",
+                      venue_since=since)
+    text = formatting.health(down)
+    assert html_problem(text) is None
+    assert "venue breaker <b>open</b> since 2026-01-01 12:00 UTC · entries paused" in text
+    up = formatting.health(HealthView(TradingState.ACTIVE, Mode.LIVE, True, True, True, None, 60.0, 0,
+                                      venue_breaker="closed"))
+    assert "venue breaker <b>closed</b>" in up and "paused" not in up
+    replay = formatting.health(HealthView(TradingState.ACTIVE, Mode.PAPER, True, True, True, None, 60.0, 0))
+    assert "breaker" not in replay
