@@ -28,7 +28,7 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import ADMIN, telegram_config
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
-from trader.adapters.store.uow import Database
+from trader.adapters.store.sql.uow import Database
 from trader.config import (
     BreakerConfig,
     DatabaseConfig,
