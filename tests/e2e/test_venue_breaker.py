@@ -186,6 +186,8 @@ async def test_an_outage_opens_the_breaker_once_refuses_entries_retries_protecti
             refused = await chat.ask("/buy ETH/USDT 0.05", "Cannot buy")
             assert "venue_down: venue binance is down since" in refused.shown, refused.shown
             assert refused.buttons == []
+            runner = runtime.lifecycle.parts.engine.trading.runner  # strategy ticks and webhook signals:
+            assert runner.config("breakout", {}).venue_down.startswith("venue binance is down since")  # step
             health = await chat.ask("/health", "venue breaker")
             assert "entries paused" in health.shown and "venue down since" in health.shown, health.shown
             status, ops = await _json(http, f"{base}/health")
@@ -221,6 +223,7 @@ async def test_an_outage_opens_the_breaker_once_refuses_entries_retries_protecti
             status, ops = await _json(http, f"{base}/health")
             assert ops["venue_breaker"]["state"] == "closed"
 
+            assert runner.config("breakout", {}).venue_down == ""
             again = await chat.ask("/buy ETH/USDT 0.05", CONFIRM)  # entries resume by themselves
             done = await chat.press(again, CONFIRM, "Buying")
             assert "ETH/USDT" in done.shown
