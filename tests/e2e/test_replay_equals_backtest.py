@@ -32,6 +32,8 @@ TRAILING = RISK.model_copy(update={"trailing": TrailingConfig(
 PARAMS: dict[str, dict[str, Any]] = {
     "breakout": {"regime_filter": False, "require_volume": False, "lookback": 10},
     "bollinger_reversion": {"regime_filter": False, "confirm": "either"},
+    "mtf_momentum": {"trend_factor": 4, "trend_fast": 5, "trend_slow": 12, "rsi_entry": 55, "rsi_exit": 45,
+                     "stop_atr_mult": 1.5, "reward_risk": 1.5},
     "sma_cross": {"fast": 5, "slow": 20},  # the example plugin (examples/trader_example_strategy)
 }
 

@@ -106,9 +106,12 @@ class CandleFrame:
 
     def resample(self, timeframe: str) -> CandleFrame:
         """Aggregate to a higher timeframe aligned to UTC epoch multiples; partial buckets are kept."""
+        return self.resample_ms(timeframe_ms(timeframe))
+
+    def resample_ms(self, step: int) -> CandleFrame:
+        """Aggregate to buckets of ``step`` ms aligned to UTC epoch multiples; partial buckets are kept."""
         if len(self) == 0:
             return self
-        step = timeframe_ms(timeframe)
         bucket = (self.timestamp // step) * step
         starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
         ends = np.r_[starts[1:], len(self)] - 1

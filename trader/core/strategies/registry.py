@@ -18,11 +18,12 @@ from trader.core.errors import StrategyError
 from trader.core.strategies.base import Param, Strategy
 from trader.core.strategies.bollinger_reversion import BollingerReversionStrategy
 from trader.core.strategies.breakout import BreakoutStrategy
+from trader.core.strategies.momentum import MomentumStrategy
 
 logger = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "trader.strategies"
-BUILTINS: tuple[type[Strategy], ...] = (BreakoutStrategy, BollingerReversionStrategy)
+BUILTINS: tuple[type[Strategy], ...] = (BreakoutStrategy, BollingerReversionStrategy, MomentumStrategy)
 
 StrategyListing = tuple[str, str, Mapping[str, Param]]
 

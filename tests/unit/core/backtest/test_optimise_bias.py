@@ -56,8 +56,10 @@ def test_a_too_short_required_history_is_flagged_with_where_signals_settle(walk:
 
 
 def test_builtin_strategies_pass_on_a_random_walk(walk: CandleFrame) -> None:
-    for name in ("breakout", "bollinger_reversion"):
-        strategy = create(name, {"vol_lookback": 300})
+    cases = {"breakout": {"vol_lookback": 300}, "bollinger_reversion": {"vol_lookback": 300},
+             "mtf_momentum": {"trend_factor": 4, "trend_fast": 5, "trend_slow": 12}}
+    for name, params in cases.items():
+        strategy = create(name, params)
         assert check_lookahead(strategy, walk, cuts=4, samples=15).passed, name
         assert check_warmup(strategy, walk, target=300).passed, name
 

@@ -19,6 +19,7 @@ from trader.core.strategies.guard import GuardedStrategy
 CASES = {
     "breakout": [{}, {"regime_filter": False, "require_volume": False, "stop_mode": "atr"}],
     "bollinger_reversion": [{}, {"regime_filter": False, "confirm": "either", "exit_at": "far"}],
+    "mtf_momentum": [{}, {"trend_factor": 4, "rsi_entry": 55.0, "rsi_exit": 40.0}],
 }
 STEPS = 2500
 
