@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from tests.e2e.shipped_replay import Case, assert_same_trades, backtest_positions, replay_positions
-from trader.config import RiskConfig, TrailingConfig
+from trader.config import DcaConfig, RiskConfig, TrailingConfig
 from trader.core.domain.candles import CandleFrame, datetime_to_ms
 from trader.core.domain.enums import ExitReason
 from trader.core.domain.ids import Symbol
@@ -28,6 +28,10 @@ BTC, ETH = Symbol("BTC/USDT"), Symbol("ETH/USDT")
 RISK = RiskConfig(max_position_pct=Decimal("0.45"))
 TRAILING = RISK.model_copy(update={"trailing": TrailingConfig(
     enabled=True, distance=Decimal("0.01"), min_step=Decimal("0.001"), breakeven_at=Decimal("0.005"))})
+# Safety orders every 1.5 %, 1.5x bigger each, take-profit 1.5 % and stop 6 % from the average price.
+DCA = RISK.model_copy(update={"risk_per_trade": Decimal("0.005"), "max_position_pct": Decimal("0.6"),
+                              "dca": DcaConfig(safety_orders=3, step=Decimal("0.015"), size_scale=Decimal("1.5"),
+                                               take_profit=Decimal("0.015"), stop=Decimal("0.06"))})
 # Parameters that trade often on short samples (the regime filter alone needs 1,000 candles of history).
 PARAMS: dict[str, dict[str, Any]] = {
     "breakout": {"regime_filter": False, "require_volume": False, "lookback": 10},
@@ -95,3 +99,16 @@ async def test_replay_makes_the_backtest_trades_with_default_parameters(tmp_path
     case = Case(strategy, hourly("2023-01-01", 2400), "1h", RISK)
     expected = await assert_replay_equals_backtest(case, tmp_path)
     assert len(expected) >= 3
+
+
+async def test_replay_makes_the_backtest_trades_with_dca_safety_orders(tmp_path: Path) -> None:
+    case = Case("bollinger_reversion", hourly(), "1h", DCA, PARAMS["bollinger_reversion"])
+    expected = await assert_replay_equals_backtest(case, tmp_path)
+    added = [p for p in expected if p.entry_attempt > 1]
+    assert len(expected) >= 10 and len(added) >= 3
+    for p in added:  # every add filled, and the stop and target were re-planned from the average entry
+        assert p.entry_executed == p.amount and p.entry_price is not None and p.initial_stop is not None
+        sign = 1 if p.is_long else -1
+        assert abs(p.initial_stop - p.entry_price * (1 - sign * DCA.dca.stop)) <= Decimal("0.01")
+        assert p.take_profit is not None
+        assert abs(p.take_profit - p.entry_price * (1 + sign * DCA.dca.take_profit)) <= Decimal("0.01")

@@ -93,6 +93,34 @@ class TrailingConfig(Section):
     breakeven_at: Fraction | None = None  # move stop to entry after this profit
 
 
+class DcaConfig(Section):
+    """Position adjustment (DCA): safety orders against the trade, exits from the average entry price.
+
+    Safety order k (1..``safety_orders``) is a market add sent when a candle closes ``k x step`` past the
+    entry's reference price; its size is the first order's times ``size_scale`` ** k. With DCA on, the
+    stop sits ``stop`` and the take-profit ``take_profit`` from the average entry price, re-planned after
+    every add. ``safety_orders = 0`` turns it off.
+    """
+
+    safety_orders: Annotated[int, Field(ge=0, le=20)] = 0
+    step: PositiveFraction = Decimal("0.02")
+    size_scale: Annotated[Decimal, Field(gt=0, le=10)] = Decimal("1.5")
+    take_profit: PositiveFraction = Decimal("0.02")
+    stop: PositiveFraction = Decimal("0.12")
+
+    @model_validator(mode="after")
+    def _stop_beyond_the_ladder(self) -> DcaConfig:
+        if self.safety_orders and self.stop <= self.step * self.safety_orders:
+            raise ValueError(f"dca.stop ({self.stop}) must be wider than step x safety_orders "
+                             f"({self.step * self.safety_orders}), or the stop fires before the last add")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        """Return True when safety orders are configured."""
+        return self.safety_orders > 0
+
+
 class RiskConfig(Section):
     """Sizing, caps and guards."""
 
@@ -116,6 +144,7 @@ class RiskConfig(Section):
     default_stop_pct: PositiveFraction = Decimal("0.02")
     timezone: str = "UTC"
     trailing: TrailingConfig = TrailingConfig()
+    dca: DcaConfig = DcaConfig()  # adds are capped by max_position_pct and max_exposure_pct
 
     @field_validator("timezone")
     @classmethod

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.unit.core.backtest.reference import reference_run, trade_key
-from trader.config.sections import RiskConfig, TrailingConfig
+from trader.config.sections import DcaConfig, RiskConfig, TrailingConfig
 from trader.core.backtest.markets import default_market
 from trader.core.backtest.runner import BacktestSettings, compute_signals, simulate
 from trader.core.domain.candles import CandleFrame
@@ -130,3 +130,18 @@ def test_risk_changes_at_their_times_match_a_reference_loop_that_switches_config
         slippage=SlippageModel(Decimal(0))))
     assert [trade_key(p) for p in unchanged.positions] != [trade_key(p) for p in fast.positions]
     assert len(fast.positions) > 20
+
+
+@pytest.mark.parametrize("trailing", [False, True])
+def test_dca_safety_orders_match_the_per_candle_reference(trailing: bool) -> None:
+    # the runner stops its exit search at the close that reaches the next safety level; the reference
+    # loop calls step on every candle: both must add, re-plan and exit identically
+    dca = DcaConfig(safety_orders=3, step=Decimal("0.015"), size_scale=Decimal("1.5"),
+                    take_profit=Decimal("0.015"), stop=Decimal("0.06"))
+    risk = RiskConfig(max_position_pct=Decimal("0.6"), risk_per_trade=Decimal("0.005"), dca=dca,
+                      trailing=TrailingConfig(enabled=trailing, distance=Decimal("0.02")))
+    candles = {BTC: load("BTC_USDT-1h"), ETH: load("ETH_USDT-1h")}
+    trades = compare("bollinger_reversion", {"regime_filter": False}, candles, "1h", risk, slippage="0.0005")
+    added = [p for p in trades if p.entry_attempt > 1]
+    assert len(trades) > 50 and len(added) > (1 if trailing else 10)  # a 2 % trail ends most early
+    assert trailing or any(p.entry_attempt == 4 for p in trades)  # the whole ladder was used

@@ -54,13 +54,14 @@ from trader.core.engine.orders import OrderUpdate
 from trader.core.engine.state import EngineState
 from trader.core.engine.step import step
 from trader.core.errors import InputError
+from trader.core.positions import dca
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.positions.protection import working_id
 from trader.core.positions.state import Position, PositionStatus, evolve
 from trader.core.sim.costs import Liquidity
 from trader.core.sim.ledger import SimLedger
 from trader.core.sim.matching import Match, match_exit, stop_fill_price
-from trader.core.strategies.base import Signal, SignalFrame, Strategy
+from trader.core.strategies.base import BoolArray, Signal, SignalFrame, Strategy
 
 
 def resting_levels(position: Position, market: MarketSpec) -> tuple[Decimal | None, Decimal | None]:
@@ -225,13 +226,13 @@ class _Simulation:
         entry = position.entry_price or Decimal(0)
         levels = kernel.PositionLevels(position.is_long, float(entry), stop, target,
                                        float(position.high_water or entry))
-        flags = lane.exit_flags(position.is_long)
         while True:  # one kernel search per risk regime: the trailing rule may change at a boundary
             regime = self._regime(lane.close_time(min(start, len(lane) - 1)))
             end = len(lane) if regime == len(self.change_ms) else min(len(lane), lane.first_closing_at(
                 self.change_ms[regime]))
             opens, highs, lows, closes = lane.ohlc
             candles = (opens[:end], highs[:end], lows[:end], closes[:end])
+            flags = self._decision_flags(lane, position, regime)
             found = kernel.find_exit(candles, flags[:end], start, levels, self.trails[regime][lane.symbol],
                                      has_detail=lane.detail is not None)
             if found.code != kernel.NONE or end >= len(lane) or end <= start:
@@ -248,6 +249,16 @@ class _Simulation:
         else:
             payload = ProtectiveExit(found.index, found.code, found.price, found.stop, found.high_water)
             self.queue.push(lane.open_time(found.index), FILL_PHASE, lane.symbol, payload)
+
+    def _decision_flags(self, lane: Lane, position: Position, regime: int) -> BoolArray:
+        """Return the candles whose close makes ``step`` decide: exit signals, and the close that
+        reaches the next DCA safety level (``positions.dca``, the same float comparison)."""
+        flags = lane.exit_flags(position.is_long)
+        level = dca.trigger_level(position, self.configs[regime].risk.dca)
+        if level is None:
+            return flags
+        closes = lane.ohlc[3]
+        return flags | (closes <= level if position.is_long else closes >= level)
 
     # ── kernel results into the engine and the ledger ────────────────────────────────────────
     def _sync(self, symbol: Symbol, stop: float, high_water: float) -> None:

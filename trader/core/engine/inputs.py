@@ -49,7 +49,7 @@ class EngineConfig:
         ctx = self._contexts.get(symbol)
         if ctx is None:
             ctx = self._contexts[symbol] = PositionContext(self.markets[symbol], self.trailing,
-                                                           self.tp_swap_distance)
+                                                           self.tp_swap_distance, self.risk.dca)
         return ctx
 
 

@@ -9,7 +9,9 @@ Order inside one step (fixed, and relied on by the backtest runner):
 3. prices: the closed candle per pair -> watched stops/targets, trailing ratchet, protection re-plan;
 4. exits: a halt with flatten, explicit exit requests and ``ClosePosition`` actions, then exit
    signals of the strategy (its own positions only);
-5. entries: manual entries (``EnterManually``), then entry signals -> ``risk.check`` (sizing, caps,
+5. adds (DCA, ``risk.dca``): an OPEN position of this strategy whose candle closed at its next safety
+   level gets a market add, if ``risk.adds.check_add`` allows it (``positions.dca``);
+   then entries: manual entries (``EnterManually``), then entry signals -> ``risk.check`` (sizing, caps,
    guards) -> ``positions.opening``; each approved entry is reported as ``EntryApproved``;
 6. the commands of all of the above, in order, plus events to announce.
 
@@ -42,12 +44,14 @@ from trader.core.engine.events import (
 from trader.core.engine.inputs import StepInput, StepOutput
 from trader.core.engine.orders import OrderRef, position_event
 from trader.core.engine.state import HISTORY_LENGTH, EngineState
+from trader.core.positions import dca
 from trader.core.positions import position_events as ev
 from trader.core.positions.machine import apply
 from trader.core.positions.opening import open_position
 from trader.core.positions.protection import PositionContext
 from trader.core.positions.state import Position, PositionStatus
 from trader.core.risk import state as risk_state
+from trader.core.risk.adds import check_add
 from trader.core.risk.check import check
 from trader.core.strategies.base import Signal
 
@@ -62,6 +66,7 @@ def step(state: EngineState, inp: StepInput) -> StepOutput:
     run.apply_order_updates()
     run.apply_prices()
     run.apply_exits()
+    run.apply_adds()
     run.apply_entries()
     return run.output()
 
@@ -169,7 +174,33 @@ class _Run:
                 position = self.positions[action.position_id]
                 self.transition(position, ev.ExitRequested(action.reason, self.inp.now))
 
-    # ── 5. entries ───────────────────────────────────────────────────────────────────────────
+    # ── 5. adds, then entries ────────────────────────────────────────────────────────────────
+    def apply_adds(self) -> None:
+        rules = self.cfg.risk.dca
+        if not rules.enabled:
+            return
+        for position in sorted(self.positions.values(), key=lambda p: p.id):
+            candle = self.inp.prices.get(position.symbol)
+            if position.strategy != self.cfg.strategy or candle is None:
+                continue
+            level = dca.trigger_level(position, rules)
+            if level is None or not dca.triggered(level, float(candle.close), position.direction):
+                continue
+            market = self._context(position.symbol).market
+            amount = dca.add_amount(position, rules, market)
+            account = replace(self.inp.account, free=self.free)
+            refusal = check_add(position, amount, candle.close, account, state=self.risk,
+                                positions=list(self.positions.values()), market=market, cfg=self.cfg.risk)
+            if refusal is not None:
+                self.positions[position.id] = dca.skip_add(position)
+                detail = f"safety order {dca.adds_done(position) + 1}: {refusal.detail}"
+                self._refuse(position.symbol, position.strategy, replace(refusal, detail=detail))
+                continue
+            added, commands = dca.place_add(position, amount, self._context(position.symbol))
+            self.positions[position.id] = added
+            self.free -= amount * candle.close * (1 + market.taker_fee)
+            self._track(commands)
+
     def apply_entries(self) -> None:
         for action in self.inp.actions:
             if isinstance(action, act.EnterManually):
@@ -196,12 +227,14 @@ class _Run:
         if self.cfg.venue_down:
             self._refuse(symbol, strategy, Refused(RefusalReason.VENUE_DOWN, self.cfg.venue_down))
             return
+        stop = None if signal is None or signal.stop_loss is None else D(signal.stop_loss)
+        take = None if signal is None or signal.take_profit is None else D(signal.take_profit)
+        if self.cfg.risk.dca.enabled:  # DCA plans both exits from the (average) entry price itself
+            stop, take = dca.exits_from_average(candle.close, direction, self.cfg.risk.dca, market)
         request = EntryRequest(
-            symbol=symbol, direction=direction, entry_price=candle.close,
-            stop_price=None if signal is None or signal.stop_loss is None else D(signal.stop_loss),
+            symbol=symbol, direction=direction, entry_price=candle.close, stop_price=stop,
             strategy=strategy, confidence=1.0 if signal is None else signal.confidence,
-            take_profit=None if signal is None or signal.take_profit is None else D(signal.take_profit),
-            reason="manual" if signal is None else signal.reason, amount=amount,
+            take_profit=take, reason="manual" if signal is None else signal.reason, amount=amount,
         )
         account = replace(self.inp.account, free=self.free)
         decision = check(request, account, self.risk, list(self.positions.values()), market,

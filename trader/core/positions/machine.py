@@ -25,6 +25,7 @@ from trader.core.positions.closing import (
     start_exit,
     stop_reason,
 )
+from trader.core.positions.dca import on_add_ended, on_add_fill
 from trader.core.positions.opening import on_entry_ended, on_entry_fill, on_exit_while_pending
 from trader.core.positions.protection import PositionContext, desired_resting
 from trader.core.positions.state import Position, PositionStatus, Working, evolve
@@ -86,7 +87,13 @@ _PENDING: dict[type, Handler] = {
     ev.PriceUpdated: _ignore,
     ev.ErrorRaised: _error,
 }
+_ADDS: dict[type, Handler] = {  # safety orders (DCA) are entries of a position already open
+    ev.EntryFilled: on_add_fill,
+    ev.EntryCancelled: on_add_ended,
+    ev.EntryRejected: on_add_ended,
+}
 _OPEN: dict[type, Handler] = {
+    **_ADDS,
     ev.PriceUpdated: on_price,
     ev.ExitRequested: _exit_requested,
     ev.StopPlaced: _ignore,
@@ -101,6 +108,7 @@ _OPEN: dict[type, Handler] = {
     ev.ErrorRaised: _error,
 }
 _EXITING: dict[type, Handler] = {
+    **_ADDS,
     ev.PriceUpdated: _ignore,
     ev.ExitRequested: _exit_requested,
     ev.ExitFilled: on_exit_fill,
@@ -121,6 +129,7 @@ _ERROR: dict[type, Handler] = {  # a human or reconciliation may still close it;
     ev.ExitFilled: on_exit_fill,
     ev.StopFilled: on_exit_fill,
     ev.TakeProfitFilled: on_exit_fill,
+    ev.EntryFilled: on_add_fill,  # a safety order that filled anyway: the coins are held, book them
     ev.PriceUpdated: _ignore,
     ev.ErrorRaised: _error,
     # Venue news about its orders is a fact, not a bug: the position stays flagged for a human and the

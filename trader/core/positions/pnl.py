@@ -8,11 +8,14 @@ base-currency fee is valued at the fill price and counted in ``fees``.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from trader.core.domain.enums import Direction
 from trader.core.domain.money import ZERO
 from trader.core.positions.state import Position, PositionStatus
+
+_AVERAGE = Context(prec=38, rounding=ROUND_HALF_EVEN)
+_AVERAGE_QUANTUM = Decimal(1).scaleb(-18)
 
 
 def fee_split(amount: Decimal, price: Decimal, fee: Decimal, fee_in_base: bool,
@@ -27,16 +30,22 @@ def fee_split(amount: Decimal, price: Decimal, fee: Decimal, fee_in_base: bool,
 
 def average_price(old_amount: Decimal, old_price: Decimal | None, amount: Decimal,
                   price: Decimal) -> Decimal:
-    """Return the volume-weighted average price after adding ``amount`` at ``price``."""
+    """Return the volume-weighted average price after adding ``amount`` at ``price``, to 18 places.
+
+    18 decimal places, half-even, is what the store keeps: a position reloaded from the store (live,
+    paper, replay) then computes exactly the PnL of one that stayed in memory (the backtest).
+    """
     if old_price is None or old_amount <= 0:
         return price
-    return (old_amount * old_price + amount * price) / (old_amount + amount)
+    exact = (old_amount * old_price + amount * price) / (old_amount + amount)
+    return _AVERAGE.quantize(exact, _AVERAGE_QUANTUM)
 
 
 def price_gain(direction: Direction, entry: Decimal, exit_price: Decimal, amount: Decimal) -> Decimal:
-    """Return the quote gain of closing ``amount`` bought (long) or sold (short) at ``entry``."""
+    """Return the quote gain of closing ``amount`` bought (long) or sold (short) at ``entry``, to 18 places
+    (an averaged entry has 18 places already; the store keeps 18, see ``average_price``)."""
     diff = exit_price - entry if direction is Direction.LONG else entry - exit_price
-    return diff * amount
+    return _AVERAGE.quantize(diff * amount, _AVERAGE_QUANTUM)
 
 
 def unrealised_pnl(position: Position, mark: Decimal) -> Decimal:

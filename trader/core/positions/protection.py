@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from trader.config.sections import TrailingConfig
+from trader.config.sections import DcaConfig, TrailingConfig
 from trader.core.domain.enums import OrderPurpose, OrderType, ProtectionKind
 from trader.core.domain.ids import ClientOrderId, client_order_id
 from trader.core.domain.market import Capabilities, MarketSpec
@@ -40,11 +40,12 @@ RESTING: frozenset[Working] = frozenset({Working.STOP, Working.TAKE_PROFIT, Work
 
 @dataclass(frozen=True, slots=True)
 class PositionContext:
-    """Everything besides the position that the machine needs: market, trailing rules, swap distance."""
+    """Everything besides the position that the machine needs: market, trailing/DCA rules, swap distance."""
 
     market: MarketSpec
     trailing: TrailingConfig = field(default_factory=TrailingConfig)
     tp_swap_distance: Decimal = Decimal("0.005")
+    dca: DcaConfig = field(default_factory=DcaConfig)
     trail: TrailParams = field(init=False, repr=False, compare=False)  # float view for the price rules
 
     def __post_init__(self) -> None:

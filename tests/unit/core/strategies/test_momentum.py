@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from trader.core.optimise.bias import check_lookahead, check_warmup
 from trader.core.domain.candles import CandleFrame
 from trader.core.errors import StrategyError
+from trader.core.optimise.bias import check_lookahead, check_warmup
 from trader.core.strategies.momentum import MomentumStrategy
 from trader.core.strategies.registry import create
 from trader.core.strategies.timeframes import HigherTimeframe, candle_length_ms, higher_timeframe
