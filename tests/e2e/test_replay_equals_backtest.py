@@ -29,9 +29,10 @@ RISK = RiskConfig(max_position_pct=Decimal("0.45"))
 TRAILING = RISK.model_copy(update={"trailing": TrailingConfig(
     enabled=True, distance=Decimal("0.01"), min_step=Decimal("0.001"), breakeven_at=Decimal("0.005"))})
 # Safety orders every 1.5 %, 1.5x bigger each, take-profit 1.5 % and stop 6 % from the average price.
+LADDER = DcaConfig(safety_orders=3, step=Decimal("0.015"), size_scale=Decimal("1.5"),
+                   take_profit=Decimal("0.015"), stop=Decimal("0.06"))
 DCA = RISK.model_copy(update={"risk_per_trade": Decimal("0.005"), "max_position_pct": Decimal("0.6"),
-                              "dca": DcaConfig(safety_orders=3, step=Decimal("0.015"), size_scale=Decimal("1.5"),
-                                               take_profit=Decimal("0.015"), stop=Decimal("0.06"))})
+                              "dca": LADDER})
 # Parameters that trade often on short samples (the regime filter alone needs 1,000 candles of history).
 PARAMS: dict[str, dict[str, Any]] = {
     "breakout": {"regime_filter": False, "require_volume": False, "lookback": 10},

@@ -244,7 +244,6 @@ def test_partial_fill_leaving_an_unsellable_rest_waits_for_the_working_order() -
 @pytest.mark.parametrize(
     ("status", "event"),
     [
-        (PositionStatus.OPEN, ev.EntryFilled(D(1), D(100))),
         (PositionStatus.OPEN, ev.ExitFilled(D(1), D(100))),
         (PositionStatus.OPEN, ev.ExitFailed()),
         (PositionStatus.CLOSED, ev.PriceUpdated(D(1), D(1), D(1))),
@@ -259,6 +258,13 @@ def test_illegal_events_raise_invariant_violation(status: PositionStatus, event:
     assert not can_apply(p, event)
     with pytest.raises(InvariantViolation, match="not allowed"):
         apply(p, event, context())
+
+
+def test_an_entry_fill_on_an_open_position_without_an_add_asked_for_raises() -> None:
+    p, _ = opened(context())  # an OPEN entry fill is a DCA add; beyond the requested amount it is a bug
+    assert can_apply(p, ev.EntryFilled(D(1), D(100)))
+    with pytest.raises(InvariantViolation, match="past"):
+        apply(p, ev.EntryFilled(D(1), D(100)), context())
 
 
 def test_exit_requested_while_a_triggered_stop_hangs_replaces_it_with_a_market_exit() -> None:
