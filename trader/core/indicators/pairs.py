@@ -43,8 +43,10 @@ def rolling_ols(y: npt.ArrayLike, x: npt.ArrayLike, window: int) -> Regression:
     dx = wx - mx[:, None]
     sxx = np.einsum("ij,ij->i", dx, dx)
     sxy = np.einsum("ij,ij->i", dx, wy - my[:, None])
+    # x flat to within float noise (a standard deviation below 1e-10 of its level) has no slope
+    flat = sxx <= window * (1e-10 * np.maximum(np.abs(mx), 1.0)) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(sxx > 0, sxy / sxx, np.nan)
+        slope = np.where(flat, np.nan, sxy / sxx)
     beta[window - 1:] = slope
     alpha[window - 1:] = my - slope * mx
     return Regression(alpha, beta)
