@@ -35,6 +35,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.strategies_cmd",
     "trader.cli.optimise_cmd",
     "trader.cli.bias_cmd",
+    "trader.cli.pairs_cmd",
     "trader.cli.run_cmd",
     "trader.cli.api_cmd",
     "trader.cli.ctl_cmd",
