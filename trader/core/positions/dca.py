@@ -143,8 +143,12 @@ def on_add_fill(position: Position, fill: ev.EntryFilled, ctx: PositionContext) 
 
 def on_add_ended(position: Position, event: ev.EntryCancelled | ev.EntryRejected,
                  ctx: PositionContext) -> Result:
-    """The add ended (cancelled or rejected): what filled stays booked, the rest is no longer asked for."""
-    del event, ctx
+    """The add ended (cancelled or rejected): what filled stays booked, the rest is no longer asked for,
+    and the protective order cancelled for the add rests again at once (not only at the next candle)."""
+    del event
     if not add_in_flight(position):
         return position, NO_COMMANDS
-    return evolve(position, amount=position.entry_executed), NO_COMMANDS
+    ended = evolve(position, amount=position.entry_executed)
+    if ended.status is not PositionStatus.OPEN or ended.working is not Working.NONE:
+        return ended, NO_COMMANDS
+    return rest(ended, desired_resting(ended, None, ctx), ctx)

@@ -165,13 +165,15 @@ def test_an_add_cancels_the_resting_stop_then_its_fill_replans_and_protects_the_
     assert dca.trigger_level(filled, LADDER) == 96.0  # the second level, 2 x 2 % below the anchor
 
 
-def test_a_rejected_add_uses_its_slot_and_an_open_stop_is_replaced_when_nothing_was_cancelled() -> None:
+def test_a_rejected_add_uses_its_slot_reprotects_and_an_add_fill_replaces_a_resting_stop() -> None:
     ctx = _ctx()
     position, _ = opened(ctx, amount="1", price="100")
     position = replace(position, requested_price=D(100))
     added, _ = dca.place_add(position, D("1.5"), ctx)
     back, commands = apply(added, ev.EntryRejected("insufficient funds"), ctx)
-    assert commands == () and back.amount == D(1) and back.status is PositionStatus.OPEN
+    assert back.amount == D(1) and back.status is PositionStatus.OPEN
+    (stop,) = commands  # the stop cancelled for the add rests again right away
+    assert isinstance(stop, PlaceOrder) and stop.request.amount == D(1) and back.working is Working.STOP
     assert dca.adds_done(back) == 1 and dca.trigger_level(back, LADDER) == 96.0
     skipped = dca.skip_add(back)
     assert dca.adds_done(skipped) == 2 and dca.trigger_level(skipped, LADDER) == 94.0
