@@ -13,11 +13,11 @@ from decimal import Decimal
 
 from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ONE
 from trader.core.positions.state import Position
 from trader.core.risk import guards, limits
-from trader.core.risk.decision import RefusalReason, Refused
 from trader.core.risk.state import RiskState
 
 

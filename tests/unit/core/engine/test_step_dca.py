@@ -9,10 +9,10 @@ from decimal import Decimal
 from tests.unit.core.engine.test_step import BTC, CONFIG, HOUR, T0, Driver, candle, signal
 from trader.config.sections import DcaConfig
 from trader.core.domain.commands import CancelOrder, PlaceOrder
+from trader.core.domain.entries import RefusalReason
 from trader.core.domain.enums import OrderPurpose, OrderType
 from trader.core.engine.events import EntryRefused
 from trader.core.positions.state import Position, PositionStatus
-from trader.core.risk.decision import RefusalReason
 
 D = Decimal
 

@@ -15,6 +15,7 @@ from tests.unit.core.risk.make import account, config, market
 from tests.unit.core.risk.make import position as held_position
 from trader.config.sections import DcaConfig
 from trader.core.domain.commands import CancelOrder, PlaceOrder, ReplaceStop
+from trader.core.domain.entries import RefusalReason
 from trader.core.domain.enums import Direction, OrderPurpose, OrderType, TradingState
 from trader.core.domain.ids import client_order_id
 from trader.core.positions import dca
@@ -24,7 +25,6 @@ from trader.core.positions.pnl import average_price
 from trader.core.positions.protection import PositionContext
 from trader.core.positions.state import PositionStatus, Working
 from trader.core.risk.adds import check_add
-from trader.core.risk.decision import RefusalReason
 from trader.core.risk.state import RiskState
 
 D = Decimal
