@@ -1,7 +1,8 @@
 """aiohttp routes speaking enough of the Binance spot REST dialect for the real ccxt async client.
 
 Public: exchangeInfo, klines, ticker/24hr, depth, time. Signed (X-MBX-APIKEY + HMAC-SHA256 signature
-checked against the known test secret): account, order (POST/GET/DELETE), openOrders, myTrades.
+checked against the known test secret): account, order (POST/GET/DELETE), openOrders, myTrades, and
+the OCO order list: orderList/oco (POST), orderList (GET/DELETE), openOrderList.
 Faults queued on ``app[FAULTS]`` are applied by a middleware before (or, for a dropped response,
 after) the handler runs.
 """
@@ -20,7 +21,14 @@ from aiohttp import web
 
 from tests.fakes.fake_exchange.candles import select
 from tests.fakes.fake_exchange.faults import Fault, FaultKind, FaultPlan
-from tests.fakes.fake_exchange.venue import ORDER_TYPES, FakeOrder, FakeTrade, FakeVenue, VenueReject
+from tests.fakes.fake_exchange.venue import (
+    ORDER_TYPES,
+    FakeOrder,
+    FakeOrderList,
+    FakeTrade,
+    FakeVenue,
+    VenueReject,
+)
 
 VENUE = web.AppKey("venue", FakeVenue)
 FAULTS = web.AppKey("faults", FaultPlan)
@@ -224,6 +232,44 @@ async def _my_trades(request: web.Request, params: dict[str, str]) -> Any:
     return [trade_json(t) for t in trades[: int(params.get("limit", "500"))]]
 
 
+def list_json(venue: FakeVenue, order_list: FakeOrderList, *, reports: bool = False) -> dict[str, Any]:
+    """Render an order list like Binance (``orderReports`` on create and cancel answers)."""
+    legs = venue.list_legs(order_list)
+    done = all(leg.status not in ("NEW", "PARTIALLY_FILLED") for leg in legs)
+    body: dict[str, Any] = {
+        "orderListId": order_list.list_id, "contingencyType": "OCO",
+        "listStatusType": "ALL_DONE" if done else "EXEC_STARTED",
+        "listOrderStatus": "ALL_DONE" if done else "EXECUTING", "listClientOrderId": order_list.client_id,
+        "transactionTime": venue.now_ms, "symbol": order_list.symbol_id,
+        "orders": [{"symbol": leg.symbol_id, "orderId": leg.order_id, "clientOrderId": leg.client_id}
+                   for leg in legs],
+    }
+    if reports:
+        body["orderReports"] = [order_json(leg) for leg in legs]
+    return body
+
+
+async def _new_oco(request: web.Request, params: dict[str, str]) -> Any:
+    venue = request.app[VENUE]
+    return list_json(venue, venue.place_oco(params), reports=True)
+
+
+async def _get_list(request: web.Request, params: dict[str, str]) -> Any:
+    venue = request.app[VENUE]
+    return list_json(venue, venue.find_list(params.get("orderListId"), params.get("origClientOrderId")))
+
+
+async def _cancel_list(request: web.Request, params: dict[str, str]) -> Any:
+    venue = request.app[VENUE]
+    order_list = venue.cancel_list(params.get("orderListId"), params.get("listClientOrderId"))
+    return list_json(venue, order_list, reports=True)
+
+
+async def _open_lists(request: web.Request, params: dict[str, str]) -> Any:
+    venue = request.app[VENUE]
+    return [list_json(venue, lst) for lst in venue.open_lists()]
+
+
 def build_app(venue: FakeVenue, faults: FaultPlan) -> web.Application:
     """Return the aiohttp application serving ``venue`` with ``faults`` applied."""
     app = web.Application(middlewares=[fault_middleware])
@@ -241,4 +287,8 @@ def build_app(venue: FakeVenue, faults: FaultPlan) -> web.Application:
     app.router.add_delete("/api/v3/order", _signed(_cancel_order))
     app.router.add_get("/api/v3/openOrders", _signed(_open_orders))
     app.router.add_get("/api/v3/myTrades", _signed(_my_trades))
+    app.router.add_post("/api/v3/orderList/oco", _signed(_new_oco))
+    app.router.add_get("/api/v3/orderList", _signed(_get_list))
+    app.router.add_delete("/api/v3/orderList", _signed(_cancel_list))
+    app.router.add_get("/api/v3/openOrderList", _signed(_open_lists))
     return app

@@ -80,6 +80,17 @@ class FakeOrder:
     locked: Decimal = ZERO
 
 
+@dataclass
+class FakeOrderList:
+    """A Binance order list (OCO): two legs; when one executes the venue expires the other."""
+
+    list_id: int
+    client_id: str
+    symbol_id: str
+    legs: tuple[int, int]
+    time_ms: int
+
+
 @dataclass(frozen=True)
 class FakeTrade:
     """One execution."""
@@ -122,6 +133,7 @@ class FakeVenue:
         self.trades: list[FakeTrade] = []
         self.ledger: list[LedgerEntry] = []
         self.paths: dict[str, list[Decimal]] = {}
+        self.order_lists: dict[int, FakeOrderList] = {}
         self._order_ids = itertools.count(1001)
         self._trade_ids = itertools.count(501)
         self._list_ids = itertools.count(71)
@@ -262,9 +274,12 @@ class FakeVenue:
                 raise VenueReject(-2011, "Unknown order sent.") from exc
             if order.status not in OPEN_STATUSES:
                 raise VenueReject(-2011, "Unknown order sent.")
-            self._release(order)
-            order.status, order.update_ms = "CANCELED", self.now_ms
-            self._record("canceled", order)
+            siblings = self._list_legs(order)  # cancelling one leg of an OCO cancels the whole list
+            for leg in siblings or [order]:
+                if leg.status in OPEN_STATUSES:
+                    self._release(leg)
+                    leg.status, leg.update_ms = "CANCELED", self.now_ms
+                    self._record("canceled", leg)
             return order
 
     def open_orders(self, symbol_id: str | None) -> list[FakeOrder]:
@@ -283,6 +298,8 @@ class FakeVenue:
         market = self.markets[symbol_id]
         last = market.price
         for order in sorted(self.open_orders(symbol_id), key=lambda o: o.order_id):
+            if order.status not in OPEN_STATUSES:  # its OCO sibling executed earlier in this pass
+                continue
             if order.type in TRIGGER_TYPES and not order.triggered:
                 if not _crossed(order, last):
                     continue
@@ -296,6 +313,11 @@ class FakeVenue:
                 self._fill(order, market, order.price, maker=True)
 
     def _fill(self, order: FakeOrder, market: FakeMarket, price: Decimal, *, maker: bool) -> None:
+        for leg in self._list_legs(order):  # one OCO leg executes: the venue expires the other at once
+            if leg is not order and leg.status in OPEN_STATUSES:
+                self._release(leg)
+                leg.status, leg.update_ms = "EXPIRED", self.now_ms
+                self._record("expired", leg)
         remaining = order.qty - order.executed
         qty = remaining if not maker or self.liquidity is None else min(remaining, self.liquidity)
         quote_amt = qty * price
@@ -340,6 +362,88 @@ class FakeVenue:
     def order_count(self, client_id: str) -> int:
         """Return how many orders the venue accepted with this client id."""
         return sum(1 for e in self.accepted() if e.client_id == client_id)
+
+    # ── order lists (OCO) ─────────────────────────────────────────────────────
+    def place_oco(self, params: dict[str, str]) -> FakeOrderList:
+        """Accept a Binance ``orderList/oco``: an above and a below leg sharing one lock of the funds.
+
+        As on Binance: a SELL list needs above price > last > below stop; LIMIT_MAKER must not take;
+        a listClientOrderId still open is a duplicate.
+        """
+        with self.lock:
+            list_cid = params.get("listClientOrderId") or f"list{next(self._list_ids)}"
+            if any(lst.client_id == list_cid and self._list_open(lst) for lst in self.order_lists.values()):
+                raise VenueReject(-2010, "Duplicate order sent.")
+            legs = []
+            for pos in ("above", "below"):
+                leg = {"symbol": params.get("symbol", ""), "side": params.get("side", ""),
+                       "quantity": params.get("quantity", ""), "type": params.get(f"{pos}Type", ""),
+                       "newClientOrderId": params.get(f"{pos}ClientOrderId", "")}
+                for key, name in (("price", "Price"), ("stopPrice", "StopPrice")):
+                    if params.get(pos + name) is not None:
+                        leg[key] = params[pos + name]
+                legs.append(self._validated(leg))
+            above, below = legs
+            last = self.market(above.symbol_id).price
+            if above.type == "LIMIT_MAKER" and above.price is not None and above.price <= last:
+                raise VenueReject(-2010, "Order would immediately match and take.")
+            floor = below.stop_price or below.price or last
+            if not (above.price or above.stop_price or D(0)) > last > floor:
+                raise VenueReject(-1165, "A limit order in a sell OCO must be above the market price.")
+            if above.client_id == below.client_id:
+                raise VenueReject(-1014, "Unsupported order combination.")
+            self._lock_funds(above, self.markets[above.symbol_id])  # one lock: both legs sell the same coins
+            order_list = FakeOrderList(next(self._list_ids), list_cid, above.symbol_id,
+                                       (above.order_id, below.order_id), self.now_ms)
+            for leg_order in (above, below):
+                leg_order.order_list_id = order_list.list_id
+                self.orders[leg_order.order_id] = leg_order
+                self._record("accepted", leg_order, type=leg_order.type, side=leg_order.side,
+                             qty=str(leg_order.qty), list=list_cid)
+            self.order_lists[order_list.list_id] = order_list
+            self.ledger.append(LedgerEntry("list_accepted", order_list.list_id, list_cid, {}))
+            self._match(above.symbol_id)
+            return order_list
+
+    def find_list(self, list_id: str | None, client_id: str | None) -> FakeOrderList:
+        """Find an order list by orderListId or listClientOrderId (latest wins), else -2011."""
+        with self.lock:
+            for lst in sorted(self.order_lists.values(), key=lambda x: -x.list_id):
+                if (list_id and str(lst.list_id) == list_id) or (client_id and lst.client_id == client_id):
+                    return lst
+            raise VenueReject(-2011, "Order list does not exist.")
+
+    def cancel_list(self, list_id: str | None, client_id: str | None) -> FakeOrderList:
+        """Cancel every open leg of a list, else -2011 when it is unknown or already done."""
+        with self.lock:
+            order_list = self.find_list(list_id, client_id)
+            if not self._list_open(order_list):
+                raise VenueReject(-2011, "Unknown order list sent.")
+            self.cancel(order_list.symbol_id, str(order_list.legs[0]), None)
+            return order_list
+
+    def open_lists(self, symbol_id: str | None = None) -> list[FakeOrderList]:
+        """Return order lists with a leg still open."""
+        with self.lock:
+            return [lst for lst in self.order_lists.values()
+                    if self._list_open(lst) and symbol_id in (None, lst.symbol_id)]
+
+    def list_legs(self, order_list: FakeOrderList) -> list[FakeOrder]:
+        """Return the two legs of a list."""
+        with self.lock:
+            return [self.orders[i] for i in order_list.legs]
+
+    def _list_open(self, order_list: FakeOrderList) -> bool:
+        return any(self.orders[i].status in OPEN_STATUSES for i in order_list.legs)
+
+    def _list_legs(self, order: FakeOrder) -> list[FakeOrder]:
+        order_list = self.order_lists.get(order.order_list_id)
+        return self.list_legs(order_list) if order_list is not None else []
+
+    def lists_accepted(self) -> list[LedgerEntry]:
+        """Return every accepted order list (OCO), in order."""
+        with self.lock:
+            return [e for e in self.ledger if e.event == "list_accepted"]
 
     def all_orders(self) -> Sequence[FakeOrder]:
         """Return every order ever accepted."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from trader.core.domain.ids import Symbol
@@ -21,11 +22,22 @@ SIGNIFICANT_DIGITS = 3
 _STOP_FLAGS = ("createStopOrder", "createStopLossOrder", "createStopMarketOrder", "createTriggerOrder")
 
 
+class Bracket(StrEnum):
+    """How the adapter holds stop + take-profit together on a venue (docs/exchanges.md's table)."""
+
+    SWAP = "stop, take-profit swapped in near the target"  # one protective order at a time
+    ORDER_LIST = "OCO order list"  # Binance spot orderList/oco, outside ccxt's unified API
+    ALGO_OCO = "OCO algo order"  # OKX: ccxt's unified stopLossPrice + takeProfitPrice
+    WATCHED = "engine-watched"  # no native stop at all
+
+
 @dataclass(frozen=True, slots=True)
 class VenueFacts:
-    """What we know about a venue beyond ccxt's ``has``: OCO through unified params, extra params."""
+    """What we know about a venue beyond ccxt's ``has``: how it holds brackets, extra params."""
 
-    oco: bool = False  # ccxt places an OCO when both stopLossPrice and takeProfitPrice are given
+    oco: bool = False  # the adapter places an OCO (``bracket`` says through which API)
+    bracket: Bracket = Bracket.SWAP
+    lacks: str = ""  # the bracket forms the venue has that the adapter does not use yet
     stop_params: tuple[tuple[str, str], ...] = ()  # extra params for trigger orders, e.g. OKX tdMode
     trigger_book: tuple[tuple[str, str], ...] = ()  # params listing a separate trigger-order book
     trigger_client_id: str = ""  # the field carrying our client id on trigger orders, when not the usual
@@ -33,8 +45,12 @@ class VenueFacts:
 
 
 VENUE_FACTS: dict[str, VenueFacts] = {
-    "binance": VenueFacts(notes="spot STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT); OCO not in ccxt's unified API"),
-    "okx": VenueFacts(oco=True, stop_params=(("tdMode", "cash"),),
+    "binance": VenueFacts(oco=True, bracket=Bracket.ORDER_LIST,
+                          lacks="OTO/OTOCO (entry with its bracket in one request)",
+                          notes="spot STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT); OCO as an order list"),
+    "okx": VenueFacts(oco=True, bracket=Bracket.ALGO_OCO,
+                      lacks="TP/SL attached to the entry (attachAlgoOrds)",
+                      stop_params=(("tdMode", "cash"),),
                       trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
                       trigger_client_id="algoClOrdId",
                       notes="trigger/conditional/OCO as algo orders"),

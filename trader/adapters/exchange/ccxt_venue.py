@@ -16,7 +16,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
-from trader.adapters.exchange.capabilities import VENUE_FACTS, VenueFacts, market_spec_from
+from trader.adapters.exchange.brackets import ListedOrder, OrderListBrackets, is_leg
+from trader.adapters.exchange.capabilities import VENUE_FACTS, Bracket, VenueFacts, market_spec_from
 from trader.adapters.exchange.ccxt_orders import create_args, dec, fill_from_ccxt, order_from_ccxt, since_ms
 from trader.adapters.exchange.client import make_client
 from trader.adapters.exchange.errors import DuplicateOrder, map_error
@@ -26,7 +27,7 @@ from trader.adapters.exchange.rounding import check_supported
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import CandleFrame
-from trader.core.domain.enums import OrderStatus
+from trader.core.domain.enums import OrderStatus, OrderType
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
@@ -62,6 +63,9 @@ class CcxtExchange:
         self._specs: dict[Symbol, MarketSpec] = {}
         self._load_lock = asyncio.Lock()
         self._cid_by_order_id: dict[str, ClientOrderId] = {}
+        # Venues whose OCO is an order list beside the order book (Binance spot); None: ccxt's unified params
+        self._lists = (OrderListBrackets(self._client, self._call, self._retried)
+            if self._facts.bracket is Bracket.ORDER_LIST else None)
 
     @property
     def venue(self) -> str:
@@ -169,6 +173,8 @@ class CcxtExchange:
         ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
 
         async def create() -> Order:
+            if self._lists is not None and request.type is OrderType.OCO:
+                return self._remember_list(await self._lists.place(args, request.client_order_id))
             raw = await self._call("create_order", lambda: client.create_order(
                 args.symbol, args.type, args.side, str(args.amount),
                 str(args.price) if args.price is not None else None, ccxt_params))
@@ -215,6 +221,13 @@ class CcxtExchange:
                     self._cid_by_order_id[str(child)] = order.client_order_id
         return order
 
+    def _remember_list(self, listed: ListedOrder) -> Order:
+        """Note the list's and its legs' venue ids as our client id (a leg's fill belongs to the OCO)."""
+        for venue_id in (listed.order.exchange_order_id, *listed.leg_ids):
+            if venue_id:
+                self._cid_by_order_id[venue_id] = listed.order.client_order_id
+        return listed.order
+
     async def replace(self, symbol: Symbol, cancel_client_order_id: ClientOrderId,
                       request: OrderRequest) -> ReplaceResult:
         """Cancel the resting protective order, then place ``request`` unless the old one filled."""
@@ -230,6 +243,9 @@ class CcxtExchange:
             except OrderNotFound:
                 continue
             return self._remember(order_from_ccxt(raw, client_order_id), raw)
+        if self._lists is not None:
+            listed = await self._lists.fetch(symbol, client_order_id)
+            return self._remember_list(listed) if listed is not None else None
         return None
 
     def _trigger_queries(self) -> tuple[dict[str, Any], ...]:
@@ -244,9 +260,13 @@ class CcxtExchange:
         if current.status.is_terminal:
             return current
         extra = {"trigger": True} if current.trigger_price is not None and self._trigger_queries() else {}
+        lists = self._lists if current.type is OrderType.OCO else None
         try:
-            await self._retried("cancel_order", lambda: self._client.cancel_order(
-                current.exchange_order_id, symbol, {"clientOrderId": client_order_id, **extra}))
+            if lists is not None:
+                await lists.cancel(symbol, client_order_id)
+            else:
+                await self._retried("cancel_order", lambda: self._client.cancel_order(
+                    current.exchange_order_id, symbol, {"clientOrderId": client_order_id, **extra}))
         except (OrderNotFound, ExchangeError) as exc:
             if isinstance(exc, RetryableError):
                 raise
@@ -268,8 +288,13 @@ class CcxtExchange:
         for extra in books:
             raw: list[dict[str, Any]] = await self._retried(
                 "fetch_open_orders", partial(self._client.fetch_open_orders, symbol, None, None, extra))
-            orders.extend(self._remember(order_from_ccxt(o), o) for o in raw)
+            orders.extend(self._remember(order_from_ccxt(o), o) for o in raw if not self._is_leg(o))
+        if self._lists is not None:  # each OCO list is one order of ours, not its two legs
+            orders.extend(self._remember_list(item) for item in await self._lists.open(symbol))
         return orders
+
+    def _is_leg(self, raw: dict[str, Any]) -> bool:
+        return self._lists is not None and is_leg(raw)
 
     async def fills_since(self, symbol: Symbol, since: datetime) -> list[Fill]:
         """Return our executions on ``symbol`` since ``since`` (paged), each tagged with its client id."""
@@ -296,6 +321,11 @@ class CcxtExchange:
                 raw = await self._retried("fetch_order", lambda: self._client.fetch_order(order_id, symbol))
             except OrderNotFound:
                 return ClientOrderId("")
+            if self._lists is not None and is_leg(raw):  # a leg's fill belongs to its OCO list
+                listed = await self._lists.owner(symbol, str(raw["info"]["orderListId"]))
+                if listed is not None:
+                    self._remember_list(listed)
+                return self._cid_by_order_id.get(order_id, ClientOrderId(""))
             self._remember(order_from_ccxt(raw), raw)
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
 
