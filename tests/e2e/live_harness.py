@@ -43,10 +43,15 @@ MONITOR_INTERVAL = timedelta(seconds=10)
 
 
 class EnterAt(Strategy):
-    """Test strategy: enter long on the candle that opens at ``at_ms``; never exits by signal."""
+    """Test strategy: enter long on the candle that opens at ``at_ms``; never exits by signal.
+
+    ``stop``/``target`` (absolute prices, 0 = none) ride on the entry signal, e.g. for a native bracket.
+    """
 
     name: ClassVar[str] = "enter_at"
-    params_spec = {"at_ms": Param(0, doc="open time (ms) of the entry candle")}  # noqa: RUF012
+    params_spec = {"at_ms": Param(0, doc="open time (ms) of the entry candle"),  # noqa: RUF012
+                   "stop": Param(0.0, doc="stop-loss price on the entry signal (0: the default stop)"),
+                   "target": Param(0.0, doc="take-profit price on the entry signal (0: none)")}
 
     @property
     def required_history(self) -> int:
@@ -56,8 +61,11 @@ class EnterAt(Strategy):
         n = len(candles)
         enter = candles.timestamp == self.int_param("at_ms")
         nan = np.full(n, np.nan)
+        stop, target = self.float_param("stop"), self.float_param("target")
+        stops = np.where(enter, stop, np.nan) if stop > 0 else nan
+        targets = np.where(enter, target, np.nan) if target > 0 else nan
         return SignalFrame(candles.timestamp, enter, np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool),
-                           np.where(enter, 1.0, 0.0), nan, nan, np.zeros(n, np.int64), ("",))
+                           np.where(enter, 1.0, 0.0), stops, targets, np.zeros(n, np.int64), ("",))
 
 
 class RecordingChannel:
@@ -85,6 +93,7 @@ class LiveRig:
     clock: SimClock
     channel: RecordingChannel = field(default_factory=RecordingChannel)
     checkpoint: Checkpoint = no_checkpoint
+    bracket: tuple[float, float] = (0.0, 0.0)  # (stop, target) on the entry signal; 0 = none
     db: Database = field(init=False)
     exchange: CcxtExchange = field(init=False)
     alerts: AlertService = field(init=False)
@@ -97,7 +106,8 @@ class LiveRig:
         policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)
         self.exchange = CcxtExchange(self.config, retry=policy, rate_limit=False)
         self.alerts = AlertService(self.db.uow_factory, self.channel, self.clock)
-        strategy = EnterAt(at_ms=datetime_to_ms(T0) // HOUR * HOUR - HOUR)
+        strategy = EnterAt(at_ms=datetime_to_ms(T0) // HOUR * HOUR - HOUR, stop=self.bracket[0],
+                           target=self.bracket[1])
         self.trading = TradingService(self.exchange, self.db.uow_factory, self.clock, EngineOptions(RISK),
                                       {strategy.name: strategy}, alerts=self.alerts,
                                       checkpoint=self.checkpoint)
@@ -106,17 +116,18 @@ class LiveRig:
 
     @classmethod
     async def start(cls, fake: FakeExchange, config: ExchangeConfig, url: str,
-                    checkpoint: Checkpoint = no_checkpoint) -> LiveRig:
+                    checkpoint: Checkpoint = no_checkpoint,
+                    bracket: tuple[float, float] = (0.0, 0.0)) -> LiveRig:
         await upgrade_async(url)
         fake.venue.now_ms = datetime_to_ms(T0)
         fake.set_candles("BTC/USDT", "1h", flat_candles(datetime_to_ms(T0) // HOUR * HOUR - HOUR, 50000.0))
         fake.set_price("BTC/USDT", "50000")
-        return cls(fake, config, url, SimClock(T0), checkpoint=checkpoint)
+        return cls(fake, config, url, SimClock(T0), checkpoint=checkpoint, bracket=bracket)
 
     async def restart(self, checkpoint: Checkpoint = no_checkpoint) -> LiveRig:
         """Return a fresh 'process' over the same database and venue (the old one is closed)."""
         await self.close()
-        return LiveRig(self.fake, self.config, self.url, self.clock, self.channel, checkpoint)
+        return LiveRig(self.fake, self.config, self.url, self.clock, self.channel, checkpoint, self.bracket)
 
     async def close(self) -> None:
         await self.exchange.close()

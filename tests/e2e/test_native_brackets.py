@@ -1,0 +1,197 @@
+"""Native bracket lifecycle on Binance spot: the OCO order list, through the real services, real ccxt and
+the fake venue speaking Binance's order-list dialect.
+
+Entry → one OCO rests (stop + take-profit) → one leg fills, the venue expires the other → the position
+closes and the store agrees with the venue's ledger. The process dies at each step and a new one over
+the same SQLite file and venue reconciles and carries on. After every step ``check_brackets`` fails
+when an OCO was ever placed twice, when two protective orders rest at once, or when an open position
+has none resting (naked).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from tests.e2e.live_harness import MONITOR_INTERVAL, LiveRig, SimulatedCrash, crash_at
+from tests.fakes.fake_exchange import FakeExchange
+from trader.config.sections import ExchangeConfig
+from trader.domain.enums import ExitReason, OrderStatus, OrderType
+from trader.positions.protection import working_id
+from trader.positions.state import PositionStatus
+
+BRACKET = (49500.0, 53000.0)  # stop, take-profit; the trail (2 % below the high) passes it above 50510
+PAIR = "BTCUSDT"
+
+
+async def check_brackets(rig: LiveRig) -> None:
+    """Assert: each OCO list (and each order) accepted once, the store holds them all with the venue's
+    fills, at most one order resting per pair, and every open position's OCO resting for what it holds."""
+    venue = rig.fake.venue
+    lists = Counter(e.client_id for e in venue.lists_accepted())
+    assert all(n == 1 for n in lists.values()), f"an OCO placed twice: {lists}"
+    singles = Counter(o.client_id for o in venue.all_orders() if o.order_list_id < 0)
+    assert all(n == 1 for n in singles.values()), f"an order placed twice: {singles}"
+    stored = {o.client_order_id: o for o in await rig.all_orders()}
+    assert set(lists) | set(singles) <= set(stored), "venue orders missing in the store"
+    async with rig.db.uow() as uow:
+        fills = await uow.fills.since(datetime(1970, 1, 1, tzinfo=UTC))
+    assert sorted(f.trade_id for f in fills) == sorted(e.detail["trade_id"] for e in venue.fills())
+    resting_lists = venue.open_lists(PAIR)
+    resting_singles = [o for o in venue.open_orders(PAIR) if o.order_list_id < 0]
+    assert len(resting_lists) + len(resting_singles) <= 1, "two protective orders resting at once"
+    for position in (await rig.trading.engine_state()).positions.values():
+        if position.status is not PositionStatus.OPEN:
+            continue
+        assert [lst.client_id for lst in resting_lists] == [working_id(position)], \
+            f"{position.id} is naked: no OCO resting"
+        record = stored[str(working_id(position))]
+        assert record.type is OrderType.OCO and record.status is OrderStatus.OPEN
+        legs = venue.list_legs(resting_lists[0])
+        step = venue.market(PAIR).step_size
+        assert all(0 <= position.open_amount - leg.qty < step for leg in legs)
+
+
+async def recover(rig: LiveRig) -> LiveRig:
+    """Restart over the same store and venue: reconcile, tick, one monitor interval; check after each."""
+    rig = await rig.restart()
+    report = await rig.reconciler.run()
+    assert report.clean, report.summary()
+    await check_brackets(rig)
+    await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
+    rig.clock.advance(MONITOR_INTERVAL)
+    monitor = await rig.monitor.run_once()
+    assert monitor.unprotected == ()
+    await check_brackets(rig)
+    return rig
+
+
+async def close_by(rig: LiveRig, price: str, reason: ExitReason) -> None:
+    """Move the venue to ``price`` (one OCO leg fills), monitor, and check the closed trade."""
+    [position] = (await rig.trading.engine_state()).positions.values()
+    rig.fake.set_price("BTC/USDT", price)
+    rig.clock.advance(MONITOR_INTERVAL)
+    await rig.monitor.run_once()
+    assert (await rig.trading.engine_state()).positions == {}
+    await check_brackets(rig)
+    async with rig.db.uow() as uow:
+        [closed] = await uow.positions.finished(limit=10)
+    assert closed.id == position.id and closed.status is PositionStatus.CLOSED
+    assert closed.exit_reason is reason and closed.exit_price == Decimal(price)
+    venue = rig.fake.venue
+    oco = venue.lists_accepted()[-1]  # the last one (a trail replaces it)
+    legs = {leg.type: leg.status for leg in venue.list_legs(venue.find_list(None, oco.client_id))}
+    filled = "LIMIT_MAKER" if reason is ExitReason.TAKE_PROFIT else "STOP_LOSS"
+    assert legs[filled] == "FILLED" and {s for t, s in legs.items() if t != filled} == {"EXPIRED"}
+    stored = {o.client_order_id: o for o in await rig.all_orders()}
+    assert stored[oco.client_id].status is OrderStatus.FILLED
+    assert rig.fake.venue.open_orders(None) == []
+    assert rig.fake.venue.locked.get("BTC", Decimal(0)) == 0
+
+
+@pytest.mark.parametrize(("price", "reason"), [("53000", ExitReason.TAKE_PROFIT),
+                                               ("49400", ExitReason.STOP_LOSS)])
+async def test_oco_lifecycle_entry_bracket_one_leg_fills_position_closes(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str,
+        price: str, reason: ExitReason) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url, bracket=BRACKET)
+    try:
+        await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
+        [position] = (await rig.trading.engine_state()).positions.values()
+        assert position.status is PositionStatus.OPEN
+        assert (position.stop_price, position.take_profit) == (Decimal(49500), Decimal(53000))
+        assert len(fake_exchange.venue.lists_accepted()) == 1
+        await check_brackets(rig)
+        fake_exchange.set_price("BTC/USDT", "50500")  # quiet monitor pass: nothing moves, nothing re-sent
+        rig.clock.advance(MONITOR_INTERVAL)
+        await rig.monitor.run_once()
+        assert len(fake_exchange.venue.lists_accepted()) == 1
+        await check_brackets(rig)
+        await close_by(rig, price, reason)
+    finally:
+        await rig.close()
+
+
+TICK_POINTS = [
+    ("intent_persisted", 1),  # entry stored, nothing sent
+    ("request_sent", 1),  # the venue filled the entry; result not stored
+    ("result_stored", 1),  # entry stored with the OCO intent; OCO not sent
+    ("request_sent", 2),  # the venue accepted the OCO list; result not stored
+    ("result_stored", 2),  # the OCO stored; alerts not dispatched
+]
+
+
+@pytest.mark.parametrize(("point", "nth"), TICK_POINTS)
+async def test_crash_while_entering_and_bracketing_then_restart_rests_one_oco(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str,
+        point: str, nth: int) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url, crash_at(point, after=nth),
+                              bracket=BRACKET)
+    with pytest.raises(SimulatedCrash):
+        await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
+    rig = await recover(rig)
+    try:
+        [position] = (await rig.trading.engine_state()).positions.values()
+        assert position.status is PositionStatus.OPEN
+        assert len(fake_exchange.venue.lists_accepted()) == 1
+        await close_by(rig, "53000", ExitReason.TAKE_PROFIT)
+    finally:
+        await rig.close()
+
+
+@pytest.mark.parametrize("point", ["monitor_mid", "intent_persisted", "result_stored"])
+async def test_crash_while_a_leg_fills_then_restart_closes_once(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str,
+        point: str) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url, bracket=BRACKET)
+    await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
+    rig = await rig.restart(crash_at(point))
+    fake_exchange.set_price("BTC/USDT", "49400")  # the stop leg fills while the process is down-ish
+    rig.clock.advance(MONITOR_INTERVAL)
+    try:
+        await rig.monitor.run_once()
+    except SimulatedCrash:
+        pass
+    rig = await rig.restart()
+    try:
+        report = await rig.reconciler.run()
+        assert report.clean, report.summary()
+        rig.clock.advance(MONITOR_INTERVAL)
+        await rig.monitor.run_once()
+        assert (await rig.trading.engine_state()).positions == {}
+        await check_brackets(rig)
+        assert len(fake_exchange.venue.lists_accepted()) == 1
+        assert [e.detail["price"] for e in fake_exchange.venue.fills()] == ["50000", "49400"]
+        async with rig.db.uow() as uow:
+            [closed] = await uow.positions.finished(limit=10)
+        assert closed.exit_reason is ExitReason.STOP_LOSS and closed.exit_price == Decimal("49400")
+    finally:
+        await rig.close()
+
+
+@pytest.mark.parametrize(("point", "nth"), [("monitor_mid", 1), ("intent_persisted", 1),
+                                            ("request_sent", 1), ("result_stored", 1)])
+async def test_crash_while_trailing_the_oco_then_restart_keeps_one(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, sqlite_url: str,
+        point: str, nth: int) -> None:
+    rig = await LiveRig.start(fake_exchange, fake_exchange_config, sqlite_url, bracket=BRACKET)
+    await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
+    rig = await rig.restart(crash_at(point, after=nth))
+    fake_exchange.set_price("BTC/USDT", "52000")  # the trail lifts the stop to 50960: the OCO is replaced
+    rig.clock.advance(timedelta(seconds=10))
+    with pytest.raises(SimulatedCrash):
+        await rig.monitor.run_once()
+    rig = await recover(rig)
+    try:
+        [position] = (await rig.trading.engine_state()).positions.values()
+        assert position.stop_price == Decimal("50960")
+        [resting] = fake_exchange.venue.open_lists(PAIR)
+        stop_leg = [leg for leg in fake_exchange.venue.list_legs(resting) if leg.type == "STOP_LOSS"]
+        assert [leg.stop_price for leg in stop_leg] == [Decimal("50960")]
+        assert len(fake_exchange.venue.lists_accepted()) == 2  # the first, and its one replacement
+        await close_by(rig, "50900", ExitReason.TRAILING_STOP)
+    finally:
+        await rig.close()
