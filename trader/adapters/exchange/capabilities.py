@@ -54,10 +54,15 @@ VENUE_FACTS: dict[str, VenueFacts] = {
                       trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
                       trigger_client_id="algoClOrdId",
                       notes="trigger/conditional/OCO as algo orders"),
-    "kraken": VenueFacts(notes="stop-loss and take-profit order types"),
-    "bybit": VenueFacts(notes="spot conditional orders"),
-    "nobitex": VenueFacts(notes="stop_market/stop_limit/OCO in its API; exposed here for market data"),
-    "wallex": VenueFacts(notes="limit and market only: stops are engine-watched"),
+    "kraken": VenueFacts(lacks="conditional close (close[ordertype] on AddOrder: the exit rides on the "
+                               "entry); no standalone OCO",
+                         notes="stop-loss and take-profit order types"),
+    "bybit": VenueFacts(lacks="TP/SL on the spot entry order (takeProfit/stopLoss); no standalone spot OCO",
+                        notes="spot conditional orders (tpslOrder)"),
+    "nobitex": VenueFacts(lacks="orders through ccxt (its own stop_market/stop_limit/OCO unused)",
+                          notes="stop_market/stop_limit/OCO in its API; exposed here for market data"),
+    "wallex": VenueFacts(lacks="any stop or OCO (limit and market only)",
+                         notes="limit and market only: stops are engine-watched"),
 }
 
 
@@ -117,6 +122,14 @@ def _dec(value: Any, default: Decimal = ZERO) -> Decimal:
     return D(repr(value) if isinstance(value, float) else str(value))
 
 
+def bracket_method(venue: str, has: dict[str, Any]) -> Bracket:
+    """Return how stop + take-profit are held on the venue: native OCO, the swap, or engine-watched."""
+    caps = capabilities_from(has, venue)
+    if not caps.native_stop:
+        return Bracket.WATCHED
+    return VENUE_FACTS.get(venue, VenueFacts()).bracket if caps.oco else Bracket.SWAP
+
+
 def capability_row(venue: str, has: dict[str, Any]) -> dict[str, str]:
     """Return one row of the capability table (docs/exchanges.md) for a venue's ``has`` flags."""
     caps = capabilities_from(has, venue)
@@ -132,6 +145,8 @@ def capability_row(venue: str, has: dict[str, Any]) -> dict[str, str]:
         "stop-limit": yes(caps.stop_limit),
         "OCO": yes(caps.oco),
         "attached stop": yes(caps.attached_stop),
+        "bracket": bracket_method(venue, has).value,
+        "lacks": VENUE_FACTS.get(venue, VenueFacts()).lacks or "-",
         "my trades": yes(bool(has.get("fetchMyTrades"))),
         "demo/testnet": yes(bool(has.get("sandbox"))),
         "notes": VENUE_FACTS.get(venue, VenueFacts()).notes,

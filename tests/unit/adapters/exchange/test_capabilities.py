@@ -10,6 +10,8 @@ import pytest
 from trader.adapters.exchange.capabilities import (
     DECIMAL_PLACES,
     TICK_SIZE,
+    Bracket,
+    bracket_method,
     capabilities_from,
     capability_row,
     market_spec_from,
@@ -24,9 +26,16 @@ def test_major_venues_hold_native_stops(venue: str) -> None:
     assert caps.native_stop is True
 
 
-def test_only_okx_offers_oco_through_unified_params() -> None:
+def test_binance_and_okx_hold_an_oco_and_say_through_which_api() -> None:
     assert capabilities_from(ccxt.okx().has, "okx").oco is True
-    assert capabilities_from(ccxt.binance().has, "binance").oco is False
+    assert capabilities_from(ccxt.binance().has, "binance").oco is True
+    assert bracket_method("binance", ccxt.binance().has) is Bracket.ORDER_LIST
+    assert bracket_method("okx", ccxt.okx().has) is Bracket.ALGO_OCO
+
+
+def test_venues_without_an_oco_swap_and_without_stops_are_watched() -> None:
+    assert bracket_method("kraken", ccxt.kraken().has) is Bracket.SWAP
+    assert bracket_method("wallex", {"createOrder": True, "createStopOrder": False}) is Bracket.WATCHED
 
 
 def test_venue_without_orders_cannot_hold_stops() -> None:
@@ -61,4 +70,5 @@ def test_market_spec_from_ccxt_market_dict() -> None:
 
 def test_capability_row_names_every_column() -> None:
     row = capability_row("binance", ccxt.binance().has)
-    assert row["native stop"] == "yes" and row["OCO"] == "no"
+    assert row["native stop"] == "yes" and row["OCO"] == "yes"
+    assert row["bracket"] == "OCO order list" and "OTOCO" in row["lacks"]
