@@ -11,19 +11,27 @@ Typical use (see tests/fixtures/fake_exchange.py for the fixtures)::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 
+from aiohttp import web
+
 from tests.fakes.fake_exchange.binance_app import API_KEY, API_SECRET, REQUESTS, build_app
+from tests.fakes.fake_exchange.bybit_app import BYBIT_KEY, BYBIT_SECRET, build_bybit_app
 from tests.fakes.fake_exchange.candles import CandleRows, load_sample, rows_from_arrays
 from tests.fakes.fake_exchange.faults import Fault, FaultKind, FaultPlan
 from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue, LedgerEntry, VenueReject
 
 __all__ = [
-    "API_KEY", "API_SECRET", "CandleRows", "FakeExchange", "FakeMarket", "FakeVenue", "Fault", "FaultKind",
+    "API_KEY", "API_SECRET", "BYBIT_KEY", "BYBIT_SECRET", "DIALECTS", "CandleRows", "FakeExchange", "FakeMarket", "FakeVenue", "Fault", "FaultKind",
     "FaultPlan", "LedgerEntry", "VenueReject", "load_sample", "rows_from_arrays",
 ]
+
+
+DIALECTS: dict[str, Callable[[FakeVenue, FaultPlan], web.Application]] = {
+    "binance": build_app, "bybit": build_bybit_app,
+}
 
 
 def _sid(symbol: str) -> str:
@@ -31,16 +39,20 @@ def _sid(symbol: str) -> str:
 
 
 class FakeExchange:
-    """A running fake venue: ``base_url`` for ccxt, ``venue`` for state, ``faults`` for injection."""
+    """A running fake venue: ``base_url`` for ccxt, ``venue`` for state, ``faults`` for injection.
 
-    def __init__(self, venue: FakeVenue) -> None:
+    ``dialect`` picks the REST dialect served over the same state: "binance" (default) or "bybit".
+    """
+
+    def __init__(self, venue: FakeVenue, dialect: str = "binance") -> None:
         self.venue = venue
+        self.dialect = dialect
         self.faults = FaultPlan()
-        self._app = build_app(venue, self.faults)
+        self._app = DIALECTS[dialect](venue, self.faults)
         self._server = ServerThread(self._app)
 
     @classmethod
-    def start_default(cls) -> FakeExchange:
+    def start_default(cls, dialect: str = "binance") -> FakeExchange:
         """Start with BTC/USDT (price 50000) and ETH/USDT (price 3000) serving the bundled candles."""
         venue = FakeVenue()
         btc = FakeMarket("BTC", "USDT", price=Decimal(50000))
@@ -51,7 +63,7 @@ class FakeExchange:
         eth.candles["1h"] = load_sample("ETH_USDT-1h")
         venue.add_market(btc)
         venue.add_market(eth)
-        return cls(venue).start()
+        return cls(venue, dialect).start()
 
     def start(self) -> FakeExchange:
         """Start serving on an ephemeral port."""

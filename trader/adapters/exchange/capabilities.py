@@ -41,6 +41,9 @@ class VenueFacts:
     stop_params: tuple[tuple[str, str], ...] = ()  # extra params for trigger orders, e.g. OKX tdMode
     trigger_book: tuple[tuple[str, str], ...] = ()  # params listing a separate trigger-order book
     trigger_client_id: str = ""  # the field carrying our client id on trigger orders, when not the usual
+    trigger_lookup: tuple[tuple[str, str], ...] = ()  # params reading/cancelling a trigger order, if not
+    lookup_params: tuple[tuple[str, Any], ...] = ()  # extra params on every order lookup
+    client_id_key: str = "clientOrderId"  # the param that looks an order up by our client id
     notes: str = ""
 
 
@@ -58,6 +61,9 @@ VENUE_FACTS: dict[str, VenueFacts] = {
                                "entry); no standalone OCO",
                          notes="stop-loss and take-profit order types"),
     "bybit": VenueFacts(lacks="TP/SL on the spot entry order (takeProfit/stopLoss); no standalone spot OCO",
+                        trigger_book=(("orderFilter", "tpslOrder"),),
+                        trigger_lookup=(("orderFilter", "tpslOrder"),),
+                        lookup_params=(("acknowledged", True),), client_id_key="orderLinkId",
                         notes="spot conditional orders (tpslOrder)"),
     "nobitex": VenueFacts(lacks="orders through ccxt (its own stop_market/stop_limit/OCO unused)",
                           notes="stop_market/stop_limit/OCO in its API; exposed here for market data"),

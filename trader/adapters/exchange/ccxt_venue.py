@@ -236,7 +236,7 @@ class CcxtExchange:
     async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
         """Look an order up by client id; None when the venue does not know it."""
         for extra in ({}, *self._trigger_queries()):
-            params = {"clientOrderId": client_order_id, **extra}
+            params = {self._facts.client_id_key: client_order_id, **dict(self._facts.lookup_params), **extra}
             try:
                 fetch = partial(self._client.fetch_order, None, symbol, params)
                 raw = await self._retried("fetch_order", fetch)
@@ -250,6 +250,8 @@ class CcxtExchange:
 
     def _trigger_queries(self) -> tuple[dict[str, Any], ...]:
         # Venues that keep trigger orders in a separate book (OKX algo orders) need a second query.
+        if self._facts.trigger_lookup:  # e.g. Bybit spot: orderFilter=tpslOrder
+            return (dict(self._facts.trigger_lookup),)
         return ({"trigger": True},) if self._facts.trigger_book else ()
 
     async def cancel(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order:
@@ -259,7 +261,8 @@ class CcxtExchange:
             raise OrderNotFound(f"{self._venue}: no order {client_order_id} on {symbol}")
         if current.status.is_terminal:
             return current
-        extra = {"trigger": True} if current.trigger_price is not None and self._trigger_queries() else {}
+        triggers = self._trigger_queries()
+        extra = triggers[0] if current.trigger_price is not None and triggers else {}
         lists = self._lists if current.type is OrderType.OCO else None
         try:
             if lists is not None:
