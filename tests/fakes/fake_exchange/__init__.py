@@ -24,8 +24,9 @@ from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue, LedgerEntry, VenueReject
 
 __all__ = [
-    "API_KEY", "API_SECRET", "BYBIT_KEY", "BYBIT_SECRET", "DIALECTS", "CandleRows", "FakeExchange", "FakeMarket", "FakeVenue", "Fault", "FaultKind",
-    "FaultPlan", "LedgerEntry", "VenueReject", "load_sample", "rows_from_arrays",
+    "API_KEY", "API_SECRET", "BYBIT_KEY", "BYBIT_SECRET", "DIALECTS", "CandleRows", "FakeExchange",
+    "FakeMarket", "FakeVenue", "Fault", "FaultKind", "FaultPlan", "LedgerEntry", "VenueReject", "load_sample",
+    "rows_from_arrays",
 ]
 
 

@@ -258,7 +258,8 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
                                  headers={"Retry-After": str(fault.retry_after),
                                           "X-Bapi-Limit-Status": "0"})
     if fault is not None and fault.kind is FaultKind.SERVER_ERROR:
-        return web.Response(text="<html>502 Bad Gateway</html>", status=fault.status, content_type="text/html")
+        return web.Response(text="<html>502 Bad Gateway</html>", status=fault.status,
+                            content_type="text/html")
     if fault is not None and fault.kind is FaultKind.TIMEOUT:
         await asyncio.sleep(fault.delay)
         return web.Response(text="Gateway Timeout", status=504)
@@ -272,8 +273,9 @@ async def _middleware(request: web.Request, handler: Handler) -> web.StreamRespo
     try:
         response = await handler(request)
     except VenueReject as exc:
-        duplicate = "duplicate" in exc.msg.lower()
-        return _fail(170141 if duplicate else _CODES.get(exc.code, 170130), _DUPLICATE if duplicate else exc.msg)
+        if "duplicate" in exc.msg.lower():
+            return _fail(170141, _DUPLICATE)
+        return _fail(_CODES.get(exc.code, 170130), exc.msg)
     if fault is not None:  # DROP_AFTER_ACCEPT: the work is done but the client never hears of it
         assert request.transport is not None
         request.transport.close()
