@@ -10,49 +10,21 @@ has none resting (naked).
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from tests.e2e.bracket_checks import check_brackets
 from tests.e2e.live_harness import MONITOR_INTERVAL, LiveRig, SimulatedCrash, crash_at
 from tests.fakes.fake_exchange import FakeExchange
 from trader.config.sections import ExchangeConfig
 from trader.domain.enums import ExitReason, OrderStatus, OrderType
-from trader.positions.protection import working_id
 from trader.positions.state import PositionStatus
 
 BRACKET = (49500.0, 53000.0)  # stop, take-profit; the trail (2 % below the high) passes it above 50510
 PAIR = "BTCUSDT"
-
-
-async def check_brackets(rig: LiveRig) -> None:
-    """Assert: each OCO list (and each order) accepted once, the store holds them all with the venue's
-    fills, at most one order resting per pair, and every open position's OCO resting for what it holds."""
-    venue = rig.fake.venue
-    lists = Counter(e.client_id for e in venue.lists_accepted())
-    assert all(n == 1 for n in lists.values()), f"an OCO placed twice: {lists}"
-    singles = Counter(o.client_id for o in venue.all_orders() if o.order_list_id < 0)
-    assert all(n == 1 for n in singles.values()), f"an order placed twice: {singles}"
-    stored = {o.client_order_id: o for o in await rig.all_orders()}
-    assert set(lists) | set(singles) <= set(stored), "venue orders missing in the store"
-    async with rig.db.uow() as uow:
-        fills = await uow.fills.since(datetime(1970, 1, 1, tzinfo=UTC))
-    assert sorted(f.trade_id for f in fills) == sorted(e.detail["trade_id"] for e in venue.fills())
-    resting_lists = venue.open_lists(PAIR)
-    resting_singles = [o for o in venue.open_orders(PAIR) if o.order_list_id < 0]
-    assert len(resting_lists) + len(resting_singles) <= 1, "two protective orders resting at once"
-    for position in (await rig.trading.engine_state()).positions.values():
-        if position.status is not PositionStatus.OPEN:
-            continue
-        assert [lst.client_id for lst in resting_lists] == [working_id(position)], \
-            f"{position.id} is naked: no OCO resting"
-        record = stored[str(working_id(position))]
-        assert record.type is OrderType.OCO and record.status is OrderStatus.OPEN
-        legs = venue.list_legs(resting_lists[0])
-        step = venue.market(PAIR).step_size
-        assert all(0 <= position.open_amount - leg.qty < step for leg in legs)
+OCO = OrderType.OCO
 
 
 async def recover(rig: LiveRig) -> LiveRig:
@@ -60,12 +32,12 @@ async def recover(rig: LiveRig) -> LiveRig:
     rig = await rig.restart()
     report = await rig.reconciler.run()
     assert report.clean, report.summary()
-    await check_brackets(rig)
+    await check_brackets(rig, OCO)
     await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
     rig.clock.advance(MONITOR_INTERVAL)
     monitor = await rig.monitor.run_once()
     assert monitor.unprotected == ()
-    await check_brackets(rig)
+    await check_brackets(rig, OCO)
     return rig
 
 
@@ -76,7 +48,7 @@ async def close_by(rig: LiveRig, price: str, reason: ExitReason) -> None:
     rig.clock.advance(MONITOR_INTERVAL)
     await rig.monitor.run_once()
     assert (await rig.trading.engine_state()).positions == {}
-    await check_brackets(rig)
+    await check_brackets(rig, OCO)
     async with rig.db.uow() as uow:
         [closed] = await uow.positions.finished(limit=10)
     assert closed.id == position.id and closed.status is PositionStatus.CLOSED
@@ -104,12 +76,12 @@ async def test_oco_lifecycle_entry_bracket_one_leg_fills_position_closes(
         assert position.status is PositionStatus.OPEN
         assert (position.stop_price, position.take_profit) == (Decimal(49500), Decimal(53000))
         assert len(fake_exchange.venue.lists_accepted()) == 1
-        await check_brackets(rig)
+        await check_brackets(rig, OCO)
         fake_exchange.set_price("BTC/USDT", "50500")  # quiet monitor pass: nothing moves, nothing re-sent
         rig.clock.advance(MONITOR_INTERVAL)
         await rig.monitor.run_once()
         assert len(fake_exchange.venue.lists_accepted()) == 1
-        await check_brackets(rig)
+        await check_brackets(rig, OCO)
         await close_by(rig, price, reason)
     finally:
         await rig.close()
@@ -162,7 +134,7 @@ async def test_crash_while_a_leg_fills_then_restart_closes_once(
         rig.clock.advance(MONITOR_INTERVAL)
         await rig.monitor.run_once()
         assert (await rig.trading.engine_state()).positions == {}
-        await check_brackets(rig)
+        await check_brackets(rig, OCO)
         assert len(fake_exchange.venue.lists_accepted()) == 1
         assert [e.detail["price"] for e in fake_exchange.venue.fills()] == ["50000", "49400"]
         async with rig.db.uow() as uow:

@@ -320,9 +320,8 @@ class CcxtExchange:
         if order_id is None:
             return ClientOrderId("")
         if order_id not in self._cid_by_order_id:
-            try:
-                raw = await self._retried("fetch_order", lambda: self._client.fetch_order(order_id, symbol))
-            except OrderNotFound:
+            raw = await self._by_venue_id(symbol, order_id)
+            if raw is None:
                 return ClientOrderId("")
             if self._lists is not None and is_leg(raw):  # a leg's fill belongs to its OCO list
                 listed = await self._lists.owner(symbol, str(raw["info"]["orderListId"]))
@@ -331,6 +330,18 @@ class CcxtExchange:
                 return self._cid_by_order_id.get(order_id, ClientOrderId(""))
             self._remember(order_from_ccxt(raw), raw)
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
+
+    async def _by_venue_id(self, symbol: Symbol, order_id: str) -> dict[str, Any] | None:
+        """Return the ccxt order with this venue id from either book (Bybit keeps stops apart), or None."""
+        for extra in ({}, *self._trigger_queries()):
+            params = {**dict(self._facts.lookup_params), **extra}
+            try:
+                raw: dict[str, Any] = await self._retried(
+                    "fetch_order", partial(self._client.fetch_order, order_id, symbol, params))
+            except OrderNotFound:
+                continue
+            return raw
+        return None
 
     async def close(self) -> None:
         """Close the HTTP session."""
