@@ -2,7 +2,8 @@
 
 ``check_brackets`` fails when a protective order (an OCO list or a single stop/take-profit) was ever
 placed twice, when two protective orders rest at once, when an open position has none resting for what
-it holds (naked), or when the store and the venue's ledger disagree on orders or fills.
+it holds (naked), or when the store and the venue's ledger disagree on orders or fills. Kraken's
+UUID client ids are read back as ours (trader.adapters.exchange.wire_ids).
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from tests.e2e.live_harness import LiveRig
-from trader.domain.enums import OrderStatus, OrderType
-from trader.positions.protection import working_id
-from trader.positions.state import PositionStatus
+from trader.adapters.exchange.wire_ids import from_uuid
+from trader.core.domain.enums import OrderStatus, OrderType
+from trader.core.positions.protection import working_id
+from trader.core.positions.state import PositionStatus
 
 PAIR = "BTCUSDT"
 
@@ -23,17 +25,18 @@ async def check_brackets(rig: LiveRig, *kinds: OrderType) -> None:
     venue = rig.fake.venue
     lists = Counter(e.client_id for e in venue.lists_accepted())
     assert all(n == 1 for n in lists.values()), f"an OCO placed twice: {lists}"
-    singles = Counter(o.client_id for o in venue.all_orders() if o.order_list_id < 0)
+    singles = Counter(from_uuid(o.client_id) for o in venue.all_orders() if o.order_list_id < 0)
     assert all(n == 1 for n in singles.values()), f"an order placed twice: {singles}"
     stored = {o.client_order_id: o for o in await rig.all_orders()}
     assert set(lists) | set(singles) <= set(stored), "venue orders missing in the store"
     async with rig.db.uow() as uow:
         fills = await uow.fills.since(datetime(1970, 1, 1, tzinfo=UTC))
-    assert sorted(f.trade_id for f in fills) == sorted(e.detail["trade_id"] for e in venue.fills())
+    stored_trades = sorted(f.trade_id.removeprefix("T").split("-")[0] for f in fills)  # Kraken: T501-...
+    assert stored_trades == sorted(e.detail["trade_id"] for e in venue.fills()), "fills lost or doubled"
     resting_lists = venue.open_lists(PAIR)
     resting_singles = [o for o in venue.open_orders(PAIR) if o.order_list_id < 0]
     resting = [(lst.client_id, venue.list_legs(lst)[0].qty) for lst in resting_lists] + \
-        [(o.client_id, o.qty - o.executed) for o in resting_singles]
+        [(from_uuid(o.client_id), o.qty - o.executed) for o in resting_singles]
     assert len(resting) <= 1, f"two protective orders resting at once: {resting}"
     for position in (await rig.trading.engine_state()).positions.values():
         if position.status is not PositionStatus.OPEN:

@@ -19,8 +19,8 @@ from tests.e2e.bracket_checks import check_brackets
 from tests.e2e.live_harness import MONITOR_INTERVAL, LiveRig, SimulatedCrash, crash_at
 from tests.fakes.fake_exchange import FakeExchange
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import ExitReason, OrderStatus, OrderType
-from trader.positions.state import PositionStatus
+from trader.core.domain.enums import ExitReason, OrderStatus, OrderType
+from trader.core.positions.state import PositionStatus
 
 BRACKET = (49500.0, 53000.0)  # stop, take-profit; the trail (2 % below the high) passes it above 50510
 PAIR = "BTCUSDT"

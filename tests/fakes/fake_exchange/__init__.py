@@ -20,18 +20,20 @@ from tests.fakes.fake_exchange.binance_app import API_KEY, API_SECRET, REQUESTS,
 from tests.fakes.fake_exchange.bybit_app import BYBIT_KEY, BYBIT_SECRET, build_bybit_app
 from tests.fakes.fake_exchange.candles import CandleRows, load_sample, rows_from_arrays
 from tests.fakes.fake_exchange.faults import Fault, FaultKind, FaultPlan
+from tests.fakes.fake_exchange.kraken_app import KRAKEN_KEY, KRAKEN_SECRET, build_kraken_app
 from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue, LedgerEntry, VenueReject
 
 __all__ = [
-    "API_KEY", "API_SECRET", "BYBIT_KEY", "BYBIT_SECRET", "DIALECTS", "CandleRows", "FakeExchange",
+    "API_KEY", "API_SECRET", "BYBIT_KEY", "BYBIT_SECRET", "DIALECTS", "KRAKEN_KEY", "KRAKEN_SECRET",
+    "CandleRows", "FakeExchange",
     "FakeMarket", "FakeVenue", "Fault", "FaultKind", "FaultPlan", "LedgerEntry", "VenueReject", "load_sample",
     "rows_from_arrays",
 ]
 
 
 DIALECTS: dict[str, Callable[[FakeVenue, FaultPlan], web.Application]] = {
-    "binance": build_app, "bybit": build_bybit_app,
+    "binance": build_app, "bybit": build_bybit_app, "kraken": build_kraken_app,
 }
 
 
@@ -42,7 +44,8 @@ def _sid(symbol: str) -> str:
 class FakeExchange:
     """A running fake venue: ``base_url`` for ccxt, ``venue`` for state, ``faults`` for injection.
 
-    ``dialect`` picks the REST dialect served over the same state: "binance" (default) or "bybit".
+    ``dialect`` picks the REST dialect served over the same state: "binance" (default), "bybit" or
+    "kraken".
     """
 
     def __init__(self, venue: FakeVenue, dialect: str = "binance") -> None:

@@ -125,6 +125,7 @@ class FakeVenue:
         self.lock = threading.RLock()
         self.fee_rate = fee_rate
         self.liquidity: Decimal | None = None  # max qty a resting limit fills per price update (partials)
+        self.fee_in_quote = False  # charge a buy's fee in the quote currency (Kraken) instead of the base
         self.now_ms = now_ms
         self.markets: dict[str, FakeMarket] = {}
         self.free: dict[str, Decimal] = {}
@@ -328,7 +329,11 @@ class FakeVenue:
             order.locked -= part
             self.locked[order.locked_asset] -= part
             self.free[order.locked_asset] += part
-        if order.side == "BUY":
+        if order.side == "BUY" and self.fee_in_quote:  # Kraken: fees in the quote currency by default
+            commission, asset = quote_amt * self.fee_rate, market.quote
+            self.free[market.quote] = self.free.get(market.quote, D(0)) - quote_amt - commission
+            self.free[market.base] = self.free.get(market.base, D(0)) + qty
+        elif order.side == "BUY":
             commission, asset = qty * self.fee_rate, market.base
             self.free[market.quote] = self.free.get(market.quote, D(0)) - quote_amt
             self.free[market.base] = self.free.get(market.base, D(0)) + qty - commission

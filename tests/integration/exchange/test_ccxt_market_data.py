@@ -25,7 +25,7 @@ async def test_market_returns_precision_limits_and_native_stop(ccxt_exchange: Cc
     assert spec.min_amount == Decimal("0.00001")
     assert spec.min_cost == Decimal("5")
     assert spec.capabilities.native_stop is True
-    assert spec.capabilities.oco is True  # the OCO order list (trader.exchange.brackets)
+    assert spec.capabilities.oco is True  # the OCO order list (trader.adapters.exchange.brackets)
 
 
 async def test_market_for_unknown_pair_raises_data_error(ccxt_exchange: CcxtExchange) -> None:

@@ -44,6 +44,8 @@ class VenueFacts:
     trigger_lookup: tuple[tuple[str, str], ...] = ()  # params reading/cancelling a trigger order, if not
     lookup_params: tuple[tuple[str, Any], ...] = ()  # extra params on every order lookup
     client_id_key: str = "clientOrderId"  # the param that looks an order up by our client id
+    uuid_client_ids: bool = False  # the venue takes client ids as UUIDs (Kraken): see wire_ids
+    lookup_in_lists: bool = False  # find by client id in the open, then closed, orders (no direct query)
     notes: str = ""
 
 
@@ -59,6 +61,7 @@ VENUE_FACTS: dict[str, VenueFacts] = {
                       notes="trigger/conditional/OCO as algo orders"),
     "kraken": VenueFacts(lacks="conditional close (close[ordertype] on AddOrder: the exit rides on the "
                                "entry); no standalone OCO",
+                         uuid_client_ids=True, lookup_in_lists=True,
                          notes="stop-loss and take-profit order types"),
     "bybit": VenueFacts(lacks="TP/SL on the spot entry order (takeProfit/stopLoss); no standalone spot OCO",
                         trigger_book=(("orderFilter", "tpslOrder"),),

@@ -9,6 +9,7 @@ a venue "duplicate client id" answer returns the existing order.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -24,6 +25,7 @@ from trader.adapters.exchange.errors import DuplicateOrder, map_error
 from trader.adapters.exchange.protective import cancel_then_place
 from trader.adapters.exchange.retry import RetryPolicy, Sleep, call_with_retry
 from trader.adapters.exchange.rounding import check_supported
+from trader.adapters.exchange.wire_ids import from_uuid, to_uuid
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import CandleFrame
@@ -171,6 +173,8 @@ class CcxtExchange:
         args = create_args(request, spec, self._facts, last)
         client = self._client
         ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
+        if "clientOrderId" in ccxt_params:
+            ccxt_params["clientOrderId"] = self._wire(request.client_order_id)
 
         async def create() -> Order:
             if self._lists is not None and request.type is OrderType.OCO:
@@ -180,7 +184,7 @@ class CcxtExchange:
                 str(args.price) if args.price is not None else None, ccxt_params))
             if raw.get("status") is None:  # a bare acknowledgement (OKX): read the order itself
                 return await self._read_back(request) or _acknowledged(request, raw)
-            return self._remember(order_from_ccxt(raw, request.client_order_id), raw)
+            return self._remember(self._parse(raw, request.client_order_id), raw)
 
         async def lookup() -> Order | None:
             return await self.order(request.symbol, request.client_order_id)
@@ -233,8 +237,31 @@ class CcxtExchange:
         """Cancel the resting protective order, then place ``request`` unless the old one filled."""
         return await cancel_then_place(self.cancel, self.place, symbol, cancel_client_order_id, request)
 
+    def _wire(self, client_order_id: ClientOrderId) -> str:
+        """Return our client id as the venue takes it (a UUID on Kraken)."""
+        return to_uuid(client_order_id) if self._facts.uuid_client_ids else client_order_id
+
+    def _parse(self, raw: dict[str, Any], fallback: ClientOrderId | None = None) -> Order:
+        """Return our Order for a ccxt order, with the venue's form of our client id turned back."""
+        order = order_from_ccxt(raw, fallback)
+        if self._facts.uuid_client_ids and order.client_order_id:
+            return dataclasses.replace(order, client_order_id=from_uuid(order.client_order_id))
+        return order
+
+    async def _in_lists(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
+        """Find an order by client id among the open, then the closed, orders (Kraken)."""
+        query = {"clientOrderId": self._wire(client_order_id)}
+        for fetch in (self._client.fetch_open_orders, self._client.fetch_closed_orders):
+            found: list[dict[str, Any]] = await self._retried("fetch_orders", partial(fetch, symbol, None, None,
+                                                                                        query))
+            if found:
+                return self._remember(self._parse(found[-1], client_order_id), found[-1])
+        return None
+
     async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
         """Look an order up by client id; None when the venue does not know it."""
+        if self._facts.lookup_in_lists:
+            return await self._in_lists(symbol, client_order_id)
         for extra in ({}, *self._trigger_queries()):
             params = {self._facts.client_id_key: client_order_id, **dict(self._facts.lookup_params), **extra}
             try:
@@ -242,7 +269,7 @@ class CcxtExchange:
                 raw = await self._retried("fetch_order", fetch)
             except OrderNotFound:
                 continue
-            return self._remember(order_from_ccxt(raw, client_order_id), raw)
+            return self._remember(self._parse(raw, client_order_id), raw)
         if self._lists is not None:
             listed = await self._lists.fetch(symbol, client_order_id)
             return self._remember_list(listed) if listed is not None else None
@@ -269,7 +296,7 @@ class CcxtExchange:
                 await lists.cancel(symbol, client_order_id)
             else:
                 await self._retried("cancel_order", lambda: self._client.cancel_order(
-                    current.exchange_order_id, symbol, {"clientOrderId": client_order_id, **extra}))
+                    current.exchange_order_id, symbol, {"clientOrderId": self._wire(client_order_id), **extra}))
         except (OrderNotFound, ExchangeError) as exc:
             if isinstance(exc, RetryableError):
                 raise
@@ -291,7 +318,7 @@ class CcxtExchange:
         for extra in books:
             raw: list[dict[str, Any]] = await self._retried(
                 "fetch_open_orders", partial(self._client.fetch_open_orders, symbol, None, None, extra))
-            orders.extend(self._remember(order_from_ccxt(o), o) for o in raw if not self._is_leg(o))
+            orders.extend(self._remember(self._parse(o), o) for o in raw if not self._is_leg(o))
         if self._lists is not None:  # each OCO list is one order of ours, not its two legs
             orders.extend(self._remember_list(item) for item in await self._lists.open(symbol))
         return orders
@@ -328,7 +355,7 @@ class CcxtExchange:
                 if listed is not None:
                     self._remember_list(listed)
                 return self._cid_by_order_id.get(order_id, ClientOrderId(""))
-            self._remember(order_from_ccxt(raw), raw)
+            self._remember(self._parse(raw), raw)
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
 
     async def _by_venue_id(self, symbol: Symbol, order_id: str) -> dict[str, Any] | None:

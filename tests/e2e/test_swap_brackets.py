@@ -1,8 +1,10 @@
-"""Bracket lifecycle on Bybit spot through the real services, real ccxt and the fake's Bybit v5 dialect.
+"""Bracket lifecycle on Bybit and Kraken spot through the real services, real ccxt and the fake's Bybit v5
+and Kraken dialects.
 
-Bybit has no standalone spot OCO and its TP/SL rides on the entry order, so the adapter uses the swap:
-the stop rests as a ``tpslOrder``; near the target it is cancelled and the take-profit limit placed
-(and back when the price leaves). Entry → stop resting → swapped for the take-profit → one fills →
+Neither venue has a standalone spot OCO, and both attach TP/SL (Bybit) or a conditional close (Kraken)
+to the entry order only, so the adapter uses the swap: the stop rests (a Bybit ``tpslOrder``, a Kraken
+``stop-loss``); near the target it is cancelled and the take-profit limit placed (and back when the
+price leaves). Entry → stop resting → swapped for the take-profit → one fills →
 the position closes and the store agrees with the venue. The process dies at each step and restarts;
 ``check_brackets`` fails on a protective order placed twice, two resting at once, or a naked position.
 """
@@ -17,18 +19,32 @@ from pydantic import SecretStr
 
 from tests.e2e.bracket_checks import check_brackets
 from tests.e2e.live_harness import MONITOR_INTERVAL, LiveRig, SimulatedCrash, crash_at
-from tests.fakes.fake_exchange import BYBIT_KEY, BYBIT_SECRET, FakeExchange, Fault, FaultKind
+from tests.fakes.fake_exchange import (
+    BYBIT_KEY,
+    BYBIT_SECRET,
+    KRAKEN_KEY,
+    KRAKEN_SECRET,
+    FakeExchange,
+    Fault,
+    FaultKind,
+)
 from trader.config.sections import ExchangeConfig
-from trader.domain.enums import ExitReason, OrderType
-from trader.positions.state import PositionStatus
+from trader.core.domain.enums import ExitReason, OrderType
+from trader.core.positions.state import PositionStatus
 
 BRACKET = (49500.0, 51000.0)  # stop, target: the swap comes within 0.5 % of 51000 (from 50745)
 STOP, TAKE_PROFIT = OrderType.STOP, OrderType.LIMIT
 
 
-@pytest.fixture
-def bybit() -> Iterator[FakeExchange]:
-    fake = FakeExchange.start_default("bybit")
+KEYS = {"bybit": (BYBIT_KEY, BYBIT_SECRET), "kraken": (KRAKEN_KEY, KRAKEN_SECRET)}
+PLACE = {"bybit": "POST /v5/order/create", "kraken": "POST /0/private/AddOrder"}
+CANCEL = {"bybit": "POST /v5/order/cancel", "kraken": "POST /0/private/CancelOrder"}
+
+
+@pytest.fixture(params=["bybit", "kraken"])
+def venue(request: pytest.FixtureRequest) -> Iterator[FakeExchange]:
+    """A fake venue speaking Bybit's or Kraken's dialect."""
+    fake = FakeExchange.start_default(request.param)
     fake.venue.deposit("USDT", "10000")
     try:
         yield fake
@@ -37,9 +53,10 @@ def bybit() -> Iterator[FakeExchange]:
 
 
 @pytest.fixture
-def bybit_config(bybit: FakeExchange) -> ExchangeConfig:
-    return ExchangeConfig(name="bybit", mode="live", live_confirmed=True, api_key=SecretStr(BYBIT_KEY),
-                          api_secret=SecretStr(BYBIT_SECRET), api_base_url=bybit.base_url,
+def config(venue: FakeExchange) -> ExchangeConfig:
+    key, secret = KEYS[venue.dialect]
+    return ExchangeConfig(name=venue.dialect, mode="live", live_confirmed=True, api_key=SecretStr(key),
+                          api_secret=SecretStr(secret), api_base_url=venue.base_url,
                           timeout_seconds=1.0, max_retries=4)
 
 
@@ -77,29 +94,29 @@ def resting_types(fake: FakeExchange) -> list[str]:
 
 
 async def test_stop_rests_swaps_for_the_take_profit_which_fills(
-        bybit: FakeExchange, bybit_config: ExchangeConfig, sqlite_url: str) -> None:
-    rig = await LiveRig.start(bybit, bybit_config, sqlite_url, bracket=BRACKET)
+        venue: FakeExchange, config: ExchangeConfig, sqlite_url: str) -> None:
+    rig = await LiveRig.start(venue, config, sqlite_url, bracket=BRACKET)
     try:
         await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
-        assert resting_types(bybit) == ["STOP_LOSS"]  # the tpslOrder stop
+        assert resting_types(venue) == ["STOP_LOSS"]  # Bybit's tpslOrder, Kraken's stop-loss
         await check_brackets(rig, STOP)
         await monitor_at(rig, "50800")  # near the target: the stop is swapped for the take-profit
-        assert resting_types(bybit) == ["LIMIT"]
+        assert resting_types(venue) == ["LIMIT"]
         await check_brackets(rig, TAKE_PROFIT)
         await monitor_at(rig, "50300")  # clearly away again: back to a (new) stop
-        assert resting_types(bybit) == ["STOP_LOSS"]
+        assert resting_types(venue) == ["STOP_LOSS"]
         await check_brackets(rig, STOP)
         await monitor_at(rig, "50800")
         await monitor_at(rig, "51000")  # the take-profit limit fills
         await closed_by(rig, ExitReason.TAKE_PROFIT, "51000")
-        assert "POST /v5/order/cancel" in bybit.requests
+        assert CANCEL[venue.dialect] in venue.requests
     finally:
         await rig.close()
 
 
 async def test_stop_fills_and_the_position_closes(
-        bybit: FakeExchange, bybit_config: ExchangeConfig, sqlite_url: str) -> None:
-    rig = await LiveRig.start(bybit, bybit_config, sqlite_url, bracket=BRACKET)
+        venue: FakeExchange, config: ExchangeConfig, sqlite_url: str) -> None:
+    rig = await LiveRig.start(venue, config, sqlite_url, bracket=BRACKET)
     try:
         await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
         await monitor_at(rig, "49400")
@@ -114,13 +131,13 @@ TICK_POINTS = [("intent_persisted", 1), ("request_sent", 1), ("result_stored", 1
 
 @pytest.mark.parametrize(("point", "nth"), TICK_POINTS)
 async def test_crash_while_entering_then_restart_rests_one_stop(
-        bybit: FakeExchange, bybit_config: ExchangeConfig, sqlite_url: str, point: str, nth: int) -> None:
-    rig = await LiveRig.start(bybit, bybit_config, sqlite_url, crash_at(point, after=nth), bracket=BRACKET)
+        venue: FakeExchange, config: ExchangeConfig, sqlite_url: str, point: str, nth: int) -> None:
+    rig = await LiveRig.start(venue, config, sqlite_url, crash_at(point, after=nth), bracket=BRACKET)
     with pytest.raises(SimulatedCrash):
         await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
     rig = await recover(rig)
     try:
-        assert resting_types(bybit) == ["STOP_LOSS"]
+        assert resting_types(venue) == ["STOP_LOSS"]
         await monitor_at(rig, "50800")
         await check_brackets(rig, TAKE_PROFIT)
         await monitor_at(rig, "51000")
@@ -131,17 +148,17 @@ async def test_crash_while_entering_then_restart_rests_one_stop(
 
 @pytest.mark.parametrize("point", ["monitor_mid", "intent_persisted", "request_sent", "result_stored"])
 async def test_crash_during_the_swap_then_restart_rests_exactly_one(
-        bybit: FakeExchange, bybit_config: ExchangeConfig, sqlite_url: str, point: str) -> None:
-    rig = await LiveRig.start(bybit, bybit_config, sqlite_url, bracket=BRACKET)
+        venue: FakeExchange, config: ExchangeConfig, sqlite_url: str, point: str) -> None:
+    rig = await LiveRig.start(venue, config, sqlite_url, bracket=BRACKET)
     await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
     rig = await rig.restart(crash_at(point))
-    bybit.set_price("BTC/USDT", "50800")
+    venue.set_price("BTC/USDT", "50800")
     rig.clock.advance(MONITOR_INTERVAL)
     with pytest.raises(SimulatedCrash):
         await rig.monitor.run_once()
     rig = await recover(rig)
     try:
-        assert resting_types(bybit) == ["LIMIT"]
+        assert resting_types(venue) == ["LIMIT"]
         await monitor_at(rig, "51000")
         await closed_by(rig, ExitReason.TAKE_PROFIT, "51000")
     finally:
@@ -150,16 +167,16 @@ async def test_crash_during_the_swap_then_restart_rests_exactly_one(
 
 @pytest.mark.parametrize("kind", [FaultKind.RATE_LIMIT, FaultKind.DROP_AFTER_ACCEPT, FaultKind.SERVER_ERROR])
 async def test_a_fault_on_the_swap_is_absorbed_without_a_second_order(
-        bybit: FakeExchange, bybit_config: ExchangeConfig, sqlite_url: str, kind: FaultKind) -> None:
-    rig = await LiveRig.start(bybit, bybit_config, sqlite_url, bracket=BRACKET)
+        venue: FakeExchange, config: ExchangeConfig, sqlite_url: str, kind: FaultKind) -> None:
+    rig = await LiveRig.start(venue, config, sqlite_url, bracket=BRACKET)
     try:
         await rig.trading.run_tick("enter_at", "BTC/USDT", "1h")
-        bybit.inject(Fault(kind, route="POST /v5/order/create", retry_after=0))
-        bybit.inject(Fault(kind, route="POST /v5/order/cancel", retry_after=0))
+        venue.inject(Fault(kind, route=PLACE[venue.dialect], retry_after=0))
+        venue.inject(Fault(kind, route=CANCEL[venue.dialect], retry_after=0))
         await monitor_at(rig, "50800")
         await monitor_at(rig, "50800")
-        assert bybit.faults.pending() == 0
-        assert resting_types(bybit) == ["LIMIT"]
+        assert venue.faults.pending() == 0
+        assert resting_types(venue) == ["LIMIT"]
         await check_brackets(rig, TAKE_PROFIT)
         await monitor_at(rig, "51000")
         await closed_by(rig, ExitReason.TAKE_PROFIT, "51000")
