@@ -60,10 +60,6 @@ def txid(order_id: int) -> str:
     return f"O{order_id}-KRAKN-FAKEID"
 
 
-def _order_id(tx: str) -> str:
-    return tx[1:].split("-")[0]
-
-
 def _sid(venue: FakeVenue, pair: str) -> str:
     for market in venue.markets.values():
         if pair in (_pair(market.base, market.quote), market.symbol_id):
@@ -123,7 +119,8 @@ async def _asset_pairs(request: web.Request) -> web.StreamResponse:
     for m in request.app[VENUE].markets.values():
         pair = _pair(m.base, m.quote)
         result[pair] = {
-            "altname": pair, "wsname": f"{_PAIR_BASE.get(m.base, m.base)}/{m.quote}", "aclass_base": "currency",
+            "altname": pair, "wsname": f"{_PAIR_BASE.get(m.base, m.base)}/{m.quote}",
+            "aclass_base": "currency",
             "base": _ASSETS.get(m.base, m.base), "aclass_quote": "currency", "quote": m.quote, "lot": "unit",
             "cost_decimals": 8, "pair_decimals": -m.tick_size.as_tuple().exponent,  # type: ignore[operator]
             "lot_decimals": -m.step_size.as_tuple().exponent, "lot_multiplier": 1,  # type: ignore[operator]
@@ -138,7 +135,8 @@ async def _ticker(request: web.Request) -> web.StreamResponse:
     pair = request.query.get("pair", "")
     m = venue.market(_sid(venue, pair))
     p = _s(m.price)
-    return _ok({pair: {"a": [_s(m.price + m.tick_size), "1", "1.000"], "b": [_s(m.price - m.tick_size), "1", "1.000"],
+    ask, bid = _s(m.price + m.tick_size), _s(m.price - m.tick_size)
+    return _ok({pair: {"a": [ask, "1", "1.000"], "b": [bid, "1", "1.000"],
                        "c": [p, "0.1"], "v": ["1", "1"], "p": [p, p], "t": [1, 1], "l": [p, p], "h": [p, p],
                        "o": p}})
 
@@ -189,8 +187,8 @@ async def _add_order(request: web.Request, form: dict[str, str]) -> Any:
     elif kind == "LIMIT":
         params["price"] = form.get("price", "")
     order = venue.place(params)
-    text = _descr(form.get("type", ""), form.get("volume", ""), form.get("pair", ""), form.get("ordertype", ""),
-                  form.get("price", ""), form.get("price2"))
+    text = _descr(form.get("type", ""), form.get("volume", ""), form.get("pair", ""),
+                  form.get("ordertype", ""), form.get("price", ""), form.get("price2"))
     return {"descr": {"order": text}, "txid": [txid(order.order_id)]}
 
 

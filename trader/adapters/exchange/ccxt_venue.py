@@ -252,8 +252,8 @@ class CcxtExchange:
         """Find an order by client id among the open, then the closed, orders (Kraken)."""
         query = {"clientOrderId": self._wire(client_order_id)}
         for fetch in (self._client.fetch_open_orders, self._client.fetch_closed_orders):
-            found: list[dict[str, Any]] = await self._retried("fetch_orders", partial(fetch, symbol, None, None,
-                                                                                        query))
+            found: list[dict[str, Any]] = await self._retried(
+                "fetch_orders", partial(fetch, symbol, None, None, query))
             if found:
                 return self._remember(self._parse(found[-1], client_order_id), found[-1])
         return None
@@ -295,8 +295,9 @@ class CcxtExchange:
             if lists is not None:
                 await lists.cancel(symbol, client_order_id)
             else:
+                params = {"clientOrderId": self._wire(client_order_id), **extra}
                 await self._retried("cancel_order", lambda: self._client.cancel_order(
-                    current.exchange_order_id, symbol, {"clientOrderId": self._wire(client_order_id), **extra}))
+                    current.exchange_order_id, symbol, params))
         except (OrderNotFound, ExchangeError) as exc:
             if isinstance(exc, RetryableError):
                 raise
