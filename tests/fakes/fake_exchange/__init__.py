@@ -21,6 +21,7 @@ from tests.fakes.fake_exchange.bybit_app import BYBIT_KEY, BYBIT_SECRET, build_b
 from tests.fakes.fake_exchange.candles import CandleRows, load_sample, rows_from_arrays
 from tests.fakes.fake_exchange.faults import Fault, FaultKind, FaultPlan
 from tests.fakes.fake_exchange.kraken_app import KRAKEN_KEY, KRAKEN_SECRET, build_kraken_app
+from tests.fakes.fake_exchange.okx_app import build_okx_app
 from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue, LedgerEntry, VenueReject
 
@@ -33,7 +34,7 @@ __all__ = [
 
 
 DIALECTS: dict[str, Callable[[FakeVenue, FaultPlan], web.Application]] = {
-    "binance": build_app, "bybit": build_bybit_app, "kraken": build_kraken_app,
+    "binance": build_app, "bybit": build_bybit_app, "kraken": build_kraken_app, "okx": build_okx_app,
 }
 
 
@@ -44,8 +45,8 @@ def _sid(symbol: str) -> str:
 class FakeExchange:
     """A running fake venue: ``base_url`` for ccxt, ``venue`` for state, ``faults`` for injection.
 
-    ``dialect`` picks the REST dialect served over the same state: "binance" (default), "bybit" or
-    "kraken".
+    ``dialect`` picks the REST dialect served over the same state: "binance" (default), "bybit",
+    "kraken" or "okx".
     """
 
     def __init__(self, venue: FakeVenue, dialect: str = "binance") -> None:

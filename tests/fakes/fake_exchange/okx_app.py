@@ -3,19 +3,26 @@
 Envelope ``{"code": "0", "msg": "", "data": [...]}``; order acks carry ``sCode``/``sMsg``. Candles are
 newest first. Cash ``conditional`` algo orders (our stops) are faked as we read OKX's docs: found by
 ``algoClOrdId``, ``state`` live → effective once triggered, the child order's id in ``ordId`` and its
-fill carrying that ``ordId`` (not our client id). OCO and trigger algo types are refused here.
+fill carrying that ``ordId`` (not our client id). Cash ``oco`` algo orders (stop + take-profit, market
+on trigger) are FakeVenue order lists: ``state`` live → effective when a leg triggers (the other leg is
+gone), ``actualSide`` sl/tp, the executed leg's id in ``ordId``; that child order carries the algo's
+``algoClOrdId``, not a ``clOrdId``. Trigger algo types are refused here. ``FakeExchange(venue, "okx")``
+serves it with request logging and the same fault plan as the other dialects.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.fake_exchange.binance_app import FAULTS, REQUESTS
 from tests.fakes.fake_exchange.candles import CandleRows
+from tests.fakes.fake_exchange.faults import FaultKind, FaultPlan
 from tests.fakes.fake_exchange.server import ServerThread
-from tests.fakes.fake_exchange.venue import FakeOrder, FakeVenue, VenueReject
+from tests.fakes.fake_exchange.venue import FakeOrder, FakeOrderList, FakeVenue, VenueReject
 
 DEMO = web.AppKey("demo", bool)
 OKX_KEY = "okx-test-key"
@@ -68,10 +75,18 @@ async def _ticker(request: web.Request) -> web.StreamResponse:
 
 def _order(order: FakeOrder, venue: FakeVenue) -> dict[str, Any]:
     avg = order.cum_quote / order.executed if order.executed else ""
+    if order.order_list_id >= 0:  # the child order of an oco algo: it carries the algo's ids
+        owner = venue.order_lists[order.order_list_id]
+        return {**_plain(order, venue, str(avg)), "clOrdId": "", "algoClOrdId": owner.client_id,
+                "algoId": f"L{owner.list_id}", "ordType": "market"}
+    return _plain(order, venue, str(avg))
+
+
+def _plain(order: FakeOrder, venue: FakeVenue, avg: str) -> dict[str, Any]:
     return {"instType": "SPOT", "instId": _inst(order.symbol_id, venue), "ordId": str(order.order_id),
             "clOrdId": order.client_id, "px": str(order.price or ""), "sz": str(order.qty),
             "ordType": order.type.lower(), "side": order.side.lower(), "state": _STATE[order.status],
-            "accFillSz": str(order.executed), "avgPx": str(avg), "fee": "0", "feeCcy": "",
+            "accFillSz": str(order.executed), "avgPx": avg, "fee": "0", "feeCcy": "",
             "tgtCcy": "base_ccy", "cTime": str(order.time_ms), "uTime": str(order.update_ms)}
 
 
@@ -118,7 +133,7 @@ async def _pending(request: web.Request) -> web.StreamResponse:
     inst = request.query.get("instId")
     algos = request.app[ALGOS]
     return _ok([_order(o, venue) for o in venue.open_orders(_sid(inst) if inst else None)
-                if o.order_id not in algos])
+                if o.order_id not in algos and o.order_list_id < 0])
 
 
 async def _cancel(request: web.Request) -> web.StreamResponse:
@@ -143,7 +158,8 @@ async def _fills(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     inst = request.query.get("instId", "")
     return _ok([{"instType": "SPOT", "instId": inst, "tradeId": str(t.trade_id), "ordId": str(t.order_id),
-                 "clOrdId": "" if t.order_id in request.app[ALGOS] else t.client_id,
+                 "clOrdId": "" if t.order_id in request.app[ALGOS] or _in_list(venue, t.order_id)
+                 else t.client_id,
                  "fillPx": str(t.price), "fillSz": str(t.qty), "side": t.side.lower(),
                  "fee": str(-t.commission), "feeCcy": t.commission_asset, "execType": "T",
                  "ts": str(t.time_ms)}
@@ -151,6 +167,7 @@ async def _fills(request: web.Request) -> web.StreamResponse:
 
 
 ALGOS = web.AppKey("algos", set)  # FakeVenue order ids that are algo (conditional) orders
+OCOS = web.AppKey("ocos", set)  # FakeVenue order-list ids that are oco algo orders
 _ALGO_STATE = {"NEW": "live", "FILLED": "effective", "CANCELED": "canceled"}
 
 
@@ -167,22 +184,70 @@ def _algo(order: FakeOrder, venue: FakeVenue) -> dict[str, Any]:
             "cTime": str(order.time_ms), "uTime": str(order.update_ms)}
 
 
+def _in_list(venue: FakeVenue, order_id: int) -> bool:
+    order = venue.orders.get(order_id)
+    return order is not None and order.order_list_id >= 0
+
+
+def _oco(order_list: FakeOrderList, venue: FakeVenue) -> dict[str, Any]:
+    """Render an oco algo order; once a leg triggered: effective, that leg in ordId/actualSide."""
+    legs = venue.list_legs(order_list)
+    tp, sl = legs  # placed as (above: take-profit, below: stop)
+    done = next((leg for leg in legs if leg.executed > 0), None)
+    open_ = any(leg.status in ("NEW", "PARTIALLY_FILLED") for leg in legs)
+    state = "live" if open_ else "effective" if done is not None else "canceled"
+    avg = done.cum_quote / done.executed if done is not None else ""
+    return {"instType": "SPOT", "instId": _inst(order_list.symbol_id, venue),
+            "algoId": f"L{order_list.list_id}", "algoClOrdId": order_list.client_id, "clOrdId": "",
+            "ordType": "oco", "side": tp.side.lower(),
+            "sz": str(tp.qty), "tpTriggerPx": str(tp.stop_price), "tpOrdPx": "-1",
+            "slTriggerPx": str(sl.stop_price), "slOrdPx": "-1", "tdMode": "cash", "state": state,
+            "ordId": str(done.order_id) if done is not None else "",
+            "actualSz": str(done.executed) if done is not None else "", "actualPx": str(avg),
+            "actualSide": ("tp" if done is tp else "sl") if done is not None else "",
+            "cTime": str(order_list.time_ms), "uTime": str(max(leg.update_ms for leg in legs))}
+
+
+def _algo_json(found: FakeOrder | FakeOrderList, venue: FakeVenue) -> dict[str, Any]:
+    return _oco(found, venue) if isinstance(found, FakeOrderList) else _algo(found, venue)
+
+
 async def _new_algo(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     item = json.loads(await request.text())
-    if item.get("ordType") != "conditional" or item.get("tdMode") != "cash":
+    if item.get("tdMode") != "cash" or item.get("ordType") not in ("conditional", "oco"):
         return web.json_response({"code": "1", "msg": "", "data": [
-            {"algoId": "", "sCode": "51000", "sMsg": "only cash conditional orders are faked"}]})
-    params = {"symbol": _sid(item["instId"]), "side": item["side"].upper(), "type": "STOP_LOSS",
-              "quantity": item["sz"], "stopPrice": item["slTriggerPx"],
-              "newClientOrderId": item.get("algoClOrdId", "")}
-    order = venue.place(params)
+            {"algoId": "", "sCode": "51000", "sMsg": "only cash conditional and oco orders are faked"}]})
+    cl_id = item.get("algoClOrdId", "")
+    if _find_algo(request, None, cl_id) is not None:
+        return web.json_response({"code": "1", "msg": "", "data": [
+            {"algoId": "", "sCode": "51065", "sMsg": "algoClOrdId already exists."}]})
+    base = {"symbol": _sid(item["instId"]), "side": item["side"].upper(), "quantity": item["sz"]}
+    try:
+        if item["ordType"] == "oco":
+            order_list = venue.place_oco({
+                **base, "listClientOrderId": cl_id, "aboveType": "TAKE_PROFIT",
+                "aboveStopPrice": item["tpTriggerPx"], "belowType": "STOP_LOSS",
+                "belowStopPrice": item["slTriggerPx"]})
+            request.app[OCOS].add(order_list.list_id)
+            return _ok([{"algoId": f"L{order_list.list_id}", "algoClOrdId": cl_id, "sCode": "0", "sMsg": ""}])
+        order = venue.place({**base, "type": "STOP_LOSS", "stopPrice": item["slTriggerPx"],
+                             "newClientOrderId": cl_id})
+    except VenueReject as exc:
+        code = "51008" if "insufficient" in exc.msg.lower() else "51000"
+        return web.json_response({"code": "1", "msg": "", "data": [{"algoId": "", "sCode": code,
+                                                                    "sMsg": exc.msg}]})
     request.app[ALGOS].add(order.order_id)
     return _ok([{"algoId": f"A{order.order_id}", "algoClOrdId": order.client_id, "sCode": "0", "sMsg": ""}])
 
 
-def _find_algo(request: web.Request, algo_id: str | None, cl_id: str | None) -> FakeOrder | None:
+def _find_algo(request: web.Request, algo_id: str | None,
+               cl_id: str | None) -> FakeOrder | FakeOrderList | None:
     venue = request.app[VENUE]
+    for list_id in sorted(request.app[OCOS], reverse=True):
+        order_list = venue.order_lists[list_id]
+        if (algo_id and f"L{list_id}" == algo_id) or (cl_id and order_list.client_id == cl_id):
+            return order_list
     for order in venue.all_orders():
         if order.order_id in request.app[ALGOS] and (
                 (algo_id and f"A{order.order_id}" == algo_id) or (cl_id and order.client_id == cl_id)):
@@ -191,29 +256,39 @@ def _find_algo(request: web.Request, algo_id: str | None, cl_id: str | None) -> 
 
 
 async def _get_algo(request: web.Request) -> web.StreamResponse:
-    order = _find_algo(request, request.query.get("algoId"), request.query.get("algoClOrdId"))
-    if order is None:
+    found = _find_algo(request, request.query.get("algoId"), request.query.get("algoClOrdId"))
+    if found is None:
         return web.json_response({"code": "51603", "msg": "Order does not exist", "data": []})
-    return _ok([_algo(order, request.app[VENUE])])
+    return _ok([_algo_json(found, request.app[VENUE])])
 
 
 async def _algo_pending(request: web.Request) -> web.StreamResponse:
-    if "ordType" not in request.query:
+    kinds = set(request.query.get("ordType", "").split(","))
+    if kinds == {""}:
         return web.json_response({"code": "50014", "msg": "Parameter ordType can not be empty", "data": []})
     venue = request.app[VENUE]
-    return _ok([_algo(o, venue) for o in venue.open_orders(None) if o.order_id in request.app[ALGOS]])
+    rows = [_algo(o, venue) for o in venue.open_orders(None) if o.order_id in request.app[ALGOS]] \
+        if "conditional" in kinds else []
+    if "oco" in kinds:
+        rows += [_oco(lst, venue) for lst in venue.open_lists() if lst.list_id in request.app[OCOS]]
+    return _ok(rows)
 
 
 async def _cancel_algos(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     acks = []
     for item in json.loads(await request.text()):
-        order = _find_algo(request, item.get("algoId"), item.get("algoClOrdId"))
-        if order is None or order.status != "NEW":
+        found = _find_algo(request, item.get("algoId"), item.get("algoClOrdId"))
+        if isinstance(found, FakeOrderList) and venue.open_lists(found.symbol_id).count(found):
+            venue.cancel_list(str(found.list_id), None)
+            acks.append({"algoId": f"L{found.list_id}", "algoClOrdId": found.client_id, "sCode": "0",
+                         "sMsg": ""})
+            continue
+        if not isinstance(found, FakeOrder) or found.status != "NEW":
             return web.json_response({"code": "1", "msg": "", "data": [
                 {"algoId": item.get("algoId", ""), "sCode": "51400", "sMsg": "Cancellation failed"}]})
-        venue.cancel(order.symbol_id, str(order.order_id), None)
-        acks.append({"algoId": f"A{order.order_id}", "algoClOrdId": order.client_id, "sCode": "0",
+        venue.cancel(found.symbol_id, str(found.order_id), None)
+        acks.append({"algoId": f"A{found.order_id}", "algoClOrdId": found.client_id, "sCode": "0",
                      "sMsg": ""})
     return _ok(acks)
 
@@ -231,11 +306,37 @@ async def _auth(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
-def start_fake_okx(venue: FakeVenue, *, demo: bool = False) -> ServerThread:
-    """Start the fake OKX for ``venue`` on an ephemeral port; ``demo`` makes it the demo-trading venue."""
-    app = web.Application(middlewares=[_auth])
+@web.middleware
+async def _faults(request: web.Request, handler: Any) -> web.StreamResponse:
+    """Log the request and apply a queued fault (OKX bodies: 50011 rate limit, 50001 unavailable)."""
+    route = f"{request.method} {request.path}"
+    request.app[REQUESTS].append(route)
+    fault = request.app[FAULTS].take(route)
+    if fault is not None and fault.kind is FaultKind.RATE_LIMIT:
+        return web.json_response({"code": "50011", "msg": "Too Many Requests", "data": []}, status=429,
+                                 headers={"Retry-After": str(fault.retry_after)})
+    if fault is not None and fault.kind is FaultKind.SERVER_ERROR:
+        return web.json_response({"code": "50001", "msg": "Service temporarily unavailable", "data": []},
+                                 status=fault.status)
+    if fault is not None and fault.kind is FaultKind.TIMEOUT:
+        await asyncio.sleep(fault.delay)
+        return web.Response(text="Gateway Timeout", status=504)
+    if fault is not None and fault.kind is FaultKind.ERROR:
+        return web.json_response({"code": str(fault.code), "msg": fault.msg, "data": []})
+    response: web.StreamResponse = await handler(request)
+    if fault is not None:  # DROP_AFTER_ACCEPT
+        assert request.transport is not None
+        request.transport.close()
+    return response
+
+
+def build_okx_app(venue: FakeVenue, faults: FaultPlan, *, demo: bool = False) -> web.Application:
+    """Return the fake OKX application for ``venue``; ``demo`` makes it the demo-trading venue."""
+    app = web.Application(middlewares=[_faults, _auth])
     app[VENUE] = venue
     app[DEMO] = demo
+    app[FAULTS] = faults
+    app[REQUESTS] = []
     app.router.add_get("/api/v5/public/instruments", _instruments)
     app.router.add_get("/api/v5/market/candles", _candles)
     app.router.add_get("/api/v5/market/history-candles", _candles)
@@ -248,8 +349,14 @@ def start_fake_okx(venue: FakeVenue, *, demo: bool = False) -> ServerThread:
     app.router.add_get("/api/v5/trade/fills", _fills)
     app.router.add_get("/api/v5/trade/fills-history", _fills)
     app[ALGOS] = set()
+    app[OCOS] = set()
     app.router.add_post("/api/v5/trade/order-algo", _new_algo)
     app.router.add_get("/api/v5/trade/order-algo", _get_algo)
     app.router.add_get("/api/v5/trade/orders-algo-pending", _algo_pending)
     app.router.add_post("/api/v5/trade/cancel-algos", _cancel_algos)
-    return ServerThread(app).start()
+    return app
+
+
+def start_fake_okx(venue: FakeVenue, *, demo: bool = False) -> ServerThread:
+    """Start the fake OKX for ``venue`` on an ephemeral port; ``demo`` makes it the demo-trading venue."""
+    return ServerThread(build_okx_app(venue, FaultPlan(), demo=demo)).start()

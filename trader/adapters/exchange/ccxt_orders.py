@@ -103,6 +103,8 @@ def order_from_ccxt(raw: dict[str, Any], fallback_id: ClientOrderId | None = Non
     limit_price = dec(raw.get("price")) if kind in (OrderType.LIMIT, OrderType.STOP_LIMIT) else None
     if kind is OrderType.TAKE_PROFIT and str(raw.get("type")) == "limit":
         limit_price = dec(raw.get("price"))
+    if kind is OrderType.OCO:  # our OCO's price is its take-profit, its trigger the stop
+        limit_price, trigger = dec(raw.get("takeProfitPrice")), dec(raw.get("stopLossPrice"))
     fee, fee_currency = _fee(raw)
     info = raw.get("info") or {}  # OKX algo orders keep our id in algoClOrdId, which ccxt does not lift
     stamp = raw.get("lastUpdateTimestamp") or raw.get("lastTradeTimestamp") or raw.get("timestamp")
@@ -120,6 +122,8 @@ def order_from_ccxt(raw: dict[str, Any], fallback_id: ClientOrderId | None = Non
 def _order_type(raw: dict[str, Any]) -> OrderType:
     venue_type = str((raw.get("info") or {}).get("type", "")).upper()
     unified = str(raw.get("type") or "").lower()
+    if raw.get("takeProfitPrice") is not None and raw.get("stopLossPrice") is not None:
+        return OrderType.OCO  # e.g. an OKX oco algo order
     if raw.get("takeProfitPrice") is not None or "TAKE_PROFIT" in venue_type:
         return OrderType.TAKE_PROFIT
     if any(raw.get(k) is not None for k in ("triggerPrice", "stopPrice", "stopLossPrice")):

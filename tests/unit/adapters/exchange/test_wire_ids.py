@@ -23,7 +23,8 @@ def test_our_ids_round_trip_through_a_uuid(purpose: OrderPurpose, attempt: int) 
 
 
 def test_distinct_ids_give_distinct_uuids() -> None:
-    ids = {client_order_id(PositionId(f"p{i}"), p, a) for i in range(200) for p in OrderPurpose for a in (0, 1)}
+    ids = {client_order_id(PositionId(f"p{i}"), purpose, attempt)
+           for i in range(200) for purpose in OrderPurpose for attempt in (0, 1)}
     assert len({to_uuid(i) for i in ids}) == len(ids)
 
 
