@@ -27,7 +27,7 @@ async def check_brackets(rig: LiveRig, *kinds: OrderType) -> None:
     assert all(n == 1 for n in lists.values()), f"an OCO placed twice: {lists}"
     singles = Counter(from_uuid(o.client_id) for o in venue.all_orders() if o.order_list_id < 0)
     assert all(n == 1 for n in singles.values()), f"an order placed twice: {singles}"
-    stored = {o.client_order_id: o for o in await rig.all_orders()}
+    stored = {str(o.client_order_id): o for o in await rig.all_orders()}
     assert set(lists) | set(singles) <= set(stored), "venue orders missing in the store"
     async with rig.db.uow() as uow:
         fills = await uow.fills.since(datetime(1970, 1, 1, tzinfo=UTC))

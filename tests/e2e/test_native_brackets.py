@@ -82,7 +82,7 @@ async def close_by(rig: LiveRig, price: str, reason: ExitReason) -> None:
     legs = {leg.type: leg.status for leg in venue.list_legs(venue.find_list(None, oco.client_id))}
     filled = TP_LEG[rig.fake.dialect] if reason is ExitReason.TAKE_PROFIT else "STOP_LOSS"
     assert legs[filled] == "FILLED" and {s for t, s in legs.items() if t != filled} == {"EXPIRED"}
-    stored = {o.client_order_id: o for o in await rig.all_orders()}
+    stored = {str(o.client_order_id): o for o in await rig.all_orders()}
     assert stored[oco.client_id].status is OrderStatus.FILLED
     assert rig.fake.venue.open_orders(None) == []
     assert rig.fake.venue.locked.get("BTC", Decimal(0)) == 0
