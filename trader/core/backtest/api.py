@@ -10,9 +10,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from trader.core.backtest import fast
 from trader.core.backtest.markets import default_market
 from trader.core.backtest.result import BacktestResult, build_result
-from trader.core.backtest.runner import BacktestSettings, Progress, compute_signals, simulate
+from trader.core.backtest.runner import BacktestSettings, Progress, RunOutput, compute_signals, simulate
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
@@ -43,15 +44,19 @@ def slice_signals(frame: SignalFrame, start: int) -> SignalFrame:
                        frame.reason_names)
 
 
-def run_backtest(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], settings: BacktestSettings, *,
+def run_backtest(  # noqa: PLR0913 - the one call behind every front end
+        strategy: Strategy, candles: Mapping[Symbol, CandleFrame], settings: BacktestSettings, *,
                  markets: Mapping[Symbol, MarketSpec] | None = None,
                  detail: Mapping[Symbol, CandleFrame] | None = None,
-                 trade_from_ms: int | None = None, progress: Progress | None = None) -> BacktestResult:
+                 trade_from_ms: int | None = None, progress: Progress | None = None,
+                 engine_path: bool = False) -> BacktestResult:
     """Backtest ``strategy`` on ``candles`` (one frame per pair, same timeframe) and return the result.
 
     ``markets`` default to ``markets.default_market`` per pair; ``detail`` holds lower-timeframe
     candles used only to resolve candles that touch both the stop and the take-profit. Candles opening
-    before ``trade_from_ms`` only warm the indicators up: no trade starts there.
+    before ``trade_from_ms`` only warm the indicators up: no trade starts there. The fast path
+    (``backtest.fast``) runs when it covers the configuration, unless ``engine_path``; the result's
+    ``path`` says which ran and, for the engine path, why.
     """
     signals = compute_signals(strategy, candles)
     if trade_from_ms is not None:
@@ -64,9 +69,32 @@ def run_backtest(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], sett
         raise DataError(f"no candles for {', '.join(empty) or 'any pair'} in the requested period")
     specs = dict(markets) if markets is not None else {
         s: default_market(s, float(frame.close[0])) for s, frame in candles.items()}
-    run = simulate(signals, candles, specs, settings, detail=detail, progress=progress)
+    run, path = _simulate(signals, candles, specs, settings, detail, progress, engine_path)
     notes = assumptions(settings, bool(detail))
     changed = {k: v for k, v in strategy.params.items()
                if k in strategy.params_spec and v != strategy.params_spec[k].default}
     notes["parameters"] = ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "defaults"
-    return build_result(run, settings, dict(strategy.params), notes)
+    notes["simulation"] = path
+    return build_result(run, settings, dict(strategy.params), notes, path)
+
+
+def _simulate(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, CandleFrame],
+              markets: Mapping[Symbol, MarketSpec], settings: BacktestSettings,
+              detail: Mapping[Symbol, CandleFrame] | None, progress: Progress | None,
+              engine_path: bool) -> tuple[RunOutput, str]:
+    """Return the run and the path that produced it: fast when it covers the run, else the engine's."""
+    if engine_path:
+        reason = "asked for"
+    else:
+        reason = fast.unsupported(candles, markets, settings, detail) or ""
+        if not reason:
+            try:
+                run = fast.simulate_fast(signals, candles, markets, settings)
+            except fast.Fallback as exc:
+                reason = str(exc)
+            else:
+                if progress is not None:
+                    progress(1.0)
+                return run, "fast"
+    run = simulate(signals, candles, markets, settings, detail=detail, progress=progress)
+    return run, f"engine ({reason})"

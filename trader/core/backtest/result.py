@@ -42,6 +42,7 @@ class BacktestResult:
     refused_orders: int  # entries the simulated venue rejected (e.g. funds after slippage)
     assumptions: Mapping[str, str] = field(default_factory=dict)
     stops: TradingStops = field(default_factory=TradingStops)  # why trading stopped, if it did
+    path: str = "engine"  # which simulation ran: "fast", or "engine" with the reason the fast one did not
 
     @property
     def start(self) -> datetime:
@@ -64,7 +65,7 @@ class BacktestResult:
 
 
 def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str, object],
-                 assumptions: Mapping[str, str]) -> BacktestResult:
+                 assumptions: Mapping[str, str], path: str = "engine") -> BacktestResult:
     """Turn a run's closed positions and fills into a BacktestResult."""
     closed = [p for p in run.positions if _is_trade(p)]
     excursions = _excursions(closed, run.lanes)
@@ -76,7 +77,7 @@ def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str
     candles = sum(len(lane) for lane in run.lanes.values())
     return BacktestResult(settings.strategy, dict(params), tuple(run.lanes), settings.timeframe,
                           settings.start_balance, settings.quote, trades, equity, candles, run.steps, refused,
-                          dict(assumptions), run.stops)
+                          dict(assumptions), run.stops, path)
 
 
 def _is_trade(position: Position) -> bool:

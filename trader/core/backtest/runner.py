@@ -58,7 +58,7 @@ from trader.core.positions import dca
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.positions.protection import working_id
 from trader.core.positions.state import Position, PositionStatus, evolve
-from trader.core.sim.costs import Liquidity
+from trader.core.sim.costs import Liquidity, SlippageModel
 from trader.core.sim.ledger import SimLedger
 from trader.core.sim.matching import Match, match_exit, stop_fill_price
 from trader.core.strategies.base import BoolArray, Signal, SignalFrame, Strategy
@@ -69,6 +69,42 @@ def resting_levels(position: Position, market: MarketSpec) -> tuple[Decimal | No
     stop = None if position.stop_price is None else market.round_stop(position.stop_price, position.direction)
     target = None if position.take_profit is None else market.round_price(position.take_profit)
     return stop, target
+
+
+def synced_levels(position: Position, market: MarketSpec, stop: float, high_water: float) -> Position:
+    """Return ``position`` with the kernel's stop and high-water mark (itself when neither changed).
+
+    The kernel ratchets in float on the tick; the position keeps Decimals, so a level the resting order
+    already carries is left as it is.
+    """
+    new_stop = position.stop_price
+    resting, _ = resting_levels(position, market)
+    if not math.isnan(stop) and (resting is None or float(resting) != stop):
+        new_stop = market.round_price(Decimal(repr(stop)))
+    hw = position.high_water
+    if hw is None or float(hw) != high_water:
+        hw = Decimal(repr(high_water))
+    if new_stop != position.stop_price or hw != position.high_water:
+        return evolve(position, stop_price=new_stop, high_water=hw)
+    return position
+
+
+def protective_match(position: Position, market: MarketSpec, lane: Lane, index: int, code: int, price: float,
+                     slippage: SlippageModel) -> Match | None:
+    """Return how the resting stop/take-profit fills in candle ``index`` (kernel ``code``, raw ``price``)."""
+    side = position.direction.exit_side
+    stop, target = resting_levels(position, market)
+    bar = lane.bar(index)
+    if code == kernel.BOTH:
+        found = match_exit(side, bar, stop=stop, take_profit=target, detail=lane.detail_bars(index),
+                           slippage=slippage)
+        return found[1] if found is not None else None
+    if code == kernel.TAKE_PROFIT and target is not None:
+        return Match(target, Liquidity.MAKER, gapped=bar.open != target and price != float(target))
+    if stop is not None:
+        raw = stop_fill_price(side, bar, stop)  # the stop, or the open on a gap (sim.matching's rule)
+        return Match(slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
+    return None
 
 
 def compute_signals(strategy: Strategy, candles: Mapping[Symbol, CandleFrame]) -> dict[Symbol, SignalFrame]:
@@ -266,17 +302,10 @@ class _Simulation:
         position = self._position(symbol)
         if position is None or position.entry_price is None:
             return
-        market = self.config.markets[symbol]
-        new_stop = position.stop_price
-        resting, _ = resting_levels(position, market)
-        if not math.isnan(stop) and (resting is None or float(resting) != stop):
-            new_stop = market.round_price(Decimal(repr(stop)))
-        hw = position.high_water
-        if hw is None or float(hw) != high_water:
-            hw = Decimal(repr(high_water))
-        if new_stop != position.stop_price or hw != position.high_water:
+        synced = synced_levels(position, self.config.markets[symbol], stop, high_water)
+        if synced is not position:
             positions = dict(self.state.positions)
-            positions[position.id] = evolve(position, stop_price=new_stop, high_water=hw)
+            positions[position.id] = synced
             state = self.state
             self.state = EngineState(positions, state.orders, state.risk, state.history, state.sequence,
                                      state.entries_blocked)
@@ -286,21 +315,8 @@ class _Simulation:
         order_id = working_id(position) if position is not None else None
         if position is None or order_id is None:
             return []
-        market = self.config.markets[lane.symbol]
-        side = position.direction.exit_side
-        stop, target = resting_levels(position, market)
-        bar = lane.bar(event.index)
-        if event.code == kernel.BOTH:
-            found = match_exit(side, bar, stop=stop, take_profit=target, detail=lane.detail_bars(event.index),
-                               slippage=self.settings.slippage)
-            match = found[1] if found is not None else None
-        elif event.code == kernel.TAKE_PROFIT and target is not None:
-            match = Match(target, Liquidity.MAKER, gapped=bar.open != target and event.price != float(target))
-        elif stop is not None:
-            raw = stop_fill_price(side, bar, stop)  # the stop, or the open on a gap (sim.matching's rule)
-            match = Match(self.settings.slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)
-        else:
-            match = None
+        match = protective_match(position, self.config.markets[lane.symbol], lane, event.index, event.code,
+                                 event.price, self.settings.slippage)
         fill = None if match is None else self.ledger.settle(order_id, match, now)
         return fill_updates([fill] if fill is not None else [], self.ledger)
 
@@ -329,4 +345,5 @@ class _Simulation:
         self._step(end_ms, updates=updates)
 
 
-__all__ = ["BacktestSettings", "Progress", "RunOutput", "compute_signals", "resting_levels", "simulate"]
+__all__ = ["BacktestSettings", "Progress", "RunOutput", "compute_signals", "protective_match",
+           "resting_levels", "simulate", "synced_levels"]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numba
 import numpy as np
@@ -23,13 +23,19 @@ from trader.core.domain.enums import Side
 from trader.core.domain.ids import Symbol
 from trader.core.domain.orders import Fill
 from trader.core.risk.state import RiskState
-from trader.core.sim.ledger import SimLedger
 
 if TYPE_CHECKING:
     from trader.core.backtest.lanes import Lane
 
 
 _DAY_MS = 86_400_000
+
+
+class Holdings(Protocol):
+    """What the equity marks read of an account: each asset's balance (``SimLedger`` is one)."""
+
+    def total(self, asset: str) -> Decimal:
+        """Return the free plus locked balance of ``asset``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +81,7 @@ class Timeline:
     def _day_key(self, day: date | None) -> int | None:
         return None if day is None else _local_midnight_ns(day, self.timezone)
 
-    def equity_marks(self, last_ms: int | None, now_ms: int, ledger: SimLedger, risk: RiskState,
+    def equity_marks(self, last_ms: int | None, now_ms: int, ledger: Holdings, risk: RiskState,
                      cfg: RiskConfig, *, inclusive: bool = False) -> tuple[tuple[datetime, Decimal], ...]:
         """Return the equity observations after the last step (up to ``now_ms``, included when
         ``inclusive``) that can change the risk memory.
@@ -144,7 +150,7 @@ def _local_midnight_ns(day: date, timezone: str) -> int:
     return int(pd.Timestamp(day.isoformat()).tz_localize(timezone).value)
 
 
-def _holdings(ledger: SimLedger, bases: Mapping[Symbol, str],
+def _holdings(ledger: Holdings, bases: Mapping[Symbol, str],
               quote: str) -> tuple[float, dict[Symbol, float]]:
     held = {}
     for symbol, base in bases.items():

@@ -1,0 +1,378 @@
+"""The fast backtest path: one pair's trades without ``engine.step``, deciding through the same rules.
+
+The engine path (``runner``) builds a StepInput at each event and runs the whole engine. Here the
+events of a single pair follow each other in a fixed order (entry signal -> entry fill -> exit search
+-> exit fill), so this loop walks them directly and calls, at each one, the functions ``step`` would
+reach: ``risk.check`` (guards, sizing, Kelly from the closed-trade history, caps, minimums), the
+risk memory's updates (``risk.state.on_equity``/``on_entry``/``on_trade_closed``) fed by the same
+``Timeline.equity_marks``, the fee and slippage models, ``positions.pnl`` and ``closing.stop_reason``,
+and the compiled exit search ``kernel.find_exit`` (``domain.price_rules``: stop, take-profit, trailing
+ratchet, gap fills). No order book, no position machine and no command list are built: that is
+where the engine path spends its time.
+
+What it does not cover it refuses up front (``unsupported``) or, for a case met only mid-run (a fill
+the venue would reject on minimums, an order still working when the data ends), raises ``Fallback``;
+``api.run_backtest`` then runs the engine path and says why. tests/unit/core/backtest/test_fast_path.py
+checks both paths trade for trade.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from trader.core.backtest import kernel
+from trader.core.backtest.lanes import Lane
+from trader.core.backtest.runner import protective_match, resting_levels, synced_levels
+from trader.core.backtest.settings import BacktestSettings, RunOutput
+from trader.core.backtest.stops import StopLog
+from trader.core.backtest.timeline import Timeline
+from trader.core.domain.account import AccountSnapshot
+from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.money import ZERO
+from trader.core.domain.orders import Fill
+from trader.core.engine.events import EngineEvent, EntryRefused
+from trader.core.engine.inputs import EngineConfig, StepOutput
+from trader.core.engine.state import HISTORY_LENGTH, EngineState
+from trader.core.positions.closing import is_dust, on_price, stop_reason
+from trader.core.positions.pnl import fee_split, price_gain
+from trader.core.positions.state import Position, PositionStatus, Working, evolve
+from trader.core.positions.trailing import TrailParams
+from trader.core.risk import state as risk_state
+from trader.core.risk.check import check
+from trader.core.risk.decision import EntryRequest, Refused
+from trader.core.risk.state import RiskState
+from trader.core.sim.costs import FeeModel, Liquidity
+from trader.core.strategies.base import SignalFrame
+
+
+class Fallback(Exception):
+    """The run met a case the fast path does not cover; the engine path must run instead."""
+
+
+def unsupported(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, MarketSpec],
+                settings: BacktestSettings, detail: Mapping[Symbol, CandleFrame] | None) -> str | None:
+    """Return why the fast path cannot run this configuration, or None when it can."""
+    if len(candles) != 1:
+        return "more than one pair (shared cash runs through the engine)"
+    if detail:
+        return "lower-timeframe detail candles"
+    if settings.risk_changes:
+        return "risk settings changing during the run"
+    if settings.allow_short:
+        return "short entries"
+    if settings.risk.max_positions_per_pair != 1:
+        return "more than one position per pair"
+    for market in markets.values():
+        caps = market.capabilities
+        if not (caps.native_stop and caps.oco):
+            return f"{market.symbol}: the venue holds no OCO stop (protection is watched or swapped)"
+    return None
+
+
+@dataclass(slots=True)
+class _Book:
+    """The account as ``Timeline.equity_marks`` and the snapshot read it: quote cash and one holding."""
+
+    quote: str
+    base: str
+    cash: Decimal
+    held: Decimal = ZERO
+
+    def total(self, asset: str) -> Decimal:
+        """Return the balance of ``asset`` (free plus locked)."""
+        if asset == self.quote:
+            return self.cash
+        return self.held if asset == self.base else ZERO
+
+
+@dataclass(slots=True)
+class _Open:
+    """The open trade: what the closed Position will carry."""
+
+    position: Position  # OPEN, with entry fill booked, stop, take-profit, high-water mark
+    entry_fill: Fill
+
+
+@dataclass(slots=True)
+class _Run:
+    lane: Lane
+    market: MarketSpec
+    settings: BacktestSettings
+    config: EngineConfig
+    timeline: Timeline
+    book: _Book
+    fees: FeeModel
+    risk: RiskState = field(default_factory=RiskState)
+    history: tuple[Decimal, ...] = ()
+    last_ms: int | None = None
+    sequence: int = 0
+    steps: int = 0
+    closed: list[Position] = field(default_factory=list)
+    fills: list[Fill] = field(default_factory=list)
+    stops: StopLog = field(default_factory=StopLog)
+
+    # ── the risk memory, as one engine step records it ──────────────────────────────────────
+    def marks(self, time_ms: int, *, inclusive: bool) -> tuple[tuple[datetime, Decimal], ...]:
+        """Return the equity marks since the last step (before this instant's fills), as the runner."""
+        out = self.timeline.equity_marks(self.last_ms, time_ms, self.book, self.risk, self.config.risk,
+                                         inclusive=inclusive)
+        self.last_ms = time_ms
+        return out
+
+    def equity(self, time_ms: int) -> Decimal:
+        """Return cash plus the holding at the last close (the runner's ledger snapshot)."""
+        if not self.book.held:
+            return self.book.cash
+        price = self.lane.last_close(time_ms)
+        return self.book.cash + self.book.held * (price if price is not None else self.lane.bar(0).open)
+
+    def begin(self, now: datetime, marks: tuple[tuple[datetime, Decimal], ...], equity: Decimal) -> RiskState:
+        """Record the step's equity (``step``'s first phase); return the risk memory before the step."""
+        before = self.risk
+        cfg = self.config.risk
+        for at, mark in marks:
+            self.risk = risk_state.on_equity(self.risk, mark, at, cfg)
+        self.risk = risk_state.on_equity(self.risk, equity, now, cfg)
+        self.steps += 1
+        return before
+
+    def end(self, before: RiskState, events: tuple[EngineEvent, ...] = ()) -> None:
+        """Report the step to the stop log, as the runner does with each StepOutput."""
+        self.stops.observe(before, StepOutput(EngineState(risk=self.risk), (), events))
+
+    # ── entries ─────────────────────────────────────────────────────────────────────────────
+    def request(self, k: int) -> EntryRequest | None:
+        """Return the entry request of signal row ``k`` as ``step`` builds it, or None without one."""
+        signal = self.lane.signal(k)
+        if not signal.enter_long or signal.exit_long:
+            return None
+        return EntryRequest(
+            symbol=self.lane.symbol, direction=Direction.LONG, entry_price=self.lane.bar(k).close,
+            stop_price=None if signal.stop_loss is None else Decimal(repr(signal.stop_loss)),
+            strategy=self.settings.strategy, confidence=signal.confidence,
+            take_profit=None if signal.take_profit is None else Decimal(repr(signal.take_profit)),
+            reason=signal.reason)
+
+    def decide(self, request: EntryRequest, now: datetime, equity: Decimal,
+               holding: Position | None) -> Refused | Position:
+        """Return risk's refusal, or the PENDING position an approval opens (``step.enter``)."""
+        exposure = equity - self.book.cash
+        account = AccountSnapshot(self.settings.quote, equity, self.book.cash, exposure)
+        decision = check(request, account, self.risk, [holding] if holding else [], self.market,
+                         self.config.risk, history=self.history, now=now)
+        if isinstance(decision, Refused):
+            return decision
+        self.sequence += 1
+        stop = self.market.round_stop(decision.stop_price, request.direction)
+        target = None if request.take_profit is None else self.market.round_price(request.take_profit)
+        position_id = PositionId(f"{request.strategy}-{request.symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
+        self.risk = risk_state.on_entry(self.risk, now, equity, self.config.risk)
+        return Position(id=position_id, symbol=request.symbol, strategy=request.strategy,
+                        direction=request.direction, status=PositionStatus.PENDING_ENTRY,
+                        amount=decision.amount, stop_price=stop, take_profit=target,
+                        confidence=request.confidence, reason=request.reason, created_at=now,
+                        requested_price=decision.entry_price, initial_stop=stop, entry_attempt=1)
+
+    def candidate(self, k: int) -> Position | None:
+        """Step at candle ``k``'s close on an entry signal; return the pending position, if approved."""
+        time_ms = self.lane.close_time(k)
+        now = ms_to_datetime(time_ms)
+        marks = self.marks(time_ms, inclusive=False)
+        equity = self.equity(time_ms)
+        before = self.begin(now, marks, equity)
+        request = self.request(k)
+        if request is None:
+            raise Fallback("an entry candidate without an entry signal")
+        decided = self.decide(request, now, equity, None)
+        if isinstance(decided, Refused):
+            self.end(before, (EntryRefused(self.lane.symbol, self.settings.strategy, decided, now),))
+            return None
+        self.end(before)
+        return decided
+
+    def entry_fill(self, pending: Position, k: int) -> _Open | None:
+        """Fill the market entry at candle ``k``'s open; None when the venue rejects it (funds)."""
+        time_ms = self.lane.open_time(k)
+        now = ms_to_datetime(time_ms)
+        marks = self.marks(time_ms, inclusive=True)
+        bar = self.lane.bar(k)
+        price = self.settings.slippage.apply(bar.open, Side.BUY)
+        amount = pending.amount
+        cost = amount * price
+        fee = self.fees.fee(cost, Liquidity.TAKER)
+        if cost + fee > self.book.cash:
+            before = self.begin(now, marks, self.equity(time_ms))
+            rejected = evolve(pending, status=PositionStatus.REJECTED, closed_at=now,
+                              note="insufficient funds")
+            self.closed.append(rejected)
+            self.end(before)
+            return None
+        self.book.cash = self.book.cash + -(cost + fee)
+        self.book.held = self.book.held + amount
+        fill = self._fill(pending, Side.BUY, amount, price, fee, now, "entry")
+        before = self.begin(now, marks, self.equity(time_ms))
+        held, fee_quote = fee_split(amount, price, fee, False, reduces_holding=True)
+        if is_dust(held, price, self.market):
+            raise Fallback("an entry fill too small to protect")
+        reference = pending.take_profit or pending.stop_price
+        if pending.stop_price is None or reference is None or self.market.minimums_problem(held, reference):
+            raise Fallback("a protective order the venue would refuse")
+        working = Working.OCO if pending.take_profit is not None else Working.STOP
+        position = evolve(pending, status=PositionStatus.OPEN, entry_price=price, entry_executed=amount,
+                          filled=held, fees=fee_quote, realised_pnl=ZERO - fee_quote, opened_at=now,
+                          high_water=price, protection=ProtectionKind.NATIVE, working=working,
+                          working_amount=held, stop_attempt=1)
+        self.end(before)
+        return _Open(position, fill)
+
+    def _fill(self, position: Position, side: Side, amount: Decimal, price: Decimal, fee: Decimal,
+              now: datetime, purpose: str) -> Fill:
+        cid = ClientOrderId(f"{position.id}-{purpose}")
+        fill = Fill(f"fast-{len(self.fills)}", cid, position.symbol, side, amount, price, fee,
+                    self.settings.quote, now)
+        self.fills.append(fill)
+        return fill
+
+    # ── exits ───────────────────────────────────────────────────────────────────────────────
+    def exit_fill(self, trade: _Open, time_ms: int, raw: Decimal, liquidity: Liquidity, reason: ExitReason,
+                  marks: tuple[tuple[datetime, Decimal], ...], *, slipped: bool = False) -> None:
+        """Sell the holding at ``raw`` (slippage on taker fills), close the trade, step the risk memory."""
+        position = trade.position
+        now = ms_to_datetime(time_ms)
+        taker = liquidity is Liquidity.TAKER and not slipped
+        price = self.settings.slippage.apply(raw, Side.SELL) if taker else raw
+        amount = position.open_amount
+        cost = amount * price
+        fee = self.fees.fee(cost, liquidity)
+        self.book.held = self.book.held + -amount
+        self.book.cash = self.book.cash + (cost - fee)
+        self._fill(position, Side.SELL, amount, price, fee, now, "exit")
+        before = self.begin(now, marks, self.equity(time_ms))
+        _, fee_quote = fee_split(amount, price, fee, False, reduces_holding=False)
+        gain = price_gain(position.direction, position.entry_price or ZERO, price, amount)
+        closed = evolve(position, status=PositionStatus.CLOSED, closed_at=now, exit_price=price,
+                        exit_filled=amount, fees=position.fees + fee_quote,
+                        realised_pnl=position.realised_pnl + gain - fee_quote, exit_reason=reason,
+                        working=Working.NONE, working_amount=ZERO)
+        pnl = closed.realised_pnl
+        self.risk = risk_state.on_trade_closed(self.risk, closed.symbol, pnl, reason, now, self.config.risk)
+        self.history = (*self.history, pnl)[-HISTORY_LENGTH:]
+        self.closed.append(closed)
+        self.end(before)
+
+
+    def end_of_data(self, trade: _Open) -> None:
+        """Close the open trade at the last close (END_OF_DATA), in the runner's two steps."""
+        end_ms = self.lane.close_time(len(self.lane) - 1)
+        now = ms_to_datetime(end_ms)
+        marks = self.timeline.equity_marks(self.last_ms, end_ms, self.book, self.risk, self.config.risk)
+        self.end(self.begin(now, marks, self.equity(end_ms)))
+        self.exit_fill(trade, end_ms, self.lane.bar(len(self.lane) - 1).close, Liquidity.TAKER,
+                       ExitReason.END_OF_DATA, ())
+
+    # ── one trade's exit ────────────────────────────────────────────────────────────────────
+    def follow(self, trade: _Open, start: int) -> int | None:
+        """Run the open trade to its exit; return the candle to look for the next entry from (None: end)."""
+        position = trade.position
+        stop_d, target_d = resting_levels(position, self.market)
+        entry = float(position.entry_price or ZERO)
+        levels = kernel.PositionLevels(True, entry, math.nan if stop_d is None else float(stop_d),
+                                       math.nan if target_d is None else float(target_d),
+                                       float(position.high_water or ZERO))
+        found = kernel.find_exit(self.lane.ohlc, self.lane.exit_flags(True), start, levels, self.trail)
+        k = found.index
+        if found.code == kernel.NONE:
+            self.end_of_data(trade)
+            return None
+        trade.position = synced_levels(position, self.market, found.stop, found.high_water)
+        if found.code == kernel.CLOSE:
+            return self.close_decision(trade, k)
+        if found.code == kernel.BOTH:
+            raise Fallback("stop and take-profit in one candle with detail candles")
+        time_ms = self.lane.open_time(k)
+        marks = self.marks(time_ms, inclusive=True)
+        match = protective_match(trade.position, self.market, self.lane, k, found.code, found.price,
+                                 self.settings.slippage)
+        if match is None:
+            raise Fallback("a protective exit without a fill")
+        reason = ExitReason.TAKE_PROFIT if match.liquidity is Liquidity.MAKER else stop_reason(trade.position)
+        # the match carries slippage already: settle it as the maker price it is
+        self.exit_fill(trade, time_ms, match.price, match.liquidity, reason, marks, slipped=True)
+        return k
+
+    def close_decision(self, trade: _Open, k: int) -> int | None:
+        """Step on candle ``k``'s close (trailing past the close or an exit signal); exit at the next open."""
+        time_ms = self.lane.close_time(k)
+        now = ms_to_datetime(time_ms)
+        marks = self.marks(time_ms, inclusive=False)
+        equity = self.equity(time_ms)
+        before = self.begin(now, marks, equity)
+        moved, _ = on_price(trade.position, self.lane.price_update(k), self.config.context(self.lane.symbol))
+        signal = self.lane.signal(k)
+        if moved.status is PositionStatus.EXITING:
+            reason = moved.exit_reason or ExitReason.TRAILING_STOP
+        elif signal.exit_long:
+            reason = ExitReason.SIGNAL
+        else:
+            raise Fallback("the engine would not exit where the exit search stopped")
+        trade.position = evolve(moved, status=PositionStatus.EXITING, exit_reason=reason)
+        events: tuple[EngineEvent, ...] = ()
+        request = self.request(k)
+        if request is not None:  # an entry signal while the pair still holds: risk refuses it
+            decided = self.decide(request, now, equity, trade.position)
+            if not isinstance(decided, Refused):
+                raise Fallback("a second entry approved while the pair holds a position")
+            events = (EntryRefused(self.lane.symbol, self.settings.strategy, decided, now),)
+        self.end(before, events)
+        if k + 1 >= len(self.lane):
+            raise Fallback("an exit order still working when the data ends")
+        fill_ms = self.lane.open_time(k + 1)
+        marks = self.marks(fill_ms, inclusive=True)
+        self.exit_fill(trade, fill_ms, self.lane.bar(k + 1).open, Liquidity.TAKER, reason, marks)
+        return k + 1
+
+    @property
+    def trail(self) -> TrailParams:
+        """Return the engine's float view of the trailing rule for this pair."""
+        return self.config.context(self.lane.symbol).trail
+
+    def run(self) -> None:
+        """Walk the pair from entry signal to entry signal."""
+        start: int | None = 0
+        while start is not None:
+            k = self.lane.next_candidate(start)
+            if k is None:
+                return
+            pending = self.candidate(k)
+            if pending is None:
+                start = k + 1
+                continue
+            if k + 1 >= len(self.lane):
+                raise Fallback("an entry order still working when the data ends")
+            trade = self.entry_fill(pending, k + 1)
+            start = k + 1 if trade is None else self.follow(trade, k + 1)
+
+
+def simulate_fast(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, CandleFrame],
+                  markets: Mapping[Symbol, MarketSpec], settings: BacktestSettings) -> RunOutput:
+    """Run the fast path (see ``unsupported`` for what it covers); raise Fallback on a case it does not."""
+    reason = unsupported(candles, markets, settings, None)
+    if reason is not None:
+        raise Fallback(reason)
+    (symbol, frame), = candles.items()
+    lane = Lane.build(symbol, frame, signals[symbol], timeframe_ms(settings.timeframe))
+    market = markets[symbol]
+    config = EngineConfig(settings.strategy, settings.risk, dict(markets))
+    timeline = Timeline.build({symbol: lane}, settings.risk.timezone, settings.quote)
+    book = _Book(settings.quote, timeline.bases[symbol], settings.start_balance)
+    run = _Run(lane, market, settings, config, timeline, book, settings.fees or FeeModel.from_market(market))
+    run.run()
+    return RunOutput(tuple(run.closed), tuple(run.fills), {symbol: lane}, timeline, run.steps,
+                     run.stops.report())
