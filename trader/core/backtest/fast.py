@@ -30,6 +30,7 @@ from trader.core.backtest.runner import protective_match, resting_levels, synced
 from trader.core.backtest.settings import BacktestSettings, RunOutput
 from trader.core.backtest.stops import StopLog
 from trader.core.backtest.timeline import Timeline
+from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
@@ -76,6 +77,21 @@ def unsupported(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, 
     return None
 
 
+def guards_inert(cfg: RiskConfig, candle_ms: int) -> bool:
+    """Return True when no account guard can refuse an entry of a long-only run on ``candle_ms`` candles.
+
+    Then the risk memory (equity marks, peak, day start, counters, cooldowns) decides nothing and
+    reports nothing, and the fast path leaves it out: the drawdown and daily-loss limits are 100 % or
+    more (equity stays positive in a long-only spot account; ``_Run.begin`` checks it), the per-day
+    and stop-streak limits (both counted per day) exceed the candles a day holds (each trade spans an
+    entry candle and a later fill), and there are no cooldowns.
+    """
+    per_day = -(-86_400_000 // candle_ms) + 1
+    return (cfg.max_drawdown_pct >= 1 and cfg.daily_loss_limit_pct >= 1 and cfg.max_trades_per_day > per_day
+            and cfg.max_consecutive_stops > per_day and cfg.cooldown_minutes == 0
+            and cfg.cooldown_after_loss_minutes == 0)
+
+
 @dataclass(slots=True)
 class _Book:
     """The account as ``Timeline.equity_marks`` and the snapshot read it: quote cash and one holding."""
@@ -117,10 +133,13 @@ class _Run:
     closed: list[Position] = field(default_factory=list)
     fills: list[Fill] = field(default_factory=list)
     stops: StopLog = field(default_factory=StopLog)
+    inert: bool = False  # the risk memory cannot change a decision or a report (``guards_inert``)
 
     # ── the risk memory, as one engine step records it ──────────────────────────────────────
     def marks(self, time_ms: int, *, inclusive: bool) -> tuple[tuple[datetime, Decimal], ...]:
         """Return the equity marks since the last step (before this instant's fills), as the runner."""
+        if self.inert:
+            return ()
         out = self.timeline.equity_marks(self.last_ms, time_ms, self.book, self.risk, self.config.risk,
                                          inclusive=inclusive)
         self.last_ms = time_ms
@@ -136,16 +155,21 @@ class _Run:
     def begin(self, now: datetime, marks: tuple[tuple[datetime, Decimal], ...], equity: Decimal) -> RiskState:
         """Record the step's equity (``step``'s first phase); return the risk memory before the step."""
         before = self.risk
+        self.steps += 1
+        if self.inert:
+            if equity <= 0:  # the drawdown limit (>= 100 %) would halt here
+                raise Fallback("equity reached zero")
+            return before
         cfg = self.config.risk
         for at, mark in marks:
             self.risk = risk_state.on_equity(self.risk, mark, at, cfg)
         self.risk = risk_state.on_equity(self.risk, equity, now, cfg)
-        self.steps += 1
         return before
 
     def end(self, before: RiskState, events: tuple[EngineEvent, ...] = ()) -> None:
         """Report the step to the stop log, as the runner does with each StepOutput."""
-        self.stops.observe(before, StepOutput(EngineState(risk=self.risk), (), events))
+        if not self.inert or events:
+            self.stops.observe(before, StepOutput(EngineState(risk=self.risk), (), events))
 
     # ── entries ─────────────────────────────────────────────────────────────────────────────
     def request(self, k: int) -> EntryRequest | None:
@@ -173,7 +197,8 @@ class _Run:
         stop = self.market.round_stop(decision.stop_price, request.direction)
         target = None if request.take_profit is None else self.market.round_price(request.take_profit)
         position_id = PositionId(f"{request.strategy}-{request.symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
-        self.risk = risk_state.on_entry(self.risk, now, equity, self.config.risk)
+        if not self.inert:
+            self.risk = risk_state.on_entry(self.risk, now, equity, self.config.risk)
         return Position(id=position_id, symbol=request.symbol, strategy=request.strategy,
                         direction=request.direction, status=PositionStatus.PENDING_ENTRY,
                         amount=decision.amount, stop_price=stop, take_profit=target,
@@ -262,7 +287,9 @@ class _Run:
                         realised_pnl=position.realised_pnl + gain - fee_quote, exit_reason=reason,
                         working=Working.NONE, working_amount=ZERO)
         pnl = closed.realised_pnl
-        self.risk = risk_state.on_trade_closed(self.risk, closed.symbol, pnl, reason, now, self.config.risk)
+        if not self.inert:
+            self.risk = risk_state.on_trade_closed(self.risk, closed.symbol, pnl, reason, now,
+                                                   self.config.risk)
         self.history = (*self.history, pnl)[-HISTORY_LENGTH:]
         self.closed.append(closed)
         self.end(before)
@@ -272,7 +299,8 @@ class _Run:
         """Close the open trade at the last close (END_OF_DATA), in the runner's two steps."""
         end_ms = self.lane.close_time(len(self.lane) - 1)
         now = ms_to_datetime(end_ms)
-        marks = self.timeline.equity_marks(self.last_ms, end_ms, self.book, self.risk, self.config.risk)
+        marks = () if self.inert else self.timeline.equity_marks(self.last_ms, end_ms, self.book, self.risk,
+                                                                 self.config.risk)
         self.end(self.begin(now, marks, self.equity(end_ms)))
         self.exit_fill(trade, end_ms, self.lane.bar(len(self.lane) - 1).close, Liquidity.TAKER,
                        ExitReason.END_OF_DATA, ())
@@ -373,6 +401,7 @@ def simulate_fast(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol
     timeline = Timeline.build({symbol: lane}, settings.risk.timezone, settings.quote)
     book = _Book(settings.quote, timeline.bases[symbol], settings.start_balance)
     run = _Run(lane, market, settings, config, timeline, book, settings.fees or FeeModel.from_market(market))
+    run.inert = guards_inert(settings.risk, lane.timeframe_ms)
     run.run()
     return RunOutput(tuple(run.closed), tuple(run.fills), {symbol: lane}, timeline, run.steps,
                      run.stops.report())
