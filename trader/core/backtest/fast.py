@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from trader.config.sections import RiskConfig
 from trader.core.backtest import kernel
 from trader.core.backtest.lanes import Lane
 from trader.core.backtest.runner import protective_match, resting_levels, synced_levels
 from trader.core.backtest.settings import BacktestSettings, RunOutput
 from trader.core.backtest.stops import StopLog
 from trader.core.backtest.timeline import Timeline
-from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
