@@ -66,6 +66,9 @@ def register(sub: Any) -> None:
                    help="write the candles with every entry and exit as PNG (one file per pair: "
                         "FILE-BASE_QUOTE.png when several)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine-path", action="store_true",
+                   help="simulate through the engine's step at every event, not the fast path "
+                        "(the report's 'simulation' line says which ran)")
     p.set_defaults(func=_run)
 
 
@@ -99,7 +102,7 @@ async def _run(args: argparse.Namespace) -> int:
                                    slippage=args.slippage)
     with _progress(sum(len(c) for c in candles.values()), args.quiet) as progress:
         result = run_backtest(strategy, candles, settings_of_run, detail=detail, trade_from_ms=first_ms,
-                              progress=progress)
+                              progress=progress, engine_path=args.engine_path)
     kpis = result.kpis()
     print(text_report(result, kpis))
     if args.csv:
