@@ -109,9 +109,7 @@ def test_rejected_entries_after_slippage_agree() -> None:
 
 def test_example_plugin_fast_equals_engine() -> None:
     ensure_example_plugin()
-    from trader_example_strategy.sma_cross import SmaCrossStrategy
-
-    fast, _ = both(SmaCrossStrategy(fast=5, slow=20), {BTC: load("BTC_USDT-1h", 2000)}, "1h",
+    fast, _ = both(create("sma_cross", {"fast": 5, "slow": 20}), {BTC: load("BTC_USDT-1h", 2000)}, "1h",
                    RiskConfig())
     assert fast.path == "fast"  # signals are arrays whatever computed them: no compiled signals needed
     assert len(fast.trades) > 10
@@ -150,7 +148,7 @@ def gbm(seed: int, n: int, vol: float, tick: float) -> CandleFrame:
                        rng.lognormal(3, 0.8, n))
 
 
-risks = st.builds(
+risks: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     sizing=st.sampled_from(["all_in", "fixed_fraction", "confidence", "kelly"]),
     risk_per_trade=st.sampled_from([Decimal("0.01"), Decimal("0.05"), Decimal("0.2")]),
