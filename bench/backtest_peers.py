@@ -1,6 +1,11 @@
 """Backtest engine vs backtesting.py and vectorbt: same signals, same data, same costs.
 
-Run: .venv/bin/python bench/backtest_peers.py [--runs N] [--quick]
+Run: .venv/bin/python bench/backtest_peers.py [--runs N] [--quick] [--no-peers]
+
+Ours runs twice: the fast path (``backtest.fast``, the default of ``run_backtest``) and the engine path
+(``engine_path=True``: ``engine.step`` at every event); both must give the same trades (checked here
+too). Ratios are peer time / our fast time. A breakdown of the fast run (signals, simulation, result)
+shows where its time goes against the 5-10 ms floor of a compiled trade loop on precomputed signals.
 
 Data: one year of seeded geometric-Brownian 1-minute candles (525,600; 60 % annual volatility, lognormal
 volume) and the real BTC/USDT 1h series from ../shared/data (skipped with a note when absent).
@@ -103,20 +108,45 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 
 # ── ours ─────────────────────────────────────────────────────────────────────────────────────
-def ours(case: Case, candles: CandleFrame, timeframe: str, runs: int) -> dict[str, object]:
+def ours(case: Case, candles: CandleFrame, timeframe: str, runs: int, *,
+         engine_path: bool = False) -> dict[str, object]:
     strategy = create(case.strategy, case.params)
     settings = BacktestSettings(case.strategy, timeframe, risk=risk_config(case),
                                 fees=FeeModel.flat(Decimal(str(FEE))), start_balance=Decimal(int(CASH)))
     run_backtest(strategy, {PAIR: candles.slice(0, 5000)}, settings)  # JIT/cache warm-up, not timed
-    seconds, result = timed(lambda: run_backtest(strategy, {PAIR: candles}, settings), runs)
+    seconds, result = timed(lambda: run_backtest(strategy, {PAIR: candles}, settings,
+                                                 engine_path=engine_path), runs)
     kpi_seconds, _ = timed(result.kpis, 1)  # type: ignore[attr-defined]
     ts = candles.timestamp
     pairs = {(int(np.searchsorted(ts, int(t.entry_time.timestamp() * 1000), side="right")) - 1,
               int(np.searchsorted(ts, int(t.exit_time.timestamp() * 1000), side="right")) - 1)
              for t in result.trades}  # type: ignore[attr-defined]
     ret = result.end_equity / CASH - 1  # type: ignore[attr-defined]
+    note = f"path {result.path}, steps={result.steps}, kpis {kpi_seconds:.3f}s"  # type: ignore[attr-defined]
+    if not engine_path:
+        note += "; " + breakdown(strategy, candles, settings, runs)
     return {"seconds": seconds, "trades": len(result.trades), "return": ret, "pairs": pairs,  # type: ignore[attr-defined]
-            "note": f"steps={result.steps}, kpis {kpi_seconds:.3f}s"}  # type: ignore[attr-defined]
+            "note": note, "rows": trade_rows(result)}
+
+
+def trade_rows(result: object) -> list[tuple[object, ...]]:
+    return [(t.entry_time, t.exit_time, t.entry_price, t.exit_price, t.amount, t.fees, t.pnl, t.exit_reason)
+            for t in result.trades]  # type: ignore[attr-defined]
+
+
+def breakdown(strategy: object, candles: CandleFrame, settings: BacktestSettings, runs: int) -> str:
+    """Return where a fast run's time goes: signals, the simulation, the result (median ms each)."""
+    from trader.core.backtest import fast
+    from trader.core.backtest.markets import default_market
+    from trader.core.backtest.result import build_result
+
+    markets = {PAIR: default_market(PAIR, float(candles.close[0]))}
+    signal_s, signals = timed(lambda: {PAIR: strategy.compute(candles)}, runs)  # type: ignore[attr-defined]
+    sim_s, run = timed(lambda: fast.simulate_fast(signals, {PAIR: candles}, markets, settings), runs)  # type: ignore[arg-type]
+    result_s, _ = timed(lambda: build_result(run, settings, {}, {}), runs)  # type: ignore[arg-type]
+    trades = len(run.positions)  # type: ignore[attr-defined]
+    return (f"fast breakdown: signals {signal_s * 1e3:.0f} ms, simulation {sim_s * 1e3:.0f} ms "
+            f"({sim_s / max(trades, 1) * 1e6:.0f} us/trade), result {result_s * 1e3:.0f} ms")
 
 
 # ── backtesting.py ──────────────────────────────────────────────────────────────────────────
@@ -214,7 +244,7 @@ def timeframe_ms_to_min(candles: CandleFrame) -> int:
 
 
 # ── the whole CLI process ───────────────────────────────────────────────────────────────────
-def cli_process(case: Case, candles: CandleFrame) -> tuple[float, float]:
+def cli_process(case: Case, candles: CandleFrame, *, engine_path: bool = False) -> tuple[float, float]:
     """Return (wall seconds, peak RSS MB) of `tradebot backtest` on the 1-minute year written to CSV."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -231,14 +261,17 @@ def cli_process(case: Case, candles: CandleFrame) -> tuple[float, float]:
                   'min_step = "0"', "[backtest]", f'fee = "{FEE}"']
         config.write_text("\n".join(lines) + "\n")
         params = [arg for k, v in case.params.items() for arg in ("--param", f"{k}={v}")]
-        cmd = [str(ROOT / ".venv" / "bin" / "tradebot"), "--config", str(config), "backtest",
+        script = ROOT / ".venv" / "bin" / "tradebot"  # a worktree has no venv: the module, same code
+        program = [str(script)] if script.exists() else [sys.executable, "-m", "trader"]
+        cmd = [*program, "--config", str(config), "backtest",
                "--strategy", case.strategy, "--pairs", "BTC/USDT", "--timeframe", "1m",
-               "--data-dir", str(folder), "--quiet", *params]
+               "--data-dir", str(folder), "--quiet", *params, *(["--engine-path"] if engine_path else [])]
         # GNU time measures the exec'd process itself; a forked child's ru_maxrss would include
         # the pages it shared with this (large) bench process before exec.
         timer = ["/usr/bin/time", "-f", "TIMED %e %M"] if Path("/usr/bin/time").exists() else []
         t0 = time.perf_counter()
-        proc = subprocess.run([*timer, *cmd], cwd=tmp, capture_output=True, text=True, check=False)
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        proc = subprocess.run([*timer, *cmd], cwd=tmp, capture_output=True, text=True, check=False, env=env)
         seconds = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError(f"tradebot backtest failed: {proc.stderr or proc.stdout}")
@@ -278,20 +311,26 @@ def main() -> int:
     for timeframe, candles in datasets:
         for case in CASES:
             signals = create(case.strategy, case.params).compute(candles)
-            results = {"ours": ours(case, candles, timeframe, args.runs)}
+            results = {"ours fast": ours(case, candles, timeframe, args.runs),
+                       "ours engine": ours(case, candles, timeframe, max(1, args.runs - 1), engine_path=True)}
+            same = results["ours fast"]["rows"] == results["ours engine"]["rows"]
+            notes.append(f"ours {case.name} {timeframe}: fast and engine paths give "
+                         f"{'the same trades' if same else 'DIFFERENT TRADES'}")
             if not args.no_peers:
                 results["backtesting.py"] = backtesting_py(case, candles, signals, max(1, args.runs - 1))
                 results["vectorbt"] = vectorbt(case, candles, signals, args.runs)
-            mine = results["ours"]
+            mine = results["ours fast"]
             for engine, res in results.items():
-                ratio = "" if engine == "ours" else f"{float(res['seconds']) / float(mine['seconds']):.2f}x"  # type: ignore[arg-type]
-                match = "" if engine == "ours" else compare(mine["pairs"], res["pairs"])  # type: ignore[arg-type]
+                times = float(res["seconds"]) / float(mine["seconds"])  # type: ignore[arg-type]
+                ratio = "" if engine == "ours fast" else f"{times:.2f}x"
+                peer = not engine.startswith("ours")
+                match = compare(mine["pairs"], res["pairs"]) if peer else ""  # type: ignore[arg-type]
                 rows.append((engine, case.name, timeframe, f"{res['seconds']:.3f}",
                              f"{len(candles) / float(res['seconds']):,.0f}", str(res["trades"]),  # type: ignore[arg-type]
                              f"{float(res['return']) * 100:+.2f} %", ratio))  # type: ignore[arg-type]
                 tail = f"; {match}" if match else ""
                 notes.append(f"{engine} {case.name} {timeframe}: {res['note']}{tail}")
-    header = ("engine", "strategy", "tf", "median s", "candles/s", "trades", "return", "peer/ours time")
+    header = ("engine", "strategy", "tf", "median s", "candles/s", "trades", "return", "time / ours fast")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
@@ -300,9 +339,11 @@ def main() -> int:
         print(note)
     if not args.quick:
         for case in CASES:
-            seconds, rss = cli_process(case, datasets[0][1])
-            print(f"tradebot backtest process, {case.name} 1m year: {seconds:.2f} s wall, "
-                  f"peak RSS {rss:.0f} MB")
+            for engine_path in (False, True):
+                seconds, rss = cli_process(case, datasets[0][1], engine_path=engine_path)
+                path = "engine path" if engine_path else "fast path"
+                print(f"tradebot backtest process, {case.name} 1m year, {path}: {seconds:.2f} s wall, "
+                      f"peak RSS {rss:.0f} MB")
     print(resource_note())
     print(SEMANTICS)
     return 0
