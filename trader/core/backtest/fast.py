@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from trader.config.sections import RiskConfig
 from trader.core.backtest import kernel
@@ -32,7 +33,7 @@ from trader.core.backtest.settings import BacktestSettings, RunOutput
 from trader.core.backtest.stops import StopLog
 from trader.core.backtest.timeline import Timeline
 from trader.core.domain.account import AccountSnapshot
-from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.core.domain.candles import CandleFrame, FloatArray, ms_to_datetime, timeframe_ms
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.market import MarketSpec
@@ -47,7 +48,7 @@ from trader.core.positions.state import Position, PositionStatus, Working, evolv
 from trader.core.positions.trailing import TrailParams
 from trader.core.risk import state as risk_state
 from trader.core.risk.check import check
-from trader.core.risk.decision import EntryRequest, Refused
+from trader.core.risk.decision import Approved, EntryRequest, Refused
 from trader.core.risk.state import RiskState
 from trader.core.sim.costs import FeeModel, Liquidity
 from trader.core.strategies.base import SignalFrame
@@ -106,6 +107,32 @@ class _Book:
         if asset == self.quote:
             return self.cash
         return self.held if asset == self.base else ZERO
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """An approved entry waiting for its fill at the next open."""
+
+    request: EntryRequest
+    approved: Approved
+    at: datetime
+    sequence: int
+
+    def position(self, market: MarketSpec, status: PositionStatus, **fields: Any) -> Position:
+        """Return the position as ``positions.opening`` books it, in ``status`` with ``fields``."""
+        request = self.request
+        stop = market.round_stop(self.approved.stop_price, request.direction)
+        target = None if request.take_profit is None else market.round_price(request.take_profit)
+        working = Working.OCO if target is not None else Working.STOP
+        if status is not PositionStatus.OPEN:
+            working = Working.NONE
+        # the id's shape is the engine's without the time stamp: nothing reads it but the fills' ids
+        position_id = PositionId(f"{request.strategy}-{request.symbol}-{self.sequence}")
+        return Position(id=position_id, symbol=request.symbol, strategy=request.strategy,
+                        direction=request.direction, status=status, amount=self.approved.amount,
+                        stop_price=stop, take_profit=target, confidence=request.confidence,
+                        reason=request.reason, created_at=self.at, requested_price=self.approved.entry_price,
+                        initial_stop=stop, entry_attempt=1, working=working, **fields)
 
 
 @dataclass(slots=True)
@@ -174,38 +201,31 @@ class _Run:
     # ── entries ─────────────────────────────────────────────────────────────────────────────
     def request(self, k: int) -> EntryRequest | None:
         """Return the entry request of signal row ``k`` as ``step`` builds it, or None without one."""
-        signal = self.lane.signal(k)
-        if not signal.enter_long or signal.exit_long:
+        frame = self.lane.signals
+        if not frame.enter_long[k] or frame.exit_long[k]:
             return None
+        signal = frame.row(k)
         return EntryRequest(
-            symbol=self.lane.symbol, direction=Direction.LONG, entry_price=self.lane.bar(k).close,
+            symbol=self.lane.symbol, direction=Direction.LONG, entry_price=_dec(self.lane.candles.close, k),
             stop_price=None if signal.stop_loss is None else Decimal(repr(signal.stop_loss)),
             strategy=self.settings.strategy, confidence=signal.confidence,
             take_profit=None if signal.take_profit is None else Decimal(repr(signal.take_profit)),
             reason=signal.reason)
 
     def decide(self, request: EntryRequest, now: datetime, equity: Decimal,
-               holding: Position | None) -> Refused | Position:
-        """Return risk's refusal, or the PENDING position an approval opens (``step.enter``)."""
-        exposure = equity - self.book.cash
-        account = AccountSnapshot(self.settings.quote, equity, self.book.cash, exposure)
+               holding: Position | None) -> Refused | _Pending:
+        """Return risk's refusal, or what an approval opens (``step.enter``)."""
+        account = AccountSnapshot(self.settings.quote, equity, self.book.cash, equity - self.book.cash)
         decision = check(request, account, self.risk, [holding] if holding else [], self.market,
                          self.config.risk, history=self.history, now=now)
         if isinstance(decision, Refused):
             return decision
         self.sequence += 1
-        stop = self.market.round_stop(decision.stop_price, request.direction)
-        target = None if request.take_profit is None else self.market.round_price(request.take_profit)
-        position_id = PositionId(f"{request.strategy}-{request.symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
         if not self.inert:
             self.risk = risk_state.on_entry(self.risk, now, equity, self.config.risk)
-        return Position(id=position_id, symbol=request.symbol, strategy=request.strategy,
-                        direction=request.direction, status=PositionStatus.PENDING_ENTRY,
-                        amount=decision.amount, stop_price=stop, take_profit=target,
-                        confidence=request.confidence, reason=request.reason, created_at=now,
-                        requested_price=decision.entry_price, initial_stop=stop, entry_attempt=1)
+        return _Pending(request, decision, now, self.sequence)
 
-    def candidate(self, k: int) -> Position | None:
+    def candidate(self, k: int) -> _Pending | None:
         """Step at candle ``k``'s close on an entry signal; return the pending position, if approved."""
         time_ms = self.lane.close_time(k)
         now = ms_to_datetime(time_ms)
@@ -222,38 +242,35 @@ class _Run:
         self.end(before)
         return decided
 
-    def entry_fill(self, pending: Position, k: int) -> _Open | None:
+    def entry_fill(self, pending: _Pending, k: int) -> _Open | None:
         """Fill the market entry at candle ``k``'s open; None when the venue rejects it (funds)."""
         time_ms = self.lane.open_time(k)
         now = ms_to_datetime(time_ms)
         marks = self.marks(time_ms, inclusive=True)
-        bar = self.lane.bar(k)
-        price = self.settings.slippage.apply(bar.open, Side.BUY)
-        amount = pending.amount
+        price = self.settings.slippage.apply(_dec(self.lane.candles.open, k), Side.BUY)
+        amount = pending.approved.amount
         cost = amount * price
         fee = self.fees.fee(cost, Liquidity.TAKER)
         if cost + fee > self.book.cash:
             before = self.begin(now, marks, self.equity(time_ms))
-            rejected = evolve(pending, status=PositionStatus.REJECTED, closed_at=now,
-                              note="insufficient funds")
-            self.closed.append(rejected)
+            self.closed.append(pending.position(self.market, PositionStatus.REJECTED, closed_at=now,
+                                                note="insufficient funds"))
             self.end(before)
             return None
         self.book.cash = self.book.cash + -(cost + fee)
         self.book.held = self.book.held + amount
-        fill = self._fill(pending, Side.BUY, amount, price, fee, now, "entry")
         before = self.begin(now, marks, self.equity(time_ms))
         held, fee_quote = fee_split(amount, price, fee, False, reduces_holding=True)
         if is_dust(held, price, self.market):
             raise Fallback("an entry fill too small to protect")
-        reference = pending.take_profit or pending.stop_price
-        if pending.stop_price is None or reference is None or self.market.minimums_problem(held, reference):
+        position = pending.position(
+            self.market, PositionStatus.OPEN, entry_price=price, entry_executed=amount, filled=held,
+            fees=fee_quote, realised_pnl=ZERO - fee_quote, opened_at=now, high_water=price,
+            protection=ProtectionKind.NATIVE, working_amount=held, stop_attempt=1)
+        reference = position.take_profit or position.stop_price
+        if reference is None or self.market.minimums_problem(held, reference):
             raise Fallback("a protective order the venue would refuse")
-        working = Working.OCO if pending.take_profit is not None else Working.STOP
-        position = evolve(pending, status=PositionStatus.OPEN, entry_price=price, entry_executed=amount,
-                          filled=held, fees=fee_quote, realised_pnl=ZERO - fee_quote, opened_at=now,
-                          high_water=price, protection=ProtectionKind.NATIVE, working=working,
-                          working_amount=held, stop_attempt=1)
+        fill = self._fill(position, Side.BUY, amount, price, fee, now, "entry")
         self.end(before)
         return _Open(position, fill)
 
@@ -302,7 +319,7 @@ class _Run:
         marks = () if self.inert else self.timeline.equity_marks(self.last_ms, end_ms, self.book, self.risk,
                                                                  self.config.risk)
         self.end(self.begin(now, marks, self.equity(end_ms)))
-        self.exit_fill(trade, end_ms, self.lane.bar(len(self.lane) - 1).close, Liquidity.TAKER,
+        self.exit_fill(trade, end_ms, _dec(self.lane.candles.close, len(self.lane) - 1), Liquidity.TAKER,
                        ExitReason.END_OF_DATA, ())
 
     # ── one trade's exit ────────────────────────────────────────────────────────────────────
@@ -343,14 +360,13 @@ class _Run:
         equity = self.equity(time_ms)
         before = self.begin(now, marks, equity)
         moved, _ = on_price(trade.position, self.lane.price_update(k), self.config.context(self.lane.symbol))
-        signal = self.lane.signal(k)
         if moved.status is PositionStatus.EXITING:
             reason = moved.exit_reason or ExitReason.TRAILING_STOP
-        elif signal.exit_long:
+        elif self.lane.signals.exit_long[k]:
             reason = ExitReason.SIGNAL
         else:
             raise Fallback("the engine would not exit where the exit search stopped")
-        trade.position = evolve(moved, status=PositionStatus.EXITING, exit_reason=reason)
+        trade.position = moved  # exit_fill books the exit and its reason
         events: tuple[EngineEvent, ...] = ()
         request = self.request(k)
         if request is not None:  # an entry signal while the pair still holds: risk refuses it
@@ -363,7 +379,7 @@ class _Run:
             raise Fallback("an exit order still working when the data ends")
         fill_ms = self.lane.open_time(k + 1)
         marks = self.marks(fill_ms, inclusive=True)
-        self.exit_fill(trade, fill_ms, self.lane.bar(k + 1).open, Liquidity.TAKER, reason, marks)
+        self.exit_fill(trade, fill_ms, _dec(self.lane.candles.open, k + 1), Liquidity.TAKER, reason, marks)
         return k + 1
 
     @property
@@ -405,3 +421,8 @@ def simulate_fast(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol
     run.run()
     return RunOutput(tuple(run.closed), tuple(run.fills), {symbol: lane}, timeline, run.steps,
                      run.stops.report())
+
+
+def _dec(values: FloatArray, k: int) -> Decimal:
+    """Return ``values[k]`` as the engine path's lanes do (through repr)."""
+    return Decimal(repr(values.item(k)))
