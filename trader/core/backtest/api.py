@@ -10,7 +10,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from trader.core.backtest import fast
+from trader.core.backtest import fast, fast_pairs
 from trader.core.backtest.markets import default_market
 from trader.core.backtest.result import BacktestResult, build_result
 from trader.core.backtest.runner import BacktestSettings, Progress, RunOutput, compute_signals, simulate
@@ -89,7 +89,8 @@ def _simulate(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
         reason = fast.unsupported(candles, markets, settings, detail) or ""
         if not reason:
             try:
-                run = fast.simulate_fast(signals, candles, markets, settings)
+                run = fast.simulate_fast(signals, candles, markets, settings) if len(candles) == 1 \
+                    else fast_pairs.simulate_pairs(signals, candles, markets, settings)
             except fast.Fallback as exc:
                 reason = str(exc)
             else:

@@ -61,8 +61,8 @@ class Fallback(Exception):
 def unsupported(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, MarketSpec],
                 settings: BacktestSettings, detail: Mapping[Symbol, CandleFrame] | None) -> str | None:
     """Return why the fast path cannot run this configuration, or None when it can."""
-    if len(candles) != 1:
-        return "more than one pair (shared cash runs through the engine)"
+    if not candles:
+        return "no pairs"
     if detail:
         return "lower-timeframe detail candles"
     if settings.risk_changes:
@@ -110,7 +110,7 @@ class _Book:
 
 
 @dataclass(frozen=True, slots=True)
-class _Pending:
+class PendingEntry:
     """An approved entry waiting for its fill at the next open."""
 
     request: EntryRequest
@@ -206,14 +206,15 @@ class _Run:
             return None
         signal = frame.row(k)
         return EntryRequest(
-            symbol=self.lane.symbol, direction=Direction.LONG, entry_price=_dec(self.lane.candles.close, k),
+            symbol=self.lane.symbol, direction=Direction.LONG,
+            entry_price=decimal_at(self.lane.candles.close, k),
             stop_price=None if signal.stop_loss is None else Decimal(repr(signal.stop_loss)),
             strategy=self.settings.strategy, confidence=signal.confidence,
             take_profit=None if signal.take_profit is None else Decimal(repr(signal.take_profit)),
             reason=signal.reason)
 
     def decide(self, request: EntryRequest, now: datetime, equity: Decimal,
-               holding: Position | None) -> Refused | _Pending:
+               holding: Position | None) -> Refused | PendingEntry:
         """Return risk's refusal, or what an approval opens (``step.enter``)."""
         account = AccountSnapshot(self.settings.quote, equity, self.book.cash, equity - self.book.cash)
         decision = check(request, account, self.risk, [holding] if holding else [], self.market,
@@ -223,9 +224,9 @@ class _Run:
         self.sequence += 1
         if not self.inert:
             self.risk = risk_state.on_entry(self.risk, now, equity, self.config.risk)
-        return _Pending(request, decision, now, self.sequence)
+        return PendingEntry(request, decision, now, self.sequence)
 
-    def candidate(self, k: int) -> _Pending | None:
+    def candidate(self, k: int) -> PendingEntry | None:
         """Step at candle ``k``'s close on an entry signal; return the pending position, if approved."""
         time_ms = self.lane.close_time(k)
         now = ms_to_datetime(time_ms)
@@ -242,12 +243,12 @@ class _Run:
         self.end(before)
         return decided
 
-    def entry_fill(self, pending: _Pending, k: int) -> _Open | None:
+    def entry_fill(self, pending: PendingEntry, k: int) -> _Open | None:
         """Fill the market entry at candle ``k``'s open; None when the venue rejects it (funds)."""
         time_ms = self.lane.open_time(k)
         now = ms_to_datetime(time_ms)
         marks = self.marks(time_ms, inclusive=True)
-        price = self.settings.slippage.apply(_dec(self.lane.candles.open, k), Side.BUY)
+        price = self.settings.slippage.apply(decimal_at(self.lane.candles.open, k), Side.BUY)
         amount = pending.approved.amount
         cost = amount * price
         fee = self.fees.fee(cost, Liquidity.TAKER)
@@ -319,7 +320,8 @@ class _Run:
         marks = () if self.inert else self.timeline.equity_marks(self.last_ms, end_ms, self.book, self.risk,
                                                                  self.config.risk)
         self.end(self.begin(now, marks, self.equity(end_ms)))
-        self.exit_fill(trade, end_ms, _dec(self.lane.candles.close, len(self.lane) - 1), Liquidity.TAKER,
+        last = decimal_at(self.lane.candles.close, len(self.lane) - 1)
+        self.exit_fill(trade, end_ms, last, Liquidity.TAKER,
                        ExitReason.END_OF_DATA, ())
 
     # ── one trade's exit ────────────────────────────────────────────────────────────────────
@@ -379,7 +381,8 @@ class _Run:
             raise Fallback("an exit order still working when the data ends")
         fill_ms = self.lane.open_time(k + 1)
         marks = self.marks(fill_ms, inclusive=True)
-        self.exit_fill(trade, fill_ms, _dec(self.lane.candles.open, k + 1), Liquidity.TAKER, reason, marks)
+        raw = decimal_at(self.lane.candles.open, k + 1)
+        self.exit_fill(trade, fill_ms, raw, Liquidity.TAKER, reason, marks)
         return k + 1
 
     @property
@@ -423,6 +426,6 @@ def simulate_fast(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol
                      run.stops.report())
 
 
-def _dec(values: FloatArray, k: int) -> Decimal:
+def decimal_at(values: FloatArray, k: int) -> Decimal:
     """Return ``values[k]`` as the engine path's lanes do (through repr)."""
     return Decimal(repr(values.item(k)))

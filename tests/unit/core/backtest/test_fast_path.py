@@ -116,15 +116,12 @@ def test_example_plugin_fast_equals_engine() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "reason"), [
-    ({"pairs": 2}, "more than one pair"),
     ({"allow_short": True}, "short entries"),
     ({"changes": True}, "risk settings changing"),
 ])
 def test_unsupported_configurations_run_the_engine_path_and_say_why(kwargs: dict[str, Any],
                                                                     reason: str) -> None:
     candles = {BTC: load("BTC_USDT-1h", 600)}
-    if kwargs.get("pairs"):
-        candles[ETH] = load("ETH_USDT-1h", 600)
     changes = ((int(candles[BTC].timestamp[300]), RiskConfig()),) if kwargs.get("changes") else ()
     settings = BacktestSettings("breakout", "1h", allow_short=bool(kwargs.get("allow_short")),
                                 risk_changes=changes)
