@@ -41,6 +41,20 @@ def test_backtest_resamples_a_finer_file_from_data_dir(tmp_path: Path,
     assert "· 4h" in capsys.readouterr().out
 
 
+def test_report_names_the_simulation_path_and_engine_path_forces_the_engine(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["backtest", "--strategy", "breakout", "--pairs", "BTC/USDT", "--timeframe", "1h",
+            "--from", "2023-01-01", "--to", "2023-04-01", "--quiet"]
+    assert main(args) == 0
+    fast = capsys.readouterr().out
+    assert main([*args, "--engine-path"]) == 0
+    engine = capsys.readouterr().out
+    assert "simulation: fast" in fast
+    assert "simulation: engine (asked for)" in engine
+    # the same run either way: only the simulation line differs
+    assert fast.replace("simulation: fast", "") == engine.replace("simulation: engine (asked for)", "")
+
+
 def test_detail_resolves_with_minute_candles(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["backtest", "--strategy", "bollinger_reversion", "--pairs", "BTC/USDT", "--timeframe", "15m",
                  "--detail", "1m", "--param", "regime_filter=false", "--quiet"])
