@@ -87,7 +87,7 @@ def guards_inert(cfg: RiskConfig, candle_ms: int) -> bool:
     and stop-streak limits (both counted per day) exceed the candles a day holds (each trade spans an
     entry candle and a later fill), and there are no cooldowns.
     """
-    per_day = -(-86_400_000 // candle_ms) + 1
+    per_day = -(-90_000_000 // candle_ms) + 1  # a trading day lasts up to 25 h (a DST change)
     return (cfg.max_drawdown_pct >= 1 and cfg.daily_loss_limit_pct >= 1 and cfg.max_trades_per_day > per_day
             and cfg.max_consecutive_stops > per_day and cfg.cooldown_minutes == 0
             and cfg.cooldown_after_loss_minutes == 0)

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from tests.unit.core.strategies.plugin_install import ensure_example_plugin
 from trader.config.sections import RiskConfig, TrailingConfig
 from trader.core.backtest.api import run_backtest
+from trader.core.backtest.fast import guards_inert
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.candles import CandleFrame
@@ -189,3 +190,17 @@ def test_random_candles_and_risk_fast_equals_engine_long(seed: int, vol: float, 
     fast, _ = both(create(name, BRISK[name]), {BTC: gbm(seed, 2000, vol, 0.01)}, "1h", RiskConfig(**risk),
                    slippage=slippage)
     assert fast.path == "fast" or "when the data ends" in fast.path
+
+
+@pytest.mark.parametrize(("change", "inert"), [
+    ({}, True),
+    ({"max_drawdown_pct": Decimal("0.99")}, False),
+    ({"daily_loss_limit_pct": Decimal("0.99")}, False),
+    ({"max_trades_per_day": 26}, False),  # 25 hourly candles in a day that changes clocks
+    ({"max_consecutive_stops": 26}, False),
+    ({"cooldown_minutes": 1}, False),
+    ({"cooldown_after_loss_minutes": 1}, False),
+])
+def test_risk_memory_is_left_out_only_when_no_guard_can_act(change: dict[str, Any], inert: bool) -> None:
+    assert guards_inert(INERT.model_copy(update={"max_trades_per_day": 27, "max_consecutive_stops": 27,
+                                                 **change}), 3_600_000) is inert
