@@ -60,3 +60,18 @@ def test_random_pairs_and_risk_fast_equals_engine(seed: int, vol: float, name: s
     config = RiskConfig(**{**risk, "max_open_positions": open_positions})
     fast, _ = both(create(name, BRISK[name]), candles, "1h", config)
     assert fast.path == "fast" or "when the data ends" in fast.path
+
+
+@pytest.mark.slow
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), vol=st.sampled_from([0.3, 0.8, 2.0]), name=st.sampled_from(sorted(BRISK)),
+       risk=risks, pairs=st.integers(2, 3), open_positions=st.integers(1, 3),
+       slippage=st.sampled_from(["0", "0.0005"]))
+def test_random_pairs_and_risk_fast_equals_engine_long(
+        seed: int, vol: float, name: str, risk: dict[str, Any], pairs: int, open_positions: int,
+        slippage: str) -> None:
+    symbols = (BTC, ETH, SOL)[:pairs]
+    candles = {s: gbm(seed + i, 1500, vol, 0.01) for i, s in enumerate(symbols)}
+    config = RiskConfig(**{**risk, "max_open_positions": open_positions})
+    fast, _ = both(create(name, BRISK[name]), candles, "1h", config, slippage=slippage)
+    assert fast.path == "fast" or "when the data ends" in fast.path
