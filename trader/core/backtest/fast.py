@@ -34,6 +34,7 @@ from trader.core.backtest.stops import StopLog
 from trader.core.backtest.timeline import Timeline
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.candles import CandleFrame, FloatArray, ms_to_datetime, timeframe_ms
+from trader.core.domain.entries import Approved, EntryRequest, Refused
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.market import MarketSpec
@@ -48,7 +49,6 @@ from trader.core.positions.state import Position, PositionStatus, Working, evolv
 from trader.core.positions.trailing import TrailParams
 from trader.core.risk import state as risk_state
 from trader.core.risk.check import check
-from trader.core.risk.decision import Approved, EntryRequest, Refused
 from trader.core.risk.state import RiskState
 from trader.core.sim.costs import FeeModel, Liquidity
 from trader.core.strategies.base import SignalFrame
@@ -71,6 +71,8 @@ def unsupported(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, 
         return "short entries"
     if settings.risk.max_positions_per_pair != 1:
         return "more than one position per pair"
+    if settings.risk.dca.enabled:
+        return "safety orders (DCA)"
     for market in markets.values():
         caps = market.capabilities
         if not (caps.native_stop and caps.oco):

@@ -37,6 +37,7 @@ from trader.core.backtest.stops import StopLog
 from trader.core.backtest.timeline import Timeline
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
+from trader.core.domain.entries import EntryRequest, Refused
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
@@ -50,7 +51,6 @@ from trader.core.positions.pnl import fee_split, price_gain
 from trader.core.positions.state import Position, PositionStatus, Working, evolve
 from trader.core.risk import state as risk_state
 from trader.core.risk.check import check
-from trader.core.risk.decision import EntryRequest, Refused
 from trader.core.risk.state import RiskState
 from trader.core.sim.costs import FeeModel, Liquidity
 from trader.core.strategies.base import SignalFrame

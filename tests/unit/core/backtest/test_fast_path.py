@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.core.strategies.plugin_install import ensure_example_plugin
-from trader.config.sections import RiskConfig, TrailingConfig
+from trader.config.sections import DcaConfig, RiskConfig, TrailingConfig
 from trader.core.backtest.api import run_backtest
 from trader.core.backtest.fast import guards_inert
 from trader.core.backtest.result import BacktestResult
@@ -37,6 +37,7 @@ BRISK: dict[str, dict[str, Any]] = {
     "breakout": {"regime_filter": False, "require_volume": False, "lookback": 10, "ema_fast": 5,
                  "ema_slow": 12},
     "bollinger_reversion": {"regime_filter": False, "confirm": "either", "bb_period": 10},
+    "mtf_momentum": {"trend_factor": 4, "trend_fast": 3, "trend_slow": 8, "rsi_entry": 55.0, "rsi_exit": 40.0},
 }
 INERT = RiskConfig(sizing="all_in", max_position_pct=Decimal("0.98"), cooldown_minutes=0,
                    cooldown_after_loss_minutes=0, max_trades_per_day=100_000, daily_loss_limit_pct=Decimal(1),
@@ -119,12 +120,17 @@ def test_example_plugin_fast_equals_engine() -> None:
 @pytest.mark.parametrize(("kwargs", "reason"), [
     ({"allow_short": True}, "short entries"),
     ({"changes": True}, "risk settings changing"),
+    ({"dca": True}, "safety orders (DCA)"),
 ])
 def test_unsupported_configurations_run_the_engine_path_and_say_why(kwargs: dict[str, Any],
                                                                     reason: str) -> None:
     candles = {BTC: load("BTC_USDT-1h", 600)}
     changes = ((int(candles[BTC].timestamp[300]), RiskConfig()),) if kwargs.get("changes") else ()
-    settings = BacktestSettings("breakout", "1h", allow_short=bool(kwargs.get("allow_short")),
+    risk = RiskConfig()
+    if kwargs.get("dca"):
+        risk = risk.model_copy(update={"dca": DcaConfig(safety_orders=2, step=Decimal("0.01"),
+                                                        stop=Decimal("0.05"))})
+    settings = BacktestSettings("breakout", "1h", risk=risk, allow_short=bool(kwargs.get("allow_short")),
                                 risk_changes=changes)
     result = run_backtest(create("breakout", BRISK["breakout"]), candles, settings)
     assert result.path.startswith("engine (") and reason in result.path
