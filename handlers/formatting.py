@@ -88,8 +88,17 @@ def position(p: PositionView, quote: str) -> str:
         f"Amount {qty(p.amount)} · Entry {price(p.entry_price)} → {price(p.current_price)}\n"
         f"PnL <b>{signed(p.pnl, quote)}</b> ({pct(p.pnl_fraction)})\n"
         f"Stop {price(p.stop_price)} ({e(p.protection.value)}{trail}) · TP {price(p.take_profit)}\n"
-        f"Opened {when(p.opened_at)}"
+        f"{_futures_line(p, quote)}Opened {when(p.opened_at)}"
     )
+
+
+def _futures_line(p: PositionView, quote: str) -> str:
+    """Return the perpetual swap's line (leverage, liquidation, funding), empty on spot."""
+    if not p.is_futures:
+        return ""
+    paid = "paid" if p.funding >= 0 else "received"
+    return (f"Leverage {qty(p.leverage)}x · Liquidation {price(p.liquidation_price)} · "
+            f"Funding {paid} {money(abs(p.funding), quote)}\n")
 
 
 def status(view: StatusView) -> str:

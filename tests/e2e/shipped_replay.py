@@ -33,6 +33,7 @@ from trader.config import (
 from trader.core.backtest.markets import default_market
 from trader.core.backtest.runner import BacktestSettings, compute_signals, simulate
 from trader.core.domain.candles import CandleFrame
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol
 from trader.core.positions.state import Position
 from trader.core.sim.costs import FeeModel, SlippageModel
@@ -54,6 +55,7 @@ class Case:
     params: dict[str, Any] = field(default_factory=dict)
     fee: Decimal = Decimal("0.001")
     slippage: Decimal = Decimal(0)
+    leverage: int | None = None  # set: a swap strategy that also shorts, at this leverage
 
 
 def trade_fields(p: Position) -> tuple[object, ...]:
@@ -65,7 +67,8 @@ def trade_fields(p: Position) -> tuple[object, ...]:
     """
     return (p.symbol, p.strategy, p.direction, p.status, p.opened_at, p.closed_at, p.exit_reason,
             p.requested_price, p.amount, p.entry_executed, p.filled, p.entry_price, p.exit_filled,
-            p.exit_price, p.fees, p.realised_pnl, p.initial_stop, p.take_profit, p.reason)
+            p.exit_price, p.fees, p.realised_pnl, p.initial_stop, p.take_profit, p.reason, p.leverage,
+            p.funding)
 
 
 def assert_same_trades(expected: list[Position], got: list[Position]) -> None:
@@ -82,8 +85,10 @@ def assert_same_trades(expected: list[Position], got: list[Position]) -> None:
 def backtest_positions(case: Case) -> list[Position]:
     """Return the finished positions of the backtest (as `tradebot backtest` runs it, no --from)."""
     strategy = create(case.strategy, case.params)
+    futures = None if case.leverage is None else FuturesTerms(Decimal(case.leverage))
     settings = BacktestSettings(strategy.name, case.timeframe, risk=case.risk,
-                                fees=FeeModel.flat(case.fee), slippage=SlippageModel(case.slippage))
+                                fees=FeeModel.flat(case.fee), slippage=SlippageModel(case.slippage),
+                                allow_short=futures is not None, futures=futures)
     # what backtest.api.run_backtest does without trade_from_ms, keeping the positions themselves
     markets = {s: default_market(s, float(f.close[0])) for s, f in case.frames.items()}
     run = simulate(compute_signals(strategy, case.frames), case.frames, markets, settings)
@@ -160,8 +165,9 @@ async def run_shipped_replay(frames: Mapping[Symbol, CandleFrame], timeframe: st
 
 async def replay_positions(case: Case, workdir: Path, template: Path | None = None) -> list[Position]:
     """Return the finished positions of the shipped replay runtime over ``case``'s candles."""
+    swap = {} if case.leverage is None else {"market": "swap", "allow_short": True, "leverage": case.leverage}
     run = await run_shipped_replay(case.frames, case.timeframe, case.risk,
-                                   (StrategyEntry(name=case.strategy, params=case.params),), workdir,
+                                   (StrategyEntry(name=case.strategy, params=case.params, **swap),), workdir,
                                    fee=case.fee, slippage=case.slippage, template=template)
     assert run.unfinished == [], "the replay closes what is open at the end of the data"
     return run.finished

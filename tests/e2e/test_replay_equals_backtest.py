@@ -19,7 +19,7 @@ import pytest
 from tests.e2e.shipped_replay import Case, assert_same_trades, backtest_positions, replay_positions
 from trader.config import DcaConfig, RiskConfig, TrailingConfig
 from trader.core.domain.candles import CandleFrame, datetime_to_ms
-from trader.core.domain.enums import ExitReason
+from trader.core.domain.enums import Direction, ExitReason
 from trader.core.domain.ids import Symbol
 
 SAMPLE = Path(__file__).resolve().parents[2] / "trader" / "data" / "sample"
@@ -78,6 +78,18 @@ async def test_replay_makes_the_backtest_trades_on_1h(tmp_path: Path, strategy: 
     expected = await assert_replay_equals_backtest(Case(strategy, hourly(), "1h", RISK, PARAMS[strategy]),
                                                    tmp_path)
     assert len(expected) >= 10 and {p.symbol for p in expected} == {BTC, ETH}
+
+
+@pytest.mark.parametrize("strategy", ["breakout", "bollinger_reversion"])
+async def test_replay_makes_the_backtest_trades_of_a_leveraged_short_strategy(tmp_path: Path,
+                                                                             strategy: str) -> None:
+    case = Case(strategy, hourly(), "1h", TRAILING, PARAMS[strategy], leverage=3)
+    expected = await assert_replay_equals_backtest(case, tmp_path)
+    shorts = [p for p in expected if p.direction is Direction.SHORT]
+    assert len(shorts) >= 5 and all(p.leverage == 3 for p in expected)
+    assert any(p.exit_reason is ExitReason.TRAILING_STOP for p in shorts)
+    assert all(p.initial_stop is not None and p.entry_price is not None and p.initial_stop > p.entry_price
+               for p in shorts)
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,10 +24,12 @@ from trader.core.domain.candles import (
     ms_to_datetime,
     timeframe_ms,
 )
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import ArgError, DataError
 
 if TYPE_CHECKING:
+    from trader.config import Settings
     from trader.core.backtest.result import BacktestResult
     from trader.ports.store import BacktestRun
 
@@ -34,7 +37,8 @@ SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 USAGE = ("tradebot backtest --strategy NAME --pairs BTC/USDT[,ETH/USDT] --timeframe 1h "
          "[--from YYYY-MM-DD] [--to YYYY-MM-DD] [--param name=value ...] [--detail 1m] "
          "[--data-dir DIR | --source store] [--csv FILE] [--json FILE] [--png FILE] [--png-trades FILE] "
-         "[--save]")
+         "[--short] [--leverage N] [--funding-dir DIR] [--save]")
+MAX_LEVERAGE = 125
 _TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "12h", "1d", "1w")
 _PROGRESS_MIN_CANDLES = 100_000
 
@@ -65,6 +69,14 @@ def register(sub: Any) -> None:
     p.add_argument("--png-trades", type=Path, metavar="FILE",
                    help="write the candles with every entry and exit as PNG (one file per pair: "
                         "FILE-BASE_QUOTE.png when several)")
+    p.add_argument("--short", action="store_true",
+                   help="trade each pair's linear perpetual and take short signals too (default: as the "
+                        "strategy is configured)")
+    p.add_argument("--leverage", type=int, metavar="N",
+                   help="trade the perpetuals at N x (margin, liquidation check); default: as configured")
+    p.add_argument("--funding-dir", type=Path, metavar="DIR",
+                   help="charge perpetuals the funding rates in DIR/BASE_QUOTE-funding.csv "
+                        "(`tradebot data fetch --funding`)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine-path", action="store_true",
                    help="simulate through the engine's step at every event, not the fast path "
@@ -73,6 +85,7 @@ def register(sub: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
+    from trader.cli.funding_files import read_funding
     from trader.config import load_settings
     from trader.core.backtest.api import run_backtest
     from trader.core.backtest.report import result_json, text_report, trades_csv
@@ -100,6 +113,10 @@ async def _run(args: argparse.Namespace) -> int:
     settings_of_run = run_settings(settings.backtest, settings.risk, strategy.name, timeframe,
                                    split_symbol(pairs[0])[1], balance=args.balance, fee=args.fee,
                                    slippage=args.slippage)
+    allow_short, futures = _swap_terms(args, settings)
+    if futures is not None:
+        funding = read_funding(args.funding_dir, pairs) if args.funding_dir else {}
+        settings_of_run = replace(settings_of_run, allow_short=allow_short, futures=futures, funding=funding)
     with _progress(sum(len(c) for c in candles.values()), args.quiet) as progress:
         result = run_backtest(strategy, candles, settings_of_run, detail=detail, trade_from_ms=first_ms,
                               progress=progress, engine_path=args.engine_path)
@@ -120,6 +137,21 @@ async def _run(args: argparse.Namespace) -> int:
         run_id = await _save(settings, run_record(result, kpis, datetime.now(UTC)))
         print(f"stored as backtest run {run_id}")
     return 0
+
+
+def _swap_terms(args: argparse.Namespace, settings: Settings) -> tuple[bool, FuturesTerms | None]:
+    """Return (shorts allowed, perpetual terms) from the flags, else from the strategy's configuration."""
+    entry = next((e for e in settings.strategies if e.name == args.strategy), None)
+    configured = entry is not None and entry.market == "swap"
+    leverage = args.leverage if args.leverage is not None else (entry.leverage if configured and entry else 1)
+    if leverage < 1 or leverage > MAX_LEVERAGE:
+        raise ArgError(f"--leverage must be 1..{MAX_LEVERAGE}, got {leverage}", USAGE)
+    swap = args.short or args.leverage is not None or configured
+    if not swap:
+        return False, None
+    allow_short = args.short or (configured and entry is not None and entry.allow_short)
+    margin_mode = entry.margin_mode if configured and entry is not None else "isolated"
+    return allow_short, FuturesTerms(Decimal(leverage), margin_mode)
 
 
 def _write_trade_charts(path: Path, result: BacktestResult, candles: dict[Symbol, CandleFrame]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,11 @@ def register(sub: Any) -> None:
     fetch.add_argument("--until", type=_day, help="UTC date, YYYY-MM-DD (default: now)")
     fetch.add_argument("--fill-gaps", action="store_true",
                        help="also request every gap inside the stored series (outages stay gaps)")
+    fetch.add_argument("--funding", action="store_true",
+                       help="fetch each pair's perpetual funding-rate history instead of candles, as "
+                            "BASE_QUOTE-funding.csv files in --out (`tradebot backtest --funding-dir`)")
+    fetch.add_argument("--out", type=Path, default=Path("data") / "funding",
+                       help="folder of the funding-rate files (default: ./data/funding)")
     fetch.set_defaults(func=_fetch)
     listing = inner.add_parser("list", help="stored series with first/last candle, count and gaps")
     listing.add_argument("--gaps", action="store_true", help="print every gap")
@@ -82,6 +87,8 @@ async def _import_samples(args: argparse.Namespace) -> int:
 async def _fetch(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     config = settings.exchange.model_copy(update={"name": args.exchange or settings.exchange.name})
+    if args.funding:
+        return await _fetch_funding(args, offline.public_perpetuals(config))
     venue = offline.public_venue(config)
     try:
         async with market_data(settings) as service:
@@ -92,6 +99,31 @@ async def _fetch(args: argparse.Namespace) -> int:
                 older = f" ({r.backfilled:,} before the stored series)" if r.backfilled else ""
                 print(f"{config.name} {r.symbol} {r.timeframe}: {r.rows:,} candles{older} in {r.pages} "
                       f"requests from {_when(r.start_ms)}; last stored {last}")
+    finally:
+        await venue.close()
+    return 0
+
+
+async def _fetch_funding(args: argparse.Namespace, venue: Any) -> int:
+    """Page through each pair's funding-rate history from --since and write it as CSV."""
+    from trader.cli.funding_files import write_funding_csv
+    from trader.core.domain.futures import swap_symbol
+
+    until = args.until or datetime.now(UTC)
+    try:
+        await venue.markets()
+        for pair in args.pair:
+            rows: list[tuple[datetime, Any]] = []
+            since, pages = args.since, 0
+            while since < until:
+                page = [r for r in await venue.funding_rates(swap_symbol(pair), since) if r[0] < until]
+                pages += 1
+                if not page or (rows and page[-1][0] <= rows[-1][0]):
+                    break
+                rows += [r for r in page if not rows or r[0] > rows[-1][0]]
+                since = page[-1][0] + timedelta(milliseconds=1)
+            path = write_funding_csv(args.out, pair, rows)
+            print(f"{pair} funding: {len(rows):,} rates in {pages} requests -> {path}")
     finally:
         await venue.close()
     return 0

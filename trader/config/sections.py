@@ -142,6 +142,8 @@ class RiskConfig(Section):
     max_drawdown_pct: PositiveFraction = Decimal("0.25")
     max_consecutive_stops: Annotated[int, Field(ge=1)] = 4
     default_stop_pct: PositiveFraction = Decimal("0.02")
+    # Futures: the stop must sit at least this fraction of the entry price inside the liquidation price.
+    liquidation_buffer: PositiveFraction = Decimal("0.01")
     timezone: str = "UTC"
     trailing: TrailingConfig = TrailingConfig()
     dca: DcaConfig = DcaConfig()  # adds are capped by max_position_pct and max_exposure_pct
@@ -165,8 +167,21 @@ class StrategyEntry(Section):
     params: dict[str, Any] = Field(default_factory=dict)
     pairs: tuple[str, ...] | None = None  # None: the exchange section's pairs
     timeframe: str | None = None
+    market: Literal["spot", "swap"] = "spot"  # swap: the pair's linear (USDT-margined) perpetual
+    allow_short: bool = False  # enter shorts on the strategy's short signals (swap only)
+    leverage: Annotated[int, Field(ge=1, le=125)] = 1  # swap only; checked against the venue's limit
+    margin_mode: Literal["isolated", "cross"] = "isolated"
 
     _known_timeframe = field_validator("timeframe")(_timeframe)
+
+    @model_validator(mode="after")
+    def _spot_is_long_only(self) -> StrategyEntry:
+        # Spot cannot be sold short or bought on margin here: say so at start-up, not at the first trade.
+        if self.market == "spot" and self.allow_short:
+            raise ValueError(f"{self.name}: allow_short needs market = \"swap\" (spot cannot be shorted)")
+        if self.market == "spot" and self.leverage != 1:
+            raise ValueError(f"{self.name}: leverage {self.leverage} needs market = \"swap\" (spot is 1x)")
+        return self
 
 
 class TelegramUser(Section):

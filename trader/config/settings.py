@@ -13,7 +13,7 @@ import re
 import types
 import typing
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
@@ -94,7 +94,28 @@ class Settings(BaseSettings):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"each strategy may be listed once: {', '.join(twice)} appears twice")
+        # One service trades one wallet: the spot account or the USDT-margined futures account.
+        if len({e.market for e in v}) > 1:
+            raise ValueError("all strategies of one service trade the same market type (spot or swap); "
+                             "run a second service for the other")
         return v
+
+    @property
+    def market_type(self) -> Literal["spot", "swap"]:
+        """Return what the service's pairs refer to: spot markets or their linear perpetuals."""
+        return self.strategies[0].market
+
+    @model_validator(mode="after")
+    def _one_leverage_per_pair(self) -> Settings:
+        # The venue holds one leverage and margin mode per perpetual, whichever strategy trades it.
+        seen: dict[str, tuple[str, int, str]] = {}
+        for entry in self.strategies:
+            for pair in entry.pairs or self.exchange.pairs:
+                first = seen.setdefault(pair, (entry.name, entry.leverage, entry.margin_mode))
+                if entry.market == "swap" and first[1:] != (entry.leverage, entry.margin_mode):
+                    raise ValueError(f"{pair}: {first[0]} trades it at {first[1]}x {first[2]}, {entry.name} "
+                                     f"at {entry.leverage}x {entry.margin_mode}; the venue holds one setting")
+        return self
 
     @model_validator(mode="after")
     def _encrypted_backups_need_a_key(self) -> Settings:

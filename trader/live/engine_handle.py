@@ -8,11 +8,14 @@ tick in flight finishes with the old parameters and the next one uses the new on
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import cast
 
-from trader.config.sections import ExchangeConfig
+from trader.config.sections import ExchangeConfig, StrategyEntry
+from trader.core.domain.futures import StrategyTrading
 from trader.core.errors import ConfigError, StrategyError
 from trader.core.strategies import registry as strategy_registry
 from trader.core.strategies.base import Strategy
@@ -56,6 +59,16 @@ def build_strategies(book: ParameterBook) -> dict[str, Strategy]:
     return built
 
 
+def strategy_trading(entries: Iterable[StrategyEntry]) -> dict[str, StrategyTrading]:
+    """Return how each configured strategy trades: shorts, market type, leverage, margin mode.
+
+    Strategies name pairs ('BTC/USDT') whatever the market type: with swap strategies the exchange
+    adapter trades each pair's linear perpetual, so candles, positions and backtests keep one symbol.
+    """
+    return {e.name: StrategyTrading(e.allow_short, e.market == "swap", Decimal(e.leverage), e.margin_mode)
+            for e in entries}
+
+
 class LiveEngine:
     """Holds the current TradingService; implements ``services.control.EngineHandle``."""
 
@@ -66,7 +79,8 @@ class LiveEngine:
         self._exchange = exchange
         self._config = exchange_config
         self._book = book
-        options = EngineOptions(book.risk, tp_swap_distance=exchange_config.tp_swap_distance)
+        options = EngineOptions(book.risk, tp_swap_distance=exchange_config.tp_swap_distance,
+                                trading=strategy_trading(book.strategies))
         self._trading = TradingService(exchange, uow_factory, clock, options, build_strategies(book),
                                        alerts=alerts, metrics=metrics)
         runner = self._trading.runner
@@ -90,7 +104,8 @@ class LiveEngine:
         """Use the book's current risk section and strategy parameters from the next tick on."""
         strategies = build_strategies(self._book)  # first, so a failure changes nothing
         runner = self._trading.runner
-        runner.options = replace(runner.options, risk=self._book.risk)
+        runner.options = replace(runner.options, risk=self._book.risk,
+                                 trading=strategy_trading(self._book.strategies))
         self._trading.use_strategies(strategies)
         logger.info("parameters applied to the running engine")
 

@@ -29,6 +29,7 @@ from trader.config.sections import RiskConfig
 from trader.core.domain.alerts import Alert
 from trader.core.domain.commands import PlaceOrder, ReplaceStop
 from trader.core.domain.enums import ExitReason
+from trader.core.domain.futures import StrategyTrading
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.engine.actions import ControlAction
@@ -63,11 +64,16 @@ MAX_ROUNDS = 6  # step -> execute -> step rounds per cycle (entry fill -> stop p
 
 @dataclass(frozen=True, slots=True)
 class EngineOptions:
-    """The engine settings the services share: risk section, shorting, take-profit swap distance."""
+    """The engine settings the services share: risk section, shorting, take-profit swap distance.
+
+    ``trading`` says per strategy whether it shorts and, on perpetual swaps, with which leverage and
+    margin mode; ``allow_short`` lets every strategy short (tests and tools).
+    """
 
     risk: RiskConfig
     allow_short: bool = False
     tp_swap_distance: Decimal = Decimal("0.005")
+    trading: Mapping[str, StrategyTrading] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,9 +143,13 @@ class EngineRunner:
 
     def config(self, strategy: str, markets: Mapping[Symbol, MarketSpec]) -> EngineConfig:
         """Return the EngineConfig ``step`` runs with for ``strategy``."""
+        trading = self.options.trading.get(strategy, StrategyTrading())
+        if trading.swap:
+            markets = {symbol: trading.market_for(market) for symbol, market in markets.items()}
         return EngineConfig(strategy, self.options.risk, markets,
                             tp_swap_distance=self.options.tp_swap_distance,
-                            allow_short=self.options.allow_short, venue_down=self.entry_gate())
+                            allow_short=self.options.allow_short or trading.allow_short,
+                            venue_down=self.entry_gate())
 
     # ── one cycle ───────────────────────────────────────────────────────────────────────────
     async def cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, *, manual: bool = False,

@@ -277,7 +277,9 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         if mode == "live":
             await claim_account(uow, settings.exchange, wall)
         venue = VenueWatch(stale_after=_stale_after(settings))
-        exchange = WatchedExchange(await build_exchange(settings.exchange, clock, uow_factory=uow), venue)
+        swap = settings.market_type == "swap"
+        exchange = WatchedExchange(await build_exchange(settings.exchange, clock, uow_factory=uow, swap=swap),
+                                   venue)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
@@ -368,11 +370,12 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
     frames = await load_frames(uow, market_data, config.name, pairs, feed)
     built = build_strategies(book)
     strategies = list(built.values())
-    data = await replay_data(uow, frames, feed, strategies)
+    shorts = any(e.allow_short for e in entries.values())
+    data = await replay_data(uow, frames, feed, strategies, shorts=shorts)
     clock = SimClock(datetime.fromtimestamp(data.start_ms / 1000, tz=UTC))
     warmup = max(s.required_history * timeframe_ms(timeframes[name]) // timeframe_ms(feed)
                  for name, s in built.items()) + 10
-    paper = await build_replay_exchange(config, uow, clock, data, warmup)
+    paper = await build_replay_exchange(config, uow, clock, data, warmup, swap=settings.market_type == "swap")
     engine = LiveEngine(paper, uow, clock, config, book, alerts, live_prices=False, metrics=metrics)
     speed = options.speed or config.replay_speed
     driver = ReplayDriver(paper, clock, data, engine, uow, speed=speed, monitor=engine.monitor.run_once)

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from trader.adapters.ops.log_setup import redact as redact  # noqa: PLC0414 - the CLI's output redactor
 from trader.adapters.ops.secret_store import SECRET_FIELDS as SECRET_FIELDS  # noqa: PLC0414 - re-exported
@@ -63,6 +63,13 @@ def public_venue(config: ExchangeConfig) -> Exchange:
     from trader.adapters.exchange.ccxt_venue import CcxtExchange
 
     return CcxtExchange(config, public_only=True)
+
+
+def public_perpetuals(config: ExchangeConfig) -> Any:
+    """Return a key-less client of the venue's linear perpetuals (funding rates); close it after use."""
+    from trader.adapters.exchange.ccxt_venue import CcxtExchange
+
+    return CcxtExchange(config, public_only=True, swap=True)
 
 
 def chart_renderer() -> ChartRenderer:

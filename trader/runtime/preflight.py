@@ -1,5 +1,7 @@
 """What a start needs beyond a valid settings model: registered strategies with valid parameters, a
-venue with a sandbox when ``exchange.demo`` is set, and a writable log file. ``tradebot config check``
+venue that trades linear perpetuals for a ``market = "swap"`` strategy (leverage is checked against the
+market's limit when the markets load), a venue with a sandbox when ``exchange.demo`` is set, and a
+writable log file. ``tradebot config check``
 and ``tradebot run`` (through ``build_runtime``) both call ``check_runnable``, so the check accepts
 exactly what a start accepts.
 """
@@ -9,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from trader.adapters.exchange.client import demo_refusal, has_sandbox
+from trader.adapters.exchange.client import SWAP_VENUES, demo_refusal, has_sandbox
 from trader.config import Settings
 from trader.core.errors import ConfigError, StrategyError
 from trader.core.strategies.registry import default_registry
@@ -24,6 +26,12 @@ def runnable_problems(settings: Settings) -> list[str]:
             registry.create(entry.name, entry.params)
         except StrategyError as exc:
             problems.append(f"strategies.{i} ({entry.name}): {exc}")
+        if entry.market == "swap" and settings.exchange.mode == "live":
+            problems.append(f"strategies.{i} ({entry.name}): live trading of perpetuals is not built yet "
+                            "(docs/futures.md); run it in paper mode or as a replay")
+        if entry.market == "swap" and settings.exchange.name not in SWAP_VENUES:
+            problems.append(f"strategies.{i} ({entry.name}): market = \"swap\" is supported on "
+                            f"{', '.join(sorted(SWAP_VENUES))}, not {settings.exchange.name}")
     if settings.exchange.demo and not has_sandbox(settings.exchange.name):
         problems.append(demo_refusal(settings.exchange.name) + " (env TRADER_EXCHANGE__DEMO)")
     if settings.logging.file is not None:

@@ -32,7 +32,7 @@ import numpy as np
 
 from trader.adapters.exchange import PaperCosts, PaperExchange, PaperStateStore
 from trader.config.sections import ExchangeConfig
-from trader.core.backtest.markets import default_market
+from trader.core.backtest.markets import as_swap, default_market
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.core.domain.enums import ExitReason
 from trader.core.domain.ids import Symbol
@@ -88,11 +88,12 @@ async def load_frames(uow_factory: UnitOfWorkFactory, market_data: MarketDataSer
 
 
 def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[Strategy],
-                   lead: int = LEAD_CANDLES) -> int:
+                   lead: int = LEAD_CANDLES, *, shorts: bool = False) -> int:
     """Return the open time to start replaying at: ``lead`` candles before the first entry signal.
 
     Signals are computed over each pair's whole stored history and counted from its first candle,
     the way ``backtest.lanes`` picks entry candidates, so the replay skips no signal the backtest takes.
+    ``shorts``: short entry signals count too (a strategy with ``allow_short``).
     """
     best: int | None = None
     for frame in frames.values():
@@ -100,7 +101,10 @@ def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[St
             continue
         for strategy in strategies:
             signals = strategy.compute(frame)
-            entries = np.flatnonzero(signals.enter_long & ~signals.exit_long)  # the engine trades long only
+            wanted = signals.enter_long & ~signals.exit_long
+            if shorts:
+                wanted = wanted | (signals.enter_short & ~signals.exit_short)
+            entries = np.flatnonzero(wanted)
             if len(entries):
                 at = int(frame.timestamp[max(0, int(entries[0]) - lead)])
                 best = at if best is None else min(best, at)
@@ -112,19 +116,25 @@ def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[St
 
 
 async def replay_data(uow_factory: UnitOfWorkFactory, frames: Mapping[Symbol, CandleFrame], timeframe: str,
-                      strategies: Sequence[Strategy]) -> ReplayData:
+                      strategies: Sequence[Strategy], *, shorts: bool = False) -> ReplayData:
     """Return the frames and the start: the stored cursor when resuming, else before the first signal."""
     async with uow_factory() as uow:
         cursor = await uow.replay.get()
     if cursor is not None and cursor.timeframe == timeframe:
         return ReplayData(timeframe, frames, cursor.next_ms, resumed=True)
-    return ReplayData(timeframe, frames, first_entry_ms(frames, strategies), resumed=False)
+    return ReplayData(timeframe, frames, first_entry_ms(frames, strategies, shorts=shorts), resumed=False)
 
 
 async def build_replay_exchange(config: ExchangeConfig, uow_factory: UnitOfWorkFactory, clock: SimClock,
-                                data: ReplayData, warmup: int) -> PaperExchange:
-    """Return the paper exchange fed with the warm-up candles, then restored from the store if saved."""
+                                data: ReplayData, warmup: int, *, swap: bool = False) -> PaperExchange:
+    """Return the paper exchange fed with the warm-up candles, then restored from the store if saved.
+
+    ``swap``: the pairs are simulated as linear perpetuals (margin, shorts), as ``tradebot backtest``
+    does for a swap strategy; each strategy's leverage is applied by the engine.
+    """
     markets = [default_market(s, float(f.close[0])) for s, f in data.frames.items()]
+    if swap:
+        markets = [as_swap(m) for m in markets]
     store = PaperStateStore(uow_factory, clock, key=PAPER_KEY)
     paper = PaperExchange(markets, quote=config.quote_currency,
                           balances={config.quote_currency: Decimal(config.paper_start_balance)},

@@ -79,6 +79,14 @@ class PositionView:
     opened_at: datetime
     strategy: str = ""
     trailing_distance: Decimal | None = None  # fraction, when trailing is configured
+    leverage: Decimal = Decimal(1)  # above 1 only on a perpetual swap
+    liquidation_price: Decimal | None = None  # perpetual swaps: where the venue would close it
+    funding: Decimal = Decimal(0)  # perpetual swaps: funding paid so far (negative: received)
+
+    @property
+    def is_futures(self) -> bool:
+        """Return True when the position is on a perpetual swap (leverage, liquidation or funding known)."""
+        return self.leverage != 1 or self.liquidation_price is not None or self.funding != 0
 
 
 @dataclass(frozen=True, slots=True)

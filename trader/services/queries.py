@@ -20,7 +20,7 @@ from trader import __version__
 from trader.core.domain.enums import Mode, TradingState
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.domain.money import ZERO
-from trader.core.positions.pnl import cost_basis, unrealised_pnl
+from trader.core.positions.pnl import cost_basis, position_liquidation, unrealised_pnl
 from trader.core.positions.state import Position, PositionStatus
 from trader.core.risk.breaker import Breaker
 from trader.core.risk.state import RiskState
@@ -107,7 +107,17 @@ class LiveQueryService:
             take_profit=position.take_profit, trailing_active=trailing is not None,
             protection=position.protection, opened_at=position.opened_at or position.created_at
             or self._clock.now(), strategy=position.strategy, trailing_distance=trailing,
+            leverage=position.leverage, liquidation_price=await self._liquidation(position),
+            funding=position.funding,
         )
+
+    async def _liquidation(self, position: Position) -> Decimal | None:
+        try:
+            market = await asyncio.wait_for(self._exchange.market(position.symbol), PRICE_TIMEOUT)
+        except Exception as exc:  # shown as unknown; the view still answers
+            logger.warning("no market for %s: %s", position.symbol, exc)
+            return None
+        return position_liquidation(position, market.futures)
 
     async def positions(self) -> tuple[PositionView, ...]:
         """Return the active positions, oldest first, marked at the last price."""

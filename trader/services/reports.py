@@ -68,7 +68,8 @@ def trade_record(position: Position) -> TradeRecord:
     return TradeRecord(position.symbol, position.strategy, position.direction, opened, max(closed, opened),
                        position.entry_price or ZERO, position.exit_price or ZERO, position.filled,
                        position.fees, position.realised_pnl, str(position.exit_reason or ""),
-                       position.confidence, str(position.id))
+                       position.confidence, str(position.id), leverage=position.leverage,
+                       funding=position.funding)
 
 
 def trade_view(record: TradeRecord) -> TradeView:

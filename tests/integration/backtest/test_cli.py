@@ -69,6 +69,7 @@ def test_detail_resolves_with_minute_candles(capsys: pytest.CaptureFixture[str])
     (["--detail", "4h"], "must be finer"),
     (["--param", "lookback"], "is not NAME=VALUE"),
     (["--param", "lookback=abc"], "lookback"),
+    (["--leverage", "200"], "--leverage must be 1..125, got 200"),
 ])
 def test_bad_input_is_a_clear_error(args: list[str], message: str,
                                     capsys: pytest.CaptureFixture[str]) -> None:
@@ -132,3 +133,16 @@ def test_dispatcher_imports_only_the_named_command_module() -> None:
     assert _command_module(["--config", "x.toml", "backtest", "--strategy", "b"]) == "trader.cli.backtest_cmd"
     assert _command_module(["tax", "export"]) is None  # not <command>_cmd: every module is registered
     assert _command_module(["--help"]) is None
+
+
+def test_short_backtest_on_leveraged_perpetuals_trades_both_directions(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["backtest", "--strategy", "bollinger_reversion", "--pairs", "BTC/USDT,ETH/USDT",
+                 "--timeframe", "1h", "--from", "2023-01-01", "--to", "2023-07-01",
+                 "--short", "--leverage", "3", "--json", str(tmp_path / "r.json"), "--quiet"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "linear perpetuals at 3x isolated margin, longs and shorts" in out
+    trades = json.loads((tmp_path / "r.json").read_text())["trades"]
+    assert {t["direction"] for t in trades} == {"long", "short"}
+    assert {t["leverage"] for t in trades} == {"3"} and {t["funding"] for t in trades} == {"0"}

@@ -114,3 +114,32 @@ async def test_backup_during_an_open_write_copies_only_committed_data(tmp_path: 
     finally:
         await db.dispose()
     assert candles_in(tmp_path / "copy.db") == 4
+
+
+def test_fetch_funding_rates_then_backtest_a_short_strategy_with_them(
+        workdir: Path, fake_exchange: FakeExchange, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from decimal import Decimal
+
+    start = int(datetime(2023, 1, 1, tzinfo=UTC).timestamp() * 1000)
+    eight_hours = 8 * 3_600_000
+    fake_exchange.futures.funding_rates["BTCUSDT"] = [(start + i * eight_hours, Decimal("0.0003"))
+                                                      for i in range(3 * 181)]
+    monkeypatch.setenv("TRADER_EXCHANGE__API_BASE_URL", fake_exchange.base_url)
+    assert main(["data", "fetch", "--funding", "--pair", "BTC/USDT", "--since", "2023-01-01",
+                 "--until", "2023-07-01", "--out", "funding"]) == 0
+    out = capsys.readouterr().out
+    assert "BTC/USDT funding: 543 rates in 2 requests -> funding/BTC_USDT-funding.csv" in out
+    assert "GET /fapi/v1/fundingRate" in fake_exchange.requests
+    lines = (workdir / "funding" / "BTC_USDT-funding.csv").read_text().splitlines()
+    assert lines[:2] == ["time,rate", "2023-01-01T00:00:00+00:00,0.0003"] and len(lines) == 544
+    backtest = ["backtest", "--strategy", "bollinger_reversion", "--pairs", "BTC/USDT", "--timeframe", "1h",
+                "--from", "2023-01-01", "--to", "2023-07-01", "--short", "--leverage", "3", "--quiet"]
+    assert main([*backtest, "--funding-dir", "funding"]) == 0
+    charged = capsys.readouterr().out
+    assert "funding: charged at each funding time from the rate history: BTC/USDT" in charged
+    assert main(backtest) == 0
+    free = capsys.readouterr().out
+    assert "no funding-rate history given" in free
+    equity = [line for line in (charged, free) for line in line.splitlines() if line.startswith("Equity")]
+    assert equity[0] != equity[1]  # the funding moved the result

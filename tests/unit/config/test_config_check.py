@@ -18,6 +18,18 @@ BAD = [
     ("TRADER_STRATEGIES", '[{"name": "breakout", "timeframe": "7x"}]', "unknown timeframe '7x'"),
     ("TRADER_STRATEGIES", '[{"name": "breakot"}]', "unknown strategy 'breakot'; did you mean 'breakout'?"),
     ("TRADER_STRATEGIES", '[{"name": "breakout", "params": {"lookbak": 3}}]', "unknown parameter(s)"),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "allow_short": true}]',
+     'allow_short needs market = "swap" (spot cannot be shorted)'),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "leverage": 3}]', 'leverage 3 needs market = "swap"'),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap", "leverage": 200}]',
+     "less than or equal to 125"),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap", "margin_mode": "portfolio"}]',
+     "'isolated' or 'cross'"),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap"}, {"name": "bollinger_reversion"}]',
+     "all strategies of one service trade the same market type"),
+    ("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap", "leverage": 2}, '
+                          '{"name": "bollinger_reversion", "market": "swap", "leverage": 3}]',
+     "BTC/USDT: breakout trades it at 2x isolated, bollinger_reversion at 3x isolated"),
     ("TRADER_LOGGING__FILE", "{file}/logs/bot.log", "is a file, not a folder"),
     ("TRADER_RISKK__MAX_OPEN_POSITIONS", "3",
      "no section named 'riskk' (did you mean TRADER_RISK__MAX_OPEN_POSITIONS?)"),
@@ -53,6 +65,21 @@ def test_config_check_and_run_refuse_the_same_setting_with_the_same_line(
 def test_a_good_configuration_passes_the_check(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check"]) == 0
     assert "config OK" in capsys.readouterr().out
+
+
+def test_a_leveraged_short_strategy_passes_on_a_swap_venue_and_not_on_kraken(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap", "allow_short": true, '
+                                            '"leverage": 3}]')
+    assert main(["config", "check"]) == 0
+    assert "config OK" in capsys.readouterr().out
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "kraken")
+    assert main(["config", "check"]) == 2
+    assert 'market = "swap" is supported on binance, bybit, okx, not kraken' in capsys.readouterr().err
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "binance")
+    monkeypatch.setenv("TRADER_EXCHANGE__MODE", "live")
+    assert main(["config", "check"]) == 2
+    assert "live trading of perpetuals is not built yet" in capsys.readouterr().err
 
 
 def test_unknown_names_only_concern_our_prefix_and_skip_the_test_suites_variables() -> None:

@@ -128,3 +128,21 @@ def test_health_shows_the_venue_breaker_and_since_when() -> None:
     assert "venue breaker <b>closed</b>" in up and "paused" not in up
     replay = formatting.health(HealthView(TradingState.ACTIVE, Mode.PAPER, True, True, True, None, 60.0, 0))
     assert "breaker" not in replay
+
+
+def test_a_leveraged_short_shows_direction_leverage_liquidation_and_funding() -> None:
+    from trader.core.domain.enums import ProtectionKind
+    from trader.services.dto import PositionView
+
+    spot = PositionView("P1", "BTC/USDT", Direction.LONG, Decimal("0.1"), Decimal(60_000), Decimal(61_000),
+                        Decimal(100), Decimal("0.016"), Decimal(58_800), None, False, ProtectionKind.NATIVE,
+                        datetime(2024, 7, 1, tzinfo=UTC))
+    short = PositionView("P2", "BTC/USDT", Direction.SHORT, Decimal("0.1"), Decimal(60_000), Decimal(59_000),
+                         Decimal(100), Decimal("0.016"), Decimal(61_200), None, False, ProtectionKind.NATIVE,
+                         datetime(2024, 7, 1, tzinfo=UTC), leverage=Decimal(5),
+                         liquidation_price=Decimal("71713.5"), funding=Decimal("-1.25"))
+    assert "Leverage" not in formatting.position(spot, "USDT")
+    text = formatting.position(short, "USDT")
+    assert html_problem(text) is None
+    assert "BTC/USDT</b> short" in text
+    assert "Leverage 5x · Liquidation 71,713.50 · Funding received 1.25 USDT" in text

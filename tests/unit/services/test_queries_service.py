@@ -34,6 +34,7 @@ async def test_status_and_positions_show_the_open_position_marked_at_the_last_pr
     assert view.current_price is not None and view.stop_price == position.stop_price
     expected = (view.current_price - view.entry_price) * view.amount
     assert view.pnl == expected
+    assert not view.is_futures and view.liquidation_price is None  # spot: no leverage, no liquidation
 
 
 async def test_status_names_why_trading_is_paused(live_runtime: LiveRuntime) -> None:

@@ -9,6 +9,7 @@ from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.adapters.exchange.paper_store import PaperStateStore
 from trader.adapters.exchange.paper_venue import PaperCosts, PaperExchange
 from trader.config.sections import ExchangeConfig
+from trader.core.backtest.markets import as_swap
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.errors import ConfigError
@@ -25,6 +26,7 @@ async def build_exchange(
     *,
     uow_factory: Callable[[], UnitOfWork] | None = None,
     markets: Iterable[MarketSpec] | None = None,
+    swap: bool = False,
 ) -> Exchange:
     """Return the exchange for ``config.mode``: CcxtExchange (live) or PaperExchange (paper, replay).
 
@@ -47,6 +49,8 @@ async def build_exchange(
         if missing:
             raise ConfigError([f"exchange.pairs: {config.name} does not list {', '.join(missing)}"])
         markets = [listed[Symbol(p)] for p in config.pairs]
+    if swap:  # paper-trade the pairs as perpetuals: the spot market's precision, margin and shorts added
+        markets = [as_swap(m) for m in markets]
     store = PaperStateStore(uow_factory, clock) if uow_factory is not None else None
     start = {config.quote_currency: Decimal(config.paper_start_balance)}
     paper = PaperExchange(

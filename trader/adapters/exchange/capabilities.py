@@ -11,6 +11,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from trader.core.domain.futures import DEFAULT_TIERS, FuturesTerms, MarginTier, tiers_from
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import Capabilities, MarketSpec
 from trader.core.domain.money import ZERO, D
@@ -122,7 +123,30 @@ def market_spec_from(
         maker_fee=_dec(market.get("maker"), Decimal("0.001")),
         taker_fee=_dec(market.get("taker"), Decimal("0.001")),
         capabilities=capabilities_from(has, venue, market),
+        futures=futures_terms_from(market),
     )
+
+
+def futures_terms_from(market: dict[str, Any], tiers: list[dict[str, Any]] | None = None
+                       ) -> FuturesTerms | None:
+    """Return the terms of a linear perpetual (1x until a strategy sets its leverage); None otherwise.
+
+    ``tiers`` is ccxt's leverage-tier list for the market (``fetch_market_leverage_tiers``); without
+    it the steep ``DEFAULT_TIERS`` apply, so missing data makes risk stricter, not looser.
+    """
+    if not (market.get("swap") and market.get("linear")):
+        return None
+    limit = ((market.get("limits") or {}).get("leverage") or {}).get("max")
+    return FuturesTerms(max_leverage=_dec(limit) if limit else None,
+                        tiers=tiers_from_ccxt(tiers) if tiers else DEFAULT_TIERS)
+
+
+def tiers_from_ccxt(tiers: list[dict[str, Any]]) -> tuple[MarginTier, ...]:
+    """Return our margin tiers from ccxt's unified leverage tiers (minNotional, rate, maxLeverage)."""
+    ordered = sorted(tiers, key=lambda t: float(t.get("minNotional") or 0))
+    brackets = [(_dec(t.get("minNotional")), _dec(t.get("maintenanceMarginRate"))) for t in ordered]
+    caps = [_dec(t["maxLeverage"]) if t.get("maxLeverage") else None for t in ordered]
+    return tiers_from(brackets, caps)
 
 
 def _dec(value: Any, default: Decimal = ZERO) -> Decimal:

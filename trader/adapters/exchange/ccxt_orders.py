@@ -4,7 +4,8 @@ Our OrderRequest → ccxt ``create_order(symbol, type, side, amount, price, para
 MARKET/LIMIT as is; STOP → market + ``stopLossPrice``; STOP_LIMIT → limit + ``stopLossPrice``;
 TAKE_PROFIT → market (or limit when a price is given) + ``takeProfitPrice``; OCO (where the venue
 supports it through unified params) → ``stopLossPrice`` = trigger_price, ``takeProfitPrice`` = price.
-Every request carries ``clientOrderId``, which ccxt maps to the venue's field.
+Every request carries ``clientOrderId``, which ccxt maps to the venue's field; on a perpetual every
+closing order (stop, take-profit, exit) also carries ``reduceOnly``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from trader.adapters.exchange.capabilities import VenueFacts
 from trader.adapters.exchange.rounding import rounded_request
 from trader.core.domain.candles import ms_to_datetime
-from trader.core.domain.enums import OrderStatus, OrderType, Side
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO, D
@@ -59,6 +60,10 @@ def create_args(
     request = rounded_request(request, spec, last_price)
     amount, price, trigger = request.amount, request.price, request.trigger_price
     params: dict[str, Any] = {"clientOrderId": request.client_order_id}
+    if spec.futures is not None and request.purpose is not OrderPurpose.ENTRY:
+        # A closing order on a perpetual must never open or flip a position (a stop resting after
+        # the position closed by other means would otherwise open the opposite side).
+        params["reduceOnly"] = True
     kind = request.type
     if kind is OrderType.MARKET:
         return CreateArgs(request.symbol, "market", request.side.value, amount, None, params)

@@ -17,8 +17,16 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
+from ccxt.base import errors as ccxt_errors
+
 from trader.adapters.exchange.brackets import ListedOrder, OrderListBrackets, is_leg
-from trader.adapters.exchange.capabilities import VENUE_FACTS, Bracket, VenueFacts, market_spec_from
+from trader.adapters.exchange.capabilities import (
+    VENUE_FACTS,
+    Bracket,
+    VenueFacts,
+    market_spec_from,
+    tiers_from_ccxt,
+)
 from trader.adapters.exchange.ccxt_orders import create_args, dec, fill_from_ccxt, order_from_ccxt, since_ms
 from trader.adapters.exchange.client import make_client
 from trader.adapters.exchange.errors import DuplicateOrder, map_error
@@ -28,8 +36,9 @@ from trader.adapters.exchange.rounding import check_supported
 from trader.adapters.exchange.wire_ids import from_uuid, to_uuid
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.account import AccountSnapshot, Balance
-from trader.core.domain.candles import CandleFrame
+from trader.core.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime
 from trader.core.domain.enums import OrderStatus, OrderType
+from trader.core.domain.futures import MarginTier
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
@@ -54,9 +63,12 @@ class CcxtExchange:
         rate_limit: bool = True,
         public_only: bool = False,
         client: Any | None = None,
+        swap: bool = False,
     ) -> None:
         self._client = client if client is not None else make_client(
-            config, rate_limit=rate_limit, public_only=public_only)
+            config, rate_limit=rate_limit, public_only=public_only, swap=swap)
+        self._swap = swap
+        self._perpetual_settings: dict[str, tuple[Decimal, str]] = {}  # set on the venue already
         self._venue = config.name
         self._quote = config.quote_currency
         self._facts = VENUE_FACTS.get(config.name, VenueFacts())
@@ -97,13 +109,15 @@ class CcxtExchange:
 
     # ── market data ─────────────────────────────────────────────────────────────────────────
     async def markets(self) -> dict[Symbol, MarketSpec]:
-        """Return every spot market the venue lists, loading them once."""
+        """Return every spot market (a swap client: every linear perpetual) the venue lists, loaded once."""
         async with self._load_lock:
             if not self._specs:
                 raw: dict[str, Any] = await self._retried("load_markets", self._client.load_markets)
                 has, mode = self._client.has, self._client.precisionMode
                 for symbol, market in raw.items():
-                    if market.get("spot", True) and market.get("active", True) is not False:
+                    wanted = bool(market.get("swap") and market.get("linear")) if self._swap \
+                        else market.get("spot", True)
+                    if wanted and market.get("active", True) is not False:
                         try:
                             self._specs[Symbol(symbol)] = market_spec_from(market, has, self._venue, mode)
                         except DataError as exc:
@@ -370,6 +384,49 @@ class CcxtExchange:
                 continue
             return raw
         return None
+
+    # ── perpetual swaps ─────────────────────────────────────────────────────────────────────
+    async def prepare_perpetual(self, symbol: str, leverage: Decimal, margin_mode: str) -> None:
+        """Set a perpetual's margin mode and leverage on the venue before its first order, once.
+
+        Idempotent: a setting already made here is not sent again, and a venue that answers "no need
+        to change" (Binance -4046, swallowed by ccxt) counts as set.
+        """
+        if self._perpetual_settings.get(symbol) == (leverage, margin_mode):
+            return
+        client = self._client
+
+        async def set_margin_mode() -> Any:
+            try:
+                return await client.set_margin_mode(margin_mode, symbol)
+            except ccxt_errors.MarginModeAlreadySet:  # Binance -4046: the venue has it already
+                return None
+
+        await self._retried("set_margin_mode", set_margin_mode)
+        await self._retried("set_leverage", lambda: client.set_leverage(int(leverage), symbol))
+        self._perpetual_settings[symbol] = (leverage, margin_mode)
+
+    async def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
+        """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers)."""
+        raw = await self._retried("fetch_market_leverage_tiers",
+                                  lambda: self._client.fetch_market_leverage_tiers(symbol))
+        return tiers_from_ccxt(raw)
+
+    async def funding_rates(self, symbol: str, since: datetime, limit: int = 1000
+                            ) -> list[tuple[datetime, Decimal]]:
+        """Return a perpetual's funding rates from ``since``, oldest first (backtest history)."""
+        client = self._client
+        raw = await self._retried("fetch_funding_rate_history", lambda: client.fetch_funding_rate_history(
+            symbol, datetime_to_ms(since), limit))
+        return [(ms_to_datetime(int(r["timestamp"])), dec(r["fundingRate"]) or ZERO) for r in raw]
+
+    async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """Return the funding the account paid on a perpetual since ``since`` (negative: received)."""
+        client = self._client
+        raw = await self._retried("fetch_funding_history", lambda: client.fetch_funding_history(
+            symbol, datetime_to_ms(since)))
+        # ccxt reports the income: positive when received, so the amount paid is its negative
+        return [(ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in raw]
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -27,6 +27,16 @@ _VENUE_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+# Venues whose linear (USDT-margined) perpetuals we trade through ccxt's unified swap API, and the
+# options that load only those markets and make symbol-less calls (balance) use the futures wallet.
+SWAP_VENUES = frozenset({"binance", "okx", "bybit"})
+_SWAP_OPTIONS: dict[str, dict[str, Any]] = {
+    "binance": {"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap", "defaultSubType": "linear"},
+    "okx": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
+    "bybit": {"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap", "defaultSubType": "linear"},
+}
+
+
 # Our own ccxt-compatible classes for venues ccxt does not ship (module, class).
 OUR_VENUES: dict[str, tuple[str, str]] = {
     "nobitex": ("trader.adapters.exchange.nobitex", "Nobitex"),
@@ -67,12 +77,22 @@ def rewrite_api_urls(urls: Any, base_url: str) -> Any:
     return urls
 
 
-def make_client(config: ExchangeConfig, *, rate_limit: bool = True, public_only: bool = False) -> Any:
-    """Return a configured ccxt async client; ``public_only`` leaves the keys out (paper market data)."""
+def make_client(config: ExchangeConfig, *, rate_limit: bool = True, public_only: bool = False,
+                swap: bool = False) -> Any:
+    """Return a configured ccxt async client; ``public_only`` leaves the keys out (paper market data).
+
+    ``swap``: the client loads the venue's linear perpetuals and defaults to the futures wallet.
+    """
+    if swap and config.name not in SWAP_VENUES:
+        raise ConfigError([f"exchange.name: {config.name} perpetuals are not supported "
+                           f"(use {', '.join(sorted(SWAP_VENUES))})"])
+    options = dict(_VENUE_OPTIONS.get(config.name, {}))
+    if swap:
+        options.update(_SWAP_OPTIONS[config.name])
     settings: dict[str, Any] = {
         "enableRateLimit": rate_limit,
         "timeout": int(config.timeout_seconds * 1000),
-        "options": dict(_VENUE_OPTIONS.get(config.name, {})),
+        "options": options,
     }
     if not public_only:
         for field, key in (("apiKey", config.api_key), ("secret", config.api_secret),

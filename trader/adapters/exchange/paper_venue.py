@@ -320,6 +320,7 @@ class PaperExchange:
             "balances": {a: str(b.total) for a, b in self._ledger.balances().items()},
             "open": opened,
             "prices": {s: str(p) for s, p in self._prices.items()},
+            "contracts": self._contracts(),
         }
         fills = [codec.encode(f) for f in self._fills[self._saved_fills:]]
         return PaperChanges(core, self._saved_fills, fills, self._saved_orders, finished)
@@ -339,6 +340,7 @@ class PaperExchange:
         self.restore({
             "version": codec.STATE_VERSION, "quote": core["quote"], "now": core["now"],
             "balances": core["balances"], "prices": core["prices"], "fills": list(fills),
+            "contracts": core.get("contracts", {}),
             "requests": [item["request"] for item in items], "orders": [item["order"] for item in items],
         })
         self._saved_fills, self._saved_orders = len(fills), len(finished)
@@ -357,13 +359,19 @@ class PaperExchange:
             "orders": [codec.encode(o) for o in orders if o is not None],
             "fills": [codec.encode(f) for f in self._fills],
             "prices": {s: str(p) for s, p in self._prices.items()},
+            "contracts": self._contracts(),
         }
+
+    def _contracts(self) -> dict[str, list[str]]:
+        return {s: [str(v) for v in values] for s, values in self._ledger.contracts().items()}
 
     def restore(self, data: Mapping[str, Any]) -> None:
         """Replace the account with a ``snapshot()``: open orders are re-placed and lock the same funds."""
         if data.get("version") != codec.STATE_VERSION:
             raise DataError(f"paper state version {data.get('version')} is not {codec.STATE_VERSION}")
         self._ledger = self._new_ledger({a: Decimal(v) for a, v in data["balances"].items()})
+        for symbol, (held, entry, margin) in data.get("contracts", {}).items():  # swap positions
+            self._ledger.restore_contract(Symbol(symbol), Decimal(held), Decimal(entry), Decimal(margin))
         # Prices fed before the restore (a resumed replay's warm-up candles) are newer than the saved
         # ones, which are only as fresh as the last fill: keep them, and never move the time back.
         self._now = max(self._now, datetime.fromisoformat(data["now"]))

@@ -102,6 +102,8 @@ class PositionRow(Base):
     working_amount: Mapped[Decimal] = mapped_column(Money)
     tp_local: Mapped[bool] = mapped_column(Boolean)
     note: Mapped[str] = mapped_column(Text)
+    leverage: Mapped[Decimal] = mapped_column(Money, server_default="1")
+    funding: Mapped[Decimal] = mapped_column(Money, server_default="0")
 
 
 class OrderRow(Base):

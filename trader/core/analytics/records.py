@@ -49,6 +49,8 @@ class TradeRecord:
     entry_reason: str = ""  # what the strategy said when it entered (backtests keep it)
     mae: float = 0.0  # worst excursion against the position, a fraction of the entry price (backtests)
     mfe: float = 0.0  # best excursion in its favour, a fraction of the entry price (backtests)
+    leverage: Decimal = Decimal(1)  # above 1 on a perpetual swap
+    funding: Decimal = Decimal(0)  # perpetual swaps: funding paid (negative: received), inside ``pnl``
 
     def __post_init__(self) -> None:
         _check_utc("entry_time", self.entry_time)

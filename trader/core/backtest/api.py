@@ -25,7 +25,7 @@ def assumptions(settings: BacktestSettings, has_detail: bool) -> dict[str, str]:
     """Return the fill model and costs of a run in words (shown in reports, stored with results)."""
     fees = "each market's maker/taker fee" if settings.fees is None else (
         f"{settings.fees.taker * 100:g} % taker, {settings.fees.maker * 100:g} % maker per side")
-    return {
+    notes = {
         "fills": "signals on candle close; market orders at the next open plus slippage; stops at the "
                  "stop (or the open on a gap); take-profits at their price; trailing stops move after "
                  "the candle's stop check",
@@ -34,6 +34,14 @@ def assumptions(settings: BacktestSettings, has_detail: bool) -> dict[str, str]:
         "fees": fees,
         "slippage": f"{settings.slippage.rate * 100:g} % on taker fills",
     }
+    terms = settings.futures
+    if terms is not None:
+        notes["market"] = (f"linear perpetuals at {terms.leverage}x {terms.margin_mode} margin, "
+                           f"{'longs and shorts' if settings.allow_short else 'longs only'}; entries refused "
+                           f"unless the stop is inside the liquidation price")
+        charged = ", ".join(sorted(settings.funding)) or "no funding-rate history given"
+        notes["funding"] = f"charged at each funding time from the rate history: {charged}"
+    return notes
 
 
 def slice_signals(frame: SignalFrame, start: int) -> SignalFrame:

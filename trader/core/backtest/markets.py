@@ -9,8 +9,10 @@ without OCO by swapping the resting order; see positions.protection).
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from decimal import Decimal
 
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.domain.market import Capabilities, MarketSpec
 
@@ -29,3 +31,9 @@ def default_market(symbol: Symbol, typical_price: float, *, fee: Decimal = Decim
     return MarketSpec(symbol, base, quote, amount_step=amount_step, price_step=price_step,
                       min_amount=amount_step, min_cost=min_cost, maker_fee=fee, taker_fee=fee,
                       capabilities=Capabilities(native_stop=True, stop_limit=True, oco=True))
+
+
+def as_swap(spec: MarketSpec, terms: FuturesTerms | None = None) -> MarketSpec:
+    """Return ``spec`` as its linear perpetual: traded on margin with ``terms``, shorts allowed."""
+    return replace(spec, futures=terms or FuturesTerms(),
+                   capabilities=replace(spec.capabilities, shorting=True))

@@ -25,7 +25,7 @@ MAX_DAYS_SHOWN = 5
 # Fractions stay fractions (0.019 = 1.9 %), as in every other export: the CSV is data, not display.
 TRADE_COLUMNS = ("symbol", "strategy", "direction", "entry_time", "exit_time", "entry_price", "exit_price",
                  "amount", "fees", "pnl", "return_fraction", "exit_reason", "confidence", "mae", "mfe",
-                 "entry_reason")
+                 "entry_reason", "leverage", "funding")
 
 
 def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
@@ -121,7 +121,7 @@ def trades_csv(result: BacktestResult) -> str:
         writer.writerow([t.symbol, t.strategy, t.direction.value, t.entry_time.isoformat(),
                          t.exit_time.isoformat(), t.entry_price, t.exit_price, t.amount, t.fees, t.pnl,
                          t.return_fraction, t.exit_reason, "" if t.confidence is None else repr(t.confidence),
-                         repr(t.mae), repr(t.mfe), t.entry_reason])
+                         repr(t.mae), repr(t.mfe), t.entry_reason, t.leverage, t.funding])
     return out.getvalue()
 
 

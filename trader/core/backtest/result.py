@@ -71,7 +71,7 @@ def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str
     excursions = _excursions(closed, run.lanes)
     trades = tuple(sorted((_trade(p, *excursions[i]) for i, p in enumerate(closed)),
                           key=lambda t: (t.entry_time, t.symbol)))
-    values = run.timeline.equity_curve(run.fills, settings.start_balance)
+    values = run.timeline.equity_curve(run.fills, settings.start_balance, run.funding)
     equity = equity_curve(run.timeline.times, values) if len(values) else pd.Series(dtype=np.float64)
     refused = sum(1 for p in run.positions if p.status is PositionStatus.REJECTED)
     candles = sum(len(lane) for lane in run.lanes.values())
@@ -139,4 +139,5 @@ def _trade(position: Position, highest: float, lowest: float) -> TradeRecord:
         pnl=position.realised_pnl, exit_reason=str(position.exit_reason or ""),
         confidence=position.confidence, entry_reason=position.reason,
         mae=low if long else -high, mfe=high if long else -low,
+        leverage=position.leverage, funding=position.funding,
     )

@@ -41,6 +41,7 @@ from trader.core.backtest.event_queue import (
 )
 from trader.core.backtest.execution import Execution, execute, fill_updates
 from trader.core.backtest.lanes import Lane
+from trader.core.backtest.markets import as_swap
 from trader.core.backtest.settings import BacktestSettings, Progress, RunOutput
 from trader.core.backtest.stops import StopLog
 from trader.core.backtest.timeline import Timeline
@@ -118,6 +119,9 @@ def simulate(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Can
              progress: Progress | None = None) -> RunOutput:
     """Run the event-driven simulation over precomputed signals and return what happened."""
     tf = timeframe_ms(settings.timeframe)
+    terms = settings.futures
+    if terms is not None:
+        markets = {s: m if m.futures is not None else as_swap(m, terms) for s, m in markets.items()}
     lanes = {s: Lane.build(s, candles[s], signals[s], tf, allow_short=settings.allow_short,
                            detail=(detail or {}).get(s)) for s in sorted(candles)}
     return _Simulation(lanes, markets, settings, progress).run()
@@ -157,6 +161,8 @@ class _Simulation:
         self.steps = 0
         self.last_ms: int | None = None
         self.progress = progress
+        self.funding_paid: list[tuple[datetime, Decimal]] = []
+        self.funded_ms = -1  # funding times up to here are charged
 
     def run(self) -> RunOutput:
         for symbol, lane in self.lanes.items():
@@ -171,11 +177,12 @@ class _Simulation:
         self._finish()
         fills = tuple(self.ledger.fills_since(ms_to_datetime(0)))
         return RunOutput(tuple(self.closed), fills, self.lanes, self.timeline, self.steps,
-                         self.stops.report())
+                         self.stops.report(), tuple(self.funding_paid))
 
     # ── one instant ──────────────────────────────────────────────────────────────────────────
     def _process(self, time_ms: int, phase: int, batch: list[tuple[Symbol, Payload]]) -> None:
         now = ms_to_datetime(time_ms)
+        funding = self._charge_funding(time_ms)  # before this instant's fills change the holdings
         # Equity seen at closes since the last step, before this instant's fills change the holdings;
         # a fill instant also covers the close at the same time (closes come before the open).
         marks = self.timeline.equity_marks(self.last_ms, time_ms, self.ledger, self.state.risk,
@@ -196,7 +203,7 @@ class _Simulation:
             else:
                 self._sync(symbol, payload.stop, payload.high_water)
                 updates += self._protective_fill(lane, payload, now)
-        self._step(time_ms, updates=updates, prices=prices, signals=signals, marks=marks)
+        self._step(time_ms, updates=updates, prices=prices, signals=signals, marks=marks, funding=funding)
         for symbol, payload in batch:
             self._schedule(symbol, payload.index, phase, isinstance(payload, ProtectiveExit))
 
@@ -204,13 +211,14 @@ class _Simulation:
               prices: Mapping[Symbol, PriceUpdated] | None = None,
               signals: Mapping[Symbol, Signal] | None = None,
               exits: Mapping[Symbol, ExitReason] | None = None,
-              marks: tuple[tuple[datetime, Decimal], ...] = ()) -> StepOutput:
+              marks: tuple[tuple[datetime, Decimal], ...] = (),
+              funding: Mapping[Symbol, Decimal] | None = None) -> StepOutput:
         now = ms_to_datetime(time_ms)
         later, self.pending.later = self.pending.later, []
         account = self.ledger.snapshot(self.settings.quote, self._marks_at(time_ms), with_balances=False)
         inp = StepInput(now, account, self._config_at(time_ms), order_updates=(*later, *updates),
                         prices=prices or {}, signals=signals or {},
-                        exit_requests=exits or {}, equity_marks=marks)
+                        exit_requests=exits or {}, equity_marks=marks, funding=funding or {})
         out = step(self.state, inp)
         self.steps += 1
         self.stops.observe(self.state.risk, out)
@@ -221,6 +229,25 @@ class _Simulation:
             urgent, self.pending.urgent = self.pending.urgent, []
             return self._step(time_ms, updates=urgent)
         return out
+
+    def _charge_funding(self, time_ms: int) -> dict[Symbol, Decimal]:
+        """Charge the funding times in (last charged, ``time_ms``] on the swap positions held; per pair.
+
+        Holdings only change inside ``_process``, so what is held now was held at every funding time
+        since the previous instant; a fill at a funding time comes after that time's charge.
+        """
+        paid: dict[Symbol, Decimal] = {}
+        for symbol, rates in self.settings.funding.items():
+            if symbol not in self.lanes or not self.ledger.held(symbol):
+                continue
+            for at_ms, rate in rates:
+                if self.funded_ms < at_ms <= time_ms:
+                    mark = self.lanes[symbol].last_close(at_ms) or self.lanes[symbol].bar(0).open
+                    amount = self.ledger.charge_funding(symbol, rate, mark)
+                    paid[symbol] = paid.get(symbol, Decimal(0)) + amount
+                    self.funding_paid.append((ms_to_datetime(at_ms), amount))
+        self.funded_ms = time_ms
+        return paid
 
     def _regime(self, time_ms: int) -> int:
         """Return the index of the risk regime in force at ``time_ms``."""
@@ -233,7 +260,7 @@ class _Simulation:
         """Return the last close of every pair the account holds (all the snapshot needs)."""
         prices = {}
         for symbol, lane in self.lanes.items():
-            if self.ledger.total(self.timeline.bases[symbol]):
+            if self.ledger.held(symbol):
                 price = lane.last_close(time_ms)
                 prices[symbol] = price if price is not None else lane.bar(0).open
         return prices

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from trader.config.sections import RiskConfig
 from trader.core.backtest.stops import TradingStops
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol
 from trader.core.domain.orders import Fill
 from trader.core.positions.state import Position
@@ -33,6 +35,10 @@ class BacktestSettings:
     fees: FeeModel | None = None  # None: each market's own maker/taker fees
     slippage: SlippageModel = field(default_factory=SlippageModel)
     allow_short: bool = False
+    # Set: the pairs are traded as linear perpetuals (margin at this leverage, shorts possible).
+    futures: FuturesTerms | None = None
+    # Funding-rate history per pair, (funding time epoch ms, rate) ascending: charged on perpetuals.
+    funding: Mapping[Symbol, tuple[tuple[int, Decimal], ...]] = field(default_factory=dict)
     # Risk sections that replace ``risk`` from a time on (epoch ms of a candle close, ascending), as a
     # /settings change does in a running engine; the drift report replays the audited changes with it.
     risk_changes: tuple[tuple[int, RiskConfig], ...] = ()
@@ -48,3 +54,4 @@ class RunOutput:
     timeline: Timeline
     steps: int
     stops: TradingStops = field(default_factory=TradingStops)  # halts and refused entries
+    funding: tuple[tuple[datetime, Decimal], ...] = ()  # funding charged (quote paid), oldest first

@@ -117,12 +117,17 @@ class Timeline:
         return tuple((ms_to_datetime(int(self.times[a + i])), Decimal(repr(float(equity[i]))))
                      for i in np.flatnonzero(picks))
 
-    def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal) -> FloatArray:
-        """Return the account equity at every time of the timeline from the run's fills.
+    def equity_curve(self, fills: Sequence[Fill], start_cash: Decimal,
+                     funding: Sequence[tuple[datetime, Decimal]] = ()) -> FloatArray:
+        """Return the account equity at every time of the timeline from the run's fills and funding.
 
-        A fill at time t (a candle's open or inside it) counts from the first close after t on.
+        A fill at time t (a candle's open or inside it) counts from the first close after t on; a
+        funding charge at t from the first close at or after t.
         """
         equity = np.full(len(self.times), float(start_cash))
+        for charged_at, paid in funding:
+            start = int(np.searchsorted(self.times, int(charged_at.timestamp() * 1000), side="left"))
+            equity[start:] -= float(paid)
         if not fills:
             return equity
         stamps = [int(f.timestamp.timestamp() * 1000) for f in fills]
@@ -153,11 +158,11 @@ def _local_midnight_ns(day: date, timezone: str) -> int:
 def _holdings(ledger: Holdings, bases: Mapping[Symbol, str],
               quote: str) -> tuple[float, dict[Symbol, float]]:
     held = {}
-    for symbol, base in bases.items():
-        amount = ledger.total(base)
+    for symbol in bases:
+        amount = ledger.held(symbol)  # base coins, or a swap's signed contracts
         if amount:
             held[symbol] = float(amount)
-    return float(ledger.total(quote)), held
+    return float(ledger.cash(quote)), held
 
 
 @numba.njit(cache=True, nogil=True)

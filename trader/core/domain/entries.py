@@ -47,6 +47,8 @@ class RefusalReason(StrEnum):
     BELOW_MINIMUM = "below_minimum"
     ENTRIES_BLOCKED = "entries_blocked"
     VENUE_DOWN = "venue_down"  # the venue's circuit breaker is open: entries wait until it closes
+    LIQUIDATION_TOO_CLOSE = "liquidation_too_close"
+    LEVERAGE_NOT_ALLOWED = "leverage_not_allowed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +67,8 @@ class Approved:
     """Trade ``amount`` (base, already rounded down to the market step) with ``stop_price``.
 
     ``risk`` is the quote loss if the stop is hit, fees and expected slippage included;
-    ``capped_by`` names the cap that shrank the size, if any.
+    ``capped_by`` names the cap that shrank the size, if any. On a perpetual swap ``leverage`` is above
+    one and ``liquidation_price`` is where the venue would close the position (None on spot).
     """
 
     amount: Decimal
@@ -74,11 +77,18 @@ class Approved:
     risk: Decimal
     sizing: str
     capped_by: str | None = None
+    leverage: Decimal = Decimal(1)
+    liquidation_price: Decimal | None = None
 
     @property
     def notional(self) -> Decimal:
         """Return amount times entry price, quote."""
         return self.amount * self.entry_price
+
+    @property
+    def margin(self) -> Decimal:
+        """Return the quote the entry ties up: the notional on spot, notional / leverage on a swap."""
+        return self.notional / self.leverage
 
 
 Decision = Approved | Refused

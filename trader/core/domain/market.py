@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from trader.core.domain.enums import Direction
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol
 from trader.core.domain.money import ZERO, quantize_down, quantize_up
 
@@ -40,6 +41,12 @@ class MarketSpec:
     maker_fee: Decimal = Decimal("0.001")
     taker_fee: Decimal = Decimal("0.001")
     capabilities: Capabilities = field(default_factory=Capabilities)
+    futures: FuturesTerms | None = None  # set for a perpetual swap traded with margin: leverage, tiers
+
+    @property
+    def is_futures(self) -> bool:
+        """Return True for a perpetual swap (margin, leverage, funding; shorts allowed)."""
+        return self.futures is not None
 
     def round_amount(self, amount: Decimal) -> Decimal:
         """Round an amount down to the amount step."""

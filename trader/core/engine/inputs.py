@@ -63,6 +63,9 @@ class StepInput:
     - ``exit_requests``: close every active position of these pairs (manual close, end of data).
     - ``equity_marks``: earlier (time, equity) observations since the last step, oldest first, for
       the risk memory (peak, daily loss, drawdown halt); ``account.equity`` is recorded after them.
+    - ``funding``: quote paid (negative: received) per perpetual-swap pair since the last step, from
+      the venue's funding history live, from the funding-rate history in a backtest; split over the
+      pair's open positions by size and booked like a fee.
     - ``actions``: control actions (halt, pause, resume, unlock, entry block, manual entry, adopted
       manual exit), applied by ``step`` in order; see ``engine.actions``.
     """
@@ -76,6 +79,7 @@ class StepInput:
     exit_requests: Mapping[Symbol, ExitReason] = field(default_factory=dict)
     equity_marks: tuple[tuple[datetime, Decimal], ...] = ()
     actions: tuple[ControlAction, ...] = ()
+    funding: Mapping[Symbol, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ Order inside one step (fixed, and relied on by the backtest runner):
 1. risk memory: equity marks, then the account's equity (peak, daily loss, drawdown halt, day roll);
    then the control actions in the order given (``engine.actions``: halt, pause, resume, unlock,
    entry block, adopted manual exits; closes wait for step 4, manual entries for step 5);
-2. order updates: fills and status changes -> position transitions (``positions.machine.apply``);
+2. funding charged on perpetual swaps since the last step, split over each pair's open positions by
+   size (before this step's fills: it was charged on what was held then); then order updates: fills
+   and status changes -> position transitions (``positions.machine.apply``);
 3. prices: the closed candle per pair -> watched stops/targets, trailing ratchet, protection re-plan;
 4. exits: a halt with flatten, explicit exit requests and ``ClosePosition`` actions, then exit
    signals of the strategy (its own positions only);
@@ -63,6 +65,7 @@ def step(state: EngineState, inp: StepInput) -> StepOutput:
     run = _Run(state, inp)
     run.record_equity()
     run.apply_actions()
+    run.apply_funding()
     run.apply_order_updates()
     run.apply_prices()
     run.apply_exits()
@@ -142,6 +145,19 @@ class _Run:
             event = position_event(ref, update, position.direction, self.inp.now)
             if event is not None:
                 self.transition(position, event)
+
+    def apply_funding(self) -> None:
+        for symbol in sorted(self.inp.funding):
+            paid = self.inp.funding[symbol]
+            holders = [p for p in self._active(symbol) if p.open_amount > 0]
+            held = sum((p.open_amount for p in holders), Decimal(0))
+            if not paid or held <= 0:
+                continue  # charged on a position no longer ours: reconciliation shows the difference
+            left = paid
+            for i, position in enumerate(holders):
+                share = left if i == len(holders) - 1 else paid * position.open_amount / held
+                left -= share
+                self.transition(position, ev.FundingPaid(share, self.inp.now))
 
     # ── 3. prices ────────────────────────────────────────────────────────────────────────────
     def apply_prices(self) -> None:
@@ -246,7 +262,10 @@ class _Run:
         position_id = PositionId(f"{strategy}-{symbol}-{now:%Y%m%dT%H%M}-{self.sequence}")
         position, commands = open_position(position_id, request, decision, now, self._context(symbol))
         self.positions[position_id] = position
-        self.free -= decision.notional * (1 + market.taker_fee)
+        if market.futures is None:
+            self.free -= decision.notional * (1 + market.taker_fee)
+        else:  # a swap ties up its margin, not its notional
+            self.free -= decision.margin + decision.notional * market.taker_fee
         self.risk = risk_state.on_entry(self.risk, now, self.inp.account.equity, self.cfg.risk)
         self._track(commands)
         self.events.append(EntryApproved(position_id, symbol, strategy, decision, now))

@@ -44,6 +44,13 @@ def _error(position: Position, event: ev.ErrorRaised, ctx: PositionContext) -> R
     return evolve(position, status=S.ERROR, note=event.detail), NO_COMMANDS
 
 
+def _funding(position: Position, event: ev.FundingPaid, ctx: PositionContext) -> Result:
+    """Book a funding charge like a fee: it is realised when paid, whatever the position does next."""
+    del ctx
+    return evolve(position, funding=position.funding + event.amount,
+                  realised_pnl=position.realised_pnl - event.amount), NO_COMMANDS
+
+
 def _exit_requested(position: Position, event: ev.ExitRequested, ctx: PositionContext) -> Result:
     if position.status is S.EXITING and position.working is Working.EXIT:
         return position, NO_COMMANDS  # already selling at market: asking twice changes nothing
@@ -80,6 +87,7 @@ def _tp_lost(position: Position, event: ev.TakeProfitRejected | ev.TakeProfitCan
 
 
 _PENDING: dict[type, Handler] = {
+    ev.FundingPaid: _funding,  # a partly filled entry is charged too
     ev.EntryFilled: on_entry_fill,
     ev.EntryCancelled: on_entry_ended,
     ev.EntryRejected: on_entry_ended,
@@ -94,6 +102,7 @@ _ADDS: dict[type, Handler] = {  # safety orders (DCA) are entries of a position 
 }
 _OPEN: dict[type, Handler] = {
     **_ADDS,
+    ev.FundingPaid: _funding,
     ev.PriceUpdated: on_price,
     ev.ExitRequested: _exit_requested,
     ev.StopPlaced: _ignore,
@@ -109,6 +118,7 @@ _OPEN: dict[type, Handler] = {
 }
 _EXITING: dict[type, Handler] = {
     **_ADDS,
+    ev.FundingPaid: _funding,
     ev.PriceUpdated: _ignore,
     ev.ExitRequested: _exit_requested,
     ev.ExitFilled: on_exit_fill,
@@ -125,6 +135,7 @@ _EXITING: dict[type, Handler] = {
     ev.ErrorRaised: _error,
 }
 _ERROR: dict[type, Handler] = {  # a human or reconciliation may still close it; fills must be booked
+    ev.FundingPaid: _funding,
     ev.ExitRequested: _exit_requested,
     ev.ExitFilled: on_exit_fill,
     ev.StopFilled: on_exit_fill,

@@ -37,7 +37,7 @@ def open_position(position_id: PositionId, request: EntryRequest, approved: Appr
         status=PositionStatus.PENDING_ENTRY, amount=approved.amount, stop_price=stop,
         take_profit=target, confidence=request.confidence, reason=request.reason,
         created_at=now, entry_limit=limit, requested_price=approved.entry_price,
-        initial_stop=stop, entry_attempt=1,
+        initial_stop=stop, entry_attempt=1, leverage=approved.leverage,
     )
     order = OrderRequest(
         client_order_id=client_order_id(position_id, OrderPurpose.ENTRY, 0), position_id=position_id,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from trader.core.domain.enums import Direction
+from trader.core.domain.futures import FuturesTerms, liquidation_price
 from trader.core.domain.money import ZERO
 from trader.core.positions.state import Position, PositionStatus
 
@@ -85,3 +86,15 @@ def exposure(position: Position) -> Decimal:
     if position.status is PositionStatus.PENDING_ENTRY:
         return max(position.amount, position.filled) * price
     return position.open_amount * price
+
+
+def position_liquidation(position: Position, terms: FuturesTerms | None) -> Decimal | None:
+    """Return where the venue would liquidate the held amount (None on spot, flat, or never).
+
+    Isolated margin: the initial margin at the position's own leverage less the funding paid since.
+    """
+    if terms is None or position.entry_price is None or position.open_amount <= 0:
+        return None
+    own = FuturesTerms(position.leverage, terms.margin_mode, terms.tiers, terms.max_leverage)
+    margin = own.initial_margin(position.open_amount * position.entry_price) - position.funding
+    return liquidation_price(position.direction, position.entry_price, position.open_amount, own, margin)

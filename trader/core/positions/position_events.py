@@ -143,8 +143,17 @@ class ErrorRaised:
     at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class FundingPaid:
+    """A perpetual swap's funding charge: ``amount`` quote paid (negative: received) at ``at``."""
+
+    amount: Decimal
+    at: datetime | None = None
+
+
 PositionEvent = (
     EntryFilled | EntryCancelled | EntryRejected | StopPlaced | StopRejected | StopCancelled
     | StopTriggered | StopFilled | TakeProfitPlaced | TakeProfitRejected | TakeProfitCancelled
     | TakeProfitFilled | ExitRequested | ExitFilled | ExitFailed | PriceUpdated | ErrorRaised
+    | FundingPaid
 )

@@ -96,6 +96,10 @@ class Position:
     working_amount: Decimal = ZERO  # amount of the working closing order, base
     tp_local: bool = False  # the venue refused the take-profit: the engine watches the target
     note: str = ""  # why the position is in ERROR, or closed leaving unsellable dust
+    # Perpetual swaps: the leverage the entry was sized with (1 on spot) and the funding paid so far
+    # (negative: received); funding is also in realised_pnl, as fees are.
+    leverage: Decimal = Decimal(1)
+    funding: Decimal = ZERO
 
     @property
     def open_amount(self) -> Decimal:

@@ -3,15 +3,23 @@
 Order of evaluation (the first refusal wins, so the reason shown is the most fundamental one):
 trading state -> request validity -> drawdown -> daily loss -> stop streak -> trades per day ->
 cooldown -> open positions -> per pair -> confidence floor -> stop -> size -> caps -> precision and
-venue minimums. Amounts round down; a too-small order is refused, never rounded up. A manual entry
-brings its own size (``EntryRequest.amount``): it replaces the sizing, is refused when its cost exceeds
-the free balance, and is shrunk by the same caps (``Approved.capped_by`` names the one that bound).
+venue minimums -> (perpetual swaps) leverage limit and the stop safely inside the liquidation price.
+Amounts round down; a too-small order is refused, never rounded up. A manual entry brings its own size
+(``EntryRequest.amount``): it replaces the sizing, is refused when its cost exceeds the free balance,
+and is shrunk by the same caps (``Approved.capped_by`` names the one that bound).
+
+On a perpetual swap (``MarketSpec.futures``) the free balance pays the margin (notional / leverage) and
+the fee, not the notional; the position and exposure caps still count the notional, so leverage frees
+margin but never lets a position grow past the caps. An entry whose stop is not at least
+``liquidation_buffer`` (of the entry price) inside the liquidation price is refused: the stop, not the
+venue's liquidation engine, must end a losing trade.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,8 +27,8 @@ from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.entries import Approved, Decision, EntryRequest, RefusalReason, Refused
 from trader.core.domain.enums import Direction
+from trader.core.domain.futures import liquidation_price
 from trader.core.domain.market import MarketSpec
-from trader.core.domain.money import ONE
 from trader.core.positions.state import Position
 from trader.core.risk import guards, limits, sizing
 from trader.core.risk.state import RiskState, trading_day
@@ -43,8 +51,9 @@ def check(  # noqa: PLR0913 - the one entry point takes exactly the inputs the i
         return stop
     fee, slip = market.taker_fee, cfg.expected_slippage
     unit_loss = sizing.loss_per_unit(request.entry_price, stop, request.direction, fee, slip)
-    cost_factor = (ONE + slip) * (ONE + fee)
-    amount = _base_amount(request, account, cfg, history, unit_loss, fee) if request.amount is None \
+    cost_factor = sizing.cost_factor(market, fee, slip)
+    amount = _base_amount(request, account, cfg, history, unit_loss, market, cost_factor) \
+        if request.amount is None \
         else _own_amount(request, request.amount, account, cost_factor)
     if isinstance(amount, Refused):
         return amount
@@ -56,8 +65,29 @@ def check(  # noqa: PLR0913 - the one entry point takes exactly the inputs the i
     problem = market.minimums_problem(amount, request.entry_price)
     if problem is not None:
         return Refused(RefusalReason.BELOW_MINIMUM, problem)
-    return Approved(amount=amount, stop_price=stop, entry_price=request.entry_price,
-                    risk=amount * unit_loss, sizing=cfg.sizing, capped_by=capped[1])
+    approved = Approved(amount=amount, stop_price=stop, entry_price=request.entry_price,
+                        risk=amount * unit_loss, sizing=cfg.sizing, capped_by=capped[1])
+    return approved if market.futures is None else _futures_check(approved, request.direction, market, cfg)
+
+
+def _futures_check(approved: Approved, direction: Direction, market: MarketSpec,
+                   cfg: RiskConfig) -> Decision:
+    """Return ``approved`` with leverage and liquidation price, or refuse a stop too near liquidation."""
+    terms = market.futures
+    assert terms is not None
+    problem = terms.leverage_problem(approved.notional)
+    if problem is not None:
+        return Refused(RefusalReason.LEVERAGE_NOT_ALLOWED, f"{market.symbol}: {problem}")
+    entry, stop = approved.entry_price, approved.stop_price
+    liquidation = liquidation_price(direction, entry, approved.amount, terms)
+    if liquidation is not None:
+        room = stop - liquidation if direction is Direction.LONG else liquidation - stop
+        if room < cfg.liquidation_buffer * entry:
+            return Refused(RefusalReason.LIQUIDATION_TOO_CLOSE,
+                           f"stop {stop} is not {cfg.liquidation_buffer:.1%} of the entry inside the "
+                           f"liquidation price {liquidation:,.2f} at {terms.leverage}x; lower the "
+                           f"leverage or tighten the stop")
+    return replace(approved, leverage=terms.leverage, liquidation_price=liquidation)
 
 
 def _account_guards(request: EntryRequest, account: AccountSnapshot, state: RiskState,
@@ -75,7 +105,7 @@ def _account_guards(request: EntryRequest, account: AccountSnapshot, state: Risk
 
 
 def _request_problem(request: EntryRequest, account: AccountSnapshot, market: MarketSpec) -> Refused | None:
-    if request.direction is Direction.SHORT and not market.capabilities.shorting:
+    if request.direction is Direction.SHORT and not (market.capabilities.shorting or market.is_futures):
         return Refused(RefusalReason.SHORTING_UNSUPPORTED, f"{market.symbol} cannot be shorted on this venue")
     if not request.entry_price.is_finite() or request.entry_price <= 0:
         return Refused(RefusalReason.INVALID_REQUEST, f"entry price {request.entry_price} is not positive")
@@ -100,9 +130,12 @@ def _own_amount(request: EntryRequest, amount: Decimal, account: AccountSnapshot
 
 
 def _base_amount(request: EntryRequest, account: AccountSnapshot, cfg: RiskConfig,
-                 history: Sequence[Decimal], unit_loss: Decimal, fee: Decimal) -> Decimal | Refused:
+                 history: Sequence[Decimal], unit_loss: Decimal, market: MarketSpec,
+                 cost_factor: Decimal) -> Decimal | Refused:
     if cfg.sizing == "all_in":
-        return sizing.all_in(account.free, request.entry_price, fee, cfg.expected_slippage)
+        if market.futures is None:
+            return sizing.all_in(account.free, request.entry_price, market.taker_fee, cfg.expected_slippage)
+        return max(account.free, Decimal(0)) / (request.entry_price * cost_factor)
     if Decimal(repr(request.confidence)) < cfg.min_confidence:
         return Refused(RefusalReason.LOW_CONFIDENCE,
                        f"confidence {request.confidence:.2f} is below the floor {cfg.min_confidence}")

@@ -40,6 +40,13 @@ def loss_per_unit(entry: Decimal, stop: Decimal, direction: Direction, fee: Deci
     return stop * (ONE + slippage) * (ONE + fee) - entry * (ONE - slippage) * (ONE - fee)
 
 
+def cost_factor(market: MarketSpec, fee: Decimal, slippage: Decimal) -> Decimal:
+    """Return the free quote spent per quote of notional: all of it on spot, the margin on a swap."""
+    if market.futures is None:
+        return (ONE + slippage) * (ONE + fee)
+    return (ONE + slippage) * (ONE / market.futures.leverage + fee)
+
+
 def fixed_fraction(equity: Decimal, fraction: Decimal, unit_loss: Decimal) -> Decimal:
     """Return the amount whose loss at the stop is ``fraction`` of ``equity``."""
     if unit_loss <= 0 or equity <= 0:

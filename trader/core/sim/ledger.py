@@ -5,6 +5,11 @@ idempotent on the client order id; a sell locks the coins it may sell and a buy 
 two closing orders cannot lock the same coins (an OCO locks them once for its stop and take-profit legs:
 ``trigger_price`` is the stop, ``price`` the take-profit limit; ``matching.oco_leg`` tells which leg
 filled); fees are charged in the quote currency on every fill.
+A perpetual swap (``MarketSpec.futures``) holds a signed contract position per market instead of coins:
+a fill that opens or adds locks margin (notional / leverage) from the free quote, one that reduces
+releases its share of the margin plus the realised gain; a reduce larger than the position is rejected
+(reduce-only, never flipping). Equity adds the unrealised gain at the given prices; nothing liquidates,
+since risk only admits a stop inside the liquidation price.
 Orders fill only when ``on_bar`` shows them a price (or at placement when a current price is given).
 """
 
@@ -48,6 +53,8 @@ class SimLedger:
         self._locks: dict[ClientOrderId, tuple[str, Decimal]] = {}
         self._open: dict[ClientOrderId, Order] = {}  # the non-terminal subset of _orders
         self._rejected: list[Order] = []  # rejected when matched (funds gone), not yet reported
+        self._contracts: dict[Symbol, tuple[Decimal, Decimal]] = {}  # swap: (signed amount, average entry)
+        self._margin: dict[Symbol, Decimal] = {}  # swap: margin locked (inside the quote's used balance)
 
     # ── queries ──────────────────────────────────────────────────────────────────────────────
     def balances(self) -> dict[str, Balance]:
@@ -77,14 +84,23 @@ class SimLedger:
         ``with_balances=False`` leaves the per-asset balances out (the engine does not read them).
         """
         equity = self._free.get(quote, ZERO) + self._used.get(quote, ZERO)
-        exposure = ZERO
+        exposure = spot_value = ZERO
+        for symbol, (held, entry) in self._contracts.items():
+            if held and self._markets[symbol].quote == quote:
+                if symbol not in prices:
+                    raise InvalidOrder(f"no price for {symbol} to value {held} contracts")
+                equity += held * (prices[symbol] - entry)
+                exposure += abs(held) * prices[symbol]
         for symbol, market in self._markets.items():
+            if market.futures is not None:
+                continue
             held = self._free.get(market.base, ZERO) + self._used.get(market.base, ZERO)
             if held and market.quote == quote:
                 if symbol not in prices:
                     raise InvalidOrder(f"no price for {symbol} to value {held} {market.base}")
                 exposure += held * prices[symbol]
-        return AccountSnapshot(quote, equity + exposure, self._free.get(quote, ZERO), exposure,
+                spot_value += held * prices[symbol]
+        return AccountSnapshot(quote, equity + spot_value, self._free.get(quote, ZERO), exposure,
                                self.balances() if with_balances else {})
 
     # ── commands ─────────────────────────────────────────────────────────────────────────────
@@ -175,7 +191,37 @@ class SimLedger:
             if problem:
                 raise InvalidOrder(problem)
 
+    def held(self, symbol: Symbol) -> Decimal:
+        """Return what the account holds of a market: base coins on spot, signed contracts on a swap."""
+        market = self._market(symbol)
+        if market.futures is not None:
+            return self.position(symbol)[0]
+        return self.total(market.base)
+
+    def cash(self, quote: str) -> Decimal:
+        """Return the quote total less every swap position's entry value: equity = cash + held * price."""
+        entry_value = sum((held * entry for symbol, (held, entry) in self._contracts.items()
+                           if self._markets[symbol].quote == quote), ZERO)
+        return self.total(quote) - entry_value
+
+    def contracts(self) -> dict[Symbol, tuple[Decimal, Decimal, Decimal]]:
+        """Return every open swap position as (signed amount, average entry, margin locked)."""
+        return {s: (held, entry, self._margin.get(s, ZERO)) for s, (held, entry) in self._contracts.items()
+                if held}
+
+    def restore_contract(self, symbol: Symbol, held: Decimal, entry: Decimal, margin: Decimal) -> None:
+        """Put back a saved swap position; its margin moves from the free quote (restored whole) to used."""
+        self._contracts[symbol] = (held, entry)
+        self._margin[symbol] = margin
+        self._move(self._market(symbol).quote, margin, to_used=True)
+
+    def position(self, symbol: Symbol) -> tuple[Decimal, Decimal]:
+        """Return a swap market's (signed amount, average entry price); (0, 0) when flat."""
+        return self._contracts.get(symbol, (ZERO, ZERO))
+
     def _lock_for(self, request: OrderRequest, market: MarketSpec) -> tuple[str, Decimal]:
+        if market.futures is not None:
+            return market.quote, ZERO  # margin is taken when the order fills (and checked then)
         if request.side is Side.SELL:
             return market.base, request.amount
         if request.type is OrderType.LIMIT and request.price is not None:
@@ -203,7 +249,11 @@ class SimLedger:
         cost = amount * match.price
         fee = self._fee_model(market).fee(cost, match.liquidity)
         self._release(order)
-        if order.side is Side.BUY:
+        if market.futures is not None:
+            if not self._settle_contract(order, market, amount, match.price, fee):
+                self._reject(order, now)
+                return
+        elif order.side is Side.BUY:
             if cost + fee > self._free.get(market.quote, ZERO):
                 self._reject(order, now)
                 return
@@ -222,6 +272,42 @@ class SimLedger:
         trade_id = f"sim-{order.client_order_id}-{len(self._fills)}"
         self._fills.append(Fill(trade_id, order.client_order_id, order.symbol, order.side, amount,
                                 match.price, fee, market.quote, now))
+
+    def _settle_contract(self, order: Order, market: MarketSpec, amount: Decimal, price: Decimal,
+                         fee: Decimal) -> bool:
+        """Book a swap fill on the contract position; False when margin or position is missing."""
+        assert market.futures is not None
+        held, entry = self.position(order.symbol)
+        signed = amount if order.side is Side.BUY else -amount
+        quote = market.quote
+        if held == 0 or (held > 0) == (signed > 0):  # opens or adds
+            margin = amount * price / market.futures.leverage
+            if margin + fee > self._free.get(quote, ZERO):
+                return False
+            self._add(quote, -fee)
+            self._move(quote, margin, to_used=True)  # locked as the position's margin
+            self._margin[order.symbol] = self._margin.get(order.symbol, ZERO) + margin
+            total = abs(held) + amount
+            self._contracts[order.symbol] = (held + signed, (abs(held) * entry + amount * price) / total)
+            return True
+        if amount > abs(held):
+            return False  # reduce-only: never flips the position
+        released = self._margin.get(order.symbol, ZERO) * amount / abs(held)
+        gain = (price - entry) * amount if held > 0 else (entry - price) * amount
+        self._move(quote, released, to_used=False)
+        self._add(quote, gain - fee)
+        self._margin[order.symbol] = self._margin.get(order.symbol, ZERO) - released
+        left = held + signed
+        self._contracts[order.symbol] = (left, entry if left else ZERO)
+        return True
+
+    def charge_funding(self, symbol: Symbol, rate: Decimal, mark: Decimal) -> Decimal:
+        """Charge (or pay) one funding interval on a swap position at ``mark``; return the quote paid."""
+        held, _ = self.position(symbol)
+        paid = held * mark * rate  # longs pay a positive rate, shorts receive it
+        if paid:
+            self._add(self._market(symbol).quote, -paid)
+        return paid
 
     def _reject(self, order: Order, now: datetime) -> None:
         rejected = order.with_status(OrderStatus.REJECTED, updated_at=now)

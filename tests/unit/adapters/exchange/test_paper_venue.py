@@ -8,12 +8,14 @@ from decimal import Decimal
 
 import pytest
 
-from tests.contract.exchange.intents import BTC, limit, market_buy, stop_sell
+from tests.contract.exchange.intents import BTC, intent, limit, market_buy, stop_sell
 from tests.contract.exchange.venues import fake_like_btc_market
 from trader.adapters.exchange.paper_venue import PaperChanges, PaperCosts, PaperExchange
 from trader.config.sections import ExchangeConfig
+from trader.core.backtest.markets import as_swap
 from trader.core.domain.candles import CandleFrame
-from trader.core.domain.enums import OrderPurpose, OrderStatus, Side
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.futures import FuturesTerms
 from trader.core.errors import DataError, InsufficientFunds
 from trader.core.sim.costs import FeeModel
 
@@ -220,3 +222,32 @@ async def test_a_restored_snapshot_keeps_prices_fed_since_and_never_moves_time_b
     resumed.restore(saved)
     assert await resumed.last_price(BTC) == Decimal("52050.0")
     assert resumed.snapshot()["now"] == datetime(2024, 1, 1, 2, tzinfo=UTC).isoformat()
+
+
+async def test_a_paper_short_on_a_perpetual_survives_a_restart_with_its_margin() -> None:
+    swap = as_swap(fake_like_btc_market(), FuturesTerms(Decimal(4)))
+    paper = PaperExchange([swap], quote="USDT", balances={"USDT": Decimal(10_000)},
+                          costs=PaperCosts(FeeModel.flat(Decimal("0.001"))))
+    paper.on_price(BTC, Decimal(50000), T0)
+    await paper.place(intent("s1", OrderPurpose.ENTRY, Side.SELL, OrderType.MARKET, "0.1"))
+    paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=1))
+    buy_back = intent("s1", OrderPurpose.STOP, Side.BUY, OrderType.STOP, "0.1", trigger="52000")
+    stop = await paper.place(buy_back)
+    before = await paper.balances()
+    assert before.balances["USDT"].used == Decimal(1250)  # 5,000 notional at 4x
+    assert before.exposure == Decimal(5000) and "BTC" not in before.balances  # contracts, not coins
+    saved = json.loads(json.dumps(paper.snapshot()))
+
+    restored = PaperExchange([swap], quote="USDT", balances={"USDT": Decimal(10_000)},
+                             costs=PaperCosts(FeeModel.flat(Decimal("0.001"))))
+    restored.restore(saved)
+    assert await restored.balances() == before
+    restored.on_price(BTC, Decimal(49000), T0 + timedelta(seconds=2))
+    after = await restored.balances()
+    assert after.equity == before.equity + Decimal(100)  # the short gains 0.1 * 1,000
+    restored.on_price(BTC, Decimal(52500), T0 + timedelta(seconds=3))  # the stop buys it back
+    assert (await restored.order(BTC, stop.client_order_id)).status is OrderStatus.FILLED  # type: ignore[union-attr]
+    flat = await restored.balances()
+    assert flat.balances["USDT"].used == 0 and flat.exposure == 0
+    fees = Decimal(5000) * Decimal("0.001") + Decimal(5250) * Decimal("0.001")
+    assert flat.equity == Decimal(10_000) - Decimal(250) - fees  # bought back at 52,500: 0.1 * 2,500 lost

@@ -12,6 +12,7 @@ import pytest
 from tests.unit.core.risk.make import NOW, account, config, market, position, request
 from trader.core.domain.entries import Approved, Decision, EntryRequest, RefusalReason, Refused
 from trader.core.domain.enums import Direction, TradingState
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.market import Capabilities
 from trader.core.positions.state import PositionStatus
 from trader.core.risk.check import check
@@ -47,6 +48,9 @@ CASES: dict[RefusalReason, Callable[[], Decision]] = {
     RefusalReason.NO_EDGE: lambda: run(cfg=config(sizing="kelly", kelly_min_trades=2), history=[D(-1)] * 3),
     RefusalReason.INSUFFICIENT_FUNDS: lambda: run(account=account(free="0")),
     RefusalReason.BELOW_MINIMUM: lambda: run(account=account(equity="10")),
+    RefusalReason.LIQUIDATION_TOO_CLOSE: lambda: run(market=market(futures=FuturesTerms(D(50)))),
+    RefusalReason.LEVERAGE_NOT_ALLOWED: lambda: run(
+        market=market(futures=FuturesTerms(D(50), max_leverage=D(20)))),
 }
 
 
