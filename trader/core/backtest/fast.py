@@ -69,6 +69,8 @@ def unsupported(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, 
         return "risk settings changing during the run"
     if settings.allow_short:
         return "short entries"
+    if settings.futures is not None:
+        return "perpetual swaps (margin and funding)"
     if settings.risk.max_positions_per_pair != 1:
         return "more than one position per pair"
     if settings.risk.dca.enabled:
@@ -103,6 +105,10 @@ class _Book:
     base: str
     cash: Decimal
     held: Decimal = ZERO
+
+    def contracts(self) -> dict[Symbol, tuple[Decimal, Decimal, Decimal]]:
+        """Return no swap positions: the fast path trades spot only (swaps run the engine path)."""
+        return {}
 
     def total(self, asset: str) -> Decimal:
         """Return the balance of ``asset`` (free plus locked)."""

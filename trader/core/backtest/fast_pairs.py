@@ -66,6 +66,10 @@ class _Book:
     cash: Decimal
     held: dict[str, Decimal] = field(default_factory=dict)
 
+    def contracts(self) -> dict[Symbol, tuple[Decimal, Decimal, Decimal]]:
+        """Return no swap positions: the fast path trades spot only (swaps run the engine path)."""
+        return {}
+
     def total(self, asset: str) -> Decimal:
         """Return the balance of ``asset``."""
         return self.cash if asset == self.quote else self.held.get(asset, ZERO)

@@ -32,10 +32,14 @@ _DAY_MS = 86_400_000
 
 
 class Holdings(Protocol):
-    """What the equity marks read of an account: each asset's balance (``SimLedger`` is one)."""
+    """What the equity marks read of an account: each asset's balance and its swap positions
+    (``SimLedger`` is one; the fast path's books hold spot only)."""
 
     def total(self, asset: str) -> Decimal:
         """Return the free plus locked balance of ``asset``."""
+
+    def contracts(self) -> dict[Symbol, tuple[Decimal, Decimal, Decimal]]:
+        """Return every open swap position as (signed amount, average entry, margin locked)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +161,17 @@ def _local_midnight_ns(day: date, timezone: str) -> int:
 
 def _holdings(ledger: Holdings, bases: Mapping[Symbol, str],
               quote: str) -> tuple[float, dict[Symbol, float]]:
+    contracts = ledger.contracts()
     held = {}
-    for symbol in bases:
-        amount = ledger.held(symbol)  # base coins, or a swap's signed contracts
+    for symbol, base in bases.items():
+        # A swap's signed contracts, else the base coins held.
+        amount = contracts[symbol][0] if symbol in contracts else ledger.total(base)
         if amount:
             held[symbol] = float(amount)
-    return float(ledger.cash(quote)), held
+    # Equity = cash + held x price: a swap's entry value is not cash (its margin and PnL are).
+    entry_value = sum((amount * entry for symbol, (amount, entry, _) in contracts.items()
+                       if symbol in bases), Decimal(0))
+    return float(ledger.total(quote) - entry_value), held
 
 
 @numba.njit(cache=True, nogil=True)

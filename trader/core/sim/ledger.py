@@ -198,12 +198,6 @@ class SimLedger:
             return self.position(symbol)[0]
         return self.total(market.base)
 
-    def cash(self, quote: str) -> Decimal:
-        """Return the quote total less every swap position's entry value: equity = cash + held * price."""
-        entry_value = sum((held * entry for symbol, (held, entry) in self._contracts.items()
-                           if self._markets[symbol].quote == quote), ZERO)
-        return self.total(quote) - entry_value
-
     def contracts(self) -> dict[Symbol, tuple[Decimal, Decimal, Decimal]]:
         """Return every open swap position as (signed amount, average entry, margin locked)."""
         return {s: (held, entry, self._margin.get(s, ZERO)) for s, (held, entry) in self._contracts.items()

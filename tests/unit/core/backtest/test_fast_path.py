@@ -37,7 +37,8 @@ BRISK: dict[str, dict[str, Any]] = {
     "breakout": {"regime_filter": False, "require_volume": False, "lookback": 10, "ema_fast": 5,
                  "ema_slow": 12},
     "bollinger_reversion": {"regime_filter": False, "confirm": "either", "bb_period": 10},
-    "mtf_momentum": {"trend_factor": 4, "trend_fast": 3, "trend_slow": 8, "rsi_entry": 55.0, "rsi_exit": 40.0},
+    "mtf_momentum": {"trend_factor": 4, "trend_fast": 3, "trend_slow": 8, "rsi_entry": 55.0,
+                     "rsi_exit": 40.0},
 }
 INERT = RiskConfig(sizing="all_in", max_position_pct=Decimal("0.98"), cooldown_minutes=0,
                    cooldown_after_loss_minutes=0, max_trades_per_day=100_000, daily_loss_limit_pct=Decimal(1),
