@@ -19,6 +19,7 @@ from trader.services.dto import BacktestRequest, ChartRequest, GroupBy, Outcome,
 TIMEFRAMES = ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w")
 _PAIR = re.compile(r"^([A-Z0-9]{2,12})/([A-Z0-9]{2,12})$", re.ASCII)
 _ASSET = re.compile(r"^[A-Z0-9]{2,12}$", re.ASCII)
+_BASKET = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$", re.ASCII)
 _INT = re.compile(r"^[0-9]{1,9}$", re.ASCII)
 _DECIMAL = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,18})?$|^\.[0-9]{1,18}$", re.ASCII)
 _PERIOD = re.compile(r"^([0-9]{1,5})([dwmy]?)$", re.ASCII)
@@ -66,6 +67,17 @@ def optional_asset(args: Sequence[str]) -> str | None:
     candidate = args[0].strip().upper().lstrip("$")
     if not _ASSET.match(candidate):
         raise ArgError(f"Not an asset ticker: {shown(args[0])} (e.g. BTC or ETH)")
+    return candidate
+
+
+def optional_basket(args: Sequence[str]) -> str | None:
+    """Return an optional basket name in lower case, or None when none was given."""
+    at_most(args, 1)
+    if not args:
+        return None
+    candidate = args[0].strip().lower()
+    if not _BASKET.match(candidate):
+        raise ArgError(f"Not a basket name: {shown(args[0])} (e.g. default)")
     return candidate
 
 

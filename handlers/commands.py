@@ -8,7 +8,7 @@ from typing import Any
 
 from telegram import Update
 
-from handlers import admin, backtest, charts, dashboard, news, reports, settings, status, trading
+from handlers import admin, backtest, charts, dashboard, news, portfolio, reports, settings, status, trading
 from handlers.context import BotContext
 from handlers.keyboards import (
     BuyChoice,
@@ -79,6 +79,10 @@ COMMANDS: tuple[Command, ...] = (
     Command("health", status.health, V, "Exchange, database and scheduler health"),
     Command("jobs", status.jobs, V, "Scheduled jobs: last run, duration, outcome, next run"),
     Command("news", news.news, V, "Newest crypto headlines, or those about one asset", "/news [ASSET]"),
+    Command("portfolio", portfolio.portfolio, V, "A basket valued: chart by category, top movers, table",
+            "/portfolio [BASKET]", slow=True),
+    Command("holdings", portfolio.holdings, V, "What each basket holds and what it cost",
+            "/holdings [BASKET]"),
     Command("version", admin.version, V, "Program version"),
     Command("config", admin.config, A, "Effective configuration (secrets masked)"),
     Command("reload", admin.reload, A, "Reload strategies and parameters"),

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from trader.services.web_api import WebServices
-from web import control_api, read_api, signals_api
+from web import control_api, portfolio_api, read_api, signals_api
 from web.app import Extension
 
 API_PREFIX = "/api/v1"
@@ -26,6 +26,7 @@ def api_extension(web: WebServices) -> Extension:
         app.include_router(read_api.router, prefix=API_PREFIX)
         app.include_router(control_api.router, prefix=API_PREFIX)
         app.include_router(signals_api.router, prefix=API_PREFIX)
+        app.include_router(portfolio_api.router, prefix=API_PREFIX)
         # The dashboard: static files shipped in the package; they call the API with the caller's token.
         app.mount(DASHBOARD_PATH, StaticFiles(directory=STATIC_DIR, html=True), name="dashboard")
 

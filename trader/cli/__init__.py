@@ -39,6 +39,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "trader.cli.run_cmd",
     "trader.cli.api_cmd",
     "trader.cli.ctl_cmd",
+    "trader.cli.portfolio_cmd",
 )
 
 

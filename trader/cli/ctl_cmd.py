@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
     buy.set_defaults(func=_buy)
 
 
-class _Api:
+class Api:
     """A tiny client: one method per HTTP verb, errors turned into InputError with the server's words."""
 
     def __init__(self, args: argparse.Namespace) -> None:
@@ -96,7 +96,7 @@ def _outcome(result: dict[str, Any]) -> int:
     return 1
 
 
-def _confirm(args: argparse.Namespace, question: str) -> bool:
+def confirm(args: argparse.Namespace, question: str) -> bool:
     if args.yes:
         return True
     if not sys.stdin.isatty():
@@ -106,7 +106,7 @@ def _confirm(args: argparse.Namespace, question: str) -> bool:
 
 
 def _status(args: argparse.Namespace) -> int:
-    status = _Api(args).call("GET", "/status")
+    status = Api(args).call("GET", "/status")
     reason = f" ({status['halted_reason']})" if status.get("halted_reason") else ""
     count = len(status["positions"])
     print(f"trading {status['state']}{reason}, mode {status['mode']}, {count} open position(s)")
@@ -118,15 +118,15 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _simple(args: argparse.Namespace) -> int:
-    return _outcome(_Api(args).call("POST", f"/control/{args.path}"))
+    return _outcome(Api(args).call("POST", f"/control/{args.path}"))
 
 
 def _halt(args: argparse.Namespace) -> int:
-    return _outcome(_Api(args).call("POST", "/control/halt", {"flatten": args.flatten}))
+    return _outcome(Api(args).call("POST", "/control/halt", {"flatten": args.flatten}))
 
 
 def _close(args: argparse.Namespace) -> int:
-    api = _Api(args)
+    api = Api(args)
     target = None if args.target == "all" else args.target
     preview = api.call("POST", "/control/close/preview", {"target": target})
     if not preview["positions"]:
@@ -134,16 +134,16 @@ def _close(args: argparse.Namespace) -> int:
         return 1
     for p in preview["positions"]:
         print(f"would close {p['id']}  {p['pair']} {p['direction']} {p['amount']} (PnL now {p['pnl']})")
-    if not _confirm(args, "Close at market?"):
+    if not confirm(args, "Close at market?"):
         return 1
     return _outcome(api.call("POST", "/control/close", {"target": target}))
 
 
 def _buy(args: argparse.Namespace) -> int:
-    api = _Api(args)
+    api = Api(args)
     preview = api.call("POST", "/control/buy/preview", {"pair": args.pair, "amount": args.amount})
     print(f"would buy {preview['amount']} {preview['pair']} at about {preview['price']} "
           f"(cost {preview['cost']} {preview['quote']}, stop {preview['stop_price'] or '-'})")
-    if not _confirm(args, "Send this order?"):
+    if not confirm(args, "Send this order?"):
         return 1
     return _outcome(api.call("POST", "/control/buy", preview))

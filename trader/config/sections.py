@@ -349,6 +349,24 @@ class NewsConfig(Section):
     )
     refresh_minutes: Annotated[int, Field(ge=5, le=1440)] = 30
     timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+    alert_held: bool = False  # alert when a new headline mentions an asset a basket holds
+
+
+class PortfolioConfig(Section):
+    """Baskets (``/portfolio``): extra basket files, price age limits, rebalancing costs and snapshots.
+
+    Assets are priced from the exchange's tickers when listed there, else from CoinGecko. A price older
+    than ``stale_seconds`` is shown as STALE everywhere. ``usd_quotes`` are the exchange quote
+    currencies counted as USD (stablecoins) when a basket is valued in USD.
+    """
+
+    baskets_dir: str | None = None  # *.toml basket files beside the built-in default basket
+    stale_seconds: Annotated[int, Field(ge=30, le=604800)] = 900
+    refresh_seconds: Annotated[int, Field(ge=10, le=86400)] = 300  # a cached price this young is reused
+    usd_quotes: tuple[str, ...] = ("USDT", "USDC")
+    snapshot_hour: Annotated[int, Field(ge=0, le=23)] = 0  # daily basket snapshot, UTC hour
+    default_fee: Annotated[Decimal, Field(ge=0, lt=1)] = Decimal("0.001")  # assets not on the exchange
+    default_min_order: Annotated[Decimal, Field(ge=0)] = Decimal("5")  # quote, assets not on the exchange
 
 
 class BackupConfig(Section):

@@ -34,6 +34,7 @@ from trader.config.sections import (
     NewsConfig,
     NotifyConfig,
     OpsConfig,
+    PortfolioConfig,
     PricesConfig,
     RiskConfig,
     SchedulerConfig,
@@ -81,6 +82,7 @@ class Settings(BaseSettings):
     ops: OpsConfig = OpsConfig()
     backup: BackupConfig = BackupConfig()
     news: NewsConfig = NewsConfig()
+    portfolio: PortfolioConfig = PortfolioConfig()
     prices: PricesConfig = PricesConfig()
     web: WebConfig = WebConfig()
 

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from trader.core.analytics.portfolio import BasketValuation
 from trader.core.analytics.tables import PerformanceRow
 from trader.core.analytics.tax.report import CgtReport
 from trader.core.domain.candles import CandleFrame
@@ -109,4 +110,8 @@ class ChartRenderer(Protocol):
 
     def tax_summary(self, report: CgtReport, theme: str = "light") -> bytes:
         """Return the one-page summary of a CGT report."""
+        ...
+
+    def portfolio(self, valuation: BasketValuation, theme: str = "light") -> bytes:
+        """Return a valued basket: value and cost by category, best and worst performers."""
         ...

@@ -55,7 +55,7 @@ from trader.runtime.clock import SimClock, SystemClock
 from trader.runtime.costs import cost_notice
 from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
 from trader.runtime.preflight import check_runnable
-from trader.runtime.prices import build_price_source
+from trader.runtime.prices import build_price_source, portfolio_service
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
 from trader.services.api import Services
 from trader.services.api_tokens import ApiTokenService
@@ -68,7 +68,8 @@ from trader.services.drift import DriftService, DriftSetup
 from trader.services.insights import StoreInsightService
 from trader.services.market_data import MarketDataService
 from trader.services.miniapp import MiniAppAuth
-from trader.services.news import NewsService
+from trader.services.news import HeldNewsAlerts, NewsService
+from trader.services.portfolio import PortfolioService
 from trader.services.queries import LiveQueryService, RuntimeSystemService, flatten_config
 from trader.services.reports import StoreReportService
 from trader.services.signals import SignalIntakeService
@@ -289,7 +290,9 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     faults = FaultAlerts(alerts, quiet_seconds=settings.scheduler.fault_quiet_seconds,
                          min_interval=settings.scheduler.fault_alert_interval_seconds) if venue else None
     drift = _drift(settings, mode, uow, exchange, clock, alerts)
-    news = _news(settings, uow, wall, closers)
+    portfolio = portfolio_service(settings, uow, exchange, wall, closers)
+    held_alerts = HeldNewsAlerts(portfolio.held_assets, alerts.publish) if settings.news.alert_held else None
+    news = _news(settings, uow, wall, closers, portfolio.catalog.symbols, held_alerts)
     parts = RuntimeParts(
         engine=engine, exchange=exchange, alerts=alerts, reports=reports, market_data=market_data,
         uow_factory=uow, clock=clock, scheduler_config=settings.scheduler, ops=settings.ops,
@@ -300,10 +303,11 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         drift=lambda: drift.report(alert=True), venue=venue, faults=faults, breaker=breaker, closers=closers,
         news=news.refresh if settings.news.enabled and settings.news.feeds else None,
         news_every_seconds=settings.news.refresh_minutes * 60.0,
+        portfolio_snapshot=portfolio.snapshot, portfolio_hour=settings.portfolio.snapshot_hour,
     )
     lifecycle = Lifecycle(parts, metrics)
     wiring = _Wiring(settings, mode, uow, exchange, clock, book, engine, lifecycle, redactor, tail)
-    services = _services(wiring, reports, drift, news)
+    services = _services(wiring, reports, drift, news, portfolio)
     web = _web_services(wiring, services) if settings.web.api_enabled else None
     if web is not None:
         lifecycle.use_web(api_extension(web))
@@ -418,15 +422,17 @@ def _drift(settings: Settings, mode: RunMode, uow: UnitOfWorkFactory, exchange: 
     return DriftService(uow, clock, setup, markets=markets, wake=alerts.wake)
 
 
-def _news(settings: Settings, uow: UnitOfWorkFactory, clock: Clock, closers: list[Closer]) -> NewsService:
+def _news(settings: Settings, uow: UnitOfWorkFactory, clock: Clock, closers: list[Closer],
+          basket_assets: tuple[str, ...], held_alerts: HeldNewsAlerts | None) -> NewsService:
     reader = HttpFeedReader(settings.news.timeout_seconds)
     closers.append(reader.close)
     bases = tuple(pair.split("/")[0] for pair in settings.exchange.pairs)
     return NewsService(uow, reader, clock, feeds=tuple((f.name, f.url) for f in settings.news.feeds),
-                       tickers=(*bases, settings.exchange.quote_currency))
+                       tickers=(*bases, settings.exchange.quote_currency, *basket_assets), on_new=held_alerts)
 
 
-def _services(w: _Wiring, reports: StoreReportService, drift: DriftService, news: NewsService) -> Services:
+def _services(w: _Wiring, reports: StoreReportService, drift: DriftService, news: NewsService,
+              portfolio: PortfolioService) -> Services:
     wall = SystemClock()
     settings = w.settings
     live = Mode.DEMO if settings.exchange.demo else Mode.LIVE
@@ -436,10 +442,12 @@ def _services(w: _Wiring, reports: StoreReportService, drift: DriftService, news
                                book=w.book, facts=w.lifecycle.facts)
     renderer = MatplotlibChartRenderer()
     theme = settings.telegram.theme
+    control = EngineControlService(w.engine, w.book, queries, audit, w.uow, w.exchange, w.clock)
+    portfolio.use_control(control)  # basket buys go through /buy's path: engine, risk limits, audit
     return Services(
         queries=queries,
         reports=reports,
-        control=EngineControlService(w.engine, w.book, queries, audit, w.uow, w.exchange, w.clock),
+        control=control,
         charts=RenderedChartService(w.uow, w.exchange, renderer, w.clock,
                                     store_exchange=settings.exchange.name, theme=theme,
                                     start_balance=settings.exchange.paper_start_balance),
@@ -451,4 +459,5 @@ def _services(w: _Wiring, reports: StoreReportService, drift: DriftService, news
         audit=audit,
         drift=drift,
         news=news,
+        portfolio=portfolio,
     )

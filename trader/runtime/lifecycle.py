@@ -85,6 +85,8 @@ class RuntimeParts:
     drift: Hook | None = None  # the nightly drift report (queues its own alert on a logic difference)
     news: Hook | None = None  # refresh the news feeds (a failing feed is skipped inside)
     news_every_seconds: float = 1800.0
+    portfolio_snapshot: Hook | None = None  # daily value of every basket with holdings
+    portfolio_hour: int = 0  # UTC hour of the basket snapshot
     venue: VenueWatch | None = None  # what the engine's venue calls tell (None: replay, simulated venue)
     faults: FaultAlerts | None = None  # job failures, venue streaks, stuck intents: one alert per episode
     breaker: VenueBreaker | None = None  # venue outages: entries pause, one alert each way
@@ -266,6 +268,9 @@ class Lifecycle:
         if self.parts.news is not None:
             scheduler.add_interval("news", guard("news refresh", self._news, "news"),
                                    self.parts.news_every_seconds)
+        if self.parts.portfolio_snapshot is not None:
+            snapshot = guard("basket snapshot", self._snapshot, "portfolio_snapshot")
+            scheduler.add_daily("portfolio_snapshot", snapshot, self.parts.portfolio_hour, "UTC")
         scheduler.start()
         self._scheduler = scheduler
         logger.info("scheduler started: %s", ", ".join(scheduler.job_ids()))
@@ -341,6 +346,10 @@ class Lifecycle:
     async def _backup(self) -> None:
         if self.parts.backups is not None:
             await self.parts.backups.run()  # alerts its own failures
+
+    async def _snapshot(self) -> None:
+        if self.parts.portfolio_snapshot is not None:
+            await self.parts.portfolio_snapshot()  # values every basket with holdings; prices cached
 
     async def _news(self) -> None:
         if self.parts.news is not None:

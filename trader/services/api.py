@@ -16,7 +16,7 @@ Handlers receive ``Services`` and nothing else from the core. Every method retur
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -53,6 +53,14 @@ from trader.services.dto import (
     TradePage,
     TradeQuery,
     VersionView,
+)
+from trader.services.portfolio_dto import (
+    BasketBuyResult,
+    BasketInfo,
+    BasketValuation,
+    HoldingView,
+    RebalancePlan,
+    TrackResult,
 )
 
 
@@ -205,6 +213,42 @@ class NewsQuery(Protocol):
         ...
 
 
+class PortfolioQuery(Protocol):
+    """Baskets, their holdings and valuation (``trader.services.portfolio.PortfolioService``)."""
+
+    async def baskets(self) -> tuple[BasketInfo, ...]:
+        """Return every basket's definition and how many holdings it has."""
+        ...
+
+    async def value(self, name: str | None = None) -> BasketValuation:
+        """Value a basket (None: the first with holdings); stale prices are flagged, never fresh."""
+        ...
+
+    async def chart(self, valuation: BasketValuation) -> bytes:
+        """Return the PNG of a valuation: value by category and the top movers."""
+        ...
+
+    async def holdings(self, name: str | None = None) -> tuple[HoldingView, ...]:
+        """Return the stored purchases of one basket (every basket when None)."""
+        ...
+
+    async def rebalance(self, name: str | None = None) -> RebalancePlan:
+        """Return what to buy and sell to return a basket to its target weights (nothing trades)."""
+        ...
+
+    async def track(self, name: str, day: date, total: Decimal | None = None) -> TrackResult:
+        """Record a virtual purchase of a basket at the prices of ``day``."""
+        ...
+
+    async def buy_basket(self, name: str, quote: str, amount: Decimal, actor: Actor) -> BasketBuyResult:
+        """Buy ``amount`` of ``quote`` of each listed asset through the engine, like /buy."""
+        ...
+
+    async def held_assets(self) -> frozenset[str]:
+        """Return the tickers any basket holds."""
+        ...
+
+
 class SystemService(Protocol):
     """Facts about the running program."""
 
@@ -242,3 +286,4 @@ class Services:
     audit: AuditService
     drift: DriftService
     news: NewsQuery
+    portfolio: PortfolioQuery

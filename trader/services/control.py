@@ -178,7 +178,8 @@ class EngineControlService:
             sent = action.amount if action.amount is not None else preview.amount
             note = "" if sent == preview.amount else \
                 f" (not the previewed {preview.amount}: {action.message})"
-            result = ControlResult(True, f"Buying {sent} {preview.pair} at market ({ids}){note}.")
+            result = ControlResult(True, f"Buying {sent} {preview.pair} at market ({ids}){note}.",
+                                   position_ids=tuple(action.position_ids))
         else:
             result = _result(action)
         return await self._done(actor, "control.buy", result, detail)

@@ -424,6 +424,7 @@ class ControlResult:
     ok: bool
     message: str
     refused_reason: str | None = None
+    position_ids: tuple[str, ...] = ()  # the positions an entry opened (a basket buy records them)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from trader.core.analytics.news_tags import NAMES, mentioned_assets
+from trader.core.domain.alerts import Alert
 from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.news import FeedReader, NewsItem
@@ -33,8 +35,10 @@ class NewsService:
     """Refresh feeds and answer ``/news [ASSET]``."""
 
     def __init__(self, uow_factory: ResearchUnitOfWorkFactory, reader: FeedReader, clock: Clock, *,
-                 feeds: tuple[tuple[str, str], ...], tickers: tuple[str, ...]) -> None:
+                 feeds: tuple[tuple[str, str], ...], tickers: tuple[str, ...],
+                 on_new: Callable[[list[NewsItem]], Awaitable[None]] | None = None) -> None:
         self._uow = uow_factory
+        self._on_new = on_new
         self._reader = reader
         self._clock = clock
         self._feeds = feeds
@@ -63,6 +67,8 @@ class NewsService:
             await uow.commit()
         if added:
             logger.info("news: %d new headline(s)", len(added))
+            if self._on_new is not None:
+                await self._on_new(added)
         return NewsRefresh(len(added), tuple(failed))
 
     async def latest(self, asset: str | None = None, limit: int = 10) -> tuple[NewsView, ...]:
@@ -72,3 +78,24 @@ class NewsService:
         async with self._uow() as uow:
             found = await uow.news.latest(limit, asset.upper() if asset else None)
         return tuple(NewsView(i.title, i.source, i.link, i.published_at, i.assets) for i in found)
+
+
+class HeldNewsAlerts:
+    """Alert once per new headline that mentions an asset a basket holds (``news.alert_held``)."""
+
+    def __init__(self, held: Callable[[], Awaitable[frozenset[str]]],
+                 publish: Callable[[Alert], Awaitable[object]]) -> None:
+        self._held = held
+        self._publish = publish
+
+    async def __call__(self, items: list[NewsItem]) -> None:
+        """Publish an alert for each item that mentions a held asset."""
+        tagged = [i for i in items if i.assets]
+        if not tagged:
+            return
+        held = await self._held()
+        for item in tagged:
+            hits = sorted(set(item.assets) & held)
+            if hits:
+                text = f"News about {', '.join(hits)} (held): {item.title} ({item.source}) {item.link}"
+                await self._publish(Alert("news", text, dedupe_key=f"news:{item.key}"))

@@ -87,9 +87,9 @@ function equityChart(el, curve) {
 
 const pages = {
   async dashboard(el) {
-    const [balance, status, kpis, daily, curve, recent] = await Promise.all([
+    const [balance, status, kpis, daily, curve, recent, news] = await Promise.all([
       api("/balance"), api("/status"), api("/kpis"), api("/performance/periods/day", { count: 1 }),
-      api("/equity"), api("/trades", { page_size: 5 })]);
+      api("/equity"), api("/trades", { page_size: 5 }), api("/news", { limit: 6 }).catch(() => [])]);
     const unrealised = status.positions.reduce((s, p) => s + Number(p.pnl), 0);
     const q = balance.quote;
     el.innerHTML = `<h1>Dashboard</h1><div class="cards">
@@ -100,20 +100,21 @@ const pages = {
       ${card("Exposure", money(balance.exposure, q))}
       ${card("Win rate", pct(kpis.win_rate))}
       ${card("Trading", status.state)}</div>
+      ${newsStrip(news)}
       <h2>Equity and drawdown</h2><div class="chart" id="equity-chart"></div>
       <h2>Recent trades</h2>${tradeTable(recent.trades, q)}`;
     equityChart(el.querySelector("#equity-chart"), curve);
   },
 
   async portfolio(el) {
-    const balance = await api("/balance");
+    const [balance, basket] = await Promise.all([api("/balance"), api("/portfolio").catch((e) => ({ error: e.message }))]);
     const q = balance.quote;
     el.innerHTML = `<h1>Portfolio</h1><div class="cards">${card("Total equity", money(balance.equity, q))}
       ${card("Cash", money(balance.free, q))}${card("Exposure", money(balance.exposure, q))}</div>
       <h2>Assets</h2>${table("assets", [
         { key: "asset", label: "Asset" }, { key: "free", label: "Free", format: qty },
         { key: "used", label: "In orders", format: qty }, { key: "value", label: "Value " + q, format: (v) => money(v) },
-      ], balance.assets)}`;
+      ], balance.assets)}${basketSection(basket)}`;
   },
 
   async performance(el) {
@@ -199,6 +200,31 @@ const pages = {
     el.querySelector("#next").onclick = () => { state.tradeQuery.page += 1; render(); };
   },
 };
+
+function newsStrip(items) {
+  if (!items.length) return "";
+  const links = items.map((n) => `<a href="${esc(n.link)}" target="_blank" rel="noopener">${esc(n.title)}</a>
+    <span class="news-meta">${esc(n.source)} · ${esc(when(n.published_at))}${n.assets.length ? " · " + esc(n.assets.join(", ")) : ""}</span>`);
+  return `<div class="news-strip" id="news-strip">${links.map((l) => `<div class="news-item">${l}</div>`).join("")}</div>`;
+}
+
+function basketSection(v) {
+  if (v.error) return `<h2>Basket</h2><p class="muted">${esc(v.error)}</p>`;
+  const q = v.quote;
+  // a stale price is never shown as fresh: the header lists them and each row is marked
+  const stale = v.stale.length ? `<p class="error" id="basket-stale">STALE prices: ${esc(v.stale.join(", "))}</p>` : "";
+  return `<h2>Basket ${esc(v.name)}</h2><div class="cards">${card("Basket value", money(v.value, q))}
+    ${card("Basket cost", money(v.cost, q))}${card("Basket PnL", money(v.pnl, q), sign(v.pnl))}${card("Basket PnL %", pct(v.pnl_pct), sign(v.pnl))}</div>
+    ${stale}${table("basket-categories", [{ key: "title", label: "Category" },
+      { key: "value", label: "Value " + q, format: (x) => money(x) }, { key: "pnl", label: "PnL", format: (x) => money(x), signed: true },
+      { key: "pnl_pct", label: "PnL %", format: pct, signed: true }, { key: "weight", label: "Weight", format: pct },
+      { key: "drift", label: "Drift", format: pct, signed: true }, { key: "stale", label: "Stale", format: (x) => (x ? "STALE " + x : "") }],
+      v.categories)}${table("basket-assets", [{ key: "symbol", label: "Asset" }, { key: "category", label: "Category" },
+      { key: "quantity", label: "Amount", format: qty }, { key: "value", label: "Value " + q, format: (x) => money(x) },
+      { key: "pnl_pct", label: "PnL %", format: pct, signed: true },
+      { key: "price", label: "Price", format: (p) => (p ? qty(p.price) + " (" + p.source + ")" + (p.stale ? " STALE" : "") : "no price") }],
+      v.assets)}`;
+}
 
 function tradeTable(trades, quote) {
   return table("trades-table", [

@@ -3,7 +3,8 @@
 Served endpoints: ``/api/v3/coins/list``, ``/api/v3/simple/price`` and
 ``/api/v3/coins/{id}/market_chart/range`` (daily points at 00:00 UTC, as CoinGecko answers ranges over
 90 days; hourly points for shorter ranges). Unknown ids are left out of /simple/price and answered
-404 ``{"error": "coin not found"}`` by /market_chart/range, as the real API does.
+404 ``{"error": "coin not found"}`` by /market_chart/range, as the real API does; an id given a daily
+path (``price_path``) is known even when ``COINS_LIST`` does not name it.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ async def _simple_price(request: web.Request) -> web.Response:
 async def _range(request: web.Request) -> web.Response:
     fake = request.app[KEY]
     coin, vs = request.match_info["coin"], request.query["vs_currency"]
-    if not any(c["id"] == coin for c in COINS_LIST):
+    if not any(c["id"] == coin for c in COINS_LIST) and not any(k[0] == coin for k in fake.daily):
         return web.json_response({"error": "coin not found"}, status=404)
     start = datetime.fromtimestamp(int(request.query["from"]), tz=UTC)
     end = datetime.fromtimestamp(int(request.query["to"]), tz=UTC)

@@ -127,7 +127,7 @@ class MemoryControl:
         p = self.s.open_position(preview.pair, preview.amount, preview.price, stop=preview.stop_price)
         self.s.changed()
         self._audit(actor, "buy", f"{p.id} {preview.pair} {preview.amount}")
-        return ControlResult(True, f"Bought {preview.amount} {preview.pair} as {p.id}.")
+        return ControlResult(True, f"Bought {preview.amount} {preview.pair} as {p.id}.", position_ids=(p.id,))
 
     async def preview_setting(self, key: str, value: str) -> SettingChange:
         setting = self.s.settings.get(key)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from tests.fakes.memory_services.control import MemoryControl
+from tests.fakes.memory_services.portfolio import memory_portfolio
 from tests.fakes.memory_services.reads import MemoryQueries, MemoryReports
 from tests.fakes.memory_services.state import MARKETS, NOW, STRATEGIES, MemoryState
 from trader.adapters.store.memory.uow import MemoryStore
@@ -180,6 +181,8 @@ def memory_services(state: MemoryState) -> Services:
                      DriftSetup(ExchangeConfig(), RiskConfig(), (), default_registry())),
         # the real news service over the state's in-memory store; tests add headlines to state.store
         NewsService(state.store.uow_factory, NoFeeds(), SimClock(NOW), feeds=(), tickers=("BTC", "ETH")),
+        # the real portfolio service over the same store, priced by fixed in-memory prices
+        memory_portfolio(state),
     )
 
 

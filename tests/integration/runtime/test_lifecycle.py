@@ -43,7 +43,7 @@ async def test_paper_runtime_schedules_every_job_serves_ready_and_stops_cleanly(
         assert scheduler is not None
         jobs = set(scheduler.job_ids())
         assert {"tick|breakout|BTC/USDT|1h", "tick|bollinger_reversion|ETH/USDT|1h", "monitor", "risk",
-                "heartbeat", "daily_summary", "drift", "candle_refresh"} <= jobs
+                "heartbeat", "daily_summary", "drift", "candle_refresh", "portfolio_snapshot"} <= jobs
         health = lifecycle._health
         assert health is not None
         async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{health.port}/ready") as resp:

@@ -172,7 +172,8 @@ ASKS: tuple[str, ...] = (
     "/strategies", "/settings", "/settings risk.risk_per_trade 0.02", "/settings risk.risk_per_trade 7",
     "/pause", "/resume", "/halt", "/halt flatten", "/close all", "/close nope", "/buy ETH/USDT 0.05",
     "/buy ETH/USDT 0", "/health", "/jobs", "/dashboard", "/version", "/config", "/reload", "/locks",
-    "/unlock BTC/USDT", "/news", "/news BTC", "/whoami", "/tax 2022", "/tax 1999", "/logs 5", "/logs 0",
+    "/unlock BTC/USDT", "/news", "/news BTC", "/portfolio", "/portfolio nope", "/holdings",
+    "/holdings default", "/whoami", "/tax 2022", "/tax 1999", "/logs 5", "/logs 0",
 )
 
 

@@ -33,6 +33,8 @@ REQUIRED = {
     "health",
     "jobs",
     "news",
+    "portfolio",
+    "holdings",
     "version",
     "config",
     "reload",

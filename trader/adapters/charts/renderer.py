@@ -9,9 +9,11 @@ import pandas as pd
 from trader.adapters.charts.candles import render_candles
 from trader.adapters.charts.equity import render_equity
 from trader.adapters.charts.performance import render_monthly_heatmap, render_pair_pnl
+from trader.adapters.charts.portfolio import render_portfolio
 from trader.adapters.charts.tax_summary import render_tax_summary
 from trader.adapters.charts.theme import theme as theme_named
 from trader.core.analytics.curve import monthly_returns
+from trader.core.analytics.portfolio import BasketValuation
 from trader.core.analytics.tables import PerformanceRow
 from trader.core.analytics.tax.report import CgtReport
 from trader.ports.charts import CandleChart
@@ -40,3 +42,7 @@ class MatplotlibChartRenderer:
     def tax_summary(self, report: CgtReport, theme: str = "light") -> bytes:
         """Return the one-page summary of a CGT report."""
         return render_tax_summary(report, theme_named(theme))
+
+    def portfolio(self, valuation: BasketValuation, theme: str = "light") -> bytes:
+        """Return a valued basket: value by category and the best and worst performers."""
+        return render_portfolio(valuation, theme_named(theme))

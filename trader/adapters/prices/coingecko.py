@@ -106,32 +106,35 @@ class CoinGeckoPrices:
             self._session = None
 
     # ── calls ──────────────────────────────────────────────────────────────────────────────────
-    async def prices(self, assets: Iterable[str], vs: str) -> dict[str, Decimal]:
+    async def prices(self, assets: Iterable[str], vs: str,
+                     ids: Mapping[str, str] | None = None) -> dict[str, Decimal]:
         """Return current prices in ``vs`` for the tickers CoinGecko knows, batched by id."""
-        ids: dict[str, str] = {}
+        by_id: dict[str, str] = {}
+        given = {k.upper(): v for k, v in (ids or {}).items()}
         for asset in assets:
-            coin = await self._id_or_none(asset)
+            coin = given.get(asset.upper()) or await self._id_or_none(asset)
             if coin is not None:
-                ids[coin] = asset.upper()
+                by_id[coin] = asset.upper()
         found: dict[str, Decimal] = {}
-        listed = sorted(ids)
+        listed = sorted(by_id)
         for start in range(0, len(listed), BATCH):
             chunk = listed[start:start + BATCH]
             body = await self._get("/simple/price", {"ids": ",".join(chunk), "vs_currencies": vs.lower()})
             for coin, quotes in (body or {}).items():  # unknown ids are simply absent from the answer
                 value = quotes.get(vs.lower()) if isinstance(quotes, dict) else None
-                if coin in ids and value is not None:
-                    found[ids[coin]] = Decimal(str(value))
+                if coin in by_id and value is not None:
+                    found[by_id[coin]] = Decimal(str(value))
         return found
 
-    async def daily_prices(self, asset: str, vs: str, start: date, end: date) -> dict[date, Decimal]:
+    async def daily_prices(self, asset: str, vs: str, start: date, end: date,
+                           coin_id: str | None = None) -> dict[date, Decimal]:
         """Return the first quote of each UTC day in ``start..end`` from /market_chart/range.
 
         CoinGecko answers ranges over 90 days with one point a day at 00:00 UTC and shorter ranges
         hourly, so the range asked for always spans at least 91 days and the first point of each day
         is kept: the same daily value whatever range was asked.
         """
-        coin = await self._id(asset)
+        coin = coin_id or await self._id(asset)
         ask_from = min(start, end - timedelta(days=91))
         body = await self._get(f"/coins/{coin}/market_chart/range", {
             "vs_currency": vs.lower(), "from": str(_epoch(ask_from)),

@@ -329,3 +329,45 @@ class NewsItemRow(Base):
     link: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     assets: Mapped[str] = mapped_column(String(512))
+
+
+class HoldingRow(Base):
+    """A basket holding: a real fill or a virtual purchase; (basket, asset, reference) is unique."""
+
+    __tablename__ = "portfolio_holdings"
+    __table_args__ = (UniqueConstraint("basket", "asset", "reference", name="uq_portfolio_holdings_ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    basket: Mapped[str] = mapped_column(String(40), index=True)
+    asset: Mapped[str] = mapped_column(String(16))
+    quantity: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    quote: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    acquired_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reference: Mapped[str] = mapped_column(String(64))
+
+
+class PriceQuoteRow(Base):
+    """The cached last price of one asset in one quote currency, with its source and time."""
+
+    __tablename__ = "price_quotes"
+
+    asset: Mapped[str] = mapped_column(String(16), primary_key=True)
+    quote: Mapped[str] = mapped_column(String(16), primary_key=True)
+    price: Mapped[Decimal] = mapped_column(Money)
+    source: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class BasketSnapshotRow(Base):
+    """A basket's value and cost at the end of one UTC day."""
+
+    __tablename__ = "basket_snapshots"
+
+    basket: Mapped[str] = mapped_column(String(40), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    value: Mapped[Decimal] = mapped_column(Money)
+    cost: Mapped[Decimal] = mapped_column(Money)
+    quote: Mapped[str] = mapped_column(String(16))
+    stale: Mapped[int] = mapped_column(Integer)

@@ -6,12 +6,14 @@ from collections.abc import Callable
 from typing import Protocol
 
 from trader.ports.store.ops import OpsUnitOfWork
+from trader.ports.store.portfolio import PortfolioUnitOfWork
 from trader.ports.store.research import ResearchUnitOfWork
 from trader.ports.store.tax import TaxUnitOfWork
 from trader.ports.store.trading import TradingUnitOfWork
 
 
-class UnitOfWork(TradingUnitOfWork, OpsUnitOfWork, ResearchUnitOfWork, TaxUnitOfWork, Protocol):
+class UnitOfWork(TradingUnitOfWork, OpsUnitOfWork, ResearchUnitOfWork, TaxUnitOfWork, PortfolioUnitOfWork,
+                 Protocol):
     """One transaction over every context's repositories: what the store adapters implement.
 
     A service is given the factory of the narrowest context it uses (``TradingUnitOfWorkFactory``...);
@@ -24,3 +26,4 @@ TradingUnitOfWorkFactory = Callable[[], TradingUnitOfWork]
 OpsUnitOfWorkFactory = Callable[[], OpsUnitOfWork]
 ResearchUnitOfWorkFactory = Callable[[], ResearchUnitOfWork]
 TaxUnitOfWorkFactory = Callable[[], TaxUnitOfWork]
+PortfolioUnitOfWorkFactory = Callable[[], PortfolioUnitOfWork]

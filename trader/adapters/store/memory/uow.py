@@ -21,6 +21,7 @@ from trader.adapters.store.documents import (
     DocumentVenueAccount,
 )
 from trader.adapters.store.memory.documents import MemoryDocuments
+from trader.adapters.store.memory.portfolio import MemoryPortfolioRepository
 from trader.adapters.store.memory.ops import (
     MemoryAlertOutboxRepository,
     MemoryApiTokenRepository,
@@ -46,7 +47,8 @@ from trader.core.errors import StoreError
 from trader.ports.store import UnitOfWorkFactory
 
 _TABLES = ("candles", "orders", "fills", "positions", "equity", "risk", "secrets", "audit", "alerts",
-           "backtests", "aud_rates", "paper", "opening_holdings", "api_tokens", "signals", "news")
+           "backtests", "aud_rates", "paper", "opening_holdings", "api_tokens", "signals", "news",
+           "holdings", "price_quotes", "basket_snapshots")
 
 
 @dataclass
@@ -91,6 +93,7 @@ class InMemoryUnitOfWork:
     api_tokens: MemoryApiTokenRepository
     signals: MemorySignalReceiptRepository
     news: MemoryNewsRepository
+    portfolio: MemoryPortfolioRepository
 
     def __init__(self, store: MemoryStore | None = None) -> None:
         self.store = store if store is not None else MemoryStore()
@@ -134,6 +137,7 @@ class InMemoryUnitOfWork:
         self.api_tokens = MemoryApiTokenRepository(t["api_tokens"], ids["api_tokens"])
         self.signals = MemorySignalReceiptRepository(t["signals"])
         self.news = MemoryNewsRepository(t["news"])
+        self.portfolio = MemoryPortfolioRepository(t["holdings"], t["price_quotes"], t["basket_snapshots"])
         return self
 
     async def __aexit__(

@@ -20,6 +20,7 @@ from trader.adapters.store.documents import (
     DocumentVenueAccount,
 )
 from trader.adapters.store.sql.documents import SqlDocuments
+from trader.adapters.store.sql.portfolio import SqlPortfolioRepository
 from trader.adapters.store.sql.ops import (
     SqlAlertOutboxRepository,
     SqlApiTokenRepository,
@@ -70,6 +71,7 @@ class SqlUnitOfWork:
     api_tokens: SqlApiTokenRepository
     signals: SqlSignalReceiptRepository
     news: SqlNewsRepository
+    portfolio: SqlPortfolioRepository
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
@@ -112,6 +114,7 @@ class SqlUnitOfWork:
         self.api_tokens = SqlApiTokenRepository(session)
         self.signals = SqlSignalReceiptRepository(session)
         self.news = SqlNewsRepository(session)
+        self.portfolio = SqlPortfolioRepository(session)
         return self
 
     async def __aexit__(
