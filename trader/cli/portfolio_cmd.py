@@ -70,7 +70,7 @@ def _amount(text: str) -> Decimal:
 
 
 async def _with_service(args: argparse.Namespace, action: Any) -> int:
-    from trader.cli.secrets_cmd import open_store
+    from trader.runtime.offline import open_store
     from trader.config import load_settings
     from trader.runtime.clock import SystemClock
     from trader.runtime.prices import offline_portfolio

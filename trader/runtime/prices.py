@@ -6,7 +6,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from trader.adapters.charts.renderer import MatplotlibChartRenderer
 from trader.adapters.prices.coingecko import CoinGeckoPrices
 from trader.config import PricesConfig, Settings
 from trader.core.errors import InputError
@@ -48,6 +47,8 @@ def portfolio_service(settings: Settings, uow_factory: UnitOfWorkFactory, exchan
     except InputError as exc:
         logger.error("basket files not loaded, using the default basket only: %s", exc)
         catalog = BasketCatalog.load(None)
+    from trader.adapters.charts.renderer import MatplotlibChartRenderer  # matplotlib: the service only
+
     source = build_price_source(settings.prices)
     closers.append(source.close)
     return PortfolioService(uow_factory, catalog, clock, settings.portfolio, exchange=exchange,

@@ -29,6 +29,7 @@ from trader.adapters.store.memory.ops import (
     MemorySecretRepository,
     MemorySignalReceiptRepository,
 )
+from trader.adapters.store.memory.portfolio import MemoryPortfolioRepository
 from trader.adapters.store.memory.research import (
     MemoryBacktestRunRepository,
     MemoryCandleRepository,

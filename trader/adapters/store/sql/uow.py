@@ -28,6 +28,7 @@ from trader.adapters.store.sql.ops import (
     SqlSecretRepository,
     SqlSignalReceiptRepository,
 )
+from trader.adapters.store.sql.portfolio import SqlPortfolioRepository
 from trader.adapters.store.sql.research import (
     SqlBacktestRunRepository,
     SqlCandleRepository,
