@@ -70,9 +70,9 @@ def _amount(text: str) -> Decimal:
 
 
 async def _with_service(args: argparse.Namespace, action: Any) -> int:
-    from trader.runtime.offline import open_store
     from trader.config import load_settings
     from trader.runtime.clock import SystemClock
+    from trader.runtime.offline import open_store
     from trader.runtime.prices import offline_portfolio
 
     settings = load_settings(args.config)
