@@ -49,6 +49,7 @@ def test_store_port_contexts_partition_the_unit_of_work() -> None:
     """Each repository belongs to exactly one bounded context; the whole unit of work is their union."""
     from trader.ports.store import (
         OpsUnitOfWork,
+        PortfolioUnitOfWork,
         ResearchUnitOfWork,
         TaxUnitOfWork,
         TradingUnitOfWork,
@@ -59,11 +60,12 @@ def test_store_port_contexts_partition_the_unit_of_work() -> None:
     def members(protocol: type) -> set[str]:
         return {n for n, v in vars(protocol).items() if isinstance(v, property)}
 
-    contexts = [members(p) for p in (TradingUnitOfWork, OpsUnitOfWork, ResearchUnitOfWork, TaxUnitOfWork)]
+    contexts = [members(p) for p in (TradingUnitOfWork, OpsUnitOfWork, ResearchUnitOfWork, TaxUnitOfWork,
+                                     PortfolioUnitOfWork)]
     union = set().union(*contexts)
     assert sum(len(c) for c in contexts) == len(union)  # disjoint
     assert not members(UnitOfWork) and not members(Transaction)  # nothing outside a context
-    assert {"orders", "fills", "positions", "candles", "audit", "aud_rates"} <= union
+    assert {"orders", "fills", "positions", "candles", "audit", "aud_rates", "portfolio"} <= union
 
 
 def test_store_sides_have_the_same_files() -> None:
@@ -71,5 +73,5 @@ def test_store_sides_have_the_same_files() -> None:
     store = ROOT / "trader" / "adapters" / "store"
     sql = {p.name for p in (store / "sql").glob("*.py")}
     memory = {p.name for p in (store / "memory").glob("*.py")} - {"tables.py"}  # memory's overlay tables
-    assert sql == memory
-    assert {"__init__.py", "uow.py", "documents.py", "trading.py", "ops.py", "research.py", "tax.py"} <= sql
+    assert sql == memory == {"__init__.py", "uow.py", "documents.py", "trading.py", "ops.py", "research.py",
+                             "tax.py", "portfolio.py"}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from tests.fakes.memory_services.portfolio import MemoryPrices
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config import PortfolioConfig
 from trader.core.domain.money import D
 from trader.ports.exchange import Exchange

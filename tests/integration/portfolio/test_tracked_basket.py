@@ -18,7 +18,7 @@ from tests.fakes.memory_services import MemoryState, memory_services
 from trader.adapters.charts.portfolio import portfolio_figure
 from trader.adapters.charts.renderer import MatplotlibChartRenderer
 from trader.adapters.prices.coingecko import CoinGeckoPrices
-from trader.adapters.store.memory import MemoryStore
+from trader.adapters.store.memory.uow import MemoryStore
 from trader.config import PortfolioConfig, PricesConfig
 from trader.core.domain.money import D
 from trader.runtime.clock import SimClock

@@ -1,5 +1,5 @@
-"""Store port, split by bounded context: trading, ops, research and tax, each a module with its own
-unit-of-work protocol and small typed repositories (SQL and in-memory implement them).
+"""Store port, split by bounded context: trading, ops, research, tax and portfolio, each a module with its
+own unit-of-work protocol and small typed repositories (SQL and in-memory implement them).
 
 Services open ``async with uow_factory() as uow:``, use the repositories, then ``await uow.commit()``;
 leaving the block without commit rolls everything back. Only domain dataclasses cross this port.
@@ -22,6 +22,7 @@ from trader.ports.store.ops import (
     VenueAccount,
     VenueAccountRepository,
 )
+from trader.ports.store.portfolio import PortfolioUnitOfWork
 from trader.ports.store.research import (
     BacktestRun,
     BacktestRunRepository,
@@ -53,6 +54,7 @@ from trader.ports.store.trading import (
 from trader.ports.store.transaction import JsonValue, Transaction
 from trader.ports.store.unit import (
     OpsUnitOfWorkFactory,
+    PortfolioUnitOfWorkFactory,
     ResearchUnitOfWorkFactory,
     TaxUnitOfWorkFactory,
     TradingUnitOfWorkFactory,
@@ -83,6 +85,8 @@ __all__ = [
     "OrderRepository",
     "OutboxAlert",
     "PaperAccountRepository",
+    "PortfolioUnitOfWork",
+    "PortfolioUnitOfWorkFactory",
     "PositionRepository",
     "ReplayCursor",
     "ReplayCursorRepository",
