@@ -60,7 +60,7 @@ def valuation_header(v: BasketValuation) -> list[str]:
     """Return the totals lines, the STALE line and the unpriced line of a valuation."""
     lines = [f"Basket {v.name} ({v.quote}) at {_when(v.at)}",
              f"Value {money(v.value, v.quote)}  cost {money(v.cost, v.quote)}  "
-             f"PnL {money(v.pnl, v.quote, sign=True)} ({percent(v.pnl_pct, why='no cost')})"]
+             f"PnL {money(v.pnl, v.quote, sign=True)} ({percent(v.pnl_fraction, why='no cost')})"]
     if v.stale:
         lines.append(f"{STALE} prices ({len(v.stale)}): {', '.join(v.stale)}")
     if v.unpriced:
@@ -78,7 +78,7 @@ def valuation_text(v: BasketValuation, *, assets: bool = False) -> str:
         weight = percent(c.weight, sign=False, digits=1, why="-")
         drift = percent(c.drift, digits=1, why="-")
         lines.append(f"{c.id[:16]:<16} {money(c.value):>12} {money(c.pnl, sign=True):>11} "
-                     f"{percent(c.pnl_pct, why='-'):>8} {weight:>7} {drift:>7}{stale}")
+                     f"{percent(c.pnl_fraction, why='-'):>8} {weight:>7} {drift:>7}{stale}")
     if v.best:
         lines.append("")
         lines.append("Best:  " + ", ".join(_mover(a) for a in v.best))
@@ -90,7 +90,7 @@ def valuation_text(v: BasketValuation, *, assets: bool = False) -> str:
 
 
 def _mover(a: AssetValue) -> str:
-    return f"{a.symbol} {percent(a.pnl_pct)}" + (f" {STALE}" if a.stale else "")
+    return f"{a.symbol} {percent(a.pnl_fraction)}" + (f" {STALE}" if a.stale else "")
 
 
 def _asset_row(a: AssetValue, now: datetime) -> str:
@@ -99,7 +99,7 @@ def _asset_row(a: AssetValue, now: datetime) -> str:
     flag = f" {STALE}" if a.stale else ""
     return (f"{a.symbol:<8} {qty(a.quantity):>18} @ {price(a.price.price):>14} "
             f"({a.price.source}, {_age(now, a.price.at)} old){flag}  value {money(a.value)}  "
-            f"PnL {money(a.pnl, sign=True)} ({percent(a.pnl_pct, why='-')})  "
+            f"PnL {money(a.pnl, sign=True)} ({percent(a.pnl_fraction, why='-')})  "
             f"weight {percent(a.weight, sign=False, digits=1, why='-')} "
             f"target {percent(a.target, sign=False, digits=1)}")
 

@@ -214,14 +214,14 @@ function basketSection(v) {
   // a stale price is never shown as fresh: the header lists them and each row is marked
   const stale = v.stale.length ? `<p class="error" id="basket-stale">STALE prices: ${esc(v.stale.join(", "))}</p>` : "";
   return `<h2>Basket ${esc(v.name)}</h2><div class="cards">${card("Basket value", money(v.value, q))}
-    ${card("Basket cost", money(v.cost, q))}${card("Basket PnL", money(v.pnl, q), sign(v.pnl))}${card("Basket PnL %", pct(v.pnl_pct), sign(v.pnl))}</div>
+    ${card("Basket cost", money(v.cost, q))}${card("Basket PnL", money(v.pnl, q), sign(v.pnl))}${card("Basket PnL %", pct(v.pnl_fraction), sign(v.pnl))}</div>
     ${stale}${table("basket-categories", [{ key: "title", label: "Category" },
       { key: "value", label: "Value " + q, format: (x) => money(x) }, { key: "pnl", label: "PnL", format: (x) => money(x), signed: true },
-      { key: "pnl_pct", label: "PnL %", format: pct, signed: true }, { key: "weight", label: "Weight", format: pct },
+      { key: "pnl_fraction", label: "PnL %", format: pct, signed: true }, { key: "weight", label: "Weight", format: pct },
       { key: "drift", label: "Drift", format: pct, signed: true }, { key: "stale", label: "Stale", format: (x) => (x ? "STALE " + x : "") }],
       v.categories)}${table("basket-assets", [{ key: "symbol", label: "Asset" }, { key: "category", label: "Category" },
       { key: "quantity", label: "Amount", format: qty }, { key: "value", label: "Value " + q, format: (x) => money(x) },
-      { key: "pnl_pct", label: "PnL %", format: pct, signed: true },
+      { key: "pnl_fraction", label: "PnL %", format: pct, signed: true },
       { key: "price", label: "Price", format: (p) => (p ? qty(p.price) + " (" + p.source + ")" + (p.stale ? " STALE" : "") : "no price") }],
       v.assets)}`;
 }

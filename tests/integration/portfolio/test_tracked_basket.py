@@ -95,11 +95,11 @@ async def test_a_tracked_basket_shows_the_pnl_of_a_known_price_path(setup: Setup
     assert held["BTC"].kind == "virtual" and held["BTC"].acquired_at == datetime(2026, 1, 11, tzinfo=UTC)
     v = await setup.service.value("watch")
     # now 0.0015 x 44,000 = 66 (+6, +10 %) and 0.02 x 1,800 = 36 (-4, -10 %): 102 for 100, +2 %
-    assert (v.value, v.cost, v.pnl, v.pnl_pct) == (D(102), D(100), D(2), D("0.02"))
+    assert (v.value, v.cost, v.pnl, v.pnl_fraction) == (D(102), D(100), D(2), D("0.02"))
     btc, eth = v.assets
     assert btc.price is not None and btc.price.source == "coingecko"
-    assert (btc.value, btc.pnl, btc.pnl_pct) == (D(66), D(6), D("0.1"))
-    assert (eth.value, eth.pnl, eth.pnl_pct) == (D(36), D(-4), D("-0.1"))
+    assert (btc.value, btc.pnl, btc.pnl_fraction) == (D(66), D(6), D("0.1"))
+    assert (eth.value, eth.pnl, eth.pnl_fraction) == (D(36), D(-4), D("-0.1"))
     assert btc.drift == D(66) / D(102) - D("0.6")
     assert v.stale == () and "STALE" not in valuation_text(v, assets=True)
     assert "Value 102.00 USD  cost 100.00 USD  PnL +2.00 USD (+2.00%)" in valuation_text(v)

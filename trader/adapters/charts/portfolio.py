@@ -32,7 +32,7 @@ def portfolio_figure(valuation: BasketValuation, theme: Theme = LIGHT) -> Figure
     quote = valuation.quote
     headline = (f"{valuation.name}: {formatting.money(valuation.value, quote)} "
                 f"({formatting.money(valuation.pnl, quote, sign=True)}, "
-                f"{formatting.percent(valuation.pnl_pct, why='no cost')})")
+                f"{formatting.percent(valuation.pnl_fraction, why='no cost')})")
     stale = valuation.stale
     if stale:
         shown = ", ".join(stale[:6]) + (" ..." if len(stale) > 6 else "")
@@ -54,7 +54,7 @@ def portfolio_figure(valuation: BasketValuation, theme: Theme = LIGHT) -> Figure
     style_axes(mover_ax, theme)
     movers: list[AssetValue] = list(valuation.best) + [w for w in valuation.worst if w not in valuation.best]
     if movers:
-        values = [float(m.pnl_pct or 0) for m in movers]  # fractions; the axis labels format them
+        values = [float(m.pnl_fraction or 0) for m in movers]  # fractions; the axis labels format them
         mover_ax.barh(np.arange(len(movers)), values, height=0.6,
                       color=[theme.up if v >= 0 else theme.down for v in values])
         mover_ax.set_yticks(range(len(movers)), [m.symbol + (" STALE" if m.stale else "") for m in movers])
@@ -65,7 +65,7 @@ def portfolio_figure(valuation: BasketValuation, theme: Theme = LIGHT) -> Figure
         mover_ax.axvline(0, color=theme.text, linewidth=0.8)
         mover_ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: formatting.percent(x, digits=0)))
         for row, mover in enumerate(movers):
-            mover_ax.text(values[row], row, " " + formatting.percent(mover.pnl_pct), va="center",
+            mover_ax.text(values[row], row, " " + formatting.percent(mover.pnl_fraction), va="center",
                           color=theme.text, fontsize=theme.font_size - 2)
     set_title(mover_ax, "Best and worst performers (PnL %)", theme)
     return fig

@@ -31,7 +31,7 @@ class AssetPrice:
 
 @dataclass(frozen=True, slots=True)
 class AssetValue:
-    """One asset of a valued basket; money in the basket's quote, ``pnl_pct``/weights as fractions."""
+    """One asset of a valued basket; money in the basket's quote, ``pnl_fraction``/weights as fractions."""
 
     symbol: str
     category: str
@@ -40,7 +40,7 @@ class AssetValue:
     price: AssetPrice | None
     value: Decimal | None
     pnl: Decimal | None
-    pnl_pct: Decimal | None
+    pnl_fraction: Decimal | None
     weight: Decimal | None
     target: Decimal
     drift: Decimal | None
@@ -56,7 +56,7 @@ class CategoryValue:
     cost: Decimal
     value: Decimal
     pnl: Decimal
-    pnl_pct: Decimal | None
+    pnl_fraction: Decimal | None
     weight: Decimal | None
     target: Decimal
     drift: Decimal | None
@@ -73,7 +73,7 @@ class BasketValuation:
     cost: Decimal
     value: Decimal
     pnl: Decimal
-    pnl_pct: Decimal | None
+    pnl_fraction: Decimal | None
     assets: tuple[AssetValue, ...]
     categories: tuple[CategoryValue, ...]
     best: tuple[AssetValue, ...]
@@ -110,7 +110,8 @@ def value_basket(basket: Basket, holdings: Iterable[Holding], prices: Mapping[st
             symbol in prices and prices[symbol].stale))
     priced = [r for r in rows if r.value is not None]
     total_cost = sum((r.cost for r in priced), ZERO)
-    movers = sorted((r for r in priced if r.pnl_pct is not None), key=lambda r: (r.pnl_pct, r.symbol))
+    movers = sorted((r for r in priced if r.pnl_fraction is not None),
+                    key=lambda r: (r.pnl_fraction, r.symbol))
     return BasketValuation(
         basket.name, basket.quote, at, total_cost, total_value, total_value - total_cost,
         _fraction(total_value - total_cost, total_cost), tuple(rows),

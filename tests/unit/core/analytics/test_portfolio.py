@@ -48,15 +48,15 @@ PRICES = {"BTC": AssetPrice(D(60000), "exchange:binance", T, False),
 def test_values_per_asset_category_and_basket() -> None:
     v = value_basket(BASKET, HOLDINGS, PRICES, T)
     # 0.001 x 60,000 = 60; 0.01 x 2,700 = 27; 200 x 0.15 = 30: 117 for a cost of 100
-    assert (v.value, v.cost, v.pnl, v.pnl_pct) == (D(117), D(100), D(17), D("0.17"))
+    assert (v.value, v.cost, v.pnl, v.pnl_fraction) == (D(117), D(100), D(17), D("0.17"))
     btc, eth, doge = v.assets
-    assert (btc.value, btc.pnl, btc.pnl_pct, btc.weight, btc.target) == (
+    assert (btc.value, btc.pnl, btc.pnl_fraction, btc.weight, btc.target) == (
         D(60), D(10), D("0.2"), D(60) / D(117), D("0.5"))
     assert btc.drift == D(60) / D(117) - D("0.5")
-    assert (eth.value, eth.pnl, eth.pnl_pct) == (D(27), D(-3), D("-0.1"))
-    assert (doge.value, doge.pnl_pct, doge.stale, btc.stale) == (D(30), D("0.5"), True, False)
+    assert (eth.value, eth.pnl, eth.pnl_fraction) == (D(27), D(-3), D("-0.1"))
+    assert (doge.value, doge.pnl_fraction, doge.stale, btc.stale) == (D(30), D("0.5"), True, False)
     l1, meme = v.categories
-    assert (l1.cost, l1.value, l1.pnl, l1.pnl_pct, l1.target, l1.stale) == (
+    assert (l1.cost, l1.value, l1.pnl, l1.pnl_fraction, l1.target, l1.stale) == (
         D(80), D(87), D(7), D("0.0875"), D("0.8"), 0)
     assert l1.drift == D(87) / D(117) - D("0.8")
     assert (meme.value, meme.pnl, meme.stale) == (D(30), D(10), 1)
