@@ -21,7 +21,6 @@ from trader.adapters.store.documents import (
     DocumentVenueAccount,
 )
 from trader.adapters.store.memory.documents import MemoryDocuments
-from trader.adapters.store.memory.portfolio import MemoryPortfolioRepository
 from trader.adapters.store.memory.ops import (
     MemoryAlertOutboxRepository,
     MemoryApiTokenRepository,

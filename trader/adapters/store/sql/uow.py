@@ -20,7 +20,6 @@ from trader.adapters.store.documents import (
     DocumentVenueAccount,
 )
 from trader.adapters.store.sql.documents import SqlDocuments
-from trader.adapters.store.sql.portfolio import SqlPortfolioRepository
 from trader.adapters.store.sql.ops import (
     SqlAlertOutboxRepository,
     SqlApiTokenRepository,
