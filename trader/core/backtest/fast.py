@@ -142,6 +142,21 @@ class PendingEntry:
                         reason=request.reason, created_at=self.at, requested_price=self.approved.entry_price,
                         initial_stop=stop, entry_attempt=1, working=working, **fields)
 
+    def filled(self, market: MarketSpec, amount: Decimal, price: Decimal, fee: Decimal,
+               now: datetime) -> Position:
+        """Return the open position after its entry fill; Fallback where the venue would refuse its stop."""
+        held, fee_quote = fee_split(amount, price, fee, False, reduces_holding=True)
+        if is_dust(held, price, market):
+            raise Fallback("an entry fill too small to protect")
+        position = self.position(
+            market, PositionStatus.OPEN, entry_price=price, entry_executed=amount, filled=held,
+            fees=fee_quote, realised_pnl=ZERO - fee_quote, opened_at=now, high_water=price,
+            protection=ProtectionKind.NATIVE, working_amount=held, stop_attempt=1)
+        reference = position.take_profit or position.stop_price
+        if reference is None or market.minimums_problem(held, reference):
+            raise Fallback("a protective order the venue would refuse")
+        return position
+
 
 @dataclass(slots=True)
 class _Open:
@@ -269,16 +284,7 @@ class _Run:
         self.book.cash = self.book.cash + -(cost + fee)
         self.book.held = self.book.held + amount
         before = self.begin(now, marks, self.equity(time_ms))
-        held, fee_quote = fee_split(amount, price, fee, False, reduces_holding=True)
-        if is_dust(held, price, self.market):
-            raise Fallback("an entry fill too small to protect")
-        position = pending.position(
-            self.market, PositionStatus.OPEN, entry_price=price, entry_executed=amount, filled=held,
-            fees=fee_quote, realised_pnl=ZERO - fee_quote, opened_at=now, high_water=price,
-            protection=ProtectionKind.NATIVE, working_amount=held, stop_attempt=1)
-        reference = position.take_profit or position.stop_price
-        if reference is None or self.market.minimums_problem(held, reference):
-            raise Fallback("a protective order the venue would refuse")
+        position = pending.filled(self.market, amount, price, fee, now)
         fill = self._fill(position, Side.BUY, amount, price, fee, now, "entry")
         self.end(before)
         return _Open(position, fill)

@@ -38,7 +38,7 @@ from trader.core.backtest.timeline import Timeline
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.core.domain.entries import EntryRequest, Refused
-from trader.core.domain.enums import Direction, ExitReason, ProtectionKind, Side
+from trader.core.domain.enums import Direction, ExitReason, Side
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
@@ -46,7 +46,7 @@ from trader.core.domain.orders import Fill
 from trader.core.engine.events import EngineEvent, EntryRefused
 from trader.core.engine.inputs import EngineConfig, StepOutput
 from trader.core.engine.state import HISTORY_LENGTH, EngineState
-from trader.core.positions.closing import is_dust, on_price, stop_reason
+from trader.core.positions.closing import on_price, stop_reason
 from trader.core.positions.pnl import fee_split, price_gain
 from trader.core.positions.state import Position, PositionStatus, Working, evolve
 from trader.core.risk import state as risk_state
@@ -171,16 +171,7 @@ class _Pairs:
         self.book.cash = self.book.cash + -(cost + fee)
         base = pair.market.base
         self.book.held[base] = self.book.held.get(base, ZERO) + amount
-        held, fee_quote = fee_split(amount, price, fee, False, reduces_holding=True)
-        if is_dust(held, price, pair.market):
-            raise Fallback("an entry fill too small to protect")
-        position = pending.position(
-            pair.market, PositionStatus.OPEN, entry_price=price, entry_executed=amount, filled=held,
-            fees=fee_quote, realised_pnl=ZERO - fee_quote, opened_at=now, high_water=price,
-            protection=ProtectionKind.NATIVE, working_amount=held, stop_attempt=1)
-        reference = position.take_profit or position.stop_price
-        if reference is None or pair.market.minimums_problem(held, reference):
-            raise Fallback("a protective order the venue would refuse")
+        position = pending.filled(pair.market, amount, price, fee, now)
         self._fill(position, Side.BUY, amount, price, fee, now)
         pair.position = position
         self.active[key] = position
