@@ -16,12 +16,12 @@ from trader.config import load_settings
 from trader.core.errors import SecretError
 from trader.runtime.clock import SystemClock
 from trader.runtime.offline import (
-    SECRET_FIELDS,
-    check_name,
-    generate_key,
+    check_secret_name,
+    new_secret_key,
     open_store,
     secret_cipher,
     secret_key_count,
+    secret_names,
     secret_store,
 )
 from trader.services.audit import AuditService
@@ -33,7 +33,7 @@ def register(sub: Any) -> None:
     """Add the `secrets` command group."""
     parser: argparse.ArgumentParser = sub.add_parser("secrets", help="encrypted secrets (API keys, token)")
     inner = parser.add_subparsers(dest="secrets_command", metavar="ACTION", required=True)
-    names = ", ".join(SECRET_FIELDS)
+    names = ", ".join(secret_names())
     setter = inner.add_parser("set", help="store a secret; the value is read from stdin or a hidden prompt")
     setter.add_argument("name", help=f"one of: {names}")
     setter.set_defaults(func=_set)
@@ -60,7 +60,7 @@ def read_value(name: str) -> str:
 
 
 async def _set(args: argparse.Namespace) -> int:
-    name = check_name(args.name)
+    name = check_secret_name(args.name)
     settings = load_settings(args.config)
     cipher = secret_cipher(settings)  # a key problem fails before asking for the value
     value = read_value(name)
@@ -97,7 +97,7 @@ async def _rotate(args: argparse.Namespace) -> int:
 
 
 async def _delete(args: argparse.Namespace) -> int:
-    name = check_name(args.name)
+    name = check_secret_name(args.name)
     settings = load_settings(args.config)
     async with open_store(settings) as uow_factory:
         deleted = await secret_store(uow_factory, None, SystemClock()).delete(name)
@@ -111,5 +111,5 @@ async def _delete(args: argparse.Namespace) -> int:
 
 
 def _generate_key(args: argparse.Namespace) -> int:
-    print(generate_key())
+    print(new_secret_key())
     return 0

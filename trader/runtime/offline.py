@@ -15,25 +15,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+# Every CLI start imports this module (for ``redact``): the rest loads only in the command that needs it.
 from trader.adapters.ops.log_setup import redact as redact  # noqa: PLC0414 - the CLI's output redactor
-from trader.adapters.ops.secret_store import SECRET_FIELDS as SECRET_FIELDS  # noqa: PLC0414 - re-exported
-from trader.adapters.ops.secret_store import check_name as check_name  # noqa: PLC0414 - re-exported
-from trader.adapters.ops.secret_store import generate_key as generate_key  # noqa: PLC0414 - re-exported
-from trader.config.sections import ExchangeConfig
-from trader.config.settings import Settings
-from trader.core.errors import TraderError
-from trader.ports.store import UnitOfWorkFactory
 
 if TYPE_CHECKING:
     from cryptography.fernet import MultiFernet
 
     from trader.adapters.ops.secret_store import SecretStore
     from trader.adapters.store.backup import Cipher, RestoreReport
+    from trader.config.sections import ExchangeConfig
+    from trader.config.settings import Settings
     from trader.core.analytics.tax.report import CgtReport
+    from trader.core.errors import TraderError
     from trader.ports.backup import BackupInfo
     from trader.ports.charts import ChartRenderer
     from trader.ports.clock import Clock
     from trader.ports.exchange import Exchange
+    from trader.ports.store import UnitOfWorkFactory
 
 
 def explain_store_failure(exc: BaseException) -> TraderError | None:
@@ -106,6 +104,27 @@ def secret_cipher(settings: Settings) -> MultiFernet:
     from trader.adapters.ops.secret_store import build_cipher, configured_keys
 
     return build_cipher(configured_keys(settings.ops))
+
+
+def secret_names() -> tuple[str, ...]:
+    """Return the names a secret may be stored under."""
+    from trader.adapters.ops.secret_store import SECRET_FIELDS
+
+    return tuple(SECRET_FIELDS)
+
+
+def check_secret_name(name: str) -> str:
+    """Return ``name`` when a secret may be stored under it; SecretError naming the valid ones."""
+    from trader.adapters.ops.secret_store import check_name
+
+    return check_name(name)
+
+
+def new_secret_key() -> str:
+    """Return a fresh master key for ``TRADER_OPS__SECRETS_KEY``."""
+    from trader.adapters.ops.secret_store import generate_key
+
+    return generate_key()
 
 
 def secret_key_count(settings: Settings) -> int:

@@ -7,6 +7,8 @@ old price off as fresh.
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
@@ -44,11 +46,14 @@ def portfolio_figure(valuation: BasketValuation, theme: Theme = LIGHT) -> Figure
     cat_ax.barh(rows - 0.2, [float(c.cost) for c in cats], height=0.4, color=theme.grid, label="cost")
     cat_ax.barh(rows + 0.2, [float(c.value) for c in cats], height=0.4,
                 color=[theme.up if c.pnl >= 0 else theme.down for c in cats], label="value")
-    cat_ax.set_yticks(rows, [c.title + (" (STALE)" if c.stale else "") for c in cats])
+    # Long category names wrap onto two lines so they fit the left margin of a phone-sized chart.
+    cat_ax.set_yticks(rows, [textwrap.fill(c.title + (" (STALE)" if c.stale else ""), 20) for c in cats],
+                      fontsize=theme.font_size - 2)
     cat_ax.invert_yaxis()
     for row, c in enumerate(cats):
         cat_ax.text(float(c.value), row + 0.2, " " + formatting.money(c.value), va="center",
                     color=theme.text, fontsize=theme.font_size - 2)
+    cat_ax.margins(x=0.15)  # room for the value labels right of the longest bar
     cat_ax.legend(loc="lower right", fontsize=theme.font_size - 2)
     set_title(cat_ax, headline, theme)
     style_axes(mover_ax, theme)
@@ -64,8 +69,11 @@ def portfolio_figure(valuation: BasketValuation, theme: Theme = LIGHT) -> Figure
         mover_ax.invert_yaxis()
         mover_ax.axvline(0, color=theme.text, linewidth=0.8)
         mover_ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: formatting.percent(x, digits=0)))
+        mover_ax.margins(x=0.2)  # room for the labels beyond both ends of the bars
         for row, mover in enumerate(movers):
-            mover_ax.text(values[row], row, " " + formatting.percent(mover.pnl_fraction), va="center",
-                          color=theme.text, fontsize=theme.font_size - 2)
+            up = values[row] >= 0
+            label = formatting.percent(mover.pnl_fraction)
+            mover_ax.text(values[row], row, f" {label}" if up else f"{label} ", va="center",
+                          ha="left" if up else "right", color=theme.text, fontsize=theme.font_size - 2)
     set_title(mover_ax, "Best and worst performers (PnL %)", theme)
     return fig
