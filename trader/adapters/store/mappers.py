@@ -6,6 +6,8 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from trader.adapters.store.jsondoc import to_json
 from trader.adapters.store.orm import (
     AlertRow,
@@ -63,8 +65,8 @@ def position_values(position: Position) -> dict[str, Any]:
     return values
 
 
-def position_from_row(row: PositionRow) -> Position:
-    """Return the Position stored in ``row``."""
+def position_from_row(row: PositionRow | Row[Any]) -> Position:
+    """Return the Position stored in ``row`` (an ORM entity or a plain row of the table's columns)."""
     values = {name: getattr(row, name) for name in POSITION_FIELDS}
     for name, enum in _POSITION_ENUMS.items():
         if values[name] is not None:
@@ -124,7 +126,7 @@ def equity_row(snapshot: EquitySnapshot) -> EquitySnapshotRow:
                              free=snapshot.free, exposure=snapshot.exposure)
 
 
-def equity_from_row(row: EquitySnapshotRow) -> EquitySnapshot:
+def equity_from_row(row: EquitySnapshotRow | Row[Any]) -> EquitySnapshot:
     """Return the EquitySnapshot stored in ``row``."""
     return EquitySnapshot(ts=row.ts, quote=row.quote, equity=row.equity, free=row.free,
                           exposure=row.exposure)
