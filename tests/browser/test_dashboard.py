@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from tests.fixtures.live_runtime import ADMIN_ACTOR, MakeRuntime
 from tests.integration.web.conftest import ApiHarness, serve
 from tests.integration.web.test_miniapp_auth import ADMIN_ID, BOT_TOKEN, STRANGER_ID, init_data
-from trader.config import TelegramConfig, TelegramUser
+from trader.config import StrategyEntry, TelegramConfig, TelegramUser
 from trader.services.dto import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,6 +79,18 @@ def _money(value: str) -> str:
     return f"{Decimal(value):,.2f}"
 
 
+def _percent(fraction: str) -> str:
+    return f"{Decimal(fraction) * 100:.2f} %"
+
+
+async def _column(page: Page, table: str, label: str) -> list[str]:
+    """Return the texts of one column (found by its header) of the table with id ``table``."""
+    return list(await page.eval_on_selector(f"#{table}", """(t, label) => {
+        const i = [...t.querySelectorAll('thead th')].findIndex(th => th.textContent === label);
+        if (i < 0) throw new Error('no column ' + label);
+        return [...t.querySelectorAll('tbody tr')].map(tr => tr.children[i].textContent); }""", label))
+
+
 async def test_every_page_loads_with_the_api_numbers_and_charts(site: ApiHarness, browser: Browser) -> None:
     page = await browser.new_page(viewport={"width": 390, "height": 844})  # phone first
     await page.goto(f"{site.base}/app/")
@@ -96,10 +108,14 @@ async def test_every_page_loads_with_the_api_numbers_and_charts(site: ApiHarness
     kpis = (await site.get("/kpis")).json()
     await _open(page, site, "performance")
     assert await page.inner_text("[data-kpi='Trades']") == str(kpis["trades"])
+    months = (await site.get("/performance/periods/month", count=12)).json()["rows"]
+    assert await _column(page, "by-month", "Return") == [_percent(r["pnl_fraction"]) for r in months]
     await _open(page, site, "holdings")
     assert await _painted(page, "#candles-chart")
     status = (await site.get("/status")).json()
     assert status["positions"][0]["pair"] in await page.inner_text("#positions")
+    shown = await _column(page, "positions", "PnL %")
+    assert shown == [_percent(p["pnl_fraction"]) for p in status["positions"]]
     await page.set_viewport_size({"width": 1280, "height": 900})
     await _open(page, site, "dashboard")
     await page.screenshot(path=str(SHOTS / "dashboard-desktop.png"), full_page=True)
@@ -141,6 +157,25 @@ async def test_the_mini_app_signs_in_with_genuine_init_data_only(site: ApiHarnes
         assert words in await refused.inner_text("#login-error")
         assert await refused.locator("[data-kpi]").count() == 0
         await refused.close()
+
+
+async def test_holdings_show_a_swap_positions_leverage_liquidation_and_funding(
+        make_runtime: MakeRuntime, browser: Browser) -> None:
+    live = await make_runtime((StrategyEntry(name="breakout", market="swap", leverage=3),))
+    await live.open_position()
+    async for site in serve(live):
+        page = await browser.new_page()
+        await page.goto(f"{site.base}/app/")
+        await page.evaluate(f"sessionStorage.setItem('token', '{site.tokens[Role.VIEWER]}')")
+        await page.reload()
+        await _open(page, site, "holdings")
+        await page.screenshot(path=str(SHOTS / "holdings-swap.png"), full_page=True)
+        positions = (await site.get("/status")).json()["positions"]
+        assert positions and all(Decimal(p["leverage"]) == 3 for p in positions)
+        assert await _column(page, "positions", "Leverage") == ["3x"] * len(positions)
+        shown = await _column(page, "positions", "Liquidation")
+        assert shown == [str(Decimal(p["liquidation_price"]).normalize()) for p in positions]
+        assert await _column(page, "positions", "Funding USDT") == [_money(p["funding"]) for p in positions]
 
 
 def _quoted(data: str) -> str:

@@ -117,7 +117,9 @@ class LiveQueryService:
         except Exception as exc:  # shown as unknown; the view still answers
             logger.warning("no market for %s: %s", position.symbol, exc)
             return None
-        return position_liquidation(position, market.futures)
+        exact = position_liquidation(position, market.futures)
+        # shown at the market's tick and rounded toward the position, never past where the venue closes it
+        return None if exact is None else market.round_stop(exact, position.direction)
 
     async def positions(self) -> tuple[PositionView, ...]:
         """Return the active positions, oldest first, marked at the last price."""

@@ -134,18 +134,25 @@ const pages = {
       <h2>By strategy</h2>${table("by-strategy", groups, strategies)}
       <h2>By month</h2>${table("by-month", [{ key: "start", label: "Month" }, { key: "trades", label: "Trades" },
         { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true },
-        { key: "pnl_pct", label: "Return", format: pct, signed: true }], months.rows)}`;
+        { key: "pnl_fraction", label: "Return", format: pct, signed: true }], months.rows)}`;
   },
 
   async holdings(el) {
     const status = await api("/status");
     const q = status.quote;
     const pair = state.holdingPair || (status.positions[0] && status.positions[0].pair) || "BTC/USDT";
-    el.innerHTML = `<h1>Holdings</h1>${table("positions", [
+    const columns = [
         { key: "pair", label: "Pair" }, { key: "direction", label: "Side" }, { key: "amount", label: "Amount", format: qty },
         { key: "entry_price", label: "Entry", format: qty }, { key: "current_price", label: "Now", format: qty },
-        { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true }, { key: "pnl_pct", label: "PnL %", format: pct, signed: true },
-        { key: "stop_price", label: "Stop", format: qty }, { key: "strategy", label: "Strategy" }], status.positions)}
+        { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true }, { key: "pnl_fraction", label: "PnL %", format: pct, signed: true },
+        { key: "stop_price", label: "Stop", format: qty }, { key: "strategy", label: "Strategy" }];
+    // perpetual swaps: leverage, where the venue would liquidate, and the funding paid (negative: received)
+    if (status.positions.some((p) => Number(p.leverage) !== 1 || p.liquidation_price != null || Number(p.funding) !== 0)) {
+      columns.splice(3, 0, { key: "leverage", label: "Leverage", format: (v) => qty(v) + "x" });
+      columns.push({ key: "liquidation_price", label: "Liquidation", format: qty },
+        { key: "funding", label: "Funding " + q, format: (v) => money(v) });
+    }
+    el.innerHTML = `<h1>Holdings</h1>${table("positions", columns, status.positions)}
       <h2>${esc(pair)}</h2><div class="chart" id="candles-chart"></div>`;
     const [candles, closed] = await Promise.all([
       api("/candles", { pair, timeframe: "1h", limit: 200, indicators: "ema_20" }),
