@@ -36,8 +36,8 @@ from trader.ports.charts import (
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory
+from trader.services.closed_trades import ClosedTrades
 from trader.services.dto import ChartImage, ChartRequest
-from trader.services.reports import closed_positions, trade_record
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class RenderedChartService:
                  clock: Clock, *, store_exchange: str, theme: str = "dark",
                  start_balance: Decimal = Decimal(10_000)) -> None:
         self._uow = uow_factory
+        self._closed = ClosedTrades(uow_factory)
         self._exchange = exchange
         self._renderer = renderer
         self._clock = clock
@@ -122,10 +123,9 @@ class RenderedChartService:
         start = ms_to_datetime(int(frame.timestamp[0]))
         end = ms_to_datetime(int(frame.timestamp[-1]) + timeframe_ms(timeframe))
         markers: list[TradeMarker] = []
-        for position in await closed_positions(self._uow):
-            if position.symbol != pair:
+        for record in await self._closed.records():
+            if record.symbol != pair:
                 continue
-            record = trade_record(position)
             if start <= record.entry_time < end:
                 markers.append(TradeMarker(record.entry_time, float(record.entry_price), MarkerKind.ENTRY,
                                            record.direction))
@@ -165,7 +165,7 @@ class RenderedChartService:
             index = pd.DatetimeIndex([pd.Timestamp(s.ts) for s in snapshots]).tz_convert("UTC")
             series = pd.Series([float(s.equity) for s in snapshots], index=index, name="equity")
             return series[~series.index.duplicated(keep="last")]
-        records = [trade_record(p) for p in await closed_positions(self._uow)]
+        records = await self._closed.records()
         start = min((r.entry_time for r in records), default=self._clock.now() - timedelta(days=1))
         series = equity_from_trades(records, self._start_balance, start)
         if len(series) < 2:

@@ -27,8 +27,8 @@ from trader.core.errors import DataError, InputError
 from trader.ports.clock import Clock
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.services.audit import AuditService
+from trader.services.closed_trades import ClosedTrades
 from trader.services.dto import JobView
-from trader.services.reports import closed_positions, trade_record
 from trader.services.web_dto import (
     AuditView,
     CandleTable,
@@ -91,6 +91,7 @@ class StoreInsightService:
     def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, audit: AuditService, *, quote: str,
                  store_exchange: str, jobs: JobsSource | None = None) -> None:
         self._uow = uow_factory
+        self._closed = ClosedTrades(uow_factory)
         self._clock = clock
         self._audit = audit
         self._quote = quote
@@ -105,8 +106,7 @@ class StoreInsightService:
     async def kpis(self, days: int | None = None) -> KpiView:
         """Return trade statistics and equity-curve ratios over the last ``days`` days."""
         since = self._since(days)
-        records = [trade_record(p) for p in await closed_positions(self._uow)]
-        records = [r for r in records if since is None or r.exit_time >= since]
+        records = [r for r in await self._closed.records() if since is None or r.exit_time >= since]
         stats = trade_stats(records)
         async with self._uow() as uow:
             snapshots = await uow.equity.since(since or EPOCH)

@@ -28,11 +28,11 @@ from trader.core.domain.money import ZERO
 from trader.core.errors import DataError, InputError
 from trader.core.formatting import money
 from trader.core.positions.pnl import unrealised_pnl
-from trader.core.positions.state import Position, PositionStatus
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.services.aud_rates import AudRateService, RateFetch
+from trader.services.closed_trades import ClosedTrades
 from trader.services.dto import (
     DocumentFile,
     GroupBy,
@@ -55,37 +55,12 @@ _PERIOD = {PeriodKind.DAY: tables.Period.DAY, PeriodKind.WEEK: tables.Period.WEE
            PeriodKind.MONTH: tables.Period.MONTH}
 
 
-def is_trade(position: Position) -> bool:
-    """Return True for a closed position that held coins and has an exit price."""
-    return (position.status is PositionStatus.CLOSED and position.filled > 0
-            and position.entry_price is not None and position.exit_price is not None)
-
-
-def trade_record(position: Position) -> TradeRecord:
-    """Return the analytics record of a closed position (``is_trade`` must hold)."""
-    opened = position.opened_at or position.created_at or position.closed_at or EPOCH
-    closed = position.closed_at or opened
-    return TradeRecord(position.symbol, position.strategy, position.direction, opened, max(closed, opened),
-                       position.entry_price or ZERO, position.exit_price or ZERO, position.filled,
-                       position.fees, position.realised_pnl, str(position.exit_reason or ""),
-                       position.confidence, str(position.id), leverage=position.leverage,
-                       funding=position.funding)
-
-
 def trade_view(record: TradeRecord) -> TradeView:
     """Return the /trades line (the one trade DTO) of a closed-trade record."""
     reason = ExitReason(record.exit_reason) if record.exit_reason else ExitReason.MANUAL
     return TradeView(record.id, record.symbol, record.direction, record.amount, record.entry_price,
                      record.exit_price, record.pnl, record.return_fraction, record.entry_time,
                      record.exit_time, reason, record.strategy)
-
-
-async def closed_positions(uow_factory: UnitOfWorkFactory) -> list[Position]:
-    """Return every closed trade in the store, newest close first."""
-    async with uow_factory() as uow:
-        total = await uow.positions.count_finished()
-        finished = await uow.positions.finished(limit=max(total, 1))
-    return [p for p in finished if is_trade(p)]
 
 
 class StoreReportService:
@@ -95,6 +70,7 @@ class StoreReportService:
                  start_balance: Decimal, tax_zone: str = "Australia/Sydney",
                  rates: AudRateService | None = None) -> None:
         self._uow = uow_factory
+        self._closed = ClosedTrades(uow_factory)
         self._rates = rates  # fetches the AUD rates a tax report needs and the store lacks
         self._exchange = exchange
         self._clock = clock
@@ -103,7 +79,7 @@ class StoreReportService:
         self._zone = ZoneInfo(tax_zone)
 
     async def _records(self) -> list[TradeRecord]:
-        return [trade_record(p) for p in await closed_positions(self._uow)]
+        return list(await self._closed.records())
 
     async def profit(self, days: int | None) -> ProfitView:
         """Return realised/unrealised PnL, win rate, profit factor and drawdown over ``days``."""

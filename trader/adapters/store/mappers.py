@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Row
 
 from trader.adapters.store.jsondoc import to_json
 from trader.adapters.store.orm import (
@@ -65,9 +64,14 @@ def position_values(position: Position) -> dict[str, Any]:
     return values
 
 
-def position_from_row(row: PositionRow | Row[Any]) -> Position:
-    """Return the Position stored in ``row`` (an ORM entity or a plain row of the table's columns)."""
-    values = {name: getattr(row, name) for name in POSITION_FIELDS}
+def position_from_row(row: PositionRow) -> Position:
+    """Return the Position stored in ``row``."""
+    return position_from_columns([getattr(row, name) for name in POSITION_FIELDS])
+
+
+def position_from_columns(columns: Sequence[Any]) -> Position:
+    """Return the Position whose column values are ``columns``, in ``POSITION_FIELDS`` order."""
+    values = dict(zip(POSITION_FIELDS, columns, strict=True))
     for name, enum in _POSITION_ENUMS.items():
         if values[name] is not None:
             values[name] = enum(values[name])
@@ -126,7 +130,7 @@ def equity_row(snapshot: EquitySnapshot) -> EquitySnapshotRow:
                              free=snapshot.free, exposure=snapshot.exposure)
 
 
-def equity_from_row(row: EquitySnapshotRow | Row[Any]) -> EquitySnapshot:
+def equity_from_row(row: EquitySnapshotRow) -> EquitySnapshot:
     """Return the EquitySnapshot stored in ``row``."""
     return EquitySnapshot(ts=row.ts, quote=row.quote, equity=row.equity, free=row.free,
                           exposure=row.exposure)
