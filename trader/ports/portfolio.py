@@ -9,6 +9,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from trader.core.domain.money import ZERO
+
 
 class HoldingKind(StrEnum):
     """Where a holding came from: an order that filled, or a purchase only tracked (never traded)."""
@@ -22,7 +24,10 @@ class Holding:
     """``quantity`` of ``asset`` held in ``basket`` at a ``cost`` in ``quote`` (fees included).
 
     ``reference`` makes a purchase idempotent: the position id of a fill, the purchase date of a
-    virtual one, so tracking or buying the same thing twice stores it once.
+    virtual one, so tracking or buying the same thing twice stores it once. ``proceeds`` is what the
+    sold part of a bought position brought back (its exit fills less their fees): computed from the
+    fills when holdings are settled, never stored; ``quantity`` is then what is still held and ``cost``
+    stays what the whole purchase cost.
     """
 
     basket: str
@@ -33,6 +38,7 @@ class Holding:
     kind: HoldingKind
     acquired_at: datetime
     reference: str
+    proceeds: Decimal = ZERO
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,7 +98,8 @@ class PortfolioService:
             self._catalog.get(name)  # an unknown name is an InputError, not an empty answer
         async with self._uow() as uow:
             found = await settle_fill_holdings(uow, await uow.portfolio.holdings(name))
-        return tuple(HoldingView(h.basket, h.asset, h.quantity, h.cost, h.quote, h.kind.value, h.acquired_at)
+        return tuple(HoldingView(h.basket, h.asset, h.quantity, h.cost, h.quote, h.kind.value, h.acquired_at,
+                                 h.proceeds)
                      for h in found)
 
     async def held_assets(self) -> frozenset[str]:

@@ -17,6 +17,7 @@ from trader.core.analytics.portfolio import BasketValuation as BasketValuation  
 from trader.core.analytics.portfolio import CategoryValue as CategoryValue  # noqa: PLC0414 - re-exported
 from trader.core.analytics.portfolio import RebalanceLine as RebalanceLine  # noqa: PLC0414 - re-exported
 from trader.core.analytics.portfolio import RebalancePlan as RebalancePlan  # noqa: PLC0414 - re-exported
+from trader.core.domain.money import ZERO
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +58,7 @@ class HoldingView:
     quote: str
     kind: str
     acquired_at: datetime
+    proceeds: Decimal = ZERO  # what its exits (stop, take-profit, close) brought back, fees deducted
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,9 @@
 A buy records the preview's amount and cost as soon as the order is accepted; once the entry order
 has fills, the holding's quantity and cost are those of the fills (fees paid in the base currency
 reduce the quantity, fees in the quote add to the cost), so the valuation follows what really filled.
+The position's exit fills (its stop, take-profit or a close) reduce the quantity still held, and what
+they brought back, less their fees, is the holding's ``proceeds``: a stopped-out asset is no longer
+shown as held, and its loss stays in the basket's PnL.
 """
 
 from __future__ import annotations
@@ -31,16 +34,22 @@ async def settle_fill_holdings(uow: UnitOfWork, holdings: Sequence[Holding]) -> 
         if holding.kind is not HoldingKind.FILL:
             settled.append(holding)
             continue
-        quantity, cost = ZERO, ZERO
+        bought, cost, sold, proceeds = ZERO, ZERO, ZERO, ZERO
         base = holding.asset
         for order in await uow.orders.for_position(PositionId(holding.reference)):
-            if order.purpose is not OrderPurpose.ENTRY:
-                continue
+            entry = order.purpose is OrderPurpose.ENTRY
             for fill in await uow.fills.for_order(ClientOrderId(order.client_order_id)):
-                quantity += fill.amount - (fill.fee if fill.fee_currency == base else ZERO)
-                cost += fill.amount * fill.price + (fill.fee if fill.fee_currency != base else ZERO)
-        filled = quantity > 0  # not filled yet: the preview's estimate stands
-        settled.append(dataclasses.replace(holding, quantity=quantity, cost=cost) if filled else holding)
+                in_base = fill.fee if fill.fee_currency == base else ZERO
+                in_quote = fill.fee if fill.fee_currency != base else ZERO
+                if entry:
+                    bought += fill.amount - in_base
+                    cost += fill.amount * fill.price + in_quote
+                else:  # a basket buy is a long position: every other fill sells what it bought
+                    sold += fill.amount + in_base
+                    proceeds += fill.amount * fill.price - in_quote
+        filled = bought > 0  # not filled yet: the preview's estimate stands
+        settled.append(dataclasses.replace(holding, quantity=max(bought - sold, ZERO), cost=cost,
+                                           proceeds=proceeds) if filled else holding)
     return settled
 
 

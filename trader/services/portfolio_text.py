@@ -61,6 +61,8 @@ def valuation_header(v: BasketValuation) -> list[str]:
     lines = [f"Basket {v.name} ({v.quote}) at {_when(v.at)}",
              f"Value {money(v.value, v.quote)}  cost {money(v.cost, v.quote)}  "
              f"PnL {money(v.pnl, v.quote, sign=True)} ({percent(v.pnl_fraction, why='no cost')})"]
+    if v.proceeds:
+        lines.append(f"Sold (stops, take-profits, closes) for {money(v.proceeds, v.quote)}, in the PnL")
     if v.stale:
         lines.append(f"{STALE} prices ({len(v.stale)}): {', '.join(v.stale)}")
     if v.unpriced:
@@ -114,7 +116,8 @@ def holdings_text(items: Sequence[HoldingView]) -> str:
         if h.basket != basket:
             basket = h.basket
             lines.append(f"{basket}:")
-        lines.append(f"  {h.asset:<8} {qty(h.quantity):>18}  cost {money(h.cost, h.quote)}  "
+        sold = f"  sold for {money(h.proceeds, h.quote)}" if h.proceeds else ""
+        lines.append(f"  {h.asset:<8} {qty(h.quantity):>18}  cost {money(h.cost, h.quote)}{sold}  "
                      f"{h.kind}  {_when(h.acquired_at)}")
     return "\n".join(lines)
 

@@ -221,7 +221,7 @@ function basketSection(v) {
   // a stale price is never shown as fresh: the header lists them and each row is marked
   const stale = v.stale.length ? `<p class="error" id="basket-stale">STALE prices: ${esc(v.stale.join(", "))}</p>` : "";
   return `<h2>Basket ${esc(v.name)}</h2><div class="cards">${card("Basket value", money(v.value, q))}
-    ${card("Basket cost", money(v.cost, q))}${card("Basket PnL", money(v.pnl, q), sign(v.pnl))}${card("Basket PnL %", pct(v.pnl_fraction), sign(v.pnl))}</div>
+    ${card("Basket cost", money(v.cost, q))}${Number(v.proceeds) ? card("Sold for", money(v.proceeds, q)) : ""}${card("Basket PnL", money(v.pnl, q), sign(v.pnl))}${card("Basket PnL %", pct(v.pnl_fraction), sign(v.pnl))}</div>
     ${stale}${table("basket-categories", [{ key: "title", label: "Category" },
       { key: "value", label: "Value " + q, format: (x) => money(x) }, { key: "pnl", label: "PnL", format: (x) => money(x), signed: true },
       { key: "pnl_fraction", label: "PnL %", format: pct, signed: true }, { key: "weight", label: "Weight", format: pct },

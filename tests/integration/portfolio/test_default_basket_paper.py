@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fakes.fake_coingecko import FakeCoinGecko, running_fake
-from tests.fixtures.live_runtime import MakeRuntime
+from tests.fixtures.live_runtime import ADMIN_ACTOR, MakeRuntime
 from tests.integration.web.conftest import serve
 from trader.config import PricesConfig
-from trader.core.domain.ids import Symbol
+from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.money import D
 from trader.services.baskets import BasketCatalog
 from trader.services.dto import Role
@@ -81,3 +81,24 @@ async def test_the_default_basket_values_end_to_end_in_paper_mode(make_runtime: 
     for asset, holding in settled.items():  # quantity and cost now from the fills (fees included)
         assert D(0) < holding.quantity <= sent[asset], (asset, holding)
         assert holding.cost != estimated[asset].cost, (asset, holding)
+    # a bought asset closed (here by hand; a stop or take-profit alike) is no longer held, and what the
+    # sale brought back stays in the basket's result
+    btc = settled["BTC"]
+    async with live.uow() as uow:
+        bought_btc = PositionId(next(h.reference for h in await uow.portfolio.holdings("default")
+                                     if h.asset == "BTC" and h.kind == "fill"))
+    await live.runtime.services.control.close(bought_btc, ADMIN_ACTOR)
+    await live.advance(1)
+    after = {h.asset: h for h in await service.holdings("default") if h.kind == "fill"}
+    assert after["BTC"].quantity == 0 and after["ETH"].quantity == settled["ETH"].quantity
+    assert D(0) < after["BTC"].proceeds < btc.cost * 2 and after["ETH"].proceeds == 0
+    async with live.uow() as uow:
+        exit_fills = [f for o in await uow.orders.for_position(bought_btc) if o.purpose != "entry"
+                      for f in await uow.fills.for_order(o.client_order_id)]
+    assert after["BTC"].proceeds == sum(f.amount * f.price - f.fee for f in exit_fills)
+    valued = await service.value("default")
+    row = next(a for a in valued.assets if a.symbol == "BTC")
+    tracked = sum(h.quantity for h in await service.holdings("default")
+                  if h.asset == "BTC" and h.kind != "fill")
+    assert row.quantity == tracked and row.proceeds == after["BTC"].proceeds  # the tracked part still held
+    assert row.pnl == row.value + row.proceeds - row.cost

@@ -38,8 +38,9 @@ class AssetValue:
     quantity: Decimal
     cost: Decimal
     price: AssetPrice | None
-    value: Decimal | None
-    pnl: Decimal | None
+    value: Decimal | None  # of what is still held
+    proceeds: Decimal  # what the sold part brought back (fees deducted)
+    pnl: Decimal | None  # value + proceeds - cost
     pnl_fraction: Decimal | None
     weight: Decimal | None
     target: Decimal
@@ -72,7 +73,8 @@ class BasketValuation:
     at: datetime
     cost: Decimal
     value: Decimal
-    pnl: Decimal
+    proceeds: Decimal  # what sold parts brought back (stops, take-profits, closes), fees deducted
+    pnl: Decimal  # value + proceeds - cost
     pnl_fraction: Decimal | None
     assets: tuple[AssetValue, ...]
     categories: tuple[CategoryValue, ...]
@@ -91,30 +93,36 @@ def value_basket(basket: Basket, holdings: Iterable[Holding], prices: Mapping[st
     """Value ``basket`` from its holdings at ``prices`` (by asset); ``at`` is when it was valued."""
     quantity: dict[str, Decimal] = {a.symbol: ZERO for a in basket.assets}
     cost: dict[str, Decimal] = dict(quantity)
+    proceeds: dict[str, Decimal] = dict(quantity)
     for h in holdings:
         quantity[h.asset] = quantity.get(h.asset, ZERO) + h.quantity
         cost[h.asset] = cost.get(h.asset, ZERO) + h.cost
+        proceeds[h.asset] = proceeds.get(h.asset, ZERO) + h.proceeds
     values = {s: prices[s].price * q for s, q in quantity.items() if s in prices}
+    # sold out: nothing held is worth nothing, priced or not (its result is the proceeds)
+    values.update({s: ZERO for s, q in quantity.items() if q == 0 and proceeds[s] != 0})
     total_value = sum(values.values(), ZERO)
     rows: list[AssetValue] = []
     for symbol, qty in quantity.items():
         spec = basket.asset(symbol)
         target = spec.weight if spec is not None else ZERO
         value = values.get(symbol)
-        pnl = value - cost[symbol] if value is not None else None
+        pnl = value + proceeds[symbol] - cost[symbol] if value is not None else None
         weight = _fraction(value, total_value) if value is not None else None
         rows.append(AssetValue(
             symbol, spec.category if spec is not None else "other", qty, cost[symbol], prices.get(symbol),
-            value, pnl, _fraction(pnl, cost[symbol]) if pnl is not None else None, weight, target,
-            weight - target if weight is not None else None,
+            value, proceeds[symbol], pnl, _fraction(pnl, cost[symbol]) if pnl is not None else None,
+            weight, target, weight - target if weight is not None else None,
             symbol in prices and prices[symbol].stale))
     priced = [r for r in rows if r.value is not None]
     total_cost = sum((r.cost for r in priced), ZERO)
+    total_proceeds = sum((r.proceeds for r in priced), ZERO)
+    total_pnl = total_value + total_proceeds - total_cost
     movers = sorted((r for r in priced if r.pnl_fraction is not None),
                     key=lambda r: (r.pnl_fraction, r.symbol))
     return BasketValuation(
-        basket.name, basket.quote, at, total_cost, total_value, total_value - total_cost,
-        _fraction(total_value - total_cost, total_cost), tuple(rows),
+        basket.name, basket.quote, at, total_cost, total_value, total_proceeds, total_pnl,
+        _fraction(total_pnl, total_cost), tuple(rows),
         _categories(basket, rows, total_value), tuple(reversed(movers[-TOP_MOVERS:])),
         tuple(movers[:TOP_MOVERS]), tuple(r.symbol for r in rows if r.stale),
         tuple(r.symbol for r in rows if r.price is None and r.quantity > 0))
@@ -127,10 +135,11 @@ def _categories(basket: Basket, rows: list[AssetValue], total: Decimal) -> tuple
         priced = [r for r in mine if r.value is not None]
         cost = sum((r.cost for r in priced), ZERO)
         value = sum((r.value or ZERO for r in priced), ZERO)
+        pnl = sum((r.pnl or ZERO for r in priced), ZERO)
         target = sum((r.target for r in mine), ZERO)
         weight = _fraction(value, total) if priced else None
-        found.append(CategoryValue(category.id, category.title, cost, value, value - cost,
-                                   _fraction(value - cost, cost), weight, target,
+        found.append(CategoryValue(category.id, category.title, cost, value, pnl,
+                                   _fraction(pnl, cost), weight, target,
                                    weight - target if weight is not None else None,
                                    sum(1 for r in mine if r.stale)))
     return tuple(found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from trader.core.analytics.portfolio import AssetPrice, MarketRules, rebalance, value_basket
@@ -71,6 +72,22 @@ def test_an_asset_without_a_price_is_left_out_of_the_totals_never_valued_at_zero
     assert v.unpriced == ("ETH",)
     eth = v.assets[1]
     assert (eth.value, eth.pnl, eth.weight, eth.drift) == (None, None, None, None)
+
+
+def test_what_was_sold_counts_in_the_pnl_and_a_sold_out_asset_holds_nothing() -> None:
+    # ETH was stopped out entirely for 24 (cost 30); half the BTC was sold for 35
+    sold = [held("BTC", "0.0005", "50"), held("ETH", "0", "30"), held("DOGE", "200", "20")]
+    sold[0] = replace(sold[0], proceeds=D(35))
+    sold[1] = replace(sold[1], proceeds=D(24))
+    no_eth_price = {k: p for k, p in PRICES.items() if k != "ETH"}  # sold out: no price needed
+    v = value_basket(BASKET, sold, no_eth_price, T)
+    btc, eth, _ = v.assets
+    assert (btc.value, btc.proceeds, btc.pnl, btc.pnl_fraction) == (D(30), D(35), D(15), D("0.3"))
+    assert (eth.quantity, eth.value, eth.proceeds, eth.pnl, eth.weight) == (D(0), D(0), D(24), D(-6), D(0))
+    # value 30 + 0 + 30 held, 59 brought back, 100 spent
+    assert (v.value, v.proceeds, v.pnl, v.pnl_fraction, v.unpriced) == (D(60), D(59), D(19), D("0.19"), ())
+    l1 = v.categories[0]
+    assert (l1.value, l1.pnl, l1.pnl_fraction) == (D(30), D(9), D("0.1125"))
 
 
 def test_rebalancing_rounds_to_the_step_and_drops_what_is_below_the_minimum() -> None:
