@@ -57,14 +57,16 @@ def run_backtest(  # noqa: PLR0913 - the one call behind every front end
                  markets: Mapping[Symbol, MarketSpec] | None = None,
                  detail: Mapping[Symbol, CandleFrame] | None = None,
                  trade_from_ms: int | None = None, progress: Progress | None = None,
-                 engine_path: bool = False) -> BacktestResult:
+                 engine_path: bool = False, compiled: bool = True) -> BacktestResult:
     """Backtest ``strategy`` on ``candles`` (one frame per pair, same timeframe) and return the result.
 
     ``markets`` default to ``markets.default_market`` per pair; ``detail`` holds lower-timeframe
     candles used only to resolve candles that touch both the stop and the take-profit. Candles opening
-    before ``trade_from_ms`` only warm the indicators up: no trade starts there. The fast path
+    before ``trade_from_ms`` only warm the indicators up: no trade starts there. The compiled loop
+    (``backtest.compiled``, unless ``compiled`` is False), else the Decimal fast path
     (``backtest.fast``) runs when it covers the configuration, unless ``engine_path``; the result's
-    ``path`` says which ran and, for the engine path, why.
+    ``path`` says which ran (``compiled``, ``fast``, ``engine (why)``) and the assumptions' ``compiled
+    loop`` entry why the compiled loop did not.
     """
     signals = compute_signals(strategy, candles)
     if trade_from_ms is not None:
@@ -77,11 +79,27 @@ def run_backtest(  # noqa: PLR0913 - the one call behind every front end
         raise DataError(f"no candles for {', '.join(empty) or 'any pair'} in the requested period")
     specs = dict(markets) if markets is not None else {
         s: default_market(s, float(frame.close[0])) for s, frame in candles.items()}
-    run, path = _simulate(signals, candles, specs, settings, detail, progress, engine_path)
     notes = assumptions(settings, bool(detail))
     changed = {k: v for k, v in strategy.params.items()
                if k in strategy.params_spec and v != strategy.params_spec[k].default}
     notes["parameters"] = ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "defaults"
+    if compiled and not engine_path:
+        from trader.core.backtest import compiled as loop  # noqa: PLC0415 - numba loads only when a run needs it
+
+        why = loop.why_not(candles, specs, settings, detail)
+        if why is None:
+            (symbol, frame), = candles.items()
+            try:
+                result = loop.run_compiled(signals[symbol], frame, symbol, specs[symbol], settings,
+                                           strategy.params, {**notes, "simulation": "compiled"})
+            except fast.Fallback as exc:
+                why = str(exc)
+            else:
+                if progress is not None:
+                    progress(1.0)
+                return result
+        notes["compiled loop"] = f"not used: {why}"
+    run, path = _simulate(signals, candles, specs, settings, detail, progress, engine_path)
     notes["simulation"] = path
     return build_result(run, settings, dict(strategy.params), notes, path)
 

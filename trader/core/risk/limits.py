@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
@@ -53,16 +54,33 @@ def cap_amount(amount: Decimal, price: Decimal, account: AccountSnapshot, exposu
                        f"{cfg.max_exposure_pct:.0%} of equity {account.equity:.2f}")
     if account.free <= 0:
         return Refused(RefusalReason.INSUFFICIENT_FUNDS, f"no free {account.quote} balance")
-    caps = (
-        (account.equity * cfg.max_position_pct / price, "position"),
-        (room / price, "exposure"),
-        (account.free / (price * cost_factor), "free"),
-    )
-    binding: str | None = None
-    for limit, name in caps:
-        if amount > limit:
-            amount, binding = limit, name
-    return amount, _cap_name(binding, cfg, account)
+    amount, which = capped(amount, price, account.equity, account.free, room, cfg.max_position_pct,
+                           cost_factor)
+    return amount, _cap_name(_CAPS[which], cfg, account)
+
+
+_CAPS = (None, "position", "exposure", "free")
+Num = TypeVar("Num", Decimal, float)
+
+
+def capped(amount: Num, price: Num, equity: Num, free: Num, room: Num, max_position_pct: Num,
+           cost_factor: Num) -> tuple[Num, int]:
+    """Return ``amount`` shrunk to the position, exposure and free-balance caps, and which bound last.
+
+    0: none, 1: position, 2: exposure, 3: free. Written once over Decimal or float: ``cap_amount``
+    calls it with Decimals, the compiled backtest loop (``backtest.compiled``) with floats in numba.
+    """
+    which = 0
+    limit = equity * max_position_pct / price
+    if amount > limit:
+        amount, which = limit, 1
+    limit = room / price
+    if amount > limit:
+        amount, which = limit, 2
+    limit = free / (price * cost_factor)
+    if amount > limit:
+        amount, which = limit, 3
+    return amount, which
 
 
 def _cap_name(binding: str | None, cfg: RiskConfig, account: AccountSnapshot) -> str | None:

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import TypeVar
 
 from trader.config.sections import RiskConfig
 from trader.core.domain.entries import EntryRequest, RefusalReason, Refused
 from trader.core.domain.enums import Direction
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ONE, ZERO
+
+Num = TypeVar("Num", Decimal, float)
+"""The sizing arithmetic below (``long_unit_loss``, ``risk_amount``, ``all_in_amount``) is written once
+over this type: the engine calls it with Decimals (exact money), the compiled backtest loop
+(``backtest.compiled``) with floats inside numba. Integer literals keep the Decimal results exactly
+what ``ONE``-based expressions gave (an int converts to Decimal exactly)."""
 
 
 def resolve_stop(request: EntryRequest, cfg: RiskConfig, market: MarketSpec) -> Decimal | Refused:
@@ -36,14 +43,14 @@ def loss_per_unit(entry: Decimal, stop: Decimal, direction: Direction, fee: Deci
                   slippage: Decimal) -> Decimal:
     """Return the quote lost per base unit bought at ``entry`` and sold at ``stop``, fees and slippage in."""
     if direction is Direction.LONG:
-        return entry * (ONE + slippage) * (ONE + fee) - stop * (ONE - slippage) * (ONE - fee)
+        return long_unit_loss(entry, stop, fee, slippage)
     return stop * (ONE + slippage) * (ONE + fee) - entry * (ONE - slippage) * (ONE - fee)
 
 
 def cost_factor(market: MarketSpec, fee: Decimal, slippage: Decimal) -> Decimal:
     """Return the free quote spent per quote of notional: all of it on spot, the margin on a swap."""
     if market.futures is None:
-        return (ONE + slippage) * (ONE + fee)
+        return spot_cost_factor(fee, slippage)
     return (ONE + slippage) * (ONE / market.futures.leverage + fee)
 
 
@@ -51,12 +58,12 @@ def fixed_fraction(equity: Decimal, fraction: Decimal, unit_loss: Decimal) -> De
     """Return the amount whose loss at the stop is ``fraction`` of ``equity``."""
     if unit_loss <= 0 or equity <= 0:
         return ZERO
-    return equity * fraction / unit_loss
+    return risk_amount(equity, fraction, unit_loss)
 
 
 def confidence_multiplier(confidence: float) -> Decimal:
     """Return the size multiplier for a confidence: linear, clamped to [0, 1]."""
-    return Decimal(repr(min(max(confidence, 0.0), 1.0)))
+    return Decimal(repr(confidence_fraction(confidence)))
 
 
 def kelly_fraction(history: Sequence[Decimal], cfg: RiskConfig) -> Decimal | Refused | None:
@@ -88,4 +95,33 @@ def all_in(free: Decimal, entry: Decimal, fee: Decimal, slippage: Decimal) -> De
     """Return the amount the whole free balance buys, fee and slippage included."""
     if free <= 0:
         return ZERO
-    return free / (entry * (ONE + slippage) * (ONE + fee))
+    return all_in_amount(free, entry, fee, slippage)
+
+
+def long_unit_loss(entry: Num, stop: Num, fee: Num, slippage: Num) -> Num:
+    """Return the quote lost per base unit of a long bought at ``entry`` and sold at ``stop``."""
+    return entry * (1 + slippage) * (1 + fee) - stop * (1 - slippage) * (1 - fee)
+
+
+def risk_amount(equity: Num, fraction: Num, unit_loss: Num) -> Num:
+    """Return the amount whose loss at the stop is ``fraction`` of ``equity`` (both positive)."""
+    return equity * fraction / unit_loss
+
+
+def all_in_amount(free: Num, entry: Num, fee: Num, slippage: Num) -> Num:
+    """Return the amount a positive ``free`` balance buys at ``entry``, fee and slippage included."""
+    return free / (entry * (1 + slippage) * (1 + fee))
+
+
+def confidence_fraction(confidence: float) -> float:
+    """Return a confidence clamped to [0, 1]: the size multiplier before its Decimal conversion."""
+    return min(max(confidence, 0.0), 1.0)
+
+
+def spot_cost_factor(fee: Num, slippage: Num) -> Num:
+    """Return the free quote spent per quote of spot notional."""
+    return (1 + slippage) * (1 + fee)
+
+
+COMPILABLE = (long_unit_loss, risk_amount, all_in_amount, confidence_fraction, spot_cost_factor)
+"""The sizing rules the compiled backtest loop registers with numba."""

@@ -61,7 +61,7 @@ def both(strategy: Strategy, candles: dict[Symbol, CandleFrame], timeframe: str,
     settings = BacktestSettings(strategy.name, timeframe, risk=risk,
                                 fees=None if fee is None else FeeModel.flat(Decimal(fee)),
                                 slippage=SlippageModel(Decimal(slippage)))
-    fast = run_backtest(strategy, candles, settings)
+    fast = run_backtest(strategy, candles, settings, compiled=False)
     engine = run_backtest(strategy, candles, settings, engine_path=True)
     assert engine.path == "engine (asked for)"
     assert trade_rows(fast) == trade_rows(engine)

@@ -1,0 +1,119 @@
+"""The compiled loop equals the engine path trade for trade, and hands over to the fast path where it must.
+
+Compared as in test_fast_path (``both``'s checks): every trade's times, prices, amount, fees, PnL (exact
+Decimals), exit reason, confidence, entry reason and excursions; refused entries; venue rejections;
+step count; and the equity curve (float arithmetic on the same fills).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.core.backtest.test_fast_path import BRISK, BTC, ETH, INERT, gbm, load, trade_rows
+from tests.unit.core.strategies.plugin_install import ensure_example_plugin
+from trader.config.sections import RiskConfig, TrailingConfig
+from trader.core.backtest.api import run_backtest
+from trader.core.backtest.result import BacktestResult
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
+from trader.core.sim.costs import FeeModel, SlippageModel
+from trader.core.strategies.base import Strategy
+from trader.core.strategies.registry import BUILTINS, create
+
+
+def both(strategy: Strategy, candles: dict[Symbol, CandleFrame], timeframe: str, risk: RiskConfig, *,
+         slippage: str = "0", fee: str | None = "0.001") -> tuple[BacktestResult, BacktestResult]:
+    """Return (compiled-or-fallback, engine) results and assert they are the same run."""
+    settings = BacktestSettings(strategy.name, timeframe, risk=risk,
+                                fees=None if fee is None else FeeModel.flat(Decimal(fee)),
+                                slippage=SlippageModel(Decimal(slippage)))
+    ours = run_backtest(strategy, candles, settings)
+    engine = run_backtest(strategy, candles, settings, engine_path=True)
+    assert trade_rows(ours) == trade_rows(engine)
+    assert ours.stops == engine.stops
+    assert ours.refused_orders == engine.refused_orders
+    assert ours.steps == engine.steps
+    np.testing.assert_allclose(ours.equity.to_numpy(), engine.equity.to_numpy(), rtol=1e-12)
+    assert ours.equity.index.equals(engine.equity.index)
+    assert ours.assumptions["simulation"] == ours.path
+    return ours, engine
+
+
+@pytest.mark.parametrize("name", [cls.name for cls in BUILTINS])
+@pytest.mark.parametrize("sizing", ["all_in", "fixed_fraction", "confidence"])
+def test_every_shipped_strategy_compiled_equals_engine(name: str, sizing: str) -> None:
+    risk = INERT.model_copy(update={"sizing": sizing})
+    ours, _ = both(create(name, BRISK[name]), {BTC: load("BTC_USDT-1h", 2500)}, "1h", risk)
+    assert ours.path == "compiled"
+
+
+def test_trailing_slippage_and_rejections_agree() -> None:
+    trailing = TrailingConfig(enabled=True, distance=Decimal("0.01"), min_step=Decimal("0.001"),
+                              breakeven_at=Decimal("0.004"))
+    risk = INERT.model_copy(update={"trailing": trailing, "max_position_pct": Decimal(1)})
+    ours, _ = both(create("breakout", {}), {BTC: load("BTC_USDT-1h")}, "1h", risk, slippage="0.0004")
+    assert ours.path == "compiled"
+    assert ours.refused_orders > 0
+    assert any(t.exit_reason == "trailing_stop" for t in ours.trades)
+
+
+def test_example_plugin_compiled_equals_engine() -> None:
+    ensure_example_plugin()
+    ours, _ = both(create("sma_cross", {"fast": 5, "slow": 20}), {ETH: load("ETH_USDT-1h", 2000)}, "1h", INERT)
+    assert ours.path == "compiled"
+    assert len(ours.trades) > 10
+
+
+@pytest.mark.parametrize(("risk", "reason"), [
+    (RiskConfig(), "account guards that can act"),
+    (INERT.model_copy(update={"sizing": "kelly"}), "kelly sizing"),
+])
+def test_uncovered_configurations_take_the_fast_path_and_say_why(risk: RiskConfig, reason: str) -> None:
+    ours, _ = both(create("breakout", BRISK["breakout"]), {BTC: load("BTC_USDT-1h", 800)}, "1h", risk)
+    assert ours.path == "fast"
+    assert reason in ours.assumptions["compiled loop"]
+
+
+def test_several_pairs_take_the_shared_cash_fast_path() -> None:
+    candles = {BTC: load("BTC_USDT-1h", 800), ETH: load("ETH_USDT-1h", 800)}
+    result = run_backtest(create("breakout", BRISK["breakout"]), candles, BacktestSettings("breakout", "1h"))
+    assert result.path == "fast"
+    assert "several pairs" in result.assumptions["compiled loop"]
+
+
+risks: st.SearchStrategy[dict[str, Any]] = st.builds(
+    dict,
+    sizing=st.sampled_from(["all_in", "fixed_fraction", "confidence"]),
+    risk_per_trade=st.sampled_from([Decimal("0.01"), Decimal("0.05"), Decimal("0.2")]),
+    max_position_pct=st.sampled_from([Decimal("0.3"), Decimal("0.98"), Decimal(1)]),
+    max_exposure_pct=st.sampled_from([Decimal("0.5"), Decimal(1)]),
+    min_confidence=st.sampled_from([Decimal(0), Decimal("0.5"), Decimal("0.7")]),
+    default_stop_pct=st.sampled_from([Decimal("0.005"), Decimal("0.02")]),
+    expected_slippage=st.sampled_from([Decimal(0), Decimal("0.001")]),
+    trailing=st.builds(TrailingConfig, enabled=st.booleans(),
+                       distance=st.sampled_from([Decimal("0.005"), Decimal("0.02")]),
+                       min_step=st.sampled_from([Decimal(0), Decimal("0.002")]),
+                       activation_profit=st.sampled_from([Decimal(0), Decimal("0.01")]),
+                       breakeven_at=st.sampled_from([None, Decimal("0.004")])),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), vol=st.sampled_from([0.3, 0.8, 2.0]),
+       tick=st.sampled_from([0.01, 0.0001]), name=st.sampled_from(sorted(BRISK)), risk=risks,
+       slippage=st.sampled_from(["0", "0.0005"]), fee=st.sampled_from(["0.001", "0", None]))
+def test_random_candles_and_risk_compiled_equals_engine(
+        seed: int, vol: float, tick: float, name: str, risk: dict[str, Any], slippage: str,
+        fee: str | None) -> None:
+    inert = INERT.model_dump() | risk
+    ours, _ = both(create(name, BRISK[name]), {BTC: gbm(seed, 400, vol, tick)}, "1h", RiskConfig(**inert),
+                   slippage=slippage, fee=fee)
+    assert ours.path == "compiled" or "within float error" in ours.assumptions.get("compiled loop", "") \
+        or "when the data ends" in ours.assumptions.get("compiled loop", "")

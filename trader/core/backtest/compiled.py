@@ -1,0 +1,447 @@
+"""The compiled backtest loop: one pair's whole run in numba, over the engine's own rule functions.
+
+What ``backtest.fast`` does event by event in Python (entry signal -> risk's sizing and caps ->
+entry fill -> exit search -> exit fill), this loop does in machine code for the configurations it
+covers (``unsupported`` names the rest, and ``api.run_backtest`` then runs the Decimal fast path and
+says why). Every decision is a call to the function the engine path calls:
+
+- sizing and caps: ``risk.sizing.long_unit_loss``/``all_in_amount``/``risk_amount``/
+  ``confidence_fraction``/``spot_cost_factor`` and ``risk.limits.capped``, written once over
+  Decimal-or-float (the engine calls them with Decimals, this loop with floats);
+- protective levels, trailing, intrabar exit and fill price: ``domain.price_rules`` through the exit
+  search ``kernel._find_exit`` (the same compiled search the Decimal fast path uses).
+
+What is restated, in float, is the Decimal *rounding* of money: amounts down to the amount step, the
+stop up to the tick, the take-profit to the nearest tick, and the fee as rate times value. Where a
+float result sits so near a rounding or comparison boundary (a step, the free balance, a minimum)
+that float and Decimal could disagree, the loop stops and the run takes the Decimal fast path
+instead (``Fallback``). Money is float64 here: prices and amounts equal the engine path's on the
+market's precision, fees, PnL and equity to about 1e-12 relative
+(tests/unit/core/backtest/test_compiled_path.py checks it trade for trade against the engine path).
+
+The risk memory is not compiled: runs where a guard can act (``fast.guards_inert`` false), Kelly
+sizing, several pairs, detail candles, shorts, swaps and DCA take the Decimal fast path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Final
+
+import numba
+import numpy as np
+from numba.extending import register_jitable
+
+from trader.core.analytics.records import TradeRecord, equity_curve
+from trader.core.backtest import kernel
+from trader.core.backtest.fast import Fallback, guards_inert, unsupported
+from trader.core.backtest.result import BacktestResult, _range_extremes
+from trader.core.backtest.settings import BacktestSettings
+from trader.core.backtest.stops import RefusalCount, TradingStops
+from trader.core.domain import price_rules as rules
+from trader.core.domain.candles import CandleFrame, FloatArray, ms_to_datetime, timeframe_ms
+from trader.core.domain.entries import RefusalReason
+from trader.core.domain.enums import Direction, ExitReason, Side
+from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.money import ZERO
+from trader.core.engine.inputs import EngineConfig
+from trader.core.positions.pnl import price_gain
+from trader.core.risk import limits, sizing
+from trader.core.sim.costs import FeeModel, Liquidity
+from trader.core.strategies.base import SignalFrame
+
+for _rule in (*sizing.COMPILABLE, limits.capped):
+    register_jitable(_rule)
+
+# record kinds (column 0 of the loop's output)
+REFUSED: Final = 1  # an entry signal risk refused while flat; column 2 = reason code
+REJECTED: Final = 2  # an approved entry the venue rejected for funds at the next open
+TRADE: Final = 3
+# exit kinds (column 3 of a TRADE)
+X_STOP, X_TAKE, X_TRAIL_CLOSE, X_SIGNAL, X_END = 1, 2, 3, 4, 5
+_REASONS = (RefusalReason.INVALID_REQUEST, RefusalReason.LOW_CONFIDENCE, RefusalReason.MAX_EXPOSURE,
+            RefusalReason.BELOW_MINIMUM, RefusalReason.MAX_OPEN_POSITIONS, RefusalReason.MAX_PER_PAIR)
+_FALLBACKS = ("", "equity reached zero", "an order still working when the data ends",
+              "an amount on an amount step within float error",
+              "stop and take-profit in one candle with detail candles",
+              "an entry fill too small to protect", "the engine would not exit where the exit search stopped",
+              "a confidence on the confidence floor within float error",
+              "a stop on a tick within float error", "a take-profit on a half tick within float error",
+              "an entry cost on the free balance within float error",
+              "an order value or amount on the venue minimum within float error",
+              "a fill value or amount on the venue minimum within float error")
+_SIZING = {"all_in": 0.0, "fixed_fraction": 1.0, "confidence": 2.0}
+TOLERANCE: Final = 1e-11  # relative distance below which float and Decimal may disagree (float error
+# over a run is about 1e-13 relative: a year of trades compounding cash)
+
+
+def why_not(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, MarketSpec],
+            settings: BacktestSettings, detail: Mapping[Symbol, CandleFrame] | None) -> str | None:
+    """Return why the compiled loop cannot run this configuration, or None when it can."""
+    reason = unsupported(candles, markets, settings, detail)
+    if reason is not None:
+        return reason
+    if len(candles) != 1:
+        return "several pairs sharing the account (compiled loop covers one pair)"
+    risk = settings.risk
+    if risk.sizing not in _SIZING:
+        return f"{risk.sizing} sizing (closed-trade history is not compiled)"
+    (frame,) = candles.values()
+    if not guards_inert(risk, timeframe_ms(settings.timeframe)):
+        return "account guards that can act (drawdown, daily limits, cooldowns are not compiled)"
+    (market,) = markets.values()
+    if market.futures is not None:
+        return "perpetual swaps"
+    return None
+
+
+def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, market: MarketSpec,
+                 settings: BacktestSettings, params: Mapping[str, object],
+                 assumptions: Mapping[str, str]) -> BacktestResult:
+    """Run one pair through the compiled loop and return the result; raise Fallback where it must."""
+    risk = settings.risk
+    fees = settings.fees or FeeModel.from_market(market)
+    tf = timeframe_ms(settings.timeframe)
+    nan = math.nan
+    p = np.array([
+        float(settings.start_balance), float(fees.taker), float(fees.maker), float(settings.slippage.rate),
+        _SIZING[risk.sizing], float(risk.risk_per_trade), float(risk.min_confidence),
+        float(risk.max_position_pct), float(risk.max_exposure_pct), float(risk.default_stop_pct),
+        float(risk.expected_slippage), float(market.price_step), float(market.amount_step),
+        # the amount bounds in whole amount steps (exact: amounts are whole steps)
+        float(_ceil_steps(market.min_amount, market.amount_step)), float(market.min_cost),
+        nan if market.max_amount is None else float(_floor_steps(market.max_amount, market.amount_step)),
+        float(market.taker_fee),
+        float(risk.max_open_positions), float(risk.max_positions_per_pair)])
+    candidates = np.flatnonzero(signals.enter_long & ~signals.exit_long).astype(np.int64)
+    trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
+    ohlc = (frame.open, frame.high, frame.low, frame.close)
+    status, records, count, _ = _loop(ohlc, signals.enter_long, signals.exit_long, signals.stop_loss,
+                                          signals.take_profit, signals.confidence, candidates, trail, p)
+    if status:
+        raise Fallback(f"compiled loop: {_FALLBACKS[status]}")
+    rows = records[:count]
+    trades, curve = _trades(rows, frame, signals, symbol, settings, market, tf)
+    refusals: dict[str, RefusalCount] = {}
+    for kind, k, code, exit_k in rows[:, :5][:, [0, 1, 2, 4]].tolist():
+        if kind == REFUSED:
+            at_ms = int(frame.timestamp[int(k)]) + tf  # the entry signal's close
+        elif kind == TRADE and code > 0:
+            at_ms = int(frame.timestamp[int(exit_k)])  # the exit decision's close (the exit fill's open)
+        else:
+            continue
+        at = ms_to_datetime(at_ms)
+        reason = _REASONS[int(code) - 1].value
+        seen = refusals.get(reason)
+        refusals[reason] = RefusalCount(reason, 1, at, at) if seen is None \
+            else RefusalCount(reason, seen.count + 1, seen.first, at)
+    ordered = tuple(sorted(refusals.values(), key=lambda r: (-r.count, r.first)))
+    steps = int(rows[:, 7].sum())
+    equity = equity_curve(frame.timestamp + tf, curve)
+    rejected = int((rows[:, 0] == REJECTED).sum())
+    return BacktestResult(settings.strategy, dict(params), (symbol,), settings.timeframe, settings.start_balance,
+                          settings.quote, trades, equity, len(frame), steps, rejected, dict(assumptions),
+                          TradingStops((), (), ordered), "compiled")
+
+
+def _ceil_steps(amount: Decimal, step: Decimal) -> int:
+    """Return the fewest whole steps not below ``amount``."""
+    return int(-((-amount) // step))
+
+
+def _floor_steps(amount: Decimal, step: Decimal) -> int:
+    """Return the most whole steps not above ``amount``."""
+    return int(amount // step)
+
+
+def _dec(value: float) -> Decimal:
+    return Decimal(repr(value))
+
+
+def _trades(rows: np.ndarray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,  # type: ignore[type-arg]
+            settings: BacktestSettings, market: MarketSpec, tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
+    """Return the trade records of the loop's TRADE rows and the equity at every close.
+
+    The money is booked here in Decimal from the loop's decisions (amount in steps, fill candles, raw
+    fill prices that are candle prices or ticks) with the engine's own functions (slippage, fee model,
+    ``price_gain``) in the engine path's order of operations, so trades equal it exactly; the equity
+    curve is ``Timeline.equity_curve``'s arithmetic on the same fills.
+    """
+    done = rows[rows[:, 0] == TRADE]
+    n = len(frame)
+    equity = np.full(n, float(settings.start_balance))
+    if not len(done):
+        return (), equity
+    first = done[:, 1].astype(np.int64) + 1
+    last = done[:, 4].astype(np.int64)
+    highs, lows = _range_extremes(frame.high, frame.low, first, np.maximum(last, first))
+    reasons = {X_STOP: ExitReason.STOP_LOSS, X_TAKE: ExitReason.TAKE_PROFIT,
+               X_TRAIL_CLOSE: ExitReason.TRAILING_STOP, X_SIGNAL: ExitReason.SIGNAL, X_END: ExitReason.END_OF_DATA}
+    fees = settings.fees or FeeModel.from_market(market)
+    slippage, step = settings.slippage, market.amount_step
+    out = []
+    stamps = frame.timestamp
+    at, value, fee_paid, amounts = [], [], [], []
+    for row, high, low in zip(done.tolist(), highs.tolist(), lows.tolist(), strict=True):
+        _, k, _, kind, exit_k, steps, trailed, _, entry_f, raw, _, _ = row
+        k, exit_k, kind = int(k), int(exit_k), int(kind)
+        reason = ExitReason.TRAILING_STOP if kind == X_STOP and trailed else reasons[kind]
+        exit_ms = int(stamps[n - 1]) + tf if kind == X_END else int(stamps[exit_k])
+        amount = Decimal(int(steps)) * step
+        entry = slippage.apply(_dec(stamps_open(frame, k + 1)), Side.BUY)
+        entry_fee = fees.fee(amount * entry, Liquidity.TAKER)
+        maker = kind == X_TAKE
+        exit_ = _dec(raw) if maker else slippage.apply(_dec(raw), Side.SELL)
+        exit_fee = fees.fee(amount * exit_, Liquidity.MAKER if maker else Liquidity.TAKER)
+        pnl = ZERO - entry_fee + price_gain(Direction.LONG, entry, exit_, amount) - exit_fee
+        out.append(TradeRecord(
+            symbol=symbol, strategy=settings.strategy, direction=Direction.LONG,
+            entry_time=ms_to_datetime(int(stamps[k + 1])), exit_time=ms_to_datetime(exit_ms),
+            entry_price=entry, exit_price=exit_, amount=amount, fees=entry_fee + exit_fee, pnl=pnl,
+            exit_reason=str(reason), confidence=float(signals.confidence[k]), entry_reason=signals.reason(k),
+            mae=low / entry_f - 1.0, mfe=high / entry_f - 1.0))
+        at += [k + 1, n - 1 if kind == X_END else exit_k]
+        value += [-float(amount * entry), float(amount * exit_)]
+        fee_paid += [float(entry_fee), float(exit_fee)]
+        amounts += [float(amount), -float(amount)]
+    # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects
+    where = np.array(at, dtype=np.int64)
+    flow = np.zeros(n + 1)
+    np.add.at(flow, where, np.array(value) - np.array(fee_paid))
+    equity += np.cumsum(flow)[:-1]
+    held = np.zeros(n + 1)
+    np.add.at(held, where, np.array(amounts))
+    equity += np.cumsum(held)[:-1] * frame.close
+    return tuple(out), equity
+
+
+def stamps_open(frame: CandleFrame, k: int) -> float:
+    """Return candle ``k``'s open as a Python float."""
+    return float(frame.open.item(k))
+
+
+# ── the loop ────────────────────────────────────────────────────────────────────────────────────
+@register_jitable
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) <= TOLERANCE * max(abs(a), abs(b), 1e-300)
+
+
+@register_jitable
+def _digits(step: float) -> int:
+    return max(0, math.ceil(-math.log10(step) - rules.TICK_TOLERANCE)) + 2
+
+
+@register_jitable
+def _steps_down(amount: float, step: float) -> float:
+    """Return floor(amount / step), NaN when amount sits on a step within float error (Decimal decides)."""
+    x = amount / step
+    r = round(x)
+    if abs(x - r) <= TOLERANCE * max(1.0, abs(x)):
+        return math.nan
+    return math.floor(x)
+
+
+@register_jitable
+def _stop_up(level: float, step: float, from_float: bool) -> float:
+    """Return ``level`` rounded up to the tick as ``MarketSpec.round_stop`` rounds a long's stop.
+
+    The engine rounds ``Decimal(repr(level))`` when the strategy gave the stop (``from_float``): a
+    float that is not the float of the tick it sits on has a repr on the same side of that tick as
+    the float is of the tick's float, so the comparison decides exactly. A default stop is an exact
+    Decimal product the float only approximates: within float error of a tick, NaN (Decimal decides).
+    """
+    x = level / step
+    r = round(x)
+    on = round(r * step, _digits(step))
+    if level == on and from_float:
+        return on
+    if abs(x - r) <= TOLERANCE * max(1.0, abs(x)):
+        if not from_float:
+            return math.nan
+        return round((r + 1.0) * step, _digits(step)) if level > on else on
+    return round(math.ceil(x) * step, _digits(step))
+
+
+@register_jitable
+def _to_nearest(level: float, step: float) -> float:
+    """Return ``level`` on the nearest tick as ``MarketSpec.round_price`` rounds ``Decimal(repr(level))``.
+
+    Half-even on an exact half tick; a float near a half tick lies on the side of it that its repr
+    does (the argument of ``_stop_up``).
+    """
+    digits = _digits(step)
+    x = level / step
+    below = math.floor(x)
+    half = round((below + 0.5) * step, digits + 1)
+    if level == half:
+        up = below % 2.0 == 1.0
+    else:
+        up = level > half
+    return round((below + 1.0) * step if up else below * step, digits)
+
+
+@register_jitable
+def _refusal(entry: float, stop: float, conf: float, cash: float, p):  # type: ignore[no-untyped-def]  # noqa: ANN202
+    """Return (refusal code or 0, amount in steps, or -1 for a boundary) of ``risk.check`` while flat."""
+    if not (math.isfinite(entry) and entry > 0.0) or not (math.isfinite(conf) and 0.0 <= conf <= 1.0):
+        return 1, 0.0
+    if not (stop > 0.0 and stop < entry):
+        return 1, 0.0
+    fee, slip = p[16], p[10]
+    unit_loss = sizing.long_unit_loss(entry, stop, fee, slip)
+    cost_factor = sizing.spot_cost_factor(fee, slip)
+    mode = p[4]
+    if mode == 0.0:
+        amount = sizing.all_in_amount(cash, entry, fee, slip)
+    else:
+        if _near(conf, p[6]):
+            return 0, -7.0
+        if conf < p[6]:
+            return 2, 0.0
+        fraction = p[5]
+        if mode == 2.0:
+            fraction = fraction * sizing.confidence_fraction(conf)
+        amount = 0.0 if unit_loss <= 0.0 else sizing.risk_amount(cash, fraction, unit_loss)
+    room = cash * p[8]
+    if room <= 0.0:
+        return 3, 0.0
+    amount, _ = limits.capped(amount, entry, cash, cash, room, p[7], cost_factor)
+    steps = _steps_down(amount, p[12])
+    if math.isnan(steps):
+        return 0, -3.0
+    rounded = steps * p[12]
+    if rounded <= 0.0:
+        return 4, 0.0
+    if _near(rounded * entry, p[14]):
+        return 0, -11.0
+    if steps < p[13] or rounded * entry < p[14] or (not math.isnan(p[15]) and steps > p[15]):
+        return 4, 0.0
+    return 0, steps
+
+
+@numba.njit(cache=True, nogil=True)
+def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):  # type: ignore[no-untyped-def]  # noqa: ANN202, C901, PLR0912, PLR0915
+    opens, highs, lows, closes = ohlc
+    n = len(opens)
+    records = np.zeros((2 * len(candidates) + 1, 12))
+    flow = np.zeros(n + 1)  # cash flow counted from candle j's close on
+    held = np.zeros(n + 1)
+    cash, taker, maker, slip, step = p[0], p[1], p[2], p[3], p[12]
+    moves = trail[0] > 0.0 or not math.isnan(trail[7])
+    count, ci, start = 0, 0, 0
+    while True:
+        while ci < len(candidates) and candidates[ci] < start:
+            ci += 1
+        if ci >= len(candidates):
+            break
+        k = candidates[ci]
+        ci += 1
+        if cash <= 0.0:
+            return 1, records, count, flow[:n]
+        entry = closes[k]
+        if not (math.isfinite(entry) and entry > 0.0) or not (math.isfinite(confidence[k])
+                                                              and 0.0 <= confidence[k] <= 1.0):
+            row = records[count]
+            count += 1
+            row[0], row[1], row[2], row[7] = REFUSED, k, 1, 1.0
+            start = k + 1
+            continue
+        stop = stops[k]
+        given = not math.isnan(stop)
+        if not given:
+            stop = entry * (1.0 - p[9])
+        stop = _stop_up(stop, p[11], given)
+        if math.isnan(stop):
+            return 8, records, count, flow[:n]
+        code, steps = _refusal(entry, stop, confidence[k], cash, p)
+        if steps < 0.0:
+            return int(-steps), records, count, flow[:n]
+        row = records[count]
+        count += 1
+        row[1] = k
+        if code > 0:
+            row[0], row[2], row[7] = REFUSED, code, 1.0
+            start = k + 1
+            continue
+        if k + 1 >= n:
+            return 2, records, count, flow[:n]
+        amount = steps * step
+        price = opens[k + 1] * (1.0 + slip) if slip > 0.0 else opens[k + 1]
+        cost = amount * price
+        fee = cost * taker
+        if _near(cost + fee, cash):
+            return 10, records, count, flow[:n]
+        if cost + fee > cash:
+            row[0], row[7] = REJECTED, 2.0
+            start = k + 1
+            continue
+        target = targets[k]
+        if not math.isnan(target):
+            target = _to_nearest(target, p[11])
+            if math.isnan(target):
+                return 9, records, count, flow[:n]
+        reference = stop if math.isnan(target) else target
+        for value in (amount * price, amount * reference):
+            if _near(value, p[14]):
+                return 12, records, count, flow[:n]
+            if steps < p[13] or value < p[14]:
+                return 5, records, count, flow[:n]
+        cash -= cost + fee
+        flow[k + 1] -= cost + fee
+        held[k + 1] += amount
+        levels = np.array([1.0, price, stop, target, price, 0.0])
+        idx, found, raw, stop_at, hw_at = kernel._find_exit(ohlc, leave, k + 1, levels, trail)
+        nsteps = 3.0
+        refused_close = 0.0
+        if found == kernel.NONE:
+            exit_k, kind, liquidity = n - 1, X_END, 0
+            exit_raw = closes[n - 1]
+            out_price = exit_raw * (1.0 - slip) if slip > 0.0 else exit_raw
+            nsteps += 1.0
+            start = n
+        elif found == kernel.CLOSE:
+            kind = X_SIGNAL
+            if moves:
+                hw = rules.best_price(hw_at, highs[idx], lows[idx], 1.0)
+                level = rules.trail_level(hw, price, 1.0, trail[0] > 0.0, trail[1], trail[3], trail[4] > 0.0,
+                                          trail[5], trail[6], trail[7])
+                moved = rules.ratchet(stop_at, level, 1.0, trail[2], trail[8])
+                if moved != stop_at and rules.stop_touched(moved, closes[idx], closes[idx], 1.0):
+                    kind = X_TRAIL_CLOSE
+            if kind == X_SIGNAL and not leave[idx]:
+                return 6, records, count, flow[:n]
+            if enter[idx] and not leave[idx]:  # an entry signal while holding: the count caps refuse it
+                valid = math.isfinite(confidence[idx]) and 0.0 <= confidence[idx] <= 1.0
+                refused_close = 1.0 if not valid else (5.0 if p[17] <= 1.0 else 6.0)
+            if idx + 1 >= n:
+                return 2, records, count, flow[:n]
+            exit_k, liquidity = idx + 1, 0
+            exit_raw = opens[idx + 1]
+            out_price = exit_raw * (1.0 - slip) if slip > 0.0 else exit_raw
+            nsteps += 1.0
+            start = idx + 1
+        elif found == kernel.TAKE_PROFIT:
+            exit_k, kind, liquidity, out_price, exit_raw = idx, X_TAKE, 1, target, target
+            start = idx
+        elif found == kernel.STOP:
+            exit_k, kind, liquidity = idx, X_STOP, 0
+            exit_raw = raw
+            out_price = raw * (1.0 - slip) if slip > 0.0 else raw
+            start = idx
+        else:
+            return 4, records, count, flow[:n]
+        value = amount * out_price
+        exit_fee = value * (maker if liquidity == 1 else taker)
+        cash += value - exit_fee
+        at = exit_k if kind != X_END else n - 1
+        flow[at] += value - exit_fee
+        held[at] -= amount
+        row[0], row[2], row[3], row[4], row[5] = TRADE, refused_close, kind, exit_k, steps
+        row[6] = 1.0 if stop_at != stop else 0.0
+        row[7], row[8], row[9], row[10] = nsteps, price, exit_raw, fee + exit_fee
+        row[11] = value - amount * price - fee - exit_fee
+    equity = p[0] + np.cumsum(flow)[:n] + np.cumsum(held)[:n] * closes
+    return 0, records, count, equity
