@@ -84,7 +84,7 @@ def run_backtest(  # noqa: PLR0913 - the one call behind every front end
                if k in strategy.params_spec and v != strategy.params_spec[k].default}
     notes["parameters"] = ", ".join(f"{k}={v}" for k, v in sorted(changed.items())) or "defaults"
     if compiled and not engine_path:
-        from trader.core.backtest import compiled as loop  # noqa: PLC0415 - numba loads only when a run needs it
+        from trader.core.backtest import compiled as loop
 
         why = loop.why_not(candles, specs, settings, detail)
         if why is None:

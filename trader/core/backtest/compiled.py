@@ -89,7 +89,6 @@ def why_not(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, Mark
     risk = settings.risk
     if risk.sizing not in _SIZING:
         return f"{risk.sizing} sizing (closed-trade history is not compiled)"
-    (frame,) = candles.values()
     if not guards_inert(risk, timeframe_ms(settings.timeframe)):
         return "account guards that can act (drawdown, daily limits, cooldowns are not compiled)"
     (market,) = markets.values()
@@ -119,7 +118,7 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
     candidates = np.flatnonzero(signals.enter_long & ~signals.exit_long).astype(np.int64)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
     ohlc = (frame.open, frame.high, frame.low, frame.close)
-    status, records, count, _ = _loop(ohlc, signals.enter_long, signals.exit_long, signals.stop_loss,
+    status, records, count = _loop(ohlc, signals.enter_long, signals.exit_long, signals.stop_loss,
                                           signals.take_profit, signals.confidence, candidates, trail, p)
     if status:
         raise Fallback(f"compiled loop: {_FALLBACKS[status]}")
@@ -142,9 +141,9 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
     steps = int(rows[:, 7].sum())
     equity = equity_curve(frame.timestamp + tf, curve)
     rejected = int((rows[:, 0] == REJECTED).sum())
-    return BacktestResult(settings.strategy, dict(params), (symbol,), settings.timeframe, settings.start_balance,
-                          settings.quote, trades, equity, len(frame), steps, rejected, dict(assumptions),
-                          TradingStops((), (), ordered), "compiled")
+    return BacktestResult(settings.strategy, dict(params), (symbol,), settings.timeframe,
+                          settings.start_balance, settings.quote, trades, equity, len(frame), steps, rejected,
+                          dict(assumptions), TradingStops((), (), ordered), "compiled")
 
 
 def _ceil_steps(amount: Decimal, step: Decimal) -> int:
@@ -161,8 +160,9 @@ def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
-def _trades(rows: np.ndarray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,  # type: ignore[type-arg]
-            settings: BacktestSettings, market: MarketSpec, tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
+def _trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
+            settings: BacktestSettings,
+            market: MarketSpec, tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
     """Return the trade records of the loop's TRADE rows and the equity at every close.
 
     The money is booked here in Decimal from the loop's decisions (amount in steps, fill candles, raw
@@ -179,14 +179,15 @@ def _trades(rows: np.ndarray, frame: CandleFrame, signals: SignalFrame, symbol: 
     last = done[:, 4].astype(np.int64)
     highs, lows = _range_extremes(frame.high, frame.low, first, np.maximum(last, first))
     reasons = {X_STOP: ExitReason.STOP_LOSS, X_TAKE: ExitReason.TAKE_PROFIT,
-               X_TRAIL_CLOSE: ExitReason.TRAILING_STOP, X_SIGNAL: ExitReason.SIGNAL, X_END: ExitReason.END_OF_DATA}
+               X_TRAIL_CLOSE: ExitReason.TRAILING_STOP, X_SIGNAL: ExitReason.SIGNAL,
+               X_END: ExitReason.END_OF_DATA}
     fees = settings.fees or FeeModel.from_market(market)
     slippage, step = settings.slippage, market.amount_step
     out = []
     stamps = frame.timestamp
     at, value, fee_paid, amounts = [], [], [], []
     for row, high, low in zip(done.tolist(), highs.tolist(), lows.tolist(), strict=True):
-        _, k, _, kind, exit_k, steps, trailed, _, entry_f, raw, _, _ = row
+        _, k, _, kind, exit_k, steps, trailed, _, _, raw, _, _ = row
         k, exit_k, kind = int(k), int(exit_k), int(kind)
         reason = ExitReason.TRAILING_STOP if kind == X_STOP and trailed else reasons[kind]
         exit_ms = int(stamps[n - 1]) + tf if kind == X_END else int(stamps[exit_k])
@@ -202,7 +203,7 @@ def _trades(rows: np.ndarray, frame: CandleFrame, signals: SignalFrame, symbol: 
             entry_time=ms_to_datetime(int(stamps[k + 1])), exit_time=ms_to_datetime(exit_ms),
             entry_price=entry, exit_price=exit_, amount=amount, fees=entry_fee + exit_fee, pnl=pnl,
             exit_reason=str(reason), confidence=float(signals.confidence[k]), entry_reason=signals.reason(k),
-            mae=low / entry_f - 1.0, mfe=high / entry_f - 1.0))
+            mae=low / float(entry) - 1.0, mfe=high / float(entry) - 1.0))
         at += [k + 1, n - 1 if kind == X_END else exit_k]
         value += [-float(amount * entry), float(amount * exit_)]
         fee_paid += [float(entry_fee), float(exit_fee)]
@@ -284,7 +285,7 @@ def _to_nearest(level: float, step: float) -> float:
 
 
 @register_jitable
-def _refusal(entry: float, stop: float, conf: float, cash: float, p):  # type: ignore[no-untyped-def]  # noqa: ANN202
+def _refusal(entry: float, stop: float, conf: float, cash: float, p):  # type: ignore[no-untyped-def]  # noqa: C901
     """Return (refusal code or 0, amount in steps, or -1 for a boundary) of ``risk.check`` while flat."""
     if not (math.isfinite(entry) and entry > 0.0) or not (math.isfinite(conf) and 0.0 <= conf <= 1.0):
         return 1, 0.0
@@ -323,12 +324,10 @@ def _refusal(entry: float, stop: float, conf: float, cash: float, p):  # type: i
 
 
 @numba.njit(cache=True, nogil=True)
-def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):  # type: ignore[no-untyped-def]  # noqa: ANN202, C901, PLR0912, PLR0915
+def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0913, PLR0915, PLR0917
     opens, highs, lows, closes = ohlc
     n = len(opens)
     records = np.zeros((2 * len(candidates) + 1, 12))
-    flow = np.zeros(n + 1)  # cash flow counted from candle j's close on
-    held = np.zeros(n + 1)
     cash, taker, maker, slip, step = p[0], p[1], p[2], p[3], p[12]
     moves = trail[0] > 0.0 or not math.isnan(trail[7])
     count, ci, start = 0, 0, 0
@@ -340,7 +339,7 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         k = candidates[ci]
         ci += 1
         if cash <= 0.0:
-            return 1, records, count, flow[:n]
+            return 1, records, count
         entry = closes[k]
         if not (math.isfinite(entry) and entry > 0.0) or not (math.isfinite(confidence[k])
                                                               and 0.0 <= confidence[k] <= 1.0):
@@ -355,10 +354,10 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
             stop = entry * (1.0 - p[9])
         stop = _stop_up(stop, p[11], given)
         if math.isnan(stop):
-            return 8, records, count, flow[:n]
+            return 8, records, count
         code, steps = _refusal(entry, stop, confidence[k], cash, p)
         if steps < 0.0:
-            return int(-steps), records, count, flow[:n]
+            return int(-steps), records, count
         row = records[count]
         count += 1
         row[1] = k
@@ -367,13 +366,13 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
             start = k + 1
             continue
         if k + 1 >= n:
-            return 2, records, count, flow[:n]
+            return 2, records, count
         amount = steps * step
         price = opens[k + 1] * (1.0 + slip) if slip > 0.0 else opens[k + 1]
         cost = amount * price
         fee = cost * taker
         if _near(cost + fee, cash):
-            return 10, records, count, flow[:n]
+            return 10, records, count
         if cost + fee > cash:
             row[0], row[7] = REJECTED, 2.0
             start = k + 1
@@ -382,16 +381,14 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         if not math.isnan(target):
             target = _to_nearest(target, p[11])
             if math.isnan(target):
-                return 9, records, count, flow[:n]
+                return 9, records, count
         reference = stop if math.isnan(target) else target
         for value in (amount * price, amount * reference):
             if _near(value, p[14]):
-                return 12, records, count, flow[:n]
+                return 12, records, count
             if steps < p[13] or value < p[14]:
-                return 5, records, count, flow[:n]
+                return 5, records, count
         cash -= cost + fee
-        flow[k + 1] -= cost + fee
-        held[k + 1] += amount
         levels = np.array([1.0, price, stop, target, price, 0.0])
         idx, found, raw, stop_at, hw_at = kernel._find_exit(ohlc, leave, k + 1, levels, trail)
         nsteps = 3.0
@@ -412,12 +409,12 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
                 if moved != stop_at and rules.stop_touched(moved, closes[idx], closes[idx], 1.0):
                     kind = X_TRAIL_CLOSE
             if kind == X_SIGNAL and not leave[idx]:
-                return 6, records, count, flow[:n]
+                return 6, records, count
             if enter[idx] and not leave[idx]:  # an entry signal while holding: the count caps refuse it
                 valid = math.isfinite(confidence[idx]) and 0.0 <= confidence[idx] <= 1.0
                 refused_close = 1.0 if not valid else (5.0 if p[17] <= 1.0 else 6.0)
             if idx + 1 >= n:
-                return 2, records, count, flow[:n]
+                return 2, records, count
             exit_k, liquidity = idx + 1, 0
             exit_raw = opens[idx + 1]
             out_price = exit_raw * (1.0 - slip) if slip > 0.0 else exit_raw
@@ -432,16 +429,12 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
             out_price = raw * (1.0 - slip) if slip > 0.0 else raw
             start = idx
         else:
-            return 4, records, count, flow[:n]
+            return 4, records, count
         value = amount * out_price
         exit_fee = value * (maker if liquidity == 1 else taker)
         cash += value - exit_fee
-        at = exit_k if kind != X_END else n - 1
-        flow[at] += value - exit_fee
-        held[at] -= amount
         row[0], row[2], row[3], row[4], row[5] = TRADE, refused_close, kind, exit_k, steps
         row[6] = 1.0 if stop_at != stop else 0.0
         row[7], row[8], row[9], row[10] = nsteps, price, exit_raw, fee + exit_fee
         row[11] = value - amount * price - fee - exit_fee
-    equity = p[0] + np.cumsum(flow)[:n] + np.cumsum(held)[:n] * closes
-    return 0, records, count, equity
+    return 0, records, count

@@ -66,7 +66,8 @@ def test_trailing_slippage_and_rejections_agree() -> None:
 
 def test_example_plugin_compiled_equals_engine() -> None:
     ensure_example_plugin()
-    ours, _ = both(create("sma_cross", {"fast": 5, "slow": 20}), {ETH: load("ETH_USDT-1h", 2000)}, "1h", INERT)
+    plugin = create("sma_cross", {"fast": 5, "slow": 20})
+    ours, _ = both(plugin, {ETH: load("ETH_USDT-1h", 2000)}, "1h", INERT)
     assert ours.path == "compiled"
     assert len(ours.trades) > 10
 
