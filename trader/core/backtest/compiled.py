@@ -183,31 +183,41 @@ def _trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: 
                X_END: ExitReason.END_OF_DATA}
     fees = settings.fees or FeeModel.from_market(market)
     slippage, step = settings.slippage, market.amount_step
+    kinds = done[:, 3].astype(np.int64)
+    signal_k = done[:, 1].astype(np.int64)
+    exit_at = np.where(kinds == X_END, n - 1, last)
+    exit_ms = np.where(kinds == X_END, frame.timestamp[-1] + tf, frame.timestamp[last])
+    words: dict[int, str] = {}  # the entry reason of each confirmation set, spelled once
     out = []
-    stamps = frame.timestamp
     at, value, fee_paid, amounts = [], [], [], []
-    for row, high, low in zip(done.tolist(), highs.tolist(), lows.tolist(), strict=True):
-        _, k, _, kind, exit_k, steps, trailed, _, _, raw, _, _ = row
-        k, exit_k, kind = int(k), int(exit_k), int(kind)
+    columns = zip(signal_k.tolist(), kinds.tolist(), done[:, 5].tolist(), done[:, 6].tolist(),
+                  done[:, 9].tolist(), frame.open[first].tolist(), frame.timestamp[first].tolist(),
+                  exit_ms.tolist(), signals.confidence[signal_k].tolist(), signals.reasons[signal_k].tolist(),
+                  highs.tolist(), lows.tolist(), strict=True)
+    for k, kind, steps, trailed, raw, entry_open, entry_ms, out_ms, confidence, code, high, low in columns:
         reason = ExitReason.TRAILING_STOP if kind == X_STOP and trailed else reasons[kind]
-        exit_ms = int(stamps[n - 1]) + tf if kind == X_END else int(stamps[exit_k])
         amount = Decimal(int(steps)) * step
-        entry = slippage.apply(_dec(stamps_open(frame, k + 1)), Side.BUY)
+        entry = slippage.apply(_dec(entry_open), Side.BUY)
         entry_fee = fees.fee(amount * entry, Liquidity.TAKER)
         maker = kind == X_TAKE
         exit_ = _dec(raw) if maker else slippage.apply(_dec(raw), Side.SELL)
         exit_fee = fees.fee(amount * exit_, Liquidity.MAKER if maker else Liquidity.TAKER)
         pnl = ZERO - entry_fee + price_gain(Direction.LONG, entry, exit_, amount) - exit_fee
+        words_k = words.get(code)
+        if words_k is None:
+            words_k = words[code] = signals.reason(k)
+        entry_f = float(entry)
         out.append(TradeRecord(
             symbol=symbol, strategy=settings.strategy, direction=Direction.LONG,
-            entry_time=ms_to_datetime(int(stamps[k + 1])), exit_time=ms_to_datetime(exit_ms),
+            entry_time=ms_to_datetime(entry_ms), exit_time=ms_to_datetime(out_ms),
             entry_price=entry, exit_price=exit_, amount=amount, fees=entry_fee + exit_fee, pnl=pnl,
-            exit_reason=str(reason), confidence=float(signals.confidence[k]), entry_reason=signals.reason(k),
-            mae=low / float(entry) - 1.0, mfe=high / float(entry) - 1.0))
-        at += [k + 1, n - 1 if kind == X_END else exit_k]
+            exit_reason=str(reason), confidence=confidence, entry_reason=words_k,
+            mae=low / entry_f - 1.0, mfe=high / entry_f - 1.0))
         value += [-float(amount * entry), float(amount * exit_)]
         fee_paid += [float(entry_fee), float(exit_fee)]
-        amounts += [float(amount), -float(amount)]
+        amount_f = float(amount)
+        amounts += [amount_f, -amount_f]
+    at = np.column_stack([first, exit_at]).ravel().tolist()
     # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects
     where = np.array(at, dtype=np.int64)
     flow = np.zeros(n + 1)
@@ -217,11 +227,6 @@ def _trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: 
     np.add.at(held, where, np.array(amounts))
     equity += np.cumsum(held)[:-1] * frame.close
     return tuple(out), equity
-
-
-def stamps_open(frame: CandleFrame, k: int) -> float:
-    """Return candle ``k``'s open as a Python float."""
-    return float(frame.open.item(k))
 
 
 # ── the loop ────────────────────────────────────────────────────────────────────────────────────
