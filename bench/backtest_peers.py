@@ -2,10 +2,12 @@
 
 Run: .venv/bin/python bench/backtest_peers.py [--runs N] [--quick] [--no-peers]
 
-Ours runs twice: the fast path (``backtest.fast``, the default of ``run_backtest``) and the engine path
-(``engine_path=True``: ``engine.step`` at every event); both must give the same trades (checked here
-too). Ratios are peer time / our fast time. A breakdown of the fast run (signals, simulation, result)
-shows where its time goes against the 5-10 ms floor of a compiled trade loop on precomputed signals.
+Ours runs three times: the compiled loop (``backtest.compiled``, the default of ``run_backtest`` where
+it covers the run), the Decimal fast path (``compiled=False``: ``backtest.fast``) and the engine path
+(``engine_path=True``: ``engine.step`` at every event); all three must give the same trades (checked
+here too). Ratios are each engine's time / our compiled time. A breakdown of the compiled run
+(signals, the compiled loop, the Decimal trade records and equity curve) shows where its time goes
+against the 5-10 ms floor of a compiled trade loop on precomputed signals.
 
 Data: one year of seeded geometric-Brownian 1-minute candles (525,600; 60 % annual volatility, lognormal
 volume) and the real BTC/USDT 1h series from ../shared/data (skipped with a note when absent).
@@ -112,13 +114,14 @@ def timed(fn: Callable[[], object], runs: int) -> tuple[float, object]:
 
 # ── ours ─────────────────────────────────────────────────────────────────────────────────────
 def ours(case: Case, candles: CandleFrame, timeframe: str, runs: int, *,
-         engine_path: bool = False) -> dict[str, object]:
+         path: str = "compiled") -> dict[str, object]:
     strategy = create(case.strategy, case.params)
     settings = BacktestSettings(case.strategy, timeframe, risk=risk_config(case),
                                 fees=FeeModel.flat(Decimal(str(FEE))), start_balance=Decimal(int(CASH)))
+    engine_path, compiled = path == "engine", path == "compiled"
     run_backtest(strategy, {PAIR: candles.slice(0, 5000)}, settings)  # JIT/cache warm-up, not timed
     seconds, result = timed(lambda: run_backtest(strategy, {PAIR: candles}, settings,
-                                                 engine_path=engine_path), runs)
+                                                 engine_path=engine_path, compiled=compiled), runs)
     kpi_seconds, _ = timed(result.kpis, 1)  # type: ignore[attr-defined]
     ts = candles.timestamp
     pairs = {(int(np.searchsorted(ts, int(t.entry_time.timestamp() * 1000), side="right")) - 1,
@@ -126,7 +129,7 @@ def ours(case: Case, candles: CandleFrame, timeframe: str, runs: int, *,
              for t in result.trades}  # type: ignore[attr-defined]
     ret = result.end_equity / CASH - 1  # type: ignore[attr-defined]
     note = f"path {result.path}, steps={result.steps}, kpis {kpi_seconds:.3f}s"  # type: ignore[attr-defined]
-    if not engine_path:
+    if compiled:
         note += "; " + breakdown(strategy, candles, settings, runs)
     return {"seconds": seconds, "trades": len(result.trades), "return": ret, "pairs": pairs,  # type: ignore[attr-defined]
             "note": note, "rows": trade_rows(result)}
@@ -138,18 +141,36 @@ def trade_rows(result: object) -> list[tuple[object, ...]]:
 
 
 def breakdown(strategy: object, candles: CandleFrame, settings: BacktestSettings, runs: int) -> str:
-    """Return where a fast run's time goes: signals, the simulation, the result (median ms each)."""
-    from trader.core.backtest import fast
+    """Return where a compiled run's time goes: signals, the loop, trade records + equity (median ms)."""
+    from trader.core.backtest import compiled
     from trader.core.backtest.markets import default_market
-    from trader.core.backtest.result import build_result
 
-    markets = {PAIR: default_market(PAIR, float(candles.close[0]))}
-    signal_s, signals = timed(lambda: {PAIR: strategy.compute(candles)}, runs)  # type: ignore[attr-defined]
-    sim_s, run = timed(lambda: fast.simulate_fast(signals, {PAIR: candles}, markets, settings), runs)  # type: ignore[arg-type]
-    result_s, _ = timed(lambda: build_result(run, settings, {}, {}), runs)  # type: ignore[arg-type]
-    trades = len(run.positions)  # type: ignore[attr-defined]
-    return (f"fast breakdown: signals {signal_s * 1e3:.0f} ms, simulation {sim_s * 1e3:.0f} ms "
-            f"({sim_s / max(trades, 1) * 1e6:.0f} us/trade), result {result_s * 1e3:.0f} ms")
+    market = default_market(PAIR, float(candles.close[0]))
+    signal_s, signals = timed(lambda: strategy.compute(candles), runs)  # type: ignore[attr-defined]
+    def run() -> object:
+        return compiled.run_compiled(signals, candles, PAIR, market, settings, {}, {})  # type: ignore[arg-type]
+
+    run_s, result = timed(run, runs)
+    phases = {}
+    loop, records = compiled._loop, compiled._trades
+
+    def clocked(name: str, fn: Callable[..., object]) -> Callable[..., object]:
+        def call(*args: object) -> object:
+            t0 = CLOCK()
+            out = fn(*args)
+            phases[name] = CLOCK() - t0
+            return out
+        return call
+
+    compiled._loop, compiled._trades = clocked("loop", loop), clocked("records", records)  # type: ignore[assignment]
+    try:
+        run()
+    finally:
+        compiled._loop, compiled._trades = loop, records  # type: ignore[assignment]
+    trades = len(result.trades)  # type: ignore[attr-defined]
+    return (f"compiled breakdown: signals {signal_s * 1e3:.0f} ms, compiled run {run_s * 1e3:.0f} ms (loop "
+            f"{phases['loop'] * 1e3:.1f} ms, Decimal trade records and equity curve "
+            f"{phases['records'] * 1e3:.0f} ms = {phases['records'] / max(trades, 1) * 1e6:.0f} us/trade)")
 
 
 # ── backtesting.py ──────────────────────────────────────────────────────────────────────────
@@ -319,18 +340,20 @@ def main() -> int:
     for timeframe, candles in datasets:
         for case in CASES:
             signals = create(case.strategy, case.params).compute(candles)
-            results = {"ours fast": ours(case, candles, timeframe, args.runs),
-                       "ours engine": ours(case, candles, timeframe, max(1, args.runs - 1), engine_path=True)}
-            same = results["ours fast"]["rows"] == results["ours engine"]["rows"]
-            notes.append(f"ours {case.name} {timeframe}: fast and engine paths give "
+            results = {"ours compiled": ours(case, candles, timeframe, args.runs),
+                       "ours fast": ours(case, candles, timeframe, args.runs, path="fast"),
+                       "ours engine": ours(case, candles, timeframe, max(1, args.runs - 1), path="engine")}
+            rows_of = [results[name]["rows"] for name in ("ours compiled", "ours fast", "ours engine")]
+            same = rows_of[0] == rows_of[1] == rows_of[2]
+            notes.append(f"ours {case.name} {timeframe}: compiled, fast and engine paths give "
                          f"{'the same trades' if same else 'DIFFERENT TRADES'}")
             if not args.no_peers:
                 results["backtesting.py"] = backtesting_py(case, candles, signals, max(1, args.runs - 1))
                 results["vectorbt"] = vectorbt(case, candles, signals, args.runs)
-            mine = results["ours fast"]
+            mine = results["ours compiled"]
             for engine, res in results.items():
                 times = float(res["seconds"]) / float(mine["seconds"])  # type: ignore[arg-type]
-                ratio = "" if engine == "ours fast" else f"{times:.2f}x"
+                ratio = "" if engine == "ours compiled" else f"{times:.2f}x"
                 peer = not engine.startswith("ours")
                 match = compare(mine["pairs"], res["pairs"]) if peer else ""  # type: ignore[arg-type]
                 rows.append((engine, case.name, timeframe, f"{res['seconds']:.3f}",
@@ -338,7 +361,7 @@ def main() -> int:
                              f"{float(res['return']) * 100:+.2f} %", ratio))  # type: ignore[arg-type]
                 tail = f"; {match}" if match else ""
                 notes.append(f"{engine} {case.name} {timeframe}: {res['note']}{tail}")
-    header = ("engine", "strategy", "tf", "median s", "candles/s", "trades", "return", "time / ours fast")
+    header = ("engine", "strategy", "tf", "median s", "candles/s", "trades", "return", "time / ours compiled")
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, *rows):
         print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
@@ -349,7 +372,7 @@ def main() -> int:
         for case in CASES:
             for engine_path in (False, True):
                 seconds, rss = cli_process(case, datasets[0][1], engine_path=engine_path)
-                path = "engine path" if engine_path else "fast path"
+                path = "engine path" if engine_path else "compiled loop"
                 print(f"tradebot backtest process, {case.name} 1m year, {path}: {seconds:.2f} s wall, "
                       f"peak RSS {rss:.0f} MB")
     print(resource_note())

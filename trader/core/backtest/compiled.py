@@ -48,6 +48,7 @@ from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
 from trader.core.engine.inputs import EngineConfig
+from trader.core.engine.state import HISTORY_LENGTH
 from trader.core.positions.pnl import price_gain
 from trader.core.risk import limits, sizing
 from trader.core.sim.costs import FeeModel, Liquidity
@@ -63,7 +64,8 @@ TRADE: Final = 3
 # exit kinds (column 3 of a TRADE)
 X_STOP, X_TAKE, X_TRAIL_CLOSE, X_SIGNAL, X_END = 1, 2, 3, 4, 5
 _REASONS = (RefusalReason.INVALID_REQUEST, RefusalReason.LOW_CONFIDENCE, RefusalReason.MAX_EXPOSURE,
-            RefusalReason.BELOW_MINIMUM, RefusalReason.MAX_OPEN_POSITIONS, RefusalReason.MAX_PER_PAIR)
+            RefusalReason.BELOW_MINIMUM, RefusalReason.MAX_OPEN_POSITIONS, RefusalReason.MAX_PER_PAIR,
+            RefusalReason.NO_EDGE)
 _FALLBACKS = ("", "equity reached zero", "an order still working when the data ends",
               "an amount on an amount step within float error",
               "stop and take-profit in one candle with detail candles",
@@ -72,8 +74,9 @@ _FALLBACKS = ("", "equity reached zero", "an order still working when the data e
               "a stop on a tick within float error", "a take-profit on a half tick within float error",
               "an entry cost on the free balance within float error",
               "an order value or amount on the venue minimum within float error",
-              "a fill value or amount on the venue minimum within float error")
-_SIZING = {"all_in": 0.0, "fixed_fraction": 1.0, "confidence": 2.0}
+              "a fill value or amount on the venue minimum within float error",
+              "a trade's PnL on zero within float error", "a Kelly edge on zero within float error")
+_SIZING = {"all_in": 0.0, "fixed_fraction": 1.0, "confidence": 2.0, "kelly": 3.0}
 TOLERANCE: Final = 1e-11  # relative distance below which float and Decimal may disagree (float error
 # over a run is about 1e-13 relative: a year of trades compounding cash)
 
@@ -88,7 +91,7 @@ def why_not(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, Mark
         return "several pairs sharing the account (compiled loop covers one pair)"
     risk = settings.risk
     if risk.sizing not in _SIZING:
-        return f"{risk.sizing} sizing (closed-trade history is not compiled)"
+        return f"{risk.sizing} sizing"
     if not guards_inert(risk, timeframe_ms(settings.timeframe)):
         return "account guards that can act (drawdown, daily limits, cooldowns are not compiled)"
     (market,) = markets.values()
@@ -114,7 +117,8 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
         float(_ceil_steps(market.min_amount, market.amount_step)), float(market.min_cost),
         nan if market.max_amount is None else float(_floor_steps(market.max_amount, market.amount_step)),
         float(market.taker_fee),
-        float(risk.max_open_positions), float(risk.max_positions_per_pair)])
+        float(risk.max_open_positions), float(risk.max_positions_per_pair), float(HISTORY_LENGTH),
+        float(risk.kelly_min_trades), float(risk.kelly_fraction), float(risk.kelly_max_risk)])
     candidates = np.flatnonzero(signals.enter_long & ~signals.exit_long).astype(np.int64)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
     ohlc = (frame.open, frame.high, frame.low, frame.close)
@@ -223,9 +227,9 @@ def _trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: 
     flow = np.zeros(n + 1)
     np.add.at(flow, where, np.array(value) - np.array(fee_paid))
     equity += np.cumsum(flow)[:-1]
-    held = np.zeros(n + 1)
-    np.add.at(held, where, np.array(amounts))
-    equity += np.cumsum(held)[:-1] * frame.close
+    holding = np.zeros(n + 1)
+    np.add.at(holding, where, np.array(amounts))
+    equity += np.cumsum(holding)[:-1] * frame.close
     return tuple(out), equity
 
 
@@ -290,7 +294,30 @@ def _to_nearest(level: float, step: float) -> float:
 
 
 @register_jitable
-def _refusal(entry: float, stop: float, conf: float, cash: float, p):  # type: ignore[no-untyped-def]  # noqa: C901
+def _kelly(history, kept: int, p):  # type: ignore[no-untyped-def]
+    """Return (0, fraction), (1, nan) without an edge, (-1, nan) on a float boundary (kelly_fraction's)."""
+    wins, losses, won, lost = 0, 0, 0.0, 0.0
+    for pnl in history[:kept]:
+        if pnl > 0.0:
+            wins, won = wins + 1, won + pnl
+        elif pnl < 0.0:
+            losses, lost = losses + 1, lost - pnl
+    if wins == 0:
+        return 1, math.nan
+    win_rate = wins / kept
+    if losses == 0:
+        edge = win_rate
+    else:
+        edge = sizing.kelly_edge(win_rate, (won / wins) / (lost / losses))
+        if abs(edge) <= TOLERANCE:
+            return -1, math.nan
+        if edge <= 0.0:
+            return 1, math.nan
+    return 0, sizing.kelly_risk(edge, p[21], p[22])
+
+
+@register_jitable
+def _refusal(entry: float, stop: float, conf: float, cash: float, p, history, kept):  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912
     """Return (refusal code or 0, amount in steps, or -1 for a boundary) of ``risk.check`` while flat."""
     if not (math.isfinite(entry) and entry > 0.0) or not (math.isfinite(conf) and 0.0 <= conf <= 1.0):
         return 1, 0.0
@@ -308,6 +335,11 @@ def _refusal(entry: float, stop: float, conf: float, cash: float, p):  # type: i
         if conf < p[6]:
             return 2, 0.0
         fraction = p[5]
+        if mode == 3.0 and kept >= p[20]:
+            refused, kelly = _kelly(history, kept, p)
+            if refused != 0:
+                return (0, -14.0) if refused < 0 else (7, 0.0)
+            fraction = kelly
         if mode == 2.0:
             fraction = fraction * sizing.confidence_fraction(conf)
         amount = 0.0 if unit_loss <= 0.0 else sizing.risk_amount(cash, fraction, unit_loss)
@@ -333,6 +365,8 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
     opens, highs, lows, closes = ohlc
     n = len(opens)
     records = np.zeros((2 * len(candidates) + 1, 12))
+    history = np.zeros(int(p[19]))  # the closed trades' PnL, newest last (EngineState's history)
+    kept = 0
     cash, taker, maker, slip, step = p[0], p[1], p[2], p[3], p[12]
     moves = trail[0] > 0.0 or not math.isnan(trail[7])
     count, ci, start = 0, 0, 0
@@ -360,7 +394,7 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         stop = _stop_up(stop, p[11], given)
         if math.isnan(stop):
             return 8, records, count
-        code, steps = _refusal(entry, stop, confidence[k], cash, p)
+        code, steps = _refusal(entry, stop, confidence[k], cash, p, history, kept)
         if steps < 0.0:
             return int(-steps), records, count
         row = records[count]
@@ -441,5 +475,17 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         row[0], row[2], row[3], row[4], row[5] = TRADE, refused_close, kind, exit_k, steps
         row[6] = 1.0 if stop_at != stop else 0.0
         row[7], row[8], row[9], row[10] = nsteps, price, exit_raw, fee + exit_fee
-        row[11] = value - amount * price - fee - exit_fee
+        row[11] = pnl = value - amount * price - fee - exit_fee
+        if pnl != 0.0 and abs(pnl) <= TOLERANCE * value:
+            return 13, records, count  # its sign decides Kelly's wins and losses
+        if kept == len(history):
+            history[:-1] = history[1:].copy()
+        else:
+            kept += 1
+        history[kept - 1] = pnl
     return 0, records, count
+
+
+RULE_FILES: Final = (rules.__file__, sizing.__file__, limits.__file__, kernel.__file__)
+"""The files whose functions ``_loop`` inlines: numba keys its cache on this file only."""
+kernel._flush_stale_cache(_loop, RULE_FILES)

@@ -102,13 +102,15 @@ def _find_exit(candles, exit_signal, start, levels, trail):  # type: ignore[no-u
     return len(opens), NONE, math.nan, stop, high_water
 
 
-def _flush_stale_cache(dispatcher: Any) -> None:
-    """Drop ``dispatcher``'s on-disk numba cache when ``domain.price_rules`` changed since it was built.
+def _flush_stale_cache(dispatcher: Any, sources: tuple[str, ...] = (rules.__file__,)) -> None:
+    """Drop ``dispatcher``'s on-disk numba cache when a file it inlines (``sources``) changed since built.
 
-    numba keys its cache on this file only; the rules it inlines live in another file, so without this
-    an edited rule would keep running its old compiled copy here while the engine runs the new one.
+    numba keys its cache on the dispatcher's own file only; the rules it inlines live in other files
+    (``domain.price_rules``; for ``backtest.compiled`` also ``risk.sizing``, ``risk.limits`` and this
+    file), so without this an edited rule would keep running its old compiled copy while the engine
+    runs the new one.
     """
-    digest = hashlib.sha256(Path(rules.__file__).read_bytes()).hexdigest()
+    digest = hashlib.sha256(b"".join(Path(source).read_bytes() for source in sources)).hexdigest()
     cache = getattr(dispatcher, "_cache", None)
     folder = getattr(cache, "_cache_path", None)
     if cache is None or folder is None:

@@ -84,11 +84,21 @@ def kelly_fraction(history: Sequence[Decimal], cfg: RiskConfig) -> Decimal | Ref
         edge = win_rate
     else:
         payoff = (sum(wins, ZERO) / len(wins)) / (sum(losses, ZERO) / len(losses))
-        edge = win_rate - (ONE - win_rate) / payoff
+        edge = kelly_edge(win_rate, payoff)
         if edge <= 0:
             return Refused(RefusalReason.NO_EDGE,
                            f"Kelly edge {edge:.3f} <= 0 (win rate {win_rate:.1%}, payoff {payoff:.2f})")
-    return min(cfg.kelly_fraction * edge, cfg.kelly_max_risk)
+    return kelly_risk(edge, cfg.kelly_fraction, cfg.kelly_max_risk)
+
+
+def kelly_edge(win_rate: Num, payoff: Num) -> Num:
+    """Return Kelly's f* = W - (1 - W) / R for win rate W and payoff ratio R (mean win / mean loss)."""
+    return win_rate - (1 - win_rate) / payoff
+
+
+def kelly_risk(edge: Num, fraction: Num, max_risk: Num) -> Num:
+    """Return the fraction of equity risked at the stop for a positive Kelly ``edge``."""
+    return min(fraction * edge, max_risk)
 
 
 def all_in(free: Decimal, entry: Decimal, fee: Decimal, slippage: Decimal) -> Decimal:
@@ -123,5 +133,6 @@ def spot_cost_factor(fee: Num, slippage: Num) -> Num:
     return (1 + slippage) * (1 + fee)
 
 
-COMPILABLE = (long_unit_loss, risk_amount, all_in_amount, confidence_fraction, spot_cost_factor)
+COMPILABLE = (long_unit_loss, risk_amount, all_in_amount, confidence_fraction, spot_cost_factor, kelly_edge,
+              kelly_risk)
 """The sizing rules the compiled backtest loop registers with numba."""

@@ -47,9 +47,9 @@ def both(strategy: Strategy, candles: dict[Symbol, CandleFrame], timeframe: str,
 
 
 @pytest.mark.parametrize("name", [cls.name for cls in BUILTINS])
-@pytest.mark.parametrize("sizing", ["all_in", "fixed_fraction", "confidence"])
+@pytest.mark.parametrize("sizing", ["all_in", "fixed_fraction", "confidence", "kelly"])
 def test_every_shipped_strategy_compiled_equals_engine(name: str, sizing: str) -> None:
-    risk = INERT.model_copy(update={"sizing": sizing})
+    risk = INERT.model_copy(update={"sizing": sizing, "kelly_min_trades": 5})
     ours, _ = both(create(name, BRISK[name]), {BTC: load("BTC_USDT-1h", 2500)}, "1h", risk)
     assert ours.path == "compiled"
 
@@ -72,14 +72,35 @@ def test_example_plugin_compiled_equals_engine() -> None:
     assert len(ours.trades) > 10
 
 
-@pytest.mark.parametrize(("risk", "reason"), [
-    (RiskConfig(), "account guards that can act"),
-    (INERT.model_copy(update={"sizing": "kelly"}), "kelly sizing"),
-])
-def test_uncovered_configurations_take_the_fast_path_and_say_why(risk: RiskConfig, reason: str) -> None:
-    ours, _ = both(create("breakout", BRISK["breakout"]), {BTC: load("BTC_USDT-1h", 800)}, "1h", risk)
+def test_guards_that_can_act_take_the_fast_path_and_say_why() -> None:
+    ours, _ = both(create("breakout", BRISK["breakout"]), {BTC: load("BTC_USDT-1h", 800)}, "1h", RiskConfig())
     assert ours.path == "fast"
-    assert reason in ours.assumptions["compiled loop"]
+    assert "account guards that can act" in ours.assumptions["compiled loop"]
+
+
+def test_kelly_refuses_without_an_edge_as_the_engine_does() -> None:
+    risk = INERT.model_copy(update={"sizing": "kelly", "kelly_min_trades": 3})
+    strategy = create("bollinger_reversion", BRISK["bollinger_reversion"])
+    ours, _ = both(strategy, {BTC: load("BTC_USDT-1h", 2500)}, "1h", risk)
+    assert ours.path == "compiled"
+    assert any(r.reason == "no_edge" for r in ours.stops.refusals)
+
+
+def test_an_edited_rule_file_flushes_the_compiled_loop_cache() -> None:
+    """numba watches compiled.py only: a changed sizing/limits/price rule must not run its old copy."""
+    from pathlib import Path
+
+    from trader.core.backtest import compiled, kernel
+
+    both(create("breakout", BRISK["breakout"]), {BTC: load("BTC_USDT-1h", 600)}, "1h", INERT)
+    cache = compiled._loop._cache  # type: ignore[attr-defined]
+    stamp = Path(cache._cache_path) / "_loop.rules-sha256"
+    current = stamp.read_text(encoding="ascii")
+    assert cache._cache_file._load_index()
+    stamp.write_text("digest of older rules", encoding="ascii")
+    kernel._flush_stale_cache(compiled._loop, compiled.RULE_FILES)
+    assert cache._cache_file._load_index() == {}
+    assert stamp.read_text(encoding="ascii") == current
 
 
 def test_several_pairs_take_the_shared_cash_fast_path() -> None:
@@ -91,7 +112,8 @@ def test_several_pairs_take_the_shared_cash_fast_path() -> None:
 
 risks: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
-    sizing=st.sampled_from(["all_in", "fixed_fraction", "confidence"]),
+    sizing=st.sampled_from(["all_in", "fixed_fraction", "confidence", "kelly"]),
+    kelly_min_trades=st.sampled_from([3, 10]),
     risk_per_trade=st.sampled_from([Decimal("0.01"), Decimal("0.05"), Decimal("0.2")]),
     max_position_pct=st.sampled_from([Decimal("0.3"), Decimal("0.98"), Decimal(1)]),
     max_exposure_pct=st.sampled_from([Decimal("0.5"), Decimal(1)]),
