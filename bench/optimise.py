@@ -1,6 +1,9 @@
 """Optimiser throughput: trials per second with one in-process worker vs a WorkerPool of processes.
 
-Breakout on the bundled BTC+ETH 1h candles (a year-long train window), 4 searched parameters.
+Breakout on the bundled BTC+ETH 1h candles (a year-long train window), 4 searched parameters, default
+risk settings: two pairs sharing the account with guards that can act run the Decimal fast path
+(``fast_pairs``). A second study searches the same space on BTC alone with the guards out of the way,
+which the compiled loop (``backtest.compiled``) covers: the optimiser's speed where trials run compiled.
 Prints the pool's start-up cost separately: it is paid once per `tradebot optimise` run.
 """
 
@@ -9,8 +12,11 @@ from __future__ import annotations
 import os
 import tempfile
 import time
+from decimal import Decimal
 
 from trader.cli.backtest_cmd import SAMPLE_DIR, load_candles
+from trader.config.sections import RiskConfig
+from trader.core.backtest.api import run_backtest
 from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.ids import Symbol
 from trader.core.optimise.folds import Window
@@ -25,24 +31,37 @@ TRIALS = 60
 BASELINE_ONE_WORKER = 30.0  # trials/s measured with the engine path before the fast path existed
 
 
-def task() -> SearchTask:
-    pairs = (Symbol("BTC/USDT"), Symbol("ETH/USDT"))
+INERT = RiskConfig(sizing="all_in", max_position_pct=Decimal("0.98"), cooldown_minutes=0,
+                   cooldown_after_loss_minutes=0, max_trades_per_day=100_000, daily_loss_limit_pct=Decimal(1),
+                   max_drawdown_pct=Decimal(1), max_consecutive_stops=100_000)
+
+
+def task(pairs: tuple[Symbol, ...] = (Symbol("BTC/USDT"), Symbol("ETH/USDT")),
+         risk: RiskConfig | None = None) -> SearchTask:
     candles = {p: load_candles(SAMPLE_DIR, p, "1h", None, None) for p in pairs}
     ts = candles[pairs[0]].timestamp
     space = search_space(BreakoutStrategy.params_spec, (), {
         "lookback": "10:60", "ema_fast": "5:30", "reward_risk": "1:4:0.5", "stop_mode": "level,atr"})
-    settings = BacktestSettings("breakout", "1h")
+    settings = BacktestSettings("breakout", "1h", risk=risk or RiskConfig())
     return SearchTask("breakout", {}, space, candles, settings, Objective(min_trades=3),
                       Window(int(ts[2000]), int(ts[2000 + 8760])))
 
 
-def main() -> None:
-    work = task()
-    rows = []
-    study = create_study(work, StudyPlan("one", None, TRIALS))
+def one_worker(work: SearchTask, name: str) -> float:
+    """Return the seconds a one-worker, in-process study of TRIALS trials takes (after a warm-up)."""
+    run_trials(create_study(work, StudyPlan(f"{name}-warm", None, 3)), work, 3)  # imports, numba cache
+    study = create_study(work, StudyPlan(name, None, TRIALS))
     began = time.perf_counter()
     run_trials(study, work, TRIALS)
-    rows.append(("1 worker, in process, memory storage", 0.0, time.perf_counter() - began))
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    work = task()
+    rows = [("1 worker, in process, memory storage", 0.0, one_worker(work, "one"))]
+    single = task((Symbol("BTC/USDT"),), INERT)
+    probe = run_backtest(BreakoutStrategy(), single.candles, single.settings)
+    rows.append((f"1 worker, BTC only, guards inert ({probe.path})", 0.0, one_worker(single, "compiled")))
     jobs = max(2, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -57,9 +76,9 @@ def main() -> None:
             pool.run(work, plan)
             rows.append((f"{jobs} worker processes, journal storage", startup, time.perf_counter() - began))
     print(f"breakout, BTC+ETH 1h, one-year train window, {TRIALS} trials, {os.cpu_count()} CPUs")
-    print(f"{'setup':<40} {'start-up s':>10} {'study s':>8} {'trials/s':>9}")
+    print(f"{'setup':<48} {'start-up s':>10} {'study s':>8} {'trials/s':>9}")
     for name, startup, seconds in rows:
-        print(f"{name:<40} {startup:>10.1f} {seconds:>8.1f} {TRIALS / seconds:>9.1f}")
+        print(f"{name:<48} {startup:>10.1f} {seconds:>8.1f} {TRIALS / seconds:>9.1f}")
     print(f"before the fast path (issue 22, quiet machine): {BASELINE_ONE_WORKER:.0f} trials/s with one "
           f"worker; now {TRIALS / rows[0][2] / BASELINE_ONE_WORKER:.2f}x that (this machine's load included)")
 
