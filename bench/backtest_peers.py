@@ -152,7 +152,7 @@ def breakdown(strategy: object, candles: CandleFrame, settings: BacktestSettings
 
     run_s, result = timed(run, runs)
     phases = {}
-    loop, records = compiled._loop, compiled._trades
+    loop, records = compiled._loop, compiled.book_trades
 
     def clocked(name: str, fn: Callable[..., object]) -> Callable[..., object]:
         def call(*args: object) -> object:
@@ -162,11 +162,11 @@ def breakdown(strategy: object, candles: CandleFrame, settings: BacktestSettings
             return out
         return call
 
-    compiled._loop, compiled._trades = clocked("loop", loop), clocked("records", records)  # type: ignore[assignment]
+    compiled._loop, compiled.book_trades = clocked("loop", loop), clocked("records", records)  # type: ignore[assignment]
     try:
         run()
     finally:
-        compiled._loop, compiled._trades = loop, records  # type: ignore[assignment]
+        compiled._loop, compiled.book_trades = loop, records  # type: ignore[assignment]
     trades = len(result.trades)  # type: ignore[attr-defined]
     return (f"compiled breakdown: signals {signal_s * 1e3:.0f} ms, compiled run {run_s * 1e3:.0f} ms (loop "
             f"{phases['loop'] * 1e3:.1f} ms, Decimal trade records and equity curve "
