@@ -19,7 +19,9 @@ from aiohttp import web
 from tests.fakes.fake_exchange.binance_app import API_KEY, API_SECRET, REQUESTS, build_app
 from tests.fakes.fake_exchange.bybit_app import BYBIT_KEY, BYBIT_SECRET, build_bybit_app
 from tests.fakes.fake_exchange.candles import CandleRows, load_sample, rows_from_arrays
+from tests.fakes.fake_exchange.fapi_account import FuturesAccount
 from tests.fakes.fake_exchange.fapi_app import FuturesBook, add_fapi_routes
+from tests.fakes.fake_exchange.fapi_orders import add_order_routes
 from tests.fakes.fake_exchange.faults import Fault, FaultKind, FaultPlan
 from tests.fakes.fake_exchange.kraken_app import KRAKEN_KEY, KRAKEN_SECRET, build_kraken_app
 from tests.fakes.fake_exchange.okx_app import build_okx_app
@@ -28,7 +30,8 @@ from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue, LedgerEntry, 
 
 __all__ = [
     "API_KEY", "API_SECRET", "BYBIT_KEY", "BYBIT_SECRET", "DIALECTS", "KRAKEN_KEY", "KRAKEN_SECRET",
-    "CandleRows", "FakeExchange", "FakeMarket", "FakeVenue", "Fault", "FaultKind", "FaultPlan", "FuturesBook",
+    "CandleRows", "FakeExchange", "FakeMarket", "FakeVenue", "Fault", "FaultKind", "FaultPlan",
+    "FuturesAccount", "FuturesBook",
     "LedgerEntry", "VenueReject", "load_sample", "rows_from_arrays",
 ]
 
@@ -56,6 +59,8 @@ class FakeExchange:
         self._app = DIALECTS[dialect](venue, self.faults)
         self.futures = FuturesBook()  # the /fapi dialect: perpetual settings and funding
         add_fapi_routes(self._app, self.futures)
+        self.perps = FuturesAccount(venue, self.futures)  # the /fapi wallet, positions and orders
+        add_order_routes(self._app, self.perps)
         self._server = ServerThread(self._app)
 
     @classmethod

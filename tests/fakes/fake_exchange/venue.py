@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 
@@ -138,6 +138,7 @@ class FakeVenue:
         self._order_ids = itertools.count(1001)
         self._trade_ids = itertools.count(501)
         self._list_ids = itertools.count(71)
+        self.price_hooks: list[Callable[[str], None]] = []  # other books on the same prices (futures)
 
     # ── set-up ────────────────────────────────────────────────────────────────
     def add_market(self, market: FakeMarket) -> None:
@@ -179,6 +180,8 @@ class FakeVenue:
             self.market(symbol_id).price = D(str(price))
             self.now_ms += 1000
             self._match(symbol_id)
+            for hook in self.price_hooks:
+                hook(symbol_id)
 
     # ── balances ──────────────────────────────────────────────────────────────
     def balances(self) -> list[tuple[str, Decimal, Decimal]]:

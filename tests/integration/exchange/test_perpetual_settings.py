@@ -35,8 +35,10 @@ async def swap_exchange(fake_exchange_config: ExchangeConfig) -> AsyncIterator[C
 async def test_a_swap_client_lists_the_perpetuals_with_futures_terms(swap_exchange: CcxtExchange,
                                                                      fake_exchange: FakeExchange) -> None:
     markets = await swap_exchange.markets()
-    assert set(markets) == {Symbol(PERP), Symbol("ETH/USDT:USDT")}  # the spot markets are not loaded
-    spec = markets[Symbol(PERP)]
+    # the perpetuals only (not the spot markets), known by their pairs' symbols as strategies name them
+    assert set(markets) == {Symbol("BTC/USDT"), Symbol("ETH/USDT")}
+    spec = markets[Symbol("BTC/USDT")]
+    assert await swap_exchange.market(Symbol(PERP)) == spec
     assert spec.futures is not None and spec.capabilities.shorting and spec.min_cost == 100
     assert "GET /fapi/v1/exchangeInfo" in fake_exchange.requests
     assert "GET /api/v3/exchangeInfo" not in fake_exchange.requests

@@ -54,6 +54,12 @@ VENUE_FACTS: dict[str, VenueFacts] = {
     "binance": VenueFacts(oco=True, bracket=Bracket.ORDER_LIST,
                           lacks="OTO/OTOCO (entry with its bracket in one request)",
                           notes="spot STOP_LOSS(_LIMIT)/TAKE_PROFIT(_LIMIT); OCO as an order list"),
+    # Binance USDⓈ-M perpetuals (a swap client): conditional orders live in the algo book (ccxt sends
+    # them to /fapi/v1/algoOrder and lists them with ``trigger``); no order lists, so the stop and
+    # take-profit are swapped in one at a time.
+    "binance:swap": VenueFacts(trigger_book=(("trigger", "true"),),
+                               lacks="OCO (no order list on futures); TP/SL attached to the entry",
+                               notes="STOP_MARKET/TAKE_PROFIT_MARKET reduce-only algo orders"),
     "okx": VenueFacts(oco=True, bracket=Bracket.ALGO_OCO,
                       lacks="TP/SL attached to the entry (attachAlgoOrds)",
                       stop_params=(("tdMode", "cash"),),

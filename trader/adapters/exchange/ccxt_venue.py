@@ -17,28 +17,25 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
-from ccxt.base import errors as ccxt_errors
-
 from trader.adapters.exchange.brackets import ListedOrder, OrderListBrackets, is_leg
 from trader.adapters.exchange.capabilities import (
     VENUE_FACTS,
     Bracket,
     VenueFacts,
     market_spec_from,
-    tiers_from_ccxt,
 )
 from trader.adapters.exchange.ccxt_orders import create_args, dec, fill_from_ccxt, order_from_ccxt, since_ms
 from trader.adapters.exchange.client import make_client
 from trader.adapters.exchange.errors import DuplicateOrder, map_error
+from trader.adapters.exchange.perpetual import PerpetualMixin, PerpetualTerms
 from trader.adapters.exchange.protective import cancel_then_place
 from trader.adapters.exchange.retry import RetryPolicy, Sleep, call_with_retry
 from trader.adapters.exchange.rounding import check_supported
 from trader.adapters.exchange.wire_ids import from_uuid, to_uuid
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.account import AccountSnapshot, Balance
-from trader.core.domain.candles import CandleFrame, datetime_to_ms, ms_to_datetime
-from trader.core.domain.enums import OrderStatus, OrderType
-from trader.core.domain.futures import MarginTier
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
@@ -51,10 +48,10 @@ T = TypeVar("T")
 _TRADES_PAGE = 500
 
 
-class CcxtExchange:
+class CcxtExchange(PerpetualMixin):
     """The live adapter: our Exchange port over a ccxt async client; amounts rounded by MarketSpec."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913
         self,
         config: ExchangeConfig,
         *,
@@ -64,14 +61,19 @@ class CcxtExchange:
         public_only: bool = False,
         client: Any | None = None,
         swap: bool = False,
+        perpetuals: PerpetualTerms | None = None,
     ) -> None:
         self._client = client if client is not None else make_client(
             config, rate_limit=rate_limit, public_only=public_only, swap=swap)
         self._swap = swap
         self._perpetual_settings: dict[str, tuple[Decimal, str]] = {}  # set on the venue already
+        self._perpetual_terms = perpetuals or {}  # pair -> (leverage, margin mode) from the strategies
         self._venue = config.name
         self._quote = config.quote_currency
-        self._facts = VENUE_FACTS.get(config.name, VenueFacts())
+        # A swap client's facts (its trigger book) are its own: Binance's spot order lists do not apply.
+        swap_key = f"{config.name}:swap"
+        self._facts_key = swap_key if swap and swap_key in VENUE_FACTS else config.name
+        self._facts = VENUE_FACTS.get(self._facts_key, VenueFacts())
         self._retry = retry or RetryPolicy(attempts=config.max_retries + 1)
         self._sleep = sleep
         self._specs: dict[Symbol, MarketSpec] = {}
@@ -119,7 +121,9 @@ class CcxtExchange:
                         else market.get("spot", True)
                     if wanted and market.get("active", True) is not False:
                         try:
-                            self._specs[Symbol(symbol)] = market_spec_from(market, has, self._venue, mode)
+                            spec = market_spec_from(market, has, self._facts_key, mode)
+                            pair = self._our_symbol(symbol)  # a perpetual is known by its pair's symbol
+                            self._specs[pair] = dataclasses.replace(spec, symbol=pair)
                         except DataError as exc:
                             logger.warning("skipping %s on %s: %s", symbol, self._venue, exc)
         return self._specs
@@ -127,6 +131,7 @@ class CcxtExchange:
     async def market(self, symbol: Symbol) -> MarketSpec:
         """Return the MarketSpec of ``symbol``; DataError when the venue does not list it."""
         specs = await self.markets()
+        symbol = self._our_symbol(symbol)  # a swap client also answers for 'BTC/USDT:USDT'
         if symbol not in specs:
             raise DataError(f"{self._venue} has no spot market {symbol}",
                             user_message=f"Unknown pair {symbol} on {self._venue}.")
@@ -138,14 +143,15 @@ class CcxtExchange:
         """Return one page of OHLCV candles from ``since`` (oldest first), as the venue serves it."""
         await self.market(symbol)
         rows: list[list[Any]] = await self._retried(
-            "fetch_ohlcv", lambda: self._client.fetch_ohlcv(symbol, timeframe, since_ms(since), limit))
+            "fetch_ohlcv",
+            lambda: self._client.fetch_ohlcv(self._venue_symbol(symbol), timeframe, since_ms(since), limit))
         unique = sorted({int(r[0]): r for r in rows}.values(), key=lambda r: int(r[0]))
         return CandleFrame.from_arrays(unique)
 
     async def last_price(self, symbol: Symbol) -> Decimal:
         """Return the latest traded price from the ticker."""
         ticker: dict[str, Any] = await self._retried(
-            "fetch_ticker", lambda: self._client.fetch_ticker(symbol))
+            "fetch_ticker", lambda: self._client.fetch_ticker(self._venue_symbol(symbol)))
         price = dec(ticker.get("last")) or dec(ticker.get("close"))
         if price is None:
             raise DataError(f"{self._venue} ticker for {symbol} has no last price")
@@ -154,13 +160,18 @@ class CcxtExchange:
     async def order_book_top(self, symbol: Symbol) -> tuple[Decimal, Decimal]:
         """Return (best bid, best ask)."""
         book: dict[str, Any] = await self._retried(
-            "fetch_order_book", lambda: self._client.fetch_order_book(symbol, 5))
+            "fetch_order_book", lambda: self._client.fetch_order_book(self._venue_symbol(symbol), 5))
         if not book.get("bids") or not book.get("asks"):
             raise DataError(f"{self._venue} order book for {symbol} is empty")
         return dec(book["bids"][0][0]) or ZERO, dec(book["asks"][0][0]) or ZERO
 
     async def balances(self) -> AccountSnapshot:
-        """Return balances and equity in the configured quote currency (held coins at last price)."""
+        """Return balances and equity in the configured quote currency (held coins at last price).
+
+        A swap client returns the futures wallet and the venue's positions instead (``_swap_balances``).
+        """
+        if self._swap:
+            return await self._swap_balances()
         raw: dict[str, Any] = await self._retried("fetch_balance", self._client.fetch_balance)
         balances: dict[str, Balance] = {}
         for asset, free in (raw.get("free") or {}).items():
@@ -186,6 +197,7 @@ class CcxtExchange:
         last = await self.last_price(request.symbol) if unpriced else None
         args = create_args(request, spec, self._facts, last)
         client = self._client
+        venue_symbol = self._venue_symbol(args.symbol)
         ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
         if "clientOrderId" in ccxt_params:
             ccxt_params["clientOrderId"] = self._wire(request.client_order_id)
@@ -194,7 +206,7 @@ class CcxtExchange:
             if self._lists is not None and request.type is OrderType.OCO:
                 return self._remember_list(await self._lists.place(args, request.client_order_id))
             raw = await self._call("create_order", lambda: client.create_order(
-                args.symbol, args.type, args.side, str(args.amount),
+                venue_symbol, args.type, args.side, str(args.amount),
                 str(args.price) if args.price is not None else None, ccxt_params))
             if raw.get("status") is None:  # a bare acknowledgement (OKX): read the order itself
                 return await self._read_back(request) or _acknowledged(request, raw)
@@ -208,6 +220,8 @@ class CcxtExchange:
         existing = await lookup()
         if existing is not None:
             return existing
+        if spec.futures is not None and request.purpose is OrderPurpose.ENTRY:
+            await self._prepare_entry(request.symbol)
         try:
             return await call_with_retry(create, self._retry, self._sleep, lookup=lookup,
                                          what=f"create {request.client_order_id}")
@@ -233,7 +247,8 @@ class CcxtExchange:
         if order.exchange_order_id and order.client_order_id:
             self._cid_by_order_id[order.exchange_order_id] = order.client_order_id
             info = (raw or {}).get("info") or {}
-            children = [info.get("ordId"), *(info.get("ordIdList") or [])]
+            # OKX: ordId/ordIdList; Binance futures algo orders: actualOrderId
+            children = [info.get("ordId"), info.get("actualOrderId"), *(info.get("ordIdList") or [])]
             for child in children:
                 if child and str(child) != order.exchange_order_id:
                     self._cid_by_order_id[str(child)] = order.client_order_id
@@ -258,6 +273,8 @@ class CcxtExchange:
     def _parse(self, raw: dict[str, Any], fallback: ClientOrderId | None = None) -> Order:
         """Return our Order for a ccxt order, with the venue's form of our client id turned back."""
         order = order_from_ccxt(raw, fallback)
+        if self._swap:
+            order = dataclasses.replace(order, symbol=self._our_symbol(order.symbol))
         if self._facts.uuid_client_ids and order.client_order_id:
             return dataclasses.replace(order, client_order_id=from_uuid(order.client_order_id))
         return order
@@ -267,7 +284,7 @@ class CcxtExchange:
         query = {"clientOrderId": self._wire(client_order_id)}
         for fetch in (self._client.fetch_open_orders, self._client.fetch_closed_orders):
             found: list[dict[str, Any]] = await self._retried(
-                "fetch_orders", partial(fetch, symbol, None, None, query))
+                "fetch_orders", partial(fetch, self._venue_symbol(symbol), None, None, query))
             if found:
                 return self._remember(self._parse(found[-1], client_order_id), found[-1])
         return None
@@ -279,7 +296,7 @@ class CcxtExchange:
         for extra in ({}, *self._trigger_queries()):
             params = {self._facts.client_id_key: client_order_id, **dict(self._facts.lookup_params), **extra}
             try:
-                fetch = partial(self._client.fetch_order, None, symbol, params)
+                fetch = partial(self._client.fetch_order, None, self._venue_symbol(symbol), params)
                 raw = await self._retried("fetch_order", fetch)
             except OrderNotFound:
                 continue
@@ -311,7 +328,7 @@ class CcxtExchange:
             else:
                 params = {"clientOrderId": self._wire(client_order_id), **extra}
                 await self._retried("cancel_order", lambda: self._client.cancel_order(
-                    current.exchange_order_id, symbol, params))
+                    current.exchange_order_id, self._venue_symbol(symbol), params))
         except (OrderNotFound, ExchangeError) as exc:
             if isinstance(exc, RetryableError):
                 raise
@@ -327,12 +344,13 @@ class CcxtExchange:
     async def open_orders(self, symbol: Symbol | None = None) -> list[Order]:
         """Return resting orders (regular and trigger), optionally for one pair."""
         orders: list[Order] = []
+        venue_symbol = self._venue_symbol(symbol) if symbol is not None else None
         books: tuple[dict[str, Any], ...] = ({},)
         if self._facts.trigger_book:
             books += ({k: (True if v == "true" else v) for k, v in self._facts.trigger_book},)
         for extra in books:
             raw: list[dict[str, Any]] = await self._retried(
-                "fetch_open_orders", partial(self._client.fetch_open_orders, symbol, None, None, extra))
+                "fetch_open_orders", partial(self._client.fetch_open_orders, venue_symbol, None, None, extra))
             orders.extend(self._remember(self._parse(o), o) for o in raw if not self._is_leg(o))
         if self._lists is not None:  # each OCO list is one order of ours, not its two legs
             orders.extend(self._remember_list(item) for item in await self._lists.open(symbol))
@@ -347,11 +365,13 @@ class CcxtExchange:
         start = since_ms(since)
         while True:
             page: list[dict[str, Any]] = await self._retried(
-                "fetch_my_trades", partial(self._client.fetch_my_trades, symbol, start, _TRADES_PAGE))
+                "fetch_my_trades",
+                partial(self._client.fetch_my_trades, self._venue_symbol(symbol), start, _TRADES_PAGE))
             for trade in page:
                 order_id = trade.get("order")
                 cid = await self._client_id_for(symbol, str(order_id) if order_id is not None else None)
-                fills[str(trade["id"])] = fill_from_ccxt(trade, cid)
+                fill = fill_from_ccxt(trade, cid)
+                fills[str(trade["id"])] = dataclasses.replace(fill, symbol=self._our_symbol(fill.symbol))
             if len(page) < _TRADES_PAGE:
                 break
             start = int(page[-1]["timestamp"]) + 1
@@ -379,54 +399,12 @@ class CcxtExchange:
             params = {**dict(self._facts.lookup_params), **extra}
             try:
                 raw: dict[str, Any] = await self._retried(
-                    "fetch_order", partial(self._client.fetch_order, order_id, symbol, params))
+                    "fetch_order",
+                    partial(self._client.fetch_order, order_id, self._venue_symbol(symbol), params))
             except OrderNotFound:
                 continue
             return raw
         return None
-
-    # ── perpetual swaps ─────────────────────────────────────────────────────────────────────
-    async def prepare_perpetual(self, symbol: str, leverage: Decimal, margin_mode: str) -> None:
-        """Set a perpetual's margin mode and leverage on the venue before its first order, once.
-
-        Idempotent: a setting already made here is not sent again, and a venue that answers "no need
-        to change" (Binance -4046, swallowed by ccxt) counts as set.
-        """
-        if self._perpetual_settings.get(symbol) == (leverage, margin_mode):
-            return
-        client = self._client
-
-        async def set_margin_mode() -> Any:
-            try:
-                return await client.set_margin_mode(margin_mode, symbol)
-            except ccxt_errors.MarginModeAlreadySet:  # Binance -4046: the venue has it already
-                return None
-
-        await self._retried("set_margin_mode", set_margin_mode)
-        await self._retried("set_leverage", lambda: client.set_leverage(int(leverage), symbol))
-        self._perpetual_settings[symbol] = (leverage, margin_mode)
-
-    async def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
-        """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers)."""
-        raw = await self._retried("fetch_market_leverage_tiers",
-                                  lambda: self._client.fetch_market_leverage_tiers(symbol))
-        return tiers_from_ccxt(raw)
-
-    async def funding_rates(self, symbol: str, since: datetime, limit: int = 1000
-                            ) -> list[tuple[datetime, Decimal]]:
-        """Return a perpetual's funding rates from ``since``, oldest first (backtest history)."""
-        client = self._client
-        raw = await self._retried("fetch_funding_rate_history", lambda: client.fetch_funding_rate_history(
-            symbol, datetime_to_ms(since), limit))
-        return [(ms_to_datetime(int(r["timestamp"])), dec(r["fundingRate"]) or ZERO) for r in raw]
-
-    async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
-        """Return the funding the account paid on a perpetual since ``since`` (negative: received)."""
-        client = self._client
-        raw = await self._retried("fetch_funding_history", lambda: client.fetch_funding_history(
-            symbol, datetime_to_ms(since)))
-        # ccxt reports the income: positive when received, so the amount paid is its negative
-        return [(ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in raw]
 
     async def close(self) -> None:
         """Close the HTTP session."""

@@ -31,3 +31,6 @@ class AccountSnapshot:
     free: Decimal
     exposure: Decimal = ZERO
     balances: dict[str, Balance] = field(default_factory=dict)
+    # A derivatives wallet's open positions per pair, signed (shorts negative); None on a spot account,
+    # whose holdings are its balances. Reconciliation compares the engine's positions with these.
+    positions: dict[str, Decimal] | None = None

@@ -1,0 +1,128 @@
+"""The perpetual-swap half of CcxtExchange: symbol mapping, settings, the futures wallet, funding.
+
+Strategies, positions and the store name a pair ``BTC/USDT`` whatever the market; a swap client
+trades its linear perpetual ``BTC/USDT:USDT``. The mapping happens here, at the venue boundary, both
+ways: requests get the perpetual's symbol, orders and fills coming back get the pair's. Before the
+first entry on a perpetual its margin mode and leverage are set on the venue (once, idempotently);
+a pair no strategy configured is set to 1x isolated rather than left at the venue's default (Binance
+starts accounts at 20x cross).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from ccxt.base import errors as ccxt_errors
+
+from trader.adapters.exchange.capabilities import tiers_from_ccxt
+from trader.adapters.exchange.ccxt_orders import dec
+from trader.core.domain.account import AccountSnapshot, Balance
+from trader.core.domain.candles import datetime_to_ms, ms_to_datetime
+from trader.core.domain.futures import MarginTier, swap_symbol
+from trader.core.domain.ids import Symbol
+from trader.core.domain.money import ZERO
+
+T = TypeVar("T")
+PerpetualTerms = Mapping[str, tuple[Decimal, str]]  # pair -> (leverage, margin mode)
+DEFAULT_TERMS = (Decimal(1), "isolated")
+
+
+def pair_of(symbol: str) -> Symbol:
+    """Return the pair a perpetual's unified symbol belongs to: 'BTC/USDT:USDT' -> 'BTC/USDT'."""
+    return Symbol(symbol.partition(":")[0])
+
+
+class PerpetualMixin:
+    """Perpetual-swap methods of CcxtExchange (it provides the client, quote and the retried call)."""
+
+    _client: Any
+    _swap: bool
+    _quote: str
+    _perpetual_settings: dict[str, tuple[Decimal, str]]
+    _perpetual_terms: PerpetualTerms
+
+    async def _retried(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
+    def _venue_symbol(self, symbol: str) -> str:
+        """Return the symbol ccxt trades for our pair: its perpetual on a swap client."""
+        return swap_symbol(symbol) if self._swap else symbol
+
+    def _our_symbol(self, symbol: str) -> Symbol:
+        """Return our pair for a symbol ccxt reported."""
+        return pair_of(symbol) if self._swap else Symbol(symbol)
+
+    async def _prepare_entry(self, symbol: str) -> None:
+        """Set the pair's perpetual to its configured leverage and margin mode (once)."""
+        leverage, mode = self._perpetual_terms.get(pair_of(symbol), DEFAULT_TERMS)
+        await self.prepare_perpetual(symbol, leverage, mode)
+
+    async def prepare_perpetual(self, symbol: str, leverage: Decimal, margin_mode: str) -> None:
+        """Set a perpetual's margin mode and leverage on the venue before its first order, once.
+
+        Idempotent: a setting already made here is not sent again, and a venue that answers "no need
+        to change" (Binance -4046, swallowed by ccxt) counts as set.
+        """
+        symbol = swap_symbol(symbol)
+        if self._perpetual_settings.get(symbol) == (leverage, margin_mode):
+            return
+        client = self._client
+
+        async def set_margin_mode() -> Any:
+            try:
+                return await client.set_margin_mode(margin_mode, symbol)
+            except ccxt_errors.MarginModeAlreadySet:  # Binance -4046: the venue has it already
+                return None
+
+        await self._retried("set_margin_mode", set_margin_mode)
+        await self._retried("set_leverage", lambda: client.set_leverage(int(leverage), symbol))
+        self._perpetual_settings[symbol] = (leverage, margin_mode)
+
+    async def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
+        """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers)."""
+        raw = await self._retried("fetch_market_leverage_tiers",
+                                  lambda: self._client.fetch_market_leverage_tiers(swap_symbol(symbol)))
+        return tiers_from_ccxt(raw)
+
+    async def funding_rates(self, symbol: str, since: datetime, limit: int = 1000
+                            ) -> list[tuple[datetime, Decimal]]:
+        """Return a perpetual's funding rates from ``since``, oldest first (backtest history)."""
+        client = self._client
+        raw = await self._retried("fetch_funding_rate_history", lambda: client.fetch_funding_rate_history(
+            swap_symbol(symbol), datetime_to_ms(since), limit))
+        return [(ms_to_datetime(int(r["timestamp"])), dec(r["fundingRate"]) or ZERO) for r in raw]
+
+    async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """Return the funding the account paid on a perpetual since ``since`` (negative: received)."""
+        client = self._client
+        raw = await self._retried("fetch_funding_history", lambda: client.fetch_funding_history(
+            swap_symbol(symbol), datetime_to_ms(since)))
+        # ccxt reports the income: positive when received, so the amount paid is its negative
+        return [(ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in raw]
+
+    async def _swap_balances(self) -> AccountSnapshot:
+        """Return the futures wallet: equity = margin balance (wallet + unrealised), free = available.
+
+        ``positions`` carries the venue's signed position per pair (shorts negative) for
+        reconciliation; exposure is their absolute notional at the mark price.
+        """
+        raw: dict[str, Any] = await self._retried("fetch_balance", self._client.fetch_balance)
+        own = raw.get(self._quote) or {}
+        free, used = dec(own.get("free")) or ZERO, dec(own.get("used")) or ZERO
+        total = dec(own.get("total")) or free + used
+        rows: list[dict[str, Any]] = await self._retried("fetch_positions", self._client.fetch_positions)
+        positions: dict[str, Decimal] = {}
+        exposure = ZERO
+        for row in rows:
+            contracts = dec(row.get("contracts")) or ZERO
+            if not contracts or not str(row.get("symbol", "")).endswith(f":{self._quote}"):
+                continue
+            signed = -contracts if row.get("side") == "short" else contracts
+            pair = pair_of(str(row["symbol"]))
+            positions[pair] = positions.get(pair, ZERO) + signed
+            exposure += abs(dec(row.get("notional")) or contracts * (dec(row.get("markPrice")) or ZERO))
+        balances = {self._quote: Balance(self._quote, free, total - free)}
+        return AccountSnapshot(self._quote, total, free, exposure, balances, positions=positions)
