@@ -69,6 +69,15 @@ def strategy_trading(entries: Iterable[StrategyEntry]) -> dict[str, StrategyTrad
             for e in entries}
 
 
+def perpetual_terms(entries: Iterable[StrategyEntry], default_pairs: Iterable[str]
+                    ) -> dict[str, tuple[Decimal, str]]:
+    """Return (leverage, margin mode) per pair traded by a swap strategy: what the venue must be set to
+    before the first entry (start-up checks allow one setting per pair)."""
+    pairs = tuple(default_pairs)
+    return {pair: (Decimal(e.leverage), e.margin_mode)
+            for e in entries if e.market == "swap" for pair in (e.pairs or pairs)}
+
+
 class LiveEngine:
     """Holds the current TradingService; implements ``services.control.EngineHandle``."""
 

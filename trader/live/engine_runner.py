@@ -50,6 +50,7 @@ from trader.live.execution import (
     no_checkpoint,
     outbox_ids,
 )
+from trader.live.funding import FundingWatch
 from trader.live.order_sync import VenueView, apply_venue, opens_first, read_venue, record_result
 from trader.live.trade_alerts import event_alerts, risk_alerts
 from trader.ports.clock import Clock
@@ -116,6 +117,7 @@ class EngineRunner:
         self.checkpoint = checkpoint
         self.metrics = metrics
         self.executor = CommandExecutor(exchange, checkpoint, metrics)
+        self.funding = FundingWatch(lambda p: self.options.trading.get(p.strategy, StrategyTrading()).swap)
         self.lock = asyncio.Lock()
         self._snapshot: EngineSnapshot | None = None
         self._markets: dict[Symbol, MarketSpec] = {}
@@ -188,6 +190,7 @@ class EngineRunner:
         account = await self.exchange.balances()
         self.metrics.set_equity(account.equity)
         now = self.clock.now()
+        funding = await self.funding.due(self.exchange, snap.state.positions.values(), now)
         markets = await self._markets_for(snap, inp)
         async with self.uow_factory() as uow:
             updates = await apply_venue(uow, view, now)
@@ -197,7 +200,7 @@ class EngineRunner:
             snap = replace(snap, fill_cursors=view.cursors)
             step_in = StepInput(now, account, self.config(inp.strategy, markets),
                                 (*inp.order_updates, *updates), inp.prices, inp.signals, inp.exit_requests,
-                                actions=inp.actions)
+                                actions=inp.actions, funding=funding)
             out = step(snap.state, step_in)
             alerts = [*extra_alerts, *risk_alerts(snap.state.risk, out.state.risk),
                       *event_alerts(out.events, manual=manual)]

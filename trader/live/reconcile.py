@@ -238,16 +238,20 @@ class Reconciler:
             return await uow.orders.open()
 
     async def _balances(self) -> list[Difference]:
-        """Report positions claiming more coins than the account holds."""
+        """Report positions claiming more than the account holds: coins on spot, contracts on perpetuals."""
         snap = await self._runner.snapshot()
-        claimed: dict[str, Decimal] = {}
-        for position in snap.state.positions.values():
-            if position.status in (PositionStatus.OPEN, PositionStatus.EXITING) and position.is_long:
-                base = position.symbol.split("/")[0]
-                claimed[base] = claimed.get(base, Decimal(0)) + position.open_amount
-        if not claimed:
+        holding = [p for p in snap.state.positions.values()
+                   if p.status in (PositionStatus.OPEN, PositionStatus.EXITING) and p.open_amount > 0]
+        if not holding:
             return []
         account = await self._runner.exchange.balances()
+        if account.positions is not None:
+            return _perpetual_differences(holding, account.positions)
+        claimed: dict[str, Decimal] = {}
+        for position in holding:
+            if position.is_long:
+                base = position.symbol.split("/")[0]
+                claimed[base] = claimed.get(base, Decimal(0)) + position.open_amount
         found = []
         for asset, amount in sorted(claimed.items()):
             held = account.balances[asset].total if asset in account.balances else Decimal(0)
@@ -255,3 +259,19 @@ class Reconciler:
                 found.append(Difference("balance_mismatch", f"open positions hold {amount} {asset} but the "
                                         f"account has {held}", False))
         return found
+
+
+def _perpetual_differences(holding: Iterable[Position], venue: dict[str, Decimal]) -> list[Difference]:
+    """Compare the positions' signed amounts per pair with the venue's positions (shorts negative)."""
+    claimed: dict[str, Decimal] = {}
+    for position in holding:
+        signed = position.open_amount if position.is_long else -position.open_amount
+        claimed[position.symbol] = claimed.get(position.symbol, Decimal(0)) + signed
+    found = []
+    for symbol, amount in sorted(claimed.items()):
+        held = venue.get(symbol, Decimal(0))
+        same_side = held * amount > 0
+        if not same_side or abs(held) < abs(amount) * (1 - BALANCE_TOLERANCE):
+            found.append(Difference("position_mismatch", f"open positions hold {amount} {symbol} but the "
+                                    f"venue's position is {held}", False))
+    return found

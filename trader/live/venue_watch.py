@@ -22,7 +22,7 @@ from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.orders import Fill, Order, OrderRequest
 from trader.core.errors import ExchangeError, RetryableError
-from trader.ports.exchange import Exchange, ReplaceResult
+from trader.ports.exchange import Exchange, FundingSource, ReplaceResult
 
 T = TypeVar("T")
 
@@ -134,6 +134,12 @@ class WatchedExchange:
     async def balances(self) -> AccountSnapshot:
         """Return balances and equity."""
         return await self._watch(self.inner.balances())
+
+    async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """Return the funding paid on a perpetual since ``since`` (none when the venue reports none)."""
+        if not isinstance(self.inner, FundingSource):
+            return []
+        return await self._watch(self.inner.funding_paid(symbol, since))
 
     async def place(self, request: OrderRequest) -> Order:
         """Place an order (idempotent on its client id)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.candles import CandleFrame
@@ -85,4 +85,14 @@ class Exchange(Protocol):
 
     async def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class FundingSource(Protocol):
+    """A venue that reports the funding the account paid on its perpetual positions."""
+
+    async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """Return (time, quote paid) per funding charge on ``symbol``'s perpetual since ``since``
+        (negative: received)."""
         ...

@@ -40,7 +40,7 @@ from trader.core.domain.market import MarketSpec
 from trader.core.errors import ExchangeUnavailable
 from trader.core.strategies.registry import default_registry
 from trader.live.alerts import AlertService
-from trader.live.engine_handle import LiveEngine, build_strategies
+from trader.live.engine_handle import LiveEngine, build_strategies, perpetual_terms
 from trader.live.fault_alerts import FaultAlerts
 from trader.live.parameters import ParameterBook, stored_overrides
 from trader.live.venue_breaker import VenueBreaker, attach_breaker
@@ -279,8 +279,9 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
             await claim_account(uow, settings.exchange, wall)
         venue = VenueWatch(stale_after=_stale_after(settings))
         swap = settings.market_type == "swap"
-        exchange = WatchedExchange(await build_exchange(settings.exchange, clock, uow_factory=uow, swap=swap),
-                                   venue)
+        terms = perpetual_terms(settings.strategies, settings.exchange.pairs)
+        exchange = WatchedExchange(await build_exchange(settings.exchange, clock, uow_factory=uow, swap=swap,
+                                                        perpetuals=terms), venue)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)

@@ -26,9 +26,6 @@ def runnable_problems(settings: Settings) -> list[str]:
             registry.create(entry.name, entry.params)
         except StrategyError as exc:
             problems.append(f"strategies.{i} ({entry.name}): {exc}")
-        if entry.market == "swap" and settings.exchange.mode == "live":
-            problems.append(f"strategies.{i} ({entry.name}): live trading of perpetuals is not built yet "
-                            "(docs/futures.md); run it in paper mode or as a replay")
         if entry.market == "swap" and settings.exchange.name not in SWAP_VENUES:
             problems.append(f"strategies.{i} ({entry.name}): market = \"swap\" is supported on "
                             f"{', '.join(sorted(SWAP_VENUES))}, not {settings.exchange.name}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
@@ -27,16 +27,18 @@ async def build_exchange(
     uow_factory: Callable[[], UnitOfWork] | None = None,
     markets: Iterable[MarketSpec] | None = None,
     swap: bool = False,
+    perpetuals: Mapping[str, tuple[Decimal, str]] | None = None,
 ) -> Exchange:
     """Return the exchange for ``config.mode``: CcxtExchange (live) or PaperExchange (paper, replay).
 
     Paper uses the venue's public data (no keys) unless ``config.replay``; replay needs ``markets``.
-    With ``uow_factory`` the paper account is restored from, and saved to, the store.
+    With ``uow_factory`` the paper account is restored from, and saved to, the store. ``swap``: the
+    pairs' linear perpetuals (live: set to ``perpetuals``' leverage and margin mode before the first entry).
     """
     if config.mode == "live":
         if not config.live_confirmed and not config.demo:  # a demo account holds no real money
             raise ConfigError(["exchange.live_confirmed: set it to true to trade real money in live mode"])
-        return CcxtExchange(config)
+        return CcxtExchange(config, swap=swap, perpetuals=perpetuals)
     if config.demo:
         raise ConfigError(["exchange.demo: a demo account is traded by the live engine; start with "
                            "--mode live (or TRADER_EXCHANGE__MODE=live), or unset exchange.demo for paper"])
