@@ -1,0 +1,116 @@
+"""Live perpetual trading end to end on real parts: the trading service, protection monitor and
+reconciliation over a swap CcxtExchange (real ccxt) against the fake's Binance USDⓈ-M dialect, and a
+SQLite file. A 3x isolated short opens, its stop rests reduce-only above the entry as an algo order,
+funding the venue pays is booked on the position, the trailing stop moves down as the price falls,
+the stop closes the position; the store agrees with the venue. A restart mid-position reconciles
+against the venue's position and places no second stop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from tests.e2e.perp_harness import PAIR, PAIR_ID, PerpRig
+from tests.fakes.fake_exchange import FakeExchange
+from trader.config.sections import ExchangeConfig
+from trader.core.domain.enums import Direction, ExitReason, ProtectionKind
+from trader.core.positions.protection import working_id
+from trader.core.positions.state import PositionStatus
+
+D = Decimal
+
+
+async def test_a_leveraged_short_rests_its_stop_books_funding_trails_down_and_closes(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str) -> None:
+    rig = await PerpRig.start(fake_exchange, fake_exchange_config, db_url)
+    perps = fake_exchange.perps
+    try:
+        report = await rig.trading.run_tick("short_at", PAIR, "1h")
+        assert report.signal is not None and report.signal.enter_short
+        position = await rig.position()
+        assert position.direction is Direction.SHORT and position.status is PositionStatus.OPEN
+        assert position.leverage == 3 and position.protection is ProtectionKind.NATIVE
+        # the venue was set to 3x isolated before the entry, and holds the short
+        assert fake_exchange.futures.setting_changes == [f"{PAIR_ID} ISOLATED", f"{PAIR_ID} leverage 3"]
+        venue_position = perps.position(PAIR_ID)
+        assert venue_position.qty == -position.open_amount and venue_position.entry == D(50000)
+        assert venue_position.margin == position.open_amount * D(50000) / 3
+        # the stop rests on the venue: a reduce-only STOP_MARKET buy above the entry, for the whole short
+        [stop] = perps.open_algos(PAIR_ID)
+        assert (stop.type, stop.side, stop.reduce_only) == ("STOP_MARKET", "BUY", True)
+        assert stop.trigger == position.stop_price == D("51000.00") and stop.qty == position.open_amount
+        assert stop.client_id == working_id(position)
+        assert perps.liquidation_price(PAIR_ID) > stop.trigger  # the stop comes first
+
+        # funding: the short receives a positive rate; booked on the position at the next hour's check
+        rig.tick("49500")
+        await rig.monitor.run_once()
+        received = -perps.charge_funding(PAIR_ID, "0.0001")
+        assert received == position.open_amount * D(49500) * D("0.0001")
+        rig.clock.advance(timedelta(hours=1))
+        rig.tick("49500")
+        await rig.monitor.run_once()
+        assert (await rig.position()).funding == -received
+        rig.tick("49500")  # asked again later: nothing booked twice
+        rig.clock.advance(timedelta(hours=1))
+        await rig.monitor.run_once()
+        assert (await rig.position()).funding == -received
+
+        for price in ("49000", "48500", "48000"):  # down: the stop trails 2 % above the low
+            rig.tick(price)
+            await rig.monitor.run_once()
+        position = await rig.position()
+        assert position.stop_price == D("48960.00")
+        [stop] = perps.open_algos(PAIR_ID)  # replaced (cancel, then place): one stop rests, never none
+        assert (stop.trigger, stop.qty, stop.reduce_only) == (D("48960.00"), position.open_amount, True)
+        assert sum(1 for e in perps.events if e.startswith("algo ")) >= 4
+        assert all(a.status in ("CANCELED", "NEW") for a in perps.algos.values())
+
+        rig.tick("49000")  # up through the stop: the venue buys the short back
+        await rig.monitor.run_once()
+        assert (await rig.trading.engine_state()).positions == {}
+        [closed] = await rig.finished()
+        assert closed.status is PositionStatus.CLOSED and closed.exit_reason is ExitReason.TRAILING_STOP
+        assert closed.exit_price == D("49000") and closed.funding == -received
+        entry_fee, exit_fee = (t.commission for t in perps.trades)
+        assert closed.realised_pnl == (D(50000) - D(49000)) * closed.filled - entry_fee - exit_fee + received
+        # the store agrees with the venue: flat, no resting order, every venue trade stored once
+        assert perps.position(PAIR_ID).qty == 0 and perps.open_algos() == [] and perps.open_orders() == []
+        assert await rig.stored_trade_ids() == sorted(str(t.trade_id) for t in perps.trades)
+        assert perps.wallet == D(10000) + closed.realised_pnl
+    finally:
+        await rig.close()
+
+
+async def test_a_restart_mid_position_reconciles_with_the_venue_and_keeps_one_stop(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str) -> None:
+    rig = await PerpRig.start(fake_exchange, fake_exchange_config, db_url)
+    perps = fake_exchange.perps
+    try:
+        await rig.trading.run_tick("short_at", PAIR, "1h")
+        before = await rig.position()
+        [stop] = perps.open_algos(PAIR_ID)
+        rig = await rig.restart()
+        report = await rig.reconciler.run()
+        assert report.clean, report.summary()
+        assert await rig.position() == before
+        assert perps.open_algos(PAIR_ID) == [stop]  # the resting stop was recognised: no second one
+        assert sum(1 for e in perps.events if e.startswith("algo ")) == 1
+        assert len(fake_exchange.futures.setting_changes) == 2  # nothing to set again before an exit
+
+        # the venue's position shrinks behind our back: reconciliation says so and blocks entries
+        perps.positions[PAIR_ID].qty /= 2
+        rig = await rig.restart()
+        report = await rig.reconciler.run()
+        assert [d.kind for d in report.unresolved] == ["position_mismatch"]
+        perps.positions[PAIR_ID].qty *= 2
+
+        result = await rig.trading.close_position(before.id)  # /close: buys the short back
+        assert result.ok, result
+        assert (await rig.trading.engine_state()).positions == {}
+        [closed] = await rig.finished()
+        assert closed.exit_reason is ExitReason.MANUAL
+        assert perps.position(PAIR_ID).qty == 0 and perps.open_algos() == []
+        assert await rig.stored_trade_ids() == sorted(str(t.trade_id) for t in perps.trades)
+    finally:
+        await rig.close()
