@@ -8,8 +8,10 @@ filled); fees are charged in the quote currency on every fill.
 A perpetual swap (``MarketSpec.futures``) holds a signed contract position per market instead of coins:
 a fill that opens or adds locks margin (notional / leverage) from the free quote, one that reduces
 releases its share of the margin plus the realised gain; a reduce larger than the position is rejected
-(reduce-only, never flipping). Equity adds the unrealised gain at the given prices; nothing liquidates,
-since risk only admits a stop inside the liquidation price.
+(reduce-only, never flipping). Equity adds the unrealised gain at the given prices. Risk only admits a
+stop inside the liquidation price, but a gap can jump past both: a closing fill priced beyond the
+position's isolated liquidation price (``_liquidated``) is a liquidation instead, at the bankruptcy
+price with no fee, so the position loses exactly its margin, as on the venue.
 Orders fill only when ``on_bar`` shows them a price (or at placement when a current price is given).
 """
 
@@ -22,7 +24,8 @@ from decimal import Decimal
 
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import ms_to_datetime
-from trader.core.domain.enums import OrderStatus, OrderType, Side
+from trader.core.domain.enums import Direction, OrderStatus, OrderType, Side
+from trader.core.domain.futures import liquidation_price
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
@@ -240,8 +243,11 @@ class SimLedger:
 
     def _settle(self, order: Order, market: MarketSpec, match: Match, now: datetime) -> None:
         amount = order.remaining
+        bankruptcy = self._liquidated(order, market, match.price)
+        if bankruptcy is not None:
+            match = Match(bankruptcy, Liquidity.TAKER, gapped=True)
         cost = amount * match.price
-        fee = self._fee_model(market).fee(cost, match.liquidity)
+        fee = ZERO if bankruptcy is not None else self._fee_model(market).fee(cost, match.liquidity)
         self._release(order)
         if market.futures is not None:
             if not self._settle_contract(order, market, amount, match.price, fee):
@@ -294,6 +300,22 @@ class SimLedger:
         left = held + signed
         self._contracts[order.symbol] = (left, entry if left else ZERO)
         return True
+
+    def _liquidated(self, order: Order, market: MarketSpec, price: Decimal) -> Decimal | None:
+        """Return the bankruptcy price when a closing swap fill at ``price`` lies beyond the liquidation
+        price (the venue liquidated the position first: a gap through the stop and the liquidation
+        price); None for any other fill."""
+        held, entry = self.position(order.symbol)
+        closing = held != 0 and (held > 0) != (order.side is Side.BUY)
+        if market.futures is None or not closing:
+            return None
+        margin = self._margin.get(order.symbol, ZERO)
+        direction = Direction.LONG if held > 0 else Direction.SHORT
+        liquidation = liquidation_price(direction, entry, abs(held), market.futures, margin)
+        if liquidation is None or (price > liquidation if held > 0 else price < liquidation):
+            return None
+        per_unit = margin / abs(held)  # the whole margin is lost at the bankruptcy price
+        return entry - per_unit if held > 0 else entry + per_unit  # unrounded: exactly the margin
 
     def charge_funding(self, symbol: Symbol, rate: Decimal, mark: Decimal) -> Decimal:
         """Charge (or pay) one funding interval on a swap position at ``mark``; return the quote paid."""

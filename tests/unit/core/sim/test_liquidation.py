@@ -1,0 +1,87 @@
+"""A gap past a perpetual's stop and its liquidation price liquidates the position (the whole margin
+lost, at the bankruptcy price, no fee) instead of filling at the stop; a gap short of the liquidation
+price fills at the open as before. The rule sits in ``SimLedger._settle``, which every simulated fill
+(backtest engine path, kernel exits, paper) goes through."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from trader.core.backtest.markets import as_swap
+from trader.core.domain.enums import Direction, OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.futures import FuturesTerms, liquidation_price
+from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
+from trader.core.domain.market import MarketSpec
+from trader.core.domain.orders import OrderRequest
+from trader.core.sim.costs import FeeModel, Liquidity
+from trader.core.sim.ledger import SimLedger
+from trader.core.sim.matching import Bar, Match
+
+D = Decimal
+BTC = Symbol("BTC/USDT")
+NOW = datetime(2024, 1, 1, tzinfo=UTC)
+TERMS = FuturesTerms(leverage=D(2))
+PERP = as_swap(MarketSpec(BTC, "BTC", "USDT", D("0.001"), D("0.01"), min_amount=D("0.001")), TERMS)
+FEE = D("0.001")
+
+
+def order(cid: str, side: Side, kind: OrderType, purpose: OrderPurpose, trigger: str | None = None
+          ) -> OrderRequest:
+    return OrderRequest(ClientOrderId(cid), PositionId("p1"), BTC, side, kind, purpose, D(1), None,
+                        D(trigger) if trigger else None)
+
+
+def bar(o: str, h: str, low: str, c: str, ts: int) -> Bar:
+    return Bar(ts, D(o), D(h), D(low), D(c))
+
+
+def opened(direction: Direction) -> SimLedger:
+    """A ledger holding 1 BTC long or short from 50000 at 2x (margin 25000) with its stop resting."""
+    sim = SimLedger({"USDT": D(100_000)}, [PERP], fees=FeeModel.flat(FEE))
+    side = Side.BUY if direction is Direction.LONG else Side.SELL
+    sim.place(order("entry", side, OrderType.MARKET, OrderPurpose.ENTRY), NOW)
+    sim.on_bar(BTC, bar("50000", "50000", "50000", "50000", 1))
+    stop = "48000" if direction is Direction.LONG else "52000"
+    sim.place(order("stop", side.opposite, OrderType.STOP, OrderPurpose.STOP, trigger=stop), NOW)
+    return sim
+
+
+@pytest.mark.parametrize(("direction", "gap", "bankruptcy"), [
+    (Direction.SHORT, "80000", D(75000)), (Direction.LONG, "20000", D(25000))])
+def test_a_gap_past_the_liquidation_price_loses_the_margin_not_the_stop_loss(
+        direction: Direction, gap: str, bankruptcy: Decimal) -> None:
+    sim = opened(direction)
+    liquidation = liquidation_price(direction, D(50000), D(1), TERMS)
+    assert liquidation is not None and (D(gap) > liquidation if direction is Direction.SHORT
+                                        else D(gap) < liquidation)
+    before = sim.total("USDT")
+    [fill] = sim.on_bar(BTC, bar(gap, gap, gap, gap, 2))
+    assert (fill.price, fill.fee) == (bankruptcy, 0)
+    assert sim.total("USDT") == before - D(25000)  # the whole margin, nothing more
+    assert sim.position(BTC) == (0, 0)
+    assert sim.order(ClientOrderId("stop")).status is OrderStatus.FILLED  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("direction", "gap"), [(Direction.SHORT, "60000"), (Direction.LONG, "40000")])
+def test_a_gap_short_of_the_liquidation_price_fills_the_stop_at_the_open(direction: Direction,
+                                                                        gap: str) -> None:
+    sim = opened(direction)
+    before = sim.total("USDT")
+    [fill] = sim.on_bar(BTC, bar(gap, gap, gap, gap, 2))
+    assert fill.price == D(gap) and fill.fee == D(gap) * FEE
+    assert sim.total("USDT") == before - D(10000) - fill.fee
+
+
+def test_a_stop_touched_inside_the_candle_fills_at_the_stop_even_if_the_candle_reaches_liquidation() -> None:
+    sim = opened(Direction.SHORT)
+    [fill] = sim.on_bar(BTC, bar("50000", "90000", "50000", "80000", 2))  # the stop came first
+    assert fill.price == D(52000)
+
+
+def test_the_backtests_settle_path_liquidates_too() -> None:
+    sim = opened(Direction.SHORT)  # the runner prices kernel exits itself, then settles them here
+    fill = sim.settle(ClientOrderId("stop"), Match(D(81000), Liquidity.TAKER, gapped=True), NOW)
+    assert fill is not None and fill.price == D(75000)
