@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.fake_exchange.binance_app import VENUE, _s, _signed, klines, ticker
+from tests.fakes.fake_exchange.binance_app import VENUE, _s, _signed, klines, server_time, ticker
 from tests.fakes.fake_exchange.fapi_account import FAlgo, FOrder, FTrade, FuturesAccount
 
 ACCOUNT = web.AppKey("futures_account", FuturesAccount)
@@ -152,6 +152,7 @@ async def _position_risk(request: web.Request, params: dict[str, str]) -> Any:
 def add_order_routes(app: web.Application, account: FuturesAccount) -> None:
     """Serve the futures orders, positions and wallet from ``app`` (beside the settings routes)."""
     app[ACCOUNT] = account
+    app.router.add_get("/fapi/v1/time", server_time)
     app.router.add_get("/fapi/v1/klines", klines)
     app.router.add_get("/fapi/v1/ticker/24hr", ticker)
     app.router.add_post("/fapi/v1/order", _signed(_new_order))

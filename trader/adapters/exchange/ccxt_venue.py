@@ -46,6 +46,7 @@ from trader.ports.exchange import ReplaceResult
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _TRADES_PAGE = 500
+_TRADES_WINDOW = 7 * 24 * 3_600_000  # Binance futures: the longest span one trade-history request covers
 
 
 class CcxtExchange(PerpetualMixin):
@@ -360,9 +361,14 @@ class CcxtExchange(PerpetualMixin):
         return self._lists is not None and is_leg(raw)
 
     async def fills_since(self, symbol: Symbol, since: datetime) -> list[Fill]:
-        """Return our executions on ``symbol`` since ``since`` (paged), each tagged with its client id."""
+        """Return our executions on ``symbol`` since ``since`` (paged), each tagged with its client id.
+
+        Binance futures answer at most 7 days per request (ccxt asks for [since, since + 7 days] when
+        ``since`` is older): the walk goes on window by window up to the venue's time.
+        """
         fills: dict[str, Fill] = {}
         start = since_ms(since)
+        horizon = await self._trades_horizon(start)
         while True:
             page: list[dict[str, Any]] = await self._retried(
                 "fetch_my_trades",
@@ -372,10 +378,19 @@ class CcxtExchange(PerpetualMixin):
                 cid = await self._client_id_for(symbol, str(order_id) if order_id is not None else None)
                 fill = fill_from_ccxt(trade, cid)
                 fills[str(trade["id"])] = dataclasses.replace(fill, symbol=self._our_symbol(fill.symbol))
-            if len(page) < _TRADES_PAGE:
+            if len(page) >= _TRADES_PAGE:
+                start = int(page[-1]["timestamp"]) + 1
+            elif horizon is not None and start is not None and start + _TRADES_WINDOW < horizon:
+                start += _TRADES_WINDOW + 1  # this window is done: the next one
+            else:
                 break
-            start = int(page[-1]["timestamp"]) + 1
         return sorted(fills.values(), key=lambda f: (f.timestamp, f.trade_id))
+
+    async def _trades_horizon(self, start: int | None) -> int | None:
+        """Return the venue's time when a perpetual's trade history from ``start`` spans several windows."""
+        if not self._swap or start is None or self._client.milliseconds() - start < _TRADES_WINDOW:
+            return None
+        return int(await self._retried("fetch_time", self._client.fetch_time))
 
     async def _client_id_for(self, symbol: Symbol, order_id: str | None) -> ClientOrderId:
         """Return the client id of a venue order id; empty when the venue gives no order id (Wallex)."""
