@@ -102,3 +102,10 @@ async def test_funding_paid_on_the_venue_is_read_for_the_pair(perp: CcxtExchange
     assert received == D("0.25")
     [(_, paid)] = await perp.funding_paid(BTC, EPOCH)
     assert paid == -received  # negative: the short received it
+
+
+async def test_the_perpetuals_carry_the_venues_margin_tiers(perp: CcxtExchange) -> None:
+    spec = await perp.market(BTC)
+    assert spec.futures is not None
+    tiers = [(t.rate, t.max_leverage) for t in spec.futures.tiers]
+    assert tiers[:2] == [(D("0.004"), 125), (D("0.005"), 100)]

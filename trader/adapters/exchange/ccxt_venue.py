@@ -127,6 +127,8 @@ class CcxtExchange(PerpetualMixin):
                             self._specs[pair] = dataclasses.replace(spec, symbol=pair)
                         except DataError as exc:
                             logger.warning("skipping %s on %s: %s", symbol, self._venue, exc)
+                if self._swap:
+                    await self._load_tiers(self._specs)
         return self._specs
 
     async def market(self, symbol: Symbol) -> MarketSpec:

@@ -10,7 +10,9 @@ starts accounts at 20x cross).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,8 +25,11 @@ from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import datetime_to_ms, ms_to_datetime
 from trader.core.domain.futures import MarginTier, swap_symbol
 from trader.core.domain.ids import Symbol
+from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
+from trader.core.errors import ExchangeError, RetryableError
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PerpetualTerms = Mapping[str, tuple[Decimal, str]]  # pair -> (leverage, margin mode)
 DEFAULT_TERMS = (Decimal(1), "isolated")
@@ -102,6 +107,27 @@ class PerpetualMixin:
             swap_symbol(symbol), datetime_to_ms(since)))
         # ccxt reports the income: positive when received, so the amount paid is its negative
         return [(ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in raw]
+
+    async def _load_tiers(self, specs: dict[Symbol, MarketSpec]) -> None:
+        """Put the venue's maintenance-margin tiers into each perpetual's terms (one request for all).
+
+        Without keys, or when the venue refuses, the steep default tiers stay: missing data makes risk
+        stricter, never looser. A venue that does not answer fails the load (retried by the caller).
+        """
+        client = self._client
+        if not getattr(client, "apiKey", None) or not client.has.get("fetchLeverageTiers"):
+            return
+        try:
+            tiers: dict[str, Any] = await self._retried("fetch_leverage_tiers", client.fetch_leverage_tiers)
+        except RetryableError:
+            raise
+        except ExchangeError as exc:
+            logger.warning("margin tiers unavailable (%s); using the default tiers", exc)
+            return
+        for symbol, rows in tiers.items():
+            spec = specs.get(pair_of(symbol))
+            if spec is not None and spec.futures is not None and rows:
+                specs[spec.symbol] = replace(spec, futures=replace(spec.futures, tiers=tiers_from_ccxt(rows)))
 
     async def _swap_balances(self) -> AccountSnapshot:
         """Return the futures wallet: equity = margin balance (wallet + unrealised), free = available.
