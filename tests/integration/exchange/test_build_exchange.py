@@ -69,3 +69,20 @@ async def test_replay_needs_markets_and_makes_no_network_client() -> None:
     paper = await build_exchange(config, CLOCK, markets=[fake_like_btc_market()])
     assert isinstance(paper, PaperExchange)
     assert (await paper.balances()).equity == Decimal(10_000)
+
+
+async def test_live_swap_trades_the_perpetuals_at_the_strategies_leverage(
+        fake_exchange: FakeExchange) -> None:
+    config = ExchangeConfig(mode="live", live_confirmed=True, api_base_url=fake_exchange.base_url,
+                            api_key=SecretStr(API_KEY), api_secret=SecretStr(API_SECRET))
+    fake_exchange.perps.deposit("5000")
+    exchange = await build_exchange(config, CLOCK, swap=True, perpetuals={"BTC/USDT": (Decimal(2), "cross")})
+    try:
+        assert isinstance(exchange, CcxtExchange)
+        assert (await exchange.market(BTC)).futures is not None  # the pair's perpetual
+        account = await exchange.balances()  # the futures wallet, not the spot one
+        assert (account.free, account.positions) == (Decimal(5000), {})
+        await exchange.place(limit("p1", Side.SELL, "0.01", "60000"))  # an entry sets the venue first
+        assert fake_exchange.futures.setting_changes == ["BTCUSDT leverage 2"]  # cross: the venue's default
+    finally:
+        await exchange.close()
