@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from trader.adapters.exchange.client import SWAP_VENUES, demo_refusal, has_sandbox
+from trader.adapters.exchange.client import LIVE_SWAP_VENUES, SWAP_VENUES, demo_refusal, has_sandbox
 from trader.config import Settings
 from trader.core.errors import ConfigError, StrategyError
 from trader.core.strategies.registry import default_registry
@@ -26,6 +26,11 @@ def runnable_problems(settings: Settings) -> list[str]:
             registry.create(entry.name, entry.params)
         except StrategyError as exc:
             problems.append(f"strategies.{i} ({entry.name}): {exc}")
+        live_swap = entry.market == "swap" and settings.exchange.mode == "live"
+        if live_swap and settings.exchange.name in SWAP_VENUES - LIVE_SWAP_VENUES:
+            problems.append(f"strategies.{i} ({entry.name}): live perpetual trading is built for "
+                            f"{', '.join(sorted(LIVE_SWAP_VENUES))}, not yet {settings.exchange.name} "
+                            "(docs/futures.md); run it in paper mode or as a replay")
         if entry.market == "swap" and settings.exchange.name not in SWAP_VENUES:
             problems.append(f"strategies.{i} ({entry.name}): market = \"swap\" is supported on "
                             f"{', '.join(sorted(SWAP_VENUES))}, not {settings.exchange.name}")

@@ -30,6 +30,9 @@ _VENUE_OPTIONS: dict[str, dict[str, Any]] = {
 # Venues whose linear (USDT-margined) perpetuals we trade through ccxt's unified swap API, and the
 # options that load only those markets and make symbol-less calls (balance) use the futures wallet.
 SWAP_VENUES = frozenset({"binance", "okx", "bybit"})
+# Of those, the venues whose perpetuals are traded live: the ones whose conditional-order book and trade
+# history the adapter handles and a fake venue dialect tests (docs/futures.md). The others: paper, replay.
+LIVE_SWAP_VENUES = frozenset({"binance"})
 _SWAP_OPTIONS: dict[str, dict[str, Any]] = {
     "binance": {"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap", "defaultSubType": "linear"},
     "okx": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
