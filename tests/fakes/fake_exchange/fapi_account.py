@@ -8,8 +8,9 @@ orders (STOP_MARKET, TAKE_PROFIT_MARKET) live in a separate algo book, as Binanc
 since late 2025: when the last price crosses the trigger the algo order becomes FINISHED and a MARKET
 order is placed with the algo's client id (``actualOrderId`` links them); a reduce-only order that
 would not reduce the position, or a closePosition order on a flat position, expires. Funding is
-charged by ``charge_funding`` at the last price (longs pay a positive rate) and recorded as
-FUNDING_FEE income. Prices come from the shared FakeVenue; every method holds its lock.
+charged at the last price (longs pay a positive rate) and recorded as FUNDING_FEE income, either at
+once (``charge_funding``) or at a funding time scheduled with ``schedule_funding``, on the first price
+update at or after it. Prices come from the shared FakeVenue; every method holds its lock.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class FuturesAccount:
         self.orders: dict[int, FOrder] = {}
         self.algos: dict[int, FAlgo] = {}
         self.trades: list[FTrade] = []
+        self.scheduled: list[tuple[int, str, Decimal]] = []  # (funding time ms, symbol id, rate)
         self.events: list[str] = []  # "accepted e1", "algo s1", "fill e1", "triggered s1", "canceled s1"
         self._ids = itertools.count(8_000_001)
         self._algo_ids = itertools.count(3_000)
@@ -282,9 +284,17 @@ class FuturesAccount:
                 self.book.pay_funding(symbol_id, -paid, self.venue.now_ms)
             return paid
 
+    def schedule_funding(self, symbol_id: str, time_ms: int, rate: Decimal | str) -> None:
+        """Charge ``rate`` on the position held at ``time_ms`` (on the first price update from then)."""
+        with self.venue.lock:
+            self.scheduled.append((time_ms, symbol_id, D(rate)))
+
     # ── matching ────────────────────────────────────────────────────────────────
     def on_price(self, symbol_id: str) -> None:
-        """Trigger the algo orders the new price crossed, then match the regular orders."""
+        """Charge funding that fell due, trigger the algo orders the new price crossed, match the rest."""
+        for due in sorted(d for d in self.scheduled if d[0] <= self.venue.now_ms and d[1] == symbol_id):
+            self.scheduled.remove(due)
+            self.charge_funding(symbol_id, due[2])
         last = self.venue.market(symbol_id).price
         for algo in sorted(self.open_algos(symbol_id), key=lambda a: a.algo_id):
             if not _crossed(algo.type, algo.side, algo.trigger, last):

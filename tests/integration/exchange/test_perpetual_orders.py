@@ -109,3 +109,16 @@ async def test_the_perpetuals_carry_the_venues_margin_tiers(perp: CcxtExchange) 
     assert spec.futures is not None
     tiers = [(t.rate, t.max_leverage) for t in spec.futures.tiers]
     assert tiers[:2] == [(D("0.004"), 125), (D("0.005"), 100)]
+
+
+async def test_funding_falls_due_at_its_scheduled_time(perp: CcxtExchange,
+                                                       fake_exchange: FakeExchange) -> None:
+    await perp.place(ENTRY)
+    at = fake_exchange.venue.now_ms + 1500
+    fake_exchange.perps.schedule_funding("BTCUSDT", at, "0.0002")
+    fake_exchange.set_price("BTC/USDT", "50000")  # one second on: not yet
+    assert await perp.funding_paid(BTC, EPOCH) == []
+    fake_exchange.set_price("BTC/USDT", "40000")  # due: charged on the short at the price then
+    [(_, paid)] = await perp.funding_paid(BTC, EPOCH)
+    assert paid == -D("0.05") * D(40000) * D("0.0002")
+    assert fake_exchange.futures.funding_rates["BTCUSDT"] == [(fake_exchange.venue.now_ms, D("0.0002"))]
