@@ -16,6 +16,7 @@ from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
+from trader.core.domain.candles import ms_to_datetime
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.errors import ExchangeError, RetryableError
 
@@ -122,3 +123,12 @@ async def test_funding_falls_due_at_its_scheduled_time(perp: CcxtExchange,
     [(_, paid)] = await perp.funding_paid(BTC, EPOCH)
     assert paid == -D("0.05") * D(40000) * D("0.0002")
     assert fake_exchange.futures.funding_rates["BTCUSDT"] == [(fake_exchange.venue.now_ms, D("0.0002"))]
+
+
+async def test_funding_paid_pages_through_a_long_history(perp: CcxtExchange,
+                                                         fake_exchange: FakeExchange) -> None:
+    start = fake_exchange.venue.now_ms - 1200 * 3_600_000
+    for i in range(1001):  # more than one page of 1000 income rows: an hourly-funded month and a half
+        fake_exchange.futures.pay_funding("BTCUSDT", D("-0.01"), start + i * 3_600_000)
+    paid = await perp.funding_paid(BTC, ms_to_datetime(start))
+    assert len(paid) == 1001 and sum(p for _, p in paid) == D("10.01")

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, TypeVar
 
 from ccxt.base import errors as ccxt_errors
@@ -33,6 +34,7 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PerpetualTerms = Mapping[str, tuple[Decimal, str]]  # pair -> (leverage, margin mode)
 DEFAULT_TERMS = (Decimal(1), "isolated")
+_FUNDING_PAGE = 1000  # Binance's largest income page
 
 
 def pair_of(symbol: str) -> Symbol:
@@ -101,12 +103,20 @@ class PerpetualMixin:
         return [(ms_to_datetime(int(r["timestamp"])), dec(r["fundingRate"]) or ZERO) for r in raw]
 
     async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
-        """Return the funding the account paid on a perpetual since ``since`` (negative: received)."""
+        """Return the funding the account paid on a perpetual since ``since`` (negative: received), paged."""
         client = self._client
-        raw = await self._retried("fetch_funding_history", lambda: client.fetch_funding_history(
-            swap_symbol(symbol), datetime_to_ms(since)))
+        start, rows = datetime_to_ms(since), {}
+        while True:
+            page: list[dict[str, Any]] = await self._retried(
+                "fetch_funding_history", partial(client.fetch_funding_history, swap_symbol(symbol), start,
+                                                 _FUNDING_PAGE))
+            rows.update({str(r.get("id") or r["timestamp"]): r for r in page})
+            if len(page) < _FUNDING_PAGE:
+                break
+            start = max(int(r["timestamp"]) for r in page) + 1
         # ccxt reports the income: positive when received, so the amount paid is its negative
-        return [(ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in raw]
+        paid = ((ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in rows.values())
+        return sorted(paid)
 
     async def _load_tiers(self, specs: dict[Symbol, MarketSpec]) -> None:
         """Put the venue's maintenance-margin tiers into each perpetual's terms (one request for all).
