@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from tests.e2e.perp_harness import PAIR, PAIR_ID, PerpRig
 from tests.fakes.fake_exchange import FakeExchange
 from trader.config.sections import ExchangeConfig
@@ -20,10 +22,13 @@ from trader.core.positions.state import PositionStatus
 D = Decimal
 
 
+@pytest.mark.parametrize("child_keeps_client_id", [True, False], ids=["same-id", "own-id"])
 async def test_a_leveraged_short_rests_its_stop_books_funding_trails_down_and_closes(
-        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str) -> None:
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str,
+        child_keeps_client_id: bool) -> None:
     rig = await PerpRig.start(fake_exchange, fake_exchange_config, db_url)
     perps = fake_exchange.perps
+    perps.child_keeps_client_id = child_keeps_client_id  # the triggered stop's order: either id form
     try:
         report = await rig.trading.run_tick("short_at", PAIR, "1h")
         assert report.signal is not None and report.signal.enter_short

@@ -5,8 +5,9 @@ Rules (deliberately simple, stated here): one USDT wallet; one position per symb
 fills at once at the last price, a LIMIT order rests and fills at its price when the last price
 reaches it; taker and maker fee ``fee_rate`` on the notional, paid from the wallet. Conditional
 orders (STOP_MARKET, TAKE_PROFIT_MARKET) live in a separate algo book, as Binance's algo API has them
-since late 2025: when the last price crosses the trigger the algo order becomes FINISHED and a MARKET
-order is placed with the algo's client id (``actualOrderId`` links them); a reduce-only order that
+since late 2025: when the last price crosses the trigger the algo order becomes FINISHED (with the
+order's executedQty and avgPrice) and a MARKET order is placed, with the algo's client id unless
+``child_keeps_client_id`` is off (``actualOrderId`` links them); a reduce-only order that
 would not reduce the position, or a closePosition order on a flat position, expires. Funding is
 charged at the last price (longs pay a positive rate) and recorded as FUNDING_FEE income, either at
 once (``charge_funding``) or at a funding time scheduled with ``schedule_funding``, on the first price
@@ -110,6 +111,9 @@ class FuturesAccount:
         self.orders: dict[int, FOrder] = {}
         self.algos: dict[int, FAlgo] = {}
         self.trades: list[FTrade] = []
+        # Whether a triggered algo order's market order carries the algo's client id (Binance does not
+        # document it): tests run both ways.
+        self.child_keeps_client_id = True
         self.scheduled: list[tuple[int, str, Decimal]] = []  # (funding time ms, symbol id, rate)
         self.events: list[str] = []  # "accepted e1", "algo s1", "fill e1", "triggered s1", "canceled s1"
         self._ids = itertools.count(8_000_001)
@@ -301,7 +305,9 @@ class FuturesAccount:
                 continue
             pos = self.position(symbol_id)
             qty = abs(pos.qty) if algo.close_position else algo.qty
-            order = FOrder(next(self._ids), algo.client_id, symbol_id, algo.side, "MARKET", qty, None,
+            order_id = next(self._ids)
+            cid = algo.client_id if self.child_keeps_client_id else f"autoclose-{order_id}"
+            order = FOrder(order_id, cid, symbol_id, algo.side, "MARKET", qty, None,
                            algo.reduce_only, self.venue.now_ms, update_ms=self.venue.now_ms)
             self.orders[order.order_id] = order
             algo.status, algo.actual_order_id, algo.update_ms = "FINISHED", order.order_id, self.venue.now_ms

@@ -36,9 +36,11 @@ def order_json(order: FOrder) -> dict[str, Any]:
     }
 
 
-def algo_json(algo: FAlgo) -> dict[str, Any]:
-    """Render a conditional order as /fapi/v1/algoOrder does."""
+def algo_json(algo: FAlgo, child: FOrder | None = None) -> dict[str, Any]:
+    """Render a conditional order as /fapi/v1/algoOrder does; a triggered one carries its order's fill."""
     return {
+        "executedQty": _s(child.executed if child else None),
+        "avgPrice": _s(child.avg_price if child else None),
         "algoId": algo.algo_id, "clientAlgoId": algo.client_id, "algoType": "CONDITIONAL",
         "orderType": algo.type, "symbol": algo.symbol_id, "side": algo.side, "positionSide": "BOTH",
         "timeInForce": "GTC", "quantity": _s(algo.qty), "algoStatus": algo.status,
@@ -107,7 +109,9 @@ async def _new_algo(request: web.Request, params: dict[str, str]) -> Any:
 
 
 async def _get_algo(request: web.Request, params: dict[str, str]) -> Any:
-    return algo_json(request.app[ACCOUNT].find_algo(params.get("algoId"), params.get("clientAlgoId")))
+    account = request.app[ACCOUNT]
+    algo = account.find_algo(params.get("algoId"), params.get("clientAlgoId"))
+    return algo_json(algo, account.orders.get(algo.actual_order_id or 0))
 
 
 async def _cancel_algo(request: web.Request, params: dict[str, str]) -> Any:

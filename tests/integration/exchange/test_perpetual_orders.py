@@ -40,8 +40,11 @@ async def perp(fake_exchange: FakeExchange,
         await exchange.close()
 
 
-async def test_a_short_and_its_reduce_only_stop_on_the_perpetual(perp: CcxtExchange,
-                                                                 fake_exchange: FakeExchange) -> None:
+@pytest.mark.parametrize("child_keeps_client_id", [True, False], ids=["same-id", "own-id"])
+async def test_a_short_and_its_reduce_only_stop_on_the_perpetual(
+        perp: CcxtExchange, fake_exchange: FakeExchange, child_keeps_client_id: bool) -> None:
+    # the triggered stop's market order may carry the algo's client id or its own: both are read right
+    fake_exchange.perps.child_keeps_client_id = child_keeps_client_id
     entry = await perp.place(ENTRY)
     assert (entry.symbol, entry.status, entry.filled, entry.average_price) == (BTC, OrderStatus.FILLED,
                                                                                 D("0.05"), D(50000))
