@@ -119,3 +119,26 @@ async def test_a_restart_mid_position_reconciles_with_the_venue_and_keeps_one_st
         assert await rig.stored_trade_ids() == sorted(str(t.trade_id) for t in perps.trades)
     finally:
         await rig.close()
+
+
+@pytest.mark.parametrize("child_keeps_client_id", [True, False], ids=["same-id", "own-id"])
+async def test_a_stop_hit_while_the_service_was_down_closes_the_short_at_reconciliation(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str,
+        child_keeps_client_id: bool) -> None:
+    rig = await PerpRig.start(fake_exchange, fake_exchange_config, db_url)
+    perps = fake_exchange.perps
+    perps.child_keeps_client_id = child_keeps_client_id
+    try:
+        await rig.trading.run_tick("short_at", PAIR, "1h")
+        await rig.close()
+        rig.tick("51500")  # the service is down: the venue's stop buys the short back
+        assert perps.position(PAIR_ID).qty == 0
+        rig = PerpRig(fake_exchange, fake_exchange_config, db_url, rig.clock)
+        report = await rig.reconciler.run()
+        assert report.clean, report.summary()
+        assert "closed_by_hand" not in report.summary()  # the fill is the stop's, not a manual exit
+        [closed] = await rig.finished()
+        assert closed.exit_reason is ExitReason.STOP_LOSS and closed.exit_price == D(51500)
+        assert await rig.stored_trade_ids() == sorted(str(t.trade_id) for t in perps.trades)
+    finally:
+        await rig.close()

@@ -1,12 +1,13 @@
 """Binance USDⓈ-M order, position and wallet routes for the fake venue, over ``FuturesAccount``.
 
 What ccxt 4.5's binance client sends for a linear perpetual (checked against the installed source):
-market/limit orders → ``/fapi/v1/order`` (POST/GET/DELETE), conditional orders (``stopLossPrice``,
+market/limit orders → ``/fapi/v1/order`` (POST/GET/DELETE); conditional orders (``stopLossPrice``,
 ``takeProfitPrice``, ``triggerPrice``) → the algo API ``/fapi/v1/algoOrder`` (POST/GET/DELETE,
-``clientAlgoId``, ``triggerPrice``), ``fetch_open_orders`` → ``/fapi/v1/openOrders`` and, with
-``trigger``, ``/fapi/v1/openAlgoOrders``; ``fetch_my_trades`` → ``/fapi/v1/userTrades``;
-``fetch_balance`` → ``/fapi/v3/account``; ``fetch_positions`` → ``/fapi/v3/positionRisk``; candles and
-ticker → ``/fapi/v1/klines`` and ``/fapi/v1/ticker/24hr`` (the spot prices: the fake has no basis).
+``clientAlgoId``, ``triggerPrice``); ``fetch_open_orders`` → ``/fapi/v1/openOrders`` and, with
+``trigger``, ``/fapi/v1/openAlgoOrders``; ``fetch_orders`` with ``trigger`` →
+``/fapi/v1/allAlgoOrders``; ``fetch_my_trades`` → ``/fapi/v1/userTrades``; ``fetch_balance`` →
+``/fapi/v3/account``; ``fetch_positions`` → ``/fapi/v3/positionRisk``; candles and ticker →
+``/fapi/v1/klines`` and ``/fapi/v1/ticker/24hr`` (the spot prices: the fake has no basis).
 Served by the same application as the spot dialect, so the same fault middleware applies.
 """
 
@@ -123,6 +124,15 @@ async def _open_algos(request: web.Request, params: dict[str, str]) -> Any:
     return [algo_json(a) for a in request.app[ACCOUNT].open_algos(params.get("symbol"))]
 
 
+async def _all_algos(request: web.Request, params: dict[str, str]) -> Any:
+    account = request.app[ACCOUNT]
+    sid = request.app[VENUE].market(params.get("symbol", "")).symbol_id
+    start = int(params.get("startTime", "0"))
+    with account.venue.lock:
+        algos = [a for a in account.algos.values() if a.symbol_id == sid and a.time_ms >= start]
+        return [algo_json(a, account.orders.get(a.actual_order_id or 0)) for a in algos]
+
+
 async def _user_trades(request: web.Request, params: dict[str, str]) -> Any:
     account = request.app[ACCOUNT]
     sid = request.app[VENUE].market(params.get("symbol", "")).symbol_id
@@ -167,6 +177,7 @@ def add_order_routes(app: web.Application, account: FuturesAccount) -> None:
     app.router.add_get("/fapi/v1/algoOrder", _signed(_get_algo))
     app.router.add_delete("/fapi/v1/algoOrder", _signed(_cancel_algo))
     app.router.add_get("/fapi/v1/openAlgoOrders", _signed(_open_algos))
+    app.router.add_get("/fapi/v1/allAlgoOrders", _signed(_all_algos))
     app.router.add_get("/fapi/v1/userTrades", _signed(_user_trades))
     app.router.add_get("/fapi/v3/account", _signed(_account))
     app.router.add_get("/fapi/v2/account", _signed(_account))

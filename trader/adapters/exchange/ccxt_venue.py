@@ -398,6 +398,8 @@ class CcxtExchange(PerpetualMixin):
         """Return the client id of a venue order id; empty when the venue gives no order id (Wallex)."""
         if order_id is None:
             return ClientOrderId("")
+        if order_id not in self._cid_by_order_id and self._swap and self._facts.trigger_book:
+            await self._remember_triggered(symbol)  # the market order a triggered stop placed is ours
         if order_id not in self._cid_by_order_id:
             raw = await self._by_venue_id(symbol, order_id)
             if raw is None:
@@ -409,6 +411,17 @@ class CcxtExchange(PerpetualMixin):
                 return self._cid_by_order_id.get(order_id, ClientOrderId(""))
             self._remember(self._parse(raw), raw)
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
+
+    async def _remember_triggered(self, symbol: Symbol) -> None:
+        """Map the orders the venue placed for our triggered conditional orders to their client ids.
+
+        A Binance futures algo order that triggers places a market order (``actualOrderId``) whose own
+        client id need not be ours; the algo order history links the two.
+        """
+        raw: list[dict[str, Any]] = await self._retried("fetch_orders", partial(
+            self._client.fetch_orders, self._venue_symbol(symbol), None, None, {"trigger": True}))
+        for item in raw:
+            self._remember(self._parse(item), item)
 
     async def _by_venue_id(self, symbol: Symbol, order_id: str) -> dict[str, Any] | None:
         """Return the ccxt order with this venue id from either book (Bybit keeps stops apart), or None."""
