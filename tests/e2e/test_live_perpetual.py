@@ -93,12 +93,17 @@ async def test_a_restart_mid_position_reconciles_with_the_venue_and_keeps_one_st
     perps = fake_exchange.perps
     try:
         await rig.trading.run_tick("short_at", PAIR, "1h")
+        rig.tick("50000")
+        paid = perps.charge_funding(PAIR_ID, "-0.0003")  # a negative rate: the short pays
+        rig.clock.advance(timedelta(hours=1))
+        await rig.monitor.run_once()
         before = await rig.position()
+        assert before.funding == paid > 0
         [stop] = perps.open_algos(PAIR_ID)
         rig = await rig.restart()
         report = await rig.reconciler.run()
         assert report.clean, report.summary()
-        assert await rig.position() == before
+        assert await rig.position() == before  # the funding read again after the restart is not re-booked
         assert perps.open_algos(PAIR_ID) == [stop]  # the resting stop was recognised: no second one
         assert sum(1 for e in perps.events if e.startswith("algo ")) == 1
         assert len(fake_exchange.futures.setting_changes) == 2  # nothing to set again before an exit
