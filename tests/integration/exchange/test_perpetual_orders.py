@@ -135,3 +135,20 @@ async def test_funding_paid_pages_through_a_long_history(perp: CcxtExchange,
         fake_exchange.futures.pay_funding("BTCUSDT", D("-0.01"), start + i * 3_600_000)
     paid = await perp.funding_paid(BTC, ms_to_datetime(start))
     assert len(paid) == 1001 and sum(p for _, p in paid) == D("10.01")
+
+
+async def test_the_stop_is_swapped_for_a_reduce_only_take_profit_near_the_target(
+        perp: CcxtExchange, fake_exchange: FakeExchange) -> None:
+    await perp.place(ENTRY)
+    await perp.place(STOP)
+    target = intent("p1", OrderPurpose.TAKE_PROFIT, Side.BUY, OrderType.LIMIT, "0.05", price="48000")
+    swapped = await perp.replace(BTC, STOP.client_order_id, target)  # cancel the stop, then place
+    assert swapped.cancelled is not None and swapped.cancelled.status is OrderStatus.CANCELLED
+    assert swapped.placed is not None and swapped.placed.status is OrderStatus.OPEN
+    [resting] = fake_exchange.perps.open_orders("BTCUSDT")
+    assert (resting.type, resting.reduce_only, resting.price) == ("LIMIT", True, D(48000))
+    assert fake_exchange.perps.open_algos() == []  # never two closing orders for one position
+    fake_exchange.set_price("BTC/USDT", "47900")
+    done = await perp.order(BTC, target.client_order_id)
+    assert done is not None and (done.status, done.average_price) == (OrderStatus.FILLED, D(48000))
+    assert fake_exchange.perps.position("BTCUSDT").qty == 0
