@@ -103,8 +103,12 @@ class SimLedger:
                     raise InvalidOrder(f"no price for {symbol} to value {held} {market.base}")
                 exposure += held * prices[symbol]
                 spot_value += held * prices[symbol]
+        # a perpetuals account reports its signed positions (reconciliation compares them), spot none
+        positions: dict[str, Decimal] | None = None
+        if any(m.futures is not None for m in self._markets.values()):
+            positions = {s: held for s, (held, _) in self._contracts.items() if held}
         return AccountSnapshot(quote, equity + spot_value, self._free.get(quote, ZERO), exposure,
-                               self.balances() if with_balances else {})
+                               self.balances() if with_balances else {}, positions=positions)
 
     # ── commands ─────────────────────────────────────────────────────────────────────────────
     def place(self, request: OrderRequest, now: datetime, current: Bar | None = None) -> Order:

@@ -5,6 +5,7 @@ price fills at the open as before. The rule sits in ``SimLedger._settle``, which
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -85,3 +86,9 @@ def test_the_backtests_settle_path_liquidates_too() -> None:
     sim = opened(Direction.SHORT)  # the runner prices kernel exits itself, then settles them here
     fill = sim.settle(ClientOrderId("stop"), Match(D(81000), Liquidity.TAKER, gapped=True), NOW)
     assert fill is not None and fill.price == D(75000)
+
+
+def test_a_perpetuals_account_reports_its_signed_positions_spot_none() -> None:
+    assert opened(Direction.SHORT).snapshot("USDT", {BTC: D(50000)}).positions == {BTC: D(-1)}
+    spot = SimLedger({"USDT": D(100)}, [replace(PERP, futures=None)])
+    assert spot.snapshot("USDT", {BTC: D(50000)}).positions is None
