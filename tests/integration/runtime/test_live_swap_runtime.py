@@ -55,3 +55,28 @@ async def test_a_live_swap_service_shorts_the_perpetual_and_reconciles_it_after_
     finally:
         await runtime.lifecycle.stop()
     assert perps.open_algos("BTCUSDT") == [stop]  # the same stop: none placed twice
+
+
+async def test_a_paper_swap_account_reconciles_its_contracts_after_a_restart(
+        tmp_path: Path, fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig) -> None:
+    paper = fake_exchange_config.model_copy(update={"mode": "paper"})
+    settings = _settings(tmp_path, paper)
+    runtime = await build_runtime(settings, RunOptions(console=io.StringIO()))
+    try:
+        assert runtime.mode == "paper"
+        result = await runtime.lifecycle.parts.engine.trading.force_entry(
+            "BTC/USDT", Direction.LONG, Decimal("0.01"), "breakout")
+        assert result.ok, result.message
+        await runtime.lifecycle.parts.monitor()  # the paper venue fills on the next price it sees
+        [position] = (await runtime.lifecycle.parts.engine.trading.engine_state()).positions.values()
+        assert position.open_amount == Decimal("0.01")
+    finally:
+        await runtime.lifecycle.stop()
+    runtime = await build_runtime(settings, RunOptions(console=io.StringIO()))  # a restart
+    try:
+        report = await runtime.lifecycle.parts.reconcile()
+        assert report.clean, report.summary()  # 0.01 contracts held, no BTC coins: no mismatch
+        [position] = (await runtime.lifecycle.parts.engine.trading.engine_state()).positions.values()
+        assert position.leverage == 3 and position.open_amount == Decimal("0.01")
+    finally:
+        await runtime.lifecycle.stop()
