@@ -152,3 +152,17 @@ async def test_the_stop_is_swapped_for_a_reduce_only_take_profit_near_the_target
     done = await perp.order(BTC, target.client_order_id)
     assert done is not None and (done.status, done.average_price) == (OrderStatus.FILLED, D(48000))
     assert fake_exchange.perps.position("BTCUSDT").qty == 0
+
+
+async def test_a_close_position_stop_closes_whatever_the_position_is_then(
+        perp: CcxtExchange, fake_exchange: FakeExchange) -> None:
+    await perp.place(ENTRY)
+    client = perp._client  # the raw ccxt call: the adapter sends sized reduce-only stops, not this form
+    await client.create_order("BTC/USDT:USDT", "market", "buy", None, None,
+                              {"stopLossPrice": "52000", "closePosition": True, "clientOrderId": "cp1"})
+    [algo] = fake_exchange.perps.open_algos("BTCUSDT")
+    assert (algo.close_position, algo.reduce_only, algo.qty) == (True, True, 0)
+    await perp.place(intent("p2", OrderPurpose.ENTRY, Side.SELL, OrderType.MARKET, "0.02"))  # more short
+    fake_exchange.set_price("BTC/USDT", "52500")
+    assert fake_exchange.perps.position("BTCUSDT").qty == 0  # all 0.07 bought back
+    assert fake_exchange.perps.trades[-1].qty == D("0.07")
