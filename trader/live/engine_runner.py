@@ -30,9 +30,9 @@ from trader.core.domain.alerts import Alert
 from trader.core.domain.commands import PlaceOrder, ReplaceStop
 from trader.core.domain.enums import ExitReason
 from trader.core.domain.futures import StrategyTrading
-from trader.core.domain.ids import Symbol
+from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.market import MarketSpec
-from trader.core.engine.actions import ControlAction
+from trader.core.engine.actions import ClosePosition, ControlAction
 from trader.core.engine.events import EngineEvent, PositionClosed
 from trader.core.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.core.engine.orders import OrderUpdate
@@ -119,6 +119,9 @@ class EngineRunner:
         self.executor = CommandExecutor(exchange, checkpoint, metrics)
         self.funding = FundingWatch(lambda p: self.options.trading.get(p.strategy, StrategyTrading()).swap)
         self.lock = asyncio.Lock()
+        # /close while the venue did not answer: stepped with the next cycle that reads the venue (the
+        # monitor's, backed off by the breaker while it is down), then forgotten
+        self.pending_closes: dict[PositionId, None] = {}
         self._snapshot: EngineSnapshot | None = None
         self._markets: dict[Symbol, MarketSpec] = {}
         # Why entries must wait for the venue ("" while it answers): the runtime's circuit breaker sets it.
@@ -192,6 +195,7 @@ class EngineRunner:
         now = self.clock.now()
         funding = await self.funding.due(self.exchange, snap.state.positions.values(), now)
         markets = await self._markets_for(snap, inp)
+        inp = self._with_pending_closes(snap, inp)
         async with self.uow_factory() as uow:
             updates = await apply_venue(uow, view, now)
             for given in inp.order_updates:  # adopted by reconciliation (a fill made by hand): keep it
@@ -208,10 +212,17 @@ class EngineRunner:
                     or view.cursors != before.fill_cursors:
                 snap = await self._persist(uow, snap, out, now, alerts)
             # else: nothing changed (a flat pair's quiet candle): skip the write
+        self.pending_closes.clear()  # stepped: they are the engine's now (persisted, in the outbox)
         await self.checkpoint("intent_persisted")
         events, sent, unresolved = await self._drain(snap, markets, inp.strategy)
         self._wake()
         return CycleResult((*out.events, *events), sent, unresolved)
+
+    def _with_pending_closes(self, snap: EngineSnapshot, inp: CycleInput) -> CycleInput:
+        asked = {a.position_id for a in inp.actions if isinstance(a, ClosePosition)}
+        extra = tuple(ClosePosition(pid) for pid in self.pending_closes
+                      if pid in snap.state.positions and pid not in asked)
+        return replace(inp, actions=(*inp.actions, *extra)) if extra else inp
 
     async def drain(self) -> CycleResult:
         """Execute whatever is left in the outbox (after a crash or an unknown outcome)."""

@@ -35,13 +35,14 @@ from trader.core.engine.events import (
     StopMoved,
 )
 from trader.core.engine.state import EngineState
-from trader.core.errors import InputError, InvariantViolation, StrategyError
+from trader.core.errors import InputError, InvariantViolation, RetryableError, StrategyError
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.strategies.base import Signal, Strategy
 from trader.live.alerts import AlertService
 from trader.live.candle_feed import CandleCache
 from trader.live.engine_runner import CycleInput, CycleResult, EngineOptions, EngineRunner
 from trader.live.execution import Checkpoint, no_checkpoint
+from trader.live.venue_words import unanswered, venue_name
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.metrics import NO_METRICS, EngineMetrics
@@ -164,10 +165,25 @@ class TradingService:
             raise InputError(f"no open position {position_id}",
                              user_message=f"No open position {position_id}.")
         close = CycleInput(actions=(ClosePosition(position.id),))
-        result = await self.runner.cycle(close, [position.symbol],
-                                         extra_alerts=[_manual(f"Closing {position_id}: {reason}")])
+        try:
+            result = await self.runner.cycle(close, [position.symbol],
+                                             extra_alerts=[_manual(f"Closing {position_id}: {reason}")])
+        except RetryableError as exc:
+            return self._close_later((position.id,), exc)
         return ActionResult(True, f"closing {position_id} at market", position_ids=(position_id,),
                             events=result.events)
+
+    def _close_later(self, ids: tuple[PositionId, ...], error: RetryableError) -> ActionResult:
+        """The venue did not answer: keep the close for the next cycle that reaches it (the monitor's,
+        with the breaker's backoff while the venue is down) and say so in plain words."""
+        for position_id in ids:
+            self.runner.pending_closes[position_id] = None
+        which = ids[0] if len(ids) == 1 else f"{len(ids)} positions"
+        message = (f"{unanswered(venue_name(self._exchange), error)}. Nothing was sent yet: closing {which} "
+                   "is retried with the protection monitor, backing off while the venue is down; "
+                   "the protection on the venue stays as it is meanwhile")
+        logger.warning("close of %s kept for the next cycle: %s", ", ".join(ids), error)
+        return ActionResult(False, message, refused_reason="venue_unanswered", position_ids=ids)
 
     async def close_all(self, reason: str = "manual", *,
                         exit_reason: ExitReason = ExitReason.MANUAL) -> ActionResult:
@@ -176,8 +192,12 @@ class TradingService:
         if not state.positions:
             return ActionResult(False, "no open positions", refused_reason="nothing_to_close")
         symbols = sorted({p.symbol for p in state.positions.values()})
-        result = await self.runner.cycle(CycleInput(exit_requests=dict.fromkeys(symbols, exit_reason)),
-                                         symbols, extra_alerts=[_manual(f"Closing all positions: {reason}")])
+        try:
+            result = await self.runner.cycle(
+                CycleInput(exit_requests=dict.fromkeys(symbols, exit_reason)), symbols,
+                extra_alerts=[_manual(f"Closing all positions: {reason}")])
+        except RetryableError as exc:
+            return self._close_later(tuple(state.positions), exc)
         return ActionResult(True, f"closing {len(state.positions)} position(s) at market",
                             position_ids=tuple(state.positions), events=result.events)
 
@@ -224,14 +244,23 @@ class TradingService:
     async def act_on_signal(self, symbol: str, signal: Signal, strategy: str) -> ActionResult:
         """Run an external signal (a webhook's) through the same cycle as a tick's: risk checks, sizing, step.
 
-        The signal is priced at the venue's last price; a refusal by a rule comes back as a value.
+        The signal is priced at the venue's last price; a refusal by a rule comes back as a value, and
+        so does a venue that does not answer (in plain words: nothing was stored or sent).
         """
         pair = Symbol(symbol)
-        await self.runner.market(pair)  # an unknown pair fails here, before anything is stored
-        price = await self._exchange.last_price(pair)
-        snap = await self.runner.snapshot()
-        tick = PriceUpdated(price, price, price, self._clock.now())
-        result = await self.runner.cycle(CycleInput(strategy, {pair: tick}, {pair: signal}), [pair])
+        down = self.venue_refusal()
+        if down is not None and (signal.enter_long or signal.enter_short):  # the breaker is open
+            return ActionResult(False, str(down), refused_reason=down.reason.value)
+        try:
+            await self.runner.market(pair)  # an unknown pair fails here, before anything is stored
+            price = await self._exchange.last_price(pair)
+            snap = await self.runner.snapshot()
+            tick = PriceUpdated(price, price, price, self._clock.now())
+            result = await self.runner.cycle(CycleInput(strategy, {pair: tick}, {pair: signal}), [pair])
+        except RetryableError as exc:
+            logger.warning("signal for %s not acted on: %s", pair, exc)
+            return ActionResult(False, f"{unanswered(venue_name(self._exchange), exc)}; the signal was not "
+                                "acted on", refused_reason="venue_unanswered")
         refused = [e for e in result.events if isinstance(e, EntryRefused)]
         if refused:
             r = refused[0].refusal

@@ -6,6 +6,10 @@ protection monitor (outbox exits, stop placements) runs with capped exponential 
 positions left without a stop are alarmed from the store (the monitor's own pass cannot get that far),
 and failures are counted, not alerted. Exactly one "venue down" alert when it opens and one "venue back"
 when probes close it; ``run`` (a scheduled job) probes a half-open venue and delivers those alerts.
+
+With a store, the breaker (state, since when, counters, the outage number) is saved with its alerts in
+one transaction and ``restore`` reads it back at start: a restart during an outage keeps the venue down
+(entries still refused, no second "venue down") and announces "venue back" once, when it is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from trader.live.engine_handle import LiveEngine
 from trader.live.venue_watch import VenueWatch
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
+from trader.ports.store import BreakerMemory, OpsUnitOfWorkFactory
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +44,11 @@ class VenueBreaker:
     """One venue's breaker: ``observe`` outcomes, ``entry_gate`` for the engine, ``run`` as a job."""
 
     def __init__(self, venue: str, cfg: BreakerConfig, alerts: AlertService, clock: Clock, *,
-                 probe: Work | None = None, alarm: Work | None = None) -> None:
+                 probe: Work | None = None, alarm: Work | None = None,
+                 store: OpsUnitOfWorkFactory | None = None) -> None:
         self.venue = venue
+        self._store = store
+        self._saved: BreakerMemory | None = None  # as last stored: save only what changed
         self.config = cfg
         self._alerts = alerts
         self._clock = clock
@@ -52,6 +60,24 @@ class VenueBreaker:
         self._delay = cfg.retry_seconds
         self._next_retry: datetime | None = None
         self.retries = 0  # backed-off monitor passes while down (exits and stops retried)
+
+    async def restore(self, store: OpsUnitOfWorkFactory | None = None) -> None:
+        """Take the breaker back from the store (before the first venue call): an outage goes on.
+
+        ``store`` (when given) is where the breaker is kept from now on.
+        """
+        self._store = store or self._store
+        if self._store is None:
+            return
+        async with self._store() as uow:
+            memory = await uow.breakers.get(self.venue)
+        if memory is None:
+            return
+        self._breaker, self._outages, self.retries = memory.breaker, memory.outages, memory.retries
+        self._saved = memory
+        if not memory.breaker.allows_entries:
+            logger.warning("venue %s still down since %s (from before the restart); entries stay paused",
+                           self.venue, _at(memory.breaker.down_since))
 
     def use(self, *, probe: Work | None = None, alarm: Work | None = None) -> None:
         """Set the probe call and the unprotected-position alarm (built after the breaker)."""
@@ -134,7 +160,14 @@ class VenueBreaker:
         await self.flush()
 
     async def flush(self) -> None:
-        """Publish the queued alerts in order; what the store does not take stays for the next run."""
+        """Publish the queued alerts in order; what the store does not take stays for the next run.
+
+        With a store, the alerts and the breaker are written in one transaction, so a crash never
+        keeps one without the other (an outage saved but never announced, or announced twice).
+        """
+        if self._store is not None:
+            await self._save()
+            return
         while self._pending:
             try:
                 await self._alerts.publish(self._pending[0])
@@ -142,6 +175,24 @@ class VenueBreaker:
                 logger.error("venue alert not queued: %s: %s", type(exc).__name__, exc)
                 return
             self._pending.pop(0)
+
+    async def _save(self) -> None:
+        memory = BreakerMemory(self._breaker, self._outages, self.retries)
+        if memory == self._saved and not self._pending:
+            return
+        assert self._store is not None
+        try:
+            async with self._store() as uow:
+                for alert in self._pending:
+                    await self._alerts.enqueue(uow, alert)
+                await uow.breakers.save(self.venue, memory, self._clock.now())
+                await uow.commit()
+        except Exception as exc:  # the store may be failing too: keep both, try on the next run
+            logger.error("venue breaker not saved: %s: %s", type(exc).__name__, exc)
+            return
+        self._pending.clear()
+        self._saved = memory
+        self._alerts.wake()
 
     def facts(self) -> dict[str, object]:
         """Return the breaker for /health: state, since when, the outage's counts and reason."""
@@ -156,7 +207,8 @@ class VenueBreaker:
 def attach_breaker(venue: str, cfg: BreakerConfig, alerts: AlertService, clock: Clock, watch: VenueWatch,
                    exchange: Exchange, engine: LiveEngine) -> VenueBreaker | None:
     """Build the venue's breaker and wire it: fed by ``watch``, gating ``engine``'s entries, probing with
-    a signed balance read, alarming through the protection monitor (None when disabled)."""
+    a signed balance read, alarming through the protection monitor (None when disabled). Call
+    ``restore(store)`` on it before the first venue call to keep it in the store."""
     if not cfg.enabled:
         return None
     breaker = VenueBreaker(venue, cfg, alerts, clock, probe=exchange.balances, alarm=engine.monitor.alarm)

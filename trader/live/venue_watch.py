@@ -98,6 +98,11 @@ class WatchedExchange:
         self.inner = inner
         self.watch = watch
 
+    @property
+    def venue(self) -> str:
+        """Return the inner exchange's venue name (messages name it)."""
+        return str(getattr(self.inner, "venue", "the exchange"))
+
     async def _watch(self, pending: Awaitable[T]) -> T:
         try:
             value = await pending

@@ -286,6 +286,8 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
         breaker = attach_breaker(store_exchange, settings.breaker, alerts, wall, venue, exchange, engine)
+        if breaker is not None:
+            await breaker.restore(uow)  # an outage across a restart goes on (no second "venue down")
     reports = _reports(settings, uow, exchange, clock, closers)
     backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
     faults = FaultAlerts(alerts, quiet_seconds=settings.scheduler.fault_quiet_seconds,

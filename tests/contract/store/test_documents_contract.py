@@ -1,5 +1,5 @@
 """Contract: the typed repositories kept as documents (engine memory, /settings overrides, the venue
-account, the replay cursor) round-trip exactly on every store."""
+account, the venue breakers, the replay cursor) round-trip exactly on every store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.orders import OrderRequest
 from trader.core.engine.memory import EngineMemory
 from trader.core.engine.orders import OrderRef
-from trader.ports.store import ReplayCursor, UnitOfWorkFactory, VenueAccount
+from trader.core.risk.breaker import Breaker, BreakerState
+from trader.ports.store import BreakerMemory, ReplayCursor, UnitOfWorkFactory, VenueAccount
 
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 BTC = Symbol("BTC/USDT")
@@ -50,3 +51,18 @@ async def test_settings_venue_account_and_replay_cursor_round_trip(uow_factory: 
         assert await uow.settings.overrides() == {"risk.risk_per_trade": "0.02"}
         assert await uow.venue_account.get() == VenueAccount("binance", "demo")
         assert await uow.replay.get() == ReplayCursor("1h", 1_700_000_000_000)
+
+
+async def test_a_venue_breaker_round_trips_per_venue(uow_factory: UnitOfWorkFactory) -> None:
+    down = Breaker(BreakerState.OPEN, since=T0 + timedelta(seconds=40), down_since=T0, streak=3,
+                   calls=((T0, True), (T0 + timedelta(seconds=1), False)), failures_while_down=9, probes_ok=1,
+                   reason="3 venue calls in a row got no answer (last: RetryableError)",
+                   last_error="RetryableError")
+    async with uow_factory() as uow:
+        assert await uow.breakers.get("binance") is None
+        await uow.breakers.save("binance", BreakerMemory(down, outages=2, retries=4), T0)
+        await uow.breakers.save("kraken", BreakerMemory(Breaker()), T0)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.breakers.get("binance") == BreakerMemory(down, outages=2, retries=4)
+        assert await uow.breakers.get("kraken") == BreakerMemory(Breaker())

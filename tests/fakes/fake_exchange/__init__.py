@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from aiohttp import web
 
+from tests.fakes.fake_exchange.attached import ATTACHED, AttachedOrders
 from tests.fakes.fake_exchange.binance_app import API_KEY, API_SECRET, REQUESTS, build_app
 from tests.fakes.fake_exchange.bybit_app import BYBIT_KEY, BYBIT_SECRET, build_bybit_app
 from tests.fakes.fake_exchange.candles import CandleRows, load_sample, rows_from_arrays
@@ -90,6 +91,11 @@ class FakeExchange:
     def base_url(self) -> str:
         """Return the root URL, e.g. http://127.0.0.1:54321 (ccxt's /api/v3 paths hang below it)."""
         return self._server.base_url
+
+    @property
+    def attached(self) -> AttachedOrders | None:
+        """Return the brackets riding on entries (Kraken and Bybit dialects), else None."""
+        return self._app.get(ATTACHED)
 
     @property
     def requests(self) -> list[str]:

@@ -6,7 +6,9 @@ limit), as Bybit does. Signed calls carry X-BAPI-API-KEY/TIMESTAMP/RECV-WINDOW/S
 of timestamp + key + recv window + (query string or JSON body), checked against the test secret.
 Spot stops are ``orderFilter=tpslOrder`` orders kept in their own book: listed and found (also by
 ``orderLinkId``) only when that filter is asked for, ``Untriggered`` until the trigger, then
-``Triggered`` → ``Filled``. State and matching are FakeVenue's; faults as for the Binance dialect.
+``Triggered`` → ``Filled``. A spot limit order may carry ``takeProfit``/``stopLoss``: the venue makes
+the TP/SL order itself once it fills (bybit_tpsl.py). State and matching are FakeVenue's; faults as for
+the Binance dialect.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.fake_exchange import bybit_tpsl
+from tests.fakes.fake_exchange.attached import ATTACHED, AttachedOrders, Bracket
 from tests.fakes.fake_exchange.binance_app import FAULTS, REQUESTS, VENUE, Handler
 from tests.fakes.fake_exchange.candles import select
 from tests.fakes.fake_exchange.faults import FaultKind, FaultPlan
@@ -169,6 +173,9 @@ async def _create(request: web.Request) -> web.StreamResponse:
         kind = base + ("_LIMIT" if kind == "LIMIT" else "")
     if body.get("marketUnit") == "quoteCoin":
         return _fail(10001, "marketUnit quoteCoin is not faked")
+    bracket = bybit_tpsl.bracket_of(body)
+    if isinstance(bracket, str):
+        return _fail(170130, bracket)
     params = {"symbol": body.get("symbol", ""), "side": str(body.get("side", "")).upper(), "type": kind,
               "quantity": body.get("qty", ""), "newClientOrderId": body.get("orderLinkId", "")}
     if body.get("price") and kind != "MARKET":
@@ -181,6 +188,8 @@ async def _create(request: web.Request) -> web.StreamResponse:
         order = venue.place(params)
         if tpsl:
             request.app[TPSL].add(order.order_id)
+        if isinstance(bracket, Bracket):
+            request.app[ATTACHED].attach(order, bracket)
     return _ok({"orderId": str(order.order_id), "orderLinkId": order.client_id}, venue)
 
 
@@ -197,21 +206,41 @@ async def _realtime(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     tpsl_ids = request.app[TPSL]
     want_tpsl = q.get("orderFilter") == "tpslOrder"  # the default filter is "Order": tpsl orders apart
+    attached = request.app[ATTACHED]
     if q.get("orderId") or q.get("orderLinkId"):  # one order, open or recently closed
         order = _lookup(request, q.get("orderId"), q.get("orderLinkId"))
         found = [order] if order is not None else []
+        lists = [lst for lst in [bybit_tpsl.find(attached, q.get("orderId"))] if lst is not None]
     else:
         found = venue.open_orders(q.get("symbol") or None)
-    found = [o for o in found if (o.order_id in tpsl_ids) == want_tpsl]
+        lists = bybit_tpsl.listed(attached, q.get("symbol") or None, open_only=True)
+    found = [o for o in found
+             if (o.order_id in tpsl_ids) == want_tpsl and bybit_tpsl.owner_of(attached, o) is None]
     rows = [order_json(o, o.order_id in tpsl_ids) for o in found]
+    rows += [bybit_tpsl.list_json(attached, lst) for lst in lists] if want_tpsl else []
     return _ok({"category": "spot", "list": rows, "nextPageCursor": ""}, venue)
 
 
 async def _history(request: web.Request) -> web.StreamResponse:
     q = request.query
     venue = request.app[VENUE]
+    attached = request.app[ATTACHED]
+    if not (q.get("orderId") or q.get("orderLinkId")):  # the list: finished orders, newest first
+        if q.get("orderFilter") == "tpslOrder":
+            every = bybit_tpsl.listed(attached, q.get("symbol"), open_only=False)
+            rows = [bybit_tpsl.list_json(attached, lst) for lst in every]
+            rows = [r for r in rows if r["orderStatus"] != "Untriggered"]
+        else:
+            rows = [order_json(o, False) for o in venue.all_orders()
+                    if o.status not in ("NEW", "PARTIALLY_FILLED") and o.order_id not in request.app[TPSL]
+                    and bybit_tpsl.owner_of(attached, o) is None]
+        if q.get("orderStatus"):
+            rows = [r for r in rows if r["orderStatus"] == q["orderStatus"]]
+        return _ok({"category": "spot", "list": rows[::-1], "nextPageCursor": ""}, venue)
     order = _lookup(request, q.get("orderId"), q.get("orderLinkId"))
     rows = [order_json(order, order.order_id in request.app[TPSL])] if order is not None else []
+    listed = bybit_tpsl.find(attached, q.get("orderId"))
+    rows += [bybit_tpsl.list_json(attached, listed)] if listed is not None else []
     return _ok({"category": "spot", "list": rows, "nextPageCursor": ""}, venue)
 
 
@@ -219,6 +248,10 @@ async def _cancel(request: web.Request) -> web.StreamResponse:
     venue = request.app[VENUE]
     body = json.loads(await request.text())
     order = _lookup(request, body.get("orderId"), body.get("orderLinkId"))
+    listed = bybit_tpsl.find(request.app[ATTACHED], body.get("orderId"))
+    if order is None and listed is not None:
+        venue.cancel_list(str(listed.list_id), None)  # -2011 (unknown order) once it is done
+        return _ok({"orderId": body.get("orderId"), "orderLinkId": ""}, venue)
     if order is None or order.status not in ("NEW", "PARTIALLY_FILLED"):
         return _fail(170213, "Order does not exist.")
     venue.cancel(order.symbol_id, str(order.order_id), None)
@@ -231,7 +264,9 @@ async def _executions(request: web.Request) -> web.StreamResponse:
     start = int(q.get("startTime", "0"))
     orders = {o.order_id: o for o in venue.all_orders()}
     trades = [t for t in venue.my_trades(q.get("symbol", ""), start)][: int(q.get("limit", "50"))]
-    rows = [trade_json(t, orders[t.order_id]) for t in reversed(trades)]  # newest first
+    shown = bybit_tpsl.trade_order_id
+    rows = [{**trade_json(t, orders[t.order_id]), "orderId": shown(request.app[ATTACHED], t)}
+            for t in reversed(trades)]  # newest first
     return _ok({"category": "spot", "list": rows, "nextPageCursor": ""}, venue)
 
 
@@ -289,6 +324,7 @@ def build_bybit_app(venue: FakeVenue, faults: FaultPlan) -> web.Application:
     app[FAULTS] = faults
     app[REQUESTS] = []
     app[TPSL] = set()
+    app[ATTACHED] = AttachedOrders(venue)
     for path, handler in (("/v5/market/time", _time), ("/v5/market/instruments-info", _instruments),
                           ("/v5/market/tickers", _tickers), ("/v5/market/orderbook", _orderbook),
                           ("/v5/market/kline", _kline), ("/v5/user/query-api", _query_api),

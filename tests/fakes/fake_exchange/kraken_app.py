@@ -6,7 +6,10 @@ POSTs (form body with a nonce) signed with API-Sign = base64(HMAC-SHA512(base64-
 path + SHA256(nonce + body))), checked against the test secret. Pairs and assets use Kraken's names
 (XBTUSDT, XXBT). ``cl_ord_id`` must be a UUID or at most 18 characters, and is unique among open
 orders; fees are charged in the quote currency. Order types: market, limit, stop-loss, take-profit and
-their -limit forms (``price`` is the trigger, ``price2`` the limit). State and matching are FakeVenue's.
+their -limit forms (``price`` is the trigger, ``price2`` the limit). A conditional close
+(``close[ordertype]=stop-loss``, ``close[price]``) rides on an order: once it fills, the venue places the
+stop-loss itself, without a ``cl_ord_id``, its ``refid`` the entry's txid (attached.py). State and
+matching are FakeVenue's.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from tests.fakes.fake_exchange.attached import ATTACHED, AttachedOrders, Bracket
 from tests.fakes.fake_exchange.binance_app import FAULTS, REQUESTS, VENUE, Handler
 from tests.fakes.fake_exchange.candles import select
 from tests.fakes.fake_exchange.faults import FaultKind, FaultPlan
@@ -74,8 +78,10 @@ def _descr(side: str, qty: str, pair: str, kind: str, price: str, price2: str | 
     return text + (f" -> limit {price2}" if price2 is not None else "")
 
 
-def order_json(venue: FakeVenue, order: FakeOrder) -> dict[str, Any]:
+def order_json(venue: FakeVenue, order: FakeOrder, attached: AttachedOrders | None = None
+               ) -> dict[str, Any]:
     """Render one order like QueryOrders/OpenOrders/ClosedOrders."""
+    parent = attached.parent(order) if attached is not None else None
     market = venue.markets[order.symbol_id]
     trigger = order.type in ("STOP_LOSS", "TAKE_PROFIT", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT")
     price = order.stop_price if trigger else order.price
@@ -83,7 +89,8 @@ def order_json(venue: FakeVenue, order: FakeOrder) -> dict[str, Any]:
     status = {"NEW": "open", "PARTIALLY_FILLED": "open", "FILLED": "closed"}.get(order.status, "canceled")
     trades = [t for t in venue.trades if t.order_id == order.order_id]
     return {
-        "refid": None, "userref": 0, "cl_ord_id": order.client_id, "status": status,
+        "refid": txid(parent.order_id) if parent is not None else None, "userref": 0,
+        "cl_ord_id": order.client_id, "status": status,
         "opentm": order.time_ms / 1000, "closetm": order.update_ms / 1000 if status != "open" else 0,
         "starttm": 0, "expiretm": 0,
         "descr": {"pair": _pair(market.base, market.quote), "type": order.side.lower(),
@@ -173,8 +180,8 @@ async def _balance(request: web.Request, form: dict[str, str]) -> Any:
 async def _add_order(request: web.Request, form: dict[str, str]) -> Any:
     venue = request.app[VENUE]
     kind = _TYPES.get(form.get("ordertype", ""))
-    if kind is None or "close[ordertype]" in form:
-        raise VenueReject(-1116, "EGeneral:Invalid arguments:ordertype")
+    if kind is None or form.get("close[ordertype]", "stop-loss") != "stop-loss":
+        raise VenueReject(-1116, "EGeneral:Invalid arguments:ordertype")  # only stop-loss closes faked
     client_id = form.get("cl_ord_id", "")
     if client_id and not _CLIENT_ID.match(client_id):
         raise VenueReject(-1116, "EGeneral:Invalid arguments:cl_ord_id")
@@ -186,7 +193,11 @@ async def _add_order(request: web.Request, form: dict[str, str]) -> Any:
             params["price"] = form.get("price2", "")
     elif kind == "LIMIT":
         params["price"] = form.get("price", "")
-    order = venue.place(params)
+    close = form.get("close[price]")
+    with venue.lock:
+        order = venue.place(params)
+        if close is not None:
+            request.app[ATTACHED].attach(order, Bracket(Decimal(close)))
     text = _descr(form.get("type", ""), form.get("volume", ""), form.get("pair", ""),
                   form.get("ordertype", ""), form.get("price", ""), form.get("price2"))
     return {"descr": {"order": text}, "txid": [txid(order.order_id)]}
@@ -199,21 +210,23 @@ def _by_client_id(venue: FakeVenue, client_id: str, orders: list[FakeOrder]) -> 
 async def _open_orders(request: web.Request, form: dict[str, str]) -> Any:
     venue = request.app[VENUE]
     orders = _by_client_id(venue, form.get("cl_ord_id", ""), venue.open_orders(None))
-    return {"open": {txid(o.order_id): order_json(venue, o) for o in orders}}
+    return {"open": {txid(o.order_id): order_json(venue, o, request.app[ATTACHED]) for o in orders}}
 
 
 async def _closed_orders(request: web.Request, form: dict[str, str]) -> Any:
     venue = request.app[VENUE]
     closed = [o for o in venue.all_orders() if o.status not in OPEN_STATUSES]
     orders = _by_client_id(venue, form.get("cl_ord_id", ""), closed)
-    return {"closed": {txid(o.order_id): order_json(venue, o) for o in reversed(orders[-50:])},
+    return {"closed": {txid(o.order_id): order_json(venue, o, request.app[ATTACHED])
+                       for o in reversed(orders[-50:])},
             "count": len(orders)}
 
 
 async def _query_orders(request: web.Request, form: dict[str, str]) -> Any:
     venue = request.app[VENUE]
     wanted = set(form.get("txid", "").split(","))
-    return {txid(o.order_id): order_json(venue, o) for o in venue.all_orders() if txid(o.order_id) in wanted}
+    return {txid(o.order_id): order_json(venue, o, request.app[ATTACHED]) for o in venue.all_orders()
+            if txid(o.order_id) in wanted}
 
 
 async def _cancel_order(request: web.Request, form: dict[str, str]) -> Any:
@@ -290,6 +303,7 @@ def build_kraken_app(venue: FakeVenue, faults: FaultPlan) -> web.Application:
     app[VENUE] = venue
     app[FAULTS] = faults
     app[REQUESTS] = []
+    app[ATTACHED] = AttachedOrders(venue)
     for path, handler in (("Time", _time), ("AssetPairs", _asset_pairs), ("Ticker", _ticker),
                           ("Depth", _depth), ("OHLC", _ohlc)):
         app.router.add_get(f"/0/public/{path}", handler)

@@ -139,6 +139,7 @@ class FakeVenue:
         self._trade_ids = itertools.count(501)
         self._list_ids = itertools.count(71)
         self.price_hooks: list[Callable[[str], None]] = []  # other books on the same prices (futures)
+        self.after_fill: list[Callable[[FakeOrder], None]] = []  # dialects' hooks (attached brackets)
 
     # ── set-up ────────────────────────────────────────────────────────────────
     def add_market(self, market: FakeMarket) -> None:
@@ -352,6 +353,8 @@ class FakeVenue:
         order.status = "FILLED" if order.executed == order.qty else "PARTIALLY_FILLED"
         order.update_ms = self.now_ms
         self._record("fill", order, trade_id=str(trade.trade_id), price=str(price), qty=str(qty))
+        for hook in self.after_fill:
+            hook(order)
 
     def _record(self, event: str, order: FakeOrder, **detail: str) -> None:
         self.ledger.append(LedgerEntry(event, order.order_id, order.client_id, detail))

@@ -108,3 +108,43 @@ async def test_only_unanswered_calls_are_absorbed_and_the_facts_say_since_when()
     clock.advance(timedelta(seconds=31))
     await breaker.run()
     assert venue.probes == 1 and breaker.facts()["state"] == "open"  # the probe failed: open again
+
+
+async def test_a_restart_during_an_outage_keeps_it_one_down_and_one_back_alert() -> None:
+    breaker, venue, clock, store = _breaker()
+    alerts = AlertService(store.uow_factory, Channel(), clock)
+    breaker = VenueBreaker("binance", CFG, alerts, clock, probe=venue.probe, alarm=venue.alarm,
+                           store=store.uow_factory)
+    venue._ref[0] = breaker
+    for _ in range(3):
+        breaker.observe(RetryableError("timeout"))
+    await breaker.run()
+    assert await _kinds(store) == [DOWN_KIND]
+    down_since = breaker.state.down_since
+    # the process dies; a new one over the same store restores the outage before any venue call
+    again = VenueBreaker("binance", CFG, alerts, clock, probe=venue.probe, alarm=venue.alarm,
+                         store=store.uow_factory)
+    venue._ref[0] = again
+    assert again.entry_gate() == ""  # nothing read yet
+    await again.restore()
+    assert again.state.down_since == down_since and again.state.failures_while_down == 3
+    assert again.entry_gate().startswith("venue binance is down since 2026-01-01 12:00:00 UTC")
+    for _ in range(3):  # still down after the restart: counted, not announced again
+        again.observe(RetryableError("timeout"))
+        await again.run()
+    assert await _kinds(store) == [DOWN_KIND]
+    venue.up = True
+    for _ in range(12):
+        await again.run()
+        clock.advance(timedelta(seconds=5))
+    assert await _kinds(store) == [DOWN_KIND, BACK_KIND] and again.entry_gate() == ""
+    async with store.uow_factory() as uow:
+        [_, back] = await uow.alerts.pending(limit=10)
+        stored = await uow.breakers.get("binance")
+    assert back.alert.dedupe_key == "venue-back-binance-1"  # the outage number survived the restart
+    assert stored is not None and stored.breaker.allows_entries and stored.outages == 1
+    # a third process finds the venue up: no alert either way
+    third = VenueBreaker("binance", CFG, alerts, clock, store=store.uow_factory)
+    await third.restore()
+    await third.run()
+    assert third.entry_gate() == "" and await _kinds(store) == [DOWN_KIND, BACK_KIND]

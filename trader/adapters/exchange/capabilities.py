@@ -29,6 +29,8 @@ class Bracket(StrEnum):
     SWAP = "stop, take-profit swapped in near the target"  # one protective order at a time
     ORDER_LIST = "OCO order list"  # Binance spot orderList/oco, outside ccxt's unified API
     ALGO_OCO = "OCO algo order"  # OKX: ccxt's unified stopLossPrice + takeProfitPrice
+    CONDITIONAL_CLOSE = "stop as a conditional close on the entry, take-profit swapped in near the target"
+    ATTACHED_TPSL = "TP/SL on a limit entry (an OCO the venue makes); market entries: the swap"
     WATCHED = "engine-watched"  # no native stop at all
 
 
@@ -39,6 +41,7 @@ class VenueFacts:
     oco: bool = False  # the adapter places an OCO (``bracket`` says through which API)
     bracket: Bracket = Bracket.SWAP
     lacks: str = ""  # the bracket forms the venue has that the adapter does not use yet
+    attached: str = ""  # the entry carries its protection: "close" (Kraken close[...]) or "tpsl" (Bybit)
     stop_params: tuple[tuple[str, str], ...] = ()  # extra params for trigger orders, e.g. OKX tdMode
     trigger_book: tuple[tuple[str, str], ...] = ()  # params listing a separate trigger-order book
     trigger_client_id: str = ""  # the field carrying our client id on trigger orders, when not the usual
@@ -66,11 +69,14 @@ VENUE_FACTS: dict[str, VenueFacts] = {
                       trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
                       trigger_client_id="algoClOrdId",
                       notes="trigger/conditional/OCO as algo orders"),
-    "kraken": VenueFacts(lacks="conditional close (close[ordertype] on AddOrder: the exit rides on the "
-                               "entry); no standalone OCO",
+    "kraken": VenueFacts(bracket=Bracket.CONDITIONAL_CLOSE, attached="close",
+                         lacks="a take-profit on the entry (one conditional close per order); "
+                               "no standalone OCO",
                          uuid_client_ids=True, lookup_in_lists=True,
                          notes="stop-loss and take-profit order types"),
-    "bybit": VenueFacts(lacks="TP/SL on the spot entry order (takeProfit/stopLoss); no standalone spot OCO",
+    "bybit": VenueFacts(bracket=Bracket.ATTACHED_TPSL, attached="tpsl",
+                        lacks="TP/SL on a spot market entry (limit only; the live engine enters at market); "
+                              "no standalone spot OCO",
                         trigger_book=(("orderFilter", "tpslOrder"),),
                         trigger_lookup=(("orderFilter", "tpslOrder"),),
                         lookup_params=(("acknowledged", True),), client_id_key="orderLinkId",
@@ -94,6 +100,9 @@ def capabilities_from(has: dict[str, Any], venue: str, market: dict[str, Any] | 
         oco=native_stop and facts.oco,
         attached_stop=can_order and bool(has.get("createOrderWithTakeProfitAndStopLoss")),
         shorting=not spot and bool(market and market.get("contract")),
+        attached_bracket=native_stop and spot and bool(facts.attached),
+        attached_take_profit=facts.attached == "tpsl",
+        attached_limit_only=facts.attached == "tpsl",  # ccxt refuses TP/SL on a spot market order
     )
 
 
@@ -166,7 +175,7 @@ def bracket_method(venue: str, has: dict[str, Any]) -> Bracket:
     caps = capabilities_from(has, venue)
     if not caps.native_stop:
         return Bracket.WATCHED
-    return VENUE_FACTS.get(venue, VenueFacts()).bracket if caps.oco else Bracket.SWAP
+    return VENUE_FACTS.get(venue, VenueFacts()).bracket if caps.oco or caps.attached_bracket else Bracket.SWAP
 
 
 def capability_row(venue: str, has: dict[str, Any]) -> dict[str, str]:

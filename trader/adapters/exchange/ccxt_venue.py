@@ -17,6 +17,7 @@ from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
+from trader.adapters.exchange.attached import AttachedOrders, entry_params
 from trader.adapters.exchange.brackets import ListedOrder, OrderListBrackets, is_leg
 from trader.adapters.exchange.capabilities import (
     VENUE_FACTS,
@@ -36,7 +37,7 @@ from trader.config.sections import ExchangeConfig
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType
-from trader.core.domain.ids import ClientOrderId, Symbol
+from trader.core.domain.ids import ClientOrderId, Symbol, attached_entry
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
 from trader.core.domain.orders import Fill, Order, OrderRequest
@@ -83,6 +84,9 @@ class CcxtExchange(PerpetualMixin):
         # Venues whose OCO is an order list beside the order book (Binance spot); None: ccxt's unified params
         self._lists = (OrderListBrackets(self._client, self._call, self._retried)
             if self._facts.bracket is Bracket.ORDER_LIST else None)
+        # Venues that attach the protection to the entry (Kraken close, Bybit TP/SL): found by parent
+        self._attached = (AttachedOrders(self._client, self._facts, self._retried, self._parse)
+            if self._facts.attached else None)
 
     @property
     def venue(self) -> str:
@@ -204,6 +208,7 @@ class CcxtExchange(PerpetualMixin):
         ccxt_params = {k: (str(v) if isinstance(v, Decimal) else v) for k, v in args.params.items()}
         if "clientOrderId" in ccxt_params:
             ccxt_params["clientOrderId"] = self._wire(request.client_order_id)
+        ccxt_params.update(entry_params(self._facts, request))
 
         async def create() -> Order:
             if self._lists is not None and request.type is OrderType.OCO:
@@ -220,8 +225,7 @@ class CcxtExchange(PerpetualMixin):
 
         # Look first: a repeat after a crash must not create a second order (Binance, for one, accepts
         # a reused client id once the first order is no longer open).
-        existing = await lookup()
-        if existing is not None:
+        if (existing := await self._existing(request, lookup)) is not None:
             return existing
         if spec.futures is not None and request.purpose is OrderPurpose.ENTRY:
             await self._prepare_entry(request.symbol)
@@ -234,6 +238,13 @@ class CcxtExchange(PerpetualMixin):
                 raise
             logger.info("%s already on %s; returning it", request.client_order_id, self._venue)
             return found
+
+    async def _existing(self, request: OrderRequest,
+                        lookup: Callable[[], Awaitable[Order | None]]) -> Order | None:
+        existing = await lookup()
+        if existing is None and self._attached is not None and attached_entry(request.client_order_id):
+            existing = await self._attached.wait_for(lookup, self._sleep)  # the venue may lag the fill
+        return existing
 
     async def _read_back(self, request: OrderRequest) -> Order | None:
         try:
@@ -294,6 +305,10 @@ class CcxtExchange(PerpetualMixin):
 
     async def order(self, symbol: Symbol, client_order_id: ClientOrderId) -> Order | None:
         """Look an order up by client id; None when the venue does not know it."""
+        if self._attached is not None and attached_entry(client_order_id) is not None:
+            child = await self._attached.find(symbol, client_order_id)
+            if child is not None:  # else we placed it ourselves (the venue attached none): as usual
+                return self._remember(*child)
         if self._facts.lookup_in_lists:
             return await self._in_lists(symbol, client_order_id)
         for extra in ({}, *self._trigger_queries()):
@@ -330,6 +345,8 @@ class CcxtExchange(PerpetualMixin):
                 await lists.cancel(symbol, client_order_id)
             else:
                 params = {"clientOrderId": self._wire(client_order_id), **extra}
+                if attached_entry(client_order_id) is not None:  # a venue-made child: by its venue id
+                    params = extra
                 await self._retried("cancel_order", lambda: self._client.cancel_order(
                     current.exchange_order_id, self._venue_symbol(symbol), params))
         except (OrderNotFound, ExchangeError) as exc:
@@ -354,7 +371,8 @@ class CcxtExchange(PerpetualMixin):
         for extra in books:
             raw: list[dict[str, Any]] = await self._retried(
                 "fetch_open_orders", partial(self._client.fetch_open_orders, venue_symbol, None, None, extra))
-            orders.extend(self._remember(self._parse(o), o) for o in raw if not self._is_leg(o))
+            orders.extend([self._remember(await self._named(symbol, o), o)
+                           for o in raw if not self._is_leg(o)])
         if self._lists is not None:  # each OCO list is one order of ours, not its two legs
             orders.extend(self._remember_list(item) for item in await self._lists.open(symbol))
         return orders
@@ -409,7 +427,7 @@ class CcxtExchange(PerpetualMixin):
                 if listed is not None:
                     self._remember_list(listed)
                 return self._cid_by_order_id.get(order_id, ClientOrderId(""))
-            self._remember(self._parse(raw), raw)
+            self._remember(await self._named(symbol, raw), raw)
         return self._cid_by_order_id.get(order_id, ClientOrderId(""))
 
     async def _remember_triggered(self, symbol: Symbol) -> None:
@@ -422,6 +440,15 @@ class CcxtExchange(PerpetualMixin):
             self._client.fetch_orders, self._venue_symbol(symbol), None, None, {"trigger": True}))
         for item in raw:
             self._remember(self._parse(item), item)
+
+    async def _named(self, symbol: Symbol | None, raw: dict[str, Any]) -> Order:
+        """Parse a venue order; a child the venue attached to our entry gets its attached id."""
+        order = self._parse(raw)
+        if self._attached is not None:  # a child carries no id of ours (ccxt may show Kraken's userref)
+            owner = await self._attached.owner(symbol, raw)
+            if owner is not None:
+                return dataclasses.replace(order, client_order_id=owner)
+        return order
 
     async def _by_venue_id(self, symbol: Symbol, order_id: str) -> dict[str, Any] | None:
         """Return the ccxt order with this venue id from either book (Bybit keeps stops apart), or None."""

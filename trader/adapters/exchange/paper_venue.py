@@ -89,7 +89,9 @@ class PaperExchange:
         clock: Clock | None = None,
         saver: Callable[[PaperChanges], Awaitable[None]] | None = None,
     ) -> None:
-        self._specs = {m.symbol: m for m in markets}
+        # The simulator places every protective order itself: nothing rides on an entry here.
+        self._specs = {m.symbol: replace(m, capabilities=replace(
+            m.capabilities, attached_bracket=False)) for m in markets}
         self._quote = quote
         costs = costs or PaperCosts()
         self._fees = costs.fees

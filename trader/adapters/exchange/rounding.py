@@ -10,6 +10,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from trader.core.domain.enums import Direction, OrderType, Side
+from trader.core.domain.ids import attached_entry
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
 from trader.core.domain.orders import OrderRequest
@@ -41,7 +42,8 @@ _TRIGGERED = frozenset({OrderType.STOP, OrderType.STOP_LIMIT, OrderType.TAKE_PRO
 def check_supported(request: OrderRequest, spec: MarketSpec) -> None:
     """Raise InvalidOrder when the venue cannot hold this order type (the engine must watch instead)."""
     caps = spec.capabilities
-    if request.type is OrderType.OCO and not caps.oco:
+    attached = caps.attached_take_profit and attached_entry(request.client_order_id) is not None
+    if request.type is OrderType.OCO and not caps.oco and not attached:  # the venue-made TP/SL is one
         raise InvalidOrder(f"{request.symbol}: this venue takes no OCO orders through our adapter")
     if request.type in _TRIGGERED and not caps.native_stop:
         raise InvalidOrder(f"{request.symbol}: this venue holds no stop/take-profit orders; watch the price")

@@ -1,9 +1,10 @@
 """Typed repositories over the store's key/value document table (``paper_state``), with their codecs.
 
 The engine's memory, the paper account, the /settings overrides, the venue account a live database
-holds and the replay cursor are small documents in one table, each under its own key, so none of them
-needed a table (or a migration) of its own. Callers see typed repositories; the keys and the JSON
-codecs are here, written once for the SQL and the in-memory side (each supplies ``Documents``).
+holds, each venue's circuit breaker and the replay cursor are small documents in one table, each
+under its own key, so none of them needed a table (or a migration) of its own. Callers see typed
+repositories; the keys and the JSON codecs are here, written once for the SQL and the in-memory side
+(each supplies ``Documents``).
 
 The engine codec is hand-written (about 60 lines) because the values are our own frozen dataclasses
 with Decimal, datetime and enum fields, and JSON must keep Decimals exact (as strings).
@@ -25,7 +26,8 @@ from trader.core.domain.orders import OrderRequest
 from trader.core.engine.memory import EngineMemory
 from trader.core.engine.orders import OrderRef
 from trader.core.errors import DataError, StoreError
-from trader.ports.store import JsonValue, ReplayCursor, VenueAccount
+from trader.core.risk.breaker import Breaker, BreakerState
+from trader.ports.store import BreakerMemory, JsonValue, ReplayCursor, VenueAccount
 
 _T = TypeVar("_T")
 ENGINE_KEY: Final = "engine:state"
@@ -33,6 +35,7 @@ ENGINE_VERSION: Final = 1
 OVERRIDES_KEY: Final = "settings:overrides"
 ACCOUNT_KEY: Final = "venue_account"
 CURSOR_KEY: Final = "replay:cursor"
+BREAKER_KEY: Final = "breaker:"  # + venue name
 
 
 class Documents(Protocol):
@@ -138,6 +141,46 @@ class DocumentVenueAccount:
         await self._docs.put(ACCOUNT_KEY, {"exchange": account.exchange, "kind": account.kind}, now)
 
 
+class DocumentBreakers:
+    """``BreakerRepository``: one document per venue, times as ISO strings."""
+
+    def __init__(self, docs: Documents) -> None:
+        self._docs = docs
+
+    async def get(self, venue: str) -> BreakerMemory | None:
+        """Return the stored breaker of ``venue``, or None."""
+        doc = await self._docs.get(BREAKER_KEY + venue)
+        if not isinstance(doc, dict):
+            return None
+        b = _object(doc.get("breaker"))
+        breaker = Breaker(
+            state=BreakerState(str(b["state"])), since=_when(b.get("since")),
+            down_since=_when(b.get("down_since")), streak=int(b.get("streak", 0)),
+            calls=tuple((datetime.fromisoformat(str(at)), bool(failed)) for at, failed in b.get("calls", [])),
+            failures_while_down=int(b.get("failures_while_down", 0)), probes_ok=int(b.get("probes_ok", 0)),
+            reason=str(b.get("reason", "")), last_error=str(b.get("last_error", "")))
+        return BreakerMemory(breaker, int(doc.get("outages", 0)), int(doc.get("retries", 0)))
+
+    async def save(self, venue: str, memory: BreakerMemory, now: datetime) -> None:
+        """Create or replace the breaker of ``venue``."""
+        b = memory.breaker
+        breaker: dict[str, JsonValue] = {
+            "state": b.state.value, "since": _iso(b.since), "down_since": _iso(b.down_since),
+            "streak": b.streak, "calls": [[at.isoformat(), failed] for at, failed in b.calls],
+            "failures_while_down": b.failures_while_down, "probes_ok": b.probes_ok, "reason": b.reason,
+            "last_error": b.last_error}
+        await self._docs.put(BREAKER_KEY + venue, {"breaker": breaker, "outages": memory.outages,
+                                                   "retries": memory.retries}, now)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _when(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
 class DocumentReplayCursor:
     """``ReplayCursorRepository`` as one document."""
 
@@ -169,7 +212,7 @@ def _object(value: Any) -> dict[str, Any]:
 # ── engine codec ──────────────────────────────────────────────────────────────────────────────
 _ENUMS: dict[str, type[Enum]] = {"purpose": OrderPurpose, "order_type": OrderType, "type": OrderType,
                                  "side": Side}
-_DECIMALS = {"take_profit", "amount", "price", "trigger_price"}
+_DECIMALS = {"take_profit", "amount", "price", "trigger_price", "attached_stop", "attached_take_profit"}
 _IDS: dict[str, Any] = {"position_id": PositionId, "client_order_id": ClientOrderId, "symbol": Symbol}
 
 

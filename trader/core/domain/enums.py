@@ -98,6 +98,7 @@ class ProtectionKind(StrEnum):
     """How a position's stop is enforced."""
 
     NATIVE = "native"  # resting stop order on the venue
+    ATTACHED = "attached"  # the first stop (or OCO) came with the entry order; then as NATIVE
     WATCHED = "watched"  # engine watches price and sends a market order
     NONE = "none"
 

@@ -22,8 +22,13 @@ class Capabilities:
     native_stop: bool = True
     stop_limit: bool = True
     oco: bool = False
-    attached_stop: bool = False
+    attached_stop: bool = False  # ccxt declares createOrderWithTakeProfitAndStopLoss (shown in the table)
     shorting: bool = False
+    # The entry order can carry the stop (and with ``attached_take_profit`` the target too): the venue
+    # places them itself when the entry fills (Bybit's TP/SL on the order, Kraken's conditional close).
+    attached_bracket: bool = False
+    attached_take_profit: bool = False
+    attached_limit_only: bool = False  # only a limit entry may carry them (Bybit spot)
 
 
 @dataclass(frozen=True, slots=True)

@@ -45,6 +45,9 @@ class OrderRequest:
     price: Decimal | None = None  # limit price
     trigger_price: Decimal | None = None  # stop / take-profit trigger
     reduce_only: bool = False
+    # An entry carrying its protection (Capabilities.attached_bracket): the venue places these on fill.
+    attached_stop: Decimal | None = None
+    attached_take_profit: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,7 @@ from trader.core.positions.protection import (
     PositionContext,
     closing_order,
     desired_resting,
+    first_attached,
     held_after,
     working_id,
 )
@@ -73,6 +74,8 @@ def start_exit(position: Position, reason: ExitReason, at: datetime | None, ctx:
 def rest(position: Position, kind: Working, ctx: PositionContext, **extra: Any) -> Result:
     """Make ``kind`` the resting order (placing, replacing or cancelling as needed)."""
     old_id = working_id(position) if position.working in RESTING else None
+    if kind is Working.OCO and not ctx.market.capabilities.oco and not first_attached(position):
+        kind = Working.STOP  # only the venue's attached bracket is an OCO here; a new one is a stop
     if kind is Working.NONE:
         cleared = evolve(position, working=Working.NONE, working_amount=Decimal(0), **extra)
         return cleared, ((CancelOrder(position.symbol, old_id),) if old_id is not None else NO_COMMANDS)

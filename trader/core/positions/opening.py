@@ -11,14 +11,20 @@ from typing import Any
 
 from trader.core.domain.commands import CancelOrder, Command, PlaceOrder
 from trader.core.domain.entries import Approved, EntryRequest
-from trader.core.domain.enums import OrderPurpose, OrderType
+from trader.core.domain.enums import OrderPurpose, OrderType, ProtectionKind
 from trader.core.domain.ids import PositionId, client_order_id
 from trader.core.domain.orders import OrderRequest
 from trader.core.errors import InvariantViolation
 from trader.core.positions import position_events as ev
 from trader.core.positions.closing import NO_COMMANDS, Result, close, is_dust, rest, start_exit
 from trader.core.positions.pnl import average_price, fee_split
-from trader.core.positions.protection import PositionContext, desired_resting, held_after, protection_kind
+from trader.core.positions.protection import (
+    PositionContext,
+    carries_bracket,
+    desired_resting,
+    held_after,
+    protection_kind,
+)
 from trader.core.positions.state import Position, PositionStatus, evolve
 
 
@@ -32,18 +38,21 @@ def open_position(position_id: PositionId, request: EntryRequest, approved: Appr
     # Levels are stored on the tick, as the venue will hold them, so state, alerts and orders agree.
     stop = market.round_stop(approved.stop_price, request.direction)
     target = None if request.take_profit is None else market.round_price(request.take_profit)
+    attach = carries_bracket(market, limit is not None)
     position = Position(
         id=position_id, symbol=request.symbol, strategy=request.strategy, direction=request.direction,
         status=PositionStatus.PENDING_ENTRY, amount=approved.amount, stop_price=stop,
         take_profit=target, confidence=request.confidence, reason=request.reason,
         created_at=now, entry_limit=limit, requested_price=approved.entry_price,
         initial_stop=stop, entry_attempt=1, leverage=approved.leverage,
+        protection=ProtectionKind.ATTACHED if attach else ProtectionKind.NONE,
     )
     order = OrderRequest(
         client_order_id=client_order_id(position_id, OrderPurpose.ENTRY, 0), position_id=position_id,
         symbol=request.symbol, side=request.direction.entry_side,
         type=OrderType.LIMIT if limit is not None else OrderType.MARKET, purpose=OrderPurpose.ENTRY,
-        amount=approved.amount, price=limit,
+        amount=approved.amount, price=limit, attached_stop=stop if attach else None,
+        attached_take_profit=target if attach and market.capabilities.attached_take_profit else None,
     )
     return position, (PlaceOrder(order),)
 
@@ -94,7 +103,8 @@ def become_open(position: Position, at: datetime | None, ctx: PositionContext, *
 
     ``extra`` carries the entry fill's changes so the event copies the position once.
     """
-    kind = protection_kind(ctx.market.capabilities)
+    kind = position.protection if position.protection is ProtectionKind.ATTACHED \
+        else protection_kind(ctx.market.capabilities)
     entry_price = extra.get("entry_price", position.entry_price)
     if is_dust(held_after(position, extra), entry_price, ctx.market):
         return close(position, at, protection=kind, **extra), NO_COMMANDS

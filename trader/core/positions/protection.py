@@ -9,6 +9,12 @@ protective order rests at a time:
   when the close falls more than twice that distance away (hysteresis, so it does not flap);
 - no native stop: the take-profit limit rests (if any) and the engine watches the stop.
 
+Where the entry order can carry its protection (``Capabilities.attached_bracket``: Bybit's TP/SL on the
+order, Kraken's conditional close) the entry is sent with it (``carries_bracket``) and the position's
+protection is ATTACHED: the venue makes the first stop (or stop + take-profit, an OCO in effect) itself
+when the entry fills, and the machine adopts it under ``attached_client_id`` of the entry. Anything
+after it (a trailing move, a swap) is an ordinary resting order, as for NATIVE.
+
 Whatever does not rest on the venue is watched by ``positions.machine`` on every PriceUpdated.
 The exchange engineer executes the resulting commands; nothing here does I/O.
 """
@@ -21,7 +27,7 @@ from typing import Any
 
 from trader.config.sections import DcaConfig, TrailingConfig
 from trader.core.domain.enums import OrderPurpose, OrderType, ProtectionKind
-from trader.core.domain.ids import ClientOrderId, client_order_id
+from trader.core.domain.ids import ClientOrderId, attached_client_id, client_order_id
 from trader.core.domain.market import Capabilities, MarketSpec
 from trader.core.domain.money import ONE
 from trader.core.domain.orders import OrderRequest
@@ -58,14 +64,38 @@ def protection_kind(capabilities: Capabilities) -> ProtectionKind:
     return ProtectionKind.NATIVE if capabilities.native_stop else ProtectionKind.WATCHED
 
 
+def carries_bracket(market: MarketSpec, limit: bool) -> bool:
+    """Return True when an entry (``limit`` or market) should carry its protection for the venue to attach."""
+    caps = market.capabilities
+    return caps.native_stop and caps.attached_bracket and market.futures is None \
+        and (limit or not caps.attached_limit_only)
+
+
 def base_resting(position: Position, capabilities: Capabilities,
                  protection: ProtectionKind | None = None) -> Working:
     """Return the order that rests when the price is far from the target (``protection`` overrides)."""
     has_stop = position.stop_price is not None
     has_tp = position.take_profit is not None and not position.tp_local
-    if (protection or position.protection) is ProtectionKind.NATIVE and has_stop:
-        return Working.OCO if capabilities.oco and has_tp else Working.STOP
+    kind = protection or position.protection
+    if kind in _ON_VENUE and has_stop:
+        oco = capabilities.oco or _attached_oco(position, capabilities, kind)
+        return Working.OCO if oco and has_tp else Working.STOP
     return Working.TAKE_PROFIT if has_tp else Working.NONE
+
+
+_ON_VENUE = (ProtectionKind.NATIVE, ProtectionKind.ATTACHED)
+
+
+def _attached_oco(position: Position, capabilities: Capabilities, kind: ProtectionKind) -> bool:
+    """The venue's attached stop + take-profit: the first protection, kept for as long as it rests."""
+    if kind is not ProtectionKind.ATTACHED or not capabilities.attached_take_profit:
+        return False
+    return position.stop_attempt == 0 or (position.working is Working.OCO and position.stop_attempt == 1)
+
+
+def first_attached(position: Position) -> bool:
+    """Return True while the next stop of ``position`` is the one the venue attaches to its entry."""
+    return position.protection is ProtectionKind.ATTACHED and position.stop_attempt == 0
 
 
 def desired_resting(position: Position, close: Decimal | None, ctx: PositionContext,
@@ -90,7 +120,14 @@ def working_id(position: Position) -> ClientOrderId | None:
     purpose = _PURPOSE.get(position.working)
     if purpose is None:
         return None
-    return client_order_id(position.id, purpose, _attempts(position, purpose) - 1)
+    return _closing_id(position, purpose, _attempts(position, purpose) - 1)
+
+
+def _closing_id(position: Position, purpose: OrderPurpose, attempt: int) -> ClientOrderId:
+    if purpose is OrderPurpose.STOP and attempt == 0 and position.protection is ProtectionKind.ATTACHED:
+        entry = client_order_id(position.id, OrderPurpose.ENTRY, max(position.entry_attempt - 1, 0))
+        return attached_client_id(entry)
+    return client_order_id(position.id, purpose, attempt)
 
 
 def closing_order(position: Position, kind: Working, market: MarketSpec,
@@ -120,7 +157,7 @@ def closing_order(position: Position, kind: Working, market: MarketSpec,
         price = market.round_price(position.take_profit)
         order_type = OrderType.LIMIT if kind is Working.TAKE_PROFIT else OrderType.OCO
     request = OrderRequest(
-        client_order_id=client_order_id(position.id, purpose, attempt),
+        client_order_id=_closing_id(position, purpose, attempt),
         position_id=position.id, symbol=position.symbol, side=direction.exit_side,
         type=order_type, purpose=purpose, amount=amount, price=price, trigger_price=trigger,
         reduce_only=True,

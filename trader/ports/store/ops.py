@@ -1,5 +1,5 @@
 """The operations context: encrypted secrets, the audit log, the alert outbox, API tokens and webhook
-receipts."""
+receipts, the venue account and the venue breakers."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Protocol
 
 from trader.core.domain.alerts import Alert
+from trader.core.risk.breaker import Breaker
 from trader.ports.store.transaction import Transaction
 from trader.ports.web_records import ApiTokenRepository, SignalReceiptRepository
 
@@ -131,6 +132,29 @@ class VenueAccountRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class BreakerMemory:
+    """A venue's circuit breaker as stored, so a restart during an outage neither announces a fresh
+    "venue down" nor forgets the outage: the breaker, the outages counted so far (they key the alerts)
+    and the protection retries of the current one."""
+
+    breaker: Breaker
+    outages: int = 0
+    retries: int = 0
+
+
+class BreakerRepository(Protocol):
+    """Each venue's circuit breaker, by venue name."""
+
+    async def get(self, venue: str) -> BreakerMemory | None:
+        """Return the stored breaker of ``venue``, or None before its first save."""
+        ...
+
+    async def save(self, venue: str, memory: BreakerMemory, now: datetime) -> None:
+        """Create or replace the breaker of ``venue``."""
+        ...
+
+
 class OpsUnitOfWork(Transaction, Protocol):
     """What operating the service reads and writes: secrets, audit, alerts, web access."""
 
@@ -149,3 +173,5 @@ class OpsUnitOfWork(Transaction, Protocol):
     def settings(self) -> SettingsRepository: ...
     @property
     def venue_account(self) -> VenueAccountRepository: ...
+    @property
+    def breakers(self) -> BreakerRepository: ...

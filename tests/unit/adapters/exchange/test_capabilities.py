@@ -34,7 +34,7 @@ def test_binance_and_okx_hold_an_oco_and_say_through_which_api() -> None:
 
 
 def test_venues_without_an_oco_swap_and_without_stops_are_watched() -> None:
-    assert bracket_method("kraken", ccxt.kraken().has) is Bracket.SWAP
+    assert bracket_method("bybit", ccxt.bybit().has) is Bracket.ATTACHED_TPSL
     assert bracket_method("wallex", {"createOrder": True, "createStopOrder": False}) is Bracket.WATCHED
 
 
@@ -72,3 +72,11 @@ def test_capability_row_names_every_column() -> None:
     row = capability_row("binance", ccxt.binance().has)
     assert row["native stop"] == "yes" and row["OCO"] == "yes"
     assert row["bracket"] == "OCO order list" and "OTOCO" in row["lacks"]
+
+
+def test_kraken_entries_carry_their_stop_as_a_conditional_close_binance_ones_do_not() -> None:
+    caps = capabilities_from(ccxt.kraken().has, "kraken", {"spot": True})
+    flags = (caps.attached_bracket, caps.attached_take_profit, caps.attached_limit_only)
+    assert flags == (True, False, False)
+    assert bracket_method("kraken", ccxt.kraken().has) is Bracket.CONDITIONAL_CLOSE
+    assert not capabilities_from(ccxt.binance().has, "binance").attached_bracket

@@ -8,7 +8,7 @@ import pytest
 
 from trader.adapters.exchange.wire_ids import from_uuid, to_uuid
 from trader.core.domain.enums import OrderPurpose
-from trader.core.domain.ids import PositionId, client_order_id
+from trader.core.domain.ids import PositionId, attached_client_id, client_order_id
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -32,3 +32,11 @@ def test_foreign_ids_pass_unchanged() -> None:
     assert to_uuid("manual-order-7") == "manual-order-7"
     assert from_uuid("manual-order-7") == "manual-order-7"
     assert from_uuid("f0000000-0000-0000-0000-000000000000") == "f0000000-0000-0000-0000-000000000000"
+
+
+@pytest.mark.parametrize("attempt", [0, 3])
+def test_an_attached_protection_id_round_trips_apart_from_its_entry(attempt: int) -> None:
+    entry = client_order_id(PositionId("p1"), OrderPurpose.ENTRY, attempt)
+    attached = attached_client_id(entry)
+    assert UUID.match(to_uuid(attached)) and from_uuid(to_uuid(attached)) == attached
+    assert to_uuid(attached) != to_uuid(entry)

@@ -14,6 +14,7 @@ from typing import Any, Self
 
 from trader.adapters.store import nesting
 from trader.adapters.store.documents import (
+    DocumentBreakers,
     DocumentEngineState,
     DocumentPaperAccount,
     DocumentReplayCursor,
@@ -88,6 +89,7 @@ class InMemoryUnitOfWork:
     paper_account: DocumentPaperAccount
     settings: DocumentSettings
     venue_account: DocumentVenueAccount
+    breakers: DocumentBreakers
     replay: DocumentReplayCursor
     opening_holdings: MemoryOpeningHoldingRepository
     api_tokens: MemoryApiTokenRepository
@@ -132,6 +134,7 @@ class InMemoryUnitOfWork:
         self.paper_account = DocumentPaperAccount(docs)
         self.settings = DocumentSettings(docs)
         self.venue_account = DocumentVenueAccount(docs)
+        self.breakers = DocumentBreakers(docs)
         self.replay = DocumentReplayCursor(docs)
         self.opening_holdings = MemoryOpeningHoldingRepository(t["opening_holdings"])
         self.api_tokens = MemoryApiTokenRepository(t["api_tokens"], ids["api_tokens"])

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from trader.adapters.store import nesting
 from trader.adapters.store.db import create_engine, session_factory
 from trader.adapters.store.documents import (
+    DocumentBreakers,
     DocumentEngineState,
     DocumentPaperAccount,
     DocumentReplayCursor,
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
     paper_account: DocumentPaperAccount
     settings: DocumentSettings
     venue_account: DocumentVenueAccount
+    breakers: DocumentBreakers
     replay: DocumentReplayCursor
     opening_holdings: SqlOpeningHoldingRepository
     api_tokens: SqlApiTokenRepository
@@ -109,6 +111,7 @@ class SqlUnitOfWork:
         self.paper_account = DocumentPaperAccount(docs)
         self.settings = DocumentSettings(docs)
         self.venue_account = DocumentVenueAccount(docs)
+        self.breakers = DocumentBreakers(docs)
         self.replay = DocumentReplayCursor(docs)
         self.opening_holdings = SqlOpeningHoldingRepository(session)
         self.api_tokens = SqlApiTokenRepository(session)
