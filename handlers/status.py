@@ -6,19 +6,23 @@ from telegram import Update
 
 from handlers import args, formatting
 from handlers.context import BotContext
+from handlers.pair_text import with_groups
 from handlers.replies import send
 
 
 async def status(update: Update, context: BotContext) -> None:
     """Show the trading state and every open position."""
     args.no_args(context.args or [])
-    await send(update, formatting.status(await context.services.queries.status()))
+    queries = context.services.queries
+    await send(update, with_groups(formatting.status(await queries.status()), await queries.pair_groups()))
 
 
 async def positions(update: Update, context: BotContext) -> None:
     """Show open positions compactly."""
     args.no_args(context.args or [])
-    await send(update, formatting.positions(await context.services.queries.positions()))
+    queries = context.services.queries
+    text = formatting.positions(await queries.positions())
+    await send(update, with_groups(text, await queries.pair_groups()))
 
 
 async def balance(update: Update, context: BotContext) -> None:

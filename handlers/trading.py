@@ -6,6 +6,7 @@ from telegram import Update
 
 from handlers import args, formatting, keyboards
 from handlers.context import BotContext
+from handlers.pair_text import close_lines
 from handlers.replies import edit, send
 from handlers.totp import run_confirmed
 
@@ -48,11 +49,12 @@ async def close(update: Update, context: BotContext) -> None:
     """Ask to confirm closing one position or all."""
     target = args.position_target(context.args or [])
     preview = await context.services.control.preview_close(target)
-    if not preview.positions:
+    if not preview.positions and not preview.groups:
         await send(update, "No open positions to close.")
         return
     choice = keyboards.CloseChoice(target, context.who.user_id, context.now + context.bot_data.button_ttl)
-    await send(update, formatting.close_question(preview), keyboards.confirm(choice))
+    question = formatting.close_question(preview) + close_lines(preview.groups)
+    await send(update, question, keyboards.confirm(choice))
 
 
 async def confirm_close(update: Update, context: BotContext) -> None:

@@ -13,8 +13,8 @@ from typing import Any
 from trader.cli.optimise_args import day, load_pair_candles
 
 USAGE = ("tradebot backtest-pairs --pairs ETH/USDT,BTC/USDT [--timeframe 1h] [--to DAY] "
-         "[--window 720] [--halflife 168] [--entry-z 2.5] [--exit-z 0] [--stop-z 5] [--leg-fraction 0.3] "
-         "[--fee 0.001] [--slippage 0] [--balance 10000] [--data-dir DIR]")
+         "[--window 720] [--halflife 168] [--entry-z 3] [--exit-z 0.5] [--stop-z 5] [--leg-fraction 0.3] "
+         "[--fee 0.001] [--slippage 0] [--balance 10000] [--engine] [--data-dir DIR]")
 
 
 def register(sub: Any) -> None:
@@ -29,14 +29,17 @@ def register(sub: Any) -> None:
     p.add_argument("--to", dest="end", type=day, help="end UTC day (exclusive), YYYY-MM-DD")
     p.add_argument("--window", type=int, default=720, help="rolling OLS window in candles")
     p.add_argument("--halflife", type=float, default=168.0, help="EWMA half-life of the spread, in candles")
-    p.add_argument("--entry-z", type=float, default=2.5, help="enter when |z| reaches this")
-    p.add_argument("--exit-z", type=float, default=0.0, help="exit when |z| is back inside this")
+    p.add_argument("--entry-z", type=float, default=3.0, help="enter when |z| reaches this")
+    p.add_argument("--exit-z", type=float, default=0.5, help="exit when |z| is back inside this")
     p.add_argument("--stop-z", type=float, default=5.0, help="stop out when |z| reaches this")
     p.add_argument("--leg-fraction", type=Decimal, default=Decimal("0.3"),
                    help="notional of the y leg as a fraction of equity (x leg: beta times it)")
     p.add_argument("--fee", type=Decimal, default=Decimal("0.001"), help="fee per side (0.001 = 0.1 %%)")
     p.add_argument("--slippage", type=Decimal, default=Decimal(0), help="slippage per fill as a fraction")
     p.add_argument("--balance", type=Decimal, default=Decimal(10_000), help="start balance in the quote")
+    p.add_argument("--engine", action="store_true",
+                   help="run through engine.step and the simulator on perpetuals, the path replay and live "
+                        "take (slower; the default loop models the short leg)")
     p.add_argument("--data-dir", type=Path, help="directory of CSV candle files (default: bundled samples)")
     p.set_defaults(func=_run)
 
@@ -54,13 +57,35 @@ def _run(args: argparse.Namespace) -> int:
         raise ArgError("--pairs needs exactly two pairs: the y leg, then the x leg", USAGE)
     (name_y, y), (name_x, x) = candles.items()
     params = PairParams(args.window, args.halflife, args.entry_z, args.exit_z, args.stop_z)
+    if args.engine:
+        return _run_engine(args, tf, (name_y, y), (name_x, x), params, settings.risk)
     result = run_pairs(y, x, params, PairSettings(args.balance, args.leg_fraction, args.fee, args.slippage),
                        (name_y, name_x))
     print("\n".join(report_lines(result, tf, params)))
     return 0
 
 
-def report_lines(result: Any, timeframe: str, params: Any) -> list[str]:
+ENGINE_MODEL = ("model: engine.step over the simulator, as replay and live: signals on close, both legs as "
+                "market orders at the next open on linear perpetuals at 1x (margin; funding not charged), "
+                "amounts at each market's step, the configured risk section's guards")
+
+
+def _run_engine(args: argparse.Namespace, tf: str, y: tuple[str, Any], x: tuple[str, Any],
+                params: Any, risk: Any) -> int:
+    from trader.core.backtest.pairs_engine import PairEngineSettings, as_pair_backtest, run_pairs_engine
+    from trader.core.strategies.pair_setup import PairSetup
+    from trader.core.strategies.pairs import aligned
+
+    setup = PairSetup(y[0], x[0], params, args.leg_fraction)
+    settings = PairEngineSettings(tf, args.balance, fee=args.fee, slippage=args.slippage, risk=risk)
+    run = run_pairs_engine(y[1], x[1], setup, settings)
+    stamps = aligned(y[1], x[1])[0].timestamp
+    result = as_pair_backtest(run, (y[0], x[0]), stamps, args.balance)
+    print("\n".join(report_lines(result, tf, params, model=ENGINE_MODEL)))
+    return 0
+
+
+def report_lines(result: Any, timeframe: str, params: Any, *, model: str = "") -> list[str]:
     """Return the report of a pairs backtest as lines."""
     from trader.core.domain.candles import ms_to_datetime
 
@@ -84,8 +109,8 @@ def report_lines(result: Any, timeframe: str, params: Any) -> list[str]:
         f"Groups that failed to open (unwound): {result.failed_groups}",
         f"parameters: window {params.window}, halflife {params.halflife:g}, entry z {params.entry_z:g}, "
         f"exit z {params.exit_z:g}, stop z {params.stop_z:g}",
-        "model: signals on close, both legs at the next open; the short leg is a modelled short (spot "
-        "cannot short: margin or perpetuals needed; borrow and funding not charged); legs sized y = "
+        model or "model: signals on close, both legs at the next open; the short leg is a modelled short "
+        "(spot cannot short: margin or perpetuals needed; borrow and funding not charged); legs sized y = "
         "leg fraction x equity, x = beta x that",
     ]
     return lines

@@ -12,7 +12,15 @@ from collections.abc import Iterable, Sequence
 
 from trader.core.domain.enums import Direction
 from trader.core.domain.orders import Fill
-from trader.core.engine.events import EntryRefused, PositionClosed, PositionFailed, PositionOpened, StopMoved
+from trader.core.engine.events import (
+    EntryRefused,
+    GroupClosed,
+    GroupOpened,
+    PositionClosed,
+    PositionFailed,
+    PositionOpened,
+    StopMoved,
+)
 from trader.core.formatting import money
 from trader.live.trading import TickReport
 
@@ -45,6 +53,12 @@ def log_tick(report: TickReport) -> int:
 def _log_report(report: TickReport) -> int:
     signal = report.signal
     where = f"[{report.strategy}] {report.symbol}"
+    if signal is None and report.candle_at is not None:  # a pairs tick: its z and beta are in the note
+        if not report.events:
+            logger.debug("%s: %s", where, report.note)
+            return 0
+        logger.info("%s: %s", where, report.note)
+        return 1 + log_events(report.events)
     if signal is None:
         if report.note:
             logger.info("%s: skipped (%s)", where, report.note)
@@ -88,6 +102,14 @@ def log_events(events: Iterable[object]) -> int:
             why = p.exit_reason.value if p.exit_reason is not None else p.status.value
             logger.info("[%s] %s: closed (%s) @ %s, PnL %s (%s)", p.strategy, p.symbol, why, p.exit_price,
                         money(p.realised_pnl, sign=True), p.id)
+        elif isinstance(event, GroupOpened | GroupClosed):
+            g = event.group
+            legs = ", ".join(f"{leg.side.value} {leg.symbol} {leg.held} @ {book.entry_price}"
+                             for leg, book in zip(g.group.legs, g.books, strict=True))
+            pnl = money(g.realised_pnl, sign=True)
+            what = "opened" if isinstance(event, GroupOpened) else \
+                f"{g.group.status.value} ({g.exit_reason or 'a leg failed'}), PnL {pnl}"
+            logger.info("[%s] pair group %s: %s (%s)", g.strategy, what, legs, g.id)
         elif isinstance(event, PositionFailed):
             logger.error("%s: position %s needs attention: %s", event.position.symbol, event.position.id,
                          event.position.note)

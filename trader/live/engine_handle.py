@@ -20,6 +20,7 @@ from trader.core.errors import ConfigError, StrategyError
 from trader.core.strategies import registry as strategy_registry
 from trader.core.strategies.base import Strategy
 from trader.core.strategies.guard import GuardedStrategy
+from trader.core.strategies.pair_setup import PAIRS_NAME, PairSetup, pair_setup
 from trader.live.alerts import AlertService
 from trader.live.engine_runner import EngineOptions
 from trader.live.monitor import ProtectionMonitor
@@ -48,12 +49,30 @@ def build_strategies(book: ParameterBook) -> dict[str, Strategy]:
     built: dict[str, Strategy] = {}
     problems: list[str] = []
     for entry in book.strategies:
+        if entry.name == PAIRS_NAME:
+            continue  # two legs per tick: ``build_pairs``
         try:
             guarded = GuardedStrategy(book.registry.create(entry.name, entry.params))
         except StrategyError as exc:
             problems.append(f"strategies.{entry.name}: {exc}")
             continue
         built[entry.name] = cast(Strategy, guarded)  # GuardedStrategy has Strategy's interface
+    if problems:
+        raise ConfigError(problems)
+    return built
+
+
+def build_pairs(book: ParameterBook) -> dict[str, PairSetup]:
+    """Return the enabled pairs strategies (``name = "pairs"``) by name; ConfigError if one is invalid."""
+    built: dict[str, PairSetup] = {}
+    problems: list[str] = []
+    for entry in book.strategies:
+        if entry.name != PAIRS_NAME:
+            continue
+        try:
+            built[entry.name] = pair_setup(entry.pairs, entry.params)
+        except StrategyError as exc:
+            problems.append(f"strategies.{entry.name}: {exc}")
     if problems:
         raise ConfigError(problems)
     return built
@@ -88,13 +107,16 @@ class LiveEngine:
         self._exchange = exchange
         self._config = exchange_config
         self._book = book
+        pairs = build_pairs(book)
         options = EngineOptions(book.risk, tp_swap_distance=exchange_config.tp_swap_distance,
-                                trading=strategy_trading(book.strategies))
+                                trading=strategy_trading(book.strategies),
+                                leg_fractions={n: p.leg_fraction for n, p in pairs.items()})
         self._trading = TradingService(exchange, uow_factory, clock, options, build_strategies(book),
-                                       alerts=alerts, metrics=metrics)
+                                       alerts=alerts, metrics=metrics, pairs=pairs)
         runner = self._trading.runner
         self.monitor = ProtectionMonitor(runner, monitor_interval, prices=live_prices)
-        self.reconciler = Reconciler(runner, symbols=sorted({p.symbol for p in self.plans()}))
+        legs = {p for e in book.strategies if e.name == PAIRS_NAME for p in e.pairs or ()}
+        self.reconciler = Reconciler(runner, symbols=sorted({p.symbol for p in self.plans()} | legs))
 
     @property
     def trading(self) -> TradingService:
@@ -102,20 +124,24 @@ class LiveEngine:
         return self._trading
 
     def plans(self) -> list[TickPlan]:
-        """Return one tick per (enabled strategy, pair, timeframe)."""
+        """Return one tick per (enabled strategy, pair, timeframe); a pairs strategy ticks once per couple,
+        under its first (y) pair."""
         out: list[TickPlan] = []
         for entry in self._book.strategies:
-            for pair in entry.pairs or self._config.pairs:
+            pairs = entry.pairs or self._config.pairs
+            for pair in pairs[:1] if entry.name == PAIRS_NAME else pairs:
                 out.append(TickPlan(entry.name, pair, entry.timeframe or self._config.timeframe))
         return out
 
     def apply_parameters(self) -> None:
         """Use the book's current risk section and strategy parameters from the next tick on."""
         strategies = build_strategies(self._book)  # first, so a failure changes nothing
+        pairs = build_pairs(self._book)
         runner = self._trading.runner
         runner.options = replace(runner.options, risk=self._book.risk,
-                                 trading=strategy_trading(self._book.strategies))
-        self._trading.use_strategies(strategies)
+                                 trading=strategy_trading(self._book.strategies),
+                                 leg_fractions={n: p.leg_fraction for n, p in pairs.items()})
+        self._trading.use_strategies(strategies, pairs)
         logger.info("parameters applied to the running engine")
 
     async def entries_blocked(self) -> str:

@@ -36,6 +36,7 @@ from trader.core.engine.actions import ClosePosition, ControlAction
 from trader.core.engine.events import EngineEvent, PositionClosed
 from trader.core.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.core.engine.orders import OrderUpdate
+from trader.core.engine.pair_groups import PairSignal
 from trader.core.engine.step import step
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.strategies.base import Signal
@@ -75,6 +76,7 @@ class EngineOptions:
     allow_short: bool = False
     tp_swap_distance: Decimal = Decimal("0.005")
     trading: Mapping[str, StrategyTrading] = field(default_factory=dict)
+    leg_fractions: Mapping[str, Decimal] = field(default_factory=dict)  # pairs strategies' y leg fraction
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class CycleInput:
     order_updates: tuple[OrderUpdate, ...] = ()  # fed before the gathered ones (reconciliation's adoptions)
     all_pairs: tuple[Symbol, ...] = ()  # also read fills of these pairs (reconciliation, monitor)
     actions: tuple[ControlAction, ...] = ()  # control actions for ``step`` (halt, manual entry, ...)
+    pair_signals: Mapping[str, PairSignal] = field(default_factory=dict)  # a pairs strategy's row per couple
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +157,8 @@ class EngineRunner:
         return EngineConfig(strategy, self.options.risk, markets,
                             tp_swap_distance=self.options.tp_swap_distance,
                             allow_short=self.options.allow_short or trading.allow_short,
-                            venue_down=self.entry_gate())
+                            venue_down=self.entry_gate(),
+                            pair_leg_fraction=self.options.leg_fractions.get(strategy, Decimal("0.3")))
 
     # ── one cycle ───────────────────────────────────────────────────────────────────────────
     async def cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, *, manual: bool = False,
@@ -179,10 +183,11 @@ class EngineRunner:
             markets = await self._markets_for(snap, inp)
             return step(snap.state, StepInput(self.clock.now(), account, self.config(inp.strategy, markets),
                                               inp.order_updates, inp.prices, inp.signals, inp.exit_requests,
-                                              actions=inp.actions))
+                                              actions=inp.actions, pair_signals=inp.pair_signals))
 
     async def _markets_for(self, snap: EngineSnapshot, inp: CycleInput) -> dict[Symbol, MarketSpec]:
-        active = {p.symbol for p in snap.state.positions.values()} | set(inp.prices) | set(inp.signals)
+        active = {p.symbol for p in snap.state.positions.values()} | set(inp.prices) | set(inp.signals) \
+            | {s for g in snap.state.groups.values() for s in g.symbols}
         return {s: await self.market(s) for s in sorted(active | set(inp.exit_requests))}
 
     async def _cycle(self, inp: CycleInput, symbols: Iterable[Symbol] | None, manual: bool,
@@ -204,7 +209,7 @@ class EngineRunner:
             snap = replace(snap, fill_cursors=view.cursors)
             step_in = StepInput(now, account, self.config(inp.strategy, markets),
                                 (*inp.order_updates, *updates), inp.prices, inp.signals, inp.exit_requests,
-                                actions=inp.actions, funding=funding)
+                                actions=inp.actions, funding=funding, pair_signals=inp.pair_signals)
             out = step(snap.state, step_in)
             alerts = [*extra_alerts, *risk_alerts(snap.state.risk, out.state.risk),
                       *event_alerts(out.events, manual=manual)]

@@ -36,7 +36,8 @@ async def load(uow: TradingUnitOfWork) -> EngineSnapshot:
     positions = {p.id: p for p in await uow.positions.unfinished()}
     risk = await uow.risk.get() or RiskState()
     state = EngineState(positions=positions, orders=dict(memory.orders), risk=risk, history=memory.history,
-                        sequence=memory.sequence, entries_blocked=memory.entries_blocked)
+                        sequence=memory.sequence, entries_blocked=memory.entries_blocked,
+                        groups=dict(memory.groups))
     return EngineSnapshot(state, memory.outbox, dict(memory.fill_cursors))
 
 
@@ -53,4 +54,4 @@ async def save(uow: TradingUnitOfWork, snapshot: EngineSnapshot, now: datetime,
     if before is None or before.risk != state.risk:
         await uow.risk.save(state.risk)
     await uow.engine.save(EngineMemory(state.orders, state.history, state.sequence, state.entries_blocked,
-                                       snapshot.outbox, snapshot.fill_cursors), now)
+                                       snapshot.outbox, snapshot.fill_cursors, state.groups), now)

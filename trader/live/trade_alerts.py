@@ -9,12 +9,15 @@ from trader.core.domain.entries import RefusalReason
 from trader.core.engine.events import (
     EngineEvent,
     EntryRefused,
+    GroupClosed,
+    GroupOpened,
     PositionClosed,
     PositionFailed,
     PositionOpened,
     StopMoved,
 )
 from trader.core.formatting import money, price, qty
+from trader.core.positions.pair_group import GroupStatus
 from trader.core.positions.state import PositionStatus
 from trader.core.risk.state import RiskState
 
@@ -36,6 +39,8 @@ def event_alerts(events: Iterable[EngineEvent], *, manual: bool = False) -> list
 
 
 def _alert(event: EngineEvent, manual: bool) -> Alert | None:
+    if isinstance(event, GroupOpened | GroupClosed):
+        return _group_alert(event)
     if isinstance(event, PositionOpened):
         p = event.position
         return Alert("entry", f"Opened {p.direction.value} {p.symbol} {qty(p.filled)} "
@@ -67,6 +72,23 @@ def _alert(event: EngineEvent, manual: bool) -> Alert | None:
             return Alert("guard", f"Entry {event.symbol} refused [{event.strategy}]: {event.refusal}",
                          Severity.WARNING, dedupe_key=key)
     return None
+
+
+def _group_alert(event: GroupOpened | GroupClosed) -> Alert:
+    g = event.group
+    y, x = g.symbols
+    legs = " / ".join(f"{leg.side.value} {leg.symbol} {qty(leg.held)} @ {price(book.entry_price)}"
+                      for leg, book in zip(g.group.legs, g.books, strict=True))
+    spread = "long" if g.side > 0 else "short"
+    if isinstance(event, GroupOpened):
+        return Alert("entry", f"Opened pair group {spread} {y} / {x}: {legs} [{g.strategy}] {g.id}")
+    if g.group.status is GroupStatus.FAILED:
+        text = (f"Pair group {y} / {x} did not open: a leg failed and the other was sent back "
+                f"(PnL {money(g.realised_pnl, sign=True)}) [{g.strategy}] {g.id}")
+        return Alert("rejected", text, Severity.WARNING)
+    return Alert("exit", f"Closed pair group {y} / {x} ({g.exit_reason or 'unknown'}): "
+                         f"PnL {money(g.realised_pnl, sign=True)} [{g.strategy}] {g.id}",
+                 Severity.INFO if g.realised_pnl >= 0 else Severity.WARNING)
 
 
 def risk_alerts(before: RiskState, after: RiskState) -> list[Alert]:

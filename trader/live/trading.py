@@ -34,10 +34,12 @@ from trader.core.engine.events import (
     PositionOpened,
     StopMoved,
 )
+from trader.core.engine.pair_groups import PairSignal
 from trader.core.engine.state import EngineState
 from trader.core.errors import InputError, InvariantViolation, RetryableError, StrategyError
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.strategies.base import Signal, Strategy
+from trader.core.strategies.pair_setup import PairSetup
 from trader.live.alerts import AlertService
 from trader.live.candle_feed import CandleCache
 from trader.live.engine_runner import CycleInput, CycleResult, EngineOptions, EngineRunner
@@ -84,13 +86,14 @@ class TradingService:
     def __init__(self, exchange: Exchange, uow_factory: UnitOfWorkFactory, clock: Clock,  # noqa: PLR0913
                  options: EngineOptions, strategies: Mapping[str, Strategy], *,
                  alerts: AlertService | None = None, checkpoint: Checkpoint = no_checkpoint,
-                 metrics: EngineMetrics = NO_METRICS) -> None:
+                 metrics: EngineMetrics = NO_METRICS, pairs: Mapping[str, PairSetup] | None = None) -> None:
         self.runner = EngineRunner(exchange, uow_factory, clock, options, alerts=alerts,
                                    checkpoint=checkpoint, metrics=metrics)
         self._metrics = metrics
         self._exchange = exchange
         self._clock = clock
         self._strategies = dict(strategies)
+        self._pairs = dict(pairs or {})  # pairs strategies by name: one tick trades the couple as a group
         self._candles = CandleCache(exchange)
         self.last_tick_at: datetime | None = None
 
@@ -101,6 +104,8 @@ class TradingService:
 
     async def run_ticks(self, strategy: str, symbols: Sequence[str], timeframe: str) -> list[TickReport]:
         """Run ``strategy`` on several pairs' last closed candles in one step (exits before entries)."""
+        if strategy in self._pairs:
+            return await self._run_pair_tick(strategy, self._pairs[strategy], timeframe)
         started = time.perf_counter()  # latency is wall time even when the Clock is simulated (replay)
         strat = self._strategy(strategy)
         now = self._clock.now()
@@ -145,9 +150,42 @@ class TradingService:
                                        held=held)
         return [reports[Symbol(s)] for s in symbols]
 
-    def use_strategies(self, strategies: Mapping[str, Strategy]) -> None:
-        """Run ``strategies`` from the next tick on (parameters changed or plugins reloaded)."""
+    async def _run_pair_tick(self, strategy: str, setup: PairSetup, timeframe: str) -> list[TickReport]:
+        """Run a pairs strategy on both legs' last closed candle: group exits, then a group entry."""
+        started = time.perf_counter()
+        now = self._clock.now()
+        tf = timeframe_ms(timeframe)
+        expected = (datetime_to_ms(now) // tf) * tf - tf
+        y, x = Symbol(setup.y), Symbol(setup.x)
+        frames = [await self._candles.closed(s, timeframe, setup.required_history, now) for s in (y, x)]
+        try:
+            row = setup.latest(frames[0], frames[1])
+        except StrategyError as exc:
+            logger.error("%s", exc)
+            return [TickReport(strategy, y, None, None, note=f"strategy failed: {exc}")]
+        if row is None or row.timestamp != expected:
+            note = "no candle closed on both legs for this tick yet (venue late or data gap)"
+            logger.warning("%s %s/%s %s: %s", strategy, y, x, timeframe, note)
+            return [TickReport(strategy, y, None, None, note=note)]
+        close = ms_to_datetime(expected + tf)
+        prices = {s: PriceUpdated(_dec(f.high[-1]), _dec(f.low[-1]), _dec(f.close[-1]), close)
+                  for s, f in zip((y, x), frames, strict=True)}
+        signal = PairSignal(y, x, row.beta, row.zscore, row.enter_long, row.enter_short, row.exit_long,
+                            row.exit_short, row.stop_long, row.stop_short)
+        inp = CycleInput(strategy, prices, pair_signals={signal.key: signal})
+        result = await self.runner.cycle(inp, [y, x])
+        self.last_tick_at = now
+        self._metrics.observe_tick(time.perf_counter() - started)
+        note = f"z {row.zscore:.2f}, beta {row.beta:.3f}"
+        return [TickReport(strategy, y, ms_to_datetime(expected), None, result.events, result.sent,
+                           result.unresolved, note=note)]
+
+    def use_strategies(self, strategies: Mapping[str, Strategy],
+                       pairs: Mapping[str, PairSetup] | None = None) -> None:
+        """Run ``strategies`` (and ``pairs``) from the next tick on (parameters changed or reloaded)."""
         self._strategies = dict(strategies)
+        if pairs is not None:
+            self._pairs = dict(pairs)
 
     def _strategy(self, name: str) -> Strategy:
         if name not in self._strategies:
@@ -161,6 +199,13 @@ class TradingService:
         """Close one position at market (a ``ClosePosition`` action of ``step``)."""
         state = await self.engine_state()
         position = state.positions.get(PositionId(position_id))
+        group = state.groups.get(position_id)
+        if group is not None:  # a pair group closes both legs together
+            result = await self.runner.cycle(CycleInput(actions=(ClosePosition(PositionId(group.id)),)),
+                                             list(group.symbols),
+                                             extra_alerts=[_manual(f"Closing {position_id}: {reason}")])
+            return ActionResult(True, f"closing both legs of {position_id} at market",
+                                position_ids=(position_id,), events=result.events)
         if position is None:
             raise InputError(f"no open position {position_id}",
                              user_message=f"No open position {position_id}.")
@@ -189,17 +234,19 @@ class TradingService:
                         exit_reason: ExitReason = ExitReason.MANUAL) -> ActionResult:
         """Close every active position at market (``exit_reason`` END_OF_DATA when a replay ends)."""
         state = await self.engine_state()
-        if not state.positions:
+        if not state.positions and not state.groups:
             return ActionResult(False, "no open positions", refused_reason="nothing_to_close")
-        symbols = sorted({p.symbol for p in state.positions.values()})
+        held = {p.symbol for p in state.positions.values()}
+        held |= {s for g in state.groups.values() for s in g.symbols}
+        symbols = sorted(held)
         try:
             result = await self.runner.cycle(
                 CycleInput(exit_requests=dict.fromkeys(symbols, exit_reason)), symbols,
                 extra_alerts=[_manual(f"Closing all positions: {reason}")])
         except RetryableError as exc:
             return self._close_later(tuple(state.positions), exc)
-        return ActionResult(True, f"closing {len(state.positions)} position(s) at market",
-                            position_ids=tuple(state.positions), events=result.events)
+        return ActionResult(True, f"closing {len(state.positions) + len(state.groups)} position(s) at market",
+                            position_ids=(*state.positions, *state.groups), events=result.events)
 
     def venue_refusal(self) -> Refused | None:
         """Return the refusal ``step`` gives every entry while the venue's breaker is open, else None.

@@ -40,7 +40,7 @@ from trader.core.domain.market import MarketSpec
 from trader.core.errors import ExchangeUnavailable
 from trader.core.strategies.registry import default_registry
 from trader.live.alerts import AlertService
-from trader.live.engine_handle import LiveEngine, build_strategies, perpetual_terms
+from trader.live.engine_handle import LiveEngine, build_pairs, build_strategies, perpetual_terms
 from trader.live.fault_alerts import FaultAlerts
 from trader.live.parameters import ParameterBook, stored_overrides
 from trader.live.venue_breaker import VenueBreaker, attach_breaker
@@ -378,10 +378,13 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
     built = build_strategies(book)
     strategies = list(built.values())
     shorts = any(e.allow_short for e in entries.values())
-    data = await replay_data(uow, frames, feed, strategies, shorts=shorts)
+    pair_setups = build_pairs(book)
+    data = await replay_data(uow, frames, feed, strategies, shorts=shorts, pairs=list(pair_setups.values()))
     clock = SimClock(datetime.fromtimestamp(data.start_ms / 1000, tz=UTC))
-    warmup = max(s.required_history * timeframe_ms(timeframes[name]) // timeframe_ms(feed)
-                 for name, s in built.items()) + 10
+    needs = {name: s.required_history for name, s in built.items()}
+    needs |= {name: p.required_history for name, p in pair_setups.items()}
+    warmup = max((n * timeframe_ms(timeframes[name]) // timeframe_ms(feed) for name, n in needs.items()),
+                 default=0) + 10
     paper = await build_replay_exchange(config, uow, clock, data, warmup, swap=settings.market_type == "swap")
     engine = LiveEngine(paper, uow, clock, config, book, alerts, live_prices=False, metrics=metrics)
     speed = options.speed or config.replay_speed

@@ -14,6 +14,7 @@ from pathlib import Path
 from trader.adapters.exchange.client import LIVE_SWAP_VENUES, SWAP_VENUES, demo_refusal, has_sandbox
 from trader.config import Settings
 from trader.core.errors import ConfigError, StrategyError
+from trader.core.strategies.pair_setup import PAIRS_NAME, pair_setup
 from trader.core.strategies.registry import default_registry
 
 
@@ -23,9 +24,15 @@ def runnable_problems(settings: Settings) -> list[str]:
     registry = default_registry()
     for i, entry in enumerate(settings.strategies):
         try:
-            registry.create(entry.name, entry.params)
+            if entry.name == PAIRS_NAME:  # two legs, one short: not a registry strategy (pair_setup.py)
+                pair_setup(entry.pairs, entry.params)
+            else:
+                registry.create(entry.name, entry.params)
         except StrategyError as exc:
             problems.append(f"strategies.{i} ({entry.name}): {exc}")
+        if entry.name == PAIRS_NAME and entry.market != "swap":
+            problems.append(f"strategies.{i} ({entry.name}): one leg is always short, which needs "
+                            "market = \"swap\" (spot cannot be shorted)")
         live_swap = entry.market == "swap" and settings.exchange.mode == "live"
         if live_swap and settings.exchange.name in SWAP_VENUES - LIVE_SWAP_VENUES:
             problems.append(f"strategies.{i} ({entry.name}): live perpetual trading is built for "

@@ -38,6 +38,8 @@ from trader.core.domain.enums import ExitReason
 from trader.core.domain.ids import Symbol
 from trader.core.errors import ConfigError, InvariantViolation
 from trader.core.strategies.base import Strategy
+from trader.core.strategies.pair_setup import PairSetup
+from trader.core.strategies.pairs import aligned, compute_pair
 from trader.live.decision_log import log_events, log_fills, log_ticks
 from trader.live.engine_handle import LiveEngine
 from trader.live.engine_runner import CycleInput
@@ -88,14 +90,23 @@ async def load_frames(uow_factory: UnitOfWorkFactory, market_data: MarketDataSer
 
 
 def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[Strategy],
-                   lead: int = LEAD_CANDLES, *, shorts: bool = False) -> int:
+                   lead: int = LEAD_CANDLES, *, shorts: bool = False, pairs: Sequence[PairSetup] = ()) -> int:
     """Return the open time to start replaying at: ``lead`` candles before the first entry signal.
 
     Signals are computed over each pair's whole stored history and counted from its first candle,
     the way ``backtest.lanes`` picks entry candidates, so the replay skips no signal the backtest takes.
-    ``shorts``: short entry signals count too (a strategy with ``allow_short``).
+    ``shorts``: short entry signals count too (a strategy with ``allow_short``). ``pairs``: the first
+    group entry of each pairs strategy counts too (both sides: one leg is always short).
     """
     best: int | None = None
+    for setup in pairs:
+        y, x = aligned(frames[Symbol(setup.y)], frames[Symbol(setup.x)])
+        if len(y) > setup.params.window:
+            s = compute_pair(y, x, setup.params)
+            entries = np.flatnonzero(s.enter_long | s.enter_short)
+            if len(entries):
+                at = int(y.timestamp[max(0, int(entries[0]) - lead)])
+                best = at if best is None else min(best, at)
     for frame in frames.values():
         if len(frame) == 0:
             continue
@@ -116,13 +127,15 @@ def first_entry_ms(frames: Mapping[Symbol, CandleFrame], strategies: Sequence[St
 
 
 async def replay_data(uow_factory: UnitOfWorkFactory, frames: Mapping[Symbol, CandleFrame], timeframe: str,
-                      strategies: Sequence[Strategy], *, shorts: bool = False) -> ReplayData:
+                      strategies: Sequence[Strategy], *, shorts: bool = False,
+                      pairs: Sequence[PairSetup] = ()) -> ReplayData:
     """Return the frames and the start: the stored cursor when resuming, else before the first signal."""
     async with uow_factory() as uow:
         cursor = await uow.replay.get()
     if cursor is not None and cursor.timeframe == timeframe:
         return ReplayData(timeframe, frames, cursor.next_ms, resumed=True)
-    return ReplayData(timeframe, frames, first_entry_ms(frames, strategies, shorts=shorts), resumed=False)
+    start = first_entry_ms(frames, strategies, shorts=shorts, pairs=pairs)
+    return ReplayData(timeframe, frames, start, resumed=False)
 
 
 async def build_replay_exchange(config: ExchangeConfig, uow_factory: UnitOfWorkFactory, clock: SimClock,
@@ -243,7 +256,8 @@ class ReplayDriver:
         ``run`` calls it when the data ends; without open positions it does nothing.
         """
         trading = self.engine.trading
-        if not (await trading.engine_state()).positions:
+        state = await trading.engine_state()
+        if not state.positions and not state.groups:
             return
         await self._guard("end of data", trading.close_all("end of the replayed candles",
                                                            exit_reason=ExitReason.END_OF_DATA))

@@ -54,6 +54,7 @@ from trader.services.dto import (
     TradeQuery,
     VersionView,
 )
+from trader.services.pair_dto import PairGroupView
 from trader.services.portfolio_dto import (
     BasketBuyResult,
     BasketInfo,
@@ -73,6 +74,10 @@ class QueryService(Protocol):
 
     async def positions(self) -> tuple[PositionView, ...]:
         """Return the open positions, oldest first."""
+        ...
+
+    async def pair_groups(self) -> tuple[PairGroupView, ...]:
+        """Return the pairs strategy's open groups with per-leg detail, oldest first."""
         ...
 
     async def balance(self) -> BalanceView:

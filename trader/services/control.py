@@ -127,10 +127,11 @@ class EngineControlService:
         """Return the positions ``target`` (None: all) would close; InputError for an unknown id."""
         positions = await self._queries.positions()
         chosen = tuple(p for p in positions if target is None or p.id == target)
-        if target is not None and not chosen:
+        groups = tuple(g for g in await self._queries.pair_groups() if target is None or g.id == target)
+        if target is not None and not chosen and not groups:
             raise InputError(f"unknown position {target}",
                              user_message=f"No open position {target}; see /positions.")
-        return ClosePreview(target, chosen)
+        return ClosePreview(target, chosen, groups)
 
     async def close(self, target: str | None, actor: Actor) -> ControlResult:
         """Close one position (or all) at market; refused when it is no longer open."""
@@ -138,7 +139,7 @@ class EngineControlService:
         if target is None:
             return await self._done(actor, "control.close_all", _result(await trading.close_all(actor.label)))
         state = await trading.engine_state()
-        if target not in state.positions:
+        if target not in state.positions and target not in state.groups:
             refusal = ControlResult(False, "Nothing closed", f"position {target} is no longer open")
             return await self._done(actor, "control.close", refusal, target)
         action = await trading.close_position(target, actor.label)

@@ -20,6 +20,7 @@ from trader.live.parameters import ParamView as ParamView  # noqa: PLC0414 - re-
 from trader.live.parameters import SettingChange as SettingChange  # noqa: PLC0414 - re-exported
 from trader.services.ops_views import JobView as JobView  # noqa: PLC0414 - re-exported
 from trader.services.ops_views import NewsView as NewsView  # noqa: PLC0414 - re-exported
+from trader.services.pair_dto import PairGroupView
 
 
 class Role(StrEnum):
@@ -433,6 +434,7 @@ class ClosePreview:
 
     target: str | None
     positions: tuple[PositionView, ...]
+    groups: tuple[PairGroupView, ...] = ()  # open pair groups it would close (both legs each)
 
 
 @dataclass(frozen=True, slots=True)

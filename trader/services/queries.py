@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -20,6 +20,7 @@ from trader import __version__
 from trader.core.domain.enums import Mode, TradingState
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.domain.money import ZERO
+from trader.core.engine.pair_groups import GroupPosition
 from trader.core.positions.pnl import cost_basis, position_liquidation, unrealised_pnl
 from trader.core.positions.state import Position, PositionStatus
 from trader.core.risk.breaker import Breaker
@@ -43,6 +44,7 @@ from trader.services.dto import (
     StrategyView,
     VersionView,
 )
+from trader.services.pair_dto import PairGroupView, PairLegView
 
 logger = logging.getLogger(__name__)
 
@@ -125,6 +127,16 @@ class LiveQueryService:
         """Return the active positions, oldest first, marked at the last price."""
         prices: dict[Symbol, Decimal | None] = {}
         return tuple([await self._view(p, prices) for p in await self._active()])
+
+    async def pair_groups(self) -> tuple[PairGroupView, ...]:
+        """Return the open pair groups from the engine's memory, each leg marked at the last price."""
+        async with self._uow() as uow:
+            memory = await uow.engine.get()
+        groups = sorted((memory.groups if memory else {}).values(), key=lambda g: g.created_at)
+        prices: dict[Symbol, Decimal | None] = {}
+        for symbol in sorted({s for g in groups for s in g.symbols}):
+            prices[symbol] = await self._price(symbol)
+        return tuple(pair_group_view(g, prices) for g in groups)
 
     async def status(self) -> StatusView:
         """Return the trading state, why it is not active, and the open positions."""
@@ -267,3 +279,16 @@ def flatten_config(data: Any, prefix: str = "") -> list[tuple[str, str]]:
 def base_of(pair: str) -> str:
     """Return the base asset of ``BASE/QUOTE``."""
     return split_symbol(pair)[0]
+
+
+def pair_group_view(group: GroupPosition, prices: Mapping[Symbol, Decimal | None]) -> PairGroupView:
+    """Return the view of ``group`` with each leg marked at ``prices`` (a missing price marks nothing)."""
+    legs = []
+    for leg, book, symbol in zip(group.group.legs, group.books, group.symbols, strict=True):
+        held = leg.held - book.exit_filled
+        mark = prices.get(symbol)
+        legs.append(PairLegView(leg.symbol, leg.side, held if leg.held > 0 else leg.amount, book.entry_price,
+                                mark, book.pnl(leg.side, leg.held, mark)))
+    spread = "long" if group.side > 0 else "short"
+    return PairGroupView(group.id, group.strategy, group.group.status.value, spread, group.beta,
+                         (legs[0], legs[1]), group.opened_at or group.created_at)

@@ -12,6 +12,8 @@ from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.orders import OrderRequest
 from trader.core.engine.memory import EngineMemory
 from trader.core.engine.orders import OrderRef
+from trader.core.engine.pair_groups import GroupPosition, LegBook
+from trader.core.positions.pair_group import GroupStatus, Leg, PairGroup
 from trader.core.risk.breaker import Breaker, BreakerState
 from trader.ports.store import BreakerMemory, ReplayCursor, UnitOfWorkFactory, VenueAccount
 
@@ -27,7 +29,18 @@ def _memory() -> EngineMemory:
     return EngineMemory(orders={cid: ref}, history=(Decimal("-1.5"), Decimal("2.000000000000000001")),
                         sequence=7, entries_blocked="reconciliation differs",
                         outbox=(PlaceOrder(request), CancelOrder(BTC, ClientOrderId("old"))),
-                        fill_cursors={BTC: T0 + timedelta(minutes=3)})
+                        fill_cursors={BTC: T0 + timedelta(minutes=3)}, groups={"g-1": _group()})
+
+
+def _group() -> GroupPosition:
+    """An unwinding pair group with a partly filled closing order: every field the codec keeps."""
+    legs = (Leg("ETH/USDT", Side.BUY, Decimal("1.5"), Decimal("1.5"), False, Decimal("1.5")),
+            Leg("BTC/USDT", Side.SELL, Decimal("0.06"), Decimal(0), True))
+    books = (LegBook(Decimal("2000.123456789012345678"), Decimal("0.5"), Decimal("2001"), Decimal("0.75"), 1,
+                     ((ClientOrderId("tbexit0abc"), Decimal("1.0")),), Decimal("0.25"), Decimal("-0.0312")),
+             LegBook())
+    return GroupPosition(PairGroup("g-1", legs, GroupStatus.UNWINDING), "pairs", -1, Decimal("0.8123"), 2.61,
+                         books, T0, reduce_only=True, exit_reason="")
 
 
 async def test_engine_memory_round_trips_exactly(uow_factory: UnitOfWorkFactory) -> None:

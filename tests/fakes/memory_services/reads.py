@@ -32,6 +32,7 @@ from trader.services.dto import (
     TradePage,
     TradeQuery,
 )
+from trader.services.pair_dto import PairGroupView
 
 
 class MemoryQueries:
@@ -45,6 +46,9 @@ class MemoryQueries:
 
     async def positions(self) -> tuple[PositionView, ...]:
         return tuple(self.s.marked(p) for p in self.s.positions.values())
+
+    async def pair_groups(self) -> tuple[PairGroupView, ...]:
+        return tuple(self.s.pair_groups)
 
     async def balance(self) -> BalanceView:
         held = [self.s.marked(p) for p in self.s.positions.values()]

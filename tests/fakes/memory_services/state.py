@@ -16,6 +16,7 @@ from trader.services.dto import (
     PositionView,
     TradeView,
 )
+from trader.services.pair_dto import PairGroupView
 
 NOW = datetime(2024, 7, 1, 12, 0, tzinfo=UTC)
 MARKETS = {
@@ -61,6 +62,7 @@ class MemoryState:
         default_factory=lambda: {"BTC/USDT": Decimal(60_000), "ETH/USDT": Decimal(3_000)}
     )
     positions: dict[str, PositionView] = field(default_factory=dict)
+    pair_groups: list[PairGroupView] = field(default_factory=list)
     trades: list[TradeView] = field(default_factory=list)
     locks: dict[str, LockView] = field(default_factory=dict)
     settings: dict[str, Setting] = field(

@@ -19,6 +19,25 @@ def test_the_pairs_backtest_prints_a_report(capsys: pytest.CaptureFixture[str]) 
     assert "modelled short" in out
 
 
+def test_the_engine_path_prints_the_same_report_shape_and_nearly_the_same_trades(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["backtest-pairs", "--pairs", "ETH/USDT,BTC/USDT", "--timeframe", "1h", "--to", "2023-01-01"]
+    assert main(args) == 0
+    loop = capsys.readouterr().out.splitlines()
+    assert main([*args, "--engine"]) == 0
+    engine = capsys.readouterr().out.splitlines()
+    assert engine[-1].startswith("model: engine.step over the simulator")
+
+    def line(lines: list[str], start: str) -> str:
+        return next(x for x in lines if x.startswith(start))
+
+    trades = line(engine, "Trades ")
+    assert int(trades.split()[1]) >= 5
+    # the same groups by side and exit (amounts may differ by one market step, so money by cents)
+    assert trades.split(" · ")[0] == line(loop, "Trades ").split(" · ")[0]
+    assert line(engine, "Exits") == line(loop, "Exits")
+
+
 def test_one_pair_is_refused_with_the_usage(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["backtest-pairs", "--pairs", "ETH/USDT", "--timeframe", "1h"])
     captured = capsys.readouterr()

@@ -30,6 +30,16 @@ BAD = [
     ("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap", "leverage": 2}, '
                           '{"name": "bollinger_reversion", "market": "swap", "leverage": 3}]',
      "BTC/USDT: breakout trades it at 2x isolated, bollinger_reversion at 3x isolated"),
+    ("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT", "BTC/USDT"]}]',
+     'one leg is always short, which needs market = "swap"'),
+    ("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT"], "market": "swap"}]',
+     "pairs: list exactly two different pairs, the y leg first"),
+    ("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT", "BTC/USDT"], "market": "swap", '
+                          '"params": {"windw": 100}}]', "pairs: unknown parameter(s) windw"),
+    ("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT", "BTC/USDT"], "market": "swap", '
+                          '"params": {"entry_z": 1, "exit_z": 2}}]', "need 0 <= exit_z < entry_z < stop_z"),
+    ("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT", "BTC/USDT"], "market": "swap", '
+                          '"params": {"leg_fraction": 2}}]', "leg_fraction must be in (0, 1]"),
     ("TRADER_LOGGING__FILE", "{file}/logs/bot.log", "is a file, not a folder"),
     ("TRADER_RISKK__MAX_OPEN_POSITIONS", "3",
      "no section named 'riskk' (did you mean TRADER_RISK__MAX_OPEN_POSITIONS?)"),
@@ -83,6 +93,14 @@ def test_a_leveraged_short_strategy_passes_on_a_swap_venue_and_not_on_kraken(
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")  # perpetuals in paper and replay only, for now
     assert main(["config", "check"]) == 2
     assert "live perpetual trading is built for binance, not yet okx" in capsys.readouterr().err
+
+
+def test_a_pairs_strategy_on_perpetuals_passes_the_check(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT", "BTC/USDT"], '
+                                            '"market": "swap", "params": {"window": 240, "entry_z": 2}}]')
+    assert main(["config", "check"]) == 0
+    assert "config OK" in capsys.readouterr().out
 
 
 def test_unknown_names_only_concern_our_prefix_and_skip_the_test_suites_variables() -> None:

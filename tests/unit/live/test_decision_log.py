@@ -8,11 +8,12 @@ from decimal import Decimal
 
 import pytest
 
+from tests.unit.core.engine.test_step_pairs import open_group
 from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.enums import Direction, Side
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.orders import Fill
-from trader.core.engine.events import EntryRefused
+from trader.core.engine.events import EntryRefused, GroupOpened
 from trader.core.strategies.base import Signal
 from trader.live.decision_log import log_fills, log_ticks
 from trader.live.trading import TickReport
@@ -75,3 +76,17 @@ def test_an_exit_of_a_direction_not_held_is_debug_even_when_another_pair_acted(
     debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
     assert debug == ["[breakout] BTC/USDT: signal exit short, nothing to act on because exit_slow_ema",
                      "[breakout] ETH/USDT: signal exit short, nothing to act on because breakout, trend"]
+
+
+def test_a_pairs_tick_is_debug_unless_it_acted_and_then_logs_the_group(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG, "trader.decisions")
+    assert log_ticks([TickReport("pairs", ETH, AT, None, note="z -1.20, beta 0.800")]) == 0
+    group = open_group()
+    opened = TickReport("pairs", ETH, AT, None, (GroupOpened(group, AT),), sent=2, note="z -3.10, beta 0.800")
+    assert log_ticks([opened]) == 3
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert info == ["[pairs] ETH/USDT: z -3.10, beta 0.800",
+                    f"[pairs] pair group opened: buy ETH/USDT 1.5 @ 2000, sell BTC/USDT 0.06 @ 40000 "
+                    f"({group.id})",
+                    "[pairs] 2 order command(s) sent to the exchange"]

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from tests.unit.core.engine.test_step_pairs import open_group
+from trader.core.domain.alerts import Severity
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind
 from trader.core.domain.ids import PositionId, Symbol
-from trader.core.engine.events import PositionClosed, PositionOpened, StopMoved
+from trader.core.engine.events import GroupClosed, GroupOpened, PositionClosed, PositionOpened, StopMoved
+from trader.core.engine.pair_groups import LegBook
+from trader.core.positions.pair_group import GroupStatus
 from trader.core.positions.state import Position, PositionStatus
 from trader.live.trade_alerts import event_alerts
 
@@ -43,3 +48,20 @@ def test_stop_alerts_say_placed_or_moved() -> None:
                                   StopMoved(ID, btc, Decimal("62720.49"), Decimal("0.5"), NOW)])
     assert placed.text == f"Stop placed at 62,720.49 on BTC/USDT ({ID})"
     assert moved.text == f"Stop moved 62,720.49 -> 0.50000000 on BTC/USDT ({ID})"
+
+
+def test_pair_group_alerts_say_opened_closed_with_pnl_or_failed_and_sent_back() -> None:
+    group = open_group()
+    [opened] = event_alerts([GroupOpened(group, NOW)])
+    assert opened.text == ("Opened pair group long ETH/USDT / BTC/USDT: buy ETH/USDT 1.5 @ 2,000.00 / "
+                           f"sell BTC/USDT 0.06 @ 40,000.00 [pairs] {group.id}")
+    books = (replace(group.books[0], exit_filled=Decimal("1.5"), exit_price=Decimal(2100)),
+             replace(group.books[1], exit_filled=Decimal("0.06"), exit_price=Decimal(40000)))
+    closed = replace(group, group=replace(group.group, status=GroupStatus.CLOSED), books=books,
+                     exit_reason="signal")
+    [done] = event_alerts([GroupClosed(closed, NOW)])
+    assert done.text == f"Closed pair group ETH/USDT / BTC/USDT (signal): PnL +147.30 [pairs] {group.id}"
+    failed = replace(closed, group=replace(group.group, status=GroupStatus.FAILED),
+                     books=(books[0], LegBook()))
+    [warned] = event_alerts([GroupClosed(failed, NOW)])
+    assert warned.severity is Severity.WARNING and "did not open: a leg failed" in warned.text

@@ -243,7 +243,11 @@ class PaperExchange:
         if last is None:
             raise InvalidOrder(f"no price yet for {request.symbol}: cannot value a market buy")
         rate = (self._fees or FeeModel.from_market(spec)).taker
-        need = request.amount * self._slippage.apply(last, Side.BUY) * (ONE + rate)
+        price = self._slippage.apply(last, Side.BUY)
+        need = request.amount * price * (ONE + rate)
+        if spec.futures is not None:  # a swap buy pays margin on what it opens; buying back a short frees it
+            closing = min(request.amount, max(-self._ledger.position(request.symbol)[0], ZERO))
+            need = (request.amount - closing) * price / spec.futures.leverage + request.amount * price * rate
         free = self._ledger.balances().get(spec.quote)
         if free is None or free.free < need:
             have = free.free if free else ZERO

@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, Protocol, TypeVar
 
+from trader.adapters.store.group_codec import decode_group, encode_group
 from trader.core.domain.commands import CancelOrder, Command, PlaceOrder, ReplaceStop
 from trader.core.domain.enums import OrderPurpose, OrderType, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
@@ -65,6 +66,7 @@ class DocumentEngineState:
             entries_blocked=str(doc.get("entries_blocked", "")),
             outbox=tuple(decode_command(c) for c in doc["outbox"]),
             fill_cursors={Symbol(s): datetime.fromisoformat(t) for s, t in doc["fill_cursors"].items()},
+            groups={g["id"]: decode_group(g) for g in doc.get("groups", ())},  # absent before pair groups
         )
 
     async def save(self, memory: EngineMemory, now: datetime) -> None:
@@ -77,6 +79,7 @@ class DocumentEngineState:
             "outbox": [encode_command(c) for c in memory.outbox],
             "fill_cursors": {s: t.isoformat() for s, t in memory.fill_cursors.items()},
             "entries_blocked": memory.entries_blocked,
+            "groups": [encode_group(g) for g in memory.groups.values()],
         }, now)
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from trader.core.domain.entries import Approved, Refused
 from trader.core.domain.ids import PositionId, Symbol
+from trader.core.engine.pair_groups import GroupPosition
 from trader.core.positions.state import Position
 
 
@@ -70,4 +71,21 @@ class PositionFailed:
     at: datetime
 
 
-EngineEvent = EntryRefused | EntryApproved | PositionOpened | StopMoved | PositionClosed | PositionFailed
+@dataclass(frozen=True, slots=True)
+class GroupOpened:
+    """Both legs of a pair group filled: the hedge is on."""
+
+    group: GroupPosition
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupClosed:
+    """A pair group is flat for good: CLOSED after being open, or FAILED (a leg failed, the other unwound)."""
+
+    group: GroupPosition
+    at: datetime
+
+
+EngineEvent = (EntryRefused | EntryApproved | PositionOpened | StopMoved | PositionClosed | PositionFailed
+               | GroupOpened | GroupClosed)

@@ -20,6 +20,7 @@ from trader.core.domain.market import MarketSpec
 from trader.core.engine.actions import ControlAction
 from trader.core.engine.events import EngineEvent
 from trader.core.engine.orders import OrderUpdate
+from trader.core.engine.pair_groups import PairSignal
 from trader.core.engine.state import EngineState
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.positions.protection import PositionContext
@@ -36,6 +37,7 @@ class EngineConfig:
     tp_swap_distance: Decimal = Decimal("0.005")
     allow_short: bool = False
     venue_down: str = ""  # non-empty: the venue's circuit breaker is open, every entry is refused with it
+    pair_leg_fraction: Decimal = Decimal("0.3")  # pairs: the y leg's notional as a fraction of equity
     _contexts: dict[Symbol, PositionContext] = field(default_factory=dict, init=False, repr=False,
                                                       compare=False)
 
@@ -68,6 +70,7 @@ class StepInput:
       pair's open positions by size and booked like a fee.
     - ``actions``: control actions (halt, pause, resume, unlock, entry block, manual entry, adopted
       manual exit), applied by ``step`` in order; see ``engine.actions``.
+    - ``pair_signals``: the pairs strategy's row per couple (``PairSignal.key``): group exits, then entries.
     """
 
     now: datetime
@@ -80,6 +83,7 @@ class StepInput:
     equity_marks: tuple[tuple[datetime, Decimal], ...] = ()
     actions: tuple[ControlAction, ...] = ()
     funding: Mapping[Symbol, Decimal] = field(default_factory=dict)
+    pair_signals: Mapping[str, PairSignal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

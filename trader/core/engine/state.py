@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.engine.orders import OrderRef
+from trader.core.engine.pair_groups import GroupPosition
 from trader.core.positions.state import Position
 from trader.core.risk.state import RiskState
 
@@ -19,7 +20,7 @@ HISTORY_LENGTH = 200  # closed-trade PnLs kept per strategy for Kelly sizing
 
 @dataclass(frozen=True, slots=True)
 class EngineState:
-    """Active positions, the orders we asked for, risk memory, and the id sequence."""
+    """Active positions and pair groups, the orders we asked for, risk memory, and the id sequence."""
 
     positions: Mapping[PositionId, Position] = field(default_factory=dict)  # not yet terminal
     orders: Mapping[ClientOrderId, OrderRef] = field(default_factory=dict)  # not yet terminal
@@ -27,6 +28,7 @@ class EngineState:
     history: tuple[Decimal, ...] = ()  # PnL of recent closed trades, oldest first
     sequence: int = 0  # positions opened so far; part of each new position id
     entries_blocked: str = ""  # non-empty: every entry is refused (reconciliation found a difference)
+    groups: Mapping[str, GroupPosition] = field(default_factory=dict)  # pair groups not yet settled
 
     def positions_for(self, symbol: Symbol) -> list[Position]:
         """Return the active positions of one pair."""

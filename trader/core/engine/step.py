@@ -17,13 +17,17 @@ Order inside one step (fixed, and relied on by the backtest runner):
    guards) -> ``positions.opening``; each approved entry is reported as ``EntryApproved``;
 6. the commands of all of the above, in order, plus events to announce.
 
+Pair groups (``engine.pair_groups``) go through the same steps: their leg updates in 2, their closes in 4
+(halt with flatten, exit requests of either leg's pair, ``ClosePosition`` of the group id, the pair
+signal's target or stop), their entries in 5 after the single-pair entries.
+
 ``step`` is pure: no I/O and no clock (``inp.now`` is the time). The caller persists the commands
 (outbox) before executing them and feeds the resulting order updates to the next step.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -34,24 +38,29 @@ from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.money import D
 from trader.core.domain.orders import OrderRequest
 from trader.core.engine import actions as act
+from trader.core.engine import pair_groups as pgs
 from trader.core.engine.events import (
     EngineEvent,
     EntryApproved,
     EntryRefused,
+    GroupClosed,
+    GroupOpened,
     PositionClosed,
     PositionFailed,
     PositionOpened,
     StopMoved,
 )
 from trader.core.engine.inputs import StepInput, StepOutput
-from trader.core.engine.orders import OrderRef, position_event
+from trader.core.engine.orders import OrderRef, OrderUpdate, position_event
 from trader.core.engine.state import HISTORY_LENGTH, EngineState
 from trader.core.positions import dca
 from trader.core.positions import position_events as ev
 from trader.core.positions.machine import apply
 from trader.core.positions.opening import open_position
+from trader.core.positions.pair_group import GroupStatus
 from trader.core.positions.protection import PositionContext
 from trader.core.positions.state import Position, PositionStatus
+from trader.core.risk import guards
 from trader.core.risk import state as risk_state
 from trader.core.risk.adds import check_add
 from trader.core.risk.check import check
@@ -86,12 +95,14 @@ class _Run:
         self.history = state.history
         self.sequence = state.sequence
         self.blocked = state.entries_blocked
+        self.groups: dict[str, pgs.GroupPosition] = dict(state.groups)
         self.commands: list[Command] = []
         self.events: list[EngineEvent] = []
         self.free = inp.account.free  # lowered by entries sent in this step
 
     def output(self) -> StepOutput:
-        state = EngineState(self.positions, self.orders, self.risk, self.history, self.sequence, self.blocked)
+        state = EngineState(self.positions, self.orders, self.risk, self.history, self.sequence, self.blocked,
+                            self.groups)
         return StepOutput(state, tuple(self.commands), tuple(self.events))
 
     # ── 1. risk memory ───────────────────────────────────────────────────────────────────────
@@ -141,6 +152,7 @@ class _Run:
                 del self.orders[update.client_order_id]
             position = self.positions.get(ref.position_id)
             if position is None:
+                self._group_update(ref.position_id, update)
                 continue
             event = position_event(ref, update, position.direction, self.inp.now)
             if event is not None:
@@ -150,14 +162,19 @@ class _Run:
         for symbol in sorted(self.inp.funding):
             paid = self.inp.funding[symbol]
             holders = [p for p in self._active(symbol) if p.open_amount > 0]
-            held = sum((p.open_amount for p in holders), Decimal(0))
+            legs = pgs.legs_holding(self.groups.values(), symbol)  # pair group legs share it by size too
+            held = sum((p.open_amount for p in holders), Decimal(0)) + sum((a for *_, a in legs), Decimal(0))
             if not paid or held <= 0:
                 continue  # charged on a position no longer ours: reconciliation shows the difference
             left = paid
             for i, position in enumerate(holders):
-                share = left if i == len(holders) - 1 else paid * position.open_amount / held
+                share = left if i == len(holders) - 1 and not legs else paid * position.open_amount / held
                 left -= share
                 self.transition(position, ev.FundingPaid(share, self.inp.now))
+            for i, (group_id, leg, amount) in enumerate(legs):
+                share = left if i == len(legs) - 1 else paid * amount / held
+                left -= share
+                self.groups[group_id] = pgs.book_funding(self.groups[group_id], leg, share)
 
     # ── 3. prices ────────────────────────────────────────────────────────────────────────────
     def apply_prices(self) -> None:
@@ -171,11 +188,14 @@ class _Run:
         if self.risk.flatten_requested:
             for position in list(self.positions.values()):
                 self.transition(position, ev.ExitRequested(ExitReason.HALT, now))
+            self._close_groups(lambda _: True, ExitReason.HALT)
             self.risk = risk_state.flatten_done(self.risk)
         for symbol, reason in self.inp.exit_requests.items():
             for position in self._active(symbol):
                 self.transition(position, ev.ExitRequested(reason, now))
+            self._close_groups(lambda g, s=symbol: s in g.symbols, reason)  # type: ignore[misc]
         self._close_requested()
+        self._pair_exits()
         for symbol, signal in self.inp.signals.items():
             for position in self._active(symbol):
                 if position.strategy != self.cfg.strategy:
@@ -189,6 +209,8 @@ class _Run:
             if isinstance(action, act.ClosePosition) and action.position_id in self.positions:
                 position = self.positions[action.position_id]
                 self.transition(position, ev.ExitRequested(action.reason, self.inp.now))
+            elif isinstance(action, act.ClosePosition) and action.position_id in self.groups:
+                self._close_group(self.groups[action.position_id], action.reason.value)
 
     # ── 5. adds, then entries ────────────────────────────────────────────────────────────────
     def apply_adds(self) -> None:
@@ -227,6 +249,8 @@ class _Run:
                 self.enter(symbol, Direction.LONG, self.cfg.strategy, signal)
             elif signal.enter_short and not signal.exit_short and self.cfg.allow_short:
                 self.enter(symbol, Direction.SHORT, self.cfg.strategy, signal)
+        for key in sorted(self.inp.pair_signals):
+            self._enter_pair(self.inp.pair_signals[key])
 
     def enter(self, symbol: Symbol, direction: Direction, strategy: str, signal: Signal | None = None, *,
               amount: Decimal | None = None) -> None:
@@ -269,6 +293,92 @@ class _Run:
         self.risk = risk_state.on_entry(self.risk, now, self.inp.account.equity, self.cfg.risk)
         self._track(commands)
         self.events.append(EntryApproved(position_id, symbol, strategy, decision, now))
+
+    # ── pair groups (``engine.pair_groups``) ─────────────────────────────────────────────────
+    def _pair_exits(self) -> None:
+        for before in list(self.groups.values()):
+            signal = self.inp.pair_signals.get(before.key)
+            group = before
+            if signal is not None or any(s in self.inp.prices for s in group.symbols):
+                group, commands = pgs.resend(before)  # closing orders the venue dropped: again, with a price
+                self.groups[group.id] = group
+                self._track(commands)
+            if signal is None or group.strategy != self.cfg.strategy:
+                continue
+            stop = signal.stop_long if group.side > 0 else signal.stop_short
+            target = signal.exit_long if group.side > 0 else signal.exit_short
+            if stop or target:
+                self._close_group(group, ExitReason.STOP_LOSS.value if stop else ExitReason.SIGNAL.value)
+
+    def _enter_pair(self, signal: pgs.PairSignal) -> None:
+        side = 1 if signal.enter_long else -1 if signal.enter_short else 0
+        held = any(g.key == signal.key and g.strategy == self.cfg.strategy for g in self.groups.values())
+        if side == 0 or held:
+            return
+        now, strategy, equity = self.inp.now, self.cfg.strategy, self.inp.account.equity
+        refusal = self._pair_refusal(signal)
+        if refusal is None:
+            markets = (self.cfg.markets[signal.y], self.cfg.markets[signal.x])
+            prices = (self.inp.prices[signal.y].close, self.inp.prices[signal.x].close)
+            group_id = f"{strategy}-{signal.y}-{signal.x}-{now:%Y%m%dT%H%M}-{self.sequence + 1}"
+            opened = pgs.open_pair(group_id, signal, side, prices, markets, equity, self.free,
+                                   self.cfg.pair_leg_fraction, strategy, now)
+            if not isinstance(opened, Refused):
+                group, commands, cost = opened
+                self.sequence += 1
+                self.groups[group.id] = group
+                self.free -= cost
+                self.risk = risk_state.on_entry(self.risk, now, equity, self.cfg.risk)
+                self._track(commands)
+                return
+            refusal = opened
+        self._refuse(signal.y, strategy, refusal)
+
+    def _pair_refusal(self, signal: pgs.PairSignal) -> Refused | None:
+        if any(s not in self.cfg.markets or s not in self.inp.prices for s in (signal.y, signal.x)):
+            return Refused(RefusalReason.INVALID_REQUEST, f"no market or closing price for {signal.key}")
+        if self.blocked:
+            return Refused(RefusalReason.ENTRIES_BLOCKED, self.blocked)
+        if self.cfg.venue_down:
+            return Refused(RefusalReason.VENUE_DOWN, self.cfg.venue_down)
+        equity, today = self.inp.account.equity, risk_state.trading_day(self.inp.now, self.cfg.risk.timezone)
+        return (guards.trading_state_guard(self.risk)
+                or guards.drawdown_guard(self.risk, equity, self.cfg.risk)
+                or guards.daily_loss_guard(self.risk, equity, today, self.cfg.risk)
+                or guards.trades_per_day_guard(self.risk, today, self.cfg.risk))
+
+    def _close_groups(self, which: Callable[[pgs.GroupPosition], bool], reason: ExitReason) -> None:
+        for group in [g for g in self.groups.values() if which(g)]:
+            self._close_group(group, reason.value)
+
+    def _close_group(self, group: pgs.GroupPosition, reason: str) -> None:
+        new, commands = pgs.close_pair(group, reason, self.inp.now)
+        self.groups[new.id] = new
+        self._track(commands)
+
+    def _group_update(self, leg_id: PositionId, update: OrderUpdate) -> None:
+        found = pgs.split_leg_id(leg_id)
+        group = None if found is None else self.groups.get(found[0])
+        if found is None or group is None:
+            return
+        new, commands = pgs.on_update(group, found[1], update, self.inp.now)
+        self._track(commands)
+        if new.group.status is GroupStatus.OPEN and group.group.status is not GroupStatus.OPEN:
+            self.events.append(GroupOpened(new, self.inp.now))
+        if not new.settled:
+            self.groups[new.id] = new
+            return
+        done = pgs.finish(new, self.inp.now)
+        del self.groups[new.id]
+        legs = {pgs.leg_position_id(new.id, 0), pgs.leg_position_id(new.id, 1)}
+        self.orders = {cid: ref for cid, ref in self.orders.items() if ref.position_id not in legs}
+        if done.group.status is GroupStatus.CLOSED:
+            pnl = done.realised_pnl
+            reason = ExitReason(done.exit_reason) if done.exit_reason else None
+            self.risk = risk_state.on_trade_closed(self.risk, done.symbols[0], pnl, reason, self.inp.now,
+                                                   self.cfg.risk)
+            self.history = (*self.history, pnl)[-HISTORY_LENGTH:]
+        self.events.append(GroupClosed(done, self.inp.now))
 
     def _refuse(self, symbol: Symbol, strategy: str, refusal: Refused) -> None:
         self.events.append(EntryRefused(symbol, strategy, refusal, self.inp.now))

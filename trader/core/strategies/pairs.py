@@ -31,8 +31,8 @@ class PairParams:
 
     window: int = 720  # 30 days of 1h candles
     halflife: float = 168.0  # a week of 1h candles
-    entry_z: float = 2.5
-    exit_z: float = 0.0
+    entry_z: float = 3.0  # 2.5 entered on deviations the four taker fills of a round trip ate (docs)
+    exit_z: float = 0.5
     stop_z: float = 5.0
 
     def __post_init__(self) -> None:

@@ -251,3 +251,21 @@ async def test_a_paper_short_on_a_perpetual_survives_a_restart_with_its_margin()
     assert flat.balances["USDT"].used == 0 and flat.exposure == 0
     fees = Decimal(5000) * Decimal("0.001") + Decimal(5250) * Decimal("0.001")
     assert flat.equity == Decimal(10_000) - Decimal(250) - fees  # bought back at 52,500: 0.1 * 2,500 lost
+
+
+async def test_a_market_buy_on_a_perpetual_needs_the_margin_of_what_it_opens_and_none_to_buy_back_a_short(
+) -> None:
+    swap = as_swap(fake_like_btc_market(), FuturesTerms(Decimal(2)))
+    paper = PaperExchange([swap], quote="USDT", balances={"USDT": Decimal(10_000)},
+                          costs=PaperCosts(FeeModel.flat(Decimal("0.001"))))
+    paper.on_price(BTC, Decimal(50000), T0)
+    with pytest.raises(InsufficientFunds):  # 0.5 BTC at 2x: 12,500 of margin
+        await paper.place(market_buy("m1", "0.5"))
+    await paper.place(intent("m2", OrderPurpose.ENTRY, Side.SELL, OrderType.MARKET, "0.39"))
+    paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=1))
+    assert (await paper.balances()).balances["USDT"].free < Decimal(250)  # 9,750 of margin, fees
+    # buying the short back frees its margin: no margin needed (a spot-like notional check refused it)
+    back = await paper.place(intent("m2", OrderPurpose.EXIT, Side.BUY, OrderType.MARKET, "0.39"))
+    paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=2))
+    assert (await paper.order(BTC, back.client_order_id)).status is OrderStatus.FILLED  # type: ignore[union-attr]
+    assert (await paper.balances()).exposure == 0

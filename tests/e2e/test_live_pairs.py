@@ -1,0 +1,176 @@
+"""A pair trade in live mode through the real services, real ccxt and the fake Binance venue (real HTTP,
+real SQLite): the venue rejects one leg's order, the engine sends back what the other leg bought, and
+the account, the engine state and the store end flat and agree; a restart reads the same.
+
+The fake speaks the spot dialect (its /fapi routes do not take orders yet), so the short leg sells BTC
+the account holds; the group logic is the same on a perpetual swap, where the closing orders are also
+reduce-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import numpy as np
+import pytest
+from pydantic import SecretStr
+
+from tests.e2e.live_harness import HOUR, T0, RecordingChannel
+from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
+from trader.adapters.exchange.ccxt_venue import CcxtExchange
+from trader.adapters.exchange.retry import RetryPolicy
+from trader.adapters.store.migrate import upgrade_async
+from trader.adapters.store.sql.uow import Database
+from trader.config.sections import ExchangeConfig, RiskConfig
+from trader.core.domain.candles import CandleFrame, datetime_to_ms
+from trader.core.domain.enums import OrderPurpose, OrderStatus, Side
+from trader.core.engine.events import GroupClosed, GroupOpened
+from trader.core.engine.pair_groups import leg_position_id
+from trader.core.positions.pair_group import GroupStatus
+from trader.core.strategies.pair_setup import PairSetup, pair_setup
+from trader.live.alerts import AlertService
+from trader.live.engine_runner import EngineOptions
+from trader.live.trading import TradingService
+from trader.runtime.clock import SimClock
+
+ETH, BTC = "ETH/USDT", "BTC/USDT"
+CREATE = "POST /api/v3/order"
+SETUP = pair_setup((ETH, BTC), {"window": 10, "halflife": 5, "entry_z": 2.0, "exit_z": 0.0, "stop_z": 50.0})
+RISK = RiskConfig(cooldown_minutes=0, cooldown_after_loss_minutes=0)
+
+
+def candles(setup: PairSetup) -> tuple[list[list[float]], list[list[float]]]:
+    """Return ETH and BTC hourly candles moving together, ETH falling on the last: a long-spread entry."""
+    n = setup.required_history + 20
+    last_open = datetime_to_ms(T0) // HOUR * HOUR - HOUR
+    times = [last_open - (n - 1 - i) * HOUR for i in range(n)]
+    rng = np.random.default_rng(7)
+    btc = 50_000 * np.exp(np.cumsum(rng.normal(0, 0.004, n)))
+    eth = 3_000 * (btc / 50_000) * np.exp(rng.normal(0, 0.001, n))
+    eth[-1] *= 0.97  # ETH falls behind BTC: z well below -entry_z
+    rows = [[[t, float(p), float(p), float(p), float(p), 1.0] for t, p in zip(times, series, strict=True)]
+            for series in (eth, btc)]
+    return rows[0], rows[1]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeExchange]:
+    fake = FakeExchange.start_default()
+    fake.venue.deposit("USDT", "10000")
+    fake.venue.deposit("BTC", "0.2")
+    fake.venue.fee_in_quote = True  # fees in USDT, as on a perpetual: the unwind sells all that was bought
+    fake.venue.now_ms = datetime_to_ms(T0)
+    eth, btc = candles(SETUP)
+    fake.set_candles(ETH, "1h", eth)
+    fake.set_candles(BTC, "1h", btc)
+    fake.set_price(ETH, f"{eth[-1][4]:.2f}")
+    fake.set_price(BTC, f"{btc[-1][4]:.2f}")
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+def service(fake: FakeExchange, db: Database, clock: SimClock) -> tuple[TradingService, CcxtExchange]:
+    config = ExchangeConfig(name="binance", mode="live", live_confirmed=True, api_key=SecretStr(API_KEY),
+                            api_secret=SecretStr(API_SECRET), api_base_url=fake.base_url, timeout_seconds=1.0,
+                            max_retries=4)
+    exchange = CcxtExchange(config, retry=RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05),
+                            rate_limit=False)
+    alerts = AlertService(db.uow_factory, RecordingChannel(), clock)
+    options = EngineOptions(RISK, leg_fractions={"pairs": SETUP.leg_fraction})
+    trading = TradingService(exchange, db.uow_factory, clock, options, {}, alerts=alerts,
+                             pairs={"pairs": SETUP})
+    return trading, exchange
+
+
+async def test_a_rejected_leg_is_unwound_and_account_engine_and_store_end_flat(fake: FakeExchange,
+                                                                              tmp_path: object) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
+    await upgrade_async(url)
+    eth, btc = candles(SETUP)
+    row = SETUP.latest(CandleFrame.from_arrays(np.array(eth)), CandleFrame.from_arrays(np.array(btc)))
+    assert row is not None and row.enter_long  # the candles do signal a long-spread entry
+    # the venue takes the ETH buy (leg 0) and refuses the BTC sell (leg 1)
+    fake.inject(Fault(FaultKind.ERROR, route=CREATE, status=400, code=-2010, after=1,
+                      msg="Account has insufficient balance for requested action."))
+    db, clock = Database.from_url(url), SimClock(T0)
+    trading, exchange = service(fake, db, clock)
+    try:
+        [report] = await trading.run_ticks("pairs", [ETH], "1h")
+        closed = [e for e in report.events if isinstance(e, GroupClosed)]
+        assert closed and closed[0].group.group.status is GroupStatus.FAILED
+        assert fake.faults.fired == [(CREATE, FaultKind.ERROR)]
+        group_id = closed[0].group.id
+        state = await trading.engine_state()
+        assert state.groups == {} and state.orders == {} and state.positions == {}
+    finally:
+        await exchange.close()
+    # the venue: the ETH bought was sold back, the BTC never left; only fees were paid
+    venue = fake.venue
+    free = {asset: amount for asset, amount, _ in venue.balances()}
+    assert free.get("ETH", Decimal(0)) == 0 and free["BTC"] == Decimal("0.2")
+    assert venue.open_orders(None) == []
+    accepted = [(e.detail["side"], e.detail["qty"]) for e in venue.accepted()]  # the BTC sell never got in
+    assert [side for side, _ in accepted] == ["BUY", "SELL"] and accepted[0][1] == accepted[1][1]
+    assert len(venue.fills()) == 2 and free["USDT"] < Decimal(10_000)
+    # the store agrees: the three orders with their final status, the two fills
+    async with db.uow() as uow:
+        fills = await uow.fills.since(datetime(2000, 1, 1, tzinfo=UTC))
+        orders = [await uow.orders.get(f.client_order_id) for f in fills]
+        memory = await uow.engine.get()
+        [btc_order] = await uow.orders.for_position(leg_position_id(group_id, 1))
+    await db.dispose()
+    assert [(f.symbol, f.side) for f in fills] == [(ETH, Side.BUY), (ETH, Side.SELL)]
+    assert fills[0].amount == fills[1].amount
+    assert [(o.purpose, o.status) for o in orders if o is not None] == \
+        [(OrderPurpose.ENTRY, OrderStatus.FILLED), (OrderPurpose.EXIT, OrderStatus.FILLED)]
+    assert (btc_order.symbol, btc_order.side, btc_order.status) == (BTC, Side.SELL, OrderStatus.REJECTED)
+    assert memory is not None and memory.groups == {} and memory.outbox == ()
+    # a restart (new services over the same database and venue) sees nothing to do
+    db = Database.from_url(url)
+    trading, exchange = service(fake, db, clock)
+    try:
+        state = await trading.engine_state()
+        assert state.groups == {} and state.orders == {}
+    finally:
+        await exchange.close()
+        await db.dispose()
+
+
+async def test_an_open_group_survives_a_restart_and_closes_both_legs_on_close(fake: FakeExchange,
+                                                                             tmp_path: object) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
+    await upgrade_async(url)
+    db, clock = Database.from_url(url), SimClock(T0)
+    trading, exchange = service(fake, db, clock)
+    try:
+        [report] = await trading.run_ticks("pairs", [ETH], "1h")
+        [opened] = [e for e in report.events if isinstance(e, GroupOpened)]
+        before = (await trading.engine_state()).groups
+    finally:
+        await exchange.close()
+        await db.dispose()
+    free = {asset: amount for asset, amount, _ in fake.venue.balances()}
+    assert free["ETH"] == opened.group.group.legs[0].held > 0
+    assert free["BTC"] == Decimal("0.2") - opened.group.group.legs[1].held
+    # a new process over the same database and venue: the group is there, exactly as it was
+    db = Database.from_url(url)
+    trading, exchange = service(fake, db, clock)
+    try:
+        state = await trading.engine_state()
+        assert state.groups == before and state.groups[opened.group.id].group.status is GroupStatus.OPEN
+        result = await trading.close_position(opened.group.id)
+        assert result.ok
+        closed = [e for e in result.events if isinstance(e, GroupClosed)]
+        assert closed and closed[0].group.group.status is GroupStatus.CLOSED
+        assert closed[0].group.exit_reason == "manual"
+        assert (await trading.engine_state()).groups == {}
+    finally:
+        await exchange.close()
+        await db.dispose()
+    free = {asset: amount for asset, amount, _ in fake.venue.balances()}
+    assert free.get("ETH", Decimal(0)) == 0 and free["BTC"] == Decimal("0.2")
+    assert fake.venue.open_orders(None) == []
