@@ -84,12 +84,18 @@ def position(p: PositionView, quote: str) -> str:
     trail = f", trailing {pct(p.trailing_distance, sign=False)}" if p.trailing_active else ""
     strategy = f" · {e(p.strategy)}" if p.strategy else ""
     return (
-        f"{_dot(p.pnl)} <b>{e(p.pair)}</b> {e(p.direction.value)} <code>{e(p.id)}</code>{strategy}\n"
+        f"{_dot(p.pnl)} {_venue(p.venue)}<b>{e(p.pair)}</b> {e(p.direction.value)} <code>{e(p.id)}</code>"
+        f"{strategy}\n"
         f"Amount {qty(p.amount)} · Entry {price(p.entry_price)} → {price(p.current_price)}\n"
         f"PnL <b>{signed(p.pnl, quote)}</b> ({pct(p.pnl_fraction)})\n"
         f"Stop {price(p.stop_price)} ({e(p.protection.value)}{trail}) · TP {price(p.take_profit)}\n"
         f"{_futures_line(p, quote)}Opened {when(p.opened_at)}"
     )
+
+
+def _venue(venue: str) -> str:
+    """Return the venue account's tag in front of a line ("" in a single-venue service)."""
+    return f"[{e(venue)}] " if venue else ""
 
 
 def _futures_line(p: PositionView, quote: str) -> str:
@@ -106,6 +112,10 @@ def status(view: StatusView) -> str:
     state = f"Trading <b>{e(view.state.value)}</b> ({e(view.mode.label)})"
     if view.halted_reason:
         state += f": {e(view.halted_reason)}"
+    for v in view.venues:
+        note = f": {e(v.note)}" if v.note else ""
+        state += (f"\n{_venue(v.venue)}{e(v.exchange)} {e(v.mode.label)} · {e(v.state.value)} · "
+                  f"{v.open_positions} open{note}")
     if not view.positions:
         return f"{state}\nNo open positions."
     blocks = [position(p, view.quote) for p in view.positions]
@@ -116,7 +126,8 @@ def positions(items: tuple[PositionView, ...]) -> str:
     """Return the compact /positions list."""
     if not items:
         return "No open positions."
-    lines = [f"{_dot(p.pnl)} <code>{e(p.id)}</code> {e(p.pair)} {qty(p.amount)} @ {price(p.entry_price)}"
+    lines = [f"{_dot(p.pnl)} {_venue(p.venue)}<code>{e(p.id)}</code> {e(p.pair)} {qty(p.amount)} @ "
+             f"{price(p.entry_price)}"
              f" {pct(p.pnl_fraction)}" for p in items]
     return "<b>Open positions</b>\n" + "\n".join(lines)
 
@@ -125,26 +136,49 @@ def balance(view: BalanceView) -> str:
     """Return the /balance message."""
     lines = [f"<b>Equity</b> {money(view.equity, view.quote)} ({e(view.mode.label)})",
              f"Free {money(view.free, view.quote)} · In positions {money(view.exposure, view.quote)}"]
+    if view.venues:
+        lines[0] = f"<b>Equity, all venues</b> {money(view.equity, view.quote)}"
     for a in view.assets:
         worth = f" ≈ {money(a.value, view.quote)}" if a.value is not None else ""
         lines.append(f"{e(a.asset)}: {qty(a.total)} (free {qty(a.free)}){worth}")
+    for v in view.venues:
+        if v.note:
+            lines.append(f"\n<b>{e(v.venue)}</b> ({e(v.exchange)}): {e(v.note)}")
+            continue
+        apart = "" if v.in_total else " (not in the total: other quote)"
+        lines.append(f"\n<b>{e(v.venue)}</b> ({e(v.exchange)}, {e(v.mode.label)}) equity "
+                     f"{money(v.equity, v.quote)}{apart}\n"
+                     f"Free {money(v.free, v.quote)} · In positions {money(v.exposure, v.quote)}")
+        for a in v.assets:
+            worth = f" ≈ {money(a.value, v.quote)}" if a.value is not None else ""
+            lines.append(f"{e(a.asset)}: {qty(a.total)} (free {qty(a.free)}){worth}")
     return "\n".join(lines)
 
 
 def profit(view: ProfitView) -> str:
-    """Return the /profit message."""
+    """Return the /profit message (with several venue accounts: the totals, then each account's)."""
     span = f"last {view.days} days" if view.days else "all time"
-    return "\n".join([
-        f"<b>Profit, {span}</b>",
+    # with several accounts the equity-curve ratios exist per account only
+    lines = [f"<b>Profit, {span}{', all venues' if view.venues else ''}</b>",
+             *_profit_lines(view, curve=not view.venues)]
+    for v in view.venues:
+        apart = "" if v.in_total else " (not in the total: other quote)"
+        lines += [f"\n<b>{e(v.venue)}</b>{apart}", *_profit_lines(v.profit, curve=True)]
+    return "\n".join(lines)
+
+
+def _profit_lines(view: ProfitView, *, curve: bool) -> list[str]:
+    factor = f"Profit factor {ratio(view.profit_factor, why=_no_factor(view.wins, view.losses))} · "
+    fees = f"Fees {money(view.fees, view.quote)}"
+    return [
         f"Realised {signed(view.realised, view.quote)} · Unrealised {signed(view.unrealised, view.quote)}",
         f"Closed trades {view.closed_trades} (won {view.wins}, lost {view.losses}) · "
         f"Win rate {pct(view.win_rate, sign=False)}",
-        f"Profit factor {ratio(view.profit_factor, why=_no_factor(view.wins, view.losses))} · "
-        f"Max drawdown {pct(view.max_drawdown, sign=False)} · Fees {money(view.fees, view.quote)}",
-        f"Sharpe {ratio(view.sharpe, why=NO_RATIO)} · Sortino {ratio(view.sortino, why=NO_RATIO)} · "
-        f"Volatility {percent(view.volatility, sign=False, why=NO_RATIO)}",
+        *([f"{factor}Max drawdown {pct(view.max_drawdown, sign=False)} · {fees}",
+           f"Sharpe {ratio(view.sharpe, why=NO_RATIO)} · Sortino {ratio(view.sortino, why=NO_RATIO)} · "
+           f"Volatility {percent(view.volatility, sign=False, why=NO_RATIO)}"] if curve else [factor + fees]),
         f"First trade {when(view.first_trade_at)}",
-    ])
+    ]
 
 
 NO_RATIO = "under 2 days of equity"
@@ -179,7 +213,7 @@ def trade_page(page: TradePage) -> str:
     head = f"<b>Trades</b> {filters} · page {q.page + 1}/{page.pages} · {page.total} total".replace("  ", " ")
     if not page.trades:
         return head + "\nNo trades match."
-    lines = [f"{_dot(t.pnl)} <code>{e(t.id)}</code> {e(t.pair)} {signed(t.pnl, page.quote)} "
+    lines = [f"{_dot(t.pnl)} {_venue(t.venue)}<code>{e(t.id)}</code> {e(t.pair)} {signed(t.pnl, page.quote)} "
              f"({pct(t.pnl_fraction)}) · {e(t.exit_reason.value)} · {t.closed_at:%Y-%m-%d}"
              for t in page.trades]
     return head + "\n" + "\n".join(lines)

@@ -38,8 +38,21 @@ def render() -> str:
         else:
             env = f"TRADER_{name.upper()}"
             parts.append(f"#### `{name}`\n\n{_describe(field)} Env `{env}` (JSON). "
-                         f"Default: `{_default(field)}`.\n")
+                         f"Default: `{_default(field)}`.\n" + _entry_table(name, field))
     return "\n".join(parts)
+
+
+def _entry_table(name: str, field: FieldInfo) -> str:
+    """Return the fields of a described list of sections (``[[venues]]``) as a table ("" otherwise)."""
+    args = typing.get_args(field.annotation)
+    item = _model_of(args[0]) if args and field.description else None
+    if item is None:
+        return ""
+    lines = ["", "| entry field | type | default |", "|---|---|---|"]
+    lines += [f"| `{name}[].{key}` | {_type(inner)} | "
+              f"{'required' if inner.is_required() else f'`{_default(inner)}`'} |"
+              for key, inner in item.model_fields.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _section(env_prefix: str, title: str, model: type[BaseModel]) -> str:

@@ -3,6 +3,7 @@
 Components receive only their own section; only ``bot.py`` and the CLI call ``load_settings``.
 """
 
+from trader.config.accounts import DEFAULT_LABEL, Account
 from trader.config.sections import (
     BacktestConfig,
     BackupConfig,
@@ -24,11 +25,14 @@ from trader.config.sections import (
     TelegramConfig,
     TelegramUser,
     TrailingConfig,
+    VenueConfig,
     WebConfig,
 )
 from trader.config.settings import Settings, load_settings, masked_dump
 
 __all__ = [
+    "DEFAULT_LABEL",
+    "Account",
     "BacktestConfig",
     "BackupConfig",
     "BreakerConfig",
@@ -50,6 +54,7 @@ __all__ = [
     "TelegramConfig",
     "TelegramUser",
     "TrailingConfig",
+    "VenueConfig",
     "WebConfig",
     "load_settings",
     "masked_dump",

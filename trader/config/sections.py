@@ -25,6 +25,14 @@ def _timeframe(value: str | None) -> str | None:
     return value
 
 
+def _pairs(v: tuple[str, ...]) -> tuple[str, ...]:
+    """Return ``v`` upper-cased when every entry is a BASE/QUOTE pair."""
+    bad = [p for p in v if p.count("/") != 1 or p.startswith("/") or p.endswith("/")]
+    if bad:
+        raise ValueError(f"not BASE/QUOTE pairs: {', '.join(bad)}")
+    return tuple(p.upper() for p in v)
+
+
 class Section(BaseModel):
     """Base of every section: frozen, unknown keys rejected."""
 
@@ -74,10 +82,47 @@ class ExchangeConfig(Section):
     @field_validator("pairs")
     @classmethod
     def _pairs_look_like_pairs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [p for p in v if p.count("/") != 1 or p.startswith("/") or p.endswith("/")]
-        if bad:
-            raise ValueError(f"not BASE/QUOTE pairs: {', '.join(bad)}")
-        return tuple(p.upper() for p in v)
+        return _pairs(v)
+
+
+class VenueConfig(Section):
+    """One venue account of a service trading several (``[[venues]]``): a label, the exchange id and the
+    account's own settings. A field left out takes the ``[exchange]`` section's value, so only what
+    differs needs saying; keys may live in the secret store as ``venues.<name>.api_key`` etc.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")]  # the account label strategies name
+    exchange: str = "binance"  # the ccxt exchange id
+    mode: Literal["paper", "live"] | None = None
+    live_confirmed: bool | None = None
+    demo: bool | None = None
+    api_key: SecretStr | None = None
+    api_secret: SecretStr | None = None
+    api_password: SecretStr | None = None
+    api_base_url: str | None = None
+    pairs: tuple[str, ...] | None = None
+    timeframe: str | None = None
+    quote_currency: str | None = None
+    paper_start_balance: Annotated[Decimal, Field(gt=0)] | None = None
+    timeout_seconds: Annotated[float, Field(gt=0, le=120)] | None = None
+    max_retries: Annotated[int, Field(ge=0, le=10)] | None = None
+    market: Literal["spot", "swap"] = "spot"  # the wallet this account trades; its strategies must match
+    data_venue: str | None = None  # exchange id whose public candles feed its strategies (e.g. nobitex)
+    data_base_url: str | None = None  # api_base_url of the data venue (a proxy or a local server)
+    database_url: str | None = None  # the account's own store; default: a SQLite file beside the main one
+
+    _known_timeframe = field_validator("timeframe")(_timeframe)
+
+    @field_validator("pairs")
+    @classmethod
+    def _pairs_look_like_pairs(cls, v: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        return None if v is None else _pairs(v)
+
+    def exchange_config(self, base: ExchangeConfig) -> ExchangeConfig:
+        """Return this account as an ``ExchangeConfig``: its own fields over ``base`` (``[exchange]``)."""
+        own = {f: getattr(self, f) for f in type(self).model_fields
+               if f in ExchangeConfig.model_fields and f != "name" and getattr(self, f) is not None}
+        return base.model_copy(update={**own, "name": self.exchange})
 
 
 class TrailingConfig(Section):
@@ -133,6 +178,8 @@ class RiskConfig(Section):
     expected_slippage: Fraction = Decimal("0.0005")
     max_position_pct: PositiveFraction = Decimal("0.25")
     max_exposure_pct: PositiveFraction = Decimal("1")
+    # every venue account together ([[venues]]): their exposure as a fraction of their equity
+    max_total_exposure_pct: PositiveFraction = Decimal("1")
     max_open_positions: Annotated[int, Field(ge=1)] = 5
     max_positions_per_pair: Annotated[int, Field(ge=1)] = 1
     cooldown_minutes: Annotated[int, Field(ge=0)] = 60
@@ -171,6 +218,7 @@ class StrategyEntry(Section):
     allow_short: bool = False  # enter shorts on the strategy's short signals (swap only)
     leverage: Annotated[int, Field(ge=1, le=125)] = 1  # swap only; checked against the venue's limit
     margin_mode: Literal["isolated", "cross"] = "isolated"
+    venue: str | None = None  # the [[venues]] account it trades on; None: the first (or [exchange])
 
     _known_timeframe = field_validator("timeframe")(_timeframe)
 

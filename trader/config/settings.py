@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +24,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from trader.config.accounts import Account, venue_accounts, venue_problems
 from trader.config.sections import (
     BacktestConfig,
     BackupConfig,
@@ -40,6 +41,7 @@ from trader.config.sections import (
     SchedulerConfig,
     StrategyEntry,
     TelegramConfig,
+    VenueConfig,
     WebConfig,
 )
 from trader.core.errors import ConfigError
@@ -74,6 +76,9 @@ class Settings(BaseSettings):
         StrategyEntry(name="breakout"),
         StrategyEntry(name="bollinger_reversion"),
     )
+    venues: tuple[VenueConfig, ...] = Field(default=(), description=(
+        "Venue accounts of a service trading several (`[[venues]]`, see docs/exchanges.md); a field left "
+        "out takes `[exchange]`'s value, strategies name their account with `venue`."))
     scheduler: SchedulerConfig = SchedulerConfig()
     breaker: BreakerConfig = BreakerConfig()
     backtest: BacktestConfig = BacktestConfig()
@@ -106,6 +111,20 @@ class Settings(BaseSettings):
     def market_type(self) -> Literal["spot", "swap"]:
         """Return what the service's pairs refer to: spot markets or their linear perpetuals."""
         return self.strategies[0].market
+
+    @model_validator(mode="after")
+    def _venues_fit(self) -> Settings:
+        problems = venue_problems(self.exchange, self.strategies, self.venues)
+        if self.venues and not self.database.url.startswith("sqlite"):
+            problems += [f"venues ({v.name}): set database_url (each account keeps its own store; only a "
+                         "SQLite one is derived)" for v in self.venues[1:] if v.database_url is None]
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def accounts(self) -> tuple[Account, ...]:
+        """Return the venue accounts this service trades, the primary first (see ``config.accounts``)."""
+        return venue_accounts(self.exchange, self.strategies, self.venues)
 
     @model_validator(mode="after")
     def _one_leverage_per_pair(self) -> Settings:
@@ -214,9 +233,12 @@ def _problems(exc: ValidationError) -> list[str]:
         env = "TRADER_" + "__".join(str(p) for p in err["loc"]).upper()
         value = err.get("input")
         shown = _MASK if _looks_secret(field) else repr(value)
-        if isinstance(value, dict):
-            shown = "{...}"
+        if isinstance(value, dict | list | tuple):
+            shown = "{...}"  # a section or list of them may hold keys
         why = err["msg"].removeprefix("Value error, ")
+        if not err["loc"]:  # a check across sections: its message names the fields
+            lines += why.split("\n")
+            continue
         lines.append(f"{field} = {shown}: {why} (env {env})")
     return lines
 

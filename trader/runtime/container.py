@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -37,14 +37,14 @@ from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.enums import Mode
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
-from trader.core.errors import ExchangeUnavailable
+from trader.core.errors import ConfigError, ExchangeUnavailable
 from trader.core.strategies.registry import default_registry
 from trader.live.alerts import AlertService
 from trader.live.engine_handle import LiveEngine, build_pairs, build_strategies, perpetual_terms
 from trader.live.fault_alerts import FaultAlerts
 from trader.live.parameters import ParameterBook, stored_overrides
 from trader.live.venue_breaker import VenueBreaker, attach_breaker
-from trader.live.venue_watch import VenueWatch, WatchedExchange
+from trader.live.venue_watch import VenueWatch
 from trader.ports.clock import Clock
 from trader.ports.exchange import Exchange
 from trader.ports.notify import Notifier
@@ -57,6 +57,17 @@ from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
 from trader.runtime.preflight import check_runnable
 from trader.runtime.prices import build_price_source, portfolio_service
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
+from trader.runtime.venues import (
+    AccountBook,
+    VenueRun,
+    build_venues,
+    primary_label,
+    primary_settings,
+    report_service,
+    venue_control,
+    venue_queries,
+    watched,
+)
 from trader.services.api import Services
 from trader.services.api_tokens import ApiTokenService
 from trader.services.aud_rates import AudRateService
@@ -100,7 +111,9 @@ class Runtime:
     @property
     def banner(self) -> str:
         """Return the start-up line that says what runs: the replay demo, paper, or live (demo account)."""
-        venue = f"{self.exchange.name}, {', '.join(self.exchange.pairs)}"
+        venue = f"{self.exchange.name}, {', '.join(self.exchange.pairs)}" + "".join(  # further [[venues]]
+            f"; {r.label}: {r.account.exchange.name} {r.account.exchange.mode}, {', '.join(r.account.pairs)}"
+            for r in self.lifecycle.parts.venues)
         if self.mode == "replay":
             what = ("replay demo: stored candles on a simulated clock with a paper account; no order "
                     "reaches the exchange")
@@ -168,6 +181,9 @@ async def choose_mode(settings: Settings, options: RunOptions, *,
     if problem is None:
         return "paper"
     name = settings.exchange.name
+    if settings.venues:  # several accounts are never a demo: the replay runs one venue
+        raise ExchangeUnavailable(f"exchange {name} is not reachable ({problem}); check the network and "
+                                  "start again")
     if holds_account is not None and await holds_account():
         raise ExchangeUnavailable(
             f"exchange {name} is not reachable ({problem}); this database holds a paper account, so the "
@@ -215,7 +231,7 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
         db = await open_database(settings.database)
         wall = SystemClock()
         secrets = await load_secrets(settings, db.uow_factory, wall)
-        settings = overlay_settings(settings, secrets) if secrets else settings
+        settings = primary_settings(overlay_settings(settings, secrets) if secrets else settings)
         redactor.add(*secrets.values())
         if options.mode is not None:
             settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(
@@ -264,12 +280,14 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
     demo = mode == "live" and settings.exchange.demo
     clean = _demo_label(redactor.redact) if demo else redactor.redact
     alerts = AlertService(uow, notifier, wall, redact=clean, on_pending=metrics.set_alerts_pending)
-    book = ParameterBook(settings.risk, settings.strategies, default_registry(), await _overrides(uow))
+    overrides = await _overrides(uow)
+    book = ParameterBook(settings.risk, settings.accounts()[0].strategies, default_registry(), overrides)
     market_data = MarketDataService(uow, wall)
     store_exchange = settings.exchange.name
     replay: ReplayDriver | None = None
     venue: VenueWatch | None = None
     breaker: VenueBreaker | None = None
+    venues: tuple[VenueRun, ...] = ()
     if mode == "replay":
         exchange, clock, replay = await _replay(settings, options, uow, market_data, book, alerts, metrics)
         engine = replay.engine
@@ -278,17 +296,22 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         if mode == "live":
             await claim_account(uow, settings.exchange, wall)
         venue = VenueWatch(stale_after=_stale_after(settings))
-        swap = settings.market_type == "swap"
-        terms = perpetual_terms(settings.strategies, settings.exchange.pairs)
-        exchange = WatchedExchange(await build_exchange(settings.exchange, clock, uow_factory=uow, swap=swap,
-                                                        perpetuals=terms), venue)
+        accounts = AccountBook()  # every account's balances, for the global exposure cap
+        exchange = watched(await build_exchange(
+            settings.exchange, clock, uow_factory=uow, swap=settings.market_type == "swap",
+            perpetuals=perpetual_terms(settings.strategies, settings.exchange.pairs)),
+            venue, settings, accounts, closers)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)
-        breaker = attach_breaker(store_exchange, settings.breaker, alerts, wall, venue, exchange, engine)
+        breaker = attach_breaker(primary_label(settings), settings.breaker, alerts, wall, venue, exchange,
+                                 engine)
         if breaker is not None:
             await breaker.restore(uow)  # an outage across a restart goes on (no second "venue down")
-    reports = _reports(settings, uow, exchange, clock, closers)
+        venues = await build_venues(settings, clock=wall, notifier=notifier, redact=clean, metrics=metrics,
+                                    overrides=overrides, stale_after=_stale_after(settings), closers=closers,
+                                    book=accounts)
+    reports = _reports(settings, uow, exchange, clock, closers, venues)
     backups = build_backup_service(settings, alerts, wall) if mode != "replay" else None
     faults = FaultAlerts(alerts, quiet_seconds=settings.scheduler.fault_quiet_seconds,
                          min_interval=settings.scheduler.fault_alert_interval_seconds) if venue else None
@@ -304,6 +327,7 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
         monitor=breaker.backoff(engine.monitor.run_once) if breaker else engine.monitor.run_once,
         risk_check=engine.monitor.risk_check, backups=backups,
         drift=lambda: drift.report(alert=True), venue=venue, faults=faults, breaker=breaker, closers=closers,
+        venues=venues,
         news=news.refresh if settings.news.enabled and settings.news.feeds else None,
         news_every_seconds=settings.news.refresh_minutes * 60.0,
         portfolio_snapshot=portfolio.snapshot, portfolio_hour=settings.portfolio.snapshot_hour,
@@ -369,6 +393,9 @@ async def _overrides(uow: UnitOfWorkFactory) -> dict[str, str]:
 async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactory,
                   market_data: MarketDataService, book: ParameterBook,
                   alerts: AlertService, metrics: Metrics) -> tuple[Exchange, Clock, ReplayDriver]:
+    if settings.venues:
+        raise ConfigError(["venues: the replay demo runs one venue; run several accounts in paper or "
+                           "live mode, or remove [[venues]] for the demo"])
     config = settings.exchange
     entries = {e.name: e for e in book.strategies}
     pairs = sorted({p for e in entries.values() for p in (e.pairs or config.pairs)} or set(config.pairs))
@@ -395,14 +422,13 @@ async def _replay(settings: Settings, options: RunOptions, uow: UnitOfWorkFactor
 
 
 def _reports(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchange, clock: Clock,
-             closers: list[Closer]) -> StoreReportService:
+             closers: list[Closer], venues: Sequence[VenueRun] = ()) -> StoreReportService:
     rates = None
     if settings.prices.fetch_aud_rates:  # /tax fetches the AUD rates the records need
         source = build_price_source(settings.prices)
         closers.append(source.close)
         rates = AudRateService(uow, source)
-    return StoreReportService(uow, exchange, clock, quote=settings.exchange.quote_currency,
-                              start_balance=settings.exchange.paper_start_balance, rates=rates)
+    return report_service(settings, uow, exchange, clock, rates, venues)
 
 
 def _web_services(w: _Wiring, services: Services) -> WebServices:
@@ -444,11 +470,14 @@ def _services(w: _Wiring, reports: StoreReportService, drift: DriftService, news
     live = Mode.DEMO if settings.exchange.demo else Mode.LIVE
     shown = live if w.mode == "live" else Mode.REPLAY if w.mode == "replay" else Mode.PAPER
     audit = AuditService(w.uow, wall, redact=w.redactor.redact)
-    queries = LiveQueryService(w.uow, w.exchange, w.clock, mode=shown, quote=settings.exchange.quote_currency,
+    primary = LiveQueryService(w.uow, w.exchange, w.clock, mode=shown, quote=settings.exchange.quote_currency,
                                book=w.book, facts=w.lifecycle.facts)
+    parts = w.lifecycle.parts
+    queries = venue_queries(settings, primary, parts.venues, w.lifecycle.facts, parts.breaker)
     renderer = MatplotlibChartRenderer()
     theme = settings.telegram.theme
-    control = EngineControlService(w.engine, w.book, queries, audit, w.uow, w.exchange, w.clock)
+    own = EngineControlService(w.engine, w.book, primary, audit, w.uow, w.exchange, w.clock)
+    control = venue_control(settings, own, parts.venues, queries, audit)
     portfolio.use_control(control)  # basket buys go through /buy's path: engine, risk limits, audit
     return Services(
         queries=queries,

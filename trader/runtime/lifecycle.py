@@ -41,6 +41,7 @@ from trader.runtime.jobs import JobLedger
 from trader.runtime.replay import ReplayDriver
 from trader.runtime.scheduler import TickJob, TradingScheduler
 from trader.runtime.startup import Backoff, VenueStartup
+from trader.runtime.venues import VenueRun
 from trader.services.api import ReportService
 from trader.services.backups import BackupService
 from trader.services.dto import JobView
@@ -90,6 +91,7 @@ class RuntimeParts:
     venue: VenueWatch | None = None  # what the engine's venue calls tell (None: replay, simulated venue)
     faults: FaultAlerts | None = None  # job failures, venue streaks, stuck intents: one alert per episode
     breaker: VenueBreaker | None = None  # venue outages: entries pause, one alert each way
+    venues: tuple[VenueRun, ...] = ()  # further venue accounts ([[venues]]): started, scheduled, closed
     closers: list[Closer] = field(default_factory=list)  # run last, in reverse (lock, database)
 
 
@@ -174,12 +176,17 @@ class Lifecycle:
         self._started = time.monotonic()
         await self._start_health()
         self._spawn("alerts", self.parts.alerts.run(idle_seconds=5.0))
+        for run in self.parts.venues:  # each further account's outbox lives in its own store
+            self._spawn("alerts", run.alerts.run(idle_seconds=5.0))
         if self.parts.replay is not None:
             if self.parts.reconcile is not None:
                 await self.parts.reconcile()  # logs and announces its own report
             self._spawn("replay", self._run_replay(self.parts.replay))
             logger.info("engine started (replay demo)")
             return
+        cfg = self.parts.scheduler_config
+        for run in self.parts.venues:  # each further account reconciles on its own; one down waits alone
+            self._spawn("venue-wait", run.start_up(cfg.venue_retry_seconds, cfg.venue_retry_max_seconds))
         startup = self._venue_startup()
         if await startup.open():
             self._start_scheduler()
@@ -263,6 +270,8 @@ class Lifecycle:
         if self.parts.breaker is not None:
             scheduler.add_interval("breaker", guard("venue breaker", self.parts.breaker.run, "breaker"),
                                    self.parts.breaker.config.probe_seconds)
+        for run in self.parts.venues:
+            run.schedule(scheduler, guard, cfg.monitor_interval_seconds, cfg.risk_interval_seconds)
         refresh = guard("candle refresh", self._refresh_candles, "candle_refresh")
         scheduler.add_interval("candle_refresh", refresh, CANDLE_REFRESH_SECONDS)
         if self.parts.news is not None:
@@ -381,6 +390,8 @@ class Lifecycle:
         server.add_check("engine", self._engine_ready)
         for name, (check, note, optional) in self._extra_checks.items():
             server.add_check(name, check, note, optional=optional)
+        for run in self.parts.venues:  # a further account's venue down degrades, the others trade on
+            server.add_check(f"exchange_{run.label}", run.readiness, optional=True)
         server.set_facts(self._health_facts)
         try:
             await server.start()
@@ -393,6 +404,8 @@ class Lifecycle:
     def _health_facts(self) -> dict[str, object]:
         breaker: dict[str, object] = {} if self.parts.breaker is None else {
             "venue_breaker": self.parts.breaker.facts()}
+        if self.parts.venues:
+            breaker["venue_breakers"] = {r.label: r.breaker.facts() for r in self.parts.venues if r.breaker}
         if self.parts.backups is None:
             return breaker
         status = self.parts.backups.status()
@@ -440,8 +453,9 @@ class Lifecycle:
         if self._health is not None:
             await self._health.stop()
             self._health = None
-        with contextlib.suppress(Exception, TimeoutError):
-            await asyncio.wait_for(self.parts.alerts.dispatch_once(), STOP_FLUSH_SECONDS)
+        for outbox in (self.parts.alerts, *(run.alerts for run in self.parts.venues)):
+            with contextlib.suppress(Exception, TimeoutError):
+                await asyncio.wait_for(outbox.dispatch_once(), STOP_FLUSH_SECONDS)
         await self._cancel("alerts")
         await self._close()
         logger.info("engine stopped")

@@ -20,6 +20,8 @@ from trader.core.strategies.registry import default_registry
 
 def runnable_problems(settings: Settings) -> list[str]:
     """Return one readable line per reason ``settings`` cannot start the service (empty when it can)."""
+    from trader.runtime.venues import venue_account_problems  # at call: venues imports the services
+
     problems: list[str] = []
     registry = default_registry()
     for i, entry in enumerate(settings.strategies):
@@ -43,6 +45,7 @@ def runnable_problems(settings: Settings) -> list[str]:
                             f"{', '.join(sorted(SWAP_VENUES))}, not {settings.exchange.name}")
     if settings.exchange.demo and not has_sandbox(settings.exchange.name):
         problems.append(demo_refusal(settings.exchange.name) + " (env TRADER_EXCHANGE__DEMO)")
+    problems += venue_account_problems(settings)  # each [[venues]] account (runtime/venues.py)
     if settings.logging.file is not None:
         why = log_file_problem(Path(settings.logging.file))
         if why:

@@ -21,6 +21,9 @@ from trader.live.parameters import SettingChange as SettingChange  # noqa: PLC04
 from trader.services.ops_views import JobView as JobView  # noqa: PLC0414 - re-exported
 from trader.services.ops_views import NewsView as NewsView  # noqa: PLC0414 - re-exported
 from trader.services.pair_dto import PairGroupView
+from trader.services.venue_dto import AssetBalance as AssetBalance  # noqa: PLC0414 - re-exported
+from trader.services.venue_dto import VenueBalance as VenueBalance  # noqa: PLC0414 - re-exported
+from trader.services.venue_dto import VenueState as VenueState  # noqa: PLC0414 - re-exported
 
 
 class Role(StrEnum):
@@ -83,6 +86,7 @@ class PositionView:
     leverage: Decimal = Decimal(1)  # above 1 only on a perpetual swap
     liquidation_price: Decimal | None = None  # perpetual swaps: where the venue would close it
     funding: Decimal = Decimal(0)  # perpetual swaps: funding paid so far (negative: received)
+    venue: str = ""  # the venue account holding it ("" in a single-venue service)
 
     @property
     def is_futures(self) -> bool:
@@ -99,21 +103,7 @@ class StatusView:
     quote: str
     positions: tuple[PositionView, ...]
     halted_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class AssetBalance:
-    """One asset in /balance; ``value`` is its worth in the quote currency when known."""
-
-    asset: str
-    free: Decimal
-    used: Decimal
-    value: Decimal | None = None
-
-    @property
-    def total(self) -> Decimal:
-        """Return free plus used."""
-        return self.free + self.used
+    venues: tuple[VenueState, ...] = ()  # one per venue account when a service trades several
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +116,7 @@ class BalanceView:
     exposure: Decimal
     assets: tuple[AssetBalance, ...]
     mode: Mode = Mode.PAPER
+    venues: tuple[VenueBalance, ...] = ()  # per account when a service trades several; the totals above
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +170,16 @@ class ProfitView:
     sharpe: float | None = None
     sortino: float | None = None
     volatility: float | None = None  # a fraction
+    venues: tuple[VenueProfit, ...] = ()  # per account when a service trades several; the totals above
+
+
+@dataclass(frozen=True, slots=True)
+class VenueProfit:
+    """One venue account's /profit; ``in_total`` is False when its quote differs from the totals'."""
+
+    venue: str
+    profit: ProfitView
+    in_total: bool = True
 
 
 class PeriodKind(StrEnum):
@@ -256,6 +257,7 @@ class TradeView:
     closed_at: datetime
     exit_reason: ExitReason
     strategy: str = ""
+    venue: str = ""  # the venue account it was traded on ("" in a single-venue service)
 
 
 @dataclass(frozen=True, slots=True)

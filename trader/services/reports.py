@@ -79,7 +79,19 @@ class StoreReportService:
         self._zone = ZoneInfo(tax_zone)
 
     async def _records(self) -> list[TradeRecord]:
+        return await self.trade_records()
+
+    async def trade_records(self) -> list[TradeRecord]:
+        """Return this account's closed trades as records (the reports across venue accounts merge them)."""
         return list(await self._closed.records())
+
+    async def unrealised(self) -> Decimal:
+        """Return this account's unrealised PnL at the last prices."""
+        return await StoreReportService._unrealised(self)
+
+    async def equity_now(self) -> Decimal:
+        """Return this account's latest equity (its last snapshot, else start balance plus realised)."""
+        return await StoreReportService._equity_now(self, await self.trade_records())
 
     async def profit(self, days: int | None) -> ProfitView:
         """Return realised/unrealised PnL, win rate, profit factor and drawdown over ``days``."""

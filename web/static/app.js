@@ -85,6 +85,24 @@ function equityChart(el, curve) {
   chart.timeScale().fitContent();
 }
 
+// A service trading several venue accounts: one row per account (its equity in its own quote; the
+// cards above show the totals of the accounts in the main quote). Nothing with one venue.
+function venueTable(balance, status) {
+  if (!balance.venues || !balance.venues.length) return "";
+  const notes = {};
+  ((status && status.venues) || []).forEach((v) => { notes[v.venue] = v; });
+  const rows = balance.venues.map((v) => ({ ...v, state: notes[v.venue] ? notes[v.venue].state : "",
+    open: notes[v.venue] ? notes[v.venue].open_positions : "",
+    note: v.note || (notes[v.venue] ? notes[v.venue].note : "") || (v.in_total ? "" : "not in the total (other quote)") }));
+  return `<h2>Venues</h2>${table("venues", [
+    { key: "venue", label: "Venue" }, { key: "exchange", label: "Exchange" }, { key: "mode", label: "Mode" },
+    { key: "equity", label: "Equity", format: (v, r) => money(v, r.quote) },
+    { key: "free", label: "Cash", format: (v, r) => money(v, r.quote) },
+    { key: "exposure", label: "Exposure", format: (v, r) => money(v, r.quote) },
+    ...(status ? [{ key: "state", label: "Trading" }, { key: "open", label: "Open" }] : []),
+    { key: "note", label: "Note" }], rows)}`;
+}
+
 const pages = {
   async dashboard(el) {
     const [balance, status, kpis, daily, curve, recent, news] = await Promise.all([
@@ -100,7 +118,7 @@ const pages = {
       ${card("Exposure", money(balance.exposure, q))}
       ${card("Win rate", pct(kpis.win_rate))}
       ${card("Trading", status.state)}</div>
-      ${newsStrip(news)}
+      ${newsStrip(news)}${venueTable(balance, status)}
       <h2>Equity and drawdown</h2><div class="chart" id="equity-chart"></div>
       <h2>Recent trades</h2>${tradeTable(recent.trades, q)}`;
     equityChart(el.querySelector("#equity-chart"), curve);
@@ -114,7 +132,7 @@ const pages = {
       <h2>Assets</h2>${table("assets", [
         { key: "asset", label: "Asset" }, { key: "free", label: "Free", format: qty },
         { key: "used", label: "In orders", format: qty }, { key: "value", label: "Value " + q, format: (v) => money(v) },
-      ], balance.assets)}${basketSection(basket)}`;
+      ], balance.assets)}${venueTable(balance)}${basketSection(basket)}`;
   },
 
   async performance(el) {
@@ -141,14 +159,15 @@ const pages = {
     const status = await api("/status");
     const q = status.quote;
     const pair = state.holdingPair || (status.positions[0] && status.positions[0].pair) || "BTC/USDT";
-    const columns = [
+    const venue = status.venues && status.venues.length ? [{ key: "venue", label: "Venue" }] : [];
+    const columns = [...venue,
         { key: "pair", label: "Pair" }, { key: "direction", label: "Side" }, { key: "amount", label: "Amount", format: qty },
         { key: "entry_price", label: "Entry", format: qty }, { key: "current_price", label: "Now", format: qty },
         { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true }, { key: "pnl_fraction", label: "PnL %", format: pct, signed: true },
         { key: "stop_price", label: "Stop", format: qty }, { key: "strategy", label: "Strategy" }];
     // perpetual swaps: leverage, where the venue would liquidate, and the funding paid (negative: received)
     if (status.positions.some((p) => Number(p.leverage) !== 1 || p.liquidation_price != null || Number(p.funding) !== 0)) {
-      columns.splice(3, 0, { key: "leverage", label: "Leverage", format: (v) => qty(v) + "x" });
+      columns.splice(columns.findIndex((c) => c.key === "amount") + 1, 0, { key: "leverage", label: "Leverage", format: (v) => qty(v) + "x" });
       columns.push({ key: "liquidation_price", label: "Liquidation", format: qty },
         { key: "funding", label: "Funding " + q, format: (v) => money(v) });
     }

@@ -9,6 +9,7 @@ Plaintext never reaches the database or the log; ``overlay_settings`` hands it t
 from __future__ import annotations
 
 import logging
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ SECRET_FIELDS: Final[Mapping[str, tuple[str, str]]] = {
     "telegram.token": ("telegram", "token"),
     "telegram.admin_totp_secret": ("telegram", "admin_totp_secret"),
 }
+# A [[venues]] account's keys: venues.<account name>.api_key (and api_secret, api_password).
+VENUE_SECRET: Final = re.compile(r"^venues\.([a-z0-9][a-z0-9_-]{0,31})\.(api_key|api_secret|api_password)$")
 KEY_HELP: Final = ("set TRADER_OPS__SECRETS_KEY or ops.secrets_key_file "
                    "(create a key with `tradebot secrets generate-key`)")
 
@@ -89,8 +92,9 @@ def build_cipher(keys: list[str]) -> MultiFernet:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a known secret name, else raise SecretError listing the known ones."""
-    if name not in SECRET_FIELDS:
-        raise SecretError(f"unknown secret {name!r}; known: {', '.join(SECRET_FIELDS)}")
+    if name not in SECRET_FIELDS and not VENUE_SECRET.match(name):
+        raise SecretError(f"unknown secret {name!r}; known: {', '.join(SECRET_FIELDS)}, "
+                          "venues.<account>.api_key/api_secret/api_password")
     return name
 
 
@@ -177,13 +181,20 @@ class SecretStore:
 def overlay_settings(settings: Settings, secrets: Mapping[str, str]) -> Settings:
     """Return settings with decrypted secrets placed into their sections; stored values win."""
     updates: dict[str, dict[str, SecretStr]] = {}
+    venue_keys: dict[str, dict[str, SecretStr]] = {}
     for name, value in secrets.items():
-        section, field = SECRET_FIELDS[check_name(name)]
+        venue = VENUE_SECRET.match(check_name(name))
+        if venue is not None:  # kept for an account that is not configured (yet): ignored
+            venue_keys.setdefault(venue[1], {})[venue[2]] = SecretStr(value)
+            continue
+        section, field = SECRET_FIELDS[name]
         if getattr(getattr(settings, section), field) is not None:
             logger.warning("secret %s is set in the environment/config and in the secret store; "
                            "using the secret store", name)
         updates.setdefault(section, {})[field] = SecretStr(value)
-    sections = {s: getattr(settings, s).model_copy(update=f) for s, f in updates.items()}
+    sections: dict[str, object] = {s: getattr(settings, s).model_copy(update=f) for s, f in updates.items()}
+    if venue_keys:
+        sections["venues"] = tuple(v.model_copy(update=venue_keys.get(v.name, {})) for v in settings.venues)
     return settings.model_copy(update=sections)
 
 

@@ -120,7 +120,8 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
         nan if market.max_amount is None else float(_floor_steps(market.max_amount, market.amount_step)),
         float(market.taker_fee),
         float(risk.max_open_positions), float(risk.max_positions_per_pair), float(HISTORY_LENGTH),
-        float(risk.kelly_min_trades), float(risk.kelly_fraction), float(risk.kelly_max_risk)])
+        float(risk.kelly_min_trades), float(risk.kelly_fraction), float(risk.kelly_max_risk),
+        float(risk.max_total_exposure_pct)])
     candidates = np.flatnonzero(signals.enter_long & ~signals.exit_long).astype(np.int64)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
     ohlc = (frame.open, frame.high, frame.low, frame.close)
@@ -275,7 +276,8 @@ def _refusal(entry: float, stop: float, conf: float, cash: float, p, history, ke
     room = cash * p[8]
     if room <= 0.0:
         return 3, 0.0
-    amount, _ = limits.capped(amount, entry, cash, cash, room, p[7], cost_factor)
+    # one account, flat when it enters: the all-accounts room is this account's share of its cash
+    amount, _ = limits.capped(amount, entry, cash, cash, room, cash * p[23], p[7], cost_factor)
     steps = _steps_down(amount, p[12])
     if math.isnan(steps):
         return 0, -3.0

@@ -34,3 +34,7 @@ class AccountSnapshot:
     # A derivatives wallet's open positions per pair, signed (shorts negative); None on a spot account,
     # whose holdings are its balances. Reconciliation compares the engine's positions with these.
     positions: dict[str, Decimal] | None = None
+    # The service's other venue accounts in the same quote (last known; zero with one venue): the
+    # global exposure cap (risk.max_total_exposure_pct) counts them with this account.
+    others_equity: Decimal = ZERO
+    others_exposure: Decimal = ZERO

@@ -2,7 +2,8 @@
 
 An add is refused, never shrunk (a smaller add would change the ladder the user configured), when
 trading is halted or paused, when the position's total value after the add would exceed
-``max_position_pct`` of equity, when all positions together would exceed ``max_exposure_pct``, when
+``max_position_pct`` of equity, when all positions together would exceed ``max_exposure_pct`` (or,
+with every venue account counted, ``max_total_exposure_pct``), when
 the free balance cannot pay it, or when it is below the venue minimums.
 """
 
@@ -46,11 +47,16 @@ def check_add(  # noqa: PLR0913 - the same inputs as risk.check, plus the positi
                        f"{position.symbol} would hold {total:,.2f} {account.quote} after the safety order, "
                        f"above max position {cfg.max_position_pct:.0%} of equity ({cap:,.2f})")
     added = amount * price
-    everything = limits.current_exposure(positions, account) + added
+    exposure_now = limits.current_exposure(positions, account)
+    everything = exposure_now + added
     if everything > account.equity * cfg.max_exposure_pct:
         return Refused(RefusalReason.MAX_EXPOSURE,
                        f"exposure would reach {everything:,.2f} {account.quote}, above "
                        f"{cfg.max_exposure_pct:.0%} of equity {account.equity:,.2f}")
+    if added > limits.total_exposure_room(account, exposure_now, cfg):
+        return Refused(RefusalReason.MAX_EXPOSURE,
+                       f"exposure of all venue accounts would exceed {cfg.max_total_exposure_pct:.0%} "
+                       f"of their equity {account.equity + account.others_equity:,.2f}")
     cost = added * (ONE + market.taker_fee) * (ONE + cfg.expected_slippage)
     if cost > account.free:
         return Refused(RefusalReason.INSUFFICIENT_FUNDS,
