@@ -26,6 +26,7 @@ from trader.services.dto import (
     VenueBalance,
     VenueState,
 )
+from trader.services.pair_dto import PairGroupView
 from trader.services.queries import LiveQueryService
 
 logger = logging.getLogger(__name__)
@@ -118,6 +119,13 @@ class MultiVenueQueryService:
         out: list[LockView] = []
         for account in self._accounts:
             out += await account.queries.locks()
+        return tuple(out)
+
+    async def pair_groups(self) -> tuple[PairGroupView, ...]:
+        """Return every account's open pair groups, accounts in order."""
+        out: list[PairGroupView] = []
+        for account in self._accounts:
+            out += await account.queries.pair_groups()
         return tuple(out)
 
     async def jobs(self) -> tuple[JobView, ...]:
