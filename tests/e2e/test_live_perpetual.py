@@ -1,5 +1,6 @@
 """Live perpetual trading end to end on real parts: the trading service, protection monitor and
-reconciliation over a swap CcxtExchange (real ccxt) against the fake's Binance USDⓈ-M dialect, and a
+reconciliation over a swap CcxtExchange (real ccxt) against the fake's Binance USDⓈ-M and OKX swap
+dialects (the same futures account behind both: ``fake_exchange`` parametrises every test), and a
 SQLite file. A 3x isolated short opens, its stop rests reduce-only above the entry as an algo order,
 funding the venue pays is booked on the position, the trailing stop moves down as the price falls,
 the stop closes the position; the store agrees with the venue. A restart mid-position reconciles
@@ -7,19 +8,43 @@ against the venue's position and places no second stop."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import SecretStr
 
 from tests.e2e.perp_harness import PAIR, PAIR_ID, PerpRig
-from tests.fakes.fake_exchange import FakeExchange
+from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
+from tests.fakes.fake_exchange.okx_app import OKX_KEY
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind
 from trader.core.positions.protection import working_id
 from trader.core.positions.state import PositionStatus
 
 D = Decimal
+
+
+@pytest.fixture(params=["binance", "okx"])
+def fake_exchange(request: pytest.FixtureRequest) -> Iterator[FakeExchange]:
+    """A fake venue serving the perpetuals in the venue's dialect (nothing in the spot wallet)."""
+    fake = FakeExchange.start_default(request.param)
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def fake_exchange_config(fake_exchange: FakeExchange) -> ExchangeConfig:
+    """A live ExchangeConfig of the fake's venue, with its test keys."""
+    okx = fake_exchange.dialect == "okx"
+    return ExchangeConfig(
+        name=fake_exchange.dialect, mode="live", live_confirmed=True,
+        api_key=SecretStr(OKX_KEY if okx else API_KEY), api_secret=SecretStr(API_SECRET),
+        api_password=SecretStr("p") if okx else None, api_base_url=fake_exchange.base_url,
+        timeout_seconds=1.0, max_retries=4)
 
 
 @pytest.mark.parametrize("child_keeps_client_id", [True, False], ids=["same-id", "own-id"])
@@ -46,6 +71,8 @@ async def test_a_leveraged_short_rests_its_stop_books_funding_trails_down_and_cl
         assert stop.trigger == position.stop_price == D("51000.00") and stop.qty == position.open_amount
         assert stop.client_id == working_id(position)
         assert perps.liquidation_price(PAIR_ID) > stop.trigger  # the stop comes first
+        stop_route = {"binance": "POST /fapi/v1/algoOrder", "okx": "POST /api/v5/trade/order-algo"}
+        assert stop_route[fake_exchange.dialect] in fake_exchange.requests  # in the venue's own dialect
 
         # funding: the short receives a positive rate; booked on the position at the next hour's check
         rig.tick("49500")
@@ -145,5 +172,35 @@ async def test_a_stop_hit_while_the_service_was_down_closes_the_short_at_reconci
         [closed] = await rig.finished()
         assert closed.exit_reason is ExitReason.STOP_LOSS and closed.exit_price == D(51500)
         assert await rig.stored_trade_ids() == sorted(str(t.trade_id) for t in perps.trades)
+    finally:
+        await rig.close()
+
+
+STOP_ROUTES = {"binance": {"cancel": "DELETE /fapi/v1/algoOrder", "place": "POST /fapi/v1/algoOrder"},
+               "okx": {"cancel": "POST /api/v5/trade/cancel-algos", "place": "POST /api/v5/trade/order-algo"}}
+
+
+@pytest.mark.parametrize("step", ["cancel", "place"])
+@pytest.mark.parametrize("kind", [FaultKind.DROP_AFTER_ACCEPT, FaultKind.SERVER_ERROR])
+async def test_a_trailing_move_whose_response_is_lost_leaves_exactly_one_stop(
+        fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig, db_url: str, step: str,
+        kind: FaultKind) -> None:
+    rig = await PerpRig.start(fake_exchange, fake_exchange_config, db_url)
+    perps = fake_exchange.perps
+    try:
+        await rig.trading.run_tick("short_at", PAIR, "1h")
+        fake_exchange.inject(Fault(kind, route=STOP_ROUTES[fake_exchange.dialect][step]))
+        for _ in range(3):  # the move, then checks: the lost answer is read back, never doubled
+            rig.tick("48000")
+            await rig.monitor.run_once()
+        position = await rig.position()
+        [stop] = perps.open_algos(PAIR_ID)
+        assert (stop.trigger, stop.client_id) == (position.stop_price, working_id(position))
+        assert position.stop_price == D("48960.00") and stop.qty == position.open_amount
+        assert (STOP_ROUTES[fake_exchange.dialect][step], kind) in fake_exchange.faults.fired
+        rig.tick("49000")  # the moved stop closes the short
+        await rig.monitor.run_once()
+        [closed] = await rig.finished()
+        assert closed.exit_reason is ExitReason.TRAILING_STOP and perps.position(PAIR_ID).qty == 0
     finally:
         await rig.close()

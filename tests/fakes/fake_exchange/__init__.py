@@ -26,6 +26,7 @@ from tests.fakes.fake_exchange.fapi_orders import add_order_routes
 from tests.fakes.fake_exchange.faults import Fault, FaultKind, FaultPlan
 from tests.fakes.fake_exchange.kraken_app import KRAKEN_KEY, KRAKEN_SECRET, build_kraken_app
 from tests.fakes.fake_exchange.okx_app import build_okx_app
+from tests.fakes.fake_exchange.okx_swap import add_okx_swap_routes
 from tests.fakes.fake_exchange.server import ServerThread
 from tests.fakes.fake_exchange.venue import FakeMarket, FakeVenue, LedgerEntry, VenueReject
 
@@ -62,6 +63,8 @@ class FakeExchange:
         add_fapi_routes(self._app, self.futures)
         self.perps = FuturesAccount(venue, self.futures)  # the /fapi wallet, positions and orders
         add_order_routes(self._app, self.perps)
+        if dialect == "okx":  # OKX's swaps over the same futures account (okx_swap.py)
+            add_okx_swap_routes(self._app, self.perps, self.futures)
         self._server = ServerThread(self._app)
 
     @classmethod

@@ -35,6 +35,7 @@ class FuturesBook:
     funding_rates: dict[str, list[tuple[int, Decimal]]] = field(default_factory=dict)  # (time ms, rate)
     funding_paid: list[dict[str, Any]] = field(default_factory=list)  # income rows (FUNDING_FEE)
     setting_changes: list[str] = field(default_factory=list)  # "BTCUSDT leverage 3", "... ISOLATED"
+    hedge_mode: bool = False  # OKX's account config: long/short position mode instead of net
 
     def pay_funding(self, symbol_id: str, amount: Decimal, time_ms: int) -> None:
         """Record a funding payment of ``amount`` USDT (negative: paid by the account)."""

@@ -155,15 +155,22 @@ async def _balance(request: web.Request) -> web.StreamResponse:
 
 
 async def _fills(request: web.Request) -> web.StreamResponse:
-    venue = request.app[VENUE]
-    inst = request.query.get("instId", "")
-    return _ok([{"instType": "SPOT", "instId": inst, "tradeId": str(t.trade_id), "ordId": str(t.order_id),
+    """Fills newest first from ``begin``, at most ``limit`` (<= 100), older pages by ``after`` (bill id)."""
+    venue, q = request.app[VENUE], request.query
+    inst = q.get("instId", "")
+    limit, after, begin = int(q.get("limit", "100")), int(q.get("after", "0")), int(q.get("begin", "0"))
+    if not 1 <= limit <= 100:
+        return web.json_response({"code": "51000", "msg": "Parameter limit error", "data": []})
+    trades = [t for t in reversed(venue.my_trades(_sid(inst)))
+              if t.time_ms >= begin and (not after or t.trade_id < after)][:limit]
+    return _ok([{"instType": "SPOT", "instId": inst, "tradeId": str(t.trade_id), "billId": str(t.trade_id),
+                 "ordId": str(t.order_id),
                  "clOrdId": "" if t.order_id in request.app[ALGOS] or _in_list(venue, t.order_id)
                  else t.client_id,
                  "fillPx": str(t.price), "fillSz": str(t.qty), "side": t.side.lower(),
                  "fee": str(-t.commission), "feeCcy": t.commission_asset, "execType": "T",
                  "ts": str(t.time_ms)}
-                for t in reversed(venue.my_trades(_sid(inst)))])
+                for t in trades])
 
 
 ALGOS = web.AppKey("algos", set)  # FakeVenue order ids that are algo (conditional) orders

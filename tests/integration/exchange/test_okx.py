@@ -107,3 +107,13 @@ async def test_algo_stop_trailing_replace(okx: CcxtExchange) -> None:
     assert result.cancelled is not None and result.cancelled.status is OrderStatus.CANCELLED
     assert [(o.client_order_id, o.trigger_price) for o in await okx.open_orders(BTC)] == [
         (result.placed.client_order_id, Decimal("49000"))]  # type: ignore[union-attr]
+
+
+async def test_more_than_a_page_of_fills_is_paged_back_by_bill_id(
+        okx: CcxtExchange, okx_fake: tuple[FakeVenue, str, list[str]]) -> None:
+    venue = okx_fake[0]
+    for i in range(130):  # OKX answers at most 100 fills a request, newest first
+        venue.place({"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.001",
+                     "newClientOrderId": f"f{i}"})
+    fills = await okx.fills_since(BTC, EPOCH)
+    assert [f.client_order_id for f in fills] == [f"f{i}" for i in range(130)]

@@ -1,17 +1,22 @@
 """The real runtime (container, lifecycle, reconciliation) in live mode with a swap strategy, real ccxt
-against the fake's Binance USDⓈ-M dialect: the start-up check passes, the container builds the perpetual
-client at the strategy's leverage, a manual short opens on the futures account with its reduce-only
-stop resting above the entry, and a restart's reconciliation sees the venue position, reads its funding
-and keeps one stop."""
+against the fake's Binance USDⓈ-M and OKX swap dialects: the start-up check passes, the container
+builds the perpetual client at the strategy's leverage, a manual short opens on the futures account
+with its reduce-only stop resting above the entry, and a restart's reconciliation sees the venue
+position, reads its funding and keeps one stop."""
 
 from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from pydantic import SecretStr
+
 from tests.fakes.fake_exchange import FakeExchange
+from tests.fakes.fake_exchange.okx_app import OKX_KEY
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, Settings, StrategyEntry
 from trader.core.domain.enums import Direction
 from trader.runtime.container import RunOptions, build_runtime
@@ -25,8 +30,28 @@ def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:
                     notify=NotifyConfig(console=False))
 
 
+FUNDING_ROUTE = {"binance": "GET /fapi/v1/income", "okx": "GET /api/v5/account/bills-archive"}
+
+
+@pytest.fixture(params=["binance", "okx"])
+def venue(request: pytest.FixtureRequest, fake_exchange: FakeExchange,
+          fake_exchange_config: ExchangeConfig) -> Iterator[tuple[FakeExchange, ExchangeConfig]]:
+    """The Binance fake and its config, or a fake OKX (its swap dialect) and an OKX config."""
+    if request.param == "binance":
+        yield fake_exchange, fake_exchange_config
+        return
+    okx = FakeExchange.start_default("okx")
+    try:
+        yield okx, fake_exchange_config.model_copy(update={
+            "name": "okx", "api_key": SecretStr(OKX_KEY), "api_password": SecretStr("p"),
+            "api_base_url": okx.base_url})
+    finally:
+        okx.stop()
+
+
 async def test_a_live_swap_service_shorts_the_perpetual_and_reconciles_it_after_a_restart(
-        tmp_path: Path, fake_exchange: FakeExchange, fake_exchange_config: ExchangeConfig) -> None:
+        tmp_path: Path, venue: tuple[FakeExchange, ExchangeConfig]) -> None:
+    fake_exchange, fake_exchange_config = venue
     fake_exchange.perps.deposit("10000")
     fake_exchange.venue.now_ms = int(time.time() * 1000)  # the service runs on the wall clock
     settings = _settings(tmp_path, fake_exchange_config)
@@ -49,7 +74,8 @@ async def test_a_live_swap_service_shorts_the_perpetual_and_reconciles_it_after_
     try:
         report = await runtime.lifecycle.parts.reconcile()
         assert report.clean, report.summary()
-        assert "GET /fapi/v1/income" in fake_exchange.requests  # funding is read through the wiring
+        # funding is read through the wiring
+        assert FUNDING_ROUTE[fake_exchange.dialect] in fake_exchange.requests
         [position] = (await runtime.lifecycle.parts.engine.trading.engine_state()).positions.values()
         assert position.direction is Direction.SHORT and position.leverage == 3
     finally:

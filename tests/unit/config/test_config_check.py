@@ -90,9 +90,12 @@ def test_a_leveraged_short_strategy_passes_on_a_swap_venue_and_not_on_kraken(
     monkeypatch.setenv("TRADER_EXCHANGE__MODE", "live")  # live perpetuals are traded (docs/futures.md)
     assert main(["config", "check"]) == 0
     assert "config OK" in capsys.readouterr().out
-    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")  # perpetuals in paper and replay only, for now
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")  # OKX swaps are traded live too
+    assert main(["config", "check"]) == 0
+    assert "config OK" in capsys.readouterr().out
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "bybit")  # perpetuals in paper and replay only, for now
     assert main(["config", "check"]) == 2
-    assert "live perpetual trading is built for binance, not yet okx" in capsys.readouterr().err
+    assert "live perpetual trading is built for binance, okx, not yet bybit" in capsys.readouterr().err
 
 
 def test_a_pairs_strategy_on_perpetuals_passes_the_check(

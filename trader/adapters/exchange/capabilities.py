@@ -50,6 +50,13 @@ class VenueFacts:
     client_id_key: str = "clientOrderId"  # the param that looks an order up by our client id
     uuid_client_ids: bool = False  # the venue takes client ids as UUIDs (Kraken): see wire_ids
     lookup_in_lists: bool = False  # find by client id in the open, then closed, orders (no direct query)
+    # Perpetuals: OKX keeps the margin mode per order (``tdMode``, ccxt's ``marginMode``) and sets the
+    # leverage per instrument and margin mode in one request; Binance has a margin-type setting.
+    margin_mode_per_order: bool = False
+    funding_page: int = 1000  # the largest page of the venue's funding history (Binance income)
+    trades_page: int = 500  # the page of trade history asked for
+    trades_window: bool = False  # Binance futures: one trade-history request spans at most 7 days
+    pages_back: bool = False  # OKX fills and bills: newest first, older pages by the oldest bill id
     notes: str = ""
 
 
@@ -60,14 +67,21 @@ VENUE_FACTS: dict[str, VenueFacts] = {
     # Binance USDⓈ-M perpetuals (a swap client): conditional orders live in the algo book (ccxt sends
     # them to /fapi/v1/algoOrder and lists them with ``trigger``); no order lists, so the stop and
     # take-profit are swapped in one at a time.
-    "binance:swap": VenueFacts(trigger_book=(("trigger", "true"),),
+    "binance:swap": VenueFacts(trigger_book=(("trigger", "true"),), trades_window=True,
                                lacks="OCO (no order list on futures); TP/SL attached to the entry",
                                notes="STOP_MARKET/TAKE_PROFIT_MARKET reduce-only algo orders"),
+    # OKX swaps (a swap client): stops are reduce-only ``conditional`` algo orders with ``tdMode`` the
+    # strategy's margin mode (never spot's ``cash``); no OCO on the swap path (the swap, as Binance's).
+    "okx:swap": VenueFacts(trigger_book=(("trigger", "true"), ("ordType", "conditional")),
+                           trigger_client_id="algoClOrdId", margin_mode_per_order=True,
+                           funding_page=100, trades_page=100, pages_back=True,
+                           lacks="OCO and TP/SL attached to the entry on swaps",
+                           notes="reduce-only conditional algo orders, tdMode isolated/cross"),
     "okx": VenueFacts(oco=True, bracket=Bracket.ALGO_OCO,
                       lacks="TP/SL attached to the entry (attachAlgoOrds)",
                       stop_params=(("tdMode", "cash"),),
                       trigger_book=(("trigger", "true"), ("ordType", "conditional,oco")),
-                      trigger_client_id="algoClOrdId",
+                      trigger_client_id="algoClOrdId", trades_page=100, pages_back=True,
                       notes="trigger/conditional/OCO as algo orders"),
     "kraken": VenueFacts(bracket=Bracket.CONDITIONAL_CLOSE, attached="close",
                          lacks="a take-profit on the entry (one conditional close per order); "
@@ -126,20 +140,28 @@ def market_spec_from(
     cost_limits = limits.get("cost") or {}
     precision = market.get("precision") or {}
     max_amount = amount_limits.get("max")
+    # A contract market counts in contracts (OKX BTC-USDT-SWAP: 0.01 BTC each); our amounts are in
+    # the base asset, so its steps and limits are scaled here and orders converted at the adapter.
+    size = contract_size(market)
     return MarketSpec(
         symbol=Symbol(market["symbol"]),
         base=market["base"],
         quote=market["quote"],
-        amount_step=step_from_precision(precision.get("amount"), precision_mode),
+        amount_step=step_from_precision(precision.get("amount"), precision_mode) * size,
         price_step=step_from_precision(precision.get("price"), precision_mode),
-        min_amount=_dec(amount_limits.get("min")),
+        min_amount=_dec(amount_limits.get("min")) * size,
         min_cost=_dec(cost_limits.get("min")),
-        max_amount=_dec(max_amount) if max_amount else None,
+        max_amount=_dec(max_amount) * size if max_amount else None,
         maker_fee=_dec(market.get("maker"), Decimal("0.001")),
         taker_fee=_dec(market.get("taker"), Decimal("0.001")),
         capabilities=capabilities_from(has, venue, market),
         futures=futures_terms_from(market),
     )
+
+
+def contract_size(market: dict[str, Any]) -> Decimal:
+    """Return the base amount of one contract of a ccxt market (1 for spot and Binance USDⓈ-M)."""
+    return _dec(market.get("contractSize"), Decimal(1)) if market.get("contract") else Decimal(1)
 
 
 def futures_terms_from(market: dict[str, Any], tiers: list[dict[str, Any]] | None = None

@@ -46,7 +46,6 @@ from trader.ports.exchange import ReplaceResult
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
-_TRADES_PAGE = 500
 _TRADES_WINDOW = 7 * 24 * 3_600_000  # Binance futures: the longest span one trade-history request covers
 
 
@@ -209,12 +208,14 @@ class CcxtExchange(PerpetualMixin):
         if "clientOrderId" in ccxt_params:
             ccxt_params["clientOrderId"] = self._wire(request.client_order_id)
         ccxt_params.update(entry_params(self._facts, request))
+        ccxt_params.update(self._order_params(request.symbol))
+        contracts = args.amount / self._contract_size(venue_symbol)
 
         async def create() -> Order:
             if self._lists is not None and request.type is OrderType.OCO:
                 return self._remember_list(await self._lists.place(args, request.client_order_id))
             raw = await self._call("create_order", lambda: client.create_order(
-                venue_symbol, args.type, args.side, str(args.amount),
+                venue_symbol, args.type, args.side, str(contracts),
                 str(args.price) if args.price is not None else None, ccxt_params))
             if raw.get("status") is None:  # a bare acknowledgement (OKX): read the order itself
                 return await self._read_back(request) or _acknowledged(request, raw)
@@ -288,7 +289,9 @@ class CcxtExchange(PerpetualMixin):
         """Return our Order for a ccxt order, with the venue's form of our client id turned back."""
         order = order_from_ccxt(raw, fallback)
         if self._swap:
-            order = dataclasses.replace(order, symbol=self._our_symbol(order.symbol))
+            size = self._contract_size(order.symbol)
+            order = dataclasses.replace(order, symbol=self._our_symbol(order.symbol),
+                                        amount=order.amount * size, filled=order.filled * size)
         if self._facts.uuid_client_ids and order.client_order_id:
             return dataclasses.replace(order, client_order_id=from_uuid(order.client_order_id))
         return order
@@ -389,16 +392,22 @@ class CcxtExchange(PerpetualMixin):
         fills: dict[str, Fill] = {}
         start = since_ms(since)
         horizon = await self._trades_horizon(start)
+        size, params = self._facts.trades_page, dict[str, Any]()
         while True:
-            page: list[dict[str, Any]] = await self._retried(
-                "fetch_my_trades",
-                partial(self._client.fetch_my_trades, self._venue_symbol(symbol), start, _TRADES_PAGE))
+            page: list[dict[str, Any]] = await self._retried("fetch_my_trades", partial(
+                self._client.fetch_my_trades, self._venue_symbol(symbol), start, size, dict(params)))
             for trade in page:
                 order_id = trade.get("order")
                 cid = await self._client_id_for(symbol, str(order_id) if order_id is not None else None)
                 fill = fill_from_ccxt(trade, cid)
-                fills[str(trade["id"])] = dataclasses.replace(fill, symbol=self._our_symbol(fill.symbol))
-            if len(page) >= _TRADES_PAGE:
+                size_of = self._contract_size(fill.symbol)  # OKX fills count contracts
+                fills[str(trade["id"])] = dataclasses.replace(
+                    fill, symbol=self._our_symbol(fill.symbol), amount=fill.amount * size_of)
+            if self._facts.pages_back:  # OKX: the newest page from ``start``; older ones by bill id
+                if len(page) < size:
+                    break
+                params["after"] = min((str((t.get("info") or {})["billId"]) for t in page), key=int)
+            elif len(page) >= size:
                 start = int(page[-1]["timestamp"]) + 1
             elif horizon is not None and start is not None and start + _TRADES_WINDOW < horizon:
                 start += _TRADES_WINDOW + 1  # this window is done: the next one
@@ -408,7 +417,8 @@ class CcxtExchange(PerpetualMixin):
 
     async def _trades_horizon(self, start: int | None) -> int | None:
         """Return the venue's time when a perpetual's trade history from ``start`` spans several windows."""
-        if not self._swap or start is None or self._client.milliseconds() - start < _TRADES_WINDOW:
+        if not self._facts.trades_window or start is None \
+                or self._client.milliseconds() - start < _TRADES_WINDOW:
             return None
         return int(await self._retried("fetch_time", self._client.fetch_time))
 
@@ -416,7 +426,9 @@ class CcxtExchange(PerpetualMixin):
         """Return the client id of a venue order id; empty when the venue gives no order id (Wallex)."""
         if order_id is None:
             return ClientOrderId("")
-        if order_id not in self._cid_by_order_id and self._swap and self._facts.trigger_book:
+        # (OKX has no order history query: its triggered order names its algo order itself, below)
+        if order_id not in self._cid_by_order_id and self._swap and self._facts.trigger_book \
+                and self._client.has.get("fetchOrders"):
             await self._remember_triggered(symbol)  # the market order a triggered stop placed is ours
         if order_id not in self._cid_by_order_id:
             raw = await self._by_venue_id(symbol, order_id)

@@ -32,7 +32,7 @@ _VENUE_OPTIONS: dict[str, dict[str, Any]] = {
 SWAP_VENUES = frozenset({"binance", "okx", "bybit"})
 # Of those, the venues whose perpetuals are traded live: the ones whose conditional-order book and trade
 # history the adapter handles and a fake venue dialect tests (docs/futures.md). The others: paper, replay.
-LIVE_SWAP_VENUES = frozenset({"binance"})
+LIVE_SWAP_VENUES = frozenset({"binance", "okx"})
 _SWAP_OPTIONS: dict[str, dict[str, Any]] = {
     "binance": {"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap", "defaultSubType": "linear"},
     "okx": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},

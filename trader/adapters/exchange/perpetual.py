@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from ccxt.base import errors as ccxt_errors
 
-from trader.adapters.exchange.capabilities import tiers_from_ccxt
+from trader.adapters.exchange.capabilities import VenueFacts, contract_size, tiers_from_ccxt
 from trader.adapters.exchange.ccxt_orders import dec
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import datetime_to_ms, ms_to_datetime
@@ -50,6 +50,7 @@ class PerpetualMixin:
     _quote: str
     _perpetual_settings: dict[str, tuple[Decimal, str]]
     _perpetual_terms: PerpetualTerms
+    _facts: VenueFacts
 
     async def _retried(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
         raise NotImplementedError
@@ -61,6 +62,20 @@ class PerpetualMixin:
     def _our_symbol(self, symbol: str) -> Symbol:
         """Return our pair for a symbol ccxt reported."""
         return pair_of(symbol) if self._swap else Symbol(symbol)
+
+    def _contract_size(self, venue_symbol: str) -> Decimal:
+        """Return the base amount of one contract of a perpetual ccxt counts in contracts (else 1).
+
+        OKX's BTC-USDT-SWAP is 0.01 BTC a contract: ccxt's amounts there are contracts, ours base units.
+        """
+        market = (getattr(self._client, "markets", None) or {}).get(venue_symbol) if self._swap else None
+        return contract_size(market) if market else Decimal(1)
+
+    def _order_params(self, symbol: str) -> dict[str, Any]:
+        """Return the params every order on a perpetual carries: OKX's margin mode (``tdMode``)."""
+        if not (self._swap and self._facts.margin_mode_per_order):
+            return {}
+        return {"marginMode": self._perpetual_terms.get(pair_of(symbol), DEFAULT_TERMS)[1]}
 
     async def _prepare_entry(self, symbol: str) -> None:
         """Set the pair's perpetual to its configured leverage and margin mode (once)."""
@@ -77,6 +92,12 @@ class PerpetualMixin:
         if self._perpetual_settings.get(symbol) == (leverage, margin_mode):
             return
         client = self._client
+        if self._facts.margin_mode_per_order:  # OKX: one set-leverage per instrument and margin mode
+            await self._require_net_mode(symbol)
+            await self._retried("set_leverage", lambda: client.set_leverage(
+                int(leverage), symbol, {"marginMode": margin_mode}))
+            self._perpetual_settings[symbol] = (leverage, margin_mode)
+            return
 
         async def set_margin_mode() -> Any:
             try:
@@ -87,6 +108,16 @@ class PerpetualMixin:
         await self._retried("set_margin_mode", set_margin_mode)
         await self._retried("set_leverage", lambda: client.set_leverage(int(leverage), symbol))
         self._perpetual_settings[symbol] = (leverage, margin_mode)
+
+    async def _require_net_mode(self, symbol: str) -> None:
+        """Refuse to trade an OKX account in long/short position mode (orders carry no ``posSide``)."""
+        mode: dict[str, Any] = await self._retried(
+            "fetch_position_mode", lambda: self._client.fetch_position_mode(symbol))
+        if mode.get("hedged"):
+            raise ExchangeError(
+                f"{symbol}: the account is in long/short (hedge) position mode; one-way (net) is needed",
+                user_message="The exchange account is in long/short position mode: switch it to one-way "
+                             "(net) mode in the account settings, then try again.")
 
     async def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
         """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers)."""
@@ -105,6 +136,8 @@ class PerpetualMixin:
     async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
         """Return the funding the account paid on a perpetual since ``since`` (negative: received), paged."""
         client = self._client
+        if self._facts.pages_back:
+            return _paid(await self._funding_pages_back(swap_symbol(symbol), datetime_to_ms(since)))
         start, rows = datetime_to_ms(since), {}
         while True:
             page: list[dict[str, Any]] = await self._retried(
@@ -114,9 +147,25 @@ class PerpetualMixin:
             if len(page) < _FUNDING_PAGE:
                 break
             start = max(int(r["timestamp"]) for r in page) + 1
-        # ccxt reports the income: positive when received, so the amount paid is its negative
-        paid = ((ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in rows.values())
-        return sorted(paid)
+        return _paid(list(rows.values()))
+
+    async def _funding_pages_back(self, venue_symbol: str, since_ms: int) -> list[dict[str, Any]]:
+        """Return a perpetual's funding bills from ``since_ms`` on a venue paging newest first (OKX).
+
+        OKX's bills are not per instrument: ccxt is asked for all the swap bills (so a short page
+        means the last one) from ``begin``, older pages by ``after`` = the oldest bill id, and the
+        perpetual's are kept.
+        """
+        client, page_size = self._client, self._facts.funding_page
+        rows: dict[str, dict[str, Any]] = {}
+        params: dict[str, Any] = {"begin": since_ms}
+        while True:
+            page: list[dict[str, Any]] = await self._retried("fetch_funding_history", partial(
+                client.fetch_funding_history, None, None, page_size, dict(params)))
+            rows.update({str(r["id"]): r for r in page if r.get("symbol") == venue_symbol})
+            if len(page) < page_size:
+                return [r for r in rows.values() if int(r["timestamp"]) >= since_ms]
+            params["after"] = min((str(r["id"]) for r in page), key=int)
 
     async def _load_tiers(self, specs: dict[Symbol, MarketSpec]) -> None:
         """Put the venue's maintenance-margin tiers into each perpetual's terms (one request for all).
@@ -153,7 +202,7 @@ class PerpetualMixin:
         positions: dict[str, Decimal] = {}
         exposure = ZERO
         for row in rows:
-            contracts = dec(row.get("contracts")) or ZERO
+            contracts = (dec(row.get("contracts")) or ZERO) * (dec(row.get("contractSize")) or Decimal(1))
             if not contracts or not str(row.get("symbol", "")).endswith(f":{self._quote}"):
                 continue
             signed = -contracts if row.get("side") == "short" else contracts
@@ -162,3 +211,9 @@ class PerpetualMixin:
             exposure += abs(dec(row.get("notional")) or contracts * (dec(row.get("markPrice")) or ZERO))
         balances = {self._quote: Balance(self._quote, free, total - free)}
         return AccountSnapshot(self._quote, total, free, exposure, balances, positions=positions)
+
+
+def _paid(rows: list[dict[str, Any]]) -> list[tuple[datetime, Decimal]]:
+    """Return ccxt funding-history rows as (time, paid), oldest first."""
+    # ccxt reports the income: positive when received, so the amount paid is its negative
+    return sorted((ms_to_datetime(int(r["timestamp"])), -(dec(r["amount"]) or ZERO)) for r in rows)
