@@ -3,7 +3,9 @@
 Breakout on the bundled BTC+ETH 1h candles (a year-long train window), 4 searched parameters, default
 risk settings: two pairs sharing the account with guards that can act run the Decimal fast path
 (``fast_pairs``). A second study searches the same space on BTC alone with the guards out of the way,
-which the compiled loop (``backtest.compiled``) covers: the optimiser's speed where trials run compiled.
+which the compiled loop (``backtest.compiled``) covers: the optimiser's speed where trials run compiled;
+a third on BTC alone with the default guards (drawdown, daily loss, cooldowns, per-day limits), which
+the compiled loop covers too since its risk memory was compiled.
 Prints the pool's start-up cost separately: it is paid once per `tradebot optimise` run.
 """
 
@@ -62,6 +64,9 @@ def main() -> None:
     single = task((Symbol("BTC/USDT"),), INERT)
     probe = run_backtest(BreakoutStrategy(), single.candles, single.settings)
     rows.append((f"1 worker, BTC only, guards inert ({probe.path})", 0.0, one_worker(single, "compiled")))
+    guarded = task((Symbol("BTC/USDT"),))
+    probe = run_backtest(BreakoutStrategy(), guarded.candles, guarded.settings)
+    rows.append((f"1 worker, BTC only, default guards ({probe.path})", 0.0, one_worker(guarded, "guarded")))
     jobs = max(2, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -76,9 +81,9 @@ def main() -> None:
             pool.run(work, plan)
             rows.append((f"{jobs} worker processes, journal storage", startup, time.perf_counter() - began))
     print(f"breakout, BTC+ETH 1h, one-year train window, {TRIALS} trials, {os.cpu_count()} CPUs")
-    print(f"{'setup':<48} {'start-up s':>10} {'study s':>8} {'trials/s':>9}")
+    print(f"{'setup':<56} {'start-up s':>10} {'study s':>8} {'trials/s':>9}")
     for name, startup, seconds in rows:
-        print(f"{name:<48} {startup:>10.1f} {seconds:>8.1f} {TRIALS / seconds:>9.1f}")
+        print(f"{name:<56} {startup:>10.1f} {seconds:>8.1f} {TRIALS / seconds:>9.1f}")
     print(f"before the fast path (issue 22, quiet machine): {BASELINE_ONE_WORKER:.0f} trials/s with one "
           f"worker; now {TRIALS / rows[0][2] / BASELINE_ONE_WORKER:.2f}x that (this machine's load included)")
 

@@ -49,8 +49,8 @@ def test_report_names_the_simulation_path_and_engine_path_forces_the_engine(
     fast = capsys.readouterr().out
     assert main([*args, "--engine-path"]) == 0
     engine = capsys.readouterr().out
-    assert "simulation: fast" in fast
-    assert "compiled loop: not used: account guards that can act" in fast  # default risk: guards can act
+    assert "simulation: compiled" in fast  # default risk: guards that can act, compiled since issue 22
+    assert "compiled loop: not used" not in fast
     assert "simulation: engine (asked for)" in engine
 
     def run_lines(report: str) -> list[str]:

@@ -19,8 +19,11 @@ instead (``Fallback``). Money is float64 here: prices and amounts equal the engi
 market's precision, fees, PnL and equity to about 1e-12 relative
 (tests/unit/core/backtest/test_compiled_path.py checks it trade for trade against the engine path).
 
-The risk memory is not compiled: runs where a guard can act (``fast.guards_inert`` false), Kelly
-sizing, several pairs, detail candles, shorts, swaps and DCA take the Decimal fast path.
+- the risk memory (drawdown halt, daily-loss limit, stop-loss streak, trades per day, cooldowns):
+  ``backtest.compiled_risk`` over ``risk.guard_rules``, the arithmetic ``risk.guards`` and
+  ``risk.state`` call, with integer day keys and epoch milliseconds.
+
+Not compiled (the Decimal fast path runs): several pairs, detail candles, shorts, swaps and DCA.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from trader.core.analytics.records import equity_curve
+from trader.core.backtest import compiled_risk as cr
 from trader.core.backtest import kernel
 from trader.core.backtest.compiled_records import (
     REFUSED,
@@ -47,10 +51,11 @@ from trader.core.backtest.compiled_records import (
     X_TRAIL_CLOSE,
     book_trades,
 )
-from trader.core.backtest.fast import Fallback, guards_inert, unsupported
+from trader.core.backtest.fast import Fallback, unsupported
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import RefusalCount, TradingStops
+from trader.core.backtest.timeline import trading_days
 from trader.core.domain import price_rules as rules
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.core.domain.entries import RefusalReason
@@ -58,7 +63,7 @@ from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.engine.inputs import EngineConfig
 from trader.core.engine.state import HISTORY_LENGTH
-from trader.core.risk import limits, sizing
+from trader.core.risk import guard_rules, limits, sizing
 from trader.core.sim.costs import FeeModel
 from trader.core.strategies.base import SignalFrame
 
@@ -67,7 +72,8 @@ for _rule in (*sizing.COMPILABLE, limits.capped):
 
 _REASONS = (RefusalReason.INVALID_REQUEST, RefusalReason.LOW_CONFIDENCE, RefusalReason.MAX_EXPOSURE,
             RefusalReason.BELOW_MINIMUM, RefusalReason.MAX_OPEN_POSITIONS, RefusalReason.MAX_PER_PAIR,
-            RefusalReason.NO_EDGE)
+            RefusalReason.NO_EDGE, RefusalReason.CONSECUTIVE_STOPS, RefusalReason.MAX_TRADES_PER_DAY,
+            RefusalReason.COOLDOWN, RefusalReason.DAILY_LOSS_LIMIT, RefusalReason.HALTED)
 _FALLBACKS = ("", "equity reached zero", "an order still working when the data ends",
               "an amount on an amount step within float error",
               "stop and take-profit in one candle with detail candles",
@@ -77,7 +83,8 @@ _FALLBACKS = ("", "equity reached zero", "an order still working when the data e
               "an entry cost on the free balance within float error",
               "an order value or amount on the venue minimum within float error",
               "a fill value or amount on the venue minimum within float error",
-              "a trade's PnL on zero within float error", "a Kelly edge on zero within float error")
+              "a trade's PnL on zero within float error", "a Kelly edge on zero within float error",
+              "a drawdown or daily loss on its limit within float error")
 _SIZING = {"all_in": 0.0, "fixed_fraction": 1.0, "confidence": 2.0, "kelly": 3.0}
 TOLERANCE: Final = 1e-11  # relative distance below which float and Decimal may disagree (float error
 # over a run is about 1e-13 relative: a year of trades compounding cash)
@@ -94,8 +101,6 @@ def why_not(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, Mark
     risk = settings.risk
     if risk.sizing not in _SIZING:
         return f"{risk.sizing} sizing"
-    if not guards_inert(risk, timeframe_ms(settings.timeframe)):
-        return "account guards that can act (drawdown, daily limits, cooldowns are not compiled)"
     (market,) = markets.values()
     if market.futures is not None:
         return "perpetual swaps"
@@ -121,14 +126,26 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
         float(market.taker_fee),
         float(risk.max_open_positions), float(risk.max_positions_per_pair), float(HISTORY_LENGTH),
         float(risk.kelly_min_trades), float(risk.kelly_fraction), float(risk.kelly_max_risk),
+        float(risk.cooldown_minutes), float(risk.cooldown_after_loss_minutes), float(risk.max_trades_per_day),
+        float(risk.max_consecutive_stops), float(risk.max_drawdown_pct), float(risk.daily_loss_limit_pct),
         float(risk.max_total_exposure_pct)])
     candidates = np.flatnonzero(signals.enter_long & ~signals.exit_long).astype(np.int64)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
     ohlc = (frame.open, frame.high, frame.low, frame.close)
+    # each candle's open and close time (ms) and their trading days in the risk timezone (day keys)
+    closes_ms = frame.timestamp + tf
+    clock = (frame.timestamp, closes_ms, trading_days(frame.timestamp, risk.timezone),
+             trading_days(closes_ms, risk.timezone))
+    memory, money = cr.new_memory()
+    days = np.zeros(len(frame) + 2, dtype=np.int64)  # the daily-loss days, in order
     status, records, count = _loop(ohlc, signals.enter_long, signals.exit_long, signals.stop_loss,
-                                          signals.take_profit, signals.confidence, candidates, trail, p)
+                                   signals.take_profit, signals.confidence, candidates, trail, p, clock,
+                                   (memory, money, days))
     if status:
         raise Fallback(f"compiled loop: {_FALLBACKS[status]}")
+    halts = cr.halts(memory, money)
+    if halts is None:
+        raise Fallback("compiled loop: a halt's drawdown or peak on a rounding boundary within float error")
     rows = records[:count]
     trades, curve = book_trades(rows, frame, signals, symbol, settings, market, tf)
     refusals: dict[str, RefusalCount] = {}
@@ -146,11 +163,12 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
             else RefusalCount(reason, seen.count + 1, seen.first, at)
     ordered = tuple(sorted(refusals.values(), key=lambda r: (-r.count, r.first)))
     steps = int(rows[:, 7].sum())
+    stops = TradingStops(halts, cr.loss_days(days, int(memory[8]), risk.timezone), ordered)
     equity = equity_curve(frame.timestamp + tf, curve)
     rejected = int((rows[:, 0] == REJECTED).sum())
     return BacktestResult(settings.strategy, dict(params), (symbol,), settings.timeframe,
                           settings.start_balance, settings.quote, trades, equity, len(frame), steps, rejected,
-                          dict(assumptions), TradingStops((), (), ordered), "compiled")
+                          dict(assumptions), stops, "compiled")
 
 
 def _ceil_steps(amount: Decimal, step: Decimal) -> int:
@@ -277,7 +295,7 @@ def _refusal(entry: float, stop: float, conf: float, cash: float, p, history, ke
     if room <= 0.0:
         return 3, 0.0
     # one account, flat when it enters: the all-accounts room is this account's share of its cash
-    amount, _ = limits.capped(amount, entry, cash, cash, room, cash * p[23], p[7], cost_factor)
+    amount, _ = limits.capped(amount, entry, cash, cash, room, cash * p[29], p[7], cost_factor)
     steps = _steps_down(amount, p[12])
     if math.isnan(steps):
         return 0, -3.0
@@ -292,9 +310,12 @@ def _refusal(entry: float, stop: float, conf: float, cash: float, p, history, ke
 
 
 @numba.njit(cache=True, nogil=True)
-def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0913, PLR0915, PLR0917
+def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p, clock, risk):  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0913, PLR0915, PLR0917
     opens, highs, lows, closes = ohlc
+    open_ms, close_ms, open_day, close_day = clock
     n = len(opens)
+    memory, money, loss_days = risk  # RiskState of one pair (compiled_risk)
+    watch = p[27] < 1.0 or p[28] < 1.0  # equity guards that can act (at 100 % only a zero equity would)
     records = np.zeros((2 * len(candidates) + 1, 12))
     history = np.zeros(int(p[19]))  # the closed trades' PnL, newest last (EngineState's history)
     kept = 0
@@ -310,12 +331,19 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         ci += 1
         if cash <= 0.0:
             return 1, records, count
+        if watch:
+            status = cr.observe(memory, money, cash, close_day[k], close_ms[k], p, loss_days)
+            if status:
+                return status, records, count
         entry = closes[k]
-        if not (math.isfinite(entry) and entry > 0.0) or not (math.isfinite(confidence[k])
-                                                              and 0.0 <= confidence[k] <= 1.0):
+        conf = confidence[k]
+        valid = math.isfinite(entry) and entry > 0.0 and math.isfinite(conf) and 0.0 <= conf <= 1.0
+        today, now = close_day[k], close_ms[k]
+        guard = cr.HALTED if memory[6] else 1 if not valid else cr.guards(memory, today, now, p)
+        if guard:
             row = records[count]
             count += 1
-            row[0], row[1], row[2], row[7] = REFUSED, k, 1, 1.0
+            row[0], row[1], row[2], row[7] = REFUSED, k, guard, 1.0
             start = k + 1
             continue
         stop = stops[k]
@@ -337,6 +365,7 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
             continue
         if k + 1 >= n:
             return 2, records, count
+        cr.on_entry(memory, close_day[k])
         amount = steps * step
         price = opens[k + 1] * (1.0 + slip) if slip > 0.0 else opens[k + 1]
         cost = amount * price
@@ -346,6 +375,10 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         if cost + fee > cash:
             row[0], row[7] = REJECTED, 2.0
             start = k + 1
+            if watch:
+                status = cr.observe(memory, money, cash, open_day[k + 1], open_ms[k + 1], p, loss_days)
+                if status:
+                    return status, records, count
             continue
         target = targets[k]
         if not math.isnan(target):
@@ -359,8 +392,22 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
             if steps < p[13] or value < p[14]:
                 return 5, records, count
         cash -= cost + fee
+        if watch:
+            status = cr.observe(memory, money, cash + amount * closes[k], open_day[k + 1], open_ms[k + 1], p,
+                                loss_days)
+            if status:
+                return status, records, count
         levels = np.array([1.0, price, stop, target, price, 0.0])
         idx, found, raw, stop_at, hw_at = kernel._find_exit(ohlc, leave, k + 1, levels, trail)
+        if watch:  # the closes while holding, then the step on a close (exit decision, end of data)
+            last = n - 1 if found == kernel.NONE else idx
+            status = cr.holding_marks(memory, money, cash, amount, closes, close_day, close_ms, k + 1,
+                                      last - 1, p)
+            if not status and (found in (kernel.NONE, kernel.CLOSE)):
+                held = cash + amount * closes[last]
+                status = cr.observe(memory, money, held, close_day[last], close_ms[last], p, loss_days)
+            if status:
+                return status, records, count
         nsteps = 3.0
         refused_close = 0.0
         if found == kernel.NONE:
@@ -382,7 +429,9 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
                 return 6, records, count
             if enter[idx] and not leave[idx]:  # an entry signal while holding: the count caps refuse it
                 valid = math.isfinite(confidence[idx]) and 0.0 <= confidence[idx] <= 1.0
-                refused_close = 1.0 if not valid else (5.0 if p[17] <= 1.0 else 6.0)
+                guard = cr.HALTED if memory[6] else 1 if not valid else cr.guards(memory, close_day[idx],
+                                                                                  close_ms[idx], p)
+                refused_close = float(guard) if guard else 5.0 if p[17] <= 1.0 else 6.0  # open, then per pair
             if idx + 1 >= n:
                 return 2, records, count
             exit_k, liquidity = idx + 1, 0
@@ -408,7 +457,17 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
         row[7], row[8], row[9], row[10] = nsteps, price, exit_raw, fee + exit_fee
         row[11] = pnl = value - amount * price - fee - exit_fee
         if pnl != 0.0 and abs(pnl) <= TOLERANCE * value:
-            return 13, records, count  # its sign decides Kelly's wins and losses
+            return 13, records, count  # its sign decides Kelly's wins and losses, cooldown and streak
+        # the exit fill's step: the flat equity, then risk.state.on_trade_closed
+        if kind == X_END:
+            done_ms, today = close_ms[n - 1], close_day[n - 1]
+        else:
+            done_ms, today = open_ms[exit_k], open_day[exit_k]
+        if watch:
+            status = cr.observe(memory, money, cash, today, done_ms, p, loss_days)
+            if status:
+                return status, records, count
+        cr.on_trade_closed(memory, pnl, kind in (X_STOP, X_TRAIL_CLOSE), today, done_ms, p)
         if kept == len(history):
             history[:-1] = history[1:].copy()
         else:
@@ -417,6 +476,7 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, candidates, trail, p):
     return 0, records, count
 
 
-RULE_FILES: Final = (rules.__file__, sizing.__file__, limits.__file__, kernel.__file__)
+RULE_FILES: Final = (rules.__file__, sizing.__file__, guard_rules.__file__, cr.__file__, limits.__file__,
+                     kernel.__file__)
 """The files whose functions ``_loop`` inlines: numba keys its cache on this file only."""
 kernel._flush_stale_cache(_loop, RULE_FILES)

@@ -16,12 +16,15 @@ from typing import TYPE_CHECKING, Protocol
 import numba
 import numpy as np
 import pandas as pd
+from numba.extending import register_jitable
 
 from trader.config.sections import RiskConfig
+from trader.core.backtest import kernel
 from trader.core.domain.candles import FloatArray, IntArray, ms_to_datetime
 from trader.core.domain.enums import Side
 from trader.core.domain.ids import Symbol
 from trader.core.domain.orders import Fill
+from trader.core.risk import guard_rules
 from trader.core.risk.state import RiskState
 
 if TYPE_CHECKING:
@@ -29,6 +32,10 @@ if TYPE_CHECKING:
 
 
 _DAY_MS = 86_400_000
+
+# The guards' arithmetic, compiled here once for ``_pick_marks`` and for ``backtest.compiled_risk``.
+for _rule in guard_rules.COMPILABLE:
+    register_jitable(_rule)
 
 
 class Holdings(Protocol):
@@ -67,11 +74,7 @@ class Timeline:
             at = np.searchsorted(lane.candles.timestamp + lane.timeframe_ms, times, side="right") - 1
             first = lane.candles.open[0] if len(lane) else np.nan
             closes[symbol] = np.where(at >= 0, lane.candles.close[np.maximum(at, 0)], first)
-        if timezone == "UTC":  # the common case without pandas' time-zone machinery: same numbers
-            days = (times // _DAY_MS) * _DAY_MS * 1_000_000
-        else:
-            local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
-            days = np.asarray(local.normalize().asi8, dtype=np.int64)
+        days = trading_days(times, timezone)
         bases = {symbol: symbol.split("/")[0] for symbol in lanes}
         return cls(times, closes, bases, days, timezone, quote)
 
@@ -154,6 +157,14 @@ class Timeline:
         return equity
 
 
+def trading_days(times: IntArray, timezone: str) -> IntArray:
+    """Return the trading day of each time (epoch ms) as its local midnight (ns) in ``timezone``."""
+    if timezone == "UTC":  # the common case without pandas' time-zone machinery: same numbers
+        return (times // _DAY_MS) * _DAY_MS * 1_000_000
+    local = pd.DatetimeIndex(pd.to_datetime(times, unit="ms", utc=True)).tz_convert(timezone)
+    return np.asarray(local.normalize().asi8, dtype=np.int64)
+
+
 @lru_cache(maxsize=4096)
 def _local_midnight_ns(day: date, timezone: str) -> int:
     return int(pd.Timestamp(day.isoformat()).tz_localize(timezone).value)
@@ -195,14 +206,17 @@ def _pick_marks(equity, days, known_day, held, levels):  # type: ignore[no-untyp
         if equity[i] > best:
             best, best_at = equity[i], i
         running = max(peak, best)
-        if not dd_done and running > 0 and (running - equity[i]) / running >= max_drawdown:
+        if not dd_done and running > 0 and guard_rules.drawdown(running, equity[i]) >= max_drawdown:
             dd_done = True
             picks[i] = True
             if best > peak:
                 picks[best_at] = True  # the peak this breach is measured from
-        if not loss_done and day_start > 0 and (day_start - equity[i]) / day_start >= daily_loss:
+        if not loss_done and day_start > 0 and guard_rules.day_loss(day_start, equity[i]) >= daily_loss:
             loss_done = True
             picks[i] = True
     if held and best > peak:
         picks[best_at] = True  # the interval's new peak (first time it was reached)
     return picks
+
+
+kernel._flush_stale_cache(_pick_marks, (guard_rules.__file__,))  # numba watches this file only

@@ -2,6 +2,9 @@
 
 A guard reads the state as if the day had already rolled (counters of a stale day count as zero),
 so ``check`` stays correct even when the engine has not called ``roll_day`` yet.
+
+The guards' arithmetic is ``risk.guard_rules`` (one source for the engine and
+the compiled backtest loop).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from decimal import Decimal
 from trader.config.sections import RiskConfig
 from trader.core.domain.entries import RefusalReason, Refused
 from trader.core.domain.enums import TradingState
+from trader.core.risk import guard_rules
+from trader.core.risk.guard_rules import cooling, counted_today, limit_reached
 from trader.core.risk.state import RiskState
 
 
@@ -30,7 +35,7 @@ def drawdown_guard(state: RiskState, equity: Decimal, cfg: RiskConfig) -> Refuse
     peak = equity if state.peak_equity is None else max(state.peak_equity, equity)
     if peak <= 0:
         return None
-    drawdown = (peak - equity) / peak
+    drawdown = guard_rules.drawdown(peak, equity)
     if drawdown >= cfg.max_drawdown_pct:
         return Refused(RefusalReason.MAX_DRAWDOWN,
                        f"equity {equity:.2f} is {drawdown:.2%} below its peak {peak:.2f} "
@@ -51,7 +56,7 @@ def daily_loss_guard(state: RiskState, equity: Decimal, today: date, cfg: RiskCo
     start = state.day_start_equity if state.day == today else None
     if start is None or start <= 0:
         return None
-    loss = (start - equity) / start
+    loss = guard_rules.day_loss(start, equity)
     if loss >= cfg.daily_loss_limit_pct:
         return Refused(RefusalReason.DAILY_LOSS_LIMIT,
                        f"down {loss:.2%} today (limit {cfg.daily_loss_limit_pct:.2%}); "
@@ -61,8 +66,8 @@ def daily_loss_guard(state: RiskState, equity: Decimal, today: date, cfg: RiskCo
 
 def consecutive_stops_guard(state: RiskState, today: date, cfg: RiskConfig) -> Refused | None:
     """Refuse after ``max_consecutive_stops`` losing stop-outs in a row (until tomorrow or resume)."""
-    streak = state.consecutive_stops if state.day == today else 0
-    if streak >= cfg.max_consecutive_stops:
+    streak = counted_today(state.consecutive_stops, state.day, today)
+    if limit_reached(streak, cfg.max_consecutive_stops):
         return Refused(RefusalReason.CONSECUTIVE_STOPS,
                        f"{streak} stop-losses in a row (limit {cfg.max_consecutive_stops}); "
                        "entries resume tomorrow or on /resume")
@@ -71,8 +76,8 @@ def consecutive_stops_guard(state: RiskState, today: date, cfg: RiskConfig) -> R
 
 def trades_per_day_guard(state: RiskState, today: date, cfg: RiskConfig) -> Refused | None:
     """Refuse once ``max_trades_per_day`` entries were opened today."""
-    trades = state.trades_today if state.day == today else 0
-    if trades >= cfg.max_trades_per_day:
+    trades = counted_today(state.trades_today, state.day, today)
+    if limit_reached(trades, cfg.max_trades_per_day):
         return Refused(RefusalReason.MAX_TRADES_PER_DAY,
                        f"{trades} trades opened today (limit {cfg.max_trades_per_day})")
     return None
@@ -81,10 +86,11 @@ def trades_per_day_guard(state: RiskState, today: date, cfg: RiskConfig) -> Refu
 def cooldown_guard(state: RiskState, symbol: str, now: datetime) -> Refused | None:
     """Refuse while the pair is cooling down after its last closed trade."""
     until = state.cooldowns.get(symbol)
-    if until is None or now >= until:
+    if until is None or not cooling(now, until):
         return None
     minutes = math.ceil((until - now).total_seconds() / 60)
     shown = until.astimezone(UTC)
     return Refused(RefusalReason.COOLDOWN,
                    f"{symbol} is cooling down after its last trade until {shown:%Y-%m-%d %H:%M} UTC "
                    f"({minutes} min left)")
+

@@ -21,6 +21,7 @@ from trader.config.sections import RiskConfig
 from trader.core.domain.enums import ExitReason, TradingState
 from trader.core.domain.money import ZERO
 from trader.core.positions.state import Position, PositionStatus
+from trader.core.risk.guard_rules import cooldown_after, day_loss, drawdown, stop_streak_after
 
 _STOP_EXITS = frozenset({ExitReason.STOP_LOSS, ExitReason.TRAILING_STOP})
 
@@ -97,13 +98,18 @@ def on_equity(state: RiskState, equity: Decimal, now: datetime, cfg: RiskConfig)
         changes.update(peak_equity=peak, last_equity=equity)
     start = state.day_start_equity
     if (start is not None and start > 0 and state.daily_loss_day != state.day
-            and (start - equity) / start >= cfg.daily_loss_limit_pct):
+            and day_loss(start, equity) >= cfg.daily_loss_limit_pct):
         changes["daily_loss_day"] = state.day
-    if (peak > 0 and (peak - equity) / peak >= cfg.max_drawdown_pct
+    if (peak > 0 and drawdown(peak, equity) >= cfg.max_drawdown_pct
             and state.trading_state is not TradingState.HALTED):
-        detail = f"drawdown {(peak - equity) / peak:.2%} from peak {peak:.2f} reached the limit"
+        detail = halt_detail(peak, equity)
         changes.update(trading_state=TradingState.HALTED, halt_reason=detail, changed_at=now)
     return _evolve(state, **changes) if changes else state
+
+
+def halt_detail(peak: Decimal, equity: Decimal) -> str:
+    """Return the reason a drawdown halt shows (the backtest's compiled loop words its halts with it)."""
+    return f"drawdown {drawdown(peak, equity):.2%} from peak {peak:.2f} reached the limit"
 
 
 def on_entry(state: RiskState, now: datetime, equity: Decimal, cfg: RiskConfig) -> RiskState:
@@ -117,13 +123,13 @@ def on_trade_closed(state: RiskState, symbol: str, pnl: Decimal, exit_reason: Ex
     """Book a closed trade: today's realised PnL, the pair's cooldown, the consecutive-stop count."""
     equity = state.last_equity if state.last_equity is not None else ZERO
     state = roll_day(state, now, equity, cfg)
-    minutes = cfg.cooldown_after_loss_minutes if pnl < 0 else cfg.cooldown_minutes
+    minutes = cooldown_after(pnl, cfg.cooldown_minutes, cfg.cooldown_after_loss_minutes)
     cooldowns = dict(state.cooldowns)
     if minutes > 0:
         cooldowns[symbol] = now + timedelta(minutes=minutes)
-    stopped_out = exit_reason in _STOP_EXITS and pnl < 0
+    streak = stop_streak_after(state.consecutive_stops, exit_reason in _STOP_EXITS, pnl)
     return _evolve(state, realised_today=state.realised_today + pnl, cooldowns=cooldowns,
-                   consecutive_stops=state.consecutive_stops + 1 if stopped_out else 0)
+                   consecutive_stops=streak)
 
 
 def halt(state: RiskState, reason: str, now: datetime, flatten: bool = False) -> RiskState:

@@ -72,10 +72,63 @@ def test_example_plugin_compiled_equals_engine() -> None:
     assert len(ours.trades) > 10
 
 
-def test_guards_that_can_act_take_the_fast_path_and_say_why() -> None:
+@pytest.mark.parametrize(("update", "halted", "loss_days"), [
+    ({"max_drawdown_pct": Decimal("0.1")}, True, False),
+    ({"daily_loss_limit_pct": Decimal("0.01")}, False, True),
+    ({"daily_loss_limit_pct": Decimal("0.02"), "max_drawdown_pct": Decimal("0.2"), "cooldown_minutes": 60,
+      "timezone": "America/New_York", "sizing": "fixed_fraction"}, True, False),
+])
+def test_drawdown_halt_and_daily_loss_limit_in_the_compiled_loop_as_the_engine(
+        update: dict[str, Any], halted: bool, loss_days: bool) -> None:
+    """The halt (time and words), the daily-loss days and the refusals equal the engine path's."""
+    risk = INERT.model_copy(update=update)
+    stops = []
+    for name in sorted(BRISK):
+        ours, _ = both(create(name, BRISK[name]), {BTC: load("BTC_USDT-1h", 2500)}, "1h", risk)
+        assert ours.path == "compiled"
+        stops.append(ours.stops)
+    assert any(s.halts for s in stops) is halted
+    assert any(s.daily_loss_days for s in stops) is loss_days
+    assert any(r.reason in {"halted", "daily_loss_limit"} for s in stops for r in s.refusals)
+
+
+def test_guards_on_candles_with_gaps_as_the_engine() -> None:
+    """Missing candles: a fill's time (an open) is then no close time; days and cooldowns follow it."""
+    frame = load("BTC_USDT-1h", 2500)
+    keep = np.sort(np.random.default_rng(3).choice(len(frame), int(len(frame) * 0.85), replace=False))
+    gapped = CandleFrame(frame.timestamp[keep], frame.open[keep], frame.high[keep], frame.low[keep],
+                         frame.close[keep], frame.volume[keep])
+    for update in ({"max_drawdown_pct": Decimal("0.1"), "cooldown_minutes": 90},
+                   {"daily_loss_limit_pct": Decimal("0.01"), "max_trades_per_day": 2,
+                    "timezone": "Australia/Sydney"}):
+        for name in sorted(BRISK):
+            ours, _ = both(create(name, BRISK[name]), {BTC: gapped}, "1h", INERT.model_copy(update=update))
+            assert ours.path == "compiled"
+            assert ours.stops.refused > 0
+
+
+def test_default_risk_settings_run_compiled() -> None:
     ours, _ = both(create("breakout", BRISK["breakout"]), {BTC: load("BTC_USDT-1h", 800)}, "1h", RiskConfig())
-    assert ours.path == "fast"
-    assert "account guards that can act" in ours.assumptions["compiled loop"]
+    assert ours.path == "compiled"
+
+
+@pytest.mark.parametrize(("update", "reason"), [
+    ({"cooldown_minutes": 300, "cooldown_after_loss_minutes": 900}, "cooldown"),
+    ({"cooldown_minutes": 0, "cooldown_after_loss_minutes": 600}, "cooldown"),
+    ({"max_trades_per_day": 1}, "max_trades_per_day"),
+    ({"max_consecutive_stops": 1, "sizing": "fixed_fraction"}, "consecutive_stops"),
+])
+@pytest.mark.parametrize("timezone", ["UTC", "America/New_York"])
+def test_count_and_time_guards_refuse_in_the_compiled_loop_as_the_engine_does(
+        update: dict[str, Any], reason: str, timezone: str) -> None:
+    """Each guard fires on the compiled path; refusals (reason, count, first, last) equal the engine's."""
+    risk = INERT.model_copy(update={**update, "timezone": timezone})
+    seen = set()
+    for name in sorted(BRISK):
+        ours, _ = both(create(name, BRISK[name]), {BTC: load("BTC_USDT-1h", 2500)}, "1h", risk)
+        assert ours.path == "compiled"
+        seen |= {r.reason for r in ours.stops.refusals}
+    assert reason in seen
 
 
 def test_kelly_refuses_without_an_edge_as_the_engine_does() -> None:
@@ -125,10 +178,17 @@ risks: st.SearchStrategy[dict[str, Any]] = st.builds(
                        min_step=st.sampled_from([Decimal(0), Decimal("0.002")]),
                        activation_profit=st.sampled_from([Decimal(0), Decimal("0.01")]),
                        breakeven_at=st.sampled_from([None, Decimal("0.004")])),
+    cooldown_minutes=st.sampled_from([0, 60, 300]),
+    cooldown_after_loss_minutes=st.sampled_from([0, 120, 900]),
+    max_trades_per_day=st.sampled_from([1, 2, 3, 100_000]),
+    max_consecutive_stops=st.sampled_from([1, 2, 100_000]),
+    timezone=st.sampled_from(["UTC", "UTC", "Australia/Sydney"]),
+    max_drawdown_pct=st.sampled_from([Decimal("0.03"), Decimal("0.1"), Decimal(1)]),
+    daily_loss_limit_pct=st.sampled_from([Decimal("0.005"), Decimal("0.02"), Decimal(1)]),
 )
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), vol=st.sampled_from([0.3, 0.8, 2.0]),
        tick=st.sampled_from([0.01, 0.0001]), name=st.sampled_from(sorted(BRISK)), risk=risks,
        slippage=st.sampled_from(["0", "0.0005"]), fee=st.sampled_from(["0.001", "0", None]))
