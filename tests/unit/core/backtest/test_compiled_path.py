@@ -170,6 +170,7 @@ risks: st.SearchStrategy[dict[str, Any]] = st.builds(
     risk_per_trade=st.sampled_from([Decimal("0.01"), Decimal("0.05"), Decimal("0.2")]),
     max_position_pct=st.sampled_from([Decimal("0.3"), Decimal("0.98"), Decimal(1)]),
     max_exposure_pct=st.sampled_from([Decimal("0.5"), Decimal(1)]),
+    max_total_exposure_pct=st.sampled_from([Decimal("0.4"), Decimal(1)]),  # every venue account's cap
     min_confidence=st.sampled_from([Decimal(0), Decimal("0.5"), Decimal("0.7")]),
     default_stop_pct=st.sampled_from([Decimal("0.005"), Decimal("0.02")]),
     expected_slippage=st.sampled_from([Decimal(0), Decimal("0.001")]),
