@@ -25,15 +25,18 @@ from trader.adapters.store.migrate import upgrade_async
 from trader.adapters.store.sql.uow import Database
 from trader.config.sections import ExchangeConfig, RiskConfig
 from trader.core.domain.candles import CandleFrame, datetime_to_ms
-from trader.core.domain.enums import OrderPurpose, OrderStatus, Side
+from trader.core.domain.enums import ExitReason, OrderPurpose, OrderStatus, Side
 from trader.core.engine.events import GroupClosed, GroupOpened
 from trader.core.engine.pair_groups import leg_position_id
 from trader.core.positions.pair_group import GroupStatus
+from trader.core.positions.state import Position
 from trader.core.strategies.pair_setup import PairSetup, pair_setup
 from trader.live.alerts import AlertService
 from trader.live.engine_runner import EngineOptions
 from trader.live.trading import TradingService
 from trader.runtime.clock import SimClock
+from trader.services.dto import TradeQuery
+from trader.services.reports import StoreReportService
 
 ETH, BTC = "ETH/USDT", "BTC/USDT"
 CREATE = "POST /api/v3/order"
@@ -122,7 +125,12 @@ async def test_a_rejected_leg_is_unwound_and_account_engine_and_store_end_flat(f
         orders = [await uow.orders.get(f.client_order_id) for f in fills]
         memory = await uow.engine.get()
         [btc_order] = await uow.orders.for_position(leg_position_id(group_id, 1))
+        [leg] = await uow.positions.finished(limit=10)  # the ETH bought and sold back; the BTC leg never held
     await db.dispose()
+    assert (leg.id, leg.symbol, leg.strategy) == (leg_position_id(group_id, 0), ETH, "pairs")
+    assert (leg.entry_price, leg.exit_price, leg.filled) == (fills[0].price, fills[1].price, fills[0].amount)
+    loss = (fills[1].price - fills[0].price) * fills[0].amount - fills[0].fee - fills[1].fee
+    assert leg.realised_pnl == loss and leg.exit_reason is None
     assert [(f.symbol, f.side) for f in fills] == [(ETH, Side.BUY), (ETH, Side.SELL)]
     assert fills[0].amount == fills[1].amount
     assert [(o.purpose, o.status) for o in orders if o is not None] == \
@@ -174,3 +182,67 @@ async def test_an_open_group_survives_a_restart_and_closes_both_legs_on_close(fa
     free = {asset: amount for asset, amount, _ in fake.venue.balances()}
     assert free.get("ETH", Decimal(0)) == 0 and free["BTC"] == Decimal("0.2")
     assert fake.venue.open_orders(None) == []
+    # the trade history and /profit list both legs, with the PnL and fees of their fills in the store
+    expected = await _legs_from_fills(url, closed[0].group.id)
+    legs = await _reports_read(fake, url, clock, expected)
+    assert legs == closed[0].legs
+    assert sum(p.realised_pnl for p in legs) == closed[0].group.realised_pnl
+    # a restart reads the same two, and storing the legs again (a replayed cycle) adds none
+    db = Database.from_url(url)
+    trading, exchange = service(fake, db, clock)
+    try:
+        assert (await trading.engine_state()).groups == {}
+        async with db.uow() as uow:
+            for leg in closed[0].legs:
+                await uow.positions.save(leg)
+            await uow.commit()
+    finally:
+        await exchange.close()
+        await db.dispose()
+    assert await _reports_read(fake, url, clock, expected) == legs
+
+
+async def _legs_from_fills(url: str, group_id: str) -> dict[str, tuple[Decimal, Decimal]]:
+    """Return each leg's (PnL, fees) worked out from its fills in the store: entry and exit, fees in quote."""
+    db = Database.from_url(url)
+    legs: dict[str, tuple[Decimal, Decimal]] = {}
+    try:
+        async with db.uow() as uow:
+            for leg in (0, 1):
+                position_id = leg_position_id(group_id, leg)
+                fills = {o.purpose: await uow.fills.for_order(o.client_order_id)
+                         for o in await uow.orders.for_position(position_id)}
+                (opened,), closing = fills[OrderPurpose.ENTRY], fills[OrderPurpose.EXIT]
+                sign = 1 if opened.side is Side.BUY else -1
+                fees = sum((f.fee for f in (opened, *closing)), Decimal(0))
+                pnl = sum((sign * (f.price - opened.price) * f.amount for f in closing), Decimal(0)) - fees
+                legs[position_id] = (pnl, fees)
+    finally:
+        await db.dispose()
+    return legs
+
+
+async def _reports_read(fake: FakeExchange, url: str, clock: SimClock,
+                        expected: dict[str, tuple[Decimal, Decimal]]) -> tuple[Position, ...]:
+    """Check /trades and /profit list exactly the legs in ``expected``; return the stored legs."""
+    db = Database.from_url(url)
+    _, exchange = service(fake, db, clock)
+    reports = StoreReportService(db.uow_factory, exchange, clock, quote="USDT", start_balance=Decimal(10_000))
+    try:
+        page = await reports.trades(TradeQuery(page_size=50))
+        assert page.total == 2 and {t.id for t in page.trades} == set(expected)
+        for trade in page.trades:
+            assert (trade.strategy, trade.exit_reason) == ("pairs", ExitReason.MANUAL)
+            assert trade.pnl == expected[trade.id][0]
+        records = {r.id: r for r in await reports.trade_records()}
+        assert {i: (r.pnl, r.fees) for i, r in records.items()} == expected
+        profit = await reports.profit(None)
+        assert profit.closed_trades == 2
+        assert profit.realised == sum(pnl for pnl, _ in expected.values())
+        assert profit.fees == sum(fees for _, fees in expected.values())
+        async with db.uow() as uow:
+            stored = await uow.positions.finished(limit=10)
+    finally:
+        await exchange.close()
+        await db.dispose()
+    return tuple(sorted(stored, key=lambda p: p.id))

@@ -33,7 +33,7 @@ from trader.core.domain.futures import StrategyTrading
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.engine.actions import ClosePosition, ControlAction
-from trader.core.engine.events import EngineEvent, PositionClosed
+from trader.core.engine.events import EngineEvent, GroupClosed, PositionClosed
 from trader.core.engine.inputs import EngineConfig, StepInput, StepOutput
 from trader.core.engine.orders import OrderUpdate
 from trader.core.engine.pair_groups import PairSignal
@@ -266,6 +266,7 @@ class EngineRunner:
     async def _persist(self, uow: UnitOfWork, snap: EngineSnapshot, out: StepOutput, now: datetime,
                        alerts: Iterable[Alert]) -> EngineSnapshot:
         finished = [e.position for e in out.events if isinstance(e, PositionClosed)]
+        finished += [leg for e in out.events if isinstance(e, GroupClosed) for leg in e.legs]  # pair trades
         snap = replace(snap, state=out.state, outbox=(*snap.outbox, *out.commands))
         for command in out.commands:
             if isinstance(command, PlaceOrder | ReplaceStop):

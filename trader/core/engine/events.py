@@ -81,10 +81,15 @@ class GroupOpened:
 
 @dataclass(frozen=True, slots=True)
 class GroupClosed:
-    """A pair group is flat for good: CLOSED after being open, or FAILED (a leg failed, the other unwound)."""
+    """A pair group is flat for good: CLOSED after being open, or FAILED (a leg failed, the other unwound).
+
+    ``legs``: each leg that held coins as a CLOSED position (``pair_groups.leg_positions``), what the
+    services store as the group's closed trades.
+    """
 
     group: GroupPosition
     at: datetime
+    legs: tuple[Position, ...] = ()
 
 
 EngineEvent = (EntryRefused | EntryApproved | PositionOpened | StopMoved | PositionClosed | PositionFailed

@@ -22,7 +22,7 @@ from decimal import Decimal
 
 from trader.core.domain.commands import CancelOrder, Command, PlaceOrder
 from trader.core.domain.entries import RefusalReason, Refused
-from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.enums import Direction, ExitReason, OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol, client_order_id
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
@@ -30,8 +30,10 @@ from trader.core.domain.orders import Fill, OrderRequest
 from trader.core.engine.orders import OrderUpdate
 from trader.core.positions import pair_group as pg
 from trader.core.positions.pnl import average_price
+from trader.core.positions.state import Position, PositionStatus
 
 _DROPPED = frozenset({OrderStatus.CANCELLED, OrderStatus.REJECTED, OrderStatus.EXPIRED})
+_EXIT_REASONS = frozenset(r.value for r in ExitReason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +256,34 @@ def book_funding(gp: GroupPosition, leg: int, paid: Decimal) -> GroupPosition:
 def finish(gp: GroupPosition, now: datetime) -> GroupPosition:
     """Return the settled group as CLOSED (it was open) or FAILED (it never was)."""
     return replace(gp, group=pg.on_flat(gp.group), closed_at=now)
+
+
+def leg_positions(done: GroupPosition, leverages: tuple[Decimal, Decimal] = (Decimal(1), Decimal(1)),
+                  ) -> tuple[Position, ...]:
+    """Return each leg of a finished group that held coins as a CLOSED ``Position`` (the trade record).
+
+    The trade history, /profit and the KPIs read finished positions; a group's legs are recorded there
+    once, under the leg's ``position_id`` (``<group id>:<leg>``), so a store upsert of the same group
+    again (a replay, a restart) never adds a second record. The PnL is ``LegBook.pnl`` on what was
+    closed, the same number /positions showed for the leg and ``realised_pnl`` sums for the group, so
+    it has the leg's fees and funding subtracted as a single position's has. A leg that never filled
+    (a FAILED group's rejected leg) is no trade and is left out.
+    """
+    reason = ExitReason(done.exit_reason) if done.exit_reason in _EXIT_REASONS else None
+    note = "" if done.group.status is pg.GroupStatus.CLOSED else "pair group failed: the other leg unwound"
+    positions = []
+    for i, (leg, book, leverage) in enumerate(zip(done.group.legs, done.books, leverages, strict=True)):
+        if leg.held <= 0:
+            continue
+        positions.append(Position(
+            leg_position_id(done.id, i), Symbol(leg.symbol), done.strategy,
+            Direction.LONG if leg.side is Side.BUY else Direction.SHORT, PositionStatus.CLOSED, leg.amount,
+            filled=leg.held, entry_price=book.entry_price, exit_filled=book.exit_filled,
+            exit_price=book.exit_price, reason=f"pairs z={done.zscore:.2f} beta={done.beta}",
+            opened_at=done.opened_at or done.created_at, closed_at=done.closed_at, exit_reason=reason,
+            fees=book.fees, realised_pnl=book.pnl(leg.side, book.exit_filled), created_at=done.created_at,
+            entry_executed=leg.held, note=note, leverage=leverage, funding=book.funding))
+    return tuple(positions)
 
 
 def _on_fill(gp: GroupPosition, leg: int, fill: Fill, *, opening: bool,

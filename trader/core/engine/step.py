@@ -378,7 +378,10 @@ class _Run:
             self.risk = risk_state.on_trade_closed(self.risk, done.symbols[0], pnl, reason, self.inp.now,
                                                    self.cfg.risk)
             self.history = (*self.history, pnl)[-HISTORY_LENGTH:]
-        self.events.append(GroupClosed(done, self.inp.now))
+        markets = (self.cfg.markets.get(done.symbols[0]), self.cfg.markets.get(done.symbols[1]))
+        leverages = tuple(D(1) if m is None or m.futures is None else m.futures.leverage for m in markets)
+        trades = pgs.leg_positions(done, (leverages[0], leverages[1]))
+        self.events.append(GroupClosed(done, self.inp.now, trades))
 
     def _refuse(self, symbol: Symbol, strategy: str, refusal: Refused) -> None:
         self.events.append(EntryRefused(symbol, strategy, refusal, self.inp.now))

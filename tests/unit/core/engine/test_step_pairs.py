@@ -10,7 +10,7 @@ from trader.config.sections import RiskConfig
 from trader.core.domain.account import AccountSnapshot
 from trader.core.domain.commands import CancelOrder, PlaceOrder
 from trader.core.domain.entries import RefusalReason
-from trader.core.domain.enums import OrderPurpose, OrderStatus, Side
+from trader.core.domain.enums import Direction, ExitReason, OrderPurpose, OrderStatus, Side
 from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import PositionId, Symbol
 from trader.core.domain.market import Capabilities, MarketSpec
@@ -24,6 +24,8 @@ from trader.core.engine.state import EngineState
 from trader.core.engine.step import step
 from trader.core.positions.pair_group import GroupStatus, Leg, PairGroup
 from trader.core.positions.position_events import PriceUpdated
+from trader.core.positions.state import PositionStatus
+from trader.services.closed_trades import is_trade
 
 D = Decimal
 ETH, BTC = Symbol("ETH/USDT"), Symbol("BTC/USDT")
@@ -106,6 +108,20 @@ def test_a_long_spread_opens_both_legs_sized_by_beta_and_closes_both_on_the_targ
     fees = (D("1.5") * 2000 + D("0.06") * 40000 + D("1.5") * 2100 + D("0.06") * 40000) * D("0.0005")
     assert closed[0].group.realised_pnl == D("1.5") * 100 - fees
     assert not eng.state.groups and not eng.state.orders and eng.state.history == (D("1.5") * 100 - fees,)
+    # each leg is a CLOSED position of the pairs strategy: what the trade history and /profit read
+    ly, lx = closed[0].legs
+    gid = closed[0].group.id
+    assert (ly.id, ly.symbol, ly.direction) == (f"{gid}:0", ETH, Direction.LONG)
+    assert ly.status is PositionStatus.CLOSED
+    assert (lx.id, lx.symbol, lx.direction, lx.strategy) == (f"{gid}:1", BTC, Direction.SHORT, "pairs")
+    assert (ly.filled, ly.entry_price, ly.exit_price, lx.filled, lx.entry_price, lx.exit_price) == \
+        (D("1.5"), D(2000), D(2100), D("0.06"), D(40000), D(40000))
+    fees_y = (D("1.5") * 2000 + D("1.5") * 2100) * D("0.0005")
+    assert ly.fees == fees_y and lx.fees == fees - fees_y
+    assert (ly.realised_pnl, lx.realised_pnl) == (D("1.5") * 100 - fees_y, fees_y - fees)
+    assert ly.realised_pnl + lx.realised_pnl == closed[0].group.realised_pnl
+    assert ly.exit_reason is ExitReason.SIGNAL and ly.closed_at == eng.now and ly.opened_at == T0 + 2 * HOUR
+    assert ly.leverage == D(2) and is_trade(ly) and is_trade(lx)
 
 
 def test_a_rejected_leg_cancels_the_other_and_unwinds_what_it_filled_ending_flat() -> None:
@@ -124,6 +140,12 @@ def test_a_rejected_leg_cancels_the_other_and_unwinds_what_it_filled_ending_flat
     closed = [e for e in out.events if isinstance(e, GroupClosed)]
     assert closed and closed[0].group.group.status is GroupStatus.FAILED
     assert not eng.state.groups and not eng.state.orders
+    # the leg that filled and was bought back is a trade (its loss counts); the rejected one is none
+    (leg,) = closed[0].legs
+    assert (leg.symbol, leg.direction) == (ETH, Direction.SHORT)
+    assert (leg.entry_price, leg.exit_price) == (D(2000), D(2010))
+    assert leg.realised_pnl == D("-15") - (D("1.5") * 2000 + D("1.5") * 2010) * D("0.0005")
+    assert leg.exit_reason is None and leg.note and is_trade(leg)
 
 
 def test_a_dropped_closing_order_is_sent_again_for_its_rest_with_the_next_price() -> None:
@@ -174,6 +196,10 @@ def test_funding_on_a_leg_is_booked_on_that_leg_and_counts_in_the_pnl() -> None:
     (closed,) = [e for e in out.events if isinstance(e, GroupClosed)]
     fees = (D("1.5") * 2000 + D("0.06") * 40000) * 2 * D("0.0005")
     assert closed.group.realised_pnl == -fees + D("0.75")
+    ly, lx = closed.legs  # each leg's record has its own funding in its PnL, as a single position's has
+    assert (ly.funding, lx.funding) == (D("0.5"), D("-1.25")) and ly.exit_reason is ExitReason.MANUAL
+    assert ly.realised_pnl == -(D("1.5") * 2000 * 2 * D("0.0005")) - D("0.5")
+    assert ly.realised_pnl + lx.realised_pnl == closed.group.realised_pnl
 
 
 def test_a_close_while_opening_cancels_the_legs_and_a_group_that_filled_anyway_closes_at_once() -> None:
