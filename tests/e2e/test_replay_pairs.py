@@ -31,6 +31,7 @@ from trader.core.domain.orders import Fill
 from trader.core.engine.pair_groups import split_leg_id
 from trader.core.strategies.pair_setup import pair_setup
 from trader.core.strategies.pairs import PairParams
+from trader.services.closed_trades import is_trade
 
 PARAMS = {"window": 48, "halflife": 24, "entry_z": 2.0, "exit_z": 0.0, "stop_z": 4.0}
 RISK = RiskConfig(cooldown_minutes=0, cooldown_after_loss_minutes=0, max_trades_per_day=50)
@@ -58,7 +59,7 @@ async def test_replay_of_the_pairs_strategy_makes_the_pairs_backtest_trades(tmp_
     frames = hourly("2023-03-01", 600)
     entry = StrategyEntry(name="pairs", pairs=(ETH, BTC), market="swap", params=PARAMS)
     run = await run_shipped_replay(frames, "1h", RISK, (entry,), tmp_path)
-    assert run.finished == [] and run.unfinished == []  # no single-pair position: legs belong to groups
+    assert run.unfinished == []  # no single-pair position: legs belong to groups
     expected = run_pairs(frames[ETH], frames[BTC], PairParams(48, 24.0, 2.0, 0.0, 4.0), PairSettings(),
                          (ETH, BTC)).trades
     url = f"sqlite+aiosqlite:///{tmp_path / 'replay.db'}"
@@ -85,6 +86,16 @@ async def test_replay_of_the_pairs_strategy_makes_the_pairs_backtest_trades(tmp_
             assert (opened.side.value == "buy") == ((leg == 0) == (trade.side > 0))
         pnl = sum((_leg_pnl(fills, leg) for leg in (0, 1)), Decimal(0))
         assert math.isclose(pnl, trade.pnl, rel_tol=1e-3, abs_tol=0.02), (group_id, pnl, trade.pnl)
+    # every closed group's legs are the store's finished positions (the trade history): once each, with
+    # the PnL of their fills (funding, booked on a leg as on a single position, counted in it too)
+    finished = {p.id: p for p in run.finished}
+    assert len(finished) == len(run.finished) == 2 * len(got)
+    for position in run.finished:
+        found = split_leg_id(position.id)
+        assert found is not None and found[0] in got and is_trade(position), position.id
+        assert position.strategy == "pairs" and position.exit_reason is not None
+        fills_pnl = _leg_pnl(got[found[0]], found[1])
+        assert position.realised_pnl + position.funding == fills_pnl, position.id
 
 
 def _fill_fields(fill: Fill) -> tuple[object, ...]:
