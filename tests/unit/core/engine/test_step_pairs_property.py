@@ -17,6 +17,8 @@ from trader.core.domain.enums import OrderStatus, Side
 from trader.core.domain.ids import ClientOrderId, PositionId, Symbol
 from trader.core.domain.orders import Fill
 from trader.core.engine.actions import ClosePosition
+from trader.core.engine.events import GroupClosed
+from trader.core.engine.inputs import StepOutput
 from trader.core.engine.orders import OrderUpdate
 from trader.core.positions.pair_group import GroupStatus
 
@@ -89,27 +91,34 @@ ACTIONS = st.lists(st.tuples(st.integers(0, 5), WHAT, st.decimals("0.1", "0.9", 
 def test_at_rest_a_group_is_open_with_both_legs_or_gone_and_flat(
         enter_long: bool, actions: list[tuple[int, str, Decimal]]) -> None:
     eng, venue = Engine(), Venue()
+    closed: list[GroupClosed] = []
+
+    def step(**kwargs: object) -> StepOutput:
+        out = eng.step(**kwargs)
+        closed.extend(e for e in out.events if isinstance(e, GroupClosed))
+        return out
+
     flags = {"enter_long": True} if enter_long else {"enter_short": True}
-    pending = venue.take(eng.step(prices=tick(), pair_signals=pair(**flags)).commands)
+    pending = venue.take(step(prices=tick(), pair_signals=pair(**flags)).commands)
     for pick, what, part in actions:
         commands: tuple[Command, ...] = ()
         if what == "close":
             ids = list(eng.state.groups)
             if ids:
-                commands = eng.step(order_updates=tuple(pending),
+                commands = step(order_updates=tuple(pending),
                                     actions=(ClosePosition(PositionId(ids[0])),)).commands
                 pending = venue.take(commands)
             continue
         working = venue.working()
         if working:
             pending += venue.act(working[pick % len(working)], what, part)
-        commands = eng.step(order_updates=tuple(pending)).commands
+        commands = step(order_updates=tuple(pending)).commands
         pending = venue.take(commands)
     for _ in range(10):  # the venue finishes what works: every order fills
         while venue.working():
             pending.append(venue.fill(venue.working()[0], venue.orders[venue.working()[0]].amount
                                       - venue.orders[venue.working()[0]].filled))
-        pending = venue.take(eng.step(order_updates=tuple(pending), prices=tick()).commands)
+        pending = venue.take(step(order_updates=tuple(pending), prices=tick()).commands)
         if not venue.working() and not pending:
             break
     assert not venue.working()
@@ -124,3 +133,10 @@ def test_at_rest_a_group_is_open_with_both_legs_or_gone_and_flat(
     else:
         assert all(v == 0 for v in venue.net.values()), venue.net
         assert not eng.state.orders
+    # a group that is gone was recorded once: each leg that held coins as one closed position
+    assert len(closed) == (0 if groups else 1)
+    for event in closed:
+        held = [(i, leg) for i, leg in enumerate(event.group.group.legs) if leg.held > 0]
+        assert [p.id for p in event.legs] == [f"{event.group.id}:{i}" for i, _ in held]
+        assert [(p.filled, p.exit_filled) for p in event.legs] == [(leg.held, leg.held) for _, leg in held]
+        assert sum(p.realised_pnl for p in event.legs) == event.group.realised_pnl
