@@ -21,6 +21,7 @@ from trader.core.analytics.records import check_equity
 
 DAYS_PER_YEAR = 365
 _SECONDS_PER_YEAR = DAYS_PER_YEAR * 86_400
+_NS_PER_DAY = 86_400 * 10**9
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,12 +121,20 @@ def daily_returns(equity: pd.Series) -> pd.Series:
     check_equity(equity)
     if len(equity) < 2:
         return pd.Series([], dtype=np.float64, name="return")
-    days = equity.resample("1D")
-    closes = days.last().ffill()
-    values = np.concatenate(([float(equity.iloc[0])], closes.to_numpy(dtype=np.float64)))
-    returns = pd.Series(values[1:] / values[:-1] - 1.0, index=closes.index, name="return")
+    # Plain numpy instead of pandas' resample: the optimiser computes this for every trial, and the
+    # resample was most of a trial's objective (3.3 of 3.5 ms). Same closes: each UTC day's last point,
+    # an empty day carrying the previous close forward.
+    index = pd.DatetimeIndex(equity.index).tz_convert("UTC")  # check_equity: tz-aware datetimes
+    day = index.asi8 // _NS_PER_DAY
+    days = np.arange(day[0], day[-1] + 1)
+    points = equity.to_numpy(dtype=np.float64)
+    closes = points[np.searchsorted(day, days, side="right") - 1]
+    values = np.concatenate((points[:1], closes))
+    start = pd.Timestamp(int(days[0]) * _NS_PER_DAY, tz="UTC").as_unit(index.unit)
+    returns = pd.Series(values[1:] / values[:-1] - 1.0, name="return",
+                        index=pd.date_range(start, periods=len(days), freq="D", unit=index.unit))
     # a curve starting with a day's last point (daily closes) has no return for that first day
-    return returns.iloc[1:] if int(days.count().iloc[0]) == 1 else returns
+    return returns.iloc[1:] if np.searchsorted(day, day[0], side="right") == 1 else returns
 
 
 def monthly_returns(equity: pd.Series) -> pd.Series:
