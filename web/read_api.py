@@ -28,6 +28,7 @@ from trader.services.dto import (
     TradeQuery,
     TradeView,
 )
+from trader.services.pair_dto import PairGroupView
 from trader.services.web_dto import (
     AuditView,
     CandleTable,
@@ -65,6 +66,10 @@ async def status(_: Viewer, core: Core) -> StatusView:
 @router.get("/positions", summary="Open positions, oldest first")
 async def positions(_: Viewer, core: Core) -> tuple[PositionView, ...]:
     return await core.queries.positions()
+
+@router.get("/pair-groups", summary="Open pair groups (the pairs strategy), leg by leg, with their total PnL")
+async def pair_groups(_: Viewer, core: Core) -> tuple[PairGroupView, ...]:
+    return await core.queries.pair_groups()
 
 @router.get("/balance", summary="Equity, free quote and per-asset balances")
 async def balance(_: Viewer, core: Core) -> BalanceView:

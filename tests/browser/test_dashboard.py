@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +20,9 @@ from pydantic import SecretStr
 from tests.fixtures.live_runtime import ADMIN_ACTOR, MakeRuntime
 from tests.integration.web.conftest import ApiHarness, serve
 from tests.integration.web.test_miniapp_auth import ADMIN_ID, BOT_TOKEN, STRANGER_ID, init_data
+from tests.unit.core.engine.test_step_pairs import open_group
 from trader.config import StrategyEntry, TelegramConfig, TelegramUser
+from trader.core.engine.memory import EngineMemory
 from trader.services.dto import Role
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -176,6 +180,24 @@ async def test_holdings_show_a_swap_positions_leverage_liquidation_and_funding(
         shown = await _column(page, "positions", "Liquidation")
         assert shown == [str(Decimal(p["liquidation_price"]).normalize()) for p in positions]
         assert await _column(page, "positions", "Funding USDT") == [_money(p["funding"]) for p in positions]
+
+
+async def test_holdings_show_open_pair_groups_leg_by_leg(site: ApiHarness, browser: Browser) -> None:
+    group = open_group()
+    async with site.live.uow() as uow:  # an open group as the engine keeps it in its memory document
+        memory = await uow.engine.get() or EngineMemory()
+        await uow.engine.save(replace(memory, groups={group.id: group}), datetime(2024, 1, 1, tzinfo=UTC))
+        await uow.commit()
+    page = await browser.new_page()
+    await page.goto(f"{site.base}/app/")
+    await page.evaluate(f"sessionStorage.setItem('token', '{site.tokens[Role.VIEWER]}')")
+    await page.reload()
+    await _open(page, site, "holdings")
+    await page.screenshot(path=str(SHOTS / "holdings-pair-group.png"), full_page=True)
+    [body] = (await site.get("/pair-groups")).json()
+    assert await _column(page, "pair-groups", "Leg") == [leg["pair"] for leg in body["legs"]]
+    assert await _column(page, "pair-groups", "PnL USDT") == [_money(leg["pnl"]) for leg in body["legs"]]
+    assert await _column(page, "pair-groups", "Group PnL USDT") == [_money(body["pnl"]), ""]
 
 
 def _quoted(data: str) -> str:

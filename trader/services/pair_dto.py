@@ -36,9 +36,5 @@ class PairGroupView:
     beta: Decimal
     legs: tuple[PairLegView, PairLegView]
     opened_at: datetime | None
-
-    @property
-    def pnl(self) -> Decimal:
-        """Return the PnL of both legs."""
-        return self.legs[0].pnl + self.legs[1].pnl
+    pnl: Decimal  # both legs' PnL together, quote
 

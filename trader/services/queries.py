@@ -291,4 +291,4 @@ def pair_group_view(group: GroupPosition, prices: Mapping[Symbol, Decimal | None
                                 mark, book.pnl(leg.side, leg.held, mark)))
     spread = "long" if group.side > 0 else "short"
     return PairGroupView(group.id, group.strategy, group.group.status.value, spread, group.beta,
-                         (legs[0], legs[1]), group.opened_at or group.created_at)
+                         (legs[0], legs[1]), group.opened_at or group.created_at, legs[0].pnl + legs[1].pnl)

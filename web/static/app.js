@@ -156,7 +156,7 @@ const pages = {
   },
 
   async holdings(el) {
-    const status = await api("/status");
+    const [status, groups] = await Promise.all([api("/status"), api("/pair-groups")]);
     const q = status.quote;
     const pair = state.holdingPair || (status.positions[0] && status.positions[0].pair) || "BTC/USDT";
     const venue = status.venues && status.venues.length ? [{ key: "venue", label: "Venue" }] : [];
@@ -171,7 +171,16 @@ const pages = {
       columns.push({ key: "liquidation_price", label: "Liquidation", format: qty },
         { key: "funding", label: "Funding " + q, format: (v) => money(v) });
     }
-    el.innerHTML = `<h1>Holdings</h1>${table("positions", columns, status.positions)}
+    // the pairs strategy's groups: a row per leg, the group's total (the API's) on its first leg
+    const legs = groups.flatMap((g) => g.legs.map((l, i) => ({ ...l, group: g.id, state: g.status, spread: g.spread,
+      total: i === 0 ? g.pnl : null })));
+    const pairTable = groups.length ? `<h2>Pair groups</h2>${table("pair-groups", [
+        { key: "group", label: "Group" }, { key: "spread", label: "Spread" }, { key: "state", label: "State" },
+        { key: "pair", label: "Leg" }, { key: "side", label: "Side" }, { key: "amount", label: "Amount", format: qty },
+        { key: "entry_price", label: "Entry", format: qty }, { key: "current_price", label: "Now", format: qty },
+        { key: "pnl", label: "PnL " + q, format: (v) => money(v), signed: true },
+        { key: "total", label: "Group PnL " + q, format: (v) => (v == null ? "" : money(v)), signed: true }], legs)}` : "";
+    el.innerHTML = `<h1>Holdings</h1>${table("positions", columns, status.positions)}${pairTable}
       <h2>${esc(pair)}</h2><div class="chart" id="candles-chart"></div>`;
     const [candles, closed] = await Promise.all([
       api("/candles", { pair, timeframe: "1h", limit: 200, indicators: "ema_20" }),

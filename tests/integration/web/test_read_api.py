@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
 from tests.fixtures.live_runtime import MakeRuntime
 from tests.integration.web.conftest import ApiHarness, serve
+from tests.unit.core.engine.test_step_pairs import open_group
 from trader.config import ExchangeConfig
+from trader.core.engine.memory import EngineMemory
 from trader.services.dto import Role
 
 VIEWER_PATHS = ["/status", "/positions", "/balance", "/health", "/locks", "/trades", "/performance/pairs",
                 "/performance/strategies", "/performance/periods/day", "/kpis", "/equity",
-                "/candles?pair=BTC/USDT", "/backtests", "/jobs"]
+                "/candles?pair=BTC/USDT", "/backtests", "/jobs", "/pair-groups"]
 
 
 @pytest.fixture
@@ -153,3 +157,18 @@ async def test_openapi_docs_are_served(api: ApiHarness) -> None:
     assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"
     docs = await api.client.get(f"{api.base}/api/docs")
     assert docs.status_code == 200 and "swagger" in docs.text.lower()
+
+
+async def test_pair_groups_are_read_leg_by_leg_with_their_total(api: ApiHarness) -> None:
+    group = open_group()
+    async with api.live.uow() as uow:  # an open group as the engine keeps it in its memory document
+        memory = await uow.engine.get() or EngineMemory()
+        await uow.engine.save(replace(memory, groups={group.id: group}), datetime(2024, 1, 1, tzinfo=UTC))
+        await uow.commit()
+    assert (await api.get("/pair-groups")).json()[0]["id"] == group.id
+    [view] = await api.live.runtime.services.queries.pair_groups()
+    [body] = (await api.get("/pair-groups")).json()
+    assert (body["status"], body["spread"], Decimal(body["pnl"])) == (view.status, view.spread, view.pnl)
+    shown = [(leg["pair"], leg["side"], Decimal(leg["amount"]), Decimal(leg["pnl"])) for leg in body["legs"]]
+    assert shown == [(leg.pair, leg.side.value, leg.amount, leg.pnl) for leg in view.legs]
+    assert view.pnl == view.legs[0].pnl + view.legs[1].pnl

@@ -14,7 +14,7 @@ GROUP = PairGroupView(
     "g<1>", "pairs", "open", "short", D("1.2345"),
     (PairLegView("ETH/USDT", Side.SELL, D("1.5"), D(2000), D(1900), D("148.5")),
      PairLegView("BTC/USDT", Side.BUY, D("0.06"), None, None, D("-1.2"))),
-    datetime(2024, 1, 1, tzinfo=UTC))
+    datetime(2024, 1, 1, tzinfo=UTC), D("147.3"))
 
 
 def test_a_group_shows_each_leg_and_the_total() -> None:
