@@ -10,19 +10,14 @@ mixes with a real account; its lock is taken before it is migrated) → exchange
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Literal, TextIO
 
 from trader import __version__
 from trader.adapters.charts.renderer import MatplotlibChartRenderer
 from trader.adapters.exchange import build_exchange
-from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.paper_store import DEFAULT_KEY as PAPER_STATE_KEY
 from trader.adapters.news.feeds import HttpFeedReader
 from trader.adapters.notify.alert_routing import SwitchableNotifier
 from trader.adapters.ops.health import Metrics
@@ -37,7 +32,7 @@ from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.enums import Mode
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
-from trader.core.errors import ConfigError, ExchangeUnavailable
+from trader.core.errors import ConfigError
 from trader.core.strategies.registry import default_registry
 from trader.live.alerts import AlertService
 from trader.live.engine_handle import LiveEngine, build_pairs, build_strategies, perpetual_terms
@@ -54,6 +49,15 @@ from trader.runtime.backups import build_backup_service
 from trader.runtime.clock import SimClock, SystemClock
 from trader.runtime.costs import cost_notice
 from trader.runtime.lifecycle import Closer, Lifecycle, RuntimeParts
+
+# re-exported: the CLI and tests import how a run starts from here
+from trader.runtime.mode import REPLAY_DB as REPLAY_DB  # noqa: PLC0414
+from trader.runtime.mode import RunMode as RunMode  # noqa: PLC0414
+from trader.runtime.mode import RunOptions as RunOptions  # noqa: PLC0414
+from trader.runtime.mode import choose_mode as choose_mode  # noqa: PLC0414
+from trader.runtime.mode import exchange_reachable as exchange_reachable  # noqa: PLC0414
+from trader.runtime.mode import holds_paper_account as holds_paper_account  # noqa: PLC0414
+from trader.runtime.mode import replay_settings as replay_settings  # noqa: PLC0414
 from trader.runtime.preflight import check_runnable
 from trader.runtime.prices import build_price_source, portfolio_service
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
@@ -89,20 +93,6 @@ from web.api import api_extension
 
 logger = logging.getLogger(__name__)
 
-RunMode = Literal["live", "paper", "replay"]
-REPLAY_DB = "replay.db"
-
-
-@dataclass(frozen=True, slots=True)
-class RunOptions:
-    """Command-line choices over the configuration: mode, replay, speed, how many candles to replay."""
-
-    mode: Literal["paper", "live"] | None = None
-    replay: bool = False
-    speed: float | None = None
-    max_candles: int | None = None
-    probe_timeout: float = 5.0
-    console: TextIO | None = None  # console alert stream (stdout when None)
 
 
 class Runtime:
@@ -149,68 +139,6 @@ async def open_database(config: DatabaseConfig) -> Database:
     if config.auto_upgrade:
         await upgrade_async(config.url)
     return Database.from_config(config)
-
-
-async def exchange_reachable(settings: Settings, seconds: float) -> str | None:
-    """Return None when the venue's public market list loads within ``seconds``, else why not."""
-    probe = CcxtExchange(settings.exchange, public_only=True)
-    try:
-        await asyncio.wait_for(probe.markets(), seconds)
-        return None
-    except TimeoutError:
-        return f"no answer within {seconds:g}s"
-    except Exception as exc:  # any failure means "not reachable"; the caller falls back to replay
-        return f"{type(exc).__name__}: {str(exc)[:160]}"
-    finally:
-        await probe.close()
-
-
-async def choose_mode(settings: Settings, options: RunOptions, *,
-                      holds_account: Callable[[], Awaitable[bool]] | None = None) -> RunMode:
-    """Return live, paper or replay; paper falls back to the demo replay when the exchange is unreachable.
-
-    The fallback is for a fresh install: when ``holds_account()`` says the store already trades a paper
-    account, a network outage must not turn it into a demo, so ExchangeUnavailable is raised instead.
-    """
-    mode = options.mode or settings.exchange.mode
-    if mode == "live":
-        return "live"
-    if options.replay or settings.exchange.replay:
-        return "replay"
-    problem = await exchange_reachable(settings, options.probe_timeout)
-    if problem is None:
-        return "paper"
-    name = settings.exchange.name
-    if settings.venues:  # several accounts are never a demo: the replay runs one venue
-        raise ExchangeUnavailable(f"exchange {name} is not reachable ({problem}); check the network and "
-                                  "start again")
-    if holds_account is not None and await holds_account():
-        raise ExchangeUnavailable(
-            f"exchange {name} is not reachable ({problem}); this database holds a paper account, so the "
-            "demo replay is not started instead: check the network and start again, or run "
-            "`tradebot run --replay` for the demo")
-    logger.warning("exchange %s is not reachable (%s): falling back to REPLAY of the bundled candles "
-                   "(demo: simulated clock, paper account, no real prices or orders)", name, problem)
-    return "replay"
-
-
-async def holds_paper_account(uow_factory: UnitOfWorkFactory) -> bool:
-    """Return True when the store has a paper account or engine state (it is not a fresh install)."""
-    async with uow_factory() as uow:
-        return (await uow.paper_account.core(PAPER_STATE_KEY) is not None
-                or await uow.engine.get() is not None)
-
-
-def replay_settings(settings: Settings, *, fallback: bool = False) -> Settings:
-    """Return settings for the replay demo: ``exchange.replay`` set (so /config says what runs, also
-    for --replay and an automatic fallback) and the demo's own database, always for an automatic
-    fallback, otherwise unless a database was configured."""
-    settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(update={"replay": True})})
-    if "database" in settings.model_fields_set and not fallback:
-        return settings
-    url = f"sqlite+aiosqlite:///{Path(settings.ops.data_dir) / REPLAY_DB}"
-    logger.info("the replay demo uses its own database %s, apart from any paper or live account", url)
-    return settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
 
 
 async def build_runtime(settings: Settings, options: RunOptions | None = None) -> Runtime:
