@@ -38,6 +38,7 @@ from trader.ports.exchange import Exchange
 from trader.ports.store import UnitOfWorkFactory
 from trader.services.closed_trades import ClosedTrades
 from trader.services.dto import ChartImage, ChartRequest
+from trader.services.equity_history import EquityHistory
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,7 @@ class RenderedChartService:
                  start_balance: Decimal = Decimal(10_000)) -> None:
         self._uow = uow_factory
         self._closed = ClosedTrades(uow_factory)
+        self._equity = EquityHistory(uow_factory)
         self._exchange = exchange
         self._renderer = renderer
         self._clock = clock
@@ -159,8 +161,7 @@ class RenderedChartService:
         return ChartImage(png, f"Equity {series.index[0]:%Y-%m-%d} to {series.index[-1]:%Y-%m-%d}")
 
     async def _equity_series(self) -> pd.Series:
-        async with self._uow() as uow:
-            snapshots = await uow.equity.since(ms_to_datetime(0))
+        snapshots = await self._equity.since()
         if len(snapshots) >= 2:
             index = pd.DatetimeIndex([pd.Timestamp(s.ts) for s in snapshots]).tz_convert("UTC")
             series = pd.Series([float(s.equity) for s in snapshots], index=index, name="equity")

@@ -29,6 +29,7 @@ from trader.ports.store import EquitySnapshot, UnitOfWorkFactory
 from trader.services.audit import AuditService
 from trader.services.closed_trades import ClosedTrades
 from trader.services.dto import JobView
+from trader.services.equity_history import EquityHistory
 from trader.services.web_dto import (
     AuditView,
     CandleTable,
@@ -37,7 +38,6 @@ from trader.services.web_dto import (
     KpiView,
 )
 
-EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_CANDLES: Final = 5000
 MAX_PERIOD: Final = 500
 _INDICATOR = re.compile(r"^(sma|ema|rsi|atr|bollinger)_(\d{1,3})$")
@@ -92,6 +92,7 @@ class StoreInsightService:
                  store_exchange: str, jobs: JobsSource | None = None) -> None:
         self._uow = uow_factory
         self._closed = ClosedTrades(uow_factory)
+        self._equity = EquityHistory(uow_factory)
         self._clock = clock
         self._audit = audit
         self._quote = quote
@@ -108,8 +109,7 @@ class StoreInsightService:
         since = self._since(days)
         records = [r for r in await self._closed.records() if since is None or r.exit_time >= since]
         stats = trade_stats(records)
-        async with self._uow() as uow:
-            snapshots = await uow.equity.since(since or EPOCH)
+        snapshots = await self._equity.since(since)
         total = drawdown = sharpe = sortino = vol = None
         if len(snapshots) >= 2:
             equity = _equity_series(snapshots)
@@ -130,9 +130,7 @@ class StoreInsightService:
 
     async def equity_curve(self, days: int | None = None, max_points: int = 2000) -> EquityCurveView:
         """Return equity snapshots with drawdown, thinned to at most ``max_points`` (last point kept)."""
-        since = self._since(days)
-        async with self._uow() as uow:
-            snapshots = await uow.equity.since(since or EPOCH)
+        snapshots = await self._equity.since(self._since(days))
         if not snapshots:
             return EquityCurveView(self._quote, ())
         dd = curve.drawdown_series(_equity_series(snapshots)).to_numpy()

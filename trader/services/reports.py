@@ -46,6 +46,7 @@ from trader.services.dto import (
     TradeQuery,
     TradeView,
 )
+from trader.services.equity_history import EquityHistory
 from trader.services.tax_export import build_export, stored_rates, stored_records
 
 logger = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class StoreReportService:
                  rates: AudRateService | None = None) -> None:
         self._uow = uow_factory
         self._closed = ClosedTrades(uow_factory)
+        self._equity = EquityHistory(uow_factory)
         self._rates = rates  # fetches the AUD rates a tax report needs and the store lacks
         self._exchange = exchange
         self._clock = clock
@@ -102,8 +104,7 @@ class StoreReportService:
         records = [r for r in await self._records() if since is None or r.exit_time >= since]
         stats = trade_stats(records)
         rate = None if not records else Decimal(stats.wins) / Decimal(len(records))
-        async with self._uow() as uow:
-            snapshots = await uow.equity.since(since or EPOCH)
+        snapshots = await self._equity.since(since)
         returns = _daily_returns(snapshots)
         return ProfitView(
             quote=self._quote, days=days, realised=stats.total_pnl, unrealised=await self._unrealised(),

@@ -29,12 +29,14 @@ async def test_equity_snapshots_since_and_latest(uow_factory: UnitOfWorkFactory)
              for i in (2, 0, 1)]
     async with uow_factory() as uow:
         assert await uow.equity.latest() is None
+        assert await uow.equity.count() == 0
         for s in snaps:
             await uow.equity.add(s)
         await uow.commit()
     async with uow_factory() as uow:
         assert [s.equity for s in await uow.equity.since(T0 + H)] == [Decimal(10_001), Decimal(10_002)]
         assert await uow.equity.latest() == snaps[0]
+        assert await uow.equity.count() == 3
 
 
 async def test_risk_state_survives_and_save_replaces_cooldowns(uow_factory: UnitOfWorkFactory) -> None:

@@ -164,6 +164,10 @@ class EquityRepository(Protocol):
         """Return the newest snapshot."""
         ...
 
+    async def count(self) -> int:
+        """Return how many snapshots are stored."""
+        ...
+
 
 class RiskStateRepository(Protocol):
     """The single account risk state (``trader.core.risk.state.RiskState``)."""

@@ -152,6 +152,10 @@ class MemoryEquityRepository:
         items = sorted(self._t.items(), key=lambda kv: (kv[1].ts, kv[0]))
         return items[-1][1] if items else None
 
+    async def count(self) -> int:
+        """Return how many snapshots are stored."""
+        return len(self._t.values())
+
 
 class MemoryRiskStateRepository:
     """The single risk state."""

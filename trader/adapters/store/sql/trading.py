@@ -207,6 +207,11 @@ class SqlEquityRepository:
         row = (await self._session.scalars(stmt.limit(1))).first()
         return mappers.equity_from_row(row) if row is not None else None
 
+    async def count(self) -> int:
+        """Return how many snapshots are stored."""
+        stmt = select(func.count()).select_from(EquitySnapshotRow)
+        return int((await self._session.execute(stmt)).scalar_one())
+
 
 class SqlRiskStateRepository:
     """The single risk state row plus its per-pair cooldowns."""
