@@ -1,6 +1,6 @@
 """Live perpetual trading end to end on real parts: the trading service, protection monitor and
-reconciliation over a swap CcxtExchange (real ccxt) against the fake's Binance USDⓈ-M and OKX swap
-dialects (the same futures account behind both: ``fake_exchange`` parametrises every test), and a
+reconciliation over a swap CcxtExchange (real ccxt) against the fake's Binance USDⓈ-M, OKX swap and
+Bybit linear dialects (the same futures account behind all: ``fake_exchange`` parametrises every test), and a
 SQLite file. A 3x isolated short opens, its stop rests reduce-only above the entry as an algo order,
 funding the venue pays is booked on the position, the trailing stop moves down as the price falls,
 the stop closes the position; the store agrees with the venue. A restart mid-position reconciles
@@ -16,7 +16,15 @@ import pytest
 from pydantic import SecretStr
 
 from tests.e2e.perp_harness import PAIR, PAIR_ID, PerpRig
-from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
+from tests.fakes.fake_exchange import (
+    API_KEY,
+    API_SECRET,
+    BYBIT_KEY,
+    BYBIT_SECRET,
+    FakeExchange,
+    Fault,
+    FaultKind,
+)
 from tests.fakes.fake_exchange.okx_app import OKX_KEY
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import Direction, ExitReason, ProtectionKind
@@ -26,7 +34,14 @@ from trader.core.positions.state import PositionStatus
 D = Decimal
 
 
-@pytest.fixture(params=["binance", "okx"])
+KEYS = {"binance": (API_KEY, API_SECRET), "okx": (OKX_KEY, API_SECRET), "bybit": (BYBIT_KEY, BYBIT_SECRET)}
+# What the venue records when set to 3x isolated: Bybit's unified account sets the margin mode account-wide
+SETTINGS = {"binance": [f"{PAIR_ID} ISOLATED", f"{PAIR_ID} leverage 3"],
+            "okx": [f"{PAIR_ID} ISOLATED", f"{PAIR_ID} leverage 3"],
+            "bybit": ["account ISOLATED", f"{PAIR_ID} leverage 3"]}
+
+
+@pytest.fixture(params=["binance", "okx", "bybit"])
 def fake_exchange(request: pytest.FixtureRequest) -> Iterator[FakeExchange]:
     """A fake venue serving the perpetuals in the venue's dialect (nothing in the spot wallet)."""
     fake = FakeExchange.start_default(request.param)
@@ -40,9 +55,10 @@ def fake_exchange(request: pytest.FixtureRequest) -> Iterator[FakeExchange]:
 def fake_exchange_config(fake_exchange: FakeExchange) -> ExchangeConfig:
     """A live ExchangeConfig of the fake's venue, with its test keys."""
     okx = fake_exchange.dialect == "okx"
+    key, secret = KEYS[fake_exchange.dialect]
     return ExchangeConfig(
         name=fake_exchange.dialect, mode="live", live_confirmed=True,
-        api_key=SecretStr(OKX_KEY if okx else API_KEY), api_secret=SecretStr(API_SECRET),
+        api_key=SecretStr(key), api_secret=SecretStr(secret),
         api_password=SecretStr("p") if okx else None, api_base_url=fake_exchange.base_url,
         timeout_seconds=1.0, max_retries=4)
 
@@ -61,7 +77,7 @@ async def test_a_leveraged_short_rests_its_stop_books_funding_trails_down_and_cl
         assert position.direction is Direction.SHORT and position.status is PositionStatus.OPEN
         assert position.leverage == 3 and position.protection is ProtectionKind.NATIVE
         # the venue was set to 3x isolated before the entry, and holds the short
-        assert fake_exchange.futures.setting_changes == [f"{PAIR_ID} ISOLATED", f"{PAIR_ID} leverage 3"]
+        assert fake_exchange.futures.setting_changes == SETTINGS[fake_exchange.dialect]
         venue_position = perps.position(PAIR_ID)
         assert venue_position.qty == -position.open_amount and venue_position.entry == D(50000)
         assert venue_position.margin == position.open_amount * D(50000) / 3
@@ -71,7 +87,8 @@ async def test_a_leveraged_short_rests_its_stop_books_funding_trails_down_and_cl
         assert stop.trigger == position.stop_price == D("51000.00") and stop.qty == position.open_amount
         assert stop.client_id == working_id(position)
         assert perps.liquidation_price(PAIR_ID) > stop.trigger  # the stop comes first
-        stop_route = {"binance": "POST /fapi/v1/algoOrder", "okx": "POST /api/v5/trade/order-algo"}
+        stop_route = {"binance": "POST /fapi/v1/algoOrder", "okx": "POST /api/v5/trade/order-algo",
+                      "bybit": "POST /v5/order/create"}
         assert stop_route[fake_exchange.dialect] in fake_exchange.requests  # in the venue's own dialect
 
         # funding: the short receives a positive rate; booked on the position at the next hour's check
@@ -177,7 +194,8 @@ async def test_a_stop_hit_while_the_service_was_down_closes_the_short_at_reconci
 
 
 STOP_ROUTES = {"binance": {"cancel": "DELETE /fapi/v1/algoOrder", "place": "POST /fapi/v1/algoOrder"},
-               "okx": {"cancel": "POST /api/v5/trade/cancel-algos", "place": "POST /api/v5/trade/order-algo"}}
+               "okx": {"cancel": "POST /api/v5/trade/cancel-algos", "place": "POST /api/v5/trade/order-algo"},
+               "bybit": {"cancel": "POST /v5/order/cancel", "place": "POST /v5/order/create"}}
 
 
 @pytest.mark.parametrize("step", ["cancel", "place"])

@@ -11,7 +11,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from trader.adapters.exchange.client import LIVE_SWAP_VENUES, SWAP_VENUES, demo_refusal, has_sandbox
+from trader.adapters.exchange.client import (
+    ACCOUNT_MARGIN_MODE_VENUES,
+    LIVE_SWAP_VENUES,
+    SWAP_VENUES,
+    demo_refusal,
+    has_sandbox,
+)
 from trader.config import Settings
 from trader.core.errors import ConfigError, StrategyError
 from trader.core.strategies.pair_setup import PAIRS_NAME, pair_setup
@@ -43,6 +49,7 @@ def runnable_problems(settings: Settings) -> list[str]:
         if entry.market == "swap" and settings.exchange.name not in SWAP_VENUES:
             problems.append(f"strategies.{i} ({entry.name}): market = \"swap\" is supported on "
                             f"{', '.join(sorted(SWAP_VENUES))}, not {settings.exchange.name}")
+    problems += account_margin_mode_problems(settings)
     if settings.exchange.demo and not has_sandbox(settings.exchange.name):
         problems.append(demo_refusal(settings.exchange.name) + " (env TRADER_EXCHANGE__DEMO)")
     problems += venue_account_problems(settings)  # each [[venues]] account (runtime/venues.py)
@@ -51,6 +58,20 @@ def runnable_problems(settings: Settings) -> list[str]:
         if why:
             problems.append(f"logging.file = {settings.logging.file!r}: {why} (env TRADER_LOGGING__FILE)")
     return problems
+
+
+def account_margin_mode_problems(settings: Settings) -> list[str]:
+    """Return a line when swap strategies want different margin modes on a venue that holds one per account.
+
+    Bybit's unified account sets the margin mode for every perpetual at once: a cross strategy and an
+    isolated one would switch it back and forth under each other's positions.
+    """
+    name = settings.exchange.name
+    modes = sorted({e.margin_mode for e in settings.strategies if e.market == "swap"})
+    if settings.exchange.mode != "live" or name not in ACCOUNT_MARGIN_MODE_VENUES or len(modes) < 2:
+        return []
+    return [f"strategies: {name} holds one margin mode for the whole account, but the swap strategies "
+            f"use {' and '.join(modes)}; give them all the same margin_mode (docs/futures.md)"]
 
 
 def check_runnable(settings: Settings) -> None:

@@ -19,6 +19,7 @@ from aiohttp import web
 from tests.fakes.fake_exchange.attached import ATTACHED, AttachedOrders
 from tests.fakes.fake_exchange.binance_app import API_KEY, API_SECRET, REQUESTS, build_app
 from tests.fakes.fake_exchange.bybit_app import BYBIT_KEY, BYBIT_SECRET, build_bybit_app
+from tests.fakes.fake_exchange.bybit_linear import add_bybit_linear_routes
 from tests.fakes.fake_exchange.candles import CandleRows, load_sample, rows_from_arrays
 from tests.fakes.fake_exchange.fapi_account import FuturesAccount
 from tests.fakes.fake_exchange.fapi_app import FuturesBook, add_fapi_routes
@@ -65,6 +66,8 @@ class FakeExchange:
         add_order_routes(self._app, self.perps)
         if dialect == "okx":  # OKX's swaps over the same futures account (okx_swap.py)
             add_okx_swap_routes(self._app, self.perps, self.futures)
+        if dialect == "bybit":  # Bybit's linear perpetuals over the same futures account (bybit_linear.py)
+            add_bybit_linear_routes(self._app, self.perps)
         self._server = ServerThread(self._app)
 
     @classmethod

@@ -1,6 +1,6 @@
 """The real runtime (container, lifecycle, reconciliation) in live mode with a swap strategy, real ccxt
-against the fake's Binance USDⓈ-M and OKX swap dialects: the start-up check passes, the container
-builds the perpetual client at the strategy's leverage, a manual short opens on the futures account
+against the fake's Binance USDⓈ-M, OKX swap and Bybit linear dialects: the start-up check passes, the
+container builds the perpetual client at the strategy's leverage, a manual short opens on the futures account
 with its reduce-only stop resting above the entry, and a restart's reconciliation sees the venue
 position, reads its funding and keeps one stop."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from tests.fakes.fake_exchange import FakeExchange
+from tests.fakes.fake_exchange import BYBIT_KEY, BYBIT_SECRET, FakeExchange
 from tests.fakes.fake_exchange.okx_app import OKX_KEY
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, Settings, StrategyEntry
 from trader.core.domain.enums import Direction
@@ -30,23 +30,26 @@ def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:
                     notify=NotifyConfig(console=False))
 
 
-FUNDING_ROUTE = {"binance": "GET /fapi/v1/income", "okx": "GET /api/v5/account/bills-archive"}
+FUNDING_ROUTE = {"binance": "GET /fapi/v1/income", "okx": "GET /api/v5/account/bills-archive",
+                 "bybit": "GET /v5/execution/list"}
+MARGIN = {"binance": "BTCUSDT ISOLATED", "okx": "BTCUSDT ISOLATED", "bybit": "account ISOLATED"}
+OTHERS = {"okx": {"api_key": SecretStr(OKX_KEY), "api_password": SecretStr("p")},
+          "bybit": {"api_key": SecretStr(BYBIT_KEY), "api_secret": SecretStr(BYBIT_SECRET)}}
 
 
-@pytest.fixture(params=["binance", "okx"])
+@pytest.fixture(params=["binance", "okx", "bybit"])
 def venue(request: pytest.FixtureRequest, fake_exchange: FakeExchange,
           fake_exchange_config: ExchangeConfig) -> Iterator[tuple[FakeExchange, ExchangeConfig]]:
-    """The Binance fake and its config, or a fake OKX (its swap dialect) and an OKX config."""
+    """The Binance fake and its config, or a fake OKX or Bybit (its swap dialect) and its config."""
     if request.param == "binance":
         yield fake_exchange, fake_exchange_config
         return
-    okx = FakeExchange.start_default("okx")
+    other = FakeExchange.start_default(request.param)
     try:
-        yield okx, fake_exchange_config.model_copy(update={
-            "name": "okx", "api_key": SecretStr(OKX_KEY), "api_password": SecretStr("p"),
-            "api_base_url": okx.base_url})
+        yield other, fake_exchange_config.model_copy(update={
+            "name": request.param, "api_base_url": other.base_url, **OTHERS[request.param]})
     finally:
-        okx.stop()
+        other.stop()
 
 
 async def test_a_live_swap_service_shorts_the_perpetual_and_reconciles_it_after_a_restart(
@@ -64,7 +67,7 @@ async def test_a_live_swap_service_shorts_the_perpetual_and_reconciles_it_after_
     finally:
         await runtime.lifecycle.stop()
     perps = fake_exchange.perps
-    assert fake_exchange.futures.setting_changes == ["BTCUSDT ISOLATED", "BTCUSDT leverage 3"]
+    assert fake_exchange.futures.setting_changes == [MARGIN[fake_exchange.dialect], "BTCUSDT leverage 3"]
     assert perps.position("BTCUSDT").qty == Decimal("-0.01")
     [stop] = perps.open_algos("BTCUSDT")
     assert (stop.type, stop.side, stop.reduce_only, stop.qty) == ("STOP_MARKET", "BUY", True, Decimal("0.01"))

@@ -93,9 +93,25 @@ def test_a_leveraged_short_strategy_passes_on_a_swap_venue_and_not_on_kraken(
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")  # OKX swaps are traded live too
     assert main(["config", "check"]) == 0
     assert "config OK" in capsys.readouterr().out
-    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "bybit")  # perpetuals in paper and replay only, for now
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "bybit")  # and Bybit's linear perpetuals
+    assert main(["config", "check"]) == 0
+    assert "config OK" in capsys.readouterr().out
+
+
+def test_bybit_live_swap_strategies_need_one_margin_mode_for_the_account(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("TRADER_STRATEGIES", '[{"name": "breakout", "market": "swap", "pairs": ["BTC/USDT"]}, '
+                                            '{"name": "bollinger_reversion", "market": "swap", '
+                                            '"pairs": ["ETH/USDT"], "margin_mode": "cross"}]')
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "bybit")
+    assert main(["config", "check"]) == 0  # paper: the simulator has no account-wide setting
+    capsys.readouterr()
+    monkeypatch.setenv("TRADER_EXCHANGE__MODE", "live")
     assert main(["config", "check"]) == 2
-    assert "live perpetual trading is built for binance, okx, not yet bybit" in capsys.readouterr().err
+    assert "bybit holds one margin mode for the whole account, but the swap strategies use cross and " \
+           "isolated" in capsys.readouterr().err
+    monkeypatch.setenv("TRADER_EXCHANGE__NAME", "binance")  # per symbol there
+    assert main(["config", "check"]) == 0
 
 
 def test_a_pairs_strategy_on_perpetuals_passes_the_check(

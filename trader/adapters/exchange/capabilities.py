@@ -57,6 +57,13 @@ class VenueFacts:
     trades_page: int = 500  # the page of trade history asked for
     trades_window: bool = False  # Binance futures: one trade-history request spans at most 7 days
     pages_back: bool = False  # OKX fills and bills: newest first, older pages by the oldest bill id
+    # Bybit: trades and funding from one execution list, newest first, at most 7 days a request, paged by
+    # cursor; its funding rows carry what the account paid (ccxt passes execFee on as the amount).
+    week_windows: bool = False
+    # Bybit: ccxt sends a missing order id as the text "None" next to orderLinkId; "" is no id at all
+    blank_order_id: bool = False
+    wallet_without_unrealised: bool = False  # Bybit: ccxt's total is walletBalance; add the unrealised PnL
+    leverage_unchanged: str = ""  # the venue code for "leverage not modified" (Bybit 110043): already set
     notes: str = ""
 
 
@@ -77,6 +84,15 @@ VENUE_FACTS: dict[str, VenueFacts] = {
                            funding_page=100, trades_page=100, pages_back=True,
                            lacks="OCO and TP/SL attached to the entry on swaps",
                            notes="reduce-only conditional algo orders, tdMode isolated/cross"),
+    # Bybit linear perpetuals (a swap client, unified account): a stop is a reduce-only conditional order
+    # (triggerPrice + triggerDirection) in the one order book, found by orderLinkId, which keeps its ids
+    # when it triggers; the margin mode is account-wide.
+    "bybit:swap": VenueFacts(lookup_params=(("acknowledged", True),), client_id_key="orderLinkId",
+                             funding_page=100, trades_page=100, week_windows=True,
+                             leverage_unchanged="110043", blank_order_id=True,
+                             wallet_without_unrealised=True,
+                             lacks="OCO and TP/SL attached to the entry on perpetuals",
+                             notes="reduce-only conditional orders (triggerPrice, triggerDirection)"),
     "okx": VenueFacts(oco=True, bracket=Bracket.ALGO_OCO,
                       lacks="TP/SL attached to the entry (attachAlgoOrds)",
                       stop_params=(("tdMode", "cash"),),

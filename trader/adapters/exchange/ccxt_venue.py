@@ -317,7 +317,8 @@ class CcxtExchange(PerpetualMixin):
         for extra in ({}, *self._trigger_queries()):
             params = {self._facts.client_id_key: client_order_id, **dict(self._facts.lookup_params), **extra}
             try:
-                fetch = partial(self._client.fetch_order, None, self._venue_symbol(symbol), params)
+                fetch = partial(self._client.fetch_order, "" if self._facts.blank_order_id else None,
+                                self._venue_symbol(symbol), params)
                 raw = await self._retried("fetch_order", fetch)
             except OrderNotFound:
                 continue
@@ -389,6 +390,8 @@ class CcxtExchange(PerpetualMixin):
         Binance futures answer at most 7 days per request (ccxt asks for [since, since + 7 days] when
         ``since`` is older): the walk goes on window by window up to the venue's time.
         """
+        if self._facts.week_windows:  # Bybit: newest first, a week per request, paged by cursor
+            return await self._windowed_fills(symbol, since)
         fills: dict[str, Fill] = {}
         start = since_ms(since)
         horizon = await self._trades_horizon(start)

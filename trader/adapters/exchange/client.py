@@ -32,7 +32,9 @@ _VENUE_OPTIONS: dict[str, dict[str, Any]] = {
 SWAP_VENUES = frozenset({"binance", "okx", "bybit"})
 # Of those, the venues whose perpetuals are traded live: the ones whose conditional-order book and trade
 # history the adapter handles and a fake venue dialect tests (docs/futures.md). The others: paper, replay.
-LIVE_SWAP_VENUES = frozenset({"binance", "okx"})
+LIVE_SWAP_VENUES = frozenset({"binance", "okx", "bybit"})
+# Venues whose (unified) account holds one margin mode for all its perpetuals (Bybit UTA: set-margin-mode).
+ACCOUNT_MARGIN_MODE_VENUES = frozenset({"bybit"})
 _SWAP_OPTIONS: dict[str, dict[str, Any]] = {
     "binance": {"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap", "defaultSubType": "linear"},
     "okx": {"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},

@@ -19,7 +19,8 @@ from trader.core.errors import (
     RetryableError,
 )
 
-_DUPLICATE_MARKERS = ("duplicate order", "duplicate client", "duplicateclientorderid", "clordid already")
+_DUPLICATE_MARKERS = ("duplicate order", "duplicate client", "duplicateclientorderid", "clordid already",
+                      "orderlinkedid is duplicate")  # Bybit 110072
 
 
 class DuplicateOrder(InvalidOrder):

@@ -21,13 +21,16 @@ from typing import Any, TypeVar
 from ccxt.base import errors as ccxt_errors
 
 from trader.adapters.exchange.capabilities import VenueFacts, contract_size, tiers_from_ccxt
-from trader.adapters.exchange.ccxt_orders import dec
+from trader.adapters.exchange.ccxt_orders import dec, fill_from_ccxt
+from trader.adapters.exchange.client import ACCOUNT_MARGIN_MODE_VENUES
+from trader.adapters.exchange.week_windows import walk
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import datetime_to_ms, ms_to_datetime
 from trader.core.domain.futures import MarginTier, swap_symbol
-from trader.core.domain.ids import Symbol
+from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
+from trader.core.domain.orders import Fill
 from trader.core.errors import ExchangeError, RetryableError
 
 logger = logging.getLogger(__name__)
@@ -51,8 +54,12 @@ class PerpetualMixin:
     _perpetual_settings: dict[str, tuple[Decimal, str]]
     _perpetual_terms: PerpetualTerms
     _facts: VenueFacts
+    _venue: str
 
     async def _retried(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
+        raise NotImplementedError
+
+    async def _client_id_for(self, symbol: Symbol, order_id: str | None) -> ClientOrderId:
         raise NotImplementedError
 
     def _venue_symbol(self, symbol: str) -> str:
@@ -79,8 +86,16 @@ class PerpetualMixin:
 
     async def _prepare_entry(self, symbol: str) -> None:
         """Set the pair's perpetual to its configured leverage and margin mode (once)."""
-        leverage, mode = self._perpetual_terms.get(pair_of(symbol), DEFAULT_TERMS)
+        leverage, mode = self._perpetual_terms.get(pair_of(symbol), self._default_terms())
         await self.prepare_perpetual(symbol, leverage, mode)
+
+    def _default_terms(self) -> tuple[Decimal, str]:
+        """Return the terms of a pair no strategy configures: 1x, isolated unless the account holds one
+        margin mode for all perpetuals (Bybit), which then stays the strategies' (the start-up check
+        makes them agree)."""
+        if self._venue in ACCOUNT_MARGIN_MODE_VENUES and self._perpetual_terms:
+            return Decimal(1), next(iter(self._perpetual_terms.values()))[1]
+        return DEFAULT_TERMS
 
     async def prepare_perpetual(self, symbol: str, leverage: Decimal, margin_mode: str) -> None:
         """Set a perpetual's margin mode and leverage on the venue before its first order, once.
@@ -105,8 +120,17 @@ class PerpetualMixin:
             except ccxt_errors.MarginModeAlreadySet:  # Binance -4046: the venue has it already
                 return None
 
+        async def set_leverage() -> Any:
+            try:
+                return await client.set_leverage(int(leverage), symbol)
+            except ccxt_errors.BadRequest as exc:  # Bybit 110043 "leverage not modified": it is set
+                if self._facts.leverage_unchanged and self._facts.leverage_unchanged in str(exc):
+                    return None
+                raise
+
+        # Bybit's unified account sets the margin mode account-wide (ccxt: /v5/account/set-margin-mode)
         await self._retried("set_margin_mode", set_margin_mode)
-        await self._retried("set_leverage", lambda: client.set_leverage(int(leverage), symbol))
+        await self._retried("set_leverage", set_leverage)
         self._perpetual_settings[symbol] = (leverage, margin_mode)
 
     async def _require_net_mode(self, symbol: str) -> None:
@@ -138,6 +162,14 @@ class PerpetualMixin:
         client = self._client
         if self._facts.pages_back:
             return _paid(await self._funding_pages_back(swap_symbol(symbol), datetime_to_ms(since)))
+        if self._facts.week_windows:
+            weeks = await self._week_walk(client.fetch_funding_history, symbol, datetime_to_ms(since),
+                                          self._facts.funding_page)
+            # Bybit's execFee of a Funding execution is what the account paid (its feeRate carries the
+            # side). ccxt 4.5 passes it on as the amount unchanged, against its own income convention
+            # (ccxt issue 26404): read the venue's field, so a ccxt fix cannot flip our sign.
+            return sorted((ms_to_datetime(int(r["timestamp"])), dec((r.get("info") or {}).get("execFee"))
+                           or ZERO) for r in weeks)
         start, rows = datetime_to_ms(since), {}
         while True:
             page: list[dict[str, Any]] = await self._retried(
@@ -148,6 +180,31 @@ class PerpetualMixin:
                 break
             start = max(int(r["timestamp"]) for r in page) + 1
         return _paid(list(rows.values()))
+
+    async def _week_walk(self, fetch: Callable[..., Awaitable[list[dict[str, Any]]]], symbol: str,
+                         since_ms: int, page_size: int) -> list[dict[str, Any]]:
+        """Return a perpetual's history rows from ``since_ms`` to the venue's time, week by week (Bybit)."""
+        horizon = int(await self._retried("fetch_time", self._client.fetch_time))
+        venue_symbol = swap_symbol(symbol)
+
+        async def page(start: int, end: int, params: dict[str, Any]) -> list[dict[str, Any]]:
+            return await self._retried("fetch_history", partial(
+                fetch, venue_symbol, start, page_size, {**params, "endTime": end}))
+
+        return await walk(page, since_ms, horizon, page_size)
+
+    async def _windowed_fills(self, symbol: Symbol, since: datetime) -> list[Fill]:
+        """Return our executions on a perpetual since ``since`` from a venue answering a week at a time."""
+        rows = await self._week_walk(self._client.fetch_my_trades, symbol, datetime_to_ms(since),
+                                     self._facts.trades_page)
+        fills = []
+        for trade in rows:
+            order_id = trade.get("order")
+            cid = await self._client_id_for(symbol, str(order_id) if order_id is not None else None)
+            fill = fill_from_ccxt(trade, cid)
+            fills.append(replace(fill, symbol=self._our_symbol(fill.symbol),
+                                 amount=fill.amount * self._contract_size(fill.symbol)))
+        return sorted(fills, key=lambda f: (f.timestamp, f.trade_id))
 
     async def _funding_pages_back(self, venue_symbol: str, since_ms: int) -> list[dict[str, Any]]:
         """Return a perpetual's funding bills from ``since_ms`` on a venue paging newest first (OKX).
@@ -200,7 +257,7 @@ class PerpetualMixin:
         total = dec(own.get("total")) or free + used
         rows: list[dict[str, Any]] = await self._retried("fetch_positions", self._client.fetch_positions)
         positions: dict[str, Decimal] = {}
-        exposure = ZERO
+        exposure = unrealised = ZERO
         for row in rows:
             contracts = (dec(row.get("contracts")) or ZERO) * (dec(row.get("contractSize")) or Decimal(1))
             if not contracts or not str(row.get("symbol", "")).endswith(f":{self._quote}"):
@@ -209,6 +266,9 @@ class PerpetualMixin:
             pair = pair_of(str(row["symbol"]))
             positions[pair] = positions.get(pair, ZERO) + signed
             exposure += abs(dec(row.get("notional")) or contracts * (dec(row.get("markPrice")) or ZERO))
+            unrealised += dec(row.get("unrealizedPnl")) or ZERO
+        if self._facts.wallet_without_unrealised:  # equity is the margin balance on every venue
+            total += unrealised
         balances = {self._quote: Balance(self._quote, free, total - free)}
         return AccountSnapshot(self._quote, total, free, exposure, balances, positions=positions)
 

@@ -36,6 +36,7 @@ from trader.core.errors import (
         (ccxt.PermissionDenied("x"), AuthError),
         (ccxt.DuplicateOrderId("x"), DuplicateOrder),
         (ccxt.InvalidOrder('binance {"code":-2010,"msg":"Duplicate order sent."}'), DuplicateOrder),
+        (ccxt.InvalidOrder('bybit {"retCode":110072,"retMsg":"OrderLinkedID is duplicate"}'), DuplicateOrder),
         (ccxt.ExchangeError("x"), ExchangeError),
     ],
 )
