@@ -2,9 +2,9 @@
 real SQLite): the venue rejects one leg's order, the engine sends back what the other leg bought, and
 the account, the engine state and the store end flat and agree; a restart reads the same.
 
-The fake speaks the spot dialect (its /fapi routes do not take orders yet), so the short leg sells BTC
-the account holds; the group logic is the same on a perpetual swap, where the closing orders are also
-reduce-only.
+Here the fake speaks the spot dialect, so the short leg sells BTC the account holds; the same scenario
+on the Binance USDⓈ-M futures dialect (a real short, reduce-only closing orders) is
+``test_live_pairs_futures.py``.
 """
 
 from __future__ import annotations

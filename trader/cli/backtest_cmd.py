@@ -27,6 +27,7 @@ from trader.core.domain.candles import (
 from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import ArgError, DataError
+from trader.core.strategies.pair_setup import PAIRS_NAME
 
 if TYPE_CHECKING:
     from trader.config import Settings
@@ -88,11 +89,12 @@ async def _run(args: argparse.Namespace) -> int:
     from trader.cli.funding_files import read_funding
     from trader.config import load_settings
     from trader.core.backtest.api import run_backtest
-    from trader.core.backtest.report import result_json, text_report, trades_csv
     from trader.core.strategies.registry import create
-    from trader.services.backtest_runs import run_record, run_settings
+    from trader.services.backtest_runs import run_settings
 
     settings = load_settings(args.config)
+    if args.strategy == PAIRS_NAME:
+        return await _run_pairs(args, settings)
     default_pairs = tuple(Symbol(p) for p in settings.exchange.pairs)
     pairs = arg_types.pairs(args.pairs, USAGE) if args.pairs else default_pairs
     timeframe = arg_types.timeframe(args.timeframe or settings.exchange.timeframe, USAGE)
@@ -120,6 +122,39 @@ async def _run(args: argparse.Namespace) -> int:
     with _progress(sum(len(c) for c in candles.values()), args.quiet) as progress:
         result = run_backtest(strategy, candles, settings_of_run, detail=detail, trade_from_ms=first_ms,
                               progress=progress, engine_path=args.engine_path)
+    await _emit(args, settings, result, candles)
+    return 0
+
+
+async def _run_pairs(args: argparse.Namespace, settings: Settings) -> int:
+    """Backtest the pairs strategy: its two legs as one group through ``engine.step`` (pair_backtest)."""
+    from trader.cli.pair_args import pair_run
+    from trader.core.backtest.pair_backtest import run_pair_backtest
+
+    for flag, given in (("--detail", args.detail), ("--funding-dir", args.funding_dir)):
+        if given is not None:
+            raise ArgError(f"{flag} does not apply to the pairs strategy (its legs close together on the "
+                           "spread, not on stops inside a candle; funding is not charged)", USAGE)
+    setup, timeframe, run_settings = pair_run(args, settings, _params(args.param), USAGE)
+    first_ms = None if args.start is None else datetime_to_ms(args.start)
+    end_ms = None if args.end is None else datetime_to_ms(args.end)
+    if first_ms is not None and end_ms is not None and end_ms <= first_ms:
+        raise ArgError("--to must be after --from", USAGE)
+    load_from = None if first_ms is None else first_ms - setup.required_history * timeframe_ms(timeframe)
+    loader = _store_loader(settings, args.exchange or settings.exchange.name) if args.source == "store" \
+        else _file_loader(args.data_dir or SAMPLE_DIR)
+    candles = {Symbol(p): await loader(Symbol(p), timeframe, load_from, end_ms) for p in (setup.y, setup.x)}
+    result = run_pair_backtest(setup, candles, run_settings, trade_from_ms=first_ms)
+    await _emit(args, settings, result, candles)
+    return 0
+
+
+async def _emit(args: argparse.Namespace, settings: Settings, result: BacktestResult,
+                candles: dict[Symbol, CandleFrame]) -> None:
+    """Print the report and write what the flags ask for (CSV, JSON, charts, a stored run)."""
+    from trader.core.backtest.report import result_json, text_report, trades_csv
+    from trader.services.backtest_runs import run_record
+
     kpis = result.kpis()
     print(text_report(result, kpis))
     if args.csv:
@@ -136,7 +171,6 @@ async def _run(args: argparse.Namespace) -> int:
     if args.save:
         run_id = await _save(settings, run_record(result, kpis, datetime.now(UTC)))
         print(f"stored as backtest run {run_id}")
-    return 0
 
 
 def _swap_terms(args: argparse.Namespace, settings: Settings) -> tuple[bool, FuturesTerms | None]:
@@ -287,11 +321,6 @@ def _params(items: list[str]) -> dict[str, str]:
             raise ArgError(f"--param {item!r} is not NAME=VALUE", USAGE)
         params[name.strip()] = value.strip()
     return params
-
-
-
-
-
 
 
 

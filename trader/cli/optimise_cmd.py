@@ -29,6 +29,7 @@ from trader.cli.optimise_args import (
 from trader.core.domain.candles import datetime_to_ms, timeframe_ms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import ArgError
+from trader.core.strategies.pair_setup import PAIRS_NAME
 
 USAGE = ("tradebot optimise --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--from DAY] [--to DAY] "
          "[--search NAME[=LOW:HIGH[:STEP]|=A,B] ...] [--param NAME=VALUE ...] [--objective sharpe] "
@@ -83,30 +84,33 @@ def optuna_url(url: str) -> str:
 
 def _run(args: argparse.Namespace) -> int:
     from trader.config import load_settings
+    from trader.core.optimise.candidate import build, name_of, params_spec
     from trader.core.optimise.folds import Window, walk_forward
     from trader.core.optimise.objectives import Objective, ObjectiveName
     from trader.core.optimise.report import fold_table, format_params, summary
     from trader.core.optimise.space import search_space, size
     from trader.core.optimise.study.search import SearchTask
     from trader.core.optimise.study.walk import walk_forward as run_folds
-    from trader.core.strategies.registry import create
 
     settings = load_settings(args.config)
+    fixed: dict[str, Any] = assignments(args.param, "--param", USAGE)
+    run_settings = None
+    if args.strategy == PAIRS_NAME:  # its two legs, configured parameters and leverage (pair_args)
+        fixed, run_settings = _pairs(args, settings, fixed)
     tf, candles = load_pair_candles(args, settings, USAGE)
-    fixed = assignments(args.param, "--param", USAGE)
-    strategy = create(args.strategy, fixed)
+    strategy = build(args.strategy, fixed, list(candles))
     names, overrides = search_items(args.search)
-    space = search_space(type(strategy).params_spec, names, overrides)
+    space = search_space(params_spec(args.strategy), names, overrides)
     step = timeframe_ms(tf)
     first = max(int(f.timestamp[0]) for f in candles.values()) + strategy.required_history * step
     start = first if args.start is None else max(first, datetime_to_ms(args.start))
     end = min(int(f.timestamp[-1]) for f in candles.values()) + step
     objective = Objective(ObjectiveName(args.objective), args.max_drawdown, args.min_trades)
     folds = walk_forward(Window(start, end), args.folds, args.test_fraction, step, anchored=args.anchored)
-    run_settings = _settings(args, settings, strategy.name, tf, list(candles))
-    task = SearchTask(strategy.name, fixed, space, candles, run_settings, objective, folds[0].train,
+    run_settings = run_settings or _settings(args, settings, name_of(strategy), tf, list(candles))
+    task = SearchTask(name_of(strategy), fixed, space, candles, run_settings, objective, folds[0].train,
                       args.segments)
-    print(f"optimise {strategy.name} · {', '.join(candles)} · {tf} · {objective.describe()}")
+    print(f"optimise {name_of(strategy)} · {', '.join(candles)} · {tf} · {objective.describe()}")
     print(f"search {len(space)} parameter(s), {size(space):,.0f} points: "
           f"{', '.join(_dim_text(d) for d in space)}")
     began = time.monotonic()
@@ -138,6 +142,17 @@ def _settings(args: argparse.Namespace, settings: Any, name: str, tf: str, pairs
         strategy=name, timeframe=tf, risk=settings.risk, start_balance=args.balance or bt.start_balance,
         quote=split_symbol(pairs[0])[1], fees=FeeModel.flat(args.fee if args.fee is not None else bt.fee),
         slippage=SlippageModel(args.slippage if args.slippage is not None else bt.slippage))
+
+
+def _pairs(args: argparse.Namespace, settings: Any, fixed: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Return the pairs strategy's fixed parameters (configured, then --param) and run settings; the
+    legs and timeframe are set on ``args`` so the candles loaded are the two legs, y first."""
+    from trader.cli.pair_args import pair_run
+
+    entry = next((e for e in settings.strategies if e.name == PAIRS_NAME), None)
+    setup, tf, run_settings = pair_run(args, settings, fixed, USAGE)
+    args.pairs, args.timeframe = f"{setup.y},{setup.x}", tf
+    return {**(entry.params if entry else {}), **fixed}, run_settings
 
 
 def _plan(args: argparse.Namespace, task: Any, folds: Any, tmp: Path) -> Any:

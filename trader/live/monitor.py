@@ -90,7 +90,9 @@ class ProtectionMonitor:
         drained = await self._runner.drain()
         await self._checkpoint("monitor_mid")
         snap = await self._runner.snapshot()
-        symbols = sorted({p.symbol for p in snap.state.positions.values()})
+        # pair groups' legs too: their orders fill (and a paper venue matches them) on the prices read here
+        symbols = sorted({p.symbol for p in snap.state.positions.values()}
+                         | {s for g in snap.state.groups.values() for s in g.symbols})
         ticks = await self._ticks(symbols) if self._prices else {}
         result = await self._runner.cycle(CycleInput(prices=ticks, all_pairs=tuple(symbols)), None)
         unprotected, alarmed = await self.alarm()

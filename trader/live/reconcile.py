@@ -8,7 +8,8 @@
    an open position's pair that is not ours is booked as that position's manual exit);
 3. cancels orphaned protective orders (ours by client id, but no position needs them);
 4. re-places missing protection: an OPEN position whose working stop is not resting gets a new one;
-5. checks that the account holds the coins the open positions claim.
+5. checks that the account holds the coins the open positions and pair-group legs claim (a leg missing
+   or different is an unresolved difference, as a position whose coins vanished: ``reconcile_groups``).
 
 It returns a ReconcileReport and pushes a ``reconcile`` alert. New entries stay blocked while the
 report has unresolved differences, until ``acknowledge`` (an admin) lifts the block. The block, its
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from trader.core.domain.alerts import Alert, Severity
-from trader.core.domain.enums import OrderStatus
+from trader.core.domain.enums import OrderStatus, Side
 from trader.core.domain.ids import ClientOrderId, Symbol
 from trader.core.engine.actions import AdoptManualExit, AllowEntries, BlockEntries
 from trader.core.engine.orders import OrderUpdate
@@ -33,6 +34,7 @@ from trader.core.positions.protection import working_id
 from trader.core.positions.state import Position, PositionStatus
 from trader.live.engine_runner import CycleInput, EngineRunner
 from trader.live.monitor import is_protected
+from trader.live.reconcile_groups import LegClaim, agrees, claims_by_pair, leg_claims, leg_problem
 from trader.ports.store import OrderRecord
 
 logger = logging.getLogger(__name__)
@@ -238,40 +240,63 @@ class Reconciler:
             return await uow.orders.open()
 
     async def _balances(self) -> list[Difference]:
-        """Report positions claiming more than the account holds: coins on spot, contracts on perpetuals."""
+        """Report positions and pair-group legs claiming more than the account holds: coins on spot,
+        contracts on perpetuals (``reconcile_groups``)."""
         snap = await self._runner.snapshot()
         holding = [p for p in snap.state.positions.values()
                    if p.status in (PositionStatus.OPEN, PositionStatus.EXITING) and p.open_amount > 0]
-        if not holding:
+        legs = leg_claims(snap.state.groups)
+        if not holding and not legs:
             return []
         account = await self._runner.exchange.balances()
         if account.positions is not None:
-            return _perpetual_differences(holding, account.positions)
+            return _perpetual_differences(holding, legs, account.positions)
         claimed: dict[str, Decimal] = {}
         for position in holding:
             if position.is_long:
                 base = position.symbol.split("/")[0]
                 claimed[base] = claimed.get(base, Decimal(0)) + position.open_amount
+        bought = [c for c in legs if c.side is Side.BUY]  # a spot short leg sold coins held: nothing to see
+        for claim in bought:
+            base = claim.symbol.split("/")[0]
+            claimed[base] = claimed.get(base, Decimal(0)) + claim.amount
         found = []
         for asset, amount in sorted(claimed.items()):
             held = account.balances[asset].total if asset in account.balances else Decimal(0)
-            if held < amount * (1 - BALANCE_TOLERANCE):
+            if agrees(amount, held, BALANCE_TOLERANCE):
+                continue
+            mine = [c for c in bought if c.symbol.split("/")[0] == asset]
+            venue_has = f"the account holds {held} {asset}"
+            found += [Difference("group_leg_mismatch", leg_problem(c, amount, held, venue_has), False)
+                      for c in mine]
+            if not mine or any(p.is_long and p.symbol.split("/")[0] == asset for p in holding):
                 found.append(Difference("balance_mismatch", f"open positions hold {amount} {asset} but the "
                                         f"account has {held}", False))
         return found
 
 
-def _perpetual_differences(holding: Iterable[Position], venue: dict[str, Decimal]) -> list[Difference]:
-    """Compare the positions' signed amounts per pair with the venue's positions (shorts negative)."""
+def _perpetual_differences(holding: Iterable[Position], legs: Iterable[LegClaim],
+                           venue: dict[str, Decimal]) -> list[Difference]:
+    """Compare the positions' and group legs' signed amounts per pair with the venue's positions (shorts
+    negative)."""
     claimed: dict[str, Decimal] = {}
+    singles: set[str] = set()
     for position in holding:
         signed = position.open_amount if position.is_long else -position.open_amount
         claimed[position.symbol] = claimed.get(position.symbol, Decimal(0)) + signed
+        singles.add(position.symbol)
+    by_pair = claims_by_pair(legs)
+    for pair, claims in by_pair.items():
+        claimed[pair] = claimed.get(pair, Decimal(0)) + sum((c.signed for c in claims), Decimal(0))
     found = []
     for symbol, amount in sorted(claimed.items()):
         held = venue.get(symbol, Decimal(0))
-        same_side = held * amount > 0
-        if not same_side or abs(held) < abs(amount) * (1 - BALANCE_TOLERANCE):
+        if agrees(amount, held, BALANCE_TOLERANCE):
+            continue
+        venue_has = f"the venue's {symbol} position is {held}"
+        found += [Difference("group_leg_mismatch", leg_problem(c, amount, held, venue_has), False)
+                  for c in by_pair.get(Symbol(symbol), ())]
+        if symbol in singles:
             found.append(Difference("position_mismatch", f"open positions hold {amount} {symbol} but the "
                                     f"venue's position is {held}", False))
     return found

@@ -36,7 +36,7 @@ from trader.core.engine.events import (
 )
 from trader.core.engine.pair_groups import PairSignal
 from trader.core.engine.state import EngineState
-from trader.core.errors import InputError, InvariantViolation, RetryableError, StrategyError
+from trader.core.errors import DataError, InputError, InvariantViolation, RetryableError, StrategyError
 from trader.core.positions.position_events import PriceUpdated
 from trader.core.strategies.base import Signal, Strategy
 from trader.core.strategies.pair_setup import PairSetup
@@ -172,6 +172,8 @@ class TradingService:
                   for s, f in zip((y, x), frames, strict=True)}
         signal = PairSignal(y, x, row.beta, row.zscore, row.enter_long, row.enter_short, row.exit_long,
                             row.exit_short, row.stop_long, row.stop_short)
+        if row.enter_long or row.enter_short:
+            await self._read_prices((y, x))
         inp = CycleInput(strategy, prices, pair_signals={signal.key: signal})
         result = await self.runner.cycle(inp, [y, x])
         self.last_tick_at = now
@@ -179,6 +181,15 @@ class TradingService:
         note = f"z {row.zscore:.2f}, beta {row.beta:.3f}"
         return [TickReport(strategy, y, ms_to_datetime(expected), None, result.events, result.sent,
                            result.unresolved, note=note)]
+
+    async def _read_prices(self, symbols: Sequence[Symbol]) -> None:
+        """Read the legs' venue prices before a group entry: a paper venue values a market buy (and
+        fills) on the last price read, and a leg refused for want of one would unwind the other."""
+        for symbol in symbols:
+            try:
+                await self._exchange.last_price(symbol)
+            except (RetryableError, DataError) as exc:  # the entry goes on; the venue answers for itself
+                logger.warning("no price for %s before the pair entry: %s", symbol, exc)
 
     def use_strategies(self, strategies: Mapping[str, Strategy],
                        pairs: Mapping[str, PairSetup] | None = None) -> None:

@@ -12,17 +12,21 @@ import asyncio
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from trader.config.sections import BacktestConfig
 from trader.core.analytics.kpis import Kpis
 from trader.core.backtest.api import run_backtest
+from trader.core.backtest.pair_backtest import run_pair_backtest
 from trader.core.backtest.result import BacktestResult
 from trader.core.domain.candles import CandleFrame, check_candles, timeframe_ms
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol, split_symbol
 from trader.core.errors import DataError, InputError, StrategyError
 from trader.core.strategies.base import Strategy
+from trader.core.strategies.pair_setup import PAIRS_NAME, PairSetup, pair_setup
 from trader.live.parameters import ParameterBook
 from trader.ports.charts import ChartRenderer
 from trader.ports.clock import Clock
@@ -70,37 +74,76 @@ class StoredBacktestService:
         except StrategyError as exc:
             raise DataError(str(exc), user_message=exc.user_message) from None
 
+    def _pairs_setup(self, pair: Symbol) -> tuple[PairSetup, FuturesTerms]:
+        """Return the configured pairs strategy's setup; DataError when none is configured or ``pair`` is
+        not one of its legs (the legs come from the configuration: /backtest names one of them)."""
+        entry = next((e for e in self._book.strategies if e.name == PAIRS_NAME), None)
+        if entry is None:
+            raise DataError("pairs: not configured", user_message="The pairs strategy backtests the couple "
+                            "configured as [[strategies]] name = \"pairs\"; none is configured.")
+        try:
+            setup = pair_setup(entry.pairs, entry.params)
+        except StrategyError as exc:
+            raise DataError(str(exc), user_message=exc.user_message) from None
+        if pair not in (setup.y, setup.x):
+            raise DataError(f"pairs: {pair} is not a leg", user_message=f"The pairs strategy trades "
+                            f"{setup.y} against {setup.x}; name one of them.")
+        return setup, FuturesTerms(Decimal(entry.leverage), entry.margin_mode)
+
     async def run(self, request: BacktestRequest) -> BacktestReport:
-        """Backtest the last ``request.days`` days of stored candles; DataError for unknown inputs."""
+        """Backtest the last ``request.days`` days of stored candles; DataError for unknown inputs.
+
+        The pairs strategy runs its configured couple as pair groups (``run_pair_backtest``), whichever
+        of its legs the request names.
+        """
         if not 1 <= request.days <= MAX_DAYS:
             raise InputError(f"days={request.days}", user_message=f"Days must be 1..{MAX_DAYS}.")
-        strategy = self._strategy(request.strategy)
         pair = Symbol(request.pair.upper())
-        tf = timeframe_ms(request.timeframe)
-        async with self._uow() as uow:
-            last = await uow.candles.last_ms(self._store_exchange, pair, request.timeframe)
-            if last is None:
-                raise DataError(f"no {request.timeframe} candles stored for {pair}",
-                                user_message=f"No {request.timeframe} candles stored for {pair}; "
-                                             "import or fetch them first (tradebot data).")
-            end_ms = last + tf
-            trade_from = end_ms - int(timedelta(days=request.days).total_seconds() * 1000)
-            warmup = strategy.required_history * tf
-            frame = await uow.candles.load(self._store_exchange, pair, request.timeframe, trade_from - warmup,
-                                           end_ms)
-        checked = check_candles(frame)  # rows stored before import validated them would crash the run
-        if checked.bad:
-            logger.warning("backtest skips %d bad stored %s %s candles (first at %s); `tradebot data list`",
-                           checked.bad, pair, request.timeframe, checked.first_bad_ms)
-        frame = checked.clean
-        settings = run_settings(self._config, self._book.risk, strategy.name, request.timeframe,
+        settings = run_settings(self._config, self._book.risk, request.strategy, request.timeframe,
                                 split_symbol(pair)[1])
-        result = await asyncio.to_thread(run_backtest, strategy, {pair: frame}, settings,
-                                         trade_from_ms=trade_from)
+        if request.strategy == PAIRS_NAME:
+            setup, terms = self._pairs_setup(pair)
+            frames, trade_from = await self._candles([Symbol(setup.y), Symbol(setup.x)], request,
+                                                     setup.required_history)
+            settings = replace(settings, allow_short=True, futures=terms)
+            result = await asyncio.to_thread(run_pair_backtest, setup, frames, settings,
+                                             trade_from_ms=trade_from)
+        else:
+            strategy = self._strategy(request.strategy)
+            frames, trade_from = await self._candles([pair], request, strategy.required_history)
+            result = await asyncio.to_thread(run_backtest, strategy, frames, settings,
+                                             trade_from_ms=trade_from)
         kpis = await asyncio.to_thread(result.kpis)
-        report = await self._report(request, result, kpis, frame)
+        report = await self._report(request, result, kpis, frames[Symbol(result.pairs[0])])
         await self._store(result, kpis)
         return report
+
+    async def _candles(self, legs: list[Symbol], request: BacktestRequest,
+                       history: int) -> tuple[dict[Symbol, CandleFrame], int]:
+        """Return the stored candles of ``legs`` for the request's days plus ``history`` of warm-up, and
+        the first traded candle's open time; DataError for a pair without candles."""
+        tf = timeframe_ms(request.timeframe)
+        frames: dict[Symbol, CandleFrame] = {}
+        async with self._uow() as uow:
+            lasts = [await uow.candles.last_ms(self._store_exchange, p, request.timeframe) for p in legs]
+            missing = [str(p) for p, last in zip(legs, lasts, strict=True) if last is None]
+            if missing:
+                names = ", ".join(missing)
+                raise DataError(f"no {request.timeframe} candles stored for {names}",
+                                user_message=f"No {request.timeframe} candles stored for {names}; "
+                                             "import or fetch them first (tradebot data).")
+            end_ms = min(last for last in lasts if last is not None) + tf
+            trade_from = end_ms - int(timedelta(days=request.days).total_seconds() * 1000)
+            for pair in legs:
+                frame = await uow.candles.load(self._store_exchange, pair, request.timeframe,
+                                               trade_from - history * tf, end_ms)
+                checked = check_candles(frame)  # rows stored before import validated them would crash the run
+                if checked.bad:
+                    logger.warning("backtest skips %d bad stored %s %s candles (first at %s); "
+                                   "`tradebot data list`", checked.bad, pair, request.timeframe,
+                                   checked.first_bad_ms)
+                frames[pair] = checked.clean
+        return frames, trade_from
 
     async def recent(self, limit: int = 5) -> tuple[BacktestRunView, ...]:
         """Return the newest stored runs first (CLI --save runs included), to compare them."""

@@ -42,9 +42,11 @@ from trader.core.domain.market import MarketSpec
 from trader.core.errors import DataError, StrategyError
 from trader.core.sim.costs import FeeModel, SlippageModel
 from trader.core.strategies.base import Strategy
+from trader.core.strategies.pair_setup import PAIRS_NAME
 from trader.core.strategies.registry import StrategyRegistry
 from trader.ports.clock import Clock
 from trader.ports.store import UnitOfWorkFactory
+from trader.services import pair_drift
 from trader.services.audit import SCAN_LIMIT
 from trader.services.drift_dto import DriftSide, DriftTradeView, DriftView, ParameterChangeView
 from trader.services.drift_text import drift_alert
@@ -117,8 +119,13 @@ class DriftService:
         notes: list[str] = []
         for entry in periods[0].strategies:
             timeframe = entry.timeframe or setup.exchange.timeframe
-            pairs = [Symbol(p) for p in (entry.pairs or setup.exchange.pairs)]
-            expected = await self._backtest(entry.name, pairs, timeframe, periods, start, end, balance)
+            if entry.name == PAIRS_NAME:  # two legs as one group: the pairs engine path, as replay and live
+                expected = await pair_drift.expected(self._frames, entry, timeframe, periods, (start, end),
+                                                     balance, setup.exchange)
+                notes += pair_drift.notes(periods)
+            else:
+                pairs = [Symbol(p) for p in (entry.pairs or setup.exchange.pairs)]
+                expected = await self._backtest(entry.name, pairs, timeframe, periods, start, end, balance)
             tolerance = Tolerance(time=_delta(timeframe), amount=setup.amount_tolerance)
             mine = [t for t in actual if t.strategy == entry.name]
             drifts += compare(expected, mine, tolerance).trades

@@ -4,7 +4,8 @@ exchange); this one routes to them.
 - pause, resume and halt act on every account (one answer naming each account's outcome);
 - a manual buy, and /unlock, go to the first account (the primary first) whose pairs list the pair,
   else to the primary: with the same pair on two accounts, the primary's wins;
-- close finds the position on the account holding it; close without a target closes on every account;
+- close finds the position or pair group on the account holding it; close without a target closes on
+  every account;
 - /settings changes the primary account's parameter book (stored in the main store, which every
   account's book reads at start); a risk setting is applied to every account's running engine too.
   /reload acts on the primary account.
@@ -63,26 +64,30 @@ class MultiVenueControlService:
         return self._merged([(a.venue, await a.control.halt(actor, flatten=flatten)) for a in self._accounts])
 
     async def _holder(self, target: str) -> VenueControl | None:
+        """Return the account holding the position or pair group ``target``, None if none does."""
         for account in self._accounts:
             preview = await account.control.preview_close(None)
-            if any(p.id == target for p in preview.positions):
+            if any(p.id == target for p in preview.positions) or any(g.id == target for g in preview.groups):
                 return account
         return None
 
     async def preview_close(self, target: str | None) -> ClosePreview:
-        """Return the positions ``target`` (None: all, on every account) would close, with their account."""
+        """Return the positions and pair groups ``target`` (None: all, on every account) would close, the
+        positions with their account."""
         chosen = []
+        groups = []
         for account in self._accounts:
             preview = await account.control.preview_close(None)
             chosen += [replace(p, venue=account.venue) for p in preview.positions
                        if target is None or p.id == target]
-        if target is not None and not chosen:
+            groups += [g for g in preview.groups if target is None or g.id == target]
+        if target is not None and not chosen and not groups:
             raise InputError(f"unknown position {target}",
                              user_message=f"No open position {target}; see /positions.")
-        return ClosePreview(target, tuple(chosen))
+        return ClosePreview(target, tuple(chosen), tuple(groups))
 
     async def close(self, target: str | None, actor: Actor) -> ControlResult:
-        """Close one position on the account holding it, or every position on every account."""
+        """Close one position or pair group on the account holding it, or everything on every account."""
         if target is None:
             return self._merged([(a.venue, await a.control.close(None, actor)) for a in self._accounts])
         holder = await self._holder(target)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime
+from tests.fixtures.live_runtime import ADMIN_ACTOR, LiveRuntime, MakeRuntime
+from trader.config import StrategyEntry
 from trader.core.errors import DataError, InputError
 from trader.services.dto import BacktestRequest
 
@@ -67,3 +68,29 @@ async def test_recent_runs_compare_kpis_and_the_parameters_that_changed(live_run
         assert abs(view.total_return * 100 - float(report.total_return) * 100) < 1e-9
         assert view.max_drawdown is not None and view.max_drawdown >= 0
     assert len(await backtests.recent(1)) == 1
+
+
+async def test_backtest_of_the_pairs_strategy_runs_its_configured_couple_as_groups(
+        make_runtime: MakeRuntime) -> None:
+    params = {"window": 48, "halflife": 24, "entry_z": 2.0, "exit_z": 0.0, "stop_z": 4.0}
+    entry = StrategyEntry(name="pairs", pairs=("ETH/USDT", "BTC/USDT"), market="swap", params=params)
+    live = await make_runtime(strategies=(entry,))
+    backtests = live.runtime.services.backtests
+    report = await backtests.run(BacktestRequest("pairs", "BTC/USDT", "1h", 120))  # either leg names it
+    assert report.trades > 0 and report.trades % 2 == 0  # one trade per leg of each group
+    assert report.trades_chart is not None and report.trades_chart.png.startswith(PNG)
+    async with live.uow() as uow:
+        [run] = await uow.backtests.recent(5)
+    assert run.strategy == "pairs" and run.pairs == ("ETH/USDT", "BTC/USDT")
+    assert {t["symbol"] for t in run.trades} == {"ETH/USDT", "BTC/USDT"}
+    with pytest.raises(DataError) as raised:
+        await backtests.run(BacktestRequest("pairs", "SOL/USDT", "1h", 120))
+    assert raised.value.user_message == ("The pairs strategy trades ETH/USDT against BTC/USDT; name one of "
+                                         "them.")
+
+
+async def test_backtest_of_the_pairs_strategy_without_its_configuration_says_so(
+        live_runtime: LiveRuntime) -> None:
+    with pytest.raises(DataError) as raised:
+        await live_runtime.runtime.services.backtests.run(BacktestRequest("pairs", "ETH/USDT"))
+    assert "none is configured" in raised.value.user_message

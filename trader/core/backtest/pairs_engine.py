@@ -37,9 +37,10 @@ from trader.core.engine.orders import OrderUpdate
 from trader.core.engine.pair_groups import GroupPosition, PairSignal
 from trader.core.engine.state import EngineState
 from trader.core.engine.step import step
-from trader.core.errors import TraderError
+from trader.core.errors import DataError, TraderError
 from trader.core.positions.pair_group import GroupStatus
 from trader.core.positions.position_events import PriceUpdated
+from trader.core.positions.state import Position
 from trader.core.sim.costs import FeeModel, SlippageModel
 from trader.core.sim.ledger import SimLedger
 from trader.core.sim.matching import Bar
@@ -65,12 +66,19 @@ class PairEngineSettings:
 
 @dataclass(frozen=True, slots=True)
 class PairEngineRun:
-    """Settled groups (closed or failed) in order, every fill, the equity at each close, the signals."""
+    """Settled groups (closed or failed) in order, every fill, the equity at each close, the signals.
+
+    ``legs``: each settled group's legs that held coins as CLOSED positions (``GroupClosed.legs``, what
+    the services store as trades); ``timestamps``: open times of the candles walked (equity's rows).
+    """
 
     groups: tuple[GroupPosition, ...]
     fills: tuple[Fill, ...]
     equity: FloatArray
     signals: PairSignals
+    legs: tuple[Position, ...] = ()
+    timestamps: IntArray = field(default_factory=lambda: np.empty(0, np.int64))
+    steps: int = 0  # engine.step calls
 
 
 def as_pair_backtest(run: PairEngineRun, symbols: tuple[str, str], timestamps: IntArray,
@@ -92,19 +100,30 @@ def as_pair_backtest(run: PairEngineRun, symbols: tuple[str, str], timestamps: I
 
 
 def run_pairs_engine(y: CandleFrame, x: CandleFrame, setup: PairSetup,
-                     settings: PairEngineSettings = PairEngineSettings()) -> PairEngineRun:
-    """Backtest ``setup`` on the common candles of its two legs through ``engine.step``."""
+                     settings: PairEngineSettings = PairEngineSettings(), *,
+                     trade_from_ms: int | None = None) -> PairEngineRun:
+    """Backtest ``setup`` on the common candles of its two legs through ``engine.step``.
+
+    The statistics run over the whole history; candles opening before ``trade_from_ms`` only warm
+    them up (nothing is traded or marked there).
+    """
     y, x = aligned(y, x)
     signals = compute_pair(y, x, setup.params)
-    run = _Run((Symbol(setup.y), Symbol(setup.x)), (y, x), signals, setup, settings)
+    first = 0 if trade_from_ms is None else int(np.searchsorted(y.timestamp, trade_from_ms, side="left"))
+    if first >= len(y):
+        raise DataError("pairs: no common candle of both legs in the period traded")
+    run = _Run((Symbol(setup.y), Symbol(setup.x)), (y, x), signals, setup, settings, first)
     run.walk()
-    return PairEngineRun(tuple(run.groups), tuple(run.fills), run.equity, signals)
+    return PairEngineRun(tuple(run.groups), tuple(run.fills), run.equity, signals, tuple(run.legs),
+                         y.timestamp[first:], run.steps)
 
 
 class _Run:
     def __init__(self, symbols: tuple[Symbol, Symbol], frames: tuple[CandleFrame, CandleFrame],
-                 signals: PairSignals, setup: PairSetup, settings: PairEngineSettings) -> None:
+                 signals: PairSignals, setup: PairSetup, settings: PairEngineSettings,
+                 first: int = 0) -> None:
         self.symbols, self.frames, self.signals, self.s = symbols, frames, signals, settings
+        self.first = first
         venue = {s: as_swap(default_market(s, float(f.close[0])))
                  for s, f in zip(symbols, frames, strict=True)}
         self.venue = venue  # the paper exchange's markets; the engine trades them at the strategy's leverage
@@ -118,12 +137,14 @@ class _Run:
         self.waiting: list[OrderUpdate] = []  # refusals of the ledger, reported at the next step
         self.fills: list[Fill] = []
         self.groups: list[GroupPosition] = []
-        self.equity = np.empty(len(frames[0]))
+        self.legs: list[Position] = []
+        self.steps = 0
+        self.equity = np.empty(len(frames[0]) - first)
 
     def walk(self) -> None:
         tf = timeframe_ms(self.s.timeframe)
         ts = self.frames[0].timestamp
-        for i in range(len(ts)):
+        for i in range(self.first, len(ts)):
             opened = ms_to_datetime(int(ts[i]))
             fills: list[Fill] = []
             for symbol, frame in zip(self.symbols, self.frames, strict=True):
@@ -137,7 +158,7 @@ class _Run:
             row = self._signal(i)
             prices = {s: PriceUpdated(p, p, p, close) for s, p in self._closes(i).items()}
             self._step(close, prices=prices, pair_signals={row.key: row})
-            self.equity[i] = float(self._account().equity)
+            self.equity[i - self.first] = float(self._account().equity)
         self._finish(ms_to_datetime(int(ts[-1]) + tf))
 
     def _finish(self, at: datetime) -> None:
@@ -178,6 +199,7 @@ class _Run:
                         exit_requests=exit_requests or {}, pair_signals=pair_signals or {})
         for _ in range(MAX_ROUNDS):  # as the live cycle: refusals and cancels go back to step at once
             out = step(self.state, inp)
+            self.steps += 1
             self.state = out.state
             self._collect(out.events)
             for command in out.commands:
@@ -188,7 +210,10 @@ class _Run:
             self.waiting = []
 
     def _collect(self, events: Iterable[EngineEvent]) -> None:
-        self.groups += [e.group for e in events if isinstance(e, GroupClosed)]
+        for event in events:
+            if isinstance(event, GroupClosed):
+                self.groups.append(event.group)
+                self.legs += event.legs
 
     def _execute(self, command: Command, now: datetime) -> None:
         if isinstance(command, CancelOrder):

@@ -10,18 +10,23 @@ import io
 import json
 import math
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
 from trader.core.analytics import tables
 from trader.core.analytics.kpis import Kpis
+from trader.core.analytics.records import TradeRecord
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.stops import TradingStops
-from trader.core.formatting import money, number, percent, ratio
+from trader.core.engine.pair_groups import split_leg_id
+from trader.core.formatting import money, number, percent, price, qty, ratio
 
 MAX_DAYS_SHOWN = 5
+MAX_GROUPS_SHOWN = 5
 # Fractions stay fractions (0.019 = 1.9 %), as in every other export: the CSV is data, not display.
 TRADE_COLUMNS = ("symbol", "strategy", "direction", "entry_time", "exit_time", "entry_price", "exit_price",
                  "amount", "fees", "pnl", "return_fraction", "exit_reason", "confidence", "mae", "mfe",
@@ -62,6 +67,7 @@ def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
                       f"win {percent(r.win_rate, sign=False, digits=1)}, "
                       f"profit factor {ratio(r.profit_factor, why=_no_factor(r.wins, r.losses))}, "
                       f"avg {percent(r.average_return)}" for r in rows]
+    lines += group_lines(records, q)
     if reasons:
         lines.append("Exits: " + ", ".join(f"{name} {count}" for name, count in reasons.most_common()))
     if result.refused_orders:
@@ -69,6 +75,29 @@ def text_report(result: BacktestResult, kpis: Kpis | None = None) -> str:
     lines += stop_lines(result.stops)
     lines += [f"{name}: {text}" for name, text in result.assumptions.items()]
     return "\n".join(lines)
+
+
+def group_lines(records: Sequence[TradeRecord], quote: str, shown: int = MAX_GROUPS_SHOWN) -> list[str]:
+    """Return the pair groups among ``records`` leg by leg (the last ``shown``): legs are trades whose id
+    is ``<group id>:<leg>`` (``pair_groups.leg_position_id``); nothing when there are none."""
+    groups: dict[str, list[TradeRecord]] = {}
+    for t in records:
+        split = split_leg_id(t.id)
+        if split is not None:
+            groups.setdefault(split[0], []).append(t)
+    if not groups:
+        return []
+    lines = [f"Pair groups {len(groups)}" + (f", the last {shown}:" if len(groups) > shown else ":")]
+    for group_id, legs in list(groups.items())[-shown:]:
+        legs.sort(key=lambda t: t.id)  # the y leg (``:0``) first
+        total = sum((t.pnl for t in legs), Decimal(0))
+        first = legs[0]
+        lines.append(f"  {group_id} {first.entry_time:%Y-%m-%d %H:%M} → {first.exit_time:%Y-%m-%d %H:%M} "
+                     f"{first.exit_reason}: {money(total, quote, sign=True)}")
+        lines += [f"    {t.symbol} {t.direction.value} {qty(t.amount)} @ {price(t.entry_price)} → "
+                  f"{price(t.exit_price)}: {money(t.pnl, quote, sign=True)} (fees {money(t.fees, quote)})"
+                  for t in legs]
+    return lines
 
 
 def _days(span: timedelta) -> str:

@@ -67,9 +67,9 @@ class BacktestResult:
 def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str, object],
                  assumptions: Mapping[str, str], path: str = "engine") -> BacktestResult:
     """Turn a run's closed positions and fills into a BacktestResult."""
-    closed = [p for p in run.positions if _is_trade(p)]
+    closed = [p for p in run.positions if is_trade(p)]
     excursions = _excursions(closed, run.lanes)
-    trades = tuple(sorted((_trade(p, *excursions[i]) for i, p in enumerate(closed)),
+    trades = tuple(sorted((trade_record(p, *excursions[i]) for i, p in enumerate(closed)),
                           key=lambda t: (t.entry_time, t.symbol)))
     values = run.timeline.equity_curve(run.fills, settings.start_balance, run.funding)
     equity = equity_curve(run.timeline.times, values) if len(values) else pd.Series(dtype=np.float64)
@@ -80,7 +80,8 @@ def build_result(run: RunOutput, settings: BacktestSettings, params: Mapping[str
                           dict(assumptions), run.stops, path)
 
 
-def _is_trade(position: Position) -> bool:
+def is_trade(position: Position) -> bool:
+    """Return True for a CLOSED position that held coins and has an exit price (a round trip)."""
     closed = position.status is PositionStatus.CLOSED
     return closed and position.filled > 0 and position.exit_price is not None
 
@@ -126,7 +127,8 @@ def _range_extremes(high, low, first, last):  # type: ignore[no-untyped-def]
     return highs, lows
 
 
-def _trade(position: Position, highest: float, lowest: float) -> TradeRecord:
+def trade_record(position: Position, highest: float, lowest: float) -> TradeRecord:
+    """Return a closed position as a trade record; ``highest``/``lowest``: its candles' extremes (MAE/MFE)."""
     entry_time, exit_time = _span(position)
     entry = float(position.entry_price or 0)
     high = highest / entry - 1.0

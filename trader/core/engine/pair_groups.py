@@ -282,7 +282,8 @@ def leg_positions(done: GroupPosition, leverages: tuple[Decimal, Decimal] = (Dec
             exit_price=book.exit_price, reason=f"pairs z={done.zscore:.2f} beta={done.beta}",
             opened_at=done.opened_at or done.created_at, closed_at=done.closed_at, exit_reason=reason,
             fees=book.fees, realised_pnl=book.pnl(leg.side, book.exit_filled), created_at=done.created_at,
-            entry_executed=leg.held, note=note, leverage=leverage, funding=book.funding))
+            entry_executed=leg.held, note=note, leverage=leverage, funding=book.funding,
+            entry_attempt=1, exit_attempt=book.exits_sent))  # its orders' client ids (drift reads them)
     return tuple(positions)
 
 

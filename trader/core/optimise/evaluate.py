@@ -9,23 +9,21 @@ scores, and the trade minimum applies to their total.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 
 import numpy as np
 
-from trader.core.backtest.api import run_backtest
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.ids import Symbol
+from trader.core.optimise.candidate import Candidate, backtest
 from trader.core.optimise.folds import Window, segments
 from trader.core.optimise.objectives import Objective, Score
-from trader.core.strategies.base import Strategy
 
 SegmentHook = Callable[[int, float], None]  # (segment index, running mean) -> may raise to stop
 
 
-def run_window(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], window: Window,
+def run_window(strategy: Candidate, candles: Mapping[Symbol, CandleFrame], window: Window,
                settings: BacktestSettings) -> BacktestResult:
     """Backtest ``strategy`` trading only in ``window``; up to required_history earlier candles warm it up."""
     warmup = strategy.required_history * timeframe_ms(settings.timeframe)
@@ -34,11 +32,10 @@ def run_window(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], window
         lo = int(np.searchsorted(frame.timestamp, window.start_ms - warmup, side="left"))
         hi = int(np.searchsorted(frame.timestamp, window.end_ms, side="left"))
         sliced[symbol] = frame.slice(lo, hi)
-    return run_backtest(strategy, sliced, replace(settings, strategy=strategy.name),
-                        trade_from_ms=window.start_ms)
+    return backtest(strategy, sliced, settings, trade_from_ms=window.start_ms)
 
 
-def evaluate(strategy: Strategy, candles: Mapping[Symbol, CandleFrame], window: Window,
+def evaluate(strategy: Candidate, candles: Mapping[Symbol, CandleFrame], window: Window,
              settings: BacktestSettings, objective: Objective, *, parts: int = 1,
              on_segment: SegmentHook | None = None) -> Score:
     """Return the objective of ``strategy`` over ``window`` split into ``parts`` segments."""

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from trader.core.domain.candles import CandleFrame
 from trader.core.errors import StrategyError
+from trader.core.strategies.base import Param
 from trader.core.strategies.pairs import PairParams, aligned, compute_pair
 
 PAIRS_NAME: Final = "pairs"
@@ -25,6 +26,16 @@ PARAM_DOCS: Final[Mapping[str, str]] = {
     "exit_z": "close when |z| is back inside this band (0.5)",
     "stop_z": "stop out at |z| beyond this band (5)",
     "leg_fraction": "the y leg's notional as a fraction of equity; the x leg is beta x that (0.3)",
+}
+
+# The declared ranges ``tradebot optimise --strategy pairs`` searches (defaults as ``PairParams``).
+PARAMS_SPEC: Final[Mapping[str, Param]] = {
+    "window": Param(720, 100, 2000, 20, doc=PARAM_DOCS["window"]),
+    "halflife": Param(168.0, 12.0, 720.0, doc=PARAM_DOCS["halflife"]),
+    "entry_z": Param(3.0, 1.0, 4.5, 0.25, doc=PARAM_DOCS["entry_z"]),
+    "exit_z": Param(0.5, 0.0, 1.5, 0.25, doc=PARAM_DOCS["exit_z"]),
+    "stop_z": Param(5.0, 3.0, 8.0, 0.5, doc=PARAM_DOCS["stop_z"]),
+    "leg_fraction": Param(0.3, 0.05, 1.0, 0.05, doc=PARAM_DOCS["leg_fraction"]),
 }
 
 

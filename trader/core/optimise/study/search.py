@@ -17,12 +17,12 @@ from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.ids import Symbol
 from trader.core.errors import StrategyError
+from trader.core.optimise.candidate import Candidate, build
 from trader.core.optimise.evaluate import evaluate
 from trader.core.optimise.folds import Window
 from trader.core.optimise.objectives import Objective, Score
 from trader.core.optimise.space import Choice, Dimension, IntRange
 from trader.core.strategies.base import ParamValue
-from trader.core.strategies.registry import create
 
 INFEASIBLE = "infeasible"
 WORKER = "worker"
@@ -45,9 +45,13 @@ class SearchTask:
         """Return the fixed parameters overlaid with the searched ones."""
         return {**self.fixed, **searched}
 
+    def build(self, searched: Mapping[str, ParamValue]) -> Candidate:
+        """Return the candidate of ``searched`` (the pairs strategy on the candles' two legs, y first)."""
+        return build(self.strategy, self.params(searched), tuple(self.candles))
+
     def score(self, searched: Mapping[str, ParamValue], window: Window | None = None) -> Score:
         """Return the objective of ``searched`` on ``window`` (default: the train window), in one segment."""
-        strategy = create(self.strategy, self.params(searched))
+        strategy = self.build(searched)
         return evaluate(strategy, self.candles, window or self.window, self.settings, self.objective)
 
 
@@ -77,7 +81,7 @@ class TrialObjective:
         trial.set_user_attr(WORKER, self.worker)
         searched = suggest(trial, self.task.space)
         try:
-            strategy = create(self.task.strategy, self.task.params(searched))
+            strategy = self.task.build(searched)
         except StrategyError as exc:
             _infeasible(trial, str(exc))
 
