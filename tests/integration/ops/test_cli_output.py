@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from trader.cli import SIGPIPE_EXIT, main
+from trader.core.strategies.pair_setup import PARAMS_SPEC
 from trader.core.strategies.registry import default_registry
 from trader.live.parameters import param_bounds
 
@@ -33,6 +34,22 @@ def test_strategies_lists_name_description_parameters_with_defaults_and_ranges_a
     assert "timeframe 4h · enabled on BTC/USDT, ETH/USDT" in out
     assert "timeframe 1h (exchange default) · not enabled" in out
     assert "tradebot strategies" in _help("backtest")
+
+
+def test_the_pairs_strategy_is_listed_with_its_search_ranges(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["strategies", "pairs"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("pairs: Pairs statistical arbitrage")
+    assert "not enabled (needs 2 pairs: y then x)" in out
+    for key, spec in PARAMS_SPEC.items():
+        line = next(x for x in out.splitlines() if x.split()[:1] == [key])
+        assert f"default {spec.default}" in line and param_bounds(spec) in line
+    monkeypatch.setenv("TRADER_STRATEGIES", '[{"name": "pairs", "pairs": ["ETH/USDT", "BTC/USDT"]}]')
+    assert main(["strategies"]) == 0
+    out = capsys.readouterr().out
+    assert "pairs: Pairs" in out and "enabled on ETH/USDT, BTC/USDT" in out
 
 
 def test_an_unknown_strategy_name_gets_the_closest_one(
