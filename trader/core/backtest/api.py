@@ -88,10 +88,17 @@ def run_backtest(  # noqa: PLR0913 - the one call behind every front end
 
         why = loop.why_not(candles, specs, settings, detail)
         if why is None:
-            (symbol, frame), = candles.items()
             try:
-                result = loop.run_compiled(signals[symbol], frame, symbol, specs[symbol], settings,
-                                           strategy.params, {**notes, "simulation": "compiled"})
+                if len(candles) == 1:
+                    (symbol, frame), = candles.items()
+                    result = loop.run_compiled(signals[symbol], frame, symbol, specs[symbol], settings,
+                                               strategy.params, {**notes, "simulation": "compiled"},
+                                               (detail or {}).get(symbol))
+                else:
+                    from trader.core.backtest import compiled_pairs
+
+                    result = compiled_pairs.run_pairs(signals, candles, specs, settings, strategy.params,
+                                                      {**notes, "simulation": "compiled"}, detail)
             except fast.Fallback as exc:
                 why = str(exc)
             else:

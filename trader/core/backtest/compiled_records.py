@@ -64,8 +64,8 @@ def _dec(value: float) -> Decimal:
 
 
 def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
-            settings: BacktestSettings,
-            market: MarketSpec, tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
+                settings: BacktestSettings,
+                market: MarketSpec, tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
     """Return the trade records of the loop's TRADE rows and the equity at every close.
 
     The money is booked here in Decimal from the loop's decisions (amount in steps, fill candles, raw
@@ -73,11 +73,38 @@ def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symb
     ``price_gain``) in the engine path's order of operations, so trades equal it exactly; the equity
     curve is ``Timeline.equity_curve``'s arithmetic on the same fills.
     """
-    done = rows[rows[:, 0] == TRADE]
     n = len(frame)
     equity = np.full(n, float(settings.start_balance))
-    if not len(done):
+    out, flows = book_fills(rows, frame, signals, symbol, settings, market, int(frame.timestamp[-1]) + tf)
+    if not out:
         return (), equity
+    at, value, fee_paid, amounts = flows[0], flows[2], flows[3], flows[4]
+    # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects
+    where = np.array(at, dtype=np.int64)
+    flow = np.zeros(n + 1)
+    np.add.at(flow, where, np.array(value) - np.array(fee_paid))
+    equity += np.cumsum(flow)[:-1]
+    holding = np.zeros(n + 1)
+    np.add.at(holding, where, np.array(amounts))
+    equity += np.cumsum(holding)[:-1] * frame.close
+    return out, equity
+
+
+Flows = tuple[list[int], list[int], list[float], list[float], list[float]]
+"""Each fill of the booked trades: candle index, time (ms), signed value, fee, signed amount."""
+
+
+def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
+               settings: BacktestSettings, market: MarketSpec,
+               end_ms: int) -> tuple[tuple[TradeRecord, ...], Flows]:
+    """Return the trade records of one pair's TRADE rows and their fills (``Flows``), entry then exit.
+
+    ``end_ms`` is when the end-of-data exit fills: the pair's last close (the runner's last tick).
+    """
+    done = rows[rows[:, 0] == TRADE]
+    n = len(frame)
+    if not len(done):
+        return (), ([], [], [], [], [])
     first = done[:, 1].astype(np.int64) + 1
     last = done[:, 4].astype(np.int64)
     highs, lows = _range_extremes(frame.high, frame.low, first, np.maximum(last, first))
@@ -89,10 +116,10 @@ def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symb
     kinds = done[:, 3].astype(np.int64)
     signal_k = done[:, 1].astype(np.int64)
     exit_at = np.where(kinds == X_END, n - 1, last)
-    exit_ms = np.where(kinds == X_END, frame.timestamp[-1] + tf, frame.timestamp[last])
+    exit_ms = np.where(kinds == X_END, end_ms, frame.timestamp[last])
     words: dict[int, str] = {}  # the entry reason of each confirmation set, spelled once
     out = []
-    at, value, fee_paid, amounts = [], [], [], []
+    value, fee_paid, amounts = [], [], []
     columns = zip(signal_k.tolist(), kinds.tolist(), done[:, 5].tolist(), done[:, 6].tolist(),
                   done[:, 9].tolist(), frame.open[first].tolist(), frame.timestamp[first].tolist(),
                   exit_ms.tolist(), signals.confidence[signal_k].tolist(), signals.reasons[signal_k].tolist(),
@@ -120,12 +147,5 @@ def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symb
         amount_f = float(amount)
         amounts += [amount_f, -amount_f]
     at = np.column_stack([first, exit_at]).ravel().tolist()
-    # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects
-    where = np.array(at, dtype=np.int64)
-    flow = np.zeros(n + 1)
-    np.add.at(flow, where, np.array(value) - np.array(fee_paid))
-    equity += np.cumsum(flow)[:-1]
-    holding = np.zeros(n + 1)
-    np.add.at(holding, where, np.array(amounts))
-    equity += np.cumsum(holding)[:-1] * frame.close
-    return tuple(out), equity
+    stamps = np.column_stack([frame.timestamp[first], exit_ms]).ravel().tolist()
+    return tuple(out), (at, stamps, value, fee_paid, amounts)

@@ -367,7 +367,9 @@ class _Pairs:
         for symbol in active:
             pair = self.pairs[symbol]
             last = decimal_at(pair.lane.candles.close, len(pair.lane) - 1)
-            closed.append(self.exit_fill(pair, last, Liquidity.TAKER, ExitReason.END_OF_DATA, now))
+            # the fill is the pair's own last close (the runner's tick), the step the run's last close
+            filled_at = ms_to_datetime(pair.lane.close_time(len(pair.lane) - 1))
+            closed.append(self.exit_fill(pair, last, Liquidity.TAKER, ExitReason.END_OF_DATA, filled_at))
         before = self.begin(now, (), self.equity(end_ms)[0])
         self.book_closed(closed, now)
         self.end(before, [])

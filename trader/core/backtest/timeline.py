@@ -138,21 +138,28 @@ class Timeline:
         if not fills:
             return equity
         stamps = [int(f.timestamp.timestamp() * 1000) for f in fills]
-        # the end-of-data exit fills at the last close: count it there
-        at = np.minimum(np.searchsorted(self.times, stamps, side="right"), len(self.times) - 1)
         buy = np.array([f.side is Side.BUY for f in fills])
         amount = np.array([float(f.amount) for f in fills])
         value = np.array([float(f.amount * f.price) for f in fills])
         fee = np.array([float(f.fee) for f in fills])
-        flow = np.zeros(len(self.times) + 1)
-        np.add.at(flow, at, np.where(buy, -value, value) - fee)
-        equity += np.cumsum(flow)[:-1]
         symbols = np.array([f.symbol for f in fills])
+        return self.add_fills(equity, stamps, symbols, np.where(buy, -value, value), fee,
+                              np.where(buy, amount, -amount))
+
+    def add_fills(self, equity: FloatArray, stamps: Sequence[int], symbols: np.ndarray,  # type: ignore[type-arg]
+                  value: FloatArray, fee: FloatArray, amount: FloatArray) -> FloatArray:
+        """Return ``equity`` plus the fills at ``stamps`` (ms): cash flow ``value`` (negative buying) less
+        ``fee``, and each pair's holding (``amount``, negative selling) valued at its closes."""
+        # the end-of-data exit fills at the last close: count it there
+        at = np.minimum(np.searchsorted(self.times, stamps, side="right"), len(self.times) - 1)
+        flow = np.zeros(len(self.times) + 1)
+        np.add.at(flow, at, value - fee)
+        equity = equity + np.cumsum(flow)[:-1]
         for symbol, closes in self.closes.items():
             own = symbols == symbol
             if own.any():
                 held = np.zeros(len(self.times) + 1)
-                np.add.at(held, at[own], np.where(buy[own], amount[own], -amount[own]))
+                np.add.at(held, at[own], amount[own])
                 equity += np.cumsum(held)[:-1] * closes
         return equity
 

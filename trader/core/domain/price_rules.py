@@ -18,6 +18,7 @@ survive the float round trip exactly; derived levels are snapped to the tick bef
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 NO_EXIT = 0  # neither the stop nor the take-profit fills on this candle
 STOP = 1  # the stop fills: at the stop, or at the open when the candle opened through it (a gap)
@@ -143,6 +144,19 @@ def protective_exit(open_: float, high: float, low: float, sign: float, stop: fl
     return NO_EXIT, math.nan
 
 
+def detail_exit(opens: Sequence[float], highs: Sequence[float], lows: Sequence[float], sign: float,
+                stop: float, take_profit: float) -> tuple[int, float, int]:
+    """Return (code, raw fill price, index) of the first lower-timeframe candle that decides a candle where
+    ``protective_exit`` found BOTH, each read on its own (one touching both is the stop's); when none
+    reaches either level, (STOP, the stop, -1): the pessimistic reading.
+    """
+    for j in range(len(opens)):
+        code, price = protective_exit(opens[j], highs[j], lows[j], sign, stop, take_profit, False)
+        if code != NO_EXIT:
+            return code, price, j
+    return STOP, stop, -1
+
+
 RULES = (trail_level, to_tick, ratchet, best_price, stop_touched, target_touched, stop_fill_price,
-         opens_through, protective_exit)
+         opens_through, protective_exit, detail_exit)
 """Every rule, for ``backtest.kernel`` to register as numba-compilable (and to fingerprint its cache)."""

@@ -136,7 +136,7 @@ def _base_amount(request: EntryRequest, account: AccountSnapshot, cfg: RiskConfi
         if market.futures is None:
             return sizing.all_in(account.free, request.entry_price, market.taker_fee, cfg.expected_slippage)
         return max(account.free, Decimal(0)) / (request.entry_price * cost_factor)
-    if Decimal(repr(request.confidence)) < cfg.min_confidence:
+    if sizing.below_floor(request.confidence, cfg.min_confidence):
         return Refused(RefusalReason.LOW_CONFIDENCE,
                        f"confidence {request.confidence:.2f} is below the floor {cfg.min_confidence}")
     fraction = cfg.risk_per_trade

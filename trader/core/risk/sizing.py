@@ -123,6 +123,11 @@ def all_in_amount(free: Num, entry: Num, fee: Num, slippage: Num) -> Num:
     return free / (entry * (1 + slippage) * (1 + fee))
 
 
+def below_floor(confidence: float, floor: Decimal) -> bool:
+    """Return True when a signal's ``confidence`` is below the sizing floor (its repr, in Decimal)."""
+    return Decimal(repr(confidence)) < floor
+
+
 def confidence_fraction(confidence: float) -> float:
     """Return a confidence clamped to [0, 1]: the size multiplier before its Decimal conversion."""
     return min(max(confidence, 0.0), 1.0)

@@ -123,12 +123,13 @@ def match_exit(
     code, price = rules.protective_exit(float(bar.open), float(bar.high), float(bar.low), _sign(side),
                                         math.nan if stop is None else float(stop),
                                         math.nan if take_profit is None else float(take_profit), bool(detail))
-    if code == rules.BOTH:
-        for sub in detail:
-            found = match_exit(side, sub, stop=stop, take_profit=take_profit, slippage=slippage)
-            if found is not None:
-                return found
-        code = rules.STOP  # no detail candle reached either level: the pessimistic reading
+    if code == rules.BOTH:  # the first detail candle that decides, read on its own (the one rule)
+        code, price, at = rules.detail_exit([float(b.open) for b in detail], [float(b.high) for b in detail],
+                                            [float(b.low) for b in detail], _sign(side),
+                                            math.nan if stop is None else float(stop),
+                                            math.nan if take_profit is None else float(take_profit))
+        if at >= 0:
+            bar = detail[at]
     if code == rules.STOP and stop is not None:
         raw = _exact(price, stop, bar.open)
         return OrderPurpose.STOP, Match(slippage.apply(raw, side), Liquidity.TAKER, gapped=raw != stop)

@@ -29,13 +29,14 @@ from trader.core.strategies.registry import BUILTINS, create
 
 
 def both(strategy: Strategy, candles: dict[Symbol, CandleFrame], timeframe: str, risk: RiskConfig, *,
-         slippage: str = "0", fee: str | None = "0.001") -> tuple[BacktestResult, BacktestResult]:
+         slippage: str = "0", fee: str | None = "0.001", compiled: bool = True,
+         detail: dict[Symbol, CandleFrame] | None = None) -> tuple[BacktestResult, BacktestResult]:
     """Return (compiled-or-fallback, engine) results and assert they are the same run."""
     settings = BacktestSettings(strategy.name, timeframe, risk=risk,
                                 fees=None if fee is None else FeeModel.flat(Decimal(fee)),
                                 slippage=SlippageModel(Decimal(slippage)))
-    ours = run_backtest(strategy, candles, settings)
-    engine = run_backtest(strategy, candles, settings, engine_path=True)
+    ours = run_backtest(strategy, candles, settings, compiled=compiled, detail=detail)
+    engine = run_backtest(strategy, candles, settings, engine_path=True, detail=detail)
     assert trade_rows(ours) == trade_rows(engine)
     assert ours.stops == engine.stops
     assert ours.refused_orders == engine.refused_orders
@@ -156,11 +157,11 @@ def test_an_edited_rule_file_flushes_the_compiled_loop_cache() -> None:
     assert stamp.read_text(encoding="ascii") == current
 
 
-def test_several_pairs_take_the_shared_cash_fast_path() -> None:
+def test_several_pairs_run_compiled() -> None:
     candles = {BTC: load("BTC_USDT-1h", 800), ETH: load("ETH_USDT-1h", 800)}
     result = run_backtest(create("breakout", BRISK["breakout"]), candles, BacktestSettings("breakout", "1h"))
-    assert result.path == "fast"
-    assert "several pairs" in result.assumptions["compiled loop"]
+    assert result.path == "compiled"  # tests/unit/core/backtest/test_compiled_pairs.py proves it
+    assert "compiled loop" not in result.assumptions
 
 
 risks: st.SearchStrategy[dict[str, Any]] = st.builds(
