@@ -194,9 +194,15 @@ async def _create(request: web.Request) -> web.StreamResponse:
 
 
 def _lookup(request: web.Request, order_id: str | None, link_id: str | None) -> FakeOrder | None:
+    """Find one order as Bybit does: a non-empty ``orderId`` must match (the text "None" matches nothing,
+    so the order is not found), and an ``orderLinkId`` sent with it must match too."""
     venue = request.app[VENUE]
     for order in sorted(venue.all_orders(), key=lambda o: -o.order_id):
-        if (order_id and str(order.order_id) == order_id) or (link_id and order.client_id == link_id):
+        if order_id and str(order.order_id) != order_id:
+            continue
+        if link_id and order.client_id != link_id:
+            continue
+        if order_id or link_id:
             return order
     return None
 

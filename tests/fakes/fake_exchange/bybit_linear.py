@@ -108,12 +108,30 @@ async def _set_margin_mode(request: web.Request) -> web.StreamResponse:
 
 
 # ── account ─────────────────────────────────────────────────────────────────────────────────
+def _flat(sid: str, idx: int, mark: Decimal, lever: int) -> dict[str, Any]:
+    """A position row of size 0: what a one-symbol query lists for a symbol without a position."""
+    return {"symbol": sid, "side": "", "size": "0", "avgPrice": "0", "positionValue": "0",
+            "markPrice": s(mark), "leverage": str(lever), "liqPrice": "", "bustPrice": "", "positionIM": "0",
+            "positionMM": "0",
+            "unrealisedPnl": "0", "cumRealisedPnl": "0", "tradeMode": 0, "positionIdx": idx,
+            "positionStatus": "Normal", "autoAddMargin": 0, "riskId": 1, "takeProfit": "", "stopLoss": "",
+            "trailingStop": "0", "createdTime": "0", "updatedTime": "0", "seq": 1, "isReduceOnly": False}
+
+
 async def _positions(request: web.Request) -> web.StreamResponse:
+    """GET /v5/position/list: the open positions (settleCoin), or one symbol's rows even when flat (as
+    Bybit lists them: one ``positionIdx`` 0 row one-way, a 1 and a 2 row in hedge mode)."""
     account, q = request.app[LINEAR_ACCOUNT], request.query
     if q.get("category") != "linear" or not (q.get("symbol") or q.get("settleCoin")):
         return fail(10001, "symbol or settleCoin is required")
     rows = []
     with account.venue.lock:
+        held = account.positions.get(q.get("symbol", ""))
+        if q.get("symbol") and not (held and held.qty):
+            sid = account.venue.market(q["symbol"]).symbol_id
+            mark, lever = account.venue.market(sid).price, account.leverage(sid)
+            sides = (1, 2) if account.book.hedge_mode else (0,)
+            rows = [_flat(sid, idx, mark, lever) for idx in sides]
         for sid, pos in account.positions.items():
             if not pos.qty or q.get("symbol", sid) != sid:
                 continue
@@ -149,7 +167,16 @@ async def _wallet(request: web.Request, handler: Any, account: FuturesAccount) -
         coins.append(usdt)
     usdt.update(walletBalance=s(D(usdt["walletBalance"]) + wallet),
                 equity=s(D(usdt["equity"]) + wallet + unrealized), unrealisedPnl=s(unrealized),
-                totalPositionIM=s(D(usdt["totalPositionIM"]) + used))
+                totalPositionIM=s(D(usdt["totalPositionIM"]) + used),
+                availableToWithdraw="")  # deprecated for UNIFIED: empty (/v5/account/withdrawal instead)
+    # The account-wide fields (USD; the fake's USDT is $1): cross margin only, "" in isolated margin
+    margin = D(usdt["walletBalance"]) + unrealized
+    initial = D(usdt["totalPositionIM"]) + D(usdt["totalOrderIM"]) + D(usdt["locked"])
+    isolated = "ISOLATED" in account.book.margin_type.values()
+    body["result"]["list"][0].update(
+        totalWalletBalance=usdt["walletBalance"], totalPerpUPL=s(unrealized), totalEquity=usdt["equity"],
+        totalMarginBalance="" if isolated else s(margin), totalInitialMargin="" if isolated else s(initial),
+        totalAvailableBalance="" if isolated else s(margin - initial))
     return web.json_response(body)
 
 
@@ -164,6 +191,9 @@ async def _linear_dialect(request: web.Request, handler: Any) -> web.StreamRespo
     account = request.app[LINEAR_ACCOUNT]
     if request.method == "GET" and request.path == "/v5/account/wallet-balance":
         return await _wallet(request, handler, account)
+    if request.method == "GET" and request.path == "/v5/user/query-api" and account.book.classic_account:
+        return ok({"unified": 0, "uta": 0, "readOnly": 0, "permissions": {"ContractTrade": ["Order"]}},
+                  account.venue.now_ms)
     if request.method == "GET" and request.path == "/v5/market/risk-limit":
         return await _risk_limit(request, account)
     if request.method == "GET" and request.query.get("category") == "linear" and request.path in _LINEAR_GET:

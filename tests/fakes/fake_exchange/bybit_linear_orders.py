@@ -121,7 +121,8 @@ def _open(account: FuturesAccount, symbol_id: str | None, want: str | None) -> l
 
 async def create(request: web.Request, account: FuturesAccount, body: dict[str, Any]) -> web.StreamResponse:
     """POST /v5/order/create, category linear: a plain or conditional order, one-way (positionIdx 0)."""
-    if str(body.get("positionIdx", "0")) != "0":
+    one_way = not account.book.hedge_mode  # hedge mode: 1 (long side) or 2 (short side), never 0
+    if (str(body.get("positionIdx", "0")) == "0") != one_way:
         return fail(10001, "position idx not match position mode")
     link = str(body.get("orderLinkId") or "")
     side, kind = str(body.get("side", "")).upper(), str(body.get("orderType", ""))

@@ -35,7 +35,8 @@ class FuturesBook:
     funding_rates: dict[str, list[tuple[int, Decimal]]] = field(default_factory=dict)  # (time ms, rate)
     funding_paid: list[dict[str, Any]] = field(default_factory=list)  # income rows (FUNDING_FEE)
     setting_changes: list[str] = field(default_factory=list)  # "BTCUSDT leverage 3", "... ISOLATED"
-    hedge_mode: bool = False  # OKX's account config: long/short position mode instead of net
+    hedge_mode: bool = False  # OKX's account config / Bybit's position mode: long/short (hedge), not net
+    classic_account: bool = False  # Bybit: a classic (non-unified) account (/v5/user/query-api uta 0)
 
     def pay_funding(self, symbol_id: str, amount: Decimal, time_ms: int) -> None:
         """Record a funding payment of ``amount`` USDT (negative: paid by the account)."""

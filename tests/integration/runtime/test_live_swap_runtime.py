@@ -19,6 +19,7 @@ from tests.fakes.fake_exchange import BYBIT_KEY, BYBIT_SECRET, FakeExchange
 from tests.fakes.fake_exchange.okx_app import OKX_KEY
 from trader.config import DatabaseConfig, ExchangeConfig, NotifyConfig, OpsConfig, Settings, StrategyEntry
 from trader.core.domain.enums import Direction
+from trader.core.errors import ExchangeError
 from trader.runtime.container import RunOptions, build_runtime
 
 
@@ -109,3 +110,23 @@ async def test_a_paper_swap_account_reconciles_its_contracts_after_a_restart(
         assert position.leverage == 3 and position.open_amount == Decimal("0.01")
     finally:
         await runtime.lifecycle.stop()
+
+
+async def test_a_live_bybit_swap_service_in_hedge_mode_refuses_to_start_with_one_line(
+        tmp_path: Path, fake_exchange_config: ExchangeConfig) -> None:
+    fake = FakeExchange.start_default("bybit")
+    try:
+        fake.perps.deposit("10000")
+        fake.futures.hedge_mode = True  # every one-way (positionIdx 0) order would be rejected
+        config = fake_exchange_config.model_copy(update={"name": "bybit", "api_base_url": fake.base_url,
+                                                          **OTHERS["bybit"]})
+        runtime = await build_runtime(_settings(tmp_path, config), RunOptions(console=io.StringIO()))
+        try:
+            with pytest.raises(ExchangeError) as refused:  # the start-up's first signed call refuses
+                await runtime.lifecycle.start()
+        finally:
+            await runtime.lifecycle.stop()
+        assert "hedge position mode" in str(refused.value) and "\n" not in str(refused.value)
+        assert "POST /v5/order/create" not in fake.requests
+    finally:
+        fake.stop()

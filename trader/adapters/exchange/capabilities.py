@@ -60,12 +60,19 @@ class VenueFacts:
     # Bybit: trades and funding from one execution list, newest first, at most 7 days a request, paged by
     # cursor; its funding rows carry what the account paid (ccxt passes execFee on as the amount).
     week_windows: bool = False
-    # Bybit: ccxt sends a missing order id as the text "None" next to orderLinkId; "" is no id at all
+    # Bybit: ccxt sends a missing order id as the text "None" next to orderLinkId, an id the venue does not
+    # know (nothing found); "" is no id at all. Spot and swaps alike: see client_id_lookup.
     blank_order_id: bool = False
     wallet_without_unrealised: bool = False  # Bybit: ccxt's total is walletBalance; add the unrealised PnL
+    # Bybit UTA: free margin from the venue's available fields; classic accounts and hedge mode refused
+    unified_account: bool = False
     leverage_unchanged: str = ""  # the venue code for "leverage not modified" (Bybit 110043): already set
     notes: str = ""
 
+
+# How Bybit (spot and linear perpetuals) is asked for an order by our client id: one statement for both
+_BYBIT_LOOKUP: dict[str, Any] = {"lookup_params": (("acknowledged", True),), "client_id_key": "orderLinkId",
+                                 "blank_order_id": True}
 
 VENUE_FACTS: dict[str, VenueFacts] = {
     "binance": VenueFacts(oco=True, bracket=Bracket.ORDER_LIST,
@@ -87,10 +94,9 @@ VENUE_FACTS: dict[str, VenueFacts] = {
     # Bybit linear perpetuals (a swap client, unified account): a stop is a reduce-only conditional order
     # (triggerPrice + triggerDirection) in the one order book, found by orderLinkId, which keeps its ids
     # when it triggers; the margin mode is account-wide.
-    "bybit:swap": VenueFacts(lookup_params=(("acknowledged", True),), client_id_key="orderLinkId",
-                             funding_page=100, trades_page=100, week_windows=True,
-                             leverage_unchanged="110043", blank_order_id=True,
-                             wallet_without_unrealised=True,
+    "bybit:swap": VenueFacts(**_BYBIT_LOOKUP, funding_page=100, trades_page=100, week_windows=True,
+                             leverage_unchanged="110043",
+                             wallet_without_unrealised=True, unified_account=True,
                              lacks="OCO and TP/SL attached to the entry on perpetuals",
                              notes="reduce-only conditional orders (triggerPrice, triggerDirection)"),
     "okx": VenueFacts(oco=True, bracket=Bracket.ALGO_OCO,
@@ -109,13 +115,19 @@ VENUE_FACTS: dict[str, VenueFacts] = {
                               "no standalone spot OCO",
                         trigger_book=(("orderFilter", "tpslOrder"),),
                         trigger_lookup=(("orderFilter", "tpslOrder"),),
-                        lookup_params=(("acknowledged", True),), client_id_key="orderLinkId",
-                        notes="spot conditional orders (tpslOrder)"),
+                        **_BYBIT_LOOKUP, notes="spot conditional orders (tpslOrder)"),
     "nobitex": VenueFacts(lacks="orders through ccxt (its own stop_market/stop_limit/OCO unused)",
                           notes="stop_market/stop_limit/OCO in its API; exposed here for market data"),
     "wallex": VenueFacts(lacks="any stop or OCO (limit and market only)",
                          notes="limit and market only: stops are engine-watched"),
 }
+
+
+def client_id_lookup(facts: VenueFacts, client_order_id: str, extra: dict[str, Any] | None = None
+                     ) -> tuple[str | None, dict[str, Any]]:
+    """Return the (order id, params) ccxt's ``fetch_order`` takes to find an order by our client id."""
+    params = {facts.client_id_key: client_order_id, **dict(facts.lookup_params), **(extra or {})}
+    return ("" if facts.blank_order_id else None), params
 
 
 def capabilities_from(has: dict[str, Any], venue: str, market: dict[str, Any] | None = None) -> Capabilities:

@@ -23,6 +23,7 @@ from trader.adapters.exchange.capabilities import (
     VENUE_FACTS,
     Bracket,
     VenueFacts,
+    client_id_lookup,
     market_spec_from,
 )
 from trader.adapters.exchange.ccxt_orders import create_args, dec, fill_from_ccxt, order_from_ccxt, since_ms
@@ -315,10 +316,9 @@ class CcxtExchange(PerpetualMixin):
         if self._facts.lookup_in_lists:
             return await self._in_lists(symbol, client_order_id)
         for extra in ({}, *self._trigger_queries()):
-            params = {self._facts.client_id_key: client_order_id, **dict(self._facts.lookup_params), **extra}
+            order_id, params = client_id_lookup(self._facts, client_order_id, extra)
             try:
-                fetch = partial(self._client.fetch_order, "" if self._facts.blank_order_id else None,
-                                self._venue_symbol(symbol), params)
+                fetch = partial(self._client.fetch_order, order_id, self._venue_symbol(symbol), params)
                 raw = await self._retried("fetch_order", fetch)
             except OrderNotFound:
                 continue

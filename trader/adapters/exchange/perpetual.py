@@ -11,7 +11,7 @@ starts accounts at 20x cross).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +23,7 @@ from ccxt.base import errors as ccxt_errors
 from trader.adapters.exchange.capabilities import VenueFacts, contract_size, tiers_from_ccxt
 from trader.adapters.exchange.ccxt_orders import dec, fill_from_ccxt
 from trader.adapters.exchange.client import ACCOUNT_MARGIN_MODE_VENUES
+from trader.adapters.exchange.unified_account import available_margin, require_one_way, require_unified
 from trader.adapters.exchange.week_windows import walk
 from trader.core.domain.account import AccountSnapshot, Balance
 from trader.core.domain.candles import datetime_to_ms, ms_to_datetime
@@ -55,6 +56,8 @@ class PerpetualMixin:
     _perpetual_terms: PerpetualTerms
     _facts: VenueFacts
     _venue: str
+    _unified_checked = False  # a unified account's set-up checked (Bybit; see _check_account)
+    _one_way: frozenset[str] = frozenset()  # perpetuals found in one-way position mode
 
     async def _retried(self, what: str, func: Callable[[], Awaitable[T]]) -> T:
         raise NotImplementedError
@@ -128,6 +131,7 @@ class PerpetualMixin:
                     return None
                 raise
 
+        await self._check_account([symbol])  # Bybit: a pair no strategy configures is checked here
         # Bybit's unified account sets the margin mode account-wide (ccxt: /v5/account/set-margin-mode)
         await self._retried("set_margin_mode", set_margin_mode)
         await self._retried("set_leverage", set_leverage)
@@ -142,6 +146,21 @@ class PerpetualMixin:
                 f"{symbol}: the account is in long/short (hedge) position mode; one-way (net) is needed",
                 user_message="The exchange account is in long/short position mode: switch it to one-way "
                              "(net) mode in the account settings, then try again.")
+
+    async def _check_account(self, symbols: Iterable[str]) -> None:
+        """Refuse a Bybit account that is classic, or holds one of ``symbols`` in hedge mode (once each).
+
+        Run by the first balance read (the start-up's first signed call) for the configured pairs and
+        before the first entry on any other pair; switching the mode is left to the user (docs/futures.md).
+        """
+        if not self._facts.unified_account:
+            return
+        if not self._unified_checked:
+            await require_unified(self._client, self._retried)
+            self._unified_checked = True
+        for venue_symbol in sorted({swap_symbol(s) for s in symbols} - self._one_way):
+            await require_one_way(self._client, self._retried, venue_symbol)
+            self._one_way |= {venue_symbol}
 
     async def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
         """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers)."""
@@ -246,15 +265,19 @@ class PerpetualMixin:
                 specs[spec.symbol] = replace(spec, futures=replace(spec.futures, tiers=tiers_from_ccxt(rows)))
 
     async def _swap_balances(self) -> AccountSnapshot:
-        """Return the futures wallet: equity = margin balance (wallet + unrealised), free = available.
+        """Return the futures wallet: equity = margin balance (wallet + unrealised), free = available
+        (on a Bybit unified account: the least the venue's fields say is available, unified_account.py).
 
         ``positions`` carries the venue's signed position per pair (shorts negative) for
         reconciliation; exposure is their absolute notional at the mark price.
         """
+        await self._check_account(self._perpetual_terms)
         raw: dict[str, Any] = await self._retried("fetch_balance", self._client.fetch_balance)
         own = raw.get(self._quote) or {}
         free, used = dec(own.get("free")) or ZERO, dec(own.get("used")) or ZERO
         total = dec(own.get("total")) or free + used
+        if self._facts.unified_account:  # what the venue would accept: unrealised losses come off
+            free = available_margin(raw.get("info") or {}, self._quote, free)
         rows: list[dict[str, Any]] = await self._retried("fetch_positions", self._client.fetch_positions)
         positions: dict[str, Decimal] = {}
         exposure = unrealised = ZERO
