@@ -5,15 +5,21 @@ risk settings: two pairs sharing the account with guards that can act, which the
 several pairs (``backtest.compiled_pairs``) covers (before it, the Decimal fast path ``fast_pairs``
 ran them: 43.7 trials/s on the 2-CPU dev machine, against 30 with the engine path). A second study
 searches the same space on BTC alone with the guards out of the way, which the compiled loop
-(``backtest.compiled``) covers: the optimiser's speed where trials run compiled; a third on BTC alone
-with the default guards (drawdown, daily loss, cooldowns, per-day limits), which the compiled loop
-covers too since its risk memory was compiled.
-Prints the pool's start-up cost separately: it is paid once per `tradebot optimise` run.
+(``backtest.compiled``) covers; a third on BTC alone with the default guards (drawdown, daily loss,
+cooldowns, per-day limits), which the compiled loop covers too since its risk memory was compiled.
+Each study's label names the path ``run_backtest`` picks for it.
+
+Each study runs one by one as before batches (``study.optimize``, TPE, every trial computing its own
+indicators), then as ``run_trials`` does now (ask/tell batches, indicators and repeated sets shared
+across the study) with each sampler. A last row runs a WorkerPool; its start-up cost is printed
+separately: it is paid once per `tradebot optimise` run.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import statistics
 import tempfile
 import time
 from decimal import Decimal
@@ -26,12 +32,15 @@ from trader.core.domain.ids import Symbol
 from trader.core.optimise.folds import Window
 from trader.core.optimise.objectives import Objective
 from trader.core.optimise.space import search_space
+from trader.core.optimise.study import SAMPLERS
 from trader.core.optimise.study.pool import WorkerPool
-from trader.core.optimise.study.search import SearchTask
+from trader.core.optimise.study.search import SearchTask, TrialObjective
 from trader.core.optimise.study.workers import StudyPlan, create_study, run_trials
 from trader.core.strategies.breakout import BreakoutStrategy
 
 TRIALS = 60
+BATCH = 8
+BTC, ETH = Symbol("BTC/USDT"), Symbol("ETH/USDT")
 BASELINE_ONE_WORKER = 30.0  # trials/s measured with the engine path before the fast path existed
 
 
@@ -40,8 +49,7 @@ INERT = RiskConfig(sizing="all_in", max_position_pct=Decimal("0.98"), cooldown_m
                    max_drawdown_pct=Decimal(1), max_consecutive_stops=100_000)
 
 
-def task(pairs: tuple[Symbol, ...] = (Symbol("BTC/USDT"), Symbol("ETH/USDT")),
-         risk: RiskConfig | None = None) -> SearchTask:
+def task(pairs: tuple[Symbol, ...] = (BTC, ETH), risk: RiskConfig | None = None) -> SearchTask:
     candles = {p: load_candles(SAMPLE_DIR, p, "1h", None, None) for p in pairs}
     ts = candles[pairs[0]].timestamp
     space = search_space(BreakoutStrategy.params_spec, (), {
@@ -51,25 +59,37 @@ def task(pairs: tuple[Symbol, ...] = (Symbol("BTC/USDT"), Symbol("ETH/USDT")),
                       Window(int(ts[2000]), int(ts[2000 + 8760])))
 
 
-def one_worker(work: SearchTask, name: str) -> float:
-    """Return the seconds a one-worker, in-process study of TRIALS trials takes (after a warm-up)."""
-    run_trials(create_study(work, StudyPlan(f"{name}-warm", None, 3)), work, 3)  # imports, numba cache
+def one_by_one(work: SearchTask, name: str) -> float:
+    """Return the seconds of TRIALS trials evaluated one by one as before batches: ``study.optimize``
+    with TPE, every trial computing its own indicators (no cache)."""
     study = create_study(work, StudyPlan(name, None, TRIALS))
     began = time.perf_counter()
-    run_trials(study, work, TRIALS)
+    study.optimize(TrialObjective(work, "bench"), n_trials=TRIALS)
     return time.perf_counter() - began
 
 
-def main() -> None:
-    work = task()
-    probe = run_backtest(BreakoutStrategy(), work.candles, work.settings)
-    rows = [(f"1 worker, in process, memory storage ({probe.path})", 0.0, one_worker(work, "one"))]
-    single = task((Symbol("BTC/USDT"),), INERT)
-    probe = run_backtest(BreakoutStrategy(), single.candles, single.settings)
-    rows.append((f"1 worker, BTC only, guards inert ({probe.path})", 0.0, one_worker(single, "compiled")))
-    guarded = task((Symbol("BTC/USDT"),))
-    probe = run_backtest(BreakoutStrategy(), guarded.candles, guarded.settings)
-    rows.append((f"1 worker, BTC only, default guards ({probe.path})", 0.0, one_worker(guarded, "guarded")))
+def batched(work: SearchTask, name: str, sampler: str, batch: int) -> float:
+    """Return the seconds of a one-worker study of TRIALS trials asked and evaluated in batches."""
+    study = create_study(work, StudyPlan(name, None, TRIALS, sampler=sampler, batch=batch))
+    began = time.perf_counter()
+    run_trials(study, work, TRIALS, batch)
+    return time.perf_counter() - began
+
+
+def studies() -> list[tuple[str, SearchTask]]:
+    """Return the bench's studies, each named with the backtest path ``run_backtest`` picks for it."""
+    out = []
+    for label, pairs, risk in (("BTC+ETH, default risk", (BTC, ETH), None),
+                               ("BTC only, guards inert", (BTC,), INERT),
+                               ("BTC only, default guards", (BTC,), None)):
+        work = task(pairs, risk)
+        probe = run_backtest(BreakoutStrategy(), work.candles, work.settings)
+        out.append((f"{label} ({probe.path})", work))
+    return out
+
+
+def pool_row(work: SearchTask) -> tuple[int, float, float]:
+    """Return (jobs, start-up s, study s) of a WorkerPool study (the CLI's defaults: TPE, batch 1)."""
     jobs = max(2, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -82,13 +102,55 @@ def main() -> None:
             create_study(work, plan)
             began = time.perf_counter()
             pool.run(work, plan)
-            rows.append((f"{jobs} worker processes, journal storage", startup, time.perf_counter() - began))
-    print(f"breakout, BTC+ETH 1h, one-year train window, {TRIALS} trials, {os.cpu_count()} CPUs")
-    print(f"{'setup':<56} {'start-up s':>10} {'study s':>8} {'trials/s':>9}")
-    for name, startup, seconds in rows:
-        print(f"{name:<56} {startup:>10.1f} {seconds:>8.1f} {TRIALS / seconds:>9.1f}")
-    print(f"before the fast path (issue 22, quiet machine): {BASELINE_ONE_WORKER:.0f} trials/s with one "
-          f"worker; now {TRIALS / rows[0][2] / BASELINE_ONE_WORKER:.2f}x that (this machine's load included)")
+            return jobs, startup, time.perf_counter() - began
+
+
+def quality(seeds: int = 5) -> None:
+    """Print the best train objective each sampler reaches after 30, 60 and 150 trials, over seeds."""
+    work = task((BTC,))
+    print(f"best train {work.objective.name}, BTC only, default guards, {seeds} seeds: mean (min-max)")
+    for trials in (30, 60, 150):
+        cells = []
+        for sampler in SAMPLERS:
+            best = []
+            for seed in range(seeds):
+                plan = StudyPlan(f"q-{sampler}-{seed}-{trials}", None, trials, seed=seed, sampler=sampler)
+                study = create_study(work, plan)
+                run_trials(study, work, trials)
+                best.append(study.best_value)
+            cells.append(f"{sampler} {statistics.mean(best):.2f} ({min(best):.2f}-{max(best):.2f})")
+        print(f"{trials:>4} trials: {'   '.join(cells)}")
+
+
+def main() -> None:
+    global TRIALS  # noqa: PLW0603 - a bench-wide setting, read by every study
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=TRIALS, help="trials per study (default %(default)s)")
+    parser.add_argument("--quality", action="store_true", help="compare the samplers' best scores instead")
+    args = parser.parse_args()
+    if args.quality:
+        quality()
+        return
+    TRIALS = args.trials
+    print(f"breakout 1h, one-year train window, {TRIALS} trials per study, {os.cpu_count()} CPUs; "
+          f"ratios: against {BASELINE_ONE_WORKER:.0f} trials/s (issue 22) and against one-by-one in this run")
+    print(f"{'study':<44} {'evaluation':<26} {'trials/s':>9} {'vs 30':>7} {'vs 1-by-1':>9}")
+    for label, work in studies():
+        for sampler in SAMPLERS:  # imports (QMC's scipy.stats.qmc alone takes ~0.5 s), numba
+            warm = StudyPlan(f"{label}-warm-{sampler}", None, 3, sampler=sampler)
+            run_trials(create_study(work, warm), work, 3)
+        base = TRIALS / one_by_one(work, f"{label}-one")
+        rows = [("one by one, tpe (before)", base)]
+        for sampler in SAMPLERS:
+            batch = 1 if sampler == "tpe" else BATCH  # the CLI's default batch for TPE is 1
+            seconds = batched(work, f"{label}-{sampler}", sampler, batch)
+            rows.append((f"batch {batch}, {sampler}", TRIALS / seconds))
+        for how, rate in rows:
+            print(f"{label:<44} {how:<26} {rate:>9.1f} {rate / BASELINE_ONE_WORKER:>6.1f}x "
+                  f"{rate / base:>8.2f}x")
+    jobs, startup, seconds = pool_row(task())
+    print(f"{jobs} worker processes, journal storage, BTC+ETH, tpe: {TRIALS / seconds:.1f} "
+          f"trials/s (pool start-up {startup:.1f} s, paid once per `tradebot optimise` run)")
 
 
 if __name__ == "__main__":

@@ -34,13 +34,14 @@ from trader.core.strategies.pair_setup import PAIRS_NAME
 USAGE = ("tradebot optimise --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--from DAY] [--to DAY] "
          "[--search NAME[=LOW:HIGH[:STEP]|=A,B] ...] [--param NAME=VALUE ...] [--objective sharpe] "
          "[--trials 50] [--folds 1] [--test-fraction 0.3] [--anchored] [--segments 1] [--jobs N] "
-         "[--seed 0] [--storage URL] [--study-name NAME]")
+         "[--seed 0] [--sampler tpe|random|qmc] [--batch 1] [--storage URL] [--study-name NAME]")
 _OPTIMISE = "optimisation"
 
 
 def register(sub: Any) -> None:
     """Add the `optimise` command (`optimize` is an alias)."""
     from trader.core.optimise.objectives import ObjectiveName
+    from trader.core.optimise.study import SAMPLERS
 
     p: argparse.ArgumentParser = sub.add_parser(
         "optimise", aliases=["optimize"], help="search strategy parameters with walk-forward validation",
@@ -61,6 +62,11 @@ def register(sub: Any) -> None:
                    help="score the train window as the mean of N segments; enables median pruning")
     p.add_argument("--jobs", type=positive_int, default=os.cpu_count() or 1, help="worker processes")
     p.add_argument("--seed", type=int, default=0, help="sampler seed (reproducible with --jobs 1)")
+    p.add_argument("--sampler", choices=SAMPLERS, default="tpe",
+                   help="tpe (default: learns from the scores), random or qmc (even cover; far cheaper "
+                        "per trial, no learning)")
+    p.add_argument("--batch", type=positive_int, default=1,
+                   help="trials each worker asks and evaluates together (TPE samples a batch from one model)")
     p.add_argument("--storage", metavar="URL", help="Optuna RDB storage, e.g. postgresql://user@host/db")
     p.add_argument("--study-name", help="study name (default: derived from the command, so a re-run resumes)")
     p.add_argument("--balance", type=Decimal, help="start balance in the quote currency")
@@ -118,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
         plan = _plan(args, task, folds, Path(tmp))
         kind = "anchored" if args.anchored else "rolling"
         print(f"{len(folds)} fold(s) ({kind}, test {args.test_fraction:.0%}), {args.trials} trials per "
-              f"fold, {plan.jobs} worker process(es), seed {args.seed}, "
+              f"fold, {plan.jobs} worker process(es), {plan.sampler} sampler, seed {args.seed}, "
               f"study {plan.study_name} in {_where(plan.storage)}")
         outcomes = run_folds(task, folds, plan, progress=lambda line: print(line, file=sys.stderr))
     print()
@@ -167,7 +173,8 @@ def _plan(args: argparse.Namespace, task: Any, folds: Any, tmp: Path) -> Any:
     elif args.jobs > 1:
         storage = f"journal:{tmp / 'study.log'}"
     name = args.study_name or f"{task.strategy}-{_fingerprint(task, folds)}"
-    return StudyPlan(name, storage, args.trials, args.jobs, args.seed, shared=bool(args.storage))
+    return StudyPlan(name, storage, args.trials, args.jobs, args.seed, shared=bool(args.storage),
+                     sampler=args.sampler, batch=args.batch)
 
 
 def _fingerprint(task: Any, folds: Any) -> str:

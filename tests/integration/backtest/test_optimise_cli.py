@@ -56,6 +56,18 @@ def test_one_worker_study_is_seeded_and_reproducible(capsys: pytest.CaptureFixtu
     assert "maximise sharpe, at least 3 trades" in first and "1 worker process(es)" in first
 
 
+@pytest.mark.parametrize("sampler", ["random", "qmc"])
+def test_a_chosen_sampler_in_batches_is_named_and_reproducible(sampler: str,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    args = [*BASE, "--trials", "12", "--jobs", "1", "--seed", "7", "--sampler", sampler, "--batch", "4"]
+    code, first, _ = run(args, capsys)
+    assert code == 0, first
+    assert f"{sampler} sampler, seed 7" in first
+    assert table_rows(first)[0][7] == "12 (0 pruned, 0 infeasible)"
+    code, second, _ = run(args, capsys)
+    assert table_rows(first) == table_rows(second)
+
+
 def test_printed_best_params_reproduce_the_printed_train_and_test_objectives(
         capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run([*BASE, "--trials", "8", "--jobs", "1", "--objective", "calmar"], capsys)

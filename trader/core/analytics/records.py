@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from trader.core import memo
 from trader.core.domain.enums import Direction
 
 FloatArray = npt.NDArray[np.float64]
@@ -167,9 +168,13 @@ def equity_curve(times: Sequence[datetime] | pd.DatetimeIndex | npt.NDArray[np.i
                  values: Sequence[float] | FloatArray | Sequence[Decimal]) -> pd.Series:
     """Return a validated equity curve; integer ``times`` are epoch milliseconds (the candle unit)."""
     if isinstance(times, np.ndarray) and np.issubdtype(times.dtype, np.integer):
-        # numpy's unit cast, then localise: the same index as pd.to_datetime(unit="ms", utc=True) in a
-        # fifth of the time (a year of minutes: 10 ms instead of 50)
-        index = pd.DatetimeIndex(times.astype("datetime64[ms]").astype("datetime64[ns]")).tz_localize("UTC")
+        cache = memo.active()
+        if cache is None:
+            index = _ms_index(times)
+        else:  # an optimiser batch: every trial on a window marks equity at the same times
+            stamps = times.astype(np.int64).tobytes()  # keyed by content: equal bytes, equal index
+            index = cache.shared(("equity-index", stamps), (), lambda: _ms_index(times), freeze=False,
+                                 size=2 * len(stamps))
     else:
         index = pd.DatetimeIndex(list(times))
         if index.tz is None:
@@ -177,6 +182,12 @@ def equity_curve(times: Sequence[datetime] | pd.DatetimeIndex | npt.NDArray[np.i
         index = index.tz_convert("UTC")
     series = pd.Series(np.asarray(values, dtype=np.float64), index=index, name="equity")
     return check_equity(series)
+
+
+def _ms_index(times: npt.NDArray[np.int64]) -> pd.DatetimeIndex:
+    # numpy's unit cast, then localise: the same index as pd.to_datetime(unit="ms", utc=True) in a
+    # fifth of the time (a year of minutes: 10 ms instead of 50)
+    return pd.DatetimeIndex(times.astype("datetime64[ms]").astype("datetime64[ns]")).tz_localize("UTC")
 
 
 def check_equity(equity: pd.Series) -> pd.Series:

@@ -8,13 +8,16 @@ import numpy.typing as npt
 import talib
 
 from trader.core.indicators._validate import FloatArray, as_series, check_period
+from trader.core.memo import memoised
 
 
+@memoised
 def rolling_max(values: npt.ArrayLike, period: int) -> FloatArray:
     """Return the highest value of the last ``period`` values, including the current one."""
     return talib.MAX(as_series(values), timeperiod=check_period(period))
 
 
+@memoised
 def rolling_min(values: npt.ArrayLike, period: int) -> FloatArray:
     """Return the lowest value of the last ``period`` values, including the current one."""
     return talib.MIN(as_series(values), timeperiod=check_period(period))
@@ -29,6 +32,7 @@ class Bands:
     lower: FloatArray
 
 
+@memoised
 def bollinger(close: npt.ArrayLike, period: int = 20, k: float = 2.0) -> Bands:
     """Return Bollinger Bands over ``period`` closes with width ``k`` sigma (ddof=0)."""
     if not k > 0:

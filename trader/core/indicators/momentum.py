@@ -7,10 +7,12 @@ import numpy.typing as npt
 import talib
 
 from trader.core.indicators._validate import FloatArray, as_series, check_period
+from trader.core.memo import memoised
 
 NEUTRAL_RSI = 50.0
 
 
+@memoised
 def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     """Return Wilder's RSI in [0, 100]; NaN for the first ``period`` values.
 

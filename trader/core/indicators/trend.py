@@ -12,13 +12,16 @@ import numpy.typing as npt
 import talib
 
 from trader.core.indicators._validate import FloatArray, as_series, check_period, same_length
+from trader.core.memo import memoised
 
 
+@memoised
 def sma(values: npt.ArrayLike, period: int) -> FloatArray:
     """Return the simple moving average over ``period`` values (NaN for the first period-1)."""
     return talib.SMA(as_series(values), timeperiod=check_period(period))
 
 
+@memoised
 def ema(values: npt.ArrayLike, period: int) -> FloatArray:
     """Return the exponential moving average (alpha 2/(period+1), seeded with the first SMA)."""
     return talib.EMA(as_series(values), timeperiod=check_period(period))
@@ -33,6 +36,7 @@ class Macd:
     histogram: FloatArray
 
 
+@memoised
 def macd(values: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9) -> Macd:
     """Return MACD; all three columns are NaN until the signal EMA is warm (slow+signal-2 values)."""
     check_period(fast, "fast")
@@ -44,6 +48,7 @@ def macd(values: npt.ArrayLike, fast: int = 12, slow: int = 26, signal: int = 9)
     return Macd(line=line, signal=sig, histogram=hist)
 
 
+@memoised
 def adx(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
     """Return Wilder's average directional index in [0, 100] (NaN for the first 2*period-1)."""
     h, lo, c = as_series(high, "high"), as_series(low, "low"), as_series(close, "close")

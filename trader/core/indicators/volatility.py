@@ -20,10 +20,12 @@ from trader.core.indicators._validate import (
     nan_array,
     same_length,
 )
+from trader.core.memo import active, memoised
 
 _RESIDUE = 1e-9
 
 
+@memoised
 def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: int = 14) -> FloatArray:
     """Return Wilder's average true range (NaN for the first ``period`` values)."""
     h, lo, c = as_series(high, "high"), as_series(low, "low"), as_series(close, "close")
@@ -31,6 +33,7 @@ def atr(high: npt.ArrayLike, low: npt.ArrayLike, close: npt.ArrayLike, period: i
     return talib.ATR(h, lo, c, timeperiod=check_period(period))
 
 
+@memoised
 def log_returns(close: npt.ArrayLike) -> FloatArray:
     """Return log(close[i] / close[i-1]) with NaN at index 0; prices must be > 0."""
     c = as_series(close, "close")
@@ -46,6 +49,7 @@ def log_returns(close: npt.ArrayLike) -> FloatArray:
     return out
 
 
+@memoised
 def realised_volatility(close: npt.ArrayLike, window: int = 30) -> FloatArray:
     """Return the population standard deviation of the last ``window`` log returns (per candle)."""
     returns = log_returns(close)
@@ -57,6 +61,7 @@ def realised_volatility(close: npt.ArrayLike, window: int = 30) -> FloatArray:
     return out
 
 
+@memoised
 def percentile_rank(values: npt.ArrayLike, lookback: int = 1000, stride: int = 20) -> FloatArray:
     """Return the mid-rank of each value among values[i - k*stride] for k = 1..lookback//stride.
 
@@ -85,13 +90,17 @@ def percentile_rank_at(
     """Return ``percentile_rank(values, lookback, stride)[rows]`` computing only those rows.
 
     Strategies rank volatility only on their few candidate candles, which is what keeps the regime
-    filter inside the per-strategy time budget.
+    filter inside the per-strategy time budget. Under an indicator cache (an optimiser batch) the
+    whole ranking is computed once and indexed: the same integer counts, so the same values.
     """
     x = as_series(values)
     at = np.asarray(rows, dtype=np.int64)
     samples = _samples(lookback, stride)
     if len(at) and (at.min() < 0 or at.max() >= len(x)):
         raise ValueError(f"rows out of range for {len(x)} values")
+    if active() is not None and isinstance(values, np.ndarray):
+        ranked: FloatArray = percentile_rank(values, lookback, stride)[at]
+        return ranked
     out = nan_array(len(at))
     ok = at >= first_valid_index(x) + samples * stride
     picked = at[ok]
@@ -113,6 +122,7 @@ def _samples(lookback: int, stride: int) -> int:
     return samples
 
 
+@memoised
 def rolling_zscore(values: npt.ArrayLike, period: int = 20) -> FloatArray:
     """Return (x - mean) / sigma over the last ``period`` values (ddof=0); 0 where sigma is 0."""
     x = as_series(values)

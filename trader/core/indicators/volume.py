@@ -7,8 +7,10 @@ import numpy.typing as npt
 import talib
 
 from trader.core.indicators._validate import FloatArray, as_series, check_period
+from trader.core.memo import memoised
 
 
+@memoised
 def volume_ratio(volume: npt.ArrayLike, period: int = 20) -> FloatArray:
     """Return volume / SMA(volume, period), the window including the current candle.
 
@@ -18,6 +20,7 @@ def volume_ratio(volume: npt.ArrayLike, period: int = 20) -> FloatArray:
     return ratio_to_average(v, volume_average(v, period))
 
 
+@memoised
 def volume_average(volume: npt.ArrayLike, period: int = 20) -> FloatArray:
     """Return SMA(volume, period) after checking that no volume is negative."""
     v = as_series(volume, "volume")

@@ -69,7 +69,7 @@ class Objective:
 
     def score(self, equity: pd.Series, trades: int) -> Score:
         """Return the objective of one run from its equity curve and trade count."""
-        drawdown = curve.max_drawdown(equity).depth if len(equity) else 0.0
+        drawdown = curve.max_drawdown_depth(equity) if len(equity) else 0.0
         value = _value(self.name, equity, drawdown)
         violation = ""
         if self.name is ObjectiveName.PROFIT_DD and drawdown > self.max_drawdown:
@@ -92,7 +92,7 @@ def _value(name: ObjectiveName, equity: pd.Series, drawdown: float) -> float:
     if len(equity) < 2:
         return 0.0
     if name is ObjectiveName.SHARPE:
-        return curve.sharpe_ratio(curve.daily_returns(equity)) or 0.0
+        return curve.sharpe_ratio(curve.daily_return_values(equity)) or 0.0
     if name is ObjectiveName.CALMAR:
         growth = curve.cagr(equity) or 0.0
         return growth / max(drawdown, CALMAR_DRAWDOWN_FLOOR)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from trader.core.domain.candles import CandleFrame, FloatArray, IntArray
+from trader.core.memo import memoised
 
 
 def candle_length_ms(timestamp: IntArray) -> int:
@@ -42,6 +43,7 @@ class HigherTimeframe:
         return out
 
 
+@memoised
 def higher_timeframe(candles: CandleFrame, factor: int) -> HigherTimeframe:
     """Return the ``factor``x timeframe of ``candles`` and the last bucket closed at each row's close.
 

@@ -2,3 +2,5 @@
 ``trader.core.optimise``: worker processes share one study through a journal file or an RDB
 storage (PostgreSQL lets several machines join the same study).
 """
+
+SAMPLERS = ("tpe", "random", "qmc")  # here, not in workers: the CLI lists them without importing Optuna

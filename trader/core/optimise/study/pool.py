@@ -86,7 +86,7 @@ def _serve(index: int, inbox: Any, results: Any, barrier: Any) -> None:
         try:
             study = load_shared(task, plan, index)
             barrier.wait(_BARRIER_TIMEOUT_S)
-            run_trials(study, task, plan.trials)
+            run_trials(study, task, plan.trials, plan.batch)
         except Exception:
             results.put(("error", index, traceback.format_exc(limit=6)))
             return

@@ -43,7 +43,7 @@ def walk_forward(task: SearchTask, folds: Sequence[Fold], plan: StudyPlan,
                 pool.run(fold_task, fold_plan)
                 study = load_shared(fold_task, fold_plan, 0)
             else:
-                run_trials(study, fold_task, plan.trials)
+                run_trials(study, fold_task, plan.trials, plan.batch)
             outcomes.append(outcome(study, fold_task, fold))
             if progress is not None:
                 o = outcomes[-1]

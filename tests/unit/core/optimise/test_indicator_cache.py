@@ -1,0 +1,102 @@
+"""The indicator cache: a plain call outside a batch; inside, one computation per (indicator,
+parameters, input arrays), read-only results, other arrays never served another array's result."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trader.core import memo
+from trader.core.indicators import bollinger, ema, percentile_rank, percentile_rank_at, realised_volatility
+
+RNG = np.random.default_rng(7)
+CLOSE = 100 * np.exp(np.cumsum(RNG.normal(0, 0.01, 3000)))
+
+
+def test_outside_a_batch_nothing_is_kept_and_results_stay_writable() -> None:
+    assert memo.active() is None
+    out = ema(CLOSE, 10)
+    assert out.flags.writeable
+    assert ema(CLOSE, 10) is not out
+
+
+def test_inside_a_batch_each_distinct_call_is_computed_once() -> None:
+    with memo.caching() as cache:
+        first = ema(CLOSE, 10)
+        assert ema(CLOSE, 10) is first
+        assert ema(CLOSE, 11) is not first
+        bands = bollinger(CLOSE, 20, 2.0)
+        assert bollinger(CLOSE, 20, 2.0) is bands
+        assert bollinger(CLOSE, 20, 2.5) is not bands
+    assert (cache.hits, cache.misses) == (2, 4)
+    np.testing.assert_array_equal(first, ema(CLOSE, 10))
+    assert memo.active() is None
+
+
+def test_cached_results_are_read_only() -> None:
+    with memo.caching():
+        out = ema(CLOSE, 10)
+        bands = bollinger(CLOSE, 20, 2.0)
+    with pytest.raises(ValueError, match="read-only"):
+        out[0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        bands.upper[0] = 1.0
+
+
+def test_other_candles_are_another_key_even_with_equal_values() -> None:
+    other = CLOSE * 1.5
+    same_values = CLOSE.copy()
+    with memo.caching() as cache:
+        a = ema(CLOSE, 10)
+        b = ema(other, 10)
+        c = ema(same_values, 10)
+    assert cache.misses == 3
+    np.testing.assert_array_equal(b, ema(other, 10))
+    assert not np.array_equal(a, b)
+    assert c is not a
+
+
+def test_an_argument_that_cannot_be_keyed_is_a_plain_call() -> None:
+    with memo.caching() as cache:
+        out = ema(list(CLOSE[:100]), 10)
+    assert len(cache) == 0
+    np.testing.assert_array_equal(out, ema(CLOSE[:100], 10))
+
+
+def test_the_byte_budget_evicts_the_least_recently_used() -> None:
+    view = CLOSE[:]  # a view: in a study the candle columns are views of the frame
+    cache = memo.IndicatorCache(budget_bytes=int(CLOSE.nbytes * 2.5))
+    with memo.caching(cache):
+        first = ema(view, 5)
+        ema(view, 6)
+        assert ema(view, 5) is first  # now the most recently used
+        ema(view, 7)  # over budget: drops period 6
+        assert len(cache) == 2
+        assert ema(view, 5) is first
+        misses = cache.misses
+        ema(view, 6)
+        assert cache.misses == misses + 1
+
+
+def test_inputs_kept_alive_only_by_the_cache_count_against_the_budget() -> None:
+    with memo.caching() as cache:
+        ema(CLOSE * 2, 10)  # a fresh input: the cache alone keeps it alive
+        assert cache.size_bytes == 2 * CLOSE.nbytes
+        ema(CLOSE[1000:], 10)  # a view of a living array: only the result counts
+        assert cache.size_bytes == 2 * CLOSE.nbytes + CLOSE[1000:].nbytes
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 60), st.integers(1, 20), st.lists(st.integers(0, 2999), max_size=50))
+def test_ranking_rows_from_the_cached_whole_ranking_equals_ranking_only_them(
+        lookback: int, stride: int, rows: list[int]) -> None:
+    if lookback < stride:
+        lookback, stride = stride, lookback
+    vol = realised_volatility(CLOSE, 10)
+    alone = percentile_rank_at(vol, rows, lookback, stride)
+    with memo.caching():
+        cached = percentile_rank_at(vol, rows, lookback, stride)
+    np.testing.assert_array_equal(cached, alone)
+    np.testing.assert_array_equal(alone, percentile_rank(vol, lookback, stride)[rows])

@@ -1,0 +1,84 @@
+"""Sampler choice and ask/tell batches: validated names, reproducible studies for a seed, exactly
+the asked number of trials, and no trial left running when an evaluation fails."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+from trader.cli import build_parser
+from trader.cli.backtest_cmd import SAMPLE_DIR, load_candles
+from trader.core.backtest.runner import BacktestSettings
+from trader.core.domain.ids import Symbol
+from trader.core.errors import DataError, InputError
+from trader.core.optimise.folds import Window
+from trader.core.optimise.objectives import Objective
+from trader.core.optimise.space import IntRange
+from trader.core.optimise.study import SAMPLERS
+from trader.core.optimise.study.search import SearchTask
+from trader.core.optimise.study.workers import StudyPlan, create_study, run_trials, sampler
+
+BTC = Symbol("BTC/USDT")
+
+
+@pytest.fixture(scope="module")
+def task() -> SearchTask:
+    frame = load_candles(SAMPLE_DIR, BTC, "1h", None, None)
+    space = (IntRange("lookback", 10, 60), IntRange("ema_fast", 5, 30))
+    window = Window(int(frame.timestamp[3000]), int(frame.timestamp[5000]))
+    return SearchTask("breakout", {}, space, {BTC: frame}, BacktestSettings("breakout", "1h"),
+                      Objective(min_trades=0), window)
+
+
+@pytest.mark.parametrize("bad", [{"sampler": "cmaes"}, {"sampler": ""}, {"batch": 0}])
+def test_an_unknown_sampler_or_an_empty_batch_is_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(InputError):
+        StudyPlan("s", None, 10, **bad)  # type: ignore[arg-type]
+
+
+def test_the_command_line_offers_exactly_the_samplers(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser(["trader.cli.optimise_cmd"])
+    for name in SAMPLERS:
+        assert parser.parse_args(["optimise", "--strategy", "breakout", "--sampler", name]).sampler == name
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(["optimise", "--strategy", "breakout", "--sampler", "grid"])
+    assert exit_.value.code == 2
+    assert "invalid choice: 'grid'" in capsys.readouterr().err
+    assert parser.parse_args(["optimise", "--strategy", "breakout"]).sampler == "tpe"
+
+
+@pytest.mark.parametrize(("name", "kind"), [("tpe", optuna.samplers.TPESampler),
+                                            ("random", optuna.samplers.RandomSampler),
+                                            ("qmc", optuna.samplers.QMCSampler)])
+def test_each_name_builds_its_sampler(name: str, kind: type) -> None:
+    assert isinstance(sampler(StudyPlan("s", None, 10, sampler=name), 0), kind)
+
+
+def _study(task: SearchTask, plan: StudyPlan) -> list[tuple[dict[str, object], float | None]]:
+    study = create_study(task, plan)
+    run_trials(study, task, plan.trials, plan.batch)
+    return [(t.params, t.value) for t in study.get_trials(deepcopy=False)]
+
+
+@pytest.mark.parametrize("name", SAMPLERS)
+@pytest.mark.parametrize("batch", [1, 4])
+def test_a_seeded_study_is_reproducible_and_runs_exactly_its_trials(task: SearchTask, name: str,
+                                                                    batch: int) -> None:
+    plan = StudyPlan("s", None, 14, seed=3, sampler=name, batch=batch)
+    first = _study(task, plan)
+    assert len(first) == 14
+    assert first == _study(task, plan)
+    assert first != _study(task, replace(plan, seed=4))
+
+
+def test_a_failing_evaluation_stops_the_run_and_leaves_no_trial_running(task: SearchTask) -> None:
+    last = int(task.candles[BTC].timestamp[-1])
+    broken = replace(task, window=Window(last + 10**9, last + 10**10))  # no candles: a DataError
+    study = create_study(broken, StudyPlan("s", None, 8, batch=4))
+    with pytest.raises(DataError, match="no candles"):
+        run_trials(study, broken, 8, 4)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states == [TrialState.FAIL] * 4
