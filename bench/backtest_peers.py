@@ -26,7 +26,6 @@ import gc
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -270,40 +269,12 @@ def timeframe_ms_to_min(candles: CandleFrame) -> int:
 # ── the whole CLI process ───────────────────────────────────────────────────────────────────
 def cli_process(case: Case, candles: CandleFrame, *, engine_path: bool = False) -> tuple[float, float]:
     """Return (wall seconds, peak RSS MB) of `tradebot backtest` on the 1-minute year written to CSV."""
+    import backtest_process  # the process bench: the same inputs and timing
+
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        candles.to_dataframe().to_csv(folder / "BTC_USDT-1m.csv", index=False)
-        risk = risk_config(case)
-        config = folder / "bench.toml"
-        lines = ["[risk]", f'sizing = "{risk.sizing}"']
-        for key in ("max_position_pct", "max_open_positions", "cooldown_minutes",
-                    "cooldown_after_loss_minutes", "max_trades_per_day", "daily_loss_limit_pct",
-                    "max_drawdown_pct", "max_consecutive_stops", "expected_slippage"):
-            value = getattr(risk, key)
-            lines.append(f'{key} = "{value}"' if isinstance(value, Decimal) else f"{key} = {value}")
-        lines += ["[risk.trailing]", f"enabled = {str(case.trailing).lower()}", f'distance = "{TRAIL}"',
-                  'min_step = "0"', "[backtest]", f'fee = "{FEE}"']
-        config.write_text("\n".join(lines) + "\n")
-        params = [arg for k, v in case.params.items() for arg in ("--param", f"{k}={v}")]
-        script = ROOT / ".venv" / "bin" / "tradebot"  # a worktree has no venv: the module, same code
-        program = [str(script)] if script.exists() else [sys.executable, "-m", "trader"]
-        cmd = [*program, "--config", str(config), "backtest",
-               "--strategy", case.strategy, "--pairs", "BTC/USDT", "--timeframe", "1m",
-               "--data-dir", str(folder), "--quiet", *params, *(["--engine-path"] if engine_path else [])]
-        # GNU time measures the exec'd process itself; a forked child's ru_maxrss would include
-        # the pages it shared with this (large) bench process before exec.
-        timer = ["/usr/bin/time", "-f", "TIMED %e %M"] if Path("/usr/bin/time").exists() else []
-        t0 = time.perf_counter()
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        proc = subprocess.run([*timer, *cmd], cwd=tmp, capture_output=True, text=True, check=False, env=env)
-        seconds = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"tradebot backtest failed: {proc.stderr or proc.stdout}")
-    timed_lines = [line for line in proc.stderr.splitlines() if line.startswith("TIMED ")]
-    if not timed_lines:
-        return seconds, float("nan")
-    _, wall, kbytes = timed_lines[-1].split()
-    return float(wall), float(kbytes) / 1024
+        backtest_process.write_inputs(Path(tmp), candles)
+        wall, _, rss = backtest_process.run_process(Path(tmp), case, engine_path=engine_path)
+    return wall, rss
 
 
 def compare(ours_pairs: set[tuple[int, int]], peer_pairs: set[tuple[int, int]]) -> str:

@@ -80,11 +80,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    from trader.runtime.loading import modules_loading
     from trader.runtime.numba_cache import ensure_numba_cache
 
     ensure_numba_cache()  # before any command imports the backtest kernels (numba decorates on import)
     module = _command_module(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(only=None if module is None else (module,))
+    with modules_loading():  # the command's module and its imports: no garbage to collect yet
+        parser = build_parser(only=None if module is None else (module,))
     try:
         args = parser.parse_args(argv)
     except SystemExit as done:  # --help and usage errors print, then exit: flush while we can catch

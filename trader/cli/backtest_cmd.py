@@ -86,11 +86,15 @@ def register(sub: Any) -> None:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from trader.cli.funding_files import read_funding
-    from trader.config import load_settings
-    from trader.core.backtest.api import run_backtest
-    from trader.core.strategies.registry import create
-    from trader.services.backtest_runs import run_settings
+    from trader.runtime.loading import modules_loading
+
+    with modules_loading():  # the GC paused while modules load (runtime.loading)
+        from trader.cli.funding_files import read_funding
+        from trader.config import load_settings
+        from trader.core.backtest.api import compiled_functions, run_backtest
+        from trader.core.strategies.registry import create
+        from trader.runtime.numba_cache import preloaded
+        from trader.services.backtest_runs import run_settings
 
     settings = load_settings(args.config)
     if args.strategy == PAIRS_NAME:
@@ -110,8 +114,12 @@ async def _run(args: argparse.Namespace) -> int:
     load_from = None if first_ms is None else first_ms - warmup_ms
     loader = _store_loader(settings, args.exchange or settings.exchange.name) if args.source == "store" \
         else _file_loader(args.data_dir or SAMPLE_DIR)
-    candles = {p: await loader(p, timeframe, load_from, end_ms) for p in pairs}
-    detail = None if detail_tf is None else {p: await loader(p, detail_tf, first_ms, end_ms) for p in pairs}
+    # numba's start-up for the compiled loop (one pair, no detail) overlaps reading the candles
+    with modules_loading(), preloaded(
+            compiled_functions() if not args.engine_path and len(pairs) == 1 and detail_tf is None else ()):
+        candles = {p: await loader(p, timeframe, load_from, end_ms) for p in pairs}
+        detail = None if detail_tf is None else \
+            {p: await loader(p, detail_tf, first_ms, end_ms) for p in pairs}
     settings_of_run = run_settings(settings.backtest, settings.risk, strategy.name, timeframe,
                                    split_symbol(pairs[0])[1], balance=args.balance, fee=args.fee,
                                    slippage=args.slippage)

@@ -52,6 +52,13 @@ def slice_signals(frame: SignalFrame, start: int) -> SignalFrame:
                        frame.reason_names)
 
 
+def compiled_functions() -> tuple[object, ...]:
+    """Return the numba functions a compiled run calls (``runtime.numba_cache.preload`` loads them ahead)."""
+    from trader.core.backtest import compiled
+
+    return (compiled._loop,)
+
+
 def run_backtest(  # noqa: PLR0913 - the one call behind every front end
         strategy: Strategy, candles: Mapping[Symbol, CandleFrame], settings: BacktestSettings, *,
                  markets: Mapping[Symbol, MarketSpec] | None = None,

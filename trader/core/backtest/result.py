@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-import numba
 import numpy as np
 import pandas as pd
 
@@ -114,16 +113,27 @@ def _excursions(closed: list[Position], lanes: Mapping[Symbol, Lane]) -> list[tu
     return out
 
 
-@numba.njit(cache=True, nogil=True)
-def _range_extremes(high, low, first, last):  # type: ignore[no-untyped-def]
-    """Return max(high[f:l+1]) and min(low[f:l+1]) for each (f, l) of ``first``/``last``."""
+def _range_extremes(high: np.ndarray, low: np.ndarray, first: np.ndarray,
+                    last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return max(high[f:l+1]) and min(low[f:l+1]) for each (f, l) of ``first``/``last`` (f <= l).
+
+    numpy's ``reduceat`` over the bounds f0, l0+1, f1, l1+1, ...: the even results are the slices (the
+    odd ones, between trades, are dropped); max/min are exact, so the values are the slices' own. Plain
+    numpy, not a cached numba function: loading one more compiled function costs a `tradebot
+    backtest` process more than the reduction itself.
+    """
     n = len(first)
-    highs = np.empty(n)
-    lows = np.empty(n)
-    for j in range(n):  # slices' max/min: NaN propagates as in numpy
-        hi = high[first[j] : last[j] + 1].max()
-        lo = low[first[j] : last[j] + 1].min()
-        highs[j], lows[j] = hi, lo
+    if n == 0:
+        return np.empty(0), np.empty(0)
+    end = len(high) - 1  # reduceat wants every bound inside the array: a slice to the end stops one short
+    bounds = np.empty(2 * n, dtype=np.intp)
+    bounds[0::2] = first
+    bounds[1::2] = np.minimum(np.asarray(last) + 1, end)
+    highs = np.maximum.reduceat(high, bounds)[0::2]
+    lows = np.minimum.reduceat(low, bounds)[0::2]
+    tail = np.asarray(last) == end  # ... and takes the last candle in here
+    highs[tail] = np.maximum(highs[tail], high[end])
+    lows[tail] = np.minimum(lows[tail], low[end])
     return highs, lows
 
 
