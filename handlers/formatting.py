@@ -128,8 +128,13 @@ def positions(items: tuple[PositionView, ...]) -> str:
         return "No open positions."
     lines = [f"{_dot(p.pnl)} {_venue(p.venue)}<code>{e(p.id)}</code> {e(p.pair)} {qty(p.amount)} @ "
              f"{price(p.entry_price)}"
-             f" {pct(p.pnl_fraction)}" for p in items]
+             f" {pct(p.pnl_fraction)}{_futures_terms(p)}" for p in items]
     return "<b>Open positions</b>\n" + "\n".join(lines)
+
+
+def _futures_terms(p: PositionView) -> str:
+    """Return a perpetual swap's leverage and liquidation price for the compact list, empty on spot."""
+    return f" · {qty(p.leverage)}x · liq. {price(p.liquidation_price)}" if p.is_futures else ""
 
 
 def balance(view: BalanceView) -> str:

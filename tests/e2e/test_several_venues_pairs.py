@@ -3,8 +3,8 @@
 
 "main" trades breakout on the BTC/USDT perpetual; "second" trades the pairs strategy on the other
 venue's perpetuals (ETH/USDT against BTC/USDT), priced by that venue's public API. Both are paper
-accounts: one service trades one market type, and live perpetuals are not built into the runtime yet
-(docs/futures.md). The group is not on the primary account, so /close and the REST close must be routed
+accounts (live perpetuals on a further account: test_several_venues_swap.py). The group is not on the
+primary account, so /close and the REST close must be routed
 by the group id to the account holding it: the preview lists the group with both legs, the close
 flattens both legs on the second account and the first is left alone.
 """

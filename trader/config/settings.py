@@ -101,16 +101,21 @@ class Settings(BaseSettings):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"each strategy may be listed once: {', '.join(twice)} appears twice")
-        # One service trades one wallet: the spot account or the USDT-margined futures account.
-        if len({e.market for e in v}) > 1:
-            raise ValueError("all strategies of one service trade the same market type (spot or swap); "
-                             "run a second service for the other")
         return v
+
+    @model_validator(mode="after")
+    def _one_market_per_account(self) -> Settings:
+        # One account trades one wallet: the spot account or the USDT-margined futures account. With
+        # [[venues]] each account names its market and its strategies must match it (config.accounts).
+        if not self.venues and len({e.market for e in self.strategies}) > 1:
+            raise ValueError("all strategies of one service trade the same market type (spot or swap); "
+                             "run a second service for the other, or give each its own [[venues]] account")
+        return self
 
     @property
     def market_type(self) -> Literal["spot", "swap"]:
-        """Return what the service's pairs refer to: spot markets or their linear perpetuals."""
-        return self.strategies[0].market
+        """Return what the primary account's pairs refer to: spot markets or their linear perpetuals."""
+        return "swap" if self.accounts()[0].market == "swap" else "spot"
 
     @model_validator(mode="after")
     def _venues_fit(self) -> Settings:
@@ -129,13 +134,17 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _one_leverage_per_pair(self) -> Settings:
         # The venue holds one leverage and margin mode per perpetual, whichever strategy trades it.
-        seen: dict[str, tuple[str, int, str]] = {}
-        for entry in self.strategies:
-            for pair in entry.pairs or self.exchange.pairs:
-                first = seen.setdefault(pair, (entry.name, entry.leverage, entry.margin_mode))
-                if entry.market == "swap" and first[1:] != (entry.leverage, entry.margin_mode):
-                    raise ValueError(f"{pair}: {first[0]} trades it at {first[1]}x {first[2]}, {entry.name} "
-                                     f"at {entry.leverage}x {entry.margin_mode}; the venue holds one setting")
+        # Per account: two venue accounts hold their own settings for the same pair.
+        seen: dict[tuple[str, str], tuple[str, int, str]] = {}
+        for account in self.accounts():
+            for entry in account.strategies:
+                for pair in entry.pairs or account.exchange.pairs:
+                    first = seen.setdefault((account.label, pair), (entry.name, entry.leverage,
+                                                                    entry.margin_mode))
+                    if entry.market == "swap" and first[1:] != (entry.leverage, entry.margin_mode):
+                        raise ValueError(f"{pair}: {first[0]} trades it at {first[1]}x {first[2]}, "
+                                         f"{entry.name} at {entry.leverage}x {entry.margin_mode}; the venue "
+                                         "holds one setting")
         return self
 
     @model_validator(mode="after")

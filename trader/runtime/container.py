@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 
 from trader import __version__
 from trader.adapters.charts.renderer import MatplotlibChartRenderer
-from trader.adapters.exchange import build_exchange
 from trader.adapters.news.feeds import HttpFeedReader
 from trader.adapters.notify.alert_routing import SwitchableNotifier
 from trader.adapters.ops.health import Metrics
@@ -35,7 +34,7 @@ from trader.core.domain.market import MarketSpec
 from trader.core.errors import ConfigError
 from trader.core.strategies.registry import default_registry
 from trader.live.alerts import AlertService
-from trader.live.engine_handle import LiveEngine, build_pairs, build_strategies, perpetual_terms
+from trader.live.engine_handle import LiveEngine, build_pairs, build_strategies
 from trader.live.fault_alerts import FaultAlerts
 from trader.live.parameters import ParameterBook, stored_overrides
 from trader.live.venue_breaker import VenueBreaker, attach_breaker
@@ -64,7 +63,9 @@ from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_fram
 from trader.runtime.venues import (
     AccountBook,
     VenueRun,
+    account_exchange,
     build_venues,
+    primary_account,
     primary_label,
     primary_settings,
     report_service,
@@ -102,7 +103,8 @@ class Runtime:
     def banner(self) -> str:
         """Return the start-up line that says what runs: the replay demo, paper, or live (demo account)."""
         venue = f"{self.exchange.name}, {', '.join(self.exchange.pairs)}" + "".join(  # further [[venues]]
-            f"; {r.label}: {r.account.exchange.name} {r.account.exchange.mode}, {', '.join(r.account.pairs)}"
+            f"; {r.label}: {r.account.exchange.name} {r.account.exchange.mode}"
+            f"{' perpetuals' if r.account.market == 'swap' else ''}, {', '.join(r.account.pairs)}"
             for r in self.lifecycle.parts.venues)
         if self.mode == "replay":
             what = ("replay demo: stored candles on a simulated clock with a paper account; no order "
@@ -225,10 +227,8 @@ async def _wire(settings: Settings, options: RunOptions, mode: RunMode, db: Data
             await claim_account(uow, settings.exchange, wall)
         venue = VenueWatch(stale_after=_stale_after(settings))
         accounts = AccountBook()  # every account's balances, for the global exposure cap
-        exchange = watched(await build_exchange(
-            settings.exchange, clock, uow_factory=uow, swap=settings.market_type == "swap",
-            perpetuals=perpetual_terms(settings.strategies, settings.exchange.pairs)),
-            venue, settings, accounts, closers)
+        exchange = watched(await account_exchange(primary_account(settings), clock, uow), venue, settings,
+                           accounts, closers)
         engine = LiveEngine(exchange, uow, clock, settings.exchange, book, alerts,
                             monitor_interval=timedelta(seconds=settings.scheduler.monitor_interval_seconds),
                             metrics=metrics)

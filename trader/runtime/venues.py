@@ -3,7 +3,8 @@
 The container builds the primary account as before (it is the whole service with one venue); each
 further account gets its own store (a database of its own: engine memory, risk state, paper account,
 orders and positions never mix between accounts, and a live database still holds one account), its own
-exchange, ``VenueWatch``, circuit breaker, ``LiveEngine`` and start-up reconciliation. Alerts, audit,
+exchange (spot or, ``market = "swap"``, perpetuals, paper or live: built by ``account_exchange`` as the
+primary's is), ``VenueWatch``, circuit breaker, ``LiveEngine`` and start-up reconciliation. Alerts, audit,
 API tokens and secrets stay in the main store. The lifecycle starts each account in the background
 (one that does not answer is waited for with backoff while the others trade) and schedules its jobs
 under ids carrying the account's name.
@@ -19,7 +20,6 @@ from pathlib import PurePosixPath
 
 from trader.adapters.exchange import build_exchange
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.client import SWAP_VENUES, demo_refusal, has_sandbox
 from trader.adapters.ops.health import CheckResult, Metrics
 from trader.adapters.store.migrate import upgrade_async
 from trader.adapters.store.sql.uow import Database
@@ -121,6 +121,14 @@ def data_source(account: Account, closers: list[Closer]) -> Exchange | None:
     source = CcxtExchange(config, public_only=True)
     closers.append(source.close)
     return source
+
+
+async def account_exchange(account: Account, clock: Clock, uow: UnitOfWorkFactory) -> Exchange:
+    """Return an account's exchange, the primary's and each further account's alike: its spot markets, or
+    (``market = "swap"``) its linear perpetuals, set live to its swap strategies' leverage and margin mode
+    before the first entry; positions and the futures wallet are what its reconciliation reads."""
+    return await build_exchange(account.exchange, clock, uow_factory=uow, swap=account.market == "swap",
+                                perpetuals=perpetual_terms(account.strategies, account.exchange.pairs))
 
 
 def watched(inner: Exchange, watch: VenueWatch, settings: Settings, book: AccountBook,
@@ -255,8 +263,7 @@ async def build_venue(account: Account, settings: Settings, *, clock: Clock, not
         if account.exchange.mode == "live":
             await claim_account(uow, account.exchange, clock)
         watch = VenueWatch(stale_after=stale_after)
-        raw = await build_exchange(account.exchange, clock, uow_factory=uow, swap=account.market == "swap",
-                                   perpetuals=perpetual_terms(account.strategies, account.exchange.pairs))
+        raw = await account_exchange(account, clock, uow)
         closers: list[Closer] = [db.dispose]
         exchange = BookedExchange(raw, watch, book, label, data_source(account, closers))
         params = ParameterBook(settings.risk, account.strategies, default_registry(), overrides)
@@ -299,6 +306,12 @@ async def build_venues(settings: Settings, *, clock: Clock, notifier: Notifier, 
         closers.append(run.close)
         runs.append(run)
     return tuple(runs)
+
+
+def primary_account(settings: Settings) -> Account:
+    """Return the primary account as it runs: its strategies and market, on ``settings.exchange`` (the
+    primary's effective settings after ``primary_settings``, with a ``--mode`` override applied)."""
+    return replace(settings.accounts()[0], exchange=settings.exchange)
 
 
 def primary_label(settings: Settings) -> str:
@@ -379,21 +392,3 @@ def report_service(settings: Settings, uow: UnitOfWorkFactory, exchange: Exchang
                  for run in runs]
     return MultiVenueReportService(accounts, uow_factory=uow, exchange=exchange, clock=clock,
                                    start_balance=config.paper_start_balance, rates=rates)
-
-
-def venue_account_problems(settings: Settings) -> list[str]:
-    """Return what stops a ``[[venues]]`` account from starting, as ``runtime.preflight`` checks
-    ``[exchange]``: a demo account on a venue without a sandbox, perpetuals on a venue without them,
-    live perpetuals (not built yet). Nothing without ``[[venues]]``."""
-    problems: list[str] = []
-    for account in settings.accounts() if settings.venues else ():
-        config = account.exchange
-        if config.demo and not has_sandbox(config.name):
-            problems.append(f"venues ({account.label}): {demo_refusal(config.name)}")
-        if account.market == "swap" and config.name not in SWAP_VENUES:
-            problems.append(f"venues ({account.label}): market = \"swap\" is supported on "
-                            f"{', '.join(sorted(SWAP_VENUES))}, not {config.name}")
-        if account.market == "swap" and config.mode == "live":
-            problems.append(f"venues ({account.label}): live trading of perpetuals is not built yet "
-                            "(docs/futures.md); run it in paper mode")
-    return problems

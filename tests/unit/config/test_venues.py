@@ -3,6 +3,7 @@ as the one default account, and one readable line per inconsistency, the same in
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -122,3 +123,55 @@ async def test_several_accounts_never_fall_back_to_the_replay_demo() -> None:
     primary = primary_settings(settings)
     with pytest.raises(ExchangeUnavailable, match="exchange binance is not reachable"):
         await choose_mode(primary, RunOptions(probe_timeout=2.0))
+
+
+def test_config_check_accepts_live_swaps_on_a_further_account_beside_a_spot_primary_and_not_on_kraken(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRADER_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path}/trader.db")
+    swap = {"name": "perp", "exchange": "binance", "mode": "live", "live_confirmed": True, "market": "swap",
+            "pairs": ["BTC/USDT"]}
+    monkeypatch.setenv("TRADER_VENUES", json.dumps([{"name": "main", "mode": "live", "live_confirmed": True},
+                                                    swap]))
+    monkeypatch.setenv("TRADER_STRATEGIES", json.dumps([
+        {"name": "breakout", "venue": "main"},
+        {"name": "bollinger_reversion", "venue": "perp", "market": "swap", "allow_short": True,
+         "leverage": 3, "margin_mode": "isolated"}]))
+    assert main(["config", "check"]) == 0, capsys.readouterr().err
+    assert "config OK" in capsys.readouterr().out
+    settings = load_settings()
+    assert [(a.label, a.market) for a in settings.accounts()] == [("main", "spot"), ("perp", "swap")]
+    assert settings.market_type == "spot"  # the primary's market, whatever the further accounts trade
+
+    monkeypatch.setenv("TRADER_VENUES", json.dumps([{"name": "main"}, {**swap, "exchange": "kraken"}]))
+    assert main(["config", "check"]) == 2
+    err = capsys.readouterr().err
+    assert "strategies.1 (bollinger_reversion): market = \"swap\" is supported on binance, bybit, okx, " \
+           "not kraken on venue 'perp'" in err, err
+
+
+def test_one_leverage_per_pair_holds_per_account_not_across_accounts() -> None:
+    venues = [{"name": "a", "market": "swap", "pairs": ["BTC/USDT"]},
+              {"name": "b", "market": "swap", "pairs": ["BTC/USDT"]}]
+    settings = load_settings(venues=venues, strategies=[
+        {"name": "breakout", "venue": "a", "market": "swap", "leverage": 2},
+        {"name": "bollinger_reversion", "venue": "b", "market": "swap", "leverage": 5}])
+    assert [a.strategies[0].leverage for a in settings.accounts()] == [2, 5]
+    with pytest.raises(ConfigError, match="the venue holds one setting"):
+        load_settings(venues=venues[:1], strategies=[
+            {"name": "breakout", "venue": "a", "market": "swap", "leverage": 2},
+            {"name": "bollinger_reversion", "venue": "a", "market": "swap", "leverage": 5}])
+
+
+def test_a_further_bybit_account_needs_one_margin_mode_like_the_exchange_section() -> None:
+    from trader.runtime.preflight import runnable_problems
+
+    venues = [{"name": "main"}, {"name": "by", "exchange": "bybit", "market": "swap", "mode": "live",
+                                  "live_confirmed": True, "pairs": ["BTC/USDT", "ETH/USDT"]}]
+    swaps = [{"name": "breakout", "venue": "by", "market": "swap", "pairs": ["BTC/USDT"]},
+             {"name": "bollinger_reversion", "venue": "by", "market": "swap", "pairs": ["ETH/USDT"],
+              "margin_mode": "cross"}]
+    problems = runnable_problems(load_settings(venues=venues, strategies=swaps))
+    assert any("bybit holds one margin mode for the whole account" in p for p in problems), problems
+    swaps[1]["margin_mode"] = "isolated"
+    assert runnable_problems(load_settings(venues=venues, strategies=swaps)) == []

@@ -146,3 +146,7 @@ def test_a_leveraged_short_shows_direction_leverage_liquidation_and_funding() ->
     assert html_problem(text) is None
     assert "BTC/USDT</b> short" in text
     assert "Leverage 5x · Liquidation 71,713.50 · Funding received 1.25 USDT" in text
+    listed = formatting.positions((spot, short))  # the compact /positions list: on the swap line only
+    assert html_problem(listed) is None
+    spot_line, short_line = listed.splitlines()[1:]
+    assert "x · liq." not in spot_line and short_line.endswith(" · 5x · liq. 71,713.50"), listed
