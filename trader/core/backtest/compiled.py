@@ -29,14 +29,17 @@ market's precision, fees, PnL and equity to about 1e-12 relative
   walks on the engine path (``compiled_rules.detail_fill``).
 
 Several pairs sharing the account run in ``backtest.compiled_pairs`` (the same entry decision,
-``compiled_rules.refusal``). Not compiled (the Decimal fast path or the engine path runs): shorts,
-swaps, DCA, risk settings changing mid-run, more than one position per pair.
+``compiled_rules.refusal``). Shorts allowed on spot markets (which cannot short) are compiled: each short
+signal is a step ``risk.check`` refuses (``compiled_rules.request_refusal``). Not compiled (the Decimal
+fast path or the engine path runs): short positions (perpetual swaps), DCA, risk settings changing
+mid-run, more than one position per pair.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Final
 
 import numba
@@ -73,9 +76,12 @@ TOLERANCE: Final = cr_rules.TOLERANCE
 def why_not(candles: Mapping[Symbol, CandleFrame], markets: Mapping[Symbol, MarketSpec],
             settings: BacktestSettings, detail: Mapping[Symbol, CandleFrame] | None) -> str | None:
     """Return why the compiled loop cannot run this configuration, or None when it can."""
-    reason = unsupported(candles, markets, settings, None)  # detail candles: the loops read them
+    # shorts on markets that cannot short are refused as risk.check refuses them (request_refusal)
+    reason = unsupported(candles, markets, replace(settings, allow_short=False), None)  # detail: read here
     if reason is not None:
         return reason
+    if settings.allow_short and any(markets[s].capabilities.shorting for s in candles):
+        return "short entries on a market that can short"
     risk = settings.risk
     if risk.sizing not in cr_rules.SIZING:
         return f"{risk.sizing} sizing"
@@ -95,8 +101,9 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
     risk = settings.risk
     tf = timeframe_ms(settings.timeframe)
     p = cr_rules.params(settings, market)
-    wanted = signals.enter_long & ~signals.exit_long
-    candidates = np.flatnonzero(wanted).astype(np.int64)
+    sides = cr_rules.entry_sides(signals, settings.allow_short)
+    wanted = sides > 0
+    candidates = np.flatnonzero(sides).astype(np.int64)
     low = cr_rules.below_floor(signals.confidence, wanted, risk.min_confidence)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
     ohlc = (frame.open, frame.high, frame.low, frame.close)
@@ -106,7 +113,7 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
              trading_days(closes_ms, risk.timezone))
     memory, money = cr.new_memory()
     days = np.zeros(len(frame) + 2, dtype=np.int64)  # the daily-loss days, in order
-    status, records, count = _loop(ohlc, signals.enter_long, signals.exit_long, signals.stop_loss,
+    status, records, count = _loop(ohlc, sides, signals.exit_long, signals.stop_loss,
                                    signals.take_profit, signals.confidence, low, candidates, trail, p, clock,
                                    (memory, money, days), detail,
                                    1.0 if given_detail is not None else 0.0)
@@ -164,7 +171,9 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
         conf = confidence[k]
         valid = math.isfinite(entry) and entry > 0.0 and math.isfinite(conf) and 0.0 <= conf <= 1.0
         today, now = close_day[k], close_ms[k]
-        guard = cr.HALTED if memory[6] else 1 if not valid else cr.guards(memory, today, now, p)
+        guard = cr_rules.request_refusal(memory[6] > 0.0, enter[k], valid)
+        if not guard:
+            guard = cr.guards(memory, today, now, p)
         if guard:
             row = records[count]
             count += 1
@@ -238,10 +247,11 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
             kind = cp.close_kind(trail, price, stop_at, hw_at, highs[idx], lows[idx], closes[idx], leave[idx])
             if not kind:
                 return 6, records, count
-            if enter[idx] and not leave[idx]:  # an entry signal while holding: the count caps refuse it
+            if enter[idx]:  # an entry signal while holding: the count caps refuse it
                 valid = math.isfinite(confidence[idx]) and 0.0 <= confidence[idx] <= 1.0
-                guard = cr.HALTED if memory[6] else 1 if not valid else cr.guards(memory, close_day[idx],
-                                                                                  close_ms[idx], p)
+                guard = cr_rules.request_refusal(memory[6] > 0.0, enter[idx], valid)
+                if not guard:
+                    guard = cr.guards(memory, close_day[idx], close_ms[idx], p)
                 refused_close = float(guard) if guard else 5.0 if p[17] <= 1.0 else 6.0  # open, then per pair
             if idx + 1 >= n:
                 return 2, records, count

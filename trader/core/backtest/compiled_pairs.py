@@ -79,7 +79,7 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     risk = settings.risk
     tf = timeframe_ms(settings.timeframe)
     symbols = sorted(candles)
-    lanes = {s: Lane.build(s, candles[s], signals[s], tf) for s in symbols}
+    lanes = {s: Lane.build(s, candles[s], signals[s], tf, allow_short=settings.allow_short) for s in symbols}
     timeline = Timeline.build(lanes, risk.timezone, settings.quote)
     config = EngineConfig(settings.strategy, risk, dict(markets))
     frames = [candles[s] for s in symbols]
@@ -93,10 +93,11 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     closes_ms = opens_ms + tf
     ohlc = tuple(np.concatenate([getattr(f, name) for f in frames])
                  for name in ("open", "high", "low", "close"))
-    flags = (np.concatenate([s.enter_long for s in sigs]), np.concatenate([s.exit_long for s in sigs]))
+    flags = (np.concatenate([rl.entry_sides(s, settings.allow_short) for s in sigs]),
+             np.concatenate([s.exit_long for s in sigs]))
     stop_loss, take_profit, confidence = (np.concatenate([getattr(s, name) for s in sigs])
                                           for name in ("stop_loss", "take_profit", "confidence"))
-    low = rl.below_floor(confidence, flags[0] & ~flags[1], risk.min_confidence)
+    low = rl.below_floor(confidence, flags[0] > 0, risk.min_confidence)
     levels = (stop_loss, take_profit, confidence, low)
     clock = (opens_ms, closes_ms, trading_days(opens_ms, risk.timezone),
              trading_days(closes_ms, risk.timezone))
@@ -314,16 +315,13 @@ def _pairs_loop(ohlc, flags, levels, clock, index, trail, p, timeline, risk, det
             if ev[i, 1] != CANDIDATE and ev[i, 1] != DECISION:
                 continue
             g = off[i] + ev[i, 2]
-            if not enter[g] or leave[g]:
+            if not enter[g]:  # the entry step.apply_entries asks for (rl.entry_sides)
                 continue
             pi = p[i]
             entry, conf = closes[g], confidence[g]
             valid = np.isfinite(entry) and entry > 0.0 and np.isfinite(conf) and 0.0 <= conf <= 1.0
-            if memory[6]:
-                guard = cr.HALTED
-            elif not valid:
-                guard = 1
-            else:
+            guard = rl.request_refusal(memory[6] > 0.0, enter[g], valid)
+            if not guard:
                 memory[3] = cool[i]
                 guard = cr.guards(memory, today, now, pi)
             if not guard:

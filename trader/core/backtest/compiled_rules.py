@@ -28,7 +28,7 @@ from trader.core.domain.market import MarketSpec
 from trader.core.engine.state import HISTORY_LENGTH
 from trader.core.risk import limits, sizing
 from trader.core.sim.costs import FeeModel
-from trader.core.strategies.base import BoolArray
+from trader.core.strategies.base import BoolArray, SignalFrame
 
 for _rule in (*sizing.COMPILABLE, limits.capped):
     register_jitable(_rule)
@@ -38,8 +38,11 @@ SOURCES: Final = (sizing.__file__, limits.__file__, rules.__file__)
 REASONS: Final = (RefusalReason.INVALID_REQUEST, RefusalReason.LOW_CONFIDENCE, RefusalReason.MAX_EXPOSURE,
                   RefusalReason.BELOW_MINIMUM, RefusalReason.MAX_OPEN_POSITIONS, RefusalReason.MAX_PER_PAIR,
                   RefusalReason.NO_EDGE, RefusalReason.CONSECUTIVE_STOPS, RefusalReason.MAX_TRADES_PER_DAY,
-                  RefusalReason.COOLDOWN, RefusalReason.DAILY_LOSS_LIMIT, RefusalReason.HALTED)
+                  RefusalReason.COOLDOWN, RefusalReason.DAILY_LOSS_LIMIT, RefusalReason.HALTED,
+                  RefusalReason.SHORTING_UNSUPPORTED)
 """The refusal codes the loops record (index + 1)."""
+SHORTING_UNSUPPORTED: Final = REASONS.index(RefusalReason.SHORTING_UNSUPPORTED) + 1
+HALTED: Final = REASONS.index(RefusalReason.HALTED) + 1
 FALLBACKS: Final = (
     "", "equity reached zero", "an order still working when the data ends",
     "an amount on an amount step within float error",
@@ -84,6 +87,14 @@ def params(settings: BacktestSettings, market: MarketSpec) -> FloatArray:
         float(risk.max_total_exposure_pct)])
 
 
+def entry_sides(signals: SignalFrame, allow_short: bool) -> IntArray:
+    """Return, per row, the entry ``step.apply_entries`` asks for: 1 long, -1 short, 0 none (a long entry
+    wins a row with both; a short only with ``allow_short``: the rows ``Lane.build`` makes candidates)."""
+    long = signals.enter_long & ~signals.exit_long
+    short = signals.enter_short & ~signals.exit_short & ~long if allow_short else np.zeros_like(long)
+    return long.astype(np.int64) - short.astype(np.int64)
+
+
 def below_floor(confidence: FloatArray, wanted: BoolArray, floor: Decimal) -> BoolArray:
     """Return, per row, whether ``risk.check`` finds the confidence below ``floor`` (its Decimal comparison
     of ``repr(confidence)``; decided in Decimal for the ``wanted`` rows within float error of the floor)."""
@@ -124,6 +135,19 @@ def _ceil_steps(amount: Decimal, step: Decimal) -> int:
 def _floor_steps(amount: Decimal, step: Decimal) -> int:
     """Return the most whole steps not above ``amount``."""
     return int(amount // step)
+
+
+@register_jitable
+def request_refusal(halted: bool, side: int, valid: bool) -> int:
+    """Return ``risk.check``'s refusal before its account guards (``trading_state_guard``, then
+    ``_request_problem``): the halt, a short on a market that cannot short (every market the loops
+    run: one that can is a swap or margin account and takes the engine path), an invalid request; 0
+    when none (the guards decide next)."""
+    if halted:
+        return HALTED
+    if side < 0:
+        return SHORTING_UNSUPPORTED
+    return 0 if valid else 1
 
 
 @register_jitable

@@ -24,6 +24,7 @@ from trader.config.sections import RiskConfig, TrailingConfig
 from trader.core.backtest.api import run_backtest
 from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.candles import CandleFrame
+from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol
 from trader.core.strategies.registry import BUILTINS, create
 
@@ -105,11 +106,11 @@ def test_each_guard_refuses_across_pairs_as_the_engine_does(update: dict[str, An
 
 
 def test_unsupported_configurations_still_fall_back_and_say_why() -> None:
-    settings_ = BacktestSettings("breakout", "1h", allow_short=True)
+    settings_ = BacktestSettings("breakout", "1h", allow_short=True, futures=FuturesTerms(Decimal(2)))
     result = run_backtest(create("breakout", BRISK["breakout"]), pairs(600), settings_)
     assert result.path == "engine (short entries)"
     assert result.assumptions["simulation"] == result.path
-    assert result.assumptions["compiled loop"] == "not used: short entries"
+    assert result.assumptions["compiled loop"] == "not used: perpetual swaps (margin and funding)"
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

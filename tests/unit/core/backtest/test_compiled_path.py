@@ -30,9 +30,10 @@ from trader.core.strategies.registry import BUILTINS, create
 
 def both(strategy: Strategy, candles: dict[Symbol, CandleFrame], timeframe: str, risk: RiskConfig, *,
          slippage: str = "0", fee: str | None = "0.001", compiled: bool = True,
-         detail: dict[Symbol, CandleFrame] | None = None) -> tuple[BacktestResult, BacktestResult]:
+         detail: dict[Symbol, CandleFrame] | None = None,
+         allow_short: bool = False) -> tuple[BacktestResult, BacktestResult]:
     """Return (compiled-or-fallback, engine) results and assert they are the same run."""
-    settings = BacktestSettings(strategy.name, timeframe, risk=risk,
+    settings = BacktestSettings(strategy.name, timeframe, risk=risk, allow_short=allow_short,
                                 fees=None if fee is None else FeeModel.flat(Decimal(fee)),
                                 slippage=SlippageModel(Decimal(slippage)))
     ours = run_backtest(strategy, candles, settings, compiled=compiled, detail=detail)

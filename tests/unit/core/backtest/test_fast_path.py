@@ -133,7 +133,8 @@ def test_unsupported_configurations_run_the_engine_path_and_say_why(kwargs: dict
                                                         stop=Decimal("0.05"))})
     settings = BacktestSettings("breakout", "1h", risk=risk, allow_short=bool(kwargs.get("allow_short")),
                                 risk_changes=changes)
-    result = run_backtest(create("breakout", BRISK["breakout"]), candles, settings)
+    # the fast path's reasons (shorts allowed on spot run in the compiled loop: test_compiled_shorts)
+    result = run_backtest(create("breakout", BRISK["breakout"]), candles, settings, compiled=False)
     assert result.path.startswith("engine (") and reason in result.path
     assert result.assumptions["simulation"] == result.path
 
