@@ -32,7 +32,7 @@ from trader.config import (
 )
 from trader.core.backtest.markets import default_market
 from trader.core.backtest.runner import BacktestSettings, compute_signals, simulate
-from trader.core.domain.candles import CandleFrame
+from trader.core.domain.candles import CandleFrame, ms_to_datetime
 from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol
 from trader.core.positions.state import Position
@@ -40,6 +40,7 @@ from trader.core.sim.costs import FeeModel, SlippageModel
 from trader.core.strategies.registry import create
 from trader.ports.store import OrderRecord
 from trader.runtime.container import RunOptions, build_runtime
+from trader.services.funding_files import write_funding_csv
 
 STORE_EXCHANGE = "binance"
 
@@ -56,6 +57,8 @@ class Case:
     fee: Decimal = Decimal("0.001")
     slippage: Decimal = Decimal(0)
     leverage: int | None = None  # set: a swap strategy that also shorts, at this leverage
+    # funding-rate history per pair (time ms, rate): the backtest's settings, the replay's funding files
+    funding: Mapping[Symbol, tuple[tuple[int, Decimal], ...]] = field(default_factory=dict)
 
 
 def trade_fields(p: Position) -> tuple[object, ...]:
@@ -88,7 +91,7 @@ def backtest_positions(case: Case) -> list[Position]:
     futures = None if case.leverage is None else FuturesTerms(Decimal(case.leverage))
     settings = BacktestSettings(strategy.name, case.timeframe, risk=case.risk,
                                 fees=FeeModel.flat(case.fee), slippage=SlippageModel(case.slippage),
-                                allow_short=futures is not None, futures=futures)
+                                allow_short=futures is not None, futures=futures, funding=case.funding)
     # what backtest.api.run_backtest does without trade_from_ms, keeping the positions themselves
     markets = {s: default_market(s, float(f.close[0])) for s, f in case.frames.items()}
     run = simulate(compute_signals(strategy, case.frames), case.frames, markets, settings)
@@ -115,7 +118,8 @@ class ReplayRun:
 async def run_shipped_replay(frames: Mapping[Symbol, CandleFrame], timeframe: str, risk: RiskConfig,
                              strategies: tuple[StrategyEntry, ...], workdir: Path, *,
                              fee: Decimal = Decimal("0.001"), slippage: Decimal = Decimal(0),
-                             balance: Decimal = Decimal(10_000), template: Path | None = None) -> ReplayRun:
+                             balance: Decimal = Decimal(10_000), template: Path | None = None,
+                             funding_dir: Path | None = None) -> ReplayRun:
     """Run `tradebot run --replay`'s runtime over ``frames`` to the end of the data, without sleeping.
 
     ``workdir`` must exist and hold no replay database yet; ``template`` is a ``migrated_database``
@@ -138,7 +142,8 @@ async def run_shipped_replay(frames: Mapping[Symbol, CandleFrame], timeframe: st
     settings = Settings(
         database=DatabaseConfig(url=url),
         exchange=ExchangeConfig(name=STORE_EXCHANGE, replay=True, pairs=tuple(frames), timeframe=timeframe,
-                                paper_fee=fee, paper_slippage=slippage, paper_start_balance=balance),
+                                paper_fee=fee, paper_slippage=slippage, paper_start_balance=balance,
+                                replay_funding_dir=str(funding_dir) if funding_dir else None),
         ops=OpsConfig(health_enabled=False, data_dir=str(workdir)),
         notify=NotifyConfig(console=True),
         risk=risk,
@@ -166,9 +171,15 @@ async def run_shipped_replay(frames: Mapping[Symbol, CandleFrame], timeframe: st
 async def replay_positions(case: Case, workdir: Path, template: Path | None = None) -> list[Position]:
     """Return the finished positions of the shipped replay runtime over ``case``'s candles."""
     swap = {} if case.leverage is None else {"market": "swap", "allow_short": True, "leverage": case.leverage}
+    funding_dir = None
+    if case.funding:  # the files `tradebot data fetch --funding` writes
+        funding_dir = workdir / "funding"
+        for pair, rates in case.funding.items():
+            write_funding_csv(funding_dir, pair, [(ms_to_datetime(at), rate) for at, rate in rates])
     run = await run_shipped_replay(case.frames, case.timeframe, case.risk,
                                    (StrategyEntry(name=case.strategy, params=case.params, **swap),), workdir,
-                                   fee=case.fee, slippage=case.slippage, template=template)
+                                   fee=case.fee, slippage=case.slippage, template=template,
+                                   funding_dir=funding_dir)
     assert run.unfinished == [], "the replay closes what is open at the end of the data"
     return run.finished
 

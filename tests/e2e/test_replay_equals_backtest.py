@@ -92,6 +92,19 @@ async def test_replay_makes_the_backtest_trades_of_a_leveraged_short_strategy(tm
                for p in shorts)
 
 
+async def test_replay_books_the_backtests_funding_from_the_funding_files(tmp_path: Path) -> None:
+    frames = hourly()
+    start = int(frames[BTC].timestamp[0])
+    hour = 3_600_000
+    # every hour (as on venues with hourly funding), rates of both signs: longs pay on some, shorts on others
+    rates = tuple((start + i * hour, Decimal("0.0001") * ((i % 5) - 2)) for i in range(1, 500))
+    case = Case("breakout", frames, "1h", TRAILING, PARAMS["breakout"], leverage=3, funding={BTC: rates})
+    expected = await assert_replay_equals_backtest(case, tmp_path)
+    funded = [p for p in expected if p.funding]
+    assert len(funded) >= 3 and {p.symbol for p in funded} == {BTC}  # ETH has no file: pays none
+    assert any(p.funding > 0 for p in funded) and any(p.funding < 0 for p in funded)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("timeframe", "trailing"), [("1h", True), ("15m", False), ("15m", True)])
 @pytest.mark.parametrize("strategy", sorted(PARAMS))

@@ -89,12 +89,12 @@ async def _run(args: argparse.Namespace) -> int:
     from trader.runtime.loading import modules_loading
 
     with modules_loading():  # the GC paused while modules load (runtime.loading)
-        from trader.cli.funding_files import read_funding
         from trader.config import load_settings
         from trader.core.backtest.api import compiled_functions, run_backtest
         from trader.core.strategies.registry import create
         from trader.runtime.numba_cache import preloaded
         from trader.services.backtest_runs import run_settings
+        from trader.services.funding_files import read_funding
 
     settings = load_settings(args.config)
     if args.strategy == PAIRS_NAME:

@@ -106,8 +106,8 @@ async def _fetch(args: argparse.Namespace) -> int:
 
 async def _fetch_funding(args: argparse.Namespace, venue: Any) -> int:
     """Page through each pair's funding-rate history from --since and write it as CSV."""
-    from trader.cli.funding_files import write_funding_csv
     from trader.core.domain.futures import swap_symbol
+    from trader.services.funding_files import write_funding_csv
 
     until = args.until or datetime.now(UTC)
     try:

@@ -73,6 +73,8 @@ class ExchangeConfig(Section):
     paper_slippage: Fraction = Decimal("0.0005")
     replay: bool = False
     replay_speed: Annotated[float, Field(gt=0)] = 3600.0
+    # replay of perpetuals: folder of funding-rate files (``tradebot data fetch --funding``) to charge
+    replay_funding_dir: str | None = None
     timeout_seconds: Annotated[float, Field(gt=0, le=120)] = 10.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 4
     tp_swap_distance: Fraction = Decimal("0.005")

@@ -26,11 +26,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 
 from trader.adapters.exchange import PaperCosts, PaperExchange, PaperStateStore
+from trader.adapters.exchange.paper_funding import FileRates
 from trader.config.sections import ExchangeConfig
 from trader.core.backtest.markets import as_swap, default_market
 from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
@@ -46,6 +48,7 @@ from trader.live.engine_runner import CycleInput
 from trader.ports.store import EquitySnapshot, ReplayCursor, UnitOfWorkFactory
 from trader.runtime.clock import SimClock
 from trader.services.candle_csv import series_from_name
+from trader.services.funding_files import read_funding
 from trader.services.market_data import MarketDataService, sample_files
 
 logger = logging.getLogger(__name__)
@@ -149,9 +152,13 @@ async def build_replay_exchange(config: ExchangeConfig, uow_factory: UnitOfWorkF
     if swap:
         markets = [as_swap(m) for m in markets]
     store = PaperStateStore(uow_factory, clock, key=PAPER_KEY)
+    funding = None
+    if swap and config.replay_funding_dir:  # the pairs with a funding-history file pay its rates
+        funding = FileRates(read_funding(Path(config.replay_funding_dir), list(data.frames)))
     paper = PaperExchange(markets, quote=config.quote_currency,
                           balances={config.quote_currency: Decimal(config.paper_start_balance)},
-                          costs=PaperCosts.from_config(config), clock=clock, saver=store.save)
+                          costs=PaperCosts.from_config(config), clock=clock, saver=store.save,
+                          funding=funding)
     for symbol, frame in data.frames.items():
         end = int(np.searchsorted(frame.timestamp, data.start_ms, side="left"))
         for i in range(max(0, end - warmup), end):  # history for the strategies; no orders rest yet
@@ -222,6 +229,7 @@ class ReplayDriver:
         await self._open(ts)
         close = ts + self._step
         self._clock.set(ms_to_datetime(close))
+        await self._paper.settle_funding(ms_to_datetime(close))  # charged at the close, as the backtest does
         await self._ticks(close)
         if self._monitor is not None:
             await self._guard("monitor", self._monitor())

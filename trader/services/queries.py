@@ -10,7 +10,7 @@ import asyncio
 import logging
 import platform
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from importlib import metadata
@@ -119,7 +119,16 @@ class LiveQueryService:
         except Exception as exc:  # shown as unknown; the view still answers
             logger.warning("no market for %s: %s", position.symbol, exc)
             return None
-        exact = position_liquidation(position, market.futures)
+        terms, free = market.futures, ZERO
+        entry = next((e for e in self._book.strategies if e.name == position.strategy), None)
+        if terms is not None and entry is not None and entry.margin_mode == "cross":
+            # cross: the account's free margin backs the position too (read now; else isolated, stricter)
+            terms = replace(terms, margin_mode="cross")
+            try:
+                free = (await asyncio.wait_for(self._exchange.balances(), PRICE_TIMEOUT)).free
+            except Exception as exc:
+                logger.warning("no balance for the cross liquidation price of %s: %s", position.symbol, exc)
+        exact = position_liquidation(position, terms, free)
         # shown at the market's tick and rounded toward the position, never past where the venue closes it
         return None if exact is None else market.round_stop(exact, position.direction)
 

@@ -11,7 +11,8 @@ isolated/cross and ``reduceOnly``; stops → ``POST /trade/order-algo`` (``ordTy
 cancelled by ``/trade/cancel-algos``; positions → ``GET /account/positions`` (net mode: ``pos``
 signed); the wallet → ``GET /account/balance`` (the unified trading account: one USDT balance for spot
 and swaps); fills → ``GET /trade/fills-history?instType=SWAP``; funding → ``GET
-/account/bills-archive?type=8``; fills and bills come newest first from ``begin``, at most 100 a
+/account/bills-archive?type=8``; margin tiers → ``GET /public/position-tiers`` (in contracts); fills
+and bills come newest first from ``begin``, at most 100 a
 page (more is refused), older pages by ``after`` = a bill id.
 
 A triggered stop places a market order that carries no ``clOrdId`` of ours: it names its algo order
@@ -155,6 +156,26 @@ async def _set_leverage(request: web.Request) -> web.StreamResponse:
         book.leverage[sid] = lever
         book.setting_changes.append(f"{sid} leverage {lever}")
     return _ok([{"lever": str(lever), "mgnMode": mode, "instId": body["instId"], "posSide": "net"}])
+
+
+TIER_PRICE = D(50_000)  # the price at which the contract tiers below equal Binance's notional brackets
+
+
+async def _position_tiers(request: web.Request) -> web.StreamResponse:
+    """GET /public/position-tiers?instType=SWAP&tdMode=&instFamily=: the maintenance-margin tiers, in
+    contracts (``minSz``/``maxSz``), as OKX publishes them for swaps (Binance's brackets at TIER_PRICE)."""
+    query = request.query
+    if query.get("instType") != "SWAP" or query.get("tdMode") not in ("isolated", "cross") \
+            or not query.get("instFamily"):
+        return web.json_response({"code": "51000", "msg": "Parameter instType/tdMode/instFamily error",
+                                  "data": []})
+    per_contract = CT_VAL * TIER_PRICE
+    family = query["instFamily"]
+    return _ok([{"instFamily": family, "instId": "", "uly": family, "tier": str(i + 1),
+                 "minSz": _s(D(floor) / per_contract), "maxSz": _s(D(cap) / per_contract), "mmr": rate,
+                 "imr": _s(1 / D(lev)), "maxLever": str(lev), "optMgnFactor": "0", "baseMaxLoan": "",
+                 "quoteMaxLoan": ""}
+                for i, (floor, cap, lev, rate, _cum) in enumerate(BRACKETS)])
 
 
 # ── account ──────────────────────────────────────────────────────────────────────────────────
@@ -412,3 +433,4 @@ def add_okx_swap_routes(app: web.Application, account: FuturesAccount, book: Fut
     app.router.add_get("/api/v5/account/positions", _positions)
     app.router.add_get("/api/v5/account/config", _config)
     app.router.add_get("/api/v5/account/bills-archive", _bills)
+    app.router.add_get("/api/v5/public/position-tiers", _position_tiers)

@@ -3,11 +3,13 @@ dialect (``okx_swap.py``): contracts of 0.01 BTC converted at the adapter, ``tdM
 margin mode (never spot's ``cash``), one set-leverage carrying the margin mode, the stop a reduce-only
 ``conditional`` algo order found, listed and cancelled by our ``algoClOrdId``, the triggered order's
 fill tagged with our id through its algo order, the unified wallet and the signed position, funding
-bills paged back, and faults on the order routes without a second order."""
+bills paged back, faults on the order routes without a second order, and OKX's own margin tiers read at
+start-up (public position-tiers, in contracts)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -21,7 +23,8 @@ from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.candles import ms_to_datetime
-from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.enums import Direction, OrderPurpose, OrderStatus, OrderType, Side
+from trader.core.domain.futures import DEFAULT_TIERS, liquidation_price
 from trader.core.errors import ExchangeError, RetryableError
 
 D = Decimal
@@ -191,3 +194,29 @@ async def test_the_perpetuals_candles_count_volume_in_the_base_asset(perp: CcxtE
     by_time = {int(r[0]): D(str(r[5])) for r in sample}
     assert len(frame) == 5 and all(by_time[int(t)] == D(str(v)) for t, v in zip(
         frame.timestamp, frame.volume, strict=True))
+
+
+@pytest.mark.parametrize("mode", ["isolated", "cross"])
+async def test_okx_margin_tiers_are_read_at_start_up_and_reach_the_liquidation_price(
+        okx_fake: FakeExchange, mode: str) -> None:
+    okx_fake.set_price("BTC/USDT", "50000")  # the tiers' contract floors are turned into quote at this price
+    exchange = CcxtExchange(okx_config(okx_fake), rate_limit=False, swap=True,
+                            perpetuals={"BTC/USDT": (D(10), mode)})
+    try:
+        spec = await exchange.market(BTC)
+    finally:
+        await exchange.close()
+    assert spec.futures is not None
+    tiers = spec.futures.tiers
+    # Binance's BTCUSDT brackets, which the fake publishes in contracts of 0.01 BTC at 50,000
+    assert [(t.floor, t.rate, t.maintenance_amount, t.max_leverage) for t in tiers] == [
+        (D(0), D("0.004"), D(0), D(125)), (D(50_000), D("0.005"), D(50), D(100)),
+        (D(250_000), D("0.01"), D(1300), D(50)), (D(3_000_000), D("0.025"), D(46300), D(20))]
+    # once, at start-up (the fake refuses a request without instType SWAP, tdMode and instFamily)
+    tiers_read = [r for r in okx_fake.requests if "/public/position-tiers" in r]
+    assert tiers_read == ["GET /api/v5/public/position-tiers"]
+    # the one liquidation-price function uses them: not the steep defaults (1 % from the first USDT)
+    terms = replace(spec.futures, leverage=D(10))
+    assert liquidation_price(Direction.SHORT, D(60_000), D(1), terms) == D(66_050) / D("1.005")
+    assert liquidation_price(Direction.SHORT, D(60_000), D(1), replace(terms, tiers=DEFAULT_TIERS)) != \
+        D(66_050) / D("1.005")

@@ -55,10 +55,12 @@ async def build_exchange(
         markets = [as_swap(m) for m in markets]
     store = PaperStateStore(uow_factory, clock) if uow_factory is not None else None
     start = {config.quote_currency: Decimal(config.paper_start_balance)}
+    # a paper perpetual on live prices pays the venue's real funding (its public rate history)
+    rates = CcxtExchange(config, public_only=True, swap=True) if swap and source is not None else None
     paper = PaperExchange(
         markets, quote=config.quote_currency, balances=start,
         costs=PaperCosts.from_config(config), market_data=source, clock=clock,
-        saver=store.save if store is not None else None,
+        saver=store.save if store is not None else None, funding=rates,
     )
     if store is not None:
         await store.load_into(paper)

@@ -67,6 +67,8 @@ class VenueFacts:
     # Bybit UTA: free margin from the venue's available fields; classic accounts and hedge mode refused
     unified_account: bool = False
     leverage_unchanged: str = ""  # the venue code for "leverage not modified" (Bybit 110043): already set
+    # OKX: no all-markets tier call; each perpetual's tiers (public position-tiers) count contracts
+    tiers_in_contracts: bool = False
     notes: str = ""
 
 
@@ -88,7 +90,7 @@ VENUE_FACTS: dict[str, VenueFacts] = {
     # strategy's margin mode (never spot's ``cash``); no OCO on the swap path (the swap, as Binance's).
     "okx:swap": VenueFacts(trigger_book=(("trigger", "true"), ("ordType", "conditional")),
                            trigger_client_id="algoClOrdId", margin_mode_per_order=True,
-                           funding_page=100, trades_page=100, pages_back=True,
+                           funding_page=100, trades_page=100, pages_back=True, tiers_in_contracts=True,
                            lacks="OCO and TP/SL attached to the entry on swaps",
                            notes="reduce-only conditional algo orders, tdMode isolated/cross"),
     # Bybit linear perpetuals (a swap client, unified account): a stop is a reduce-only conditional order

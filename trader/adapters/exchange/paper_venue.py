@@ -6,6 +6,8 @@ Orders go to ``sim.ledger.SimLedger`` and fill by ``sim.matching`` rules when a 
 whole orders). Market data comes from ``market_data`` (a public,
 key-less CcxtExchange) when given, else from the candles fed so far. ``snapshot``/``restore`` turn the
 whole account into plain data; ``saver`` (see ``paper_store``) saves it after every order change.
+On perpetuals ``funding`` (the venue's public rates, or a replay's funding files) is charged at each
+funding time by ``paper_funding`` and reported by ``funding_paid`` as a venue reports it.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from trader.adapters.exchange import paper_state as codec
+from trader.adapters.exchange.paper_funding import FileRates, PaperFunding, RateSource
 from trader.adapters.exchange.protective import cancel_then_place
 from trader.adapters.exchange.rounding import check_supported, rounded_request
 from trader.config.sections import ExchangeConfig
@@ -78,7 +81,7 @@ class PaperChanges:
 class PaperExchange:
     """A simulated spot venue behind the async exchange port; state in ``snapshot()`` plain data."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - every part of a paper account is optional and named
         self,
         markets: Iterable[MarketSpec],
         *,
@@ -88,6 +91,7 @@ class PaperExchange:
         market_data: MarketData | None = None,
         clock: Clock | None = None,
         saver: Callable[[PaperChanges], Awaitable[None]] | None = None,
+        funding: RateSource | None = None,
     ) -> None:
         # The simulator places every protective order itself: nothing rides on an entry here.
         self._specs = {m.symbol: replace(m, capabilities=replace(
@@ -99,6 +103,8 @@ class PaperExchange:
         self._data = market_data
         self._clock = clock
         self._saver = saver
+        self._funding = PaperFunding(funding, throttle=not isinstance(funding, FileRates))
+        self._funding_source = funding
         self._ledger = self._new_ledger(balances)
         self._requests: dict[ClientOrderId, OrderRequest] = {}
         self._done: dict[ClientOrderId, Order] = {}  # terminal orders restored from a snapshot
@@ -113,6 +119,7 @@ class PaperExchange:
         self._saved_orders = 0
         self._touched: set[ClientOrderId] = set()  # orders changed since the last save
         self._open_saved: set[ClientOrderId] = set()  # open in the last saved core
+        self._unsaved = False  # a change without a fill (a liquidation) waits for the next save
 
     def _new_ledger(self, balances: Mapping[str, Decimal]) -> SimLedger:
         return SimLedger(balances, self._specs.values(), fees=self._fees, slippage=self._slippage)
@@ -138,12 +145,15 @@ class PaperExchange:
         return fills
 
     def _on_bar(self, symbol: Symbol, bar: Bar) -> list[Fill]:
-        self._spec(symbol)
+        if self._spec(symbol).futures is not None:
+            self._funding.on_price(symbol, bar.timestamp, bar.close)
         self._prices[symbol] = bar.close
         self._last_bar[symbol] = bar
         self._now = max(self._now, ms_to_datetime(bar.timestamp))
+        liquidated = self._ledger.liquidated(symbol)
         fills = self._ledger.on_bar(symbol, bar)
         self._record(fills)
+        self._unsaved |= self._ledger.liquidated(symbol) != liquidated  # the venue closed a position
         return fills
 
     def _record(self, fills: list[Fill]) -> None:
@@ -204,7 +214,7 @@ class PaperExchange:
         if self._data is not None:
             price = await self._data.last_price(symbol)
             at = self._clock.now() if self._clock is not None else self._now
-            if self.on_price(symbol, price, max(self._now, at)):
+            if self.on_price(symbol, price, max(self._now, at)) or self._unsaved:
                 await self.persist()  # fills change the account: save before anyone hears of them
         if symbol not in self._prices:
             raise DataError(f"no price yet for {symbol} on the paper exchange")
@@ -218,8 +228,24 @@ class PaperExchange:
         return price, price
 
     async def balances(self) -> AccountSnapshot:
-        """Return balances and equity in the quote currency at the last prices."""
+        """Return balances and equity in the quote currency at the last prices (funding charged first)."""
+        await self.settle_funding()
         return self._ledger.snapshot(self._quote, self._prices)
+
+    async def settle_funding(self, until: datetime | None = None) -> None:
+        """Charge the funding times passed since the last charge on the perpetual positions held then.
+
+        ``until``: the time reached, when later than the last price fed (a replayed candle's close).
+        """
+        if until is not None:
+            self._funding.reach(datetime_to_ms(until))
+        if await self._funding.settle(self._ledger, self._fills):
+            await self.persist()
+
+    async def funding_paid(self, symbol: str, since: datetime) -> list[tuple[datetime, Decimal]]:
+        """Return the funding charged on ``symbol``'s perpetual since ``since`` (negative: received)."""
+        await self.settle_funding()
+        return self._funding.paid(symbol, since)
 
     # ── orders ──────────────────────────────────────────────────────────────────────────────
     async def place(self, request: OrderRequest) -> Order:
@@ -246,7 +272,8 @@ class PaperExchange:
         price = self._slippage.apply(last, Side.BUY)
         need = request.amount * price * (ONE + rate)
         if spec.futures is not None:  # a swap buy pays margin on what it opens; buying back a short frees it
-            closing = min(request.amount, max(-self._ledger.position(request.symbol)[0], ZERO))
+            short = self._ledger.position(request.symbol)[0] + self._ledger.liquidated(request.symbol)
+            closing = min(request.amount, max(-short, ZERO))
             need = (request.amount - closing) * price / spec.futures.leverage + request.amount * price * rate
         free = self._ledger.balances().get(spec.quote)
         if free is None or free.free < need:
@@ -289,10 +316,11 @@ class PaperExchange:
         return [f for f in self._fills if f.symbol == symbol and f.timestamp >= since]
 
     async def close(self) -> None:
-        """Release the market-data connection, if any."""
-        closer = getattr(self._data, "close", None)
-        if closer is not None:
-            await closer()
+        """Release the market-data (and funding-rate) connections, if any."""
+        for source in (self._data, self._funding_source):
+            closer = getattr(source, "close", None)
+            if closer is not None:
+                await closer()
 
     # ── persistence ─────────────────────────────────────────────────────────────────────────
     async def persist(self) -> None:
@@ -305,6 +333,7 @@ class PaperExchange:
         self._saved_fills += len(changes.fills)
         self._saved_orders += len(changes.finished)
         self._touched.clear()
+        self._unsaved = False
         self._open_saved = {ClientOrderId(item["order"]["client_order_id"]) for item in changes.core["open"]}
 
     def changes(self) -> PaperChanges:
@@ -327,6 +356,8 @@ class PaperExchange:
             "open": opened,
             "prices": {s: str(p) for s, p in self._prices.items()},
             "contracts": self._contracts(),
+            "funding": self._funding.encode(),
+            "liquidations": self._liquidations(),
         }
         fills = [codec.encode(f) for f in self._fills[self._saved_fills:]]
         return PaperChanges(core, self._saved_fills, fills, self._saved_orders, finished)
@@ -346,7 +377,8 @@ class PaperExchange:
         self.restore({
             "version": codec.STATE_VERSION, "quote": core["quote"], "now": core["now"],
             "balances": core["balances"], "prices": core["prices"], "fills": list(fills),
-            "contracts": core.get("contracts", {}),
+            "contracts": core.get("contracts", {}), "funding": core.get("funding", {}),
+            "liquidations": core.get("liquidations", {}),
             "requests": [item["request"] for item in items], "orders": [item["order"] for item in items],
         })
         self._saved_fills, self._saved_orders = len(fills), len(finished)
@@ -366,7 +398,12 @@ class PaperExchange:
             "fills": [codec.encode(f) for f in self._fills],
             "prices": {s: str(p) for s, p in self._prices.items()},
             "contracts": self._contracts(),
+            "funding": self._funding.encode(),
+            "liquidations": self._liquidations(),
         }
+
+    def _liquidations(self) -> dict[str, list[str]]:
+        return {s: [str(v) for v in values] for s, values in self._ledger.liquidations().items()}
 
     def _contracts(self) -> dict[str, list[str]]:
         return {s: [str(v) for v in values] for s, values in self._ledger.contracts().items()}
@@ -378,11 +415,14 @@ class PaperExchange:
         self._ledger = self._new_ledger({a: Decimal(v) for a, v in data["balances"].items()})
         for symbol, (held, entry, margin) in data.get("contracts", {}).items():  # swap positions
             self._ledger.restore_contract(Symbol(symbol), Decimal(held), Decimal(entry), Decimal(margin))
+        for symbol, (held, price) in data.get("liquidations", {}).items():  # not reported to the engine yet
+            self._ledger.restore_liquidation(Symbol(symbol), Decimal(held), Decimal(price))
         # Prices fed before the restore (a resumed replay's warm-up candles) are newer than the saved
         # ones, which are only as fresh as the last fill: keep them, and never move the time back.
         self._now = max(self._now, datetime.fromisoformat(data["now"]))
         self._prices = {**{Symbol(s): Decimal(p) for s, p in data["prices"].items()}, **self._prices}
         self._fills = [codec.decode_fill(f) for f in data["fills"]]
+        self._funding.restore(data.get("funding", {}))
         self._requests = {}
         self._done = {}
         requests = {r["client_order_id"]: codec.decode_request(r) for r in data["requests"]}

@@ -163,9 +163,23 @@ class PerpetualMixin:
             self._one_way |= {venue_symbol}
 
     async def margin_tiers(self, symbol: str) -> tuple[MarginTier, ...]:
-        """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers)."""
-        raw = await self._retried("fetch_market_leverage_tiers",
-                                  lambda: self._client.fetch_market_leverage_tiers(swap_symbol(symbol)))
+        """Return the venue's maintenance-margin tiers of a perpetual (ccxt leverage tiers).
+
+        OKX's tiers (public position-tiers, per margin mode) bound the position in contracts, which ccxt
+        passes on as ``minNotional``: they are turned into quote at the contract size and the last
+        price, so a later price move shifts the floors a little (the tiers are read at start-up).
+        """
+        client, venue_symbol = self._client, swap_symbol(symbol)
+        params: dict[str, Any] = {}
+        if self._facts.margin_mode_per_order:
+            params["marginMode"] = self._perpetual_terms.get(pair_of(symbol), DEFAULT_TERMS)[1]
+        raw: list[dict[str, Any]] = await self._retried(
+            "fetch_market_leverage_tiers", lambda: client.fetch_market_leverage_tiers(venue_symbol, params))
+        if self._facts.tiers_in_contracts:
+            ticker: dict[str, Any] = await self._retried("fetch_ticker",
+                                                          lambda: client.fetch_ticker(venue_symbol))
+            per_contract = self._contract_size(venue_symbol) * (dec(ticker.get("last")) or ZERO)
+            raw = [{**t, "minNotional": (dec(t.get("minNotional")) or ZERO) * per_contract} for t in raw]
         return tiers_from_ccxt(raw)
 
     async def funding_rates(self, symbol: str, since: datetime, limit: int = 1000
@@ -250,6 +264,9 @@ class PerpetualMixin:
         stricter, never looser. A venue that does not answer fails the load (retried by the caller).
         """
         client = self._client
+        if self._facts.tiers_in_contracts:  # OKX: one public request per traded perpetual
+            await self._load_market_tiers(specs)
+            return
         if not getattr(client, "apiKey", None) or not client.has.get("fetchLeverageTiers"):
             return
         try:
@@ -263,6 +280,22 @@ class PerpetualMixin:
             spec = specs.get(pair_of(symbol))
             if spec is not None and spec.futures is not None and rows:
                 specs[spec.symbol] = replace(spec, futures=replace(spec.futures, tiers=tiers_from_ccxt(rows)))
+
+    async def _load_market_tiers(self, specs: dict[Symbol, MarketSpec]) -> None:
+        """Put each configured perpetual's tiers (``margin_tiers``) into its terms; defaults on a refusal."""
+        for pair in sorted(self._perpetual_terms):
+            spec = specs.get(Symbol(pair))
+            if spec is None or spec.futures is None:
+                continue
+            try:
+                tiers = await self.margin_tiers(pair)
+            except RetryableError:
+                raise
+            except ExchangeError as exc:
+                logger.warning("%s: margin tiers unavailable (%s); using the default tiers", pair, exc)
+                continue
+            if tiers:
+                specs[spec.symbol] = replace(spec, futures=replace(spec.futures, tiers=tiers))
 
     async def _swap_balances(self) -> AccountSnapshot:
         """Return the futures wallet: equity = margin balance (wallet + unrealised), free = available

@@ -1,10 +1,12 @@
 """Linear (USDT-margined) perpetual swaps: leverage, maintenance-margin tiers and the liquidation price.
 
-Pure Decimal arithmetic, no I/O. The liquidation price is the isolated-margin one of a one-way position
-(Binance's published formula, which OKX and Bybit share for linear contracts): the price at which the
-position's margin balance (initial margin plus the unrealised gain) falls to the maintenance margin
-``notional * rate - maintenance_amount`` of the tier its notional is in at that price. Fees and
-funding paid later shrink the margin and move the real liquidation price closer; risk keeps a buffer for that.
+Pure Decimal arithmetic, no I/O. The liquidation price of a one-way position (Binance's published
+formula, which OKX and Bybit share for linear contracts) is the price at which the margin backing the
+position plus its unrealised gain falls to the maintenance margin ``notional * rate - maintenance_amount``
+of the tier its notional is in at that price. Isolated: the position's own margin backs it. Cross: the
+account's free margin (the wallet balance available to the position) backs it too, so the price lies
+further away. Fees and funding paid later shrink the margin and move the real liquidation price closer;
+risk keeps a buffer for that.
 """
 
 from __future__ import annotations
@@ -128,17 +130,20 @@ def swap_symbol(pair: str) -> str:
 
 
 def liquidation_price(direction: Direction, entry: Decimal, amount: Decimal, terms: FuturesTerms,
-                      margin: Decimal | None = None) -> Decimal | None:
-    """Return the isolated liquidation price of ``amount`` entered at ``entry`` (None: never liquidated).
+                      margin: Decimal | None = None, *, free: Decimal = ZERO) -> Decimal | None:
+    """Return the liquidation price of ``amount`` entered at ``entry`` (None: never liquidated).
 
-    ``margin`` is the isolated margin (default: the initial margin at ``terms.leverage``); funding and
-    fees paid since entry are subtracted by the caller. Long: margin + amount * (P - entry) equals the
-    maintenance margin; short: margin + amount * (entry - P) does.
+    ``margin`` is the position's own margin (default: the initial margin at ``terms.leverage``); funding
+    and fees paid since entry are subtracted by the caller. On cross margin ``free`` (the account's
+    margin not locked by any position) backs the position too; isolated ignores it. Long: backing +
+    amount * (P - entry) equals the maintenance margin; short: backing + amount * (entry - P) does.
     """
     if amount <= 0 or entry <= 0:
         return None
     notional = amount * entry
     wallet = terms.initial_margin(notional) if margin is None else margin
+    if terms.margin_mode == "cross":  # the free wallet balance is lost before the venue liquidates
+        wallet += max(free, ZERO)
     # Each tier's line meets the margin balance at one price; since the maintenance margin is the
     # largest line, a long is liquidated at the highest of those prices and a short at the lowest,
     # whichever tier the notional has moved into by then.

@@ -88,13 +88,16 @@ def exposure(position: Position) -> Decimal:
     return position.open_amount * price
 
 
-def position_liquidation(position: Position, terms: FuturesTerms | None) -> Decimal | None:
+def position_liquidation(position: Position, terms: FuturesTerms | None, free: Decimal = ZERO
+                         ) -> Decimal | None:
     """Return where the venue would liquidate the held amount (None on spot, flat, or never).
 
-    Isolated margin: the initial margin at the position's own leverage less the funding paid since.
+    The position's margin is the initial margin at its own leverage less the funding paid since; on
+    cross margin the account's ``free`` margin backs it too.
     """
     if terms is None or position.entry_price is None or position.open_amount <= 0:
         return None
     own = FuturesTerms(position.leverage, terms.margin_mode, terms.tiers, terms.max_leverage)
     margin = own.initial_margin(position.open_amount * position.entry_price) - position.funding
-    return liquidation_price(position.direction, position.entry_price, position.open_amount, own, margin)
+    return liquidation_price(position.direction, position.entry_price, position.open_amount, own, margin,
+                             free=free)

@@ -67,11 +67,12 @@ def check(  # noqa: PLR0913 - the one entry point takes exactly the inputs the i
         return Refused(RefusalReason.BELOW_MINIMUM, problem)
     approved = Approved(amount=amount, stop_price=stop, entry_price=request.entry_price,
                         risk=amount * unit_loss, sizing=cfg.sizing, capped_by=capped[1])
-    return approved if market.futures is None else _futures_check(approved, request.direction, market, cfg)
+    return approved if market.futures is None \
+        else _futures_check(approved, request.direction, market, cfg, account.free)
 
 
 def _futures_check(approved: Approved, direction: Direction, market: MarketSpec,
-                   cfg: RiskConfig) -> Decision:
+                   cfg: RiskConfig, free: Decimal) -> Decision:
     """Return ``approved`` with leverage and liquidation price, or refuse a stop too near liquidation."""
     terms = market.futures
     assert terms is not None
@@ -79,7 +80,9 @@ def _futures_check(approved: Approved, direction: Direction, market: MarketSpec,
     if problem is not None:
         return Refused(RefusalReason.LEVERAGE_NOT_ALLOWED, f"{market.symbol}: {problem}")
     entry, stop = approved.entry_price, approved.stop_price
-    liquidation = liquidation_price(direction, entry, approved.amount, terms)
+    # cross: what stays free once this entry's margin and fee are paid also backs it
+    left = free - terms.initial_margin(approved.notional) - approved.notional * market.taker_fee
+    liquidation = liquidation_price(direction, entry, approved.amount, terms, free=left)
     if liquidation is not None:
         room = stop - liquidation if direction is Direction.LONG else liquidation - stop
         if room < cfg.liquidation_buffer * entry:

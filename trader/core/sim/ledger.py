@@ -11,7 +11,12 @@ releases its share of the margin plus the realised gain; a reduce larger than th
 (reduce-only, never flipping). Equity adds the unrealised gain at the given prices. Risk only admits a
 stop inside the liquidation price, but a gap can jump past both: a closing fill priced beyond the
 position's isolated liquidation price (``_liquidated``) is a liquidation instead, at the bankruptcy
-price with no fee, so the position loses exactly its margin, as on the venue.
+price with no fee, so the position loses exactly its margin, as on the venue. A position still open
+after a bar's resting orders matched (engine-watched: no stop rests here) whose liquidation price the
+bar reached is liquidated there and then (``_liquidate_watched``); the engine's closing order for it,
+sent once it sees its stop crossed, is then filled at that bankruptcy price with no fee, so the engine
+books the liquidation as its exit. On cross margin the account's free quote backs the position too: it
+is lost with the margin.
 Orders fill only when ``on_bar`` shows them a price (or at placement when a current price is given).
 """
 
@@ -58,6 +63,8 @@ class SimLedger:
         self._rejected: list[Order] = []  # rejected when matched (funds gone), not yet reported
         self._contracts: dict[Symbol, tuple[Decimal, Decimal]] = {}  # swap: (signed amount, average entry)
         self._margin: dict[Symbol, Decimal] = {}  # swap: margin locked (inside the quote's used balance)
+        # swap: liquidated while engine-watched, not yet reported: (signed amount, bankruptcy price)
+        self._liquidations: dict[Symbol, tuple[Decimal, Decimal]] = {}
 
     # ── queries ──────────────────────────────────────────────────────────────────────────────
     def balances(self) -> dict[str, Balance]:
@@ -134,6 +141,8 @@ class SimLedger:
                       OrderStatus.OPEN, price=request.price, trigger_price=request.trigger_price,
                       updated_at=now)
         self._store(order)
+        if self._report_liquidation(order, market, now):
+            return self._orders[order.client_order_id]
         if current is not None:
             self._try_fill(order, current, now)
         return self._orders[order.client_order_id]
@@ -162,6 +171,7 @@ class SimLedger:
         for order in self.open_orders(symbol):
             if markets or order.type is not OrderType.MARKET:
                 self._try_fill(order, bar, now, detail)
+        self._liquidate_watched(symbol, bar)
         return self._fills[before:]
 
     def pop_rejected(self) -> list[Order]:
@@ -215,6 +225,18 @@ class SimLedger:
         self._contracts[symbol] = (held, entry)
         self._margin[symbol] = margin
         self._move(self._market(symbol).quote, margin, to_used=True)
+
+    def liquidated(self, symbol: Symbol) -> Decimal:
+        """Return the signed amount liquidated on ``symbol`` that no closing order has reported yet."""
+        return self._liquidations.get(symbol, (ZERO, ZERO))[0]
+
+    def liquidations(self) -> dict[Symbol, tuple[Decimal, Decimal]]:
+        """Return the liquidations not reported yet: (signed amount, bankruptcy price) per swap market."""
+        return dict(self._liquidations)
+
+    def restore_liquidation(self, symbol: Symbol, held: Decimal, price: Decimal) -> None:
+        """Put back a saved liquidation not reported yet (its loss is already in the saved balances)."""
+        self._liquidations[symbol] = (held, price)
 
     def position(self, symbol: Symbol) -> tuple[Decimal, Decimal]:
         """Return a swap market's (signed amount, average entry price); (0, 0) when flat."""
@@ -309,21 +331,69 @@ class SimLedger:
         """Return the bankruptcy price when a closing swap fill at ``price`` lies beyond the liquidation
         price (the venue liquidated the position first: a gap through the stop and the liquidation
         price); None for any other fill."""
-        held, entry = self.position(order.symbol)
+        held, _ = self.position(order.symbol)
         closing = held != 0 and (held > 0) != (order.side is Side.BUY)
         if market.futures is None or not closing:
             return None
-        margin = self._margin.get(order.symbol, ZERO)
-        direction = Direction.LONG if held > 0 else Direction.SHORT
-        liquidation = liquidation_price(direction, entry, abs(held), market.futures, margin)
-        if liquidation is None or (price > liquidation if held > 0 else price < liquidation):
-            return None
-        per_unit = margin / abs(held)  # the whole margin is lost at the bankruptcy price
-        return entry - per_unit if held > 0 else entry + per_unit  # unrounded: exactly the margin
+        return self._bankruptcy(order.symbol, market, price, price)
 
-    def charge_funding(self, symbol: Symbol, rate: Decimal, mark: Decimal) -> Decimal:
-        """Charge (or pay) one funding interval on a swap position at ``mark``; return the quote paid."""
-        held, _ = self.position(symbol)
+    def _bankruptcy(self, symbol: Symbol, market: MarketSpec, low: Decimal, high: Decimal) -> Decimal | None:
+        """Return the bankruptcy price of ``symbol``'s swap position when a price range [low, high]
+        reaches its liquidation price; None when it does not (or on spot, or flat)."""
+        held, entry = self.position(symbol)
+        if market.futures is None or not held:
+            return None
+        backing = self._margin.get(symbol, ZERO)
+        free = self._free.get(market.quote, ZERO)
+        direction = Direction.LONG if held > 0 else Direction.SHORT
+        liquidation = liquidation_price(direction, entry, abs(held), market.futures, backing, free=free)
+        if liquidation is None or (low > liquidation if held > 0 else high < liquidation):
+            return None
+        if market.futures.margin_mode == "cross":  # the free balance went with it
+            backing += max(free, ZERO)
+        per_unit = backing / abs(held)  # everything backing it is lost at the bankruptcy price
+        return entry - per_unit if held > 0 else entry + per_unit  # unrounded: exactly the backing
+
+    def _liquidate_watched(self, symbol: Symbol, bar: Bar) -> None:
+        """Liquidate a swap position the bar's range took to its liquidation price (no stop rested)."""
+        market = self._market(symbol)
+        bankruptcy = self._bankruptcy(symbol, market, bar.low, bar.high)
+        if bankruptcy is None:
+            return
+        held, entry = self.position(symbol)
+        margin = self._margin.pop(symbol, ZERO)
+        self._move(market.quote, margin, to_used=False)
+        self._add(market.quote, (bankruptcy - entry) * held)  # minus the margin (and on cross the free)
+        self._contracts[symbol] = (ZERO, ZERO)
+        done, _ = self._liquidations.get(symbol, (ZERO, ZERO))
+        self._liquidations[symbol] = (done + held, bankruptcy)
+
+    def _report_liquidation(self, order: Order, market: MarketSpec, now: datetime) -> bool:
+        """Fill a closing order for a liquidated position at the bankruptcy price, no fee; True if filled."""
+        held, price = self._liquidations.get(order.symbol, (ZERO, ZERO))
+        if not held or (held > 0) != (order.side is Side.SELL) or order.amount > abs(held):
+            return False
+        self._release(order)
+        left = held - order.amount if held > 0 else held + order.amount
+        if left:
+            self._liquidations[order.symbol] = (left, price)
+        else:
+            del self._liquidations[order.symbol]
+        self._store(order.with_status(OrderStatus.FILLED, filled=order.amount, average_price=price,
+                                      fee=ZERO, fee_currency=market.quote, updated_at=now))
+        self._fills.append(Fill(f"sim-{order.client_order_id}-{len(self._fills)}", order.client_order_id,
+                                order.symbol, order.side, order.amount, price, ZERO, market.quote, now))
+        return True
+
+    def charge_funding(self, symbol: Symbol, rate: Decimal, mark: Decimal, *,
+                       held: Decimal | None = None) -> Decimal:
+        """Charge (or pay) one funding interval on a swap position at ``mark``; return the quote paid.
+
+        ``held`` is the signed position at the funding time when it differs from now (paper charges a
+        funding time after the fact); default: the position now.
+        """
+        if held is None:
+            held, _ = self.position(symbol)
         paid = held * mark * rate  # longs pay a positive rate, shorts receive it
         if paid:
             self._add(self._market(symbol).quote, -paid)

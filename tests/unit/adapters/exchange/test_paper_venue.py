@@ -269,3 +269,30 @@ async def test_a_market_buy_on_a_perpetual_needs_the_margin_of_what_it_opens_and
     paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=2))
     assert (await paper.order(BTC, back.client_order_id)).status is OrderStatus.FILLED  # type: ignore[union-attr]
     assert (await paper.balances()).exposure == 0
+
+
+async def test_an_engine_watched_paper_short_liquidated_is_saved_and_reported_after_a_restart() -> None:
+    swap = as_swap(fake_like_btc_market(), FuturesTerms(Decimal(4)))
+    saves: list[PaperChanges] = []
+
+    async def saver(changes: PaperChanges) -> None:
+        saves.append(changes)
+
+    def fresh(**kw: object) -> PaperExchange:
+        return PaperExchange([swap], quote="USDT", balances={"USDT": Decimal(10_000)},
+                             costs=PaperCosts(FeeModel.flat(Decimal(0))), **kw)  # type: ignore[arg-type]
+
+    paper = fresh(saver=saver)
+    paper.on_price(BTC, Decimal(50000), T0)
+    await paper.place(intent("s1", OrderPurpose.ENTRY, Side.SELL, OrderType.MARKET, "0.1"))
+    paper.on_price(BTC, Decimal(50000), T0 + timedelta(seconds=1))  # no stop rests: the engine watches
+    paper.on_price(BTC, Decimal(65000), T0 + timedelta(seconds=2))  # past the liquidation price (~61,900)
+    await paper.persist()  # what the feeders do after a feed (the liquidation made no fill)
+    restored = fresh()
+    restored.restore_saved(saves[-1].core, [f for c in saves for f in c.finished],
+                           [f for c in saves for f in c.fills])
+    assert (await restored.balances()).equity == Decimal(10_000) - Decimal(1250)  # the margin is gone
+    paper_exit = intent("s1", OrderPurpose.EXIT, Side.BUY, OrderType.MARKET, "0.1")
+    done = await restored.place(paper_exit)  # the engine's exit: reported at the bankruptcy price
+    assert (done.status, done.average_price) == (OrderStatus.FILLED, Decimal(62500))
+    assert (await restored.balances()).equity == Decimal(10_000) - Decimal(1250)  # booked once

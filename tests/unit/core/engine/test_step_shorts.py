@@ -64,6 +64,10 @@ def test_a_leveraged_short_locks_margin_rests_its_stop_above_trails_down_pays_fu
     assert position.direction is Direction.SHORT and position.leverage == 5
     liq = position_liquidation(position, TERMS)
     assert liq is not None and liq > position.stop_price  # type: ignore[operator]
+    # shown on cross margin, the account's free balance backs it too: further away; nothing free: the same
+    cross = replace(TERMS, margin_mode="cross")
+    further = position_liquidation(position, cross, D(1000))
+    assert further is not None and further > liq and position_liquidation(position, cross) == liq
     # price falls: the trailing stop follows it down, never up
     bar, price = candle(100, 100, 95, 95.5, T0 + 2 * HOUR)
     drv.ledger.on_bar(BTC, bar)
