@@ -7,6 +7,7 @@ client is put in ccxt's sandbox mode first, so a base URL then keeps the sandbox
 
 from __future__ import annotations
 
+import decimal
 import functools
 import importlib
 from typing import Any
@@ -73,6 +74,22 @@ def demo_refusal(name: str) -> str:
             "mode (simulated on real prices) to rehearse there")
 
 
+def _in_own_context(rounder: Any) -> Any:
+    """Return ``rounder`` run in a decimal context of its own.
+
+    Why: ccxt's ``decimal_to_precision`` (behind every amount/price/fee rounding, also inside
+    ``create_order``) sets the *current* context's rounding to ROUND_HALF_UP and traps Underflow, and
+    that context object is shared by every task of the event loop: after the first order, every
+    Decimal division and multiplication of the engine, the risk rules and the reports would round
+    differently from a backtest. ccxt rounds the same way in a copy of the context.
+    """
+    @functools.wraps(rounder)
+    def contained(*args: Any, **kwargs: Any) -> Any:
+        with decimal.localcontext():
+            return rounder(*args, **kwargs)
+    return contained
+
+
 def rewrite_api_urls(urls: Any, base_url: str) -> Any:
     """Return ``urls`` (str or nested dict) with every http(s) URL's scheme and host set to ``base_url``."""
     if isinstance(urls, dict):
@@ -105,6 +122,7 @@ def make_client(config: ExchangeConfig, *, rate_limit: bool = True, public_only:
             if key is not None:
                 settings[field] = key.get_secret_value()
     client = venue_class(config.name)(settings)
+    client.decimal_to_precision = _in_own_context(client.decimal_to_precision)
     if config.demo:
         if not has_sandbox(config.name):
             raise ConfigError([demo_refusal(config.name)])
