@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 
 from trader import __version__
-from trader.core.errors import ConfigError, StoreError, TraderError
+from trader.core.errors import ConfigError, RetryableError, StoreError, TraderError
 from trader.runtime.offline import explain_store_failure, redact
 
 # Each module exposes register(subparsers). Add new command groups here, one line each.
@@ -106,6 +106,9 @@ def _main(argv: Sequence[str] | None) -> int:
     except ConfigError as exc:
         print_error(str(exc))
         return 2
+    except RetryableError:  # its user message promises a retry; the command has ended
+        print_error(f"error: {NOT_ANSWERING}")
+        return 1
     except TraderError as exc:
         explained = _store_failure(exc) if isinstance(exc, StoreError) else None
         print_error(f"error: {(explained or exc).user_message}")
@@ -118,6 +121,10 @@ def _main(argv: Sequence[str] | None) -> int:
             raise
         print_error(f"error: {explained.user_message}")
         return 1
+
+
+NOT_ANSWERING = ("the exchange did not answer (network down, venue unreachable or rate-limited): check the "
+                 "connection and run the command again")
 
 
 def _store_failure(exc: BaseException) -> TraderError | None:

@@ -94,7 +94,7 @@ async def _run(args: argparse.Namespace) -> int:
         from trader.core.strategies.registry import create
         from trader.runtime.numba_cache import preloaded
         from trader.services.backtest_runs import run_settings
-        from trader.services.funding_files import read_funding
+        from trader.services.funding_files import funding_path, read_funding
 
     settings = load_settings(args.config)
     if args.strategy == PAIRS_NAME:
@@ -120,18 +120,44 @@ async def _run(args: argparse.Namespace) -> int:
         candles = {p: await loader(p, timeframe, load_from, end_ms) for p in pairs}
         detail = None if detail_tf is None else \
             {p: await loader(p, detail_tf, first_ms, end_ms) for p in pairs}
+    for pair, frame in (detail or {}).items():
+        _check_detail_overlaps(pair, candles[pair], frame, timeframe, str(detail_tf))
     settings_of_run = run_settings(settings.backtest, settings.risk, strategy.name, timeframe,
                                    split_symbol(pairs[0])[1], balance=args.balance, fee=args.fee,
                                    slippage=args.slippage)
     allow_short, futures = _swap_terms(args, settings)
+    if futures is None and args.funding_dir is not None:
+        raise ArgError("--funding-dir charges perpetuals only: add --short or --leverage N (or configure the "
+                       'strategy with market = "swap")', USAGE)
     if futures is not None:
         funding = read_funding(args.funding_dir, pairs) if args.funding_dir else {}
+        if args.funding_dir is not None and not funding:
+            names = ", ".join(funding_path(args.funding_dir, p).name for p in pairs)
+            raise DataError("no funding files", user_message=(
+                f"--funding-dir {args.funding_dir}: no {names} there (write them with "
+                f"`tradebot data fetch --funding --pair {pairs[0]} --out {args.funding_dir}`)"))
         settings_of_run = replace(settings_of_run, allow_short=allow_short, futures=futures, funding=funding)
     with _progress(sum(len(c) for c in candles.values()), args.quiet) as progress:
         result = run_backtest(strategy, candles, settings_of_run, detail=detail, trade_from_ms=first_ms,
                               progress=progress, engine_path=args.engine_path)
     await _emit(args, settings, result, candles)
     return 0
+
+
+def _check_detail_overlaps(pair: Symbol, candles: CandleFrame, detail: CandleFrame, timeframe: str,
+                           detail_tf: str) -> None:
+    """Refuse detail candles that cover none of the run: they would resolve nothing, silently."""
+    def span(frame: CandleFrame) -> str:
+        if len(frame.timestamp) == 0:
+            return "none"
+        first, last = (ms_to_datetime(int(frame.timestamp[i])) for i in (0, -1))
+        return f"{first:%Y-%m-%d} .. {last:%Y-%m-%d}"
+
+    ts, dt = candles.timestamp, detail.timestamp
+    if len(dt) == 0 or len(ts) == 0 or int(dt[-1]) < int(ts[0]) or int(dt[0]) > int(ts[-1]):
+        raise DataError("detail candles outside the run", user_message=(
+            f"--detail {detail_tf}: the {pair} {detail_tf} candles ({span(detail)}) do not overlap its "
+            f"{timeframe} candles ({span(candles)}); choose --from/--to inside both"))
 
 
 async def _run_pairs(args: argparse.Namespace, settings: Settings) -> int:

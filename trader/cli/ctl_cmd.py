@@ -4,7 +4,7 @@ The service's HTTP server answers on ``--url`` (default ``$TRADER_CTL_URL``, els
 ``ops.health_host``:``ops.health_port``). The bearer token comes from ``$TRADER_API_TOKEN`` or
 ``--token-file`` (never the command line, which shows in ``ps``); it needs the trader role to change
 anything. ``close`` and ``buy`` show the preview first and ask before sending (``--yes`` skips it).
-Exit codes: 0 done, 1 refused by the rules or declined, 2 not reachable or not allowed.
+Exit codes: 0 done, 1 refused by the rules, declined, not allowed or not reachable.
 """
 
 from __future__ import annotations
@@ -12,16 +12,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from trader.config import load_settings
+from trader.config.settings import CTL_TOKEN_ENV as TOKEN_ENV
+from trader.config.settings import CTL_URL_ENV as URL_ENV
 from trader.core.errors import InputError
+from trader.core.formatting import money, price, qty
 
-TOKEN_ENV = "TRADER_API_TOKEN"  # noqa: S105 - the name of the variable, not a token
-URL_ENV = "TRADER_CTL_URL"
 TIMEOUT = 30.0
 
 
@@ -111,10 +113,20 @@ def _status(args: argparse.Namespace) -> int:
     count = len(status["positions"])
     print(f"trading {status['state']}{reason}, mode {status['mode']}, {count} open position(s)")
     for p in status["positions"]:
-        price = p["current_price"] if p["current_price"] is not None else "n/a"
-        print(f"  {p['id']}  {p['pair']} {p['direction']} {p['amount']} @ {p['entry_price']}  now {price}  "
-              f"PnL {p['pnl']} {status['quote']}  stop {p['stop_price'] or '-'}")
+        print(f"  {p['id']}  {p['pair']} {p['direction']} {qty(_num(p['amount']))} @ "
+              f"{price(_num(p['entry_price']))}  now {price(_num(p['current_price']))}  "
+              f"PnL {money(_num(p['pnl']), status['quote'], sign=True)}  "
+              f"stop {_price_or_dash(p['stop_price'])}")
     return 0
+
+
+def _num(text: object) -> Decimal | None:
+    """Return an API decimal string as a Decimal (None stays None: shown as 'n/a')."""
+    return None if text is None else Decimal(str(text))
+
+
+def _price_or_dash(text: object) -> str:
+    return price(_num(text)) if text else "-"
 
 
 def _simple(args: argparse.Namespace) -> int:
@@ -133,7 +145,8 @@ def _close(args: argparse.Namespace) -> int:
         print("nothing to close", file=sys.stderr)
         return 1
     for p in preview["positions"]:
-        print(f"would close {p['id']}  {p['pair']} {p['direction']} {p['amount']} (PnL now {p['pnl']})")
+        print(f"would close {p['id']}  {p['pair']} {p['direction']} {qty(_num(p['amount']))} "
+              f"(PnL now {money(_num(p['pnl']), sign=True)})")
     if not confirm(args, "Close at market?"):
         return 1
     return _outcome(api.call("POST", "/control/close", {"target": target}))
@@ -142,8 +155,9 @@ def _close(args: argparse.Namespace) -> int:
 def _buy(args: argparse.Namespace) -> int:
     api = Api(args)
     preview = api.call("POST", "/control/buy/preview", {"pair": args.pair, "amount": args.amount})
-    print(f"would buy {preview['amount']} {preview['pair']} at about {preview['price']} "
-          f"(cost {preview['cost']} {preview['quote']}, stop {preview['stop_price'] or '-'})")
+    print(f"would buy {qty(_num(preview['amount']))} {preview['pair']} at about "
+          f"{price(_num(preview['price']))} (cost {money(_num(preview['cost']), preview['quote'])}, "
+          f"stop {_price_or_dash(preview['stop_price'])})")
     if not confirm(args, "Send this order?"):
         return 1
     return _outcome(api.call("POST", "/control/buy", preview))

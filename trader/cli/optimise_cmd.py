@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import math
 import os
 import sys
 import tempfile
@@ -117,7 +118,7 @@ def _run(args: argparse.Namespace) -> int:
     task = SearchTask(name_of(strategy), fixed, space, candles, run_settings, objective, folds[0].train,
                       args.segments)
     print(f"optimise {name_of(strategy)} · {', '.join(candles)} · {tf} · {objective.describe()}")
-    print(f"search {len(space)} parameter(s), {size(space):,.0f} points: "
+    print(f"search {len(space)} parameter(s), {_points(size(space))}: "
           f"{', '.join(_dim_text(d) for d in space)}")
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="tradebot-optuna-") as tmp:
@@ -191,6 +192,11 @@ def _where(storage: str | None) -> str:
         return "a temporary journal file"
     scheme, _, rest = storage.partition("://")
     return f"{scheme}://{rest.rpartition('@')[2]}"  # never print the credentials
+
+
+def _points(count: float) -> str:
+    """Return the size of the search space in words; a continuous range has no finite count."""
+    return f"{count:,.0f} points" if math.isfinite(count) else "continuous (no finite count of points)"
 
 
 def _dim_text(dim: Any) -> str:

@@ -86,25 +86,31 @@ def _run_engine(args: argparse.Namespace, tf: str, y: tuple[str, Any], x: tuple[
 
 
 def report_lines(result: Any, timeframe: str, params: Any, *, model: str = "") -> list[str]:
-    """Return the report of a pairs backtest as lines."""
+    """Return the report of a pairs backtest as lines (money in the legs' quote currency)."""
     from trader.core.domain.candles import ms_to_datetime
+    from trader.core.formatting import money, percent, ratio
 
     trades = result.trades
+    quote = result.symbols[0].partition("/")[2]
     wins = [t for t in trades if t.pnl > 0]
     fees = sum((t.fees for t in trades), Decimal(0))
     gained = sum((t.pnl for t in wins), Decimal(0))
     lost = -sum((t.pnl for t in trades if t.pnl <= 0), Decimal(0))
+    factor = gained / lost if lost else None
+    no_factor = "no losing trades" if wins else "no winning or losing trades"
     start, end = ms_to_datetime(int(result.timestamps[0])), ms_to_datetime(int(result.timestamps[-1]))
     ret = result.end_equity / float(result.start_balance) - 1
     reasons = {r: sum(t.reason == r for t in trades) for r in ("target", "stop", "end_of_data")}
+    win_rate = len(wins) / len(trades) if trades else None
     lines = [
         f"Backtest pairs · {result.symbols[0]} vs {result.symbols[1]} · {timeframe}",
         f"{start:%Y-%m-%d %H:%M} → {end:%Y-%m-%d %H:%M} UTC ({len(result.equity):,} candles)",
-        f"Equity {float(result.start_balance):,.2f} → {result.end_equity:,.2f} (return {ret:+.2%}) · "
-        f"max drawdown {result.max_drawdown:.2%}",
+        f"Equity {money(result.start_balance)} → {money(result.end_equity, quote)} (return {percent(ret)}) · "
+        f"max drawdown {percent(result.max_drawdown, sign=False)}",
         f"Trades {len(trades)} (long spread {sum(t.side > 0 for t in trades)}, short spread "
-        f"{sum(t.side < 0 for t in trades)}) · win rate {len(wins) / len(trades) if trades else 0:.1%} · "
-        f"profit factor {float(gained / lost) if lost else float('inf'):.2f} · fees {float(fees):,.2f}",
+        f"{sum(t.side < 0 for t in trades)}) · win rate "
+        f"{percent(win_rate, sign=False, digits=1, why='no trades')} · "
+        f"profit factor {ratio(factor, why=no_factor)} · fees {money(fees, quote)}",
         "Exits: " + ", ".join(f"{k} {v}" for k, v in reasons.items()),
         f"Groups that failed to open (unwound): {result.failed_groups}",
         f"parameters: window {params.window}, halflife {params.halflife:g}, entry z {params.entry_z:g}, "

@@ -105,22 +105,32 @@ async def _show(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from trader.services.baskets import load_basket_file
+    from trader.services.portfolio_text import categories
 
     basket = load_basket_file(args.file)
-    print(f"{args.file}: basket {basket.name}, {len(basket.assets)} assets in {len(basket.categories)} "
-          f"categories, quote {basket.quote}: OK")
+    print(f"{args.file}: basket {basket.name}, {len(basket.assets)} assets in "
+          f"{categories(len(basket.categories))}, quote {basket.quote}: OK")
     return 0
 
 
 async def _track(args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from trader.services.portfolio_text import track_text
-
     day = args.date or datetime.now(UTC).date()
     print(f"fetching each asset's price of {day} (CoinGecko allows a few calls a minute) ...",
           file=sys.stderr)
-    return await _with_service(args, lambda s: _then(s.track(args.name, day, args.amount), track_text))
+    return await _with_service(args, lambda s: _then(s.track(args.name, day, args.amount), _tracked))
+
+
+def _tracked(result: Any) -> str:
+    """Return what a tracked-only purchase recorded; nothing recorded is an error (exit code 1)."""
+    from trader.services.portfolio_text import track_text
+
+    if not result.tracked:
+        raise InputError("nothing tracked", user_message=(
+            f"nothing tracked: no asset of {result.basket} has a price for {result.day} "
+            f"({', '.join(result.missing)}; the warnings above say why)"))
+    return track_text(result)
 
 
 async def _value(args: argparse.Namespace) -> int:

@@ -26,7 +26,6 @@ from trader.core.analytics.tax import (
     parse_holdings_csv,
     parse_rates_csv,
 )
-from trader.core.analytics.tax.ato import cents
 from trader.core.analytics.tax.cgt_events import fills_through, needed_rates
 from trader.core.analytics.tax.parcels import ato_method_note
 from trader.core.analytics.tax.rates import AUD, rates_from_daily_closes
@@ -142,7 +141,7 @@ async def _export(args: argparse.Namespace) -> int:
     for path, data in outputs.items():
         path.write_bytes(data)
     s = report.summary
-    print(f"{fy.label} ({method.label}): {len(report.lines)} disposal line(s); "
+    print(f"{fy.label}, {method.label}: {len(report.lines)} disposal line(s); "
           f"gains {money(s.total_gains, AUD)}, losses {money(s.total_losses, AUD)}, "
           f"discount-eligible {money(s.discount_eligible_gains, AUD)}, "
           f"prior-year losses brought forward {money(s.prior_year_losses, AUD)} "
@@ -289,14 +288,21 @@ async def _list_holdings(args: argparse.Namespace) -> int:
     if not parcels:
         print("no opening holdings stored; import them with `tradebot tax import-holdings FILE.csv`")
         return 0
-    print("asset  quantity  acquired_at (UTC)  cost_base_aud  unit_cost_aud  source  note")
+    from trader.core.formatting import money, qty
+
+    rows = [("asset", "quantity", "acquired (UTC)", "cost base (AUD)", "unit cost (AUD)", "source", "note")]
     totals: dict[str, tuple[Decimal, Decimal]] = {}
     for p in parcels:
-        unit = cents(p.cost_aud / p.quantity)
-        print(f"{p.asset}  {p.quantity.normalize():f}  {p.acquired_at:%Y-%m-%d %H:%M:%S}  "
-              f"{cents(p.cost_aud)}  {unit}  {p.source or '-'}  {p.note or '-'}")
-        qty, cost = totals.get(p.asset, (Decimal(0), Decimal(0)))
-        totals[p.asset] = (qty + p.quantity, cost + p.cost_aud)
-    for asset, (qty, cost) in sorted(totals.items()):
-        print(f"total {asset}: {qty.normalize():f} for {cents(cost)} AUD")
+        rows.append((p.asset, qty(p.quantity), f"{p.acquired_at:%Y-%m-%d %H:%M:%S}", money(p.cost_aud),
+                     money(p.cost_aud / p.quantity), p.source or "-", p.note or "-"))
+        held, cost = totals.get(p.asset, (Decimal(0), Decimal(0)))
+        totals[p.asset] = (held + p.quantity, cost + p.cost_aud)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    right = {1, 3, 4}  # numbers line up on the decimal point
+    for row in rows:
+        cells = [cell.rjust(w) if i in right else cell.ljust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths, strict=False))]
+        print("  ".join([*cells, row[-1]]).rstrip())
+    for asset, (held, cost) in sorted(totals.items()):
+        print(f"total {asset}: {qty(held)} for {money(cost, 'AUD')}")
     return 0

@@ -48,8 +48,12 @@ from trader.core.errors import ConfigError
 
 _MASK = "********"
 ENV_PREFIX = "TRADER_"
-# Variables under our prefix that are not settings: the test suite's PostgreSQL location.
+# Variables under our prefix that are not settings: the test suite's PostgreSQL location, and what
+# `tradebot ctl` reads (the API token and the service's URL), which a shell exports for every command.
+CTL_TOKEN_ENV = "TRADER_API_TOKEN"  # noqa: S105 - the name of the variable, not a token
+CTL_URL_ENV = "TRADER_CTL_URL"
 _NOT_SETTINGS = ("TRADER_TEST_",)
+_NOT_SETTINGS_NAMES = frozenset({CTL_TOKEN_ENV, CTL_URL_ENV})
 _URL_PASSWORD = re.compile(r"(://[^:/@]+:)[^@]+@")
 
 
@@ -214,7 +218,7 @@ def unknown_env_names(names: list[str], model: type[BaseModel] | None = None) ->
     """
     problems = []
     for name in names:
-        if name.upper().startswith(_NOT_SETTINGS):
+        if name.upper().startswith(_NOT_SETTINGS) or name.upper() in _NOT_SETTINGS_NAMES:
             continue
         parts = name[len(ENV_PREFIX):].lower().split("__")
         current: type[BaseModel] | None = model or Settings

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from trader.core.domain.enums import Direction
 from trader.core.domain.orders import Fill
@@ -21,7 +22,7 @@ from trader.core.engine.events import (
     PositionOpened,
     StopMoved,
 )
-from trader.core.formatting import money
+from trader.core.formatting import money, price, qty
 from trader.live.trading import TickReport
 
 logger = logging.getLogger("trader.decisions")
@@ -94,19 +95,21 @@ def log_events(events: Iterable[object]) -> int:
         elif isinstance(event, PositionOpened):
             p = event.position
             logger.info("[%s] %s: opened %s %s @ %s, stop %s, take-profit %s (%s)", p.strategy, p.symbol,
-                        p.direction.value, p.filled, p.entry_price, p.stop_price, p.take_profit, p.id)
+                        p.direction.value, qty(p.filled), price(p.entry_price), _level(p.stop_price),
+                        _level(p.take_profit), p.id)
         elif isinstance(event, StopMoved):
-            logger.info("%s: stop moved %s -> %s (%s)", event.symbol, event.old, event.new, event.position_id)
+            logger.info("%s: stop moved %s -> %s (%s)", event.symbol, _level(event.old), price(event.new),
+                        event.position_id)
         elif isinstance(event, PositionClosed):
             p = event.position
             why = p.exit_reason.value if p.exit_reason is not None else p.status.value
-            logger.info("[%s] %s: closed (%s) @ %s, PnL %s (%s)", p.strategy, p.symbol, why, p.exit_price,
-                        money(p.realised_pnl, sign=True), p.id)
+            logger.info("[%s] %s: closed (%s) @ %s, PnL %s (%s)", p.strategy, p.symbol, why,
+                        _level(p.exit_price), money(p.realised_pnl, _quote(p.symbol), sign=True), p.id)
         elif isinstance(event, GroupOpened | GroupClosed):
             g = event.group
-            legs = ", ".join(f"{leg.side.value} {leg.symbol} {leg.held} @ {book.entry_price}"
+            legs = ", ".join(f"{leg.side.value} {leg.symbol} {qty(leg.held)} @ {_level(book.entry_price)}"
                              for leg, book in zip(g.group.legs, g.books, strict=True))
-            pnl = money(g.realised_pnl, sign=True)
+            pnl = money(g.realised_pnl, _quote(g.group.legs[0].symbol), sign=True)
             what = "opened" if isinstance(event, GroupOpened) else \
                 f"{g.group.status.value} ({g.exit_reason or 'a leg failed'}), PnL {pnl}"
             logger.info("[%s] pair group %s: %s (%s)", g.strategy, what, legs, g.id)
@@ -123,7 +126,18 @@ def log_fills(fills: Iterable[Fill]) -> int:
     """Log simulated or venue executions; return the line count."""
     lines = 0
     for fill in fills:
-        logger.info("%s: fill %s %s @ %s, fee %s %s (%s)", fill.symbol, fill.side.value, fill.amount,
-                    fill.price, fill.fee, fill.fee_currency, fill.client_order_id)
+        fee = money(fill.fee) if fill.fee_currency == _quote(fill.symbol) else qty(fill.fee)
+        logger.info("%s: fill %s %s @ %s, fee %s %s (%s)", fill.symbol, fill.side.value, qty(fill.amount),
+                    price(fill.price), fee, fill.fee_currency, fill.client_order_id)
         lines += 1
     return lines
+
+
+def _quote(symbol: str) -> str:
+    """Return the pair's quote currency (a perpetual's ``BTC/USDT:USDT`` too): money here is in it."""
+    return symbol.partition("/")[2].partition(":")[0]
+
+
+def _level(value: Decimal | None) -> str:
+    """Return a price level as a person reads it; an absent one (no take-profit) is '-'."""
+    return "-" if value is None else price(value)

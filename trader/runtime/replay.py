@@ -39,6 +39,7 @@ from trader.core.domain.candles import CandleFrame, ms_to_datetime, timeframe_ms
 from trader.core.domain.enums import ExitReason
 from trader.core.domain.ids import Symbol
 from trader.core.errors import ConfigError, InvariantViolation
+from trader.core.formatting import money
 from trader.core.strategies.base import Strategy
 from trader.core.strategies.pair_setup import PairSetup
 from trader.core.strategies.pairs import aligned, compute_pair
@@ -215,8 +216,8 @@ class ReplayDriver:
             await self.step()
             done += 1
             await sleep(self._pause)
-        logger.info("replay: stopped after %d candle(s), %d fill(s); %d candle(s) left", done, self.trades,
-                    self.remaining)
+        logger.info("replay: stopped after %s candle(s), %d fill(s); %s candle(s) left", f"{done:,}",
+                    self.trades, f"{self.remaining:,}")
         if self.remaining == 0:
             await self.finish()  # also after a restart at the end, should the last run have stopped first
             logger.info("replay: reached the end of the stored candles; to watch the demo from the start "
@@ -304,8 +305,9 @@ class ReplayDriver:
         account = await self._paper.balances()
         now = ms_to_datetime(close_ms)
         if close_ms % _DAY_MS == 0:  # a progress line per simulated day, so a quiet market never looks hung
-            logger.info("replay: %s UTC, equity %.2f %s, %d fill(s) so far, %d candle(s) left",
-                        now.strftime("%Y-%m-%d"), account.equity, account.quote, self.trades, self.remaining)
+            logger.info("replay: %s UTC, equity %s, %d fill(s) so far, %s candle(s) left",
+                        now.strftime("%Y-%m-%d"), money(account.equity, account.quote), self.trades,
+                        f"{self.remaining:,}")
         async with self._uow() as uow:
             await uow.equity.add(EquitySnapshot.from_account(account, now))
             await uow.replay.save(ReplayCursor(self._data.timeframe, close_ms), now)

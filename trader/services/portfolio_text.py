@@ -41,7 +41,7 @@ def baskets_text(items: Sequence[BasketInfo]) -> str:
     for b in items:
         amount = money(b.amount, b.quote) if b.amount is not None else "weights"
         held = f", {b.held} holding(s)" if b.held else ", nothing held"
-        lines.append(f"{b.name}: {b.asset_count} assets in {len(b.categories)} categories, {amount}{held}")
+        lines.append(f"{b.name}: {b.asset_count} assets in {categories(len(b.categories))}, {amount}{held}")
         if b.description:
             lines.append(f"  {b.description}")
     return "\n".join(lines)
@@ -156,3 +156,8 @@ def buy_text(result: BasketBuyResult) -> str:
     if result.not_listed:
         lines.append("Not listed: " + ", ".join(result.not_listed))
     return "\n".join(lines)
+
+
+def categories(count: int) -> str:
+    """Return '1 category' or 'N categories'."""
+    return f"{count} {'category' if count == 1 else 'categories'}"

@@ -73,9 +73,16 @@ def test_detail_resolves_with_minute_candles(capsys: pytest.CaptureFixture[str])
     (["--pairs", "BTCUSDT"], "not a pair"),
     (["--from", "2023-05-01", "--to", "2023-01-01"], "--to must be after --from"),
     (["--detail", "4h"], "must be finer"),
+    (["--detail", "1m"],  # the bundled minutes (mid 2024) lie after the bundled hours (2022 to April 2024)
+     "--detail 1m: the BTC/USDT 1m candles (2024-07-26 .. 2024-08-25) do not overlap its 1h candles "
+     "(2022-01-01 .. 2024-04-21); choose --from/--to inside both"),
     (["--param", "lookback"], "is not NAME=VALUE"),
-    (["--param", "lookback=abc"], "lookback"),
+    (["--param", "lookback=abc"], "parameter lookback: 'abc' is not an integer"),
     (["--leverage", "200"], "--leverage must be 1..125, got 200"),
+    (["--funding-dir", "funding"], "--funding-dir charges perpetuals only: add --short or --leverage N"),
+    (["--short", "--funding-dir", "/no/such/funding"],
+     "--funding-dir /no/such/funding: no BTC_USDT-funding.csv there (write them with `tradebot data fetch "
+     "--funding --pair BTC/USDT --out /no/such/funding`)"),
 ])
 def test_bad_input_is_a_clear_error(args: list[str], message: str,
                                     capsys: pytest.CaptureFixture[str]) -> None:

@@ -153,3 +153,13 @@ def test_a_stored_study_resumes_up_to_the_new_trial_total(tmp_path: Path,
     assert code == 0, out
     assert table_rows(out)[0][7].startswith("8 ")  # 3 more trials on the same study, not 8 new ones
     assert re.search(r"study breakout-[0-9a-f]{10} in sqlite:///", out)
+
+
+def test_a_continuous_search_range_is_described_in_words_not_inf() -> None:
+    from trader.cli.optimise_cmd import _points
+    from trader.core.optimise.space import FloatRange, IntRange, size
+
+    continuous = _points(size([IntRange("lookback", 10, 60, 1), FloatRange("halflife", 12.0, 720.0, None)]))
+    assert continuous == "continuous (no finite count of points)"
+    assert _points(size([IntRange("lookback", 10, 60, 1), FloatRange("reward_risk", 1.0, 4.0, 0.5)])) \
+        == "357 points"

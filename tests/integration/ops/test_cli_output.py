@@ -77,3 +77,16 @@ def _help(command: str) -> str:
     done = subprocess.run([sys.executable, "-m", "trader", command, "--help"], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60, check=True)
     return done.stdout
+
+
+def test_an_unreachable_exchange_ends_a_command_with_one_line_that_promises_no_retry(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRADER_EXCHANGE__MAX_RETRIES", "0")
+    monkeypatch.setenv("TRADER_EXCHANGE__API_BASE_URL", "http://127.0.0.1:9")  # the discard port: refused
+    code = main(["data", "fetch", "--exchange", "binance", "--pair", "BTC/USDT", "--timeframe", "1h",
+                 "--since", "2024-01-01"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1].startswith("error: the exchange did not answer") and "will retry" not in err[-1]
+    assert not any("Traceback" in line for line in err)

@@ -58,7 +58,7 @@ def test_list_show_track_value_rebalance_and_untrack(workdir: Path,
     assert main(["portfolio", "list"]) == 0
     out = capsys.readouterr().out
     assert "default: 103 assets in 8 categories, 1,030.00 USD, nothing held" in out
-    assert "mine: 2 assets in 1 categories, weights, nothing held" in out
+    assert "mine: 2 assets in 1 category, weights, nothing held" in out
     assert main(["portfolio", "show", "default"]) == 0
     assert "Meme coins [meme], 11 assets" in capsys.readouterr().out
     assert main(["portfolio", "track", "mine", "--date", "2026-01-03"]) == 1  # weights need a total
@@ -94,4 +94,16 @@ def test_check_names_every_problem_of_a_bad_file(workdir: Path, capsys: pytest.C
     assert f"{bad}: asset BTC: category 'minors' is not declared" in err
     assert f"{bad}: the weights add up to 1.25, not 1" in err
     assert main(["portfolio", "check", str(workdir / "baskets" / "mine.toml")]) == 0
-    assert "basket mine, 2 assets in 1 categories, quote USD: OK" in capsys.readouterr().out
+    assert "basket mine, 2 assets in 1 category, quote USD: OK" in capsys.readouterr().out
+
+
+def test_tracking_a_day_without_any_price_is_an_error_not_an_empty_success(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["portfolio", "track", "mine", "--date", "2025-06-01", "--amount", "1000"]) == 1
+    captured = capsys.readouterr()
+    assert "Tracking mine" not in captured.out
+    (line,) = [x for x in captured.err.splitlines() if x.startswith("error: ")]
+    assert line == ("error: nothing tracked: no asset of mine has a price for 2025-06-01 (BTC, ETH; the "
+                    "warnings above say why)")
+    assert main(["portfolio", "holdings"]) == 0
+    assert "No holdings" in capsys.readouterr().out

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from tests.fixtures.live_runtime import MakeRuntime
 from trader.config import StrategyEntry
 
@@ -30,3 +32,5 @@ async def test_replay_logs_progress_once_per_simulated_day(make_runtime: MakeRun
         await live.advance(49)
     days = [r.getMessage() for r in caplog.records if "fill(s) so far" in r.getMessage()]
     assert len(days) in (2, 3) and all("equity" in d and "USDT" in d for d in days)
+    # money with thousands separators to the cent, like every other output: "equity 10,075.73 USDT"
+    assert all(re.search(r", equity \d{1,3}(,\d{3})*\.\d\d USDT, ", d) for d in days), days

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -47,6 +48,8 @@ def test_replay_trades_logs_each_decision_and_exits_cleanly(tmp_path: Path) -> N
     assert "signal enter long" in log and "order command(s) sent" in log
     assert "fill buy" in log and "opened long" in log
     assert "replay: stopped after 60 candle(s)" in log and "engine stopped" in log
+    left = re.search(r"replay: stopped after 60 candle\(s\), \d+ fill\(s\); (\S+) candle\(s\) left", log)
+    assert left is not None and re.fullmatch(r"\d{1,3}(,\d{3})+", left[1]), log[-500:]  # 19,453 as elsewhere
     positions, fills = asyncio.run(_store_counts(f"sqlite+aiosqlite:///{tmp_path / 'run.db'}"))
     assert positions >= 1 and fills >= 1
 

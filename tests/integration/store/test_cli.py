@@ -140,6 +140,6 @@ def test_fetch_funding_rates_then_backtest_a_short_strategy_with_them(
     assert "funding: charged at each funding time from the rate history: BTC/USDT" in charged
     assert main(backtest) == 0
     free = capsys.readouterr().out
-    assert "no funding-rate history given" in free
+    assert "funding: not charged (no funding-rate history given: --funding-dir)" in free
     equity = [line for line in (charged, free) for line in line.splitlines() if line.startswith("Equity")]
     assert equity[0] != equity[1]  # the funding moved the result

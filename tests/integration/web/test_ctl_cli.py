@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -51,6 +52,10 @@ async def test_ctl_controls_the_running_service(api: ApiHarness) -> None:
     position = await api.live.open_position()
     code, out, _ = await _ctl(api, "status")
     assert code == 0 and "trading active" in out and position.id in out
+    row = next(line for line in out.splitlines() if position.id in line)
+    # amounts, prices and money as a person reads them, never the API's 18-place decimal strings
+    assert not re.search(r"\d\.\d{9,}", row), row
+    assert re.search(r" PnL [+-]?[\d,]+\.\d\d USDT  stop ", row), row
     assert (await _ctl(api, "pause"))[0] == 0
     assert await _state(api) is TradingState.PAUSED
     code, _, err = await _ctl(api, "pause")
@@ -67,6 +72,7 @@ async def test_ctl_controls_the_running_service(api: ApiHarness) -> None:
     other = "BTC/USDT" if position.symbol == "ETH/USDT" else "ETH/USDT"  # the closed pair cools down
     code, out, err = await _ctl(api, "buy", other, "0.01", "--yes")
     assert code == 0 and f"would buy 0.01 {other}" in out, out + err
+    assert re.search(r"\(cost [\d,]+\.\d\d USDT, stop ", out) and not re.search(r"\d\.\d{9,}", out), out
     await api.live.advance(1)
     assert [p for p in await api.live.active() if p.strategy == "manual"]
     assert (await _ctl(api, "halt", "--flatten"))[0] == 0

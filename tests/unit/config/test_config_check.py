@@ -133,3 +133,14 @@ def test_a_typo_in_the_dotenv_file_is_an_error_too(workdir: Path) -> None:
     (workdir / ".env").write_text("POSTGRES_PASSWORD=pw\nTRADER_RISK__MAX_OPEN_POSITONS=3\n")
     with pytest.raises(ConfigError, match="did you mean TRADER_RISK__MAX_OPEN_POSITIONS"):
         load_settings()
+
+
+def test_the_ctl_variables_the_docs_export_are_not_settings_typos(
+        workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    # docs/web.md: `export TRADER_API_TOKEN=tb_...` then `tradebot ctl status` (which reads the settings
+    # for the service's port), and every other command run from that shell
+    assert unknown_env_names(["TRADER_API_TOKEN", "TRADER_CTL_URL"]) == []
+    monkeypatch.setenv("TRADER_API_TOKEN", "tb_example")
+    monkeypatch.setenv("TRADER_CTL_URL", "http://127.0.0.1:8080")
+    assert main(["config", "check"]) == 0, capsys.readouterr().err
+    assert unknown_env_names(["TRADER_API_TOKENS"])  # a near miss is still named

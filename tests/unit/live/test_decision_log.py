@@ -58,7 +58,7 @@ def test_skipped_tick_and_fills_are_logged(caplog: pytest.LogCaptureFixture) -> 
                 "USDT", AT)
     assert log_fills([fill]) == 1
     assert _lines(caplog) == ["[breakout] BTC/USDT: skipped (no candle closed for this tick yet)",
-                              "BTC/USDT: fill buy 0.5 @ 100, fee 0.05 USDT (cid)"]
+                              "BTC/USDT: fill buy 0.5 @ 100.0000, fee 0.05 USDT (cid)"]
 
 
 def test_an_exit_of_a_direction_not_held_is_debug_even_when_another_pair_acted(
@@ -87,6 +87,19 @@ def test_a_pairs_tick_is_debug_unless_it_acted_and_then_logs_the_group(
     assert log_ticks([opened]) == 3
     info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert info == ["[pairs] ETH/USDT: z -3.10, beta 0.800",
-                    f"[pairs] pair group opened: buy ETH/USDT 1.5 @ 2000, sell BTC/USDT 0.06 @ 40000 "
+                    f"[pairs] pair group opened: buy ETH/USDT 1.5 @ 2,000.00, sell BTC/USDT 0.06 @ 40,000.00 "
                     f"({group.id})",
                     "[pairs] 2 order command(s) sent to the exchange"]
+
+
+def test_fills_show_amounts_prices_and_quote_fees_as_people_read_them(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, "trader.decisions")
+    # the replay's first fill: exact Decimals from the simulator, 15 places of fee
+    quote_fee = Fill("t1", ClientOrderId("c1"), BTC, Side.BUY, Decimal("0.05683"), Decimal("44009.963985"),
+                     Decimal("2.50108625326755"), "USDT", AT)
+    base_fee = Fill("t2", ClientOrderId("c2"), Symbol("BTC/USDT:USDT"), Side.BUY, Decimal("0.05683"),
+                    Decimal("44009.963985"), Decimal("0.0000568300000001"), "BTC", AT)
+    assert log_fills([quote_fee, base_fee]) == 2
+    assert _lines(caplog) == ["BTC/USDT: fill buy 0.05683 @ 44,009.96, fee 2.50 USDT (c1)",
+                              "BTC/USDT:USDT: fill buy 0.05683 @ 44,009.96, fee 0.00005683 BTC (c2)"]

@@ -37,7 +37,7 @@ def test_preview_changes_nothing_and_apply_records_the_override() -> None:
     ("risk.sizing", "yolo", "fixed_fraction"),
     ("risk.nope", "1", "Unknown setting"),
     ("breakout.lookback", "1", "below the minimum"),
-    ("breakout.lookback", "abc", "not a int"),
+    ("breakout.lookback", "abc", "not an integer"),
     ("bollinger_reversion.period", "20", "not enabled"),
 ])
 def test_invalid_values_raise_input_error_naming_the_problem(key: str, value: str, says: str) -> None:

@@ -39,8 +39,9 @@ def assumptions(settings: BacktestSettings, has_detail: bool) -> dict[str, str]:
         notes["market"] = (f"linear perpetuals at {terms.leverage}x {terms.margin_mode} margin, "
                            f"{'longs and shorts' if settings.allow_short else 'longs only'}; entries refused "
                            f"unless the stop is inside the liquidation price")
-        charged = ", ".join(sorted(settings.funding)) or "no funding-rate history given"
-        notes["funding"] = f"charged at each funding time from the rate history: {charged}"
+        charged = ", ".join(sorted(settings.funding))
+        notes["funding"] = f"charged at each funding time from the rate history: {charged}" if charged \
+            else "not charged (no funding-rate history given: --funding-dir)"
     return notes
 
 

@@ -26,6 +26,10 @@ IntArray = npt.NDArray[np.int64]
 ParamValue = int | float | bool | str
 
 
+# How an error names the type a parameter needs ("is not an integer", not "is not a int").
+_KIND_WORDS: dict[type, str] = {int: "an integer", float: "a number", bool: "true or false", str: "text"}
+
+
 @dataclass(frozen=True, slots=True)
 class Param:
     """A declared strategy parameter: default, bounds for validation and optimisation, doc line."""
@@ -43,7 +47,8 @@ class Param:
         try:
             coerced = _coerce(kind, value)
         except (TypeError, ValueError):
-            raise StrategyError(f"parameter {name}: {value!r} is not a {kind.__name__}") from None
+            what = _KIND_WORDS.get(kind, f"a {kind.__name__}")
+            raise StrategyError(f"parameter {name}: {value!r} is not {what}") from None
         if self.choices is not None and coerced not in self.choices:
             raise StrategyError(f"parameter {name}: {coerced!r} not one of {list(self.choices)}")
         if isinstance(coerced, int | float) and not isinstance(coerced, bool):

@@ -52,7 +52,7 @@ def test_unknown_name_without_close_match_lists_what_exists() -> None:
     ("params", "message"),
     [
         ({"lookback": 0}, "below the minimum"),
-        ({"lookback": 2.5}, "not a int"),
+        ({"lookback": 2.5}, "not an integer"),
         ({"stop_mode": "moon"}, "not one of"),
         ({"no_such": 1}, "unknown parameter"),
         ({"ema_fast": 60, "ema_slow": 50}, "ema_fast must be shorter"),

@@ -83,8 +83,15 @@ def test_import_holdings_is_validated_idempotent_and_feeds_the_store_export(
     assert "bad.csv line 4: acquired_at '2022-13-01'" in capsys.readouterr().err
     assert main(["tax", "holdings"]) == 0
     listing = capsys.readouterr().out
-    assert "USDT  10000  2023-05-31 14:00:00  15000.00  1.50  bank statement  starting balance" in listing
-    assert "total BTC: 0.5 for 20000.00 AUD" in listing and "99999" not in listing and "XRP" not in listing
+    rows = [line.split("  ") for line in listing.splitlines()]
+    usdt = next([cell.strip() for cell in row if cell.strip()] for row in rows if row[0].startswith("USDT"))
+    assert usdt == ["USDT", "10000", "2023-05-31 14:00:00", "15,000.00", "1.50", "bank statement",
+                    "starting balance"]
+    header = listing.splitlines()[0]
+    # money in the quote's precision with thousands separators, right-aligned under its header
+    assert next(line for line in listing.splitlines() if line.startswith("USDT")).index("15,000.00") + 9 \
+        == header.index("cost base (AUD)") + len("cost base (AUD)")
+    assert "total BTC: 0.5 for 20,000.00 AUD" in listing and "99999" not in listing and "XRP" not in listing
     assert main(["tax", "import-rates", "rates.csv"]) == 0
 
     async def add_fills() -> None:

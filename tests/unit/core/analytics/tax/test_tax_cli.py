@@ -58,6 +58,8 @@ def test_export_from_csv_writes_cgt_koinly_and_png(files: Path, capsys: pytest.C
     # only this income year's fills: u1, b1, b2 belong in FY2022-23's file, s2 in FY2024-25's
     assert [k["TxHash"] for k in koinly] == ["s1"]
     assert "net capital gain" in out
+    # the method reads as in the /tax caption, not in nested brackets "(... (FIFO))"
+    assert out.startswith("FY2023-24, specific identification: highest cost first: 2 disposal line(s); "), out
 
 
 def test_missing_rate_fails_with_date_and_asset_and_writes_nothing(
