@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from trader.core.domain.alerts import Alert, Severity
 from trader.core.domain.entries import RefusalReason
+from trader.core.domain.ids import split_symbol
 from trader.core.engine.events import (
     EngineEvent,
     EntryRefused,
@@ -59,8 +60,9 @@ def _alert(event: EngineEvent, manual: bool) -> Alert | None:
         if p.status is PositionStatus.CANCELLED:
             return Alert("exit", f"Entry {p.symbol} cancelled before it filled ({p.id})")
         reason = p.exit_reason.value if p.exit_reason is not None else "unknown"
+        pnl = money(p.realised_pnl, split_symbol(p.symbol)[1], sign=True)
         return Alert("exit", f"Closed {p.symbol} ({reason}) @ {price(p.exit_price)}: "
-                             f"PnL {money(p.realised_pnl, sign=True)} [{p.strategy}] {p.id}",
+                             f"PnL {pnl} [{p.strategy}] {p.id}",
                      Severity.INFO if p.realised_pnl >= 0 else Severity.WARNING)
     if isinstance(event, PositionFailed):
         p = event.position
@@ -80,14 +82,15 @@ def _group_alert(event: GroupOpened | GroupClosed) -> Alert:
     legs = " / ".join(f"{leg.side.value} {leg.symbol} {qty(leg.held)} @ {price(book.entry_price)}"
                       for leg, book in zip(g.group.legs, g.books, strict=True))
     spread = "long" if g.side > 0 else "short"
+    quote = split_symbol(y)[1]
     if isinstance(event, GroupOpened):
         return Alert("entry", f"Opened pair group {spread} {y} / {x}: {legs} [{g.strategy}] {g.id}")
     if g.group.status is GroupStatus.FAILED:
         text = (f"Pair group {y} / {x} did not open: a leg failed and the other was sent back "
-                f"(PnL {money(g.realised_pnl, sign=True)}) [{g.strategy}] {g.id}")
+                f"(PnL {money(g.realised_pnl, quote, sign=True)}) [{g.strategy}] {g.id}")
         return Alert("rejected", text, Severity.WARNING)
     return Alert("exit", f"Closed pair group {y} / {x} ({g.exit_reason or 'unknown'}): "
-                         f"PnL {money(g.realised_pnl, sign=True)} [{g.strategy}] {g.id}",
+                         f"PnL {money(g.realised_pnl, quote, sign=True)} [{g.strategy}] {g.id}",
                  Severity.INFO if g.realised_pnl >= 0 else Severity.WARNING)
 
 

@@ -39,7 +39,7 @@ def test_exit_alert_shows_the_average_fill_price_with_the_pair_precision_not_its
                       exit_price=Decimal("3130.4020160"), exit_reason=ExitReason.STOP_LOSS,
                       realised_pnl=Decimal("-1047.9234"))
     [alert] = event_alerts([PositionClosed(closed, NOW)])
-    assert alert.text == f"Closed BTC/USDT (stop_loss) @ 3,130.40: PnL -1,047.92 [breakout] {ID}"
+    assert alert.text == f"Closed BTC/USDT (stop_loss) @ 3,130.40: PnL -1,047.92 USDT [breakout] {ID}"
 
 
 def test_stop_alerts_say_placed_or_moved() -> None:
@@ -60,7 +60,7 @@ def test_pair_group_alerts_say_opened_closed_with_pnl_or_failed_and_sent_back() 
     closed = replace(group, group=replace(group.group, status=GroupStatus.CLOSED), books=books,
                      exit_reason="signal")
     [done] = event_alerts([GroupClosed(closed, NOW)])
-    assert done.text == f"Closed pair group ETH/USDT / BTC/USDT (signal): PnL +147.30 [pairs] {group.id}"
+    assert done.text == f"Closed pair group ETH/USDT / BTC/USDT (signal): PnL +147.30 USDT [pairs] {group.id}"
     failed = replace(closed, group=replace(group.group, status=GroupStatus.FAILED),
                      books=(books[0], LegBook()))
     [warned] = event_alerts([GroupClosed(failed, NOW)])
