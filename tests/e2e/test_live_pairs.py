@@ -9,21 +9,20 @@ on the Binance USDⓈ-M futures dialect (a real short, reduce-only closing order
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import numpy as np
 import pytest
-from pydantic import SecretStr
 
 from tests.e2e.live_harness import HOUR, T0, RecordingChannel
-from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
+from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from tests.fixtures.fake_exchange import fake_binance_client, running_fake
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.retry import RetryPolicy
 from trader.adapters.store.migrate import upgrade_async
 from trader.adapters.store.sql.uow import Database
-from trader.config.sections import ExchangeConfig, RiskConfig
+from trader.config.sections import RiskConfig
 from trader.core.domain.candles import CandleFrame, datetime_to_ms
 from trader.core.domain.enums import ExitReason, OrderPurpose, OrderStatus, Side
 from trader.core.engine.events import GroupClosed, GroupOpened
@@ -58,30 +57,28 @@ def candles(setup: PairSetup) -> tuple[list[list[float]], list[list[float]]]:
     return rows[0], rows[1]
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeExchange]:
-    fake = FakeExchange.start_default()
-    fake.venue.deposit("USDT", "10000")
-    fake.venue.deposit("BTC", "0.2")
-    fake.venue.fee_in_quote = True  # fees in USDT, as on a perpetual: the unwind sells all that was bought
-    fake.venue.now_ms = datetime_to_ms(T0)
+def serve_pair_candles(fake: FakeExchange) -> None:
+    """Serve the ``candles(SETUP)`` long-spread entry on ``fake``: ETH and BTC hourly rows and last prices."""
     eth, btc = candles(SETUP)
     fake.set_candles(ETH, "1h", eth)
     fake.set_candles(BTC, "1h", btc)
     fake.set_price(ETH, f"{eth[-1][4]:.2f}")
     fake.set_price(BTC, f"{btc[-1][4]:.2f}")
-    try:
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeExchange]:
+    with running_fake() as fake:
+        fake.venue.deposit("USDT", "10000")
+        fake.venue.deposit("BTC", "0.2")
+        fake.venue.fee_in_quote = True  # fees in USDT as on a perpetual: the unwind sells all that was bought
+        fake.venue.now_ms = datetime_to_ms(T0)
+        serve_pair_candles(fake)
         yield fake
-    finally:
-        fake.stop()
 
 
 def service(fake: FakeExchange, db: Database, clock: SimClock) -> tuple[TradingService, CcxtExchange]:
-    config = ExchangeConfig(name="binance", mode="live", live_confirmed=True, api_key=SecretStr(API_KEY),
-                            api_secret=SecretStr(API_SECRET), api_base_url=fake.base_url, timeout_seconds=1.0,
-                            max_retries=4)
-    exchange = CcxtExchange(config, retry=RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05),
-                            rate_limit=False)
+    exchange = fake_binance_client(fake)
     alerts = AlertService(db.uow_factory, RecordingChannel(), clock)
     options = EngineOptions(RISK, leg_fractions={"pairs": SETUP.leg_fraction})
     trading = TradingService(exchange, db.uow_factory, clock, options, {}, alerts=alerts,
@@ -89,28 +86,45 @@ def service(fake: FakeExchange, db: Database, clock: SimClock) -> tuple[TradingS
     return trading, exchange
 
 
-async def test_a_rejected_leg_is_unwound_and_account_engine_and_store_end_flat(fake: FakeExchange,
-                                                                              tmp_path: object) -> None:
+ServiceOf = Callable[[FakeExchange, Database, SimClock], tuple[TradingService, CcxtExchange]]
+
+
+async def migrated_store(tmp_path: object) -> str:
+    """Return the URL of a new SQLite store in ``tmp_path`` migrated to the head."""
     url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
     await upgrade_async(url)
-    eth, btc = candles(SETUP)
-    row = SETUP.latest(CandleFrame.from_arrays(np.array(eth)), CandleFrame.from_arrays(np.array(btc)))
-    assert row is not None and row.enter_long  # the candles do signal a long-spread entry
-    # the venue takes the ETH buy (leg 0) and refuses the BTC sell (leg 1)
-    fake.inject(Fault(FaultKind.ERROR, route=CREATE, status=400, code=-2010, after=1,
-                      msg="Account has insufficient balance for requested action."))
+    return url
+
+
+async def tick_with_a_refused_leg(fake: FakeExchange, url: str, service_of: ServiceOf, route: str,
+                                  refusal: str) -> tuple[GroupClosed, Database, SimClock]:
+    """Run the pairs tick with the venue refusing the second leg's order on ``route`` (-2010 ``refusal``),
+    check the group failed and the engine ended flat; return the GroupClosed, the store and the clock."""
+    fake.inject(Fault(FaultKind.ERROR, route=route, status=400, code=-2010, after=1, msg=refusal))
     db, clock = Database.from_url(url), SimClock(T0)
-    trading, exchange = service(fake, db, clock)
+    trading, exchange = service_of(fake, db, clock)
     try:
         [report] = await trading.run_ticks("pairs", [ETH], "1h")
         closed = [e for e in report.events if isinstance(e, GroupClosed)]
         assert closed and closed[0].group.group.status is GroupStatus.FAILED
-        assert fake.faults.fired == [(CREATE, FaultKind.ERROR)]
-        group_id = closed[0].group.id
+        assert fake.faults.fired == [(route, FaultKind.ERROR)]
         state = await trading.engine_state()
         assert state.groups == {} and state.orders == {} and state.positions == {}
     finally:
         await exchange.close()
+    return closed[0], db, clock
+
+
+async def test_a_rejected_leg_is_unwound_and_account_engine_and_store_end_flat(fake: FakeExchange,
+                                                                              tmp_path: object) -> None:
+    url = await migrated_store(tmp_path)
+    eth, btc = candles(SETUP)
+    row = SETUP.latest(CandleFrame.from_arrays(np.array(eth)), CandleFrame.from_arrays(np.array(btc)))
+    assert row is not None and row.enter_long  # the candles do signal a long-spread entry
+    # the venue takes the ETH buy (leg 0) and refuses the BTC sell (leg 1)
+    closed, db, clock = await tick_with_a_refused_leg(
+        fake, url, service, CREATE, "Account has insufficient balance for requested action.")
+    group_id = closed.group.id
     # the venue: the ETH bought was sold back, the BTC never left; only fees were paid
     venue = fake.venue
     free = {asset: amount for asset, amount, _ in venue.balances()}
@@ -150,8 +164,7 @@ async def test_a_rejected_leg_is_unwound_and_account_engine_and_store_end_flat(f
 
 async def test_an_open_group_survives_a_restart_and_closes_both_legs_on_close(fake: FakeExchange,
                                                                              tmp_path: object) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
-    await upgrade_async(url)
+    url = await migrated_store(tmp_path)
     db, clock = Database.from_url(url), SimClock(T0)
     trading, exchange = service(fake, db, clock)
     try:

@@ -11,20 +11,24 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
 from tests.e2e.live_harness import T0, RecordingChannel
-from tests.e2e.test_live_pairs import BTC, ETH, RISK, SETUP, candles
-from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
+from tests.e2e.test_live_pairs import (
+    BTC,
+    ETH,
+    RISK,
+    SETUP,
+    migrated_store,
+    serve_pair_candles,
+    tick_with_a_refused_leg,
+)
+from tests.fakes.fake_exchange import FakeExchange
 from tests.fakes.fake_exchange.fapi_account import FPosition
+from tests.fixtures.fake_exchange import fake_binance_client, running_fake
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.retry import RetryPolicy
-from trader.adapters.store.migrate import upgrade_async
 from trader.adapters.store.sql.uow import Database
-from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import OrderPurpose, OrderStatus, Side
 from trader.core.domain.futures import StrategyTrading
-from trader.core.engine.events import GroupClosed
 from trader.core.engine.pair_groups import leg_position_id
 from trader.core.positions.pair_group import GroupStatus
 from trader.live.alerts import AlertService
@@ -39,28 +43,17 @@ ONE_X = Decimal(1)
 
 @pytest.fixture
 def fake() -> Iterator[FakeExchange]:
-    fake = FakeExchange.start_default()
-    fake.perps.deposit("10000")
-    fake.venue.now_ms = int(T0.timestamp() * 1000)
-    eth, btc = candles(SETUP)
-    fake.set_candles(ETH, "1h", eth)
-    fake.set_candles(BTC, "1h", btc)
-    fake.set_price(ETH, f"{eth[-1][4]:.2f}")
-    fake.set_price(BTC, f"{btc[-1][4]:.2f}")
-    try:
+    with running_fake() as fake:
+        fake.perps.deposit("10000")
+        fake.venue.now_ms = int(T0.timestamp() * 1000)
+        serve_pair_candles(fake)
         yield fake
-    finally:
-        fake.stop()
 
 
 def service(fake: FakeExchange, db: Database, clock: SimClock) -> tuple[TradingService, CcxtExchange]:
     """Return the trading service of the pairs strategy on the fake's perpetuals, and its swap client."""
-    config = ExchangeConfig(name="binance", mode="live", live_confirmed=True, api_key=SecretStr(API_KEY),
-                            api_secret=SecretStr(API_SECRET), api_base_url=fake.base_url, timeout_seconds=1.0,
-                            max_retries=4)
-    exchange = CcxtExchange(config, retry=RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05),
-                            rate_limit=False, swap=True,
-                            perpetuals={ETH: (ONE_X, "isolated"), BTC: (ONE_X, "isolated")})
+    exchange = fake_binance_client(fake, swap=True,
+                                   perpetuals={ETH: (ONE_X, "isolated"), BTC: (ONE_X, "isolated")})
     alerts = AlertService(db.uow_factory, RecordingChannel(), clock)
     trading = {"pairs": StrategyTrading(allow_short=True, swap=True, leverage=ONE_X, margin_mode="isolated")}
     options = EngineOptions(RISK, trading=trading, leg_fractions={"pairs": SETUP.leg_fraction})
@@ -70,25 +63,12 @@ def service(fake: FakeExchange, db: Database, clock: SimClock) -> tuple[TradingS
 
 async def test_a_rejected_short_leg_is_unwound_reduce_only_and_everything_ends_flat(
         fake: FakeExchange, tmp_path: object) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
-    await upgrade_async(url)
+    url = await migrated_store(tmp_path)
     # -2010 NEW_ORDER_REJECTED (a futures code too); ccxt maps the fapi-only codes such as -2019 by the
     # real hosts' URLs, so against the fake's host it would read -2019 as an unknown outcome
-    fake.inject(Fault(FaultKind.ERROR, route=CREATE, status=400, code=-2010, after=1,
-                      msg="New order rejected."))
-    db, clock = Database.from_url(url), SimClock(T0)
-    trading, exchange = service(fake, db, clock)
-    try:
-        [report] = await trading.run_ticks("pairs", [ETH], "1h")
-        closed = [e for e in report.events if isinstance(e, GroupClosed)]
-        assert closed and closed[0].group.group.status is GroupStatus.FAILED
-        assert closed[0].group.reduce_only  # a perpetual group: its closing orders are reduce-only
-        assert fake.faults.fired == [(CREATE, FaultKind.ERROR)]
-        group_id = closed[0].group.id
-        state = await trading.engine_state()
-        assert state.groups == {} and state.orders == {} and state.positions == {}
-    finally:
-        await exchange.close()
+    closed, db, clock = await tick_with_a_refused_leg(fake, url, service, CREATE, "New order rejected.")
+    assert closed.group.reduce_only  # a perpetual group: its closing orders are reduce-only
+    group_id = closed.group.id
     # the venue: the ETH long was sold back reduce-only, no BTC short was ever opened; only fees paid
     perps = fake.perps
     assert perps.position("ETHUSDT").qty == 0 and perps.position("BTCUSDT").qty == 0
@@ -130,8 +110,7 @@ async def test_a_rejected_short_leg_is_unwound_reduce_only_and_everything_ends_f
 
 async def test_a_short_leg_gone_from_the_venue_is_reported_at_start_and_blocks_entries(
         fake: FakeExchange, tmp_path: object) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/live.db"
-    await upgrade_async(url)
+    url = await migrated_store(tmp_path)
     db, clock = Database.from_url(url), SimClock(T0)
     trading, exchange = service(fake, db, clock)
     try:

@@ -27,15 +27,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
-from trader.config import (
-    BreakerConfig,
-    DatabaseConfig,
-    ExchangeConfig,
-    NotifyConfig,
-    OpsConfig,
-    SchedulerConfig,
-    Settings,
-)
+from tests.fixtures.venue_accounts import service_settings
+from trader.config import BreakerConfig, ExchangeConfig, SchedulerConfig, Settings
 from trader.core.domain.enums import Direction
 from trader.live.fault_alerts import CLEARED_KIND, FAULT_KIND
 from trader.runtime.container import RunOptions, build_runtime
@@ -48,10 +41,9 @@ PLACE = "POST /api/v3/order"
 
 
 def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:
-    return Settings(
-        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'soak.db'}"),
+    return service_settings(
+        tmp_path, "soak.db", console=True,
         exchange=exchange.model_copy(update={"max_retries": 1, "pairs": ("BTC/USDT",)}),
-        ops=OpsConfig(health_port=0, data_dir=str(tmp_path)), notify=NotifyConfig(console=True),
         scheduler=SchedulerConfig(monitor_interval_seconds=0.2, risk_interval_seconds=0.3,
                                   venue_retry_seconds=0.05, venue_retry_max_seconds=0.3,
                                   fault_quiet_seconds=0.6, fault_alert_interval_seconds=0),

@@ -14,41 +14,25 @@ import asyncio
 import io
 import sqlite3
 import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from handlers import formatting
 from tests.e2e.test_venue_breaker import CONFIRM, Chat, _service, _until
 from tests.fakes.fake_botapi import FakeBotApiCore
-from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange, Fault, FaultKind
-from trader.adapters.store.sql.uow import Database
-from trader.config import (
-    BreakerConfig,
-    DatabaseConfig,
-    ExchangeConfig,
-    NotifyConfig,
-    OpsConfig,
-    SchedulerConfig,
-    Settings,
-    StrategyEntry,
-    VenueConfig,
-)
+from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from tests.fixtures.venue_accounts import fake_venue_account, second_run, venues_settings, viewer_reads
+from trader.config import BreakerConfig, Settings, StrategyEntry
 from trader.core.domain.enums import Mode, OrderPurpose, OrderStatus
 from trader.core.errors import InputError
 from trader.live.fault_alerts import FAULT_KIND
 from trader.live.venue_breaker import BACK_KIND, DOWN_KIND
 from trader.ports.store import UnitOfWorkFactory
-from trader.runtime.clock import SystemClock
 from trader.runtime.container import RunOptions, Runtime, build_runtime
-from trader.runtime.venues import VenueRun
-from trader.services.api_tokens import ApiTokenService
-from trader.services.audit import AuditService
 from trader.services.dto import Actor, Role, TradeQuery
 
 pytestmark = pytest.mark.slow
@@ -56,50 +40,17 @@ pytestmark = pytest.mark.slow
 ADMIN = Actor(1, 1, Role.ADMIN, "admin", "test")
 
 
-@pytest.fixture
-def second_venue() -> Iterator[FakeExchange]:
-    """A second fake Binance venue with its own ledger and prices."""
-    fake = FakeExchange.start_default()
-    fake.venue.deposit("USDT", "10000")
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
 def two_venue_settings(tmp_path: Path, main: FakeExchange, second: FakeExchange, *,
                        second_mode: Literal["paper", "live"] = "paper",
                        breaker: BreakerConfig | None = None) -> Settings:
     """Return settings with two accounts: "main" (live, BTC/USDT) and "second" (ETH/USDT)."""
-    keys = {"api_key": SecretStr(API_KEY), "api_secret": SecretStr(API_SECRET)}
-    return Settings(
-        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'trader.db'}"),
-        exchange=ExchangeConfig(timeout_seconds=1.0, max_retries=0),
-        venues=(VenueConfig(name="main", exchange="binance", mode="live", live_confirmed=True,
-                            api_base_url=main.base_url, pairs=("BTC/USDT",), **keys),
-                VenueConfig(name="second", exchange="binance", mode=second_mode, live_confirmed=True,
-                            api_base_url=second.base_url, pairs=("ETH/USDT",), **keys)),
-        strategies=(StrategyEntry(name="breakout", venue="main"),
-                    StrategyEntry(name="bollinger_reversion", venue="second")),
-        ops=OpsConfig(health_port=0, data_dir=str(tmp_path)), notify=NotifyConfig(console=False),
-        scheduler=SchedulerConfig(monitor_interval_seconds=0.2, risk_interval_seconds=3600,
-                                  fault_quiet_seconds=0.5, fault_alert_interval_seconds=0),
-        breaker=breaker or BreakerConfig())
-
-
-def second_run(runtime: Runtime) -> VenueRun:
-    (run,) = runtime.lifecycle.parts.venues
-    return run
-
-
-async def _viewer_token(url: str) -> str:
-    db = Database.from_url(url)
-    try:
-        clock = SystemClock()
-        tokens = ApiTokenService(db.uow, clock, AuditService(db.uow, clock))
-        return (await tokens.create("venues-test", Role.VIEWER, "test")).token
-    finally:
-        await db.dispose()
+    return venues_settings(
+        tmp_path,
+        (fake_venue_account("main", main, ("BTC/USDT",), mode="live", live_confirmed=True),
+         fake_venue_account("second", second, ("ETH/USDT",), mode=second_mode, live_confirmed=True)),
+        (StrategyEntry(name="breakout", venue="main"),
+         StrategyEntry(name="bollinger_reversion", venue="second")),
+        breaker)
 
 
 async def _buy(runtime: Runtime, pair: str, amount: str) -> None:
@@ -159,12 +110,7 @@ async def test_two_venue_accounts_trade_reconcile_and_report_per_venue(
         assert run.engine.trading.runner.options.risk.max_open_positions == 3  # a risk change reaches both
 
         # the web API serves the same DTOs: the venue on each line, one balance per account
-        assert runtime.lifecycle._health is not None
-        base = f"http://127.0.0.1:{runtime.lifecycle._health.port}/api/v1"
-        auth = {"Authorization": f"Bearer {await _viewer_token(settings.database.url)}"}
-        async with httpx.AsyncClient(timeout=10, headers=auth) as http:
-            api_status = (await http.get(f"{base}/status")).json()
-            api_balance = (await http.get(f"{base}/balance")).json()
+        api_status, api_balance = await viewer_reads(runtime, settings.database.url, "status", "balance")
         assert sorted(p["venue"] for p in api_status["positions"]) == ["main", "second"]
         assert [v["venue"] for v in api_status["venues"]] == ["main", "second"]
         assert [v["venue"] for v in api_balance["venues"]] == ["main", "second"]

@@ -19,28 +19,14 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from pydantic import SecretStr
 
-from tests.e2e.test_several_venues import ADMIN, second_run, second_venue  # noqa: F401 - a fixture
 from tests.e2e.test_venue_breaker import CONFIRM, Chat, _service, _until
 from tests.fakes.fake_botapi import FakeBotApiCore
-from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange
-from trader.adapters.store.sql.uow import Database
-from trader.config import (
-    DatabaseConfig,
-    ExchangeConfig,
-    NotifyConfig,
-    OpsConfig,
-    SchedulerConfig,
-    Settings,
-    StrategyEntry,
-    VenueConfig,
-)
+from tests.fakes.fake_exchange import FakeExchange
+from tests.fixtures.venue_accounts import api_token, fake_venue_account, second_run, venues_settings
+from trader.config import Settings, StrategyEntry
 from trader.core.positions.pair_group import GroupStatus
-from trader.runtime.clock import SystemClock
 from trader.runtime.container import RunOptions, Runtime, build_runtime
-from trader.services.api_tokens import ApiTokenService
-from trader.services.audit import AuditService
 from trader.services.dto import Role
 
 pytestmark = pytest.mark.slow
@@ -67,30 +53,16 @@ def _signalling_candles(fake: FakeExchange) -> None:
 
 
 def _settings(tmp_path: Path, main: FakeExchange, second: FakeExchange) -> Settings:
-    keys = {"api_key": SecretStr(API_KEY), "api_secret": SecretStr(API_SECRET)}
-    return Settings(
-        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'trader.db'}"),
-        exchange=ExchangeConfig(timeout_seconds=1.0, max_retries=0),
-        venues=(VenueConfig(name="main", exchange="binance", mode="paper", market="swap",
-                            api_base_url=main.base_url, pairs=(BTC,), **keys),
-                VenueConfig(name="second", exchange="binance", mode="paper", market="swap",
-                            api_base_url=second.base_url, pairs=(ETH, BTC), **keys)),
-        strategies=(StrategyEntry(name="breakout", venue="main", market="swap"),
-                    StrategyEntry(name="pairs", venue="second", market="swap", pairs=(ETH, BTC),
-                                  params=PARAMS)),
-        ops=OpsConfig(health_port=0, data_dir=str(tmp_path)), notify=NotifyConfig(console=False),
-        scheduler=SchedulerConfig(monitor_interval_seconds=0.2, risk_interval_seconds=3600,
-                                  fault_quiet_seconds=0.5, fault_alert_interval_seconds=0))
+    return venues_settings(
+        tmp_path,
+        (fake_venue_account("main", main, (BTC,), mode="paper", market="swap"),
+         fake_venue_account("second", second, (ETH, BTC), mode="paper", market="swap")),
+        (StrategyEntry(name="breakout", venue="main", market="swap"),
+         StrategyEntry(name="pairs", venue="second", market="swap", pairs=(ETH, BTC), params=PARAMS)))
 
 
 async def _trader_token(url: str) -> str:
-    db = Database.from_url(url)
-    try:
-        clock = SystemClock()
-        tokens = ApiTokenService(db.uow, clock, AuditService(db.uow, clock))
-        return (await tokens.create("pairs-venues-test", Role.TRADER, "test")).token
-    finally:
-        await db.dispose()
+    return await api_token(url, Role.TRADER, "pairs-venues-test")
 
 
 async def _open_group(runtime: Runtime, before: set[str]) -> str:
@@ -109,7 +81,7 @@ async def _open_group(runtime: Runtime, before: set[str]) -> str:
 
 
 async def test_a_group_on_the_second_account_is_closed_by_its_id_from_telegram_and_rest(
-        tmp_path: Path, fake_exchange: FakeExchange, second_venue: FakeExchange,  # noqa: F811
+        tmp_path: Path, fake_exchange: FakeExchange, second_venue: FakeExchange,
         fake_botapi: FakeBotApiCore) -> None:
     fake_exchange.venue.now_ms = int(time.time() * 1000)
     _signalling_candles(second_venue)

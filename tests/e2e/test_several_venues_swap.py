@@ -17,24 +17,13 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
 import pytest
-from pydantic import SecretStr
 
 from handlers import formatting
-from tests.e2e.test_several_venues import _viewer_token, second_run, second_venue  # noqa: F401 - a fixture
 from tests.e2e.test_venue_breaker import _until
-from tests.fakes.fake_exchange import API_KEY, API_SECRET, FakeExchange
-from trader.config import (
-    DatabaseConfig,
-    ExchangeConfig,
-    NotifyConfig,
-    OpsConfig,
-    SchedulerConfig,
-    Settings,
-    StrategyEntry,
-    VenueConfig,
-)
+from tests.fakes.fake_exchange import FakeExchange
+from tests.fixtures.venue_accounts import fake_venue_account, second_run, venues_settings, viewer_reads
+from trader.config import Settings, StrategyEntry
 from trader.core.domain.enums import Direction, Mode
 from trader.core.positions.state import Position
 from trader.runtime.container import RunOptions, Runtime, build_runtime
@@ -47,20 +36,13 @@ FUNDING = "GET /fapi/v1/income"
 
 def swap_settings(tmp_path: Path, main: FakeExchange, second: FakeExchange) -> Settings:
     """Return "main" (spot, live, BTC/USDT breakout) and "second" (live perpetuals, 3x isolated shorts)."""
-    keys = {"api_key": SecretStr(API_KEY), "api_secret": SecretStr(API_SECRET)}
-    return Settings(
-        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'trader.db'}"),
-        exchange=ExchangeConfig(timeout_seconds=1.0, max_retries=0),
-        venues=(VenueConfig(name="main", exchange="binance", mode="live", live_confirmed=True,
-                            api_base_url=main.base_url, pairs=(PAIR,), **keys),
-                VenueConfig(name="second", exchange="binance", mode="live", live_confirmed=True,
-                            market="swap", api_base_url=second.base_url, pairs=(PAIR,), **keys)),
-        strategies=(StrategyEntry(name="breakout", venue="main"),
-                    StrategyEntry(name="bollinger_reversion", venue="second", market="swap", allow_short=True,
-                                  leverage=3, margin_mode="isolated")),
-        ops=OpsConfig(health_port=0, data_dir=str(tmp_path)), notify=NotifyConfig(console=False),
-        scheduler=SchedulerConfig(monitor_interval_seconds=0.2, risk_interval_seconds=3600,
-                                  fault_quiet_seconds=0.5, fault_alert_interval_seconds=0))
+    return venues_settings(
+        tmp_path,
+        (fake_venue_account("main", main, (PAIR,), mode="live", live_confirmed=True),
+         fake_venue_account("second", second, (PAIR,), mode="live", live_confirmed=True, market="swap")),
+        (StrategyEntry(name="breakout", venue="main"),
+         StrategyEntry(name="bollinger_reversion", venue="second", market="swap", allow_short=True,
+                       leverage=3, margin_mode="isolated")))
 
 
 async def _position(runtime: Runtime) -> Position:
@@ -74,7 +56,7 @@ def _alert_texts(path: Path) -> list[str]:
 
 
 async def test_a_further_account_shorts_perpetuals_live_books_funding_once_and_reconciles_a_restart(
-        tmp_path: Path, fake_exchange: FakeExchange, second_venue: FakeExchange) -> None:  # noqa: F811
+        tmp_path: Path, fake_exchange: FakeExchange, second_venue: FakeExchange) -> None:
     for fake in (fake_exchange, second_venue):
         fake.venue.now_ms = int(time.time() * 1000)  # the service runs on the wall clock
     second_venue.perps.deposit("10000")
@@ -140,12 +122,8 @@ async def test_a_further_account_shorts_perpetuals_live_books_funding_once_and_r
         [second_balance] = [v for v in balance.venues if v.venue == "second"]
         assert second_balance.exposure > 0 and second_balance.equity > D(9000)  # the futures wallet
 
-        assert runtime.lifecycle._health is not None
-        base = f"http://127.0.0.1:{runtime.lifecycle._health.port}/api/v1"
-        auth = {"Authorization": f"Bearer {await _viewer_token(settings.database.url)}"}
-        async with httpx.AsyncClient(timeout=10, headers=auth) as http:
-            api_positions = (await http.get(f"{base}/positions")).json()
-            api_balance = (await http.get(f"{base}/balance")).json()
+        url = settings.database.url
+        api_positions, api_balance = await viewer_reads(runtime, url, "positions", "balance")
         [api_position] = [p for p in api_positions if p["venue"] == "second"]
         assert D(api_position["leverage"]) == 3 and api_position["liquidation_price"] is not None
         assert [v["venue"] for v in api_balance["venues"]] == ["main", "second"]

@@ -28,16 +28,9 @@ from tests.fakes.fake_botapi import FakeBotApiCore
 from tests.fakes.fake_botapi.core import BotCall
 from tests.fakes.fake_botapi.harness import ADMIN, telegram_config
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from tests.fixtures.venue_accounts import service_settings
 from trader.adapters.store.sql.uow import Database
-from trader.config import (
-    BreakerConfig,
-    DatabaseConfig,
-    ExchangeConfig,
-    NotifyConfig,
-    OpsConfig,
-    SchedulerConfig,
-    Settings,
-)
+from trader.config import BreakerConfig, ExchangeConfig, Settings
 from trader.core.domain.commands import PlaceOrder
 from trader.core.domain.enums import OrderPurpose, OrderStatus
 from trader.core.risk.breaker import BreakerState
@@ -59,12 +52,9 @@ BACK_TEXT = "Venue binance back"
 
 
 def _settings(tmp_path: Path, exchange: ExchangeConfig) -> Settings:
-    return Settings(
-        database=DatabaseConfig(url=f"sqlite+aiosqlite:///{tmp_path / 'outage.db'}"),
+    return service_settings(
+        tmp_path, "outage.db",
         exchange=exchange.model_copy(update={"max_retries": 0, "timeout_seconds": 1.0}),
-        ops=OpsConfig(health_port=0, data_dir=str(tmp_path)), notify=NotifyConfig(console=False),
-        scheduler=SchedulerConfig(monitor_interval_seconds=0.2, risk_interval_seconds=3600,
-                                  fault_quiet_seconds=0.5, fault_alert_interval_seconds=0),
         breaker=BreakerConfig(failures=3, open_seconds=1.0, probe_seconds=0.2, probes_to_close=2,
                               retry_seconds=0.2, retry_max_seconds=0.8))
 

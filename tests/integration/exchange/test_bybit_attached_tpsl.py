@@ -10,16 +10,14 @@ ready for limit entries (``Capabilities.attached_limit_only``).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
-from tests.fakes.fake_exchange import BYBIT_KEY, BYBIT_SECRET, FakeExchange
+from tests.fakes.fake_exchange import FakeExchange
+from tests.fixtures.fake_exchange import closing, fake_bybit_config, quick_client
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import PositionId, Symbol, attached_client_id, client_order_id
@@ -34,21 +32,13 @@ HELD = Decimal("0.04995")  # 0.05 bought, the 0.1 % fee taken in BTC
 
 
 @pytest.fixture
-async def rig() -> AsyncIterator[tuple[FakeExchange, ExchangeConfig]]:
-    fake = FakeExchange.start_default("bybit")
-    fake.venue.deposit("USDT", "10000")
-    config = ExchangeConfig(name="bybit", mode="live", live_confirmed=True, api_key=SecretStr(BYBIT_KEY),
-                            api_secret=SecretStr(BYBIT_SECRET), api_base_url=fake.base_url,
-                            timeout_seconds=1.0, max_retries=2)
-    try:
-        yield fake, config
-    finally:
-        fake.stop()
+def rig(bybit_spot: FakeExchange) -> tuple[FakeExchange, ExchangeConfig]:
+    return bybit_spot, fake_bybit_config(bybit_spot, mode="live", live_confirmed=True, timeout_seconds=1.0,
+                                         max_retries=2)
 
 
 def _client(config: ExchangeConfig) -> CcxtExchange:
-    policy = RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02)
-    return CcxtExchange(config, retry=policy, rate_limit=False)
+    return quick_client(config, attempts=3, max_delay=0.02)
 
 
 def _entry() -> OrderRequest:
@@ -75,8 +65,7 @@ async def _entered(fake: FakeExchange, exchange: CcxtExchange) -> None:
 async def test_the_venue_made_tpsl_is_adopted_once_one_leg_fills_and_a_restart_still_knows_it(
         rig: tuple[FakeExchange, ExchangeConfig], price: str, leg: str) -> None:
     fake, config = rig
-    exchange = _client(config)
-    try:
+    async with closing(_client(config)) as exchange:
         await _entered(fake, exchange)
         adopted = await exchange.place(_bracket())
         again = await exchange.place(_bracket())
@@ -88,12 +77,9 @@ async def test_the_venue_made_tpsl_is_adopted_once_one_leg_fills_and_a_restart_s
         resting = await exchange.open_orders(BTC)
         assert [(o.client_order_id, o.type) for o in resting] == [(ATTACHED, OrderType.OCO)]
         fake.set_price(BTC, price)
-    finally:
-        await exchange.close()
     legs = {o.type: o.status for o in fake.venue.all_orders() if o.order_list_id >= 0}
     assert legs[leg] == "FILLED" and {s for t, s in legs.items() if t != leg} == {"EXPIRED"}
-    fresh = _client(config)  # a restart: nothing in memory
-    try:
+    async with closing(_client(config)) as fresh:  # a restart: nothing in memory
         done = await fresh.order(BTC, ATTACHED)
         assert done is not None and done.status is OrderStatus.FILLED and done.filled == HELD
         fills = await fresh.fills_since(BTC, datetime(2023, 1, 1, tzinfo=UTC))
@@ -101,15 +87,12 @@ async def test_the_venue_made_tpsl_is_adopted_once_one_leg_fills_and_a_restart_s
                                                                  (ATTACHED, Decimal(price))]
         assert await fresh.open_orders(BTC) == []
         assert fake.requests.count(CREATE) == 1
-    finally:
-        await fresh.close()
 
 
 async def test_a_trailing_move_cancels_the_venue_made_tpsl_and_places_an_ordinary_stop(
         rig: tuple[FakeExchange, ExchangeConfig]) -> None:
     fake, config = rig
-    exchange = _client(config)
-    try:
+    async with closing(_client(config)) as exchange:
         await _entered(fake, exchange)
         await exchange.place(_bracket())
         stop = OrderRequest(client_order_id(PID, OrderPurpose.STOP, 1), PID, BTC, Side.SELL, OrderType.STOP,
@@ -121,5 +104,3 @@ async def test_a_trailing_move_cancels_the_venue_made_tpsl_and_places_an_ordinar
         resting = await exchange.open_orders(BTC)
         assert [o.client_order_id for o in resting] == [stop.client_order_id]
         assert fake.venue.locked.get("BTC") == HELD  # the TP/SL's lock released, the stop's taken
-    finally:
-        await exchange.close()

@@ -8,18 +8,16 @@ route without a second order."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
 from tests.contract.exchange.intents import BTC, intent
-from tests.fakes.fake_exchange import BYBIT_KEY, BYBIT_SECRET, FakeExchange, Fault, FaultKind
+from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from tests.fixtures.fake_exchange import closing, fake_bybit_config, quick_client
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.retry import RetryPolicy
-from trader.config.sections import ExchangeConfig
 from trader.core.domain.candles import ms_to_datetime
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import Symbol
@@ -34,36 +32,15 @@ MOVED = intent("p1", OrderPurpose.STOP, Side.BUY, OrderType.STOP, "0.05", trigge
 ROUTES = ("POST /v5/order/create", "POST /v5/order/cancel", "GET /v5/order/realtime")
 
 
-@pytest.fixture
-def bybit_fake() -> Iterator[FakeExchange]:
-    fake = FakeExchange.start_default("bybit")
-    fake.perps.deposit("10000")
-    fake.venue.now_ms = int(EPOCH.timestamp() * 1000) + 30 * DAY
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-def bybit_config(fake: FakeExchange) -> ExchangeConfig:
-    """Return a Bybit ExchangeConfig aimed at the fake, with its test keys."""
-    return ExchangeConfig(name="bybit", api_key=SecretStr(BYBIT_KEY), api_secret=SecretStr(BYBIT_SECRET),
-                          api_base_url=fake.base_url)
-
-
 def swap_client(fake: FakeExchange, mode: str = "isolated") -> CcxtExchange:
     """Return a swap client on the fake trading BTC/USDT at 3x."""
-    return CcxtExchange(bybit_config(fake), retry=RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05),
-                        rate_limit=False, swap=True, perpetuals={"BTC/USDT": (D(3), mode)})
+    return quick_client(fake_bybit_config(fake), swap=True, perpetuals={"BTC/USDT": (D(3), mode)})
 
 
 @pytest.fixture
 async def perp(bybit_fake: FakeExchange) -> AsyncIterator[CcxtExchange]:
-    exchange = swap_client(bybit_fake)
-    try:
+    async with closing(swap_client(bybit_fake)) as exchange:
         yield exchange
-    finally:
-        await exchange.close()
 
 
 async def test_the_linear_perpetual_carries_the_venues_lot_and_leverage_limit(perp: CcxtExchange) -> None:
@@ -77,9 +54,8 @@ async def test_the_linear_perpetual_carries_the_venues_lot_and_leverage_limit(pe
 @pytest.mark.parametrize("mode", ["isolated", "cross"])
 async def test_a_short_and_its_reduce_only_conditional_stop_on_the_bybit_perpetual(
         bybit_fake: FakeExchange, mode: str) -> None:
-    exchange = swap_client(bybit_fake, mode)
     perps = bybit_fake.perps
-    try:
+    async with closing(swap_client(bybit_fake, mode)) as exchange:
         entry = await exchange.place(ENTRY)
         assert (entry.symbol, entry.status, entry.amount, entry.filled, entry.average_price) == (
             BTC, OrderStatus.FILLED, D("0.05"), D("0.05"), D(50000))
@@ -111,22 +87,17 @@ async def test_a_short_and_its_reduce_only_conditional_stop_on_the_bybit_perpetu
         with pytest.raises(ExchangeError) as refused:  # nothing to reduce: never opens a long
             await exchange.place(intent("p1", OrderPurpose.EXIT, Side.BUY, OrderType.MARKET, "0.05"))
         assert not isinstance(refused.value, RetryableError) and "110017" in str(refused.value)
-    finally:
-        await exchange.close()
 
 
 async def test_leverage_already_set_on_the_venue_counts_as_set(bybit_fake: FakeExchange) -> None:
     bybit_fake.futures.leverage["BTCUSDT"] = 3  # 110043 "leverage not modified" on set-leverage
-    exchange = swap_client(bybit_fake)
-    try:
+    async with closing(swap_client(bybit_fake)) as exchange:
         entry = await exchange.place(ENTRY)
         assert entry.status is OrderStatus.FILLED
         assert bybit_fake.futures.setting_changes == ["account ISOLATED"]
         assert "POST /v5/position/set-leverage" in bybit_fake.requests
         await exchange.place(intent("p2", OrderPurpose.ENTRY, Side.SELL, OrderType.MARKET, "0.01"))
         assert bybit_fake.requests.count("POST /v5/position/set-leverage") == 1  # once per client
-    finally:
-        await exchange.close()
 
 
 async def test_a_restarted_client_finds_the_triggered_stop_and_its_fill(
@@ -134,14 +105,11 @@ async def test_a_restarted_client_finds_the_triggered_stop_and_its_fill(
     await perp.place(ENTRY)
     await perp.place(STOP)
     bybit_fake.set_price("BTC/USDT", "51500")
-    fresh = swap_client(bybit_fake)
-    try:
+    async with closing(swap_client(bybit_fake)) as fresh:
         fills = await fresh.fills_since(BTC, EPOCH)
         assert [f.client_order_id for f in fills] == [ENTRY.client_order_id, STOP.client_order_id]
         found = await fresh.order(BTC, STOP.client_order_id)
         assert found is not None and found.status is OrderStatus.FILLED
-    finally:
-        await fresh.close()
 
 
 async def test_the_stop_is_moved_by_cancel_then_place_by_our_order_link_id(
@@ -207,11 +175,9 @@ async def test_the_trade_history_is_walked_week_by_week_and_page_by_page(
 
 async def test_a_pair_no_strategy_configures_keeps_the_accounts_margin_mode(
         bybit_fake: FakeExchange) -> None:
-    exchange = swap_client(bybit_fake, "cross")  # BTC/USDT at 3x cross; ETH/USDT not configured
-    try:
+    # BTC/USDT at 3x cross; ETH/USDT not configured
+    async with closing(swap_client(bybit_fake, "cross")) as exchange:
         await exchange.place(intent("p3", OrderPurpose.ENTRY, Side.SELL, OrderType.MARKET, "0.05",
                                     symbol=Symbol("ETH/USDT")))
         # 1x, and cross like the strategies: isolated would switch the whole account under them
         assert bybit_fake.futures.setting_changes == ["ETHUSDT leverage 1"]
-    finally:
-        await exchange.close()

@@ -5,19 +5,17 @@ restart (a fresh client, nothing in memory) finding a resting order and reconcil
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from ccxt.base import errors as ccxt_errors
-from pydantic import SecretStr
 
-from tests.fakes.fake_exchange import BYBIT_KEY, BYBIT_SECRET, FakeExchange
+from tests.fakes.fake_exchange import FakeExchange
+from tests.fixtures.fake_exchange import closing, fake_bybit_config, quick_client
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
 from trader.adapters.exchange.client import make_client
-from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
 from trader.core.domain.ids import PositionId, Symbol, client_order_id
@@ -33,20 +31,12 @@ NOW = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-async def rig() -> AsyncIterator[tuple[FakeExchange, ExchangeConfig]]:
-    fake = FakeExchange.start_default("bybit")
-    fake.venue.deposit("USDT", "10000")
-    config = ExchangeConfig(name="bybit", api_key=SecretStr(BYBIT_KEY), api_secret=SecretStr(BYBIT_SECRET),
-                            api_base_url=fake.base_url)
-    try:
-        yield fake, config
-    finally:
-        fake.stop()
+def rig(bybit_spot: FakeExchange) -> tuple[FakeExchange, ExchangeConfig]:
+    return bybit_spot, fake_bybit_config(bybit_spot)
 
 
 def _client(config: ExchangeConfig) -> CcxtExchange:
-    return CcxtExchange(config, retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.02),
-                        rate_limit=False)
+    return quick_client(config, attempts=3, max_delay=0.02)
 
 
 def _resting(attempt: int = 0) -> OrderRequest:
@@ -57,9 +47,7 @@ def _resting(attempt: int = 0) -> OrderRequest:
 async def test_the_fake_finds_nothing_for_the_order_id_none_as_bybit_does(
         rig: tuple[FakeExchange, ExchangeConfig]) -> None:
     _, config = rig
-    exchange = _client(config)
-    raw = make_client(config, rate_limit=False)
-    try:
+    async with closing(_client(config)) as exchange, closing(make_client(config, rate_limit=False)) as raw:
         placed = await exchange.place(_resting())
         await raw.load_markets()
         query = {"orderLinkId": placed.client_order_id, "acknowledged": True}
@@ -67,17 +55,13 @@ async def test_the_fake_finds_nothing_for_the_order_id_none_as_bybit_does(
             await raw.fetch_order(None, "BTC/USDT", query)
         found = await raw.fetch_order("", "BTC/USDT", query)  # an empty id is no id at all
         assert found["clientOrderId"] == placed.client_order_id
-    finally:
-        await raw.close()
-        await exchange.close()
 
 
 async def test_a_spot_order_is_read_and_cancelled_by_its_order_link_id(
         rig: tuple[FakeExchange, ExchangeConfig]) -> None:
     fake, config = rig
-    exchange = _client(config)
     request = _resting()
-    try:
+    async with closing(_client(config)) as exchange:
         placed = await exchange.place(request)
         assert placed.status is OrderStatus.OPEN
         found = await exchange.order(BTC, request.client_order_id)
@@ -86,24 +70,18 @@ async def test_a_spot_order_is_read_and_cancelled_by_its_order_link_id(
         cancelled = await exchange.cancel(BTC, request.client_order_id)
         assert cancelled.status is OrderStatus.CANCELLED
         assert fake.venue.open_orders(None) == []
-    finally:
-        await exchange.close()
 
 
 async def test_a_restart_finds_the_resting_spot_order_and_reconciles_a_filled_one(
         rig: tuple[FakeExchange, ExchangeConfig]) -> None:
     fake, config = rig
-    exchange = _client(config)
     resting = _resting()
     filled = OrderRequest(client_order_id(PID, OrderPurpose.EXIT, 0), PID, BTC, Side.BUY, OrderType.MARKET,
                           OrderPurpose.EXIT, D("0.01"))
-    try:
+    async with closing(_client(config)) as exchange:
         await exchange.place(resting)
         await exchange.place(filled)
-    finally:
-        await exchange.close()
-    fresh = _client(config)  # a restart: nothing in memory
-    try:
+    async with closing(_client(config)) as fresh:  # a restart: nothing in memory
         again = await fresh.place(resting)  # the crash-repeat: found by orderLinkId, never sent twice
         assert again.status is OrderStatus.OPEN and fake.requests.count(CREATE) == 2
         found = await fresh.order(BTC, resting.client_order_id)
@@ -114,5 +92,3 @@ async def test_a_restart_finds_the_resting_spot_order_and_reconciles_a_filled_on
         # the resting order is unchanged (no result); the filled one, read by its client id, is FILLED
         assert [(r.client_order_id, r.status) for r in view.results] == [
             (filled.client_order_id, OrderStatus.FILLED)]
-    finally:
-        await fresh.close()

@@ -19,8 +19,8 @@ from pydantic import SecretStr
 from tests.contract.exchange.intents import BTC, intent
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
 from tests.fakes.fake_exchange.okx_app import OKX_KEY
+from tests.fixtures.fake_exchange import closing, quick_client, running_fake
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.candles import ms_to_datetime
 from trader.core.domain.enums import Direction, OrderPurpose, OrderStatus, OrderType, Side
@@ -36,12 +36,9 @@ ROUTES = ("POST /api/v5/trade/batch-orders", "POST /api/v5/trade/order-algo")
 
 @pytest.fixture
 def okx_fake() -> Iterator[FakeExchange]:
-    fake = FakeExchange.start_default("okx")
-    fake.perps.deposit("10000")
-    try:
+    with running_fake("okx") as fake:
+        fake.perps.deposit("10000")
         yield fake
-    finally:
-        fake.stop()
 
 
 def okx_config(fake: FakeExchange) -> ExchangeConfig:
@@ -52,13 +49,9 @@ def okx_config(fake: FakeExchange) -> ExchangeConfig:
 
 @pytest.fixture
 async def perp(okx_fake: FakeExchange) -> AsyncIterator[CcxtExchange]:
-    policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)
-    exchange = CcxtExchange(okx_config(okx_fake), retry=policy, rate_limit=False, swap=True,
-                            perpetuals={"BTC/USDT": (D(3), "isolated")})
-    try:
+    perpetuals = {"BTC/USDT": (D(3), "isolated")}
+    async with closing(quick_client(okx_config(okx_fake), swap=True, perpetuals=perpetuals)) as exchange:
         yield exchange
-    finally:
-        await exchange.close()
 
 
 async def test_the_perpetual_counts_in_base_units_though_okx_counts_contracts(perp: CcxtExchange) -> None:
@@ -72,11 +65,9 @@ async def test_the_perpetual_counts_in_base_units_though_okx_counts_contracts(pe
 @pytest.mark.parametrize("mode", ["isolated", "cross"])
 async def test_a_short_and_its_reduce_only_stop_on_the_okx_perpetual(
         okx_fake: FakeExchange, mode: str) -> None:
-    exchange = CcxtExchange(okx_config(okx_fake), rate_limit=False, swap=True,
-                            retry=RetryPolicy(attempts=3, base_delay=0.01, max_delay=0.05),
-                            perpetuals={"BTC/USDT": (D(3), mode)})
     perps = okx_fake.perps
-    try:
+    async with closing(quick_client(okx_config(okx_fake), attempts=3, swap=True,
+                                    perpetuals={"BTC/USDT": (D(3), mode)})) as exchange:
         entry = await exchange.place(ENTRY)
         assert (entry.symbol, entry.status, entry.amount, entry.filled, entry.average_price) == (
             BTC, OrderStatus.FILLED, D("0.05"), D("0.05"), D(50000))
@@ -107,8 +98,6 @@ async def test_a_short_and_its_reduce_only_stop_on_the_okx_perpetual(
         with pytest.raises(ExchangeError) as refused:  # nothing to reduce: never opens a long
             await exchange.place(intent("p1", OrderPurpose.EXIT, Side.BUY, OrderType.MARKET, "0.05"))
         assert not isinstance(refused.value, RetryableError) and "51169" in str(refused.value)
-    finally:
-        await exchange.close()
 
 
 async def test_a_restarted_client_finds_the_triggered_stops_fill_by_its_algo_order(
@@ -116,13 +105,10 @@ async def test_a_restarted_client_finds_the_triggered_stops_fill_by_its_algo_ord
     await perp.place(ENTRY)
     await perp.place(STOP)
     okx_fake.set_price("BTC/USDT", "51500")
-    fresh = CcxtExchange(okx_config(okx_fake), rate_limit=False, swap=True,
-                         perpetuals={"BTC/USDT": (D(3), "isolated")})
-    try:
+    async with closing(CcxtExchange(okx_config(okx_fake), rate_limit=False, swap=True,
+                                    perpetuals={"BTC/USDT": (D(3), "isolated")})) as fresh:
         fills = await fresh.fills_since(BTC, EPOCH)
         assert [f.client_order_id for f in fills] == [ENTRY.client_order_id, STOP.client_order_id]
-    finally:
-        await fresh.close()
 
 
 async def test_a_stop_is_cancelled_from_the_algo_book_by_our_client_id(perp: CcxtExchange,

@@ -13,8 +13,8 @@ import pytest
 
 from tests.contract.exchange.intents import BTC, intent
 from tests.fakes.fake_exchange import FakeExchange, Fault, FaultKind
+from tests.fixtures.fake_exchange import closing, quick_client
 from trader.adapters.exchange.ccxt_venue import CcxtExchange
-from trader.adapters.exchange.retry import RetryPolicy
 from trader.config.sections import ExchangeConfig
 from trader.core.domain.candles import ms_to_datetime
 from trader.core.domain.enums import OrderPurpose, OrderStatus, OrderType, Side
@@ -31,13 +31,9 @@ ROUTES = ("POST /fapi/v1/order", "POST /fapi/v1/algoOrder")
 async def perp(fake_exchange: FakeExchange,
                fake_exchange_config: ExchangeConfig) -> AsyncIterator[CcxtExchange]:
     fake_exchange.perps.deposit("10000")
-    policy = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05)
-    exchange = CcxtExchange(fake_exchange_config, retry=policy, rate_limit=False, swap=True,
-                            perpetuals={"BTC/USDT": (D(3), "isolated")})
-    try:
+    perpetuals = {"BTC/USDT": (D(3), "isolated")}
+    async with closing(quick_client(fake_exchange_config, swap=True, perpetuals=perpetuals)) as exchange:
         yield exchange
-    finally:
-        await exchange.close()
 
 
 @pytest.mark.parametrize("child_keeps_client_id", [True, False], ids=["same-id", "own-id"])
