@@ -23,7 +23,7 @@ tests/unit/core/backtest/test_compiled_pairs.py checks it against the engine pat
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final
 
 import numba
@@ -39,6 +39,7 @@ from trader.core.backtest.compiled_records import (
     TRADE,
     X_END,
     book_fills,
+    merged,
 )
 from trader.core.backtest.fast import Fallback
 from trader.core.backtest.lanes import Lane
@@ -131,9 +132,10 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
 def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],
           signals: Mapping[Symbol, SignalFrame], markets: Mapping[Symbol, MarketSpec],
           settings: BacktestSettings, timeline: Timeline,
-          tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
-    """Return the trades of the loop's rows (each pair's booked by ``book_fills``) and the equity curve."""
-    trades: list[TradeRecord] = []
+          tf: int) -> tuple[Sequence[TradeRecord], FloatArray]:
+    """Return the trades of the loop's rows (each pair's booked by ``book_fills``, built on first read) and
+    the equity curve."""
+    trades: list[Sequence[TradeRecord]] = []
     stamps: list[int] = []
     who: list[str] = []
     value: list[float] = []
@@ -142,18 +144,17 @@ def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],
     for i, symbol in enumerate(sorted(candles)):
         out, flows = book_fills(rows[rows[:, 12] == i], candles[symbol], signals[symbol], symbol, settings,
                                 markets[symbol], int(candles[symbol].timestamp[-1]) + tf)
-        trades += out
+        trades.append(out)
         stamps += flows[1]
         who += [symbol] * len(flows[1])
         value += flows[2]
         fee += flows[3]
         amount += flows[4]
-    trades.sort(key=lambda t: (t.entry_time, t.symbol))
     curve = np.full(len(timeline.times), float(settings.start_balance))
     if stamps:
         curve = timeline.add_fills(curve, stamps, np.array(who), np.array(value), np.array(fee),
                                    np.array(amount))
-    return tuple(trades), curve
+    return merged(trades), curve
 
 
 # ── the loop ────────────────────────────────────────────────────────────────────────────────────

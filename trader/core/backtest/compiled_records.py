@@ -2,13 +2,17 @@
 
 ``backtest.compiled`` decides (which candles, how many amount steps, which exit); this module books
 the money of each decision with the engine's own functions, so the trades equal the engine path's.
+The money (what the equity curve needs) is booked at once, over arrays; the trade records are built
+on first read (``LazyTrades``): the optimiser reads the curve and the trade count only.
 """
 
 from __future__ import annotations
 
-from dataclasses import MISSING, fields
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import MISSING, dataclass, fields
 from decimal import Decimal
-from typing import Final
+from itertools import chain
+from typing import Final, cast, overload
 
 import numpy as np
 
@@ -59,14 +63,127 @@ def _record(*values: object) -> TradeRecord:
     return new
 
 
+class LazyTrades(Sequence[TradeRecord]):
+    """A run's trade records, built by ``build`` on first read; their count is known without building."""
+
+    __slots__ = ("_build", "_built", "_count")
+
+    def __init__(self, count: int, build: Callable[[], tuple[TradeRecord, ...]]) -> None:
+        self._count = count
+        self._build: Callable[[], tuple[TradeRecord, ...]] | None = build
+        self._built: tuple[TradeRecord, ...] | None = None
+
+    def records(self) -> tuple[TradeRecord, ...]:
+        """Return the records as a tuple, building them once."""
+        if self._built is None:
+            assert self._build is not None
+            self._built, self._build = self._build(), None
+            if len(self._built) != self._count:  # the count given up front must be the records'
+                raise AssertionError(f"{len(self._built)} trade records, {self._count} announced")
+        return self._built
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> TradeRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[TradeRecord, ...]: ...
+    def __getitem__(self, index: int | slice) -> TradeRecord | tuple[TradeRecord, ...]:
+        return self.records()[index]
+
+    def __iter__(self) -> Iterator[TradeRecord]:
+        return iter(self.records())
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to any sequence (tuple, list, LazyTrades) of the same records, as the eager tuple was."""
+        if isinstance(other, LazyTrades | tuple | list):
+            return len(self) == len(other) and self.records() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.records())
+
+    def __repr__(self) -> str:
+        return repr(self.records()) if self._built is not None else f"LazyTrades({self._count} unbuilt)"
+
+    def __reduce__(self) -> tuple[type, tuple[tuple[TradeRecord, ...]]]:
+        return tuple, (self.records(),)  # pickled (e.g. to a worker process) as the plain tuple
+
+
+def merged(parts: Sequence[Sequence[TradeRecord]]) -> LazyTrades:
+    """Return several pairs' trades as one lazy sequence in the result's order (entry time, symbol)."""
+    def build() -> tuple[TradeRecord, ...]:
+        return tuple(sorted(chain.from_iterable(parts), key=lambda t: (t.entry_time, t.symbol)))
+    return LazyTrades(sum(len(p) for p in parts), build)
+
+
 def _dec(value: float) -> Decimal:
     return Decimal(repr(value))
 
 
+Decimals = np.ndarray  # a 1-d object array of Decimal
+
+
+def _decimals(values: Sequence[object]) -> Decimals:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
+
+
+def _each(values: Decimals) -> Decimal:
+    """Pass an object array of Decimals to a money rule (``slippage.apply``, ``fees.fee``) for every element.
+
+    Those rules are arithmetic on their Decimal arguments, which numpy applies element by element with
+    the same operands in the same order (and the same decimal context): each value is what the call on
+    one Decimal gives, without one Python call per trade. A rule that stops being elementwise fails
+    loudly here (no truth value of an array) and in the differential suites.
+    """
+    return cast(Decimal, values)
+
+
+def _array(value: Decimal) -> Decimals:
+    return cast(Decimals, value)
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    """The money of one pair's trades, one element per trade (Decimal object arrays, as the engine books)."""
+
+    amount: Decimals
+    entry: Decimals
+    exit: Decimals
+    entry_fee: Decimals
+    exit_fee: Decimals
+
+
+def book_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSettings,
+               market: MarketSpec) -> Booked:
+    """Return the Decimal money of the loop's TRADE rows ``done`` entering at the opens ``entry_open``.
+
+    The engine path's operations per trade (slippage on taker fills, the fee model, amount in steps),
+    applied over arrays: the same Decimals as one call per trade.
+    """
+    fees = settings.fees or FeeModel.from_market(market)
+    slippage, step = settings.slippage, market.amount_step
+    maker = done[:, 3] == X_TAKE
+    amount = _decimals(list(map(Decimal, done[:, 5].astype(np.int64).tolist()))) * step
+    entry = _array(slippage.apply(_each(_decimals(list(map(Decimal, map(repr, entry_open.tolist()))))),
+                                  Side.BUY))
+    raw = _decimals(list(map(Decimal, map(repr, done[:, 9].tolist()))))  # _dec, without a call per value
+    taker_exit = _array(slippage.apply(_each(raw), Side.SELL))
+    exit_ = np.where(maker, raw, taker_exit)
+    entry_fee = _array(fees.fee(_each(amount * entry), Liquidity.TAKER))
+    out = amount * exit_
+    exit_fee = np.where(maker, _array(fees.fee(_each(out), Liquidity.MAKER)),
+                        _array(fees.fee(_each(out), Liquidity.TAKER)))
+    return Booked(amount, entry, exit_, entry_fee, exit_fee)
+
+
 def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
                 settings: BacktestSettings,
-                market: MarketSpec, tf: int) -> tuple[tuple[TradeRecord, ...], FloatArray]:
-    """Return the trade records of the loop's TRADE rows and the equity at every close.
+                market: MarketSpec, tf: int) -> tuple[Sequence[TradeRecord], FloatArray]:
+    """Return the trade records of the loop's TRADE rows (built on first read) and the equity at every close.
 
     The money is booked here in Decimal from the loop's decisions (amount in steps, fill candles, raw
     fill prices that are candle prices or ticks) with the engine's own functions (slippage, fee model,
@@ -77,7 +194,7 @@ def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symb
     equity = np.full(n, float(settings.start_balance))
     out, flows = book_fills(rows, frame, signals, symbol, settings, market, int(frame.timestamp[-1]) + tf)
     if not out:
-        return (), equity
+        return out, equity
     at, value, fee_paid, amounts = flows[0], flows[2], flows[3], flows[4]
     # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects
     where = np.array(at, dtype=np.int64)
@@ -94,44 +211,64 @@ Flows = tuple[list[int], list[int], list[float], list[float], list[float]]
 """Each fill of the booked trades: candle index, time (ms), signed value, fee, signed amount."""
 
 
+def _floats(values: Decimals) -> FloatArray:
+    return values.astype(np.float64)  # float() of each Decimal (numpy calls its __float__)
+
+
+def _pairs(first: np.ndarray, second: np.ndarray) -> list[float] | list[int]:
+    return np.column_stack([first, second]).ravel().tolist()  # type: ignore[no-any-return]
+
+
 def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
                settings: BacktestSettings, market: MarketSpec,
-               end_ms: int) -> tuple[tuple[TradeRecord, ...], Flows]:
-    """Return the trade records of one pair's TRADE rows and their fills (``Flows``), entry then exit.
+               end_ms: int) -> tuple[LazyTrades, Flows]:
+    """Return the trade records of one pair's TRADE rows (built on first read) and their fills
+    (``Flows``), entry then exit.
 
     ``end_ms`` is when the end-of-data exit fills: the pair's last close (the runner's last tick).
     """
     done = rows[rows[:, 0] == TRADE]
     n = len(frame)
     if not len(done):
-        return (), ([], [], [], [], [])
+        return LazyTrades(0, tuple), ([], [], [], [], [])
+    first = done[:, 1].astype(np.int64) + 1
+    last = done[:, 4].astype(np.int64)
+    kinds = done[:, 3].astype(np.int64)
+    exit_at = np.where(kinds == X_END, n - 1, last)
+    exit_ms = np.where(kinds == X_END, end_ms, frame.timestamp[last])
+    money = book_money(done, frame.open[first], settings, market)
+    amount = _floats(money.amount)
+    flows: Flows = (
+        cast(list[int], _pairs(first, exit_at)), cast(list[int], _pairs(frame.timestamp[first], exit_ms)),
+        cast(list[float], _pairs(-_floats(money.amount * money.entry), _floats(money.amount * money.exit))),
+        cast(list[float], _pairs(_floats(money.entry_fee), _floats(money.exit_fee))),
+        cast(list[float], _pairs(amount, -amount)))
+
+    def build() -> tuple[TradeRecord, ...]:
+        return _records(done, frame, signals, symbol, settings, money, exit_ms)
+    return LazyTrades(len(done), build), flows
+
+
+def _records(done: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
+             settings: BacktestSettings, money: Booked, exit_ms: np.ndarray) -> tuple[TradeRecord, ...]:
+    """Return the TradeRecords of the booked trades ``done`` (their money in ``money``), MAE/MFE included."""
     first = done[:, 1].astype(np.int64) + 1
     last = done[:, 4].astype(np.int64)
     highs, lows = _range_extremes(frame.high, frame.low, first, np.maximum(last, first))
     reasons = {X_STOP: ExitReason.STOP_LOSS, X_TAKE: ExitReason.TAKE_PROFIT,
                X_TRAIL_CLOSE: ExitReason.TRAILING_STOP, X_SIGNAL: ExitReason.SIGNAL,
                X_END: ExitReason.END_OF_DATA}
-    fees = settings.fees or FeeModel.from_market(market)
-    slippage, step = settings.slippage, market.amount_step
-    kinds = done[:, 3].astype(np.int64)
     signal_k = done[:, 1].astype(np.int64)
-    exit_at = np.where(kinds == X_END, n - 1, last)
-    exit_ms = np.where(kinds == X_END, end_ms, frame.timestamp[last])
     words: dict[int, str] = {}  # the entry reason of each confirmation set, spelled once
     out = []
-    value, fee_paid, amounts = [], [], []
-    columns = zip(signal_k.tolist(), kinds.tolist(), done[:, 5].tolist(), done[:, 6].tolist(),
-                  done[:, 9].tolist(), frame.open[first].tolist(), frame.timestamp[first].tolist(),
+    columns = zip(signal_k.tolist(), done[:, 3].astype(np.int64).tolist(), done[:, 6].tolist(),
+                  money.amount.tolist(), money.entry.tolist(), money.exit.tolist(), money.entry_fee.tolist(),
+                  money.exit_fee.tolist(), frame.timestamp[first].tolist(),
                   exit_ms.tolist(), signals.confidence[signal_k].tolist(), signals.reasons[signal_k].tolist(),
                   highs.tolist(), lows.tolist(), strict=True)
-    for k, kind, steps, trailed, raw, entry_open, entry_ms, out_ms, confidence, code, high, low in columns:
+    for k, kind, trailed, amount, entry, exit_, entry_fee, exit_fee, entry_ms, out_ms, confidence, code, \
+            high, low in columns:
         reason = ExitReason.TRAILING_STOP if kind == X_STOP and trailed else reasons[kind]
-        amount = Decimal(int(steps)) * step
-        entry = slippage.apply(_dec(entry_open), Side.BUY)
-        entry_fee = fees.fee(amount * entry, Liquidity.TAKER)
-        maker = kind == X_TAKE
-        exit_ = _dec(raw) if maker else slippage.apply(_dec(raw), Side.SELL)
-        exit_fee = fees.fee(amount * exit_, Liquidity.MAKER if maker else Liquidity.TAKER)
         pnl = ZERO - entry_fee + price_gain(Direction.LONG, entry, exit_, amount) - exit_fee
         words_k = words.get(code)
         if words_k is None:
@@ -142,10 +279,4 @@ def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbo
             entry,
             exit_, amount, entry_fee + exit_fee, pnl, str(reason), confidence, words_k,
             low / entry_f - 1.0, high / entry_f - 1.0))
-        value += [-float(amount * entry), float(amount * exit_)]
-        fee_paid += [float(entry_fee), float(exit_fee)]
-        amount_f = float(amount)
-        amounts += [amount_f, -amount_f]
-    at = np.column_stack([first, exit_at]).ravel().tolist()
-    stamps = np.column_stack([frame.timestamp[first], exit_ms]).ravel().tolist()
-    return tuple(out), (at, stamps, value, fee_paid, amounts)
+    return tuple(out)

@@ -6,7 +6,7 @@ on demand so a run that only needs its trades does not pay for them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -34,7 +34,9 @@ class BacktestResult:
     timeframe: str
     start_balance: Decimal
     quote: str
-    trades: tuple[TradeRecord, ...]  # the one closed-trade record, with MAE/MFE filled in
+    # the one closed-trade record, with MAE/MFE filled in; a tuple, or the compiled path's records built
+    # on first read (``compiled_records.LazyTrades``, equal to the tuple): len() costs nothing
+    trades: Sequence[TradeRecord]
     equity: pd.Series  # quote-currency equity at every candle close (UTC index)
     candles: int
     steps: int  # engine.step calls (the event count)
