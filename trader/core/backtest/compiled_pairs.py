@@ -81,7 +81,7 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     tf = timeframe_ms(settings.timeframe)
     symbols = sorted(candles)
     lanes = {s: Lane.build(s, candles[s], signals[s], tf, allow_short=settings.allow_short) for s in symbols}
-    timeline = Timeline.build(lanes, risk.timezone, settings.quote)
+    timeline = Timeline.shared(lanes, risk.timezone, settings.quote)
     config = EngineConfig(settings.strategy, risk, dict(markets))
     frames = [candles[s] for s in symbols]
     sigs = [signals[s] for s in symbols]
