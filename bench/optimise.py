@@ -59,21 +59,22 @@ def task(pairs: tuple[Symbol, ...] = (BTC, ETH), risk: RiskConfig | None = None)
                       Window(int(ts[2000]), int(ts[2000 + 8760])))
 
 
-def one_by_one(work: SearchTask, name: str) -> float:
-    """Return the seconds of TRIALS trials evaluated one by one as before batches: ``study.optimize``
-    with TPE, every trial computing its own indicators (no cache)."""
+def one_by_one(work: SearchTask, name: str) -> tuple[float, float]:
+    """Return the (wall, CPU) seconds of TRIALS trials evaluated one by one as before batches:
+    ``study.optimize`` with TPE, every trial computing its own indicators (no cache)."""
     study = create_study(work, StudyPlan(name, None, TRIALS))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     study.optimize(TrialObjective(work, "bench"), n_trials=TRIALS)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
-def batched(work: SearchTask, name: str, sampler: str, batch: int) -> float:
-    """Return the seconds of a one-worker study of TRIALS trials asked and evaluated in batches."""
+def batched(work: SearchTask, name: str, sampler: str, batch: int) -> tuple[float, float]:
+    """Return the (wall, CPU) seconds of a one-worker study of TRIALS trials asked and evaluated in
+    batches. CPU time is steadier than wall time on a shared machine (the process's own work)."""
     study = create_study(work, StudyPlan(name, None, TRIALS, sampler=sampler, batch=batch))
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     run_trials(study, work, TRIALS, batch)
-    return time.perf_counter() - began
+    return time.perf_counter() - began, time.process_time() - cpu
 
 
 def studies() -> list[tuple[str, SearchTask]]:
@@ -134,20 +135,22 @@ def main() -> None:
     TRIALS = args.trials
     print(f"breakout 1h, one-year train window, {TRIALS} trials per study, {os.cpu_count()} CPUs; "
           f"ratios: against {BASELINE_ONE_WORKER:.0f} trials/s (issue 22) and against one-by-one in this run")
-    print(f"{'study':<44} {'evaluation':<26} {'trials/s':>9} {'vs 30':>7} {'vs 1-by-1':>9}")
+    print(f"{'study':<44} {'evaluation':<26} {'trials/s':>9} {'vs 30':>7} {'vs 1-by-1':>9} "
+          f"{'CPU ms/trial':>12}")
     for label, work in studies():
         for sampler in SAMPLERS:  # imports (QMC's scipy.stats.qmc alone takes ~0.5 s), numba
             warm = StudyPlan(f"{label}-warm-{sampler}", None, 3, sampler=sampler)
             run_trials(create_study(work, warm), work, 3)
-        base = TRIALS / one_by_one(work, f"{label}-one")
-        rows = [("one by one, tpe (before)", base)]
+        wall, cpu = one_by_one(work, f"{label}-one")
+        base = TRIALS / wall
+        rows = [("one by one, tpe (before)", base, cpu)]
         for sampler in SAMPLERS:
             batch = 1 if sampler == "tpe" else BATCH  # the CLI's default batch for TPE is 1
-            seconds = batched(work, f"{label}-{sampler}", sampler, batch)
-            rows.append((f"batch {batch}, {sampler}", TRIALS / seconds))
-        for how, rate in rows:
+            wall, cpu = batched(work, f"{label}-{sampler}", sampler, batch)
+            rows.append((f"batch {batch}, {sampler}", TRIALS / wall, cpu))
+        for how, rate, cpu in rows:
             print(f"{label:<44} {how:<26} {rate:>9.1f} {rate / BASELINE_ONE_WORKER:>6.1f}x "
-                  f"{rate / base:>8.2f}x")
+                  f"{rate / base:>8.2f}x {1000 * cpu / TRIALS:>12.2f}")
     jobs, startup, seconds = pool_row(task())
     print(f"{jobs} worker processes, journal storage, BTC+ETH, tpe: {TRIALS / seconds:.1f} "
           f"trials/s (pool start-up {startup:.1f} s, paid once per `tradebot optimise` run)")

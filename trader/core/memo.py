@@ -144,3 +144,18 @@ def _nbytes(value: Any) -> int:
     if isinstance(value, tuple):
         return sum(_nbytes(item) for item in value)
     return int(getattr(value, "nbytes", 64))
+
+
+def rows_key(frame: Any) -> tuple[Hashable, ...]:
+    """Return a key of the memory the arrays of ``frame`` (a dataclass of arrays) view: equal for two
+    frames over the same rows of the same arrays (two slices of different parents ending alike).
+
+    Why: a window's trade slice is a new frame per warm-up length, but the rows are the same; an entry
+    keyed on this keeps ``frame`` (hence that memory) alive, so an address is never reused meanwhile.
+    """
+    out: list[Hashable] = []
+    for f in dataclasses.fields(frame):
+        v = getattr(frame, f.name)
+        if isinstance(v, np.ndarray):
+            out.append((v.__array_interface__["data"][0], v.shape, v.strides, v.dtype.str))
+    return tuple(out)

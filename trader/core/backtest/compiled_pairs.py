@@ -29,6 +29,7 @@ from typing import Final
 import numba
 import numpy as np
 
+from trader.core import memo
 from trader.core.analytics.records import TradeRecord, equity_curve
 from trader.core.backtest import compiled_position as cp
 from trader.core.backtest import compiled_risk as cr
@@ -48,7 +49,7 @@ from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import TradingStops
 from trader.core.backtest.timeline import Timeline, trading_days
 from trader.core.domain import price_rules as rules
-from trader.core.domain.candles import CandleFrame, FloatArray, timeframe_ms
+from trader.core.domain.candles import CandleFrame, FloatArray, IntArray, timeframe_ms
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.engine.inputs import EngineConfig
@@ -83,25 +84,21 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     lanes = {s: Lane.build(s, candles[s], signals[s], tf, allow_short=settings.allow_short) for s in symbols}
     timeline = Timeline.shared(lanes, risk.timezone, settings.quote)
     config = EngineConfig(settings.strategy, risk, dict(markets))
-    frames = [candles[s] for s in symbols]
+    frames = tuple(candles[s] for s in symbols)
     sigs = [signals[s] for s in symbols]
-    off = np.zeros(len(symbols) + 1, dtype=np.int64)
-    off[1:] = np.cumsum([len(f) for f in frames])
+    off, ohlc, clock = _candle_arrays(frames, tf, risk.timezone)
     cand = [lanes[s].candidates for s in symbols]
     coff = np.zeros(len(symbols) + 1, dtype=np.int64)
     coff[1:] = np.cumsum([len(c) for c in cand])
-    opens_ms = np.concatenate([f.timestamp for f in frames])
-    closes_ms = opens_ms + tf
-    ohlc = tuple(np.concatenate([getattr(f, name) for f in frames])
-                 for name in ("open", "high", "low", "close"))
     flags = (np.concatenate([rl.entry_sides(s, settings.allow_short) for s in sigs]),
              np.concatenate([s.exit_long for s in sigs]))
     stop_loss, take_profit, confidence = (np.concatenate([getattr(s, name) for s in sigs])
                                           for name in ("stop_loss", "take_profit", "confidence"))
-    low = rl.below_floor(confidence, flags[0] > 0, risk.min_confidence)
+    # the loop reads the floor test on entry candidates only, and it is per row: test only those
+    at = np.concatenate([off[j] + c for j, c in enumerate(cand)])
+    low = np.zeros(len(confidence), dtype=np.bool_)
+    low[at] = rl.below_floor(confidence[at], flags[0][at] > 0, risk.min_confidence)
     levels = (stop_loss, take_profit, confidence, low)
-    clock = (opens_ms, closes_ms, trading_days(opens_ms, risk.timezone),
-             trading_days(closes_ms, risk.timezone))
     p = np.stack([rl.params(settings, markets[s]) for s in symbols])
     trail = np.stack([config.context(s).trail.as_array() for s in symbols])
     closes_at = np.stack([timeline.closes[s] for s in symbols])
@@ -127,6 +124,32 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
                           settings.start_balance, settings.quote, trades,
                           equity_curve(timeline.times, curve), int(off[-1]), int(steps), rejected,
                           dict(assumptions), stops, "compiled")
+
+
+def _candle_arrays(frames: tuple[CandleFrame, ...], tf: int,
+                   timezone: str) -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
+    """Return the loop's candle inputs: each pair's row offsets, the pairs' open, high, low and close
+    one after the other, and their open and close times (ms) and trading days.
+
+    Why shared: they depend on the candles only, and a study's trials trade the same rows (a new frame
+    per warm-up length, hence keyed on the rows). Not frozen: the loop's cached signatures take
+    writable arrays, and it writes none of them.
+    """
+    def build() -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
+        off = np.zeros(len(frames) + 1, dtype=np.int64)
+        off[1:] = np.cumsum([len(f) for f in frames])
+        opens_ms = np.concatenate([f.timestamp for f in frames])
+        closes_ms = opens_ms + tf
+        ohlc = tuple(np.concatenate([getattr(f, name) for f in frames])
+                     for name in ("open", "high", "low", "close"))
+        return off, ohlc, (opens_ms, closes_ms, trading_days(opens_ms, timezone),
+                           trading_days(closes_ms, timezone))
+
+    cache = memo.active()
+    if cache is None:
+        return build()
+    key = ("pair candles", tuple(memo.rows_key(f) for f in frames), tf, timezone)
+    return cache.shared(key, frames, build, freeze=False)
 
 
 def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],

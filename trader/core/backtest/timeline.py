@@ -90,8 +90,9 @@ class Timeline:
         cache = memo.active()
         if cache is None:
             return cls.build(lanes, timezone, quote)
-        key = ("timeline", tuple((s, id(lane.candles), lane.timeframe_ms) for s, lane in lanes.items()),
-               timezone, quote)
+        # by the rows the candles view: a trial's trade slice is a new frame over the same rows
+        key = ("timeline", tuple((s, memo.rows_key(lane.candles), lane.timeframe_ms)
+                                 for s, lane in lanes.items()), timezone, quote)
         return cache.shared(key, tuple(lane.candles for lane in lanes.values()),
                             lambda: cls.build(lanes, timezone, quote), freeze=False)
 
@@ -169,14 +170,15 @@ class Timeline:
         ``fee``, and each pair's holding (``amount``, negative selling) valued at its closes."""
         # the end-of-data exit fills at the last close: count it there
         at = np.minimum(np.searchsorted(self.times, stamps, side="right"), len(self.times) - 1)
-        flow = np.zeros(len(self.times) + 1)
-        np.add.at(flow, at, value - fee)
+        # bincount adds each weight in order from 0.0 as np.add.at does (the same sums), in a tenth of
+        # the time: a share of every optimiser trial
+        size = len(self.times) + 1
+        flow = np.bincount(at, weights=np.asarray(value - fee, dtype=np.float64), minlength=size)
         equity = equity + np.cumsum(flow)[:-1]
         for symbol, closes in self.closes.items():
             own = symbols == symbol
             if own.any():
-                held = np.zeros(len(self.times) + 1)
-                np.add.at(held, at[own], amount[own])
+                held = np.bincount(at[own], weights=np.asarray(amount[own], dtype=np.float64), minlength=size)
                 equity += np.cumsum(held)[:-1] * closes
         return equity
 

@@ -58,7 +58,7 @@ def first_valid_index(values: FloatArray) -> int:
     lo, hi = 0, len(values)
     while lo < hi:
         mid = (lo + hi) // 2
-        if np.isnan(values[mid]):
+        if math.isnan(values[mid]):  # a numpy float is a float: math's test skips a ufunc call
             lo = mid + 1
         else:
             hi = mid

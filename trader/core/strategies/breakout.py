@@ -138,21 +138,17 @@ class BreakoutStrategy(Strategy):
         mult = self.float_param("volume_mult")
         spread = sign * (ind.fast[rows] - ind.slow[rows])
         strength = ind.strength[rows] if sign > 0 else 100 - ind.strength[rows]
-        fired = {
-            _TREND: spread > 0,
-            _RSI: (strength > lo) & (strength < hi),
-            _VOLUME: ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows]) > mult,
-        }
+        ratio = ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows])
+        fired = {_TREND: spread > 0, _RSI: (strength > lo) & (strength < hi), _VOLUME: ratio > mult}
         keep = np.ones(len(rows), dtype=np.bool_)
         for bit, flag in ((_TREND, "require_trend"), (_RSI, "require_rsi"), (_VOLUME, "require_volume")):
             if self.bool_param(flag):
                 keep &= fired[bit]
         # The regime is the costliest check, so it runs last, on the few rows still standing.
         keep[keep] = regime.allows(rows[keep], Regime.TRENDING)
-        rows, spread, strength = rows[keep], spread[keep], strength[keep]
+        rows, spread, strength, volume = rows[keep], spread[keep], strength[keep], ratio[keep]
         fired = {bit: mask[keep] for bit, mask in fired.items()}
         close, range_ = c[rows], ind.range_[rows]
-        volume = ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows])
         level = (ind.high if sign > 0 else ind.low)[rows - 1]
         score = (
             clipped_ratio(sign * (close - level), range_)

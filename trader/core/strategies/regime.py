@@ -11,11 +11,13 @@ from types import MappingProxyType
 
 import numpy as np
 
+from trader.core import memo
 from trader.core.domain.candles import CandleFrame, FloatArray, IntArray
 from trader.core.indicators import (
     Regime,
     adx,
     adx_warmup,
+    percentile_rank,
     percentile_rank_at,
     realised_volatility,
     regime_labels,
@@ -59,6 +61,11 @@ class RegimeView:
             c = self._candles
             self._adx = adx(c.high, c.low, c.close, s.int_param("adx_period"))
             self._vol = realised_volatility(c.close, s.int_param("vol_window"))
+        if memo.active() is not None:  # an optimiser batch: every candle's labels once, then indexed
+            every = _every_label(self._adx, self._vol, s.int_param("vol_lookback"), s.int_param("vol_stride"),
+                                 s.float_param("adx_threshold"), s.float_param("high_vol_percentile"))
+            picked: Int8Array = every[at]
+            return picked
         rank = percentile_rank_at(self._vol, at, s.int_param("vol_lookback"), s.int_param("vol_stride"))
         return regime_labels(
             self._adx[at], rank, s.float_param("adx_threshold"), s.float_param("high_vol_percentile")
@@ -70,6 +77,14 @@ class RegimeView:
             return np.ones(len(rows), dtype=np.bool_)
         allowed: BoolArray = np.equal(self.labels(rows), int(wanted))
         return allowed
+
+
+@memo.memoised
+def _every_label(adx_values: FloatArray, volatility: FloatArray, lookback: int, stride: int,
+                 threshold: float, high: float) -> Int8Array:
+    """Return ``regime_labels`` of every candle: labels are elementwise, so indexing this gives the
+    labels of any rows (the rank of a row is ``percentile_rank_at``'s for it under a cache)."""
+    return regime_labels(adx_values, percentile_rank(volatility, lookback, stride), threshold, high)
 
 
 def regime_history(strategy: Strategy) -> int:

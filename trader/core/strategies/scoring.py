@@ -31,8 +31,11 @@ def clipped_ratio(numerator: FloatArray, denominator: FloatArray) -> FloatArray:
     """Return numerator / denominator clipped to [0, 1]; a zero denominator gives 1 for a positive
     numerator and 0 otherwise."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = numerator / denominator
-    clipped: FloatArray = np.clip(np.nan_to_num(ratio, nan=0.0), 0.0, 1.0)
+        ratio: FloatArray = np.true_divide(numerator, denominator)
+    # NaN to 0 then clip in place: what nan_to_num and clip give (an infinity clips to 0 or 1 either
+    # way) without their copies and wrappers, a share of every optimiser trial
+    ratio[np.isnan(ratio)] = 0.0
+    clipped: FloatArray = np.clip(ratio, 0.0, 1.0, out=ratio)
     return clipped
 
 

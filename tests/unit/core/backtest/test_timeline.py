@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trader.config.sections import RiskConfig
 from trader.core.backtest.lanes import Lane
@@ -71,3 +73,23 @@ def test_daily_loss_breach_is_measured_from_the_new_days_first_close() -> None:
     strict = CFG.model_copy(update={"max_drawdown_pct": Decimal("0.9")})
     marks = line.equity_marks(DAY0 + 20 * HOUR, DAY0 + 28 * HOUR, ledger("1"), risk, strict)
     assert values(marks) == [100.0, 94.0]  # day roll, then the first close 5 % below it
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(-HOUR, 12 * HOUR), st.floats(-1e6, 1e6), st.floats(0, 10),
+                          st.floats(-5, 5)), max_size=12))
+def test_fills_add_to_the_equity_as_a_running_sum_in_fill_order(
+        fills: list[tuple[int, float, float, float]]) -> None:
+    line = timeline([100.0 + k for k in range(10)])
+    stamps = [DAY0 + at for at, _, _, _ in fills]
+    value = np.array([v for _, v, _, _ in fills])
+    fee = np.array([f for _, _, f, _ in fills])
+    amount = np.array([a for _, _, _, a in fills])
+    got = line.add_fills(np.full(10, 1000.0), stamps, np.array([BTC] * len(fills)), value, fee, amount)
+    # the definition: each fill counts from the first close after it (the last close at the latest)
+    at = np.minimum(np.searchsorted(line.times, stamps, side="right"), 9)
+    flow, held = np.zeros(11), np.zeros(11)
+    np.add.at(flow, at, value - fee)
+    np.add.at(held, at, amount)
+    expected = 1000.0 + np.cumsum(flow)[:-1] + np.cumsum(held)[:-1] * line.closes[BTC]
+    assert got.tobytes() == expected.tobytes()

@@ -9,6 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trader.core import memo
+from trader.core.backtest.lanes import Lane
+from trader.core.backtest.timeline import Timeline
+from trader.core.domain.candles import CandleFrame
+from trader.core.domain.ids import Symbol
 from trader.core.indicators import bollinger, ema, percentile_rank, percentile_rank_at, realised_volatility
 
 RNG = np.random.default_rng(7)
@@ -100,3 +104,37 @@ def test_ranking_rows_from_the_cached_whole_ranking_equals_ranking_only_them(
         cached = percentile_rank_at(vol, rows, lookback, stride)
     np.testing.assert_array_equal(cached, alone)
     np.testing.assert_array_equal(alone, percentile_rank(vol, lookback, stride)[rows])
+
+
+def test_the_same_rows_of_the_same_candles_share_one_key_other_rows_do_not() -> None:
+    frame = CandleFrame(np.arange(3000, dtype=np.int64) * 60_000, CLOSE, CLOSE * 1.01, CLOSE * 0.99, CLOSE,
+                        np.ones(3000))
+    # two trials' trade slices: the same rows reached through different warm-up slices
+    one, other = frame.slice(100, 2900).slice(400), frame.slice(300, 2900).slice(200)
+    assert one is not other
+    assert memo.rows_key(one) == memo.rows_key(other)
+    assert memo.rows_key(one) != memo.rows_key(frame.slice(500, 2899))
+    assert memo.rows_key(one) != memo.rows_key(frame.slice(501, 2900))
+    copied = CandleFrame(*(np.array(getattr(one, f)) for f in
+                           ("timestamp", "open", "high", "low", "close", "volume")))
+    assert memo.rows_key(copied) != memo.rows_key(one)  # equal values elsewhere in memory: another key
+
+
+def test_a_timeline_is_built_once_per_rows_inside_a_batch() -> None:
+    frame = CandleFrame(np.arange(3000, dtype=np.int64) * 3_600_000, CLOSE, CLOSE * 1.01, CLOSE * 0.99, CLOSE,
+                        np.ones(3000))
+    other = CandleFrame(frame.timestamp + 1_800_000, CLOSE, CLOSE, CLOSE, CLOSE, np.ones(3000))
+
+    def lanes(a: CandleFrame, b: CandleFrame) -> dict[Symbol, Lane]:
+        return {s: Lane(s, f, None, np.zeros(0, dtype=np.int64), 3_600_000)  # type: ignore[arg-type]
+                for s, f in ((Symbol("A/USDT"), a), (Symbol("B/USDT"), b))}
+
+    with memo.caching():
+        first = Timeline.shared(lanes(frame.slice(10).slice(5), other.slice(15)), "UTC", "USDT")
+        assert Timeline.shared(lanes(frame.slice(15), other.slice(12).slice(3)), "UTC", "USDT") is first
+        moved = Timeline.shared(lanes(frame.slice(16), other.slice(15)), "UTC", "USDT")
+    assert moved is not first
+    alone = Timeline.build(lanes(frame.slice(15), other.slice(15)), "UTC", "USDT")
+    np.testing.assert_array_equal(first.times, alone.times)
+    for symbol in alone.closes:
+        np.testing.assert_array_equal(first.closes[symbol], alone.closes[symbol])

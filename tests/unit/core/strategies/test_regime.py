@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from trader.core import indicators as ind
+from trader.core import memo
 from trader.core.domain.candles import CandleFrame
 from trader.core.strategies import registry
 from trader.core.strategies.regime import RegimeView
@@ -42,3 +43,15 @@ def test_filter_off_allows_entries_during_the_regime_warm_up(btc_1h: CandleFrame
     on = registry.create("breakout", {})
     assert off.compute(btc_1h).enter_long[:1030].any()
     assert not on.compute(btc_1h).enter_long[:1030].any()
+
+
+def test_labels_of_rows_inside_a_batch_equal_the_labels_computed_alone(btc_1h: CandleFrame) -> None:
+    strategy = registry.create("breakout", {})
+    rows = np.flatnonzero(np.arange(len(btc_1h)) % 7 == 3)
+    alone = RegimeView(strategy, btc_1h).labels(rows)
+    with memo.caching() as cache:
+        batched = RegimeView(strategy, btc_1h).labels(rows)
+        again = RegimeView(strategy, btc_1h).labels(rows[::2])
+    assert cache.hits > 0
+    np.testing.assert_array_equal(batched, alone)
+    np.testing.assert_array_equal(again, alone[::2])
