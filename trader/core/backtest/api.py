@@ -55,9 +55,9 @@ def slice_signals(frame: SignalFrame, start: int) -> SignalFrame:
 
 def compiled_functions() -> tuple[object, ...]:
     """Return the numba functions a compiled run calls (``runtime.numba_cache.preload`` loads them ahead)."""
-    from trader.core.backtest import compiled
+    from trader.core.backtest import compiled, compiled_records
 
-    return (compiled._loop,)
+    return (compiled._loop, compiled_records._curve)
 
 
 def run_backtest(  # noqa: PLR0913 - the one call behind every front end

@@ -61,7 +61,6 @@ from trader.core.backtest.fast import Fallback, unsupported
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import TradingStops
-from trader.core.backtest.timeline import trading_days
 from trader.core.domain import price_rules as rules
 from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.ids import Symbol
@@ -102,15 +101,14 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
     tf = timeframe_ms(settings.timeframe)
     p = cr_rules.params(settings, market)
     sides = cr_rules.entry_sides(signals, settings.allow_short)
-    wanted = sides > 0
-    candidates = np.flatnonzero(sides).astype(np.int64)
-    low = cr_rules.below_floor(signals.confidence, wanted, risk.min_confidence)
+    candidates = np.flatnonzero(sides).astype(np.int64, copy=False)
+    # the loop reads the confidence floor at its candidates only
+    low = cr_rules.below_floor_at(signals.confidence, candidates, sides > 0, risk.min_confidence)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()
     ohlc = (frame.open, frame.high, frame.low, frame.close)
     # each candle's open and close time (ms) and their trading days in the risk timezone (day keys)
     closes_ms = frame.timestamp + tf
-    clock = (frame.timestamp, closes_ms, trading_days(frame.timestamp, risk.timezone),
-             trading_days(closes_ms, risk.timezone))
+    clock = (frame.timestamp, closes_ms, *cr_rules.clock_days(frame.timestamp, closes_ms, risk.timezone))
     memory, money = cr.new_memory()
     days = np.zeros(len(frame) + 2, dtype=np.int64)  # the daily-loss days, in order
     status, records, count = _loop(ohlc, sides, signals.exit_long, signals.stop_loss,
@@ -124,20 +122,25 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
         raise Fallback("compiled loop: a halt's drawdown or peak on a rounding boundary within float error")
     rows = records[:count]
     trades, curve = book_trades(rows, frame, signals, symbol, settings, market, tf)
-    refused = []
-    for kind, k, code, exit_k in rows[:, :5][:, [0, 1, 2, 4]].tolist():
-        if kind == REFUSED:
-            refused.append((int(frame.timestamp[int(k)]) + tf, int(code)))  # the entry signal's close
-        elif kind == TRADE and code > 0:
-            refused.append((int(frame.timestamp[int(exit_k)]), int(code)))  # the exit decision's close
-    ordered = cr_rules.refusal_counts(refused)
+    ordered = cr_rules.refusal_counts(_refused(rows, frame.timestamp, tf))
     steps = int(rows[:, 7].sum())
     stops = TradingStops(halts, cr.loss_days(days, int(memory[8]), risk.timezone), ordered)
-    equity = equity_curve(frame.timestamp + tf, curve)
+    equity = equity_curve(closes_ms, curve)
     rejected = int((rows[:, 0] == REJECTED).sum())
     return BacktestResult(settings.strategy, dict(params), (symbol,), settings.timeframe,
                           settings.start_balance, settings.quote, trades, equity, len(frame), steps, rejected,
                           dict(assumptions), stops, "compiled")
+
+
+def _refused(rows: np.ndarray, opens_ms: np.ndarray, tf: int) -> list[tuple[int, int]]:
+    """Return the (time ms, code) of each refusal in the loop's rows, in row order: a REFUSED row at its
+    entry signal's close, a TRADE's refused entry signal at its exit decision's close."""
+    kind, code = rows[:, 0], rows[:, 2]
+    chosen = np.flatnonzero((kind == REFUSED) | ((kind == TRADE) & (code > 0)))  # the rest refuse nothing
+    picked = rows[chosen]
+    at = np.where(picked[:, 0] == REFUSED, opens_ms[picked[:, 1].astype(np.int64)] + tf,
+                  opens_ms[picked[:, 4].astype(np.int64)])
+    return list(zip(at.tolist(), picked[:, 2].astype(np.int64).tolist(), strict=True))
 
 
 # ── the loop ────────────────────────────────────────────────────────────────────────────────────

@@ -14,6 +14,7 @@ from decimal import Decimal
 from itertools import chain
 from typing import Final, cast, overload
 
+import numba
 import numpy as np
 
 from trader.core.analytics.records import TradeRecord
@@ -155,6 +156,8 @@ class Booked:
     exit: Decimals
     entry_fee: Decimals
     exit_fee: Decimals
+    entry_value: Decimals  # amount x entry, the notional the entry fee is charged on
+    exit_value: Decimals  # amount x exit
 
 
 def book_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSettings,
@@ -171,13 +174,16 @@ def book_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSetti
     entry = _array(slippage.apply(_each(_decimals(list(map(Decimal, map(repr, entry_open.tolist()))))),
                                   Side.BUY))
     raw = _decimals(list(map(Decimal, map(repr, done[:, 9].tolist()))))  # _dec, without a call per value
-    taker_exit = _array(slippage.apply(_each(raw), Side.SELL))
-    exit_ = np.where(maker, raw, taker_exit)
-    entry_fee = _array(fees.fee(_each(amount * entry), Liquidity.TAKER))
+    taker = ~maker  # each rule on its own fills only (element by element: the same Decimals)
+    exit_ = raw.copy()
+    exit_[taker] = _array(slippage.apply(_each(raw[taker]), Side.SELL))
+    entry_value = amount * entry
+    entry_fee = _array(fees.fee(_each(entry_value), Liquidity.TAKER))
     out = amount * exit_
-    exit_fee = np.where(maker, _array(fees.fee(_each(out), Liquidity.MAKER)),
-                        _array(fees.fee(_each(out), Liquidity.TAKER)))
-    return Booked(amount, entry, exit_, entry_fee, exit_fee)
+    exit_fee = np.empty(len(out), dtype=object)
+    exit_fee[maker] = _array(fees.fee(_each(out[maker]), Liquidity.MAKER))
+    exit_fee[taker] = _array(fees.fee(_each(out[taker]), Liquidity.TAKER))
+    return Booked(amount, entry, exit_, entry_fee, exit_fee, entry_value, out)
 
 
 def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
@@ -190,21 +196,60 @@ def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symb
     ``price_gain``) in the engine path's order of operations, so trades equal it exactly; the equity
     curve is ``Timeline.equity_curve``'s arithmetic on the same fills.
     """
-    n = len(frame)
-    equity = np.full(n, float(settings.start_balance))
     out, flows = book_fills(rows, frame, signals, symbol, settings, market, int(frame.timestamp[-1]) + tf)
     if not out:
-        return out, equity
+        return out, np.full(len(frame), float(settings.start_balance))
     at, value, fee_paid, amounts = flows[0], flows[2], flows[3], flows[4]
-    # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects
-    where = np.array(at, dtype=np.int64)
-    flow = np.zeros(n + 1)
-    np.add.at(flow, where, np.array(value) - np.array(fee_paid))
-    equity += np.cumsum(flow)[:-1]
-    holding = np.zeros(n + 1)
-    np.add.at(holding, where, np.array(amounts))
-    equity += np.cumsum(holding)[:-1] * frame.close
-    return out, equity
+    # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects, in one compiled pass
+    return out, _curve(float(settings.start_balance), np.array(at, dtype=np.int64),
+                       np.array(value, dtype=np.float64) - np.array(fee_paid, dtype=np.float64),
+                       np.array(amounts, dtype=np.float64), frame.close)
+
+
+@numba.njit(cache=True, nogil=True)
+def _curve(start, where, flows, amounts, closes):  # type: ignore[no-untyped-def]
+    """Return the equity at every close: ``start`` plus the cumulative cash ``flows`` plus the cumulative
+    ``amounts`` held times the close, each fill counted from its candle ``where`` on.
+
+    numpy's ``full``, ``add.at`` (fills of one candle summed in order), ``cumsum`` and products in one
+    loop: the same float operations in the same order (no fast-math), so the same bits
+    (tests/unit/core/backtest/test_compiled_prep.py compares them). With the fills in candle order (a
+    pair's trades are) the candles without a fill are skipped instead of adding their 0.0: a sum never
+    becomes -0.0 (it starts at +0.0), and adding +0.0 leaves any other float as it is.
+    """
+    n, m = len(closes), len(where)
+    ordered = True
+    for j in range(1, m):
+        ordered = ordered and where[j - 1] <= where[j]
+    if ordered:
+        return _sweep(start, where, flows, amounts, closes)
+    # numpy's dense sums (a fill at n, the end of data, counts after every close)
+    flow, held = np.zeros(n + 1), np.zeros(n + 1)
+    for j in range(m):
+        flow[where[j]] += flows[j]
+        held[where[j]] += amounts[j]
+    return _sweep(start, np.arange(n + 1), flow, held, closes)
+
+
+@numba.njit(cache=True, nogil=True)
+def _sweep(start, where, flows, amounts, closes):  # type: ignore[no-untyped-def]
+    # the curve of fills in candle order (``_curve``)
+    n, m = len(closes), len(where)
+    out = np.empty(n)
+    cash = 0.0
+    amount = 0.0
+    j = 0
+    for i in range(n):
+        if j < m and where[j] == i:  # this candle's fills, summed from 0.0 as add.at does
+            flow_i, held_i = 0.0, 0.0
+            while j < m and where[j] == i:
+                flow_i += flows[j]
+                held_i += amounts[j]
+                j += 1
+            cash += flow_i
+            amount += held_i
+        out[i] = (start + cash) + amount * closes[i]
+    return out
 
 
 Flows = tuple[list[int], list[int], list[float], list[float], list[float]]
@@ -240,7 +285,7 @@ def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbo
     amount = _floats(money.amount)
     flows: Flows = (
         cast(list[int], _pairs(first, exit_at)), cast(list[int], _pairs(frame.timestamp[first], exit_ms)),
-        cast(list[float], _pairs(-_floats(money.amount * money.entry), _floats(money.amount * money.exit))),
+        cast(list[float], _pairs(-_floats(money.entry_value), _floats(money.exit_value))),
         cast(list[float], _pairs(_floats(money.entry_fee), _floats(money.exit_fee))),
         cast(list[float], _pairs(amount, -amount)))
 

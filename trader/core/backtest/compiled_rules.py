@@ -21,6 +21,7 @@ from numba.extending import register_jitable
 
 from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import RefusalCount
+from trader.core.backtest.timeline import trading_days
 from trader.core.domain import price_rules as rules
 from trader.core.domain.candles import CandleFrame, FloatArray, IntArray, ms_to_datetime
 from trader.core.domain.entries import RefusalReason
@@ -91,8 +92,10 @@ def entry_sides(signals: SignalFrame, allow_short: bool) -> IntArray:
     """Return, per row, the entry ``step.apply_entries`` asks for: 1 long, -1 short, 0 none (a long entry
     wins a row with both; a short only with ``allow_short``: the rows ``Lane.build`` makes candidates)."""
     long = signals.enter_long & ~signals.exit_long
-    short = signals.enter_short & ~signals.exit_short & ~long if allow_short else np.zeros_like(long)
-    return long.astype(np.int64) - short.astype(np.int64)
+    if not allow_short:  # no short row: the longs alone, one conversion
+        return long.astype(np.int64)
+    short = signals.enter_short & ~signals.exit_short & ~long
+    return np.subtract(long, short, dtype=np.int64)
 
 
 def below_floor(confidence: FloatArray, wanted: BoolArray, floor: Decimal) -> BoolArray:
@@ -103,6 +106,27 @@ def below_floor(confidence: FloatArray, wanted: BoolArray, floor: Decimal) -> Bo
     for k in np.flatnonzero(close & wanted).tolist():
         low[k] = sizing.below_floor(confidence.item(k), floor)
     return low
+
+
+def below_floor_at(confidence: FloatArray, rows: IntArray, wanted: BoolArray, floor: Decimal) -> BoolArray:
+    """Return ``below_floor`` at the ``rows`` the loop reads (its entry candidates), False elsewhere:
+    the same rule on those rows only (it is decided row by row), without passes over the others."""
+    low = np.zeros(len(confidence), dtype=np.bool_)
+    low[rows] = below_floor(confidence[rows], wanted[rows], floor)
+    return low
+
+
+def clock_days(open_ms: IntArray, close_ms: IntArray, timezone: str) -> tuple[IntArray, IntArray]:
+    """Return ``timeline.trading_days`` of the candles' open and close times, in one pass where each
+    close is the next candle's open (the usual gapless series): then the close days are the open days
+    shifted by one (views of one array)."""
+    if len(open_ms) and np.array_equal(close_ms[:-1], open_ms[1:]):
+        times = np.empty(len(open_ms) + 1, dtype=np.int64)
+        times[:-1] = open_ms
+        times[-1] = close_ms[-1]
+        days = trading_days(times, timezone)
+        return days[:-1], days[1:]
+    return trading_days(open_ms, timezone), trading_days(close_ms, timezone)
 
 
 def refusal_counts(refused: Iterable[tuple[int, int]]) -> tuple[RefusalCount, ...]:

@@ -34,7 +34,7 @@ def eager_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSett
     """The booking as it was before the arrays: one call of each money rule per trade, on one Decimal."""
     fees = settings.fees or FeeModel.from_market(market)
     slippage, step = settings.slippage, market.amount_step
-    columns: list[list[Decimal]] = [[], [], [], [], []]
+    columns: list[list[Decimal]] = [[], [], [], [], [], [], []]
     for row, opened in zip(done.tolist(), entry_open.tolist(), strict=True):
         amount = Decimal(int(row[5])) * step
         entry = slippage.apply(Decimal(repr(opened)), Side.BUY)
@@ -43,7 +43,8 @@ def eager_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSett
         exit_ = raw if maker else slippage.apply(raw, Side.SELL)
         entry_fee = fees.fee(amount * entry, Liquidity.TAKER)
         exit_fee = fees.fee(amount * exit_, Liquidity.MAKER if maker else Liquidity.TAKER)
-        for column, value in zip(columns, (amount, entry, exit_, entry_fee, exit_fee), strict=True):
+        for column, value in zip(columns, (amount, entry, exit_, entry_fee, exit_fee, amount * entry,
+                                           amount * exit_), strict=True):
             column.append(value)
     arrays = []
     for column in columns:
