@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml constraints.txt
 run: setup
 	$(BIN)/tradebot run
 
-# Both cores: pytest-xdist runs the suite in two workers (about 11 minutes here, 2 cores).
+# Both cores: pytest-xdist runs the suite in two workers (about 13 minutes here, 2 cores).
 test: setup
 	$(BIN)/python -m pytest -q -n 2
 
