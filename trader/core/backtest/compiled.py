@@ -57,7 +57,7 @@ from trader.core.backtest.compiled_records import (
     X_END,
     book_trades,
 )
-from trader.core.backtest.fast import Fallback, unsupported
+from trader.core.backtest.fast import unsupported
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import TradingStops
@@ -115,11 +115,7 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
                                    signals.take_profit, signals.confidence, low, candidates, trail, p, clock,
                                    (memory, money, days), detail,
                                    1.0 if given_detail is not None else 0.0)
-    if status:
-        raise Fallback(cr_rules.fallback_reason(status))
-    halts = cr.halts(memory, money)
-    if halts is None:
-        raise Fallback("compiled loop: a halt's drawdown or peak on a rounding boundary within float error")
+    halts = cr_rules.checked_halts(status, memory, money)
     rows = records[:count]
     trades, curve = book_trades(rows, frame, signals, symbol, settings, market, tf)
     ordered = cr_rules.refusal_counts(_refused(rows, frame.timestamp, tf))

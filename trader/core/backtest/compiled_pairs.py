@@ -42,7 +42,6 @@ from trader.core.backtest.compiled_records import (
     book_fills,
     merged,
 )
-from trader.core.backtest.fast import Fallback
 from trader.core.backtest.lanes import Lane
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.settings import BacktestSettings
@@ -110,11 +109,7 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     status, records, count, refused, nrefused, steps = _pairs_loop(
         ohlc, flags, levels, clock, (off, coff, np.concatenate(cand)), trail, p,
         (timeline.times, timeline.days, closes_at), (memory, money, days), (detail_data, doff, has_detail))
-    if status:
-        raise Fallback(rl.fallback_reason(status))
-    halts = cr.halts(memory, money)
-    if halts is None:
-        raise Fallback("compiled loop: a halt's drawdown or peak on a rounding boundary within float error")
+    halts = rl.checked_halts(status, memory, money)
     rows = records[:count]
     trades, curve = _book(rows, candles, signals, markets, settings, timeline, tf)
     ordered = rl.refusal_counts((int(at), int(code)) for at, code in refused[:nrefused].tolist())

@@ -20,7 +20,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 from trader.core.backtest.settings import BacktestSettings
-from trader.core.backtest.stops import RefusalCount
+from trader.core.backtest.stops import Halt, RefusalCount
 from trader.core.backtest.timeline import trading_days
 from trader.core.domain import price_rules as rules
 from trader.core.domain.candles import CandleFrame, FloatArray, IntArray, ms_to_datetime
@@ -139,6 +139,20 @@ def refusal_counts(refused: Iterable[tuple[int, int]]) -> tuple[RefusalCount, ..
         counts[reason] = RefusalCount(reason, 1, at, at) if seen is None \
             else RefusalCount(reason, seen.count + 1, seen.first, at)
     return tuple(sorted(counts.values(), key=lambda r: (-r.count, r.first)))
+
+
+def checked_halts(status: int, memory: IntArray, money: FloatArray) -> tuple[Halt, ...]:
+    """Return a finished loop's drawdown halts; raise Fallback for a status the loop could not finish
+    or a halt worded on a rounding boundary (both loops end this way)."""
+    from trader.core.backtest import compiled_risk as cr
+    from trader.core.backtest.fast import Fallback
+
+    if status:
+        raise Fallback(fallback_reason(status))
+    halts = cr.halts(memory, money)
+    if halts is None:
+        raise Fallback("compiled loop: a halt's drawdown or peak on a rounding boundary within float error")
+    return halts
 
 
 def fallback_reason(status: int) -> str:
