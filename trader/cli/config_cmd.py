@@ -19,10 +19,16 @@ def register(sub: Any) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from trader.runtime.preflight import check_runnable
+    import asyncio
+
+    from trader.core.errors import ConfigError
+    from trader.runtime.preflight import check_runnable, stored_key_problems
 
     settings = load_settings(args.config)
     check_runnable(settings)  # what `tradebot run` checks at start-up, beyond the settings model
+    missing = asyncio.run(stored_key_problems(settings))  # and once it has read the secret store
+    if missing:
+        raise ConfigError(missing)
     print(json.dumps(masked_dump(settings), indent=2, default=str))
     print("config OK")
     return 0

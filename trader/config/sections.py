@@ -86,6 +86,18 @@ class ExchangeConfig(Section):
     def _pairs_look_like_pairs(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return _pairs(v)
 
+    def mode_refusal(self) -> str | None:
+        """Return why this account cannot start in its mode, beginning with the field (None when it can).
+
+        The one rule behind ``build_exchange`` and the start-up check (``tradebot config check``).
+        """
+        if self.mode == "live" and not self.live_confirmed and not self.demo:  # a demo holds no real money
+            return "live_confirmed: set it to true to trade real money in live mode"
+        if self.mode != "live" and self.demo:
+            return ("demo: a demo account is traded by the live engine; start with --mode live "
+                    "(or TRADER_EXCHANGE__MODE=live), or unset exchange.demo for paper")
+        return None
+
 
 class VenueConfig(Section):
     """One venue account of a service trading several (``[[venues]]``): a label, the exchange id and the

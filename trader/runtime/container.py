@@ -57,7 +57,7 @@ from trader.runtime.mode import choose_mode as choose_mode  # noqa: PLC0414
 from trader.runtime.mode import exchange_reachable as exchange_reachable  # noqa: PLC0414
 from trader.runtime.mode import holds_paper_account as holds_paper_account  # noqa: PLC0414
 from trader.runtime.mode import replay_settings as replay_settings  # noqa: PLC0414
-from trader.runtime.preflight import check_runnable
+from trader.runtime.preflight import check_runnable, credential_problems
 from trader.runtime.prices import build_price_source, portfolio_service
 from trader.runtime.replay import ReplayDriver, build_replay_exchange, load_frames, replay_data
 from trader.runtime.venues import (
@@ -150,7 +150,8 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
     migrates the schema or reads the secrets under a running one.
     """
     options = options or RunOptions()
-    check_runnable(settings)  # the same check as `tradebot config check`
+    # the same check as `tradebot config check`, of the accounts as they will run (--mode included)
+    check_runnable(_with_mode(primary_settings(settings), options.mode))
     redactor = configure_logging(settings.logging, secret_values(settings))
     tail = LogTail()
     tail.install()
@@ -163,9 +164,10 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
         secrets = await load_secrets(settings, db.uow_factory, wall)
         settings = primary_settings(overlay_settings(settings, secrets) if secrets else settings)
         redactor.add(*secrets.values())
-        if options.mode is not None:
-            settings = settings.model_copy(update={"exchange": settings.exchange.model_copy(
-                update={"mode": options.mode})})
+        settings = _with_mode(settings, options.mode)
+        missing = credential_problems(settings)  # the keys may live in the secret store: checked now
+        if missing:
+            raise ConfigError(missing)
         main_uow = db.uow_factory
         mode = await choose_mode(settings, options, holds_account=lambda: holds_paper_account(main_uow))
         asked = options.replay or settings.exchange.replay
@@ -186,6 +188,13 @@ async def build_runtime(settings: Settings, options: RunOptions | None = None) -
             await lock.release()
         tail.remove()
         raise
+
+
+def _with_mode(settings: Settings, mode: str | None) -> Settings:
+    """Return ``settings`` with the primary account in ``mode`` (``tradebot run --mode``), if given."""
+    if mode is None:
+        return settings
+    return settings.model_copy(update={"exchange": settings.exchange.model_copy(update={"mode": mode})})
 
 
 async def take_lock(url: str) -> InstanceLock | None:

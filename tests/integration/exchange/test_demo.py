@@ -145,7 +145,13 @@ def test_config_check_refuses_demo_on_a_venue_without_a_sandbox(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "kraken")
     monkeypatch.setenv("TRADER_EXCHANGE__DEMO", "true")
+    monkeypatch.setenv("TRADER_EXCHANGE__MODE", "live")  # a demo account is traded by the live engine
+    for key in ("API_KEY", "API_SECRET", "API_PASSWORD"):  # the testnet's keys (placeholders: nothing sent)
+        monkeypatch.setenv(f"TRADER_EXCHANGE__{key}", "placeholder")
     assert main(["config", "check"]) == 2
     assert "kraken has no demo/testnet environment" in capsys.readouterr().err
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")
     assert main(["config", "check"]) == 0
+    monkeypatch.setenv("TRADER_EXCHANGE__MODE", "paper")  # refused by `run` in paper mode: by the check too
+    assert main(["config", "check"]) == 2
+    assert "exchange.demo: a demo account is traded by the live engine" in capsys.readouterr().err

@@ -72,6 +72,13 @@ def test_config_check_and_run_refuse_the_same_setting_with_the_same_line(
     assert not (workdir / "trader.db").exists()  # refused before anything was built
 
 
+def live_with_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Set live mode, confirmed, with an API key and secret (placeholders: nothing is sent)."""
+    for name, value in (("MODE", "live"), ("LIVE_CONFIRMED", "true"), ("API_KEY", "key"),
+                        ("API_SECRET", "secret")):
+        monkeypatch.setenv(f"TRADER_EXCHANGE__{name}", value)
+
+
 def test_a_good_configuration_passes_the_check(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config", "check"]) == 0
     assert "config OK" in capsys.readouterr().out
@@ -87,10 +94,11 @@ def test_a_leveraged_short_strategy_passes_on_a_swap_venue_and_not_on_kraken(
     assert main(["config", "check"]) == 2
     assert 'market = "swap" is supported on binance, bybit, okx, not kraken' in capsys.readouterr().err
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "binance")
-    monkeypatch.setenv("TRADER_EXCHANGE__MODE", "live")  # live perpetuals are traded (docs/futures.md)
+    live_with_keys(monkeypatch)  # live perpetuals are traded (docs/futures.md)
     assert main(["config", "check"]) == 0
     assert "config OK" in capsys.readouterr().out
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "okx")  # OKX swaps are traded live too
+    monkeypatch.setenv("TRADER_EXCHANGE__API_PASSWORD", "passphrase")  # OKX keys have a passphrase
     assert main(["config", "check"]) == 0
     assert "config OK" in capsys.readouterr().out
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "bybit")  # and Bybit's linear perpetuals
@@ -106,7 +114,7 @@ def test_bybit_live_swap_strategies_need_one_margin_mode_for_the_account(
     monkeypatch.setenv("TRADER_EXCHANGE__NAME", "bybit")
     assert main(["config", "check"]) == 0  # paper: the simulator has no account-wide setting
     capsys.readouterr()
-    monkeypatch.setenv("TRADER_EXCHANGE__MODE", "live")
+    live_with_keys(monkeypatch)
     assert main(["config", "check"]) == 2
     assert "bybit holds one margin mode for the whole account, but the swap strategies use cross and " \
            "isolated" in capsys.readouterr().err

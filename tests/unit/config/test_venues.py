@@ -129,10 +129,11 @@ def test_config_check_accepts_live_swaps_on_a_further_account_beside_a_spot_prim
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TRADER_DATABASE__URL", f"sqlite+aiosqlite:///{tmp_path}/trader.db")
+    keys = {"api_key": "key", "api_secret": "secret"}  # placeholders: the check sends nothing
     swap = {"name": "perp", "exchange": "binance", "mode": "live", "live_confirmed": True, "market": "swap",
-            "pairs": ["BTC/USDT"]}
-    monkeypatch.setenv("TRADER_VENUES", json.dumps([{"name": "main", "mode": "live", "live_confirmed": True},
-                                                    swap]))
+            "pairs": ["BTC/USDT"], **keys}
+    monkeypatch.setenv("TRADER_VENUES", json.dumps([{"name": "main", "mode": "live", "live_confirmed": True,
+                                                     **keys}, swap]))
     monkeypatch.setenv("TRADER_STRATEGIES", json.dumps([
         {"name": "breakout", "venue": "main"},
         {"name": "bollinger_reversion", "venue": "perp", "market": "swap", "allow_short": True,

@@ -35,13 +35,11 @@ async def build_exchange(
     With ``uow_factory`` the paper account is restored from, and saved to, the store. ``swap``: the
     pairs' linear perpetuals (live: set to ``perpetuals``' leverage and margin mode before the first entry).
     """
+    refusal = config.mode_refusal()
+    if refusal is not None:
+        raise ConfigError([f"exchange.{refusal}"])
     if config.mode == "live":
-        if not config.live_confirmed and not config.demo:  # a demo account holds no real money
-            raise ConfigError(["exchange.live_confirmed: set it to true to trade real money in live mode"])
         return CcxtExchange(config, swap=swap, perpetuals=perpetuals)
-    if config.demo:
-        raise ConfigError(["exchange.demo: a demo account is traded by the live engine; start with "
-                           "--mode live (or TRADER_EXCHANGE__MODE=live), or unset exchange.demo for paper"])
     source = None if config.replay else CcxtExchange(config, public_only=True)
     if markets is None:
         if source is None:
