@@ -44,7 +44,7 @@ def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     return _run
 
 
-def test_live_keys_missing_are_refused_by_both_and_keys_in_the_secret_store_count(live: str, run: Runner) -> None:
+def test_live_keys_missing_are_refused_by_both_and_stored_keys_count(live: str, run: Runner) -> None:
     code, out, err = run(["config", "check"])
     assert code == 2 and MISSING in err and "config OK" not in out
     assert "tradebot secrets set exchange.api_key" in err and "TRADER_EXCHANGE__API_SECRET" in err
