@@ -50,6 +50,7 @@ from trader.core.backtest import compiled_position as cp
 from trader.core.backtest import compiled_risk as cr
 from trader.core.backtest import compiled_rules as cr_rules
 from trader.core.backtest import kernel
+from trader.core.backtest import prefetch as hints
 from trader.core.backtest.compiled_records import (
     REFUSED,
     REJECTED,
@@ -148,11 +149,12 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
     n = len(opens)
     memory, money, loss_days = risk  # RiskState of one pair (compiled_risk)
     watch = p[27] < 1.0 or p[28] < 1.0  # equity guards that can act (at 100 % only a zero equity would)
-    records = np.zeros((2 * len(candidates) + 1, 12))
+    records = np.zeros((len(candidates), 12))  # each pass takes one candidate and writes at most one row
     history = np.zeros(int(p[19]))  # the closed trades' PnL, newest last (EngineState's history)
     kept = 0
     cash, taker, slip, step = p[0], p[1], p[3], p[12]
     count, ci, start = 0, 0, 0
+    levels = np.empty(6)  # the exit search's position, refilled per trade (one allocation per run)
     while True:
         while ci < len(candidates) and candidates[ci] < start:
             ci += 1
@@ -166,8 +168,13 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
             status = cr.observe(memory, money, cash, close_day[k], close_ms[k], p, loss_days)
             if status:
                 return status, records, count
-        entry = closes[k]
-        conf = confidence[k]
+        ahead = min(k + 1, n - 1)  # the exit search's first candle: its lines load while the entry is decided
+        hints.prefetch(opens, ahead)
+        hints.prefetch(highs, ahead)
+        hints.prefetch(lows, ahead)
+        hints.prefetch(leave, ahead)
+        # the candidate's values read together: their cache misses overlap instead of queueing
+        entry, conf, stop, target, below = closes[k], confidence[k], stops[k], targets[k], low[k]
         valid = math.isfinite(entry) and entry > 0.0 and math.isfinite(conf) and 0.0 <= conf <= 1.0
         today, now = close_day[k], close_ms[k]
         guard = cr_rules.request_refusal(memory[6] > 0.0, enter[k], valid)
@@ -179,14 +186,13 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
             row[0], row[1], row[2], row[7] = REFUSED, k, guard, 1.0
             start = k + 1
             continue
-        stop = stops[k]
         given = not math.isnan(stop)
         if not given:
             stop = entry * (1.0 - p[9])
         stop = cr_rules.stop_up(stop, p[11], given)
         if math.isnan(stop):
             return 8, records, count
-        code, steps = cr_rules.refusal(entry, stop, confidence[k], low[k], cash, cash, 0.0, p, history, kept)
+        code, steps = cr_rules.refusal(entry, stop, conf, below, cash, cash, 0.0, p, history, kept)
         if steps < 0.0:
             return int(-steps), records, count
         row = records[count]
@@ -211,7 +217,6 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
             continue
         if status:
             return status, records, count
-        target = targets[k]
         if not math.isnan(target):
             target = cr_rules.to_nearest(target, p[11])
         status = cp.protected(steps, amount, price, stop, target, p)
@@ -223,7 +228,8 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
                                 loss_days)
             if status:
                 return status, records, count
-        levels = np.array([1.0, price, stop, target, price, has_detail])
+        levels[0], levels[1], levels[2] = 1.0, price, stop
+        levels[3], levels[4], levels[5] = target, price, has_detail
         idx, found, raw, stop_at, hw_at = kernel._find_exit(ohlc, leave, k + 1, levels, trail)
         if watch:  # the closes while holding, then the step on a close (exit decision, end of data)
             last = n - 1 if found == kernel.NONE else idx
@@ -288,6 +294,6 @@ def _loop(ohlc, enter, leave, stops, targets, confidence, low, candidates, trail
 
 
 RULE_FILES: Final = (rules.__file__, sizing.__file__, guard_rules.__file__, cr.__file__, limits.__file__,
-                     kernel.__file__, cr_rules.__file__, cp.__file__)
+                     kernel.__file__, cr_rules.__file__, cp.__file__, hints.__file__)
 """The files whose functions ``_loop`` inlines: numba keys its cache on this file only."""
 kernel._flush_stale_cache(_loop, RULE_FILES)

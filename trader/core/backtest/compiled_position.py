@@ -110,7 +110,8 @@ def stopped_out(kind: int) -> bool:
 def remember(history, kept: int, pnl: float) -> int:  # type: ignore[no-untyped-def]
     """Add a closed trade's PnL to the Kelly history (the newest ``len(history)`` kept); return its length."""
     if kept == len(history):
-        history[:-1] = history[1:].copy()
+        for j in range(kept - 1):  # in place, oldest first: a slice copy allocated a temporary per trade
+            history[j] = history[j + 1]
     else:
         kept += 1
     history[kept - 1] = pnl

@@ -83,12 +83,19 @@ def _find_exit(candles, exit_signal, start, levels, trail):  # type: ignore[no-u
     has_detail = levels[5] > 0.0
     enabled, progressive = trail[0] > 0.0, trail[4] > 0.0
     moves = enabled or not math.isnan(trail[7])
+    settled = False  # True once ``stop`` is the ratchet's result for the level of ``high_water``
     for k in range(start, len(opens)):
         code, price = rules.protective_exit(opens[k], highs[k], lows[k], sign, stop, take_profit, has_detail)
         if code != rules.NO_EXIT:
             return k, code, price, stop, high_water
         if moves:
             hw = rules.best_price(high_water, highs[k], lows[k], sign)
+            if settled and hw == high_water:
+                # the same best price gives the same level, and the ratchet is idempotent (it returns
+                # its stop, or the level on the tick, which then ratchets to itself): the stop stays
+                if exit_signal[k]:
+                    return k, CLOSE, math.nan, stop, high_water
+                continue
             level = rules.trail_level(hw, entry, sign, enabled, trail[1], trail[3], progressive, trail[5],
                                       trail[6], trail[7])
             moved = rules.ratchet(stop, level, sign, trail[2], trail[8])
@@ -96,7 +103,7 @@ def _find_exit(candles, exit_signal, start, levels, trail):  # type: ignore[no-u
                 return k, CLOSE, math.nan, stop, high_water  # positions.closing.on_price exits at market
             if exit_signal[k]:
                 return k, CLOSE, math.nan, stop, high_water
-            stop, high_water = moved, hw
+            stop, high_water, settled = moved, hw, True
         elif exit_signal[k]:
             return k, CLOSE, math.nan, stop, high_water
     return len(opens), NONE, math.nan, stop, high_water
