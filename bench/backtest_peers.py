@@ -6,9 +6,9 @@ Ours runs three times: the compiled loop (``backtest.compiled``, the default of 
 it covers the run), the Decimal fast path (``compiled=False``: ``backtest.fast``) and the engine path
 (``engine_path=True``: ``engine.step`` at every event); all three must give the same trades (checked
 here too). Ratios are each engine's time / our compiled time. A breakdown of the compiled run
-(signals, the compiled loop, the Decimal money and equity curve; the trade records, built on first
-read and so outside the timed call) shows where its time goes against the 5-10 ms floor of a compiled
-trade loop on precomputed signals.
+(signals, the compiled loop, the fills' money in exact fixed point and the equity curve; the trade
+records with their Decimal money, built on first read and so outside the timed call) shows where its
+time goes against the 5-10 ms floor of a compiled trade loop on precomputed signals.
 
 Data: one year of seeded geometric-Brownian 1-minute candles (525,600; 60 % annual volatility, lognormal
 volume) and the real BTC/USDT 1h series from ../shared/data (skipped with a note when absent).
@@ -142,7 +142,8 @@ def trade_rows(result: object) -> list[tuple[object, ...]]:
 
 
 def breakdown(strategy: object, candles: CandleFrame, settings: BacktestSettings, runs: int) -> str:
-    """Return where a compiled run's time goes: signals, the loop, trade records + equity (median ms)."""
+    """Return where a compiled run's time goes: signals, the loop, the fills' money + equity curve, and the
+    trade records built on first read (ms)."""
     from trader.core.backtest import compiled
     from trader.core.backtest.markets import default_market
 
@@ -173,9 +174,9 @@ def breakdown(strategy: object, candles: CandleFrame, settings: BacktestSettings
     tuple(result.trades)  # type: ignore[attr-defined]  # the records, built on first read
     built = CLOCK() - t0
     return (f"compiled breakdown: signals {signal_s * 1e3:.0f} ms, compiled run {run_s * 1e3:.0f} ms (loop "
-            f"{phases['loop'] * 1e3:.1f} ms, Decimal money and equity curve "
-            f"{phases['records'] * 1e3:.0f} ms = {phases['records'] / max(trades, 1) * 1e6:.1f} us/trade); "
-            f"trade records on first read (not timed above) {built * 1e3:.0f} ms = "
+            f"{phases['loop'] * 1e3:.1f} ms, fills' money (exact fixed point) and equity curve "
+            f"{phases['records'] * 1e3:.1f} ms = {phases['records'] / max(trades, 1) * 1e6:.2f} us/trade); "
+            f"trade records with their Decimal money on first read (not timed above) {built * 1e3:.0f} ms = "
             f"{built / max(trades, 1) * 1e6:.1f} us/trade")
 
 

@@ -39,6 +39,7 @@ from trader.core.backtest.compiled_records import (
     REJECTED,
     TRADE,
     X_END,
+    Flows,
     book_fills,
     merged,
 )
@@ -154,24 +155,18 @@ def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],
     """Return the trades of the loop's rows (each pair's booked by ``book_fills``, built on first read) and
     the equity curve."""
     trades: list[Sequence[TradeRecord]] = []
-    stamps: list[int] = []
+    parts: list[Flows] = []
     who: list[str] = []
-    value: list[float] = []
-    fee: list[float] = []
-    amount: list[float] = []
     for i, symbol in enumerate(sorted(candles)):
         out, flows = book_fills(rows[rows[:, 12] == i], candles[symbol], signals[symbol], symbol, settings,
                                 markets[symbol], int(candles[symbol].timestamp[-1]) + tf)
         trades.append(out)
-        stamps += flows[1]
+        parts.append(flows)
         who += [symbol] * len(flows[1])
-        value += flows[2]
-        fee += flows[3]
-        amount += flows[4]
     curve = np.full(len(timeline.times), float(settings.start_balance))
-    if stamps:
-        curve = timeline.add_fills(curve, stamps, np.array(who), np.array(value), np.array(fee),
-                                   np.array(amount))
+    if who:  # each pair's fills in turn, as one array each
+        stamps, value, fee, amount = (np.concatenate([flows[k] for flows in parts]) for k in (1, 2, 3, 4))
+        curve = timeline.add_fills(curve, stamps.tolist(), np.array(who), value, fee, amount)
     return merged(trades), curve
 
 

@@ -2,17 +2,21 @@
 
 ``backtest.compiled`` decides (which candles, how many amount steps, which exit); this module books
 the money of each decision with the engine's own functions, so the trades equal the engine path's.
-The money (what the equity curve needs) is booked at once, over arrays; the trade records are built
-on first read (``LazyTrades``): the optimiser reads the curve and the trade count only.
+The money the equity curve needs (each fill's value, fee and amount as floats) is booked at once, over
+arrays, by the same rule functions called with ``domain.scaled.ScaledArray`` (exact integers, no Decimal
+objects: a year of minutes' fills in a fraction of a millisecond), and in Decimal objects only where that
+is not exact. The trade records, with their Decimal money, are built on first read (``LazyTrades``): the
+optimiser reads the curve and the trade count only.
 """
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import MISSING, dataclass, fields
 from decimal import Decimal
 from itertools import chain
-from typing import Final, cast, overload
+from typing import Final, Generic, TypeVar, cast, overload
 
 import numba
 import numpy as np
@@ -25,6 +29,8 @@ from trader.core.domain.enums import Direction, ExitReason, Side
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
 from trader.core.domain.money import ZERO
+from trader.core.domain.scaled import Inexact, ScaledArray
+from trader.core.domain.scaled import merged as scaled_merged
 from trader.core.positions.pnl import price_gain
 from trader.core.sim.costs import FeeModel, Liquidity
 from trader.core.strategies.base import SignalFrame
@@ -132,58 +138,80 @@ def _decimals(values: Sequence[object]) -> Decimals:
     return out
 
 
-def _each(values: Decimals) -> Decimal:
-    """Pass an object array of Decimals to a money rule (``slippage.apply``, ``fees.fee``) for every element.
+def _each(values: Money) -> Decimal:
+    """Pass an array of money (Decimal objects or a ``ScaledArray``) to a money rule (``slippage.apply``,
+    ``fees.fee``) for every element.
 
-    Those rules are arithmetic on their Decimal arguments, which numpy applies element by element with
-    the same operands in the same order (and the same decimal context): each value is what the call on
-    one Decimal gives, without one Python call per trade. A rule that stops being elementwise fails
-    loudly here (no truth value of an array) and in the differential suites.
+    Those rules are arithmetic on their Decimal arguments, which numpy applies to an object array element
+    by element with the same operands in the same order (and the same decimal context), and a
+    ``ScaledArray`` exactly: each value is what the call on one Decimal gives, without one Python call per
+    trade. A rule that stops being elementwise arithmetic fails loudly here (no truth value of an array,
+    an operation ``ScaledArray`` lacks) and in the differential suites.
     """
     return cast(Decimal, values)
 
 
-def _array(value: Decimal) -> Decimals:
-    return cast(Decimals, value)
+Money = TypeVar("Money", Decimals, ScaledArray)
 
 
 @dataclass(frozen=True, slots=True)
-class Booked:
-    """The money of one pair's trades, one element per trade (Decimal object arrays, as the engine books)."""
+class Booked(Generic[Money]):
+    """The money of one pair's trades, one element per trade: Decimal object arrays (the records') or
+    ``ScaledArray`` (the same values, for the equity curve)."""
 
-    amount: Decimals
-    entry: Decimals
-    exit: Decimals
-    entry_fee: Decimals
-    exit_fee: Decimals
-    entry_value: Decimals  # amount x entry, the notional the entry fee is charged on
-    exit_value: Decimals  # amount x exit
+    amount: Money
+    entry: Money
+    exit: Money
+    entry_fee: Money
+    exit_fee: Money
+    entry_value: Money  # amount x entry, the notional the entry fee is charged on
+    exit_value: Money  # amount x exit
+
+
+def _booked(amount: Money, entry_open: Money, raw: Money, maker: np.ndarray, settings: BacktestSettings,
+            market: MarketSpec, merge: Callable[[np.ndarray, Money, Money], Money]) -> Booked[Money]:
+    """Return the money of trades of ``amount`` entering at the opens ``entry_open`` and leaving at the raw
+    prices ``raw`` (``maker``: resting take-profits): the engine path's operations per trade (slippage on
+    taker fills, the fee model) applied over arrays, each rule on its own fills only; ``merge`` puts
+    a mask's two subsets back in order."""
+    fees = settings.fees or FeeModel.from_market(market)
+    slippage, taker = settings.slippage, ~maker
+    entry = cast(Money, slippage.apply(_each(entry_open), Side.BUY))
+    exit_ = merge(maker, raw[maker], cast(Money, slippage.apply(_each(raw[taker]), Side.SELL)))
+    entry_value = amount * entry
+    entry_fee = cast(Money, fees.fee(_each(entry_value), Liquidity.TAKER))
+    out = amount * exit_
+    exit_fee = merge(maker, cast(Money, fees.fee(_each(out[maker]), Liquidity.MAKER)),
+                     cast(Money, fees.fee(_each(out[taker]), Liquidity.TAKER)))
+    return Booked(amount, entry, exit_, entry_fee, exit_fee, entry_value, out)
+
+
+def _merged_objects(mask: np.ndarray, chosen: Decimals, others: Decimals) -> Decimals:
+    out = np.empty(len(mask), dtype=object)
+    out[mask], out[~mask] = chosen, others
+    return out
 
 
 def book_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSettings,
-               market: MarketSpec) -> Booked:
-    """Return the Decimal money of the loop's TRADE rows ``done`` entering at the opens ``entry_open``.
+               market: MarketSpec) -> Booked[Decimals]:
+    """Return the Decimal money of the loop's TRADE rows ``done`` entering at the opens ``entry_open``:
+    the same Decimals as one call of each money rule per trade (amount in steps, prices ``_dec``)."""
+    amount = _decimals(list(map(Decimal, done[:, 5].astype(np.int64).tolist()))) * market.amount_step
+    opens = _decimals(list(map(Decimal, map(repr, entry_open.tolist()))))  # _dec, without a call per value
+    raw = _decimals(list(map(Decimal, map(repr, done[:, 9].tolist()))))
+    return _booked(amount, opens, raw, done[:, 3] == X_TAKE, settings, market, _merged_objects)
 
-    The engine path's operations per trade (slippage on taker fills, the fee model, amount in steps),
-    applied over arrays: the same Decimals as one call per trade.
-    """
-    fees = settings.fees or FeeModel.from_market(market)
-    slippage, step = settings.slippage, market.amount_step
-    maker = done[:, 3] == X_TAKE
-    amount = _decimals(list(map(Decimal, done[:, 5].astype(np.int64).tolist()))) * step
-    entry = _array(slippage.apply(_each(_decimals(list(map(Decimal, map(repr, entry_open.tolist()))))),
-                                  Side.BUY))
-    raw = _decimals(list(map(Decimal, map(repr, done[:, 9].tolist()))))  # _dec, without a call per value
-    taker = ~maker  # each rule on its own fills only (element by element: the same Decimals)
-    exit_ = raw.copy()
-    exit_[taker] = _array(slippage.apply(_each(raw[taker]), Side.SELL))
-    entry_value = amount * entry
-    entry_fee = _array(fees.fee(_each(entry_value), Liquidity.TAKER))
-    out = amount * exit_
-    exit_fee = np.empty(len(out), dtype=object)
-    exit_fee[maker] = _array(fees.fee(_each(out[maker]), Liquidity.MAKER))
-    exit_fee[taker] = _array(fees.fee(_each(out[taker]), Liquidity.TAKER))
-    return Booked(amount, entry, exit_, entry_fee, exit_fee, entry_value, out)
+
+def book_scaled(done: FloatArray, entry_open: FloatArray, settings: BacktestSettings,
+                market: MarketSpec) -> Booked[ScaledArray] | None:
+    """Return ``book_money``'s values as ``ScaledArray``, or None where one is beyond its exact range
+    (``scaled.Inexact``: the caller books in Decimal then)."""
+    try:
+        amount = ScaledArray.of_ints(done[:, 5].astype(np.int64)) * market.amount_step
+        return _booked(amount, ScaledArray.of_floats(entry_open), ScaledArray.of_floats(done[:, 9]),
+                       done[:, 3] == X_TAKE, settings, market, scaled_merged)
+    except Inexact:
+        return None
 
 
 def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
@@ -191,19 +219,18 @@ def book_trades(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symb
                 market: MarketSpec, tf: int) -> tuple[Sequence[TradeRecord], FloatArray]:
     """Return the trade records of the loop's TRADE rows (built on first read) and the equity at every close.
 
-    The money is booked here in Decimal from the loop's decisions (amount in steps, fill candles, raw
-    fill prices that are candle prices or ticks) with the engine's own functions (slippage, fee model,
-    ``price_gain``) in the engine path's order of operations, so trades equal it exactly; the equity
-    curve is ``Timeline.equity_curve``'s arithmetic on the same fills.
+    The money is booked here from the loop's decisions (amount in steps, fill candles, raw fill prices
+    that are candle prices or ticks) with the engine's own functions (slippage, fee model,
+    ``price_gain``) in the engine path's order of operations, so trades equal it exactly (in Decimal, for
+    the records; the same values in ``ScaledArray`` for the curve); the equity curve is
+    ``Timeline.equity_curve``'s arithmetic on the same fills.
     """
     out, flows = book_fills(rows, frame, signals, symbol, settings, market, int(frame.timestamp[-1]) + tf)
-    if not out:
+    if not len(out):
         return out, np.full(len(frame), float(settings.start_balance))
     at, value, fee_paid, amounts = flows[0], flows[2], flows[3], flows[4]
     # Timeline.equity_curve's arithmetic, on arrays instead of Fill objects, in one compiled pass
-    return out, _curve(float(settings.start_balance), np.array(at, dtype=np.int64),
-                       np.array(value, dtype=np.float64) - np.array(fee_paid, dtype=np.float64),
-                       np.array(amounts, dtype=np.float64), frame.close)
+    return out, _curve(float(settings.start_balance), at, value - fee_paid, amounts, frame.close)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -252,16 +279,18 @@ def _sweep(start, where, flows, amounts, closes):  # type: ignore[no-untyped-def
     return out
 
 
-Flows = tuple[list[int], list[int], list[float], list[float], list[float]]
-"""Each fill of the booked trades: candle index, time (ms), signed value, fee, signed amount."""
+Flows = tuple[np.ndarray, np.ndarray, FloatArray, FloatArray, FloatArray]
+"""Each fill of the booked trades: candle index, time (ms) (both int64), signed value, fee, signed amount."""
 
 
-def _floats(values: Decimals) -> FloatArray:
+def _floats(values: Decimals | ScaledArray) -> FloatArray:
+    if isinstance(values, ScaledArray):
+        return values.floats()  # float() of each value, as of its Decimal
     return values.astype(np.float64)  # float() of each Decimal (numpy calls its __float__)
 
 
-def _pairs(first: np.ndarray, second: np.ndarray) -> list[float] | list[int]:
-    return np.column_stack([first, second]).ravel().tolist()  # type: ignore[no-any-return]
+def _pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    return np.column_stack([first, second]).ravel()  # each trade's entry then exit
 
 
 def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
@@ -275,27 +304,36 @@ def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbo
     done = rows[rows[:, 0] == TRADE]
     n = len(frame)
     if not len(done):
-        return LazyTrades(0, tuple), ([], [], [], [], [])
+        nothing = np.zeros(0, dtype=np.int64)
+        return LazyTrades(0, tuple), (nothing, nothing, np.zeros(0), np.zeros(0), np.zeros(0))
     first = done[:, 1].astype(np.int64) + 1
     last = done[:, 4].astype(np.int64)
     kinds = done[:, 3].astype(np.int64)
     exit_at = np.where(kinds == X_END, n - 1, last)
     exit_ms = np.where(kinds == X_END, end_ms, frame.timestamp[last])
-    money = book_money(done, frame.open[first], settings, market)
+    entry_open = frame.open[first]
+    # the curve's money without Decimal objects when exact (nearly always); the records book it in Decimal
+    scaled = book_scaled(done, entry_open, settings, market)
+    money: Booked[Decimals] | Booked[ScaledArray] = (
+        scaled if scaled is not None else book_money(done, entry_open, settings, market))
     amount = _floats(money.amount)
     flows: Flows = (
-        cast(list[int], _pairs(first, exit_at)), cast(list[int], _pairs(frame.timestamp[first], exit_ms)),
-        cast(list[float], _pairs(-_floats(money.entry_value), _floats(money.exit_value))),
-        cast(list[float], _pairs(_floats(money.entry_fee), _floats(money.exit_fee))),
-        cast(list[float], _pairs(amount, -amount)))
+        _pairs(first, exit_at), _pairs(frame.timestamp[first], exit_ms),
+        _pairs(-_floats(money.entry_value), _floats(money.exit_value)),
+        _pairs(_floats(money.entry_fee), _floats(money.exit_fee)), _pairs(amount, -amount))
+
+    context = decimal.getcontext().copy()  # the records' Decimals as the run's context gives them
 
     def build() -> tuple[TradeRecord, ...]:
-        return _records(done, frame, signals, symbol, settings, money, exit_ms)
+        with decimal.localcontext(context):
+            decimals = money if scaled is None else book_money(done, entry_open, settings, market)
+            return _records(done, frame, signals, symbol, settings, cast(Booked[Decimals], decimals), exit_ms)
     return LazyTrades(len(done), build), flows
 
 
 def _records(done: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,
-             settings: BacktestSettings, money: Booked, exit_ms: np.ndarray) -> tuple[TradeRecord, ...]:
+             settings: BacktestSettings, money: Booked[Decimals],
+             exit_ms: np.ndarray) -> tuple[TradeRecord, ...]:
     """Return the TradeRecords of the booked trades ``done`` (their money in ``money``), MAE/MFE included."""
     first = done[:, 1].astype(np.int64) + 1
     last = done[:, 4].astype(np.int64)

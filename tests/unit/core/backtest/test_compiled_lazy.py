@@ -30,7 +30,7 @@ from trader.core.strategies.registry import BUILTINS, create
 
 
 def eager_money(done: FloatArray, entry_open: FloatArray, settings: BacktestSettings,
-                market: MarketSpec) -> Booked:
+                market: MarketSpec) -> Booked[np.ndarray]:
     """The booking as it was before the arrays: one call of each money rule per trade, on one Decimal."""
     fees = settings.fees or FeeModel.from_market(market)
     slippage, step = settings.slippage, market.amount_step
@@ -103,6 +103,7 @@ def test_lazy_result_equals_the_eager_booking(name: str, slippage: str, fee: str
     curve = lazy.equity.to_numpy().copy()  # read before any record is built
     with monkeypatch.context() as patched:
         patched.setattr(compiled_records, "book_money", eager_money)
+        patched.setattr(compiled_records, "book_scaled", lambda *_: None)  # the curve from Decimals too
         eager = run(name, candles, settings)
         eager_rows = trade_rows(eager)  # built while the per-trade booking is in place
     assert isinstance(lazy.trades, LazyTrades)
@@ -133,6 +134,7 @@ def test_the_objective_never_builds_a_record_and_scores_as_with_the_records_buil
         scores = [evaluate(strategy, candles, window, settings, o, parts=2) for o in objectives]
     with monkeypatch.context() as patched:
         patched.setattr(compiled_records, "book_money", eager_money)
+        patched.setattr(compiled_records, "book_scaled", lambda *_: None)  # the curve from Decimals too
         eager = [evaluate(strategy, candles, window, settings, o, parts=2) for o in objectives]
     assert scores == eager
     assert all(s.trades for s in scores), "the comparison should include trades"
