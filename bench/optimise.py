@@ -9,10 +9,15 @@ searches the same space on BTC alone with the guards out of the way, which the c
 cooldowns, per-day limits), which the compiled loop covers too since its risk memory was compiled.
 Each study's label names the path ``run_backtest`` picks for it.
 
-Each study runs one by one as before batches (``study.optimize``, TPE, every trial computing its own
-indicators), then as ``run_trials`` does now (ask/tell batches, indicators and repeated sets shared
-across the study) with each sampler. A last row runs a WorkerPool; its start-up cost is printed
-separately: it is paid once per `tradebot optimise` run.
+Each study runs one by one as before batches (``study.optimize``, Optuna's own TPE, every trial
+computing its own indicators), then as ``run_trials`` does now (ask/tell batches, indicators and
+repeated sets shared across the study): TPE one trial at a time, then each sampler in batches of
+DEFAULT_BATCH. The row marked DEFAULT is what `tradebot optimise --jobs 1` runs with no other option
+(``default_batch(1)``). A last row runs a WorkerPool; its start-up cost is printed separately: it is
+paid once per `tradebot optimise` run.
+
+``--quality`` prints the best train score each configuration reaches instead, Optuna's own TPE one
+trial at a time (the default before batches) first.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ import tempfile
 import time
 from decimal import Decimal
 
+import optuna
+
 from trader.cli.backtest_cmd import SAMPLE_DIR, load_candles
 from trader.config.sections import RiskConfig
 from trader.core.backtest.api import run_backtest
@@ -32,14 +39,13 @@ from trader.core.domain.ids import Symbol
 from trader.core.optimise.folds import Window
 from trader.core.optimise.objectives import Objective
 from trader.core.optimise.space import search_space
-from trader.core.optimise.study import SAMPLERS
+from trader.core.optimise.study import DEFAULT_BATCH, SAMPLERS, default_batch
 from trader.core.optimise.study.pool import WorkerPool
 from trader.core.optimise.study.search import SearchTask, TrialObjective
 from trader.core.optimise.study.workers import StudyPlan, create_study, run_trials
 from trader.core.strategies.breakout import BreakoutStrategy
 
 TRIALS = 60
-BATCH = 8
 BTC, ETH = Symbol("BTC/USDT"), Symbol("ETH/USDT")
 BASELINE_ONE_WORKER = 30.0  # trials/s measured with the engine path before the fast path existed
 
@@ -62,10 +68,18 @@ def task(pairs: tuple[Symbol, ...] = (BTC, ETH), risk: RiskConfig | None = None)
 def one_by_one(work: SearchTask, name: str) -> tuple[float, float]:
     """Return the (wall, CPU) seconds of TRIALS trials evaluated one by one as before batches:
     ``study.optimize`` with TPE, every trial computing its own indicators (no cache)."""
-    study = create_study(work, StudyPlan(name, None, TRIALS))
+    study = optuna_tpe(work, StudyPlan(name, None, TRIALS, batch=1))
     began, cpu = time.perf_counter(), time.process_time()
     study.optimize(TrialObjective(work, "bench"), n_trials=TRIALS)
     return time.perf_counter() - began, time.process_time() - cpu
+
+
+def optuna_tpe(work: SearchTask, plan: StudyPlan) -> optuna.Study:
+    """Return the plan's study with Optuna's own TPESampler, the default before batches."""
+    study = create_study(work, plan)
+    startup = min(10, max(3, plan.trials // 3))
+    study.sampler = optuna.samplers.TPESampler(seed=plan.seed, n_startup_trials=startup)
+    return study
 
 
 def batched(work: SearchTask, name: str, sampler: str, batch: int) -> tuple[float, float]:
@@ -90,7 +104,8 @@ def studies() -> list[tuple[str, SearchTask]]:
 
 
 def pool_row(work: SearchTask) -> tuple[int, float, float]:
-    """Return (jobs, start-up s, study s) of a WorkerPool study (the CLI's defaults: TPE, batch 1)."""
+    """Return (jobs, start-up s, study s) of a WorkerPool study (the CLI's defaults: TPE, batch
+    ``default_batch(jobs)``; several workers sample with Optuna's TPESampler)."""
     jobs = max(2, os.cpu_count() or 1)
     with tempfile.TemporaryDirectory() as tmp:
         began = time.perf_counter()
@@ -99,27 +114,34 @@ def pool_row(work: SearchTask) -> tuple[int, float, float]:
             create_study(work, warm)
             pool.run(work, warm)  # every worker imports and compiles before the timed study
             startup = time.perf_counter() - began
-            plan = StudyPlan("timed", f"journal:{tmp}/timed.log", TRIALS, jobs=jobs)
+            plan = StudyPlan("timed", f"journal:{tmp}/timed.log", TRIALS, jobs=jobs,
+                             batch=default_batch(jobs))
             create_study(work, plan)
             began = time.perf_counter()
             pool.run(work, plan)
             return jobs, startup, time.perf_counter() - began
 
 
-def quality(seeds: int = 5) -> None:
-    """Print the best train objective each sampler reaches after 30, 60 and 150 trials, over seeds."""
+CONFIGS = (("optuna tpe", 1), ("tpe", 1), ("tpe", DEFAULT_BATCH), ("random", DEFAULT_BATCH),
+           ("qmc", DEFAULT_BATCH))
+
+
+def quality(seeds: int = 10) -> None:
+    """Print the best train objective each (sampler, batch) reaches after 30, 60 and 150 trials, over
+    seeds: Optuna's TPE one trial at a time (the default before batches) against the others."""
     work = task((BTC,))
     print(f"best train {work.objective.name}, BTC only, default guards, {seeds} seeds: mean (min-max)")
     for trials in (30, 60, 150):
         cells = []
-        for sampler in SAMPLERS:
+        for sampler, batch in CONFIGS:
             best = []
             for seed in range(seeds):
-                plan = StudyPlan(f"q-{sampler}-{seed}-{trials}", None, trials, seed=seed, sampler=sampler)
-                study = create_study(work, plan)
-                run_trials(study, work, trials)
+                plan = StudyPlan(f"q-{sampler}-{seed}-{trials}", None, trials, seed=seed,
+                                 sampler=sampler.removeprefix("optuna "), batch=batch)
+                study = optuna_tpe(work, plan) if sampler == "optuna tpe" else create_study(work, plan)
+                run_trials(study, work, trials, batch)
                 best.append(study.best_value)
-            cells.append(f"{sampler} {statistics.mean(best):.2f} ({min(best):.2f}-{max(best):.2f})")
+            cells.append(f"{sampler} {batch} {statistics.mean(best):.2f} ({min(best):.2f}-{max(best):.2f})")
         print(f"{trials:>4} trials: {'   '.join(cells)}")
 
 
@@ -128,9 +150,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=TRIALS, help="trials per study (default %(default)s)")
     parser.add_argument("--quality", action="store_true", help="compare the samplers' best scores instead")
+    parser.add_argument("--seeds", type=int, default=10, help="--quality: seeds a cell (default %(default)s)")
     args = parser.parse_args()
     if args.quality:
-        quality()
+        quality(args.seeds)
         return
     TRIALS = args.trials
     print(f"breakout 1h, one-year train window, {TRIALS} trials per study, {os.cpu_count()} CPUs; "
@@ -143,16 +166,17 @@ def main() -> None:
             run_trials(create_study(work, warm), work, 3)
         wall, cpu = one_by_one(work, f"{label}-one")
         base = TRIALS / wall
-        rows = [("one by one, tpe (before)", base, cpu)]
-        for sampler in SAMPLERS:
-            batch = 1 if sampler == "tpe" else BATCH  # the CLI's default batch for TPE is 1
-            wall, cpu = batched(work, f"{label}-{sampler}", sampler, batch)
-            rows.append((f"batch {batch}, {sampler}", TRIALS / wall, cpu))
+        rows = [("one by one, optuna tpe", base, cpu)]
+        for sampler, batch in (("tpe", 1), *((name, DEFAULT_BATCH) for name in SAMPLERS)):
+            wall, cpu = batched(work, f"{label}-{sampler}-{batch}", sampler, batch)
+            default = " DEFAULT" if (sampler, batch) == ("tpe", default_batch(1)) else ""
+            rows.append((f"batch {batch}, {sampler}{default}", TRIALS / wall, cpu))
         for how, rate, cpu in rows:
             print(f"{label:<44} {how:<26} {rate:>9.1f} {rate / BASELINE_ONE_WORKER:>6.1f}x "
                   f"{rate / base:>8.2f}x {1000 * cpu / TRIALS:>12.2f}")
     jobs, startup, seconds = pool_row(task())
-    print(f"{jobs} worker processes, journal storage, BTC+ETH, tpe: {TRIALS / seconds:.1f} "
+    print(f"{jobs} worker processes, journal storage, BTC+ETH, tpe, batch {default_batch(jobs)}: "
+          f"{TRIALS / seconds:.1f} "
           f"trials/s (pool start-up {startup:.1f} s, paid once per `tradebot optimise` run)")
 
 

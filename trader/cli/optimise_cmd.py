@@ -35,14 +35,14 @@ from trader.core.strategies.pair_setup import PAIRS_NAME
 USAGE = ("tradebot optimise --strategy NAME [--pairs BTC/USDT] [--timeframe 1h] [--from DAY] [--to DAY] "
          "[--search NAME[=LOW:HIGH[:STEP]|=A,B] ...] [--param NAME=VALUE ...] [--objective sharpe] "
          "[--trials 50] [--folds 1] [--test-fraction 0.3] [--anchored] [--segments 1] [--jobs N] "
-         "[--seed 0] [--sampler tpe|random|qmc] [--batch 1] [--storage URL] [--study-name NAME]")
+         "[--seed 0] [--sampler tpe|random|qmc] [--batch N] [--storage URL] [--study-name NAME]")
 _OPTIMISE = "optimisation"
 
 
 def register(sub: Any) -> None:
     """Add the `optimise` command (`optimize` is an alias)."""
     from trader.core.optimise.objectives import ObjectiveName
-    from trader.core.optimise.study import SAMPLERS
+    from trader.core.optimise.study import DEFAULT_BATCH, SAMPLERS
 
     p: argparse.ArgumentParser = sub.add_parser(
         "optimise", aliases=["optimize"], help="search strategy parameters with walk-forward validation",
@@ -66,8 +66,10 @@ def register(sub: Any) -> None:
     p.add_argument("--sampler", choices=SAMPLERS, default="tpe",
                    help="tpe (default: learns from the scores), random or qmc (even cover; far cheaper "
                         "per trial, no learning)")
-    p.add_argument("--batch", type=positive_int, default=1,
-                   help="trials each worker asks and evaluates together (TPE samples a batch from one model)")
+    p.add_argument("--batch", type=positive_int,
+                   help=f"trials each worker asks and evaluates together (default {DEFAULT_BATCH} with "
+                        "--jobs 1, else 1; TPE fits one model per batch, its batches growing to this from 1 "
+                        "after the random start-up; 1: a model after every trial, slower)")
     p.add_argument("--storage", metavar="URL", help="Optuna RDB storage, e.g. postgresql://user@host/db")
     p.add_argument("--study-name", help="study name (default: derived from the command, so a re-run resumes)")
     p.add_argument("--balance", type=Decimal, help="start balance in the quote currency")
@@ -163,6 +165,7 @@ def _pairs(args: argparse.Namespace, settings: Any, fixed: dict[str, Any]) -> tu
 
 
 def _plan(args: argparse.Namespace, task: Any, folds: Any, tmp: Path) -> Any:
+    from trader.core.optimise.study import default_batch
     from trader.core.optimise.study.workers import StudyPlan
 
     storage: str | None = None
@@ -175,7 +178,7 @@ def _plan(args: argparse.Namespace, task: Any, folds: Any, tmp: Path) -> Any:
         storage = f"journal:{tmp / 'study.log'}"
     name = args.study_name or f"{task.strategy}-{_fingerprint(task, folds)}"
     return StudyPlan(name, storage, args.trials, args.jobs, args.seed, shared=bool(args.storage),
-                     sampler=args.sampler, batch=args.batch)
+                     sampler=args.sampler, batch=args.batch or default_batch(args.jobs))
 
 
 def _fingerprint(task: Any, folds: Any) -> str:

@@ -17,9 +17,17 @@ from trader.core.errors import DataError, InputError
 from trader.core.optimise.folds import Window
 from trader.core.optimise.objectives import Objective
 from trader.core.optimise.space import IntRange
-from trader.core.optimise.study import SAMPLERS
+from trader.core.optimise.study import DEFAULT_BATCH, SAMPLERS, default_batch
 from trader.core.optimise.study.search import SearchTask
-from trader.core.optimise.study.workers import StudyPlan, create_study, run_trials, sampler
+from trader.core.optimise.study.tpe import BatchTPESampler
+from trader.core.optimise.study.workers import (
+    StudyPlan,
+    batch_size,
+    create_study,
+    run_trials,
+    sampler,
+    startup_trials,
+)
 
 BTC = Symbol("BTC/USDT")
 
@@ -50,11 +58,49 @@ def test_the_command_line_offers_exactly_the_samplers(capsys: pytest.CaptureFixt
     assert parser.parse_args(["optimise", "--strategy", "breakout"]).sampler == "tpe"
 
 
+def test_the_default_batch_is_eight_alone_and_one_with_other_workers() -> None:
+    parser = build_parser(["trader.cli.optimise_cmd"])
+    assert parser.parse_args(["optimise", "--strategy", "breakout", "--batch", "3"]).batch == 3
+    assert parser.parse_args(["optimise", "--strategy", "breakout"]).batch is None  # default_batch(jobs)
+    assert (default_batch(1), default_batch(2), default_batch(16)) == (DEFAULT_BATCH, 1, 1) == (8, 1, 1)
+
+
 @pytest.mark.parametrize(("name", "kind"), [("tpe", optuna.samplers.TPESampler),
                                             ("random", optuna.samplers.RandomSampler),
                                             ("qmc", optuna.samplers.QMCSampler)])
 def test_each_name_builds_its_sampler(name: str, kind: type) -> None:
     assert isinstance(sampler(StudyPlan("s", None, 10, sampler=name), 0), kind)
+
+
+def test_a_lone_worker_gets_the_batch_tpe_and_several_workers_optunas() -> None:
+    alone = sampler(StudyPlan("s", None, 10, batch=6), 0)
+    assert isinstance(alone, BatchTPESampler) and alone.block == 6
+    for plan in (StudyPlan("s", "journal:x", 10, jobs=2), StudyPlan("s", "journal:x", 10, shared=True)):
+        assert type(sampler(plan, 0)) is optuna.samplers.TPESampler
+
+
+def test_tpe_batches_fill_the_start_up_then_grow_from_one() -> None:
+    sizes, done = [], 0
+    while done < 40:
+        sizes.append(batch_size(8, done, 10))
+        done += sizes[-1]
+    assert sizes == [8, 2, 1, 1, 1, 1, 2, 2, 3, 3, 4, 5, 6, 8]  # start-up: 10 trials; then +1 per 4
+    assert batch_size(8, 500, 10) == 8
+    assert batch_size(1, 0, 10) == 1 and batch_size(3, 200, 10) == 3
+
+
+def test_a_batch_is_sampled_before_any_of_it_is_told(task: SearchTask) -> None:
+    plan = StudyPlan("s", None, 40, seed=1, batch=8)
+    study = create_study(task, plan)
+    run_trials(study, task, plan.trials, plan.batch)
+    assert isinstance(study.sampler, BatchTPESampler)
+    after_start_up, done = 0, startup_trials(40)
+    while done < 40:
+        after_start_up += 1
+        done += batch_size(8, done, startup_trials(40))
+    # one model per batch after the random start-up (one per trial if a batch's parameters were
+    # drawn as each trial runs, after the previous one was told)
+    assert study.sampler.fits == after_start_up < 40 - startup_trials(40)
 
 
 def _study(task: SearchTask, plan: StudyPlan) -> list[tuple[dict[str, object], float | None]]:
@@ -77,7 +123,7 @@ def test_a_seeded_study_is_reproducible_and_runs_exactly_its_trials(task: Search
 def test_a_failing_evaluation_stops_the_run_and_leaves_no_trial_running(task: SearchTask) -> None:
     last = int(task.candles[BTC].timestamp[-1])
     broken = replace(task, window=Window(last + 10**9, last + 10**10))  # no candles: a DataError
-    study = create_study(broken, StudyPlan("s", None, 8, batch=4))
+    study = create_study(broken, StudyPlan("s", None, 8, sampler="random", batch=4))
     with pytest.raises(DataError, match="no candles"):
         run_trials(study, broken, 8, 4)
     states = [t.state for t in study.get_trials(deepcopy=False)]

@@ -4,13 +4,13 @@
 Storage specs: None (in memory, one in-process worker), ``journal:PATH`` (a journal file shared by
 local processes) or an SQLAlchemy URL (RDB storage; PostgreSQL lets other machines join).
 
-Samplers: ``tpe`` (default; the search quality of every earlier release: random for the first
-trials, then TPE), ``random`` and ``qmc`` (scrambled Sobol points: an even cover of the space) cost
-far less per trial but do not learn from the scores. A worker asks ``batch`` trials, evaluates them
-inside one ``memo`` cache for the whole study (candle slices, indicators and repeated parameter sets
-shared, as ``optimise.batch`` does) and tells their results; with TPE a batch larger than 1 samples
-its trials from the same model.
-"""
+Samplers: ``tpe`` (default: random for the first trials, then TPE; a lone worker uses
+``study.tpe.BatchTPESampler``, one model per batch), ``random`` and ``qmc`` (scrambled Sobol points:
+an even cover of the space) do not learn from the scores. A worker asks ``batch`` trials (the CLI's
+default: ``study.default_batch``) and draws all their parameters, evaluates them inside one ``memo``
+cache for the whole study (candle slices, indicators and repeated parameter sets shared, as
+``optimise.batch`` does) and tells their results; with TPE the trials of a batch are sampled from one
+model, and the batches grow from one after the random start-up (``batch_size``)."""
 
 from __future__ import annotations
 
@@ -30,11 +30,13 @@ from optuna.trial import TrialState
 from trader.core import memo
 from trader.core.errors import InputError, TraderError
 from trader.core.optimise.study import SAMPLERS
-from trader.core.optimise.study.search import SearchTask, TrialObjective
+from trader.core.optimise.study.search import SearchTask, TrialObjective, suggest
+from trader.core.optimise.study.tpe import BatchTPESampler
 
 logger = logging.getLogger(__name__)
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+RAMP = 4  # finished trials per extra trial in a TPE batch after the start-up (batch_size)
 # study.tell's body (optuna 4 and 5) without its deep copy; study.tell itself if a release moves it
 _TELL: Callable[..., object] | None = getattr(getattr(optuna.study, "_tell", None), "_tell_with_warning",
                                               None)
@@ -51,7 +53,7 @@ class StudyPlan:
     seed: int = 0
     shared: bool = False  # other machines may join: salt the seeds so they sample differently
     sampler: str = "tpe"
-    batch: int = 1  # trials asked (and evaluated) together by a worker
+    batch: int = 1  # trials asked (and evaluated) together by a worker (the CLI: default_batch)
 
     def __post_init__(self) -> None:
         if self.sampler not in SAMPLERS:
@@ -90,8 +92,26 @@ def sampler(plan: StudyPlan, index: int) -> optuna.samplers.BaseSampler:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.samplers.QMCSampler(seed=plan.seed, scramble=True, warn_independent_sampling=False)
-    startup = min(10, max(3, plan.trials // 3))
+    startup = startup_trials(plan.trials)
+    if plan.jobs == 1 and not plan.shared:  # nobody else finishes trials between this worker's asks
+        return BatchTPESampler(block=plan.batch, seed=seed, n_startup_trials=startup)
+    # Several workers: other workers' trials finish and run between asks; Optuna's TPE refits at
+    # every ask and counts their running trials as poor (constant liar), so they spread out.
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=startup)
+
+
+def startup_trials(trials: int) -> int:
+    """Return how many random trials TPE runs before its first model, in a study of ``trials``."""
+    return min(10, max(3, trials // 3))
+
+
+def batch_size(batch: int, done: int, startup: int) -> int:
+    """Return how many trials a TPE worker asks next: whole batches of the random start-up trials,
+    then one, growing by one every ``RAMP`` finished trials up to ``batch``. The first models
+    steer the search most; a fit costs a few ms, so these few small batches are cheap."""
+    if done < startup:
+        return min(batch, startup - done)
+    return min(batch, 1 + (done - startup) // RAMP)
 
 
 def _pruner(task: SearchTask) -> optuna.pruners.BasePruner:
@@ -106,13 +126,17 @@ def finished(study: optuna.Study) -> int:
 
 
 def run_trials(study: optuna.Study, task: SearchTask, trials: int, batch: int = 1) -> None:
-    """Run trials in this process, ``batch`` at a time, until ``study`` holds ``trials`` finished ones."""
+    """Run trials in this process, ``batch`` at a time (TPE: ``batch_size``), until ``study`` holds
+    ``trials`` finished ones."""
     objective = TrialObjective(task, f"{socket.gethostname()}:{os.getpid()}")
+    learns = isinstance(study.sampler, optuna.samplers.TPESampler)
     with memo.caching(memo.IndicatorCache()):
         while (done := finished(study)) < trials:
             running = len(study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)))
+            # other workers' running trials are on their way: a pool shares one start-up and one ramp
+            size = batch_size(batch, done + running, startup_trials(trials)) if learns else batch
             # other workers' running trials count too, so a shared study overshoots by at most jobs - 1
-            _run_batch(study, objective, max(1, min(batch, trials - done - running)))
+            _run_batch(study, objective, max(1, min(size, trials - done - running)))
 
 
 def _tell(study: optuna.Study, trial: optuna.Trial, value: float | None = None,
@@ -129,6 +153,10 @@ def _run_batch(study: optuna.Study, objective: TrialObjective, size: int) -> Non
     asked = [study.ask() for _ in range(size)]
     told = 0
     try:
+        # Optuna samples a trial's parameters at its first suggest: draw the whole batch's now,
+        # before any of it is told, so TPE samples the batch from one model.
+        for trial in asked:
+            suggest(trial, objective.task.space)
         for trial in asked:
             try:
                 value = objective(trial)
