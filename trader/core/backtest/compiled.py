@@ -101,8 +101,8 @@ def run_compiled(signals: SignalFrame, frame: CandleFrame, symbol: Symbol, marke
     risk = settings.risk
     tf = timeframe_ms(settings.timeframe)
     p = cr_rules.params(settings, market)
-    sides = cr_rules.entry_sides(signals, settings.allow_short)
-    candidates = np.flatnonzero(sides).astype(np.int64, copy=False)
+    sides, candidates = cr_rules.entry_rows(signals, settings.allow_short)
+    candidates = candidates.astype(np.int64, copy=False)
     # the loop reads the confidence floor at its candidates only
     low = cr_rules.below_floor_at(signals.confidence, candidates, sides > 0, risk.min_confidence)
     trail = EngineConfig(settings.strategy, risk, {symbol: market}).context(symbol).trail.as_array()

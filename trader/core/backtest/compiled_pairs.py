@@ -47,7 +47,7 @@ from trader.core.backtest.lanes import Lane
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import TradingStops
-from trader.core.backtest.timeline import Timeline, trading_days
+from trader.core.backtest.timeline import Timeline
 from trader.core.domain import price_rules as rules
 from trader.core.domain.candles import CandleFrame, FloatArray, IntArray, timeframe_ms
 from trader.core.domain.ids import Symbol
@@ -138,8 +138,7 @@ def _candle_arrays(frames: tuple[CandleFrame, ...], tf: int,
         closes_ms = opens_ms + tf
         ohlc = tuple(np.concatenate([getattr(f, name) for f in frames])
                      for name in ("open", "high", "low", "close"))
-        return off, ohlc, (opens_ms, closes_ms, trading_days(opens_ms, timezone),
-                           trading_days(closes_ms, timezone))
+        return off, ohlc, (opens_ms, closes_ms, *rl.clock_days(opens_ms, closes_ms, timezone))
 
     cache = memo.active()
     if cache is None:

@@ -91,11 +91,17 @@ def params(settings: BacktestSettings, market: MarketSpec) -> FloatArray:
 def entry_sides(signals: SignalFrame, allow_short: bool) -> IntArray:
     """Return, per row, the entry ``step.apply_entries`` asks for: 1 long, -1 short, 0 none (a long entry
     wins a row with both; a short only with ``allow_short``: the rows ``Lane.build`` makes candidates)."""
+    return entry_rows(signals, allow_short)[0]
+
+
+def entry_rows(signals: SignalFrame, allow_short: bool) -> tuple[IntArray, IntArray]:
+    """Return ``entry_sides`` and the rows where it is not 0 (the loop's entry candidates), found on the
+    boolean entry masks: a tenth of the time of a search through the int64 sides."""
     long = signals.enter_long & ~signals.exit_long
     if not allow_short:  # no short row: the longs alone, one conversion
-        return long.astype(np.int64)
+        return long.astype(np.int64), np.flatnonzero(long)
     short = signals.enter_short & ~signals.exit_short & ~long
-    return np.subtract(long, short, dtype=np.int64)
+    return np.subtract(long, short, dtype=np.int64), np.flatnonzero(long | short)
 
 
 def below_floor(confidence: FloatArray, wanted: BoolArray, floor: Decimal) -> BoolArray:
@@ -117,16 +123,22 @@ def below_floor_at(confidence: FloatArray, rows: IntArray, wanted: BoolArray, fl
 
 
 def clock_days(open_ms: IntArray, close_ms: IntArray, timezone: str) -> tuple[IntArray, IntArray]:
-    """Return ``timeline.trading_days`` of the candles' open and close times, in one pass where each
-    close is the next candle's open (the usual gapless series): then the close days are the open days
-    shifted by one (views of one array)."""
-    if len(open_ms) and np.array_equal(close_ms[:-1], open_ms[1:]):
-        times = np.empty(len(open_ms) + 1, dtype=np.int64)
-        times[:-1] = open_ms
-        times[-1] = close_ms[-1]
-        days = trading_days(times, timezone)
-        return days[:-1], days[1:]
-    return trading_days(open_ms, timezone), trading_days(close_ms, timezone)
+    """Return ``timeline.trading_days`` of the candles' open and close times, in one pass: each close
+    that is the next candle's open (all of them in a gapless series) takes that open's day, so the
+    close days are the open days shifted by one (views of one array); only the other closes (a gap,
+    the next pair's first candle) are looked up on their own."""
+    if not len(open_ms):
+        return trading_days(open_ms, timezone), trading_days(close_ms, timezone)
+    times = np.empty(len(open_ms) + 1, dtype=np.int64)
+    times[:-1] = open_ms
+    times[-1] = close_ms[-1]
+    days = trading_days(times, timezone)
+    close_days = days[1:]
+    apart = np.flatnonzero(close_ms[:-1] != open_ms[1:])
+    if len(apart):
+        close_days = close_days.copy()  # the open days stay as they are
+        close_days[apart] = trading_days(close_ms[apart], timezone)
+    return days[:-1], close_days
 
 
 def refusal_counts(refused: Iterable[tuple[int, int]]) -> tuple[RefusalCount, ...]:

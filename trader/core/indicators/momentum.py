@@ -23,8 +23,20 @@ def rsi(close: npt.ArrayLike, period: int = 14) -> FloatArray:
     out: FloatArray = talib.RSI(c, timeperiod=check_period(period, minimum=2))
     if len(c) > 1:
         # Rows up to and including the first change of close have seen no movement at all.
-        changed = c[1:] != c[:-1]
-        first_move = int(np.argmax(changed)) + 1 if changed.any() else len(c)
-        flat = out[:first_move]
+        flat = out[: _first_move(c)]
         flat[~np.isnan(flat)] = NEUTRAL_RSI
     return out
+
+
+def _first_move(c: FloatArray) -> int:
+    """Return the row of the first close that differs from the one before (len(c) if none)."""
+    # growing windows: the first change is almost always within the first few rows, and comparing
+    # the whole history (a year of minutes) for it was a full pass and a fresh mask per call
+    start, size = 0, 64
+    while start < len(c) - 1:
+        stop = min(len(c) - 1, start + size)
+        changed = c[start + 1 : stop + 1] != c[start:stop]
+        if changed.any():
+            return start + int(np.argmax(changed)) + 1
+        start, size = stop, size * 4
+    return len(c)

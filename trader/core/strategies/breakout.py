@@ -29,13 +29,15 @@ from trader.core.indicators import (
     volume_average,
     wilder_warmup,
 )
-from trader.core.strategies.base import Param, SignalFrame, Strategy
+from trader.core.strategies.base import BoolArray, Param, SignalFrame, Strategy
 from trader.core.strategies.levels import PERCENT_PARAMS
 from trader.core.strategies.regime import REGIME_PARAMS, RegimeView, regime_history
 from trader.core.strategies.scoring import EntryRows, SignalBuilder, clipped_ratio, first_ready
 
 REASONS = ("breakout", "trend", "rsi", "volume", "regime", "exit_slow_ema")
 _BREAK, _TREND, _RSI, _VOLUME, _REGIME, _EXIT = (1 << i for i in range(len(REASONS)))
+# the parameter that makes each confirmation required (off: only scored)
+_REQUIRE = {_TREND: "require_trend", _RSI: "require_rsi", _VOLUME: "require_volume"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +109,10 @@ class BreakoutStrategy(Strategy):
         out = SignalBuilder(candles.timestamp, REASONS)
         # Row i breaks the extreme of rows i-lookback..i-1, i.e. the rolling extreme ending at i-1.
         ready, start = c[ind.start :], ind.start
-        broke_high = np.flatnonzero(ready > ind.high[start - 1 : len(c) - 1]) + start
-        broke_low = np.flatnonzero(ready < ind.low[start - 1 : len(c) - 1]) + start
+        broke = np.greater(ready, ind.high[start - 1 : len(c) - 1])
+        broke_high = np.flatnonzero(broke) + start
+        broke_low = np.flatnonzero(np.less(ready, ind.low[start - 1 : len(c) - 1], out=broke)) + start
+        del broke  # one mask serves both sides: a second would fault in fresh pages
         out.add_entries(self._confirm(broke_high, 1.0, c, ind, regime), short=False)
         out.add_entries(self._confirm(broke_low, -1.0, c, ind, regime), short=True)
         if self.bool_param("exit_on_slow_ema"):
@@ -134,34 +138,49 @@ class BreakoutStrategy(Strategy):
         self, rows: IntArray, sign: float, c: FloatArray, ind: _Indicators, regime: RegimeView
     ) -> EntryRows:
         """Keep the candidate rows whose required confirmations fired; score and price them."""
+        # Each required check prunes the rows the next one reads, the most selective (volume) first;
+        # the regime, the costliest, runs last on the few rows still standing.
+        for bit in (_VOLUME, _TREND, _RSI):
+            if self.bool_param(_REQUIRE[bit]):
+                rows = rows[self._checks(rows, sign, ind, bit)[bit][1]]
+        rows = rows[regime.allows(rows, Regime.TRENDING)]
+        checks = self._checks(rows, sign, ind, _TREND, _RSI, _VOLUME)
+        (spread, trend), (strength, in_band), (volume, spike) = checks[_TREND], checks[_RSI], checks[_VOLUME]
         lo, hi = self.float_param("rsi_low"), self.float_param("rsi_high")
         mult = self.float_param("volume_mult")
-        spread = sign * (ind.fast[rows] - ind.slow[rows])
-        strength = ind.strength[rows] if sign > 0 else 100 - ind.strength[rows]
-        ratio = ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows])
-        fired = {_TREND: spread > 0, _RSI: (strength > lo) & (strength < hi), _VOLUME: ratio > mult}
-        keep = np.ones(len(rows), dtype=np.bool_)
-        for bit, flag in ((_TREND, "require_trend"), (_RSI, "require_rsi"), (_VOLUME, "require_volume")):
-            if self.bool_param(flag):
-                keep &= fired[bit]
-        # The regime is the costliest check, so it runs last, on the few rows still standing.
-        keep[keep] = regime.allows(rows[keep], Regime.TRENDING)
-        rows, spread, strength, volume = rows[keep], spread[keep], strength[keep], ratio[keep]
-        fired = {bit: mask[keep] for bit, mask in fired.items()}
         close, range_ = c[rows], ind.range_[rows]
         level = (ind.high if sign > 0 else ind.low)[rows - 1]
         score = (
             clipped_ratio(sign * (close - level), range_)
-            + np.where(fired[_TREND], 0.5 + 0.5 * clipped_ratio(spread, range_), 0.0)
-            + np.where(fired[_RSI], 1 - 0.5 * np.abs(strength - (lo + hi) / 2) / ((hi - lo) / 2), 0.0)
-            + np.where(fired[_VOLUME], 0.5 + 0.5 * np.clip((volume - mult) / mult, 0.0, 1.0), 0.0)
+            + np.where(trend, 0.5 + 0.5 * clipped_ratio(spread, range_), 0.0)
+            + np.where(in_band, 1 - 0.5 * np.abs(strength - (lo + hi) / 2) / ((hi - lo) / 2), 0.0)
+            + np.where(spike, 0.5 + 0.5 * np.clip((volume - mult) / mult, 0.0, 1.0), 0.0)
         ) / 4
         bits = np.full(len(rows), _BREAK | (_REGIME if self.bool_param("regime_filter") else 0))
-        for bit, mask in fired.items():
-            bits |= np.where(mask, bit, 0)
+        for bit, (_, fired) in checks.items():
+            bits |= np.where(fired, bit, 0)
         if self.str_param("stop_mode") == "atr":
             stop = close - sign * self.float_param("stop_atr_mult") * range_
         else:
             stop = level - sign * self.float_param("level_buffer_atr") * range_
         take = close + self.float_param("reward_risk") * (close - stop)
         return EntryRows(rows, close, score, stop, take, bits)
+
+    def _checks(
+        self, rows: IntArray, sign: float, ind: _Indicators, *wanted: int
+    ) -> dict[int, tuple[FloatArray, BoolArray]]:
+        """Return, for each ``wanted`` confirmation bit, its measure on ``rows`` and where it fired:
+        trend = signed fast - slow EMA spread > 0; RSI (mirrored for shorts) inside (rsi_low,
+        rsi_high); volume ratio to its average > volume_mult."""
+        out: dict[int, tuple[FloatArray, BoolArray]] = {}
+        if _TREND in wanted:
+            spread = sign * (ind.fast[rows] - ind.slow[rows])
+            out[_TREND] = spread, spread > 0
+        if _RSI in wanted:
+            strength = ind.strength[rows] if sign > 0 else 100 - ind.strength[rows]
+            lo, hi = self.float_param("rsi_low"), self.float_param("rsi_high")
+            out[_RSI] = strength, (strength > lo) & (strength < hi)
+        if _VOLUME in wanted:
+            ratio = ratio_to_average(ind.raw_volume[rows], ind.volume_average[rows])
+            out[_VOLUME] = ratio, ratio > self.float_param("volume_mult")
+        return out

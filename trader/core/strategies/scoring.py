@@ -81,7 +81,9 @@ class SignalBuilder:
 
     def add_exits(self, exit_long: BoolArray, exit_short: BoolArray, bit: int) -> None:
         """Mark exit rows for each side and set ``bit`` in their reasons."""
-        self._exit = {False: exit_long | self._exit[False], True: exit_short | self._exit[True]}
+        # in place: the builder owns these columns, and new ones would fault in fresh pages each call
+        np.logical_or(self._exit[False], exit_long, out=self._exit[False])
+        np.logical_or(self._exit[True], exit_short, out=self._exit[True])
         np.bitwise_or(self._reasons, bit, out=self._reasons, where=exit_long | exit_short)
 
     def build(self, stop_pct: float, take_profit_pct: float) -> SignalFrame:

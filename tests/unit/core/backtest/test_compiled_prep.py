@@ -157,3 +157,6 @@ def test_entry_sides_as_before(flags: list[tuple[bool, bool, bool, bool]], allow
     sides = compiled_rules.entry_sides(Signals, allow_short)  # type: ignore[arg-type]
     assert sides.dtype == np.int64
     assert sides.tolist() == (long.astype(np.int64) - short.astype(np.int64)).tolist()
+    same_sides, rows = compiled_rules.entry_rows(Signals, allow_short)  # type: ignore[arg-type]
+    assert same_sides.tolist() == sides.tolist()
+    assert rows.tolist() == np.flatnonzero(sides).tolist()  # the candidates the loop was given before

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from trader.config.sections import RiskConfig
 from trader.core.backtest.lanes import Lane
-from trader.core.backtest.timeline import Timeline
+from trader.core.backtest.timeline import Timeline, trading_days
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
@@ -93,3 +93,27 @@ def test_fills_add_to_the_equity_as_a_running_sum_in_fill_order(
     np.add.at(held, at, amount)
     expected = 1000.0 + np.cumsum(flow)[:-1] + np.cumsum(held)[:-1] * line.closes[BTC]
     assert got.tobytes() == expected.tobytes()
+
+
+def _divided_days(times: np.ndarray) -> np.ndarray:
+    """UTC trading days by integer division, element by element (the first version)."""
+    return (times // 86_400_000) * 86_400_000 * 1_000_000
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**45), max_size=60), st.booleans(), st.integers(0, 2**45))
+def test_utc_trading_days_equal_the_division_sorted_or_not(stamps: list[int], ordered: bool,
+                                                            base: int) -> None:
+    times = np.asarray(sorted(stamps) if ordered else stamps, dtype=np.int64) + base
+    assert trading_days(times, "UTC").tobytes() == _divided_days(times).tobytes()
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 4_000_000_000_000), st.sampled_from([60_000, 3_600_000, 86_400_000]),
+       st.integers(2, 3000), st.lists(st.integers(0, 2999), max_size=4))
+def test_utc_trading_days_of_candle_times_with_holes_equal_the_division(first: int, tf: int, n: int,
+                                                                         holes: list[int]) -> None:
+    steps = np.ones(n, dtype=np.int64)
+    steps[[h for h in holes if h < n]] = 5_000  # days-long holes: days without a single time
+    times = first + np.cumsum(steps) * tf
+    assert trading_days(times, "UTC").tobytes() == _divided_days(times).tobytes()

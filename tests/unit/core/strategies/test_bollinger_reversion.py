@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.unit.core.strategies.reference_signals import (
+    bollinger_signals,
+    random_candles,
+    same_bits,
+    signal_columns,
+)
 from tests.unit.core.strategies.synthetic import frame, mirrored
 from trader.core import indicators as ind
 from trader.core.domain.candles import CandleFrame
@@ -90,3 +98,32 @@ def test_short_side_mirrors_the_long_side() -> None:
     assert short.stop_loss[N] == pytest.approx(200.0 - long.stop_loss[N], rel=1e-9)
     assert short.take_profit[N] == pytest.approx(200.0 - long.take_profit[N], rel=1e-9)
     assert short.confidence[N] == pytest.approx(long.confidence[N], rel=1e-9)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 700),
+    flat_head=st.integers(0, 40),
+    jumpy=st.booleans(),
+    bb_period=st.integers(2, 30),
+    bb_std=st.sampled_from([0.5, 1.0, 2.0]),
+    rsi_oversold=st.sampled_from([20.0, 30.0, 50.0]),
+    confirm=st.sampled_from(["rsi", "reentry", "both", "either"]),
+    exit_at=st.sampled_from(["middle", "far"]),
+    regime_filter=st.booleans(),
+    percents=st.sampled_from([(0.0, 0.0), (0.02, 0.04)]),
+)
+def test_signals_are_bit_identical_to_the_straightforward_reference(  # noqa: PLR0917
+    seed: int, n: int, flat_head: int, jumpy: bool, bb_period: int, bb_std: float, rsi_oversold: float,
+    confirm: str, exit_at: str, regime_filter: bool, percents: tuple[float, float],
+) -> None:
+    candles = random_candles(seed, n, flat_head, jumpy)
+    strategy = registry.create("bollinger_reversion", {
+        "bb_period": bb_period, "bb_std": bb_std, "rsi_period": 7, "rsi_oversold": rsi_oversold,
+        "confirm": confirm, "exit_at": exit_at, "atr_period": 7, "regime_filter": regime_filter,
+        "adx_period": 5, "vol_window": 5, "vol_lookback": 40, "vol_stride": 4, "stop_pct": percents[0],
+        "take_profit_pct": percents[1],
+    })
+    expected = bollinger_signals(strategy, candles)  # type: ignore[arg-type]
+    assert same_bits(expected, signal_columns(strategy.compute(candles)))

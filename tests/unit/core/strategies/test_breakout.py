@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tests.unit.core.strategies.reference_signals import (
+    breakout_signals,
+    random_candles,
+    same_bits,
+    signal_columns,
+)
 from tests.unit.core.strategies.synthetic import frame, mirrored, zigzag_uptrend
 from trader.core import indicators as ind
 from trader.core.domain.candles import CandleFrame
@@ -135,3 +143,35 @@ def test_on_real_candles_a_mirrored_market_gives_mirrored_entries(btc_1h: Candle
     agree = (long.enter_long == short.enter_short).mean()
     assert agree > 0.999
     assert long.enter_long.sum() > 20
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(0, 700),
+    flat_head=st.integers(0, 40),
+    jumpy=st.booleans(),
+    lookback=st.integers(2, 30),
+    requires=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+    volume_mult=st.sampled_from([0.5, 1.0, 1.5, 3.0]),
+    stop_mode=st.sampled_from(["level", "atr"]),
+    regime_filter=st.booleans(),
+    exit_on_slow_ema=st.booleans(),
+    percents=st.sampled_from([(0.0, 0.0), (0.02, 0.0), (0.02, 5.0)]),
+)
+def test_signals_are_bit_identical_to_the_straightforward_reference(  # noqa: PLR0917
+    seed: int, n: int, flat_head: int, jumpy: bool, lookback: int, requires: tuple[bool, bool, bool],
+    volume_mult: float, stop_mode: str, regime_filter: bool, exit_on_slow_ema: bool,
+    percents: tuple[float, float],
+) -> None:
+    candles = random_candles(seed, n, flat_head, jumpy)
+    strategy = registry.create("breakout", {
+        "lookback": lookback, "ema_fast": 5, "ema_slow": 12, "rsi_period": 7, "volume_period": 10,
+        "atr_period": 7, "require_trend": requires[0], "require_rsi": requires[1],
+        "require_volume": requires[2], "volume_mult": volume_mult, "stop_mode": stop_mode,
+        "regime_filter": regime_filter, "adx_period": 5, "vol_window": 5, "vol_lookback": 40,
+        "vol_stride": 4, "exit_on_slow_ema": exit_on_slow_ema, "stop_pct": percents[0],
+        "take_profit_pct": percents[1],
+    })
+    expected = breakout_signals(strategy, candles)  # type: ignore[arg-type]
+    assert same_bits(expected, signal_columns(strategy.compute(candles)))
