@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import io
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
+from tests.fixtures.cli_runner import Runner
 from trader.adapters.ops.secret_store import generate_key, load_secrets, overlay_settings
 from trader.adapters.store.sql.uow import Database
 from trader.cli import main
@@ -29,28 +28,15 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str) -> dict[st
     return {"key": key, "url": db_url}
 
 
-Runner = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Runner:
-    """Run `tradebot ARGV` in-process with ``stdin`` piped; return (exit code, stdout, stderr)."""
-    def _run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(argv)
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def test_set_list_rotate_delete_and_audit(
-    env: dict[str, str], run: Runner, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], cli: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    code, out, err = run(["secrets", "set", "exchange.api_secret"], API_SECRET + "\n")
+    code, out, err = cli(["secrets", "set", "exchange.api_secret"], API_SECRET + "\n")
     assert (code, out.strip()) == (0, "stored exchange.api_secret (encrypted)"), err
 
-    code, out, _ = run(["secrets", "list"])
+    code, out, _ = cli(["secrets", "list"])
     assert code == 0
     assert "exchange.api_secret" in out
     assert API_SECRET not in out
@@ -61,7 +47,7 @@ def test_set_list_rotate_delete_and_audit(
 
     new = generate_key()
     monkeypatch.setenv("TRADER_OPS__SECRETS_KEY", f"{new},{env['key']}")
-    code, out, _ = run(["secrets", "rotate"])
+    code, out, _ = cli(["secrets", "rotate"])
     assert code == 0
     assert "re-encrypted 1 secret(s)" in out
     monkeypatch.setenv("TRADER_OPS__SECRETS_KEY", new)  # the old key is gone: still decrypts
@@ -75,13 +61,13 @@ def test_set_list_rotate_delete_and_audit(
     assert merged.exchange.api_secret is not None
     assert merged.exchange.api_secret.get_secret_value() == API_SECRET
 
-    code, out, _ = run(["secrets", "delete", "exchange.api_secret"])
+    code, out, _ = cli(["secrets", "delete", "exchange.api_secret"])
     assert (code, out.strip()) == (0, "deleted exchange.api_secret")
-    code, _, err = run(["secrets", "delete", "exchange.api_secret"])
+    code, _, err = cli(["secrets", "delete", "exchange.api_secret"])
     assert code == 1
     assert "was not stored" in err
 
-    code, out, _ = run(["audit", "--action", "secrets", "--limit", "10"])
+    code, out, _ = cli(["audit", "--action", "secrets", "--limit", "10"])
     assert code == 0
     lines = out.splitlines()[1:]
     assert [line.split()[3] for line in lines] == ["secrets.delete", "secrets.delete", "secrets.rotate",
@@ -91,19 +77,19 @@ def test_set_list_rotate_delete_and_audit(
 
 
 def test_set_with_wrong_key_format_fails_before_reading(
-    env: dict[str, str], run: Runner, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], cli: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TRADER_OPS__SECRETS_KEY", "not-a-fernet-key")
-    code, _, err = run(["secrets", "set", "telegram.token"], "123:abc\n")
+    code, _, err = cli(["secrets", "set", "telegram.token"], "123:abc\n")
     assert code == 1
     assert "secrets key #1 is not a valid Fernet key" in err
 
 
-def test_unknown_name_and_empty_stdin_are_refused(env: dict[str, str], run: Runner) -> None:
-    code, _, err = run(["secrets", "set", "telegram.tokn"], "x\n")
+def test_unknown_name_and_empty_stdin_are_refused(env: dict[str, str], cli: Runner) -> None:
+    code, _, err = cli(["secrets", "set", "telegram.tokn"], "x\n")
     assert code == 1
     assert "unknown secret 'telegram.tokn'" in err
-    code, _, err = run(["secrets", "set", "telegram.token"], "\n")
+    code, _, err = cli(["secrets", "set", "telegram.token"], "\n")
     assert code == 1
     assert "no value given for telegram.token" in err
 
@@ -114,9 +100,9 @@ def test_value_is_never_accepted_on_the_command_line(env: dict[str, str]) -> Non
 
 
 def test_startup_with_wrong_key_is_a_secret_error(
-    env: dict[str, str], run: Runner, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str], cli: Runner, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert run(["secrets", "set", "telegram.token"], "123456:AAtoken\n")[0] == 0
+    assert cli(["secrets", "set", "telegram.token"], "123456:AAtoken\n")[0] == 0
     monkeypatch.setenv("TRADER_OPS__SECRETS_KEY", generate_key())
     settings = load_settings()
     database = Database.from_config(settings.database)
@@ -127,26 +113,26 @@ def test_startup_with_wrong_key_is_a_secret_error(
         asyncio.run(database.dispose())
 
 
-def test_generate_key_prints_a_usable_key(run: Runner) -> None:
-    code, out, _ = run(["secrets", "generate-key"])
+def test_generate_key_prints_a_usable_key(cli: Runner) -> None:
+    code, out, _ = cli(["secrets", "generate-key"])
     assert code == 0
     assert len(out.strip()) == 44
 
 
-def test_audit_limit_is_validated(env: dict[str, str], run: Runner) -> None:
-    code, _, err = run(["audit", "--limit", "0"])
+def test_audit_limit_is_validated(env: dict[str, str], cli: Runner) -> None:
+    code, _, err = cli(["audit", "--limit", "0"])
     assert code == 1
     assert "--limit must be between 1 and 10000" in err
 
 
 def test_totp_setup_stores_the_secret_prints_its_uri_and_writes_a_private_qr_png(
-        env: dict[str, str], run: Runner, tmp_path: Path) -> None:
+        env: dict[str, str], cli: Runner, tmp_path: Path) -> None:
     from urllib.parse import parse_qs, urlsplit
 
     import pyotp
 
     qr = tmp_path / "qr" / "totp.png"
-    code, out, err = run(["secrets", "totp-setup", "--account", "alice", "--qr", str(qr)])
+    code, out, err = cli(["secrets", "totp-setup", "--account", "alice", "--qr", str(qr)])
     assert code == 0, err
     uri = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("provisioning URI"))
     assert uri.startswith("otpauth://totp/tradebot:alice?")
@@ -159,9 +145,9 @@ def test_totp_setup_stores_the_secret_prints_its_uri_and_writes_a_private_qr_png
 
 
 def test_totp_setup_without_a_secrets_key_says_how_to_make_one(
-        env: dict[str, str], run: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+        env: dict[str, str], cli: Runner, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("TRADER_OPS__SECRETS_KEY")
-    code, _, err = run(["secrets", "totp-setup", "--qr", str(tmp_path / "x.png")])
+    code, _, err = cli(["secrets", "totp-setup", "--qr", str(tmp_path / "x.png")])
     assert code == 1 and "secrets key" in err and "generate-key" in err
     assert not (tmp_path / "x.png").exists()
 
