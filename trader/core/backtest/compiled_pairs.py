@@ -23,7 +23,7 @@ tests/unit/core/backtest/test_compiled_pairs.py checks it against the engine pat
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Final
 
 import numba
@@ -82,11 +82,11 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     tf = timeframe_ms(settings.timeframe)
     symbols = sorted(candles)
     lanes = {s: Lane.build(s, candles[s], signals[s], tf, allow_short=settings.allow_short) for s in symbols}
-    timeline = Timeline.shared(lanes, risk.timezone, settings.quote)
-    config = EngineConfig(settings.strategy, risk, dict(markets))
     frames = tuple(candles[s] for s in symbols)
+    rows_keys = tuple(memo.rows_key(f) for f in frames) if memo.active() is not None else None
+    timeline = Timeline.shared(lanes, risk.timezone, settings.quote, rows_keys)
     sigs = [signals[s] for s in symbols]
-    off, ohlc, clock = _candle_arrays(frames, tf, risk.timezone)
+    off, ohlc, clock = _candle_arrays(frames, tf, risk.timezone, rows_keys)
     cand = [lanes[s].candidates for s in symbols]
     coff = np.zeros(len(symbols) + 1, dtype=np.int64)
     coff[1:] = np.cumsum([len(c) for c in cand])
@@ -99,9 +99,8 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     low = np.zeros(len(confidence), dtype=np.bool_)
     low[at] = rl.below_floor(confidence[at], flags[0][at] > 0, risk.min_confidence)
     levels = (stop_loss, take_profit, confidence, low)
-    p = np.stack([rl.params(settings, markets[s]) for s in symbols])
-    trail = np.stack([config.context(s).trail.as_array() for s in symbols])
-    closes_at = np.stack([timeline.closes[s] for s in symbols])
+    p, trail = _pair_params(settings, markets, symbols)
+    closes_at = timeline.close_rows  # one row per pair, in symbol order (the lanes')
     given = [(detail or {}).get(s) for s in symbols]
     detail_data, doff = rl.detail_arrays(given)
     has_detail = np.array([0.0 if d is None else 1.0 for d in given])
@@ -122,14 +121,15 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
                           dict(assumptions), stops, "compiled")
 
 
-def _candle_arrays(frames: tuple[CandleFrame, ...], tf: int,
-                   timezone: str) -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
+def _candle_arrays(frames: tuple[CandleFrame, ...], tf: int, timezone: str,
+                   rows: tuple[Hashable, ...] | None = None,
+                   ) -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
     """Return the loop's candle inputs: each pair's row offsets, the pairs' open, high, low and close
     one after the other, and their open and close times (ms) and trading days.
 
     Why shared: they depend on the candles only, and a study's trials trade the same rows (a new frame
     per warm-up length, hence keyed on the rows). Not frozen: the loop's cached signatures take
-    writable arrays, and it writes none of them.
+    writable arrays, and it writes none of them. ``rows``: the frames' ``memo.rows_key`` when known.
     """
     def build() -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
         off = np.zeros(len(frames) + 1, dtype=np.int64)
@@ -143,8 +143,31 @@ def _candle_arrays(frames: tuple[CandleFrame, ...], tf: int,
     cache = memo.active()
     if cache is None:
         return build()
-    key = ("pair candles", tuple(memo.rows_key(f) for f in frames), tf, timezone)
+    if rows is None:
+        rows = tuple(memo.rows_key(f) for f in frames)
+    key = ("pair candles", rows, tf, timezone)
     return cache.shared(key, frames, build, freeze=False)
+
+
+def _pair_params(settings: BacktestSettings, markets: Mapping[Symbol, MarketSpec],
+                 symbols: Sequence[Symbol]) -> tuple[FloatArray, FloatArray]:
+    """Return the loop's parameter rows (``rl.params``) and trailing rows of the pairs, in order.
+
+    Why shared: they read the settings' risk, money and costs and the markets only (what the key holds;
+    the risk section is frozen, the rest hashed by value), the same in every trial of a study, and
+    converting their Decimals was a share of a trial.
+    """
+    def build() -> tuple[FloatArray, FloatArray]:
+        config = EngineConfig(settings.strategy, settings.risk, dict(markets))
+        return (np.stack([rl.params(settings, markets[s]) for s in symbols]),
+                np.stack([config.context(s).trail.as_array() for s in symbols]))
+
+    cache = memo.active()
+    if cache is None:
+        return build()
+    key = ("pair params", id(settings.risk), settings.start_balance, settings.fees, settings.slippage,
+           tuple((s, markets[s]) for s in symbols))
+    return cache.shared(key, (settings.risk,), build, freeze=False)
 
 
 def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],
@@ -155,17 +178,17 @@ def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],
     the equity curve."""
     trades: list[Sequence[TradeRecord]] = []
     parts: list[Flows] = []
-    who: list[str] = []
     for i, symbol in enumerate(sorted(candles)):
         out, flows = book_fills(rows[rows[:, 12] == i], candles[symbol], signals[symbol], symbol, settings,
                                 markets[symbol], int(candles[symbol].timestamp[-1]) + tf)
         trades.append(out)
         parts.append(flows)
-        who += [symbol] * len(flows[1])
     curve = np.full(len(timeline.times), float(settings.start_balance))
-    if who:  # each pair's fills in turn, as one array each
+    counts = [len(flows[1]) for flows in parts]
+    if sum(counts):  # each pair's fills in turn, as one array each (the timeline's pairs are in this order)
         stamps, value, fee, amount = (np.concatenate([flows[k] for flows in parts]) for k in (1, 2, 3, 4))
-        curve = timeline.add_fills(curve, stamps.tolist(), np.array(who), value, fee, amount)
+        pair = np.repeat(np.arange(len(parts), dtype=np.int64), counts)
+        curve = timeline.add_pair_fills(curve, stamps, pair, value, fee, amount)
     return merged(trades), curve
 
 

@@ -290,7 +290,10 @@ def _floats(values: Decimals | ScaledArray) -> FloatArray:
 
 
 def _pairs(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    return np.column_stack([first, second]).ravel()  # each trade's entry then exit
+    # each trade's entry then exit: column_stack's ravel (its common type) without its temporaries
+    out = np.empty(2 * len(first), dtype=np.result_type(first, second))
+    out[0::2], out[1::2] = first, second
+    return out
 
 
 def book_fills(rows: FloatArray, frame: CandleFrame, signals: SignalFrame, symbol: Symbol,

@@ -143,14 +143,15 @@ def clock_days(open_ms: IntArray, close_ms: IntArray, timezone: str) -> tuple[In
 
 def refusal_counts(refused: Iterable[tuple[int, int]]) -> tuple[RefusalCount, ...]:
     """Return the stop log's refusal summary of (time ms, refusal code) in time order."""
-    counts: dict[str, RefusalCount] = {}
+    # (count, first ms, last ms) per reason, dated once: hundreds of refusals in a run, one per trial
+    counts: dict[str, tuple[int, int, int]] = {}
     for at_ms, code in refused:
-        at = ms_to_datetime(at_ms)
         reason = REASONS[code - 1].value
         seen = counts.get(reason)
-        counts[reason] = RefusalCount(reason, 1, at, at) if seen is None \
-            else RefusalCount(reason, seen.count + 1, seen.first, at)
-    return tuple(sorted(counts.values(), key=lambda r: (-r.count, r.first)))
+        counts[reason] = (1, at_ms, at_ms) if seen is None else (seen[0] + 1, seen[1], at_ms)
+    summary = [RefusalCount(reason, count, ms_to_datetime(first), ms_to_datetime(last))
+               for reason, (count, first, last) in counts.items()]
+    return tuple(sorted(summary, key=lambda r: (-r.count, r.first)))
 
 
 def checked_halts(status: int, memory: IntArray, money: FloatArray) -> tuple[Halt, ...]:

@@ -6,7 +6,7 @@ the risk memory: ``equity_marks``) and the equity curve of the whole run (``equi
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -60,6 +60,7 @@ class Timeline:
     days: IntArray  # local midnight (ns) of each time's trading day in the risk timezone
     timezone: str
     quote: str
+    close_rows: FloatArray  # ``closes`` stacked, one row per pair in their order (add_fills' input)
 
     @classmethod
     def build(cls, lanes: Mapping[Symbol, Lane], timezone: str, quote: str) -> Timeline:
@@ -77,22 +78,28 @@ class Timeline:
             closes[symbol] = np.where(at >= 0, lane.candles.close[np.maximum(at, 0)], first)
         days = trading_days(times, timezone)
         bases = {symbol: symbol.split("/")[0] for symbol in lanes}
-        return cls(times, closes, bases, days, timezone, quote)
+        rows = np.stack(list(closes.values())) if closes else np.zeros((0, len(times)))
+        return cls(times, closes, bases, days, timezone, quote, rows)
 
     @classmethod
-    def shared(cls, lanes: Mapping[Symbol, Lane], timezone: str, quote: str) -> Timeline:
+    def shared(cls, lanes: Mapping[Symbol, Lane], timezone: str, quote: str,
+               rows: tuple[Hashable, ...] | None = None) -> Timeline:
         """Return ``build``'s timeline, the same one for the same candles inside an optimiser's cache.
 
         Why: a study's trials run on the same window slices, and merging the pairs' close times (a sort)
         was a third of a two-pair trial. Not frozen: the compiled loop's cached signatures take
-        writable arrays, and nothing writes to a timeline.
+        writable arrays, and nothing writes to a timeline. ``rows``: the lanes' ``memo.rows_key``, in
+        their order, when the caller has them (they cost a share of a trial).
         """
         cache = memo.active()
         if cache is None:
             return cls.build(lanes, timezone, quote)
         # by the rows the candles view: a trial's trade slice is a new frame over the same rows
-        key = ("timeline", tuple((s, memo.rows_key(lane.candles), lane.timeframe_ms)
-                                 for s, lane in lanes.items()), timezone, quote)
+        if rows is None:
+            rows = tuple(memo.rows_key(lane.candles) for lane in lanes.values())
+        key = ("timeline", tuple((s, frame_rows, lane.timeframe_ms)
+                                 for (s, lane), frame_rows in zip(lanes.items(), rows, strict=True)),
+               timezone, quote)
         return cache.shared(key, tuple(lane.candles for lane in lanes.values()),
                             lambda: cls.build(lanes, timezone, quote), freeze=False)
 
@@ -168,19 +175,56 @@ class Timeline:
                   value: FloatArray, fee: FloatArray, amount: FloatArray) -> FloatArray:
         """Return ``equity`` plus the fills at ``stamps`` (ms): cash flow ``value`` (negative buying) less
         ``fee``, and each pair's holding (``amount``, negative selling) valued at its closes."""
+        index = {symbol: k for k, symbol in enumerate(self.closes)}
+        # a fill of a pair without closes here moves the cash only (-1: no holding)
+        pair = np.array([index.get(s, -1) for s in symbols.tolist()], dtype=np.int64)
+        return self.add_pair_fills(equity, np.asarray(stamps, dtype=np.int64), pair, value, fee, amount)
+
+    def add_pair_fills(self, equity: FloatArray, stamps: IntArray, pair: IntArray, value: FloatArray,
+                       fee: FloatArray, amount: FloatArray) -> FloatArray:
+        """Return ``add_fills``' equity with each fill's pair given by its index ``pair`` in ``closes``
+        (-1: a pair without closes here, whose fills move the cash only)."""
+        if not len(self.times):
+            raise ValueError("no close times to add fills to")
         # the end-of-data exit fills at the last close: count it there
         at = np.minimum(np.searchsorted(self.times, stamps, side="right"), len(self.times) - 1)
-        # bincount adds each weight in order from 0.0 as np.add.at does (the same sums), in a tenth of
-        # the time: a share of every optimiser trial
-        size = len(self.times) + 1
-        flow = np.bincount(at, weights=np.asarray(value - fee, dtype=np.float64), minlength=size)
-        equity = equity + np.cumsum(flow)[:-1]
-        for symbol, closes in self.closes.items():
-            own = symbols == symbol
-            if own.any():
-                held = np.bincount(at[own], weights=np.asarray(amount[own], dtype=np.float64), minlength=size)
-                equity += np.cumsum(held)[:-1] * closes
-        return equity
+        flows = np.asarray(value - fee, dtype=np.float64)
+        out: FloatArray = _add_fills(np.asarray(equity, dtype=np.float64), at, flows, pair,
+                                     np.asarray(amount, dtype=np.float64), self.close_rows)
+        return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _add_fills(equity, at, flows, pair, amount, closes):  # type: ignore[no-untyped-def]
+    """Return ``equity`` plus the running sum of the cash ``flows`` and, for each pair with a fill, its
+    running holding times its closes, each fill from its close ``at`` on.
+
+    numpy's ``bincount`` (each bin's weights added in order from 0.0), ``cumsum`` and products in one
+    compiled pass (a share of every optimiser trial): the same float operations in the same order (no
+    fast-math), so the same bits; tests/unit/core/backtest/test_timeline.py compares them.
+    """
+    n, npairs = len(equity), closes.shape[0]
+    flow = np.zeros(n)
+    held = np.zeros((npairs, n))
+    has = np.zeros(npairs, dtype=np.bool_)
+    for j in range(len(at)):
+        flow[at[j]] += flows[j]
+        if pair[j] >= 0:
+            held[pair[j], at[j]] += amount[j]
+            has[pair[j]] = True
+    out = np.empty(n)
+    cash = 0.0
+    for i in range(n):  # cumsum: the first element as it is, then each sum in turn
+        cash = flow[i] if i == 0 else cash + flow[i]
+        out[i] = equity[i] + cash
+    for q in range(npairs):
+        if not has[q]:
+            continue
+        total = 0.0
+        for i in range(n):
+            total = held[q, i] if i == 0 else total + held[q, i]
+            out[i] += total * closes[q, i]
+    return out
 
 
 def trading_days(times: IntArray, timezone: str) -> IntArray:

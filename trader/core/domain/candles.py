@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 import numpy as np
@@ -89,11 +89,17 @@ class CandleFrame:
         return pd.DataFrame({name: getattr(self, name) for name in COLUMNS})
 
     def slice(self, start: int, stop: int | None = None) -> CandleFrame:
-        """Return rows [start, stop) as a new frame (views, no copy)."""
+        """Return rows [start, stop) as a new frame (views, no copy).
+
+        Consecutive rows of a valid frame are one: equal lengths, increasing times. The checks are not
+        run again (a pass over the times, twice per optimiser trial); slot by slot, as ``__init__``.
+        """
         s = slice(start, stop)
-        return CandleFrame(
-            self.timestamp[s], self.open[s], self.high[s], self.low[s], self.close[s], self.volume[s]
-        )
+        new: CandleFrame = object.__new__(CandleFrame)
+        for setter, column in zip(_SETTERS, (self.timestamp, self.open, self.high, self.low, self.close,
+                                             self.volume), strict=True):
+            setter(new, column[s])
+        return new
 
     def tail(self, n: int) -> CandleFrame:
         """Return the last ``n`` candles."""
@@ -123,6 +129,10 @@ class CandleFrame:
             close=self.close[ends],
             volume=np.add.reduceat(self.volume, starts),
         )
+
+
+_SETTERS = tuple(getattr(CandleFrame, f.name).__set__ for f in fields(CandleFrame))
+"""Each column's slot setter, in field order (``CandleFrame.slice``)."""
 
 
 # ── sanity bounds: what a stored or imported candle may hold ───────────────────────────────

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from trader.core import memo
 from trader.core.domain.candles import CandleFrame, FloatArray, IntArray
 from trader.core.errors import StrategyError
 from trader.core.indicators import (
@@ -51,6 +52,25 @@ class _Indicators:
     high: FloatArray  # rolling extremes including the current candle: row i breaks high[i - 1]
     low: FloatArray
     start: int  # first row where every indicator (and the previous candle's extremes) is defined
+
+
+@memo.memoised
+def _breaks(close: FloatArray, high: FloatArray, low: FloatArray, start: int) -> tuple[IntArray, IntArray]:
+    """Return the rows from ``start`` on whose close breaks the previous candle's rolling ``high``
+    (above) and ``low`` (below): row i breaks the extreme of rows i-lookback..i-1, the rolling extreme
+    ending at i-1. Memoised: an optimiser's trials of one lookback break at the same rows."""
+    ready = close[start:]
+    broke = np.greater(ready, high[start - 1 : len(close) - 1])
+    broke_high = np.flatnonzero(broke) + start
+    broke_low = np.flatnonzero(np.less(ready, low[start - 1 : len(close) - 1], out=broke)) + start
+    return broke_high, broke_low  # one mask served both sides: a second would fault in fresh pages
+
+
+@memo.memoised
+def _crossings(close: FloatArray, slow: FloatArray) -> tuple[BoolArray, BoolArray]:
+    """Return where the close is below the slow EMA (a long's exit) and above it (a short's).
+    Memoised: the same for every trial of a study that does not search the slow EMA."""
+    return close < slow, close > slow
 
 
 class BreakoutStrategy(Strategy):
@@ -107,16 +127,11 @@ class BreakoutStrategy(Strategy):
         ind = self._indicators(candles)
         regime = RegimeView(self, candles)
         out = SignalBuilder(candles.timestamp, REASONS)
-        # Row i breaks the extreme of rows i-lookback..i-1, i.e. the rolling extreme ending at i-1.
-        ready, start = c[ind.start :], ind.start
-        broke = np.greater(ready, ind.high[start - 1 : len(c) - 1])
-        broke_high = np.flatnonzero(broke) + start
-        broke_low = np.flatnonzero(np.less(ready, ind.low[start - 1 : len(c) - 1], out=broke)) + start
-        del broke  # one mask serves both sides: a second would fault in fresh pages
+        broke_high, broke_low = _breaks(c, ind.high, ind.low, ind.start)
         out.add_entries(self._confirm(broke_high, 1.0, c, ind, regime), short=False)
         out.add_entries(self._confirm(broke_low, -1.0, c, ind, regime), short=True)
         if self.bool_param("exit_on_slow_ema"):
-            out.add_exits(c < ind.slow, c > ind.slow, _EXIT)
+            out.add_exits(*_crossings(c, ind.slow), _EXIT)
         # Free the indicator columns before the output columns are allocated, so those reuse the
         # memory instead of faulting in fresh pages (a measurable share of the time on 500k rows).
         del ind, regime

@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trader.core import memo
 from trader.core.analytics import curve
 
 
@@ -40,3 +41,20 @@ def test_a_curve_of_daily_closes_has_no_return_for_its_first_day() -> None:
     returns = curve.daily_returns(pd.Series([100.0, 110.0, 99.0], index=times))
     assert list(returns.index.strftime("%Y-%m-%d")) == ["2024-01-02", "2024-01-03"]
     assert returns.to_list() == [110.0 / 100.0 - 1.0, 99.0 / 110.0 - 1.0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(start=st.integers(1_500_000_000, 1_800_000_000), step=st.sampled_from([3600, 7 * 3600, 86_400]),
+       gaps=st.lists(st.integers(0, 3), min_size=2, max_size=200),
+       seeds=st.lists(st.integers(0, 99), min_size=2, max_size=4))
+def test_curves_on_one_index_in_an_optimiser_cache_return_what_each_does_alone(
+        start: int, step: int, gaps: list[int], seeds: list[int]) -> None:
+    index = pd.to_datetime(start + np.cumsum(gaps) * step, unit="s", utc=True)
+    walks = [np.cumsum(np.random.default_rng(s).normal(0, 1, len(gaps))) for s in seeds]
+    curves = [pd.Series(100.0 + np.abs(walk), index=index) for walk in walks]
+    alone = [curve.daily_returns(equity) for equity in curves]
+    with memo.caching() as cache:  # the day closes of the index computed once, then shared
+        shared = [curve.daily_returns(equity) for equity in curves]
+        assert cache.misses == 1 and cache.hits == len(curves) - 1
+    for got, expected in zip(shared, alone, strict=True):
+        pd.testing.assert_series_equal(got, expected)

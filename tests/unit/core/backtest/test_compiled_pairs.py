@@ -9,6 +9,7 @@ guards and Kelly history.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,11 +22,15 @@ from tests.unit.core.backtest.test_compiled_path import both, risks
 from tests.unit.core.backtest.test_fast_path import BRISK, BTC, ETH, INERT, gbm, load, trade_rows
 from tests.unit.core.strategies.plugin_install import ensure_example_plugin
 from trader.config.sections import RiskConfig, TrailingConfig
+from trader.core import memo
+from trader.core.backtest import compiled_pairs
 from trader.core.backtest.api import run_backtest
+from trader.core.backtest.markets import default_market
 from trader.core.backtest.runner import BacktestSettings
 from trader.core.domain.candles import CandleFrame
 from trader.core.domain.futures import FuturesTerms
 from trader.core.domain.ids import Symbol
+from trader.core.sim.costs import SlippageModel
 from trader.core.strategies.registry import BUILTINS, create
 
 SOL = Symbol("SOL/USDT")
@@ -196,3 +201,22 @@ def test_random_pairs_and_risk_compiled_equals_engine_long(  # noqa: PLR0917
     ours, _ = both(create(name, BRISK[name]), candles, "1h", config, slippage=slippage)
     why = ours.assumptions.get("compiled loop", "")
     assert ours.path == "compiled" or "within float error" in why or "when the data ends" in why
+
+
+def test_the_loops_parameter_rows_are_shared_in_a_cache_by_what_they_read() -> None:
+    markets = {BTC: default_market(BTC, 43_000.0), ETH: default_market(ETH, 2_300.0)}
+    base = BacktestSettings("breakout", "1h", risk=RiskConfig(trailing=TrailingConfig(enabled=True)))
+    alone = compiled_pairs._pair_params(base, markets, [BTC, ETH])
+    with memo.caching() as cache:
+        first = compiled_pairs._pair_params(base, markets, [BTC, ETH])
+        # a trial's own settings and markets: new objects of equal values, the same frozen risk section
+        again = compiled_pairs._pair_params(replace(base, strategy="other"), {
+            s: default_market(s, p) for s, p in ((BTC, 43_000.0), (ETH, 2_300.0))}, [BTC, ETH])
+        assert again is first and cache.misses == 1
+        for changed in (replace(base, start_balance=Decimal(5_000)), replace(base, risk=RiskConfig()),
+                        replace(base, slippage=SlippageModel(Decimal("0.001")))):
+            assert compiled_pairs._pair_params(changed, markets, [BTC, ETH]) is not first
+        other_market = {**markets, ETH: default_market(ETH, 23.0)}
+        assert compiled_pairs._pair_params(base, other_market, [BTC, ETH]) is not first
+    for got, expected in zip(first, alone, strict=True):
+        assert got.tobytes() == expected.tobytes()

@@ -14,7 +14,9 @@ from trader.core.analytics.records import _ms_index, check_equity
 from trader.core.backtest import compiled_rules
 from trader.core.backtest.compiled import _refused
 from trader.core.backtest.compiled_records import REFUSED, REJECTED, TRADE, _curve
+from trader.core.backtest.stops import RefusalCount
 from trader.core.backtest.timeline import trading_days
+from trader.core.domain.candles import ms_to_datetime
 
 MINUTE = 60_000
 finite = st.floats(-1e9, 1e9, allow_nan=False)
@@ -160,3 +162,22 @@ def test_entry_sides_as_before(flags: list[tuple[bool, bool, bool, bool]], allow
     same_sides, rows = compiled_rules.entry_rows(Signals, allow_short)  # type: ignore[arg-type]
     assert same_sides.tolist() == sides.tolist()
     assert rows.tolist() == np.flatnonzero(sides).tolist()  # the candidates the loop was given before
+
+
+def _refusal_counts_per_refusal(refused: list[tuple[int, int]]) -> tuple[RefusalCount, ...]:
+    """``refusal_counts`` dating and building a count at every refusal (the first version)."""
+    counts: dict[str, RefusalCount] = {}
+    for at_ms, code in refused:
+        at = ms_to_datetime(at_ms)
+        reason = compiled_rules.REASONS[code - 1].value
+        seen = counts.get(reason)
+        counts[reason] = RefusalCount(reason, 1, at, at) if seen is None \
+            else RefusalCount(reason, seen.count + 1, seen.first, at)
+    return tuple(sorted(counts.values(), key=lambda r: (-r.count, r.first)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, len(compiled_rules.REASONS))), max_size=40))
+def test_refusal_counts_equal_the_count_built_per_refusal(refusals: list[tuple[int, int]]) -> None:
+    refused = [(1_704_067_200_000 + 60_000 * at, code) for at, code in sorted(refusals)]  # in time order
+    assert compiled_rules.refusal_counts(refused) == _refusal_counts_per_refusal(refused)

@@ -181,3 +181,15 @@ def test_records_read_later_are_booked_in_the_runs_decimal_context() -> None:
     with decimal.localcontext(decimal.Context(prec=6)):  # a reader's context, not the run's
         built_later = trade_rows(later)
     assert built_later == built_now
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(-(2**40), 2**40), st.floats(allow_nan=False)), max_size=12),
+       st.booleans())
+def test_fills_interleave_entry_and_exit_as_column_stack_did(
+        trades: list[tuple[int, float]], ints: bool) -> None:
+    first = np.array([a for a, _ in trades], dtype=np.int64)
+    second = first[::-1].copy() if ints else np.array([b for _, b in trades], dtype=np.float64)
+    got = compiled_records._pairs(first, second)
+    expected = np.column_stack([first, second]).ravel()
+    assert got.dtype == expected.dtype and got.tobytes() == expected.tobytes()

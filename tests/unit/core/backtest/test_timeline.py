@@ -20,6 +20,7 @@ from trader.core.sim.ledger import SimLedger
 from trader.core.strategies.base import SignalFrame
 
 BTC = Symbol("BTC/USDT")
+ETH = Symbol("ETH/USDT")
 HOUR = 3_600_000
 DAY0 = 1_704_067_200_000  # 2024-01-01 00:00 UTC
 CFG = RiskConfig(max_drawdown_pct=Decimal("0.10"), daily_loss_limit_pct=Decimal("0.05"))
@@ -117,3 +118,44 @@ def test_utc_trading_days_of_candle_times_with_holes_equal_the_division(first: i
     steps[[h for h in holes if h < n]] = 5_000  # days-long holes: days without a single time
     times = first + np.cumsum(steps) * tf
     assert trading_days(times, "UTC").tobytes() == _divided_days(times).tobytes()
+
+
+def _numpy_add_fills(line: Timeline, equity: np.ndarray, stamps: list[int], symbols: np.ndarray,
+                     value: np.ndarray, fee: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """``add_fills`` as numpy calls (bincount, cumsum per pair): the reference of the compiled pass."""
+    at = np.minimum(np.searchsorted(line.times, stamps, side="right"), len(line.times) - 1)
+    size = len(line.times) + 1
+    flow = np.bincount(at, weights=np.asarray(value - fee, dtype=np.float64), minlength=size)
+    equity = equity + np.cumsum(flow)[:-1]
+    for symbol, closes in line.closes.items():
+        own = symbols == symbol
+        if own.any():
+            held = np.bincount(at[own], weights=np.asarray(amount[own], dtype=np.float64), minlength=size)
+            equity += np.cumsum(held)[:-1] * closes
+    return equity
+
+
+def _lane(symbol: Symbol, first: int, closes: np.ndarray) -> Lane:
+    n = len(closes)
+    ts = DAY0 + HOUR * (first + np.arange(n, dtype=np.int64))
+    none = np.zeros(n, bool)
+    signals = SignalFrame(ts, none, none, none, none, np.ones(n), np.full(n, np.nan), np.full(n, np.nan),
+                          np.zeros(n, np.int64), ())
+    return Lane.build(symbol, CandleFrame(ts, closes, closes, closes, closes, np.ones(n)), signals, HOUR)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(-HOUR, 14 * HOUR), st.sampled_from([BTC, ETH, Symbol("SOL/USDT")]),
+                          st.floats(-1e6, 1e6), st.floats(0, 10), st.floats(-5, 5)), max_size=16),
+       st.floats(-1e4, 1e4))
+def test_fills_of_several_pairs_add_as_the_numpy_passes_did(
+        fills: list[tuple[int, Symbol, float, float, float]], start: float) -> None:
+    # ETH starts later (its first closes repeat its first open); SOL has no closes: its fills are cash only
+    lanes = {BTC: _lane(BTC, 0, 100.0 + np.arange(12.0)), ETH: _lane(ETH, 3, np.linspace(10.0, 20.0, 9))}
+    line = Timeline.build(lanes, "UTC", "USDT")
+    stamps = [DAY0 + at for at, _, _, _, _ in fills]
+    symbols = np.array([s for _, s, _, _, _ in fills], dtype=object)
+    value, fee, amount = (np.array([f[k] for f in fills], dtype=np.float64) for k in (2, 3, 4))
+    equity = np.full(len(line.times), start)
+    got = line.add_fills(equity, stamps, symbols, value, fee, amount)
+    assert got.tobytes() == _numpy_add_fills(line, equity, stamps, symbols, value, fee, amount).tobytes()

@@ -189,3 +189,95 @@ def test_merged_puts_each_subset_back_in_order(prices: list[float], picks: list[
     both = merged(mask, chosen, others[~mask])
     assert exact(both) == [Decimal(repr(a)) if m else Decimal(repr(b)) * Decimal("1.0001")
                            for m, a, b in zip(mask.tolist(), prices, prices[::-1], strict=True)]
+
+
+def _numpy_of_floats(values: np.ndarray) -> ScaledArray:
+    """``of_floats`` as numpy passes, one per decimal place (the first version): the reference."""
+    x = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(x).all() or np.signbit(x[x == 0]).any():
+        raise Inexact("a float without a short exact decimal here")
+    whole = np.zeros(len(x), dtype=np.int64)
+    places = np.zeros(len(x), dtype=np.int64)
+    todo = np.arange(len(x))
+    for k in range(23):
+        if not len(todo):
+            break
+        scale = float(10**k)
+        rounded = np.rint(x[todo] * scale)
+        if not (np.abs(rounded) < 2**50).all():
+            raise Inexact("a float with more digits than this array holds exactly")
+        found = rounded / scale == x[todo]
+        whole[todo[found]] = rounded[found].astype(np.int64)
+        places[todo[found]] = k
+        todo = todo[~found]
+    if len(todo):
+        raise Inexact("a float with more than 22 decimal places")
+    top = int(places.max()) if len(x) else 0
+    return ScaledArray(whole, 0)._scaled(places, top) if top else ScaledArray(whole, 0)
+
+
+floats_of_all_kinds = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    series().flatmap(st.sampled_from),  # tick prices: the common case
+    st.builds(lambda m, k: m / 10**k, st.integers(-(10**16), 10**16), st.integers(0, 24)))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(floats_of_all_kinds, max_size=12), st.booleans())
+def test_of_floats_equals_the_numpy_passes(values: list[float], strided: bool) -> None:
+    x = np.array(values, dtype=np.float64)
+    if strided:  # a column of the loop's records: not contiguous
+        x = np.column_stack([x, np.zeros(len(x))])[:, 0]
+    try:
+        expected = _numpy_of_floats(x)
+    except Inexact:
+        event("inexact")
+        with pytest.raises(Inexact):
+            ScaledArray.of_floats(x)
+        return
+    got = ScaledArray.of_floats(x)
+    event(f"{got.mantissa.dtype}")
+    assert got.places == expected.places and got.mantissa.dtype == expected.mantissa.dtype
+    assert got.mantissa.tolist() == expected.mantissa.tolist()
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.integers(-(10**20), 10**20), min_size=1, max_size=8), st.integers(0, 12),
+       st.integers(-(10**6), 10**6), st.integers(0, 8), st.booleans())
+def test_a_product_by_a_number_checks_negative_zeros_as_elementwise(
+        mantissas: list[int], places: int, theirs: int, their_places: int, negative: bool) -> None:
+    # the scalar case's shortcut against the element-by-element rule (zero product with differing signs)
+    ours = ScaledArray(np.array(mantissas, dtype=object), places)
+    scalar = Decimal((1 if negative else 0, tuple(int(d) for d in str(abs(theirs))), -their_places))
+    m = np.array(mantissas, dtype=object)
+    zero = (m == 0) | (theirs == 0)
+    expected_error = bool((zero & ((m < 0) ^ scalar.is_signed())).any())
+    with decimal.localcontext(WIDE):
+        try:
+            product = ours * scalar
+        except Inexact:
+            assert expected_error
+            return
+    assert not expected_error
+    assert exact(product) == [WIDE.multiply(d, scalar) for d in exact(ours)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(st.integers(-(10**12), 10**12), st.integers(-(10**12), 10**12)), max_size=8),
+       st.integers(0, 6), st.integers(0, 6), st.booleans())
+def test_a_product_of_arrays_checks_negative_zeros_as_elementwise(
+        pairs: list[tuple[int, int]], places: int, their_places: int, zeros: bool) -> None:
+    ours_m = np.array([a if not zeros or k % 2 else 0 for k, (a, _) in enumerate(pairs)], dtype=np.int64)
+    theirs_m = np.array([b for _, b in pairs], dtype=np.int64)
+    ours, theirs = ScaledArray(ours_m, places), ScaledArray(theirs_m, their_places)
+    zero = (ours_m == 0) | (theirs_m == 0)
+    expected_error = bool((zero & ((ours_m < 0) ^ (theirs_m < 0))).any())
+    event(f"negative zero {expected_error}")
+    with decimal.localcontext(WIDE):
+        try:
+            product = ours * theirs
+        except Inexact:
+            assert expected_error
+            return
+    assert not expected_error
+    assert exact(product) == [WIDE.multiply(a, b) for a, b in zip(exact(ours), exact(theirs), strict=True)]

@@ -18,7 +18,7 @@ from trader.core.optimise.folds import Window
 from trader.core.optimise.objectives import Objective
 from trader.core.optimise.space import IntRange
 from trader.core.optimise.study import DEFAULT_BATCH, SAMPLERS, default_batch
-from trader.core.optimise.study.search import SearchTask
+from trader.core.optimise.study.search import SearchTask, TrialObjective
 from trader.core.optimise.study.tpe import BatchTPESampler
 from trader.core.optimise.study.workers import (
     StudyPlan,
@@ -128,3 +128,18 @@ def test_a_failing_evaluation_stops_the_run_and_leaves_no_trial_running(task: Se
         run_trials(study, broken, 8, 4)
     states = [t.state for t in study.get_trials(deepcopy=False)]
     assert states == [TrialState.FAIL] * 4
+
+
+def test_scoring_the_drawn_parameters_gives_the_study_suggesting_them_again(
+        task: SearchTask, monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = StudyPlan("s", None, 16, seed=5, batch=4)
+
+    def trials() -> list[tuple[dict[str, object], float | None, dict[str, object]]]:
+        study = create_study(task, plan)
+        run_trials(study, task, plan.trials, plan.batch)
+        return [(t.params, t.value, t.user_attrs) for t in study.get_trials(deepcopy=False)]
+
+    drawn = trials()
+    # each trial scored through __call__, which suggests its parameters again (as before)
+    monkeypatch.setattr(TrialObjective, "drawn", lambda self, trial, _searched: self(trial))
+    assert drawn == trials()

@@ -16,6 +16,7 @@ from tests.unit.core.strategies.reference_signals import (
 )
 from tests.unit.core.strategies.synthetic import frame, mirrored, zigzag_uptrend
 from trader.core import indicators as ind
+from trader.core import memo
 from trader.core.domain.candles import CandleFrame
 from trader.core.strategies import registry
 
@@ -175,3 +176,20 @@ def test_signals_are_bit_identical_to_the_straightforward_reference(  # noqa: PL
     })
     expected = breakout_signals(strategy, candles)  # type: ignore[arg-type]
     assert same_bits(expected, signal_columns(strategy.compute(candles)))
+
+
+def test_signals_in_an_optimiser_cache_equal_the_signals_alone() -> None:
+    rng = np.random.default_rng(11)
+    candles = frame(1000.0 + np.cumsum(rng.normal(0, 2, 2000)), rng.uniform(50, 300, 2000))
+    params = [{"lookback": 20, "ema_fast": 10}, {"lookback": 20, "ema_fast": 12, "reward_risk": 3.0},
+              {"lookback": 35, "ema_fast": 10, "stop_mode": "atr", "require_volume": False},
+              {"lookback": 20, "ema_fast": 10, "regime_filter": False}]
+    alone = [registry.create("breakout", p).compute(candles) for p in params]
+    with memo.caching() as cache:
+        shared = [registry.create("breakout", p).compute(candles) for p in params]
+        assert cache.hits  # the breaks of lookback 20 and the slow-EMA crossings computed once
+    assert any(s.enter_long.any() or s.enter_short.any() for s in alone)
+    for got, expected in zip(shared, alone, strict=True):
+        for name in ("enter_long", "exit_long", "enter_short", "exit_short", "confidence", "stop_loss",
+                     "take_profit", "reasons"):
+            assert getattr(got, name).tobytes() == getattr(expected, name).tobytes(), name

@@ -79,7 +79,18 @@ class TrialObjective:
     def __call__(self, trial: optuna.Trial) -> float:
         """Return the train objective of the suggested parameters; raise TrialPruned if infeasible."""
         trial.set_user_attr(WORKER, self.worker)
-        searched = suggest(trial, self.task.space)
+        return self._scored(trial, suggest(trial, self.task.space))
+
+    def drawn(self, trial: optuna.Trial, searched: dict[str, ParamValue]) -> float:
+        """Return ``__call__``'s objective of a trial whose parameters ``suggest`` returned already.
+
+        Why: a batch draws its trials' parameters before scoring any; suggesting them again asks the
+        storage for each stored value (a copy of the trial each), a share of every cheap trial.
+        """
+        trial.set_user_attr(WORKER, self.worker)
+        return self._scored(trial, searched)
+
+    def _scored(self, trial: optuna.Trial, searched: dict[str, ParamValue]) -> float:
         try:
             strategy = self.task.build(searched)
         except StrategyError as exc:

@@ -155,11 +155,10 @@ def _run_batch(study: optuna.Study, objective: TrialObjective, size: int) -> Non
     try:
         # Optuna samples a trial's parameters at its first suggest: draw the whole batch's now,
         # before any of it is told, so TPE samples the batch from one model.
-        for trial in asked:
-            suggest(trial, objective.task.space)
-        for trial in asked:
+        drawn = [suggest(trial, objective.task.space) for trial in asked]
+        for trial, searched in zip(asked, drawn, strict=True):
             try:
-                value = objective(trial)
+                value = objective.drawn(trial, searched)
             except optuna.TrialPruned:
                 _tell(study, trial, state=TrialState.PRUNED)
             else:

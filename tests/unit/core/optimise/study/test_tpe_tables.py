@@ -12,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.samplers import TPESampler
+from optuna.samplers._tpe import _erf
 from optuna.samplers._tpe import sampler as _tpe
 
+from trader.core.optimise.study import tpe_tables
 from trader.core.optimise.study.tpe_tables import MAX_GRID, ParzenTables, grid, tables
 
 SPACE: dict[str, BaseDistribution] = {
@@ -93,3 +95,22 @@ def test_a_continuous_parameter_has_no_table() -> None:
     estimator = TPESampler(seed=0)._build_parzen_estimator(study, space, study.trials, handle_below=True)
     assert tables(estimator, space) is None
     assert tables(object(), SPACE) is None  # not an estimator layout this module knows
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.floats(-8, 8), st.floats(allow_nan=True, allow_infinity=True),
+                          st.floats(-1e-6, 1e-6)), min_size=1, max_size=60),
+       st.booleans())
+def test_the_tables_erf_is_optunas_bit_for_bit(values: list[float], rows: bool) -> None:
+    x = np.array(values).reshape(1, -1) if rows else np.array(values)  # kernels x edges, or flat
+    assert tpe_tables.erf is not None
+    got, expected = tpe_tables.erf(x), _erf.erf(x)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    assert got.tobytes() == expected.tobytes()
+
+
+@pytest.mark.parametrize("size", [tpe_tables.OPTUNA_PER_VALUE_BELOW - 1, tpe_tables.OPTUNA_PER_VALUE_BELOW])
+def test_the_tables_erf_is_optunas_on_either_side_of_its_per_value_size(size: int) -> None:
+    x = np.random.default_rng(size).normal(0, 3, size)
+    assert tpe_tables.erf is not None
+    assert tpe_tables.erf(x).tobytes() == _erf.erf(x).tobytes()
