@@ -96,7 +96,10 @@ def identity_key(values: tuple[Any, ...]) -> tuple[tuple[Hashable, ...], tuple[A
     key: list[Hashable] = []
     keep: list[Any] = []
     for v in values:
-        if isinstance(v, _SCALARS):
+        if type(v) is np.ndarray:  # most arguments: skip the scalar and dataclass tests (per trial)
+            key.append(("id", id(v)))
+            keep.append(v)
+        elif isinstance(v, _SCALARS):
             key.append((type(v).__name__, v))
         elif isinstance(v, np.ndarray) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
             key.append(("id", id(v)))  # arrays and frames of arrays (a CandleFrame): by identity

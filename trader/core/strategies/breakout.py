@@ -39,6 +39,10 @@ REASONS = ("breakout", "trend", "rsi", "volume", "regime", "exit_slow_ema")
 _BREAK, _TREND, _RSI, _VOLUME, _REGIME, _EXIT = (1 << i for i in range(len(REASONS)))
 # the parameter that makes each confirmation required (off: only scored)
 _REQUIRE = {_TREND: "require_trend", _RSI: "require_rsi", _VOLUME: "require_volume"}
+# the parameters _candidates does not read: the trend's, and those that only price the kept rows
+_PER_TRIAL = frozenset(
+    {"ema_fast", "require_trend", "stop_mode", "stop_atr_mult", "level_buffer_atr", "reward_risk"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +56,28 @@ class _Indicators:
     high: FloatArray  # rolling extremes including the current candle: row i breaks high[i - 1]
     low: FloatArray
     start: int  # first row where every indicator (and the previous candle's extremes) is defined
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Break rows of one side that passed the required volume and RSI checks, with the scores that
+    do not read the fast EMA."""
+
+    rows: IntArray
+    close: FloatArray
+    range_: FloatArray
+    level: FloatArray  # the broken extreme (the previous candle's rolling high or low)
+    broke: FloatArray  # how far the close broke the level, in ATRs, clipped to [0, 1]
+    rsi_score: FloatArray
+    volume_score: FloatArray
+    bits: IntArray  # break, regime and the fired RSI and volume bits
+
+    def select(self, keep: BoolArray) -> _Candidates:
+        """Return only the rows where ``keep`` is true."""
+        return _Candidates(
+            self.rows[keep], self.close[keep], self.range_[keep], self.level[keep], self.broke[keep],
+            self.rsi_score[keep], self.volume_score[keep], self.bits[keep],
+        )
 
 
 @memo.memoised
@@ -153,33 +179,61 @@ class BreakoutStrategy(Strategy):
         self, rows: IntArray, sign: float, c: FloatArray, ind: _Indicators, regime: RegimeView
     ) -> EntryRows:
         """Keep the candidate rows whose required confirmations fired; score and price them."""
-        # Each required check prunes the rows the next one reads, the most selective (volume) first;
-        # the regime, the costliest, runs last on the few rows still standing.
-        for bit in (_VOLUME, _TREND, _RSI):
+        # The volume, RSI and regime checks (and the scores that do not read the fast EMA) are
+        # shared, under an optimiser cache, by every trial of one lookback; the trend prunes what is
+        # left per trial. Alone, the regime (the costliest check) runs last, on the fewest rows.
+        cache = memo.active()
+        if cache is None:
+            kept = self._candidates(rows, sign, c, ind, None)
+        else:
+            arrays = (rows, c, ind.strength, ind.range_, ind.raw_volume, ind.volume_average,
+                      ind.high, ind.low, *regime.inputs)
+            shared = tuple(sorted((k, v) for k, v in self.params.items() if k not in _PER_TRIAL))
+            key = ("breakout._candidates", sign, tuple(map(id, arrays)), shared)
+            kept = cache.shared(key, arrays, lambda: self._candidates(rows, sign, c, ind, regime))
+        (spread, trend), = self._checks(kept.rows, sign, ind, _TREND).values()
+        if self.bool_param(_REQUIRE[_TREND]):
+            kept, spread, trend = kept.select(trend), spread[trend], trend[trend]
+        if cache is None:
+            allowed = regime.allows(kept.rows, Regime.TRENDING)
+            kept, spread, trend = kept.select(allowed), spread[allowed], trend[allowed]
+        score = (
+            kept.broke + np.where(trend, 0.5 + 0.5 * clipped_ratio(spread, kept.range_), 0.0)
+            + kept.rsi_score + kept.volume_score
+        ) / 4
+        bits = kept.bits | np.where(trend, _TREND, 0)
+        if self.str_param("stop_mode") == "atr":
+            stop = kept.close - sign * self.float_param("stop_atr_mult") * kept.range_
+        else:
+            stop = kept.level - sign * self.float_param("level_buffer_atr") * kept.range_
+        take = kept.close + self.float_param("reward_risk") * (kept.close - stop)
+        return EntryRows(kept.rows, kept.close, score, stop, take, bits)
+
+    def _candidates(
+        self, rows: IntArray, sign: float, c: FloatArray, ind: _Indicators, regime: RegimeView | None
+    ) -> _Candidates:
+        """Return the rows whose required volume and RSI confirmations fired (and in the trending
+        regime, given ``regime``), with the scores and bits that do not read the fast EMA."""
+        # Each required check prunes the rows the next one reads, the most selective (volume) first.
+        for bit in (_VOLUME, _RSI):
             if self.bool_param(_REQUIRE[bit]):
                 rows = rows[self._checks(rows, sign, ind, bit)[bit][1]]
-        rows = rows[regime.allows(rows, Regime.TRENDING)]
-        checks = self._checks(rows, sign, ind, _TREND, _RSI, _VOLUME)
-        (spread, trend), (strength, in_band), (volume, spike) = checks[_TREND], checks[_RSI], checks[_VOLUME]
+        if regime is not None:
+            rows = rows[regime.allows(rows, Regime.TRENDING)]
+        checks = self._checks(rows, sign, ind, _RSI, _VOLUME)
+        (strength, in_band), (volume, spike) = checks[_RSI], checks[_VOLUME]
         lo, hi = self.float_param("rsi_low"), self.float_param("rsi_high")
         mult = self.float_param("volume_mult")
         close, range_ = c[rows], ind.range_[rows]
         level = (ind.high if sign > 0 else ind.low)[rows - 1]
-        score = (
-            clipped_ratio(sign * (close - level), range_)
-            + np.where(trend, 0.5 + 0.5 * clipped_ratio(spread, range_), 0.0)
-            + np.where(in_band, 1 - 0.5 * np.abs(strength - (lo + hi) / 2) / ((hi - lo) / 2), 0.0)
-            + np.where(spike, 0.5 + 0.5 * np.clip((volume - mult) / mult, 0.0, 1.0), 0.0)
-        ) / 4
         bits = np.full(len(rows), _BREAK | (_REGIME if self.bool_param("regime_filter") else 0))
         for bit, (_, fired) in checks.items():
             bits |= np.where(fired, bit, 0)
-        if self.str_param("stop_mode") == "atr":
-            stop = close - sign * self.float_param("stop_atr_mult") * range_
-        else:
-            stop = level - sign * self.float_param("level_buffer_atr") * range_
-        take = close + self.float_param("reward_risk") * (close - stop)
-        return EntryRows(rows, close, score, stop, take, bits)
+        return _Candidates(
+            rows, close, range_, level, clipped_ratio(sign * (close - level), range_),
+            np.where(in_band, 1 - 0.5 * np.abs(strength - (lo + hi) / 2) / ((hi - lo) / 2), 0.0),
+            np.where(spike, 0.5 + 0.5 * np.clip((volume - mult) / mult, 0.0, 1.0), 0.0), bits,
+        )
 
     def _checks(
         self, rows: IntArray, sign: float, ind: _Indicators, *wanted: int

@@ -53,6 +53,11 @@ class RegimeView:
         self._adx: FloatArray | None = None
         self._vol: FloatArray | None = None
 
+    @property
+    def inputs(self) -> tuple[FloatArray, FloatArray, FloatArray]:
+        """Return the candle columns the labels are computed from (high, low, close)."""
+        return self._candles.high, self._candles.low, self._candles.close
+
     def labels(self, rows: IntArray | None = None) -> Int8Array:
         """Return the Regime code of ``rows`` (default: every candle)."""
         s = self._strategy

@@ -3,6 +3,8 @@ parameters, input arrays), read-only results, other arrays never served another 
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -138,3 +140,25 @@ def test_a_timeline_is_built_once_per_rows_inside_a_batch() -> None:
     np.testing.assert_array_equal(first.times, alone.times)
     for symbol in alone.closes:
         np.testing.assert_array_equal(first.closes[symbol], alone.closes[symbol])
+
+
+def test_identity_key_keys_arrays_and_frames_by_identity_and_scalars_by_type_and_value() -> None:
+    class Sub(np.ndarray):
+        pass
+
+    @dataclasses.dataclass(frozen=True)
+    class Frame:
+        close: np.ndarray
+
+    plain, sub = np.arange(3.0), np.arange(3.0).view(Sub)
+    frame = Frame(plain)
+    values: tuple[object, ...] = (plain, sub, 3, 3.0, True, "x", None, np.int64(3))
+    keyed = memo.identity_key(values)
+    assert keyed is not None
+    key, keep = keyed
+    assert key == (("id", id(plain)), ("id", id(sub)), ("int", 3), ("float", 3.0), ("bool", True),
+                   ("str", "x"), ("NoneType", None), ("int64", 3))
+    assert keep[0] is plain and keep[1] is sub and len(keep) == 2
+    assert memo.identity_key(([1.0],)) is None
+    assert memo.identity_key((frame,)) == ((("id", id(frame)),), (frame,))
+    assert memo.identity_key((Frame,)) is None  # a dataclass type is not a frame

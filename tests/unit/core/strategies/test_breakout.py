@@ -193,3 +193,34 @@ def test_signals_in_an_optimiser_cache_equal_the_signals_alone() -> None:
         for name in ("enter_long", "exit_long", "enter_short", "exit_short", "confidence", "stop_loss",
                      "take_profit", "reasons"):
             assert getattr(got, name).tobytes() == getattr(expected, name).tobytes(), name
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    lookback=st.integers(2, 30),
+    variants=st.lists(
+        st.tuples(st.integers(2, 11), st.sampled_from([0.5, 1.0, 2.5]), st.sampled_from(["level", "atr"]),
+                  st.booleans(), st.booleans()),
+        min_size=2, max_size=5,
+    ),
+)
+def test_trials_sharing_the_volume_rsi_and_regime_candidates_equal_the_reference(
+    seed: int, lookback: int, variants: list[tuple[int, float, str, bool, bool]]
+) -> None:
+    # trials of one lookback differing in the fast EMA, the pricing and the trend requirement share
+    # the candidates kept by volume, RSI and regime under a cache (regime_filter is part of their key)
+    candles = random_candles(seed, 400, 0, False)
+    strategies = [registry.create("breakout", {
+        "lookback": lookback, "ema_fast": fast, "ema_slow": 12, "rsi_period": 7, "volume_period": 10,
+        "atr_period": 7, "volume_mult": 1.0, "reward_risk": reward_risk, "stop_mode": stop_mode,
+        "require_trend": require_trend, "regime_filter": regime_filter, "adx_period": 5, "vol_window": 5,
+        "vol_lookback": 40, "vol_stride": 4,
+    }) for fast, reward_risk, stop_mode, require_trend, regime_filter in variants]
+    with memo.caching() as cache:
+        computed = [signal_columns(s.compute(candles)) for s in strategies]
+        calls = sum(1 for key in cache._entries if key[0] == "breakout._candidates")
+    assert calls == 2 * len({v[4] for v in variants})  # once per side and regime_filter (a bit it sets)
+    for s, got in zip(strategies, computed, strict=True):
+        assert same_bits(breakout_signals(s, candles), got)  # type: ignore[arg-type]
+        assert same_bits(signal_columns(s.compute(candles)), got)  # uncached

@@ -55,3 +55,9 @@ def test_labels_of_rows_inside_a_batch_equal_the_labels_computed_alone(btc_1h: C
     assert cache.hits > 0
     np.testing.assert_array_equal(batched, alone)
     np.testing.assert_array_equal(again, alone[::2])
+
+
+def test_inputs_are_the_candle_columns_the_labels_read(btc_1h: CandleFrame) -> None:
+    # a cache keys regime-filtered rows on these arrays: labels must change when any of them does
+    view = RegimeView(registry.create("breakout", {}), btc_1h)
+    assert all(a is b for a, b in zip(view.inputs, (btc_1h.high, btc_1h.low, btc_1h.close), strict=True))
