@@ -23,36 +23,29 @@ tests/unit/core/backtest/test_compiled_pairs.py checks it against the engine pat
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final
 
 import numba
 import numpy as np
 
 from trader.core import memo
-from trader.core.analytics.records import TradeRecord, equity_curve
+from trader.core.analytics.records import equity_curve
 from trader.core.backtest import compiled_position as cp
 from trader.core.backtest import compiled_risk as cr
 from trader.core.backtest import compiled_rules as rl
 from trader.core.backtest import kernel
-from trader.core.backtest.compiled_records import (
-    REJECTED,
-    TRADE,
-    X_END,
-    Flows,
-    book_fills,
-    merged,
-)
+from trader.core.backtest.compiled_pairs_inputs import book_pairs, candle_arrays, pair_params
+from trader.core.backtest.compiled_records import REJECTED, TRADE, X_END
 from trader.core.backtest.lanes import Lane
 from trader.core.backtest.result import BacktestResult
 from trader.core.backtest.settings import BacktestSettings
 from trader.core.backtest.stops import TradingStops
 from trader.core.backtest.timeline import Timeline
 from trader.core.domain import price_rules as rules
-from trader.core.domain.candles import CandleFrame, FloatArray, IntArray, timeframe_ms
+from trader.core.domain.candles import CandleFrame, timeframe_ms
 from trader.core.domain.ids import Symbol
 from trader.core.domain.market import MarketSpec
-from trader.core.engine.inputs import EngineConfig
 from trader.core.risk import guard_rules
 from trader.core.strategies.base import SignalFrame
 
@@ -86,7 +79,7 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     rows_keys = tuple(memo.rows_key(f) for f in frames) if memo.active() is not None else None
     timeline = Timeline.shared(lanes, risk.timezone, settings.quote, rows_keys)
     sigs = [signals[s] for s in symbols]
-    off, ohlc, clock = _candle_arrays(frames, tf, risk.timezone, rows_keys)
+    off, ohlc, clock = candle_arrays(frames, tf, risk.timezone, rows_keys)
     cand = [lanes[s].candidates for s in symbols]
     coff = np.zeros(len(symbols) + 1, dtype=np.int64)
     coff[1:] = np.cumsum([len(c) for c in cand])
@@ -99,7 +92,7 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
     low = np.zeros(len(confidence), dtype=np.bool_)
     low[at] = rl.below_floor(confidence[at], flags[0][at] > 0, risk.min_confidence)
     levels = (stop_loss, take_profit, confidence, low)
-    p, trail = _pair_params(settings, markets, symbols)
+    p, trail = pair_params(settings, markets, symbols)
     closes_at = timeline.close_rows  # one row per pair, in symbol order (the lanes')
     given = [(detail or {}).get(s) for s in symbols]
     detail_data, doff = rl.detail_arrays(given)
@@ -111,7 +104,7 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
         (timeline.times, timeline.days, closes_at), (memory, money, days), (detail_data, doff, has_detail))
     halts = rl.checked_halts(status, memory, money)
     rows = records[:count]
-    trades, curve = _book(rows, candles, signals, markets, settings, timeline, tf)
+    trades, curve = book_pairs(rows, candles, signals, markets, settings, timeline, tf)
     ordered = rl.refusal_counts((int(at), int(code)) for at, code in refused[:nrefused].tolist())
     stops = TradingStops(halts, cr.loss_days(days, int(memory[8]), risk.timezone), ordered)
     rejected = int((rows[:, 0] == REJECTED).sum())
@@ -119,77 +112,6 @@ def run_pairs(signals: Mapping[Symbol, SignalFrame], candles: Mapping[Symbol, Ca
                           settings.start_balance, settings.quote, trades,
                           equity_curve(timeline.times, curve), int(off[-1]), int(steps), rejected,
                           dict(assumptions), stops, "compiled")
-
-
-def _candle_arrays(frames: tuple[CandleFrame, ...], tf: int, timezone: str,
-                   rows: tuple[Hashable, ...] | None = None,
-                   ) -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
-    """Return the loop's candle inputs: each pair's row offsets, the pairs' open, high, low and close
-    one after the other, and their open and close times (ms) and trading days.
-
-    Why shared: they depend on the candles only, and a study's trials trade the same rows (a new frame
-    per warm-up length, hence keyed on the rows). Not frozen: the loop's cached signatures take
-    writable arrays, and it writes none of them. ``rows``: the frames' ``memo.rows_key`` when known.
-    """
-    def build() -> tuple[IntArray, tuple[FloatArray, ...], tuple[IntArray, ...]]:
-        off = np.zeros(len(frames) + 1, dtype=np.int64)
-        off[1:] = np.cumsum([len(f) for f in frames])
-        opens_ms = np.concatenate([f.timestamp for f in frames])
-        closes_ms = opens_ms + tf
-        ohlc = tuple(np.concatenate([getattr(f, name) for f in frames])
-                     for name in ("open", "high", "low", "close"))
-        return off, ohlc, (opens_ms, closes_ms, *rl.clock_days(opens_ms, closes_ms, timezone))
-
-    cache = memo.active()
-    if cache is None:
-        return build()
-    if rows is None:
-        rows = tuple(memo.rows_key(f) for f in frames)
-    key = ("pair candles", rows, tf, timezone)
-    return cache.shared(key, frames, build, freeze=False)
-
-
-def _pair_params(settings: BacktestSettings, markets: Mapping[Symbol, MarketSpec],
-                 symbols: Sequence[Symbol]) -> tuple[FloatArray, FloatArray]:
-    """Return the loop's parameter rows (``rl.params``) and trailing rows of the pairs, in order.
-
-    Why shared: they read the settings' risk, money and costs and the markets only (what the key holds;
-    the risk section is frozen, the rest hashed by value), the same in every trial of a study, and
-    converting their Decimals was a share of a trial.
-    """
-    def build() -> tuple[FloatArray, FloatArray]:
-        config = EngineConfig(settings.strategy, settings.risk, dict(markets))
-        return (np.stack([rl.params(settings, markets[s]) for s in symbols]),
-                np.stack([config.context(s).trail.as_array() for s in symbols]))
-
-    cache = memo.active()
-    if cache is None:
-        return build()
-    key = ("pair params", id(settings.risk), settings.start_balance, settings.fees, settings.slippage,
-           tuple((s, markets[s]) for s in symbols))
-    return cache.shared(key, (settings.risk,), build, freeze=False)
-
-
-def _book(rows: FloatArray, candles: Mapping[Symbol, CandleFrame],
-          signals: Mapping[Symbol, SignalFrame], markets: Mapping[Symbol, MarketSpec],
-          settings: BacktestSettings, timeline: Timeline,
-          tf: int) -> tuple[Sequence[TradeRecord], FloatArray]:
-    """Return the trades of the loop's rows (each pair's booked by ``book_fills``, built on first read) and
-    the equity curve."""
-    trades: list[Sequence[TradeRecord]] = []
-    parts: list[Flows] = []
-    for i, symbol in enumerate(sorted(candles)):
-        out, flows = book_fills(rows[rows[:, 12] == i], candles[symbol], signals[symbol], symbol, settings,
-                                markets[symbol], int(candles[symbol].timestamp[-1]) + tf)
-        trades.append(out)
-        parts.append(flows)
-    curve = np.full(len(timeline.times), float(settings.start_balance))
-    counts = [len(flows[1]) for flows in parts]
-    if sum(counts):  # each pair's fills in turn, as one array each (the timeline's pairs are in this order)
-        stamps, value, fee, amount = (np.concatenate([flows[k] for flows in parts]) for k in (1, 2, 3, 4))
-        pair = np.repeat(np.arange(len(parts), dtype=np.int64), counts)
-        curve = timeline.add_pair_fills(curve, stamps, pair, value, fee, amount)
-    return merged(trades), curve
 
 
 # ── the loop ────────────────────────────────────────────────────────────────────────────────────

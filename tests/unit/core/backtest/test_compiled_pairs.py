@@ -23,7 +23,7 @@ from tests.unit.core.backtest.test_fast_path import BRISK, BTC, ETH, INERT, gbm,
 from tests.unit.core.strategies.plugin_install import ensure_example_plugin
 from trader.config.sections import RiskConfig, TrailingConfig
 from trader.core import memo
-from trader.core.backtest import compiled_pairs
+from trader.core.backtest import compiled_pairs, compiled_pairs_inputs
 from trader.core.backtest.api import run_backtest
 from trader.core.backtest.markets import default_market
 from trader.core.backtest.runner import BacktestSettings
@@ -173,7 +173,7 @@ def test_an_edited_rule_file_flushes_the_pairs_loop_cache() -> None:
     """numba watches compiled_pairs.py only: a changed rule file must not run its old compiled copy."""
     from pathlib import Path
 
-    from trader.core.backtest import compiled_pairs, kernel
+    from trader.core.backtest import kernel
 
     both(create("breakout", BRISK["breakout"]), pairs(400), "1h", INERT)
     cache = compiled_pairs._pairs_loop._cache  # type: ignore[attr-defined]
@@ -206,17 +206,17 @@ def test_random_pairs_and_risk_compiled_equals_engine_long(  # noqa: PLR0917
 def test_the_loops_parameter_rows_are_shared_in_a_cache_by_what_they_read() -> None:
     markets = {BTC: default_market(BTC, 43_000.0), ETH: default_market(ETH, 2_300.0)}
     base = BacktestSettings("breakout", "1h", risk=RiskConfig(trailing=TrailingConfig(enabled=True)))
-    alone = compiled_pairs._pair_params(base, markets, [BTC, ETH])
+    alone = compiled_pairs_inputs.pair_params(base, markets, [BTC, ETH])
     with memo.caching() as cache:
-        first = compiled_pairs._pair_params(base, markets, [BTC, ETH])
+        first = compiled_pairs_inputs.pair_params(base, markets, [BTC, ETH])
         # a trial's own settings and markets: new objects of equal values, the same frozen risk section
-        again = compiled_pairs._pair_params(replace(base, strategy="other"), {
+        again = compiled_pairs_inputs.pair_params(replace(base, strategy="other"), {
             s: default_market(s, p) for s, p in ((BTC, 43_000.0), (ETH, 2_300.0))}, [BTC, ETH])
         assert again is first and cache.misses == 1
         for changed in (replace(base, start_balance=Decimal(5_000)), replace(base, risk=RiskConfig()),
                         replace(base, slippage=SlippageModel(Decimal("0.001")))):
-            assert compiled_pairs._pair_params(changed, markets, [BTC, ETH]) is not first
+            assert compiled_pairs_inputs.pair_params(changed, markets, [BTC, ETH]) is not first
         other_market = {**markets, ETH: default_market(ETH, 23.0)}
-        assert compiled_pairs._pair_params(base, other_market, [BTC, ETH]) is not first
+        assert compiled_pairs_inputs.pair_params(base, other_market, [BTC, ETH]) is not first
     for got, expected in zip(first, alone, strict=True):
         assert got.tobytes() == expected.tobytes()
